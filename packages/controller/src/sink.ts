@@ -1,0 +1,43 @@
+import type { Capacity, MetricBatch, ScenarioName, BrowserKind } from '@userprobe/shared';
+
+/**
+ * Where ingested batches become durable. The controller acknowledges a batch
+ * to its agent only after every sink's `writeBatch` has resolved. The results
+ * folder is always a sink; MySQL is one when `--db` / PROBE_DB_URL is set.
+ */
+export interface RunInfo {
+  readonly runId: string;
+  readonly scenario: ScenarioName;
+  readonly browser: BrowserKind;
+  readonly total: number;
+  readonly targetName: string;
+  /** UTC epoch ms. */
+  readonly startedAt: number;
+  /** The operator's parameters (flags), secret-free. */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface AgentInfo {
+  readonly agentId: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly capacity: Capacity;
+  /** labels.region, or 'local' — the `location` of every sample from this agent. */
+  readonly location: string;
+}
+
+export type RunStatus = 'running' | 'passed' | 'failed' | 'aborted';
+
+export interface Sink {
+  readonly name: string;
+  open(): Promise<void>;
+  runStarted(run: RunInfo, agents: readonly AgentInfo[]): Promise<void>;
+  /**
+   * Make the batch durable. Resolves 'duplicate' when (runId, agentId, seq) was
+   * stored before (nothing is written twice). Rejects with a ProbeError whose
+   * code says whether the agent should retry (E_SINK_UNAVAILABLE) or not.
+   */
+  writeBatch(batch: MetricBatch, agent: AgentInfo): Promise<'stored' | 'duplicate'>;
+  runEnded(runId: string, status: RunStatus, endedAt: number): Promise<void>;
+  close(): Promise<void>;
+}

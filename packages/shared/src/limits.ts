@@ -1,0 +1,37 @@
+/**
+ * Every interval and limit, named once. Config may override the ones marked
+ * as settings; the error a timeout raises names the setting to change.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Socket.IO engine ping: liveness of the transport both ways. */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+/** A peer silent this long is gone (setting: `--agent-timeout`). */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/** How long the agent waits for a batch ack before re-sending it. */
+export const BATCH_ACK_TIMEOUT_MS = 5_000;
+/** A batch is flushed when it holds this many samples... */
+export const BATCH_MAX_SAMPLES = 500;
+/** ...or when its oldest sample is this old. */
+export const BATCH_MAX_AGE_MS = 1_000;
+
+/** Reconnect backoff for agents (socket.io-client's own randomised backoff). */
+export const RECONNECT_DELAY_MIN_MS = 500;
+export const RECONNECT_DELAY_MAX_MS = 10_000;
+
+/** Default wait for the expected agents to connect (setting: `--agent-wait`). */
+export const AGENT_WAIT_TIMEOUT_MS = 60_000;
+/** Default wait for an agent to accept an assignment. */
+export const ASSIGN_ACK_TIMEOUT_MS = 10_000;
+/** After every agent reports done, wait this long for the last batches (setting: `--drain-timeout`). */
+export const DRAIN_TIMEOUT_MS = 30_000;
+/** Lead time between planning and the agreed start, so every agent is ready. */
+export const START_LEAD_MS = 1_500;
+/** Clock-offset estimation: round trips per agent. */
+export const CLOCK_SYNC_ROUNDS = 5;
+
+/** Default per-step timeout inside a scenario (a profile may set its own). */
+export const STEP_TIMEOUT_MS = 30_000;
+/** Session hard limit (setting: `--session-timeout`). */
+export const SESSION_TIMEOUT_MS = 120_000;

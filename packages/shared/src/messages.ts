@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { METRIC_NAMES, type MetricName } from './metrics.js';
+import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
+import { TargetProfileSchema } from './profile.js';
+
+/**
+ * Runtime schemas for every payload that crosses the wire, in both directions.
+ * The TypeScript types are inferred from them, so the event maps in
+ * protocol.ts and the validators can never disagree.
+ */
+
+export const IdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'an id of 1-64 characters from A-Z a-z 0-9 . _ : -');
+export const ScenarioSchema = z.enum(SCENARIOS);
+export const BrowserKindSchema = z.enum(BROWSER_KINDS);
+export const MetricNameSchema = z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]);
+const EpochMs = z.number().finite().nonnegative();
+const Count = z.number().int().nonnegative();
+
+/** Concurrent sessions an agent can hold, per scenario (a video call costs far more than a chat). */
+export const CapacitySchema = z.strictObject({
+  'chat-load': Count,
+  'video-call': Count,
+  cobrowse: Count,
+});
+export type Capacity = z.infer<typeof CapacitySchema>;
+
+export const LabelsSchema = z.record(z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/), z.string().max(128));
+
+/** Sent as socket.io `auth` on every (re)connect. */
+export const HelloSchema = z.strictObject({
+  protocolVersion: z.number().int(),
+  token: z.string().min(1),
+  agentId: IdSchema,
+  name: z.string().min(1).max(64),
+  labels: LabelsSchema,
+  capacity: CapacitySchema,
+  software: z.string().max(64),
+  host: z.strictObject({ cpus: z.number().int().positive(), memMb: z.number().int().positive(), platform: z.string().max(32) }),
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+/** `connect_error` data when the controller refuses a handshake. */
+export const AuthRejectionSchema = z.strictObject({
+  code: z.string(),
+  reason: z.string(),
+});
+export type AuthRejection = z.infer<typeof AuthRejectionSchema>;
+
+export const ScenarioOptionsSchema = z.strictObject({
+  /** Visitor → agent → visitor message exchanges per chat session. */
+  messages: z.number().int().min(1).max(100).default(1),
+  /** Length of a video call once connected, for getStats() sampling. */
+  callDurationMs: z.number().int().min(0).max(600_000).default(5_000),
+  /** Mirror-lag samples per cobrowse session. */
+  mirrorSamples: z.number().int().min(1).max(100).default(3),
+  /** HAR capture: none, on failed sessions only, or every session. */
+  har: z.enum(['off', 'failures', 'all']).default('failures'),
+  stepTimeoutMs: z.number().int().positive().max(600_000),
+  sessionTimeoutMs: z.number().int().positive().max(3_600_000),
+  /** Adapt the start rate to the agent's CPU (true) or follow the ramp exactly (false). */
+  adaptiveStart: z.boolean().default(true),
+});
+export type ScenarioOptions = z.infer<typeof ScenarioOptionsSchema>;
+
+export const PlannedSessionSchema = z.strictObject({
+  sessionId: IdSchema,
+  /** Milliseconds after the agreed start at which this session starts. */
+  startOffsetMs: z.number().int().nonnegative(),
+});
+export type PlannedSession = z.infer<typeof PlannedSessionSchema>;
+
+/** controller → agent: your share of a run. */
+export const AssignmentSchema = z.strictObject({
+  runId: IdSchema,
+  scenario: ScenarioSchema,
+  browser: BrowserKindSchema,
+  profile: TargetProfileSchema,
+  sessions: z.array(PlannedSessionSchema).min(1),
+  /** Agreed start, in the controller's clock (epoch ms); agents convert with their offset. */
+  startAt: EpochMs,
+  /** When set, sessions repeat (new session ids with a `.rN` suffix) until this long after startAt. */
+  durationMs: z.number().int().positive().nullable(),
+  options: ScenarioOptionsSchema,
+});
+export type Assignment = z.infer<typeof AssignmentSchema>;
+export type AssignmentInput = z.input<typeof AssignmentSchema>;
+
+export const AssignReplySchema = z.discriminatedUnion('accepted', [
+  z.strictObject({ accepted: z.literal(true) }),
+  z.strictObject({ accepted: z.literal(false), code: z.string(), reason: z.string() }),
+]);
+export type AssignReply = z.infer<typeof AssignReplySchema>;
+
+export const RunAbortSchema = z.strictObject({ runId: IdSchema, reason: z.string().max(500) });
+export type RunAbort = z.infer<typeof RunAbortSchema>;
+
+export const SampleSchema = z.strictObject({
+  sessionId: IdSchema,
+  metric: MetricNameSchema,
+  value: z.number().finite(),
+  /** When the measured interval ended, UTC epoch ms. */
+  ts: EpochMs,
+  /** Taken while the agent's CPU was saturated: the value may be inflated. */
+  saturated: z.boolean().optional(),
+  /** Optional qualifier (which message, which transport, which sample). */
+  detail: z.string().max(64).optional(),
+});
+export type Sample = z.infer<typeof SampleSchema>;
+
+export const SESSION_STATUSES = ['ok', 'failed', 'aborted'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const SessionRecordSchema = z.strictObject({
+  sessionId: IdSchema,
+  scenario: ScenarioSchema,
+  browser: BrowserKindSchema,
+  status: z.enum(SESSION_STATUSES),
+  startedAt: EpochMs,
+  endedAt: EpochMs,
+  failedStep: z.string().max(64).nullable(),
+  error: z.strictObject({ code: z.string().max(64), message: z.string().max(2000) }).nullable(),
+  /** Evidence files, relative to the run's results folder. */
+  artifacts: z.array(z.string().max(256)).max(32),
+});
+export type SessionRecord = z.infer<typeof SessionRecordSchema>;
+
+/** agent → controller: numbered per (run, agent), acked only once durable. */
+export const MetricBatchSchema = z.strictObject({
+  runId: IdSchema,
+  agentId: IdSchema,
+  seq: z.number().int().positive(),
+  createdAt: EpochMs,
+  samples: z.array(SampleSchema).max(10_000),
+  sessions: z.array(SessionRecordSchema).max(1_000),
+});
+export type MetricBatch = z.infer<typeof MetricBatchSchema>;
+
+export const BatchAckSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), seq: z.number().int().positive(), duplicate: z.boolean() }),
+  z.strictObject({ ok: z.literal(false), seq: z.number().int().nonnegative(), retryable: z.boolean(), code: z.string(), reason: z.string() }),
+]);
+export type BatchAck = z.infer<typeof BatchAckSchema>;
+
+export const SESSION_PHASES = ['started', 'finished', 'failed'] as const;
+export const SessionProgressSchema = z.strictObject({
+  runId: IdSchema,
+  sessionId: IdSchema,
+  phase: z.enum(SESSION_PHASES),
+  failedStep: z.string().max(64).nullable().optional(),
+});
+export type SessionProgress = z.infer<typeof SessionProgressSchema>;
+
+export const RunFinishedSchema = z.strictObject({
+  runId: IdSchema,
+  /** The highest batch seq this agent produced for the run (0: none). */
+  lastSeq: z.number().int().nonnegative(),
+  ok: Count,
+  failed: Count,
+});
+export type RunFinished = z.infer<typeof RunFinishedSchema>;
+
+export const ClockPingSchema = z.strictObject({ t0: EpochMs });
+export type ClockPing = z.infer<typeof ClockPingSchema>;
+export const ClockPongSchema = z.strictObject({ t0: EpochMs, controllerNow: EpochMs });
+export type ClockPong = z.infer<typeof ClockPongSchema>;
+
+export const AgentStatusSchema = z.strictObject({
+  /** CPU busy share of the whole machine over the last interval, 0..1. */
+  cpu: z.number().min(0).max(1),
+  memMb: z.number().nonnegative(),
+  activeSessions: Count,
+  saturated: z.boolean(),
+  /** Batches written to the spool and not yet acknowledged. */
+  spooled: Count,
+});
+export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+export const OkReplySchema = z.strictObject({ ok: z.literal(true) });
+export type OkReply = z.infer<typeof OkReplySchema>;

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ProfileError } from './errors.js';
+
+/**
+ * A target profile: everything about one tenant/environment. Nothing about a
+ * target lives in code. Credentials are named by environment variable, never
+ * given by value; the agent reads them on its own machine.
+ */
+
+const Selector = z.string().min(1).describe('a CSS selector (Puppeteer selector syntax)');
+const Pattern = z.string().min(1).refine((s) => {
+  try { new RegExp(s); return true; } catch { return false; }
+}, 'a valid regular expression');
+const Url = z.string().url('an absolute URL such as https://chat.example.com/');
+const Ms = z.number().int().positive().max(600_000);
+
+export const CredentialSchema = z.strictObject({
+  /** Environment variable that holds the value, read on the agent. */
+  env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like TENANT_AGENT_PASSWORD'),
+  /** Used when the variable is unset. Only for non-secret values such as the bundled demo's. */
+  default: z.string().optional(),
+});
+export type Credential = z.infer<typeof CredentialSchema>;
+
+export const RequestPatternSchema = z.strictObject({
+  /** Regular expression matched against the full request URL. */
+  url: Pattern,
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+});
+export type RequestPattern = z.infer<typeof RequestPatternSchema>;
+
+export const SocketPatternSchema = z.strictObject({
+  /** Regular expression matched against the socket's URL (handshake request or websocket URL). */
+  url: Pattern,
+  /** What the client library is, so connect time and frame matching know the framing. */
+  protocol: z.enum(['socket.io', 'raw']).default('socket.io'),
+});
+export type SocketPattern = z.infer<typeof SocketPatternSchema>;
+
+/** What "the widget is usable" means: a selector visible inside the widget frame. */
+export const WidgetUsableSchema = z.strictObject({ selector: Selector });
+
+export const TargetProfileSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  description: z.string().max(500).optional(),
+  visitor: z.strictObject({
+    url: Url,
+    widget: z.strictObject({
+      /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
+      frame: Selector.optional(),
+      usable: WidgetUsableSchema,
+      /** Click to open the chat (launcher button). */
+      open: Selector,
+      /** Optional pre-chat form: name field and start button. */
+      prechatName: Selector.optional(),
+      prechatSubmit: Selector.optional(),
+      messageInput: Selector,
+      sendButton: Selector,
+      /** Container in which messages (the agent's replies) appear. */
+      messageList: Selector,
+    }),
+    /** Video call controls in the widget (video-call scenario). */
+    video: z.strictObject({
+      acceptCall: Selector,
+      remoteVideo: Selector,
+      localVideo: Selector.optional(),
+    }).optional(),
+    /** Cobrowse on the visitor page (cobrowse scenario). */
+    cobrowse: z.strictObject({
+      /** Element shown on the visitor page once the session is live. */
+      indicator: Selector,
+      /** An element whose text the scenario changes to measure mirror lag. */
+      mutable: Selector,
+      /** Optional: click to load the cobrowse script on request. */
+      load: Selector.optional(),
+    }).optional(),
+  }),
+  agent: z.strictObject({
+    url: Url,
+    login: z.strictObject({
+      username: CredentialSchema,
+      password: CredentialSchema,
+      usernameInput: Selector,
+      passwordInput: Selector,
+      submit: Selector,
+    }).optional(),
+    /** Visible once the console is ready to receive chats. */
+    ready: Selector,
+    /** A chat in the incoming list; the scenario picks the one holding its message text. */
+    chatItem: Selector,
+    messageList: Selector,
+    messageInput: Selector,
+    sendButton: Selector,
+    video: z.strictObject({
+      startCall: Selector,
+      remoteVideo: Selector,
+      localVideo: Selector.optional(),
+    }).optional(),
+    cobrowse: z.strictObject({
+      start: Selector,
+      /** The mirror of the visitor page (an iframe or container). */
+      mirror: Selector,
+      /** Inside the mirror: what appears once the first snapshot is rendered. */
+      snapshotReady: Selector,
+    }).optional(),
+  }),
+  network: z.strictObject({
+    requests: z.strictObject({
+      init: RequestPatternSchema,
+      create: RequestPatternSchema,
+      addMessage: RequestPatternSchema,
+      cobrowseScript: RequestPatternSchema.optional(),
+    }).catchall(RequestPatternSchema),
+    sockets: z.strictObject({
+      crm: SocketPatternSchema,
+      webrtc: SocketPatternSchema.optional(),
+      cobrowse: SocketPatternSchema.optional(),
+    }),
+  }),
+  timeouts: z.strictObject({
+    step: Ms.optional(),
+    session: Ms.optional(),
+  }).default({}),
+});
+export type TargetProfile = z.infer<typeof TargetProfileSchema>;
+
+/** Replace `${NAME}` in every string with `vars[NAME]`; an unknown name is an error naming its path. */
+function interpolate(value: unknown, vars: Readonly<Record<string, string>>, path: string[], source: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = vars[name];
+      if (v === undefined) {
+        const known = Object.keys(vars);
+        throw new ProfileError(
+          `${source}: ${path.join('.') || '(root)'}: unknown variable \${${name}}; ` +
+            (known.length ? `known variables: ${known.join(', ')}` : 'this profile is loaded without variables'),
+          { detail: { path: path.join('.') } },
+        );
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, String(i)], source));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars, [...path, k], source)]));
+  }
+  return value;
+}
+
+/**
+ * Parse and validate a profile from YAML text. `source` names the file in errors;
+ * `vars` fills `${NAME}` placeholders (the bundled demo uses them for its ports).
+ */
+export function parseProfile(text: string, source: string, vars: Readonly<Record<string, string>> = {}): TargetProfile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const msg = e instanceof YAMLParseError ? e.message.split('\n')[0] : String(e);
+    throw new ProfileError(`${source}: not valid YAML: ${msg}`, { cause: e });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ProfileError(`${source}: a profile is a YAML mapping with keys name, visitor, agent, network`);
+  }
+  const filled = interpolate(raw, vars, [], source);
+  const r = TargetProfileSchema.safeParse(filled);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    const path = first.path.map(String).join('.') || '(root)';
+    const rest = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';
+    throw new ProfileError(`${source}: ${path}: ${first.message}${rest}`, {
+      detail: { path, issues: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+    });
+  }
+  return r.data;
+}

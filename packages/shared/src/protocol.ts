@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import {
+  AssignmentSchema, AssignReplySchema, RunAbortSchema, MetricBatchSchema, BatchAckSchema,
+  SessionProgressSchema, RunFinishedSchema, ClockPingSchema, ClockPongSchema, AgentStatusSchema, OkReplySchema,
+  type Assignment, type AssignReply, type RunAbort, type MetricBatch, type BatchAck, type SessionProgress,
+  type RunFinished, type ClockPing, type ClockPong, type AgentStatus, type OkReply,
+} from './messages.js';
+import { MessageError } from './errors.js';
+
+/**
+ * The wire contract. The controller is `Server<AgentToController, ControllerToAgent>`,
+ * the agent is `Socket<ControllerToAgent, AgentToController>` — the same two maps, swapped.
+ */
+export interface ControllerToAgent {
+  'run:assign': (assignment: Assignment, ack: (reply: AssignReply) => void) => void;
+  'run:abort': (abort: RunAbort) => void;
+}
+
+export interface AgentToController {
+  'metrics:batch': (batch: MetricBatch, ack: (reply: BatchAck) => void) => void;
+  'session:progress': (progress: SessionProgress) => void;
+  'run:finished': (finished: RunFinished, ack: (reply: OkReply) => void) => void;
+  'clock:sync': (ping: ClockPing, ack: (pong: ClockPong) => void) => void;
+  'agent:status': (status: AgentStatus) => void;
+}
+
+/** Schema of the first argument of every event, each direction. */
+export const CONTROLLER_TO_AGENT_SCHEMAS = {
+  'run:assign': AssignmentSchema,
+  'run:abort': RunAbortSchema,
+} as const satisfies { [K in keyof ControllerToAgent]: z.ZodType };
+
+export const AGENT_TO_CONTROLLER_SCHEMAS = {
+  'metrics:batch': MetricBatchSchema,
+  'session:progress': SessionProgressSchema,
+  'run:finished': RunFinishedSchema,
+  'clock:sync': ClockPingSchema,
+  'agent:status': AgentStatusSchema,
+} as const satisfies { [K in keyof AgentToController]: z.ZodType };
+
+/** Schemas of the replies (acks), so the receiving side validates those too. */
+export const REPLY_SCHEMAS = {
+  'run:assign': AssignReplySchema,
+  'metrics:batch': BatchAckSchema,
+  'run:finished': OkReplySchema,
+  'clock:sync': ClockPongSchema,
+} as const;
+
+/** A readable one-line account of why a payload failed its schema: `path: problem; ...`. */
+export function formatIssues(error: z.ZodError, max = 5): string {
+  const parts = error.issues.slice(0, max).map((i) => {
+    const path = i.path.length ? i.path.map(String).join('.') : '(root)';
+    return `${path}: ${i.message}`;
+  });
+  if (error.issues.length > max) parts.push(`…and ${error.issues.length - max} more`);
+  return parts.join('; ');
+}
+
+/**
+ * Validate an inbound payload. Returns the parsed value or throws MessageError
+ * naming the event and the bad fields; callers log it with the sender and drop it.
+ */
+export function parseMessage<S extends z.ZodType>(event: string, schema: S, payload: unknown): z.infer<S> {
+  const r = schema.safeParse(payload);
+  if (!r.success) {
+    throw new MessageError(`invalid "${event}" message: ${formatIssues(r.error)}`, { detail: { event } });
+  }
+  return r.data;
+}
