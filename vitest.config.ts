@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'bench/**/*.test.ts'],
-    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts'] },
+    typecheck: { enabled: true, include: ['packages/*/src/**/*.test-d.ts'], tsconfig: 'tsconfig.typetest.json' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Browser-driving tests compete for 2 cores; timing assertions need a quiet machine.

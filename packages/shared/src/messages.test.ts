@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AGENT_TO_CONTROLLER_SCHEMAS, CONTROLLER_TO_AGENT_SCHEMAS, REPLY_SCHEMAS, parseMessage,
+} from './protocol.js';
+import { HelloSchema, AuthRejectionSchema, CapacitySchema, type AssignmentInput } from './messages.js';
+import { MessageError, ERROR_CODES } from './errors.js';
+import { parseProfile } from './profile.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const profile = parseProfile(
+  readFileSync(fileURLToPath(new URL('../../demo-target/profile.yaml', import.meta.url)), 'utf8'),
+  'demo profile',
+  { DEMO_SITE_URL: 'http://127.0.0.1:1', DEMO_APP_URL: 'http://127.0.0.2:2' },
+);
+
+const capacity = { 'chat-load': 10, 'video-call': 2, cobrowse: 10 };
+const session = {
+  sessionId: 's0001', scenario: 'chat-load', browser: 'shell', status: 'failed', startedAt: 1, endedAt: 2,
+  failedStep: 'open-widget', error: { code: 'E_STEP_TIMEOUT', message: 'x' }, artifacts: ['evidence/s0001/visitor.png'],
+};
+const assignment: AssignmentInput = {
+  runId: 'r-1', scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+  startAt: 1_700_000_000_000, durationMs: null, options: { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 },
+};
+
+/** Each schema: one valid payload and bad ones with the field the error must name. */
+const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: boolean } }; valid: unknown; invalid: Array<[unknown, string]> }> = [
+  {
+    name: 'hello', schema: HelloSchema,
+    valid: { protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0', host: { cpus: 2, memMb: 24000, platform: 'linux' } },
+    invalid: [
+      [{ protocolVersion: 1, token: '', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'token'],
+      [{ protocolVersion: 1, token: 't', agentId: 'a 1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'agentId'],
+      [{ protocolVersion: 1, token: 't', agentId: 'a', name: 'a', labels: { Region: 'x' }, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'labels'],
+    ],
+  },
+  { name: 'auth rejection', schema: AuthRejectionSchema, valid: { code: 'E_AUTH_REJECTED', reason: 'bad token' }, invalid: [[{ code: 1 }, 'code']] },
+  { name: 'capacity', schema: CapacitySchema, valid: capacity, invalid: [[{ ...capacity, 'video-call': -1 }, 'video-call'], [{ ...capacity, extra: 1 }, '']] },
+  {
+    name: 'run:assign', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:assign'], valid: assignment,
+    invalid: [
+      [{ ...assignment, scenario: 'chat' }, 'scenario'],
+      [{ ...assignment, sessions: [] }, 'sessions'],
+      [{ ...assignment, options: { ...assignment.options, har: 'some' } }, 'options.har'],
+      [{ ...assignment, profile: { ...profile, visitor: { ...profile.visitor, url: 'not a url' } } }, 'profile.visitor.url'],
+    ],
+  },
+  { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
+  {
+    name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
+    valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: 5 }], sessions: [session] },
+    invalid: [
+      [{ runId: 'r-1', agentId: 'a-1', seq: 0, createdAt: 5, samples: [], sessions: [] }, 'seq'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'nope', value: 1, ts: 5 }], sessions: [] }, 'samples.0.metric'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: 5 }], sessions: [] }, 'samples.0.value'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [], sessions: [{ ...session, status: 'meh' }] }, 'sessions.0.status'],
+    ],
+  },
+  { name: 'session:progress', schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'], valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' }, invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']] },
+  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1 }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq']] },
+  { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
+  { name: 'agent:status', schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'], valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']] },
+  { name: 'reply run:assign', schema: REPLY_SCHEMAS['run:assign'], valid: { accepted: false, code: 'E_X', reason: 'busy' }, invalid: [[{ accepted: false }, 'code']] },
+  { name: 'reply metrics:batch', schema: REPLY_SCHEMAS['metrics:batch'], valid: { ok: true, seq: 3, duplicate: false }, invalid: [[{ ok: true, seq: 3 }, 'duplicate']] },
+  { name: 'reply run:finished', schema: REPLY_SCHEMAS['run:finished'], valid: { ok: true }, invalid: [[{ ok: false }, 'ok']] },
+  { name: 'reply clock:sync', schema: REPLY_SCHEMAS['clock:sync'], valid: { t0: 1, controllerNow: 2 }, invalid: [[{ t0: 1 }, 'controllerNow']] },
+];
+
+describe('message schemas', () => {
+  it('covers every event of both directions and every reply', () => {
+    const covered = new Set(cases.map((c) => c.name));
+    for (const ev of [...Object.keys(CONTROLLER_TO_AGENT_SCHEMAS), ...Object.keys(AGENT_TO_CONTROLLER_SCHEMAS)]) expect(covered).toContain(ev);
+    for (const ev of Object.keys(REPLY_SCHEMAS)) expect(covered).toContain(`reply ${ev}`);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: accepts a valid payload`, () => {
+      expect(c.schema.safeParse(c.valid).success).toBe(true);
+    });
+    for (const [bad, path] of c.invalid) {
+      it(`${c.name}: rejects a bad ${path || 'shape'} and names it`, () => {
+        expect(c.schema.safeParse(bad).success).toBe(false);
+        if (c.schema === CONTROLLER_TO_AGENT_SCHEMAS['run:assign'] || c.name in AGENT_TO_CONTROLLER_SCHEMAS) {
+          try {
+            parseMessage(c.name, c.schema as never, bad);
+            expect.unreachable();
+          } catch (e) {
+            expect(e).toBeInstanceOf(MessageError);
+            expect((e as MessageError).code).toBe(ERROR_CODES.MESSAGE_INVALID);
+            expect((e as Error).message).toContain(`"${c.name}"`);
+            if (path) expect((e as Error).message).toContain(path);
+          }
+        }
+      });
+    }
+  }
+
+  it('rejects unknown keys (strict objects)', () => {
+    expect(AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'].safeParse({ t0: 1, extra: true }).success).toBe(false);
+  });
+
+  it('fills assignment option defaults', () => {
+    const a = CONTROLLER_TO_AGENT_SCHEMAS['run:assign'].parse(assignment);
+    expect(a.options).toMatchObject({ messages: 1, har: 'failures', adaptiveStart: true, mirrorSamples: 3 });
+  });
+});
