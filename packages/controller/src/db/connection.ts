@@ -1,0 +1,67 @@
+import { createConnection, createPool, type Connection, type Pool, type PoolOptions } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import type { DbTarget } from './db-url.js';
+import { MYSQL_CONNECT_TIMEOUT_MS, MYSQL_POOL_SIZE } from './limits.js';
+
+/** The session time zone every userprobe connection runs in. */
+export const SESSION_TIME_ZONE = '+00:00';
+
+export interface PoolSettings {
+  readonly connectTimeoutMs?: number;
+  readonly poolSize?: number;
+  /** Lets `LOAD DATA LOCAL INFILE` read the named stream (bench only). */
+  readonly infileStreamFactory?: PoolOptions['infileStreamFactory'];
+}
+
+/**
+ * A pool whose connections are all in UTC twice over: mysql2 converts JS
+ * Dates as UTC (`timezone: 'Z'`), and each new connection runs
+ * `SET time_zone = '+00:00'` before anything else, so NOW(), FROM_UNIXTIME()
+ * and UNIX_TIMESTAMP() agree with the stored DATETIME(3) values.
+ */
+export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSettings = {}): Pool {
+  const options: PoolOptions = {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    timezone: 'Z',
+    dateStrings: false,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    connectTimeout: settings.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
+    connectionLimit: settings.poolSize ?? MYSQL_POOL_SIZE,
+    maxIdle: settings.poolSize ?? MYSQL_POOL_SIZE,
+    enableKeepAlive: true,
+    charset: 'utf8mb4_bin',
+    multipleStatements: false,
+  };
+  if (settings.infileStreamFactory !== undefined) options.infileStreamFactory = settings.infileStreamFactory;
+  const pool = createPool(options);
+  pool.on('connection', (conn) => {
+    // Queued on the connection before any statement the pool hands it out for.
+    conn.query(`SET time_zone = '${SESSION_TIME_ZONE}'`, (err: Error | null) => {
+      if (err !== null) log.warn({ err: { message: err.message } }, 'could not set the session time zone');
+    });
+  });
+  return pool;
+}
+
+/** One connection, in UTC the same way as the pool (for migrate and retention). */
+export async function connectUtc(target: DbTarget, settings: Pick<PoolSettings, 'connectTimeoutMs'> = {}): Promise<Connection> {
+  const conn = await createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    timezone: 'Z',
+    dateStrings: false,
+    connectTimeout: settings.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
+    charset: 'utf8mb4_bin',
+    multipleStatements: false,
+  });
+  await conn.query(`SET time_zone = '${SESSION_TIME_ZONE}'`);
+  return conn;
+}

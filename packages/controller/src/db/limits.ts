@@ -1,0 +1,42 @@
+/**
+ * Every interval and limit of the MySQL storage, named once. The sink and the
+ * retention job take overrides through their options; errors name the option.
+ */
+
+/** TCP connect timeout for every MySQL connection (option `connectTimeoutMs`). */
+export const MYSQL_CONNECT_TIMEOUT_MS = 2_000;
+/** One statement may take this long before the attempt counts as failed (option `queryTimeoutMs`). */
+export const MYSQL_QUERY_TIMEOUT_MS = 4_000;
+/** Connections the sink's pool may hold. */
+export const MYSQL_POOL_SIZE = 4;
+
+/**
+ * How long writeBatch keeps retrying a transient error (connection loss,
+ * deadlock, lock-wait timeout) before it makes the batch durable in the
+ * controller's spool instead (option `directBudgetMs`). Below the agent's
+ * BATCH_ACK_TIMEOUT_MS, so the ack still arrives in time.
+ */
+export const DIRECT_WRITE_BUDGET_MS = 2_500;
+/** Backoff between direct attempts: doubles from MIN up to MAX. */
+export const RETRY_BACKOFF_MIN_MS = 50;
+export const RETRY_BACKOFF_MAX_MS = 800;
+
+/** The spool drainer's backoff while MySQL stays unreachable. */
+export const DRAIN_BACKOFF_MIN_MS = 200;
+export const DRAIN_BACKOFF_MAX_MS = 5_000;
+
+/** Rows per multi-row INSERT statement. */
+export const INSERT_CHUNK_ROWS = 1_000;
+
+/** Width of a rollup bucket and of Grafana's long-range panels. */
+export const ROLLUP_BUCKET_SECONDS = 300;
+/** Raw samples older than this many days are deleted by `controller retention` (option `--raw-days`). */
+export const DEFAULT_RAW_RETENTION_DAYS = 30;
+/** Rows per DELETE statement of the retention job, so no single statement holds locks for long. */
+export const RETENTION_DELETE_CHUNK_ROWS = 10_000;
+/** Dirty buckets the rollup job computes per round. */
+export const ROLLUP_BUCKETS_PER_ROUND = 50;
+
+/** GET_LOCK name and wait that serialize concurrent `controller migrate` runs. */
+export const MIGRATION_LOCK_NAME = 'userprobe_migrate';
+export const MIGRATION_LOCK_TIMEOUT_S = 30;
