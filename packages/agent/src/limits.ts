@@ -1,0 +1,38 @@
+/**
+ * Agent-local intervals and limits, named once. Wire-level ones (batch ack
+ * timeout, reconnect backoff, clock-sync rounds…) live in @userprobe/shared.
+ */
+
+/** Sender retry backoff after a timeout, a disconnect or a retryable nack. */
+export const SEND_RETRY_MIN_MS = 250;
+export const SEND_RETRY_MAX_MS = 10_000;
+
+/** How long one `clock:sync` round trip may take before the round is dropped. */
+export const CLOCK_SYNC_ROUND_TIMEOUT_MS = 2_000;
+
+/** `run:finished` is re-sent until acked; this long between attempts. */
+export const RUN_FINISHED_ACK_TIMEOUT_MS = 5_000;
+
+/** `agent:status` (CPU, memory, spool depth) every this often. */
+export const STATUS_INTERVAL_MS = 5_000;
+/** CPU sampling period of the saturation monitor. */
+export const CPU_SAMPLE_INTERVAL_MS = 1_000;
+/** Machine CPU busy share at or above which samples are flagged `saturated`. */
+export const CPU_SATURATION_THRESHOLD = 0.9;
+
+/** Graceful shutdown: how long to keep sending spooled batches before closing. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/** Browser launch timeout (puppeteer `timeout`). */
+export const BROWSER_LAUNCH_TIMEOUT_MS = 30_000;
+
+/** Spool: run folders holding nothing but their next-seq file are pruned after this long. */
+export const SPOOL_RUN_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** Capacity rule (see config.ts): sessions per core, and memory per session. */
+export const SESSIONS_PER_CORE = 10;
+export const SESSION_MEM_MB = 80;
+/** Share of total memory the capacity rule may plan for (the rest: OS, Node, browser base). */
+export const CAPACITY_MEM_SHARE = 0.75;
+/** A two-way 640×480 call costs 60–70 % of a core (PLATFORM.md): calls per core. */
+export const VIDEO_CALLS_PER_CORE = 1.3;

@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import {
+  ERROR_CODES, ProbeError, StepError, describeError, isMetricName,
+  type BrowserKind, type MetricName, type Sample, type SessionRecord, type SessionStatus,
+} from '@userprobe/shared';
+import type { Recorder, SessionInfo } from './scenario-api.js';
+
+/** Longest failed-step name and error message a SessionRecord carries (schema limits). */
+const MAX_STEP = 64;
+const MAX_MESSAGE = 2_000;
+const MAX_DETAIL = 64;
+
+export interface Failure {
+  readonly step: string | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Pure: how a session ended, from its first failure. Aborted (run abort, shutdown) is not a failure of the target. */
+export function sessionStatus(failure: Failure | null): SessionStatus {
+  if (failure === null) return 'ok';
+  return failure.code === ERROR_CODES.SESSION_ABORTED ? 'aborted' : 'failed';
+}
+
+export interface SessionRecorderOptions {
+  readonly session: SessionInfo;
+  readonly browser: BrowserKind;
+  /** Default per-step timeout (options.stepTimeoutMs / profile timeouts.step). */
+  readonly stepTimeoutMs: number;
+  /** The session's abort signal; its `reason` (a ProbeError) becomes the failure. */
+  readonly signal: AbortSignal;
+  /** Where samples go (the run's batcher). */
+  readonly emit: (sample: Sample) => void;
+  /** True while the machine's CPU is saturated (samples get flagged). */
+  readonly saturated?: () => boolean;
+  /** Local epoch ms → stored time (controller clock). Default: identity. */
+  readonly toStoredTime?: (localTs: number) => number;
+  readonly log: Logger;
+}
+
+function stepTimeoutError(step: string, ms: number): StepError {
+  return new StepError(step,
+    `step "${step}" did not finish within ${ms} ms (step timeout; raise timeouts.step in the target profile or the run's stepTimeoutMs)`,
+    { code: ERROR_CODES.STEP_TIMEOUT, detail: { timeoutMs: ms } });
+}
+
+/**
+ * The Recorder a scenario is handed, for one session. Times steps, records
+ * values as samples, keeps the first failure (its step, code and message) and
+ * produces the SessionRecord at the end. Sample and session timestamps are
+ * stored in the controller's clock (`toStoredTime`); a `ts` passed to
+ * `value()` is read as this machine's epoch ms.
+ */
+export class SessionRecorder implements Recorder {
+  readonly #o: SessionRecorderOptions;
+  readonly #log: Logger;
+  readonly #startedAt: number;
+  readonly #running = new Set<string>();
+  #failure: Failure | null = null;
+  #samples = 0;
+
+  constructor(o: SessionRecorderOptions) {
+    this.#o = o;
+    this.#log = o.log.child({ sessionId: o.session.sessionId });
+    this.#startedAt = this.#stored(Date.now());
+  }
+
+  #stored(localTs: number): number {
+    return Math.max(0, this.#o.toStoredTime ? this.#o.toStoredTime(localTs) : localTs);
+  }
+
+  async measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName; timeoutMs?: number }): Promise<T> {
+    const signal = this.#o.signal;
+    if (signal.aborted) throw this.#failStep(step, signal.reason);
+    const timeoutMs = opts?.timeoutMs ?? this.#o.stepTimeoutMs;
+    this.#running.add(step);
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort = (): void => undefined;
+    const work = (async () => fn())();
+    work.catch(() => undefined); // it may settle after a timeout or abort has won the race
+    const stop = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(stepTimeoutError(step, timeoutMs)), timeoutMs);
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    stop.catch(() => undefined);
+    try {
+      const result = await Promise.race([work, stop]);
+      if (opts?.metric !== undefined) this.value(opts.metric, performance.now() - t0);
+      return result;
+    } catch (e) {
+      throw this.#failStep(step, e);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      this.#running.delete(step);
+    }
+  }
+
+  /** Record the failure of `step` (if it is the session's first) and return the StepError to throw. */
+  #failStep(step: string, e: unknown): StepError {
+    let err: StepError;
+    if (e instanceof StepError) {
+      err = e; // an inner measure() already named the step
+    } else {
+      const d = describeError(e);
+      const code = e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED;
+      err = new StepError(step, e instanceof ProbeError ? d.message : `step "${step}" failed: ${d.message}`, { code, cause: e });
+    }
+    this.#record({ step: err.step, code: err.code, message: err.message });
+    return err;
+  }
+
+  #record(f: Failure): void {
+    if (this.#failure !== null) return;
+    this.#failure = { step: f.step === null ? null : f.step.slice(0, MAX_STEP), code: f.code.slice(0, 64), message: f.message.slice(0, MAX_MESSAGE) };
+    this.#log.info({ failedStep: this.#failure.step, err: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
+  }
+
+  /**
+   * The scenario (or the session around it) threw outside measure(), or was
+   * aborted: record it, attributed to the step that was running, if any.
+   */
+  fail(e: unknown): void {
+    if (e instanceof StepError) {
+      this.#record({ step: e.step, code: e.code, message: e.message });
+      return;
+    }
+    const d = describeError(e);
+    const running = [...this.#running].at(-1) ?? null;
+    this.#record({ step: running, code: e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED, message: d.message });
+  }
+
+  value(metric: MetricName, value: number, opts?: { detail?: string; ts?: number }): void {
+    if (!isMetricName(metric) || !Number.isFinite(value)) {
+      this.#log.warn({ metric: String(metric), value: String(value) }, 'value dropped: unknown metric or not a finite number');
+      return;
+    }
+    const sample: Sample = {
+      sessionId: this.#o.session.sessionId,
+      metric,
+      value,
+      ts: this.#stored(opts?.ts ?? Date.now()),
+    };
+    if (this.#o.saturated?.()) sample.saturated = true;
+    if (opts?.detail !== undefined) sample.detail = opts.detail.slice(0, MAX_DETAIL);
+    this.#samples += 1;
+    this.#o.emit(sample);
+  }
+
+  note(message: string, data?: Record<string, unknown>): void {
+    this.#log.info(data === undefined ? {} : { data }, message);
+  }
+
+  get samples(): number {
+    return this.#samples;
+  }
+
+  get failure(): Failure | null {
+    return this.#failure;
+  }
+
+  /** The session's record, as stored by the controller. */
+  finish(): SessionRecord {
+    const f = this.#failure;
+    return {
+      sessionId: this.#o.session.sessionId,
+      scenario: this.#o.session.scenario,
+      browser: this.#o.browser,
+      status: sessionStatus(f),
+      startedAt: this.#startedAt,
+      endedAt: Math.max(this.#startedAt, this.#stored(Date.now())),
+      failedStep: f?.step ?? null,
+      error: f === null ? null : { code: f.code, message: f.message },
+      artifacts: [],
+    };
+  }
+}
