@@ -1,0 +1,144 @@
+// The chat widget, running in the iframe on the app origin.
+// Load: POST /api/widget/init -> connect the CRM socket -> launcher ready.
+// Open -> pre-chat form -> POST /api/chats -> join over the socket -> chat view.
+// Send -> POST /api/chats/:id/messages. Agent replies arrive as 'chat:message'.
+(function () {
+  'use strict';
+  var launcher = document.getElementById('up-launcher');
+  var panel = document.getElementById('up-panel');
+  var socket = null;
+  var config = null;
+  var chat = null; // { chatId, visitorToken }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function showError(message) {
+    var box = document.getElementById('up-error');
+    if (!box) {
+      box = el('div', { id: 'up-error', role: 'alert' });
+      document.getElementById('up-root').prepend(box);
+    }
+    box.textContent = message;
+  }
+
+  async function post(path, body) {
+    var res = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    var data = await res.json().catch(function () { return {}; });
+    if (!res.ok) throw new Error(path + ': ' + (data.message || 'HTTP ' + res.status));
+    return data;
+  }
+
+  function connect() {
+    return new Promise(function (resolve) {
+      socket = io({ path: config.realtime.path, auth: { role: 'visitor' } });
+      socket.on('connect', function () { resolve(); });
+      socket.on('connect_error', function (err) { showError('realtime: ' + err.message); });
+      socket.on('chat:message', function (event) {
+        if (chat && event.chatId === chat.chatId && event.message.from === 'agent') addMessage(event.message.text, 'agent');
+      });
+    });
+  }
+
+  function addMessage(text, from) {
+    var list = document.getElementById('up-messages');
+    var item = el('div', { class: 'up-msg up-msg-' + from }, text);
+    list.appendChild(item);
+    list.scrollTop = list.scrollHeight;
+    return item;
+  }
+
+  function showPrechat() {
+    panel.replaceChildren(
+      el('div', { class: 'up-header' }, config.title),
+      (function () {
+        var form = el('form', { class: 'up-form', id: 'up-prechat' });
+        form.append(
+          el('label', { for: 'up-name' }, 'Your name'),
+          el('input', { id: 'up-name', name: 'name', autocomplete: 'name', maxlength: '80' }),
+          el('button', { id: 'up-start', type: 'submit' }, 'Start chat'),
+        );
+        form.addEventListener('submit', function (e) {
+          e.preventDefault();
+          startChat(document.getElementById('up-name').value.trim() || 'Visitor');
+        });
+        return form;
+      })(),
+    );
+    panel.hidden = false;
+  }
+
+  async function startChat(name) {
+    document.getElementById('up-start').disabled = true;
+    try {
+      chat = await post('/api/chats', { name: name });
+      var joined = await socket.timeout(10000).emitWithAck('visitor:join', chat);
+      if (!joined.ok) throw new Error('join: ' + joined.error);
+      // A reconnect (dropped socket) rejoins the chat through the handshake.
+      socket.auth = { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken };
+      showChat();
+    } catch (err) {
+      chat = null;
+      showError(err.message);
+      document.getElementById('up-start').disabled = false;
+    }
+  }
+
+  function showChat() {
+    var compose = el('form', { class: 'up-compose', id: 'up-compose' });
+    compose.append(
+      el('input', { id: 'up-input', name: 'text', autocomplete: 'off', maxlength: '2000', placeholder: 'Type a message' }),
+      el('button', { id: 'up-send', type: 'submit' }, 'Send'),
+    );
+    compose.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var input = document.getElementById('up-input');
+      var text = input.value.trim();
+      if (!text) return;
+      input.value = '';
+      send(text);
+    });
+    var list = el('div', { id: 'up-messages', 'aria-live': 'polite' });
+    list.appendChild(el('div', { class: 'up-msg up-msg-agent up-greeting' }, config.greeting));
+    panel.replaceChildren(el('div', { class: 'up-header' }, config.title), list, compose);
+    document.getElementById('up-input').focus();
+  }
+
+  async function send(text) {
+    var item = addMessage(text, 'visitor');
+    item.dataset.state = 'sending';
+    try {
+      await post('/api/chats/' + encodeURIComponent(chat.chatId) + '/messages', { text: text, visitorToken: chat.visitorToken });
+      item.dataset.state = 'sent';
+    } catch (err) {
+      item.dataset.state = 'failed';
+      showError(err.message);
+    }
+  }
+
+  launcher.addEventListener('click', function () {
+    if (launcher.dataset.ready !== 'true') return;
+    if (!panel.hidden) { panel.hidden = true; return; }
+    if (chat) { panel.hidden = false; return; }
+    showPrechat();
+  });
+
+  (async function boot() {
+    try {
+      config = await post('/api/widget/init', { pageUrl: document.referrer });
+      await connect();
+      launcher.dataset.ready = 'true';
+    } catch (err) {
+      launcher.dataset.error = 'true';
+      showError(err.message);
+    }
+  })();
+})();

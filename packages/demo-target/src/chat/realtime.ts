@@ -1,0 +1,153 @@
+import type { Server, Socket } from 'socket.io';
+import type { FeatureContext } from '../feature.js';
+import type { Chat, ChatMessage } from './store.js';
+import {
+  AgentHistory,
+  AgentReply,
+  CrmAuth,
+  VisitorJoin,
+  issuesText,
+  type Ack,
+  type CrmClientToServer,
+  type CrmServerToClient,
+  type CrmSocketData,
+} from './wire.js';
+
+/** Where the CRM Socket.IO server listens on the app origin. */
+export const CRM_SOCKET_PATH = '/crm/socket.io/';
+const AGENTS_ROOM = 'agents';
+/** Most chats an agent's list shows. */
+export const CONSOLE_CHAT_LIMIT = 200;
+
+type CrmServer = Server<CrmClientToServer, CrmServerToClient, object, CrmSocketData>;
+type CrmSocket = Socket<CrmClientToServer, CrmServerToClient, object, CrmSocketData>;
+
+const chatRoom = (chatId: string): string => `chat:${chatId}`;
+
+/** Call `ack` if the client passed a function (a client may omit it). */
+function reply<T>(ack: unknown, result: Ack<T>): void {
+  if (typeof ack === 'function') (ack as (r: Ack<T>) => void)(result);
+}
+
+/**
+ * The CRM realtime channel. Visitor messages (added over REST) are relayed to
+ * every logged-in agent; agent replies (sent over this socket) go to the
+ * chat's visitor and to the other agents. Every relayed message waits the
+ * `realtime` knob first; the handshake waits `crmConnect`.
+ */
+export class CrmRealtime {
+  readonly io: CrmServer;
+  readonly #ctx: FeatureContext;
+  readonly #log: FeatureContext['log'];
+
+  constructor(ctx: FeatureContext) {
+    this.#ctx = ctx;
+    this.#log = ctx.log.child({ component: 'crm' });
+    this.io = ctx.realtime.create<CrmClientToServer, CrmServerToClient, object, CrmSocketData>(CRM_SOCKET_PATH, () =>
+      ctx.knobs.latency('crmConnect'),
+    );
+    this.io.use((socket, next) => {
+      const r = CrmAuth.safeParse(socket.handshake.auth);
+      if (!r.success) {
+        next(new Error(`bad auth: ${issuesText(r.error)}; send {role:'visitor'} or {role:'agent', token}`));
+        return;
+      }
+      const auth = r.data;
+      if (auth.role === 'agent') {
+        const agent = ctx.agents.verify(auth.token);
+        if (!agent) {
+          next(new Error('unknown agent token; log in with POST /api/agent/login'));
+          return;
+        }
+        socket.data = { role: 'agent', username: agent.username };
+      } else {
+        socket.data = { role: 'visitor', chatId: null };
+        if (auth.chatId && auth.visitorToken) {
+          const chat = ctx.chats.get(auth.chatId);
+          if (chat && chat.visitorToken === auth.visitorToken) socket.data = { role: 'visitor', chatId: chat.id };
+        }
+      }
+      next();
+    });
+    this.io.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  #onConnection(socket: CrmSocket): void {
+    const data = socket.data;
+    if (data.role === 'agent') {
+      void socket.join(AGENTS_ROOM);
+      socket.on('agent:chats', (_p, ack) => reply(ack, { ok: true, data: this.#ctx.chats.list(CONSOLE_CHAT_LIMIT) }));
+      socket.on('agent:history', (p, ack) => this.#history(p, ack));
+      socket.on('agent:reply', (p, ack) => this.#agentReply(socket, p, ack));
+    } else {
+      if (data.chatId) void socket.join(chatRoom(data.chatId));
+      socket.on('visitor:join', (p, ack) => this.#visitorJoin(socket, p, ack));
+    }
+  }
+
+  #visitorJoin(socket: CrmSocket, payload: unknown, ack: unknown): void {
+    const r = VisitorJoin.safeParse(payload);
+    if (!r.success) {
+      this.#log.warn({ socketId: socket.id, problem: issuesText(r.error) }, 'bad visitor:join');
+      reply(ack, { ok: false, error: `bad visitor:join: ${issuesText(r.error)}` });
+      return;
+    }
+    const chat = this.#ctx.chats.get(r.data.chatId);
+    if (!chat || chat.visitorToken !== r.data.visitorToken) {
+      reply(ack, { ok: false, error: 'unknown chat or wrong visitorToken' });
+      return;
+    }
+    socket.data = { role: 'visitor', chatId: chat.id };
+    void socket.join(chatRoom(chat.id));
+    reply(ack, { ok: true, data: { chatId: chat.id } });
+  }
+
+  #history(payload: unknown, ack: unknown): void {
+    const r = AgentHistory.safeParse(payload);
+    if (!r.success) {
+      reply(ack, { ok: false, error: `bad agent:history: ${issuesText(r.error)}` });
+      return;
+    }
+    const chat = this.#ctx.chats.get(r.data.chatId);
+    if (!chat) {
+      reply(ack, { ok: false, error: `unknown chat ${r.data.chatId}` });
+      return;
+    }
+    reply(ack, { ok: true, data: { ...this.#ctx.chats.summary(chat), messages: chat.messages } });
+  }
+
+  #agentReply(socket: CrmSocket, payload: unknown, ack: unknown): void {
+    const r = AgentReply.safeParse(payload);
+    if (!r.success) {
+      this.#log.warn({ socketId: socket.id, problem: issuesText(r.error) }, 'bad agent:reply');
+      reply(ack, { ok: false, error: `bad agent:reply: ${issuesText(r.error)}` });
+      return;
+    }
+    const chat = this.#ctx.chats.get(r.data.chatId);
+    if (!chat) {
+      reply(ack, { ok: false, error: `unknown chat ${r.data.chatId}` });
+      return;
+    }
+    const message = this.#ctx.chats.addMessage(chat, 'agent', r.data.text);
+    reply(ack, { ok: true, data: message });
+    this.#relay(chat, message, [chatRoom(chat.id), AGENTS_ROOM], socket.id);
+  }
+
+  /** A chat was created over REST: tell the agents at once. */
+  chatCreated(chat: Chat): void {
+    this.io.to(AGENTS_ROOM).emit('chat:created', this.#ctx.chats.summary(chat));
+  }
+
+  /** A visitor message was added over REST: relay it to every agent. */
+  visitorMessage(chat: Chat, message: ChatMessage): void {
+    this.#relay(chat, message, [AGENTS_ROOM]);
+  }
+
+  #relay(chat: Chat, message: ChatMessage, rooms: string[], exceptSocketId?: string): void {
+    const event = { chatId: chat.id, visitorName: chat.visitorName, message };
+    void this.#ctx.delays.wait(this.#ctx.knobs.latency('realtime')).then(() => {
+      const target = exceptSocketId ? this.io.to(rooms).except(exceptSocketId) : this.io.to(rooms);
+      target.emit('chat:message', event);
+    });
+  }
+}
