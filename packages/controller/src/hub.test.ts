@@ -1,0 +1,201 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { ERROR_CODES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
+import { listenHub, type ListeningHub } from './hub.js';
+import { Ingest } from './ingest.js';
+import { ResultsSink } from './results-sink.js';
+import type { AgentInfo, Sink } from './sink.js';
+import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, lineCount, deferred, type FakeAgent } from '../test/fixtures.js';
+
+const TOKEN = 'secret-token';
+
+interface Ctl { listening: ListeningHub; sink: ResultsSink; ingest: Ingest; close: () => Promise<void> }
+
+async function startController(outDir: string, log: ReturnType<typeof captureLog>['log'], extraSinks: Sink[] = []): Promise<Ctl> {
+  const sink = new ResultsSink({ outDir, log });
+  await sink.open();
+  const ingest = new Ingest([sink, ...extraSinks], log);
+  const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest, log });
+  return { listening, sink, ingest, close: async () => { await listening.close(); await sink.close(); } };
+}
+
+const send = (s: FakeAgent, b: unknown): Promise<BatchAck> => s.timeout(10_000).emitWithAck('metrics:batch', b as MetricBatch);
+
+describe('agent hub', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let logs: ReturnType<typeof captureLog>;
+  let ctl: Ctl;
+  const sockets: FakeAgent[] = [];
+
+  beforeEach(async () => {
+    tmp = await tempDir();
+    logs = captureLog();
+    ctl = await startController(tmp.dir, logs.log);
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.close();
+    await ctl.close();
+    await tmp.cleanup();
+  });
+
+  const agent = async (over = {}) => {
+    const s = await connectAgent(ctl.listening.url, hello(over));
+    sockets.push(s);
+    return s;
+  };
+
+  it('refuses a wrong token with a reason the agent receives, without echoing the token', async () => {
+    const err = await refusedWith(ctl.listening.url, hello({ token: 'not-the-token-xyz' }));
+    expect(err.data).toEqual({ code: ERROR_CODES.AUTH_REJECTED, reason: expect.stringMatching(/wrong token/) });
+    expect(err.data!.reason).not.toContain('not-the-token-xyz');
+    expect(JSON.stringify(logs.lines())).not.toContain('not-the-token-xyz');
+    expect(JSON.stringify(logs.lines())).not.toContain(TOKEN);
+    expect(ctl.listening.hub.agents()).toHaveLength(0);
+  });
+
+  it('refuses a protocol mismatch naming both versions', async () => {
+    const err = await refusedWith(ctl.listening.url, hello({ protocolVersion: PROTOCOL_VERSION + 1 }));
+    expect(err.data?.code).toBe(ERROR_CODES.PROTOCOL_MISMATCH);
+    expect(err.data?.reason).toContain(`protocol ${PROTOCOL_VERSION + 1}`);
+    expect(err.data?.reason).toContain(`accepts protocol ${PROTOCOL_VERSION}`);
+  });
+
+  it('refuses a malformed hello naming the bad field and what is accepted', async () => {
+    const { capacity: _c, ...noCapacity } = hello();
+    const err = await refusedWith(ctl.listening.url, noCapacity);
+    expect(err.data?.code).toBe(ERROR_CODES.MESSAGE_INVALID);
+    expect(err.data?.reason).toMatch(/^malformed hello: capacity: .*accepted: an object with protocolVersion/);
+    const err2 = await refusedWith(ctl.listening.url, hello({ agentId: 'has spaces' }));
+    expect(err2.data?.reason).toMatch(/agentId:/);
+  });
+
+  it('accepts a good hello and reports the agent with its location', async () => {
+    const connected = new Promise((r) => ctl.listening.hub.once('agent:connected', r));
+    await agent({ labels: { region: 'ams3' } });
+    await connected;
+    expect(ctl.listening.hub.agents().map((a) => a.info)).toEqual([
+      { agentId: 'agent-1', name: 'fake-1', labels: { region: 'ams3' }, capacity: { 'chat-load': 4, 'video-call': 1, cobrowse: 2 }, location: 'ams3' },
+    ]);
+  });
+
+  it('drops an invalid payload, logs it with the agent id, and keeps serving', async () => {
+    const s = await agent();
+    const ack = await send(s, { runId: 'run-1', agentId: 'agent-1', seq: 'one' });
+    expect(ack).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID });
+    expect((ack as { reason: string }).reason).toMatch(/invalid "metrics:batch" message: seq:/);
+    s.emit('session:progress', { runId: 'run-1' } as never);
+    // Still serving: a clock sync round trip on the same socket.
+    const pong = await s.timeout(5_000).emitWithAck('clock:sync', { t0: 123 });
+    expect(pong.t0).toBe(123);
+    expect(Math.abs(pong.controllerNow - Date.now())).toBeLessThan(5_000);
+    const dropped = logs.lines().filter((l) => l.msg === 'invalid message dropped');
+    expect(dropped.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'metrics:batch'], ['agent-1', 'session:progress']]);
+    expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(0);
+  });
+
+  it('refuses a batch carrying another agent\'s id', async () => {
+    const s = await agent();
+    const ack = await send(s, batch({ agentId: 'agent-2' }));
+    expect(ack).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID });
+  });
+
+  it('acks a batch only after the results sink wrote it; the same batch twice is stored once', async () => {
+    await ctl.close();
+    const gate = deferred();
+    const reached = deferred();
+    const gated: Sink = {
+      name: 'gate', open: async () => {}, runStarted: async () => {}, runEnded: async () => {}, close: async () => {},
+      writeBatch: async () => { reached.resolve(); await gate.promise; return 'stored'; },
+    };
+    ctl = await startController(tmp.dir, logs.log, [gated]);
+    const s = await agent();
+    const b = batch();
+    let acked = false;
+    const ackP = send(s, b).then((a) => { acked = true; return a; });
+    await reached.promise; // the results sink ran first, the gate sink holds the ack back
+    const samplesPath = join(tmp.dir, 'run-1', 'samples.jsonl');
+    expect(await lineCount(samplesPath)).toBe(3);
+    expect(acked).toBe(false);
+    gate.resolve();
+    expect(await ackP).toEqual({ ok: true, seq: 1, duplicate: false });
+    expect(await send(s, b)).toEqual({ ok: true, seq: 1, duplicate: true });
+    expect(await send(s, batch({ seq: 2, samples: [b.samples[0]!] }))).toEqual({ ok: true, seq: 2, duplicate: false });
+    expect(await lineCount(samplesPath)).toBe(4);
+    const first = JSON.parse((await readFile(samplesPath, 'utf8')).split('\n')[0]!) as Record<string, unknown>;
+    expect(first).toEqual({
+      runId: 'run-1', agentId: 'agent-1', sessionId: 's0001', scenario: null, metric: 'page_load', value: 120,
+      ts: '2025-01-01T12:00:00.000Z', location: 'local', browser: null, saturated: false,
+    });
+    expect(await lineCount(join(tmp.dir, 'run-1', 'batches.jsonl'))).toBe(2);
+  });
+
+  it('acks ok:false (retryable) when a sink fails, and stores it on the retry', async () => {
+    await ctl.close();
+    let fail = true;
+    const flaky: Sink = {
+      name: 'flaky', open: async () => {}, runStarted: async () => {}, runEnded: async () => {}, close: async () => {},
+      writeBatch: async () => {
+        if (fail) throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, 'database unreachable');
+        return 'stored';
+      },
+    };
+    ctl = await startController(tmp.dir, logs.log, [flaky]);
+    const s = await agent();
+    const a1 = await send(s, batch());
+    expect(a1).toMatchObject({ ok: false, seq: 1, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
+    expect((a1 as { reason: string }).reason).toContain('database unreachable');
+    fail = false;
+    // The results sink stored it already; the flaky sink stores it now: not a duplicate overall.
+    expect(await send(s, batch())).toEqual({ ok: true, seq: 1, duplicate: false });
+    expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(3);
+  });
+
+  it('a restarted controller on the same results folder still reports a replayed batch as duplicate', async () => {
+    let s = await agent();
+    expect(await send(s, batch())).toEqual({ ok: true, seq: 1, duplicate: false });
+    s.close();
+    await ctl.close();
+    ctl = await startController(tmp.dir, logs.log);
+    s = await agent();
+    expect(await send(s, batch())).toEqual({ ok: true, seq: 1, duplicate: true });
+    expect(await send(s, batch({ seq: 2 }))).toEqual({ ok: true, seq: 2, duplicate: false });
+    expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(6);
+  });
+
+  it('a reconnect with the same agentId replaces the old connection', async () => {
+    const a = await agent();
+    const gone = new Promise((r) => a.once('disconnect', r));
+    await agent();
+    await gone;
+    expect(ctl.listening.hub.agents()).toHaveLength(1);
+  });
+
+  it('emits typed events for progress, finished and status; acks run:finished', async () => {
+    const s = await agent();
+    const progress = new Promise((r) => ctl.listening.hub.once('progress', (id, p) => r([id, p])));
+    s.emit('session:progress', { runId: 'run-1', sessionId: 's0001', phase: 'started' });
+    expect(await progress).toEqual(['agent-1', { runId: 'run-1', sessionId: 's0001', phase: 'started' }]);
+    const finished = new Promise((r) => ctl.listening.hub.once('finished', (id, f) => r([id, f])));
+    expect(await s.timeout(5_000).emitWithAck('run:finished', { runId: 'run-1', lastSeq: 2, ok: 1, failed: 0 })).toEqual({ ok: true });
+    expect(await finished).toEqual(['agent-1', { runId: 'run-1', lastSeq: 2, ok: 1, failed: 0 }]);
+    const status = new Promise((r) => ctl.listening.hub.once('status', (id, st) => r([id, st])));
+    s.emit('agent:status', { cpu: 0.5, memMb: 100, activeSessions: 1, saturated: false, spooled: 0 });
+    expect(await status).toEqual(['agent-1', { cpu: 0.5, memMb: 100, activeSessions: 1, saturated: false, spooled: 0 }]);
+  });
+
+  it('sends an assignment and returns the validated reply', async () => {
+    const s = await agent();
+    s.on('run:assign', (a, ack) => ack(a.sessions.length === 1 ? { accepted: true } : { accepted: false, code: 'X', reason: 'no' }));
+    const [handle] = ctl.listening.hub.agents();
+    const info: AgentInfo = handle!.info;
+    expect(info.agentId).toBe('agent-1');
+    const { AssignmentSchema } = await import('@userprobe/shared');
+    const { demoLikeProfile } = await import('../test/profile.js');
+    const a = AssignmentSchema.parse({
+      runId: 'run-1', scenario: 'chat-load', browser: 'shell', profile: demoLikeProfile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+      startAt: Date.now(), durationMs: null, options: { stepTimeoutMs: 1000, sessionTimeoutMs: 5000 },
+    });
+    expect(await handle!.assign(a, 5_000)).toEqual({ accepted: true });
+  });
+});

@@ -1,0 +1,219 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { Server, type Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import {
+  AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema,
+  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, ProbeError,
+  describeError, parseMessage,
+  type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type BatchAck, type ClockPong,
+  type Hello, type OkReply, type RunAbort,
+} from '@userprobe/shared';
+import type { AgentInfo } from './sink.js';
+import type { Ingest } from './ingest.js';
+import { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
+import { checkHello, tokenDigest } from './handshake.js';
+
+/** Largest socket.io packet accepted: a full batch (10 000 samples) fits with room. */
+export const HUB_MAX_PACKET_BYTES = 16 * 1024 * 1024;
+
+interface SocketData { hello: Hello; info: AgentInfo }
+type HubServer = Server<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
+type HubSocket = Socket<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
+
+export interface HubOptions {
+  readonly token: string;
+  readonly ingest: Ingest;
+  readonly log: Logger;
+  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatTimeoutMs?: number;
+  /** The controller's clock, answered to `clock:sync`. */
+  readonly now?: () => number;
+}
+
+class SocketAgent implements AgentHandle {
+  constructor(readonly socket: HubSocket, readonly info: AgentInfo, readonly hello: Hello, private readonly log: Logger) {}
+
+  assign(assignment: Assignment, timeoutMs: number): Promise<AssignReply> {
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(timeoutMs).emit('run:assign', assignment, (err: Error | null, reply: unknown) => {
+        if (err) {
+          reject(new ProbeError(ERROR_CODES.RUN_TIMEOUT, `agent ${this.info.name} did not answer the assignment within ${timeoutMs} ms`));
+          return;
+        }
+        try {
+          resolve(parseMessage('run:assign reply', AssignReplySchema, reply));
+        } catch (e) {
+          this.log.warn({ err: describeError(e) }, 'invalid assignment reply');
+          reject(e);
+        }
+      });
+    });
+  }
+
+  abort(abort: RunAbort): void {
+    this.socket.emit('run:abort', abort);
+  }
+}
+
+/**
+ * The agent hub: socket.io server agents dial into. Checks every hello, keeps
+ * one connection per agentId (a reconnect replaces the old socket), validates
+ * every inbound event against the shared schemas (invalid → logged with the
+ * agent id and dropped; acked with an error where the event has an error
+ * reply), hands batches to ingest and acks only when ingest says durable.
+ */
+export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool {
+  readonly io: HubServer;
+  private readonly connected = new Map<string, SocketAgent>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(httpServer: HttpServer, private readonly opts: HubOptions) {
+    super();
+    this.log = opts.log.child({ component: 'hub' });
+    this.now = opts.now ?? Date.now;
+    this.io = new Server(httpServer, {
+      pingInterval: opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+      pingTimeout: opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+      maxHttpBufferSize: HUB_MAX_PACKET_BYTES,
+      serveClient: false,
+    });
+    const expected = tokenDigest(opts.token);
+    this.io.use((socket, next) => {
+      const r = checkHello(socket.handshake.auth, expected);
+      if (!r.ok) {
+        this.log.warn({ remote: socket.handshake.address, code: r.rejection.code, reason: r.rejection.reason }, 'agent refused');
+        const err = new Error(r.rejection.reason) as Error & { data: typeof r.rejection };
+        err.data = r.rejection;
+        next(err);
+        return;
+      }
+      socket.data.hello = r.hello;
+      socket.data.info = agentInfoFromHello(r.hello);
+      next();
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  agents(): readonly AgentHandle[] {
+    return [...this.connected.values()];
+  }
+
+  async close(): Promise<void> {
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => { void this.io.close(() => resolve()); });
+  }
+
+  private onConnection(socket: HubSocket): void {
+    const { info, hello } = socket.data;
+    const log = this.log.child({ agentId: info.agentId, agent: info.name });
+    const agent = new SocketAgent(socket, info, hello, log);
+    const previous = this.connected.get(info.agentId);
+    this.connected.set(info.agentId, agent);
+    if (previous) {
+      log.warn('agent reconnected while its previous connection was still open; replacing it');
+      previous.socket.disconnect(true);
+    }
+    log.info({ capacity: info.capacity, labels: info.labels, software: hello.software, host: hello.host }, 'agent connected');
+
+    const dropped = (event: string, e: unknown) => {
+      log.warn({ event, err: describeError(e) }, 'invalid message dropped');
+    };
+
+    socket.on('metrics:batch', (raw: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (r: BatchAck) => void) : undefined;
+      let batch;
+      try {
+        batch = parseMessage('metrics:batch', MetricBatchSchema, raw);
+      } catch (e) {
+        dropped('metrics:batch', e);
+        const seq = (raw as { seq?: unknown } | null)?.seq;
+        reply?.({
+          ok: false, seq: typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : 0,
+          retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: describeError(e).message,
+        });
+        return;
+      }
+      if (batch.agentId !== info.agentId) {
+        const reason = `batch agentId "${batch.agentId}" does not match this connection's agent "${info.agentId}"; an agent sends only its own batches`;
+        dropped('metrics:batch', new ProbeError(ERROR_CODES.MESSAGE_INVALID, reason));
+        reply?.({ ok: false, seq: batch.seq, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason });
+        return;
+      }
+      void this.opts.ingest.handle(batch, info).then((a) => {
+        if (a.ok) this.emit('batch', { runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate: a.duplicate, samples: batch.samples.length, sessions: batch.sessions.length });
+        reply?.(a);
+      });
+    });
+
+    socket.on('session:progress', (raw: unknown) => {
+      try {
+        this.emit('progress', info.agentId, parseMessage('session:progress', SessionProgressSchema, raw));
+      } catch (e) { dropped('session:progress', e); }
+    });
+
+    socket.on('run:finished', (raw: unknown, ack: unknown) => {
+      let finished;
+      try {
+        finished = parseMessage('run:finished', RunFinishedSchema, raw);
+      } catch (e) { dropped('run:finished', e); return; }
+      log.info({ runId: finished.runId, lastSeq: finished.lastSeq, ok: finished.ok, failed: finished.failed }, 'agent finished its share');
+      this.emit('finished', info.agentId, finished);
+      if (typeof ack === 'function') (ack as (r: OkReply) => void)({ ok: true });
+    });
+
+    socket.on('clock:sync', (raw: unknown, ack: unknown) => {
+      let ping;
+      try {
+        ping = parseMessage('clock:sync', ClockPingSchema, raw);
+      } catch (e) { dropped('clock:sync', e); return; }
+      if (typeof ack === 'function') (ack as (r: ClockPong) => void)({ t0: ping.t0, controllerNow: this.now() });
+    });
+
+    socket.on('agent:status', (raw: unknown) => {
+      try {
+        this.emit('status', info.agentId, parseMessage('agent:status', AgentStatusSchema, raw));
+      } catch (e) { dropped('agent:status', e); }
+    });
+
+    socket.onAny((event: unknown) => {
+      if (typeof event !== 'string' || !Object.hasOwn(AGENT_TO_CONTROLLER_SCHEMAS, event)) {
+        log.warn({ event: String(event).slice(0, 64) }, 'unknown event dropped');
+      }
+    });
+
+    socket.on('disconnect', (reason) => {
+      if (this.connected.get(info.agentId) !== agent) return; // replaced by a newer connection
+      this.connected.delete(info.agentId);
+      log.warn({ reason }, 'agent disconnected');
+      this.emit('agent:disconnected', { agentId: info.agentId, name: info.name, reason });
+    });
+
+    this.emit('agent:connected', agent);
+  }
+}
+
+export interface ListeningHub {
+  readonly hub: AgentHub;
+  readonly http: HttpServer;
+  readonly port: number;
+  readonly host: string;
+  /** http://host:port — what agents pass as --controller. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Start an HTTP server on host:port (0 = any free port) with the hub on it. */
+export async function listenHub(host: string, port: number, opts: HubOptions): Promise<ListeningHub> {
+  const http = createServer((_req, res) => { res.writeHead(404).end(); });
+  const hub = new AgentHub(http, opts);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => { http.off('error', reject); resolve(); });
+  });
+  const actual = (http.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { hub, http, port: actual, host, url: `http://${urlHost}:${actual}`, close: () => hub.close() };
+}

@@ -1,0 +1,75 @@
+import { describe, it, expect } from 'vitest';
+import { coreMetrics } from '@userprobe/shared';
+import { summarizeRun, renderSummary, allSessionsOk, type SummarySample, type SummarySession } from './summary.js';
+
+const agents = [{ agentId: 'a1', name: 'local-1', location: 'local' }, { agentId: 'a2', name: 'local-2', location: 'ams' }];
+const core = coreMetrics('chat-load');
+const okSession = (agentId: string, sessionId: string, base: number): SummarySample[] =>
+  core.map((metric, i) => ({ agentId, sessionId, metric, value: base + i }));
+
+describe('summarizeRun', () => {
+  it('all ok: counts, percentiles per metric, per agent', () => {
+    const samples = [...okSession('a1', 's0001', 100), ...okSession('a2', 's0002', 200), ...okSession('a1', 's0003', 300)];
+    const sessions: SummarySession[] = [
+      { agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null },
+      { agentId: 'a2', sessionId: 's0002', status: 'ok', failedStep: null },
+      { agentId: 'a1', sessionId: 's0003', status: 'ok', failedStep: null },
+    ];
+    const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
+    expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0 });
+    expect(s.metrics.map((m) => m.metric)).toEqual(core);
+    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200 });
+    expect(s.agents).toEqual([
+      { agentId: 'a1', name: 'local-1', location: 'local', sessionsOk: 2, sessionsFailed: 0, sessionsAborted: 0, samples: 2 * core.length },
+      { agentId: 'a2', name: 'local-2', location: 'ams', sessionsOk: 1, sessionsFailed: 0, sessionsAborted: 0, samples: core.length },
+    ]);
+    expect(s.failedSteps).toEqual([]);
+    expect(allSessionsOk(s)).toBe(true);
+  });
+
+  it('a failed session counts errors for the core metrics it lost, and its failed step', () => {
+    const samples: SummarySample[] = [
+      ...okSession('a1', 's0001', 100),
+      { agentId: 'a2', sessionId: 's0002', metric: 'page_load', value: 50, saturated: true },
+      { agentId: 'a2', sessionId: 's0002', metric: 'crm_ws_frame_rtt', value: 3 },
+    ];
+    const sessions: SummarySession[] = [
+      { agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null },
+      { agentId: 'a2', sessionId: 's0002', status: 'failed', failedStep: 'widget_load' },
+    ];
+    const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
+    expect(s.sessions).toEqual({ expected: 3, recorded: 2, ok: 1, failed: 1, aborted: 0, missing: 1 });
+    const by = Object.fromEntries(s.metrics.map((m) => [m.metric, m]));
+    expect(by.page_load).toMatchObject({ count: 2, errors: 0, saturated: 1, p50: 50, max: 100 });
+    expect(by.widget_load).toMatchObject({ count: 1, errors: 1 });
+    expect(by.crm_ws_frame_rtt).toMatchObject({ count: 1, errors: 0, p50: 3 });
+    expect(s.metrics.at(-1)!.metric).toBe('crm_ws_frame_rtt'); // extras after core
+    expect(s.failedSteps).toEqual([{ step: 'widget_load', count: 1 }]);
+    expect(allSessionsOk(s)).toBe(false);
+  });
+
+  it('open-ended runs (duration) have no missing sessions; aborted ones are counted', () => {
+    const s = summarizeRun({
+      runId: 'r1', scenario: 'chat-load', expectedSessions: null, agents, samples: [],
+      sessions: [{ agentId: 'a1', sessionId: 's0001.r1', status: 'aborted', failedStep: null }],
+    });
+    expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0 });
+    expect(s.failedSteps).toEqual([{ step: '(aborted)', count: 1 }]);
+    expect(s.metrics.every((m) => m.count === 0 && m.errors === 1 && m.p50 === null)).toBe(true);
+  });
+
+  it('renders a fixed-width table', () => {
+    const s = summarizeRun({
+      runId: 'r1', scenario: 'chat-load', expectedSessions: 1, agents,
+      samples: okSession('a1', 's0001', 100), sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
+    });
+    const out = renderSummary(s);
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('run r1 (chat-load): 1/1 sessions recorded — 1 ok, 0 failed, 0 aborted');
+    expect(lines[2]).toMatch(/^metric\s+unit\s+count\s+errors\s+p50\s+p95\s+p99\s+max\s+saturated$/);
+    expect(lines[4]).toMatch(/^page_load\s+ms\s+1\s+0\s+100\.0\s+100\.0\s+100\.0\s+100\.0\s+0$/);
+    const metricRows = lines.slice(2, 4 + core.length);
+    expect(new Set(metricRows.map((l) => l.length)).size).toBe(1); // right-aligned last column: equal widths
+    expect(out).toContain('local-1');
+  });
+});

@@ -1,0 +1,191 @@
+import { METRICS, coreMetrics, isMetricName, summarize, type ScenarioName, type SessionStatus } from '@userprobe/shared';
+
+/**
+ * The end-of-run summary, computed from what is durable (the results files):
+ * per metric (count, errors, p50/p95/p99/max, samples flagged saturated),
+ * per agent, and per failed step. Pure; the renderer is a fixed-width table.
+ *
+ * `errors` of a core metric = sessions that did not succeed and recorded no
+ * value for it (the measurement that was lost). Extra metrics have no errors.
+ */
+export interface SummarySample {
+  readonly agentId: string;
+  readonly sessionId: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly saturated?: boolean | undefined;
+}
+
+export interface SummarySession {
+  readonly agentId: string;
+  readonly sessionId: string;
+  readonly status: SessionStatus;
+  readonly failedStep: string | null;
+}
+
+export interface SummaryAgent {
+  readonly agentId: string;
+  readonly name: string;
+  readonly location: string;
+}
+
+export interface SummaryInput {
+  readonly runId: string;
+  readonly scenario: ScenarioName;
+  /** Sessions the run planned; null when sessions repeat (--duration) and the count is open. */
+  readonly expectedSessions: number | null;
+  readonly agents: readonly SummaryAgent[];
+  readonly samples: readonly SummarySample[];
+  readonly sessions: readonly SummarySession[];
+}
+
+export interface MetricSummary {
+  readonly metric: string;
+  readonly unit: string;
+  readonly count: number;
+  readonly errors: number;
+  readonly saturated: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+  readonly mean: number | null;
+}
+
+export interface AgentSummary {
+  readonly agentId: string;
+  readonly name: string;
+  readonly location: string;
+  readonly sessionsOk: number;
+  readonly sessionsFailed: number;
+  readonly sessionsAborted: number;
+  readonly samples: number;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly scenario: ScenarioName;
+  readonly sessions: { readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number };
+  readonly metrics: readonly MetricSummary[];
+  readonly agents: readonly AgentSummary[];
+  readonly failedSteps: readonly { readonly step: string; readonly count: number }[];
+}
+
+const key = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
+
+export function summarizeRun(input: SummaryInput): RunSummary {
+  // Last record per (agent, session) wins.
+  const sessions = new Map<string, SummarySession>();
+  for (const s of input.sessions) sessions.set(key(s.agentId, s.sessionId), s);
+
+  const valuesByMetric = new Map<string, number[]>();
+  const saturatedByMetric = new Map<string, number>();
+  const metricsBySession = new Map<string, Set<string>>();
+  const samplesByAgent = new Map<string, number>();
+  for (const s of input.samples) {
+    let vs = valuesByMetric.get(s.metric);
+    if (!vs) valuesByMetric.set(s.metric, (vs = []));
+    vs.push(s.value);
+    if (s.saturated) saturatedByMetric.set(s.metric, (saturatedByMetric.get(s.metric) ?? 0) + 1);
+    const k = key(s.agentId, s.sessionId);
+    let ms = metricsBySession.get(k);
+    if (!ms) metricsBySession.set(k, (ms = new Set()));
+    ms.add(s.metric);
+    samplesByAgent.set(s.agentId, (samplesByAgent.get(s.agentId) ?? 0) + 1);
+  }
+
+  const core = coreMetrics(input.scenario);
+  const unsuccessful = [...sessions.entries()].filter(([, s]) => s.status !== 'ok');
+  const metricNames = [...core, ...[...valuesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
+  const metrics: MetricSummary[] = metricNames.map((metric) => {
+    const st = summarize(valuesByMetric.get(metric) ?? []);
+    const isCore = (core as string[]).includes(metric);
+    const errors = isCore ? unsuccessful.filter(([k]) => !metricsBySession.get(k)?.has(metric)).length : 0;
+    return {
+      metric,
+      unit: isMetricName(metric) ? METRICS[metric].unit : '?',
+      count: st?.count ?? 0,
+      errors,
+      saturated: saturatedByMetric.get(metric) ?? 0,
+      p50: st?.p50 ?? null, p95: st?.p95 ?? null, p99: st?.p99 ?? null, max: st?.max ?? null, mean: st?.mean ?? null,
+    };
+  });
+
+  const agentIds = new Set<string>([...input.agents.map((a) => a.agentId), ...[...sessions.values()].map((s) => s.agentId), ...samplesByAgent.keys()]);
+  const agentInfo = new Map(input.agents.map((a) => [a.agentId, a]));
+  const agents: AgentSummary[] = [...agentIds].sort().map((agentId) => {
+    const mine = [...sessions.values()].filter((s) => s.agentId === agentId);
+    const info = agentInfo.get(agentId);
+    return {
+      agentId,
+      name: info?.name ?? agentId,
+      location: info?.location ?? '?',
+      sessionsOk: mine.filter((s) => s.status === 'ok').length,
+      sessionsFailed: mine.filter((s) => s.status === 'failed').length,
+      sessionsAborted: mine.filter((s) => s.status === 'aborted').length,
+      samples: samplesByAgent.get(agentId) ?? 0,
+    };
+  });
+
+  const steps = new Map<string, number>();
+  for (const [, s] of unsuccessful) {
+    const step = s.failedStep ?? (s.status === 'aborted' ? '(aborted)' : '(unknown)');
+    steps.set(step, (steps.get(step) ?? 0) + 1);
+  }
+  const failedSteps = [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || (a.step < b.step ? -1 : 1));
+
+  const all = [...sessions.values()];
+  const recorded = all.length;
+  return {
+    runId: input.runId,
+    scenario: input.scenario,
+    sessions: {
+      expected: input.expectedSessions,
+      recorded,
+      ok: all.filter((s) => s.status === 'ok').length,
+      failed: all.filter((s) => s.status === 'failed').length,
+      aborted: all.filter((s) => s.status === 'aborted').length,
+      missing: input.expectedSessions === null ? 0 : Math.max(0, input.expectedSessions - recorded),
+    },
+    metrics,
+    agents,
+    failedSteps,
+  };
+}
+
+/** Every expected session recorded and ok. */
+export function allSessionsOk(s: RunSummary): boolean {
+  return s.sessions.failed === 0 && s.sessions.aborted === 0 && s.sessions.missing === 0 && s.sessions.recorded > 0;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? '-' : v.toFixed(1);
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The terminal rendering: sessions line, metric table, agent table, failed steps. */
+export function renderSummary(s: RunSummary): string {
+  const ss = s.sessions;
+  const head =
+    `run ${s.runId} (${s.scenario}): ${ss.recorded}${ss.expected === null ? '' : `/${ss.expected}`} sessions recorded — ` +
+    `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.missing ? `, ${ss.missing} missing` : ''}`;
+  const metrics = table(
+    ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
+    s.metrics.map((m) => [m.metric, m.unit, String(m.count), String(m.errors), fmt(m.p50), fmt(m.p95), fmt(m.p99), fmt(m.max), String(m.saturated)]),
+    2,
+  );
+  const agents = table(
+    ['agent', 'location', 'ok', 'failed', 'aborted', 'samples'],
+    s.agents.map((a) => [a.name, a.location, String(a.sessionsOk), String(a.sessionsFailed), String(a.sessionsAborted), String(a.samples)]),
+    2,
+  );
+  const parts = [head, '', metrics, '', agents];
+  if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
+  return parts.join('\n') + '\n';
+}
