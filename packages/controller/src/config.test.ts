@@ -1,0 +1,52 @@
+import { describe, it, expect } from 'vitest';
+import { ConfigError, AGENT_WAIT_TIMEOUT_MS } from '@userprobe/shared';
+import { resolveRunConfig, resolveServeConfig, newRunId, publicParams } from './config.js';
+
+describe('resolveRunConfig', () => {
+  it('fills defaults and freezes the result', () => {
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 6, localAgents: 2 }, {});
+    expect(c).toMatchObject({
+      scenario: 'chat-load', total: 6, target: 'demo', browser: 'shell', rampUpMs: 6000, durationMs: null,
+      expectAgents: 2, localAgents: 2, agentWaitMs: AGENT_WAIT_TIMEOUT_MS, port: 7077, host: '127.0.0.1', outDir: 'results',
+      messages: 1, har: 'failures', json: false, demoLatency: [], dbUrl: null,
+    });
+    expect(c.token.length).toBeGreaterThan(20);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.demoLatency)).toBe(true);
+    expect(c.runId).toMatch(/^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
+  });
+  it('parses durations and repeatable flags', () => {
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});
+    expect([c.rampUpMs, c.durationMs, c.agentWaitMs, c.demoLatency]).toEqual([30_000, 120_000, 500, ['create=300']]);
+  });
+  it('requires a token when remote agents are expected, and listens on all interfaces then', () => {
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, {})).toThrow(/token is required/);
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, { PROBE_TOKEN: 'tok' });
+    expect([c.token, c.host]).toEqual(['tok', '0.0.0.0']);
+    expect(publicParams(c)).not.toHaveProperty('token');
+    expect(JSON.stringify(publicParams(c))).not.toContain('tok"');
+  });
+  it.each([
+    [{ scenario: 'chat-loud', total: 1, localAgents: 1 }, /^--scenario: .*"chat-load"/],
+    [{ scenario: 'chat-load', total: 0, localAgents: 1 }, /^--total: /],
+    [{ scenario: 'chat-load', total: 1, localAgents: 1, rampUp: 'soon' }, /^--ramp-up: "soon" is not a duration/],
+    [{ scenario: 'chat-load', total: 1, localAgents: 1, bogus: 1 }, /^unknown option\(s\): --bogus/],
+    [{ scenario: 'chat-load', total: 1, localAgents: 1, har: 'some' }, /^--har: .*"off"/],
+    [{ scenario: 'chat-load', total: 1, localAgents: 2, expectAgents: 1, token: 't' }, /--expect-agents 1 is less than --local-agents 2/],
+    [{ scenario: 'chat-load', total: 1, target: 'x.yaml', demoLatency: ['create=1'], localAgents: 1 }, /only apply to --target demo/],
+  ])('refuses %j', (raw, msg) => {
+    expect(() => resolveRunConfig(raw, {})).toThrow(ConfigError);
+    expect(() => resolveRunConfig(raw, {})).toThrow(msg);
+  });
+});
+
+describe('resolveServeConfig', () => {
+  it('needs a token', () => {
+    expect(() => resolveServeConfig({}, {})).toThrow(/needs the agents' token/);
+    expect(resolveServeConfig({ port: 0 }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({ command: 'serve', port: 0, token: 't', dbUrl: 'mysql://x', host: '0.0.0.0' });
+  });
+});
+
+it('newRunId is sortable UTC', () => {
+  expect(newRunId(new Date(Date.UTC(2025, 0, 2, 3, 4, 5)), 'beef')).toBe('r-20250102-030405-beef');
+});

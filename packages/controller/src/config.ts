@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
+  type BrowserKind, type ScenarioName,
+} from '@userprobe/shared';
+import { parseDuration } from './duration.js';
+
+/**
+ * CLI flags + environment → one validated, deep-frozen config object, made
+ * once at the edge and passed down. Unknown keys and bad values are
+ * ConfigErrors that name the flag and say what is accepted.
+ */
+export const DEFAULT_PORT = 7077;
+export const DEFAULT_OUT_DIR = 'results';
+/** Without --ramp-up, sessions start one per second (kept 40 sessions accurate on 2 cores; PLATFORM.md). */
+export const DEFAULT_RAMP_PER_SESSION_MS = 1_000;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const HAR_MODES = ['off', 'failures', 'all'] as const;
+
+export interface Env {
+  readonly PROBE_TOKEN?: string | undefined;
+  readonly PROBE_DB_URL?: string | undefined;
+}
+
+export interface CommonConfig {
+  readonly host: string;
+  readonly port: number;
+  /** The shared agent token. Never logged. */
+  readonly token: string;
+  readonly outDir: string;
+  readonly logLevel: LogLevel;
+  /** Reserved for the MySQL sink (`--db` / PROBE_DB_URL). */
+  readonly dbUrl: string | null;
+  readonly drainTimeoutMs: number;
+}
+
+export interface RunConfig extends CommonConfig {
+  readonly command: 'run';
+  readonly runId: string;
+  readonly scenario: ScenarioName;
+  readonly total: number;
+  /** 'demo' or a profile path. */
+  readonly target: string;
+  readonly browser: BrowserKind;
+  readonly rampUpMs: number;
+  readonly durationMs: number | null;
+  readonly expectAgents: number;
+  readonly localAgents: number;
+  readonly agentWaitMs: number;
+  /** Passed to local agents as --capacity (their own format), or null. */
+  readonly localCapacity: string | null;
+  /** The agent CLI to spawn for --local-agents (null: the workspace's packages/agent/dist/cli.js). */
+  readonly agentCli: string | null;
+  readonly messages: number;
+  readonly har: (typeof HAR_MODES)[number];
+  readonly adaptiveStart: boolean;
+  readonly stepTimeoutMs: number | null;
+  readonly sessionTimeoutMs: number | null;
+  readonly json: boolean;
+  readonly demoLatency: readonly string[];
+  readonly demoError: readonly string[];
+}
+
+export interface ServeConfig extends CommonConfig {
+  readonly command: 'serve';
+}
+
+const durationOf = (flag: string) =>
+  z.union([z.string(), z.number()]).transform((v) => parseDuration(v, flag));
+const optDuration = (flag: string) => durationOf(flag).optional();
+const count = (min: number) => z.number().int().min(min);
+const strings = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+
+const CommonRaw = {
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+  token: z.string().min(1).optional(),
+  out: z.string().min(1).default(DEFAULT_OUT_DIR),
+  logLevel: z.enum(LOG_LEVELS).default('warn'),
+  db: z.string().min(1).optional(),
+  drainTimeout: optDuration('--drain-timeout'),
+};
+
+const RunRaw = z.strictObject({
+  ...CommonRaw,
+  runId: z.string().regex(/^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,63}$/, 'an id of 1-64 characters from A-Z a-z 0-9 . _ : - (not starting with ".")').optional(),
+  scenario: z.enum(SCENARIOS),
+  total: count(1),
+  target: z.string().min(1).default('demo'),
+  browser: z.enum(BROWSER_KINDS).default('shell'),
+  rampUp: optDuration('--ramp-up'),
+  duration: optDuration('--duration'),
+  expectAgents: count(1).optional(),
+  localAgents: count(0).default(0),
+  agentWait: optDuration('--agent-wait'),
+  capacity: z.union([z.string(), z.number()]).transform(String).optional(),
+  agentCli: z.string().min(1).optional(),
+  messages: z.number().int().min(1).max(100).default(1),
+  har: z.enum(HAR_MODES).default('failures'),
+  adaptiveStart: z.boolean().default(true),
+  stepTimeout: optDuration('--step-timeout'),
+  sessionTimeout: optDuration('--session-timeout'),
+  json: z.boolean().default(false),
+  demoLatency: strings,
+  demoError: strings,
+});
+
+const ServeRaw = z.strictObject({ ...CommonRaw });
+
+/** Flag spelling of a config key, for messages (`rampUp` → `--ramp-up`). */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function parseRaw<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  try {
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    const first = r.error.issues[0]!;
+    if (first.code === 'unrecognized_keys') {
+      throw new ConfigError(`unknown option(s): ${first.keys.map(flagName).join(', ')}; see --help for the accepted options`);
+    }
+    const key = first.path.map(String)[0];
+    const where = key === undefined ? '(options)' : flagName(key);
+    throw new ConfigError(`${where}: ${formatIssues({ ...r.error, issues: [{ ...first, path: first.path.slice(1) }] } as z.ZodError, 1).replace(/^\(root\): /, '')}`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(String(e instanceof Error ? e.message : e), { cause: e });
+  }
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** `r-20250101-120000-ab12`: sortable by start, unique enough per controller. */
+export function newRunId(now: Date = new Date(), suffix = randomBytes(2).toString('hex')): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `r-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
+}
+
+function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string): CommonConfig {
+  return {
+    host: r.host ?? defaultHost,
+    port: r.port,
+    token,
+    outDir: r.out,
+    logLevel: r.logLevel,
+    dbUrl: r.db ?? env.PROBE_DB_URL ?? null,
+    drainTimeoutMs: r.drainTimeout ?? DRAIN_TIMEOUT_MS,
+  };
+}
+
+export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
+  const r = parseRaw(RunRaw, raw);
+  const expectAgents = r.expectAgents ?? Math.max(1, r.localAgents);
+  const remoteExpected = expectAgents > r.localAgents;
+  const givenToken = r.token ?? env.PROBE_TOKEN;
+  if (remoteExpected && givenToken === undefined) {
+    throw new ConfigError(
+      `a token is required when remote agents are expected (--expect-agents ${expectAgents} > --local-agents ${r.localAgents}): pass --token or set PROBE_TOKEN, and give the agents the same token`,
+    );
+  }
+  if (r.localAgents > 0 && expectAgents < r.localAgents) {
+    throw new ConfigError(`--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`);
+  }
+  const token = givenToken ?? randomBytes(24).toString('base64url');
+  const cfg: RunConfig = {
+    ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1'),
+    command: 'run',
+    runId: r.runId ?? newRunId(),
+    scenario: r.scenario,
+    total: r.total,
+    target: r.target,
+    browser: r.browser,
+    rampUpMs: r.rampUp ?? r.total * DEFAULT_RAMP_PER_SESSION_MS,
+    durationMs: r.duration === undefined || r.duration === 0 ? null : r.duration,
+    expectAgents,
+    localAgents: r.localAgents,
+    agentWaitMs: r.agentWait ?? AGENT_WAIT_TIMEOUT_MS,
+    localCapacity: r.capacity ?? null,
+    agentCli: r.agentCli ?? null,
+    messages: r.messages,
+    har: r.har,
+    adaptiveStart: r.adaptiveStart,
+    stepTimeoutMs: r.stepTimeout ?? null,
+    sessionTimeoutMs: r.sessionTimeout ?? null,
+    json: r.json,
+    demoLatency: r.demoLatency,
+    demoError: r.demoError,
+  };
+  if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
+    throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');
+  }
+  return deepFreeze(cfg);
+}
+
+export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
+  const r = parseRaw(ServeRaw, raw);
+  const token = r.token ?? env.PROBE_TOKEN;
+  if (token === undefined) throw new ConfigError('controller serve needs the agents\' token: pass --token or set PROBE_TOKEN');
+  return deepFreeze({ ...common(r, env, token, '0.0.0.0'), command: 'serve' as const });
+}
+
+/** The secret-free view of a config, for logs and run.json. */
+export function publicParams(cfg: RunConfig | ServeConfig): Record<string, unknown> {
+  const { token: _t, dbUrl, ...rest } = cfg;
+  return { ...rest, dbUrl: dbUrl === null ? null : '(set)' };
+}
