@@ -1,0 +1,146 @@
+import { freemem, totalmem } from 'node:os';
+import type { Logger } from 'pino';
+import { PROTOCOL_VERSION, describeError, type AuthError, type Hello } from '@userprobe/shared';
+import type { ResolvedAgentConfig } from './agent-id.js';
+import { BrowserPool } from './browser-pool.js';
+import { syncClock } from './clock-sync.js';
+import { Connection } from './connection.js';
+import { CpuMonitor } from './cpu-monitor.js';
+import { SHUTDOWN_GRACE_MS, STATUS_INTERVAL_MS } from './limits.js';
+import { Runner, type RunnerDeps } from './runner.js';
+import type { Scenario } from './scenario-api.js';
+import { Sender, type SenderOptions } from './sender.js';
+import { Spool } from './spool.js';
+
+export const AGENT_SOFTWARE = 'userprobe-agent/0.1.0';
+
+export interface AgentOptions {
+  readonly config: ResolvedAgentConfig;
+  readonly log: Logger;
+  readonly scenarios: ReadonlyMap<string, Scenario>;
+  /** Where profile credentials are read from (the agent's environment). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Launch and warm up the default browser before connecting (fail fast when it is missing). Default true. */
+  readonly launchBrowserAtStart?: boolean;
+  readonly sender?: SenderOptions;
+  readonly runner?: Pick<RunnerDeps, 'batch' | 'runFinishedAckTimeoutMs'>;
+  readonly reconnectDelayMinMs?: number;
+  readonly reconnectDelayMaxMs?: number;
+  readonly shutdownGraceMs?: number;
+}
+
+/** How an agent ended: a clean stop, or the controller refused it. */
+export type AgentExit = { readonly kind: 'stopped'; readonly reason: string } | { readonly kind: 'refused'; readonly error: AuthError };
+
+/**
+ * Composition: config → spool → browser → connection → sender → runner.
+ * `start()` resolves once everything is up and the first dial is under way;
+ * `exited` resolves when the agent stops (signal, `stop()`, or a refused handshake).
+ */
+export class Agent {
+  readonly config: ResolvedAgentConfig;
+  readonly spool: Spool;
+  readonly pool: BrowserPool;
+  readonly connection: Connection;
+  readonly sender: Sender;
+  readonly runner: Runner;
+  readonly exited: Promise<AgentExit>;
+  readonly #o: AgentOptions;
+  readonly #log: Logger;
+  readonly #cpu = new CpuMonitor();
+  #resolveExit: (e: AgentExit) => void = () => undefined;
+  #statusTimer: NodeJS.Timeout | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(o: AgentOptions) {
+    this.#o = o;
+    const c = o.config;
+    this.config = c;
+    this.#log = o.log.child({ agentId: c.agentId });
+    this.exited = new Promise((resolve) => {
+      this.#resolveExit = resolve;
+    });
+    this.spool = new Spool(c.spoolDir, this.#log);
+    this.pool = new BrowserPool({ paths: c.browser, log: this.#log });
+    const hello: Hello = {
+      protocolVersion: PROTOCOL_VERSION, token: c.token, agentId: c.agentId, name: c.name, labels: { ...c.labels },
+      capacity: { ...c.capacity }, software: AGENT_SOFTWARE, host: { ...c.host },
+    };
+    this.connection = new Connection({
+      url: c.controllerUrl, hello, log: this.#log,
+      reconnectDelayMinMs: o.reconnectDelayMinMs, reconnectDelayMaxMs: o.reconnectDelayMaxMs,
+      handlers: {
+        onAssign: (a) => this.runner.assign(a),
+        onAbort: (a) => this.runner.abort(a),
+        onFatal: (error) => void this.#shutdown({ kind: 'refused', error }),
+      },
+    });
+    const socket = this.connection.socket;
+    this.sender = new Sender(socket, this.spool, this.#log, o.sender);
+    this.runner = new Runner({
+      agentId: c.agentId, capacity: c.capacity, socket, spool: this.spool, pool: this.pool,
+      scenarios: o.scenarios, log: this.#log, env: o.env,
+      syncClock: () => syncClock(socket, this.#log),
+      saturated: () => this.#cpu.saturated,
+      ...o.runner,
+    });
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    await this.spool.open();
+    this.#cpu.start();
+    if (this.#o.launchBrowserAtStart ?? true) {
+      try {
+        await this.pool.ensure(c.browser.kind);
+      } catch (e) {
+        await this.spool.close();
+        this.#cpu.stop();
+        throw e;
+      }
+    }
+    this.sender.start();
+    this.connection.connect();
+    this.#statusTimer = setInterval(() => this.#status(), STATUS_INTERVAL_MS);
+    this.#statusTimer.unref();
+    this.#log.info({ name: c.name, controller: c.controllerUrl, capacity: c.capacity, labels: c.labels, spool: c.spoolDir, browser: c.browser.kind, pending: this.spool.size }, 'agent started');
+  }
+
+  #status(): void {
+    const socket = this.connection.socket;
+    if (!socket.connected) return;
+    const cpu = this.#cpu.cpu;
+    socket.emit('agent:status', {
+      cpu, memMb: Math.round((totalmem() - freemem()) / 1_048_576), activeSessions: this.runner.activeSessions,
+      saturated: this.#cpu.saturated, spooled: this.spool.size,
+    });
+  }
+
+  /** Graceful stop: abort running sessions (recorded as aborted), try to deliver what is spooled, keep the rest, close the browser. */
+  stop(reason = 'agent stopping'): Promise<void> {
+    return this.#shutdown({ kind: 'stopped', reason });
+  }
+
+  #shutdown(exit: AgentExit): Promise<void> {
+    this.#stopping ??= (async () => {
+      const grace = this.#o.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+      const reason = exit.kind === 'stopped' ? exit.reason : 'the controller refused this agent';
+      this.#log.info({ reason, activeSessions: this.runner.activeSessions }, 'shutting down');
+      if (this.#statusTimer) clearInterval(this.#statusTimer);
+      try {
+        await this.runner.shutdown(reason, grace);
+        if (exit.kind === 'stopped' && this.connection.socket.connected) await this.sender.drained(grace);
+      } catch (e) {
+        this.#log.error({ err: describeError(e) }, 'error while stopping runs');
+      }
+      await this.sender.stop();
+      this.connection.close();
+      this.#cpu.stop();
+      await this.pool.close();
+      await this.spool.close();
+      this.#log.info({ spooled: this.spool.size }, this.spool.size ? 'stopped; unacknowledged batches stay in the spool for the next start' : 'stopped');
+      this.#resolveExit(exit);
+    })();
+    return this.#stopping;
+  }
+}

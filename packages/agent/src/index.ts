@@ -1,0 +1,15 @@
+export * from './scenario-api.js';
+export { Agent, AGENT_SOFTWARE, type AgentOptions, type AgentExit } from './agent.js';
+export { buildConfig, defaultCapacity, parseCapacity, parseLabels, type AgentConfig, type AgentFlags, type MachineFacts, LOG_LEVELS, type LogLevel } from './config.js';
+export { resolveAgentId, newAgentId, type ResolvedAgentConfig } from './agent-id.js';
+export { createLogger } from './logger.js';
+export { Spool, type BatchKey } from './spool.js';
+export { Sender, classifyAck, type SendOutcome, type SenderOptions } from './sender.js';
+export { Connection, authErrorFrom } from './connection.js';
+export { estimateOffset, syncClock, toLocalTime, toControllerTime, type ClockEstimate, type ClockSample } from './clock-sync.js';
+export { BrowserPool, launchPlan, BASE_ARGS, type SessionPages } from './browser-pool.js';
+export { SessionRecorder, sessionStatus } from './recorder.js';
+export { RunBatcher } from './batcher.js';
+export { Runner, type RunnerDeps, type RunResult, type SessionHost } from './runner.js';
+export { checkAssignment } from './assignment-check.js';
+export type { AgentSocket } from './agent-socket.js';
