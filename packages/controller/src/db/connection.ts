@@ -39,7 +39,8 @@ export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSetti
   };
   if (settings.infileStreamFactory !== undefined) options.infileStreamFactory = settings.infileStreamFactory;
   const pool = createPool(options);
-  pool.on('connection', (conn) => {
+  // The core pool's event hands over the callback-style connection.
+  pool.pool.on('connection', (conn) => {
     // Queued on the connection before any statement the pool hands it out for.
     conn.query(`SET time_zone = '${SESSION_TIME_ZONE}'`, (err: Error | null) => {
       if (err !== null) log.warn({ err: { message: err.message } }, 'could not set the session time zone');

@@ -1,0 +1,126 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import type { RowDataPacket } from 'mysql2/promise';
+import { coreMetrics } from '@userprobe/shared';
+import { migrate } from './migrate.js';
+import { createMysqlSink, type MysqlSinkOptions } from './mysql-sink.js';
+import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
+import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
+import { testAgent, testBatch, testRun } from './testing/batches.js';
+
+/**
+ * MariaDB becomes unreachable mid-run — for the sink only: it talks through a
+ * loopback TCP proxy the test cuts and restores (the shared server keeps running).
+ */
+const log = pino({ level: 'silent' });
+const M = coreMetrics('chat-load').length;
+const SESSIONS = 3;
+
+describe('MySQL unreachable mid-run', () => {
+  let db: TestDb;
+  let proxy: TcpProxy;
+  let url: string;
+  beforeAll(async () => {
+    db = await createTestDb();
+    await migrate(db.url, { log });
+    const user = await db.createUser('SELECT, INSERT, UPDATE, DELETE');
+    proxy = await startTcpProxy(ADMIN.host, ADMIN.port);
+    url = `mysql://${user.user}:${encodeURIComponent(user.password)}@127.0.0.1:${proxy.port}/${db.name}`;
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await db.drop();
+  });
+
+  async function counts(runId: string): Promise<{ samples: number; batches: number; sessions: number }> {
+    const [rows] = await db.admin.query<RowDataPacket[]>(
+      'SELECT (SELECT COUNT(*) FROM samples WHERE run_id = ?) AS samples, (SELECT COUNT(*) FROM ingested_batches WHERE run_id = ?) AS batches, (SELECT COUNT(*) FROM sessions WHERE run_id = ?) AS sessions',
+      [runId, runId, runId],
+    );
+    return { samples: Number(rows[0]!['samples']), batches: Number(rows[0]!['batches']), sessions: Number(rows[0]!['sessions']) };
+  }
+
+  const options = async (): Promise<MysqlSinkOptions> => ({
+    url,
+    spoolDir: await mkdtemp(join(tmpdir(), 'up-outage-')),
+    log,
+    connectTimeoutMs: 400,
+    queryTimeoutMs: 1_000,
+    directBudgetMs: 300,
+    drainBackoffMinMs: 50,
+    drainBackoffMaxMs: 200,
+  });
+
+  it('acks every batch via the spool, then drains: nothing lost, nothing duplicated', async () => {
+    const opts = await options();
+    const sink = createMysqlSink(opts);
+    await sink.open();
+    const agent = testAgent('a1', 'fra1');
+    const run = 'run-outage';
+    const batch = (seq: number) => testBatch({ runId: run, agentId: 'a1', seq, sessions: SESSIONS, t0: Date.UTC(2030, 0, 1, 12, 0, seq) });
+    await sink.runStarted(testRun(run), [agent]);
+
+    // 1-5 while MySQL is up
+    for (let seq = 1; seq <= 5; seq++) expect(await sink.writeBatch(batch(seq), agent)).toBe('stored');
+    expect(sink.stats()).toMatchObject({ stored: 5, spooled: 0, mode: 'direct' });
+
+    // connections hang (accepted, never answered): 6-7 are acked from the spool after the connect timeout
+    proxy.setMode('blackhole');
+    for (let seq = 6; seq <= 7; seq++) {
+      const t0 = Date.now();
+      expect(await sink.writeBatch(batch(seq), agent)).toBe('stored');
+      expect(Date.now() - t0).toBeLessThan(3_000); // within the agent's ack timeout (5 s), with slack for a busy machine
+    }
+    // connections refused: 8-12 too
+    proxy.setMode('down');
+    for (let seq = 8; seq <= 12; seq++) expect(await sink.writeBatch(batch(seq), agent)).toBe('stored');
+    // a replay of a spooled batch is recognised in the spool
+    expect(await sink.writeBatch(batch(8), agent)).toBe('duplicate');
+    // a replay of a batch MySQL already has is spooled too, and deduplicated when drained
+    expect(await sink.writeBatch(batch(3), agent)).toBe('stored');
+    await sink.runEnded(run, 'passed', Date.UTC(2030, 0, 1, 12, 10));
+    expect(sink.stats()).toMatchObject({ spooled: 8, mode: 'spooling' });
+    expect((await readdir(opts.spoolDir)).filter((f) => f.endsWith('.json'))).toHaveLength(9); // 8 batches + runEnded
+    expect(await counts(run)).toEqual({ samples: 5 * SESSIONS * M, batches: 5, sessions: 5 * SESSIONS });
+
+    proxy.setMode('up');
+    await sink.whenDrained();
+    expect(await counts(run)).toEqual({ samples: 12 * SESSIONS * M, batches: 12, sessions: 12 * SESSIONS });
+    expect(sink.stats()).toMatchObject({ spoolSize: 0, mode: 'direct', duplicates: 2 });
+    const [status] = await db.admin.query<RowDataPacket[]>('SELECT status FROM runs WHERE run_id = ?', [run]);
+    expect(status[0]!['status']).toBe('passed');
+    const [via] = await db.admin.query<RowDataPacket[]>('SELECT via, COUNT(*) AS n FROM ingested_batches WHERE run_id = ? GROUP BY via ORDER BY via', [run]);
+    expect(via.map((r) => [r['via'], Number(r['n'])])).toEqual([['direct', 5], ['spool', 7]]);
+
+    // and it writes directly again
+    expect(await sink.writeBatch(batch(13), agent)).toBe('stored');
+    expect(sink.stats().spooled).toBe(8);
+    await sink.close();
+  });
+
+  it('a spool left by a stopped controller drains at the next start', async () => {
+    const opts = await options();
+    const agent = testAgent('a2');
+    const run = 'run-restart';
+    const first = createMysqlSink(opts);
+    await first.open();
+    proxy.setMode('down');
+    for (let seq = 1; seq <= 3; seq++) {
+      expect(await first.writeBatch(testBatch({ runId: run, agentId: 'a2', seq, sessions: SESSIONS }), agent)).toBe('stored');
+    }
+    await first.close();
+    expect(await counts(run)).toEqual({ samples: 0, batches: 0, sessions: 0 });
+
+    proxy.setMode('up');
+    const second = createMysqlSink(opts);
+    await second.open();
+    await second.whenDrained();
+    expect(await counts(run)).toEqual({ samples: 3 * SESSIONS * M, batches: 3, sessions: 3 * SESSIONS });
+    // the agent re-sends batch 2 (its ack was lost with the old controller): stored once
+    expect(await second.writeBatch(testBatch({ runId: run, agentId: 'a2', seq: 2, sessions: SESSIONS }), agent)).toBe('duplicate');
+    await second.close();
+  });
+});

@@ -1,0 +1,158 @@
+// Run this file's process in a non-UTC zone: stored times must not depend on it.
+process.env.TZ = 'Asia/Kolkata';
+
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { coreMetrics, ERROR_CODES } from '@userprobe/shared';
+import { migrate } from './migrate.js';
+import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
+import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
+import { testAgent, testBatch, testRun } from './testing/batches.js';
+
+const log = pino({ level: 'silent' });
+const M = coreMetrics('chat-load').length;
+
+async function count(db: TestDb, sql: string): Promise<number> {
+  const [rows] = await db.admin.query<RowDataPacket[]>(sql);
+  return Number(rows[0]!['n']);
+}
+
+describe('MySQL sink', () => {
+  let db: TestDb;
+  let sink: MysqlSink;
+  let writerUrl: string;
+  beforeAll(async () => {
+    db = await createTestDb();
+    await migrate(db.url, { log });
+    writerUrl = (await db.createUser('SELECT, INSERT, UPDATE, DELETE')).url;
+    sink = createMysqlSink({ url: writerUrl, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log });
+    await sink.open();
+  });
+  afterAll(async () => {
+    await sink.close();
+    await db.drop();
+  });
+
+  it('a run writes exactly sessions × core metrics sample rows', async () => {
+    const agents = [testAgent('a1', 'fra1'), testAgent('a2', 'nyc3')];
+    await sink.runStarted(testRun('run-1'), agents);
+    expect(await sink.writeBatch(testBatch({ runId: 'run-1', agentId: 'a1', seq: 1, sessions: 3 }), agents[0]!)).toBe('stored');
+    expect(await sink.writeBatch(testBatch({ runId: 'run-1', agentId: 'a2', seq: 1, sessions: 3 }), agents[1]!)).toBe('stored');
+    await sink.runEnded('run-1', 'passed', Date.UTC(2030, 0, 1, 12, 5, 0));
+
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-1'")).toBe(6 * M);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM sessions WHERE run_id = 'run-1'")).toBe(6);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-1'")).toBe(2);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM run_agents WHERE run_id = 'run-1'")).toBe(2);
+    const [runs] = await db.admin.query<RowDataPacket[]>("SELECT scenario, status, total_sessions FROM runs WHERE run_id = 'run-1'");
+    expect(runs[0]).toMatchObject({ scenario: 'chat-load', status: 'passed', total_sessions: 10 });
+    const [loc] = await db.admin.query<RowDataPacket[]>("SELECT location, COUNT(*) AS n FROM samples WHERE run_id = 'run-1' GROUP BY location ORDER BY location");
+    expect(loc.map((r) => [r['location'], Number(r['n'])])).toEqual([['fra1', 3 * M], ['nyc3', 3 * M]]);
+  });
+
+  it('stores failed sessions with step, error and evidence path', async () => {
+    const a = testAgent('a3');
+    await sink.writeBatch(testBatch({ runId: 'run-1', agentId: 'a3', seq: 1, sessions: 2, failed: 1 }), a);
+    const [rows] = await db.admin.query<RowDataPacket[]>("SELECT status, failed_step, error_code, artifact_path FROM sessions WHERE agent_id = 'a3' ORDER BY session_id");
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { status: 'ok', failed_step: null, error_code: null, artifact_path: null },
+      { status: 'failed', failed_step: 'open-widget', error_code: 'E_STEP_TIMEOUT', artifact_path: 'sessions/a3-s1-1/visitor.png' },
+    ]);
+  });
+
+  it('the same batch delivered twice (also concurrently) is stored once', async () => {
+    const a = testAgent('a4');
+    const b = testBatch({ runId: 'run-2', agentId: 'a4', seq: 7, sessions: 4 });
+    expect(await sink.writeBatch(b, a)).toBe('stored');
+    expect(await sink.writeBatch(b, a)).toBe('duplicate');
+    const c = testBatch({ runId: 'run-2', agentId: 'a4', seq: 8, sessions: 4 });
+    const both = await Promise.all([sink.writeBatch(c, a), sink.writeBatch(c, a)]);
+    expect(both.sort()).toEqual(['duplicate', 'stored']);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-2'")).toBe(8 * M);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-2'")).toBe(2);
+  });
+
+  it('stores UTC: a known epoch reads back the same from a session in another time zone', async () => {
+    const epoch = Date.UTC(2031, 5, 15, 23, 59, 58, 765);
+    const a = testAgent('a5');
+    await sink.writeBatch(testBatch({ runId: 'run-tz', agentId: 'a5', seq: 1, sessions: 1, t0: epoch }), a);
+    const other = await createConnection({ ...ADMIN, database: db.name, dateStrings: true });
+    try {
+      await other.query("SET time_zone = '+05:30'");
+      const [rows] = await other.query<RowDataPacket[]>(
+        "SELECT DATE_FORMAT(MIN(ts), '%Y-%m-%d %H:%i:%s.%f') AS s FROM samples WHERE run_id = 'run-tz'",
+      );
+      expect(rows[0]!['s']).toBe('2031-06-15 23:59:58.765000');
+      await other.query("SET time_zone = '+00:00'");
+      const [epochRows] = await other.query<RowDataPacket[]>("SELECT UNIX_TIMESTAMP(MIN(ts)) * 1000 AS ms FROM samples WHERE run_id = 'run-tz'");
+      expect(Number(epochRows[0]!['ms'])).toBe(epoch);
+    } finally {
+      await other.end();
+    }
+    expect(new Date(epoch).getTimezoneOffset()).toBe(-330); // the process really is in +05:30
+  });
+
+  it('marks the touched 5-minute buckets dirty for the rollup job', async () => {
+    const [rows] = await db.admin.query<RowDataPacket[]>("SELECT DATE_FORMAT(bucket_start, '%Y-%m-%d %H:%i:%s') AS b FROM rollup_dirty ORDER BY bucket_start");
+    expect(rows.map((r) => r['b'])).toContain('2031-06-15 23:55:00');
+  });
+});
+
+describe('MySQL sink permanent errors', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  async function openError(url: string): Promise<{ err: unknown; ms: number }> {
+    const sink = createMysqlSink({ url, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log });
+    const t0 = Date.now();
+    const err = await sink.open().then(() => undefined, (e: unknown) => e);
+    const ms = Date.now() - t0;
+    await sink.close();
+    return { err, ms };
+  }
+
+  it('bad credentials fail fast with E_SINK_PERMANENT, never showing the password', async () => {
+    const { url } = await db.createUser('SELECT, INSERT, UPDATE, DELETE');
+    const bad = url.replace(/:[^:@/]+@/, ':not-the-password-42@');
+    const { err, ms } = await openError(bad);
+    expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
+    expect((err as Error).message).toMatch(/ER_ACCESS_DENIED_ERROR.*user or password is wrong/);
+    expect((err as Error).message).not.toContain('not-the-password-42');
+    expect(ms).toBeLessThan(2_000); // no retry loop: one refused handshake (tolerance for a busy 2-core machine)
+  });
+
+  it('a database without the schema says to run `controller migrate`', async () => {
+    const { err } = await openError(db.url);
+    expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
+    expect((err as Error).message).toContain('run `controller migrate');
+  });
+
+  it('an unknown database is permanent too', async () => {
+    const { err } = await openError(db.url.replace(db.name, `${db.name}_nope`));
+    expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
+    expect((err as Error).message).toContain('ER_BAD_DB_ERROR');
+  });
+
+  it('a table dropped after open() fails the batch with E_SINK_PERMANENT instead of spinning', async () => {
+    await migrate(db.url, { log });
+    const sink = createMysqlSink({ url: db.url, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log });
+    await sink.open();
+    await db.admin.query('DROP TABLE samples');
+    const t0 = Date.now();
+    const err = await sink.writeBatch(testBatch({ runId: 'r', agentId: 'a', seq: 1, sessions: 1 }), testAgent('a')).catch((e: unknown) => e);
+    expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
+    expect((err as Error).message).toContain('run `controller migrate`');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(sink.stats()).toMatchObject({ mode: 'failed', spoolSize: 0 });
+    await sink.close();
+  });
+});

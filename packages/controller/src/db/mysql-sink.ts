@@ -1,0 +1,309 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Logger } from 'pino';
+import { ERROR_CODES, ProbeError, type MetricBatch } from '@userprobe/shared';
+import type { AgentInfo, RunInfo, RunStatus, Sink } from '../sink.js';
+import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type StatementRunner, type Via } from './batch-writer.js';
+import { createUtcPool } from './connection.js';
+import { parseDbUrl, type DbTarget } from './db-url.js';
+import {
+  DIRECT_WRITE_BUDGET_MS, DRAIN_BACKOFF_MAX_MS, DRAIN_BACKOFF_MIN_MS, MYSQL_QUERY_TIMEOUT_MS,
+  RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS,
+} from './limits.js';
+import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
+import type { BatchContext } from './rows.js';
+import { batchKey, DurableSpool, type SpoolEntry } from './spool.js';
+import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './sql-files.js';
+
+export interface MysqlSinkOptions {
+  /** mysql://user:password@host:port/database (never logged as given). */
+  readonly url: string;
+  /** Folder of the controller's own spool, used while MySQL is unreachable. */
+  readonly spoolDir: string;
+  readonly log: Logger;
+  readonly connectTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
+  /** How long a write retries transient errors before it spools instead. */
+  readonly directBudgetMs?: number;
+  readonly poolSize?: number;
+  readonly drainBackoffMinMs?: number;
+  readonly drainBackoffMaxMs?: number;
+  /** Where the migrations are, to check the schema version at open(). */
+  readonly migrationsDir?: string;
+}
+
+export interface MysqlSinkStats {
+  /** Batches committed to MySQL, directly or from the spool. */
+  readonly stored: number;
+  readonly duplicates: number;
+  /** Batches acknowledged from the spool because MySQL was unreachable. */
+  readonly spooled: number;
+  /** Spool entries (batches and run records) written to MySQL later. */
+  readonly drained: number;
+  readonly spoolSize: number;
+  readonly mode: 'direct' | 'spooling' | 'failed';
+}
+
+export interface MysqlSink extends Sink {
+  stats(): MysqlSinkStats;
+  /** Resolves when the spool is empty (immediately if it is); rejects if the sink failed permanently. */
+  whenDrained(): Promise<void>;
+}
+
+const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_batches', 'rollup_dirty', 'schema_migrations'];
+
+/**
+ * The MySQL sink. A batch resolves only once durable: committed to MySQL, or —
+ * when MySQL stays unreachable beyond `directBudgetMs` — fsynced to the
+ * controller's spool, which drains in order when MySQL returns. Replays are
+ * detected by the (run, agent, seq) primary key of ingested_batches, in the
+ * same transaction as the batch's rows. Bad credentials, an unknown database
+ * or a missing schema fail with E_SINK_PERMANENT instead of retrying forever.
+ */
+export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
+  const target: DbTarget = parseDbUrl(opts.url);
+  const log = opts.log.child({ component: 'mysql-sink', db: target.redacted });
+  const queryTimeout = opts.queryTimeoutMs ?? MYSQL_QUERY_TIMEOUT_MS;
+  const budget = opts.directBudgetMs ?? DIRECT_WRITE_BUDGET_MS;
+  const drainMin = opts.drainBackoffMinMs ?? DRAIN_BACKOFF_MIN_MS;
+  const drainMax = opts.drainBackoffMaxMs ?? DRAIN_BACKOFF_MAX_MS;
+
+  let pool: Pool | undefined;
+  let spool: DurableSpool | undefined;
+  let fatal: ProbeError | undefined;
+  let draining: Promise<void> | undefined;
+  const closing = new AbortController();
+  const runs = new Map<string, BatchContext>();
+  const drainWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  const counts = { stored: 0, duplicates: 0, spooled: 0, drained: 0 };
+
+  const runStatement: StatementRunner = (conn, sql, values) => conn.query({ sql, timeout: queryTimeout }, values);
+
+  function needPool(): Pool {
+    if (pool === undefined || spool === undefined) throw new ProbeError(ERROR_CODES.SINK_PERMANENT, 'the MySQL sink was used before open()');
+    return pool;
+  }
+
+  /** One attempt on one connection. A connection that failed is destroyed, never reused. */
+  async function withConnection<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+    const conn = await needPool().getConnection();
+    try {
+      const out = await fn(conn);
+      conn.release();
+      return out;
+    } catch (e) {
+      conn.destroy();
+      throw e;
+    }
+  }
+
+  function apply(entry: SpoolEntry, via: Via): Promise<'stored' | 'duplicate' | 'done'> {
+    switch (entry.kind) {
+      case 'batch':
+        return withConnection((c) => storeBatch(c, runStatement, entry.batch, entry.agent, entry.ctx, via));
+      case 'runStarted':
+        return withConnection((c) => storeRunStarted(c, runStatement, entry.run, entry.agents)).then(() => 'done' as const);
+      case 'runEnded':
+        return withConnection((c) => storeRunEnded(c, runStatement, entry.runId, entry.status, entry.endedAt)).then(() => 'done' as const);
+      default: {
+        const never: never = entry;
+        throw new Error(`unknown spool entry ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  function fail(e: unknown): ProbeError {
+    const err = permanentSinkError(target.redacted, e);
+    if (classifyMysqlError(mysqlErrorInfo(e)) === 'sink' && fatal === undefined) {
+      fatal = err;
+      log.error({ err: err.toJSON() }, 'MySQL sink stopped: permanent error');
+      for (const w of drainWaiters.splice(0)) w.reject(err);
+    }
+    return err;
+  }
+
+  function spooling(): boolean {
+    return draining !== undefined || (spool?.size ?? 0) > 0;
+  }
+
+  /**
+   * Write now, retrying transient errors with doubling backoff within the
+   * budget; past it, make the entry durable in the spool instead.
+   */
+  async function writeOrSpool(entry: SpoolEntry): Promise<'stored' | 'duplicate' | 'done' | 'spooled'> {
+    if (fatal !== undefined) throw fatal;
+    if (spooling()) return spoolIt(entry);
+    const started = Date.now();
+    let backoff = RETRY_BACKOFF_MIN_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await apply(entry, 'direct');
+      } catch (e) {
+        const info = mysqlErrorInfo(e);
+        if (classifyMysqlError(info) !== 'transient') throw fail(e);
+        const elapsed = Date.now() - started;
+        if (elapsed + backoff > budget || closing.signal.aborted) {
+          log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code }, 'MySQL unreachable; spooling until it returns');
+          return spoolIt(entry);
+        }
+        log.debug({ attempt, mysqlCode: info.code, backoffMs: backoff }, 'transient MySQL error; retrying');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  async function spoolIt(entry: SpoolEntry): Promise<'spooled'> {
+    if (spool === undefined) throw new ProbeError(ERROR_CODES.SINK_PERMANENT, 'the MySQL sink was used before open()');
+    await spool.append(entry);
+    ensureDrainer();
+    return 'spooled';
+  }
+
+  function ensureDrainer(): void {
+    if (draining !== undefined || closing.signal.aborted || fatal !== undefined) return;
+    draining = drain().finally(() => {
+      draining = undefined;
+      // An append may have landed after the drainer saw the spool empty.
+      if ((spool?.size ?? 0) > 0) ensureDrainer();
+      else for (const w of drainWaiters.splice(0)) w.resolve();
+    });
+  }
+
+  async function drain(): Promise<void> {
+    const sp = spool!;
+    let backoff = drainMin;
+    while (!closing.signal.aborted && fatal === undefined) {
+      const entry = await sp.head();
+      if (entry === undefined) return;
+      try {
+        const out = await apply(entry, 'spool');
+        await sp.removeHead();
+        counts.drained += 1;
+        if (out === 'stored') counts.stored += 1;
+        if (out === 'duplicate') counts.duplicates += 1;
+        if (backoff !== drainMin) log.info({ left: sp.size }, 'MySQL is back; draining the spool');
+        backoff = drainMin;
+      } catch (e) {
+        const info = mysqlErrorInfo(e);
+        const kind = classifyMysqlError(info);
+        if (kind === 'sink') {
+          fail(e);
+          return;
+        }
+        if (kind === 'batch') {
+          await sp.reject(`${info.code}: ${info.message}`);
+          continue;
+        }
+        log.debug({ mysqlCode: info.code, backoffMs: backoff, left: sp.size }, 'MySQL still unreachable');
+        try {
+          await sleep(backoff, undefined, { signal: closing.signal });
+        } catch {
+          return;
+        }
+        backoff = Math.min(backoff * 2, drainMax);
+      }
+    }
+  }
+
+  /** Schema present and at the version this controller ships? Transient errors are only logged: the spool covers them. */
+  async function checkSchema(): Promise<void> {
+    try {
+      await withConnection(async (conn) => {
+        const [tables] = await conn.query<RowDataPacket[]>(
+          { sql: `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (${REQUIRED_TABLES.map(() => '?').join(', ')})`, timeout: queryTimeout },
+          REQUIRED_TABLES,
+        );
+        const have = new Set(tables.map((r) => String(r['t'])));
+        const missing = REQUIRED_TABLES.filter((t) => !have.has(t));
+        if (missing.length > 0) {
+          throw new ProbeError(ERROR_CODES.SINK_PERMANENT, `MySQL at ${target.redacted} has no userprobe schema (missing ${missing.join(', ')}): run \`controller migrate --db URL\``);
+        }
+        const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations', timeout: queryTimeout });
+        const have_v = Number(rows[0]?.['v'] ?? 0);
+        const want = Math.max(0, ...(await loadMigrations(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR)).map((m) => m.version));
+        if (have_v < want) {
+          throw new ProbeError(ERROR_CODES.SINK_PERMANENT, `MySQL at ${target.redacted} has schema version ${have_v}, this controller needs ${want}: run \`controller migrate --db URL\``);
+        }
+      });
+    } catch (e) {
+      if (e instanceof ProbeError) {
+        fatal = e;
+        throw e;
+      }
+      if (classifyMysqlError(mysqlErrorInfo(e)) === 'transient') {
+        log.warn({ mysqlCode: mysqlErrorInfo(e).code }, 'MySQL is unreachable at start; batches will be spooled until it is back');
+        return;
+      }
+      throw fail(e);
+    }
+  }
+
+  return {
+    name: 'mysql',
+
+    async open() {
+      spool = await DurableSpool.open(opts.spoolDir, log);
+      const poolSettings = { ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }), ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }) };
+      pool = createUtcPool(target, log, poolSettings);
+      await checkSchema();
+      if (spool.size > 0) ensureDrainer();
+      log.info({ spooled: spool.size }, 'MySQL sink open');
+    },
+
+    async runStarted(run: RunInfo, agents: readonly AgentInfo[]) {
+      runs.set(run.runId, { scenario: run.scenario, browser: run.browser });
+      await writeOrSpool({ kind: 'runStarted', run, agents });
+    },
+
+    async writeBatch(batch: MetricBatch, agent: AgentInfo) {
+      if (spool?.has(batchKey(batch.runId, batch.agentId, batch.seq))) {
+        counts.duplicates += 1;
+        return 'duplicate';
+      }
+      const ctx = runs.get(batch.runId) ?? {
+        scenario: batch.sessions[0]?.scenario ?? UNKNOWN,
+        browser: batch.sessions[0]?.browser ?? UNKNOWN,
+      };
+      const out = await writeOrSpool({ kind: 'batch', batch, agent, ctx });
+      switch (out) {
+        case 'stored':
+          counts.stored += 1;
+          return 'stored';
+        case 'duplicate':
+          counts.duplicates += 1;
+          return 'duplicate';
+        case 'spooled':
+          counts.spooled += 1;
+          return 'stored';
+        case 'done':
+          return 'stored';
+        default: {
+          const never: never = out;
+          throw new Error(`unexpected ${String(never)}`);
+        }
+      }
+    },
+
+    async runEnded(runId: string, status: RunStatus, endedAt: number) {
+      await writeOrSpool({ kind: 'runEnded', runId, status, endedAt });
+    },
+
+    stats() {
+      return { ...counts, spoolSize: spool?.size ?? 0, mode: fatal !== undefined ? 'failed' : spooling() ? 'spooling' : 'direct' };
+    },
+
+    whenDrained() {
+      if (fatal !== undefined) return Promise.reject(fatal);
+      if (!spooling()) return Promise.resolve();
+      return new Promise((resolve, reject) => drainWaiters.push({ resolve, reject }));
+    },
+
+    async close() {
+      closing.abort();
+      await draining?.catch(() => undefined);
+      if ((spool?.size ?? 0) > 0) log.warn({ left: spool?.size, dir: opts.spoolDir }, 'closing with spooled entries; they drain at the next start');
+      await pool?.end().catch(() => undefined);
+    },
+  };
+}

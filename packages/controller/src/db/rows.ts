@@ -1,0 +1,75 @@
+import type { MetricBatch } from '@userprobe/shared';
+import type { AgentInfo, RunInfo } from '../sink.js';
+import { ROLLUP_BUCKET_SECONDS } from './limits.js';
+
+/**
+ * Pure mapping from wire payloads to the row arrays of the multi-row INSERTs.
+ * Column lists and value order are defined together here, so they cannot drift.
+ */
+
+export const SAMPLE_COLUMNS = ['run_id', 'session_id', 'agent_id', 'scenario', 'metric', 'value', 'ts', 'location', 'browser', 'saturated', 'detail'] as const;
+export type SampleRow = [string, string, string, string, string, number, Date, string, string, 0 | 1, string | null];
+
+export const SESSION_COLUMNS = [
+  'run_id', 'session_id', 'agent_id', 'location', 'scenario', 'browser', 'status', 'started_at', 'ended_at',
+  'failed_step', 'error_code', 'error_message', 'artifact_path', 'artifacts',
+] as const;
+export type SessionRow = [string, string, string, string, string, string, string, Date, Date, string | null, string | null, string | null, string | null, string];
+
+/**
+ * The scenario and browser of a sample: from the batch's session record when it
+ * carries one, else from the run (a batch may hold samples of sessions that
+ * end in a later batch).
+ */
+export interface BatchContext {
+  readonly scenario: string;
+  readonly browser: string;
+}
+
+export function sampleRows(batch: MetricBatch, agent: AgentInfo, ctx: BatchContext): SampleRow[] {
+  const bySession = new Map(batch.sessions.map((s) => [s.sessionId, s]));
+  return batch.samples.map((s) => {
+    const rec = bySession.get(s.sessionId);
+    return [
+      batch.runId, s.sessionId, batch.agentId, rec?.scenario ?? ctx.scenario, s.metric, s.value, new Date(s.ts),
+      agent.location, rec?.browser ?? ctx.browser, s.saturated === true ? 1 : 0, s.detail ?? null,
+    ];
+  });
+}
+
+export function sessionRows(batch: MetricBatch, agent: AgentInfo): SessionRow[] {
+  return batch.sessions.map((s) => [
+    batch.runId, s.sessionId, batch.agentId, agent.location, s.scenario, s.browser, s.status, new Date(s.startedAt), new Date(s.endedAt),
+    s.failedStep, s.error?.code ?? null, s.error?.message ?? null, s.artifacts[0] ?? null, JSON.stringify(s.artifacts),
+  ]);
+}
+
+/** Start (epoch ms) of the rollup bucket holding `ms`. */
+export function bucketStartMs(ms: number, bucketSeconds = ROLLUP_BUCKET_SECONDS): number {
+  const w = bucketSeconds * 1000;
+  return Math.floor(ms / w) * w;
+}
+
+/** The distinct rollup buckets a batch touches (samples by ts, sessions by end), ascending. */
+export function touchedBuckets(batch: MetricBatch, bucketSeconds = ROLLUP_BUCKET_SECONDS): number[] {
+  const set = new Set<number>();
+  for (const s of batch.samples) set.add(bucketStartMs(s.ts, bucketSeconds));
+  for (const s of batch.sessions) set.add(bucketStartMs(s.endedAt, bucketSeconds));
+  return [...set].sort((a, b) => a - b);
+}
+
+export function runRow(run: RunInfo): [string, string, string, string, number, string, Date, string] {
+  return [run.runId, run.scenario, run.browser, run.targetName, run.total, 'running', new Date(run.startedAt), JSON.stringify(run.params)];
+}
+
+export function runAgentRow(runId: string, a: AgentInfo, joinedAt: number): [string, string, string, string, string, string, Date] {
+  return [runId, a.agentId, a.name, a.location, JSON.stringify(a.labels), JSON.stringify(a.capacity), new Date(joinedAt)];
+}
+
+/** Splits rows into chunks of at most `size` for multi-row statements. */
+export function chunk<T>(rows: readonly T[], size: number): T[][] {
+  if (!(size > 0)) throw new RangeError(`chunk size must be positive, got ${size}`);
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
