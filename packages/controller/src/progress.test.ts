@@ -1,0 +1,35 @@
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import { ProgressReporter, PROGRESS_PLAIN_INTERVAL_MS } from './progress.js';
+
+afterEach(() => { vi.useRealTimers(); });
+
+describe('ProgressReporter (pure counting, fake timers)', () => {
+  it('counts per agent and prints throttled plain lines when not a TTY', () => {
+    vi.useFakeTimers();
+    const out: string[] = [];
+    const p = new ProgressReporter({ write: (s: string) => out.push(s), isTTY: false });
+    p.plan([{ name: 'local-1', sessions: 2 }, { name: 'local-2', sessions: 1 }]);
+    p.session('local-1', 'started');
+    p.session('local-1', 'started');
+    p.session('local-2', 'started');
+    p.session('local-1', 'finished');
+    expect(out).toEqual([]);
+    vi.advanceTimersByTime(PROGRESS_PLAIN_INTERVAL_MS);
+    expect(out).toEqual(['sessions: local-1 2/2 started, 1 done, 0 failed | local-2 1/1 started, 0 done, 0 failed\n']);
+    p.session('local-2', 'failed');
+    p.note('agent local-3 connected');
+    p.flush();
+    expect(out.slice(1)).toEqual([
+      'agent local-3 connected\n',
+      'sessions: local-1 2/2 started, 1 done, 0 failed | local-2 1/1 started, 0 done, 1 failed\n',
+    ]);
+  });
+  it('redraws one line on a TTY', () => {
+    vi.useFakeTimers();
+    const out: string[] = [];
+    const p = new ProgressReporter({ write: (s: string) => out.push(s), isTTY: true });
+    p.session('a', 'started');
+    vi.advanceTimersByTime(1000);
+    expect(out).toEqual(['\r\x1b[Ksessions: a 1 started, 0 done, 0 failed']);
+  });
+});

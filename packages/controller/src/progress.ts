@@ -1,0 +1,94 @@
+import type { SessionProgress } from '@userprobe/shared';
+
+/**
+ * Live progress on stderr: sessions started/finished/failed per agent, and
+ * waiting lines. On a TTY one status line is redrawn at most every
+ * TTY_INTERVAL_MS; otherwise plain lines at most every PLAIN_INTERVAL_MS.
+ * Notes (agent connected, disconnected…) are always printed as plain lines.
+ */
+export const PROGRESS_TTY_INTERVAL_MS = 250;
+export const PROGRESS_PLAIN_INTERVAL_MS = 2_000;
+
+export interface ProgressOutput {
+  write(s: string): unknown;
+  readonly isTTY?: boolean | undefined;
+}
+
+export interface Progress {
+  note(line: string): void;
+  session(agentName: string, phase: SessionProgress['phase']): void;
+  /** Declare the agents and their planned share, in display order. */
+  plan(shares: readonly { name: string; sessions: number }[]): void;
+  /** Print the final counts now and stop the timer. */
+  flush(): void;
+}
+
+interface Counts { planned: number; started: number; finished: number; failed: number }
+
+export class ProgressReporter implements Progress {
+  private readonly counts = new Map<string, Counts>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastLine = '';
+  private drawn = false;
+  private readonly tty: boolean;
+
+  constructor(private readonly out: ProgressOutput, private readonly now: () => number = Date.now, private readonly quiet = false) {
+    this.tty = out.isTTY === true;
+  }
+
+  note(line: string): void {
+    if (this.quiet) return;
+    this.clearLine();
+    this.out.write(line + '\n');
+  }
+
+  plan(shares: readonly { name: string; sessions: number }[]): void {
+    for (const s of shares) this.counts.set(s.name, { planned: s.sessions, started: 0, finished: 0, failed: 0 });
+  }
+
+  session(agentName: string, phase: SessionProgress['phase']): void {
+    let c = this.counts.get(agentName);
+    if (!c) this.counts.set(agentName, (c = { planned: 0, started: 0, finished: 0, failed: 0 }));
+    switch (phase) {
+      case 'started': c.started++; break;
+      case 'finished': c.finished++; break;
+      case 'failed': c.failed++; break;
+      default: { const never: never = phase; throw new Error(`unknown phase ${String(never)}`); }
+    }
+    this.schedule();
+  }
+
+  flush(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.counts.size) this.render(true);
+  }
+
+  /** The one-line state, e.g. `local-1 3/3 started, 2 done, 1 failed | local-2 …`. */
+  line(): string {
+    return [...this.counts].map(([name, c]) =>
+      `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed`,
+    ).join(' | ');
+  }
+
+  private schedule(): void {
+    if (this.timer || this.quiet) return;
+    this.timer = setTimeout(() => { this.timer = null; this.render(false); }, this.tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_PLAIN_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  private render(final: boolean): void {
+    if (this.quiet) return;
+    const line = `sessions: ${this.line()}`;
+    if (this.tty) {
+      this.out.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+      this.drawn = !final;
+    } else if (line !== this.lastLine || final) {
+      this.out.write(line + '\n');
+    }
+    this.lastLine = line;
+  }
+
+  private clearLine(): void {
+    if (this.tty && this.drawn) { this.out.write('\r\x1b[K'); this.drawn = false; if (this.lastLine) this.schedule(); }
+  }
+}

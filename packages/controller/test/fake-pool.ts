@@ -1,0 +1,38 @@
+import { EventEmitter } from 'node:events';
+import type { Assignment, AssignReply, RunAbort } from '@userprobe/shared';
+import type { AgentHandle, AgentPool, AgentPoolEvents } from '../src/agent-pool.js';
+import { agentInfoFromHello } from '../src/agent-pool.js';
+import { hello } from './fixtures.js';
+
+/** An in-memory AgentPool for coordinator tests (no sockets). */
+export class FakePool extends EventEmitter<AgentPoolEvents> implements AgentPool {
+  readonly list: FakeHandle[] = [];
+  agents(): readonly AgentHandle[] { return this.list; }
+  add(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply): FakeHandle {
+    const h = new FakeHandle(agentId, chatCapacity, onAssign);
+    this.list.push(h);
+    this.emit('agent:connected', h);
+    return h;
+  }
+  drop(agentId: string, reason = 'transport close'): void {
+    const i = this.list.findIndex((h) => h.info.agentId === agentId);
+    const [h] = this.list.splice(i, 1);
+    this.emit('agent:disconnected', { agentId, name: h!.info.name, reason });
+  }
+}
+
+export class FakeHandle implements AgentHandle {
+  readonly hello;
+  readonly info;
+  readonly assignments: Assignment[] = [];
+  readonly aborts: RunAbort[] = [];
+  constructor(agentId: string, chatCapacity: number, private readonly onAssign?: (a: Assignment, h: FakeHandle) => AssignReply) {
+    this.hello = hello({ agentId, name: `fake-${agentId}`, capacity: { 'chat-load': chatCapacity, 'video-call': 0, cobrowse: 0 } });
+    this.info = agentInfoFromHello(this.hello);
+  }
+  assign(a: Assignment): Promise<AssignReply> {
+    this.assignments.push(a);
+    return Promise.resolve(this.onAssign ? this.onAssign(a, this) : { accepted: true });
+  }
+  abort(a: RunAbort): void { this.aborts.push(a); }
+}
