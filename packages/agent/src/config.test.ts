@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '@userprobe/shared';
+import { buildConfig, defaultCapacity, parseCapacity, parseLabels, type MachineFacts } from './config.js';
+
+const m: MachineFacts = { cpus: 2, memMb: 24_105, hostname: 'droplet-1', platform: 'linux', homeDir: '/root' };
+
+describe('defaultCapacity', () => {
+  it.each([
+    [{ cpus: 2, memMb: 24_105 }, { 'chat-load': 20, cobrowse: 20, 'video-call': 2 }],
+    [{ cpus: 8, memMb: 4_096 }, { 'chat-load': 38, cobrowse: 38, 'video-call': 10 }], // memory-bound: 0.75 × 4096 / 80
+    [{ cpus: 1, memMb: 512 }, { 'chat-load': 4, cobrowse: 4, 'video-call': 1 }],
+    [{ cpus: 1, memMb: 64 }, { 'chat-load': 1, cobrowse: 1, 'video-call': 1 }],
+    [{ cpus: 3, memMb: 64_000 }, { 'chat-load': 30, cobrowse: 30, 'video-call': 3 }],
+  ])('%o → %o', (machine, expected) => {
+    expect(defaultCapacity(machine)).toEqual(expected);
+  });
+});
+
+describe('parseCapacity', () => {
+  const d = { 'chat-load': 20, cobrowse: 20, 'video-call': 2 };
+  it.each([
+    [[], d],
+    [['5'], { 'chat-load': 5, cobrowse: 5, 'video-call': 2 }],
+    [['video-call=4'], { 'chat-load': 20, cobrowse: 20, 'video-call': 4 }],
+    [['5', 'video-call=1', 'cobrowse=0'], { 'chat-load': 5, cobrowse: 0, 'video-call': 1 }],
+    [['chat-load=3,video-call=0'], { 'chat-load': 3, cobrowse: 20, 'video-call': 0 }],
+  ])('%o', (values, expected) => {
+    expect(parseCapacity(values, d)).toEqual(expected);
+  });
+  it.each([['x'], ['-1'], ['video=2'], ['video-call=']])('refuses %s naming what is accepted', (v) => {
+    expect(() => parseCapacity([v], d)).toThrow(/--capacity: .*chat-load, video-call, cobrowse/);
+  });
+});
+
+describe('parseLabels', () => {
+  it('parses comma lists and repeats', () => {
+    expect(parseLabels(['region=ams3,tier=small', 'k=a=b'])).toEqual({ region: 'ams3', tier: 'small', k: 'a=b' });
+  });
+  it.each([['region'], ['=x'], ['Region=x']])('refuses %s', (v) => {
+    expect(() => parseLabels([v])).toThrow(/--labels/);
+  });
+});
+
+describe('buildConfig', () => {
+  it('takes flags over environment, fills defaults, and deep-freezes', () => {
+    const c = buildConfig({ controller: 'http://127.0.0.1:7400', capacity: ['video-call=1'] },
+      { PROBE_TOKEN: 't0k', PROBE_CONTROLLER_URL: 'http://ignored:1', CHROMIUM_SHELL_PATH: '/opt/shell' }, m);
+    expect(c).toMatchObject({
+      controllerUrl: 'http://127.0.0.1:7400', token: 't0k', name: 'droplet-1', agentId: null,
+      capacity: { 'chat-load': 20, cobrowse: 20, 'video-call': 1 },
+      spoolRoot: '/root/.local/state/userprobe/agent-spool',
+      browser: { kind: 'shell', shellPath: '/opt/shell', chromiumPath: '/usr/lib/chromium/chromium' },
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(c.capacity)).toBe(true);
+    expect(Object.isFrozen(c.browser)).toBe(true);
+  });
+  it.each([
+    [{}, {}, '--controller (or PROBE_CONTROLLER_URL) is required'],
+    [{ controller: 'http://x:1' }, {}, '--token (or PROBE_TOKEN) is required'],
+    [{ controller: 'not a url', token: 't' }, {}, '--controller (or PROBE_CONTROLLER_URL): an absolute URL'],
+    [{ controller: 'http://x:1', token: 't', id: 'bad id!' }, {}, '--id: an id of 1-64'],
+    [{ controller: 'http://x:1', token: 't', browser: 'firefox' }, {}, '--browser: "firefox" is not accepted; use one of shell, chromium'],
+  ])('refuses %o with one clear line', (flags, env, message) => {
+    try {
+      buildConfig(flags, env, m);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ code: ERROR_CODES.CONFIG_INVALID });
+      expect((e as Error).message).toContain(message);
+      expect((e as Error).message).not.toContain('\n');
+    }
+  });
+});

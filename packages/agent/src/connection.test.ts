@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ERROR_CODES, PROTOCOL_VERSION, type AssignReply, type AuthError, type Hello } from '@userprobe/shared';
+import { Connection, authErrorFrom } from './connection.js';
+import { captureLog } from '../test/log-capture.js';
+import { startTestController, type TestController } from '../test/test-controller.js';
+
+const hello: Hello = {
+  protocolVersion: PROTOCOL_VERSION, token: 'wrong-token', agentId: 'agent-c1', name: 'c1', labels: {},
+  capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
+};
+
+describe('authErrorFrom', () => {
+  it.each([
+    [{ code: 'E_AUTH_REJECTED', reason: 'wrong token' }, ERROR_CODES.AUTH_REJECTED, 'wrong token'],
+    [{ code: 'E_PROTOCOL_MISMATCH', reason: 'protocol 0 is not 1' }, ERROR_CODES.PROTOCOL_MISMATCH, 'protocol 0 is not 1'],
+    [undefined, ERROR_CODES.AUTH_REJECTED, 'no reason given'],
+  ])('%o', (data, code, reason) => {
+    const e = authErrorFrom(data, 'http://c:1');
+    expect(e.code).toBe(code);
+    expect(e.message).toBe(`controller http://c:1 refused this agent: ${reason}`);
+  });
+});
+
+describe('Connection', () => {
+  const controllers: TestController[] = [];
+  afterEach(async () => {
+    await Promise.all(controllers.splice(0).map((c) => c.close()));
+  });
+
+  function connect(ctl: TestController, h: Hello) {
+    const { log, lines } = captureLog();
+    let fatal: (e: AuthError) => void = () => undefined;
+    const failed = new Promise<AuthError>((resolve) => { fatal = resolve; });
+    const conn = new Connection({
+      url: ctl.url, hello: h, log, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 100,
+      handlers: { onAssign: async () => ({ accepted: true }), onAbort: () => undefined, onFatal: fatal },
+    });
+    conn.connect();
+    return { conn, failed, lines };
+  }
+
+  it('a wrong token is fatal: AUTH_REJECTED with the controller\'s reason, logged, no retry', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    const { conn, failed, lines } = connect(ctl, hello);
+    const e = await failed;
+    expect(e.code).toBe(ERROR_CODES.AUTH_REJECTED);
+    expect(e.message).toContain('wrong token');
+    const line = lines.find((l) => l['level'] === 60);
+    expect(line).toMatchObject({ code: 'E_AUTH_REJECTED', reason: expect.stringContaining('wrong token') });
+    expect(JSON.stringify(lines)).not.toContain('wrong-token'); // the token itself is never logged
+    expect(conn.socket.active).toBe(false);
+    conn.close();
+  });
+
+  it('a protocol mismatch is fatal with PROTOCOL_MISMATCH', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    const { conn, failed } = connect(ctl, { ...hello, token: 'test-token', protocolVersion: PROTOCOL_VERSION + 1 });
+    expect((await failed).code).toBe(ERROR_CODES.PROTOCOL_MISMATCH);
+    conn.close();
+  });
+
+  it('nacks an invalid run:assign naming the bad fields, and keeps the connection', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    const agentSocket = ctl.waitFor<TestController['sockets'][number]>('agent');
+    const { conn, lines } = connect(ctl, { ...hello, token: 'test-token' });
+    const s = await agentSocket;
+    const reply = (await s.timeout(2_000).emitWithAck('run:assign', { runId: 'r1' } as never)) as AssignReply;
+    expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('invalid "run:assign" message: scenario') });
+    s.emit('run:abort', { nope: 1 } as never);
+    const reply2 = (await s.timeout(2_000).emitWithAck('run:assign', 'junk' as never)) as AssignReply;
+    expect(reply2.accepted).toBe(false);
+    expect(lines.filter((l) => l['msg'] === 'invalid message from the controller dropped').map((l) => l['event'])).toEqual(['run:assign', 'run:abort', 'run:assign']);
+    expect(conn.socket.connected).toBe(true);
+    conn.close();
+  });
+
+  it('the agent CLI exits 2 with the controller\'s reason on a wrong token', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    const spool = await mkdtemp(join(tmpdir(), 'up-cli-'));
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--controller', ctl.url, '--id', 'cli-1', '--spool', spool, '--log-level', 'warn'], {
+      env: { ...process.env, PROBE_TOKEN: 'wrong-token' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const [code] = (await once(child, 'exit')) as [number];
+    await rm(spool, { recursive: true, force: true });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`agent: controller ${ctl.url} refused this agent: wrong token`);
+    expect(stderr).not.toContain('wrong-token');
+  });
+});
