@@ -8,6 +8,7 @@ import { resolveAgentId } from './agent-id.js';
 import { LOG_LEVELS, buildConfig, type MachineFacts } from './config.js';
 import { createLogger } from './logger.js';
 import type { Scenario } from './scenario-api.js';
+import { getScenario } from './scenarios/index.js';
 
 /** Exit codes, documented in --help. */
 export const EXIT = { OK: 0, UNEXPECTED: 1, REFUSED: 2 } as const;
@@ -28,17 +29,14 @@ function machine(): MachineFacts {
   return { cpus: availableParallelism(), memMb: Math.round(totalmem() / 1_048_576), hostname: hostname(), platform: process.platform, homeDir: homedir() };
 }
 
-/** The scenario registry (src/scenarios/index.ts), loaded by path until it is part of every build. */
-const SCENARIO_REGISTRY = './scenarios/index.js';
-
-async function scenarioMap(): Promise<Map<string, Scenario>> {
+/** The scenarios this agent can run; the others are refused with SCENARIO_UNKNOWN. */
+function scenarioMap(): Map<string, Scenario> {
   const m = new Map<string, Scenario>();
-  const mod = (await import(SCENARIO_REGISTRY).catch(() => ({}))) as { getScenario?: (name: string) => Scenario };
   for (const name of SCENARIOS) {
     try {
-      if (mod.getScenario) m.set(name, mod.getScenario(name));
+      m.set(name, getScenario(name));
     } catch {
-      // not implemented (yet): assignments for it are refused with SCENARIO_UNKNOWN
+      // not implemented in this build
     }
   }
   return m;
@@ -80,7 +78,7 @@ async function main(): Promise<number> {
   }, process.env, machine());
   const resolved = await resolveAgentId(config, hostname());
   const log = createLogger(config.logLevel, { app: 'agent' });
-  const agent = new Agent({ config: resolved, log, scenarios: await scenarioMap(), env: process.env });
+  const agent = new Agent({ config: resolved, log, scenarios: scenarioMap(), env: process.env });
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -99,4 +99,29 @@ describe('Connection', () => {
     expect(stderr).toContain(`agent: controller ${ctl.url} refused this agent: wrong token`);
     expect(stderr).not.toContain('wrong-token');
   });
+
+  it('the agent CLI joins with the right token and exits 0 on SIGTERM, keeping its id', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    const spool = await mkdtemp(join(tmpdir(), 'up-cli-'));
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const runOnce = async (): Promise<{ code: number; agentId: string }> => {
+      const joined = ctl.waitFor<TestController['sockets'][number]>('agent');
+      const child = spawn(process.execPath, [cli, '--controller', ctl.url, '--spool', spool, '--labels', 'region=test', '--capacity', '3', '--log-level', 'warn'], {
+        env: { ...process.env, PROBE_TOKEN: 'test-token' }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const s = await joined;
+      const auth = s.handshake.auth as Hello;
+      expect(auth).toMatchObject({ labels: { region: 'test' }, capacity: { 'chat-load': 3, cobrowse: 3 }, protocolVersion: PROTOCOL_VERSION });
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number];
+      return { code, agentId: auth.agentId };
+    };
+    const first = await runOnce();
+    const second = await runOnce();
+    await rm(spool, { recursive: true, force: true });
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect(second.agentId).toBe(first.agentId); // persisted in the spool root
+  });
 });

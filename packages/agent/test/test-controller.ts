@@ -15,6 +15,8 @@ export interface TestControllerOptions {
   readonly port?: number;
   readonly token?: string;
   batchMode?: BatchMode;
+  /** The controller's clock runs this far ahead of the machine's (clock-sync tests). */
+  readonly clockSkewMs?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class TestController extends EventEmitter {
     this.io.on('connection', (socket) => {
       this.sockets.push(socket);
       this.emit('agent', socket);
-      socket.on('clock:sync', (p, ack) => ack({ t0: p.t0, controllerNow: Date.now() }));
+      socket.on('clock:sync', (p, ack) => ack({ t0: p.t0, controllerNow: this.now() }));
       socket.on('metrics:batch', (payload, ack) => {
         const b = AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'].parse(payload);
         this.received.push(b);
@@ -83,6 +85,11 @@ export class TestController extends EventEmitter {
         this.emit('finished', f);
       });
     });
+  }
+
+  /** The controller's clock. */
+  now(): number {
+    return Date.now() + (this.opts.clockSkewMs ?? 0);
   }
 
   async listen(): Promise<this> {

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import {
+  AssignmentSchema, ERROR_CODES, parseProfile,
+  type AssignReply, type AssignmentInput, type MetricBatch, type RunFinished, type SessionRecord, type TargetProfile,
+} from '@userprobe/shared';
+import { Agent } from './agent.js';
+import { resolveAgentId } from './agent-id.js';
+import { checkAssignment } from './assignment-check.js';
+import { buildConfig } from './config.js';
+import type { Scenario } from './scenario-api.js';
+import { captureLog } from '../test/log-capture.js';
+import { startTestController, type TestController } from '../test/test-controller.js';
+
+const profile: TargetProfile = parseProfile(
+  readFileSync(new URL('../../demo-target/profile.yaml', import.meta.url), 'utf8'), 'demo profile.yaml',
+  { DEMO_SITE_URL: 'http://127.0.0.1:9', DEMO_APP_URL: 'http://127.0.0.2:9' },
+);
+
+function assignment(over: Partial<AssignmentInput> & { startAt: number }): AssignmentInput {
+  return {
+    runId: 'run-1', scenario: 'chat-load', browser: 'shell', profile,
+    sessions: [{ sessionId: 's1', startOffsetMs: 0 }], durationMs: null,
+    options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000 },
+    ...over,
+  };
+}
+
+/** Sessions announce here that they are parked in their abortable step. */
+const waiting = new EventEmitter();
+
+/** Behaviour keyed by the session id's suffix, so one run covers every outcome. */
+const probe: Scenario = {
+  name: 'chat-load',
+  async run(ctx) {
+    const { recorder: r, session: { sessionId: id } } = ctx;
+    await r.measure('load-visitor', () => ctx.pages.visitor.goto('data:text/html,<title>v</title>'), { metric: 'page_load' });
+    r.value('api_init', 42, { detail: 'test' });
+    if (id.endsWith('-bad')) await r.measure('send-message', async () => { throw new Error('send button missing'); });
+    if (id.endsWith('-slowstep')) await r.measure('open-widget', () => sleep(5_000), { timeoutMs: 100 });
+    if (id.endsWith('-hang')) await r.measure('wait-for-agent', () => new Promise<never>(() => undefined));
+    if (id.endsWith('-abortable')) {
+      await r.measure('wait-for-agent', () => new Promise<never>((_res, rej) => {
+        ctx.signal.addEventListener('abort', () => rej(ctx.signal.reason));
+        waiting.emit('waiting', id);
+      }));
+    }
+    r.value('api_create', 7);
+  },
+};
+
+describe('checkAssignment', () => {
+  const base = AssignmentSchema.parse(assignment({ startAt: 1 }));
+  const c = { capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], activeSessionIds: null };
+  it.each([
+    ['fits', base, c, null],
+    ['durationMs set', { ...base, durationMs: 60_000 }, c, ERROR_CODES.CONFIG_INVALID],
+    ['unknown scenario', { ...base, scenario: 'cobrowse' as const }, c, ERROR_CODES.SCENARIO_UNKNOWN],
+    ['zero capacity', { ...base, scenario: 'video-call' as const }, { ...c, knownScenarios: ['chat-load', 'video-call'] }, ERROR_CODES.PLAN_INFEASIBLE],
+    ['duplicate session ids', { ...base, sessions: [{ sessionId: 'a', startOffsetMs: 0 }, { sessionId: 'a', startOffsetMs: 1 }] }, c, ERROR_CODES.MESSAGE_INVALID],
+    ['same run with other sessions', base, { ...c, activeSessionIds: new Set(['x']) }, ERROR_CODES.PLAN_INFEASIBLE],
+  ])('%s', (_n, a, ctx, code) => {
+    const r = checkAssignment(a, ctx);
+    if (code === null) expect(r).toBeNull();
+    else expect(r).toMatchObject({ accepted: false, code });
+  });
+  it('an exact repeat of an active run is accepted (lost ack)', () => {
+    expect(checkAssignment(base, { ...c, activeSessionIds: new Set(['s1']) })).toEqual({ accepted: true });
+  });
+});
+
+describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
+  let ctl: TestController;
+  let agent: Agent;
+  let spoolRoot: string;
+
+  beforeAll(async () => {
+    ctl = await startTestController({ clockSkewMs: 60_000 });
+    spoolRoot = await mkdtemp(join(tmpdir(), 'up-runner-'));
+    const config = buildConfig({ controller: ctl.url, token: 'test-token', id: 'runner-1', spool: spoolRoot, capacity: ['2'], logLevel: 'debug' }, {},
+      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
+    agent = new Agent({
+      config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: {},
+      scenarios: new Map([['chat-load', probe]]), reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200,
+    });
+    const joined = ctl.waitFor('agent');
+    await agent.start();
+    await joined;
+  });
+  afterAll(async () => {
+    await agent.stop('test over');
+    expect(await agent.exited).toEqual({ kind: 'stopped', reason: 'test over' });
+    await ctl.close();
+    await rm(spoolRoot, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    ctl.received.length = 0;
+    ctl.progress.length = 0;
+  });
+
+  async function runToEnd(a: AssignmentInput): Promise<{ finished: RunFinished; batches: MetricBatch[]; records: Map<string, SessionRecord> }> {
+    const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === a.runId);
+    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never)) as AssignReply;
+    expect(reply).toEqual({ accepted: true });
+    const f = await finished;
+    expect(await agent.sender.drained(10_000)).toBe(true);
+    const batches = [...ctl.stored.values()].filter((b) => b.runId === a.runId);
+    const records = new Map(batches.flatMap((b) => b.sessions).map((s) => [s.sessionId, s]));
+    return { finished: f, batches, records };
+  }
+
+  it('records every outcome exactly: samples, failed steps, timeouts; run:finished lastSeq = batches', async () => {
+    const t0 = ctl.now();
+    const { finished, batches, records } = await runToEnd(assignment({
+      runId: 'run-outcomes', startAt: t0 + 300, // controller clock: 60 s ahead of this machine
+      sessions: ['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 50 })),
+      options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 1_500 },
+    }));
+    const took = ctl.now() - t0;
+    expect(took).toBeLessThan(15_000); // started on the controller's clock, not 60 s late
+
+    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3 });
+    expect(batches.map((b) => b.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: batches.length }, (_, i) => i + 1));
+    expect([...records.keys()].sort()).toEqual(['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang']);
+    expect(records.get('a-ok')).toMatchObject({ status: 'ok', failedStep: null, error: null, scenario: 'chat-load', browser: 'shell', artifacts: [] });
+    expect(records.get('c-bad')).toMatchObject({ status: 'failed', failedStep: 'send-message', error: { code: ERROR_CODES.STEP_FAILED, message: 'step "send-message" failed: send button missing' } });
+    expect(records.get('d-slowstep')).toMatchObject({ status: 'failed', failedStep: 'open-widget', error: { code: ERROR_CODES.STEP_TIMEOUT, message: expect.stringContaining('did not finish within 100 ms (step timeout; raise timeouts.step') } });
+    expect(records.get('e-hang')).toMatchObject({ status: 'failed', failedStep: 'wait-for-agent', error: { code: ERROR_CODES.STEP_TIMEOUT, message: expect.stringContaining('hard limit of 1500 ms') } });
+
+    const samples = batches.flatMap((b) => b.samples);
+    const count = (id: string): string[] => samples.filter((s) => s.sessionId === id).map((s) => s.metric).sort();
+    expect(count('a-ok')).toEqual(['api_create', 'api_init', 'page_load']);
+    expect(count('b-ok')).toEqual(['api_create', 'api_init', 'page_load']);
+    for (const id of ['c-bad', 'd-slowstep', 'e-hang']) expect(count(id)).toEqual(['api_init', 'page_load']);
+    expect(samples).toHaveLength(12);
+    // stored times are in the controller's clock
+    for (const s of samples) expect(Math.abs(s.ts - ctl.now())).toBeLessThan(30_000);
+    for (const r of records.values()) expect(r.endedAt).toBeGreaterThanOrEqual(r.startedAt);
+
+    const phases = (p: string): string[] => ctl.progress.filter((x) => x.runId === 'run-outcomes' && x.phase === p).map((x) => x.sessionId).sort();
+    expect(phases('started')).toEqual(['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang']);
+    expect(phases('finished')).toEqual(['a-ok', 'b-ok']);
+    expect(phases('failed')).toEqual(['c-bad', 'd-slowstep', 'e-hang']);
+    expect(agent.pool.browser?.browserContexts()).toHaveLength(1); // only the default context is left
+  });
+
+  it('run:abort aborts running sessions and records those not yet started as aborted', async () => {
+    const runId = 'run-abort';
+    let parked = 0;
+    const started = new Promise<void>((resolve) => waiting.on('waiting', () => { if (++parked === 2) resolve(); }));
+    const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
+    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({
+      runId, startAt: ctl.now() + 100,
+      sessions: [{ sessionId: 'x1-abortable', startOffsetMs: 0 }, { sessionId: 'x2-abortable', startOffsetMs: 0 }, { sessionId: 'x3-abortable', startOffsetMs: 0 }, { sessionId: 'x4-late', startOffsetMs: 600_000 }],
+    }) as never)) as AssignReply;
+    expect(reply).toEqual({ accepted: true });
+    await started; // capacity 2: x3 waits in the p-limit queue, x4 waits for its start time
+    ctl.sockets.at(-1)!.emit('run:abort', { runId, reason: 'operator pressed ctrl-c' });
+    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 4 });
+    expect(await agent.sender.drained(10_000)).toBe(true);
+    const records = new Map([...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((s) => [s.sessionId, s]));
+    expect([...records.values()].map((r) => r.status)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);
+    const running = [...records.values()].filter((r) => r.failedStep === 'wait-for-agent');
+    expect(running).toHaveLength(2);
+    expect(running[0]!.error).toEqual({ code: ERROR_CODES.SESSION_ABORTED, message: 'session aborted: operator pressed ctrl-c' });
+    expect(records.get('x4-late')).toMatchObject({ failedStep: null, error: { code: ERROR_CODES.SESSION_ABORTED } });
+  });
+
+  it('refuses an assignment it cannot run, with the reason', async () => {
+    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId: 'run-dur', startAt: ctl.now(), durationMs: 60_000 }) as never)) as AssignReply;
+    expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.CONFIG_INVALID, reason: expect.stringContaining('durationMs') });
+  });
+});
