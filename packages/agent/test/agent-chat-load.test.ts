@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coreMetrics, type AssignReply, type AssignmentInput, type RunFinished } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget } from '../../demo-target/src/index.js';
+import { Agent } from '../src/agent.js';
+import { resolveAgentId } from '../src/agent-id.js';
+import { buildConfig } from '../src/config.js';
+import { getScenario } from '../src/scenarios/index.js';
+import { captureLog } from './log-capture.js';
+import { startTestController, type TestController } from './test-controller.js';
+
+/** The whole agent (CLI composition minus argv) running the real chat-load scenario against the demo target. */
+describe('agent runs chat-load against the demo target', () => {
+  let demo: DemoTarget;
+  let ctl: TestController;
+  let agent: Agent;
+  let spoolRoot: string;
+  const CREATE_MS = 300;
+
+  beforeAll(async () => {
+    demo = await startDemoTarget({ knobs: { latency: { create: CREATE_MS } } });
+    ctl = await startTestController();
+    spoolRoot = await mkdtemp(join(tmpdir(), 'up-e2e-'));
+    const config = buildConfig({ controller: ctl.url, token: 'test-token', id: 'e2e-1', spool: spoolRoot, capacity: ['2'] }, {},
+      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
+    agent = new Agent({
+      config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: {},
+      scenarios: new Map([['chat-load', getScenario('chat-load')]]),
+    });
+    const joined = ctl.waitFor('agent');
+    await agent.start();
+    await joined;
+  });
+  afterAll(async () => {
+    await agent?.stop('test over');
+    await ctl?.close();
+    await demo?.close();
+    if (spoolRoot) await rm(spoolRoot, { recursive: true, force: true });
+  });
+
+  it('every core metric once per session, all sessions ok, everything delivered', async () => {
+    const runId = 'e2e-run';
+    const sessions = ['e1', 'e2', 'e3', 'e4'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 500 }));
+    const a: AssignmentInput = {
+      runId, scenario: 'chat-load', browser: 'shell', profile: demo.profile, sessions, startAt: ctl.now() + 500, durationMs: null,
+      options: { stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000 },
+    };
+    const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
+    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never) as AssignReply).toEqual({ accepted: true });
+    const f = await finished;
+    expect(await agent.sender.drained(10_000)).toBe(true);
+    const batches = [...ctl.stored.values()].filter((b) => b.runId === runId);
+    const records = batches.flatMap((b) => b.sessions);
+    const failed = records.filter((r) => r.status !== 'ok').map((r) => `${r.sessionId}: ${r.failedStep} ${r.error?.message}`);
+    expect(failed).toEqual([]);
+    expect(f).toEqual({ runId, lastSeq: batches.length, ok: 4, failed: 0 });
+    const samples = batches.flatMap((b) => b.samples).filter((s) => s.detail === undefined || !s.detail.startsWith('msg-'));
+    for (const { sessionId } of sessions) {
+      const core = samples.filter((s) => s.sessionId === sessionId && coreMetrics('chat-load').includes(s.metric)).map((s) => s.metric).sort();
+      expect(core).toEqual([...coreMetrics('chat-load')].sort());
+    }
+    const creates = samples.filter((s) => s.metric === 'api_create').map((s) => s.value);
+    process.stdout.write(`api_create with ${CREATE_MS} ms injected: ${creates.map((v) => v.toFixed(1)).join(', ')} ms\n`);
+    for (const v of creates) expect(Math.abs(v - CREATE_MS)).toBeLessThan(5 + 0.02 * CREATE_MS);
+  });
+});
