@@ -49,8 +49,8 @@ export interface RunConfig extends CommonConfig {
   readonly expectAgents: number;
   readonly localAgents: number;
   readonly agentWaitMs: number;
-  /** Passed to local agents as --capacity (their own format), or null. */
-  readonly localCapacity: string | null;
+  /** Passed to each local agent as `--capacity V` (the agent's format: N or SCENARIO=N). */
+  readonly localCapacity: readonly string[];
   /** The agent CLI to spawn for --local-agents (null: the workspace's packages/agent/dist/cli.js). */
   readonly agentCli: string | null;
   readonly messages: number;
@@ -95,7 +95,8 @@ const RunRaw = z.strictObject({
   expectAgents: count(1).optional(),
   localAgents: count(0).default(0),
   agentWait: optDuration('--agent-wait'),
-  capacity: z.union([z.string(), z.number()]).transform(String).optional(),
+  capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
+    .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
   agentCli: z.string().min(1).optional(),
   messages: z.number().int().min(1).max(100).default(1),
   har: z.enum(HAR_MODES).default('failures'),
@@ -170,7 +171,8 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   if (r.localAgents > 0 && expectAgents < r.localAgents) {
     throw new ConfigError(`--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`);
   }
-  const token = givenToken ?? randomBytes(24).toString('base64url');
+  // hex: a generated token never starts with '-' (which a CLI would read as a flag).
+  const token = givenToken ?? randomBytes(24).toString('hex');
   const cfg: RunConfig = {
     ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1'),
     command: 'run',
@@ -184,7 +186,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     expectAgents,
     localAgents: r.localAgents,
     agentWaitMs: r.agentWait ?? AGENT_WAIT_TIMEOUT_MS,
-    localCapacity: r.capacity ?? null,
+    localCapacity: r.capacity,
     agentCli: r.agentCli ?? null,
     messages: r.messages,
     har: r.har,

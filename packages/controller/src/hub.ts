@@ -187,7 +187,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     socket.on('disconnect', (reason) => {
       if (this.connected.get(info.agentId) !== agent) return; // replaced by a newer connection
       this.connected.delete(info.agentId);
-      log.warn({ reason }, 'agent disconnected');
+      log.info({ reason }, 'agent disconnected');
       this.emit('agent:disconnected', { agentId: info.agentId, name: info.name, reason });
     });
 

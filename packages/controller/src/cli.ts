@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
+import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, HAR_MODES, DEFAULT_PORT, DEFAULT_OUT_DIR, type LogLevel } from './config.js';
+import { createLogger } from './logger.js';
+import { runCommand, type CommandIo } from './run-command.js';
+import { serveCommand } from './serve-command.js';
+import { EXIT } from './coordinator.js';
+
+const EPILOGUE = `Exit codes:
+  0  every session ran and succeeded
+  1  the run completed but some sessions failed (see the summary and results/<run-id>/sessions.jsonl)
+  2  bad input: usage, config, target profile, or a plan the cluster cannot hold
+  3  the run could not run to the end: agents missing, refused or silent, timeout, aborted (Ctrl-C)
+
+Results go to <out>/<run-id>/: samples.jsonl, sessions.jsonl, batches.jsonl, run.json, summary.json.
+Environment: PROBE_TOKEN (agent token, instead of --token), PROBE_DB_URL (reserved: MySQL sink).`;
+
+const USER_ERROR_CODES: readonly string[] = [
+  ERROR_CODES.CONFIG_INVALID, ERROR_CODES.PROFILE_INVALID, ERROR_CODES.PROFILE_NOT_FOUND, ERROR_CODES.PLAN_INFEASIBLE, ERROR_CODES.SCENARIO_UNKNOWN,
+];
+
+function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (argv[k] !== undefined) out[k] = argv[k];
+  return out;
+}
+
+const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout'] as const;
+const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
+  'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError'] as const;
+
+function interruptHandler(): CommandIo['onInterrupt'] {
+  return (fn) => {
+    let count = 0;
+    const h = (sig: NodeJS.Signals) => {
+      count++;
+      if (count > 1) process.exit(EXIT.RUN_FAILED);
+      fn(sig);
+    };
+    process.on('SIGINT', h);
+    process.on('SIGTERM', h);
+    return () => { process.off('SIGINT', h); process.off('SIGTERM', h); };
+  };
+}
+
+async function main(): Promise<number> {
+  const common = {
+    host: { type: 'string', describe: 'interface to listen on (default 127.0.0.1 with only local agents, else 0.0.0.0)' },
+    port: { type: 'number', describe: `port agents connect to (0 = any free port)`, default: DEFAULT_PORT },
+    token: { type: 'string', describe: 'shared agent token (env PROBE_TOKEN); generated for local-only runs' },
+    out: { type: 'string', describe: 'results folder', default: DEFAULT_OUT_DIR },
+    'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', describe: 'JSON logs on stderr at this level; debug also forwards local agents\' logs' },
+    db: { type: 'string', describe: 'MySQL URL (env PROBE_DB_URL; the MySQL sink plugs in here)' },
+    'drain-timeout': { type: 'string', describe: 'after agents finish (or vanish), wait this long for them / their last batches (default 30s)' },
+  } as const;
+
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName('controller')
+    .usage('$0 <command> [options]\n\nCoordinate userprobe agents: plan and run measured sessions, store every metric durably, summarize.')
+    .command('run', 'run one load test: wait for agents, split --total sessions by capacity, measure, summarize', (y) => y
+      .options({
+        scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
+        total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
+        target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
+        browser: { type: 'string', choices: BROWSER_KINDS, default: 'shell', describe: 'shell = chromium-headless-shell (cheap); chromium = full Chromium, new headless' },
+        'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
+        duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
+        'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },
+        'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine' },
+        'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
+        capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
+        'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
+        messages: { type: 'number', default: 1, describe: 'message exchanges per chat session' },
+        har: { type: 'string', choices: HAR_MODES, default: 'failures', describe: 'HAR capture' },
+        'adaptive-start': { type: 'boolean', default: true, describe: 'agents slow session starts while their CPU is saturated (--no-adaptive-start: follow the ramp exactly)' },
+        'step-timeout': { type: 'string', describe: 'per-step timeout (default: the profile\'s, else 30s)' },
+        'session-timeout': { type: 'string', describe: 'per-session limit (default: the profile\'s, else 2m)' },
+        'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
+        json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
+        'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
+        'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
+        ...common,
+      })
+      .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
+      .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
+      .example('PROBE_TOKEN=s3cret $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m', 'a cluster of 4 remote agents against a real target')
+      .epilogue(EPILOGUE))
+    .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
+      .options(common)
+      .example('PROBE_TOKEN=s3cret $0 serve --port 7077 --out results', 'take in agents\' spool replays after a controller restart'))
+    .demandCommand(1, 'name a command: run or serve')
+    .epilogue(EPILOGUE)
+    .strict()
+    .version(false)
+    .help()
+    .wrap(110)
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw err ?? new ConfigError(`${msg ?? 'invalid arguments'} (see controller --help)`);
+    })
+    .parseAsync();
+
+  const env = { PROBE_TOKEN: process.env['PROBE_TOKEN'], PROBE_DB_URL: process.env['PROBE_DB_URL'] };
+  const command = String(argv._[0]);
+  const args = argv as unknown as Record<string, unknown>;
+  const logLevel = (args['logLevel'] as LogLevel | undefined) ?? 'warn';
+  const log = createLogger(logLevel);
+  logForErrors = log;
+  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler() };
+  if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
+  if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve`);
+}
+
+let logForErrors: ReturnType<typeof createLogger> | null = null;
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const d = describeError(e);
+    process.stderr.write(`controller: ${d.message}\n`);
+    if (isProbeError(e) && USER_ERROR_CODES.includes(e.code)) process.exit(EXIT.BAD_INPUT);
+    if (isProbeError(e)) process.exit(EXIT.RUN_FAILED);
+    logForErrors?.debug({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'unexpected error');
+    process.exit(EXIT.RUN_FAILED);
+  },
+);

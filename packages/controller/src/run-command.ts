@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { ConfigError, describeError } from '@userprobe/shared';
+import type { RunConfig } from './config.js';
+import { publicParams } from './config.js';
+import { listenHub, type ListeningHub } from './hub.js';
+import { Ingest } from './ingest.js';
+import { openSinks, type DbSinkFactory, type Sinks } from './sinks.js';
+import { resolveTarget, type ResolvedTarget } from './target.js';
+import { startLocalAgents, localSpoolRoot, type LocalAgents } from './local-agents.js';
+import { RunCoordinator, EXIT, type RunOutcome } from './coordinator.js';
+import { ProgressReporter, type ProgressOutput } from './progress.js';
+import { readRunResults } from './results-reader.js';
+import { RESULT_FILES } from './results-files.js';
+import { renderSummary } from './summary.js';
+import { formatDuration } from './duration.js';
+
+/**
+ * `controller run`: target → sinks → hub → local agents → coordinator →
+ * summary. Returns the exit code; cleans up everything it started.
+ */
+export interface CommandIo {
+  readonly stdout: { write(s: string): unknown };
+  readonly stderr: ProgressOutput;
+  readonly log: Logger;
+  /** Registers a handler for SIGINT/SIGTERM; returns an unregister function. */
+  readonly onInterrupt: (fn: (signal: string) => void) => () => void;
+  readonly dbSinkFactory?: DbSinkFactory;
+}
+
+export async function listenOrExplain(cfg: { host: string; port: number }, opts: Parameters<typeof listenHub>[2]): Promise<ListeningHub> {
+  try {
+    return await listenHub(cfg.host, cfg.port, opts);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`port ${cfg.port} on ${cfg.host} is in use; pass --port with a free port (0 picks one)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (${code}); pass --host/--port this machine allows`);
+    throw e;
+  }
+}
+
+export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number> {
+  const { log } = io;
+  const progress = new ProgressReporter(io.stderr);
+  let target: ResolvedTarget | null = null;
+  let sinks: Sinks | null = null;
+  let hub: ListeningHub | null = null;
+  let agents: LocalAgents | null = null;
+  let coordinator: RunCoordinator | null = null;
+  let interrupted: string | null = null;
+  let earlyExit: string | null = null;
+  const unregister = io.onInterrupt((signal) => {
+    if (interrupted !== null) return;
+    interrupted = signal;
+    progress.note(`received ${signal}: aborting the run (press again to exit now)`);
+    coordinator?.abort(`interrupted by ${signal}`);
+  });
+  try {
+    target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, log });
+    progress.note(`target: ${target.description}`);
+    sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
+    const ingest = new Ingest(sinks.all, log);
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log });
+    progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${cfg.browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}, ` +
+      `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
+    if (cfg.localAgents > 0) {
+      const url = `http://127.0.0.1:${hub.port}`;
+      agents = startLocalAgents({
+        count: cfg.localAgents, controllerUrl: url, token: cfg.token, spoolRoot: localSpoolRoot(cfg.outDir),
+        capacity: cfg.localCapacity, agentCli: cfg.agentCli, logLevel: cfg.logLevel, log,
+        onExit: (name, code, last) => {
+          const why = `local agent ${name} exited (code ${String(code)})${last.length ? `: ${last.at(-1)!.slice(0, 300)}` : ''}`;
+          progress.note(why);
+          // Its sessions cannot complete: stop now instead of waiting out the timeouts.
+          coordinator?.abort(why);
+          earlyExit ??= why;
+        },
+      });
+      progress.note(`started ${cfg.localAgents} local agent(s): ${agents.names.join(', ')}`);
+    }
+    const resultsSink = sinks.results;
+    coordinator = new RunCoordinator({
+      runId: cfg.runId, scenario: cfg.scenario, browser: cfg.browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
+      expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
+      targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
+      stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
+    }, {
+      pool: hub.hub, sinks: sinks.all, progress, log,
+      results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s) },
+    });
+    if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);
+    if (earlyExit !== null) coordinator.abort(earlyExit);
+    const outcome = await coordinator.run();
+    return report(outcome, cfg, io, progress);
+  } finally {
+    unregister();
+    const steps: [string, (() => Promise<void>) | undefined][] = [
+      ['local agents', agents?.stop], ['hub', hub?.close], ['sinks', sinks?.close], ['target', target?.close],
+    ];
+    for (const [what, stop] of steps) {
+      if (!stop) continue;
+      try { await stop(); } catch (e) { log.warn({ what, err: describeError(e) }, 'cleanup failed'); }
+    }
+  }
+}
+
+function report(o: RunOutcome, cfg: RunConfig, io: CommandIo, progress: ProgressReporter): number {
+  if (o.kind === 'not-run') {
+    progress.note(`controller: ${o.error.message}`);
+    if (cfg.json) io.stdout.write(JSON.stringify({ runId: cfg.runId, status: 'not-run', exitCode: o.exitCode, error: o.error.toJSON() }) + '\n');
+    return o.exitCode;
+  }
+  if (cfg.json) {
+    io.stdout.write(JSON.stringify({ runId: cfg.runId, status: o.status, exitCode: o.exitCode, summaryPath: o.summaryPath, error: o.error?.toJSON() ?? null, summary: o.summary }) + '\n');
+  } else {
+    io.stdout.write('\n' + renderSummary(o.summary) + `\nresults: ${o.summaryPath.replace(/summary\.json$/, '')}\n`);
+  }
+  if (o.error) progress.note(`controller: ${o.error.message}`);
+  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${o.summary.sessions.failed + o.summary.sessions.aborted} session(s) failed, ${o.summary.sessions.missing} missing`);
+  return o.exitCode;
+}
