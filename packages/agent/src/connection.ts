@@ -78,7 +78,8 @@ export class Connection {
         handlers.onFatal(e);
         return;
       }
-      log.warn({ controller: this.#url, err: describeError(err) }, 'cannot reach the controller; retrying');
+      const cause = (err as { description?: { message?: unknown } }).description?.message;
+      log.warn({ controller: this.#url, error: describeError(err), cause: typeof cause === 'string' ? cause : undefined }, 'cannot reach the controller; retrying');
     });
 
     s.on('run:assign', (payload: unknown, ack: unknown) => {
@@ -90,13 +91,13 @@ export class Connection {
         assignment = parseMessage('run:assign', CONTROLLER_TO_AGENT_SCHEMAS['run:assign'], payload);
       } catch (e) {
         const d = describeError(e);
-        log.warn({ event: 'run:assign', err: d }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:assign', error: d }, 'invalid message from the controller dropped');
         reply({ accepted: false, code: d.code, reason: d.message });
         return;
       }
       handlers.onAssign(assignment).then(reply, (e: unknown) => {
         const d = describeError(e);
-        log.error({ runId: assignment.runId, err: d }, 'assignment refused');
+        log.error({ runId: assignment.runId, error: d }, 'assignment refused');
         reply({ accepted: false, code: d.code, reason: d.message });
       });
     });
@@ -106,7 +107,7 @@ export class Connection {
         handlers.onAbort(parseMessage('run:abort', CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], payload));
       } catch (e) {
         if (!(e instanceof MessageError)) throw e;
-        log.warn({ event: 'run:abort', err: describeError(e) }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:abort', error: describeError(e) }, 'invalid message from the controller dropped');
       }
     });
   }

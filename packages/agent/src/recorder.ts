@@ -115,7 +115,7 @@ export class SessionRecorder implements Recorder {
   #record(f: Failure): void {
     if (this.#failure !== null) return;
     this.#failure = { step: f.step === null ? null : f.step.slice(0, MAX_STEP), code: f.code.slice(0, 64), message: f.message.slice(0, MAX_MESSAGE) };
-    this.#log.info({ failedStep: this.#failure.step, err: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
+    this.#log.info({ failedStep: this.#failure.step, error: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
   }
 
   /**

@@ -159,7 +159,7 @@ export class Runner {
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
         limit(() => this.#session(run, s)).then(resolve, (e: unknown) => {
-          run.log.error({ sessionId: s.sessionId, err: describeError(e) }, 'session bookkeeping failed');
+          run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
           resolve();
         });
       };
@@ -251,7 +251,7 @@ export class Runner {
         if (OkReplySchema.safeParse(reply).success) return;
         run.log.warn('malformed run:finished ack; sending it again');
       } catch (e) {
-        run.log.warn({ err: describeError(e) }, 'run:finished not acknowledged; sending it again');
+        run.log.warn({ error: describeError(e) }, 'run:finished not acknowledged; sending it again');
       }
       await sleep(delay, undefined, { signal: stop }).catch(() => undefined);
       delay = Math.min(delay * 2, SEND_RETRY_MAX_MS);

@@ -72,7 +72,7 @@ export class Sender {
 
   start(): void {
     this.#loop ??= this.#run().catch((e: unknown) => {
-      this.#log.fatal({ err: describeError(e) }, 'sender stopped on an unexpected error; spooled batches stay on disk');
+      this.#log.fatal({ error: describeError(e) }, 'sender stopped on an unexpected error; spooled batches stay on disk');
     });
   }
 
