@@ -61,6 +61,8 @@ export function watchFirstVisible(tree: CdpTargetTree, selectors: readonly strin
   const source = firstVisibleScript(selectors, scope);
   tree.prepare(async (node) => {
     if (node.type !== 'page' && node.type !== 'iframe') return;
+    // Without Page.enable on this session, Chromium does not run the added script.
+    await node.session.send('Page.enable');
     await node.session.send('Page.addScriptToEvaluateOnNewDocument', { source });
   });
 }
@@ -85,8 +87,14 @@ export async function firstVisibleAt(frame: Frame, selector: string, step: strin
   } catch (e) {
     if (e instanceof StepError) throw e;
     if (e instanceof Error && e.name === 'TimeoutError') {
-      throw new StepError(step, `'${selector}' did not become visible within ${opts.timeoutMs} ms; raise the profile's timeouts.step if the target is this slow`, {
-        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector },
+      const state = await frame.evaluate((key: string, sel: string) => ({
+        watching: Symbol.for(key) in globalThis,
+        present: document.querySelector(sel) !== null,
+      }), STAMP_KEY, selector).catch(() => ({ watching: undefined, present: undefined }));
+      const why = state.watching === false ? ' (the page-side watcher was not installed in this frame: attach the collectors before navigating)'
+        : state.present ? ' (it is present but not visible)' : '';
+      throw new StepError(step, `'${selector}' did not become visible within ${opts.timeoutMs} ms${why}; raise the profile's timeouts.step if the target is this slow`, {
+        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector, ...state },
       });
     }
     throw e;

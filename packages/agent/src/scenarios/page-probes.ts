@@ -1,0 +1,182 @@
+import type { Frame, JSHandle, Page } from 'puppeteer-core';
+import { ERROR_CODES, StepError } from '@userprobe/shared';
+import { abortError, type WaitOptions } from '../collectors/deadline.js';
+
+/**
+ * Page-side probes: every instant they return is `performance.timeOrigin +
+ * performance.now()` taken inside the page at the moment of the event (a
+ * high-resolution wall-clock instant derived from the machine's monotonic
+ * clock), never the time Node noticed. Two pages of one browser on one machine
+ * read the same clock, so their instants can be subtracted (message delivery).
+ */
+
+/** Marks a page-side timeout so Node can tell it from other evaluation errors. */
+const PAGE_TIMEOUT = 'userprobe-page-timeout';
+/** How often Node polls for the load event's end (does not affect the value read). */
+const LOAD_POLL_MS = 10;
+
+type Target = Page | Frame;
+
+function isPageTimeout(e: unknown): boolean {
+  return e instanceof Error && e.message.includes(PAGE_TIMEOUT);
+}
+
+/** Race a page evaluation against the abort signal (the evaluation itself cannot be cancelled). */
+async function raceAbort<T>(step: string, work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) throw abortError(step, signal);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_r, reject) => {
+    onAbort = () => reject(abortError(step, signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * page_load: PerformanceNavigationTiming `loadEventEnd − startTime` of the
+ * page's current document (startTime is 0: navigation start). Waits until the
+ * load event has finished (loadEventEnd > 0).
+ */
+export async function navigationLoadMs(page: Page, step: string, opts: WaitOptions): Promise<number> {
+  try {
+    const handle = await page.waitForFunction(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      return nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : false;
+    }, { polling: LOAD_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal });
+    return (await handle.jsonValue()) as number;
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') {
+      throw new StepError(step, `the page's load event did not finish within ${opts.timeoutMs} ms`, { code: ERROR_CODES.STEP_TIMEOUT, cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The document's `performance.timeOrigin` (its navigation start as an instant). */
+export function timeOrigin(target: Target): Promise<number> {
+  return target.evaluate(() => performance.timeOrigin);
+}
+
+/** A page-side watch armed before the action it observes; `instant()` waits for it. */
+export interface TextWatch {
+  /** The instant the text first appeared (page clock), waiting page-side. */
+  instant(step: string, signal?: AbortSignal): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Arm a MutationObserver in `target` that stamps the instant `text` first
+ * appears inside `container` (a selector; the whole document when null). It
+ * looks only at nodes each mutation adds or changes, so a busy page (an agent
+ * console listing every chat of a load test) stays cheap. Resolves immediately
+ * with the arming instant if the text is already there.
+ */
+export async function armTextWatch(target: Target, container: string | null, text: string, timeoutMs: number): Promise<TextWatch> {
+  const handle = await target.evaluateHandle((sel: string | null, needle: string, ms: number, timeoutTag: string) => {
+    const now = (): number => performance.timeOrigin + performance.now();
+    /** The text arrived with node `n` (added or changed) and lies inside the container. */
+    const holds = (n: Node): boolean => {
+      if (sel === null) return (n.textContent ?? '').includes(needle);
+      const c = document.querySelector(sel);
+      if (!c) return false;
+      if (c.contains(n)) return (n.textContent ?? '').includes(needle);
+      return n.contains(c) && (c.textContent ?? '').includes(needle); // the container itself was (re)inserted
+    };
+    let settle: (t: number) => void = () => undefined;
+    let fail: (e: Error) => void = () => undefined;
+    const p = new Promise<number>((resolve, reject) => { settle = resolve; fail = reject; });
+    const mo = new MutationObserver((records) => {
+      for (const r of records) {
+        const nodes: Node[] = r.type === 'characterData' ? [r.target] : Array.from(r.addedNodes);
+        for (const n of nodes) {
+          if (holds(n)) {
+            const at = now();
+            mo.disconnect();
+            clearTimeout(timer);
+            settle(at);
+            return;
+          }
+        }
+      }
+    });
+    const timer = setTimeout(() => {
+      mo.disconnect();
+      fail(new Error(`${timeoutTag}: text not seen`));
+    }, ms);
+    const root = sel === null ? document.body : document.querySelector(sel);
+    if (root?.textContent?.includes(needle)) {
+      clearTimeout(timer);
+      settle(now());
+    } else {
+      mo.observe(document, { childList: true, subtree: true, characterData: true });
+    }
+    p.catch(() => undefined);
+    // An object, not the promise: evaluateHandle would otherwise wait for it.
+    return { p, stop: () => { mo.disconnect(); clearTimeout(timer); } };
+  }, container, text, timeoutMs, PAGE_TIMEOUT);
+  return {
+    async instant(step: string, signal?: AbortSignal): Promise<number> {
+      try {
+        return await raceAbort(step, target.evaluate((w) => w.p, handle), signal);
+      } catch (e) {
+        if (isPageTimeout(e)) {
+          throw new StepError(step, `text '${text}' did not appear in ${container ?? 'the page'} within ${timeoutMs} ms`, {
+            code: ERROR_CODES.STEP_TIMEOUT, detail: { container },
+          });
+        }
+        throw e;
+      }
+    },
+    dispose: () => disposeWatch(target, handle),
+  };
+}
+
+async function disposeWatch(target: Target, handle: JSHandle<{ stop: () => void }>): Promise<void> {
+  await target.evaluate((w) => w.stop(), handle).catch(() => undefined);
+  await handle.dispose().catch(() => undefined);
+}
+
+/**
+ * Click `selector` from inside the page and return the instant just before the
+ * click, taken in the same synchronous page task: "the user pressed send".
+ */
+export async function stampedClick(target: Target, selector: string, step: string): Promise<number> {
+  const at = await target.evaluate((sel: string) => {
+    const el = document.querySelector(sel);
+    if (!(el instanceof HTMLElement)) return null;
+    const t = performance.timeOrigin + performance.now();
+    el.click();
+    return t;
+  }, selector);
+  if (at === null) throw new StepError(step, `nothing to click: '${selector}' is not in the page`, { detail: { selector } });
+  return at;
+}
+
+/**
+ * Click the first element matching `selector` whose text contains `text`
+ * (e.g. the agent console's chat item holding the visitor's message).
+ */
+export async function clickContaining(target: Target, selector: string, text: string, step: string, opts: WaitOptions): Promise<void> {
+  try {
+    const handle = await target.waitForFunction((sel: string, needle: string) => {
+      const el = Array.from(document.querySelectorAll(sel)).find((e) => (e.textContent ?? '').includes(needle));
+      return el instanceof HTMLElement ? el : false;
+    }, { polling: 'mutation', timeout: opts.timeoutMs, signal: opts.signal }, selector, text);
+    const el = handle.asElement();
+    if (!el) throw new StepError(step, `'${selector}' holding the text is not an element`, { detail: { selector } });
+    await el.evaluate((e) => (e as HTMLElement).click());
+    await el.dispose();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') {
+      throw new StepError(step, `no '${selector}' holding the text '${text}' within ${opts.timeoutMs} ms`, {
+        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector },
+      });
+    }
+    throw e;
+  }
+}
