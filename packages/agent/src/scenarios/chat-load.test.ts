@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ProbeError, StepError, coreMetrics, describeError, METRICS, type MetricName, type ScenarioOptions,
+  ERROR_CODES, ProbeError, StepError, coreMetrics, describeError, METRICS, type MetricName, type ScenarioOptions, type TargetProfile,
 } from '@userprobe/shared';
 // The demo target is not a dependency of the agent package; tests load its source directly.
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '../../../demo-target/src/index.js';
@@ -65,7 +67,7 @@ const OPTIONS: ScenarioOptions = {
   messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
 };
 
-async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser): Promise<RunResult> {
+async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = target.profile): Promise<RunResult> {
   target.knobs.reset();
   target.knobs.set(knobs);
   const visitorCtx = await on.createBrowserContext();
@@ -75,7 +77,7 @@ async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> =
     const ctx: ScenarioContext = {
       session: { runId: 'test', sessionId: `s${++sessions}`, scenario: 'chat-load' },
       pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
-      profile: target.profile,
+      profile,
       options: { ...OPTIONS, ...options },
       recorder,
       signal: new AbortController().signal,
@@ -159,6 +161,20 @@ describe('chat-load on the demo target', () => {
       expect(r.samples.filter((s) => s.metric === m).map((s) => s.detail)).toEqual([undefined, 'msg-2', 'msg-3']);
     }
     for (const m of coreMetrics('chat-load')) one(r, m);
+  });
+
+  it('records an unreachable visitor site as page_load TARGET_UNREACHABLE', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r)); // a port nobody listens on
+    const profile = { ...target.profile, visitor: { ...target.profile.visitor, url: `http://127.0.0.1:${port}/?token=secret` } };
+    const r = await runSession({}, {}, browser, profile);
+    expect(r.failure?.step).toBe('page_load');
+    expect(r.failure?.code).toBe(ERROR_CODES.TARGET_UNREACHABLE);
+    expect(r.failure?.message).toContain(`http://127.0.0.1:${port}/: net::ERR_CONNECTION_REFUSED`);
+    expect(r.failure?.message).not.toContain('secret');
+    expect(r.samples).toEqual([]);
   });
 
   it('records a failed create as the api_create step with the HTTP status', async () => {

@@ -5,7 +5,7 @@ import { attachPageCollectors, type PageCollectors } from '../collectors/page-co
 import { firstVisibleAt } from '../collectors/first-visible.js';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { Scenario, ScenarioContext } from '../scenario-api.js';
-import { armTextWatch, clickContaining, navigationLoadMs, stampedClick, timeOrigin } from './page-probes.js';
+import { armTextWatch, clickContaining, navigate, navigationLoadMs, stampedClick, timeOrigin } from './page-probes.js';
 
 /**
  * chat-load: a visitor opens the site, the widget loads, the visitor starts a
@@ -84,7 +84,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     // step still finds a request or frame that happened earlier.
 
     await recorder.measure('page_load', async () => {
-      await visitor.goto(profile.visitor.url, { waitUntil: 'load', timeout: timeoutMs });
+      await navigate(visitor, profile.visitor.url, 'page_load', timeoutMs);
       recorder.value('page_load', await navigationLoadMs(visitor, 'page_load', w));
     });
 
@@ -106,7 +106,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
 
     await recorder.measure('agent_console', async () => {
-      await agent.goto(profile.agent.url, { waitUntil: 'load', timeout: timeoutMs });
+      await navigate(agent, profile.agent.url, 'agent_console', timeoutMs);
       const login = profile.agent.login;
       if (login) {
         await agent.locator(login.usernameInput).setTimeout(timeoutMs).fill(ctx.credential(login.username), { signal });

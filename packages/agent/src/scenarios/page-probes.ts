@@ -1,6 +1,7 @@
 import type { Frame, JSHandle, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import { abortError, type WaitOptions } from '../collectors/deadline.js';
+import { redactUrl } from '../collectors/request-pattern.js';
 
 /**
  * Page-side probes: every instant they return is `performance.timeOrigin +
@@ -175,6 +176,29 @@ export async function clickContaining(target: Target, selector: string, text: st
     if (e instanceof Error && e.name === 'TimeoutError') {
       throw new StepError(step, `no '${selector}' holding the text '${text}' within ${opts.timeoutMs} ms`, {
         code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector },
+      });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Navigate and wait for the load event. A network error (the target is down,
+ * a wrong URL in the profile) becomes TARGET_UNREACHABLE naming the URL.
+ */
+export async function navigate(page: Page, url: string, step: string, timeoutMs: number): Promise<void> {
+  try {
+    await page.goto(url, { waitUntil: 'load', timeout: timeoutMs });
+  } catch (e) {
+    if (e instanceof Error && /net::ERR_/.test(e.message)) {
+      const reason = /net::ERR_[A-Z_]+/.exec(e.message)?.[0] ?? 'network error';
+      throw new StepError(step, `cannot load ${redactUrl(url)}: ${reason}; check the profile's URL and that the target is reachable from this agent`, {
+        code: ERROR_CODES.TARGET_UNREACHABLE, cause: e, detail: { url: redactUrl(url), reason },
+      });
+    }
+    if (e instanceof Error && e.name === 'TimeoutError') {
+      throw new StepError(step, `${redactUrl(url)} did not load within ${timeoutMs} ms; raise the profile's timeouts.step if the target is this slow`, {
+        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { url: redactUrl(url) },
       });
     }
     throw e;
