@@ -14,6 +14,13 @@ export const BASE_ARGS = [
   '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
 ] as const;
 
+/**
+ * The old headless shell keeps a cross-site iframe (the chat widget) in its parent's
+ * renderer unless site isolation is forced; real Chrome isolates it. Forcing it makes the
+ * shell load the widget the way visitors' browsers do (one extra renderer per session).
+ */
+export const SHELL_EXTRA_ARGS = ['--site-per-process'] as const;
+
 /** New headless opens an omnibox-popup renderer per context; this cuts its cost ~4× (PLATFORM.md). */
 export const CHROMIUM_EXTRA_ARGS = ['--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup'] as const;
 
@@ -34,7 +41,7 @@ export interface LaunchPlan {
 export function launchPlan(kind: BrowserKind, paths: BrowserPaths): LaunchPlan {
   switch (kind) {
     case 'shell':
-      return { executablePath: paths.shellPath, headless: 'shell', args: [...BASE_ARGS], setting: 'CHROMIUM_SHELL_PATH (or --shell-path)' };
+      return { executablePath: paths.shellPath, headless: 'shell', args: [...BASE_ARGS, ...SHELL_EXTRA_ARGS], setting: 'CHROMIUM_SHELL_PATH (or --shell-path)' };
     case 'chromium':
       return { executablePath: paths.chromiumPath, headless: true, args: [...BASE_ARGS, ...CHROMIUM_EXTRA_ARGS], setting: 'CHROMIUM_PATH (or --browser-path)' };
     default: {

@@ -55,7 +55,7 @@ export const METRICS = {
   crm_ws_connect: {
     name: 'crm_ws_connect', unit: 'ms', scenarios: chat, kind: 'core',
     description: 'CRM realtime connect, as the client experiences it',
-    definition: 'First request of the CRM socket (Socket.IO handshake, long-polling or websocket, matched by the profile\'s `crm` pattern) sent → first server frame/response carrying the session open packet received.',
+    definition: 'First request of the CRM socket (Socket.IO handshake, long-polling or websocket, matched by the profile\'s `crm` pattern) sent → the namespace-connect reply (`40…`, when socket.io\'s `connect` event fires) received, on whichever transport carries it. The sample\'s detail names the transport the client started with (polling | websocket).',
   },
   msg_visitor_to_agent: {
     name: 'msg_visitor_to_agent', unit: 'ms', scenarios: chat, kind: 'core',
