@@ -43,6 +43,7 @@ describe('resolveRunConfig', () => {
 describe('resolveServeConfig', () => {
   it('needs a token', () => {
     expect(() => resolveServeConfig({}, {})).toThrow(/needs the agents' token/);
+    expect(() => resolveServeConfig({}, { PROBE_TOKEN: ' ' })).toThrow(/needs the agents' token/);
     expect(resolveServeConfig({ port: 0 }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({ command: 'serve', port: 0, token: 't', dbUrl: 'mysql://x', host: '0.0.0.0' });
   });
 });

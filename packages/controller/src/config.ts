@@ -153,16 +153,21 @@ function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHos
     token,
     outDir: r.out,
     logLevel: r.logLevel,
-    dbUrl: r.db ?? env.PROBE_DB_URL ?? null,
+    dbUrl: r.db ?? envValue(env.PROBE_DB_URL) ?? null,
     drainTimeoutMs: r.drainTimeout ?? DRAIN_TIMEOUT_MS,
   };
+}
+
+/** An empty variable counts as unset. */
+function envValue(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   const r = parseRaw(RunRaw, raw);
   const expectAgents = r.expectAgents ?? Math.max(1, r.localAgents);
   const remoteExpected = expectAgents > r.localAgents;
-  const givenToken = r.token ?? env.PROBE_TOKEN;
+  const givenToken = r.token ?? envValue(env.PROBE_TOKEN);
   if (remoteExpected && givenToken === undefined) {
     throw new ConfigError(
       `a token is required when remote agents are expected (--expect-agents ${expectAgents} > --local-agents ${r.localAgents}): pass --token or set PROBE_TOKEN, and give the agents the same token`,
@@ -205,7 +210,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
 
 export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   const r = parseRaw(ServeRaw, raw);
-  const token = r.token ?? env.PROBE_TOKEN;
+  const token = r.token ?? envValue(env.PROBE_TOKEN);
   if (token === undefined) throw new ConfigError('controller serve needs the agents\' token: pass --token or set PROBE_TOKEN');
   return deepFreeze({ ...common(r, env, token, '0.0.0.0'), command: 'serve' as const });
 }

@@ -98,8 +98,8 @@ describe('RunCoordinator (in-memory pool)', () => {
     const o = await coord.run();
     expect(o.kind).toBe('not-run');
     expect(o.exitCode).toBe(3);
-    expect(o.error.code).toBe(ERROR_CODES.AGENTS_MISSING);
-    expect(o.error.message).toBe('only 1 of 2 expected agent(s) connected within 300ms (connected: fake-a1); check the agents\' logs (wrong --controller URL or --token?) or increase --agent-wait');
+    expect(o.error?.code).toBe(ERROR_CODES.AGENTS_MISSING);
+    expect(o.error?.message).toBe('only 1 of 2 expected agent(s) connected within 300ms (connected: fake-a1); check the agents\' logs (wrong --controller URL or --token?) or increase --agent-wait');
     expect(notes.join('')).toMatch(/waiting for agents: 1\/2 connected \(fake-a1\)/);
   });
 
@@ -107,7 +107,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     const { pool, coord } = await setup(params({ total: 50, expectAgents: 2 }));
     pool.add('a1', 20); pool.add('a2', 20);
     const o = await coord.run();
-    expect([o.kind, o.exitCode, o.error.message]).toEqual(['not-run', 2, "total 50 exceeds the cluster's chat-load capacity 40: fake-a1 20, fake-a2 20"]);
+    expect([o.kind, o.exitCode, o.error?.message]).toEqual(['not-run', 2, "total 50 exceeds the cluster's chat-load capacity 40: fake-a1 20, fake-a2 20"]);
   });
 
   it('fails the run (exit 3) when an agent disconnects mid-run and does not return within the drain timeout', async () => {

@@ -1,0 +1,136 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { coreMetrics, type Assignment, type MetricBatch } from '@userprobe/shared';
+import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
+
+/** The built CLI (the test command builds first: `tsc -b && vitest run`). */
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+interface Proc { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null>; waitFor: (re: RegExp, stream?: 'stdout' | 'stderr') => Promise<RegExpExecArray> }
+
+function start(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PROBE_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); waiters.forEach((w) => w()); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); waiters.forEach((w) => w()); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child, stdout: () => out, stderr: () => err, exited,
+    waitFor: (re, stream = 'stderr') => new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(stream === 'stdout' ? out : err);
+        if (m) { resolve(m); return true; }
+        return false;
+      };
+      if (check()) return;
+      const w = () => { if (check()) waiters.splice(waiters.indexOf(w), 1); };
+      waiters.push(w);
+      void exited.then(() => { if (!check()) reject(new Error(`exited before ${String(re)}; stderr: ${err}`)); });
+    }),
+  };
+}
+
+/** A fake agent that plays its assignment: one batch per session (core metrics), then run:finished. */
+function playAssignments(s: FakeAgent, agentId: string, failIds: string[] = []): void {
+  s.on('run:assign', (a: Assignment, ack) => {
+    ack({ accepted: true });
+    void (async () => {
+      let seq = 0;
+      for (const ps of a.sessions) {
+        const failed = failIds.includes(ps.sessionId);
+        s.emit('session:progress', { runId: a.runId, sessionId: ps.sessionId, phase: 'started' });
+        const b: MetricBatch = {
+          runId: a.runId, agentId, seq: ++seq, createdAt: Date.now(),
+          samples: (failed ? [] : coreMetrics(a.scenario)).map((metric) => ({ sessionId: ps.sessionId, metric, value: 10, ts: Date.now() })),
+          sessions: [{ sessionId: ps.sessionId, scenario: a.scenario, browser: a.browser, status: failed ? 'failed' : 'ok', startedAt: Date.now(), endedAt: Date.now(), failedStep: failed ? 'page_load' : null, error: failed ? { code: 'E_STEP_FAILED', message: 'x' } : null, artifacts: [] }],
+        };
+        const r = await s.timeout(10_000).emitWithAck('metrics:batch', b);
+        if (!r.ok) throw new Error(r.reason);
+        s.emit('session:progress', { runId: a.runId, sessionId: ps.sessionId, phase: failed ? 'failed' : 'finished' });
+      }
+      await s.timeout(10_000).emitWithAck('run:finished', { runId: a.runId, lastSeq: seq, ok: a.sessions.length - failIds.length, failed: failIds.length });
+    })();
+  });
+}
+
+describe('controller CLI', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  const tmp = async () => { const t = await tempDir(); cleanups.push(t.cleanup); return t.dir; };
+  const track = (p: Proc) => { cleanups.push(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); }); return p; };
+
+  it.each([
+    [['run', '--scenario', 'chat-loud', '--total', '3'], /Choices: "chat-load", "video-call", "cobrowse"/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'], /^controller: \/nonexistent\/p\.yaml: cannot read the profile \(ENOENT\); --target accepts "demo"/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a token is required when remote agents are expected/],
+    [['serve'], /^controller: controller serve needs the agents' token/],
+  ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
+    const p = track(start(args));
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toMatch(re);
+    expect(p.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('a plan the cluster cannot hold → exit 2 naming each agent\'s capacity', async () => {
+    const out = await tmp();
+    const p = track(start(['run', '--scenario', 'chat-load', '--total', '5', '--expect-agents', '1', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
+    const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
+    const s = await connectAgent(url!, hello({ token: 't0k', capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 } }));
+    cleanups.push(() => { s.close(); });
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toContain("total 5 exceeds the cluster's chat-load capacity 2: fake-1 2");
+  });
+
+  it('runs with remote (fake) agents: --json outcome, exit 0; a failed session → exit 1', async () => {
+    for (const [fail, code] of [[[], 0], [['s0002'], 1]] as const) {
+      const out = await tmp();
+      const p = track(start(['run', '--scenario', 'chat-load', '--total', '4', '--expect-agents', '2', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1', '--out', out, '--json', '--run-id', 'run-cli'], { PROBE_TOKEN: 't0k' }));
+      const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
+      for (const id of ['agent-a', 'agent-b']) {
+        const s = await connectAgent(url!, hello({ token: 't0k', agentId: id, name: id }));
+        cleanups.push(() => { s.close(); });
+        playAssignments(s, id, id === 'agent-b' ? [...fail] : []);
+      }
+      expect(await p.exited).toBe(code);
+      const o = JSON.parse(p.stdout()) as { status: string; exitCode: number; summary: { sessions: Record<string, number>; agents: { name: string; sessionsOk: number }[] } };
+      expect(o.exitCode).toBe(code);
+      expect(o.summary.sessions).toMatchObject({ recorded: 4, ok: 4 - fail.length, failed: fail.length, missing: 0 });
+      expect(o.summary.agents.map((a) => a.name)).toEqual(['agent-a', 'agent-b']);
+      expect(await lineCount(join(out, 'run-cli', 'samples.jsonl'))).toBe((4 - fail.length) * coreMetrics('chat-load').length);
+      expect(p.stderr()).toMatch(/plan: 4 chat-load session\(s\) over 2 agent\(s\): agent-a 2\/4, agent-b 2\/4/);
+    }
+  });
+
+  it('SIGINT while waiting for agents → exit 3 with a clear line', async () => {
+    const p = track(start(['run', '--scenario', 'chat-load', '--total', '1', '--expect-agents', '1', '--port', '0', '--host', '127.0.0.1', '--out', await tmp()], { PROBE_TOKEN: 't0k' }));
+    await p.waitFor(/waiting for 1 agent/);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(3);
+    expect(p.stderr()).toMatch(/controller: aborted while waiting for agents: interrupted by SIGINT/);
+  });
+
+  it('serve takes spooled batches; after a restart on the same folder a replay is a duplicate', async () => {
+    const out = await tmp();
+    const serve = () => track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
+    let p = serve();
+    let [, url] = await p.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
+    let s = await connectAgent(url!, hello({ token: 't0k' }));
+    expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'old-run' }))).toEqual({ ok: true, seq: 1, duplicate: false });
+    s.close();
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    p = serve();
+    [, url] = await p.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
+    s = await connectAgent(url!, hello({ token: 't0k' }));
+    cleanups.push(() => { s.close(); });
+    expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'old-run' }))).toEqual({ ok: true, seq: 1, duplicate: true });
+    expect(await lineCount(join(out, 'old-run', 'samples.jsonl'))).toBe(3);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+});
