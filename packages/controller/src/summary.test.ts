@@ -71,5 +71,15 @@ describe('summarizeRun', () => {
     const metricRows = lines.slice(2, 4 + core.length);
     expect(new Set(metricRows.map((l) => l.length)).size).toBe(1); // right-aligned last column: equal widths
     expect(out).toContain('local-1');
+    expect(out).not.toContain('saturated;');
+  });
+
+  it('warns when samples were taken while saturated', () => {
+    const s = summarizeRun({
+      runId: 'r1', scenario: 'chat-load', expectedSessions: 1, agents,
+      samples: okSession('a1', 's0001', 100).map((x, i) => ({ ...x, saturated: i < 2 })),
+      sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
+    });
+    expect(renderSummary(s)).toContain(`warning: 2 of ${core.length} samples were taken while an agent's CPU was saturated`);
   });
 });

@@ -186,6 +186,11 @@ export function renderSummary(s: RunSummary): string {
     2,
   );
   const parts = [head, '', metrics, '', agents];
+  const saturated = s.metrics.reduce((n, m) => n + m.saturated, 0);
+  const samples = s.metrics.reduce((n, m) => n + m.count, 0);
+  if (saturated > 0) {
+    parts.push('', `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up)`);
+  }
   if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
   return parts.join('\n') + '\n';
 }
