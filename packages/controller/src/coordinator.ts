@@ -132,7 +132,8 @@ export class RunCoordinator {
     } catch (e) {
       if (!(e instanceof RunError)) throw e;
       error = e;
-      this.log.error({ err: describeError(e) }, 'run did not complete');
+      if (this.abortReason === null) this.log.error({ err: describeError(e) }, 'run did not complete');
+      else this.log.warn({ reason: this.abortReason }, 'run aborted');
     }
     return this.finish(error, infos);
   }

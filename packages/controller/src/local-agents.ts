@@ -57,6 +57,11 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
   const log = o.log.child({ component: 'local-agents' });
   const children: { name: string; child: ChildProcess; exited: Promise<void> }[] = [];
   let stopping = false;
+  // If the controller exits without stop() (a second Ctrl-C), do not leave agents behind.
+  const onProcessExit = () => {
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', onProcessExit);
   for (let i = 1; i <= o.count; i++) {
     const name = `local-${i}`;
     const child = spawn(process.execPath, [cli, ...localAgentArgs(i, o)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
@@ -85,6 +90,7 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
     names: children.map((c) => c.name),
     async stop() {
       stopping = true;
+      process.off('exit', onProcessExit);
       await Promise.all(children.map(async ({ name, child, exited }) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGTERM');
