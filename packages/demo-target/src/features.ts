@@ -1,8 +1,10 @@
 import { chatFeature } from './chat/feature.js';
+import { cobrowseFeature } from './cobrowse/feature.js';
 import { consoleFeature } from './console/feature.js';
 import type { Feature } from './feature.js';
 import { knobsFeature } from './knobs/feature.js';
 import { siteFeature } from './site/feature.js';
+import { videoFeature } from './video/feature.js';
 import { widgetFeature } from './widget/feature.js';
 
 /**
@@ -20,6 +22,6 @@ export const FEATURES: readonly Feature[] = [
   widgetFeature,
   chatFeature,
   consoleFeature,
-  // videoFeature,    -> src/video/feature.ts    (signaling, path /signal/socket.io/)
-  // cobrowseFeature, -> src/cobrowse/feature.ts (path /cobrowse/socket.io/)
+  videoFeature, // signaling on /signal/socket.io/ (knobs `signaling`, `ice`)
+  cobrowseFeature, // /cobrowse/cobrowse.js and /cobrowse/socket.io/ (knobs `cobrowseScript`, `cobrowseEvents`)
 ];

@@ -70,6 +70,8 @@
     });
     pane.replaceChildren(el('h2', { class: 'chat-title' }, res.data.visitorName), el('div', { id: 'chat-messages' }), compose);
     res.data.messages.forEach(appendMessage);
+    // For the console's other features (video call, cobrowse buttons).
+    window.dispatchEvent(new CustomEvent('up:chat-open', { detail: { chatId: chatId, visitorName: res.data.visitorName } }));
     document.getElementById('chat-input').focus();
   }
 
@@ -117,5 +119,6 @@
     document.getElementById('login-form').hidden = true;
     document.getElementById('console').hidden = false;
     connect(data.token);
+    window.dispatchEvent(new CustomEvent('up:login', { detail: { token: data.token } }));
   });
 })();

@@ -85,6 +85,7 @@
       // A reconnect (dropped socket) rejoins the chat through the handshake.
       socket.auth = { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken };
       showChat();
+      announceChat();
     } catch (err) {
       chat = null;
       showError(err.message);
@@ -122,6 +123,14 @@
       item.dataset.state = 'failed';
       showError(err.message);
     }
+  }
+
+  // The chat exists: tell the widget's own features (video calls) and the host
+  // page (its cobrowse script, through the loader) which chat this is.
+  function announceChat() {
+    var detail = { chatId: chat.chatId, visitorToken: chat.visitorToken };
+    window.dispatchEvent(new CustomEvent('up:chat', { detail: detail }));
+    if (window.parent !== window) window.parent.postMessage({ type: 'up:chat', chatId: detail.chatId, visitorToken: detail.visitorToken }, '{{SITE_URL}}');
   }
 
   launcher.addEventListener('click', function () {

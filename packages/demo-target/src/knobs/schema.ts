@@ -25,6 +25,16 @@ export const LATENCY_KNOBS = [
 ] as const;
 export type LatencyKnob = (typeof LATENCY_KNOBS)[number];
 
+/**
+ * What the video signaling server does with the ICE candidates it relays (in
+ * `candidate` messages and inside SDP): `all` (default) passes them; `drop`
+ * passes none, so ICE cannot complete (for call-failure tests).
+ */
+export const ICE_MODES = ['all', 'drop'] as const;
+export type IceMode = (typeof ICE_MODES)[number];
+export const DEFAULT_ICE_MODE: IceMode = 'all';
+const IceModeSchema = z.enum(ICE_MODES, { error: `ice is one of ${ICE_MODES.join(', ')}` });
+
 /** API endpoints whose response can be replaced by an injected error. */
 export const ERROR_KNOBS = ['init', 'create', 'addMessage', 'login'] as const;
 export type ErrorKnob = (typeof ERROR_KNOBS)[number];
@@ -56,6 +66,8 @@ const errorPatchShape = Object.fromEntries(ERROR_KNOBS.map((k) => [k, InjectedEr
 export const KnobsSchema = z.strictObject({
   latency: z.strictObject(latencyShape),
   errors: z.strictObject(errorShape),
+  /** Absent means DEFAULT_ICE_MODE. */
+  ice: IceModeSchema.optional(),
 });
 export type Knobs = z.infer<typeof KnobsSchema>;
 
@@ -66,6 +78,7 @@ export type Knobs = z.infer<typeof KnobsSchema>;
 export const KnobsPatchSchema = z.strictObject({
   latency: z.strictObject(latencyShape).partial().optional(),
   errors: z.strictObject(errorPatchShape).optional(),
+  ice: IceModeSchema.optional(),
 });
 export type KnobsPatch = z.input<typeof KnobsPatchSchema>;
 type ParsedPatch = z.output<typeof KnobsPatchSchema>;
@@ -73,7 +86,7 @@ type ParsedPatch = z.output<typeof KnobsPatchSchema>;
 /** What a valid knobs document looks like, for error messages. */
 export const KNOBS_ACCEPTED =
   `a JSON object {"latency"?: {<knob>: ms}, "errors"?: {<endpoint>: {"status": 400..599, "rate"?: 0..1} | null}}; ` +
-  `latency knobs: ${LATENCY_KNOBS.join(', ')}; error endpoints: ${ERROR_KNOBS.join(', ')}`;
+  `latency knobs: ${LATENCY_KNOBS.join(', ')}; error endpoints: ${ERROR_KNOBS.join(', ')}; "ice"?: ${ICE_MODES.join(' | ')}`;
 
 export function defaultKnobs(): Knobs {
   return {
@@ -101,5 +114,6 @@ export function applyKnobsPatch(knobs: Knobs, patch: ParsedPatch): Knobs {
     if (v === null) delete errors[k as ErrorKnob];
     else if (v !== undefined) errors[k as ErrorKnob] = v;
   }
-  return { latency, errors };
+  const ice = patch.ice ?? knobs.ice;
+  return ice === undefined ? { latency, errors } : { latency, errors, ice };
 }
