@@ -111,8 +111,11 @@ describe('MySQL sink permanent errors', () => {
     await db.drop();
   });
 
+  const logged: string[] = [];
+  const capturing = pino({ level: 'debug' }, { write: (line: string) => logged.push(line) });
+
   async function openError(url: string): Promise<{ err: unknown; ms: number }> {
-    const sink = createMysqlSink({ url, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log });
+    const sink = createMysqlSink({ url, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log: capturing });
     const t0 = Date.now();
     const err = await sink.open().then(() => undefined, (e: unknown) => e);
     const ms = Date.now() - t0;
@@ -127,6 +130,9 @@ describe('MySQL sink permanent errors', () => {
     expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
     expect((err as Error).message).toMatch(/ER_ACCESS_DENIED_ERROR.*user or password is wrong/);
     expect((err as Error).message).not.toContain('not-the-password-42');
+    expect(JSON.stringify(err)).not.toContain('not-the-password-42');
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.join('\n')).not.toContain('not-the-password-42');
     expect(ms).toBeLessThan(2_000); // no retry loop: one refused handshake (tolerance for a busy 2-core machine)
   });
 
