@@ -7,7 +7,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { ERROR_CODES } from '@userprobe/shared';
 import { migrate, MigrationError } from './migrate.js';
 import { DEFAULT_MIGRATIONS_DIR } from './sql-files.js';
-import { createTestDb, type TestDb } from './testing/test-db.js';
+import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
 
 const log = pino({ level: 'silent' });
 const TABLES = ['alerts', 'ingested_batches', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
@@ -72,11 +72,11 @@ describe('migrate', () => {
   });
 
   it('bad credentials are a permanent error that names the redacted URL', async () => {
-    const url = db.url.replace('mysql://root@', 'mysql://root:wrong-secret@');
+    const url = `mysql://${ADMIN.user}:wrong-secret@${ADMIN.host}:${ADMIN.port}/${db.name}`;
     const err = await migrate(url, { log }).catch((e: unknown) => e);
     expect((err as { code: string }).code).toBe(ERROR_CODES.SINK_PERMANENT);
     expect((err as Error).message).toContain('ER_ACCESS_DENIED_ERROR');
-    expect((err as Error).message).toContain('root:***@');
+    expect((err as Error).message).toContain(`${ADMIN.user}:***@`);
     expect((err as Error).message).not.toContain('wrong-secret');
   });
 });

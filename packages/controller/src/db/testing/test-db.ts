@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection } from 'mysql2/promise';
 
 /**
- * Test support: a throw-away database on the machine's MariaDB
- * (127.0.0.1:3306, root, empty password — override with USERPROBE_TEST_MYSQL),
- * created per test file and dropped after it.
+ * Test support: a throw-away database on the machine's MariaDB, created per
+ * test file and dropped after it. The account is PROBE_TEST_DB_URL's
+ * (scripts/test-services.sh creates one that may create databases and users),
+ * else root with no password on 127.0.0.1:3306.
  */
-export const ADMIN = {
-  host: '127.0.0.1',
-  port: 3306,
-  user: 'root',
-  password: '',
-} as const;
+function adminFromEnv(): { host: string; port: number; user: string; password: string } {
+  const url = process.env['PROBE_TEST_DB_URL'];
+  if (url === undefined || url === '') return { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+  const u = new URL(url);
+  return { host: u.hostname, port: u.port === '' ? 3306 : Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+}
+
+export const ADMIN = Object.freeze(adminFromEnv());
 
 export interface TestDb {
   readonly name: string;
@@ -25,7 +28,8 @@ export interface TestDb {
 }
 
 export function adminUrl(database: string): string {
-  return `mysql://${ADMIN.user}@${ADMIN.host}:${ADMIN.port}/${database}`;
+  const pw = ADMIN.password === '' ? '' : `:${encodeURIComponent(ADMIN.password)}`;
+  return `mysql://${encodeURIComponent(ADMIN.user)}${pw}@${ADMIN.host}:${ADMIN.port}/${database}`;
 }
 
 export async function createTestDb(prefix = 'userprobe_test'): Promise<TestDb> {
