@@ -1,38 +1,8 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { coreMetrics, type Assignment, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
-
-/** The built CLI (the test command builds first: `tsc -b && vitest run`). */
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-interface Proc { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null>; waitFor: (re: RegExp, stream?: 'stdout' | 'stderr') => Promise<RegExpExecArray> }
-
-function start(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PROBE_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); waiters.forEach((w) => w()); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); waiters.forEach((w) => w()); });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child, stdout: () => out, stderr: () => err, exited,
-    waitFor: (re, stream = 'stderr') => new Promise((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(stream === 'stdout' ? out : err);
-        if (m) { resolve(m); return true; }
-        return false;
-      };
-      if (check()) return;
-      const w = () => { if (check()) waiters.splice(waiters.indexOf(w), 1); };
-      waiters.push(w);
-      void exited.then(() => { if (!check()) reject(new Error(`exited before ${String(re)}; stderr: ${err}`)); });
-    }),
-  };
-}
+import { startCli as start, type Proc } from './processes.js';
 
 /** A fake agent that plays its assignment: one batch per session (core metrics), then run:finished. */
 function playAssignments(s: FakeAgent, agentId: string, failIds: string[] = []): void {
