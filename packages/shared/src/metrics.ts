@@ -35,7 +35,7 @@ export const METRICS = {
   widget_load: {
     name: 'widget_load', unit: 'ms', scenarios: chat, kind: 'core',
     description: 'Chat widget load, until usable',
-    definition: 'Navigation start of the visitor page → the profile\'s "widget usable" condition first holds (selector visible inside the widget frame).',
+    definition: 'Navigation start of the visitor page → the profile\'s `visitor.widget.usable` condition first holds: `selector` first visible inside the widget frame (stamped in the frame), or the `mark` made in the widget frame (its startTime), or the first request of the named `request` pattern finished (CDP loadingFinished, against the page\'s CDP NavigationStart). The sample\'s detail names the mode (selector | mark | request).',
   },
   api_init: {
     name: 'api_init', unit: 'ms', scenarios: chat, kind: 'core',
@@ -71,6 +71,106 @@ export const METRICS = {
     name: 'crm_ws_frame_rtt', unit: 'ms', scenarios: chat, kind: 'extra',
     description: 'CRM websocket frame round trip',
     definition: 'CDP webSocketFrameSent of a frame → webSocketFrameReceived of its matching reply (Socket.IO ack id or echoed id).',
+  },
+  nav_dns_visitor: {
+    name: 'nav_dns_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'DNS lookup, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): domainLookupStart → domainLookupEnd. 0 when no lookup happened (an IP-literal URL, a cached or reused connection).',
+  },
+  nav_dns_agent: {
+    name: 'nav_dns_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'DNS lookup, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): domainLookupStart → domainLookupEnd. 0 when no lookup happened (an IP-literal URL, a cached or reused connection).',
+  },
+  nav_tcp_visitor: {
+    name: 'nav_tcp_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'TCP connect, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): connectStart → secureConnectionStart (or connectEnd without TLS): the TCP handshake only. 0 on a reused connection.',
+  },
+  nav_tcp_agent: {
+    name: 'nav_tcp_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'TCP connect, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): connectStart → secureConnectionStart (or connectEnd without TLS): the TCP handshake only. 0 on a reused connection.',
+  },
+  nav_tls_visitor: {
+    name: 'nav_tls_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'TLS handshake, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): secureConnectionStart → connectEnd. Recorded only when the navigation opened a new TLS connection (secureConnectionStart > 0); absent for http:// and reused connections.',
+  },
+  nav_tls_agent: {
+    name: 'nav_tls_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'TLS handshake, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): secureConnectionStart → connectEnd. Recorded only when the navigation opened a new TLS connection (secureConnectionStart > 0); absent for http:// and reused connections.',
+  },
+  nav_ttfb_visitor: {
+    name: 'nav_ttfb_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Time to first byte, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): Navigation start (startTime 0) → responseStart: redirects, DNS, TCP, TLS, the request and the server\'s wait until the first byte of the document.',
+  },
+  nav_ttfb_agent: {
+    name: 'nav_ttfb_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Time to first byte, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): Navigation start (startTime 0) → responseStart: redirects, DNS, TCP, TLS, the request and the server\'s wait until the first byte of the document.',
+  },
+  nav_dcl_visitor: {
+    name: 'nav_dcl_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'DOM content loaded, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): Navigation start → domContentLoadedEventEnd.',
+  },
+  nav_dcl_agent: {
+    name: 'nav_dcl_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'DOM content loaded, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): Navigation start → domContentLoadedEventEnd.',
+  },
+  nav_load_visitor: {
+    name: 'nav_load_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Load event end, visitor page', definition: 'PerformanceNavigationTiming of the visitor page (the site embedding the widget): Navigation start → loadEventEnd (for the visitor page this equals page_load).',
+  },
+  nav_load_agent: {
+    name: 'nav_load_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Load event end, agent page', definition: 'PerformanceNavigationTiming of the agent console page, as first loaded (before log-in): Navigation start → loadEventEnd (for the visitor page this equals page_load).',
+  },
+  web_fcp_visitor: {
+    name: 'web_fcp_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'First contentful paint, visitor page', definition: 'Web vital of the visitor page (the site embedding the widget): Navigation start → the `first-contentful-paint` paint entry\'s startTime, top document.',
+  },
+  web_fcp_agent: {
+    name: 'web_fcp_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'First contentful paint, agent page', definition: 'Web vital of the agent console page, as first loaded (before log-in): Navigation start → the `first-contentful-paint` paint entry\'s startTime, top document.',
+  },
+  web_lcp_visitor: {
+    name: 'web_lcp_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Largest contentful paint, visitor page', definition: 'Web vital of the visitor page (the site embedding the widget): Navigation start → startTime of the last `largest-contentful-paint` entry of the top document, read at the end of the session (the browser stops reporting candidates at the first input).',
+  },
+  web_lcp_agent: {
+    name: 'web_lcp_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Largest contentful paint, agent page', definition: 'Web vital of the agent console page, as first loaded (before log-in): Navigation start → startTime of the last `largest-contentful-paint` entry of the top document, read at the end of the session (the browser stops reporting candidates at the first input).',
+  },
+  web_cls_visitor: {
+    name: 'web_cls_visitor', unit: 'ratio', scenarios: chat, kind: 'extra',
+    description: 'Cumulative layout shift (unitless score), visitor page', definition: 'Web vital of the visitor page (the site embedding the widget): Largest session window of `layout-shift` entry values without recent input (windows end after a 1 s gap or 5 s), top document, read at the end of the session. A score, not a time.',
+  },
+  web_cls_agent: {
+    name: 'web_cls_agent', unit: 'ratio', scenarios: chat, kind: 'extra',
+    description: 'Cumulative layout shift (unitless score), agent page', definition: 'Web vital of the agent console page, as first loaded (before log-in): Largest session window of `layout-shift` entry values without recent input (windows end after a 1 s gap or 5 s), top document, read at the end of the session. A score, not a time.',
+  },
+  web_inp_visitor: {
+    name: 'web_inp_visitor', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Interaction to next paint (worst interaction), visitor page', definition: 'Web vital of the visitor page (the site embedding the widget): The longest Event Timing interaction (entries with an interactionId, observed from before the first script with `durationThreshold: 16`, plus the `first-input` entry): input → next paint, rounded by the browser to 8 ms. Visitor: the top document and the widget frame (where the visitor clicks and types); agent: the console document. Recorded only when an interaction was observed; when only interactions faster than 16 ms happened, the value is the `first-input` duration (below 16 ms).',
+  },
+  web_inp_agent: {
+    name: 'web_inp_agent', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Interaction to next paint (worst interaction), agent page', definition: 'Web vital of the agent console page, as first loaded (before log-in): The longest Event Timing interaction (entries with an interactionId, observed from before the first script with `durationThreshold: 16`, plus the `first-input` entry): input → next paint, rounded by the browser to 8 ms. Visitor: the top document and the widget frame (where the visitor clicks and types); agent: the console document. Recorded only when an interaction was observed; when only interactions faster than 16 ms happened, the value is the `first-input` duration (below 16 ms).',
+  },
+  api_request: {
+    name: 'api_request', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'A request of an extra pattern the profile names (detail = pattern name)',
+    definition: 'CDP requestWillBeSent → loadingFinished of every request matching a `network.requests` pattern other than init, create, addMessage and cobrowseScript, in any frame; one sample per request seen during the session, detail = the pattern\'s name.',
+  },
+  api_server_wait: {
+    name: 'api_server_wait', unit: 'ms', scenarios: chat, kind: 'extra',
+    description: 'Server wait of a profile-named request (detail = pattern name)',
+    definition: 'CDP ResourceTiming sendEnd → receiveHeadersStart (receiveHeadersEnd when absent): request fully sent → first byte of the response headers, for the requests recorded as api_init, api_create, api_add_message and api_request; detail = the pattern\'s name.',
+  },
+  crm_ws_reconnects: {
+    name: 'crm_ws_reconnects', unit: 'count', scenarios: chat, kind: 'extra',
+    description: 'CRM socket reconnects in the session',
+    definition: 'Engine.IO connections of the visitor\'s CRM socket after its first one (each new handshake without a sid), counted at the end of the session; one sample per session.',
+  },
+  crm_ws_closes: {
+    name: 'crm_ws_closes', unit: 'count', scenarios: chat, kind: 'extra',
+    description: 'CRM socket closes in the session',
+    definition: 'Connections of the visitor\'s CRM socket that closed during the session (close packet received, websocket closed after the upgrade, or a poll failed), counted at the end of the session; one sample per session.',
   },
   webrtc_ws_connect: {
     name: 'webrtc_ws_connect', unit: 'ms', scenarios: video, kind: 'core',

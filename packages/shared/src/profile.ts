@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ProfileError } from './errors.js';
+import { ERROR_CODES, ProfileError } from './errors.js';
 
 /**
  * A target profile: everything about one tenant/environment. Nothing about a
@@ -38,8 +41,24 @@ export const SocketPatternSchema = z.strictObject({
 });
 export type SocketPattern = z.infer<typeof SocketPatternSchema>;
 
-/** What "the widget is usable" means: a selector visible inside the widget frame. */
-export const WidgetUsableSchema = z.strictObject({ selector: Selector });
+/** Longest performance mark name a profile may name. */
+const MAX_MARK_NAME = 200;
+
+/**
+ * What "the widget is usable" means, one of:
+ * - `{ selector }`: the selector is first visible inside the widget frame;
+ * - `{ mark }`: a User Timing mark of that name is made inside the widget frame
+ *   (`performance.mark(name)`; its `startTime` is the instant);
+ * - `{ request }`: the first request matching the named `network.requests`
+ *   pattern has finished (CDP loadingFinished).
+ */
+export const WIDGET_USABLE_ACCEPTED = "one of { selector: '<CSS selector>' }, { mark: '<performance mark name>' }, { request: '<name of a network.requests pattern>' }";
+export const WidgetUsableSchema = z.union([
+  z.strictObject({ selector: Selector }),
+  z.strictObject({ mark: z.string().min(1).max(MAX_MARK_NAME) }),
+  z.strictObject({ request: z.string().min(1) }),
+], { error: WIDGET_USABLE_ACCEPTED });
+export type WidgetUsable = z.infer<typeof WidgetUsableSchema>;
 
 export const TargetProfileSchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -122,6 +141,16 @@ export const TargetProfileSchema = z.strictObject({
     step: Ms.optional(),
     session: Ms.optional(),
   }).default({}),
+}).superRefine((p, ctx) => {
+  // `usable: { request }` names a pattern of this profile.
+  const usable = p.visitor.widget.usable;
+  if ('request' in usable && !Object.hasOwn(p.network.requests, usable.request)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['visitor', 'widget', 'usable', 'request'],
+      message: `names no pattern under network.requests; the patterns are: ${Object.keys(p.network.requests).join(', ')}`,
+    });
+  }
 });
 export type TargetProfile = z.infer<typeof TargetProfileSchema>;
 
@@ -174,4 +203,49 @@ export function parseProfile(text: string, source: string, vars: Readonly<Record
     });
   }
   return r.data;
+}
+
+/**
+ * Profiles shipped with userprobe, by the name `--target` accepts. The paths
+ * resolve from this package's src/ and dist/ alike (the repository layout).
+ */
+export const BUNDLED_PROFILES: Readonly<Record<string, string>> = Object.freeze({
+  demo: fileURLToPath(new URL('../../demo-target/profile.yaml', import.meta.url)),
+});
+
+export interface ResolvedProfile {
+  readonly profile: TargetProfile;
+  /** Absolute path of the YAML file it was read from. */
+  readonly path: string;
+  /** True when `nameOrPath` was a bundled name (`demo`). */
+  readonly bundled: boolean;
+}
+
+/**
+ * `--target`: a bundled profile name (`demo`, looked up first) or the path of a
+ * YAML target profile (relative to the working directory). `vars` fill the
+ * profile's `${NAME}` placeholders (the demo's URLs; a tenant template's
+ * hosts). Neither a bundled name nor a readable file → ProfileError
+ * PROFILE_NOT_FOUND naming the bundled names; a malformed profile →
+ * ProfileError PROFILE_INVALID naming the bad field's path.
+ *
+ * The one function of this package that reads a file: the controller and the
+ * agent both resolve targets the same way.
+ */
+export async function resolveProfile(nameOrPath: string, vars: Readonly<Record<string, string>> = {}): Promise<ResolvedProfile> {
+  const bundledPath = Object.hasOwn(BUNDLED_PROFILES, nameOrPath) ? BUNDLED_PROFILES[nameOrPath] : undefined;
+  const path = bundledPath ?? resolvePath(nameOrPath);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const names = Object.keys(BUNDLED_PROFILES);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ProfileError(
+      `${nameOrPath}: not a bundled profile (${names.join(', ')}) and not a readable profile file (${code}); ` +
+        'the target is a bundled profile name or the path of a YAML target profile (see profiles/tenant.template.yaml)',
+      { code: ERROR_CODES.PROFILE_NOT_FOUND, cause: e, detail: { target: nameOrPath, bundled: names } },
+    );
+  }
+  return { profile: parseProfile(text, nameOrPath, vars), path, bundled: bundledPath !== undefined };
 }
