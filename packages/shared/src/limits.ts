@@ -35,3 +35,13 @@ export const CLOCK_SYNC_ROUNDS = 5;
 export const STEP_TIMEOUT_MS = 30_000;
 /** Session hard limit (setting: `--session-timeout`). */
 export const SESSION_TIMEOUT_MS = 120_000;
+
+/** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
+export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;
+/** …one upload (a session's files) at most, below the hub's 16 MiB packet limit… */
+export const EVIDENCE_MAX_UPLOAD_BYTES = 12 * 1024 * 1024;
+/** …and this many files per session. */
+export const EVIDENCE_MAX_FILES = 16;
+/** Per-run evidence budget defaults (settings: `--evidence-sessions`, `--evidence-bytes`). */
+export const EVIDENCE_BUDGET_SESSIONS = 20;
+export const EVIDENCE_BUDGET_BYTES = 200 * 1024 * 1024;

@@ -61,6 +61,18 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
   { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1 }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq']] },
   { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
   { name: 'agent:status', schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'], valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']] },
+  {
+    name: 'evidence:upload', schema: AGENT_TO_CONTROLLER_SCHEMAS['evidence:upload'],
+    valid: { runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'visitor.png', data: Buffer.from('png') }, { name: 'session.har', data: new Uint8Array(3) }] },
+    invalid: [
+      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: '../x.png', data: Buffer.from('x') }] }, 'files.0.name'],
+      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: '.hidden', data: Buffer.from('x') }] }, 'files.0.name'],
+      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: 'not bytes' }] }, 'files.0.data'],
+      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: Buffer.alloc(0) }, { name: 'a.png', data: Buffer.alloc(0) }] }, 'files.1.name'],
+      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: Buffer.alloc(8 * 1024 * 1024 + 1) }] }, 'files.0.data'],
+    ],
+  },
+  { name: 'reply evidence:upload', schema: REPLY_SCHEMAS['evidence:upload'], valid: { ok: true, stored: ['evidence/s0001/visitor.png'], skipped: [], exhausted: false }, invalid: [[{ ok: true, stored: [] }, 'skipped']] },
   { name: 'reply run:assign', schema: REPLY_SCHEMAS['run:assign'], valid: { accepted: false, code: 'E_X', reason: 'busy' }, invalid: [[{ accepted: false }, 'code']] },
   { name: 'reply metrics:batch', schema: REPLY_SCHEMAS['metrics:batch'], valid: { ok: true, seq: 3, duplicate: false }, invalid: [[{ ok: true, seq: 3 }, 'duplicate']] },
   { name: 'reply run:finished', schema: REPLY_SCHEMAS['run:finished'], valid: { ok: true }, invalid: [[{ ok: false }, 'ok']] },

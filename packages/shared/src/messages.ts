@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
+import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES } from './limits.js';
 
 /**
  * Runtime schemas for every payload that crosses the wire, in both directions.
@@ -156,6 +157,10 @@ export const RunFinishedSchema = z.strictObject({
   lastSeq: z.number().int().nonnegative(),
   ok: Count,
   failed: Count,
+  /** Agreed start → the last of this agent's sessions started (ms): the time to reach full concurrency here. */
+  rampMs: z.number().finite().nonnegative().optional(),
+  /** Most sessions this agent had running at once. */
+  peakConcurrent: Count.optional(),
 });
 export type RunFinished = z.infer<typeof RunFinishedSchema>;
 
@@ -177,3 +182,49 @@ export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
 export const OkReplySchema = z.strictObject({ ok: z.literal(true) });
 export type OkReply = z.infer<typeof OkReplySchema>;
+
+/**
+ * Evidence of one session (screenshots, HAR, console log), agent → controller.
+ * A file name is a plain relative name inside the session's evidence folder:
+ * letters, digits, `.`, `_`, `-`, not starting with `.` (no folders, no `..`).
+ */
+export const EvidenceFileNameSchema = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/,
+  'a file name of 1-64 characters from A-Z a-z 0-9 . _ - not starting with "." (no folders)');
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'binary data (a Buffer)')
+  .refine((v) => v.byteLength <= EVIDENCE_MAX_FILE_BYTES, `at most ${EVIDENCE_MAX_FILE_BYTES} bytes per file`);
+export const EvidenceFileSchema = z.strictObject({ name: EvidenceFileNameSchema, data: Bytes });
+export type EvidenceFile = z.infer<typeof EvidenceFileSchema>;
+
+export const EvidenceUploadSchema = z.strictObject({
+  runId: IdSchema,
+  agentId: IdSchema,
+  sessionId: IdSchema,
+  files: z.array(EvidenceFileSchema).min(1).max(EVIDENCE_MAX_FILES),
+}).superRefine((u, ctx) => {
+  const names = new Set<string>();
+  let total = 0;
+  u.files.forEach((f, i) => {
+    if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['files', i, 'name'], message: `"${f.name}" appears twice; each file name once` });
+    names.add(f.name);
+    total += f.data.byteLength;
+  });
+  if (total > EVIDENCE_MAX_UPLOAD_BYTES) ctx.addIssue({ code: 'custom', path: ['files'], message: `${total} bytes in all; at most ${EVIDENCE_MAX_UPLOAD_BYTES} per upload` });
+});
+export type EvidenceUpload = z.infer<typeof EvidenceUploadSchema>;
+
+/**
+ * The controller's answer: `stored` lists the paths (relative to the run's
+ * results folder) it holds durably; `skipped` the file names the run's
+ * evidence budget left out; `exhausted` tells the agent to stop capturing for
+ * this run. A refusal (`ok: false`) is retried only when `retryable`.
+ */
+export const EvidenceAckSchema = z.discriminatedUnion('ok', [
+  z.strictObject({
+    ok: z.literal(true),
+    stored: z.array(z.string().max(256)).max(EVIDENCE_MAX_FILES),
+    skipped: z.array(EvidenceFileNameSchema).max(EVIDENCE_MAX_FILES),
+    exhausted: z.boolean(),
+  }),
+  z.strictObject({ ok: z.literal(false), retryable: z.boolean(), code: z.string(), reason: z.string() }),
+]);
+export type EvidenceAck = z.infer<typeof EvidenceAckSchema>;

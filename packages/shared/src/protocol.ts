@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   AssignmentSchema, AssignReplySchema, RunAbortSchema, MetricBatchSchema, BatchAckSchema,
   SessionProgressSchema, RunFinishedSchema, ClockPingSchema, ClockPongSchema, AgentStatusSchema, OkReplySchema,
+  EvidenceUploadSchema, EvidenceAckSchema, type EvidenceUpload, type EvidenceAck,
   type Assignment, type AssignReply, type RunAbort, type MetricBatch, type BatchAck, type SessionProgress,
   type RunFinished, type ClockPing, type ClockPong, type AgentStatus, type OkReply,
 } from './messages.js';
@@ -22,6 +23,8 @@ export interface AgentToController {
   'run:finished': (finished: RunFinished, ack: (reply: OkReply) => void) => void;
   'clock:sync': (ping: ClockPing, ack: (pong: ClockPong) => void) => void;
   'agent:status': (status: AgentStatus) => void;
+  /** A session's evidence files (binary), acked once durable on the controller or skipped by the run's budget. */
+  'evidence:upload': (upload: EvidenceUpload, ack: (reply: EvidenceAck) => void) => void;
 }
 
 /** Schema of the first argument of every event, each direction. */
@@ -36,6 +39,7 @@ export const AGENT_TO_CONTROLLER_SCHEMAS = {
   'run:finished': RunFinishedSchema,
   'clock:sync': ClockPingSchema,
   'agent:status': AgentStatusSchema,
+  'evidence:upload': EvidenceUploadSchema,
 } as const satisfies { [K in keyof AgentToController]: z.ZodType };
 
 /** Schemas of the replies (acks), so the receiving side validates those too. */
@@ -44,6 +48,7 @@ export const REPLY_SCHEMAS = {
   'metrics:batch': BatchAckSchema,
   'run:finished': OkReplySchema,
   'clock:sync': ClockPongSchema,
+  'evidence:upload': EvidenceAckSchema,
 } as const;
 
 /** A readable one-line account of why a payload failed its schema: `path: problem; ...`. */
