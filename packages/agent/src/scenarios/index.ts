@@ -1,9 +1,15 @@
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 import type { Scenario } from '../scenario-api.js';
 import { chatLoad } from './chat-load.js';
+import { cobrowse } from './cobrowse.js';
+import { videoCall } from './video-call.js';
 
 /** The scenarios this agent can run, by name. */
-export const SCENARIO_REGISTRY: ReadonlyMap<string, Scenario> = new Map<string, Scenario>([[chatLoad.name, chatLoad]]);
+export const SCENARIO_REGISTRY: ReadonlyMap<string, Scenario> = new Map<string, Scenario>([
+  [chatLoad.name, chatLoad],
+  [videoCall.name, videoCall],
+  [cobrowse.name, cobrowse],
+]);
 
 /** The scenario named `name`; a ProbeError SCENARIO_UNKNOWN listing the accepted names otherwise. */
 export function getScenario(name: string): Scenario {
@@ -15,4 +21,4 @@ export function getScenario(name: string): Scenario {
   return s;
 }
 
-export { chatLoad };
+export { chatLoad, videoCall, cobrowse };

@@ -1,0 +1,107 @@
+import type { Frame, Page } from 'puppeteer-core';
+import { ERROR_CODES, StepError, type WidgetUsable } from '@userprobe/shared';
+import type { WaitOptions } from '../collectors/deadline.js';
+import type { NetworkCollector } from '../collectors/network.js';
+import type { ScenarioContext } from '../scenario-api.js';
+import { clickContaining, navigationLoadMs } from './page-probes.js';
+import { probeText } from './chat-load.js';
+
+/**
+ * The chat both video-call and cobrowse start from: the visitor opens the
+ * site and the widget, starts a chat and sends one message; the agent logs in
+ * and opens the chat holding that message (as an agent would, and as a real
+ * tenant's console requires). Only page_load is recorded here; the rest are
+ * setup steps (their failures are recorded with their step names).
+ */
+
+/** The widget's document: its iframe's frame, or the page when the widget is inline. */
+export async function widgetFrame(page: Page, frameSelector: string | undefined, step: string, w: WaitOptions): Promise<Frame> {
+  if (frameSelector === undefined) return page.mainFrame();
+  const el = await page.waitForSelector(frameSelector, { timeout: w.timeoutMs, signal: w.signal });
+  const frame = await el?.contentFrame();
+  await el?.dispose();
+  if (!frame) throw new StepError(step, `'${frameSelector}' (visitor.widget.frame) is not an iframe with a document`, { detail: { selector: frameSelector } });
+  return frame;
+}
+
+/** Visitor page load, recorded as page_load (navigation start → loadEventEnd). */
+export async function loadVisitorPage(ctx: ScenarioContext, w: WaitOptions): Promise<void> {
+  const { recorder, profile } = ctx;
+  await recorder.measure('page_load', async () => {
+    await ctx.pages.visitor.goto(profile.visitor.url, { waitUntil: 'load', timeout: w.timeoutMs });
+    recorder.value('page_load', await navigationLoadMs(ctx.pages.visitor, 'page_load', w));
+  });
+}
+
+/** Open the widget, start a chat (pre-chat form if the profile has one) and send one message; returns the widget frame and the message. */
+export async function startVisitorChat(ctx: ScenarioContext, network: NetworkCollector, w: WaitOptions): Promise<{ frame: Frame; text: string }> {
+  const { recorder, profile, session, signal } = ctx;
+  const widget = profile.visitor.widget;
+  const frame = await recorder.measure('widget_ready', async () => {
+    const f = await widgetFrame(ctx.pages.visitor, widget.frame, 'widget_ready', w);
+    await waitUsable(f, widget.usable, network, w);
+    return f;
+  });
+  const text = probeText('probe', session.sessionId, 1);
+  await recorder.measure('visitor_chat', async () => {
+    await frame.locator(widget.open).setTimeout(w.timeoutMs).click({ signal });
+    if (widget.prechatName !== undefined) await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
+    if (widget.prechatSubmit !== undefined) await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
+    await frame.locator(widget.messageInput).setTimeout(w.timeoutMs).fill(text, { signal });
+    await frame.locator(widget.sendButton).setTimeout(w.timeoutMs).click({ signal });
+  });
+  return { frame, text };
+}
+
+/** Wait until the widget is usable as the profile defines it (selector visible, mark made, or request finished). */
+async function waitUsable(frame: Frame, usable: WidgetUsable, network: NetworkCollector, w: WaitOptions): Promise<void> {
+  if ('selector' in usable) {
+    await frame.waitForSelector(usable.selector, { visible: true, timeout: w.timeoutMs, signal: w.signal });
+  } else if ('mark' in usable) {
+    await frame.waitForFunction((name: string) => performance.getEntriesByName(name, 'mark').length > 0,
+      { polling: 'raf', timeout: w.timeoutMs, signal: w.signal }, usable.mark);
+  } else {
+    await network.waitForRequest(usable.request, { ...w, step: 'widget_ready' });
+  }
+}
+
+/** Log the agent in and open the chat holding `text`. */
+export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
+  const { recorder, profile, signal } = ctx;
+  const agent = ctx.pages.agent;
+  await recorder.measure('agent_console', async () => {
+    await agent.goto(profile.agent.url, { waitUntil: 'load', timeout: w.timeoutMs });
+    const login = profile.agent.login;
+    if (login) {
+      await agent.locator(login.usernameInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.username), { signal });
+      await agent.locator(login.passwordInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.password), { signal });
+      await agent.locator(login.submit).setTimeout(w.timeoutMs).click({ signal });
+    }
+    await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: w.timeoutMs, signal });
+  });
+  await recorder.measure('agent_open_chat', () => clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w));
+}
+
+/** Wait until `selector` is visible and not disabled (a button the console enables once the visitor is reachable). */
+export async function waitForEnabled(target: Page | Frame, selector: string, step: string, w: WaitOptions): Promise<void> {
+  try {
+    await target.waitForFunction((sel: string) => {
+      const el = document.querySelector(sel);
+      if (!(el instanceof HTMLElement)) return false;
+      const r = el.getBoundingClientRect();
+      return (r.width > 0 || r.height > 0) && !(el as HTMLButtonElement).disabled && el.getAttribute('aria-disabled') !== 'true';
+    }, { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal }, selector);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') {
+      throw new StepError(step, `'${selector}' was not visible and enabled within ${w.timeoutMs} ms`, { code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector } });
+    }
+    throw e;
+  }
+}
+
+/** The error for a profile that lacks what a scenario needs (`missing`: dotted keys). */
+export function missingProfileKeys(step: string, scenario: string, missing: readonly string[]): StepError {
+  return new StepError(step, `the target profile has no ${missing.join(', ')}; the ${scenario} scenario needs them`, {
+    code: ERROR_CODES.PROFILE_INVALID, detail: { missing },
+  });
+}

@@ -1,0 +1,104 @@
+// Runs scenario sessions against the bundled demo target in one Chromium and
+// prints the results as one JSON line (prefix RESULT_MARKER). Spawned by
+// netns.ts inside a network namespace of its own; imports the built dist/
+// (build first: npx tsc -b packages/demo-target packages/agent).
+//
+// Config (JSON in $USERPROBE_HARNESS): {
+//   scenario, browser?: 'shell' | 'chromium', warmup?: boolean,
+//   options: ScenarioOptions (partial; merged over defaults),
+//   runs: [{ knobs: KnobsPatch, options?: Partial<ScenarioOptions> }] }
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { StepError, describeError } from '@userprobe/shared';
+import { startDemoTarget } from '../../../demo-target/dist/index.js';
+import { getScenario } from '../../dist/scenarios/index.js';
+import { BASE_ARGS } from '../../dist/browser-pool.js';
+import { VIDEO_EXTRA_ARGS } from './flags.mjs';
+
+const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
+const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
+const DEFAULT_OPTIONS = { messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15000, sessionTimeoutMs: 90000, adaptiveStart: false };
+
+/** The smallest Recorder: keeps values, notes and the first failure. */
+class HarnessRecorder {
+  samples = [];
+  notes = [];
+  failure = null;
+  async measure(step, fn) {
+    try {
+      return await fn();
+    } catch (e) {
+      this.failure ??= e instanceof StepError
+        ? { step: e.step, code: e.code, message: e.message }
+        : { step, code: 'E_STEP_FAILED', message: describeError(e).message };
+      throw e;
+    }
+  }
+  value(metric, value, opts) { this.samples.push({ metric, value, detail: opts?.detail ?? null }); }
+  note(message, data) { this.notes.push({ message, data: data ?? null }); }
+}
+
+async function session(browser, target, scenario, n, options) {
+  const vctx = await browser.createBrowserContext();
+  const actx = await browser.createBrowserContext();
+  const recorder = new HarnessRecorder();
+  const ac = new AbortController();
+  const hard = setTimeout(() => ac.abort(new Error(`session exceeded ${options.sessionTimeoutMs} ms`)), options.sessionTimeoutMs);
+  try {
+    const [visitor, agent] = await Promise.all([vctx.newPage(), actx.newPage()]);
+    await scenario.run({
+      session: { runId: 'harness', sessionId: `h${n}`, scenario: scenario.name },
+      pages: { visitor, agent },
+      profile: target.profile,
+      options,
+      recorder,
+      signal: ac.signal,
+      credential: (ref) => ref.default ?? '',
+    }).catch((e) => { recorder.failure ??= { step: null, code: e?.code ?? 'E_STEP_FAILED', message: describeError(e).message }; });
+  } finally {
+    clearTimeout(hard);
+    await Promise.all([vctx.close(), actx.close()].map((p) => p.catch(() => undefined)));
+  }
+  return { samples: recorder.samples, notes: recorder.notes, failure: recorder.failure };
+}
+
+async function main() {
+  const config = JSON.parse(process.env.USERPROBE_HARNESS ?? '{}');
+  const kind = config.browser ?? 'shell';
+  const target = await startDemoTarget();
+  const userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-netns-'));
+  const browser = await puppeteer.launch({
+    executablePath: BINARIES[kind],
+    headless: kind === 'shell' ? 'shell' : true,
+    pipe: true,
+    userDataDir,
+    args: [...BASE_ARGS, ...VIDEO_EXTRA_ARGS, '--site-per-process'],
+  });
+  try {
+    const scenario = getScenario(config.scenario);
+    const base = { ...DEFAULT_OPTIONS, ...(config.options ?? {}) };
+    if (config.warmup) {
+      target.knobs.reset();
+      await session(browser, target, scenario, 0, base);
+    }
+    const runs = [];
+    let n = 1;
+    for (const r of config.runs ?? []) {
+      target.knobs.reset();
+      target.knobs.set(r.knobs ?? {});
+      runs.push(await session(browser, target, scenario, n++, { ...base, ...(r.options ?? {}) }));
+    }
+    process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ runs })}\n`);
+  } finally {
+    await browser.close();
+    await rm(userDataDir, { recursive: true, force: true });
+    await target.close();
+  }
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stderr.write(`harness failed: ${e?.stack ?? e}\n`);
+  process.exit(1);
+});
