@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
@@ -7,6 +8,7 @@ import { createLogger } from './logger.js';
 import { runCommand, type CommandIo } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { EXIT } from './coordinator.js';
+import { createMysqlSink, migrateCommand, retentionCommand } from './db/index.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -14,8 +16,10 @@ const EPILOGUE = `Exit codes:
   2  bad input: usage, config, target profile, or a plan the cluster cannot hold
   3  the run could not run to the end: agents missing, refused or silent, timeout, aborted (Ctrl-C)
 
-Results go to <out>/<run-id>/: samples.jsonl, sessions.jsonl, batches.jsonl, run.json, summary.json.
-Environment: PROBE_TOKEN (agent token, instead of --token), PROBE_DB_URL (reserved: MySQL sink).`;
+  4  (migrate, retention) the database refused: credentials, a failed migration, a missing schema
+
+Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
+Environment: PROBE_TOKEN (agent token, instead of --token), PROBE_DB_URL (MySQL URL, instead of --db).`;
 
 const USER_ERROR_CODES: readonly string[] = [
   ERROR_CODES.CONFIG_INVALID, ERROR_CODES.PROFILE_INVALID, ERROR_CODES.PROFILE_NOT_FOUND, ERROR_CODES.PLAN_INFEASIBLE, ERROR_CODES.SCENARIO_UNKNOWN,
@@ -52,7 +56,7 @@ async function main(): Promise<number> {
     token: { type: 'string', describe: 'shared agent token (env PROBE_TOKEN); generated for local-only runs' },
     out: { type: 'string', describe: 'results folder', default: DEFAULT_OUT_DIR },
     'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', describe: 'JSON logs on stderr at this level; debug also forwards local agents\' logs' },
-    db: { type: 'string', describe: 'MySQL URL (env PROBE_DB_URL; the MySQL sink plugs in here)' },
+    db: { type: 'string', describe: 'MySQL URL, e.g. mysql://userprobe:PASS@127.0.0.1:3306/userprobe (env PROBE_DB_URL); results are always written to --out too' },
     'drain-timeout': { type: 'string', describe: 'after agents finish (or vanish), wait this long for them / their last batches (default 30s)' },
   } as const;
 
@@ -90,7 +94,17 @@ async function main(): Promise<number> {
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)
       .example('PROBE_TOKEN=s3cret $0 serve --port 7077 --out results', 'take in agents\' spool replays after a controller restart'))
-    .demandCommand(1, 'name a command: run or serve')
+    .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) => y
+      .options({ db: common.db, 'log-level': common['log-level'] })
+      .example('PROBE_DB_URL=mysql://userprobe:PASS@127.0.0.1:3306/userprobe $0 migrate', 'create the schema, or apply what is new'))
+    .command('retention', 'roll raw samples up into 5-minute buckets, then delete raw samples older than --raw-days', (y) => y
+      .options({
+        db: common.db, 'log-level': common['log-level'],
+        'raw-days': { type: 'number', default: 30, describe: 'keep raw samples this many days (rollups are kept)' },
+        'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
+      })
+      .example('$0 retention --db mysql://userprobe:PASS@db:3306/userprobe --raw-days 14', 'daily from cron or a systemd timer'))
+    .demandCommand(1, 'name a command: run, serve, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -107,10 +121,19 @@ async function main(): Promise<number> {
   const logLevel = (args['logLevel'] as LogLevel | undefined) ?? 'warn';
   const log = createLogger(logLevel);
   logForErrors = log;
-  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler() };
+  const outDir = String(args['out'] ?? DEFAULT_OUT_DIR);
+  const io: CommandIo = {
+    stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler(),
+    dbSinkFactory: async (url, sinkLog) => createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),
+  };
+  const lines = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`controller: ${l}\n`) };
+  if (command === 'migrate') return migrateCommand({ db: args['db'] as string | undefined, env, log, ...lines });
+  if (command === 'retention') {
+    return retentionCommand({ db: args['db'] as string | undefined, env, log, ...lines, rawDays: args['rawDays'] as number | undefined, rollupOnly: args['rollupOnly'] as boolean | undefined });
+  }
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
   if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve`);
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { coreMetrics } from '@userprobe/shared';
 import { tempDir } from './fixtures.js';
 import { startCli, type Proc } from './processes.js';
+import { createTestDb } from '../src/db/testing/test-db.js';
 
 /**
  * The issue's headline command, on real parts: `controller run --scenario chat-load
@@ -42,5 +43,29 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     const create = o.summary.metrics.find((m) => m.metric === 'api_create');
     expect(create?.p50).toBeGreaterThanOrEqual(300);
     expect(samples.every((s) => s.browser === 'shell')).toBe(true);
+  }, 120_000);
+
+  it('with --db: `controller migrate`, then a run stores exactly what the results folder holds in MySQL', async () => {
+    const db = await createTestDb('userprobe_e2e');
+    cleanups.push(() => db.drop());
+    const tmp = await tempDir('userprobe-db-run-');
+    cleanups.push(tmp.cleanup);
+    const migrate = startCli(['migrate', '--db', db.url]);
+    expect(await migrate.exited, migrate.stderr()).toBe(0);
+    expect(migrate.stdout()).toMatch(/applied 001_init\.sql/);
+
+    const p = startCli(['run', '--scenario', 'chat-load', '--total', '2', '--local-agents', '1', '--port', '0',
+      '--out', tmp.dir, '--run-id', 'db-e2e', '--json'], { PROBE_DB_URL: db.url });
+    cleanups.push(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
+    expect(await p.exited, p.stderr().slice(-3000)).toBe(0);
+
+    const fileSamples = (await readFile(join(tmp.dir, 'db-e2e', 'samples.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const [[counts]] = await db.admin.query(
+      "SELECT (SELECT COUNT(*) FROM samples WHERE run_id = 'db-e2e') AS samples, (SELECT COUNT(*) FROM sessions WHERE run_id = 'db-e2e' AND status = 'ok') AS sessions, (SELECT status FROM runs WHERE run_id = 'db-e2e') AS status",
+    ) as unknown as [[{ samples: number; sessions: number; status: string }]];
+    expect(Number(counts.samples)).toBe(fileSamples.length);
+    expect(Number(counts.samples)).toBeGreaterThanOrEqual(2 * coreMetrics('chat-load').length);
+    expect(Number(counts.sessions)).toBe(2);
+    expect(counts.status).toBe('passed');
   }, 120_000);
 });
