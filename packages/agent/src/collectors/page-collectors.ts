@@ -4,6 +4,7 @@ import { CdpTargetTree } from './cdp-tree.js';
 import { watchFirstVisible, type WatchScope } from './first-visible.js';
 import { NetworkCollector } from './network.js';
 import { SocketCollector } from './socket.js';
+import { watchTimeline } from './timeline-watch.js';
 
 /** The collectors of one page, on one CDP session tree. Attach before navigating. */
 export interface PageCollectors {
@@ -19,6 +20,11 @@ export interface PageCollectorsOptions {
   readonly sockets?: Readonly<Record<string, SocketPattern | undefined>>;
   /** Selectors whose first-visible instant is stamped page-side, and where to watch them. */
   readonly firstVisible?: { readonly selectors: readonly string[]; readonly scope: WatchScope };
+  /**
+   * Performance Timeline observers (LCP, layout shifts, interactions, the named
+   * marks) in every document of the page, from before its first script.
+   */
+  readonly timeline?: { readonly marks: readonly string[] };
 }
 
 export async function attachPageCollectors(page: Page, opts: PageCollectorsOptions): Promise<PageCollectors> {
@@ -30,6 +36,7 @@ export async function attachPageCollectors(page: Page, opts: PageCollectorsOptio
       if (pattern) sockets.set(name, new SocketCollector(tree, name, pattern));
     }
     if (opts.firstVisible) watchFirstVisible(tree, opts.firstVisible.selectors, opts.firstVisible.scope);
+    if (opts.timeline) watchTimeline(tree, opts.timeline.marks);
     await tree.start();
     return { tree, network, sockets, close: () => tree.close() };
   } catch (e) {

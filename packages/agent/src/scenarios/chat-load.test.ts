@@ -9,7 +9,10 @@ import {
   ERROR_CODES, ProbeError, StepError, coreMetrics, describeError, METRICS, type MetricName, type ScenarioOptions, type TargetProfile,
 } from '@userprobe/shared';
 // The demo target is not a dependency of the agent package; tests load its source directly.
-import { startDemoTarget, type DemoTarget, type KnobsPatch } from '../../../demo-target/src/index.js';
+import {
+  CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type KnobsPatch,
+} from '../../../demo-target/src/index.js';
+import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
 import type { Recorder, ScenarioContext } from '../scenario-api.js';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
@@ -30,10 +33,42 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 const API_MS = 300;
 const CONNECT_MS = 200;
 const REALTIME_MS = 200;
-/** The issue's bar for API timings: within 5 ms + 2 % of the injected delay. */
-const apiTolerance = (ms: number): number => 5 + 0.02 * ms;
-/** Difference-to-baseline tolerance for connect and delivery (two runs, each with its own jitter). */
-const DIFF_TOLERANCE_MS = 15;
+const ACK_MS = 200;
+const PAGE_MS = 150;
+/** The issue's bar: within 5 ms + 2 % of the injected delay (absolute for API and frame round trip; for connect and delivery, of the difference from a baseline). */
+const tolerance = (ms: number): number => 5 + 0.02 * ms;
+const apiTolerance = tolerance;
+/** Baseline sessions whose per-metric median is subtracted from connect and delivery. */
+const BASELINE_RUNS = 3;
+
+/**
+ * Ground truth for the frame round trip: the demo has no knob delaying a
+ * Socket.IO ack, so the test mounts the demo's chat feature with its CRM server
+ * wrapped: every event a client sends waits `crmEventDelayMs` (server-side
+ * Socket.IO middleware) before its handler runs and acks.
+ */
+let crmEventDelayMs = 0;
+function withCrmEventDelay(f: Feature): Feature {
+  if (f.name !== 'chat') return f;
+  return {
+    name: f.name,
+    register(ctx) {
+      const realtime = Object.create(ctx.realtime) as RealtimeRegistry;
+      const create: RealtimeRegistry['create'] = (path, connectDelayMs, options) => {
+        const io = ctx.realtime.create(path, connectDelayMs, options);
+        if (path === CRM_SOCKET_PATH) {
+          io.on('connection', (socket) => socket.use((_packet, next) => {
+            if (crmEventDelayMs === 0) next();
+            else setTimeout(next, crmEventDelayMs);
+          }));
+        }
+        return io;
+      };
+      Object.defineProperty(realtime, 'create', { value: create });
+      f.register({ ...ctx, realtime });
+    },
+  };
+}
 
 interface Sample { metric: MetricName; value: number; detail: string | undefined }
 interface RunResult { samples: Sample[]; failure: StepError | undefined; notes: string[] }
@@ -67,9 +102,10 @@ const OPTIONS: ScenarioOptions = {
   messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
 };
 
-async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = target.profile): Promise<RunResult> {
+async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = target.profile, ackDelayMs = 0): Promise<RunResult> {
   target.knobs.reset();
   target.knobs.set(knobs);
+  crmEventDelayMs = ackDelayMs;
   const visitorCtx = await on.createBrowserContext();
   const agentCtx = await on.createBrowserContext();
   const recorder = new TestRecorder();
@@ -88,6 +124,7 @@ async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> =
     await visitorCtx.close();
     await agentCtx.close();
   }
+  crmEventDelayMs = 0;
   return { samples: recorder.samples, failure: recorder.failure, notes: recorder.notes };
 }
 
@@ -97,12 +134,30 @@ function one(r: RunResult, metric: MetricName): number {
   return s[0]!.value;
 }
 
+/** The single sample of `metric` with `detail`. */
+function detailed(r: RunResult, metric: MetricName, detail: string): number {
+  const s = r.samples.filter((x) => x.metric === metric && x.detail === detail);
+  expect(s, `${metric}[${detail}]`).toHaveLength(1);
+  return s[0]!.value;
+}
+
+function median(rs: readonly RunResult[], metric: MetricName): number {
+  const v = rs.map((r) => one(r, metric)).sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)]!;
+}
+
+/** An extra request pattern with a latency knob of its own: the agent console's log-in call. */
+const EXTRA_PATTERN = 'agentLogin';
+function withExtraPattern(p: TargetProfile): TargetProfile {
+  return { ...p, network: { ...p.network, requests: { ...p.network.requests, [EXTRA_PATTERN]: { url: '/api/agent/login(\\?|$)', method: 'POST' } } } };
+}
+
 function show(label: string, r: RunResult): string {
   return `${label}: ${r.samples.map((s) => `${s.metric}${s.detail ? `[${s.detail}]` : ''}=${s.value.toFixed(1)}`).join(' ')}`;
 }
 
 beforeAll(async () => {
-  target = await startDemoTarget();
+  target = await startDemoTarget({ features: FEATURES.map(withCrmEventDelay) });
   userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-chat-load-'));
   browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir });
   // Warm-up: the first sessions in a fresh browser measure slow (PLATFORM.md).
@@ -119,39 +174,121 @@ afterAll(async () => {
 });
 
 describe('chat-load on the demo target', () => {
-  it('records exactly one sample per core metric, and reads injected delays back', async () => {
-    const base = await runSession({});
-    const api = await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS } });
-    const rt = await runSession({ latency: { crmConnect: CONNECT_MS, realtime: REALTIME_MS } });
-    console.info(`[figures] ${show('baseline', base)}`);
-    console.info(`[figures] ${show(`api=${API_MS}`, api)}`);
+  it('records one sample per core metric and reads injected delays back: API (core and extra pattern), connect, frame round trip, delivery', async () => {
+    const profile = withExtraPattern(target.profile);
+    const bases: RunResult[] = [];
+    for (let i = 0; i < BASELINE_RUNS; i++) bases.push(await runSession({}, {}, browser, profile));
+    const api = await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS, login: API_MS } }, {}, browser, profile);
+    const rt = await runSession({ latency: { crmConnect: CONNECT_MS, realtime: REALTIME_MS } }, {}, browser, profile);
+    const ack = await runSession({}, {}, browser, profile, ACK_MS);
+    bases.forEach((b, i) => console.info(`[figures] ${show(`baseline ${i + 1}`, b)}`));
+    console.info(`[figures] ${show(`api=${API_MS} (init, create, addMessage, login)`, api)}`);
     console.info(`[figures] ${show(`crmConnect=${CONNECT_MS} realtime=${REALTIME_MS}`, rt)}`);
-    for (const r of [base, api, rt]) {
+    console.info(`[figures] ${show(`crm event/ack delay=${ACK_MS}`, ack)}`);
+    for (const r of [...bases, api, rt, ack]) {
       expect(r.failure).toBeUndefined();
       const core = r.samples.filter((s) => METRICS[s.metric].kind === 'core');
       expect(core.map((s) => s.metric).sort()).toEqual([...coreMetrics('chat-load')].sort());
-      for (const s of r.samples.filter((x) => METRICS[x.metric].kind === 'extra')) expect(s.metric).toBe('crm_ws_frame_rtt');
       expect(r.samples.find((s) => s.metric === 'crm_ws_connect')?.detail).toMatch(/^(polling|websocket)$/);
-      for (const s of r.samples) expect(s.value).toBeGreaterThan(0);
+      expect(r.samples.find((s) => s.metric === 'widget_load')?.detail).toBe('selector');
+      for (const s of core) expect(s.value).toBeGreaterThan(0);
+      // At least one acked frame per session on the demo (the widget's visitor:join).
+      expect(r.samples.filter((s) => s.metric === 'crm_ws_frame_rtt').length).toBeGreaterThanOrEqual(1);
+      expect(r.samples.filter((s) => s.metric === 'crm_ws_reconnects').map((s) => s.value)).toEqual([0]);
+      expect(r.samples.filter((s) => s.metric === 'crm_ws_closes').map((s) => s.value)).toEqual([0]);
+      // The extra pattern (the console's login call, on the agent page) and every server wait.
+      expect(r.samples.filter((s) => s.metric === 'api_request').map((s) => s.detail)).toEqual([EXTRA_PATTERN]);
+      expect(r.samples.filter((s) => s.metric === 'api_server_wait').map((s) => s.detail).sort()).toEqual(['addMessage', 'agentLogin', 'create', 'init']);
     }
-    // API timings: absolute, within 5 ms + 2 %.
+    const rows: string[] = [];
+    const row = (metric: string, injected: number, measured: number, bar: number): void => {
+      rows.push(`${metric.padEnd(28)} injected ${String(injected).padStart(4)} ms  measured ${measured.toFixed(1).padStart(6)} ms  error ${(measured - injected).toFixed(1).padStart(5)} ms  (bar ±${bar.toFixed(1)})`);
+    };
+    // API timings: absolute, within 5 ms + 2 % (the requests of init/create/addMessage are made by the cross-origin widget frame).
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
+      row(m, API_MS, one(api, m), apiTolerance(API_MS));
       expect(one(api, m), m).toBeGreaterThanOrEqual(API_MS);
       expect(one(api, m) - API_MS, m).toBeLessThanOrEqual(apiTolerance(API_MS));
     }
-    // Connect and delivery: the injected delay on top of this machine's baseline.
+    const extra = detailed(api, 'api_request', EXTRA_PATTERN);
+    row(`api_request[${EXTRA_PATTERN}]`, API_MS, extra, apiTolerance(API_MS));
+    expect(extra).toBeGreaterThanOrEqual(API_MS);
+    expect(extra - API_MS).toBeLessThanOrEqual(apiTolerance(API_MS));
+    for (const pattern of ['init', 'create', 'addMessage', EXTRA_PATTERN]) {
+      const wait = detailed(api, 'api_server_wait', pattern);
+      row(`api_server_wait[${pattern}]`, API_MS, wait, apiTolerance(API_MS));
+      expect(wait, pattern).toBeGreaterThanOrEqual(API_MS - 1);
+      expect(wait - API_MS, pattern).toBeLessThanOrEqual(apiTolerance(API_MS));
+    }
+    // Frame round trip: absolute (the server delays every CRM event before its handler acks).
+    const rtt = detailed(ack, 'crm_ws_frame_rtt', 'ack-0');
+    row('crm_ws_frame_rtt', ACK_MS, rtt, tolerance(ACK_MS));
+    expect(rtt).toBeGreaterThanOrEqual(ACK_MS);
+    expect(rtt - ACK_MS).toBeLessThanOrEqual(tolerance(ACK_MS));
+    // Connect and delivery: the injected delay on top of this machine's baseline (median of the baseline runs).
+    const diff = (r: RunResult, m: MetricName): number => one(r, m) - median(bases, m);
+    row('crm_ws_connect − baseline', CONNECT_MS, diff(rt, 'crm_ws_connect'), tolerance(CONNECT_MS));
     expect(one(rt, 'crm_ws_connect')).toBeGreaterThanOrEqual(CONNECT_MS);
-    expect(Math.abs(one(rt, 'crm_ws_connect') - one(base, 'crm_ws_connect') - CONNECT_MS)).toBeLessThanOrEqual(DIFF_TOLERANCE_MS);
+    expect(Math.abs(diff(rt, 'crm_ws_connect') - CONNECT_MS)).toBeLessThanOrEqual(tolerance(CONNECT_MS));
     for (const m of ['msg_visitor_to_agent', 'msg_agent_to_visitor'] as const) {
+      row(`${m} − baseline`, REALTIME_MS, diff(rt, m), tolerance(REALTIME_MS));
       expect(one(rt, m), m).toBeGreaterThanOrEqual(REALTIME_MS);
-      expect(Math.abs(one(rt, m) - one(base, m) - REALTIME_MS), m).toBeLessThanOrEqual(DIFF_TOLERANCE_MS);
+      expect(Math.abs(diff(rt, m) - REALTIME_MS), m).toBeLessThanOrEqual(tolerance(REALTIME_MS));
     }
     // The demo relays a visitor message after its add-message call: that delivery carries the API delay too.
-    expect(Math.abs(one(api, 'msg_visitor_to_agent') - one(base, 'msg_visitor_to_agent') - API_MS)).toBeLessThanOrEqual(DIFF_TOLERANCE_MS);
+    row('msg_visitor_to_agent − baseline (api)', API_MS, diff(api, 'msg_visitor_to_agent'), tolerance(API_MS));
+    expect(Math.abs(diff(api, 'msg_visitor_to_agent') - API_MS)).toBeLessThanOrEqual(tolerance(API_MS));
+    console.info(`[figures] accuracy at one session\n${rows.join('\n')}`);
     // The demo's widget is usable only after init answered and then the socket connected.
-    for (const r of [base, api, rt]) {
+    for (const r of [...bases, api, rt]) {
       expect(one(r, 'widget_load')).toBeGreaterThan(one(r, 'api_init') + one(r, 'crm_ws_connect'));
     }
+  });
+
+  it('records the navigation breakdown and web vitals of the visitor page and the agent console', async () => {
+    const r = await runSession({ latency: { page: PAGE_MS } });
+    console.info(`[figures] ${show(`page=${PAGE_MS}`, r)}`);
+    expect(r.failure).toBeUndefined();
+    for (const role of ['visitor', 'agent'] as const) {
+      const v = (part: string): number => one(r, `nav_${part}_${role}` as MetricName);
+      for (const part of ['dns', 'tcp']) expect(v(part), `${part} ${role}`).toBeGreaterThanOrEqual(0);
+      expect(r.samples.some((s) => s.metric === `nav_tls_${role}`), 'no TLS over http://').toBe(false);
+      expect(v('ttfb')).toBeGreaterThan(0);
+      expect(v('ttfb')).toBeGreaterThanOrEqual(v('dns') + v('tcp'));
+      expect(v('dcl')).toBeGreaterThanOrEqual(v('ttfb'));
+      expect(v('load')).toBeGreaterThanOrEqual(v('dcl'));
+      const fcp = one(r, `web_fcp_${role}` as MetricName);
+      expect(fcp).toBeGreaterThan(v('ttfb'));
+      expect(one(r, `web_lcp_${role}` as MetricName)).toBeGreaterThanOrEqual(fcp);
+      expect(one(r, `web_cls_${role}` as MetricName)).toBeGreaterThanOrEqual(0);
+      // Both pages had input: the visitor clicked and typed in the widget frame, the agent in the console.
+      expect(one(r, `web_inp_${role}` as MetricName)).toBeGreaterThan(0);
+    }
+    // The site's page waits PAGE_MS before answering: the visitor's first byte cannot come sooner.
+    expect(one(r, 'nav_ttfb_visitor')).toBeGreaterThanOrEqual(PAGE_MS);
+    expect(one(r, 'nav_load_visitor')).toBe(one(r, 'page_load'));
+  });
+
+  it('widget usable by request: the named pattern finished, against the page\'s navigation start', async () => {
+    const profile: TargetProfile = {
+      ...target.profile,
+      visitor: { ...target.profile.visitor, widget: { ...target.profile.visitor.widget, usable: { request: 'init' } } },
+    };
+    const base = await runSession({}, {}, browser, profile);
+    const slow = await runSession({ latency: { init: API_MS } }, {}, browser, profile);
+    console.info(`[figures] ${show('usable by request, baseline', base)}`);
+    console.info(`[figures] ${show(`usable by request, init=${API_MS}`, slow)}`);
+    for (const r of [base, slow]) {
+      expect(r.failure).toBeUndefined();
+      expect(r.samples.find((s) => s.metric === 'widget_load')?.detail).toBe('request');
+      // widget_load − api_init = when init was sent, after the page, the loader and the frame loaded.
+      expect(one(r, 'widget_load') - one(r, 'api_init')).toBeGreaterThan(0);
+      expect(one(r, 'widget_load') - one(r, 'api_init')).toBeLessThan(one(r, 'page_load') + 1_000);
+    }
+    // The injected init delay is inside widget_load (the clock alignment itself is checked
+    // against a page-side mark in collectors.test.ts).
+    expect(one(slow, 'api_init')).toBeGreaterThanOrEqual(API_MS);
+    expect(one(slow, 'widget_load')).toBeGreaterThan(one(slow, 'api_init'));
   });
 
   it('records later exchanges with a msg-<n> detail, leaving one core sample each', async () => {
@@ -208,7 +345,7 @@ describe('chat-load with the shell\'s default flags (widget frame in process)', 
 describe('scenario registry', () => {
   it('finds chat-load and refuses unknown names, listing the accepted ones', () => {
     expect(getScenario('chat-load')).toBe(chatLoad);
-    expect([...SCENARIO_REGISTRY.keys()]).toEqual(['chat-load']);
+    expect([...SCENARIO_REGISTRY.keys()]).toContain('chat-load');
     const err = (() => { try { getScenario('chat-lod'); } catch (e) { return e; } return undefined; })();
     expect(err).toBeInstanceOf(ProbeError);
     expect((err as ProbeError).code).toBe(ERROR_CODES.SCENARIO_UNKNOWN);

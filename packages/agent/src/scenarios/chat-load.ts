@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Frame, Page } from 'puppeteer-core';
 import { StepError } from '@userprobe/shared';
-import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
-import { firstVisibleAt } from '../collectors/first-visible.js';
 import type { WaitOptions } from '../collectors/deadline.js';
+import { readNavigation } from '../collectors/navigation.js';
+import type { NetworkCollector, RequestTiming } from '../collectors/network.js';
+import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
+import { recordNavigation, recordWebVitals } from '../collectors/page-metrics.js';
+import { readTimeline } from '../collectors/timeline-watch.js';
+import { webVitals } from '../collectors/web-vitals.js';
+import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../scenario-api.js';
-import { armTextWatch, clickContaining, navigate, navigationLoadMs, stampedClick, timeOrigin } from './page-probes.js';
+import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
 
 /**
  * chat-load: a visitor opens the site, the widget loads, the visitor starts a
@@ -15,13 +20,23 @@ import { armTextWatch, clickContaining, navigate, navigationLoadMs, stampedClick
  * Metrics (start → end; every timing from the browser's clocks, never Node's):
  * - page_load: visitor page navigation start → loadEventEnd
  *   (PerformanceNavigationTiming, loadEventEnd − startTime).
- * - widget_load: visitor page navigation start (its performance.timeOrigin) → the
- *   instant `visitor.widget.usable.selector` is first visible inside the widget
- *   frame (stamped in that frame by a MutationObserver installed before its
- *   first script ran; frame timeOrigin+now − page timeOrigin).
+ * - widget_load: visitor page navigation start → the profile's usable condition
+ *   (collectors/widget-usable.ts): the `selector` first visible inside the widget
+ *   frame (stamped in that frame by a MutationObserver installed before its first
+ *   script ran), the widget frame's `mark`, or the named `request` finished;
+ *   detail = the mode.
  * - api_init / api_create / api_add_message: CDP requestWillBeSent → loadingFinished
  *   of the request matching `network.requests.init|create|addMessage`, in any
  *   frame (the cross-origin widget included). api_add_message is the first message's.
+ *   Each also records api_server_wait (detail = pattern name).
+ * - api_request / api_server_wait (extra, detail = pattern name): every request of
+ *   any other pattern the profile names, on the visitor page or the agent console.
+ * - nav_<dns|tcp|tls|ttfb|dcl|load>_<visitor|agent> (extra): the navigation timing
+ *   breakdown of the visitor page and of the agent console (collectors/navigation.ts).
+ * - web_<fcp|lcp|cls|inp>_<visitor|agent> (extra): web vitals read at the end of
+ *   the session (collectors/web-vitals.ts); the visitor's INP includes the widget
+ *   frame, where the visitor clicks and types.
+ * - crm_ws_reconnects / crm_ws_closes (extra, one each per session): counts.
  * - crm_ws_connect: first request of the `sockets.crm` socket sent → namespace
  *   connect reply `40…` received (socket.io's `connect`); detail = the transport
  *   the client started with ('polling' | 'websocket'). See collectors/socket.ts.
@@ -31,7 +46,10 @@ import { armTextWatch, clickContaining, navigate, navigationLoadMs, stampedClick
  * - msg_agent_to_visitor: agent's send clicked → the reply text first appears in
  *   the widget's `messageList` (same clocks, reversed).
  * - crm_ws_frame_rtt (extra, zero or more): webSocketFrameSent of an event with an
- *   ack id → its ack received, on the visitor's CRM socket.
+ *   ack id → its ack received, on the visitor's CRM socket. On the demo the
+ *   widget's `visitor:join` (emitWithAck, sent when the chat starts, after the
+ *   socket has upgraded) gives one per session; a session without an acked
+ *   websocket frame notes it instead.
  *
  * Delivery crosses two pages (two renderer processes): both stamps are
  * `performance.timeOrigin + performance.now()`, which each renderer derives from
@@ -63,6 +81,42 @@ async function widgetFrame(page: Page, frameSelector: string | undefined, step: 
   return frame;
 }
 
+/** Request patterns with a metric of their own; every other named pattern is recorded as api_request. */
+export const CORE_REQUEST_PATTERNS: ReadonlySet<string> = new Set(['init', 'create', 'addMessage', 'cobrowseScript']);
+
+/** Record a core request's timing and its server wait. */
+function recordRequest(ctx: ScenarioContext, metric: 'api_init' | 'api_create' | 'api_add_message', pattern: string, t: RequestTiming, detail: string | undefined): void {
+  ctx.recorder.value(metric, t.durationMs, { detail });
+  if (t.serverWaitMs !== undefined) ctx.recorder.value('api_server_wait', t.serverWaitMs, { detail: pattern });
+}
+
+/**
+ * Every request of an extra named pattern seen on either page during the
+ * session → api_request and api_server_wait (detail = pattern name). One still
+ * in flight is waited for; an HTTP error or a failed request fails the step
+ * with the pattern and status named. A pattern no request matched is noted:
+ * a profile may name requests only some pages or scenarios make.
+ */
+async function recordExtraRequests(ctx: ScenarioContext, networks: readonly NetworkCollector[], w: WaitOptions): Promise<void> {
+  const names = Object.keys(ctx.profile.network.requests).filter((n) => !CORE_REQUEST_PATTERNS.has(n));
+  if (names.length === 0) return;
+  await ctx.recorder.measure('api_request', async () => {
+    for (const name of names) {
+      let seen = 0;
+      for (const network of networks) {
+        const count = network.matched(name).length;
+        seen += count;
+        for (let nth = 0; nth < count; nth++) {
+          const t = await network.waitForRequest(name, { ...w, nth, step: 'api_request' });
+          ctx.recorder.value('api_request', t.durationMs, { detail: name });
+          if (t.serverWaitMs !== undefined) ctx.recorder.value('api_server_wait', t.serverWaitMs, { detail: name });
+        }
+      }
+      if (seen === 0) ctx.recorder.note('no request matched a named pattern during the session', { pattern: name });
+    }
+  });
+}
+
 async function run(ctx: ScenarioContext): Promise<void> {
   const { profile, recorder, signal, session } = ctx;
   const { visitor, agent } = ctx.pages;
@@ -70,14 +124,22 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const timeoutMs = ctx.options.stepTimeoutMs;
   const w: WaitOptions = { signal, timeoutMs };
   const crm = profile.network.sockets.crm;
+  const usableSel = usableSelector(widget.usable);
+  const usableMk = usableMark(widget.usable);
 
   // Attached before navigation: nothing the page or its widget frame does is missed.
   const collectors: PageCollectors = await recorder.measure('attach_collectors', () => attachPageCollectors(visitor, {
     requests: profile.network.requests,
     sockets: { crm },
-    firstVisible: { selectors: [widget.usable.selector], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
+    firstVisible: usableSel === undefined ? undefined : { selectors: [usableSel], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
+    timeline: { marks: usableMk === undefined ? [] : [usableMk] },
   }));
+  let agentCollectors: PageCollectors | undefined;
   try {
+    agentCollectors = await recorder.measure('attach_collectors', () => attachPageCollectors(agent, {
+      requests: profile.network.requests,
+      timeline: { marks: [] },
+    }));
     const network = collectors.network;
     const socket = collectors.sockets.get('crm')!;
     // The collectors keep every event from attach on, so a wait started in a later
@@ -85,18 +147,20 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     await recorder.measure('page_load', async () => {
       await navigate(visitor, profile.visitor.url, 'page_load', timeoutMs);
-      recorder.value('page_load', await navigationLoadMs(visitor, 'page_load', w));
+      const nav = await readNavigation(visitor, 'page_load', w);
+      recorder.value('page_load', nav.load);
+      recordNavigation(recorder, 'visitor', nav);
     });
 
     const frame = await recorder.measure('widget_load', async () => {
       const f = await widgetFrame(visitor, widget.frame, 'widget_load', w);
-      const usableAt = await firstVisibleAt(f, widget.usable.selector, 'widget_load', w);
-      recorder.value('widget_load', usableAt - (await timeOrigin(visitor)));
+      const u = await widgetUsableMs({ page: visitor, frame: f, tree: collectors.tree, network }, widget.usable, 'widget_load', w);
+      recorder.value('widget_load', u.ms, { detail: u.mode });
       return f;
     });
 
     await recorder.measure('api_init', async () => {
-      recorder.value('api_init', (await network.waitForRequest('init', { ...w, step: 'api_init' })).durationMs);
+      recordRequest(ctx, 'api_init', 'init', await network.waitForRequest('init', { ...w, step: 'api_init' }), undefined);
     });
 
     await recorder.measure('crm_ws_connect', async () => {
@@ -107,6 +171,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     await recorder.measure('agent_console', async () => {
       await navigate(agent, profile.agent.url, 'agent_console', timeoutMs);
+      recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w));
       const login = profile.agent.login;
       if (login) {
         await agent.locator(login.usernameInput).setTimeout(timeoutMs).fill(ctx.credential(login.username), { signal });
@@ -126,7 +191,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     // With a pre-chat form the chat exists now; without one the first message creates it.
     const recordCreate = (): Promise<void> => recorder.measure('api_create', async () => {
-      recorder.value('api_create', (await network.waitForRequest('create', { ...w, step: 'api_create' })).durationMs);
+      recordRequest(ctx, 'api_create', 'create', await network.waitForRequest('create', { ...w, step: 'api_create' }), undefined);
     });
     if (widget.prechatSubmit !== undefined) await recordCreate();
 
@@ -149,7 +214,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       if (n === 1 && widget.prechatSubmit === undefined) await recordCreate();
       await recorder.measure('api_add_message', async () => {
         const t = await network.waitForRequest('addMessage', { ...w, nth: n - 1, step: 'api_add_message' });
-        recorder.value('api_add_message', t.durationMs, { detail });
+        recordRequest(ctx, 'api_add_message', 'addMessage', t, detail);
       });
       await recorder.measure('msg_visitor_to_agent', async () => {
         try {
@@ -184,11 +249,26 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
     }
 
+    await recordExtraRequests(ctx, [network, agentCollectors.network], w);
+
     for (const r of socket.frameRtts()) recorder.value('crm_ws_frame_rtt', r.rttMs, { detail: `ack-${r.ackId}` });
-    if (socket.reconnects() > 0 || socket.closes() > 0) {
-      recorder.note('crm socket reconnected or closed', { reconnects: socket.reconnects(), closes: socket.closes() });
+    recorder.value('crm_ws_reconnects', socket.reconnects());
+    recorder.value('crm_ws_closes', socket.closes());
+    if (socket.frameRtts().length === 0) {
+      recorder.note('no acknowledged frame on the CRM websocket this session: crm_ws_frame_rtt not recorded', {
+        transports: socket.connections().map((c) => (c.upgradedAt === undefined ? c.transport : 'polling→websocket')),
+      });
     }
+
+    await recorder.measure('web_vitals', async () => {
+      const top = await readTimeline(visitor.mainFrame());
+      const inWidget = frame === visitor.mainFrame() ? undefined : await readTimeline(frame);
+      if (top) recordWebVitals(recorder, 'visitor', webVitals(top, inWidget ? [inWidget] : []));
+      const agentDoc = await readTimeline(agent.mainFrame());
+      if (agentDoc) recordWebVitals(recorder, 'agent', webVitals(agentDoc));
+    });
   } finally {
+    await agentCollectors?.close();
     await collectors.close();
   }
 }
