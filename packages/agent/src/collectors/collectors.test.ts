@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
+import { widgetUsableMs } from './widget-usable.js';
 
 /**
  * Collectors against real Chromium (headless shell) and our own loopback
@@ -68,7 +69,11 @@ async function appHandler(req: IncomingMessage, res: ServerResponse): Promise<vo
     const transports = JSON.stringify((url.searchParams.get('transports') ?? 'polling,websocket').split(','));
     html(res, `<script src="/sio.js"></script><script>
       window.probe = {};
-      fetch('/api/slow?status=${status}', { method: 'POST', body: '{}' }).then(r => { window.probe.api = r.status; });
+      fetch('/api/slow?status=${status}', { method: 'POST', body: '{}' }).then(async (r) => {
+        window.probe.api = r.status;
+        await r.text();
+        performance.mark('widget-ready');
+      });
       window.probe.ioStart = performance.timeOrigin + performance.now();
       const s = io({ path: '${SOCKET_PATH}', transports: ${transports} });
       s.on('connect', () => {
@@ -121,6 +126,7 @@ async function run<T>(search: string, fn: (c: PageCollectors, page: Page) => Pro
     const c = await attachPageCollectors(page, {
       requests: { slow: { url: '/api/slow(\\?|$)', method: 'POST' }, never: { url: '/never-requested' } },
       sockets: { rt: { url: '/rt/socket\\.io/', protocol: 'socket.io' } },
+      timeline: { marks: ['widget-ready'] },
     });
     try {
       await page.goto(`${siteUrl}/${search}`, { waitUntil: 'load' });
@@ -247,5 +253,37 @@ describe('socket collector', () => {
     expect(delayed.rtts).toHaveLength(1);
     expect(delayed.rtts[0]!.rttMs).toBeGreaterThanOrEqual(100);
     expect(delayed.rtts[0]!.rttMs - 100).toBeLessThanOrEqual(tolerance(100));
+  });
+});
+
+describe('widget usable', () => {
+  it('by mark (page clock) and by request (CDP clock) agree: the frame marks right after the request\'s body arrived', async () => {
+    const figures: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await run('', async (c, page) => {
+        const frame = widgetFrame(page);
+        const at = { page, frame, tree: c.tree, network: c.network };
+        const byMark = await widgetUsableMs(at, { mark: 'widget-ready' }, 'widget_load', { timeoutMs: 10_000 });
+        const byRequest = await widgetUsableMs(at, { request: 'slow' }, 'widget_load', { timeoutMs: 10_000 });
+        figures.push(`mark ${byMark.ms.toFixed(1)} / request ${byRequest.ms.toFixed(1)}`);
+        expect(byMark.mode).toBe('mark');
+        expect(byRequest.mode).toBe('request');
+        expect(byRequest.ms).toBeGreaterThanOrEqual(API_DELAY_MS);
+        // The mark follows the body's arrival by the renderer's own work: never before it (1 ms clock slack), a few ms after.
+        expect(byMark.ms - byRequest.ms).toBeGreaterThanOrEqual(-1);
+        expect(byMark.ms - byRequest.ms).toBeLessThanOrEqual(15);
+      });
+    }
+    console.info(`[figures] widget usable (ms from navigation start): ${figures.join('; ')}`);
+  });
+
+  it('a mark that never comes is STEP_TIMEOUT naming the mark', async () => {
+    await run('', async (c, page) => {
+      const at = { page, frame: widgetFrame(page), tree: c.tree, network: c.network };
+      const err = await widgetUsableMs(at, { mark: 'never-made' }, 'widget_load', { timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StepError);
+      expect((err as StepError).code).toBe(ERROR_CODES.STEP_TIMEOUT);
+      expect((err as StepError).message).toMatch(/no performance mark 'never-made'/);
+    });
   });
 });
