@@ -43,6 +43,7 @@ export type SocketPattern = z.infer<typeof SocketPatternSchema>;
 
 /** Longest performance mark name a profile may name. */
 const MAX_MARK_NAME = 200;
+const MARK_ACCEPTED = `a performance mark name, 1-${MAX_MARK_NAME} characters`;
 
 /**
  * What "the widget is usable" means, one of:
@@ -55,7 +56,7 @@ const MAX_MARK_NAME = 200;
 export const WIDGET_USABLE_ACCEPTED = "one of { selector: '<CSS selector>' }, { mark: '<performance mark name>' }, { request: '<name of a network.requests pattern>' }";
 export const WidgetUsableSchema = z.union([
   z.strictObject({ selector: Selector }),
-  z.strictObject({ mark: z.string().min(1).max(MAX_MARK_NAME) }),
+  z.strictObject({ mark: z.string().min(1, MARK_ACCEPTED).max(MAX_MARK_NAME, MARK_ACCEPTED) }),
   z.strictObject({ request: z.string().min(1) }),
 ], { error: WIDGET_USABLE_ACCEPTED });
 export type WidgetUsable = z.infer<typeof WidgetUsableSchema>;
