@@ -229,3 +229,26 @@ export function coreMetrics(scenario: ScenarioName): MetricName[] {
     return d.kind === 'core' && d.scenarios.includes(scenario);
   });
 }
+
+/** Core metrics a chat-load session records once per message exchange (exchange n ≥ 2 with detail `msg-<n>`). */
+const PER_EXCHANGE: readonly MetricName[] = ['api_add_message', 'msg_visitor_to_agent', 'msg_agent_to_visitor'];
+
+/**
+ * How many samples of each core metric one successful session of `scenario`
+ * records under these options, for exact-count checks (sessions × this):
+ * once each, except chat-load's per-exchange metrics (`options.messages` times)
+ * and cobrowse's `cobrowse_mirror_lag` (`options.mirrorSamples` times, detail
+ * `sample-<i>`). Extra metrics (rtc_*, crm_ws_frame_rtt) are not counted.
+ */
+export function expectedSamples(
+  scenario: ScenarioName,
+  options: { readonly messages: number; readonly mirrorSamples: number },
+): Partial<Record<MetricName, number>> {
+  const out: Partial<Record<MetricName, number>> = {};
+  for (const m of coreMetrics(scenario)) {
+    if (scenario === 'chat-load' && PER_EXCHANGE.includes(m)) out[m] = options.messages;
+    else if (scenario === 'cobrowse' && m === 'cobrowse_mirror_lag') out[m] = options.mirrorSamples;
+    else out[m] = 1;
+  }
+  return out;
+}

@@ -41,9 +41,9 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
       const root = (): ParentNode | null => {
         const m = document.querySelector(sel);
         if (!m) return null;
-        if (m instanceof HTMLIFrameElement) {
+        if (m.tagName === 'IFRAME') {
           let d: Document | null = null;
-          try { d = m.contentDocument; } catch { d = null; }
+          try { d = (m as HTMLIFrameElement).contentDocument; } catch { d = null; }
           crossOrigin = d === null;
           return d;
         }
@@ -51,7 +51,8 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
       };
       const holds = (r: ParentNode): boolean => {
         if (c.selector !== undefined) return r.querySelector(c.selector) !== null;
-        const text = r instanceof Document ? r.documentElement?.textContent : (r as Element).textContent;
+        // A mirror iframe's document comes from another realm: test nodeType, not instanceof.
+        const text = (r as Node).nodeType === Node.DOCUMENT_NODE ? (r as Document).documentElement?.textContent : (r as Element).textContent;
         return (text ?? '').includes(c.text ?? '');
       };
       function check(): void {

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, coreMetrics, type MetricName } from '@userprobe/shared';
+import { netnsUnavailable, runInNetns, type HarnessRun } from '../../test/netns/netns.js';
+import type { Recorder } from '../scenario-api.js';
+import { describeStates, type RtcStateLog } from './rtc-registry.js';
+import { callSetupError, recordRtcSample } from './video-call.js';
+
+/**
+ * video-call against the demo target, in real Chromium (headless shell, fake
+ * camera and microphone), inside a network namespace of its own (see
+ * test/netns/netns.ts) so WebRTC traffic cannot leave the machine. The harness
+ * imports the built dist/: build first (`npx tsc -b packages/demo-target packages/agent`).
+ *
+ * Signaling delay D and call_setup. Critical path from the agent's "start call"
+ * click to the visitor's RTCPeerConnection `connected`, with D on every relayed
+ * signaling message:
+ *   1. call:invite   agent → server → visitor   (D)  visitor accepts (page-side click, opens camera)
+ *   2. call:accepted visitor → server → agent   (D)  agent creates and sends the offer
+ *   3. offer         agent → server → visitor   (D)  visitor answers (its candidates follow it)
+ *   4. answer        visitor → server → agent   (D)  the agent's DTLS completes; visitor `connected`
+ * The agent's candidates ride just behind the offer and the visitor's just behind
+ * the answer, each through the same D, so they add nothing: call_setup(D) −
+ * call_setup(0) ≈ 4 × D. Measured here: 4 × 250 = 1000 → +1004…+1078 ms.
+ * Tolerance: ±150 ms (two separately jittery calls on 2 busy cores).
+ * The engine handshake waits D too, so webrtc_ws_connect rises by ≈ D (±40 ms).
+ */
+
+const D = 250;
+const SIGNALING_ROUND_TRIPS = 4;
+const SETUP_TOLERANCE_MS = 150;
+const CONNECT_TOLERANCE_MS = 40;
+const CALL_MS = 2_000;
+const FAIL_STEP_TIMEOUT_MS = 4_000;
+
+const values = (run: HarnessRun, metric: MetricName): number[] => run.samples.filter((s) => s.metric === metric).map((s) => s.value);
+const one = (run: HarnessRun, metric: MetricName): number => {
+  const v = values(run, metric);
+  expect(v, metric).toHaveLength(1);
+  return v[0]!;
+};
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('video-call recording (pure parts)', () => {
+  const log = (ice: string, connection: string): RtcStateLog => ({ index: 0, createdAt: 0, iceConnectionState: ice, connectionState: connection, connectedAt: null, ice: [], connection: [] });
+
+  it('a call that does not connect names both sides\' last ICE and connection states', () => {
+    const e = callSetupError('not connected within 4000 ms', [log('checking', 'connecting')], [log('new', 'new'), log('failed', 'failed')], true);
+    expect(e.step).toBe('call_setup');
+    expect(e.code).toBe(ERROR_CODES.STEP_TIMEOUT);
+    expect(e.message).toBe('the call did not connect: not connected within 4000 ms; visitor iceConnectionState=checking connectionState=connecting; ' +
+      'agent iceConnectionState=failed connectionState=failed (2 connections)');
+    expect(e.detail).toEqual({ visitor: { ice: 'checking', connection: 'connecting' }, agent: { ice: 'failed', connection: 'failed' } });
+    expect(describeStates([])).toBe('no RTCPeerConnection was created');
+  });
+
+  it('records each getStats() figure it has, with the side and candidate types as detail', () => {
+    const got: Array<[string, number, string | undefined]> = [];
+    const rec: Recorder = { measure: (_s, fn) => fn(), value: (m, v, o) => { got.push([m, v, o?.detail]); }, note: () => undefined };
+    const lacking = recordRtcSample(rec, 'agent', { rttMs: 1, jitterMs: 2, packetsLost: 0, fps: undefined, framesDropped: 0, localType: 'host', remoteType: 'relay' });
+    expect(got).toEqual([['rtc_rtt', 1, 'agent host/relay'], ['rtc_jitter', 2, 'agent host/relay'], ['rtc_packets_lost', 0, 'agent host/relay'], ['rtc_frames_dropped', 0, 'agent host/relay']]);
+    expect(lacking).toEqual(['rtc_fps']);
+  });
+});
+
+const unavailable = netnsUnavailable();
+
+describe.skipIf(unavailable !== null)(`video-call in a loopback-only network namespace${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it(`signaling delay ${D} ms raises call_setup by ≈${SIGNALING_ROUND_TRIPS} × ${D} ms; a call whose ICE cannot complete fails with its states`, async () => {
+    const runs = await runInNetns({
+      scenario: 'video-call',
+      warmup: true,
+      options: { callDurationMs: CALL_MS },
+      runs: [
+        { knobs: {} },
+        { knobs: { latency: { signaling: D } } },
+        { knobs: {} },
+        { knobs: { latency: { signaling: D } } },
+        { knobs: { ice: 'drop' }, options: { stepTimeoutMs: FAIL_STEP_TIMEOUT_MS, callDurationMs: 0 } },
+      ],
+    }, 180_000);
+    const ok = runs.slice(0, 4);
+    for (const run of ok) {
+      expect(run.failure).toBeNull();
+      for (const m of coreMetrics('video-call')) one(run, m);
+      // 2 s of call → 2 samples per side; RTT, loss and dropped frames are always reported once connected.
+      for (const m of ['rtc_rtt', 'rtc_jitter', 'rtc_packets_lost', 'rtc_frames_dropped'] as const) expect(values(run, m), m).toHaveLength(4);
+      const details = new Set(run.samples.filter((s) => s.metric.startsWith('rtc_')).map((s) => s.detail));
+      expect(details).toEqual(new Set(['visitor host/host', 'agent host/host']));
+      expect(one(run, 'first_frame_visitor')).toBeGreaterThan(0);
+    }
+    const [b1, d1, b2, d2] = ok as [HarnessRun, HarnessRun, HarnessRun, HarnessRun];
+    const setupRise = mean([one(d1, 'call_setup'), one(d2, 'call_setup')]) - mean([one(b1, 'call_setup'), one(b2, 'call_setup')]);
+    expect(Math.abs(setupRise - SIGNALING_ROUND_TRIPS * D), `call_setup rose ${setupRise.toFixed(1)} ms`).toBeLessThanOrEqual(SETUP_TOLERANCE_MS);
+    const connectRise = mean([one(d1, 'webrtc_ws_connect'), one(d2, 'webrtc_ws_connect')]) - mean([one(b1, 'webrtc_ws_connect'), one(b2, 'webrtc_ws_connect')]);
+    expect(Math.abs(connectRise - D), `webrtc_ws_connect rose ${connectRise.toFixed(1)} ms`).toBeLessThanOrEqual(CONNECT_TOLERANCE_MS);
+
+    const failed = runs[4]!;
+    expect(failed.failure?.step).toBe('call_setup');
+    expect(failed.failure?.code).toBe(ERROR_CODES.STEP_TIMEOUT);
+    expect(failed.failure?.message).toMatch(/visitor iceConnectionState=\w+ connectionState=\w+; agent iceConnectionState=\w+ connectionState=\w+/);
+    expect(values(failed, 'call_setup')).toEqual([]);
+    expect(values(failed, 'webrtc_ws_connect')).toHaveLength(1); // what was measured before the failure is kept
+  }, 200_000);
+});
