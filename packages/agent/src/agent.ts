@@ -1,4 +1,4 @@
-import { freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROTOCOL_VERSION, describeError, type AuthError, type Hello } from '@userprobe/shared';
 import type { ResolvedAgentConfig } from './agent-id.js';
@@ -6,6 +6,8 @@ import { BrowserPool } from './browser-pool.js';
 import { syncClock } from './clock-sync.js';
 import { Connection } from './connection.js';
 import { CpuMonitor } from './cpu-monitor.js';
+import { EvidenceSender } from './evidence/evidence-sender.js';
+import { EvidenceSpool } from './evidence/evidence-spool.js';
 import { SHUTDOWN_GRACE_MS, STATUS_INTERVAL_MS } from './limits.js';
 import { Runner, type RunnerDeps } from './runner.js';
 import type { Scenario } from './scenario-api.js';
@@ -23,13 +25,19 @@ export interface AgentOptions {
   /** Launch and warm up the default browser before connecting (fail fast when it is missing). Default true. */
   readonly launchBrowserAtStart?: boolean;
   readonly sender?: SenderOptions;
-  readonly runner?: Pick<RunnerDeps, 'batch' | 'runFinishedAckTimeoutMs'>;
+  readonly runner?: Pick<RunnerDeps, 'batch' | 'runFinishedAckTimeoutMs' | 'evidenceWaitMs'>;
   readonly reconnectDelayMinMs?: number;
   readonly reconnectDelayMaxMs?: number;
   readonly shutdownGraceMs?: number;
 }
 
 /** How an agent ended: a clean stop, or the controller refused it. */
+/** Start pacing reads the machine's CPU over this window (a few saturation readings). */
+export const START_PACING_CPU_WINDOW_MS = 750;
+
+/** The evidence spool, inside the agent's spool folder under a name no run id can take. */
+export const evidenceSpoolDir = (spoolDir: string): string => join(spoolDir, '+evidence');
+
 export type AgentExit = { readonly kind: 'stopped'; readonly reason: string } | { readonly kind: 'refused'; readonly error: AuthError };
 
 /**
@@ -43,6 +51,8 @@ export class Agent {
   readonly pool: BrowserPool;
   readonly connection: Connection;
   readonly sender: Sender;
+  readonly evidenceSpool: EvidenceSpool;
+  readonly evidence: EvidenceSender;
   readonly runner: Runner;
   readonly exited: Promise<AgentExit>;
   readonly #o: AgentOptions;
@@ -77,11 +87,15 @@ export class Agent {
     });
     const socket = this.connection.socket;
     this.sender = new Sender(socket, this.spool, this.#log, o.sender);
+    this.evidenceSpool = new EvidenceSpool(evidenceSpoolDir(c.spoolDir), this.#log);
+    this.evidence = new EvidenceSender(socket, this.evidenceSpool, c.agentId, this.#log);
     this.runner = new Runner({
       agentId: c.agentId, capacity: c.capacity, socket, spool: this.spool, pool: this.pool,
       scenarios: o.scenarios, log: this.#log, env: o.env,
       syncClock: () => syncClock(socket, this.#log),
-      saturated: () => this.#cpu.saturated,
+      saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
+      cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
+      evidence: this.evidence,
       ...o.runner,
     });
   }
@@ -89,6 +103,7 @@ export class Agent {
   async start(): Promise<void> {
     const c = this.config;
     await this.spool.open();
+    await this.evidenceSpool.open();
     this.#cpu.start();
     if (this.#o.launchBrowserAtStart ?? true) {
       try {
@@ -100,6 +115,7 @@ export class Agent {
       }
     }
     this.sender.start();
+    this.evidence.start();
     this.connection.connect();
     this.#statusTimer = setInterval(() => this.#status(), STATUS_INTERVAL_MS);
     this.#statusTimer.unref();
@@ -111,7 +127,7 @@ export class Agent {
     if (!socket.connected) return;
     const cpu = this.#cpu.cpu;
     socket.emit('agent:status', {
-      cpu, memMb: Math.round((totalmem() - freemem()) / 1_048_576), activeSessions: this.runner.activeSessions,
+      cpu, memMb: this.#cpu.memMb, activeSessions: this.runner.activeSessions,
       saturated: this.#cpu.saturated, spooled: this.spool.size,
     });
   }
@@ -134,6 +150,7 @@ export class Agent {
         this.#log.error({ error: describeError(e) }, 'error while stopping runs');
       }
       await this.sender.stop();
+      await this.evidence.stop();
       this.connection.close();
       this.#cpu.stop();
       await this.pool.close();

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, ProbeError, StepError, describeError, isMetricName,
+  ERROR_CODES, METRICS, ProbeError, StepError, describeError, isMetricName,
   type BrowserKind, type MetricName, type Sample, type SessionRecord, type SessionStatus,
 } from '@userprobe/shared';
 import type { Recorder, SessionInfo } from './scenario-api.js';
@@ -31,8 +31,11 @@ export interface SessionRecorderOptions {
   readonly signal: AbortSignal;
   /** Where samples go (the run's batcher). */
   readonly emit: (sample: Sample) => void;
-  /** True while the machine's CPU is saturated (samples get flagged). */
-  readonly saturated?: () => boolean;
+  /**
+   * Was the machine's CPU saturated at any time in [from, to] (local epoch ms)?
+   * A sample whose measured interval overlaps saturation is flagged.
+   */
+  readonly saturated?: (from: number, to: number) => boolean;
   /** Local epoch ms → stored time (controller clock). Default: identity. */
   readonly toStoredTime?: (localTs: number) => number;
   readonly log: Logger;
@@ -137,13 +140,16 @@ export class SessionRecorder implements Recorder {
       this.#log.warn({ metric: String(metric), value: String(value) }, 'value dropped: unknown metric or not a finite number');
       return;
     }
+    const end = opts?.ts ?? Date.now();
     const sample: Sample = {
       sessionId: this.#o.session.sessionId,
       metric,
       value,
-      ts: this.#stored(opts?.ts ?? Date.now()),
+      ts: this.#stored(end),
     };
-    if (this.#o.saturated?.()) sample.saturated = true;
+    // A timing covers [end - value, end]; a count is judged at its instant.
+    const from = METRICS[metric].unit === 'ms' ? end - Math.max(0, value) : end;
+    if (this.#o.saturated?.(from, end)) sample.saturated = true;
     if (opts?.detail !== undefined) sample.detail = opts.detail.slice(0, MAX_DETAIL);
     this.#samples += 1;
     this.#o.emit(sample);
@@ -161,8 +167,8 @@ export class SessionRecorder implements Recorder {
     return this.#failure;
   }
 
-  /** The session's record, as stored by the controller. */
-  finish(): SessionRecord {
+  /** The session's record, as stored by the controller; `artifacts`: its evidence paths, relative to the run's results folder. */
+  finish(artifacts: readonly string[] = []): SessionRecord {
     const f = this.#failure;
     return {
       sessionId: this.#o.session.sessionId,
@@ -173,7 +179,7 @@ export class SessionRecorder implements Recorder {
       endedAt: Math.max(this.#startedAt, this.#stored(Date.now())),
       failedStep: f?.step ?? null,
       error: f === null ? null : { code: f.code, message: f.message },
-      artifacts: [],
+      artifacts: [...artifacts],
     };
   }
 }

@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
   ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
-  type AssignReply, type Assignment, type Capacity, type PlannedSession, type RunAbort, type ScenarioName, type SessionProgress,
+  type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type RunAbort, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from './agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -14,6 +14,20 @@ import { RUN_FINISHED_ACK_TIMEOUT_MS, SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } fro
 import { SessionRecorder } from './recorder.js';
 import type { Scenario, ScenarioContext } from './scenario-api.js';
 import type { Spool } from './spool.js';
+import { SessionEvidence } from './evidence/session-evidence.js';
+import type { EvidenceOutcome } from './evidence/evidence-sender.js';
+import type { EvidenceKey } from './evidence/evidence-spool.js';
+import { StartGate } from './start-rate-gate.js';
+
+/** How long a session's record waits for the controller to acknowledge its evidence (then lists the paths it expects). */
+export const EVIDENCE_RECORD_WAIT_MS = 10_000;
+/** Where a session's evidence lives, relative to the run's results folder on the controller. */
+export const evidencePath = (sessionId: string, name: string): string => `evidence/${sessionId}/${name}`;
+
+/** Ships a session's evidence files to the controller (spooled until acknowledged). */
+export interface EvidenceDelivery {
+  deliver(key: EvidenceKey, files: readonly EvidenceFile[], waitMs: number): Promise<EvidenceOutcome>;
+}
 
 /** What the runner needs from the browser pool. */
 export interface SessionHost {
@@ -33,7 +47,13 @@ export interface RunnerDeps {
   readonly syncClock: () => Promise<ClockEstimate | null>;
   /** The agent's environment, for credentials named by the profile. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly saturated?: () => boolean;
+  /** Was the machine's CPU saturated at any time in [from, to] (epoch ms)? Flags samples. */
+  readonly saturated?: (from: number, to: number) => boolean;
+  /** The machine's recent CPU busy share (0..1): paces session starts when the run's `adaptiveStart` is on. */
+  readonly cpu?: () => number;
+  /** Evidence of failed sessions (and, with `har: all`, of every session) goes here; none is captured without it. */
+  readonly evidence?: EvidenceDelivery;
+  readonly evidenceWaitMs?: number;
   readonly batch?: { readonly maxSamples?: number; readonly maxAgeMs?: number };
   readonly runFinishedAckTimeoutMs?: number;
 }
@@ -44,6 +64,9 @@ export interface RunResult {
   readonly ok: number;
   readonly failed: number;
   readonly aborted: number;
+  /** Agreed start → the last session started (ms): the time to reach full concurrency on this agent. */
+  readonly rampMs: number;
+  readonly peakConcurrent: number;
 }
 
 interface ActiveRun {
@@ -56,6 +79,9 @@ interface ActiveRun {
   /** Start timers of sessions not yet started: firing early (on abort) records them as aborted. */
   readonly pendingStarts: Map<string, { timer: NodeJS.Timeout; fire: () => void }>;
   readonly counts: { ok: number; failed: number; aborted: number };
+  readonly ramp: { lastStartAt: number | null; running: number; peak: number };
+  /** The controller said the run's evidence budget is used up: capture no more. */
+  evidenceExhausted: boolean;
   done: Promise<RunResult>;
 }
 
@@ -78,11 +104,13 @@ export class Runner {
   readonly #runs = new Map<string, ActiveRun>();
   readonly #limits = new Map<ScenarioName, LimitFunction>();
   readonly #stop = new AbortController();
+  readonly #gate: StartGate | null;
   #activeSessions = 0;
 
   constructor(d: RunnerDeps) {
     this.#d = d;
     this.#log = d.log.child({ component: 'runner' });
+    this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, log: this.#log }) : null;
   }
 
   get activeSessions(): number {
@@ -137,7 +165,9 @@ export class Runner {
       }),
       pendingStarts: new Map(),
       counts: { ok: 0, failed: 0, aborted: 0 },
-      done: Promise.resolve({ runId: a.runId, lastSeq: 0, ok: 0, failed: 0, aborted: 0 }),
+      ramp: { lastStartAt: null, running: 0, peak: 0 },
+      evidenceExhausted: false,
+      done: Promise.resolve({ runId: a.runId, lastSeq: 0, ok: 0, failed: 0, aborted: 0, rampMs: 0, peakConcurrent: 0 }),
     };
     this.#runs.set(a.runId, run);
     const startIn = toLocalTime(a.startAt, offsetMs) - Date.now();
@@ -158,7 +188,11 @@ export class Runner {
         if (!pending) return;
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
-        limit(() => this.#session(run, s)).then(resolve, (e: unknown) => {
+        limit(async () => {
+          // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
+          if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
+          await this.#session(run, s);
+        }).then(resolve, (e: unknown) => {
           run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
           resolve();
         });
@@ -167,8 +201,9 @@ export class Runner {
       run.pendingStarts.set(s.sessionId, { timer, fire });
     })));
     const lastSeq = await run.batcher.close();
-    const result: RunResult = { runId: a.runId, lastSeq, ...run.counts };
-    run.log.info(result, 'run finished on this agent');
+    const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
+    const result: RunResult = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
+    run.log.info({ ...result, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
     await this.#sendFinished(run, result);
     this.#runs.delete(a.runId);
     return result;
@@ -195,20 +230,46 @@ export class Runner {
       log: run.log,
     });
     this.#activeSessions += 1;
-    if (!ac.signal.aborted) this.#progress({ runId: a.runId, sessionId, phase: 'started' });
+    const ramp = run.ramp;
+    if (!ac.signal.aborted) {
+      ramp.lastStartAt = Date.now();
+      ramp.running += 1;
+      ramp.peak = Math.max(ramp.peak, ramp.running);
+      this.#progress({ runId: a.runId, sessionId, phase: 'started' });
+    }
+    let evidence: EvidenceFile[] = [];
     try {
       if (ac.signal.aborted) throw ac.signal.reason;
       let entered = false;
       await this.#d.pool.withSession(a.browser, async (pages) => {
         entered = true;
-        const ctx: ScenarioContext = {
-          session: { runId: a.runId, sessionId, scenario: a.scenario },
-          pages, profile: a.profile, options: a.options, recorder, signal: ac.signal,
-          credential: (ref) => this.#credential(ref),
-        };
-        const work = run.scenario.run(ctx);
-        work.catch(() => undefined);
-        await Promise.race([work, rejectOnAbort(ac.signal)]);
+        const ev = this.#d.evidence && !run.evidenceExhausted
+          ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent' })
+          : null;
+        let failed = false;
+        try {
+          const ctx: ScenarioContext = {
+            session: { runId: a.runId, sessionId, scenario: a.scenario },
+            pages, profile: a.profile, options: a.options, recorder, signal: ac.signal,
+            credential: (ref) => this.#credential(ref),
+          };
+          const work = run.scenario.run(ctx);
+          work.catch(() => undefined);
+          await Promise.race([work, rejectOnAbort(ac.signal)]);
+        } catch (e) {
+          failed = true;
+          throw e;
+        } finally {
+          // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
+          if (ev) {
+            const failure = failed && !run.abort.signal.aborted;
+            if (failure || a.options.har === 'all') evidence = await ev.collect(failure).catch((e: unknown) => {
+              run.log.warn({ sessionId, error: describeError(e) }, 'evidence could not be collected');
+              return [];
+            });
+            await ev.stop();
+          }
+        }
       }).catch((e: unknown) => {
         if (entered || ac.signal.aborted) throw e;
         throw new StepError('session-setup', `cannot open the session's browser contexts: ${describeError(e).message}`, { cause: e, code: e instanceof ProbeError ? e.code : ERROR_CODES.BROWSER_UNAVAILABLE });
@@ -219,13 +280,44 @@ export class Runner {
       clearTimeout(hardLimit);
       run.abort.signal.removeEventListener('abort', onRunAbort);
       this.#activeSessions -= 1;
+      if (ramp.lastStartAt !== null) ramp.running = Math.max(0, ramp.running - 1);
     }
-    const record = recorder.finish();
+    const artifacts = evidence.length ? await this.#shipEvidence(run, sessionId, evidence) : [];
+    const record = recorder.finish(artifacts);
     run.counts[record.status === 'ok' ? 'ok' : record.status === 'aborted' ? 'aborted' : 'failed'] += 1;
     await run.batcher.addSession(record);
     this.#progress(record.status === 'ok'
       ? { runId: a.runId, sessionId, phase: 'finished' }
       : { runId: a.runId, sessionId, phase: 'failed', failedStep: record.failedStep });
+  }
+
+  /** Spool and send the files; the record lists what the controller stored (or, if it has not answered yet, what it will store). */
+  async #shipEvidence(run: ActiveRun, sessionId: string, files: readonly EvidenceFile[]): Promise<string[]> {
+    const delivery = this.#d.evidence;
+    if (!delivery) return [];
+    try {
+      const o = await delivery.deliver({ runId: run.a.runId, sessionId }, files, this.#d.evidenceWaitMs ?? EVIDENCE_RECORD_WAIT_MS);
+      switch (o.kind) {
+        case 'stored':
+          if (o.exhausted && !run.evidenceExhausted) {
+            run.evidenceExhausted = true;
+            run.log.info('the run\'s evidence budget is used up; no more evidence is captured for it');
+          }
+          return [...o.stored];
+        case 'refused':
+          run.log.warn({ sessionId, reason: o.reason }, 'the controller refused the session\'s evidence');
+          return [];
+        case 'pending':
+          return files.map((f) => evidencePath(sessionId, f.name));
+        default: {
+          const never: never = o;
+          throw new Error(`unhandled evidence outcome ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (e) {
+      run.log.error({ sessionId, error: describeError(e) }, 'cannot spool the session\'s evidence; it is lost');
+      return [];
+    }
   }
 
   #credential(ref: { env: string; default?: string | undefined }): string {
@@ -239,7 +331,7 @@ export class Runner {
   }
 
   async #sendFinished(run: ActiveRun, r: RunResult): Promise<void> {
-    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed + r.aborted };
+    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed + r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;
     const stop = this.#stop.signal;
     let delay = SEND_RETRY_MIN_MS;

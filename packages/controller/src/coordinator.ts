@@ -12,6 +12,7 @@ import { formatDuration } from './duration.js';
 import { RunError, agentsMissing, runAborted, runTimeout } from './run-errors.js';
 import { summarizeRun, allSessionsOk, type RunSummary } from './summary.js';
 import type { SampleLine, SessionLine } from './results-files.js';
+import type { EvidenceBudget, EvidenceUsage } from './evidence-store.js';
 
 /**
  * One run, start to end: wait for the expected agents, plan, assign (with an
@@ -54,6 +55,8 @@ export interface CoordinatorDeps {
   readonly now?: () => number;
   /** How often the agent wait prints a line. */
   readonly waitNoticeEveryMs?: number;
+  /** The run's evidence (for the summary); without it the summary has no evidence line. */
+  readonly evidence?: { usage(runId: string): Promise<EvidenceUsage & { readonly budget: EvidenceBudget }> };
 }
 
 export type RunOutcome =
@@ -76,6 +79,8 @@ interface Tracked {
 
 export class RunCoordinator {
   private abortReason: string | null = null;
+  /** Each agent's run:finished (ramp time and peak concurrency go into the summary). */
+  private readonly finishedBy = new Map<string, RunFinished>();
   private onAbort: (() => void) | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -118,6 +123,7 @@ export class RunCoordinator {
       targetName: this.p.targetName, startedAt, params: this.p.params,
     };
     const infos: AgentInfo[] = active.map((s) => byId.get(s.agentId)!.info);
+    this.finishedBy.clear();
     for (const sink of this.d.sinks) await sink.runStarted(runInfo, infos);
 
     const sessionsByAgent = assignSessions(active, this.p.rampUpMs);
@@ -241,6 +247,7 @@ export class RunCoordinator {
         const t = tracked.get(agentId);
         if (!t) return;
         t.finished = f;
+        this.finishedBy.set(agentId, f);
         progress.note(`agent ${nameOf(agentId)} finished: ${f.ok} ok, ${f.failed} failed, ${f.lastSeq} batch(es)`);
         check();
       };
@@ -307,9 +314,21 @@ export class RunCoordinator {
   private async finish(error: RunError | null, agents: readonly AgentInfo[]): Promise<RunOutcome> {
     this.d.progress.flush();
     const { samples, sessions } = await this.d.results.read(this.p.runId);
+    let evidence: Parameters<typeof summarizeRun>[0]['evidence'];
+    if (this.d.evidence) {
+      try {
+        const u = await this.d.evidence.usage(this.p.runId);
+        evidence = { har: this.p.har, budget: u.budget, sessions: u.sessions, bytes: u.bytes, skippedFiles: u.skippedFiles, skippedBytes: u.skippedBytes };
+      } catch (e) {
+        this.log.warn({ err: describeError(e) }, 'evidence usage unavailable for the summary');
+      }
+    }
     const summary = summarizeRun({
       runId: this.p.runId,
       scenario: this.p.scenario,
+      browser: this.p.browser,
+      evidence,
+      ramp: [...this.finishedBy].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent })),
       expectedSessions: this.p.durationMs === null ? this.p.total : null,
       agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
       samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, saturated: s.saturated })),

@@ -4,11 +4,11 @@ import { EventEmitter } from 'node:events';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import {
-  AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema,
+  AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema, EvidenceUploadSchema,
   AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, ProbeError,
   describeError, parseMessage,
   type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type BatchAck, type ClockPong,
-  type Hello, type OkReply, type RunAbort,
+  type Hello, type OkReply, type RunAbort, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
 import type { Ingest } from './ingest.js';
@@ -22,9 +22,16 @@ interface SocketData { hello: Hello; info: AgentInfo }
 type HubServer = Server<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
 type HubSocket = Socket<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
 
+/** Where validated evidence uploads go (the controller's EvidenceStore). */
+export interface EvidenceHandler {
+  handle(upload: EvidenceUpload, agent: AgentInfo): Promise<EvidenceAck>;
+}
+
 export interface HubOptions {
   readonly token: string;
   readonly ingest: Ingest;
+  /** Without one, evidence is refused as retryable: agents keep it spooled for a controller that stores it. */
+  readonly evidence?: EvidenceHandler;
   readonly log: Logger;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
@@ -145,6 +152,33 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       void this.opts.ingest.handle(batch, info).then((a) => {
         if (a.ok) this.emit('batch', { runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate: a.duplicate, samples: batch.samples.length, sessions: batch.sessions.length });
         reply?.(a);
+      });
+    });
+
+    socket.on('evidence:upload', (raw: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (r: EvidenceAck) => void) : undefined;
+      let upload: EvidenceUpload;
+      try {
+        upload = parseMessage('evidence:upload', EvidenceUploadSchema, raw);
+      } catch (e) {
+        dropped('evidence:upload', e);
+        reply?.({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: describeError(e).message });
+        return;
+      }
+      if (upload.agentId !== info.agentId) {
+        const reason = `evidence agentId "${upload.agentId}" does not match this connection's agent "${info.agentId}"; an agent sends only its own evidence`;
+        dropped('evidence:upload', new ProbeError(ERROR_CODES.MESSAGE_INVALID, reason));
+        reply?.({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason });
+        return;
+      }
+      const store = this.opts.evidence;
+      if (!store) {
+        reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'this controller does not store evidence; keep it spooled' });
+        return;
+      }
+      void store.handle(upload, info).then((a) => reply?.(a), (e: unknown) => {
+        log.error({ err: describeError(e) }, 'evidence handler failed');
+        reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: describeError(e).message });
       });
     });
 

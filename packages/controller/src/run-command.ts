@@ -13,6 +13,7 @@ import { readRunResults } from './results-reader.js';
 import { RESULT_FILES } from './results-files.js';
 import { renderSummary } from './summary.js';
 import { formatDuration } from './duration.js';
+import { EvidenceStore } from './evidence-store.js';
 
 /**
  * `controller run`: target → sinks → hub → local agents → coordinator →
@@ -59,7 +60,9 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     progress.note(`target: ${target.description}`);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log });
+    const evidence = new EvidenceStore({ outDir: cfg.outDir, log });
+    evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence });
     progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${cfg.browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}, ` +
       `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
     if (cfg.localAgents > 0) {
@@ -85,6 +88,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
     }, {
       pool: hub.hub, sinks: sinks.all, progress, log,
+      evidence,
       results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s) },
     });
     if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);

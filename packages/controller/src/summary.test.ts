@@ -18,7 +18,7 @@ describe('summarizeRun', () => {
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
     expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0 });
     expect(s.metrics.map((m) => m.metric)).toEqual(core);
-    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200 });
+    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200, unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 } });
     expect(s.agents).toEqual([
       { agentId: 'a1', name: 'local-1', location: 'local', sessionsOk: 2, sessionsFailed: 0, sessionsAborted: 0, samples: 2 * core.length },
       { agentId: 'a2', name: 'local-2', location: 'ams', sessionsOk: 1, sessionsFailed: 0, sessionsAborted: 0, samples: core.length },

@@ -1,4 +1,4 @@
-import { METRICS, coreMetrics, isMetricName, summarize, type ScenarioName, type SessionStatus } from '@userprobe/shared';
+import { METRICS, coreMetrics, isMetricName, summarize, type BrowserKind, type ScenarioName, type SessionStatus } from '@userprobe/shared';
 
 /**
  * The end-of-run summary, computed from what is durable (the results files):
@@ -7,6 +7,11 @@ import { METRICS, coreMetrics, isMetricName, summarize, type ScenarioName, type 
  *
  * `errors` of a core metric = sessions that did not succeed and recorded no
  * value for it (the measurement that was lost). Extra metrics have no errors.
+ *
+ * Saturation: `saturated` counts the samples an agent measured while its CPU
+ * was saturated (their values may be inflated by the measurement itself);
+ * `unsaturated` holds the stats without them, and is what thresholds use by
+ * default (`thresholdStats`).
  */
 export interface SummarySample {
   readonly agentId: string;
@@ -29,14 +34,37 @@ export interface SummaryAgent {
   readonly location: string;
 }
 
+/** What became of the run's evidence (see evidence-store.ts). */
+export interface SummaryEvidenceInput {
+  readonly har: 'off' | 'failures' | 'all';
+  readonly budget: { readonly maxSessions: number; readonly maxBytes: number };
+  readonly sessions: number;
+  readonly bytes: number;
+  readonly skippedFiles: number;
+  readonly skippedBytes: number;
+}
+
 export interface SummaryInput {
   readonly runId: string;
   readonly scenario: ScenarioName;
+  /** Which browser measured the run. */
+  readonly browser?: BrowserKind;
+  readonly evidence?: SummaryEvidenceInput;
+  /** Per agent: agreed start → its last session started, and its peak of concurrent sessions (from run:finished). */
+  readonly ramp?: readonly { readonly agentId: string; readonly rampMs?: number | undefined; readonly peakConcurrent?: number | undefined }[];
   /** Sessions the run planned; null when sessions repeat (--duration) and the count is open. */
   readonly expectedSessions: number | null;
   readonly agents: readonly SummaryAgent[];
   readonly samples: readonly SummarySample[];
   readonly sessions: readonly SummarySession[];
+}
+
+export interface Stats {
+  readonly count: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
 }
 
 export interface MetricSummary {
@@ -50,6 +78,13 @@ export interface MetricSummary {
   readonly p99: number | null;
   readonly max: number | null;
   readonly mean: number | null;
+  /** The same stats without the saturated samples. */
+  readonly unsaturated: Stats;
+}
+
+/** The stats a threshold compares against: without saturated samples unless asked. */
+export function thresholdStats(m: MetricSummary, opts: { includeSaturated?: boolean } = {}): Stats {
+  return opts.includeSaturated ? { count: m.count, p50: m.p50, p95: m.p95, p99: m.p99, max: m.max } : m.unsaturated;
 }
 
 export interface AgentSummary {
@@ -62,9 +97,18 @@ export interface AgentSummary {
   readonly samples: number;
 }
 
+export interface EvidenceSummary extends SummaryEvidenceInput {
+  /** Sessions whose evidence was wanted (failed ones; every one with har 'all') but not stored. */
+  readonly skippedSessions: number;
+}
+
 export interface RunSummary {
   readonly runId: string;
   readonly scenario: ScenarioName;
+  readonly browser: BrowserKind | null;
+  readonly evidence: EvidenceSummary | null;
+  /** Time to reach full concurrency (the slowest agent's) and the sum of the agents' peaks. */
+  readonly ramp: { readonly fullConcurrencyMs: number; readonly peakConcurrent: number } | null;
   readonly sessions: { readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number };
   readonly metrics: readonly MetricSummary[];
   readonly agents: readonly AgentSummary[];
@@ -79,6 +123,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   for (const s of input.sessions) sessions.set(key(s.agentId, s.sessionId), s);
 
   const valuesByMetric = new Map<string, number[]>();
+  const cleanByMetric = new Map<string, number[]>();
   const saturatedByMetric = new Map<string, number>();
   const metricsBySession = new Map<string, Set<string>>();
   const samplesByAgent = new Map<string, number>();
@@ -87,6 +132,11 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     if (!vs) valuesByMetric.set(s.metric, (vs = []));
     vs.push(s.value);
     if (s.saturated) saturatedByMetric.set(s.metric, (saturatedByMetric.get(s.metric) ?? 0) + 1);
+    else {
+      let cs = cleanByMetric.get(s.metric);
+      if (!cs) cleanByMetric.set(s.metric, (cs = []));
+      cs.push(s.value);
+    }
     const k = key(s.agentId, s.sessionId);
     let ms = metricsBySession.get(k);
     if (!ms) metricsBySession.set(k, (ms = new Set()));
@@ -99,6 +149,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const metricNames = [...core, ...[...valuesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
   const metrics: MetricSummary[] = metricNames.map((metric) => {
     const st = summarize(valuesByMetric.get(metric) ?? []);
+    const clean = summarize(cleanByMetric.get(metric) ?? []);
     const isCore = (core as string[]).includes(metric);
     const errors = isCore ? unsuccessful.filter(([k]) => !metricsBySession.get(k)?.has(metric)).length : 0;
     return {
@@ -108,6 +159,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
       errors,
       saturated: saturatedByMetric.get(metric) ?? 0,
       p50: st?.p50 ?? null, p95: st?.p95 ?? null, p99: st?.p99 ?? null, max: st?.max ?? null, mean: st?.mean ?? null,
+      unsaturated: { count: clean?.count ?? 0, p50: clean?.p50 ?? null, p95: clean?.p95 ?? null, p99: clean?.p99 ?? null, max: clean?.max ?? null },
     };
   });
 
@@ -136,9 +188,22 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 
   const all = [...sessions.values()];
   const recorded = all.length;
+  let evidence: EvidenceSummary | null = null;
+  if (input.evidence) {
+    const e = input.evidence;
+    const wanted = e.har === 'all' ? all.filter((s) => s.status !== 'aborted').length : all.filter((s) => s.status === 'failed').length;
+    evidence = { ...e, skippedSessions: Math.max(0, wanted - e.sessions) };
+  }
+  const rampRows = (input.ramp ?? []).filter((r) => r.rampMs !== undefined);
+  const ramp = rampRows.length
+    ? { fullConcurrencyMs: Math.max(...rampRows.map((r) => r.rampMs!)), peakConcurrent: rampRows.reduce((n, r) => n + (r.peakConcurrent ?? 0), 0) }
+    : null;
   return {
     runId: input.runId,
     scenario: input.scenario,
+    browser: input.browser ?? null,
+    evidence,
+    ramp,
     sessions: {
       expected: input.expectedSessions,
       recorded,
@@ -158,6 +223,12 @@ export function allSessionsOk(s: RunSummary): boolean {
   return s.sessions.failed === 0 && s.sessions.aborted === 0 && s.sessions.missing === 0 && s.sessions.recorded > 0;
 }
 
+const BROWSER_LABEL: Record<BrowserKind, string> = { shell: 'shell (chromium-headless-shell)', chromium: 'chromium (full, new headless)' };
+
+function mb(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MB`;
+}
+
 function fmt(v: number | null): string {
   return v === null ? '-' : v.toFixed(1);
 }
@@ -173,7 +244,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 export function renderSummary(s: RunSummary): string {
   const ss = s.sessions;
   const head =
-    `run ${s.runId} (${s.scenario}): ${ss.recorded}${ss.expected === null ? '' : `/${ss.expected}`} sessions recorded — ` +
+    `run ${s.runId} (${s.scenario}${s.browser === null ? '' : ` on ${BROWSER_LABEL[s.browser]}`}): ${ss.recorded}${ss.expected === null ? '' : `/${ss.expected}`} sessions recorded — ` +
     `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.missing ? `, ${ss.missing} missing` : ''}`;
   const metrics = table(
     ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
@@ -189,7 +260,16 @@ export function renderSummary(s: RunSummary): string {
   const saturated = s.metrics.reduce((n, m) => n + m.saturated, 0);
   const samples = s.metrics.reduce((n, m) => n + m.count, 0);
   if (saturated > 0) {
-    parts.push('', `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up)`);
+    parts.push('', `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds ignore them`);
+  }
+  if (s.ramp) parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
+  const e = s.evidence;
+  if (e && (e.sessions > 0 || e.skippedSessions > 0 || e.skippedFiles > 0)) {
+    const stored = `evidence: ${e.sessions} session(s) stored (${mb(e.bytes)}) under ${s.runId}/evidence/`;
+    const skipped = e.skippedSessions > 0 || e.skippedFiles > 0
+      ? `; skipped by the budget (${e.budget.maxSessions} sessions / ${mb(e.budget.maxBytes)}, --evidence-sessions / --evidence-bytes): ${e.skippedSessions} session(s)${e.skippedFiles ? `, ${e.skippedFiles} file(s) of ${mb(e.skippedBytes)}` : ''}`
+      : '';
+    parts.push('', stored + skipped);
   }
   if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
   return parts.join('\n') + '\n';

@@ -1,0 +1,119 @@
+import type { Page } from 'puppeteer-core';
+import type { Logger } from 'pino';
+import { EVIDENCE_MAX_FILE_BYTES, describeError, type EvidenceFile } from '@userprobe/shared';
+import { ConsoleRecorder } from './console-recorder.js';
+import { HarRecorder } from './har-recorder.js';
+import { mergeHars, serializeHar, type Har } from './har-build.js';
+
+/**
+ * Evidence of one session, gathered while it runs and packed when it ends:
+ * - `visitor.png`, `agent.png`: screenshots of both pages (failed sessions);
+ * - `session.har`: one HAR with both pages' traffic, websocket frames included
+ *   (recorded unless HAR capture is off; kept on failure, or always with `--har all`);
+ * - `console.json`: console errors and page errors of both pages, plus notes on
+ *   anything that could not be captured.
+ * Files are named here; where they go (spool, controller) is the caller's business.
+ */
+export const EVIDENCE_FILES = { visitorShot: 'visitor.png', agentShot: 'agent.png', har: 'session.har', console: 'console.json' } as const;
+
+/** A screenshot of a hung page must not hold the session forever. */
+export const SCREENSHOT_TIMEOUT_MS = 5_000;
+
+export interface SessionEvidenceOptions {
+  /** Record the HAR (off: screenshots and console only). */
+  readonly har: boolean;
+  readonly log: Logger;
+  readonly creator: string;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export class SessionEvidence {
+  readonly #pages: { readonly visitor: Page; readonly agent: Page };
+  readonly #o: SessionEvidenceOptions;
+  readonly #console = new ConsoleRecorder();
+  readonly #hars = new Map<string, HarRecorder>();
+  readonly #notes: string[] = [];
+
+  private constructor(pages: { readonly visitor: Page; readonly agent: Page }, o: SessionEvidenceOptions) {
+    this.#pages = pages;
+    this.#o = o;
+  }
+
+  /** Start listening on both pages (before the scenario navigates them). Never throws: what fails is noted. */
+  static async start(pages: { readonly visitor: Page; readonly agent: Page }, o: SessionEvidenceOptions): Promise<SessionEvidence> {
+    const ev = new SessionEvidence(pages, o);
+    ev.#console.attach(pages.visitor, 'visitor');
+    ev.#console.attach(pages.agent, 'agent');
+    if (o.har) {
+      await Promise.all((['visitor', 'agent'] as const).map(async (role) => {
+        try {
+          ev.#hars.set(role, await HarRecorder.attach(pages[role]));
+        } catch (e) {
+          ev.#notes.push(`HAR recording of the ${role} page could not start: ${describeError(e).message}`);
+        }
+      }));
+    }
+    return ev;
+  }
+
+  async #screenshot(role: 'visitor' | 'agent'): Promise<Buffer | null> {
+    const page = this.#pages[role];
+    try {
+      if (page.isClosed()) throw new Error('the page is closed');
+      return Buffer.from(await withTimeout(page.screenshot({ type: 'png' }), SCREENSHOT_TIMEOUT_MS, 'the screenshot'));
+    } catch (e) {
+      this.#notes.push(`no screenshot of the ${role} page: ${describeError(e).message}`);
+      return null;
+    }
+  }
+
+  #har(): Buffer | null {
+    if (this.#hars.size === 0) return null;
+    const parts: Array<{ role: string; har: Har }> = [];
+    for (const [role, rec] of this.#hars) {
+      try {
+        parts.push({ role, har: rec.har(`${role} page`) });
+        if (rec.dropped) this.#notes.push(`HAR of the ${role} page: ${rec.dropped} CDP events beyond the limit were not kept`);
+      } catch (e) {
+        this.#notes.push(`HAR of the ${role} page could not be built: ${describeError(e).message}`);
+      }
+    }
+    const buf = serializeHar(mergeHars(parts, { name: this.#o.creator, comment: 'websocket frames in _webSocketMessages, as Chrome DevTools writes them' }), EVIDENCE_MAX_FILE_BYTES);
+    if (buf === null) this.#notes.push(`the HAR exceeds ${EVIDENCE_MAX_FILE_BYTES} bytes even with websocket frames cut; left out`);
+    return buf;
+  }
+
+  /**
+   * Pack the evidence: on failure screenshots, HAR (if recorded) and console;
+   * otherwise (a successful session under `--har all`) the HAR and console.
+   * Call while the pages are still open.
+   */
+  async collect(failed: boolean): Promise<EvidenceFile[]> {
+    const files: EvidenceFile[] = [];
+    if (failed) {
+      const [v, a] = await Promise.all([this.#screenshot('visitor'), this.#screenshot('agent')]);
+      if (v) files.push({ name: EVIDENCE_FILES.visitorShot, data: v });
+      if (a) files.push({ name: EVIDENCE_FILES.agentShot, data: a });
+    }
+    const har = this.#har();
+    if (har) files.push({ name: EVIDENCE_FILES.har, data: har });
+    const consoleDoc = { entries: this.#console.entries, dropped: this.#console.dropped, notes: this.#notes };
+    files.push({ name: EVIDENCE_FILES.console, data: Buffer.from(JSON.stringify(consoleDoc, null, 2)) });
+    return files;
+  }
+
+  /** Stop listening (before the contexts close). */
+  async stop(): Promise<void> {
+    this.#console.detach();
+    await Promise.all([...this.#hars.values()].map((h) => h.close().catch((e: unknown) => {
+      this.#o.log.debug({ error: describeError(e) }, 'HAR recorder did not close cleanly');
+    })));
+  }
+}
