@@ -1,0 +1,134 @@
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { io as connectIo, type Socket } from 'socket.io-client';
+import { startDemoTarget, type DemoTarget } from '../index.js';
+import { COBROWSE_SOCKET_PATH } from './server.js';
+import { MAX_TREE_DEPTH, jsonDepth, type SnapNode } from './wire.js';
+
+/**
+ * The cobrowse server over real Socket.IO on loopback (no browser), and the
+ * on-request script route: start → visitor, accept/snapshot/mutations → agent,
+ * scroll/highlight → visitor, each after the `cobrowseEvents` delay (D..D+40 ms
+ * from Node); the script after `cobrowseScript`; bad payloads refused.
+ */
+const D = 150;
+const TOLERANCE_MS = 40;
+
+let target: DemoTarget;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  target = await startDemoTarget();
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await target.close();
+});
+beforeEach(() => {
+  target.knobs.reset();
+});
+
+function connect(auth: Record<string, string>): Socket {
+  const s = connectIo(target.appUrl, { path: COBROWSE_SOCKET_PATH, auth, transports: ['websocket'], reconnection: false });
+  sockets.push(s);
+  return s;
+}
+const once = <T>(s: Socket, event: string): Promise<T> => new Promise((resolve) => s.once(event, (v: T) => resolve(v)));
+const connected = (s: Socket): Promise<void> => new Promise((resolve, reject) => {
+  s.once('connect', () => resolve());
+  s.once('connect_error', reject);
+});
+async function post(path: string, body: unknown): Promise<Record<string, string>> {
+  const res = await fetch(`${target.appUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as Record<string, string>;
+}
+
+const ROOT: SnapNode = { id: 1, t: 'el', tag: 'html', attrs: {}, kids: [{ id: 2, t: 'el', tag: 'body', attrs: { class: 'x' }, kids: [{ id: 3, t: 'text', text: 'hi' }] }] };
+
+/** A chat's visitor page and an agent in a started, accepted session. */
+async function session(): Promise<{ visitor: Socket; agent: Socket; sessionId: string }> {
+  const chat = await post('/api/chats', { name: 'v' });
+  const { token } = await post('/api/agent/login', { username: 'agent', password: 'demo' });
+  const agent = connect({ role: 'agent', token: token! });
+  await connected(agent);
+  const visitor = connect({ role: 'visitor', chatId: chat['chatId']!, visitorToken: chat['visitorToken']! });
+  await connected(visitor);
+  const started = once<{ sessionId: string }>(visitor, 'cobrowse:start');
+  const r = await agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] });
+  expect(r.ok).toBe(true);
+  const { sessionId } = await started;
+  const accepted = once(agent, 'cobrowse:accepted');
+  expect((await visitor.emitWithAck('cobrowse:accepted', { sessionId })).ok).toBe(true);
+  await accepted;
+  return { visitor, agent, sessionId };
+}
+
+describe('cobrowse server', () => {
+  it('relays the snapshot and mutations to the agent, scroll and highlight to the visitor page', async () => {
+    const s = await session();
+    const snap = once<Record<string, unknown>>(s.agent, 'cobrowse:snapshot');
+    const snapshot = { sessionId: s.sessionId, url: 'http://127.0.0.1/', viewport: { width: 800, height: 600 }, root: ROOT };
+    expect((await s.visitor.emitWithAck('cobrowse:snapshot', snapshot)).ok).toBe(true);
+    expect(await snap).toEqual(snapshot);
+    const muts = once<Record<string, unknown>>(s.agent, 'cobrowse:mutations');
+    const m = { sessionId: s.sessionId, seq: 1, ops: [{ op: 'text', id: 3, text: 'changed' }, { op: 'add', parent: 2, before: null, node: { id: 4, t: 'text', text: '!' } }, { op: 'remove', id: 4 }, { op: 'attr', id: 2, name: 'class', value: null }] };
+    await s.visitor.emitWithAck('cobrowse:mutations', m);
+    expect(await muts).toEqual(m);
+    const scrolled = once(s.visitor, 'cobrowse:scroll');
+    await s.agent.emitWithAck('cobrowse:scroll', { sessionId: s.sessionId, x: 0, y: 500 });
+    expect(await scrolled).toEqual({ sessionId: s.sessionId, x: 0, y: 500 });
+    const lit = once(s.visitor, 'cobrowse:highlight');
+    await s.agent.emitWithAck('cobrowse:highlight', { sessionId: s.sessionId, nodeId: 3 });
+    expect(await lit).toEqual({ sessionId: s.sessionId, nodeId: 3 });
+    const ended = once<{ reason: string }>(s.visitor, 'cobrowse:ended');
+    await s.agent.emitWithAck('cobrowse:stop', { sessionId: s.sessionId });
+    expect((await ended).reason).toBe('stopped');
+  });
+
+  it(`cobrowseEvents delays every relayed event by ${D} ms`, async () => {
+    const s = await session();
+    target.knobs.set({ latency: { cobrowseEvents: D } });
+    const t0 = performance.now();
+    const muts = once(s.agent, 'cobrowse:mutations');
+    await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [] });
+    await muts;
+    const ms = performance.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual(D);
+    expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
+  });
+
+  it('serves the cobrowse script after cobrowseScript ms, with the app origin filled in', async () => {
+    target.knobs.set({ latency: { cobrowseScript: D } });
+    const t0 = performance.now();
+    const res = await fetch(`${target.appUrl}/cobrowse/cobrowse.js`);
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    expect(res.status).toBe(200);
+    expect(text).toContain(`var APP = '${target.appUrl}'`);
+    expect(ms).toBeGreaterThanOrEqual(D);
+    expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
+  });
+
+  it('refuses bad payloads and events out of turn, saying why', async () => {
+    const s = await session();
+    let deep: SnapNode = { id: 1, t: 'text', text: 'x' };
+    for (let i = 2; i < MAX_TREE_DEPTH * 3; i++) deep = { id: i, t: 'el', tag: 'div', attrs: {}, kids: [deep] };
+    expect(await s.visitor.emitWithAck('cobrowse:snapshot', { sessionId: s.sessionId, url: '', viewport: { width: 1, height: 1 }, root: deep }))
+      .toMatchObject({ ok: false, error: expect.stringContaining('nested deeper') });
+    expect(await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [{ op: 'explode' }] }))
+      .toMatchObject({ ok: false, error: expect.stringContaining('bad cobrowse:mutations') });
+    expect(await s.visitor.emitWithAck('cobrowse:snapshot', { sessionId: s.sessionId, url: '', viewport: { width: 1, height: 1 }, root: { id: 1, t: 'el', tag: 'SCRIPT!', attrs: {}, kids: [] } }))
+      .toMatchObject({ ok: false, error: expect.stringContaining('a lower-case tag name') });
+    expect(await s.agent.emitWithAck('cobrowse:scroll', { sessionId: 'nope', x: 0, y: 0 })).toEqual({ ok: false, error: 'unknown or ended cobrowse session nope' });
+    const chat = await post('/api/chats', { name: 'offline' });
+    expect(await s.agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] })).toEqual({ ok: false, error: 'the visitor page is not running the cobrowse script' });
+  });
+
+  it('jsonDepth counts nesting iteratively and stops past the limit', () => {
+    expect(jsonDepth(1, 10)).toBe(0);
+    expect(jsonDepth({ a: [1, { b: 2 }] }, 10)).toBe(3);
+    let v: unknown = 0;
+    for (let i = 0; i < 100_000; i++) v = [v];
+    expect(jsonDepth(v, 50)).toBe(51);
+  });
+});

@@ -1,0 +1,144 @@
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { io as connectIo, type Socket } from 'socket.io-client';
+import { startDemoTarget, type DemoTarget } from '../index.js';
+import { SIGNAL_SOCKET_PATH } from './signaling.js';
+
+/**
+ * The signaling server over real Socket.IO on loopback (no browser): auth,
+ * the invite → accept → offer/answer/candidate relay, the `signaling` delay on
+ * every relayed message (D..D+40 ms measured from Node), the `ice` filter, and
+ * bad payloads answered with what is accepted.
+ */
+const D = 150;
+const TOLERANCE_MS = 40;
+
+let target: DemoTarget;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  target = await startDemoTarget();
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await target.close();
+});
+beforeEach(() => {
+  target.knobs.reset();
+});
+
+function connect(auth: Record<string, string>): Socket {
+  const s = connectIo(target.appUrl, { path: SIGNAL_SOCKET_PATH, auth, transports: ['websocket'], reconnection: false });
+  sockets.push(s);
+  return s;
+}
+const once = <T>(s: Socket, event: string): Promise<T> => new Promise((resolve) => s.once(event, (v: T) => resolve(v)));
+const connected = (s: Socket): Promise<void> => new Promise((resolve, reject) => {
+  s.once('connect', () => resolve());
+  s.once('connect_error', reject);
+});
+
+async function post(path: string, body: unknown): Promise<Record<string, string>> {
+  const res = await fetch(`${target.appUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as Record<string, string>;
+}
+
+/** A chat, its visitor and an agent, both connected to signaling. */
+async function parties(): Promise<{ chatId: string; visitor: Socket; agent: Socket }> {
+  const chat = await post('/api/chats', { name: 'v' });
+  const { token } = await post('/api/agent/login', { username: 'agent', password: 'demo' });
+  const agent = connect({ role: 'agent', token: token! });
+  await connected(agent);
+  const presence = once<{ chatId: string; online: boolean }>(agent, 'call:presence');
+  const visitor = connect({ role: 'visitor', chatId: chat['chatId']!, visitorToken: chat['visitorToken']! });
+  await connected(visitor);
+  expect(await presence).toEqual({ chatId: chat['chatId'], online: true });
+  return { chatId: chat['chatId']!, visitor, agent };
+}
+
+async function startCall(p: { chatId: string; visitor: Socket; agent: Socket }): Promise<string> {
+  const invited = once<{ callId: string }>(p.visitor, 'call:invite');
+  const r = await p.agent.emitWithAck('call:invite', { chatId: p.chatId });
+  expect(r.ok).toBe(true);
+  const callId = (await invited).callId;
+  const accepted = once(p.agent, 'call:accepted');
+  expect((await p.visitor.emitWithAck('call:accept', { callId })).ok).toBe(true);
+  await accepted;
+  return callId;
+}
+
+describe('video signaling server', () => {
+  it('refuses a handshake without valid auth, saying what is accepted', async () => {
+    const s = connect({ role: 'visitor', chatId: 'nope', visitorToken: 'x' });
+    await expect(connected(s)).rejects.toThrow('unknown chat or wrong visitorToken');
+    const t = connect({ role: 'robot' });
+    await expect(connected(t)).rejects.toThrow(/bad auth: .*send \{role:'visitor', chatId, visitorToken\} or \{role:'agent', token\}/);
+  });
+
+  it('relays invite, accept, offer, answer and candidates between the two parties', async () => {
+    const p = await parties();
+    const callId = await startCall(p);
+    const offer = once<Record<string, unknown>>(p.visitor, 'call:signal');
+    await p.agent.emitWithAck('call:signal', { callId, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    expect(await offer).toEqual({ callId, description: { type: 'offer', sdp: 'v=0\r\n' } });
+    const cand = once<Record<string, unknown>>(p.agent, 'call:signal');
+    const c = { candidate: 'candidate:1 1 udp 1 198.18.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' };
+    expect(await p.visitor.emitWithAck('call:signal', { callId, candidate: c })).toEqual({ ok: true, data: { relayed: true } });
+    expect(await cand).toEqual({ callId, candidate: c });
+    const ended = once<{ reason: string }>(p.visitor, 'call:ended');
+    await p.agent.emitWithAck('call:hangup', { callId });
+    expect((await ended).reason).toBe('hangup');
+  });
+
+  it(`the signaling knob delays every relayed message by ${D} ms (handshake too)`, async () => {
+    const p = await parties();
+    target.knobs.set({ latency: { signaling: D } });
+    let t0 = performance.now();
+    const invited = once<{ callId: string }>(p.visitor, 'call:invite');
+    await p.agent.emitWithAck('call:invite', { chatId: p.chatId });
+    const callId = (await invited).callId;
+    const inviteMs = performance.now() - t0;
+    t0 = performance.now();
+    const accepted = once(p.agent, 'call:accepted');
+    await p.visitor.emitWithAck('call:accept', { callId });
+    await accepted;
+    const acceptMs = performance.now() - t0;
+    for (const ms of [inviteMs, acceptMs]) {
+      expect(ms).toBeGreaterThanOrEqual(D);
+      expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
+    }
+    t0 = performance.now();
+    const late = connect({ role: 'agent', token: (await post('/api/agent/login', { username: 'agent', password: 'demo' }))['token']! });
+    await connected(late);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(D);
+  });
+
+  it('ice=drop relays no candidate and strips them from SDP, so ICE cannot complete', async () => {
+    const p = await parties();
+    const callId = await startCall(p);
+    target.knobs.set({ ice: 'drop' });
+    const c = { candidate: 'candidate:1 1 udp 1 198.18.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+    expect(await p.agent.emitWithAck('call:signal', { callId, candidate: c })).toEqual({ ok: true, data: { relayed: false } });
+    const offer = once<{ description: { sdp: string } }>(p.visitor, 'call:signal');
+    await p.agent.emitWithAck('call:signal', { callId, description: { type: 'offer', sdp: `v=0\r\na=${c.candidate}\r\na=mid:0\r\n` } });
+    expect((await offer).description.sdp).toBe('v=0\r\na=mid:0\r\n');
+  });
+
+  it('answers bad or foreign payloads with an error naming what is accepted', async () => {
+    const p = await parties();
+    expect(await p.agent.emitWithAck('call:invite', { chat: 1 })).toMatchObject({ ok: false, error: expect.stringContaining('send {chatId}') });
+    expect(await p.agent.emitWithAck('call:signal', { callId: 'x' })).toMatchObject({ ok: false, error: expect.stringContaining('bad call:signal') });
+    expect(await p.visitor.emitWithAck('call:accept', { callId: 'no-such-call' })).toEqual({ ok: false, error: 'unknown or ended call no-such-call' });
+    const other = await parties();
+    const callId = await startCall(other);
+    expect(await p.agent.emitWithAck('call:signal', { callId, candidate: { candidate: '' } })).toEqual({ ok: false, error: `this socket is not a party to call ${callId}` });
+  });
+
+  it('an invite to a chat whose visitor is not connected is refused', async () => {
+    const chat = await post('/api/chats', { name: 'offline' });
+    const { token } = await post('/api/agent/login', { username: 'agent', password: 'demo' });
+    const agent = connect({ role: 'agent', token: token! });
+    await connected(agent);
+    expect(await agent.emitWithAck('call:invite', { chatId: chat['chatId'] })).toEqual({ ok: false, error: 'the visitor is not connected to signaling' });
+  });
+});
