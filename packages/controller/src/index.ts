@@ -13,7 +13,7 @@ export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type Coordinator
 export { RunError } from './run-errors.js';
 export { ProgressReporter, type Progress, type ProgressOutput } from './progress.js';
 export { startLocalAgents, localAgentArgs, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './local-agents.js';
-export { resolveTarget, loadProfileFile, type ResolvedTarget } from './target.js';
+export { resolveTarget, type ResolvedTarget } from './target.js';
 export { resolveRunConfig, resolveServeConfig, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { openSinks, type Sinks, type DbSinkFactory } from './sinks.js';

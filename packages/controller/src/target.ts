@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, ProfileError, parseProfile, type TargetProfile } from '@userprobe/shared';
+import { resolveProfile, type TargetProfile } from '@userprobe/shared';
 
 /**
  * `--target`: `demo` starts the bundled demo target in this process (with the
  * `--demo-latency` / `--demo-error` knobs) and uses its profile; anything else
- * is a YAML profile path, validated with errors that name the field.
+ * is a YAML profile path (shared `resolveProfile`), validated with errors that
+ * name the field.
  */
 export interface ResolvedTarget {
   readonly name: string;
@@ -20,28 +19,15 @@ export interface TargetOptions {
   readonly target: string;
   readonly demoLatency: readonly string[];
   readonly demoError: readonly string[];
+  /** Values for `${NAME}` placeholders in a profile file (`--profile-var NAME=VALUE`). */
+  readonly profileVars?: Readonly<Record<string, string>>;
   /** The demo binds here; agents must reach it (loopback for local agents). */
   readonly log: Logger;
 }
 
-export async function loadProfileFile(path: string): Promise<TargetProfile> {
-  const abs = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ProfileError(
-      `${path}: cannot read the profile (${code ?? String(e)}); --target accepts "demo" or the path of a YAML target profile`,
-      { code: ERROR_CODES.PROFILE_NOT_FOUND, cause: e },
-    );
-  }
-  return parseProfile(text, path);
-}
-
 export async function resolveTarget(opts: TargetOptions): Promise<ResolvedTarget> {
   if (opts.target !== 'demo') {
-    const profile = await loadProfileFile(opts.target);
+    const { profile } = await resolveProfile(opts.target, opts.profileVars ?? {});
     return { name: profile.name, profile, description: `target profile ${opts.target} (${profile.name}): ${profile.visitor.url}`, close: async () => {} };
   }
   // Loaded on demand: a controller measuring a real target never loads the demo.

@@ -36,7 +36,7 @@ describe('controller CLI', () => {
   it.each([
     [['run', '--scenario', 'chat-loud', '--total', '3'], /Choices: "chat-load", "video-call", "cobrowse"/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],
-    [['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'], /^controller: \/nonexistent\/p\.yaml: cannot read the profile \(ENOENT\); --target accepts "demo"/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'], /^controller: \/nonexistent\/p\.yaml: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a token is required when remote agents are expected/],
     [['serve'], /^controller: controller serve needs the agents' token/],
   ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
