@@ -1,14 +1,22 @@
-import type { ConsoleMessage, Page } from 'puppeteer-core';
+import type { ConsoleMessage, Page, Protocol } from 'puppeteer-core';
+import type { CdpTargetTree } from '../collectors/cdp-tree.js';
 
 /**
  * Console errors (`console.error`, failed assertions, and what Chromium logs
  * itself such as "Failed to load resource: … 500") and uncaught page errors of
  * one session's pages, with the time and the page role. Bounded.
+ *
+ * Puppeteer's page events cover the page's own frames; what a cross-origin
+ * widget frame (an out-of-process child target) logs reaches only a CDP
+ * session attached to that target, so `attachChildren` listens on the
+ * evidence's CDP tree for the child targets' Log and Runtime events.
  */
 export interface ConsoleEntry {
   /** ISO 8601 UTC. */
   readonly time: string;
   readonly page: string;
+  /** The child target (widget frame) it came from, when not the page itself. */
+  readonly frame?: string;
   readonly kind: 'console' | 'pageerror';
   readonly level: string;
   readonly text: string;
@@ -43,6 +51,32 @@ export class ConsoleRecorder {
     this.#detach.push(() => {
       page.off('console', onConsole);
       page.off('pageerror', onError);
+    });
+  }
+
+  /** Child targets of `tree` (not its root page, which `attach` covers). Register before `tree.start()`. */
+  attachChildren(tree: CdpTargetTree, role: string): void {
+    const isChild = (n: { parentSessionId: string | undefined }): boolean => n.parentSessionId !== undefined;
+    tree.prepare(async (node) => {
+      if (!isChild(node) || (node.type !== 'iframe' && node.type !== 'worker')) return;
+      await Promise.all([node.session.send('Log.enable'), node.session.send('Runtime.enable')]);
+    });
+    tree.on('Log.entryAdded', (p: Protocol.Log.EntryAddedEvent, node) => {
+      if (!isChild(node) || p.entry.level !== 'error') return;
+      this.#push({
+        time: new Date(p.entry.timestamp).toISOString(), page: role, frame: node.url.slice(0, 500), kind: 'console', level: 'error', text: p.entry.text.slice(0, MAX_TEXT),
+        ...(p.entry.url ? { url: p.entry.url } : {}), ...(p.entry.lineNumber === undefined ? {} : { line: p.entry.lineNumber + 1 }),
+      });
+    });
+    tree.on('Runtime.consoleAPICalled', (p: Protocol.Runtime.ConsoleAPICalledEvent, node) => {
+      if (!isChild(node) || !KEPT_LEVELS.has(p.type)) return;
+      const text = p.args.map((a) => (a.value !== undefined ? String(a.value) : a.description ?? a.type)).join(' ');
+      this.#push({ time: new Date(p.timestamp).toISOString(), page: role, frame: node.url.slice(0, 500), kind: 'console', level: p.type, text: text.slice(0, MAX_TEXT) });
+    });
+    tree.on('Runtime.exceptionThrown', (p: Protocol.Runtime.ExceptionThrownEvent, node) => {
+      if (!isChild(node)) return;
+      const d = p.exceptionDetails;
+      this.#push({ time: new Date(p.timestamp).toISOString(), page: role, frame: node.url.slice(0, 500), kind: 'pageerror', level: 'error', text: (d.exception?.description ?? d.text).slice(0, MAX_TEXT) });
     });
   }
 

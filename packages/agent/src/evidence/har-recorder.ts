@@ -1,5 +1,4 @@
-import type { Page } from 'puppeteer-core';
-import { CdpTargetTree, type CdpEventName } from '../collectors/cdp-tree.js';
+import type { CdpTargetTree, CdpEventName } from '../collectors/cdp-tree.js';
 import { buildPageHar, type Har, type RecordedEvent } from './har-build.js';
 
 /**
@@ -7,8 +6,9 @@ import { buildPageHar, type Har, type RecordedEvent } from './har-build.js';
  * every child target (the cross-origin widget frame included — its requests
  * and websockets never reach the page's own session), plus the page's Page
  * events (navigation starts, frame tree, DOMContentLoaded, load) for pages and
- * pageTimings. It is its own auto-attaching CDP session tree, separate from the
- * scenario's collectors and from Puppeteer's. Attach before navigating.
+ * pageTimings. It listens on an auto-attaching CDP session tree of its own
+ * (separate from the scenario's collectors and from Puppeteer's), registered
+ * before the tree starts, i.e. before the page navigates.
  */
 export const HAR_EVENTS = [
   'Network.requestWillBeSent', 'Network.responseReceived', 'Network.loadingFinished', 'Network.loadingFailed',
@@ -22,34 +22,21 @@ export const HAR_EVENTS = [
 export const HAR_MAX_EVENTS = 50_000;
 
 export class HarRecorder {
-  readonly #tree: CdpTargetTree;
   readonly #events: RecordedEvent[] = [];
   #dropped = 0;
 
-  private constructor(tree: CdpTargetTree) {
-    this.#tree = tree;
-  }
-
-  static async attach(page: Page): Promise<HarRecorder> {
-    const tree = await CdpTargetTree.create(page);
-    const rec = new HarRecorder(tree);
-    try {
-      for (const method of HAR_EVENTS) {
-        tree.on(method, (params) => {
-          if (rec.#events.length >= HAR_MAX_EVENTS) rec.#dropped += 1;
-          else rec.#events.push({ method, params });
-        });
-      }
-      // Page events only from page targets: a child frame's navigation is not a HAR page.
-      tree.prepare(async (node) => {
-        if (node.type === 'page') await node.session.send('Page.enable');
+  /** Register on `tree` (before `tree.start()`). */
+  constructor(tree: CdpTargetTree) {
+    for (const method of HAR_EVENTS) {
+      tree.on(method, (params) => {
+        if (this.#events.length >= HAR_MAX_EVENTS) this.#dropped += 1;
+        else this.#events.push({ method, params });
       });
-      await tree.start();
-      return rec;
-    } catch (e) {
-      await tree.close();
-      throw e;
     }
+    // Page events only from page targets: a child frame's navigation is not a HAR page.
+    tree.prepare(async (node) => {
+      if (node.type === 'page') await node.session.send('Page.enable');
+    });
   }
 
   get events(): number {
@@ -63,9 +50,5 @@ export class HarRecorder {
 
   har(title?: string): Har {
     return buildPageHar(this.#events, title === undefined ? {} : { title });
-  }
-
-  close(): Promise<void> {
-    return this.#tree.close();
   }
 }

@@ -1,6 +1,7 @@
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import { EVIDENCE_MAX_FILE_BYTES, describeError, type EvidenceFile } from '@userprobe/shared';
+import { CdpTargetTree } from '../collectors/cdp-tree.js';
 import { ConsoleRecorder } from './console-recorder.js';
 import { HarRecorder } from './har-recorder.js';
 import { mergeHars, serializeHar, type Har } from './har-build.js';
@@ -39,6 +40,7 @@ export class SessionEvidence {
   readonly #o: SessionEvidenceOptions;
   readonly #console = new ConsoleRecorder();
   readonly #hars = new Map<string, HarRecorder>();
+  readonly #trees: CdpTargetTree[] = [];
   readonly #notes: string[] = [];
 
   private constructor(pages: { readonly visitor: Page; readonly agent: Page }, o: SessionEvidenceOptions) {
@@ -54,7 +56,12 @@ export class SessionEvidence {
     if (o.har) {
       await Promise.all((['visitor', 'agent'] as const).map(async (role) => {
         try {
-          ev.#hars.set(role, await HarRecorder.attach(pages[role]));
+          const tree = await CdpTargetTree.create(pages[role]);
+          ev.#trees.push(tree);
+          const har = new HarRecorder(tree);
+          ev.#console.attachChildren(tree, role);
+          await tree.start();
+          ev.#hars.set(role, har);
         } catch (e) {
           ev.#notes.push(`HAR recording of the ${role} page could not start: ${describeError(e).message}`);
         }
@@ -112,7 +119,7 @@ export class SessionEvidence {
   /** Stop listening (before the contexts close). */
   async stop(): Promise<void> {
     this.#console.detach();
-    await Promise.all([...this.#hars.values()].map((h) => h.close().catch((e: unknown) => {
+    await Promise.all(this.#trees.map((t) => t.close().catch((e: unknown) => {
       this.#o.log.debug({ error: describeError(e) }, 'HAR recorder did not close cleanly');
     })));
   }
