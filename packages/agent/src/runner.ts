@@ -20,7 +20,7 @@ import type { EvidenceKey } from './evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
 
 /** How long a session's record waits for the controller to acknowledge its evidence (then lists the paths it expects). */
-export const EVIDENCE_RECORD_WAIT_MS = 10_000;
+export const EVIDENCE_RECORD_WAIT_MS = 5_000;
 /** Where a session's evidence lives, relative to the run's results folder on the controller. */
 export const evidencePath = (sessionId: string, name: string): string => `evidence/${sessionId}/${name}`;
 

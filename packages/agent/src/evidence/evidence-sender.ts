@@ -77,6 +77,10 @@ export class EvidenceSender {
   /** Spool the files, queue them, and wait up to `waitMs` for what the controller did with them. */
   async deliver(key: EvidenceKey, files: readonly EvidenceFile[], waitMs: number): Promise<EvidenceOutcome> {
     await this.#spool.write(key, files);
+    if (!this.#socket.connected) {
+      this.#wake?.();
+      return { kind: 'pending' }; // no controller to answer now: the spool sends it when one is back
+    }
     const done = new Promise<EvidenceOutcome>((resolve) => this.#waiters.set(keyOf(key), resolve));
     this.#wake?.();
     const timer = sleep(waitMs, { kind: 'pending' } as const, { ref: false });
