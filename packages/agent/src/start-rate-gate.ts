@@ -49,6 +49,14 @@ export class StartGate {
   }
 
   async #wait(signal: AbortSignal): Promise<void> {
+    try {
+      await this.#pace(signal);
+    } catch (e) {
+      throw signal.aborted ? signal.reason : e;
+    }
+  }
+
+  async #pace(signal: AbortSignal): Promise<void> {
     const t0 = this.#now();
     for (;;) {
       signal.throwIfAborted();

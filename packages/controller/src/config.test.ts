@@ -15,6 +15,14 @@ describe('resolveRunConfig', () => {
     expect(Object.isFrozen(c.demoLatency)).toBe(true);
     expect(c.runId).toMatch(/^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
   });
+  it('evidence budget: defaults 20 sessions / 200 MB; sizes with units; a bad size names the flag', () => {
+    const d = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1 }, {});
+    expect([d.evidenceSessions, d.evidenceBytes, d.adaptiveStart]).toEqual([20, 200 * 1024 * 1024, true]);
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceSessions: 3, evidenceBytes: '1.5GiB', adaptiveStart: false }, {});
+    expect([c.evidenceSessions, c.evidenceBytes, c.adaptiveStart]).toEqual([3, 1.5 * 1024 ** 3, false]);
+    expect(resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: '200MB' }, {}).evidenceBytes).toBe(200_000_000);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: 'lots' }, {})).toThrow(/--evidence-bytes: "lots" is not a size/);
+  });
   it('parses durations and repeatable flags', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});
     expect([c.rampUpMs, c.durationMs, c.agentWaitMs, c.demoLatency]).toEqual([30_000, 120_000, 500, ['create=300']]);

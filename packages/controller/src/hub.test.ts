@@ -198,4 +198,14 @@ describe('agent hub', () => {
     });
     expect(await handle!.assign(a, 5_000)).toEqual({ accepted: true });
   });
+
+  it('evidence:upload: without a store it is refused as retryable (the agent keeps it); bad names and foreign agent ids are refused for good', async () => {
+    const s = await agent();
+    const up = (over: Record<string, unknown> = {}) => s.timeout(10_000).emitWithAck('evidence:upload', {
+      runId: 'r-1', agentId: hello().agentId, sessionId: 's1', files: [{ name: 'visitor.png', data: Buffer.from('x') }], ...over,
+    } as never) as Promise<unknown>;
+    expect(await up()).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
+    expect(await up({ files: [{ name: '../../etc/passwd', data: Buffer.from('x') }] })).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('files.0.name') });
+    expect(await up({ agentId: 'someone-else' })).toMatchObject({ ok: false, retryable: false, reason: expect.stringContaining('does not match') });
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
-import { summarizeRun, renderSummary, allSessionsOk, type SummarySample, type SummarySession } from './summary.js';
+import { summarizeRun, renderSummary, allSessionsOk, thresholdStats, type SummarySample, type SummarySession } from './summary.js';
 
 const agents = [{ agentId: 'a1', name: 'local-1', location: 'local' }, { agentId: 'a2', name: 'local-2', location: 'ams' }];
 const core = coreMetrics('chat-load');
@@ -81,5 +81,35 @@ describe('summarizeRun', () => {
       sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
     });
     expect(renderSummary(s)).toContain(`warning: 2 of ${core.length} samples were taken while an agent's CPU was saturated`);
+  });
+
+  it('names the browser, keeps saturated samples out of the threshold stats, counts skipped evidence, reports the ramp', () => {
+    const samples: SummarySample[] = [
+      { agentId: 'a1', sessionId: 's1', metric: 'api_create', value: 150 },
+      { agentId: 'a1', sessionId: 's2', metric: 'api_create', value: 152 },
+      { agentId: 'a2', sessionId: 's3', metric: 'api_create', value: 711, saturated: true },
+    ];
+    const sessions: SummarySession[] = [
+      { agentId: 'a1', sessionId: 's1', status: 'failed', failedStep: 'x' },
+      { agentId: 'a1', sessionId: 's2', status: 'failed', failedStep: 'x' },
+      { agentId: 'a2', sessionId: 's3', status: 'failed', failedStep: 'x' },
+    ];
+    const s = summarizeRun({
+      runId: 'r1', scenario: 'chat-load', browser: 'chromium', expectedSessions: 3, agents, samples, sessions,
+      evidence: { har: 'failures', budget: { maxSessions: 2, maxBytes: 200 * 1_048_576 }, sessions: 2, bytes: 3 * 1_048_576, skippedFiles: 0, skippedBytes: 0 },
+      ramp: [{ agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 }, { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 }],
+    });
+    const m = s.metrics.find((x) => x.metric === 'api_create')!;
+    expect(m).toMatchObject({ count: 3, saturated: 1, max: 711, unsaturated: { count: 2, p50: 150, max: 152 } });
+    expect(thresholdStats(m)).toEqual(m.unsaturated);
+    expect(thresholdStats(m, { includeSaturated: true })).toMatchObject({ count: 3, max: 711 });
+    expect(s.browser).toBe('chromium');
+    expect(s.evidence).toMatchObject({ sessions: 2, skippedSessions: 1 });
+    expect(s.ramp).toEqual({ fullConcurrencyMs: 6_500, peakConcurrent: 3 });
+    const out = renderSummary(s);
+    expect(out.split('\n')[0]).toBe('run r1 (chat-load on chromium (full, new headless)): 3/3 sessions recorded — 0 ok, 3 failed, 0 aborted');
+    expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
+    expect(out).toContain('evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)');
+    expect(out).toContain('thresholds ignore them');
   });
 });

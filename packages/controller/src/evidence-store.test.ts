@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERROR_CODES, type EvidenceUpload } from '@userprobe/shared';
+import { EVIDENCE_MIN_USEFUL_BYTES, EvidenceStore, admitEvidence, type EvidenceUsage } from './evidence-store.js';
+import type { AgentInfo } from './sink.js';
+
+const none: EvidenceUsage = { sessions: 0, bytes: 0, skippedSessions: 0, skippedFiles: 0, skippedBytes: 0 };
+const MB = 1_048_576;
+const files = (...sizes: number[]) => sizes.map((bytes, i) => ({ name: `f${i}`, bytes }));
+
+describe('admitEvidence (per-run budget)', () => {
+  it.each([
+    ['room for all', { maxSessions: 2, maxBytes: 10 * MB }, none, files(MB, MB), ['f0', 'f1'], [], false, { sessions: 1, bytes: 2 * MB }],
+    ['the last session slot: stored, budget now used up', { maxSessions: 1, maxBytes: 10 * MB }, none, files(100), ['f0'], [], true, { sessions: 1, bytes: 100 }],
+    ['no session slot left: everything skipped and counted', { maxSessions: 1, maxBytes: 10 * MB }, { ...none, sessions: 1, bytes: 5 }, files(100, 200), [], ['f0', 'f1'], true, { sessions: 1, bytes: 5, skippedSessions: 1, skippedFiles: 2, skippedBytes: 300 }],
+    ['a big HAR that does not fit is skipped, the small file after it stored', { maxSessions: 5, maxBytes: 3 * MB }, { ...none, bytes: MB }, files(3 * MB, 1_000), ['f1'], ['f0'], false, { sessions: 1, bytes: MB + 1_000, skippedFiles: 1, skippedBytes: 3 * MB }],
+    ['bytes nearly used up: exhausted', { maxSessions: 5, maxBytes: 2 * MB }, none, files(2 * MB - EVIDENCE_MIN_USEFUL_BYTES + 1), ['f0'], [], true, { sessions: 1 }],
+    ['zero budget: nothing stored', { maxSessions: 0, maxBytes: 0 }, none, files(1), [], ['f0'], true, { sessions: 0, skippedSessions: 1 }],
+  ])('%s', (_n, budget, usage, fs, store, skip, exhausted, next) => {
+    const d = admitEvidence(budget, usage, fs);
+    expect(d.store).toEqual(store);
+    expect(d.skip).toEqual(skip);
+    expect(d.exhausted).toBe(exhausted);
+    expect(d.usage).toMatchObject(next);
+  });
+});
+
+describe('EvidenceStore (real files)', () => {
+  let out: string;
+  const agent: AgentInfo = { agentId: 'a-1', name: 'a', labels: {}, capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 }, location: 'local' };
+  const log = pino({ level: 'silent' });
+  const upload = (sessionId: string, ...f: Array<[string, string]>): EvidenceUpload =>
+    ({ runId: 'r-1', agentId: 'a-1', sessionId, files: f.map(([name, text]) => ({ name, data: Buffer.from(text) })) });
+
+  beforeEach(async () => { out = await mkdtemp(join(tmpdir(), 'up-evidence-store-')); });
+  afterEach(async () => { await rm(out, { recursive: true, force: true }); });
+
+  it('writes results/<run>/evidence/<session>/<file>, answers a resend with what is stored (counted once), skips beyond the budget', async () => {
+    const store = new EvidenceStore({ outDir: out, log });
+    store.setBudget('r-1', { maxSessions: 1, maxBytes: 10 * MB });
+    const a = await store.handle(upload('s1', ['visitor.png', 'PNG'], ['console.json', '{}']), agent);
+    expect(a).toEqual({ ok: true, stored: ['evidence/s1/visitor.png', 'evidence/s1/console.json'], skipped: [], exhausted: true });
+    expect(await readFile(join(out, 'r-1', 'evidence', 's1', 'visitor.png'), 'utf8')).toBe('PNG');
+    expect(await store.handle(upload('s1', ['visitor.png', 'PNG'], ['console.json', '{}']), agent)).toEqual(a);
+    expect(await store.handle(upload('s2', ['visitor.png', 'PNG']), agent)).toEqual({ ok: true, stored: [], skipped: ['visitor.png'], exhausted: true });
+    expect(await store.handle(upload('s2', ['visitor.png', 'PNG']), agent)).toMatchObject({ stored: [] }); // resend of a skipped one
+    expect(await store.usage('r-1')).toEqual({ sessions: 1, bytes: 5, skippedSessions: 1, skippedFiles: 1, skippedBytes: 3, budget: { maxSessions: 1, maxBytes: 10 * MB } });
+    expect(await readdir(join(out, 'r-1', 'evidence'))).toEqual(['s1']);
+  });
+
+  it('a new controller process counts what is on disk against the run\'s budget', async () => {
+    await new EvidenceStore({ outDir: out, log }).handle(upload('s1', ['a.txt', 'xyz']), agent);
+    const again = new EvidenceStore({ outDir: out, log, defaultBudget: { maxSessions: 1, maxBytes: MB } });
+    expect(await again.handle(upload('s2', ['a.txt', 'xyz']), agent)).toMatchObject({ ok: true, stored: [], exhausted: true });
+    expect(await again.usage('r-1')).toMatchObject({ sessions: 1, bytes: 3, skippedSessions: 1 });
+  });
+
+  it('refuses a session id that would leave the evidence folder', async () => {
+    const store = new EvidenceStore({ outDir: out, log });
+    expect(await store.handle(upload('..', ['a.txt', 'x']), agent)).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID });
+    expect(await readdir(out)).toEqual([]);
+  });
+});
