@@ -1,0 +1,81 @@
+// Per-session cost of a scenario on this machine: N sessions of <scenario>
+// started together in ONE Chromium (a context per page, as the agent runs
+// them), against the bundled demo target. Reports the browser tree's CPU
+// seconds per session (utime+stime, all descendants, before → after) and its
+// PSS per session (peak while the N sessions are live, minus the warm base).
+//
+//   node bench/scenario-cost/run.mjs <scenario> <N> [shell|chromium]   (prints one JSON line)
+//   CALL_MS=0 node … video-call 2   (call length; default 5000)
+//   bench/scenario-cost/run.sh                                         (all scenarios, inside a netns)
+//
+// Build first: npx tsc -b packages/demo-target packages/agent
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
+import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
+import { getScenario } from '../../packages/agent/dist/scenarios/index.js';
+import { BASE_ARGS, CHROMIUM_EXTRA_ARGS } from '../../packages/agent/dist/browser-pool.js';
+import { cpuSeconds, pssMb } from './proc-tree.mjs';
+
+const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.slice(2);
+const N = Number(nArg);
+const PSS_SAMPLE_MS = 200;
+const OPTIONS = { messages: 1, callDurationMs: Number(process.env.CALL_MS ?? 5000), mirrorSamples: 3, har: 'off', stepTimeoutMs: 30000, sessionTimeoutMs: 120000, adaptiveStart: false };
+const BIN = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
+// One --disable-features flag only (Chromium honours the last): the pool's, plus mDNS off for WebRTC host candidates.
+const features = ['WebRtcHideLocalIpsWithMdns', ...(kind === 'chromium' ? CHROMIUM_EXTRA_ARGS[0].split('=')[1].split(',') : [])];
+// The agent's browser pool flags (no --site-per-process: the shell keeps the widget iframe in process, as agents run it).
+const ARGS = [...BASE_ARGS, `--disable-features=${features.join(',')}`];
+
+class Rec {
+  samples = 0; failure = null;
+  async measure(step, fn) { try { return await fn(); } catch (e) { this.failure ??= `${step}: ${e.message}`; throw e; } }
+  value() { this.samples += 1; }
+  note() {}
+}
+
+async function session(browser, target, scenario, id) {
+  const vctx = await browser.createBrowserContext();
+  const actx = await browser.createBrowserContext();
+  const rec = new Rec();
+  try {
+    const [visitor, agent] = await Promise.all([vctx.newPage(), actx.newPage()]);
+    await scenario.run({
+      session: { runId: 'bench', sessionId: id, scenario: scenario.name }, pages: { visitor, agent }, profile: target.profile,
+      options: OPTIONS, recorder: rec, signal: new AbortController().signal, credential: (r) => r.default ?? '',
+    }).catch(() => undefined);
+  } finally {
+    await Promise.all([vctx.close(), actx.close()]);
+  }
+  return rec;
+}
+
+const target = await startDemoTarget();
+const userDataDir = await mkdtemp(join(tmpdir(), 'scenario-cost-'));
+const browser = await puppeteer.launch({ executablePath: BIN[kind], headless: kind === 'shell' ? 'shell' : true, pipe: true, userDataDir, args: ARGS });
+const pid = browser.process().pid;
+try {
+  const scenario = getScenario(scenarioName);
+  await session(browser, target, scenario, 'warm'); // the first session in a fresh browser measures slow
+  await new Promise((r) => setTimeout(r, 1000));
+  const base = { cpu: cpuSeconds(pid), pss: pssMb(pid) };
+  let peak = base.pss;
+  const sampler = setInterval(() => { peak = Math.max(peak, pssMb(pid)); }, PSS_SAMPLE_MS);
+  const t0 = performance.now();
+  const recs = await Promise.all(Array.from({ length: N }, (_, i) => session(browser, target, scenario, `b${i}`)));
+  const wallS = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const cpu = cpuSeconds(pid) - base.cpu;
+  const failed = recs.filter((r) => r.failure).map((r) => r.failure);
+  process.stdout.write(`${JSON.stringify({
+    scenario: scenarioName, browser: kind, sessions: N, failed, wallS: +wallS.toFixed(1),
+    cpuS: +cpu.toFixed(2), cpuSPerSession: +(cpu / N).toFixed(2),
+    basePssMb: +base.pss.toFixed(0), peakPssMb: +peak.toFixed(0), pssMbPerSession: +((peak - base.pss) / N).toFixed(1),
+    samplesPerSession: recs.map((r) => r.samples),
+  })}\n`);
+} finally {
+  await browser.close();
+  await rm(userDataDir, { recursive: true, force: true });
+  await target.close();
+}
