@@ -160,7 +160,7 @@
 
   function connect(chat) {
     if (socket) return;
-    socket = io(APP, { path: '/cobrowse/socket.io/', auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken } });
+    socket = io(APP, { path: '/cobrowse/socket.io/', transports: ['websocket'], auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken } });
     socket.on('connect', function () { api.state = session ? 'active' : 'ready'; });
     socket.on('cobrowse:start', begin);
     socket.on('cobrowse:ended', function (e) { if (session && e.sessionId === session.sessionId) end(); });

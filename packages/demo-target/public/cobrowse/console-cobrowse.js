@@ -156,7 +156,7 @@
   mirror.addEventListener('load', wireMirror);
 
   function connect(token) {
-    socket = io({ path: '/cobrowse/socket.io/', auth: { role: 'agent', token: token } });
+    socket = io({ path: '/cobrowse/socket.io/', transports: ['websocket'], auth: { role: 'agent', token: token } });
     socket.on('cobrowse:presence', function (e) {
       if (e.online) online.add(e.chatId);
       else online.delete(e.chatId);

@@ -81,7 +81,7 @@
   }
 
   function connect(token) {
-    socket = io({ path: '/signal/socket.io/', auth: { role: 'agent', token: token } });
+    socket = io({ path: '/signal/socket.io/', transports: ['websocket'], auth: { role: 'agent', token: token } });
     socket.on('call:presence', function (e) {
       if (e.online) online.add(e.chatId);
       else online.delete(e.chatId);

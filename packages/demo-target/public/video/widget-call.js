@@ -52,7 +52,7 @@
 
   function connect(chat) {
     if (socket) return;
-    socket = io({ path: '/signal/socket.io/', auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken } });
+    socket = io({ path: '/signal/socket.io/', transports: ['websocket'], auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken } });
     socket.on('call:invite', function (e) {
       if (call) return; // busy
       call = { callId: e.callId, peer: null, stream: null };
