@@ -20,7 +20,8 @@ import { callSetupError, recordRtcSample } from './video-call.js';
  *   4. answer        visitor → server → agent   (D)  the agent's DTLS completes; visitor `connected`
  * The agent's candidates ride just behind the offer and the visitor's just behind
  * the answer, each through the same D, so they add nothing: call_setup(D) −
- * call_setup(0) ≈ 4 × D. Measured here: 4 × 250 = 1000 → +1004…+1078 ms.
+ * call_setup(0) ≈ 4 × D. Measured here: 4 × 250 = 1000 → +990…+994 ms (websocket-only
+ * signaling; with polling first, an upgrade in flight added up to ~80 ms more).
  * Tolerance: ±150 ms (two separately jittery calls on 2 busy cores).
  * The engine handshake waits D too, so webrtc_ws_connect rises by ≈ D (±40 ms).
  */
