@@ -175,7 +175,7 @@ export const METRICS = {
   webrtc_ws_connect: {
     name: 'webrtc_ws_connect', unit: 'ms', scenarios: video, kind: 'core',
     description: 'WebRTC signaling socket connect',
-    definition: 'First request of the signaling socket sent → open packet received.',
+    definition: 'First request of the signaling socket (the profile\'s `webrtc` pattern) sent → the namespace-connect reply (`40…`, when socket.io\'s `connect` event fires) received, on whichever transport carries it.',
   },
   call_setup: {
     name: 'call_setup', unit: 'ms', scenarios: video, kind: 'core',
