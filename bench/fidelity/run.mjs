@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// Fidelity benchmark: how far do userprobe's chat-load timings drift from the
+// injected truth as concurrency grows, per browser, with the adaptive start
+// rate on and off. See results.md for the method and the committed figures.
+//
+//   node bench/fidelity/run.mjs [--levels 1,10,20,40,60,100,200] [--browsers shell,chromium]
+//        [--modes adaptive,fixed] [--messages auto|N] [--table-only] [--out bench/fidelity/results.md]
+//
+// Build first: npx tsc -b. Each cell is one `controller run` with one local agent
+// (one Chromium) on this machine; raw per-cell JSON goes to bench/fidelity/raw/.
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const CLI = join(ROOT, 'packages', 'controller', 'dist', 'cli.js');
+const RAW = join(HERE, 'raw');
+const WORK = join(HERE, '.runs');
+
+/** Injected ground truth (demo target knobs), ms. */
+const INJECT = { init: 150, create: 300, addMessage: 200, crmConnect: 200, realtime: 200 };
+/** Metric → injected truth (absolute) or the injected delay it carries over a 1-session baseline. */
+const TRUTH = {
+  api_init: { kind: 'absolute', ms: INJECT.init },
+  api_create: { kind: 'absolute', ms: INJECT.create },
+  api_add_message: { kind: 'absolute', ms: INJECT.addMessage },
+  crm_ws_connect: { kind: 'baseline', ms: INJECT.crmConnect },
+  msg_visitor_to_agent: { kind: 'baseline', ms: INJECT.realtime },
+  msg_agent_to_visitor: { kind: 'baseline', ms: INJECT.realtime },
+};
+/** Not injected: shown as inflation over the 1-session baseline, outside the goal. */
+const CONTEXT_METRICS = ['page_load', 'widget_load'];
+/** Samples count "at level" when at least this share of the run's peak concurrency ran at their instant. */
+const AT_LEVEL_SHARE = 0.9;
+/** Baseline: this many one-session runs, one after another. */
+const BASELINE_RUNS = 3;
+const PSS_EVERY_MS = 5_000;
+const POLL_MS = 1_000;
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (k, d) => {
+    const i = a.indexOf(`--${k}`);
+    return i >= 0 ? a[i + 1] : d;
+  };
+  return {
+    levels: get('levels', '1,10,20,40,60,100,200').split(',').map(Number),
+    browsers: get('browsers', 'shell,chromium').split(','),
+    modes: get('modes', 'adaptive,fixed').split(','),
+    messages: get('messages', 'auto'),
+    har: get('har', 'failures'),
+    perStartS: { shell: Number(get('per-start-shell', '1.0')), chromium: Number(get('per-start-chromium', '2.0')) },
+    out: get('out', join(HERE, 'results.md')),
+    tableOnly: a.includes('--table-only'),
+  };
+}
+
+// ---------- /proc sampling ----------
+function readProc(pid, file) {
+  try { return readFileSync(`/proc/${pid}/${file}`, 'utf8'); } catch { return null; }
+}
+function allPids() {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+}
+const TICKS = 100; // USER_HZ
+function stat(pid) {
+  const s = readProc(pid, 'stat');
+  if (!s) return null;
+  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  // fields from 3: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+  return { ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / TICKS };
+}
+function pss(pid) {
+  const s = readProc(pid, 'smaps_rollup');
+  const m = s && /^Pss:\s+(\d+) kB/m.exec(s);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+function findAgent(spoolRoot) {
+  for (const pid of allPids()) {
+    const c = readProc(pid, 'cmdline');
+    if (c && c.includes('packages/agent/dist/cli.js') && c.includes(`--spool=${spoolRoot}`)) return pid;
+  }
+  return null;
+}
+function descendants(root) {
+  const kids = new Map();
+  for (const pid of allPids()) {
+    const st = stat(pid);
+    if (!st) continue;
+    if (!kids.has(st.ppid)) kids.set(st.ppid, []);
+    kids.get(st.ppid).push(pid);
+  }
+  const out = [];
+  const walk = (p) => { for (const k of kids.get(p) ?? []) { out.push(k); walk(k); } };
+  walk(root);
+  return out;
+}
+
+// ---------- one cell ----------
+function messagesFor(cfg, browser, level) {
+  if (cfg.messages !== 'auto') return Number(cfg.messages);
+  if (level === 1) return 5;
+  return Math.min(100, 4 + Math.ceil(level * cfg.perStartS[browser]));
+}
+
+async function runCell(cfg, browser, mode, level) {
+  const id = `${browser}-${mode}-${level}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}`;
+  const messages = messagesFor(cfg, browser, level);
+  const runs = [];
+  for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++) runs.push(await runOnce(cfg, browser, mode, level, messages, level === 1 ? `${id}-${i + 1}` : id));
+  const first = runs[0];
+  const cell = {
+    ...first, id, total: runs.reduce((n, r) => n + r.total, 0),
+    samples: runs.flatMap((r) => r.samples), sessions: runs.flatMap((r) => r.sessions), wallS: runs.reduce((n, r) => n + r.wallS, 0),
+    exitCode: Math.max(...runs.map((r) => r.exitCode ?? 9)),
+  };
+  const d = digest(cell);
+  await mkdir(RAW, { recursive: true });
+  await writeFile(join(RAW, `${id}.json`), JSON.stringify(d, null, 1));
+  return d;
+}
+
+async function runOnce(cfg, browser, mode, level, messages, id) {
+  const out = join(WORK, id);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const total = level;
+  const capacity = level;
+  const argv = [CLI, 'run', '--scenario', 'chat-load', '--total', String(total), '--local-agents', '1', `--capacity=${capacity}`, '--har', cfg.har,
+    '--browser', browser, '--ramp-up', '0', '--messages', String(messages), '--out', out, '--run-id', id, '--json',
+    '--session-timeout', '20m', '--step-timeout', '90s', '--drain-timeout', '60s', '--agent-wait', '120s',
+    ...Object.entries(INJECT).map(([k, v]) => `--demo-latency=${k}=${v}`)];
+  if (mode === 'fixed') argv.push('--no-adaptive-start');
+  const t0 = Date.now();
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; process.stderr.write(`  [${id}] ${d}`.replace(/\n(?=.)/g, `\n  [${id}] `)); });
+  const spoolRoot = join(out, '.spool');
+  const usage = { basePss: null, peakPss: 0, agentPss: 0, baseCpu: null, endCpu: 0, agentCpu0: null, agentCpu1: 0, chromium: 0 };
+  let lastPss = 0;
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  let done = false;
+  void exited.then(() => { done = true; });
+  while (!done) {
+    const agent = findAgent(spoolRoot);
+    if (agent !== null) {
+      const tree = descendants(agent);
+      const ast = stat(agent);
+      if (tree.length && ast) {
+        const cpu = tree.reduce((n, p) => n + (stat(p)?.cpu ?? 0), 0);
+        if (usage.baseCpu === null) { usage.baseCpu = cpu; usage.agentCpu0 = ast.cpu; }
+        usage.endCpu = Math.max(usage.endCpu, cpu);
+        usage.agentCpu1 = Math.max(usage.agentCpu1, ast.cpu);
+        if (usage.basePss === null || Date.now() - lastPss >= PSS_EVERY_MS) {
+          lastPss = Date.now();
+          const sum = tree.reduce((n, p) => n + pss(p), 0);
+          if (usage.basePss === null) usage.basePss = sum;
+          usage.peakPss = Math.max(usage.peakPss, sum);
+          usage.agentPss = Math.max(usage.agentPss, pss(agent));
+          usage.chromium = Math.max(usage.chromium, tree.length);
+        }
+      }
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  const code = await exited;
+  const wallS = (Date.now() - t0) / 1000;
+  const dir = join(out, id);
+  const lines = async (f) => (await readFile(join(dir, f), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const samples = await lines('samples.jsonl');
+  const sessions = await lines('sessions.jsonl');
+  let summary = null;
+  try { summary = JSON.parse(stdout.trim().split('\n').at(-1)).summary; } catch { /* not-run */ }
+  await rm(out, { recursive: true, force: true });
+  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, stderrTail: stderr.slice(-2000) };
+}
+
+// ---------- analysis ----------
+function pct(sorted, q) {
+  if (!sorted.length) return null;
+  const i = Math.max(0, Math.ceil(q * sorted.length) - 1);
+  return sorted[i];
+}
+function concurrencyAt(sessions) {
+  const iv = sessions.map((s) => [Date.parse(s.startedAt), Date.parse(s.endedAt)]);
+  return (t) => iv.reduce((n, [a, b]) => n + (a <= t && t <= b ? 1 : 0), 0);
+}
+function peakConcurrency(sessions) {
+  const ev = sessions.flatMap((s) => [[Date.parse(s.startedAt), 1], [Date.parse(s.endedAt), -1]]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  let n = 0; let peak = 0; let at = null;
+  for (const [t, d] of ev) { n += d; if (n > peak) { peak = n; at = t; } }
+  return { peak, at };
+}
+
+/** Keep what the table needs (the raw samples of a 200-session run are large). */
+function digest(cell) {
+  const { sessions, samples } = cell;
+  const conc = concurrencyAt(sessions);
+  const { peak, at: peakAt } = peakConcurrency(sessions);
+  const first = Math.min(...sessions.map((s) => Date.parse(s.startedAt)));
+  const lastStart = Math.max(...sessions.map((s) => Date.parse(s.startedAt)));
+  const floor = cell.level === 1 ? 0 : Math.ceil(AT_LEVEL_SHARE * peak);
+  const metrics = {};
+  for (const m of [...Object.keys(TRUTH), ...CONTEXT_METRICS]) {
+    const all = samples.filter((s) => s.metric === m);
+    const at = all.filter((s) => conc(Date.parse(s.ts)) >= floor);
+    metrics[m] = {
+      n: all.length, nAtLevel: at.length,
+      values: at.map((s) => s.value).sort((a, b) => a - b),
+      saturated: all.filter((s) => s.saturated).length,
+    };
+  }
+  const u = cell.usage;
+  return {
+    id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
+    exitCode: cell.exitCode, wallS: cell.wallS,
+    sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,
+      failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})) },
+    peakConcurrent: peak,
+    fullConcurrencyS: sessions.length ? (Math.min(peakAt ?? lastStart, lastStart) - first) / 1000 : null,
+    lastStartS: sessions.length ? (lastStart - first) / 1000 : null,
+    agentRampS: cell.summary?.ramp ? cell.summary.ramp.fullConcurrencyMs / 1000 : null,
+    saturatedSamples: samples.filter((s) => s.saturated).length,
+    samples: samples.length,
+    cpuPerSessionS: u.baseCpu === null ? null : (u.endCpu - u.baseCpu) / cell.total,
+    agentCpuPerSessionS: u.agentCpu0 === null ? null : (u.agentCpu1 - u.agentCpu0) / cell.total,
+    pssPerSessionMB: u.basePss === null || peak === 0 ? null : (u.peakPss - u.basePss) / peak / 1_048_576,
+    browserBasePssMB: u.basePss === null ? null : u.basePss / 1_048_576,
+    agentPssMB: u.agentPss / 1_048_576,
+    metrics,
+    stderrTail: cell.exitCode === 0 || cell.exitCode === 1 ? undefined : cell.stderrTail,
+  };
+}
+
+function errors(cell, baseline) {
+  const out = {};
+  for (const [m, t] of Object.entries(TRUTH)) {
+    const v = cell.metrics[m]?.values ?? [];
+    const p50 = pct(v, 0.5); const p95 = pct(v, 0.95);
+    let ref = t.ms;
+    if (t.kind === 'baseline') {
+      const b = pct(baseline?.metrics[m]?.values ?? [], 0.5);
+      if (b === null || p50 === null) { out[m] = null; continue; }
+      // the measured value minus the 1-session baseline, relative to the injected delay
+      out[m] = { p50: (p50 - b) / t.ms, p95: (p95 - b) / t.ms, n: v.length };
+      continue;
+    }
+    out[m] = p50 === null ? null : { p50: (p50 - ref) / ref, p95: (p95 - ref) / ref, n: v.length };
+  }
+  for (const m of CONTEXT_METRICS) {
+    const v = cell.metrics[m]?.values ?? [];
+    const b = pct(baseline?.metrics[m]?.values ?? [], 0.5);
+    out[m] = b === null || !v.length ? null : { p50: (pct(v, 0.5) - b) / b, p95: (pct(v, 0.95) - b) / b, n: v.length };
+  }
+  return out;
+}
+
+const pc = (x) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(x !== 0 && Math.abs(x) < 0.1 ? 1 : 0)} %`);
+const num = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
+
+function table(cells) {
+  const byKey = new Map(cells.map((c) => [c.id, c]));
+  const label = (c) => (c.id.includes('-har-') ? `${c.mode}, har ${c.id.split('-har-')[1]}` : c.mode);
+  const baselineOf = (browser) => byKey.get(`${browser}-adaptive-1`) ?? byKey.get(`${browser}-fixed-1`);
+  const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
+  const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
+  const head = ['browser', 'start', 'level', 'peak conc.', 'full conc. (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'goal met'];
+  const rows = [];
+  for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
+    const e = errors(c, baselineOf(c.browser));
+    const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
+    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), num(c.fullConcurrencyS), `${c.sessions.ok}/${c.sessions.failed}`,
+      ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
+      num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, goal ? 'yes' : 'no']);
+  }
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+async function loadCells() {
+  if (!existsSync(RAW)) return [];
+  const out = [];
+  for (const f of (await readdir(RAW)).filter((f) => f.endsWith('.json'))) out.push(JSON.parse(await readFile(join(RAW, f), 'utf8')));
+  return out;
+}
+
+async function main() {
+  const cfg = args();
+  if (!existsSync(CLI)) throw new Error(`build first: npx tsc -b (missing ${CLI})`);
+  if (!cfg.tableOnly) {
+    for (const browser of cfg.browsers) {
+      for (const mode of cfg.modes) {
+        for (const level of cfg.levels) {
+          process.stderr.write(`\n=== ${browser} ${mode} level ${level} (${new Date().toISOString()}) ===\n`);
+          const c = await runCell(cfg, browser, mode, level);
+          process.stderr.write(`=== ${c.id}: exit ${c.exitCode}, ${c.sessions.ok} ok / ${c.sessions.failed} failed, peak ${c.peakConcurrent}, ${c.wallS.toFixed(0)} s\n`);
+        }
+      }
+    }
+  }
+  const cells = await loadCells();
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, linux ${release()}, Node ${process.version}`;
+  const md = `<!-- generated by bench/fidelity/run.mjs; edit the prose in run.mjs's template or below the table by hand -->\n\n` +
+    `Machine: ${machine}. Table generated ${new Date().toISOString()} from ${cells.length} cell(s) in bench/fidelity/raw/.\n\n${table(cells)}\n`;
+  await writeFile(join(HERE, 'table.md'), md);
+  process.stdout.write(md);
+}
+
+main().catch((e) => { process.stderr.write(`${e.stack ?? e}\n`); process.exit(1); });
