@@ -69,7 +69,7 @@ async function main(): Promise<number> {
         scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
         total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
         target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
-        browser: { type: 'string', choices: BROWSER_KINDS, default: DEFAULT_BROWSER, describe: 'shell = chromium-headless-shell (default: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used' },
+        browser: { type: 'string', choices: BROWSER_KINDS, describe: `shell = chromium-headless-shell (default "${DEFAULT_BROWSER}" unless the profile sets browser: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used` },
         'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
         duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
         'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ConfigError, AGENT_WAIT_TIMEOUT_MS } from '@userprobe/shared';
-import { resolveRunConfig, resolveServeConfig, newRunId, publicParams } from './config.js';
+import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser } from './config.js';
 
 describe('resolveRunConfig', () => {
   it('fills defaults and freezes the result', () => {
@@ -14,6 +14,15 @@ describe('resolveRunConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.demoLatency)).toBe(true);
     expect(c.runId).toMatch(/^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
+  });
+  it.each([
+    ['no flag, no profile field: the default (shell)', {}, undefined, { browser: 'shell', source: 'default' }],
+    ['the profile chooses', {}, 'chromium', { browser: 'chromium', source: 'profile' }],
+    ['--browser wins over the profile', { browser: 'shell' }, 'chromium', { browser: 'shell', source: 'flag' }],
+    ['--browser chromium', { browser: 'chromium' }, undefined, { browser: 'chromium', source: 'flag' }],
+  ] as const)('browser choice: %s', (_n, flags, profileBrowser, want) => {
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, ...flags }, {});
+    expect(chooseBrowser(c, profileBrowser)).toEqual(want);
   });
   it('evidence budget: defaults 20 sessions / 200 MB; sizes with units; a bad size names the flag', () => {
     const d = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1 }, {});

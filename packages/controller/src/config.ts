@@ -31,6 +31,13 @@ export const HAR_MODES = ['off', 'failures', 'all'] as const;
  */
 export const DEFAULT_BROWSER = 'shell' as const;
 
+/** Pure: --browser wins; else the target profile's `browser`; else DEFAULT_BROWSER. Says where the choice came from. */
+export function chooseBrowser(cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'>, profileBrowser: BrowserKind | undefined): { browser: BrowserKind; source: 'flag' | 'profile' | 'default' } {
+  if (cfg.browserFromFlag) return { browser: cfg.browser, source: 'flag' };
+  if (profileBrowser !== undefined) return { browser: profileBrowser, source: 'profile' };
+  return { browser: DEFAULT_BROWSER, source: 'default' };
+}
+
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1_048_576, gib: 1_073_741_824 };
 
 /** `200MB`, `1.5GiB`, `5000000` → bytes. */
@@ -66,7 +73,10 @@ export interface RunConfig extends CommonConfig {
   readonly total: number;
   /** 'demo' or a profile path. */
   readonly target: string;
+  /** The browser: --browser, else the profile's `browser` (run-command), else DEFAULT_BROWSER. */
   readonly browser: BrowserKind;
+  /** True when --browser was given (it wins over the profile's `browser`). */
+  readonly browserFromFlag: boolean;
   readonly rampUpMs: number;
   readonly durationMs: number | null;
   readonly expectAgents: number;
@@ -115,7 +125,7 @@ const RunRaw = z.strictObject({
   scenario: z.enum(SCENARIOS),
   total: count(1),
   target: z.string().min(1).default('demo'),
-  browser: z.enum(BROWSER_KINDS).default(DEFAULT_BROWSER),
+  browser: z.enum(BROWSER_KINDS).optional(),
   rampUp: optDuration('--ramp-up'),
   duration: optDuration('--duration'),
   expectAgents: count(1).optional(),
@@ -213,7 +223,8 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     scenario: r.scenario,
     total: r.total,
     target: r.target,
-    browser: r.browser,
+    browser: r.browser ?? DEFAULT_BROWSER,
+    browserFromFlag: r.browser !== undefined,
     rampUpMs: r.rampUp ?? r.total * DEFAULT_RAMP_PER_SESSION_MS,
     durationMs: r.duration === undefined || r.duration === 0 ? null : r.duration,
     expectAgents,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, describeError } from '@userprobe/shared';
 import type { RunConfig } from './config.js';
-import { publicParams } from './config.js';
+import { chooseBrowser, publicParams } from './config.js';
 import { listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from './sinks.js';
@@ -63,7 +63,9 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     const evidence = new EvidenceStore({ outDir: cfg.outDir, log });
     evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
     hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence });
-    progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${cfg.browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}, ` +
+    const { browser, source } = chooseBrowser(cfg, target.profile.browser);
+    progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
+      `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
       `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
     if (cfg.localAgents > 0) {
       const url = `http://127.0.0.1:${hub.port}`;
@@ -82,7 +84,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     }
     const resultsSink = sinks.results;
     coordinator = new RunCoordinator({
-      runId: cfg.runId, scenario: cfg.scenario, browser: cfg.browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
+      runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
       expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
       targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
       stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),

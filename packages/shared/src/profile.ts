@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ERROR_CODES, ProfileError } from './errors.js';
+import { BROWSER_KINDS } from './scenarios.js';
 
 /**
  * A target profile: everything about one tenant/environment. Nothing about a
@@ -64,6 +65,8 @@ export type WidgetUsable = z.infer<typeof WidgetUsableSchema>;
 export const TargetProfileSchema = z.strictObject({
   name: z.string().min(1).max(64),
   description: z.string().max(500).optional(),
+  /** Which Chromium measures this target unless `controller run --browser` says otherwise (default: shell). */
+  browser: z.enum(BROWSER_KINDS).optional(),
   visitor: z.strictObject({
     url: Url,
     widget: z.strictObject({
