@@ -231,7 +231,8 @@ export class Runner {
     });
     this.#activeSessions += 1;
     const ramp = run.ramp;
-    if (!ac.signal.aborted) {
+    const started = !ac.signal.aborted;
+    if (started) {
       ramp.lastStartAt = Date.now();
       ramp.running += 1;
       ramp.peak = Math.max(ramp.peak, ramp.running);
@@ -280,7 +281,7 @@ export class Runner {
       clearTimeout(hardLimit);
       run.abort.signal.removeEventListener('abort', onRunAbort);
       this.#activeSessions -= 1;
-      if (ramp.lastStartAt !== null) ramp.running = Math.max(0, ramp.running - 1);
+      if (started) ramp.running -= 1;
     }
     const artifacts = evidence.length ? await this.#shipEvidence(run, sessionId, evidence) : [];
     const record = recorder.finish(artifacts);
