@@ -9,7 +9,7 @@ import { DEFAULT_START_RATE, initialStartRate, nextStartDelay, type StartRateCon
  * machine stays saturated goes ahead anyway (something else may be loading the
  * machine; the run must progress) and its samples will carry the flag.
  */
-export const START_GATE_MAX_HOLD_MS = 15_000;
+export const START_GATE_MAX_HOLD_MS = 60_000;
 
 export interface StartGateOptions {
   /** Recent machine CPU busy share, 0..1. */
