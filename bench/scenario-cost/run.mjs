@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
 import { getScenario } from '../../packages/agent/dist/scenarios/index.js';
-import { BASE_ARGS, CHROMIUM_EXTRA_ARGS } from '../../packages/agent/dist/browser-pool.js';
+import { launchPlan } from '../../packages/agent/dist/browser-pool.js';
 import { cpuSeconds, pssMb } from './proc-tree.mjs';
 
 const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.slice(2);
@@ -23,10 +23,9 @@ const N = Number(nArg);
 const PSS_SAMPLE_MS = 200;
 const OPTIONS = { messages: 1, callDurationMs: Number(process.env.CALL_MS ?? 5000), mirrorSamples: 3, har: 'off', stepTimeoutMs: 30000, sessionTimeoutMs: 120000, adaptiveStart: false };
 const BIN = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
-// One --disable-features flag only (Chromium honours the last): the pool's, plus mDNS off for WebRTC host candidates.
-const features = ['WebRtcHideLocalIpsWithMdns', ...(kind === 'chromium' ? CHROMIUM_EXTRA_ARGS[0].split('=')[1].split(',') : [])];
-// The agent's browser pool flags (no --site-per-process: the shell keeps the widget iframe in process, as agents run it).
-const ARGS = [...BASE_ARGS, `--disable-features=${features.join(',')}`];
+// The agent's browser pool flags, exactly (since 2026-11-29 they include --site-per-process for the shell and
+// WebRtcHideLocalIpsWithMdns in the one --disable-features list; results.md says which figures predate that).
+const ARGS = [...launchPlan(kind, { chromiumPath: BIN.chromium, shellPath: BIN.shell }).args];
 
 class Rec {
   samples = 0; failure = null;

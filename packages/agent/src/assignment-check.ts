@@ -21,9 +21,6 @@ export function checkAssignment(a: Assignment, c: AssignmentContext): AssignRepl
       ? { accepted: true }
       : { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} is already running on this agent with other sessions; assign new sessions under a new run id` };
   }
-  if (a.durationMs !== null) {
-    return { accepted: false, code: ERROR_CODES.CONFIG_INVALID, reason: 'repeating sessions for a duration (durationMs) is not supported by this agent yet; send durationMs: null (each session runs once)' };
-  }
   if (!c.knownScenarios.includes(a.scenario)) {
     return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `this agent cannot run scenario "${a.scenario}"; it runs: ${c.knownScenarios.join(', ') || '(none)'}` };
   }

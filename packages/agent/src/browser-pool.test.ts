@@ -19,7 +19,15 @@ describe('launchPlan', () => {
   it('chromium: the full binary, new headless, omnibox popup disabled', () => {
     const p = launchPlan('chromium', paths);
     expect(p).toMatchObject({ executablePath: DEFAULT_CHROMIUM_PATH, headless: true });
-    expect(p.args).toContain('--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup');
+    expect(p.args).toContain('--disable-features=WebRtcHideLocalIpsWithMdns,WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup');
+  });
+  it.each(['shell', 'chromium'] as const)('%s: exactly one --disable-features (Chromium honours only the last), with mDNS candidates off', (kind) => {
+    const flags = launchPlan(kind, paths).args.filter((a) => a.startsWith('--disable-features='));
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toContain('WebRtcHideLocalIpsWithMdns');
+  });
+  it('shell: site isolation forced, so the cross-site widget frame is its own target as in real Chrome', () => {
+    expect(launchPlan('shell', paths).args).toContain('--site-per-process');
   });
 });
 

@@ -21,8 +21,22 @@ export const BASE_ARGS = [
  */
 export const SHELL_EXTRA_ARGS = ['--site-per-process'] as const;
 
-/** New headless opens an omnibox-popup renderer per context; this cuts its cost ~4× (PLATFORM.md). */
-export const CHROMIUM_EXTRA_ARGS = ['--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup,WebUIOmniboxAimPopup'] as const;
+/**
+ * Chromium features switched off, per kind, merged into ONE `--disable-features`
+ * flag (Chromium honours only the last occurrence):
+ * - WebRtcHideLocalIpsWithMdns (both): host ICE candidates are real addresses, not
+ *   `xxxx.local` mDNS names that would be resolved by multicast on the network;
+ * - WebUIOmnibox* (chromium): new headless opens an omnibox-popup renderer per
+ *   context; disabling it cuts its cost ~4× (PLATFORM.md).
+ */
+export const DISABLED_FEATURES = {
+  shell: ['WebRtcHideLocalIpsWithMdns'],
+  chromium: ['WebRtcHideLocalIpsWithMdns', 'WebUIOmniboxPopup', 'WebUIOmniboxFullPopup', 'WebUIOmniboxAimPopup'],
+} as const satisfies Record<BrowserKind, readonly string[]>;
+
+export function disableFeaturesFlag(kind: BrowserKind): string {
+  return `--disable-features=${DISABLED_FEATURES[kind].join(',')}`;
+}
 
 export interface BrowserPaths {
   readonly chromiumPath: string;
@@ -41,9 +55,9 @@ export interface LaunchPlan {
 export function launchPlan(kind: BrowserKind, paths: BrowserPaths): LaunchPlan {
   switch (kind) {
     case 'shell':
-      return { executablePath: paths.shellPath, headless: 'shell', args: [...BASE_ARGS, ...SHELL_EXTRA_ARGS], setting: 'CHROMIUM_SHELL_PATH (or --shell-path)' };
+      return { executablePath: paths.shellPath, headless: 'shell', args: [...BASE_ARGS, ...SHELL_EXTRA_ARGS, disableFeaturesFlag('shell')], setting: 'CHROMIUM_SHELL_PATH (or --shell-path)' };
     case 'chromium':
-      return { executablePath: paths.chromiumPath, headless: true, args: [...BASE_ARGS, ...CHROMIUM_EXTRA_ARGS], setting: 'CHROMIUM_PATH (or --browser-path)' };
+      return { executablePath: paths.chromiumPath, headless: true, args: [...BASE_ARGS, disableFeaturesFlag('chromium')], setting: 'CHROMIUM_PATH (or --browser-path)' };
     default: {
       const never: never = kind;
       throw new Error(`unknown browser kind ${String(never)}`);

@@ -7,7 +7,7 @@ export { Spool, type BatchKey } from './spool.js';
 export { Sender, classifyAck, type SendOutcome, type SenderOptions } from './sender.js';
 export { Connection, authErrorFrom } from './connection.js';
 export { estimateOffset, syncClock, toLocalTime, toControllerTime, type ClockEstimate, type ClockSample } from './clock-sync.js';
-export { BrowserPool, launchPlan, BASE_ARGS, type SessionPages } from './browser-pool.js';
+export { BrowserPool, launchPlan, BASE_ARGS, DISABLED_FEATURES, disableFeaturesFlag, type SessionPages } from './browser-pool.js';
 export { SessionRecorder, sessionStatus } from './recorder.js';
 export { RunBatcher } from './batcher.js';
 export { Runner, type RunnerDeps, type RunResult, type SessionHost } from './runner.js';

@@ -12,6 +12,7 @@ import {
 import { Agent } from './agent.js';
 import { resolveAgentId } from './agent-id.js';
 import { checkAssignment } from './assignment-check.js';
+import { repeatId, repeats } from './runner.js';
 import { buildConfig } from './config.js';
 import type { Scenario } from './scenario-api.js';
 import { captureLog } from '../test/log-capture.js';
@@ -59,7 +60,7 @@ describe('checkAssignment', () => {
   const c = { capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], activeSessionIds: null };
   it.each([
     ['fits', base, c, null],
-    ['durationMs set', { ...base, durationMs: 60_000 }, c, ERROR_CODES.CONFIG_INVALID],
+    ['durationMs set (sessions repeat)', { ...base, durationMs: 60_000 }, c, null],
     ['unknown scenario', { ...base, scenario: 'cobrowse' as const }, c, ERROR_CODES.SCENARIO_UNKNOWN],
     ['zero capacity', { ...base, scenario: 'video-call' as const }, { ...c, knownScenarios: ['chat-load', 'video-call'] }, ERROR_CODES.PLAN_INFEASIBLE],
     ['duplicate session ids', { ...base, sessions: [{ sessionId: 'a', startOffsetMs: 0 }, { sessionId: 'a', startOffsetMs: 1 }] }, c, ERROR_CODES.MESSAGE_INVALID],
@@ -71,6 +72,21 @@ describe('checkAssignment', () => {
   });
   it('an exact repeat of an active run is accepted (lost ack)', () => {
     expect(checkAssignment(base, { ...c, activeSessionIds: new Set(['s1']) })).toEqual({ accepted: true });
+  });
+});
+
+describe('session repetition for a duration', () => {
+  it.each([
+    [null, 0, 1, false],
+    [1_000, 0, 999, true],
+    [1_000, 0, 1_000, false],
+    [1_000, 500, 1_499, true],
+    [1_000, 500, 2_000, false],
+  ] as const)('duration %s from %s at %s → another round: %s', (duration, start, now, expected) => {
+    expect(repeats(duration, start, now)).toBe(expected);
+  });
+  it('names rounds after the planned session', () => {
+    expect([1, 2, 10].map((r) => repeatId('s0001', r))).toEqual(['s0001.r1', 's0001.r2', 's0001.r10']);
   });
 });
 
@@ -175,7 +191,31 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
   });
 
   it('refuses an assignment it cannot run, with the reason', async () => {
-    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId: 'run-dur', startAt: ctl.now(), durationMs: 60_000 }) as never)) as AssignReply;
-    expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.CONFIG_INVALID, reason: expect.stringContaining('durationMs') });
+    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId: 'run-unknown', startAt: ctl.now(), scenario: 'cobrowse' }) as never)) as AssignReply;
+    expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: expect.stringContaining('it runs: chat-load') });
+  });
+
+  it('with a duration, each session slot repeats until the duration is over, every round recorded', async () => {
+    const durationMs = 4_000;
+    const { finished, batches, records } = await runToEnd(assignment({
+      runId: 'run-duration', startAt: ctl.now() + 200, durationMs,
+      sessions: [{ sessionId: 'p1-ok', startOffsetMs: 0 }, { sessionId: 'p2-ok', startOffsetMs: 100 }],
+      // Repetition, not pacing, is under test: the CPU start gate would hold rounds on a busy machine.
+      options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000, adaptiveStart: false },
+    }));
+    const ids = [...records.keys()].sort();
+    for (const slot of ['p1-ok', 'p2-ok']) {
+      const rounds = ids.filter((id) => id === slot || id.startsWith(`${slot}.r`));
+      expect(rounds.length).toBeGreaterThanOrEqual(2);
+      // consecutive rounds: slot, slot.r1, slot.r2, …
+      expect(rounds.sort((x, y) => x.length - y.length || x.localeCompare(y, 'en', { numeric: true })))
+        .toEqual([slot, ...Array.from({ length: rounds.length - 1 }, (_, i) => `${slot}.r${i + 1}`)]);
+    }
+    expect([...records.values()].every((r) => r.status === 'ok')).toBe(true);
+    // No round starts after the duration: every record began within it (controller clock).
+    const start = Math.min(...[...records.values()].map((r) => r.startedAt));
+    for (const r of records.values()) expect(r.startedAt - start).toBeLessThan(durationMs + 200);
+    expect(finished).toMatchObject({ runId: 'run-duration', ok: records.size, failed: 0, lastSeq: batches.length });
+    expect(batches.flatMap((b) => b.samples)).toHaveLength(records.size * 3);
   });
 });

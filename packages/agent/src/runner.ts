@@ -188,11 +188,7 @@ export class Runner {
         if (!pending) return;
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
-        limit(async () => {
-          // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
-          if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
-          await this.#session(run, s);
-        }).then(resolve, (e: unknown) => {
+        this.#slot(run, s, localStart, limit).then(resolve, (e: unknown) => {
           run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
           resolve();
         });
@@ -207,6 +203,27 @@ export class Runner {
     await this.#sendFinished(run, result);
     this.#runs.delete(a.runId);
     return result;
+  }
+
+  /**
+   * One planned session slot: the session runs once, or — when the run has a
+   * duration — again and again (ids `<sessionId>.r1`, `.r2`, …) until the
+   * agreed start plus the duration has passed or the run is aborted.
+   */
+  async #slot(run: ActiveRun, planned: PlannedSession, localStart: number, limit: LimitFunction): Promise<void> {
+    const { a } = run;
+    for (let round = 0; ; round++) {
+      const session: PlannedSession = round === 0 ? planned : { ...planned, sessionId: repeatId(planned.sessionId, round) };
+      const ran = await limit(async () => {
+        // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
+        if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
+        // A repetition that waited (capacity, start gate) past the end of the duration does not start.
+        if (round > 0 && !repeats(a.durationMs, localStart, Date.now())) return false;
+        await this.#session(run, session);
+        return true;
+      });
+      if (!ran || !repeats(a.durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted) return;
+    }
   }
 
   async #session(run: ActiveRun, planned: PlannedSession): Promise<void> {
@@ -381,6 +398,16 @@ export class Runner {
     this.#stop.abort();
     await all;
   }
+}
+
+/** Id of the `round`-th repetition of a planned session (`s0001.r1`, …). */
+export function repeatId(sessionId: string, round: number): string {
+  return `${sessionId}.r${round}`;
+}
+
+/** Pure: should a session slot start another round now? Only while the run's duration lasts. */
+export function repeats(durationMs: number | null, localStart: number, now: number): boolean {
+  return durationMs !== null && now < localStart + durationMs;
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

@@ -14,8 +14,7 @@ import puppeteer from 'puppeteer-core';
 import { StepError, describeError } from '@userprobe/shared';
 import { startDemoTarget } from '../../../demo-target/dist/index.js';
 import { getScenario } from '../../dist/scenarios/index.js';
-import { BASE_ARGS } from '../../dist/browser-pool.js';
-import { VIDEO_EXTRA_ARGS } from './flags.mjs';
+import { launchPlan } from '../../dist/browser-pool.js';
 
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
@@ -74,7 +73,8 @@ async function main() {
     headless: kind === 'shell' ? 'shell' : true,
     pipe: true,
     userDataDir,
-    args: [...BASE_ARGS, ...VIDEO_EXTRA_ARGS, '--site-per-process'],
+    // The agent's own flags (fake media devices, loopback ICE, mDNS off, site isolation in the shell).
+    args: [...launchPlan(kind, { chromiumPath: BINARIES.chromium, shellPath: BINARIES.shell }).args],
   });
   try {
     const scenario = getScenario(config.scenario);
