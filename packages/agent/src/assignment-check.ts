@@ -21,7 +21,7 @@ export function checkAssignment(a: Assignment, c: AssignmentContext): AssignRepl
       ? { accepted: true }
       : { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} is already running on this agent with other sessions; assign new sessions under a new run id` };
   }
-  if (!c.knownScenarios.includes(a.scenario)) {
+  if (a.scenarioModule === undefined && !c.knownScenarios.includes(a.scenario)) {
     return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `this agent cannot run scenario "${a.scenario}"; it runs: ${c.knownScenarios.join(', ') || '(none)'}` };
   }
   if (c.capacity[a.scenario] <= 0) {

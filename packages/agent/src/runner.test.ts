@@ -27,7 +27,8 @@ function assignment(over: Partial<AssignmentInput> & { startAt: number }): Assig
   return {
     runId: 'run-1', scenario: 'chat-load', browser: 'shell', profile,
     sessions: [{ sessionId: 's1', startOffsetMs: 0 }], durationMs: null,
-    options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000 },
+    // Outcomes, not pacing, are under test here: the CPU start gate (tested on its own) would hold starts on a busy machine.
+    options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000, adaptiveStart: false },
     ...over,
   };
 }
@@ -137,7 +138,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     const { finished, batches, records } = await runToEnd(assignment({
       runId: 'run-outcomes', startAt: t0 + 300, // controller clock: 60 s ahead of this machine
       sessions: ['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 50 })),
-      options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 1_500 },
+      options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 1_500, adaptiveStart: false },
     }));
     const took = ctl.now() - t0;
     expect(took).toBeLessThan(15_000); // started on the controller's clock, not 60 s late
@@ -200,8 +201,6 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     const { finished, batches, records } = await runToEnd(assignment({
       runId: 'run-duration', startAt: ctl.now() + 200, durationMs,
       sessions: [{ sessionId: 'p1-ok', startOffsetMs: 0 }, { sessionId: 'p2-ok', startOffsetMs: 100 }],
-      // Repetition, not pacing, is under test: the CPU start gate would hold rounds on a busy machine.
-      options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000, adaptiveStart: false },
     }));
     const ids = [...records.keys()].sort();
     for (const slot of ['p1-ok', 'p2-ok']) {

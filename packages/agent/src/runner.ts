@@ -18,6 +18,7 @@ import { SessionEvidence } from './evidence/session-evidence.js';
 import type { EvidenceOutcome } from './evidence/evidence-sender.js';
 import type { EvidenceKey } from './evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
+import { resolveScenario } from './scenario-loader.js';
 
 /** How long a session's record waits for the controller to acknowledge its evidence (then lists the paths it expects). */
 export const EVIDENCE_RECORD_WAIT_MS = 5_000;
@@ -148,7 +149,18 @@ export class Runner {
       if (!refusal.accepted) this.#log.warn({ runId: a.runId, code: refusal.code, reason: refusal.reason }, 'assignment refused');
       return refusal;
     }
-    const scenario = this.#d.scenarios.get(a.scenario);
+    let scenario: Scenario | undefined;
+    if (a.scenarioModule !== undefined) {
+      try {
+        scenario = await resolveScenario(a.scenarioModule);
+      } catch (e) {
+        const d = describeError(e);
+        this.#log.warn({ runId: a.runId, module: a.scenarioModule, reason: d.message }, 'assignment refused: custom scenario');
+        return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `cannot load the custom scenario on agent ${this.#d.agentId}: ${d.message}` };
+      }
+    } else {
+      scenario = this.#d.scenarios.get(a.scenario);
+    }
     if (!scenario) throw new ProbeError(ERROR_CODES.SCENARIO_UNKNOWN, `scenario ${a.scenario} is not available`);
     await this.#d.pool.ensure(a.browser); // a missing browser becomes a refusal with its reason
     const clock = await this.#d.syncClock();

@@ -34,7 +34,8 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
 
 const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout'] as const;
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
-  'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError'] as const;
+  'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError',
+  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples'] as const;
 
 function interruptHandler(): CommandIo['onInterrupt'] {
   return (fn) => {
@@ -88,11 +89,17 @@ async function main(): Promise<number> {
         json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
         'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
         'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
+        'profile-var': { type: 'string', array: true, describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com' },
+        'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
+        'call-duration': { type: 'string', describe: 'video-call: how long a connected call runs while getStats() is sampled (default 5s)' },
+        'mirror-samples': { type: 'number', describe: 'cobrowse: mirror-lag samples per session (default 3)' },
         ...common,
       })
       .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
       .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
       .example('PROBE_TOKEN=s3cret $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m', 'a cluster of 4 remote agents against a real target')
+      .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
+      .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
       .epilogue(EPILOGUE))
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ConfigError, AGENT_WAIT_TIMEOUT_MS } from '@userprobe/shared';
-import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser } from './config.js';
+import { isAbsolute } from 'node:path';
+import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars } from './config.js';
 
 describe('resolveRunConfig', () => {
   it('fills defaults and freezes the result', () => {
@@ -31,6 +32,26 @@ describe('resolveRunConfig', () => {
     expect([c.evidenceSessions, c.evidenceBytes, c.adaptiveStart]).toEqual([3, 1.5 * 1024 ** 3, false]);
     expect(resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: '200MB' }, {}).evidenceBytes).toBe(200_000_000);
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: 'lots' }, {})).toThrow(/--evidence-bytes: "lots" is not a size/);
+  });
+  it('scenario options: call duration and mirror samples (defaults 5s and 3), a custom scenario module as an absolute path', () => {
+    const d = resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1 }, {});
+    expect([d.callDurationMs, d.mirrorSamples, d.scenarioModule, d.profileVars]).toEqual([5_000, 3, null, {}]);
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, callDuration: '30s', mirrorSamples: 5, scenarioModule: './x/my.mjs', profileVar: ['A=1', 'B_2=x=y'] }, {});
+    expect([c.callDurationMs, c.mirrorSamples, c.profileVars]).toEqual([30_000, 5, { A: '1', B_2: 'x=y' }]);
+    expect(isAbsolute(c.scenarioModule!)).toBe(true);
+    expect(c.scenarioModule!.endsWith('/x/my.mjs')).toBe(true);
+    expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(/--call-duration: at most 10m/);
+    expect(() => resolveRunConfig({ scenario: 'cobrowse', total: 1, localAgents: 1, mirrorSamples: 0 }, {})).toThrow(/--mirror-samples/);
+  });
+  it.each([
+    [['TENANT_SITE_URL=https://www.example.com'], { TENANT_SITE_URL: 'https://www.example.com' }],
+    [['A=', '_b=2'], { A: '', _b: '2' }],
+    [['A=1', 'A=2'], { A: '2' }],
+  ])('profile variables %j', (pairs, want) => {
+    expect(parseProfileVars(pairs)).toEqual(want);
+  });
+  it.each([['nope'], ['1A=x'], ['=x'], ['A B=x']])('a bad profile variable %s says what is accepted', (pair) => {
+    expect(() => parseProfileVars([pair])).toThrow(/--profile-var: ".*" is not NAME=VALUE; accepted: a name of letters/);
   });
   it('parses durations and repeatable flags', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});

@@ -5,7 +5,13 @@ import {
   EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS,
   type BrowserKind, type ScenarioName,
 } from '@userprobe/shared';
-import { parseDuration } from './duration.js';
+import { resolve as resolvePath } from 'node:path';
+import { formatDuration, parseDuration } from './duration.js';
+
+/** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
+export const DEFAULT_CALL_DURATION_MS = 5_000;
+export const MAX_CALL_DURATION_MS = 600_000;
+export const DEFAULT_MIRROR_SAMPLES = 3;
 
 /**
  * CLI flags + environment → one validated, deep-frozen config object, made
@@ -97,6 +103,14 @@ export interface RunConfig extends CommonConfig {
   readonly json: boolean;
   readonly demoLatency: readonly string[];
   readonly demoError: readonly string[];
+  /** `--profile-var NAME=VALUE`: fills `${NAME}` in the target profile. */
+  readonly profileVars: Readonly<Record<string, string>>;
+  /** `--scenario-module PATH`: a custom scenario module (absolute path), run with --scenario's capacity. */
+  readonly scenarioModule: string | null;
+  /** Video-call: how long a connected call runs (getStats sampling). */
+  readonly callDurationMs: number;
+  /** Cobrowse: mirror-lag samples per session. */
+  readonly mirrorSamples: number;
 }
 
 export interface ServeConfig extends CommonConfig {
@@ -144,7 +158,22 @@ const RunRaw = z.strictObject({
   json: z.boolean().default(false),
   demoLatency: strings,
   demoError: strings,
+  profileVar: strings,
+  scenarioModule: z.string().min(1).optional(),
+  callDuration: optDuration('--call-duration'),
+  mirrorSamples: z.number().int().min(1).max(100).default(DEFAULT_MIRROR_SAMPLES),
 });
+
+/** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */
+export function parseProfileVars(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
+    if (!m) throw new ConfigError(`--profile-var: "${p}" is not NAME=VALUE; accepted: a name of letters, digits and _ (not starting with a digit), "=", then the value, e.g. TENANT_SITE_URL=https://www.example.com`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
 
 const ServeRaw = z.strictObject({ ...CommonRaw });
 
@@ -242,7 +271,14 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     json: r.json,
     demoLatency: r.demoLatency,
     demoError: r.demoError,
+    profileVars: parseProfileVars(r.profileVar),
+    scenarioModule: r.scenarioModule === undefined ? null : resolvePath(r.scenarioModule),
+    callDurationMs: r.callDuration ?? DEFAULT_CALL_DURATION_MS,
+    mirrorSamples: r.mirrorSamples,
   };
+  if (cfg.callDurationMs > MAX_CALL_DURATION_MS) {
+    throw new ConfigError(`--call-duration: at most ${formatDuration(MAX_CALL_DURATION_MS)} (got ${formatDuration(cfg.callDurationMs)})`);
+  }
   if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
     throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');
   }

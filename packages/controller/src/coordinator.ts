@@ -37,6 +37,10 @@ export interface RunParams {
   readonly adaptiveStart: boolean;
   readonly stepTimeoutMs: number | null;
   readonly sessionTimeoutMs: number | null;
+  readonly callDurationMs?: number;
+  readonly mirrorSamples?: number;
+  /** A custom scenario module's path on the agents (`scenario` is its capacity class). */
+  readonly scenarioModule?: string | null;
   /** Secret-free operator parameters for run.json. */
   readonly params: Readonly<Record<string, unknown>>;
 }
@@ -154,8 +158,11 @@ export class RunCoordinator {
       sessions,
       startAt,
       durationMs: this.p.durationMs,
+      ...(this.p.scenarioModule ? { scenarioModule: this.p.scenarioModule } : {}),
       options: {
         messages: this.p.messages,
+        ...(this.p.callDurationMs === undefined ? {} : { callDurationMs: this.p.callDurationMs }),
+        ...(this.p.mirrorSamples === undefined ? {} : { mirrorSamples: this.p.mirrorSamples }),
         har: this.p.har,
         adaptiveStart: this.p.adaptiveStart,
         stepTimeoutMs: this.p.stepTimeoutMs ?? t.step ?? STEP_TIMEOUT_MS,

@@ -56,7 +56,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     coordinator?.abort(`interrupted by ${signal}`);
   });
   try {
-    target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, log });
+    target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
@@ -88,6 +88,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
       targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
       stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
+      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule,
     }, {
       pool: hub.hub, sinks: sinks.all, progress, log,
       evidence,

@@ -5,6 +5,10 @@ import { coreMetrics } from '@userprobe/shared';
 import { tempDir } from './fixtures.js';
 import { startCli, type Proc } from './processes.js';
 import { createTestDb } from '../src/db/testing/test-db.js';
+import { fileURLToPath } from 'node:url';
+import { startDemoTarget, DEMO_PROFILE_PATH } from '@userprobe/demo-target';
+
+const CUSTOM_SCENARIO = fileURLToPath(new URL('../../../profiles/examples/custom-scenario.mjs', import.meta.url));
 
 /**
  * The issue's headline command, on real parts: `controller run --scenario chat-load
@@ -67,5 +71,28 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     expect(Number(counts.samples)).toBeGreaterThanOrEqual(2 * coreMetrics('chat-load').length);
     expect(Number(counts.sessions)).toBe(2);
     expect(counts.status).toBe('passed');
+  }, 120_000);
+
+  it('a templated profile (--profile-var), a custom scenario module and --duration: every round recorded, exit 0', async () => {
+    const demo = await startDemoTarget();
+    cleanups.push(() => demo.close());
+    const tmp = await tempDir('userprobe-custom-run-');
+    cleanups.push(tmp.cleanup);
+    const p = startCli(['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', tmp.dir,
+      '--run-id', 'custom-e2e', '--json', '--no-adaptive-start', '--duration', '6s',
+      '--target', DEMO_PROFILE_PATH, '--profile-var', `DEMO_SITE_URL=${demo.siteUrl}`, '--profile-var', `DEMO_APP_URL=${demo.appUrl}`,
+      '--scenario-module', CUSTOM_SCENARIO]);
+    cleanups.push(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
+    expect(await p.exited, p.stderr().slice(-3000)).toBe(0);
+    const o = JSON.parse(p.stdout()) as { summary: { sessions: { expected: number | null; recorded: number; ok: number } } };
+    expect(o.summary.sessions.expected).toBeNull(); // repeating: the count is open
+    expect(o.summary.sessions.recorded).toBeGreaterThanOrEqual(2);
+    expect(o.summary.sessions.ok).toBe(o.summary.sessions.recorded);
+    const samples = (await readFile(join(tmp.dir, 'custom-e2e', 'samples.jsonl'), 'utf8')).split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as { sessionId: string; metric: string });
+    // The custom module's metrics, once per round: s0001, s0001.r1, …
+    const ids = [...new Set(samples.map((s) => s.sessionId))].sort();
+    expect(ids).toEqual(['s0001', ...Array.from({ length: ids.length - 1 }, (_, i) => `s0001.r${i + 1}`)].sort());
+    expect(samples.map((s) => s.metric).sort()).toEqual(ids.flatMap(() => ['nav_dcl_visitor', 'nav_ttfb_visitor', 'page_load']).sort());
   }, 120_000);
 });

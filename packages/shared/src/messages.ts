@@ -81,6 +81,11 @@ export const AssignmentSchema = z.strictObject({
   startAt: EpochMs,
   /** When set, sessions repeat (new session ids with a `.rN` suffix) until this long after startAt. */
   durationMs: z.number().int().positive().nullable(),
+  /**
+   * A custom scenario: the path of an ES module on the agent's machine implementing
+   * the scenario API (docs/scenario-api.md). `scenario` is then its capacity class.
+   */
+  scenarioModule: z.string().min(1).max(1024).optional(),
   options: ScenarioOptionsSchema,
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
