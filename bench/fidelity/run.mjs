@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, totalmem, release, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -136,6 +136,7 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
     ...Object.entries(INJECT).map(([k, v]) => `--demo-latency=${k}=${v}`)];
   if (mode === 'fixed') argv.push('--no-adaptive-start');
   const t0 = Date.now();
+  const load1 = loadavg()[0];
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -178,7 +179,7 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   let summary = null;
   try { summary = JSON.parse(stdout.trim().split('\n').at(-1)).summary; } catch { /* not-run */ }
   await rm(out, { recursive: true, force: true });
-  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, stderrTail: stderr.slice(-2000) };
+  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, load1, stderrTail: stderr.slice(-2000) };
 }
 
 // ---------- analysis ----------
@@ -219,7 +220,7 @@ function digest(cell) {
   const u = cell.usage;
   return {
     id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
-    exitCode: cell.exitCode, wallS: cell.wallS,
+    exitCode: cell.exitCode, wallS: cell.wallS, loadAvg1AtStart: cell.load1,
     sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,
       failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})) },
     peakConcurrent: peak,
@@ -270,14 +271,14 @@ function table(cells) {
   const baselineOf = (browser) => byKey.get(`${browser}-adaptive-1`) ?? byKey.get(`${browser}-fixed-1`);
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
-  const head = ['browser', 'start', 'level', 'peak conc.', 'full conc. (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'goal met'];
+  const head = ['browser', 'start', 'level', 'peak conc.', 'full conc. (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
   const rows = [];
   for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
     const e = errors(c, baselineOf(c.browser));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
     rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), num(c.fullConcurrencyS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
-      num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, goal ? 'yes' : 'no']);
+      num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
   }
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
