@@ -271,12 +271,12 @@ function table(cells) {
   const baselineOf = (browser) => byKey.get(`${browser}-adaptive-1`) ?? byKey.get(`${browser}-fixed-1`);
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
-  const head = ['browser', 'start', 'level', 'peak conc.', 'full conc. (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
+  const head = ['browser', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
   const rows = [];
   for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
     const e = errors(c, baselineOf(c.browser));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
-    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), num(c.fullConcurrencyS), `${c.sessions.ok}/${c.sessions.failed}`,
+    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), num(c.fullConcurrencyS), num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
       num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
   }

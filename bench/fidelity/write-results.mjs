@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Writes bench/fidelity/results.md: the method and findings (below) around the
+// table that run.mjs generated into table.md. Run after run.mjs.
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const table = (await readFile(join(HERE, 'table.md'), 'utf8')).split('\n').filter((l) => !l.startsWith('<!--')).join('\n').trim();
+const notes = await readFile(join(HERE, 'notes.md'), 'utf8');
+await writeFile(join(HERE, 'results.md'), notes.replace('{{TABLE}}', table));
+process.stdout.write('bench/fidelity/results.md written\n');
