@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { io as connectIo, type Socket } from 'socket.io-client';
-import { startDemoTarget, type DemoTarget } from '../index.js';
+import { describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { useRealtimeFixture, once, connected } from '../../test/realtime-fixture.js';
 import { COBROWSE_SOCKET_PATH } from './server.js';
 import { MAX_TREE_DEPTH, jsonDepth, type SnapNode } from './wire.js';
 
@@ -14,34 +14,8 @@ import { MAX_TREE_DEPTH, jsonDepth, type SnapNode } from './wire.js';
 const D = 150;
 const TOLERANCE_MS = 40;
 
-let target: DemoTarget;
-const sockets: Socket[] = [];
-
-beforeAll(async () => {
-  target = await startDemoTarget();
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await target.close();
-});
-beforeEach(() => {
-  target.knobs.reset();
-});
-
-function connect(auth: Record<string, string>): Socket {
-  const s = connectIo(target.appUrl, { path: COBROWSE_SOCKET_PATH, auth, transports: ['websocket'], reconnection: false });
-  sockets.push(s);
-  return s;
-}
-const once = <T>(s: Socket, event: string): Promise<T> => new Promise((resolve) => s.once(event, (v: T) => resolve(v)));
-const connected = (s: Socket): Promise<void> => new Promise((resolve, reject) => {
-  s.once('connect', () => resolve());
-  s.once('connect_error', reject);
-});
-async function post(path: string, body: unknown): Promise<Record<string, string>> {
-  const res = await fetch(`${target.appUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, string>;
-}
+const fx = useRealtimeFixture(COBROWSE_SOCKET_PATH);
+const { connect, post } = fx;
 
 const ROOT: SnapNode = { id: 1, t: 'el', tag: 'html', attrs: {}, kids: [{ id: 2, t: 'el', tag: 'body', attrs: { class: 'x' }, kids: [{ id: 3, t: 'text', text: 'hi' }] }] };
 
@@ -87,7 +61,7 @@ describe('cobrowse server', () => {
 
   it(`cobrowseEvents delays every relayed event by ${D} ms`, async () => {
     const s = await session();
-    target.knobs.set({ latency: { cobrowseEvents: D } });
+    fx.target().knobs.set({ latency: { cobrowseEvents: D } });
     const t0 = performance.now();
     const muts = once(s.agent, 'cobrowse:mutations');
     await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [] });
@@ -98,13 +72,13 @@ describe('cobrowse server', () => {
   });
 
   it('serves the cobrowse script after cobrowseScript ms, with the app origin filled in', async () => {
-    target.knobs.set({ latency: { cobrowseScript: D } });
+    fx.target().knobs.set({ latency: { cobrowseScript: D } });
     const t0 = performance.now();
-    const res = await fetch(`${target.appUrl}/cobrowse/cobrowse.js`);
+    const res = await fetch(`${fx.target().appUrl}/cobrowse/cobrowse.js`);
     const text = await res.text();
     const ms = performance.now() - t0;
     expect(res.status).toBe(200);
-    expect(text).toContain(`var APP = '${target.appUrl}'`);
+    expect(text).toContain(`var APP = '${fx.target().appUrl}'`);
     expect(ms).toBeGreaterThanOrEqual(D);
     expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
   });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { io as connectIo, type Socket } from 'socket.io-client';
-import { startDemoTarget, type DemoTarget } from '../index.js';
+import { describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { useRealtimeFixture, once, connected } from '../../test/realtime-fixture.js';
 import { SIGNAL_SOCKET_PATH } from './signaling.js';
 
 /**
@@ -13,35 +13,8 @@ import { SIGNAL_SOCKET_PATH } from './signaling.js';
 const D = 150;
 const TOLERANCE_MS = 40;
 
-let target: DemoTarget;
-const sockets: Socket[] = [];
-
-beforeAll(async () => {
-  target = await startDemoTarget();
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await target.close();
-});
-beforeEach(() => {
-  target.knobs.reset();
-});
-
-function connect(auth: Record<string, string>): Socket {
-  const s = connectIo(target.appUrl, { path: SIGNAL_SOCKET_PATH, auth, transports: ['websocket'], reconnection: false });
-  sockets.push(s);
-  return s;
-}
-const once = <T>(s: Socket, event: string): Promise<T> => new Promise((resolve) => s.once(event, (v: T) => resolve(v)));
-const connected = (s: Socket): Promise<void> => new Promise((resolve, reject) => {
-  s.once('connect', () => resolve());
-  s.once('connect_error', reject);
-});
-
-async function post(path: string, body: unknown): Promise<Record<string, string>> {
-  const res = await fetch(`${target.appUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as Record<string, string>;
-}
+const fx = useRealtimeFixture(SIGNAL_SOCKET_PATH);
+const { connect, post } = fx;
 
 /** A chat, its visitor and an agent, both connected to signaling. */
 async function parties(): Promise<{ chatId: string; visitor: Socket; agent: Socket }> {
@@ -92,7 +65,7 @@ describe('video signaling server', () => {
 
   it(`the signaling knob delays every relayed message by ${D} ms (handshake too)`, async () => {
     const p = await parties();
-    target.knobs.set({ latency: { signaling: D } });
+    fx.target().knobs.set({ latency: { signaling: D } });
     let t0 = performance.now();
     const invited = once<{ callId: string }>(p.visitor, 'call:invite');
     await p.agent.emitWithAck('call:invite', { chatId: p.chatId });
@@ -116,7 +89,7 @@ describe('video signaling server', () => {
   it('ice=drop relays no candidate and strips them from SDP, so ICE cannot complete', async () => {
     const p = await parties();
     const callId = await startCall(p);
-    target.knobs.set({ ice: 'drop' });
+    fx.target().knobs.set({ ice: 'drop' });
     const c = { candidate: 'candidate:1 1 udp 1 198.18.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
     expect(await p.agent.emitWithAck('call:signal', { callId, candidate: c })).toEqual({ ok: true, data: { relayed: false } });
     const offer = once<{ description: { sdp: string } }>(p.visitor, 'call:signal');
