@@ -276,7 +276,7 @@ function table(cells) {
   for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
     const e = errors(c, baselineOf(c.browser));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
-    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), num(c.fullConcurrencyS), num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
+    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
       num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
   }
