@@ -2,6 +2,7 @@ import type { ServeConfig } from './config.js';
 import { Ingest } from './ingest.js';
 import { openSinks } from './sinks.js';
 import { listenOrExplain, type CommandIo } from './run-command.js';
+import { EvidenceStore } from './evidence-store.js';
 
 /**
  * `controller serve`: the hub and ingest only — accepts agents and their
@@ -13,7 +14,8 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   const ingest = new Ingest(sinks.all, io.log);
   let hub;
   try {
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log });
+    // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log }) });
   } catch (e) {
     await sinks.close();
     throw e;
