@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import type { Frame, Page } from 'puppeteer-core';
-import { StepError } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import { readNavigation } from '../collectors/navigation.js';
 import type { NetworkCollector, RequestTiming } from '../collectors/network.js';
@@ -11,6 +8,8 @@ import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../scenario-api.js';
 import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
+import { probeText, widgetFrame } from './widget.js';
+
 
 /**
  * chat-load: a visitor opens the site, the widget loads, the visitor starts a
@@ -65,20 +64,6 @@ import { armTextWatch, clickContaining, navigate, stampedClick } from './page-pr
 /** Detail of the extra samples of exchange n ≥ 2. */
 export function exchangeDetail(n: number): string | undefined {
   return n === 1 ? undefined : `msg-${n}`;
-}
-
-/** A text no other session or exchange will contain. */
-export function probeText(kind: 'probe' | 'reply', sessionId: string, n: number): string {
-  return `${kind} ${sessionId} ${n} ${randomBytes(4).toString('hex')}`;
-}
-
-async function widgetFrame(page: Page, frameSelector: string | undefined, step: string, w: WaitOptions): Promise<Frame> {
-  if (frameSelector === undefined) return page.mainFrame();
-  const el = await page.waitForSelector(frameSelector, { timeout: w.timeoutMs, signal: w.signal });
-  const frame = await el?.contentFrame();
-  await el?.dispose();
-  if (!frame) throw new StepError(step, `'${frameSelector}' (visitor.widget.frame) is not an iframe with a document`, { detail: { selector: frameSelector } });
-  return frame;
 }
 
 /** Request patterns with a metric of their own; every other named pattern is recorded as api_request. */

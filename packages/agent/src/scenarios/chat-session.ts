@@ -4,7 +4,7 @@ import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
 import type { ScenarioContext } from '../scenario-api.js';
 import { clickContaining, navigationLoadMs } from './page-probes.js';
-import { probeText } from './chat-load.js';
+import { probeText, widgetFrame } from './widget.js';
 
 /**
  * The chat both video-call and cobrowse start from: the visitor opens the
@@ -13,16 +13,6 @@ import { probeText } from './chat-load.js';
  * tenant's console requires). Only page_load is recorded here; the rest are
  * setup steps (their failures are recorded with their step names).
  */
-
-/** The widget's document: its iframe's frame, or the page when the widget is inline. */
-export async function widgetFrame(page: Page, frameSelector: string | undefined, step: string, w: WaitOptions): Promise<Frame> {
-  if (frameSelector === undefined) return page.mainFrame();
-  const el = await page.waitForSelector(frameSelector, { timeout: w.timeoutMs, signal: w.signal });
-  const frame = await el?.contentFrame();
-  await el?.dispose();
-  if (!frame) throw new StepError(step, `'${frameSelector}' (visitor.widget.frame) is not an iframe with a document`, { detail: { selector: frameSelector } });
-  return frame;
-}
 
 /** Visitor page load, recorded as page_load (navigation start → loadEventEnd). */
 export async function loadVisitorPage(ctx: ScenarioContext, w: WaitOptions): Promise<void> {

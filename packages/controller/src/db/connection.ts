@@ -19,8 +19,9 @@ export interface PoolSettings {
  * `SET time_zone = '+00:00'` before anything else, so NOW(), FROM_UNIXTIME()
  * and UNIX_TIMESTAMP() agree with the stored DATETIME(3) values.
  */
-export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSettings = {}): Pool {
-  const options: PoolOptions = {
+/** What the pool and single connections share: the target, UTC conversion, binary utf8mb4, one statement per query. */
+function utcConnectionOptions(target: DbTarget, connectTimeoutMs: number | undefined) {
+  return {
     host: target.host,
     port: target.port,
     user: target.user,
@@ -28,14 +29,20 @@ export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSetti
     database: target.database,
     timezone: 'Z',
     dateStrings: false,
+    connectTimeout: connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
+    charset: 'utf8mb4_bin',
+    multipleStatements: false,
+  } as const;
+}
+
+export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSettings = {}): Pool {
+  const options: PoolOptions = {
+    ...utcConnectionOptions(target, settings.connectTimeoutMs),
     supportBigNumbers: true,
     bigNumberStrings: false,
-    connectTimeout: settings.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
     connectionLimit: settings.poolSize ?? MYSQL_POOL_SIZE,
     maxIdle: settings.poolSize ?? MYSQL_POOL_SIZE,
     enableKeepAlive: true,
-    charset: 'utf8mb4_bin',
-    multipleStatements: false,
   };
   if (settings.infileStreamFactory !== undefined) options.infileStreamFactory = settings.infileStreamFactory;
   const pool = createPool(options);
@@ -51,18 +58,7 @@ export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSetti
 
 /** One connection, in UTC the same way as the pool (for migrate and retention). */
 export async function connectUtc(target: DbTarget, settings: Pick<PoolSettings, 'connectTimeoutMs'> = {}): Promise<Connection> {
-  const conn = await createConnection({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    database: target.database,
-    timezone: 'Z',
-    dateStrings: false,
-    connectTimeout: settings.connectTimeoutMs ?? MYSQL_CONNECT_TIMEOUT_MS,
-    charset: 'utf8mb4_bin',
-    multipleStatements: false,
-  });
+  const conn = await createConnection(utcConnectionOptions(target, settings.connectTimeoutMs));
   await conn.query(`SET time_zone = '${SESSION_TIME_ZONE}'`);
   return conn;
 }
