@@ -4,7 +4,8 @@
 // rate on and off. See results.md for the method and the committed figures.
 //
 //   node bench/fidelity/run.mjs [--levels 1,10,20,40,60,100,200] [--browsers shell,chromium]
-//        [--modes adaptive,fixed] [--messages auto|N] [--table-only] [--out bench/fidelity/results.md]
+//        [--modes adaptive,fixed] [--messages auto|N] [--think-time 15s-25s] [--input type|insert]
+//        [--table-only] [--out bench/fidelity/results.md]
 //
 // Build first: npx tsc -b. Each cell is one `controller run` with one local agent
 // (one Chromium) on this machine; raw per-cell JSON goes to bench/fidelity/raw/.
@@ -53,6 +54,9 @@ function args() {
     modes: get('modes', 'adaptive,fixed').split(','),
     messages: get('messages', 'auto'),
     har: get('har', 'failures'),
+    // chat pacing (controller run --think-time / --input): none and typed = back-to-back stress
+    thinkTime: get('think-time', null),
+    input: get('input', 'type'),
     perStartS: { shell: Number(get('per-start-shell', '1.0')), chromium: Number(get('per-start-chromium', '2.0')) },
     out: get('out', join(HERE, 'results.md')),
     tableOnly: a.includes('--table-only'),
@@ -104,17 +108,33 @@ function descendants(root) {
 function messagesFor(cfg, browser, level) {
   if (cfg.messages !== 'auto') return Number(cfg.messages);
   if (level === 1) return 5;
-  return Math.min(100, 4 + Math.ceil(level * cfg.perStartS[browser]));
+  const starting = level * cfg.perStartS[browser];
+  if (cfg.thinkTime === null) return Math.min(100, 4 + Math.ceil(starting));
+  // paced: long enough that sessions still run a minute after the last one started
+  const [lo, hi = lo] = cfg.thinkTime.split('-').map(seconds);
+  return Math.min(100, 2 + Math.ceil((starting + 60) / ((lo + hi) / 2)));
+}
+
+/** `20s`, `1500ms`, `2m` → seconds (the bench's own reading of --think-time, for session lengths). */
+function seconds(d) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(d.trim());
+  if (!m) throw new Error(`--think-time: "${d}" is not a duration such as 20s or 15s-25s`);
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60 }[m[2] ?? 'ms'];
+}
+
+/** Cell id suffix naming the chat pacing ('' for the default: back to back, typed). */
+function pacingSuffix(cfg) {
+  return `${cfg.thinkTime === null ? '' : `-think-${cfg.thinkTime}`}${cfg.input === 'type' ? '' : `-${cfg.input}`}`;
 }
 
 async function runCell(cfg, browser, mode, level) {
-  const id = `${browser}-${mode}-${level}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}`;
+  const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}`;
   const messages = messagesFor(cfg, browser, level);
   const runs = [];
   for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++) runs.push(await runOnce(cfg, browser, mode, level, messages, level === 1 ? `${id}-${i + 1}` : id));
   const first = runs[0];
   const cell = {
-    ...first, id, total: runs.reduce((n, r) => n + r.total, 0),
+    ...first, id, pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) }, total: runs.reduce((n, r) => n + r.total, 0),
     samples: runs.flatMap((r) => r.samples), sessions: runs.flatMap((r) => r.sessions), wallS: runs.reduce((n, r) => n + r.wallS, 0),
     exitCode: Math.max(...runs.map((r) => r.exitCode ?? 9)),
   };
@@ -135,6 +155,8 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
     '--session-timeout', '20m', '--step-timeout', '90s', '--drain-timeout', '60s', '--agent-wait', '120s',
     ...Object.entries(INJECT).map(([k, v]) => `--demo-latency=${k}=${v}`)];
   if (mode === 'fixed') argv.push('--no-adaptive-start');
+  if (cfg.thinkTime !== null) argv.push('--think-time', cfg.thinkTime);
+  argv.push('--input', cfg.input);
   const t0 = Date.now();
   const load1 = loadavg()[0];
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -220,6 +242,7 @@ function digest(cell) {
   const u = cell.usage;
   return {
     id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
+    pacing: cell.pacing,
     exitCode: cell.exitCode, wallS: cell.wallS, loadAvg1AtStart: cell.load1,
     sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,
       failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})) },
@@ -268,15 +291,19 @@ const num = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d))
 function table(cells) {
   const byKey = new Map(cells.map((c) => [c.id, c]));
   const label = (c) => (c.id.includes('-har-') ? `${c.mode}, har ${c.id.split('-har-')[1]}` : c.mode);
-  const baselineOf = (browser) => byKey.get(`${browser}-adaptive-1`) ?? byKey.get(`${browser}-fixed-1`);
+  const suffixOf = (c) => c.pacing?.suffix ?? '';
+  const chat = (c) => `${c.pacing?.thinkTime ? `think ${c.pacing.thinkTime}` : 'back to back'}, ${c.pacing?.input === 'insert' ? 'inserted' : 'typed'}`;
+  // the 1-session baseline of the same browser and pacing, else of the same browser
+  const baselineOf = (c) => byKey.get(`${c.browser}-adaptive-1${suffixOf(c)}`) ?? byKey.get(`${c.browser}-fixed-1${suffixOf(c)}`)
+    ?? byKey.get(`${c.browser}-adaptive-1`) ?? byKey.get(`${c.browser}-fixed-1`);
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
-  const head = ['browser', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
+  const head = ['browser', 'chat', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
   const rows = [];
-  for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
-    const e = errors(c, baselineOf(c.browser));
+  for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || suffixOf(a).localeCompare(suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
+    const e = errors(c, baselineOf(c));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
-    rows.push([c.browser, label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
+    rows.push([c.browser, chat(c), label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
       num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
   }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, EVIDENCE_BUDGET_SESSIONS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
+import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, INPUT_MODES, EVIDENCE_BUDGET_SESSIONS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
 import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, HAR_MODES, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config.js';
 import { createLogger } from './logger.js';
 import { runCommand, type CommandIo } from './run-command.js';
@@ -35,7 +35,7 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
 const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout'] as const;
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
   'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError',
-  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples'] as const;
+  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples', 'thinkTime', 'input'] as const;
 
 function interruptHandler(): CommandIo['onInterrupt'] {
   return (fn) => {
@@ -79,6 +79,8 @@ async function main(): Promise<number> {
         capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
         'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
         messages: { type: 'number', default: 1, describe: 'message exchanges per chat session' },
+        'think-time': { type: 'string', describe: 'chat: pause between exchanges, a duration (20s) or a range drawn per pause (10s-30s); default none (back to back, a stress test)' },
+        input: { type: 'string', choices: INPUT_MODES, default: 'type', describe: 'chat: type message text key by key (as a person; ~0.1 CPU-s per message), or insert it as one input event (no key events; for large runs)' },
         har: { type: 'string', choices: HAR_MODES, default: 'failures', describe: 'HAR (with websocket frames) of failed sessions, of every session (all), or none (off); failed sessions also get screenshots of both pages and their console errors, under <out>/<run-id>/evidence/<session>/' },
         'evidence-sessions': { type: 'number', default: EVIDENCE_BUDGET_SESSIONS, describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)' },
         'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
@@ -100,6 +102,7 @@ async function main(): Promise<number> {
       .example('PROBE_TOKEN=s3cret $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m', 'a cluster of 4 remote agents against a real target')
       .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
       .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
+      .example('$0 run --scenario chat-load --total 200 --local-agents 1 --messages 10 --think-time 15s-25s --input insert --session-timeout 10m', '200 chats that read and think like people: what one 2-core agent can hold (bench/fidelity)')
       .epilogue(EPILOGUE))
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)

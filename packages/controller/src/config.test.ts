@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { ConfigError, AGENT_WAIT_TIMEOUT_MS } from '@userprobe/shared';
 import { isAbsolute } from 'node:path';
-import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars } from './config.js';
+import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem } from './config.js';
 
 describe('resolveRunConfig', () => {
   it('fills defaults and freezes the result', () => {
@@ -52,6 +52,26 @@ describe('resolveRunConfig', () => {
   });
   it.each([['nope'], ['1A=x'], ['=x'], ['A B=x']])('a bad profile variable %s says what is accepted', (pair) => {
     expect(() => parseProfileVars([pair])).toThrow(/--profile-var: ".*" is not NAME=VALUE; accepted: a name of letters/);
+  });
+  it('chat pacing: no think time and typed input by default; --think-time as a duration or range; --input insert', () => {
+    const d = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1 }, {});
+    expect([d.thinkTime, d.input]).toEqual([{ minMs: 0, maxMs: 0 }, 'type']);
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '10s-30s', input: 'insert' }, {});
+    expect([c.thinkTime, c.input]).toEqual([{ minMs: 10_000, maxMs: 30_000 }, 'insert']);
+    expect(Object.isFrozen(c.thinkTime)).toBe(true);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '30s-10s' }, {})).toThrow(/^--think-time: the range 30s-10s ends before it starts/);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, input: 'paste' }, {})).toThrow(/^--input: .*"type"\|"insert"|^--input: .*type.*insert/);
+  });
+  it.each([
+    ['no think time', 10, 0, 120_000, null],
+    ['one message never pauses', 1, 600_000, 120_000, null],
+    ['9 pauses of up to 10s fit in 2m', 10, 10_000, 120_000, null],
+    ['9 pauses of up to 20s do not fit in 2m', 10, 20_000, 120_000, /pauses up to 3m, not less than the session timeout 2m; raise --session-timeout \(e\.g\. 5m\)/],
+    ['exactly the timeout does not fit', 3, 60_000, 120_000, /not less than the session timeout 2m/],
+  ] as const)('thinkTimeProblem: %s', (_n, messages, maxMs, sessionTimeoutMs, want) => {
+    const p = thinkTimeProblem({ messages, thinkTime: { minMs: 0, maxMs }, sessionTimeoutMs });
+    if (want === null) expect(p).toBeNull();
+    else expect(p).toMatch(want);
   });
   it('parses durations and repeatable flags', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
-  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS,
-  type BrowserKind, type ScenarioName,
+  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES,
+  type BrowserKind, type InputMode, type ScenarioName, type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, parseThinkTime } from './duration.js';
 
 /** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
 export const DEFAULT_CALL_DURATION_MS = 5_000;
@@ -38,6 +38,17 @@ export const HAR_MODES = ['off', 'failures', 'all'] as const;
 export const DEFAULT_BROWSER = 'shell' as const;
 
 /** Pure: --browser wins; else the target profile's `browser`; else DEFAULT_BROWSER. Says where the choice came from. */
+/**
+ * A chat session's think pauses alone ((messages − 1) × the longest pause)
+ * must leave room inside the session timeout; null when they do, else why not. Pure.
+ */
+export function thinkTimeProblem(p: { messages: number; thinkTime: ThinkTime; sessionTimeoutMs: number }): string | null {
+  const pausesMs = (p.messages - 1) * p.thinkTime.maxMs;
+  if (pausesMs < p.sessionTimeoutMs) return null;
+  return `--think-time up to ${formatDuration(p.thinkTime.maxMs)} between ${p.messages} messages pauses up to ${formatDuration(pausesMs)}, ` +
+    `not less than the session timeout ${formatDuration(p.sessionTimeoutMs)}; raise --session-timeout (e.g. ${formatDuration(pausesMs + 120_000)}) or shorten the think time`;
+}
+
 export function chooseBrowser(cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'>, profileBrowser: BrowserKind | undefined): { browser: BrowserKind; source: 'flag' | 'profile' | 'default' } {
   if (cfg.browserFromFlag) return { browser: cfg.browser, source: 'flag' };
   if (profileBrowser !== undefined) return { browser: profileBrowser, source: 'profile' };
@@ -111,6 +122,10 @@ export interface RunConfig extends CommonConfig {
   readonly callDurationMs: number;
   /** Cobrowse: mirror-lag samples per session. */
   readonly mirrorSamples: number;
+  /** Chat scenarios: pause between exchanges. */
+  readonly thinkTime: ThinkTime;
+  /** Chat scenarios: type message text key by key, or insert it as one input event. */
+  readonly input: InputMode;
 }
 
 export interface ServeConfig extends CommonConfig {
@@ -162,6 +177,8 @@ const RunRaw = z.strictObject({
   scenarioModule: z.string().min(1).optional(),
   callDuration: optDuration('--call-duration'),
   mirrorSamples: z.number().int().min(1).max(100).default(DEFAULT_MIRROR_SAMPLES),
+  thinkTime: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? { minMs: 0, maxMs: 0 } : parseThinkTime(v, '--think-time'))),
+  input: z.enum(INPUT_MODES).default('type'),
 });
 
 /** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */
@@ -275,6 +292,8 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     scenarioModule: r.scenarioModule === undefined ? null : resolvePath(r.scenarioModule),
     callDurationMs: r.callDuration ?? DEFAULT_CALL_DURATION_MS,
     mirrorSamples: r.mirrorSamples,
+    thinkTime: r.thinkTime,
+    input: r.input,
   };
   if (cfg.callDurationMs > MAX_CALL_DURATION_MS) {
     throw new ConfigError(`--call-duration: at most ${formatDuration(MAX_CALL_DURATION_MS)} (got ${formatDuration(cfg.callDurationMs)})`);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import {
   AssignmentSchema, ASSIGN_ACK_TIMEOUT_MS, START_LEAD_MS, SESSION_TIMEOUT_MS, STEP_TIMEOUT_MS, PlanError, describeError,
-  type Assignment, type BrowserKind, type ScenarioName, type TargetProfile, type RunFinished,
+  type Assignment, type BrowserKind, type InputMode, type ScenarioName, type TargetProfile, type RunFinished, type ThinkTime,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from './agent-pool.js';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
@@ -39,10 +39,18 @@ export interface RunParams {
   readonly sessionTimeoutMs: number | null;
   readonly callDurationMs?: number;
   readonly mirrorSamples?: number;
+  readonly thinkTime?: ThinkTime;
+  readonly input?: InputMode;
   /** A custom scenario module's path on the agents (`scenario` is its capacity class). */
   readonly scenarioModule?: string | null;
   /** Secret-free operator parameters for run.json. */
   readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** The step and session timeouts agents get: the operator's flags, else the profile's, else the defaults. */
+export function effectiveTimeouts(p: Pick<RunParams, 'stepTimeoutMs' | 'sessionTimeoutMs'>, profile: TargetProfile): { stepTimeoutMs: number; sessionTimeoutMs: number } {
+  const t = profile.timeouts;
+  return { stepTimeoutMs: p.stepTimeoutMs ?? t.step ?? STEP_TIMEOUT_MS, sessionTimeoutMs: p.sessionTimeoutMs ?? t.session ?? SESSION_TIMEOUT_MS };
 }
 
 export interface RunResultsStore {
@@ -149,7 +157,6 @@ export class RunCoordinator {
   }
 
   private assignment(agentId: string, sessions: Assignment['sessions'], startAt: number): Assignment {
-    const t = this.p.profile.timeouts;
     return AssignmentSchema.parse({
       runId: this.p.runId,
       scenario: this.p.scenario,
@@ -163,10 +170,11 @@ export class RunCoordinator {
         messages: this.p.messages,
         ...(this.p.callDurationMs === undefined ? {} : { callDurationMs: this.p.callDurationMs }),
         ...(this.p.mirrorSamples === undefined ? {} : { mirrorSamples: this.p.mirrorSamples }),
+        ...(this.p.thinkTime === undefined ? {} : { thinkTime: this.p.thinkTime }),
+        ...(this.p.input === undefined ? {} : { input: this.p.input }),
         har: this.p.har,
         adaptiveStart: this.p.adaptiveStart,
-        stepTimeoutMs: this.p.stepTimeoutMs ?? t.step ?? STEP_TIMEOUT_MS,
-        sessionTimeoutMs: this.p.sessionTimeoutMs ?? t.session ?? SESSION_TIMEOUT_MS,
+        ...effectiveTimeouts(this.p, this.p.profile),
       },
     });
   }

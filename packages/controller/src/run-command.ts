@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { ConfigError, describeError } from '@userprobe/shared';
 import type { RunConfig } from './config.js';
-import { chooseBrowser, publicParams } from './config.js';
+import { chooseBrowser, publicParams, thinkTimeProblem } from './config.js';
 import { listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from './sinks.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 import { startLocalAgents, localSpoolRoot, type LocalAgents } from './local-agents.js';
-import { RunCoordinator, EXIT, type RunOutcome } from './coordinator.js';
+import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from './coordinator.js';
 import { ProgressReporter, type ProgressOutput } from './progress.js';
 import { readRunResults } from './results-reader.js';
 import { RESULT_FILES } from './results-files.js';
@@ -58,6 +58,8 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   try {
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
+    const problem = thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs });
+    if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
     const evidence = new EvidenceStore({ outDir: cfg.outDir, log });
@@ -88,7 +90,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
       targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
       stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
-      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule,
+      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
     }, {
       pool: hub.hub, sinks: sinks.all, progress, log,
       evidence,

@@ -5,8 +5,9 @@ import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from '
 import { startCli as start, type Proc } from './processes.js';
 
 /** A fake agent that plays its assignment: one batch per session (core metrics), then run:finished. */
-function playAssignments(s: FakeAgent, agentId: string, failIds: string[] = []): void {
+function playAssignments(s: FakeAgent, agentId: string, failIds: string[] = [], seen: Assignment[] = []): void {
   s.on('run:assign', (a: Assignment, ack) => {
+    seen.push(a);
     ack({ accepted: true });
     void (async () => {
       let seq = 0;
@@ -39,6 +40,9 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'], /^controller: \/nonexistent\/p\.yaml: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a token is required when remote agents are expected/],
     [['serve'], /^controller: controller serve needs the agents' token/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--think-time', '30s-10s'], /^controller: --think-time: the range 30s-10s ends before it starts; write MIN-MAX/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--port', '0', '--messages', '10', '--think-time', '20s'],
+      /^controller: --think-time up to 20s between 10 messages pauses up to 3m, not less than the session timeout 2m; raise --session-timeout/m],
   ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
     const p = track(start(args));
     expect(await p.exited).toBe(2);
@@ -56,17 +60,20 @@ describe('controller CLI', () => {
     expect(p.stderr()).toContain("total 5 exceeds the cluster's chat-load capacity 2: fake-1 2");
   });
 
-  it('runs with remote (fake) agents: --json outcome, exit 0; a failed session → exit 1', async () => {
+  it('runs with remote (fake) agents: --json outcome, exit 0; a failed session → exit 1; chat pacing reaches the agents', async () => {
     for (const [fail, code] of [[[], 0], [['s0002'], 1]] as const) {
       const out = await tmp();
-      const p = track(start(['run', '--scenario', 'chat-load', '--total', '4', '--expect-agents', '2', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1', '--out', out, '--json', '--run-id', 'run-cli'], { PROBE_TOKEN: 't0k' }));
+      const seen: Assignment[] = [];
+      const p = track(start(['run', '--scenario', 'chat-load', '--total', '4', '--expect-agents', '2', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1', '--out', out, '--json', '--run-id', 'run-cli',
+        '--messages', '3', '--think-time', '1s-2500ms', '--input', 'insert'], { PROBE_TOKEN: 't0k' }));
       const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
       for (const id of ['agent-a', 'agent-b']) {
         const s = await connectAgent(url!, hello({ token: 't0k', agentId: id, name: id }));
         cleanups.push(() => { s.close(); });
-        playAssignments(s, id, id === 'agent-b' ? [...fail] : []);
+        playAssignments(s, id, id === 'agent-b' ? [...fail] : [], seen);
       }
       expect(await p.exited).toBe(code);
+      expect(seen.map((a) => [a.options.messages, a.options.thinkTime, a.options.input])).toEqual([[3, { minMs: 1_000, maxMs: 2_500 }, 'insert'], [3, { minMs: 1_000, maxMs: 2_500 }, 'insert']]);
       const o = JSON.parse(p.stdout()) as { status: string; exitCode: number; summary: { sessions: Record<string, number>; agents: { name: string; sessionsOk: number }[] } };
       expect(o.exitCode).toBe(code);
       expect(o.summary.sessions).toMatchObject({ recorded: 4, ok: 4 - fail.length, failed: fail.length, missing: 0 });

@@ -43,6 +43,9 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
       [{ ...assignment, scenario: 'chat' }, 'scenario'],
       [{ ...assignment, sessions: [] }, 'sessions'],
       [{ ...assignment, options: { ...assignment.options, har: 'some' } }, 'options.har'],
+      [{ ...assignment, options: { ...assignment.options, input: 'paste' } }, 'options.input'],
+      [{ ...assignment, options: { ...assignment.options, thinkTime: { minMs: 5_000, maxMs: 1_000 } } }, 'options.thinkTime'],
+      [{ ...assignment, options: { ...assignment.options, thinkTime: { minMs: 0, maxMs: 700_000 } } }, 'options.thinkTime.maxMs'],
       [{ ...assignment, profile: { ...profile, visitor: { ...profile.visitor, url: 'not a url' } } }, 'profile.visitor.url'],
     ],
   },
@@ -114,6 +117,6 @@ describe('message schemas', () => {
 
   it('fills assignment option defaults', () => {
     const a = CONTROLLER_TO_AGENT_SCHEMAS['run:assign'].parse(assignment);
-    expect(a.options).toMatchObject({ messages: 1, har: 'failures', adaptiveStart: true, mirrorSamples: 3 });
+    expect(a.options).toMatchObject({ messages: 1, har: 'failures', adaptiveStart: true, mirrorSamples: 3, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
   });
 });

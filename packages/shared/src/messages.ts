@@ -47,11 +47,40 @@ export const AuthRejectionSchema = z.strictObject({
 });
 export type AuthRejection = z.infer<typeof AuthRejectionSchema>;
 
+/** Longest think time between two exchanges. */
+export const MAX_THINK_TIME_MS = 600_000;
+
+export const ThinkTimeSchema = z.strictObject({
+  minMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
+  maxMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
+}).refine((t) => t.minMs <= t.maxMs, { message: 'minMs must not exceed maxMs' });
+export type ThinkTime = z.infer<typeof ThinkTimeSchema>;
+
+/**
+ * How chat text gets into the widget's and the console's message inputs:
+ * - `type`: key by key through the keyboard (keydown, keypress, input, keyup
+ *   per character), as a person types; about 0.1 CPU-s per message on the
+ *   headless shell, the largest cost of a chat session.
+ * - `insert`: the whole text as one input event (CDP Input.insertText, as an
+ *   IME commit or a dictation would enter it); no key events, so a widget's
+ *   typing indicator may not fire. For large runs that measure delivery, not typing.
+ */
+export const INPUT_MODES = ['type', 'insert'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+
 export const ScenarioOptionsSchema = z.strictObject({
   /** Visitor → agent → visitor message exchanges per chat session. */
   messages: z.number().int().min(1).max(100).default(1),
   /** Length of a video call once connected, for getStats() sampling. */
   callDurationMs: z.number().int().min(0).max(600_000).default(5_000),
+  /**
+   * Chat scenarios: the pause between a chat's exchanges (after the reply has
+   * arrived, before the next message), drawn uniformly from [minMs, maxMs] per
+   * pause. A person reads and thinks; back-to-back exchanges are a stress test.
+   */
+  thinkTime: ThinkTimeSchema.default({ minMs: 0, maxMs: 0 }),
+  /** Chat scenarios: how message text gets into inputs (see INPUT_MODES). */
+  input: z.enum(INPUT_MODES).default('type'),
   /** Mirror-lag samples per cobrowse session. */
   mirrorSamples: z.number().int().min(1).max(100).default(3),
   /** HAR capture: none, on failed sessions only, or every session. */

@@ -70,7 +70,8 @@ function withCrmEventDelay(f: Feature): Feature {
   };
 }
 
-interface Sample { metric: MetricName; value: number; detail: string | undefined }
+/** `at`: when the scenario recorded it (Node's clock), to see the pacing between exchanges. */
+interface Sample { metric: MetricName; value: number; detail: string | undefined; at: number }
 interface RunResult { samples: Sample[]; failure: StepError | undefined; notes: string[] }
 
 class TestRecorder implements Recorder {
@@ -86,7 +87,7 @@ class TestRecorder implements Recorder {
     }
   }
   value(metric: MetricName, value: number, opts?: { detail?: string }): void {
-    this.samples.push({ metric, value, detail: opts?.detail });
+    this.samples.push({ metric, value, detail: opts?.detail, at: performance.now() });
   }
   note(message: string): void {
     this.notes.push(message);
@@ -100,6 +101,7 @@ let sessions = 0;
 
 const OPTIONS: ScenarioOptions = {
   messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
+  thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
 };
 
 async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = target.profile, ackDelayMs = 0): Promise<RunResult> {
@@ -298,6 +300,33 @@ describe('chat-load on the demo target', () => {
       expect(r.samples.filter((s) => s.metric === m).map((s) => s.detail)).toEqual([undefined, 'msg-2', 'msg-3']);
     }
     for (const m of coreMetrics('chat-load')) one(r, m);
+  });
+
+  it('inserts message text as one input event and thinks between exchanges, outside every timing', async () => {
+    const THINK_MS = 800;
+    const REALTIME = 150;
+    const r = await runSession({ latency: { realtime: REALTIME } }, { messages: 3, input: 'insert', thinkTime: { minMs: THINK_MS, maxMs: THINK_MS } });
+    expect(r.failure).toBeUndefined();
+    // The exact texts arrived (each delivery watch waits for its whole text), in the widget frame and in the console.
+    const at = (m: MetricName, d: string | undefined): Sample => r.samples.find((x) => x.metric === m && x.detail === d)!;
+    for (const [prev, next] of [[undefined, 'msg-2'], ['msg-2', 'msg-3']] as const) {
+      // reply n delivered → think → message n+1 sent and delivered: at least the think time apart
+      const gap = at('msg_visitor_to_agent', next).at - at('msg_agent_to_visitor', prev).at;
+      expect(gap).toBeGreaterThanOrEqual(THINK_MS + REALTIME);
+      // and no timing carries the pause
+      expect(at('msg_visitor_to_agent', next).value).toBeLessThan(REALTIME + 0.5 * THINK_MS);
+      expect(at('api_add_message', next).value).toBeLessThan(0.5 * THINK_MS);
+    }
+    for (const m of coreMetrics('chat-load')) one(r, m);
+  });
+
+  it('fails the step, naming the input, when an element does not take inserted text', async () => {
+    const p = target.profile;
+    const profile = { ...p, agent: { ...p.agent, messageInput: p.agent.messageList } };
+    const r = await runSession({}, { input: 'insert' }, browser, profile);
+    expect(r.failure?.step).toBe('agent_reply');
+    expect(r.failure?.message).toContain(`'${p.agent.messageList}' did not take the inserted text`);
+    expect(r.failure?.message).toContain('use --input type');
   });
 
   it('records an unreachable visitor site as page_load TARGET_UNREACHABLE', async () => {

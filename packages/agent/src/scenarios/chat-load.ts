@@ -8,6 +8,8 @@ import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../scenario-api.js';
 import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
+import { enterText } from './text-entry.js';
+import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
 
 
@@ -54,6 +56,11 @@ import { probeText, widgetFrame } from './widget.js';
  * `performance.timeOrigin + performance.now()`, which each renderer derives from
  * the same machine monotonic clock, so their difference is a true interval to
  * well under a millisecond (both pages share one agent, as DESIGN.md requires).
+ *
+ * Message text is typed key by key, or inserted as one input event with
+ * options.input 'insert' (text-entry.ts). Between exchanges the session pauses
+ * for options.thinkTime (think.ts, step 'think'; none by default), which is
+ * outside every timing: each one starts at its own send.
  *
  * More than one exchange (options.messages > 1): the first exchange records the
  * core samples (no detail); exchange n ≥ 2 records api_add_message,
@@ -184,10 +191,15 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const detail = exchangeDetail(n);
       const text = probeText('probe', session.sessionId, n);
       const reply = probeText('reply', session.sessionId, n);
+      // A person reads the reply and thinks before writing again (options.thinkTime; none by default).
+      if (n > 1) {
+        const t = ctx.options.thinkTime;
+        await recorder.measure('think', () => think(t, 'think', signal), { timeoutMs: t.maxMs + timeoutMs });
+      }
 
       // Visitor → agent. The agent page's watch is armed before the click.
       const sent = await recorder.measure('visitor_send', async () => {
-        await frame.locator(widget.messageInput).setTimeout(timeoutMs).fill(text, { signal });
+        await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_send', w);
         const watch = await armTextWatch(agent, null, text, timeoutMs);
         try {
           return { watch, at: await stampedClick(frame, widget.sendButton, 'visitor_send') };
@@ -216,7 +228,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
         });
       }
       const replied = await recorder.measure('agent_reply', async () => {
-        await agent.locator(profile.agent.messageInput).setTimeout(timeoutMs).fill(reply, { signal });
+        await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
         const watch = await armTextWatch(frame, widget.messageList, reply, timeoutMs);
         try {
           return { watch, at: await stampedClick(agent, profile.agent.sendButton, 'agent_reply') };

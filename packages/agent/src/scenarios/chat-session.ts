@@ -4,6 +4,7 @@ import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
 import type { ScenarioContext } from '../scenario-api.js';
 import { clickContaining, navigationLoadMs } from './page-probes.js';
+import { enterText } from './text-entry.js';
 import { probeText, widgetFrame } from './widget.js';
 
 /**
@@ -37,7 +38,7 @@ export async function startVisitorChat(ctx: ScenarioContext, network: NetworkCol
     await frame.locator(widget.open).setTimeout(w.timeoutMs).click({ signal });
     if (widget.prechatName !== undefined) await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
     if (widget.prechatSubmit !== undefined) await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
-    await frame.locator(widget.messageInput).setTimeout(w.timeoutMs).fill(text, { signal });
+    await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_chat', w);
     await frame.locator(widget.sendButton).setTimeout(w.timeoutMs).click({ signal });
   });
   return { frame, text };

@@ -60,6 +60,7 @@ let n = 0;
 
 const OPTIONS: ScenarioOptions = {
   messages: 1, callDurationMs: 0, mirrorSamples: SAMPLES, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
+  thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
 };
 
 async function runSession(knobs: KnobsPatch, profile: TargetProfile = target.profile): Promise<TestRecorder> {
