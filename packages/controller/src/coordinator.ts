@@ -346,7 +346,7 @@ export class RunCoordinator {
       ramp: [...this.finishedBy].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent })),
       expectedSessions: this.p.durationMs === null ? this.p.total : null,
       agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
-      samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, saturated: s.saturated })),
+      samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),
       sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
     });
     const aborted = this.abortReason !== null;

@@ -18,7 +18,7 @@ describe('summarizeRun', () => {
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
     expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0 });
     expect(s.metrics.map((m) => m.metric)).toEqual(core);
-    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200, unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 } });
+    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200, unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 }, byDetail: [] });
     expect(s.agents).toEqual([
       { agentId: 'a1', name: 'local-1', location: 'local', sessionsOk: 2, sessionsFailed: 0, sessionsAborted: 0, samples: 2 * core.length },
       { agentId: 'a2', name: 'local-2', location: 'ams', sessionsOk: 1, sessionsFailed: 0, sessionsAborted: 0, samples: core.length },
@@ -56,6 +56,32 @@ describe('summarizeRun', () => {
     expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0 });
     expect(s.failedSteps).toEqual([{ step: '(aborted)', count: 1 }]);
     expect(s.metrics.every((m) => m.count === 0 && m.errors === 1 && m.p50 === null)).toBe(true);
+  });
+
+  it('splits request patterns: api_request and api_server_wait get a row per detail; other details stay pooled', () => {
+    const req = (sessionId: string, metric: string, detail: string, value: number, saturated = false): SummarySample => ({ agentId: 'a1', sessionId, metric, value, detail, saturated });
+    const samples: SummarySample[] = [
+      ...okSession('a1', 's0001', 100), ...okSession('a1', 's0002', 100),
+      req('s0001', 'api_request', 'agentLogin', 300), req('s0002', 'api_request', 'agentLogin', 310),
+      req('s0001', 'api_request', 'history', 20), req('s0002', 'api_request', 'history', 40, true),
+      req('s0001', 'api_server_wait', 'create', 290), req('s0001', 'api_server_wait', 'agentLogin', 295),
+      req('s0001', 'crm_ws_frame_rtt', 'ack-1', 5), req('s0002', 'crm_ws_frame_rtt', 'ack-2', 7),
+    ];
+    const sessions: SummarySession[] = ['s0001', 's0002'].map((sessionId) => ({ agentId: 'a1', sessionId, status: 'ok', failedStep: null }));
+    const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 2, agents, samples, sessions });
+    const m = (name: string) => s.metrics.find((x) => x.metric === name)!;
+    expect(m('api_request')).toMatchObject({ count: 4, p50: 40, max: 310 });
+    expect(m('api_request').byDetail).toEqual([
+      { detail: 'agentLogin', count: 2, saturated: 0, p50: 300, p95: 310, p99: 310, max: 310, unsaturated: { count: 2, p50: 300, p95: 310, p99: 310, max: 310 } },
+      { detail: 'history', count: 2, saturated: 1, p50: 20, p95: 40, p99: 40, max: 40, unsaturated: { count: 1, p50: 20, p95: 20, p99: 20, max: 20 } },
+    ]);
+    expect(m('api_server_wait').byDetail.map((d) => [d.detail, d.count, d.p50])).toEqual([['agentLogin', 1, 295], ['create', 1, 290]]);
+    expect(m('crm_ws_frame_rtt').byDetail).toEqual([]);
+    expect(m('page_load').byDetail).toEqual([]);
+    const lines = renderSummary(s).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('api_request '));
+    expect(lines[at + 1]).toMatch(/^ {2}api_request\[agentLogin\]\s+ms\s+2\s+300\.0\s+310\.0\s+310\.0\s+310\.0\s+0$/);
+    expect(lines[at + 2]).toMatch(/^ {2}api_request\[history\]\s+ms\s+2\s+20\.0\s+40\.0\s+40\.0\s+40\.0\s+1$/);
   });
 
   it('renders a fixed-width table', () => {

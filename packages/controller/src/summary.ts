@@ -1,4 +1,4 @@
-import { METRICS, coreMetrics, isMetricName, summarize, type BrowserKind, type ScenarioName, type SessionStatus } from '@userprobe/shared';
+import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type BrowserKind, type ScenarioName, type SessionStatus } from '@userprobe/shared';
 
 /**
  * The end-of-run summary, computed from what is durable (the results files):
@@ -12,12 +12,17 @@ import { METRICS, coreMetrics, isMetricName, summarize, type BrowserKind, type S
  * was saturated (their values may be inflated by the measurement itself);
  * `unsaturated` holds the stats without them, and is what thresholds use by
  * default (`thresholdStats`).
+ *
+ * A metric whose samples' detail names what was measured (api_request and
+ * api_server_wait: the request pattern; MetricDef.byDetail) also gets one row
+ * per detail, since mixing patterns in one percentile means nothing.
  */
 export interface SummarySample {
   readonly agentId: string;
   readonly sessionId: string;
   readonly metric: string;
   readonly value: number;
+  readonly detail?: string | undefined;
   readonly saturated?: boolean | undefined;
 }
 
@@ -80,6 +85,31 @@ export interface MetricSummary {
   readonly mean: number | null;
   /** The same stats without the saturated samples. */
   readonly unsaturated: Stats;
+  /** Per detail, for metrics whose detail names what was measured (else empty). */
+  readonly byDetail: readonly DetailSummary[];
+}
+
+export interface DetailSummary {
+  readonly detail: string;
+  readonly count: number;
+  readonly saturated: number;
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+  readonly unsaturated: Stats;
+}
+
+/** Stats of some samples, and of those not flagged saturated. */
+function statsOf(samples: readonly SummarySample[]): Omit<DetailSummary, 'detail'> & { mean: number | null } {
+  const st = summarize(samples.map((s) => s.value));
+  const clean = summarize(samples.filter((s) => !s.saturated).map((s) => s.value));
+  return {
+    count: st?.count ?? 0,
+    saturated: samples.filter((s) => s.saturated).length,
+    p50: st?.p50 ?? null, p95: st?.p95 ?? null, p99: st?.p99 ?? null, max: st?.max ?? null, mean: st?.mean ?? null,
+    unsaturated: { count: clean?.count ?? 0, p50: clean?.p50 ?? null, p95: clean?.p95 ?? null, p99: clean?.p99 ?? null, max: clean?.max ?? null },
+  };
 }
 
 /** The stats a threshold compares against: without saturated samples unless asked. */
@@ -122,21 +152,13 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const sessions = new Map<string, SummarySession>();
   for (const s of input.sessions) sessions.set(key(s.agentId, s.sessionId), s);
 
-  const valuesByMetric = new Map<string, number[]>();
-  const cleanByMetric = new Map<string, number[]>();
-  const saturatedByMetric = new Map<string, number>();
+  const samplesByMetric = new Map<string, SummarySample[]>();
   const metricsBySession = new Map<string, Set<string>>();
   const samplesByAgent = new Map<string, number>();
   for (const s of input.samples) {
-    let vs = valuesByMetric.get(s.metric);
-    if (!vs) valuesByMetric.set(s.metric, (vs = []));
-    vs.push(s.value);
-    if (s.saturated) saturatedByMetric.set(s.metric, (saturatedByMetric.get(s.metric) ?? 0) + 1);
-    else {
-      let cs = cleanByMetric.get(s.metric);
-      if (!cs) cleanByMetric.set(s.metric, (cs = []));
-      cs.push(s.value);
-    }
+    let vs = samplesByMetric.get(s.metric);
+    if (!vs) samplesByMetric.set(s.metric, (vs = []));
+    vs.push(s);
     const k = key(s.agentId, s.sessionId);
     let ms = metricsBySession.get(k);
     if (!ms) metricsBySession.set(k, (ms = new Set()));
@@ -146,21 +168,26 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 
   const core = coreMetrics(input.scenario);
   const unsuccessful = [...sessions.entries()].filter(([, s]) => s.status !== 'ok');
-  const metricNames = [...core, ...[...valuesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
+  const metricNames = [...core, ...[...samplesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
   const metrics: MetricSummary[] = metricNames.map((metric) => {
-    const st = summarize(valuesByMetric.get(metric) ?? []);
-    const clean = summarize(cleanByMetric.get(metric) ?? []);
+    const mine = samplesByMetric.get(metric) ?? [];
     const isCore = (core as string[]).includes(metric);
     const errors = isCore ? unsuccessful.filter(([k]) => !metricsBySession.get(k)?.has(metric)).length : 0;
-    return {
-      metric,
-      unit: isMetricName(metric) ? METRICS[metric].unit : '?',
-      count: st?.count ?? 0,
-      errors,
-      saturated: saturatedByMetric.get(metric) ?? 0,
-      p50: st?.p50 ?? null, p95: st?.p95 ?? null, p99: st?.p99 ?? null, max: st?.max ?? null, mean: st?.mean ?? null,
-      unsaturated: { count: clean?.count ?? 0, p50: clean?.p50 ?? null, p95: clean?.p95 ?? null, p99: clean?.p99 ?? null, max: clean?.max ?? null },
-    };
+    const byDetail: DetailSummary[] = [];
+    if (splitsByDetail(metric)) {
+      const groups = new Map<string, SummarySample[]>();
+      for (const s of mine) {
+        const d = s.detail ?? '(none)';
+        let g = groups.get(d);
+        if (!g) groups.set(d, (g = []));
+        g.push(s);
+      }
+      for (const [detail, g] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const { mean: _mean, ...st } = statsOf(g);
+        byDetail.push({ detail, ...st });
+      }
+    }
+    return { metric, unit: isMetricName(metric) ? METRICS[metric].unit : '?', errors, ...statsOf(mine), byDetail };
   });
 
   const agentIds = new Set<string>([...input.agents.map((a) => a.agentId), ...[...sessions.values()].map((s) => s.agentId), ...samplesByAgent.keys()]);
@@ -248,7 +275,10 @@ export function renderSummary(s: RunSummary): string {
     `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.missing ? `, ${ss.missing} missing` : ''}`;
   const metrics = table(
     ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
-    s.metrics.map((m) => [m.metric, m.unit, String(m.count), String(m.errors), fmt(m.p50), fmt(m.p95), fmt(m.p99), fmt(m.max), String(m.saturated)]),
+    s.metrics.flatMap((m) => [
+      [m.metric, m.unit, String(m.count), String(m.errors), fmt(m.p50), fmt(m.p95), fmt(m.p99), fmt(m.max), String(m.saturated)],
+      ...m.byDetail.map((d) => [`  ${m.metric}[${d.detail}]`, m.unit, String(d.count), '', fmt(d.p50), fmt(d.p95), fmt(d.p99), fmt(d.max), String(d.saturated)]),
+    ]),
     2,
   );
   const agents = table(

@@ -20,6 +20,11 @@ export interface MetricDef {
    * times (diagnostics, per-message or periodic samples).
    */
   readonly kind: 'core' | 'extra';
+  /**
+   * The sample's detail names what was measured (a request pattern), so values
+   * of different details are different quantities: summaries show one row per detail.
+   */
+  readonly byDetail?: true;
 }
 
 const chat = ['chat-load'] as const;
@@ -153,12 +158,12 @@ export const METRICS = {
     description: 'Interaction to next paint (worst interaction), agent page', definition: 'Web vital of the agent console page, as first loaded (before log-in): The longest Event Timing interaction (entries with an interactionId, observed from before the first script with `durationThreshold: 16`, plus the `first-input` entry): input → next paint, rounded by the browser to 8 ms. Visitor: the top document and the widget frame (where the visitor clicks and types); agent: the console document. Recorded only when an interaction was observed; when only interactions faster than 16 ms happened, the value is the `first-input` duration (below 16 ms).',
   },
   api_request: {
-    name: 'api_request', unit: 'ms', scenarios: chat, kind: 'extra',
+    name: 'api_request', unit: 'ms', scenarios: chat, kind: 'extra', byDetail: true,
     description: 'A request of an extra pattern the profile names (detail = pattern name)',
     definition: 'CDP requestWillBeSent → loadingFinished of every request matching a `network.requests` pattern other than init, create, addMessage and cobrowseScript, in any frame; one sample per request seen during the session, detail = the pattern\'s name.',
   },
   api_server_wait: {
-    name: 'api_server_wait', unit: 'ms', scenarios: chat, kind: 'extra',
+    name: 'api_server_wait', unit: 'ms', scenarios: chat, kind: 'extra', byDetail: true,
     description: 'Server wait of a profile-named request (detail = pattern name)',
     definition: 'CDP ResourceTiming sendEnd → receiveHeadersStart (receiveHeadersEnd when absent): request fully sent → first byte of the response headers, for the requests recorded as api_init, api_create, api_add_message and api_request; detail = the pattern\'s name.',
   },
@@ -220,6 +225,11 @@ export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
 
 export function isMetricName(s: string): s is MetricName {
   return Object.hasOwn(METRICS, s);
+}
+
+/** Samples of this metric with different details measure different things (MetricDef.byDetail). */
+export function splitsByDetail(metric: string): boolean {
+  return isMetricName(metric) && (METRICS[metric] as MetricDef).byDetail === true;
 }
 
 /** The core metrics a successful session of `scenario` records exactly once each. */
