@@ -3,7 +3,7 @@
 // exchange cost? Opens N demo chat sessions (visitor page with the widget and
 // a started chat + a logged-in agent console, each in its own context) in one
 // browser, then measures the browser's CPU (/proc, whole process tree) while
-// they sit idle, and while each visitor types one 45-character message the way
+// they sit idle (with both message inputs focused, then with focus released), and while each visitor types one 45-character message the way
 // chat-load does (Puppeteer Locator.fill: key by key) versus setting the value
 // at once. Usage: node bench/fidelity/idle-cost.mjs [--browser shell|chromium] [--sessions 20] [--idle-s 20]
 import { readFileSync, readdirSync } from 'node:fs';
@@ -72,8 +72,21 @@ try {
     await agent.locator(p.agent.login.passwordInput).fill('demo');
     await agent.locator(p.agent.login.submit).click();
     await agent.waitForSelector(p.agent.ready, { visible: true });
-    sessions.push({ frame });
+    sessions.push({ frame, agent });
   }
+  // waiting with the visitor's and the agent's message inputs focused, as after a message was
+  // typed (the carets blink), then with focus released, as chat-load does before a think pause
+  const focus = async (on) => {
+    for (const s of sessions) {
+      await s.frame.$eval(p.visitor.widget.messageInput, (e, f) => (f ? e.focus() : e.blur()), on);
+      await s.agent.evaluate((f, sel) => { const e = f ? document.querySelector(sel) : document.activeElement; if (e && e !== document.body) (f ? e.focus() : e.blur()); }, on, p.agent.messageInput);
+    }
+  };
+  await focus(true);
+  const f0 = treeCpu(pid);
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  const f1 = treeCpu(pid);
+  await focus(false);
   const c0 = treeCpu(pid);
   await new Promise((r) => setTimeout(r, IDLE_S * 1000));
   const c1 = treeCpu(pid);
@@ -88,6 +101,7 @@ try {
   const out = {
     browser: kind, sessions: N, idleSeconds: IDLE_S,
     idleCpuPerSessionSecond: (c1 - c0) / N / IDLE_S,
+    idleFocusedCpuPerSessionSecond: (f1 - f0) / N / IDLE_S,
     typeCpuPerMessage: (t1 - t0) / N,
     setValueCpuPerMessage: (v1 - v0) / N,
   };

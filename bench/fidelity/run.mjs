@@ -9,7 +9,7 @@
 //
 // Build first: npx tsc -b. Each cell is one `controller run` with one local agent
 // (one Chromium) on this machine; raw per-cell JSON goes to bench/fidelity/raw/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem, release, loadavg } from 'node:os';
@@ -102,6 +102,13 @@ function descendants(root) {
   const walk = (p) => { for (const k of kids.get(p) ?? []) { out.push(k); walk(k); } };
   walk(root);
   return out;
+}
+
+/** The Debian Chromium package version measuring (both browsers come from it). */
+function chromiumVersion() {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'chromium'], { encoding: 'utf8' }).trim();
+  } catch { return null; }
 }
 
 // ---------- one cell ----------
@@ -244,6 +251,7 @@ function digest(cell) {
     id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
     pacing: cell.pacing,
     exitCode: cell.exitCode, wallS: cell.wallS, loadAvg1AtStart: cell.load1,
+    machine: { cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, chromium: chromiumVersion() },
     sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,
       failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})) },
     peakConcurrent: peak,
@@ -291,19 +299,25 @@ const num = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d))
 function table(cells) {
   const byKey = new Map(cells.map((c) => [c.id, c]));
   const label = (c) => (c.id.includes('-har-') ? `${c.mode}, har ${c.id.split('-har-')[1]}` : c.mode);
+  // cells from before the machine was recorded ran on the 2-core AMD EPYC of the first session (results.md)
+  const machineOf = (c) => (c.machine?.cpu ?? 'AMD EPYC').replace(/^.*?(EPYC|Xeon).*$/, '$1');
   const suffixOf = (c) => c.pacing?.suffix ?? '';
   const chat = (c) => `${c.pacing?.thinkTime ? `think ${c.pacing.thinkTime}` : 'back to back'}, ${c.pacing?.input === 'insert' ? 'inserted' : 'typed'}`;
-  // the 1-session baseline of the same browser and pacing, else of the same browser
-  const baselineOf = (c) => byKey.get(`${c.browser}-adaptive-1${suffixOf(c)}`) ?? byKey.get(`${c.browser}-fixed-1${suffixOf(c)}`)
-    ?? byKey.get(`${c.browser}-adaptive-1`) ?? byKey.get(`${c.browser}-fixed-1`);
+  // the 1-session baseline of the same browser: measured on the same machine with the same pacing if there
+  // is one, else on the same machine, else with the same pacing, else any (the machine matters most)
+  const baselineOf = (c) => {
+    const ones = cells.filter((b) => b.level === 1 && b.browser === c.browser);
+    const rank = (b) => (machineOf(b) === machineOf(c) ? 0 : 2) + (suffixOf(b) === suffixOf(c) ? 0 : 1) + (b.mode === 'adaptive' ? 0 : 0.5);
+    return ones.sort((x, y) => rank(x) - rank(y))[0];
+  };
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
-  const head = ['browser', 'chat', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
+  const head = ['machine', 'browser', 'chat', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
   const rows = [];
   for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || suffixOf(a).localeCompare(suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
     const e = errors(c, baselineOf(c));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
-    rows.push([c.browser, chat(c), label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
+    rows.push([machineOf(c), c.browser, chat(c), label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
       num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
   }
@@ -334,7 +348,8 @@ async function main() {
   const cells = await loadCells();
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, linux ${release()}, Node ${process.version}`;
   const md = `<!-- generated by bench/fidelity/run.mjs; edit the prose in run.mjs's template or below the table by hand -->\n\n` +
-    `Machine: ${machine}. Table generated ${new Date().toISOString()} from ${cells.length} cell(s) in bench/fidelity/raw/.\n\n${table(cells)}\n`;
+    `Table generated ${new Date().toISOString()} on ${machine}, from ${cells.length} cell(s) in bench/fidelity/raw/; the machine column says where each row was measured ` +
+    `(2 cores and 24 GiB each; connect and delivery errors are against the 1-session baseline of the same machine where there is one).\n\n${table(cells)}\n`;
   await writeFile(join(HERE, 'table.md'), md);
   process.stdout.write(md);
 }

@@ -8,7 +8,7 @@ import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../scenario-api.js';
 import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
-import { enterText } from './text-entry.js';
+import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
 
@@ -60,7 +60,9 @@ import { probeText, widgetFrame } from './widget.js';
  * Message text is typed key by key, or inserted as one input event with
  * options.input 'insert' (text-entry.ts). Between exchanges the session pauses
  * for options.thinkTime (think.ts, step 'think'; none by default), which is
- * outside every timing: each one starts at its own send.
+ * outside every timing: each one starts at its own send. Before a pause both
+ * pages release keyboard focus (a blinking caret would cost more CPU than the
+ * waiting itself).
  *
  * More than one exchange (options.messages > 1): the first exchange records the
  * core samples (no detail); exchange n ≥ 2 records api_add_message,
@@ -192,9 +194,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const text = probeText('probe', session.sessionId, n);
       const reply = probeText('reply', session.sessionId, n);
       // A person reads the reply and thinks before writing again (options.thinkTime; none by default).
-      if (n > 1) {
-        const t = ctx.options.thinkTime;
-        await recorder.measure('think', () => think(t, 'think', signal), { timeoutMs: t.maxMs + timeoutMs });
+      const pace = ctx.options.thinkTime;
+      if (n > 1 && pace.maxMs > 0) {
+        await recorder.measure('think', async () => {
+          await releaseFocus([frame, agent]);
+          await think(pace, 'think', signal);
+        }, { timeoutMs: pace.maxMs + timeoutMs });
       }
 
       // Visitor → agent. The agent page's watch is armed before the click.

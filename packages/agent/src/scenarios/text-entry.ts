@@ -46,3 +46,17 @@ export async function enterText(target: Page | Frame, selector: string, text: st
     await handle.dispose();
   }
 }
+
+/**
+ * Blur whatever has keyboard focus in each document. A focused input's
+ * blinking caret repaints twice a second, which in headless Chromium costs
+ * about three times an idle page (bench/fidelity/idle-cost.mjs); a session
+ * that pauses between exchanges releases focus first so that its pause costs
+ * what waiting costs. Nothing is measured while focus is released.
+ */
+export async function releaseFocus(targets: readonly (Page | Frame)[]): Promise<void> {
+  await Promise.all(targets.map((t) => t.evaluate(() => {
+    const el = document.activeElement;
+    if (el instanceof HTMLElement && el !== document.body) el.blur();
+  })));
+}
