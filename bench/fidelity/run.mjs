@@ -4,7 +4,7 @@
 // rate on and off. See results.md for the method and the committed figures.
 //
 //   node bench/fidelity/run.mjs [--levels 1,10,20,40,60,100,200] [--browsers shell,chromium]
-//        [--modes adaptive,fixed] [--messages auto|N] [--think-time 15s-25s] [--input type|insert]
+//        [--modes adaptive,fixed] [--messages auto|N] [--think-time 15s-25s] [--input type|insert] [--tag T]
 //        [--table-only] [--out bench/fidelity/results.md]
 //
 // Build first: npx tsc -b. Each cell is one `controller run` with one local agent
@@ -57,6 +57,8 @@ function args() {
     // chat pacing (controller run --think-time / --input): none and typed = back-to-back stress
     thinkTime: get('think-time', null),
     input: get('input', 'type'),
+    // appended to the cell id, e.g. to keep a cell of another machine (raw/<id>.json) next to a new one
+    tag: get('tag', null),
     perStartS: { shell: Number(get('per-start-shell', '1.0')), chromium: Number(get('per-start-chromium', '2.0')) },
     out: get('out', join(HERE, 'results.md')),
     tableOnly: a.includes('--table-only'),
@@ -135,7 +137,7 @@ function pacingSuffix(cfg) {
 }
 
 async function runCell(cfg, browser, mode, level) {
-  const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}`;
+  const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}${cfg.tag ? `-${cfg.tag}` : ''}`;
   const messages = messagesFor(cfg, browser, level);
   const runs = [];
   for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++) runs.push(await runOnce(cfg, browser, mode, level, messages, level === 1 ? `${id}-${i + 1}` : id));
@@ -296,7 +298,7 @@ function errors(cell, baseline) {
 const pc = (x) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(x !== 0 && Math.abs(x) < 0.1 ? 1 : 0)} %`);
 const num = (x, d = 1) => (x === null || x === undefined ? '–' : x.toFixed(d));
 
-function table(cells) {
+function views(cells) {
   const byKey = new Map(cells.map((c) => [c.id, c]));
   const label = (c) => (c.id.includes('-har-') ? `${c.mode}, har ${c.id.split('-har-')[1]}` : c.mode);
   // cells from before the machine was recorded ran on the 2-core AMD EPYC of the first session (results.md)
@@ -310,16 +312,49 @@ function table(cells) {
     const rank = (b) => (machineOf(b) === machineOf(c) ? 0 : 2) + (suffixOf(b) === suffixOf(c) ? 0 : 1) + (b.mode === 'adaptive' ? 0 : 0.5);
     return ones.sort((x, y) => rank(x) - rank(y))[0];
   };
+  return { byKey, label, machineOf, suffixOf, chat, baselineOf };
+}
+
+const SHORT = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
+const sortCells = (cells, v) => [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || v.suffixOf(a).localeCompare(v.suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level);
+
+function table(cells) {
+  const { label, machineOf, suffixOf, chat, baselineOf } = views(cells);
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
-  const short = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
+  const short = SHORT;
   const head = ['machine', 'browser', 'chat', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
   const rows = [];
-  for (const c of [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || suffixOf(a).localeCompare(suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level)) {
+  for (const c of sortCells(cells, { suffixOf })) {
     const e = errors(c, baselineOf(c));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
     rows.push([machineOf(c), c.browser, chat(c), label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
       num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
+  }
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/**
+ * What concurrency adds: each level's p50 and p95 over the p50 and p95 of the 1-session
+ * baseline of the same browser (same machine and pacing where there is one), for every
+ * metric. Separates the drift the level causes from what one session already shows
+ * against the injected truth (the target's and the machine's own lateness).
+ */
+function driftTable(cells) {
+  const { label, machineOf, chat, baselineOf, suffixOf } = views(cells);
+  const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
+  const head = ['machine', 'browser', 'chat', 'start', 'level', 'peak conc.', ...metrics.map((m) => `${SHORT[m].replace(/[*†]$/, '')} p50 / p95`), 'baseline'];
+  const rows = [];
+  for (const c of sortCells(cells, { suffixOf }).filter((x) => x.level > 1)) {
+    const b = baselineOf(c);
+    if (!b) continue;
+    const cellsOf = metrics.map((m) => {
+      const v = c.metrics[m]?.values ?? [];
+      const bv = b.metrics[m]?.values ?? [];
+      if (!v.length || !bv.length) return '–';
+      return `${pc(pct(v, 0.5) / pct(bv, 0.5) - 1)} / ${pc(pct(v, 0.95) / pct(bv, 0.95) - 1)}`;
+    });
+    rows.push([machineOf(c), c.browser, chat(c), label(c), String(c.level), String(c.peakConcurrent), ...cellsOf, b.id]);
   }
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -351,6 +386,7 @@ async function main() {
     `Table generated ${new Date().toISOString()} on ${machine}, from ${cells.length} cell(s) in bench/fidelity/raw/; the machine column says where each row was measured ` +
     `(2 cores and 24 GiB each; connect and delivery errors are against the 1-session baseline of the same machine where there is one).\n\n${table(cells)}\n`;
   await writeFile(join(HERE, 'table.md'), md);
+  await writeFile(join(HERE, 'drift.md'), `<!-- generated by bench/fidelity/run.mjs -->\n\n${driftTable(cells)}\n`);
   process.stdout.write(md);
 }
 
