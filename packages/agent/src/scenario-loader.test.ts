@@ -109,7 +109,7 @@ describe('the example custom scenario against the demo target', () => {
     };
     const options: ScenarioOptions = {
       messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
-  thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
+      thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
     };
     const visitorCtx = await browser.createBrowserContext();
     const agentCtx = await browser.createBrowserContext();

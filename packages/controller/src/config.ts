@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
-  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES,
+  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES, MAX_SESSION_TIMEOUT_MS,
   type BrowserKind, type InputMode, type ScenarioName, type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
@@ -37,17 +37,30 @@ export const HAR_MODES = ['off', 'failures', 'all'] as const;
  */
 export const DEFAULT_BROWSER = 'shell' as const;
 
-/** Pure: --browser wins; else the target profile's `browser`; else DEFAULT_BROWSER. Says where the choice came from. */
 /**
- * A chat session's think pauses alone ((messages − 1) × the longest pause)
- * must leave room inside the session timeout; null when they do, else why not. Pure.
+ * What a chat session needs besides its pauses, at least: page loads, the
+ * exchanges, the reads at the end (a minute is what one session takes on a
+ * loaded 2-core agent; the session timeout's default is 2 minutes).
+ */
+export const SESSION_WORK_ALLOWANCE_MS = 60_000;
+
+/**
+ * A chat session's think pauses ((messages − 1) × the longest pause) plus
+ * SESSION_WORK_ALLOWANCE_MS must fit in the session timeout; null when they do,
+ * else what to change. Pure.
  */
 export function thinkTimeProblem(p: { messages: number; thinkTime: ThinkTime; sessionTimeoutMs: number }): string | null {
   const pausesMs = (p.messages - 1) * p.thinkTime.maxMs;
-  if (pausesMs < p.sessionTimeoutMs) return null;
+  if (pausesMs === 0 || pausesMs + SESSION_WORK_ALLOWANCE_MS <= p.sessionTimeoutMs) return null;
+  const needMs = pausesMs + SESSION_WORK_ALLOWANCE_MS;
+  const fix = needMs <= MAX_SESSION_TIMEOUT_MS
+    ? `raise --session-timeout to at least ${formatDuration(Math.ceil(needMs / 60_000) * 60_000)}, or shorten --think-time`
+    : `lower --messages or --think-time (the session timeout is at most ${formatDuration(MAX_SESSION_TIMEOUT_MS)})`;
   return `--think-time up to ${formatDuration(p.thinkTime.maxMs)} between ${p.messages} messages pauses up to ${formatDuration(pausesMs)}, ` +
-    `not less than the session timeout ${formatDuration(p.sessionTimeoutMs)}; raise --session-timeout (e.g. ${formatDuration(pausesMs + 120_000)}) or shorten the think time`;
+    `which with ${formatDuration(SESSION_WORK_ALLOWANCE_MS)} for the session's own work does not fit the session timeout ${formatDuration(p.sessionTimeoutMs)}; ${fix}`;
 }
+
+/** Pure: --browser wins; else the target profile's `browser`; else DEFAULT_BROWSER. Says where the choice came from. */
 
 export function chooseBrowser(cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'>, profileBrowser: BrowserKind | undefined): { browser: BrowserKind; source: 'flag' | 'profile' | 'default' } {
   if (cfg.browserFromFlag) return { browser: cfg.browser, source: 'flag' };

@@ -22,7 +22,7 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-export const THINK_TIME_ACCEPTED = 'a duration (20s) or a range MIN-MAX (10s-30s), each up to 10m';
+export const THINK_TIME_ACCEPTED = 'a duration (20s, 500ms, 1m; a plain number is milliseconds) or a range MIN-MAX (10s-30s), each up to 10m';
 
 /**
  * `--think-time`: `20s` (always 20 s) or `10s-30s` (uniform between) → a

@@ -8,7 +8,7 @@ export { Ingest, type IngestedEvent, type IngestEvents } from './ingest.js';
 export { ResultsSink, writeJsonDurable, type ResultsSinkOptions } from './results-sink.js';
 export { readRunResults, readJsonl } from './results-reader.js';
 export { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './results-files.js';
-export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type MetricSummary, type AgentSummary, type SummaryInput } from './summary.js';
+export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type MetricSummary, type DetailSummary, type AgentSummary, type SummaryInput } from './summary.js';
 export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type CoordinatorDeps, type RunResultsStore } from './coordinator.js';
 export { RunError } from './run-errors.js';
 export { ProgressReporter, type Progress, type ProgressOutput } from './progress.js';

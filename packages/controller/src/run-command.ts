@@ -58,7 +58,10 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   try {
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
-    const problem = thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs });
+    const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
+    if (cfg.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
+    else if (cfg.thinkTime.maxMs > 0 && cfg.messages === 1) progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
+    const problem = chatPaced ? thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs }) : null;
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);

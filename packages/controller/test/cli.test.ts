@@ -42,7 +42,7 @@ describe('controller CLI', () => {
     [['serve'], /^controller: controller serve needs the agents' token/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--think-time', '30s-10s'], /^controller: --think-time: the range 30s-10s ends before it starts; write MIN-MAX/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--port', '0', '--messages', '10', '--think-time', '20s'],
-      /^controller: --think-time up to 20s between 10 messages pauses up to 3m, not less than the session timeout 2m; raise --session-timeout/m],
+      /^controller: --think-time up to 20s between 10 messages pauses up to 3m, which with 1m for the session's own work does not fit the session timeout 2m; raise --session-timeout to at least 4m/m],
   ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
     const p = track(start(args));
     expect(await p.exited).toBe(2);

@@ -2,7 +2,8 @@
  * Every interval and limit, named once. Config may override the ones marked
  * as settings; the error a timeout raises names the setting to change.
  */
-export const PROTOCOL_VERSION = 1;
+/** 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse. */
+export const PROTOCOL_VERSION = 2;
 
 /** Socket.IO engine ping: liveness of the transport both ways. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
@@ -35,6 +36,8 @@ export const CLOCK_SYNC_ROUNDS = 5;
 export const STEP_TIMEOUT_MS = 30_000;
 /** Session hard limit (setting: `--session-timeout`). */
 export const SESSION_TIMEOUT_MS = 120_000;
+/** The longest session timeout an assignment accepts. */
+export const MAX_SESSION_TIMEOUT_MS = 3_600_000;
 
 /** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
 export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;

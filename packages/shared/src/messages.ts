@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
-import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES } from './limits.js';
+import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_SESSION_TIMEOUT_MS } from './limits.js';
 
 /**
  * Runtime schemas for every payload that crosses the wire, in both directions.
@@ -86,7 +86,7 @@ export const ScenarioOptionsSchema = z.strictObject({
   /** HAR capture: none, on failed sessions only, or every session. */
   har: z.enum(['off', 'failures', 'all']).default('failures'),
   stepTimeoutMs: z.number().int().positive().max(600_000),
-  sessionTimeoutMs: z.number().int().positive().max(3_600_000),
+  sessionTimeoutMs: z.number().int().positive().max(MAX_SESSION_TIMEOUT_MS),
   /** Adapt the start rate to the agent's CPU (true) or follow the ramp exactly (false). */
   adaptiveStart: z.boolean().default(true),
 });

@@ -72,7 +72,7 @@ function withCrmEventDelay(f: Feature): Feature {
 
 /** `at`: when the scenario recorded it (Node's clock), to see the pacing between exchanges. */
 interface Sample { metric: MetricName; value: number; detail: string | undefined; at: number }
-interface RunResult { samples: Sample[]; failure: StepError | undefined; notes: string[] }
+interface RunResult { samples: Sample[]; failure: StepError | undefined; notes: string[]; agentKeydowns: number }
 
 class TestRecorder implements Recorder {
   readonly samples: Sample[] = [];
@@ -111,6 +111,7 @@ async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> =
   const visitorCtx = await on.createBrowserContext();
   const agentCtx = await on.createBrowserContext();
   const recorder = new TestRecorder();
+  let agentKeydowns = -1;
   try {
     const ctx: ScenarioContext = {
       session: { runId: 'test', sessionId: `s${++sessions}`, scenario: 'chat-load' },
@@ -121,13 +122,20 @@ async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> =
       signal: new AbortController().signal,
       credential: (ref) => ref.default ?? '',
     };
+    // Key events reaching the console's message input (the agent's reply is entered there).
+    await ctx.pages.agent.evaluateOnNewDocument((input: string) => {
+      const w = window as unknown as { __keydowns: number };
+      w.__keydowns = 0;
+      document.addEventListener('keydown', (e) => { if ((e.target as Element | null)?.matches?.(input)) w.__keydowns++; }, true);
+    }, profile.agent.messageInput);
     await chatLoad.run(ctx).catch(() => undefined); // the failure is in the recorder
+    agentKeydowns = await ctx.pages.agent.evaluate(() => (window as unknown as { __keydowns?: number }).__keydowns ?? -1);
   } finally {
     await visitorCtx.close();
     await agentCtx.close();
   }
   crmEventDelayMs = 0;
-  return { samples: recorder.samples, failure: recorder.failure, notes: recorder.notes };
+  return { samples: recorder.samples, failure: recorder.failure, notes: recorder.notes, agentKeydowns };
 }
 
 function one(r: RunResult, metric: MetricName): number {
@@ -318,15 +326,23 @@ describe('chat-load on the demo target', () => {
       expect(at('api_add_message', next).value).toBeLessThan(0.5 * THINK_MS);
     }
     for (const m of coreMetrics('chat-load')) one(r, m);
+    // inserted, not typed: no key event reached the console's input, where typing sends one per character
+    expect(r.agentKeydowns).toBe(0);
+    const typed = await runSession({}, { input: 'type' });
+    expect(typed.failure).toBeUndefined();
+    expect(typed.agentKeydowns).toBeGreaterThanOrEqual('reply s1 1 0123abcd'.length); // one per character
   });
 
-  it('fails the step, naming the input, when an element does not take inserted text', async () => {
+  it('fails the step, naming the element, when it cannot take focus or does not take inserted text', async () => {
     const p = target.profile;
-    const profile = { ...p, agent: { ...p.agent, messageInput: p.agent.messageList } };
-    const r = await runSession({}, { input: 'insert' }, browser, profile);
-    expect(r.failure?.step).toBe('agent_reply');
-    expect(r.failure?.message).toContain(`'${p.agent.messageList}' did not take the inserted text`);
-    expect(r.failure?.message).toContain('use --input type');
+    const list = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.messageList } });
+    expect(list.failure?.step).toBe('agent_reply');
+    expect(list.failure?.message).toContain(`'${p.agent.messageList}' did not take keyboard focus`);
+    // a button takes focus, but no text
+    const button = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.sendButton } });
+    expect(button.failure?.step).toBe('agent_reply');
+    expect(button.failure?.message).toContain(`'${p.agent.sendButton}' did not take the inserted text`);
+    expect(button.failure?.message).toContain('use --input type');
   });
 
   it('records an unreachable visitor site as page_load TARGET_UNREACHABLE', async () => {

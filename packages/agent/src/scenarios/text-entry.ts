@@ -7,7 +7,8 @@ import type { WaitOptions } from '../collectors/deadline.js';
  * the cross-origin widget's), replacing what it holds. Both modes first wait
  * until the input is visible and enabled (Puppeteer locator semantics).
  * - type: Locator.fill, key by key through the keyboard, as a person types.
- * - insert: focus the input and select its content inside its document, then
+ * - insert: wait until it is not disabled or read-only, focus it (checked) and
+ *   select its content inside its document, then
  *   one CDP Input.insertText through the page's keyboard; the browser routes it
  *   to the focused frame (out-of-process widget frames included) and fires
  *   beforeinput/input as for an IME commit. The input is checked to hold the
@@ -15,14 +16,32 @@ import type { WaitOptions } from '../collectors/deadline.js';
  *   instead of sending nothing.
  */
 export async function enterText(target: Page | Frame, selector: string, text: string, mode: InputMode, step: string, w: WaitOptions): Promise<void> {
-  const locator = target.locator(selector).setTimeout(w.timeoutMs);
-  if (mode === 'type') {
-    await locator.fill(text, { signal: w.signal });
-    return;
+  switch (mode) {
+    case 'type':
+      await target.locator(selector).setTimeout(w.timeoutMs).fill(text, { signal: w.signal });
+      return;
+    case 'insert':
+      await insertText(target, selector, text, step, w);
+      return;
+    default: {
+      const never: never = mode;
+      throw new StepError(step, `unknown input mode ${JSON.stringify(never)}; accepted: type, insert`);
+    }
   }
-  const handle = await locator.waitHandle({ signal: w.signal });
+}
+
+/** Editable now: not disabled, not read-only (a widget may hold its box so until the chat connects). */
+async function waitEditable(target: Page | Frame, selector: string, w: WaitOptions): Promise<void> {
+  await target.locator(selector).setTimeout(w.timeoutMs)
+    .filter((el) => !((el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && (el.disabled || el.readOnly)))
+    .wait({ signal: w.signal });
+}
+
+async function insertText(target: Page | Frame, selector: string, text: string, step: string, w: WaitOptions): Promise<void> {
+  await waitEditable(target, selector, w);
+  const handle = await target.locator(selector).setTimeout(w.timeoutMs).waitHandle({ signal: w.signal });
   try {
-    await handle.evaluate((el) => {
+    const focused = await handle.evaluate((el) => {
       (el as HTMLElement).focus();
       if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) {
         el.select();
@@ -33,13 +52,21 @@ export async function enterText(target: Page | Frame, selector: string, text: st
         sel?.removeAllRanges();
         sel?.addRange(range);
       }
+      return document.activeElement === el;
     });
+    if (!focused) {
+      throw new StepError(step, `'${selector}' did not take keyboard focus, so text cannot be inserted into it; check the selector names the message input`, {
+        detail: { selector, input: 'insert' },
+      });
+    }
     const page = 'parentFrame' in target ? target.page() : target;
     await page.keyboard.sendCharacter(text);
-    const held = await handle.evaluate((el) => (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement ? el.value : el.textContent ?? ''));
+    // as Locator.fill compares: the value, or the element's text with non-breaking spaces as spaces
+    const held = await handle.evaluate((el) => (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement
+      ? el.value : (el as HTMLElement).innerText.replace(/\u00a0/g, ' ').trim()));
     if (held !== text) {
       throw new StepError(step, `'${selector}' did not take the inserted text (it holds ${JSON.stringify(held.slice(0, 80))}); this input may need key events: use --input type`, {
-        detail: { selector, input: mode },
+        detail: { selector, input: 'insert' },
       });
     }
   } finally {
@@ -49,8 +76,8 @@ export async function enterText(target: Page | Frame, selector: string, text: st
 
 /**
  * Blur whatever has keyboard focus in each document. A focused input's
- * blinking caret repaints twice a second, which in headless Chromium costs
- * about three times an idle page (bench/fidelity/idle-cost.mjs); a session
+ * blinking caret repaints twice a second, which in headless Chromium doubles
+ * what a waiting chat session costs (bench/fidelity/idle-cost.mjs); a session
  * that pauses between exchanges releases focus first so that its pause costs
  * what waiting costs. Nothing is measured while focus is released.
  */

@@ -19,7 +19,7 @@ describe('thinkPauseMs', () => {
       const v = thinkPauseMs({ minMs: 100, maxMs: 103 });
       seen.set(v, (seen.get(v) ?? 0) + 1);
     }
-    expect([...seen.keys()].sort()).toEqual([100, 101, 102, 103]);
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual([100, 101, 102, 103]);
     for (const n of seen.values()) expect(n).toBeGreaterThan(9_000); // 10 000 expected each
   });
 });

@@ -9,6 +9,7 @@ export function thinkPauseMs(t: ThinkTime, random: () => number = Math.random): 
 
 /** Pause like a person between two exchanges; the session's abort ends it at once. */
 export async function think(t: ThinkTime, step: string, signal: AbortSignal, random?: () => number): Promise<void> {
+  if (signal.aborted) throw abortError(step, signal);
   const ms = thinkPauseMs(t, random);
   if (ms === 0) return;
   try {
