@@ -210,7 +210,8 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   let summary = null;
   try { summary = JSON.parse(stdout.trim().split('\n').at(-1)).summary; } catch { /* not-run */ }
   await rm(out, { recursive: true, force: true });
-  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, load1, stderrTail: stderr.slice(-2000) };
+  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, load1, stderrTail: stderr.slice(-2000),
+    argv: argv.slice(1).map((a) => a.replace(ROOT + '/', '')) };
 }
 
 // ---------- analysis ----------
@@ -252,6 +253,7 @@ function digest(cell) {
   return {
     id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
     pacing: cell.pacing,
+    command: cell.argv ? `node ${cell.argv.join(' ')}` : undefined,
     exitCode: cell.exitCode, wallS: cell.wallS, loadAvg1AtStart: cell.load1,
     machine: { cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, chromium: chromiumVersion() },
     sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,

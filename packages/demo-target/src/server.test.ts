@@ -210,6 +210,40 @@ describe('CRM realtime', () => {
     t.close();
   });
 
+  it('routes as products do: a chat goes to every agent until one opens it, then to that agent only, also after a reconnect', async () => {
+    target.knobs.set({ latency: { realtime: 0 } });
+    const a = socket({ role: 'agent', token: await login() });
+    const b = socket({ role: 'agent', token: await login() });
+    await Promise.all([once(a, 'connect'), once(b, 'connect')]);
+    const seen = { a: [] as string[], b: [] as string[] };
+    a.on('chat:message', (e: { message: { text: string } }) => seen.a.push(e.message.text));
+    b.on('chat:message', (e: { message: { text: string } }) => seen.b.push(e.message.text));
+    const chat = await post('/api/chats', { name: 'Dana' });
+    const chatId = chat.body['chatId'] as string;
+    const visitorToken = chat.body['visitorToken'] as string;
+    /** Post a visitor message, then a new chat: each agent's chat:created for it comes after any relay of the message. */
+    const say = async (text: string): Promise<void> => {
+      const marks = Promise.all([once(a, 'chat:created'), once(b, 'chat:created')]);
+      await post(`/api/chats/${chatId}/messages`, { text, visitorToken });
+      await post('/api/chats', { name: 'marker' });
+      await marks;
+    };
+    await say('offered to all');
+    expect([seen.a, seen.b]).toEqual([['offered to all'], ['offered to all']]);
+
+    const opened = (await a.emitWithAck('agent:history', { chatId })) as { ok: boolean };
+    expect(opened.ok).toBe(true);
+    await say('for the agent who opened it');
+    expect([seen.a, seen.b]).toEqual([['offered to all', 'for the agent who opened it'], ['offered to all']]);
+
+    const reconnected = once(a, 'connect');
+    await fetch(`${target.appUrl}/__knobs/drop-sockets`, { method: 'POST' });
+    await reconnected;
+    await say('still routed after a reconnect');
+    expect(seen.a.at(-1)).toBe('still routed after a reconnect');
+    expect(seen.b).toEqual(['offered to all']);
+  });
+
   it('relays both ways after the realtime delay, survives drop-sockets, and counts', async () => {
     const D = 200;
     const agent = socket({ role: 'agent', token: await login() });

@@ -22,7 +22,10 @@ export const CONSOLE_CHAT_LIMIT = 200;
 type CrmServer = Server<CrmClientToServer, CrmServerToClient, object, CrmSocketData>;
 type CrmSocket = Socket<CrmClientToServer, CrmServerToClient, object, CrmSocketData>;
 
+/** The chat's visitor socket(s). */
 const chatRoom = (chatId: string): string => `chat:${chatId}`;
+/** The agent console(s) the chat is assigned to. */
+const assignedRoom = (chatId: string): string => `chat:${chatId}:agent`;
 
 /** Call `ack` if the client passed a function (a client may omit it). */
 function reply<T>(ack: unknown, result: Ack<T>): void {
@@ -30,15 +33,22 @@ function reply<T>(ack: unknown, result: Ack<T>): void {
 }
 
 /**
- * The CRM realtime channel. Visitor messages (added over REST) are relayed to
- * every logged-in agent; agent replies (sent over this socket) go to the
- * chat's visitor and to the other agents. Every relayed message waits the
- * `realtime` knob first; the handshake waits `crmConnect`.
+ * The CRM realtime channel, routed as live-chat products route: a new chat
+ * and its messages are offered to every logged-in agent until one opens it
+ * (`agent:history`); from then on the chat is assigned to that agent's log-in
+ * session, and its visitor messages go to that agent only, also after the
+ * agent's socket reconnects. Agent replies (sent over this socket) go to the
+ * chat's visitor. Every relayed message waits the `realtime` knob first; the
+ * handshake waits `crmConnect`. (Relaying every message to every agent made a
+ * load test's work grow with the square of its sessions.)
  */
 export class CrmRealtime {
   readonly io: CrmServer;
   readonly #ctx: FeatureContext;
   readonly #log: FeatureContext['log'];
+  /** chat id → the log-in token it is assigned to; and the reverse, to rejoin after a reconnect. */
+  readonly #assigned = new Map<string, string>();
+  readonly #chatsOf = new Map<string, Set<string>>();
 
   constructor(ctx: FeatureContext) {
     this.#ctx = ctx;
@@ -59,7 +69,7 @@ export class CrmRealtime {
           next(new Error('unknown agent token; log in with POST /api/agent/login'));
           return;
         }
-        socket.data = { role: 'agent', username: agent.username };
+        socket.data = { role: 'agent', username: agent.username, token: auth.token };
       } else {
         socket.data = { role: 'visitor', chatId: null };
         if (auth.chatId && auth.visitorToken) {
@@ -76,8 +86,9 @@ export class CrmRealtime {
     const data = socket.data;
     if (data.role === 'agent') {
       void socket.join(AGENTS_ROOM);
+      for (const chatId of this.#chatsOf.get(data.token) ?? []) void socket.join(assignedRoom(chatId));
       socket.on('agent:chats', (_p, ack) => reply(ack, { ok: true, data: this.#ctx.chats.list(CONSOLE_CHAT_LIMIT) }));
-      socket.on('agent:history', (p, ack) => this.#history(p, ack));
+      socket.on('agent:history', (p, ack) => this.#history(socket, data.token, p, ack));
       socket.on('agent:reply', (p, ack) => this.#agentReply(socket, p, ack));
     } else {
       if (data.chatId) void socket.join(chatRoom(data.chatId));
@@ -102,7 +113,22 @@ export class CrmRealtime {
     reply(ack, { ok: true, data: { chatId: chat.id } });
   }
 
-  #history(payload: unknown, ack: unknown): void {
+  /** The agent opened the chat: it is assigned to this log-in session (the latest opener takes it over). */
+  #assign(socket: CrmSocket, token: string, chatId: string): void {
+    const previous = this.#assigned.get(chatId);
+    if (previous === token) return;
+    if (previous !== undefined) {
+      this.#chatsOf.get(previous)?.delete(chatId);
+      this.io.in(assignedRoom(chatId)).socketsLeave(assignedRoom(chatId));
+    }
+    this.#assigned.set(chatId, token);
+    let mine = this.#chatsOf.get(token);
+    if (!mine) this.#chatsOf.set(token, (mine = new Set()));
+    mine.add(chatId);
+    void socket.join(assignedRoom(chatId));
+  }
+
+  #history(socket: CrmSocket, token: string, payload: unknown, ack: unknown): void {
     const r = AgentHistory.safeParse(payload);
     if (!r.success) {
       reply(ack, { ok: false, error: `bad agent:history: ${issuesText(r.error)}` });
@@ -113,6 +139,7 @@ export class CrmRealtime {
       reply(ack, { ok: false, error: `unknown chat ${r.data.chatId}` });
       return;
     }
+    this.#assign(socket, token, chat.id);
     reply(ack, { ok: true, data: { ...this.#ctx.chats.summary(chat), messages: chat.messages } });
   }
 
@@ -130,7 +157,7 @@ export class CrmRealtime {
     }
     const message = this.#ctx.chats.addMessage(chat, 'agent', r.data.text);
     reply(ack, { ok: true, data: message });
-    this.#relay(chat, message, [chatRoom(chat.id), AGENTS_ROOM], socket.id);
+    this.#relay(chat, message, [chatRoom(chat.id), this.#agentsOf(chat)], socket.id);
   }
 
   /** A chat was created over REST: tell the agents at once. */
@@ -138,9 +165,14 @@ export class CrmRealtime {
     this.io.to(AGENTS_ROOM).emit('chat:created', this.#ctx.chats.summary(chat));
   }
 
-  /** A visitor message was added over REST: relay it to every agent. */
+  /** A visitor message was added over REST: relay it to the chat's agent, or to every agent while it has none. */
   visitorMessage(chat: Chat, message: ChatMessage): void {
-    this.#relay(chat, message, [AGENTS_ROOM]);
+    this.#relay(chat, message, [this.#agentsOf(chat)]);
+  }
+
+  /** The room of the agents who should see the chat's messages. */
+  #agentsOf(chat: Chat): string {
+    return this.#assigned.has(chat.id) ? assignedRoom(chat.id) : AGENTS_ROOM;
   }
 
   #relay(chat: Chat, message: ChatMessage, rooms: string[], exceptSocketId?: string): void {

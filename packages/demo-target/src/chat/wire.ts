@@ -62,7 +62,8 @@ export interface CrmClientToServer {
   'agent:reply': (payload: unknown, ack: unknown) => void;
 }
 
-export type CrmSocketData = { role: 'visitor'; chatId: string | null } | { role: 'agent'; username: string };
+/** `token`: the agent's log-in session (one per console log-in), which chats are assigned to. */
+export type CrmSocketData = { role: 'visitor'; chatId: string | null } | { role: 'agent'; username: string; token: string };
 
 export function issuesText(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
