@@ -102,7 +102,7 @@ async function main(): Promise<number> {
       .example('PROBE_TOKEN=s3cret $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m', 'a cluster of 4 remote agents against a real target')
       .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
       .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
-      .example('$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m', '200 chats that read and think like people: what one 2-core agent can hold (bench/fidelity)')
+      .example('$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m', 'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)')
       .epilogue(EPILOGUE))
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)
