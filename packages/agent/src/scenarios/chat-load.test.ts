@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +32,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   // The shell keeps a cross-site iframe in process unless told otherwise; real Chrome isolates it,
   // so the widget runs as an out-of-process iframe here, as it does for real visitors.
   '--site-per-process'];
+const execFileAsync = promisify(execFile);
 const API_MS = 300;
 const CONNECT_MS = 200;
 const REALTIME_MS = 200;
@@ -162,6 +165,28 @@ function withExtraPattern(p: TargetProfile): TargetProfile {
   return { ...p, network: { ...p.network, requests: { ...p.network.requests, [EXTRA_PATTERN]: { url: '/api/agent/login(\\?|$)', method: 'POST' } } } };
 }
 
+/**
+ * What this machine adds to a delayed loopback request outside any browser:
+ * a separate Node process POSTs to the demo's create endpoint with `injectedMs`
+ * injected (5 times, 100 ms apart) and the median of (elapsed − injected) is
+ * returned. On the project's first VMs this was 1–3 ms; on Firecracker VMs
+ * whose vCPUs halt without polling (haltpoll.guest_halt_poll_ns=0) every
+ * process that slept through the delay wakes late, 10–20 ms in all
+ * (docs/platform-notes.md). The API bars below add it to the injected value:
+ * the tolerance stays 5 ms + 2 % for what the measurement itself adds.
+ */
+async function machineLatenessMs(injectedMs: number): Promise<number> {
+  target.knobs.reset();
+  target.knobs.set({ latency: { create: injectedMs } });
+  const script = `const u=process.argv[1];const out=[];for(let i=0;i<5;i++){await new Promise(r=>setTimeout(r,100));const t=performance.now();` +
+    `const r=await fetch(u,{method:'POST',headers:{'content-type':'application/json'},body:'{"name":"probe"}'});await r.text();out.push(performance.now()-t);}` +
+    `console.log(JSON.stringify(out));`;
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, `${target.appUrl}/api/chats`]);
+  target.knobs.reset();
+  const v = (JSON.parse(stdout) as number[]).map((x) => x - injectedMs).sort((a, b) => a - b);
+  return Math.max(0, v[Math.floor(v.length / 2)]!);
+}
+
 function show(label: string, r: RunResult): string {
   return `${label}: ${r.samples.map((s) => `${s.metric}${s.detail ? `[${s.detail}]` : ''}=${s.value.toFixed(1)}`).join(' ')}`;
 }
@@ -214,40 +239,50 @@ describe('chat-load on the demo target', () => {
     const row = (metric: string, injected: number, measured: number, bar: number): void => {
       rows.push(`${metric.padEnd(28)} injected ${String(injected).padStart(4)} ms  measured ${measured.toFixed(1).padStart(6)} ms  error ${(measured - injected).toFixed(1).padStart(5)} ms  (bar ±${bar.toFixed(1)})`);
     };
-    // API timings: absolute, within 5 ms + 2 % (the requests of init/create/addMessage are made by the cross-origin widget frame).
+    // API timings: absolute, within 5 ms + 2 % of the injected value plus what this machine adds to any
+    // delayed loopback request (measured outside the browser; the requests of init/create/addMessage are
+    // made by the cross-origin widget frame).
+    const late = await machineLatenessMs(API_MS);
+    rows.push(`machine lateness on a ${API_MS} ms delayed request, outside the browser: ${late.toFixed(1)} ms (added to the API bars)`);
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
       row(m, API_MS, one(api, m), apiTolerance(API_MS));
       expect(one(api, m), m).toBeGreaterThanOrEqual(API_MS);
-      expect(one(api, m) - API_MS, m).toBeLessThanOrEqual(apiTolerance(API_MS));
+      expect(one(api, m) - API_MS - late, m).toBeLessThanOrEqual(apiTolerance(API_MS));
     }
     const extra = detailed(api, 'api_request', EXTRA_PATTERN);
     row(`api_request[${EXTRA_PATTERN}]`, API_MS, extra, apiTolerance(API_MS));
     expect(extra).toBeGreaterThanOrEqual(API_MS);
-    expect(extra - API_MS).toBeLessThanOrEqual(apiTolerance(API_MS));
+    expect(extra - API_MS - late).toBeLessThanOrEqual(apiTolerance(API_MS));
     for (const pattern of ['init', 'create', 'addMessage', EXTRA_PATTERN]) {
       const wait = detailed(api, 'api_server_wait', pattern);
       row(`api_server_wait[${pattern}]`, API_MS, wait, apiTolerance(API_MS));
       expect(wait, pattern).toBeGreaterThanOrEqual(API_MS - 1);
-      expect(wait - API_MS, pattern).toBeLessThanOrEqual(apiTolerance(API_MS));
+      expect(wait - API_MS - late, pattern).toBeLessThanOrEqual(apiTolerance(API_MS));
     }
-    // Frame round trip: absolute (the server delays every CRM event before its handler acks).
+    // Frame round trip: absolute (the server delays every CRM event before its handler acks), with the same lateness.
     const rtt = detailed(ack, 'crm_ws_frame_rtt', 'ack-0');
     row('crm_ws_frame_rtt', ACK_MS, rtt, tolerance(ACK_MS));
     expect(rtt).toBeGreaterThanOrEqual(ACK_MS);
-    expect(rtt - ACK_MS).toBeLessThanOrEqual(tolerance(ACK_MS));
-    // Connect and delivery: the injected delay on top of this machine's baseline (median of the baseline runs).
+    expect(rtt - ACK_MS - late).toBeLessThanOrEqual(tolerance(ACK_MS));
+    // Connect and delivery: the injected delay on top of this machine's baseline (median of the baseline runs);
+    // at most 5 ms + 2 % below it, and at most that plus the machine's lateness above it (a path that slept
+    // through the delay wakes late on some VMs, which the undelayed baseline does not show).
     const diff = (r: RunResult, m: MetricName): number => one(r, m) - median(bases, m);
+    const within = (measuredDelay: number, injected: number, what: string): void => {
+      expect(measuredDelay - injected, what).toBeGreaterThanOrEqual(-tolerance(injected));
+      expect(measuredDelay - injected - late, what).toBeLessThanOrEqual(tolerance(injected));
+    };
     row('crm_ws_connect − baseline', CONNECT_MS, diff(rt, 'crm_ws_connect'), tolerance(CONNECT_MS));
     expect(one(rt, 'crm_ws_connect')).toBeGreaterThanOrEqual(CONNECT_MS);
-    expect(Math.abs(diff(rt, 'crm_ws_connect') - CONNECT_MS)).toBeLessThanOrEqual(tolerance(CONNECT_MS));
+    within(diff(rt, 'crm_ws_connect'), CONNECT_MS, 'crm_ws_connect');
     for (const m of ['msg_visitor_to_agent', 'msg_agent_to_visitor'] as const) {
       row(`${m} − baseline`, REALTIME_MS, diff(rt, m), tolerance(REALTIME_MS));
       expect(one(rt, m), m).toBeGreaterThanOrEqual(REALTIME_MS);
-      expect(Math.abs(diff(rt, m) - REALTIME_MS), m).toBeLessThanOrEqual(tolerance(REALTIME_MS));
+      within(diff(rt, m), REALTIME_MS, m);
     }
     // The demo relays a visitor message after its add-message call: that delivery carries the API delay too.
     row('msg_visitor_to_agent − baseline (api)', API_MS, diff(api, 'msg_visitor_to_agent'), tolerance(API_MS));
-    expect(Math.abs(diff(api, 'msg_visitor_to_agent') - API_MS)).toBeLessThanOrEqual(tolerance(API_MS));
+    within(diff(api, 'msg_visitor_to_agent'), API_MS, 'msg_visitor_to_agent (api)');
     console.info(`[figures] accuracy at one session\n${rows.join('\n')}`);
     // The demo's widget is usable only after init answered and then the socket connected.
     for (const r of [...bases, api, rt]) {
@@ -379,7 +414,7 @@ describe('chat-load with the shell\'s default flags (widget frame in process)', 
       expect(r.failure).toBeUndefined();
       for (const m of coreMetrics('chat-load')) one(r, m);
       expect(one(r, 'api_create') - API_MS).toBeGreaterThanOrEqual(0);
-      expect(one(r, 'api_create') - API_MS).toBeLessThanOrEqual(apiTolerance(API_MS));
+      expect(one(r, 'api_create') - API_MS - await machineLatenessMs(API_MS)).toBeLessThanOrEqual(apiTolerance(API_MS));
     } finally {
       await shell.close();
       await rm(dir, { recursive: true, force: true });
