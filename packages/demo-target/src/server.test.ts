@@ -236,7 +236,7 @@ describe('CRM realtime', () => {
     await say('for the agent who opened it');
     expect([seen.a, seen.b]).toEqual([['offered to all', 'for the agent who opened it'], ['offered to all']]);
 
-    const reconnected = once(a, 'connect');
+    const reconnected = Promise.all([once(a, 'connect'), once(b, 'connect')]);
     await fetch(`${target.appUrl}/__knobs/drop-sockets`, { method: 'POST' });
     await reconnected;
     await say('still routed after a reconnect');

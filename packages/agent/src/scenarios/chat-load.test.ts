@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +14,7 @@ import {
 } from '../../../demo-target/src/index.js';
 import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
 import type { Recorder, ScenarioContext } from '../scenario-api.js';
+import { machineLatenessMs as probeLateness } from '../../test/machine-lateness.js';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
 
@@ -32,7 +31,6 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   // The shell keeps a cross-site iframe in process unless told otherwise; real Chrome isolates it,
   // so the widget runs as an out-of-process iframe here, as it does for real visitors.
   '--site-per-process'];
-const execFileAsync = promisify(execFile);
 const API_MS = 300;
 const CONNECT_MS = 200;
 const REALTIME_MS = 200;
@@ -165,26 +163,15 @@ function withExtraPattern(p: TargetProfile): TargetProfile {
   return { ...p, network: { ...p.network, requests: { ...p.network.requests, [EXTRA_PATTERN]: { url: '/api/agent/login(\\?|$)', method: 'POST' } } } };
 }
 
-/**
- * What this machine adds to a delayed loopback request outside any browser:
- * a separate Node process POSTs to the demo's create endpoint with `injectedMs`
- * injected (5 times, 100 ms apart) and the median of (elapsed − injected) is
- * returned. On the project's first VMs this was 1–3 ms; on Firecracker VMs
- * whose vCPUs halt without polling (haltpoll.guest_halt_poll_ns=0) every
- * process that slept through the delay wakes late, 10–20 ms in all
- * (docs/platform-notes.md). The API bars below add it to the injected value:
- * the tolerance stays 5 ms + 2 % for what the measurement itself adds.
- */
+/** The machine's lateness on a delayed loopback request (test/machine-lateness.ts), with the create knob set for it. */
 async function machineLatenessMs(injectedMs: number): Promise<number> {
   target.knobs.reset();
   target.knobs.set({ latency: { create: injectedMs } });
-  const script = `const u=process.argv[1];const out=[];for(let i=0;i<5;i++){await new Promise(r=>setTimeout(r,100));const t=performance.now();` +
-    `const r=await fetch(u,{method:'POST',headers:{'content-type':'application/json'},body:'{"name":"probe"}'});await r.text();out.push(performance.now()-t);}` +
-    `console.log(JSON.stringify(out));`;
-  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, `${target.appUrl}/api/chats`]);
-  target.knobs.reset();
-  const v = (JSON.parse(stdout) as number[]).map((x) => x - injectedMs).sort((a, b) => a - b);
-  return Math.max(0, v[Math.floor(v.length / 2)]!);
+  try {
+    return await probeLateness(target.appUrl, injectedMs);
+  } finally {
+    target.knobs.reset();
+  }
 }
 
 function show(label: string, r: RunResult): string {
