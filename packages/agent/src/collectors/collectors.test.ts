@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
+import { machineLatenessMs } from '../../test/machine-lateness.js';
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
 import { widgetUsableMs } from './widget-usable.js';
 
@@ -160,9 +161,11 @@ describe('network collector', () => {
     console.info(`[figures] cross-origin API, injected ${API_DELAY_MS} ms → measured ${figures.map((f) => f.toFixed(1)).join(', ')} ms`);
     // Every sample is at least the injected delay; the median of three meets the accuracy bar
     // (a single sample can pick up scheduling noise when other work shares the 2 cores).
+    // Above it, the bar also allows what this machine adds to any delayed loopback request (test/machine-lateness.ts).
     for (const f of figures) expect(f).toBeGreaterThanOrEqual(API_DELAY_MS);
     const median = [...figures].sort((a, b) => a - b)[1]!;
-    expect(median - API_DELAY_MS).toBeLessThanOrEqual(tolerance(API_DELAY_MS));
+    const late = await machineLatenessMs(`${appUrl}/api/slow`, API_DELAY_MS);
+    expect(median - API_DELAY_MS - late, `median ${median.toFixed(1)}, machine lateness ${late.toFixed(1)}`).toBeLessThanOrEqual(tolerance(API_DELAY_MS));
   });
 
   it('captures the frame\'s request too when the shell keeps the frame in process', async () => {

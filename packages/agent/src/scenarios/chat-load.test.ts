@@ -168,7 +168,7 @@ async function machineLatenessMs(injectedMs: number): Promise<number> {
   target.knobs.reset();
   target.knobs.set({ latency: { create: injectedMs } });
   try {
-    return await probeLateness(target.appUrl, injectedMs);
+    return await probeLateness(`${target.appUrl}/api/chats`, injectedMs);
   } finally {
     target.knobs.reset();
   }
