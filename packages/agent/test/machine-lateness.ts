@@ -22,3 +22,17 @@ export async function machineLatenessMs(url: string, injectedMs: number): Promis
   const v = (JSON.parse(stdout) as number[]).map((x) => x - injectedMs).sort((a, b) => a - b);
   return Math.max(0, v[Math.floor(v.length / 2)]!);
 }
+
+/** The same on the demo target: its create endpoint, with the create knob set for the probe and reset after. */
+export async function demoLatenessMs(
+  demo: { appUrl: string; knobs: { reset(): unknown; set(patch: { latency: { create: number } }): unknown } },
+  injectedMs: number,
+): Promise<number> {
+  demo.knobs.reset();
+  demo.knobs.set({ latency: { create: injectedMs } });
+  try {
+    return await machineLatenessMs(`${demo.appUrl}/api/chats`, injectedMs);
+  } finally {
+    demo.knobs.reset();
+  }
+}

@@ -14,7 +14,7 @@ import {
 } from '../../../demo-target/src/index.js';
 import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
 import type { Recorder, ScenarioContext } from '../scenario-api.js';
-import { machineLatenessMs as probeLateness } from '../../test/machine-lateness.js';
+import { demoLatenessMs } from '../../test/machine-lateness.js';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
 
@@ -163,17 +163,6 @@ function withExtraPattern(p: TargetProfile): TargetProfile {
   return { ...p, network: { ...p.network, requests: { ...p.network.requests, [EXTRA_PATTERN]: { url: '/api/agent/login(\\?|$)', method: 'POST' } } } };
 }
 
-/** The machine's lateness on a delayed loopback request (test/machine-lateness.ts), with the create knob set for it. */
-async function machineLatenessMs(injectedMs: number): Promise<number> {
-  target.knobs.reset();
-  target.knobs.set({ latency: { create: injectedMs } });
-  try {
-    return await probeLateness(`${target.appUrl}/api/chats`, injectedMs);
-  } finally {
-    target.knobs.reset();
-  }
-}
-
 function show(label: string, r: RunResult): string {
   return `${label}: ${r.samples.map((s) => `${s.metric}${s.detail ? `[${s.detail}]` : ''}=${s.value.toFixed(1)}`).join(' ')}`;
 }
@@ -229,7 +218,7 @@ describe('chat-load on the demo target', () => {
     // API timings: absolute, within 5 ms + 2 % of the injected value plus what this machine adds to any
     // delayed loopback request (measured outside the browser; the requests of init/create/addMessage are
     // made by the cross-origin widget frame).
-    const late = await machineLatenessMs(API_MS);
+    const late = await demoLatenessMs(target, API_MS);
     rows.push(`machine lateness on a ${API_MS} ms delayed request, outside the browser: ${late.toFixed(1)} ms (added to the API bars)`);
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
       row(m, API_MS, one(api, m), apiTolerance(API_MS));
@@ -401,7 +390,7 @@ describe('chat-load with the shell\'s default flags (widget frame in process)', 
       expect(r.failure).toBeUndefined();
       for (const m of coreMetrics('chat-load')) one(r, m);
       expect(one(r, 'api_create') - API_MS).toBeGreaterThanOrEqual(0);
-      expect(one(r, 'api_create') - API_MS - await machineLatenessMs(API_MS)).toBeLessThanOrEqual(apiTolerance(API_MS));
+      expect(one(r, 'api_create') - API_MS - await demoLatenessMs(target, API_MS)).toBeLessThanOrEqual(apiTolerance(API_MS));
     } finally {
       await shell.close();
       await rm(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import {
 // The demo target is not a dependency of the agent package; tests load its source directly.
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '../../../demo-target/src/index.js';
 import type { Recorder, ScenarioContext } from '../scenario-api.js';
-import { machineLatenessMs } from '../../test/machine-lateness.js';
+import { demoLatenessMs } from '../../test/machine-lateness.js';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
 
 /**
@@ -123,10 +123,7 @@ describe('cobrowse scenario on the demo target', () => {
     expect(Math.abs(rise('cobrowse_first_snapshot') - 2 * D), `first snapshot rose ${rise('cobrowse_first_snapshot').toFixed(1)}`).toBeLessThanOrEqual(DIFF_TOLERANCE_MS);
     expect(Math.abs(rise('cobrowse_mirror_lag') - D), `mirror lag rose ${rise('cobrowse_mirror_lag').toFixed(1)}`).toBeLessThanOrEqual(DIFF_TOLERANCE_MS);
     // never below the injected value by more than the bar; above it, also this machine's lateness on a delayed request
-    target.knobs.reset();
-    target.knobs.set({ latency: { create: SCRIPT_MS } });
-    const late = await machineLatenessMs(`${target.appUrl}/api/chats`, SCRIPT_MS);
-    target.knobs.reset();
+    const late = await demoLatenessMs(target, SCRIPT_MS);
     expect(one(slow, 'cobrowse_script_load') - SCRIPT_MS).toBeGreaterThanOrEqual(-scriptTolerance(SCRIPT_MS));
     expect(one(slow, 'cobrowse_script_load') - SCRIPT_MS - late, `script load ${one(slow, 'cobrowse_script_load').toFixed(1)}, machine lateness ${late.toFixed(1)}`)
       .toBeLessThanOrEqual(scriptTolerance(SCRIPT_MS));

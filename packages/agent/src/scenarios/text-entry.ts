@@ -30,16 +30,11 @@ export async function enterText(target: Page | Frame, selector: string, text: st
   }
 }
 
-/** Editable now: not disabled, not read-only (a widget may hold its box so until the chat connects). */
-async function waitEditable(target: Page | Frame, selector: string, w: WaitOptions): Promise<void> {
-  await target.locator(selector).setTimeout(w.timeoutMs)
-    .filter((el) => !((el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && (el.disabled || el.readOnly)))
-    .wait({ signal: w.signal });
-}
-
 async function insertText(target: Page | Frame, selector: string, text: string, step: string, w: WaitOptions): Promise<void> {
-  await waitEditable(target, selector, w);
-  const handle = await target.locator(selector).setTimeout(w.timeoutMs).waitHandle({ signal: w.signal });
+  // visible, and editable now: not disabled, not read-only (a widget may hold its box so until the chat connects)
+  const handle = await target.locator(selector).setTimeout(w.timeoutMs)
+    .filter((el) => !((el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && (el.disabled || el.readOnly)))
+    .waitHandle({ signal: w.signal });
   try {
     const focused = await handle.evaluate((el) => {
       (el as HTMLElement).focus();
