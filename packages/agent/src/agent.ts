@@ -6,6 +6,7 @@ import { BrowserPool } from './browser-pool.js';
 import { syncClock } from './clock-sync.js';
 import { Connection } from './connection.js';
 import { CpuMonitor } from './cpu-monitor.js';
+import { ProcessTreeCpu } from './process-tree-cpu.js';
 import { EvidenceSender } from './evidence/evidence-sender.js';
 import { EvidenceSpool } from './evidence/evidence-spool.js';
 import { SHUTDOWN_GRACE_MS, STATUS_INTERVAL_MS } from './limits.js';
@@ -58,6 +59,7 @@ export class Agent {
   readonly #o: AgentOptions;
   readonly #log: Logger;
   readonly #cpu = new CpuMonitor();
+  readonly #ownCpu = new ProcessTreeCpu();
   #resolveExit: (e: AgentExit) => void = () => undefined;
   #statusTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
@@ -95,6 +97,7 @@ export class Agent {
       syncClock: () => syncClock(socket, this.#log),
       saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
+      ownCpu: () => this.#ownCpu.share(),
       evidence: this.evidence,
       ...o.runner,
     });

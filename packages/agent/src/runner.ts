@@ -52,6 +52,8 @@ export interface RunnerDeps {
   readonly saturated?: (from: number, to: number) => boolean;
   /** The machine's recent CPU busy share (0..1): paces session starts when the run's `adaptiveStart` is on. */
   readonly cpu?: () => number;
+  /** The share of the machine this agent's own processes use (0..1), when known: a machine saturated by others holds no start. */
+  readonly ownCpu?: () => number | undefined;
   /** Evidence of failed sessions (and, with `har: all`, of every session) goes here; none is captured without it. */
   readonly evidence?: EvidenceDelivery;
   readonly evidenceWaitMs?: number;
@@ -111,7 +113,7 @@ export class Runner {
   constructor(d: RunnerDeps) {
     this.#d = d;
     this.#log = d.log.child({ component: 'runner' });
-    this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, log: this.#log }) : null;
+    this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, ownCpu: d.ownCpu, log: this.#log }) : null;
   }
 
   get activeSessions(): number {

@@ -6,14 +6,18 @@ import { DEFAULT_START_RATE, initialStartRate, nextStartDelay, type StartRateCon
  * The agent's session-start gate: every session start (adaptive runs) passes
  * through `admit()`, one at a time; the gate spaces them by `nextStartDelay`
  * from the machine's recent CPU. A start held longer than `maxHoldMs` while the
- * machine stays saturated goes ahead anyway (something else may be loading the
- * machine; the run must progress) and its samples will carry the flag.
+ * machine stays saturated goes ahead anyway (the run must progress) and its
+ * samples will carry the flag. A machine saturated by other processes alone
+ * (the agent's own share subtracted, it would still be saturated) holds no
+ * start at all: holding cannot bring it below the mark (start-rate.ts).
  */
 export const START_GATE_MAX_HOLD_MS = 60_000;
 
 export interface StartGateOptions {
   /** Recent machine CPU busy share, 0..1. */
   readonly cpu: () => number;
+  /** The share of the machine this agent's own processes used recently, 0..1, or undefined when not known (yet). */
+  readonly ownCpu?: () => number | undefined;
   readonly log: Logger;
   readonly config?: StartRateConfig;
   readonly maxHoldMs?: number;
@@ -26,6 +30,7 @@ export class StartGate {
   readonly #now: () => number;
   #state: StartRateState;
   #lastStart = Number.NEGATIVE_INFINITY;
+  #externalNoted = false;
   #chain: Promise<void> = Promise.resolve();
   /** Total time starts spent waiting here (diagnostics). */
   heldMs = 0;
@@ -60,7 +65,14 @@ export class StartGate {
     const t0 = this.#now();
     for (;;) {
       signal.throwIfAborted();
-      const d = nextStartDelay(this.#state, { cpu: this.#o.cpu() }, this.#cfg);
+      const cpu = this.#o.cpu();
+      const own = cpu >= this.#cfg.saturated ? this.#o.ownCpu?.() : undefined;
+      const d = nextStartDelay(this.#state, { cpu, own }, this.#cfg);
+      if (!d.hold && cpu >= this.#cfg.saturated && !this.#externalNoted) {
+        this.#externalNoted = true;
+        this.#o.log.warn({ cpu: Math.round(cpu * 100), ownCpu: own === undefined ? undefined : Math.round(own * 100) },
+          'other processes saturate this machine; starting sessions at the current pace (their samples are flagged saturated)');
+      }
       this.#state = d.state;
       const now = this.#now();
       const held = now - t0;

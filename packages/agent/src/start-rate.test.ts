@@ -21,6 +21,18 @@ describe('nextStartDelay (AIMD on the start interval)', () => {
     expect(nextStartDelay({ intervalMs }, { cpu }, cfg)).toEqual({ delayMs, hold, state: { intervalMs: next } });
   });
 
+  it.each([
+    // [interval, cpu, own, delayMs, hold, next interval]
+    ['saturated by this agent: back off', 500, 1.0, 0.9, 1_000, true, 1_000],
+    ['saturated, others would keep it below the mark without us: back off', 500, 0.95, 0.2, 1_000, true, 1_000],
+    ['saturated by other processes alone: holding cannot help, keep the pace', 500, 1.0, 0.1, 500, false, 500],
+    ['exactly at the mark without us: keep the pace', 500, 0.95, 0.1, 500, false, 500],
+    ['own share unknown: judged as ours', 500, 1.0, undefined, 1_000, true, 1_000],
+    ['not saturated: own share does not matter', 500, 0.5, 0.0, 400, false, 400],
+  ])('%s', (_n, intervalMs, cpu, own, delayMs, hold, next) => {
+    expect(nextStartDelay({ intervalMs }, { cpu, own }, cfg)).toEqual({ delayMs, hold, state: { intervalMs: next } });
+  });
+
   it('starts from the initial interval; the defaults leave headroom below the saturation flag (0.9)', () => {
     expect(initialStartRate(cfg)).toEqual({ intervalMs: 500 });
     expect(DEFAULT_START_RATE.saturated).toBeLessThan(0.9);

@@ -4,7 +4,10 @@
  * by the machine's recent CPU busy share:
  *
  * - cpu ≥ `saturated`: do not start; double the interval (multiplicative
- *   back-off) and ask again after it;
+ *   back-off) and ask again after it — unless the machine would stay
+ *   saturated without this agent (`cpu − own ≥ saturated`: other processes
+ *   load it), where holding starts cannot help: keep the pace (the samples
+ *   still carry the saturation flag);
  * - cpu ≥ `high`: start after the current interval, unchanged;
  * - cpu < `high`: shorten the interval by `stepMs` (additive speed-up), then start.
  *
@@ -42,6 +45,8 @@ export interface StartRateState {
 export interface CpuReading {
   /** Machine CPU busy share over the recent past, 0..1. */
   readonly cpu: number;
+  /** The part of it this agent's own processes (node and its browsers) used, 0..1 of the machine; unknown → treated as all of it. */
+  readonly own?: number;
 }
 
 export interface StartDecision {
@@ -58,7 +63,8 @@ export function initialStartRate(cfg: StartRateConfig = DEFAULT_START_RATE): Sta
 
 export function nextStartDelay(state: StartRateState, reading: CpuReading, cfg: StartRateConfig = DEFAULT_START_RATE): StartDecision {
   const clamp = (ms: number): number => Math.min(cfg.maxIntervalMs, Math.max(cfg.minIntervalMs, ms));
-  if (reading.cpu >= cfg.saturated) {
+  const external = reading.own === undefined ? 0 : Math.max(0, reading.cpu - reading.own);
+  if (reading.cpu >= cfg.saturated && external < cfg.saturated) {
     const intervalMs = clamp(state.intervalMs * 2);
     return { delayMs: intervalMs, hold: true, state: { intervalMs } };
   }

@@ -63,11 +63,8 @@ describe('agent runs chat-load against the demo target', () => {
     }
     const creates = samples.filter((s) => s.metric === 'api_create').map((s) => s.value);
     process.stdout.write(`api_create with ${CREATE_MS} ms injected: ${creates.map((v) => v.toFixed(1)).join(', ')} ms\n`);
-    // Accuracy is the scenario's own test (5 ms + 2 %, on a quiet machine); here, with other
-    // suites sharing 2 cores, only the composition is checked: never below the injected delay, within 50 ms above.
-    for (const v of creates) {
-      expect(v).toBeGreaterThanOrEqual(CREATE_MS - 1);
-      expect(v).toBeLessThan(CREATE_MS + 50);
-    }
+    // Accuracy is the scenario's own experiment (chat-load.test.ts); here only the composition is
+    // checked: the injected delay reached every session's sample, which contains all of it.
+    for (const v of creates) expect(v).toBeGreaterThanOrEqual(CREATE_MS);
   });
 });

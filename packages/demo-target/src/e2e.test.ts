@@ -23,8 +23,6 @@ const FLAGS = [
 ];
 /** Realtime delay injected for the second round trip. */
 const D = 400;
-/** Upper slack for a DOM-observed delivery from Node (CDP round trips, rendering, 2 busy cores). */
-const DELIVERY_SLACK_MS = 400;
 
 let target: DemoTarget;
 let browser: Browser;
@@ -98,9 +96,9 @@ describe('demo target in Chromium', () => {
       const baseline = await sendFromVisitor('first message');
       target.knobs.set({ latency: { realtime: D } });
       const delayed = await sendFromVisitor('second message, delayed');
+      // The delay shows in the DOM (its accuracy is server.test.ts's dose-response experiment, not this walk-through's).
       expect(delayed).toBeGreaterThanOrEqual(D);
-      expect(delayed).toBeLessThan(D + DELIVERY_SLACK_MS);
-      expect(baseline).toBeLessThan(D);
+      expect(delayed).toBeGreaterThan(baseline);
 
       // Agent opens the chat, reads, replies; the reply appears in the widget after D.
       const item = await agent.waitForSelector(`${p.agent.chatItem}::-p-text(second message, delayed)`);
@@ -113,7 +111,6 @@ describe('demo target in Chromium', () => {
       await waitForText(frame, `${p.visitor.widget.messageList} *`, 'Hello Dana, how can I help?');
       const reply = performance.now() - t1;
       expect(reply).toBeGreaterThanOrEqual(D);
-      expect(reply).toBeLessThan(D + DELIVERY_SLACK_MS);
 
       expect(target.stats()).toMatchObject({ chats: 1, messages: 3 });
     } finally {

@@ -14,7 +14,7 @@ import {
 } from '../../../demo-target/src/index.js';
 import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
 import type { Recorder, ScenarioContext } from '../scenario-api.js';
-import { demoLatenessMs } from '../../test/machine-lateness.js';
+import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
 
@@ -31,16 +31,14 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   // The shell keeps a cross-site iframe in process unless told otherwise; real Chrome isolates it,
   // so the widget runs as an out-of-process iframe here, as it does for real visitors.
   '--site-per-process'];
-const API_MS = 300;
+const API_MS = 200;
+/** The connect and realtime delay added over LOW_MS (dose response: both arms sleep, so page-load overlap and wake-up latency cancel). */
 const CONNECT_MS = 200;
-const REALTIME_MS = 200;
+const LOW_MS = 100;
 const ACK_MS = 200;
 const PAGE_MS = 150;
-/** The issue's bar: within 5 ms + 2 % of the injected delay (absolute for API and frame round trip; for connect and delivery, of the difference from a baseline). */
-const tolerance = (ms: number): number => 5 + 0.02 * ms;
-const apiTolerance = tolerance;
-/** Baseline sessions whose per-metric median is subtracted from connect and delivery. */
-const BASELINE_RUNS = 3;
+/** Interleaved rounds of each timing experiment. */
+const ROUNDS = 5;
 
 /**
  * Ground truth for the frame round trip: the demo has no knob delaying a
@@ -97,6 +95,27 @@ class TestRecorder implements Recorder {
 
 let target: DemoTarget;
 let browser: Browser;
+let reference: ReferenceClient;
+
+interface ChatArm { session?: RunResult; reference?: { httpMs: number; ackMs: number } }
+
+/**
+ * The reference arm: with the same delays set on the demo, an independent Node
+ * client POSTs a chat (create, API_MS) and emits one acked CRM event (ACK_MS).
+ */
+async function referenceRound(): Promise<{ httpMs: number; ackMs: number }> {
+  target.knobs.reset();
+  target.knobs.set({ latency: { create: API_MS } });
+  crmEventDelayMs = ACK_MS;
+  try {
+    const httpMs = await reference.http({ url: `${target.appUrl}/api/chats`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"reference"}' });
+    const ackMs = await reference.socketIoAck({ url: target.appUrl, path: CRM_SOCKET_PATH, auth: { role: 'visitor' }, event: 'visitor:join', payload: { chatId: 'none', visitorToken: 'none' } });
+    return { httpMs, ackMs };
+  } finally {
+    crmEventDelayMs = 0;
+    target.knobs.reset();
+  }
+}
 let userDataDir = '';
 let sessions = 0;
 
@@ -152,11 +171,6 @@ function detailed(r: RunResult, metric: MetricName, detail: string): number {
   return s[0]!.value;
 }
 
-function median(rs: readonly RunResult[], metric: MetricName): number {
-  const v = rs.map((r) => one(r, metric)).sort((a, b) => a - b);
-  return v[Math.floor(v.length / 2)]!;
-}
-
 /** An extra request pattern with a latency knob of its own: the agent console's log-in call. */
 const EXTRA_PATTERN = 'agentLogin';
 function withExtraPattern(p: TargetProfile): TargetProfile {
@@ -169,6 +183,7 @@ function show(label: string, r: RunResult): string {
 
 beforeAll(async () => {
   target = await startDemoTarget({ features: FEATURES.map(withCrmEventDelay) });
+  reference = new ReferenceClient();
   userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-chat-load-'));
   browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir });
   // Warm-up: the first sessions in a fresh browser measure slow (PLATFORM.md).
@@ -179,6 +194,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  reference?.close();
   await browser?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   await target?.close();
@@ -187,84 +203,58 @@ afterAll(async () => {
 describe('chat-load on the demo target', () => {
   it('records one sample per core metric and reads injected delays back: API (core and extra pattern), connect, frame round trip, delivery', async () => {
     const profile = withExtraPattern(target.profile);
-    const bases: RunResult[] = [];
-    for (let i = 0; i < BASELINE_RUNS; i++) bases.push(await runSession({}, {}, browser, profile));
-    const api = await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS, login: API_MS } }, {}, browser, profile);
-    const rt = await runSession({ latency: { crmConnect: CONNECT_MS, realtime: REALTIME_MS } }, {}, browser, profile);
-    const ack = await runSession({}, {}, browser, profile, ACK_MS);
-    bases.forEach((b, i) => console.info(`[figures] ${show(`baseline ${i + 1}`, b)}`));
-    console.info(`[figures] ${show(`api=${API_MS} (init, create, addMessage, login)`, api)}`);
-    console.info(`[figures] ${show(`crmConnect=${CONNECT_MS} realtime=${REALTIME_MS}`, rt)}`);
-    console.info(`[figures] ${show(`crm event/ack delay=${ACK_MS}`, ack)}`);
-    for (const r of [...bases, api, rt, ack]) {
-      expect(r.failure).toBeUndefined();
-      const core = r.samples.filter((s) => METRICS[s.metric].kind === 'core');
-      expect(core.map((s) => s.metric).sort()).toEqual([...coreMetrics('chat-load')].sort());
-      expect(r.samples.find((s) => s.metric === 'crm_ws_connect')?.detail).toMatch(/^(polling|websocket)$/);
-      expect(r.samples.find((s) => s.metric === 'widget_load')?.detail).toBe('selector');
-      for (const s of core) expect(s.value).toBeGreaterThan(0);
-      // At least one acked frame per session on the demo (the widget's visitor:join).
-      expect(r.samples.filter((s) => s.metric === 'crm_ws_frame_rtt').length).toBeGreaterThanOrEqual(1);
-      expect(r.samples.filter((s) => s.metric === 'crm_ws_reconnects').map((s) => s.value)).toEqual([0]);
-      expect(r.samples.filter((s) => s.metric === 'crm_ws_closes').map((s) => s.value)).toEqual([0]);
-      // The extra pattern (the console's login call, on the agent page) and every server wait.
-      expect(r.samples.filter((s) => s.metric === 'api_request').map((s) => s.detail)).toEqual([EXTRA_PATTERN]);
-      expect(r.samples.filter((s) => s.metric === 'api_server_wait').map((s) => s.detail).sort()).toEqual(['addMessage', 'agentLogin', 'create', 'init']);
+    const dose = (ms: number): KnobsPatch => ({ latency: { crmConnect: ms, realtime: ms } });
+    const exp = await runExperiment<ChatArm>([
+      { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), {}, browser, profile) }) },
+      { name: 'high', run: async () => ({ session: await runSession(dose(LOW_MS + CONNECT_MS), {}, browser, profile) }) },
+      { name: 'api', run: async () => ({ session: await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS, login: API_MS } }, {}, browser, profile, ACK_MS) }) },
+      { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
+    ], { rounds: ROUNDS });
+    for (const round of exp.all) {
+      for (const arm of ['low', 'high', 'api'] as const) {
+        const r = round.results[arm]!.session!;
+        console.info(`[figures] round ${round.index + 1} ${show(arm, r)}`);
+        expect(r.failure, `${arm} round ${round.index + 1}`).toBeUndefined();
+        const core = r.samples.filter((s) => METRICS[s.metric].kind === 'core');
+        expect(core.map((s) => s.metric).sort()).toEqual([...coreMetrics('chat-load')].sort());
+        expect(r.samples.find((s) => s.metric === 'crm_ws_connect')?.detail).toMatch(/^(polling|websocket)$/);
+        expect(r.samples.find((s) => s.metric === 'widget_load')?.detail).toBe('selector');
+        for (const s of core) expect(s.value).toBeGreaterThan(0);
+        // At least one acked frame per session on the demo (the widget's visitor:join).
+        expect(r.samples.filter((s) => s.metric === 'crm_ws_frame_rtt').length).toBeGreaterThanOrEqual(1);
+        expect(r.samples.filter((s) => s.metric === 'crm_ws_reconnects').map((s) => s.value)).toEqual([0]);
+        expect(r.samples.filter((s) => s.metric === 'crm_ws_closes').map((s) => s.value)).toEqual([0]);
+        // The extra pattern (the console's login call, on the agent page) and every server wait.
+        expect(r.samples.filter((s) => s.metric === 'api_request').map((s) => s.detail)).toEqual([EXTRA_PATTERN]);
+        expect(r.samples.filter((s) => s.metric === 'api_server_wait').map((s) => s.detail).sort()).toEqual(['addMessage', 'agentLogin', 'create', 'init']);
+        // The demo's widget is usable only after init answered and then the socket connected.
+        expect(one(r, 'widget_load')).toBeGreaterThan(one(r, 'api_init') + one(r, 'crm_ws_connect'));
+      }
     }
-    const rows: string[] = [];
-    const row = (metric: string, injected: number, measured: number, bar: number): void => {
-      rows.push(`${metric.padEnd(28)} injected ${String(injected).padStart(4)} ms  measured ${measured.toFixed(1).padStart(6)} ms  error ${(measured - injected).toFixed(1).padStart(5)} ms  (bar ±${bar.toFixed(1)})`);
-    };
-    // API timings: absolute, within 5 ms + 2 % of the injected value plus what this machine adds to any
-    // delayed loopback request (measured outside the browser; the requests of init/create/addMessage are
-    // made by the cross-origin widget frame).
-    const late = await demoLatenessMs(target, API_MS);
-    rows.push(`machine lateness on a ${API_MS} ms delayed request, outside the browser: ${late.toFixed(1)} ms (added to the API bars)`);
+    const arm = (name: string, pick: (r: RunResult) => number): number[] => exp.values(name, (v) => (v.session ? pick(v.session) : undefined));
+    const refHttp = exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS);
+    const refAck = exp.values('reference', (v) => v.reference && v.reference.ackMs - ACK_MS);
+    const HTTP_REF = `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`;
+    const verdicts: Verdict[] = [];
+    // Absolute timings: against an independent client timing the same delayed request at the same moment.
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
-      row(m, API_MS, one(api, m), apiTolerance(API_MS));
-      expect(one(api, m), m).toBeGreaterThanOrEqual(API_MS);
-      expect(one(api, m) - API_MS - late, m).toBeLessThanOrEqual(apiTolerance(API_MS));
+      verdicts.push(judgeDelay({ metric: m, injectedMs: API_MS, measured: arm('api', (r) => one(r, m)), reference: refHttp, referenceIs: HTTP_REF, floorMs: API_MS }));
     }
-    const extra = detailed(api, 'api_request', EXTRA_PATTERN);
-    row(`api_request[${EXTRA_PATTERN}]`, API_MS, extra, apiTolerance(API_MS));
-    expect(extra).toBeGreaterThanOrEqual(API_MS);
-    expect(extra - API_MS - late).toBeLessThanOrEqual(apiTolerance(API_MS));
+    verdicts.push(judgeDelay({ metric: `api_request[${EXTRA_PATTERN}]`, injectedMs: API_MS, measured: arm('api', (r) => detailed(r, 'api_request', EXTRA_PATTERN)), reference: refHttp, referenceIs: HTTP_REF, floorMs: API_MS }));
     for (const pattern of ['init', 'create', 'addMessage', EXTRA_PATTERN]) {
-      const wait = detailed(api, 'api_server_wait', pattern);
-      row(`api_server_wait[${pattern}]`, API_MS, wait, apiTolerance(API_MS));
-      expect(wait, pattern).toBeGreaterThanOrEqual(API_MS - 1);
-      expect(wait - API_MS - late, pattern).toBeLessThanOrEqual(apiTolerance(API_MS));
+      verdicts.push(judgeDelay({ metric: `api_server_wait[${pattern}]`, injectedMs: API_MS, measured: arm('api', (r) => detailed(r, 'api_server_wait', pattern)), reference: refHttp, referenceIs: HTTP_REF }));
     }
-    // Frame round trip: absolute (the server delays every CRM event before its handler acks), with the same lateness.
-    const rtt = detailed(ack, 'crm_ws_frame_rtt', 'ack-0');
-    row('crm_ws_frame_rtt', ACK_MS, rtt, tolerance(ACK_MS));
-    expect(rtt).toBeGreaterThanOrEqual(ACK_MS);
-    expect(rtt - ACK_MS - late).toBeLessThanOrEqual(tolerance(ACK_MS));
-    // Connect and delivery: the injected delay on top of this machine's baseline (median of the baseline runs);
-    // at most 5 ms + 2 % below it, and at most that plus the machine's lateness above it (a path that slept
-    // through the delay wakes late on some VMs, which the undelayed baseline does not show).
-    const diff = (r: RunResult, m: MetricName): number => one(r, m) - median(bases, m);
-    const within = (measuredDelay: number, injected: number, what: string): void => {
-      expect(measuredDelay - injected, what).toBeGreaterThanOrEqual(-tolerance(injected));
-      expect(measuredDelay - injected - late, what).toBeLessThanOrEqual(tolerance(injected));
-    };
-    row('crm_ws_connect − baseline', CONNECT_MS, diff(rt, 'crm_ws_connect'), tolerance(CONNECT_MS));
-    expect(one(rt, 'crm_ws_connect')).toBeGreaterThanOrEqual(CONNECT_MS);
-    within(diff(rt, 'crm_ws_connect'), CONNECT_MS, 'crm_ws_connect');
-    for (const m of ['msg_visitor_to_agent', 'msg_agent_to_visitor'] as const) {
-      row(`${m} − baseline`, REALTIME_MS, diff(rt, m), tolerance(REALTIME_MS));
-      expect(one(rt, m), m).toBeGreaterThanOrEqual(REALTIME_MS);
-      within(diff(rt, m), REALTIME_MS, m);
+    // Frame round trip: the server delays every CRM event before its handler acks; the reference client emits one acked event through the same delay.
+    verdicts.push(judgeDelay({
+      metric: 'crm_ws_frame_rtt', injectedMs: ACK_MS, measured: arm('api', (r) => detailed(r, 'crm_ws_frame_rtt', 'ack-0')), reference: refAck,
+      referenceIs: `independent Node socket.io client's acked emit through the same delay (elapsed − ${ACK_MS})`, floorMs: ACK_MS,
+    }));
+    // Connect and delivery: dose response, the same metric at LOW_MS + D against LOW_MS.
+    for (const m of ['crm_ws_connect', 'msg_visitor_to_agent', 'msg_agent_to_visitor'] as const) {
+      verdicts.push(judgeDelay({ metric: m, injectedMs: CONNECT_MS, measured: arm('high', (r) => one(r, m)), reference: arm('low', (r) => one(r, m)), referenceIs: `same metric with ${LOW_MS} ms injected`, floorMs: LOW_MS + CONNECT_MS }));
     }
-    // The demo relays a visitor message after its add-message call: that delivery carries the API delay too.
-    row('msg_visitor_to_agent − baseline (api)', API_MS, diff(api, 'msg_visitor_to_agent'), tolerance(API_MS));
-    within(diff(api, 'msg_visitor_to_agent'), API_MS, 'msg_visitor_to_agent (api)');
-    console.info(`[figures] accuracy at one session\n${rows.join('\n')}`);
-    // The demo's widget is usable only after init answered and then the socket connected.
-    for (const r of [...bases, api, rt]) {
-      expect(one(r, 'widget_load')).toBeGreaterThan(one(r, 'api_init') + one(r, 'crm_ws_connect'));
-    }
-  });
+    expectVerdicts('chat-load accuracy at one session (api, frame round trip, connect, delivery)', exp, verdicts);
+  }, 240_000);
 
   it('records the navigation breakdown and web vitals of the visitor page and the agent console', async () => {
     const r = await runSession({ latency: { page: PAGE_MS } });
@@ -385,17 +375,27 @@ describe('chat-load with the shell\'s default flags (widget frame in process)', 
     const shell = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS.filter((a) => a !== '--site-per-process'), userDataDir: dir });
     try {
       await runSession({}, {}, shell); // warm-up
-      const r = await runSession({ latency: { create: API_MS } }, {}, shell);
-      console.info(`[figures] ${show(`in-process frame, create=${API_MS}`, r)}`);
-      expect(r.failure).toBeUndefined();
-      for (const m of coreMetrics('chat-load')) one(r, m);
-      expect(one(r, 'api_create') - API_MS).toBeGreaterThanOrEqual(0);
-      expect(one(r, 'api_create') - API_MS - await demoLatenessMs(target, API_MS)).toBeLessThanOrEqual(apiTolerance(API_MS));
+      const exp = await runExperiment<ChatArm>([
+        { name: 'session', run: async () => ({ session: await runSession({ latency: { create: API_MS } }, {}, shell) }) },
+        { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
+      ], { rounds: 3 });
+      for (const round of exp.all) {
+        const r = round.results['session']!.session!;
+        console.info(`[figures] ${show(`in-process frame, create=${API_MS}`, r)}`);
+        expect(r.failure).toBeUndefined();
+        for (const m of coreMetrics('chat-load')) one(r, m);
+      }
+      expectVerdicts('chat-load, widget frame in process', exp, [judgeDelay({
+        metric: 'api_create', injectedMs: API_MS, floorMs: API_MS,
+        measured: exp.values('session', (v) => v.session && one(v.session, 'api_create')),
+        reference: exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS),
+        referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`,
+      })]);
     } finally {
       await shell.close();
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
 
 describe('scenario registry', () => {

@@ -1,12 +1,15 @@
-// Runs scenario sessions against the bundled demo target in one Chromium and
-// prints the results as one JSON line (prefix RESULT_MARKER). Spawned by
-// netns.ts inside a network namespace of its own; imports the built dist/
-// (build first: npx tsc -b packages/demo-target packages/agent).
+// Runs scenario sessions against the bundled demo target in one Chromium, one
+// session per request: each line on stdin is a JSON { knobs: KnobsPatch,
+// options?: Partial<ScenarioOptions> }; each session's result is one line on
+// stdout (prefix RESULT_MARKER). READY_MARKER says the browser is up (and
+// warmed). Ends when stdin closes. Spawned by netns.ts inside a network
+// namespace of its own; imports the built dist/ (build first: npx tsc -b
+// packages/demo-target packages/agent).
 //
 // Config (JSON in $USERPROBE_HARNESS): {
 //   scenario, browser?: 'shell' | 'chromium', warmup?: boolean,
-//   options: ScenarioOptions (partial; merged over defaults),
-//   runs: [{ knobs: KnobsPatch, options?: Partial<ScenarioOptions> }] }
+//   options: ScenarioOptions (partial; merged over defaults) }
+import { createInterface } from 'node:readline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,7 @@ import { getScenario } from '../../dist/scenarios/index.js';
 import { launchPlan } from '../../dist/browser-pool.js';
 
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
+const READY_MARKER = 'USERPROBE_HARNESS_READY';
 const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
 const DEFAULT_OPTIONS = { messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15000, sessionTimeoutMs: 90000, adaptiveStart: false, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' };
 
@@ -83,14 +87,16 @@ async function main() {
       target.knobs.reset();
       await session(browser, target, scenario, 0, base);
     }
-    const runs = [];
+    process.stdout.write(`${READY_MARKER}\n`);
     let n = 1;
-    for (const r of config.runs ?? []) {
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line);
       target.knobs.reset();
       target.knobs.set(r.knobs ?? {});
-      runs.push(await session(browser, target, scenario, n++, { ...base, ...(r.options ?? {}) }));
+      const run = await session(browser, target, scenario, n++, { ...base, ...(r.options ?? {}) });
+      process.stdout.write(`${RESULT_MARKER}${JSON.stringify(run)}\n`);
     }
-    process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ runs })}\n`);
   } finally {
     await browser.close();
     await rm(userDataDir, { recursive: true, force: true });

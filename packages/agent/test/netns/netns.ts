@@ -17,6 +17,7 @@ import type { MetricName } from '@userprobe/shared';
 const HARNESS = fileURLToPath(new URL('./harness.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const MARKER = 'USERPROBE_HARNESS_RESULT ';
+const READY = 'USERPROBE_HARNESS_READY';
 /** Address of the namespace-internal interface (RFC 2544 benchmarking range). */
 export const NETNS_ADDRESS = '198.18.0.1';
 const SETUP = [
@@ -39,7 +40,14 @@ export interface HarnessConfig {
   browser?: 'shell' | 'chromium';
   warmup?: boolean;
   options?: Record<string, unknown>;
-  runs: Array<{ knobs?: Record<string, unknown>; options?: Record<string, unknown> }>;
+}
+export interface HarnessSessionRequest { knobs?: Record<string, unknown>; options?: Record<string, unknown> }
+
+/** A harness running in its namespace: one session per call, in call order. */
+export interface NetnsHarness {
+  session(request: HarnessSessionRequest): Promise<HarnessRun>;
+  /** Ends the harness (closes its stdin) and waits for it to exit. */
+  close(): Promise<void>;
 }
 
 /** Why the namespace harness cannot run here, or null when it can. */
@@ -56,27 +64,55 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
-/** Spawn the harness inside a fresh namespace and return its parsed result. */
-export function runInNetns(config: HarnessConfig, timeoutMs: number): Promise<HarnessRun[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-n', '--', 'sh', '-c', `${SETUP} && exec node "$0"`, HARNESS], {
-      cwd: ROOT,
-      env: { ...process.env, USERPROBE_HARNESS: JSON.stringify(config) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
+/**
+ * Spawn the harness inside a fresh namespace; resolves once its browser is up
+ * (and warmed). Sessions are then run one at a time with `session()`, so a
+ * timing experiment can interleave them with anything else.
+ */
+export function startNetnsHarness(config: HarnessConfig, startTimeoutMs = 60_000): Promise<NetnsHarness> {
+  const child = spawn('unshare', ['-n', '--', 'sh', '-c', `${SETUP} && exec node "$0"`, HARNESS], {
+    cwd: ROOT,
+    env: { ...process.env, USERPROBE_HARNESS: JSON.stringify(config) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let buffered = '';
+  const waiting: Array<{ resolve: (r: HarnessRun) => void; reject: (e: Error) => void }> = [];
+  let ready: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const failAll = (e: Error): void => {
+    ready?.reject(e);
+    for (const w of waiting.splice(0)) w.reject(e);
+  };
+  child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line === READY) { ready?.resolve(); ready = null; }
+      else if (line.startsWith(MARKER)) waiting.shift()?.resolve(JSON.parse(line.slice(MARKER.length)) as HarnessRun);
+    }
+  });
+  void exited.then((code) => failAll(new Error(`harness exited ${code ?? 'by signal'}; stderr: ${err.slice(-2000)}`)));
+  const harness: NetnsHarness = {
+    session: (request) => new Promise<HarnessRun>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      child.stdin.write(`${JSON.stringify(request)}\n`);
+    }),
+    close: async () => {
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
       clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith(MARKER));
-      if (code !== 0 || !line) {
-        reject(new Error(`harness exited ${code ?? 'by signal'} without a result; stderr: ${err.slice(-2000)}`));
-        return;
-      }
-      resolve((JSON.parse(line.slice(MARKER.length)) as { runs: HarnessRun[] }).runs);
-    });
+    },
+  };
+  return new Promise<NetnsHarness>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`harness not ready within ${startTimeoutMs} ms; stderr: ${err.slice(-2000)}`)); }, startTimeoutMs);
+    ready = {
+      resolve: () => { clearTimeout(timer); resolve(harness); },
+      reject: (e) => { clearTimeout(timer); reject(e); },
+    };
   });
 }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { doseResponse, expectVerdicts } from '@userprobe/testkit';
 import type { Socket } from 'socket.io-client';
 import { useRealtimeFixture, once, connected } from '../../test/realtime-fixture.js';
 import { COBROWSE_SOCKET_PATH } from './server.js';
@@ -8,11 +9,11 @@ import { MAX_TREE_DEPTH, jsonDepth, type SnapNode } from './wire.js';
 /**
  * The cobrowse server over real Socket.IO on loopback (no browser), and the
  * on-request script route: start → visitor, accept/snapshot/mutations → agent,
- * scroll/highlight → visitor, each after the `cobrowseEvents` delay (D..D+40 ms
- * from Node); the script after `cobrowseScript`; bad payloads refused.
+ * scroll/highlight → visitor, each after the `cobrowseEvents` delay (a dose
+ * response from Node, @userprobe/testkit); the script after `cobrowseScript`;
+ * bad payloads refused.
  */
 const D = 150;
-const TOLERANCE_MS = 40;
 
 const fx = useRealtimeFixture(COBROWSE_SOCKET_PATH);
 const { connect, post } = fx;
@@ -61,26 +62,36 @@ describe('cobrowse server', () => {
 
   it(`cobrowseEvents delays every relayed event by ${D} ms`, async () => {
     const s = await session();
-    fx.target().knobs.set({ latency: { cobrowseEvents: D } });
-    const t0 = performance.now();
-    const muts = once(s.agent, 'cobrowse:mutations');
-    await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [] });
-    await muts;
-    const ms = performance.now() - t0;
-    expect(ms).toBeGreaterThanOrEqual(D);
-    expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
+    let seq = 0;
+    const { experiment, verdict } = await doseResponse({
+      metric: `relayed cobrowse event with cobrowseEvents=${D}`, injectedMs: D, rounds: 3,
+      measure: async (delay) => {
+        fx.target().knobs.set({ latency: { cobrowseEvents: delay } });
+        const t0 = performance.now();
+        const muts = once(s.agent, 'cobrowse:mutations');
+        await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: ++seq, ops: [] });
+        await muts;
+        return performance.now() - t0;
+      },
+    });
+    expectVerdicts('demo cobrowseEvents knob', experiment, [verdict]);
   });
 
   it('serves the cobrowse script after cobrowseScript ms, with the app origin filled in', async () => {
-    fx.target().knobs.set({ latency: { cobrowseScript: D } });
-    const t0 = performance.now();
-    const res = await fetch(`${fx.target().appUrl}/cobrowse/cobrowse.js`);
-    const text = await res.text();
-    const ms = performance.now() - t0;
-    expect(res.status).toBe(200);
-    expect(text).toContain(`var APP = '${fx.target().appUrl}'`);
-    expect(ms).toBeGreaterThanOrEqual(D);
-    expect(ms).toBeLessThanOrEqual(D + TOLERANCE_MS);
+    const { experiment, verdict } = await doseResponse({
+      metric: `cobrowse script with cobrowseScript=${D}`, injectedMs: D, rounds: 3,
+      measure: async (delay) => {
+        fx.target().knobs.set({ latency: { cobrowseScript: delay } });
+        const t0 = performance.now();
+        const res = await fetch(`${fx.target().appUrl}/cobrowse/cobrowse.js`);
+        const text = await res.text();
+        const ms = performance.now() - t0;
+        expect(res.status).toBe(200);
+        expect(text).toContain(`var APP = '${fx.target().appUrl}'`);
+        return ms;
+      },
+    });
+    expectVerdicts('demo cobrowseScript knob', experiment, [verdict]);
   });
 
   it('refuses bad payloads and events out of turn, saying why', async () => {
