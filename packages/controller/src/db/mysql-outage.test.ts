@@ -48,7 +48,7 @@ describe('MySQL unreachable mid-run', () => {
     spoolDir: await mkdtemp(join(tmpdir(), 'up-outage-')),
     log,
     connectTimeoutMs: 400,
-    queryTimeoutMs: 1_000,
+    callTimeoutMs: 1_000,
     directBudgetMs: 300,
     drainBackoffMinMs: 50,
     drainBackoffMaxMs: 200,
@@ -103,7 +103,7 @@ describe('MySQL unreachable mid-run', () => {
 
   it('MySQL paused (half-open) mid-transaction: acked via the spool within the budget, stored exactly once after resume, close() bounded', async () => {
     // As under SIGSTOP: connections stay open and silent. Without a bound on BEGIN/COMMIT, a write would wait for the whole outage.
-    const opts = { ...(await options()), directBudgetMs: 600, callTimeoutMs: 1_000, closeTimeoutMs: 300 };
+    const opts = { ...(await options()), directBudgetMs: 600, closeTimeoutMs: 300 };
     // The stated bound: directBudgetMs, plus the spool's fsyncs (1 s of slack for a busy machine); always below the agent's ack timeout.
     const ackBound = Math.min(opts.directBudgetMs + 1_000, BATCH_ACK_TIMEOUT_MS);
     const sink = createMysqlSink(opts);
