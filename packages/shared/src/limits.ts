@@ -39,6 +39,15 @@ export const SESSION_TIMEOUT_MS = 120_000;
 /** The longest session timeout an assignment accepts. */
 export const MAX_SESSION_TIMEOUT_MS = 3_600_000;
 
+/**
+ * The window a stored timestamp (a sample's `ts`, a session's start and end,
+ * a batch's `createdAt`) must fall in: UTC epoch ms of 2000-01-01 and
+ * 2100-01-01, both included. Anything outside is a broken clock or a corrupt
+ * value; it is refused at the edge as invalid, never stored or retried.
+ */
+export const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
+export const MAX_EPOCH_MS = Date.UTC(2100, 0, 1);
+
 /** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
 export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** …one upload (a session's files) at most, below the hub's 16 MiB packet limit… */

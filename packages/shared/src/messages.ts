@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
-import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_SESSION_TIMEOUT_MS } from './limits.js';
+import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_EPOCH_MS, MAX_SESSION_TIMEOUT_MS, MIN_EPOCH_MS } from './limits.js';
 
 /**
  * Runtime schemas for every payload that crosses the wire, in both directions.
@@ -15,6 +15,9 @@ export const ScenarioSchema = z.enum(SCENARIOS);
 export const BrowserKindSchema = z.enum(BROWSER_KINDS);
 export const MetricNameSchema = z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]);
 const EpochMs = z.number().finite().nonnegative();
+/** A time that is stored (samples, sessions, batches): inside MIN_EPOCH_MS..MAX_EPOCH_MS. */
+const TIME_WINDOW = 'a UTC epoch-ms time between 2000-01-01 and 2100-01-01';
+const StoredTime = z.number({ error: TIME_WINDOW }).min(MIN_EPOCH_MS, TIME_WINDOW).max(MAX_EPOCH_MS, TIME_WINDOW);
 const Count = z.number().int().nonnegative();
 
 /** Concurrent sessions an agent can hold, per scenario (a video call costs far more than a chat). */
@@ -134,7 +137,7 @@ export const SampleSchema = z.strictObject({
   metric: MetricNameSchema,
   value: z.number().finite(),
   /** When the measured interval ended, UTC epoch ms. */
-  ts: EpochMs,
+  ts: StoredTime,
   /** Taken while the agent's CPU was saturated: the value may be inflated. */
   saturated: z.boolean().optional(),
   /** Optional qualifier (which message, which transport, which sample). */
@@ -150,8 +153,8 @@ export const SessionRecordSchema = z.strictObject({
   scenario: ScenarioSchema,
   browser: BrowserKindSchema,
   status: z.enum(SESSION_STATUSES),
-  startedAt: EpochMs,
-  endedAt: EpochMs,
+  startedAt: StoredTime,
+  endedAt: StoredTime,
   failedStep: z.string().max(64).nullable(),
   error: z.strictObject({ code: z.string().max(64), message: z.string().max(2000) }).nullable(),
   /** Evidence files, relative to the run's results folder. */
@@ -164,7 +167,7 @@ export const MetricBatchSchema = z.strictObject({
   runId: IdSchema,
   agentId: IdSchema,
   seq: z.number().int().positive(),
-  createdAt: EpochMs,
+  createdAt: StoredTime,
   samples: z.array(SampleSchema).max(10_000),
   sessions: z.array(SessionRecordSchema).max(1_000),
 });
