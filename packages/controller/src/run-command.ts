@@ -14,6 +14,7 @@ import { RESULT_FILES } from './results-files.js';
 import { renderSummary } from './summary.js';
 import { formatDuration } from './duration.js';
 import { EvidenceStore } from './evidence-store.js';
+import { prepareOutDir } from './out-dir.js';
 
 /**
  * `controller run`: target → sinks → hub → local agents → coordinator →
@@ -56,6 +57,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     coordinator?.abort(`interrupted by ${signal}`);
   });
   try {
+    await prepareOutDir(cfg.outDir);
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
     const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
-import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_EPOCH_MS, MAX_SESSION_TIMEOUT_MS, MIN_EPOCH_MS } from './limits.js';
+import {
+  EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES,
+  MAX_MIRROR_SAMPLES, MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
+} from './limits.js';
 
 /**
  * Runtime schemas for every payload that crosses the wire, in both directions.
@@ -21,10 +24,11 @@ const StoredTime = z.number({ error: TIME_WINDOW }).min(MIN_EPOCH_MS, TIME_WINDO
 const Count = z.number().int().nonnegative();
 
 /** Concurrent sessions an agent can hold, per scenario (a video call costs far more than a chat). */
+const CapacityCount = Count.max(MAX_CAPACITY);
 export const CapacitySchema = z.strictObject({
-  'chat-load': Count,
-  'video-call': Count,
-  cobrowse: Count,
+  'chat-load': CapacityCount,
+  'video-call': CapacityCount,
+  cobrowse: CapacityCount,
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
@@ -73,9 +77,9 @@ export type InputMode = (typeof INPUT_MODES)[number];
 
 export const ScenarioOptionsSchema = z.strictObject({
   /** Visitor → agent → visitor message exchanges per chat session. */
-  messages: z.number().int().min(1).max(100).default(1),
+  messages: z.number().int().min(1).max(MAX_MESSAGES).default(1),
   /** Length of a video call once connected, for getStats() sampling. */
-  callDurationMs: z.number().int().min(0).max(600_000).default(5_000),
+  callDurationMs: z.number().int().min(0).max(MAX_CALL_DURATION_MS).default(5_000),
   /**
    * Chat scenarios: the pause between a chat's exchanges (after the reply has
    * arrived, before the next message), drawn uniformly from [minMs, maxMs] per
@@ -85,10 +89,10 @@ export const ScenarioOptionsSchema = z.strictObject({
   /** Chat scenarios: how message text gets into inputs (see INPUT_MODES). */
   input: z.enum(INPUT_MODES).default('type'),
   /** Mirror-lag samples per cobrowse session. */
-  mirrorSamples: z.number().int().min(1).max(100).default(3),
+  mirrorSamples: z.number().int().min(1).max(MAX_MIRROR_SAMPLES).default(3),
   /** HAR capture: none, on failed sessions only, or every session. */
   har: z.enum(['off', 'failures', 'all']).default('failures'),
-  stepTimeoutMs: z.number().int().positive().max(600_000),
+  stepTimeoutMs: z.number().int().positive().max(MAX_STEP_TIMEOUT_MS),
   sessionTimeoutMs: z.number().int().positive().max(MAX_SESSION_TIMEOUT_MS),
   /** Adapt the start rate to the agent's CPU (true) or follow the ramp exactly (false). */
   adaptiveStart: z.boolean().default(true),
