@@ -4,7 +4,7 @@ import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
 import {
   EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES,
-  MAX_MIRROR_SAMPLES, MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
+  MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
 } from './limits.js';
 
 /**
@@ -101,8 +101,8 @@ export type ScenarioOptions = z.infer<typeof ScenarioOptionsSchema>;
 
 export const PlannedSessionSchema = z.strictObject({
   sessionId: IdSchema,
-  /** Milliseconds after the agreed start at which this session starts. */
-  startOffsetMs: z.number().int().nonnegative(),
+  /** Milliseconds after the agreed start at which this session starts (within the ramp-up). */
+  startOffsetMs: z.number().int().nonnegative().max(MAX_RAMP_UP_MS),
 });
 export type PlannedSession = z.infer<typeof PlannedSessionSchema>;
 
@@ -116,7 +116,7 @@ export const AssignmentSchema = z.strictObject({
   /** Agreed start, in the controller's clock (epoch ms); agents convert with their offset. */
   startAt: EpochMs,
   /** When set, sessions repeat (new session ids with a `.rN` suffix) until this long after startAt. */
-  durationMs: z.number().int().positive().nullable(),
+  durationMs: z.number().int().positive().max(MAX_RUN_DURATION_MS).nullable(),
   /**
    * A custom scenario: the path of an ES module on the agent's machine implementing
    * the scenario API (docs/scenario-api.md). `scenario` is then its capacity class.
