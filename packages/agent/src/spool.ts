@@ -156,6 +156,11 @@ export class Spool {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Where a pending batch's file is. */
+  fileOf(key: BatchKey): string {
+    return join(this.dir, key.runId, `${key.seq}.json`);
+  }
+
   /** Read one pending batch back (validated: the file may have been edited or damaged). */
   async read(key: BatchKey): Promise<MetricBatch> {
     const file = join(this.dir, key.runId, `${key.seq}.json`);
