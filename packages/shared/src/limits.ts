@@ -2,8 +2,12 @@
  * Every interval and limit, named once. Config may override the ones marked
  * as settings; the error a timeout raises names the setting to change.
  */
-/** 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse.
+ * 3: session:progress has the phase `aborted` and run:finished an `aborted` count (a version 2
+ *    controller would drop the first as invalid and count aborted sessions as failed).
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** Socket.IO engine ping: liveness of the transport both ways. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;

@@ -183,7 +183,8 @@ export const BatchAckSchema = z.discriminatedUnion('ok', [
 ]);
 export type BatchAck = z.infer<typeof BatchAckSchema>;
 
-export const SESSION_PHASES = ['started', 'finished', 'failed'] as const;
+/** `finished`: the session ended ok; `failed`: it failed; `aborted`: it was stopped (run:abort, the agent stopping). */
+export const SESSION_PHASES = ['started', 'finished', 'failed', 'aborted'] as const;
 export const SessionProgressSchema = z.strictObject({
   runId: IdSchema,
   sessionId: IdSchema,
@@ -198,6 +199,8 @@ export const RunFinishedSchema = z.strictObject({
   lastSeq: z.number().int().nonnegative(),
   ok: Count,
   failed: Count,
+  /** Sessions stopped before they could finish (not counted in `failed`). */
+  aborted: Count.optional(),
   /** Agreed start → the last of this agent's sessions started (ms): the time to reach full concurrency here. */
   rampMs: z.number().finite().nonnegative().optional(),
   /** Most sessions this agent had running at once. */
