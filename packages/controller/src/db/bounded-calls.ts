@@ -56,6 +56,7 @@ export function bounded<T>(call: Promise<T>, what: string, bounds: CallBounds, o
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      bounds.signal.removeEventListener('abort', onAbort);
       reject(err);
     };
     const onAbort = (): void => giveUp(new MysqlCallError(MYSQL_CLOSING_CODE, `MySQL ${what} abandoned: the sink is closing`));
