@@ -1,9 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 import { BrowserPool, launchPlan } from './browser-pool.js';
+import { staleProfileParents } from './profile-dirs.js';
 import { DEFAULT_CHROMIUM_PATH, DEFAULT_SHELL_PATH } from './config.js';
 import { captureLog } from '../test/log-capture.js';
 
@@ -28,6 +33,49 @@ describe('launchPlan', () => {
   });
   it('shell: site isolation forced, so the cross-site widget frame is its own target as in real Chrome', () => {
     expect(launchPlan('shell', paths).args).toContain('--site-per-process');
+  });
+});
+
+describe('staleProfileParents', () => {
+  it.each([
+    ['only parents of agents that are gone', ['userprobe-agent-101', 'userprobe-agent-202', 'userprobe-agent-303'], ['userprobe-agent-101', 'userprobe-agent-303']],
+    ['never its own', ['userprobe-agent-777'], []],
+    ['nothing else in the folder', ['userprobe-chromium-abc', 'userprobe-agent-', 'userprobe-agent-12x', 'userprobe-agent-0', 'other'], []],
+  ])('%s', (_n, names, want) => {
+    expect(staleProfileParents(names, { self: 777, isAlive: (pid) => pid === 202 })).toEqual(want);
+  });
+});
+
+/** The pid of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await once(child, 'exit');
+  return child.pid!;
+}
+
+describe('Chromium profile folders', () => {
+  it('live under one folder per agent process; a start removes those of agents killed with SIGKILL; close removes its own', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'up-profiles-'));
+    try {
+      // what an agent killed with SIGKILL leaves behind (its Chromium exits with it: pipe transport)
+      const dead = join(root, `userprobe-agent-${await deadPid()}`);
+      await mkdir(join(dead, 'chromium-x1', 'Default'), { recursive: true });
+      await writeFile(join(dead, 'chromium-x1', 'Default', 'Preferences'), '{}');
+      // a live agent's folder stays (this test process stands in for it)
+      const live = join(root, `userprobe-agent-${process.ppid}`);
+      await mkdir(live);
+      const { log, lines } = captureLog();
+      const p = new BrowserPool({ paths, log, profileRoot: root });
+      await p.ensure('shell');
+      const mine = `userprobe-agent-${process.pid}`;
+      expect((await readdir(root)).sort()).toEqual([mine, `userprobe-agent-${process.ppid}`].sort());
+      expect((await readdir(join(root, mine))).map((f) => f.replace(/-\w+$/, '-*'))).toEqual(['chromium-*']);
+      expect(lines.find((l) => l['msg'] === 'removed Chromium profile folders of agents that are gone')).toMatchObject({ removed: [dead] });
+      await p.close();
+      expect(await readdir(root)).toEqual([`userprobe-agent-${process.ppid}`]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

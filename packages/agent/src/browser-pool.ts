@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppete
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, describeError, type BrowserKind } from '@userprobe/shared';
 import { BROWSER_LAUNCH_TIMEOUT_MS } from './limits.js';
+import { ensureProfileParent, profileParent, removeStaleProfiles } from './profile-dirs.js';
 
 /** Flags that work as root on the project's machines (PLATFORM.md), plus fake media devices for video calls. */
 export const BASE_ARGS = [
@@ -73,6 +74,8 @@ export interface SessionPages {
 export interface BrowserPoolOptions {
   readonly paths: BrowserPaths;
   readonly log: Logger;
+  /** Where profile folders go, under this process's own parent (profile-dirs.ts); default the OS temp folder. */
+  readonly profileRoot?: string;
 }
 
 function unavailable(plan: LaunchPlan, kind: BrowserKind, why: string, cause?: unknown): ProbeError {
@@ -86,6 +89,8 @@ function unavailable(plan: LaunchPlan, kind: BrowserKind, why: string, cause?: u
  * One Chromium per agent; every session gets fresh incognito contexts (one per
  * page role: visitor and agent share nothing), closed in `finally`. The
  * browser is warmed up before it measures anything and relaunched if it crashed.
+ * Its profile folder lives under this process's parent folder (profile-dirs.ts);
+ * the first launch removes the parents left by agents that were killed.
  */
 export class BrowserPool {
   readonly #o: BrowserPoolOptions;
@@ -94,6 +99,8 @@ export class BrowserPool {
   #kind: BrowserKind | null = null;
   #userDataDir: string | null = null;
   #launching: Promise<Browser> | null = null;
+  /** Stale profile parents are removed once, before the first launch. */
+  #swept = false;
   #active = 0;
   #closing = false;
   launches = 0;
@@ -141,7 +148,13 @@ export class BrowserPool {
     } catch (e) {
       throw unavailable(plan, kind, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not executable', e);
     }
-    const userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-chromium-'));
+    const root = this.#o.profileRoot ?? tmpdir();
+    if (!this.#swept) {
+      this.#swept = true;
+      const removed = await removeStaleProfiles(root);
+      if (removed.length > 0) this.#log.info({ removed }, 'removed Chromium profile folders of agents that are gone');
+    }
+    const userDataDir = await mkdtemp(join(await ensureProfileParent(root), 'chromium-'));
     const t0 = performance.now();
     let browser: Browser;
     try {
@@ -219,10 +232,11 @@ export class BrowserPool {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
 
-  /** Close the browser and remove its profile folder. */
+  /** Close the browser and remove its profile folder, and this process's parent folder once no other pool of it uses it. */
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#launching) await this.#launching.catch(() => undefined);
     await this.#shutdown();
+    if (this.#swept) await rmdir(profileParent(this.#o.profileRoot ?? tmpdir())).catch(() => undefined);
   }
 }

@@ -27,7 +27,7 @@ describe('parseCapacity', () => {
   ])('%o', (values, expected) => {
     expect(parseCapacity(values, d)).toEqual(expected);
   });
-  it.each([['x'], ['-1'], ['video=2'], ['video-call=']])('refuses %s naming what is accepted', (v) => {
+  it.each([['x'], ['-1'], ['video=2'], ['video-call='], ['10001'], ['video-call=1000000']])('refuses %s naming what is accepted', (v) => {
     expect(() => parseCapacity([v], d)).toThrow(/--capacity: .*chat-load, video-call, cobrowse/);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  BROWSER_KINDS, ConfigError, HelloSchema, IdSchema, LabelsSchema, SCENARIOS, formatIssues,
-  isScenarioName, type BrowserKind, type Capacity,
+  BROWSER_KINDS, CapacitySchema, ConfigError, HelloSchema, IdSchema, LabelsSchema, MAX_CAPACITY, formatIssues, parseCapacity,
+  type BrowserKind, type Capacity,
 } from '@userprobe/shared';
 import {
   CAPACITY_MEM_SHARE, SESSIONS_PER_CORE, SESSION_MEM_MB, VIDEO_CALLS_PER_CORE,
@@ -51,7 +51,7 @@ const ConfigSchema = z.strictObject({
   /** null: resolve the stable id persisted in the spool root (see agent-id.ts). */
   agentId: IdSchema.nullable(),
   labels: LabelsSchema,
-  capacity: z.strictObject({ 'chat-load': z.number().int().min(0), 'video-call': z.number().int().min(0), cobrowse: z.number().int().min(0) }),
+  capacity: CapacitySchema,
   spoolRoot: z.string().min(1),
   browser: z.strictObject({
     kind: z.enum(BROWSER_KINDS),
@@ -72,33 +72,12 @@ export type AgentConfig = Readonly<z.infer<typeof ConfigSchema>>;
 export function defaultCapacity(m: Pick<MachineFacts, 'cpus' | 'memMb'>): Capacity {
   const byCpu = m.cpus * SESSIONS_PER_CORE;
   const byMem = Math.floor((m.memMb * CAPACITY_MEM_SHARE) / SESSION_MEM_MB);
-  const chatLike = Math.max(1, Math.min(byCpu, byMem));
-  return { 'chat-load': chatLike, cobrowse: chatLike, 'video-call': Math.max(1, Math.floor(m.cpus * VIDEO_CALLS_PER_CORE)) };
+  const chatLike = Math.min(MAX_CAPACITY, Math.max(1, Math.min(byCpu, byMem)));
+  return { 'chat-load': chatLike, cobrowse: chatLike, 'video-call': Math.min(MAX_CAPACITY, Math.max(1, Math.floor(m.cpus * VIDEO_CALLS_PER_CORE))) };
 }
 
-const CAPACITY_HELP = `use N (chat-load and cobrowse) or SCENARIO=N with SCENARIO one of ${SCENARIOS.join(', ')}`;
-
-/** `--capacity 20 --capacity video-call=2` over the machine defaults. Later values win. */
-export function parseCapacity(values: readonly string[], defaults: Capacity): Capacity {
-  const out: Capacity = { ...defaults };
-  for (const raw of values) {
-    for (const v of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-      const m = /^(?:([a-z-]+)=)?(\d{1,6})$/.exec(v);
-      if (!m) throw new ConfigError(`--capacity: "${v}" is not accepted; ${CAPACITY_HELP}`);
-      const n = Number(m[2]);
-      const scenario = m[1];
-      if (scenario === undefined) {
-        out['chat-load'] = n;
-        out.cobrowse = n;
-      } else if (isScenarioName(scenario)) {
-        out[scenario] = n;
-      } else {
-        throw new ConfigError(`--capacity: unknown scenario "${scenario}"; ${CAPACITY_HELP}`);
-      }
-    }
-  }
-  return out;
-}
+/** Shared with the controller, which checks its local agents' `--capacity` at start. */
+export { parseCapacity };
 
 /** `--labels region=ams3,k=v` (repeatable) → a record; keys are lower-case words. */
 export function parseLabels(values: readonly string[]): Record<string, string> {

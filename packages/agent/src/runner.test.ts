@@ -147,7 +147,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     const took = ctl.now() - t0;
     expect(took).toBeLessThan(60_000); // started on the controller's clock (60 s ahead), not 60 s late
 
-    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, rampMs: expect.any(Number), peakConcurrent: expect.any(Number) });
+    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, aborted: 0, rampMs: expect.any(Number), peakConcurrent: expect.any(Number) });
     expect(finished.peakConcurrent).toBeLessThanOrEqual(2); // capacity 2
     expect(batches.map((b) => b.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: batches.length }, (_, i) => i + 1));
     expect([...records.keys()].sort()).toEqual(['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang']);
@@ -185,7 +185,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(reply).toEqual({ accepted: true });
     await started; // capacity 2: x3 waits in the p-limit queue, x4 waits for its start time
     ctl.sockets.at(-1)!.emit('run:abort', { runId, reason: 'operator pressed ctrl-c' });
-    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 4, rampMs: expect.any(Number), peakConcurrent: 2 });
+    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 0, aborted: 4, rampMs: expect.any(Number), peakConcurrent: 2 });
     expect(await agent.sender.drained(10_000)).toBe(true);
     const records = new Map([...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((s) => [s.sessionId, s]));
     expect([...records.values()].map((r) => r.status)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);

@@ -320,7 +320,7 @@ export class Runner {
     await run.batcher.addSession(record);
     this.#progress(record.status === 'ok'
       ? { runId: a.runId, sessionId, phase: 'finished' }
-      : { runId: a.runId, sessionId, phase: 'failed', failedStep: record.failedStep });
+      : { runId: a.runId, sessionId, phase: record.status, failedStep: record.failedStep });
   }
 
   /** Spool and send the files; the record lists what the controller stored (or, if it has not answered yet, what it will store). */
@@ -363,7 +363,7 @@ export class Runner {
   }
 
   async #sendFinished(run: ActiveRun, r: RunResult): Promise<void> {
-    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed + r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent };
+    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;
     const stop = this.#stop.signal;
     let delay = SEND_RETRY_MIN_MS;

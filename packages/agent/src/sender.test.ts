@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,6 +148,25 @@ describe('Sender over real Socket.IO', () => {
     expect(a.sender.stats).toMatchObject({ acked: 1, rejected: 1, retries: 2 });
     expect((await readdir(join(dir, 'rejected'))).sort()).toEqual(['run-1.2.json', 'run-1.2.reason.txt']);
     expect(a.lines.some((l) => l['msg'] === 'controller refused the batch for good; kept in the spool\'s rejected folder' && l['reason'] === 'E_MESSAGE_INVALID: not for this run')).toBe(true);
+    await a.stop();
+  });
+
+  it('a corrupt spool file is logged as what it is (never sent, moved aside, with its path), not as a refusal', async () => {
+    const ctl = await startTestController();
+    controllers.push(ctl);
+    // a batch file damaged on disk (a crash mid-write on a filesystem without atomic rename, a disk error, an edit)
+    await mkdir(join(dir, 'run-1'), { recursive: true });
+    await writeFile(join(dir, 'run-1', '1.json'), '{"runId":"run-1","seq":1,"samp');
+    const a = await deliveryAgent(dir, ctl.url);
+    await a.spool.write(batch('run-1', await a.spool.allocateSeq('run-1')));
+    expect(await a.sender.drained(10_000)).toBe(true);
+    expect(ctl.received.map((b) => b.seq)).toEqual([2]);
+    expect(a.sender.stats).toMatchObject({ acked: 1, rejected: 0, corrupt: 1 });
+    expect((await readdir(join(dir, 'rejected'))).sort()).toEqual(['run-1.1.json', 'run-1.1.reason.txt']);
+    const line = a.lines.find((l) => l['msg'] === 'corrupt spool file moved aside; it was never sent');
+    expect(line).toMatchObject({ level: 50, runId: 'run-1', seq: 1, file: join(dir, 'run-1', '1.json'), path: join(dir, 'rejected', 'run-1.1.json') });
+    expect(String(line?.['reason'])).toMatch(/is not valid JSON/);
+    expect(a.lines.some((l) => String(l['msg']).includes('controller refused'))).toBe(false);
     await a.stop();
   });
 });

@@ -12,10 +12,15 @@ export interface SenderOptions {
   readonly retryMaxMs?: number;
 }
 
-/** What one attempt at sending a batch came to. */
+/**
+ * What one attempt at sending a batch came to. `corrupt`: the spool file
+ * could not be read back as the batch it should hold, so nothing was sent
+ * (the controller had no say in it).
+ */
 export type SendOutcome =
   | { readonly kind: 'acked'; readonly duplicate: boolean }
   | { readonly kind: 'rejected'; readonly reason: string }
+  | { readonly kind: 'corrupt'; readonly reason: string }
   | { readonly kind: 'retry'; readonly reason: string; readonly backoff: boolean };
 
 /** Pure: the controller's reply (or its absence) → what to do with the batch. */
@@ -35,7 +40,10 @@ export interface SenderStats {
   sent: number;
   acked: number;
   duplicates: number;
+  /** Refused for good by the controller. */
   rejected: number;
+  /** Unreadable in the spool: moved aside without being sent. */
+  corrupt: number;
   retries: number;
 }
 
@@ -43,7 +51,8 @@ export interface SenderStats {
  * Sends spooled batches to the controller one at a time, in (run, seq) order,
  * each with an ack and a timeout. Acked (or duplicate) → removed from the
  * spool; timeout, disconnect or retryable nack → sent again, with backoff,
- * forever; non-retryable nack → moved to the spool's rejected/ folder.
+ * forever; non-retryable nack → moved to the spool's rejected/ folder, as is
+ * a spool file that does not read back as its batch (logged as corrupt).
  * While disconnected it waits; on reconnect it resumes from the spool.
  */
 export class Sender {
@@ -57,7 +66,7 @@ export class Sender {
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #drainWaiters = new Set<() => void>();
-  readonly stats: SenderStats = { sent: 0, acked: 0, duplicates: 0, rejected: 0, retries: 0 };
+  readonly stats: SenderStats = { sent: 0, acked: 0, duplicates: 0, rejected: 0, corrupt: 0, retries: 0 };
 
   constructor(socket: AgentSocket, spool: Spool, log: Logger, opts: SenderOptions = {}) {
     this.#socket = socket;
@@ -129,6 +138,13 @@ export class Sender {
           this.#log.error({ runId: key.runId, seq: key.seq, reason: outcome.reason, path }, 'controller refused the batch for good; kept in the spool\'s rejected folder');
           break;
         }
+        case 'corrupt': {
+          const file = this.#spool.fileOf(key);
+          const path = await this.#spool.reject(key, `corrupt spool file: ${outcome.reason}`);
+          this.stats.corrupt += 1;
+          this.#log.error({ runId: key.runId, seq: key.seq, reason: outcome.reason, file, path }, 'corrupt spool file moved aside; it was never sent');
+          break;
+        }
         case 'retry':
           this.stats.retries += 1;
           this.#log.warn({ runId: key.runId, seq: key.seq, reason: outcome.reason, retryInMs: outcome.backoff ? delay : 0 }, 'batch not acknowledged; will send it again');
@@ -160,7 +176,7 @@ export class Sender {
     try {
       batch = await this.#spool.read(key);
     } catch (e) {
-      return { kind: 'rejected', reason: `unreadable in the spool: ${describeError(e).message}` };
+      return { kind: 'corrupt', reason: describeError(e).message };
     }
     const disconnect = nextDisconnect(this.#socket, this.#stop.signal);
     try {

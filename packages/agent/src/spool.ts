@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, IdSchema, MetricBatchSchema, ProbeError, describeError, type MetricBatch } from '@userprobe/shared';
 import { TMP_SUFFIX, syncDir, writeFileAtomic } from './atomic-write.js';
 import { SPOOL_RUN_RETENTION_MS } from './limits.js';
+import { isAlive } from './pid.js';
 
 /**
  * The on-disk spool of one agent: every metric batch is written here
@@ -156,6 +157,11 @@ export class Spool {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Where a pending batch's file is. */
+  fileOf(key: BatchKey): string {
+    return join(this.dir, key.runId, `${key.seq}.json`);
+  }
+
   /** Read one pending batch back (validated: the file may have been edited or damaged). */
   async read(key: BatchKey): Promise<MetricBatch> {
     const file = join(this.dir, key.runId, `${key.seq}.json`);
@@ -217,11 +223,3 @@ export class Spool {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

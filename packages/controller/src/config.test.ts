@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { ConfigError, AGENT_WAIT_TIMEOUT_MS } from '@userprobe/shared';
+import { ConfigError, AGENT_WAIT_TIMEOUT_MS, ScenarioOptionsSchema } from '@userprobe/shared';
+import { OPTION_RANGES, formatBytes, rangeText } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
 import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem } from './config.js';
 
@@ -40,7 +41,7 @@ describe('resolveRunConfig', () => {
     expect([c.callDurationMs, c.mirrorSamples, c.profileVars]).toEqual([30_000, 5, { A: '1', B_2: 'x=y' }]);
     expect(isAbsolute(c.scenarioModule!)).toBe(true);
     expect(c.scenarioModule!.endsWith('/x/my.mjs')).toBe(true);
-    expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(/--call-duration: at most 10m/);
+    expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(/--call-duration: 20m is out of range/);
     expect(() => resolveRunConfig({ scenario: 'cobrowse', total: 1, localAgents: 1, mirrorSamples: 0 }, {})).toThrow(/--mirror-samples/);
   });
   it.each([
@@ -96,6 +97,90 @@ describe('resolveRunConfig', () => {
   ])('refuses %j', (raw, msg) => {
     expect(() => resolveRunConfig(raw, {})).toThrow(ConfigError);
     expect(() => resolveRunConfig(raw, {})).toThrow(msg);
+  });
+});
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+const CAPACITY_ACCEPTED = 'use N (chat-load and cobrowse) or SCENARIO=N with SCENARIO one of chat-load, video-call, cobrowse and N a whole number from 0 to 10000';
+
+describe('option ranges: every numeric flag checked at start, the flag and the accepted range named', () => {
+  const base = { scenario: 'chat-load', total: 1, localAgents: 1 };
+  it.each([
+    [{ stepTimeout: '0' }, '--step-timeout: 0ms is out of range; accepted: a duration from 1ms to 10m'],
+    [{ stepTimeout: '11m' }, '--step-timeout: 11m is out of range; accepted: a duration from 1ms to 10m'],
+    [{ sessionTimeout: '2h' }, '--session-timeout: 2h is out of range; accepted: a duration from 1ms to 1h'],
+    [{ sessionTimeout: 0 }, '--session-timeout: 0ms is out of range; accepted: a duration from 1ms to 1h'],
+    [{ total: 0 }, '--total: 0 is out of range; accepted: a whole number from 1 to 100000'],
+    [{ total: 100_001 }, '--total: 100001 is out of range; accepted: a whole number from 1 to 100000'],
+    [{ total: 2.5 }, '--total: 2.5 is not a whole number; accepted: a whole number from 1 to 100000'],
+    [{ total: Number.NaN }, '--total: not a number; accepted: a whole number from 1 to 100000'],
+    [{ messages: 0 }, '--messages: 0 is out of range; accepted: a whole number from 1 to 100'],
+    [{ messages: 101 }, '--messages: 101 is out of range; accepted: a whole number from 1 to 100'],
+    [{ mirrorSamples: 0 }, '--mirror-samples: 0 is out of range; accepted: a whole number from 1 to 100'],
+    [{ callDuration: '11m' }, '--call-duration: 11m is out of range; accepted: a duration from 0ms to 10m'],
+    [{ evidenceSessions: -1 }, '--evidence-sessions: -1 is out of range; accepted: a whole number from 0 to 100000'],
+    [{ evidenceBytes: '2TiB' }, '--evidence-bytes: 2TiB is out of range; accepted: a size from 0B to 1TiB'],
+    [{ rampUp: '25h' }, '--ramp-up: 25h is out of range; accepted: a duration from 0ms to 24h'],
+    [{ duration: '200h' }, '--duration: 200h is out of range; accepted: a duration from 0ms to 168h'],
+    [{ agentWait: 0 }, '--agent-wait: 0ms is out of range; accepted: a duration from 100ms to 24h'],
+    [{ agentWait: '600h' }, '--agent-wait: 600h is out of range; accepted: a duration from 100ms to 24h'],
+    [{ drainTimeout: '2h' }, '--drain-timeout: 2h is out of range; accepted: a duration from 100ms to 1h'],
+    [{ expectAgents: 0 }, '--expect-agents: 0 is out of range; accepted: a whole number from 1 to 10000'],
+    [{ localAgents: 65, expectAgents: 65 }, '--local-agents: 65 is out of range; accepted: a whole number from 0 to 64'],
+    [{ port: 70_000 }, '--port: 70000 is out of range; accepted: a whole number from 0 to 65535'],
+    [{ capacity: ['video-call=20000'] }, `--capacity: "video-call=20000" is not accepted; ${CAPACITY_ACCEPTED}`],
+    [{ capacity: '-3' }, `--capacity: "-3" is not accepted; ${CAPACITY_ACCEPTED}`],
+    [{ thinkTime: '11m' }, '--think-time: at most 10m (got 11m)'],
+  ] as const)('%j', (flags, message) => {
+    const e = thrown(() => resolveRunConfig({ ...base, ...flags }, {}));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toBe(message);
+  });
+
+  it('both ends of every range are accepted', () => {
+    const ends = { stepTimeout: [1, 600_000], sessionTimeout: [1, 3_600_000], total: [1, 100_000], messages: [1, 100], mirrorSamples: [1, 100],
+      callDuration: [0, 600_000], rampUp: [0, 86_400_000], agentWait: [100, 86_400_000], drainTimeout: [100, 3_600_000], evidenceSessions: [0, 100_000] } as const;
+    for (const [key, values] of Object.entries(ends)) {
+      for (const v of values) expect(() => resolveRunConfig({ ...base, [key]: v }, {}), `${key} ${v}`).not.toThrow();
+    }
+    expect(resolveRunConfig({ ...base, duration: 604_800_000, evidenceBytes: '1TiB', capacity: ['10000', 'video-call=0'] }, {})).toMatchObject({ durationMs: 604_800_000, evidenceBytes: 1024 ** 4 });
+  });
+
+  it('the scenario options use the same bounds as the assignment schema (one source of truth)', () => {
+    const opts = { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 };
+    const fields = [['messages', 'messages'], ['mirrorSamples', 'mirrorSamples'], ['callDuration', 'callDurationMs'], ['stepTimeout', 'stepTimeoutMs'], ['sessionTimeout', 'sessionTimeoutMs']] as const;
+    for (const [flag, field] of fields) {
+      const r = OPTION_RANGES[flag];
+      const ok = (v: number) => ScenarioOptionsSchema.safeParse({ ...opts, [field]: v }).success;
+      expect([ok(r.min - 1), ok(r.min), ok(r.max), ok(r.max + 1)], flag).toEqual([false, true, true, false]);
+    }
+  });
+
+  it('serve checks its flags the same way', () => {
+    expect((thrown(() => resolveServeConfig({ token: 't', drainTimeout: 0 }, {})) as Error).message).toBe('--drain-timeout: 0ms is out of range; accepted: a duration from 100ms to 1h');
+    expect((thrown(() => resolveServeConfig({ token: 't', port: -1 }, {})) as Error).message).toBe('--port: -1 is out of range; accepted: a whole number from 0 to 65535');
+  });
+
+  it.each([[0, '0B'], [1500, '1500B'], [1024, '1KiB'], [200 * 1024 * 1024, '200MiB'], [1024 ** 4, '1TiB']])('formatBytes(%d) = %s', (n, want) => {
+    expect(formatBytes(n)).toBe(want);
+  });
+
+  it('every range is stated in the README CLI reference', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const [key, r] of Object.entries(OPTION_RANGES)) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      const line = readme.split('\n').find((l) => l.includes(`\`${flag}\``) && l.includes(rangeText(r).replace(/^a (whole number|duration|size) from /, '')));
+      expect(line, `${flag}: ${rangeText(r)}`).toBeDefined();
+    }
   });
 });
 

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
-  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES, MAX_SESSION_TIMEOUT_MS,
+  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES, MAX_SESSION_TIMEOUT_MS, parseCapacity,
   type BrowserKind, type InputMode, type ScenarioName, type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
 import { formatDuration, parseDuration, parseThinkTime } from './duration.js';
+import { OPTION_RANGES, rangeProblem, type RangedOption } from './option-ranges.js';
 
 /** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
 export const DEFAULT_CALL_DURATION_MS = 5_000;
-export const MAX_CALL_DURATION_MS = 600_000;
 export const DEFAULT_MIRROR_SAMPLES = 3;
 
 /**
@@ -68,14 +68,14 @@ export function chooseBrowser(cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'
   return { browser: DEFAULT_BROWSER, source: 'default' };
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1_048_576, gib: 1_073_741_824 };
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1_048_576, gib: 1_073_741_824, tib: 1024 ** 4 };
 
 /** `200MB`, `1.5GiB`, `5000000` → bytes. */
 export function parseBytes(v: string | number, flag: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(v));
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ConfigError(`${flag}: "${String(v)}" is not a size; use bytes or a number with B, KB, MB, GB, KiB, MiB or GiB (e.g. 200MB)`);
+  if (!m || unit === undefined) throw new ConfigError(`${flag}: "${String(v)}" is not a size; use bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB (e.g. 200MB)`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -148,12 +148,13 @@ export interface ServeConfig extends CommonConfig {
 const durationOf = (flag: string) =>
   z.union([z.string(), z.number()]).transform((v) => parseDuration(v, flag));
 const optDuration = (flag: string) => durationOf(flag).optional();
-const count = (min: number) => z.number().int().min(min);
+/** Any number (NaN and fractions included, as a CLI parser yields them): checkRanges says what is accepted. */
+const numeric = z.custom<number>((v) => typeof v === 'number', 'a number');
 const strings = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
 
 const CommonRaw = {
   host: z.string().min(1).optional(),
-  port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+  port: numeric.default(DEFAULT_PORT),
   token: z.string().min(1).optional(),
   out: z.string().min(1).default(DEFAULT_OUT_DIR),
   logLevel: z.enum(LOG_LEVELS).default('warn'),
@@ -165,20 +166,20 @@ const RunRaw = z.strictObject({
   ...CommonRaw,
   runId: z.string().regex(/^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,63}$/, 'an id of 1-64 characters from A-Z a-z 0-9 . _ : - (not starting with ".")').optional(),
   scenario: z.enum(SCENARIOS),
-  total: count(1),
+  total: numeric,
   target: z.string().min(1).default('demo'),
   browser: z.enum(BROWSER_KINDS).optional(),
   rampUp: optDuration('--ramp-up'),
   duration: optDuration('--duration'),
-  expectAgents: count(1).optional(),
-  localAgents: count(0).default(0),
+  expectAgents: numeric.optional(),
+  localAgents: numeric.default(0),
   agentWait: optDuration('--agent-wait'),
   capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
   agentCli: z.string().min(1).optional(),
-  messages: z.number().int().min(1).max(100).default(1),
+  messages: numeric.default(1),
   har: z.enum(HAR_MODES).default('failures'),
-  evidenceSessions: count(0).default(EVIDENCE_BUDGET_SESSIONS),
+  evidenceSessions: numeric.default(EVIDENCE_BUDGET_SESSIONS),
   evidenceBytes: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? EVIDENCE_BUDGET_BYTES : parseBytes(v, '--evidence-bytes'))),
   adaptiveStart: z.boolean().default(true),
   stepTimeout: optDuration('--step-timeout'),
@@ -189,7 +190,7 @@ const RunRaw = z.strictObject({
   profileVar: strings,
   scenarioModule: z.string().min(1).optional(),
   callDuration: optDuration('--call-duration'),
-  mirrorSamples: z.number().int().min(1).max(100).default(DEFAULT_MIRROR_SAMPLES),
+  mirrorSamples: numeric.default(DEFAULT_MIRROR_SAMPLES),
   thinkTime: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? { minMs: 0, maxMs: 0 } : parseThinkTime(v, '--think-time'))),
   input: z.enum(INPUT_MODES).default('type'),
 });
@@ -229,6 +230,20 @@ function parseRaw<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   }
 }
 
+/**
+ * Every numeric option within its range (option-ranges.ts), else a
+ * ConfigError naming the first flag out of range and what it accepts.
+ * Durations and sizes are checked parsed (ms, bytes).
+ */
+export function checkRanges(r: Partial<Record<RangedOption, number | undefined>>): void {
+  for (const key of Object.keys(OPTION_RANGES) as RangedOption[]) {
+    const v = r[key];
+    if (v === undefined) continue;
+    const problem = rangeProblem(flagName(key), v, OPTION_RANGES[key]);
+    if (problem !== null) throw new ConfigError(problem);
+  }
+}
+
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -262,6 +277,9 @@ function envValue(v: string | undefined): string | undefined {
 
 export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   const r = parseRaw(RunRaw, raw);
+  checkRanges(r);
+  // The local agents' --capacity, checked here with the agent's own rules (it would only fail once started).
+  parseCapacity(r.capacity, { 'chat-load': 0, 'video-call': 0, cobrowse: 0 });
   const expectAgents = r.expectAgents ?? Math.max(1, r.localAgents);
   const remoteExpected = expectAgents > r.localAgents;
   const givenToken = r.token ?? envValue(env.PROBE_TOKEN);
@@ -308,9 +326,6 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     thinkTime: r.thinkTime,
     input: r.input,
   };
-  if (cfg.callDurationMs > MAX_CALL_DURATION_MS) {
-    throw new ConfigError(`--call-duration: at most ${formatDuration(MAX_CALL_DURATION_MS)} (got ${formatDuration(cfg.callDurationMs)})`);
-  }
   if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
     throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');
   }
@@ -319,6 +334,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
 
 export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   const r = parseRaw(ServeRaw, raw);
+  checkRanges(r);
   const token = r.token ?? envValue(env.PROBE_TOKEN);
   if (token === undefined) throw new ConfigError('controller serve needs the agents\' token: pass --token or set PROBE_TOKEN');
   return deepFreeze({ ...common(r, env, token, '0.0.0.0'), command: 'serve' as const });

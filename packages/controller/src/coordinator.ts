@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import {
   AssignmentSchema, ASSIGN_ACK_TIMEOUT_MS, START_LEAD_MS, SESSION_TIMEOUT_MS, STEP_TIMEOUT_MS, PlanError, describeError,
-  type Assignment, type BrowserKind, type InputMode, type ScenarioName, type TargetProfile, type RunFinished, type ThinkTime,
+  type Assignment, type BrowserKind, type InputMode, type ScenarioName, type SessionProgress, type TargetProfile, type RunFinished, type ThinkTime,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from './agent-pool.js';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
@@ -263,10 +263,10 @@ export class RunCoordinator {
         if (!t) return;
         t.finished = f;
         this.finishedBy.set(agentId, f);
-        progress.note(`agent ${nameOf(agentId)} finished: ${f.ok} ok, ${f.failed} failed, ${f.lastSeq} batch(es)`);
+        progress.note(`agent ${nameOf(agentId)} finished: ${f.ok} ok, ${f.failed} failed${f.aborted ? `, ${f.aborted} aborted` : ''}, ${f.lastSeq} batch(es)`);
         check();
       };
-      const onProgress = (agentId: string, pr: { runId: string; phase: 'started' | 'finished' | 'failed' }) => {
+      const onProgress = (agentId: string, pr: Pick<SessionProgress, 'runId' | 'phase'>) => {
         if (pr.runId === runId && tracked.has(agentId)) progress.session(nameOf(agentId), pr.phase);
       };
       const onGone = (g: { agentId: string; name: string; reason: string }) => {

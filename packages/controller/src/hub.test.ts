@@ -6,7 +6,7 @@ import { listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { ResultsSink } from './results-sink.js';
 import type { AgentInfo, Sink } from './sink.js';
-import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, lineCount, deferred, type FakeAgent } from '../test/fixtures.js';
+import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, sample, lineCount, deferred, type FakeAgent } from '../test/fixtures.js';
 
 const TOKEN = 'secret-token';
 
@@ -91,6 +91,14 @@ describe('agent hub', () => {
     expect(Math.abs(pong.controllerNow - Date.now())).toBeLessThan(5_000);
     const dropped = logs.lines().filter((l) => l.msg === 'invalid message dropped');
     expect(dropped.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'metrics:batch'], ['agent-1', 'session:progress']]);
+    expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(0);
+  });
+
+  it('refuses a batch with an absurd timestamp as invalid, for good (not a retryable sink error the agent loops on)', async () => {
+    const s = await agent();
+    const ack = await send(s, batch({ samples: [sample('s0001', 'page_load', 120, 1e20)] }));
+    expect(ack).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID });
+    expect((ack as { reason: string }).reason).toMatch(/samples\.0\.ts: .*2000-01-01.*2100-01-01/);
     expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(0);
   });
 

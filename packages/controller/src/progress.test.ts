@@ -24,6 +24,12 @@ describe('ProgressReporter (pure counting, fake timers)', () => {
       'sessions: local-1 2/2 started, 1 done, 0 failed | local-2 1/1 started, 0 done, 1 failed\n',
     ]);
   });
+  it('counts aborted sessions apart from failed ones', () => {
+    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, Date.now, true);
+    p.plan([{ name: 'local-1', sessions: 3 }]);
+    for (const phase of ['started', 'started', 'started', 'failed', 'aborted', 'aborted'] as const) p.session('local-1', phase);
+    expect(p.line()).toBe('local-1 3/3 started, 0 done, 1 failed, 2 aborted');
+  });
   it('redraws one line on a TTY', () => {
     vi.useFakeTimers();
     const out: string[] = [];

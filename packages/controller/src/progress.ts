@@ -1,7 +1,7 @@
 import type { SessionProgress } from '@userprobe/shared';
 
 /**
- * Live progress on stderr: sessions started/finished/failed per agent, and
+ * Live progress on stderr: sessions started/finished/failed/aborted per agent, and
  * waiting lines. On a TTY one status line is redrawn at most every
  * TTY_INTERVAL_MS; otherwise plain lines at most every PLAIN_INTERVAL_MS.
  * Notes (agent connected, disconnected…) are always printed as plain lines.
@@ -23,7 +23,7 @@ export interface Progress {
   flush(): void;
 }
 
-interface Counts { planned: number; started: number; finished: number; failed: number }
+interface Counts { planned: number; started: number; finished: number; failed: number; aborted: number }
 
 export class ProgressReporter implements Progress {
   private readonly counts = new Map<string, Counts>();
@@ -43,16 +43,17 @@ export class ProgressReporter implements Progress {
   }
 
   plan(shares: readonly { name: string; sessions: number }[]): void {
-    for (const s of shares) this.counts.set(s.name, { planned: s.sessions, started: 0, finished: 0, failed: 0 });
+    for (const s of shares) this.counts.set(s.name, { planned: s.sessions, started: 0, finished: 0, failed: 0, aborted: 0 });
   }
 
   session(agentName: string, phase: SessionProgress['phase']): void {
     let c = this.counts.get(agentName);
-    if (!c) this.counts.set(agentName, (c = { planned: 0, started: 0, finished: 0, failed: 0 }));
+    if (!c) this.counts.set(agentName, (c = { planned: 0, started: 0, finished: 0, failed: 0, aborted: 0 }));
     switch (phase) {
       case 'started': c.started++; break;
       case 'finished': c.finished++; break;
       case 'failed': c.failed++; break;
+      case 'aborted': c.aborted++; break;
       default: { const never: never = phase; throw new Error(`unknown phase ${String(never)}`); }
     }
     this.schedule();
@@ -63,10 +64,10 @@ export class ProgressReporter implements Progress {
     if (this.counts.size) this.render(true);
   }
 
-  /** The one-line state, e.g. `local-1 3/3 started, 2 done, 1 failed | local-2 …`. */
+  /** The one-line state, e.g. `local-1 3/3 started, 2 done, 1 failed | local-2 …` (`, N aborted` once any was). */
   line(): string {
     return [...this.counts].map(([name, c]) =>
-      `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed`,
+      `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed${c.aborted ? `, ${c.aborted} aborted` : ''}`,
     ).join(' | ');
   }
 

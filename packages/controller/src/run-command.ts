@@ -11,9 +11,10 @@ import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from './coor
 import { ProgressReporter, type ProgressOutput } from './progress.js';
 import { readRunResults } from './results-reader.js';
 import { RESULT_FILES } from './results-files.js';
-import { renderSummary } from './summary.js';
+import { renderSummary, unsuccessfulLine } from './summary.js';
 import { formatDuration } from './duration.js';
 import { EvidenceStore } from './evidence-store.js';
+import { prepareOutDir } from './out-dir.js';
 
 /**
  * `controller run`: target → sinks → hub → local agents → coordinator →
@@ -56,6 +57,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     coordinator?.abort(`interrupted by ${signal}`);
   });
   try {
+    await prepareOutDir(cfg.outDir);
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
     const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
@@ -127,6 +129,6 @@ function report(o: RunOutcome, cfg: RunConfig, io: CommandIo, progress: Progress
     io.stdout.write('\n' + renderSummary(o.summary) + `\nresults: ${o.summaryPath.replace(/summary\.json$/, '')}\n`);
   }
   if (o.error) progress.note(`controller: ${o.error.message}`);
-  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${o.summary.sessions.failed + o.summary.sessions.aborted} session(s) failed, ${o.summary.sessions.missing} missing`);
+  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${unsuccessfulLine(o.summary)}`);
   return o.exitCode;
 }

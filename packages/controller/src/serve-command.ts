@@ -3,6 +3,7 @@ import { Ingest } from './ingest.js';
 import { openSinks } from './sinks.js';
 import { listenOrExplain, type CommandIo } from './run-command.js';
 import { EvidenceStore } from './evidence-store.js';
+import { prepareOutDir } from './out-dir.js';
 
 /**
  * `controller serve`: the hub and ingest only — accepts agents and their
@@ -10,6 +11,7 @@ import { EvidenceStore } from './evidence-store.js';
  * Ends on SIGINT/SIGTERM with exit 0.
  */
 export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<number> {
+  await prepareOutDir(cfg.outDir);
   const sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log: io.log, dbSinkFactory: io.dbSinkFactory });
   const ingest = new Ingest(sinks.all, io.log);
   let hub;

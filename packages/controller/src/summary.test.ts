@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
-import { summarizeRun, renderSummary, allSessionsOk, thresholdStats, type SummarySample, type SummarySession } from './summary.js';
+import { summarizeRun, renderSummary, allSessionsOk, thresholdStats, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
 
 const agents = [{ agentId: 'a1', name: 'local-1', location: 'local' }, { agentId: 'a2', name: 'local-2', location: 'ams' }];
 const core = coreMetrics('chat-load');
@@ -54,7 +54,8 @@ describe('summarizeRun', () => {
       sessions: [{ agentId: 'a1', sessionId: 's0001.r1', status: 'aborted', failedStep: null }],
     });
     expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0 });
-    expect(s.failedSteps).toEqual([{ step: '(aborted)', count: 1 }]);
+    expect(s.failedSteps).toEqual([]);
+    expect(s.abortedSteps).toEqual([{ step: '(no step running)', count: 1 }]);
     expect(s.metrics.every((m) => m.count === 0 && m.errors === 1 && m.p50 === null)).toBe(true);
   });
 
@@ -82,6 +83,25 @@ describe('summarizeRun', () => {
     const at = lines.findIndex((l) => l.startsWith('api_request '));
     expect(lines[at + 1]).toMatch(/^ {2}api_request\[agentLogin\]\s+ms\s+2\s+300\.0\s+310\.0\s+310\.0\s+310\.0\s+0$/);
     expect(lines[at + 2]).toMatch(/^ {2}api_request\[history\]\s+ms\s+2\s+20\.0\s+40\.0\s+40\.0\s+40\.0\s+1$/);
+  });
+
+  it('aborted sessions are counted and printed as aborted, never as failed', () => {
+    const sessions: SummarySession[] = [
+      { agentId: 'a1', sessionId: 's0001', status: 'failed', failedStep: 'widget_load' },
+      { agentId: 'a1', sessionId: 's0002', status: 'aborted', failedStep: 'send-message' },
+      { agentId: 'a2', sessionId: 's0003', status: 'aborted', failedStep: 'send-message' },
+      { agentId: 'a2', sessionId: 's0004', status: 'aborted', failedStep: null },
+    ];
+    const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 5, agents, samples: [], sessions });
+    expect(s.sessions).toEqual({ expected: 5, recorded: 4, ok: 0, failed: 1, aborted: 3, missing: 1 });
+    expect(s.failedSteps).toEqual([{ step: 'widget_load', count: 1 }]);
+    expect(s.abortedSteps).toEqual([{ step: 'send-message', count: 2 }, { step: '(no step running)', count: 1 }]);
+    expect(s.agents.map((a) => [a.name, a.sessionsFailed, a.sessionsAborted])).toEqual([['local-1', 1, 1], ['local-2', 0, 2]]);
+    expect(unsuccessfulLine(s)).toBe('1 session(s) failed, 3 aborted, 1 missing');
+    const out = renderSummary(s);
+    expect(out.split('\n')[0]).toBe('run r1 (chat-load): 4/5 sessions recorded — 0 ok, 1 failed, 3 aborted, 1 missing');
+    expect(out).toMatch(/\nfailed step\s+sessions\n-+\s+-+\nwidget_load\s+1\n/);
+    expect(out).toMatch(/\naborted at step\s+sessions\n-+\s+-+\nsend-message\s+2\n\(no step running\)\s+1\n/);
   });
 
   it('renders a fixed-width table', () => {

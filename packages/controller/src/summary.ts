@@ -142,7 +142,10 @@ export interface RunSummary {
   readonly sessions: { readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number };
   readonly metrics: readonly MetricSummary[];
   readonly agents: readonly AgentSummary[];
+  /** Failed sessions (status `failed`) by the step that failed. */
   readonly failedSteps: readonly { readonly step: string; readonly count: number }[];
+  /** Aborted sessions (status `aborted`: stopped, not failed) by the step running when they were stopped. */
+  readonly abortedSteps: readonly { readonly step: string; readonly count: number }[];
 }
 
 const key = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
@@ -206,12 +209,17 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     };
   });
 
-  const steps = new Map<string, number>();
-  for (const [, s] of unsuccessful) {
-    const step = s.failedStep ?? (s.status === 'aborted' ? '(aborted)' : '(unknown)');
-    steps.set(step, (steps.get(step) ?? 0) + 1);
-  }
-  const failedSteps = [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || (a.step < b.step ? -1 : 1));
+  const byStep = (status: SessionStatus, none: string) => {
+    const steps = new Map<string, number>();
+    for (const [, s] of unsuccessful) {
+      if (s.status !== status) continue;
+      const step = s.failedStep ?? none;
+      steps.set(step, (steps.get(step) ?? 0) + 1);
+    }
+    return [...steps].map(([step, count]) => ({ step, count })).sort((a, b) => b.count - a.count || (a.step < b.step ? -1 : 1));
+  };
+  const failedSteps = byStep('failed', '(unknown)');
+  const abortedSteps = byStep('aborted', '(no step running)');
 
   const all = [...sessions.values()];
   const recorded = all.length;
@@ -242,7 +250,13 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     metrics,
     agents,
     failedSteps,
+    abortedSteps,
   };
+}
+
+/** The controller's closing line for a run that did not fully succeed: failed, aborted and missing kept apart. */
+export function unsuccessfulLine(s: RunSummary): string {
+  return `${s.sessions.failed} session(s) failed, ${s.sessions.aborted} aborted, ${s.sessions.missing} missing`;
 }
 
 /** Every expected session recorded and ok. */
@@ -302,5 +316,6 @@ export function renderSummary(s: RunSummary): string {
     parts.push('', stored + skipped);
   }
   if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
+  if (s.abortedSteps.length) parts.push('', table(['aborted at step', 'sessions'], s.abortedSteps.map((f) => [f.step, String(f.count)])));
   return parts.join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { coreMetrics, type Assignment, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
 import { startCli as start, type Proc } from './processes.js';
@@ -43,11 +44,41 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--think-time', '30s-10s'], /^controller: --think-time: the range 30s-10s ends before it starts; write MIN-MAX/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--port', '0', '--messages', '10', '--think-time', '20s'],
       /^controller: --think-time up to 20s between 10 messages pauses up to 3m, which with 1m for the session's own work does not fit the session timeout 2m; raise --session-timeout to at least 4m/m],
+    // out-of-range values are refused at start (they used to pass and die later with raw Zod JSON and exit 3)
+    [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--step-timeout', '0'],
+      /^controller: --step-timeout: 0ms is out of range; accepted: a duration from 1ms to 10m\n$/],
+    [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--session-timeout', '2h'],
+      /^controller: --session-timeout: 2h is out of range; accepted: a duration from 1ms to 1h\n$/],
+    [['run', '--scenario', 'chat-load', '--total', 'lots', '--local-agents', '1'], /^controller: --total: not a number; accepted: a whole number from 1 to 100000\n$/],
+    [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--capacity', 'video-call=99999'], /^controller: --capacity: "video-call=99999" is not accepted; use N/],
+    [['serve', '--token', 't', '--drain-timeout', '0'], /^controller: --drain-timeout: 0ms is out of range; accepted: a duration from 100ms to 1h\n$/],
   ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
     const p = track(start(args));
     expect(await p.exited).toBe(2);
     expect(p.stderr()).toMatch(re);
     expect(p.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('the results folder is checked before anything starts: a file, a folder that cannot be made → exit 2 at once, naming --out', async () => {
+    const file = join(await tmp(), 'a-file');
+    await writeFile(file, 'x');
+    const cases: Array<[string[], RegExp]> = [
+      [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', file],
+        new RegExp(`^controller: --out: ${file} exists and is not a folder; accepted: a writable folder \\(created if missing\\)\n$`)],
+      [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', join(file, 'sub')],
+        new RegExp(`^controller: --out: ${file} \\(in ${file}/sub\\) is not a folder; accepted: a writable folder`)],
+      // Node's recursive mkdir spins forever here (100 % CPU, SIGTERM ignored)
+      [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', '/proc/x/y'],
+        /^controller: --out: cannot create the folder \/proc\/x \(ENOENT\); accepted: a writable folder \(created if missing\)\n$/],
+      [['serve', '--token', 't', '--port', '0', '--out', file], /^controller: --out: .* exists and is not a folder/],
+    ];
+    for (const [args, re] of cases) {
+      const p = track(start(args));
+      const code = await Promise.race([p.exited, new Promise<string>((r) => setTimeout(() => r('still running after 15 s'), 15_000))]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(p.stderr()).toMatch(re);
+      expect(p.stderr()).not.toMatch(/target:|\n\s+at /); // nothing started, no stack
+    }
   });
 
   it('a plan the cluster cannot hold → exit 2 naming each agent\'s capacity', async () => {

@@ -2,8 +2,12 @@
  * Every interval and limit, named once. Config may override the ones marked
  * as settings; the error a timeout raises names the setting to change.
  */
-/** 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse.
+ * 3: session:progress has the phase `aborted` and run:finished an `aborted` count (a version 2
+ *    controller would drop the first as invalid and count aborted sessions as failed).
+ */
+export const PROTOCOL_VERSION = 3;
 
 /** Socket.IO engine ping: liveness of the transport both ways. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
@@ -34,10 +38,60 @@ export const CLOCK_SYNC_ROUNDS = 5;
 
 /** Default per-step timeout inside a scenario (a profile may set its own). */
 export const STEP_TIMEOUT_MS = 30_000;
+/** The longest per-step timeout an assignment accepts (setting: `--step-timeout`). */
+export const MAX_STEP_TIMEOUT_MS = 600_000;
 /** Session hard limit (setting: `--session-timeout`). */
 export const SESSION_TIMEOUT_MS = 120_000;
 /** The longest session timeout an assignment accepts. */
 export const MAX_SESSION_TIMEOUT_MS = 3_600_000;
+
+/*
+ * Accepted ranges of the run options (both ends included). The wire schemas
+ * (messages.ts) and the controller's start-up checks use these same numbers,
+ * so a value the CLI accepts is never refused later by an assignment.
+ */
+/** Chat: message exchanges per session (setting: `--messages`). */
+export const MAX_MESSAGES = 100;
+/** Video call: the longest connected call (setting: `--call-duration`). */
+export const MAX_CALL_DURATION_MS = 600_000;
+/** Cobrowse: mirror-lag samples per session (setting: `--mirror-samples`). */
+export const MAX_MIRROR_SAMPLES = 100;
+/** Sessions an agent may hold at once, per scenario (setting: the agent's `--capacity`). */
+export const MAX_CAPACITY = 10_000;
+/**
+ * Sessions in one run (setting: `--total`): every session is a planned entry
+ * in an assignment, and one assignment must stay well inside the hub's
+ * 16 MiB message limit (~45 bytes per session).
+ */
+export const MAX_TOTAL_SESSIONS = 100_000;
+/** Agents one run may wait for (setting: `--expect-agents`); one hub held 2,000 at ~15 % of a core (PLATFORM.md). */
+export const MAX_EXPECTED_AGENTS = 10_000;
+/** Agent processes one controller starts on its own machine (setting: `--local-agents`); each runs its own browser. */
+export const MAX_LOCAL_AGENTS = 64;
+/*
+ * The longest waits a run accepts. Node fires a timer longer than 2^31-1 ms
+ * (~24.8 days) at once; the run's overall bound adds ramp-up, duration,
+ * session timeouts and drain, so each stays far below that.
+ */
+/** Session starts spread over at most this long (setting: `--ramp-up`). */
+export const MAX_RAMP_UP_MS = 24 * 3_600_000;
+/** Sessions repeat for at most this long (setting: `--duration`). */
+export const MAX_RUN_DURATION_MS = 7 * 24 * 3_600_000;
+/** Bounds of the wait for agents (setting: `--agent-wait`); 0 would give up before any agent could connect. */
+export const MIN_AGENT_WAIT_MS = 100;
+export const MAX_AGENT_WAIT_MS = 24 * 3_600_000;
+/** Bounds of the wait for agents' last batches or their return (setting: `--drain-timeout`); 0 would judge batches still in flight as lost. */
+export const MIN_DRAIN_TIMEOUT_MS = 100;
+export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
+
+/**
+ * The window a stored timestamp (a sample's `ts`, a session's start and end,
+ * a batch's `createdAt`) must fall in: UTC epoch ms of 2000-01-01 and
+ * 2100-01-01, both included. Anything outside is a broken clock or a corrupt
+ * value; it is refused at the edge as invalid, never stored or retried.
+ */
+export const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
+export const MAX_EPOCH_MS = Date.UTC(2100, 0, 1);
 
 /** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
 export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -48,3 +102,6 @@ export const EVIDENCE_MAX_FILES = 16;
 /** Per-run evidence budget defaults (settings: `--evidence-sessions`, `--evidence-bytes`). */
 export const EVIDENCE_BUDGET_SESSIONS = 20;
 export const EVIDENCE_BUDGET_BYTES = 200 * 1024 * 1024;
+/** The largest per-run evidence budget (sessions: one run's worth; bytes: 1 TiB). */
+export const MAX_EVIDENCE_BUDGET_SESSIONS = MAX_TOTAL_SESSIONS;
+export const MAX_EVIDENCE_BUDGET_BYTES = 1024 ** 4;

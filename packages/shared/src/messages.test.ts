@@ -4,6 +4,7 @@ import {
 } from './protocol.js';
 import { HelloSchema, AuthRejectionSchema, CapacitySchema, type AssignmentInput } from './messages.js';
 import { MessageError, ERROR_CODES } from './errors.js';
+import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './limits.js';
 import { parseProfile } from './profile.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +16,10 @@ const profile = parseProfile(
 );
 
 const capacity = { 'chat-load': 10, 'video-call': 2, cobrowse: 10 };
+/** A time inside the accepted window (2000..2100). */
+const T = Date.UTC(2030, 0, 1, 12);
 const session = {
-  sessionId: 's0001', scenario: 'chat-load', browser: 'shell', status: 'failed', startedAt: 1, endedAt: 2,
+  sessionId: 's0001', scenario: 'chat-load', browser: 'shell', status: 'failed', startedAt: T, endedAt: T + 1,
   failedStep: 'open-widget', error: { code: 'E_STEP_TIMEOUT', message: 'x' }, artifacts: ['evidence/s0001/visitor.png'],
 };
 const assignment: AssignmentInput = {
@@ -46,18 +49,27 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
       [{ ...assignment, options: { ...assignment.options, input: 'paste' } }, 'options.input'],
       [{ ...assignment, options: { ...assignment.options, thinkTime: { minMs: 5_000, maxMs: 1_000 } } }, 'options.thinkTime'],
       [{ ...assignment, options: { ...assignment.options, thinkTime: { minMs: 0, maxMs: 700_000 } } }, 'options.thinkTime.maxMs'],
+      [{ ...assignment, options: { ...assignment.options, stepTimeoutMs: 600_001 } }, 'options.stepTimeoutMs'],
+      [{ ...assignment, options: { ...assignment.options, messages: 101 } }, 'options.messages'],
+      [{ ...assignment, durationMs: 7 * 24 * 3_600_000 + 1 }, 'durationMs'],
       [{ ...assignment, profile: { ...profile, visitor: { ...profile.visitor, url: 'not a url' } } }, 'profile.visitor.url'],
     ],
   },
   { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
   {
     name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
-    valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: 5 }], sessions: [session] },
+    valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }], sessions: [session] },
     invalid: [
-      [{ runId: 'r-1', agentId: 'a-1', seq: 0, createdAt: 5, samples: [], sessions: [] }, 'seq'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'nope', value: 1, ts: 5 }], sessions: [] }, 'samples.0.metric'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: 5 }], sessions: [] }, 'samples.0.value'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 5, samples: [], sessions: [{ ...session, status: 'meh' }] }, 'sessions.0.status'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 0, createdAt: T, samples: [], sessions: [] }, 'seq'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'nope', value: 1, ts: T }], sessions: [] }, 'samples.0.metric'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: T }], sessions: [] }, 'samples.0.value'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [], sessions: [{ ...session, status: 'meh' }] }, 'sessions.0.status'],
+      // timestamps outside 2000..2100 (a broken clock, a corrupt value) are refused at the edge, for good
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 1e20 }], sessions: [] }, 'samples.0.ts'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: Number.POSITIVE_INFINITY }], sessions: [] }, 'samples.0.ts'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 5 }], sessions: [] }, 'samples.0.ts'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 1e20, samples: [], sessions: [] }, 'createdAt'],
+      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [], sessions: [{ ...session, endedAt: 8.64e15 }] }, 'sessions.0.endedAt'],
     ],
   },
   { name: 'session:progress', schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'], valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' }, invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']] },
@@ -110,6 +122,12 @@ describe('message schemas', () => {
       });
     }
   }
+
+  it('the timestamp window is 2000-01-01..2100-01-01 UTC, both ends accepted', () => {
+    expect([MIN_EPOCH_MS, MAX_EPOCH_MS]).toEqual([Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)]);
+    const at = (ts: number) => AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'].safeParse({ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts }], sessions: [] }).success;
+    expect([at(MIN_EPOCH_MS - 1), at(MIN_EPOCH_MS), at(MAX_EPOCH_MS), at(MAX_EPOCH_MS + 1)]).toEqual([false, true, true, false]);
+  });
 
   it('rejects unknown keys (strict objects)', () => {
     expect(AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'].safeParse({ t0: 1, extra: true }).success).toBe(false);

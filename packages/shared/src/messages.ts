@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
-import { EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_SESSION_TIMEOUT_MS } from './limits.js';
+import {
+  EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES,
+  MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
+} from './limits.js';
 
 /**
  * Runtime schemas for every payload that crosses the wire, in both directions.
@@ -15,13 +18,17 @@ export const ScenarioSchema = z.enum(SCENARIOS);
 export const BrowserKindSchema = z.enum(BROWSER_KINDS);
 export const MetricNameSchema = z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]);
 const EpochMs = z.number().finite().nonnegative();
+/** A time that is stored (samples, sessions, batches): inside MIN_EPOCH_MS..MAX_EPOCH_MS. */
+const TIME_WINDOW = 'a UTC epoch-ms time between 2000-01-01 and 2100-01-01';
+const StoredTime = z.number({ error: TIME_WINDOW }).min(MIN_EPOCH_MS, TIME_WINDOW).max(MAX_EPOCH_MS, TIME_WINDOW);
 const Count = z.number().int().nonnegative();
 
 /** Concurrent sessions an agent can hold, per scenario (a video call costs far more than a chat). */
+const CapacityCount = Count.max(MAX_CAPACITY);
 export const CapacitySchema = z.strictObject({
-  'chat-load': Count,
-  'video-call': Count,
-  cobrowse: Count,
+  'chat-load': CapacityCount,
+  'video-call': CapacityCount,
+  cobrowse: CapacityCount,
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
@@ -70,9 +77,9 @@ export type InputMode = (typeof INPUT_MODES)[number];
 
 export const ScenarioOptionsSchema = z.strictObject({
   /** Visitor → agent → visitor message exchanges per chat session. */
-  messages: z.number().int().min(1).max(100).default(1),
+  messages: z.number().int().min(1).max(MAX_MESSAGES).default(1),
   /** Length of a video call once connected, for getStats() sampling. */
-  callDurationMs: z.number().int().min(0).max(600_000).default(5_000),
+  callDurationMs: z.number().int().min(0).max(MAX_CALL_DURATION_MS).default(5_000),
   /**
    * Chat scenarios: the pause between a chat's exchanges (after the reply has
    * arrived, before the next message), drawn uniformly from [minMs, maxMs] per
@@ -82,10 +89,10 @@ export const ScenarioOptionsSchema = z.strictObject({
   /** Chat scenarios: how message text gets into inputs (see INPUT_MODES). */
   input: z.enum(INPUT_MODES).default('type'),
   /** Mirror-lag samples per cobrowse session. */
-  mirrorSamples: z.number().int().min(1).max(100).default(3),
+  mirrorSamples: z.number().int().min(1).max(MAX_MIRROR_SAMPLES).default(3),
   /** HAR capture: none, on failed sessions only, or every session. */
   har: z.enum(['off', 'failures', 'all']).default('failures'),
-  stepTimeoutMs: z.number().int().positive().max(600_000),
+  stepTimeoutMs: z.number().int().positive().max(MAX_STEP_TIMEOUT_MS),
   sessionTimeoutMs: z.number().int().positive().max(MAX_SESSION_TIMEOUT_MS),
   /** Adapt the start rate to the agent's CPU (true) or follow the ramp exactly (false). */
   adaptiveStart: z.boolean().default(true),
@@ -94,8 +101,8 @@ export type ScenarioOptions = z.infer<typeof ScenarioOptionsSchema>;
 
 export const PlannedSessionSchema = z.strictObject({
   sessionId: IdSchema,
-  /** Milliseconds after the agreed start at which this session starts. */
-  startOffsetMs: z.number().int().nonnegative(),
+  /** Milliseconds after the agreed start at which this session starts (within the ramp-up). */
+  startOffsetMs: z.number().int().nonnegative().max(MAX_RAMP_UP_MS),
 });
 export type PlannedSession = z.infer<typeof PlannedSessionSchema>;
 
@@ -109,7 +116,7 @@ export const AssignmentSchema = z.strictObject({
   /** Agreed start, in the controller's clock (epoch ms); agents convert with their offset. */
   startAt: EpochMs,
   /** When set, sessions repeat (new session ids with a `.rN` suffix) until this long after startAt. */
-  durationMs: z.number().int().positive().nullable(),
+  durationMs: z.number().int().positive().max(MAX_RUN_DURATION_MS).nullable(),
   /**
    * A custom scenario: the path of an ES module on the agent's machine implementing
    * the scenario API (docs/scenario-api.md). `scenario` is then its capacity class.
@@ -134,7 +141,7 @@ export const SampleSchema = z.strictObject({
   metric: MetricNameSchema,
   value: z.number().finite(),
   /** When the measured interval ended, UTC epoch ms. */
-  ts: EpochMs,
+  ts: StoredTime,
   /** Taken while the agent's CPU was saturated: the value may be inflated. */
   saturated: z.boolean().optional(),
   /** Optional qualifier (which message, which transport, which sample). */
@@ -150,8 +157,8 @@ export const SessionRecordSchema = z.strictObject({
   scenario: ScenarioSchema,
   browser: BrowserKindSchema,
   status: z.enum(SESSION_STATUSES),
-  startedAt: EpochMs,
-  endedAt: EpochMs,
+  startedAt: StoredTime,
+  endedAt: StoredTime,
   failedStep: z.string().max(64).nullable(),
   error: z.strictObject({ code: z.string().max(64), message: z.string().max(2000) }).nullable(),
   /** Evidence files, relative to the run's results folder. */
@@ -164,7 +171,7 @@ export const MetricBatchSchema = z.strictObject({
   runId: IdSchema,
   agentId: IdSchema,
   seq: z.number().int().positive(),
-  createdAt: EpochMs,
+  createdAt: StoredTime,
   samples: z.array(SampleSchema).max(10_000),
   sessions: z.array(SessionRecordSchema).max(1_000),
 });
@@ -176,7 +183,8 @@ export const BatchAckSchema = z.discriminatedUnion('ok', [
 ]);
 export type BatchAck = z.infer<typeof BatchAckSchema>;
 
-export const SESSION_PHASES = ['started', 'finished', 'failed'] as const;
+/** `finished`: the session ended ok; `failed`: it failed; `aborted`: it was stopped (run:abort, the agent stopping). */
+export const SESSION_PHASES = ['started', 'finished', 'failed', 'aborted'] as const;
 export const SessionProgressSchema = z.strictObject({
   runId: IdSchema,
   sessionId: IdSchema,
@@ -191,6 +199,8 @@ export const RunFinishedSchema = z.strictObject({
   lastSeq: z.number().int().nonnegative(),
   ok: Count,
   failed: Count,
+  /** Sessions stopped before they could finish (not counted in `failed`). */
+  aborted: Count.optional(),
   /** Agreed start → the last of this agent's sessions started (ms): the time to reach full concurrency here. */
   rampMs: z.number().finite().nonnegative().optional(),
   /** Most sessions this agent had running at once. */

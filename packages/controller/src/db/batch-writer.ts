@@ -1,6 +1,7 @@
-import type { PoolConnection, QueryValues, RowDataPacket } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 import type { MetricBatch } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../sink.js';
+import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {
   chunk, runAgentRow, runRow, sampleRows, sessionRows, touchedBuckets,
@@ -9,7 +10,8 @@ import {
 
 /**
  * The statements that store one payload, each in one transaction. They know
- * nothing about retries or spooling (mysql-sink.ts does).
+ * nothing about retries, timeouts or spooling (mysql-sink.ts and
+ * bounded-calls.ts do): every call goes through the SqlClient they are given.
  */
 
 /** Scenario/browser placeholder when neither the run nor the batch says (resolved from `runs` at write time). */
@@ -19,10 +21,6 @@ export type Via = 'direct' | 'spool';
 
 const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'session_id').map((c) => `${c} = VALUES(${c})`).join(', ');
 
-export interface StatementRunner {
-  (conn: PoolConnection, sql: string, values?: QueryValues): Promise<unknown>;
-}
-
 /**
  * Stores a batch: its idempotency key first (a replay fails here, cheaply, and
  * is reported as 'duplicate'), then samples in multi-row INSERTs, session
@@ -30,45 +28,44 @@ export interface StatementRunner {
  * rollup buckets — all committed together.
  */
 export async function storeBatch(
-  conn: PoolConnection,
-  run: StatementRunner,
+  db: SqlClient,
   batch: MetricBatch,
   agent: AgentInfo,
   ctx: BatchContext,
   via: Via,
 ): Promise<'stored' | 'duplicate'> {
-  await conn.beginTransaction();
+  await db.begin();
   try {
-    await run(conn, 'INSERT INTO ingested_batches (run_id, agent_id, seq, samples, sessions, via, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    await db.query('INSERT INTO ingested_batches (run_id, agent_id, seq, samples, sessions, via, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       batch.runId, batch.agentId, batch.seq, batch.samples.length, batch.sessions.length, via, new Date(),
     ]);
   } catch (e) {
     if ((e as { code?: string }).code === 'ER_DUP_ENTRY') {
-      await conn.rollback();
+      await db.rollback();
       return 'duplicate';
     }
     throw e;
   }
-  const resolved = ctx.scenario === UNKNOWN || ctx.browser === UNKNOWN ? await contextFromRuns(conn, run, batch.runId, ctx) : ctx;
+  const resolved = ctx.scenario === UNKNOWN || ctx.browser === UNKNOWN ? await contextFromRuns(db, batch.runId, ctx) : ctx;
   for (const rows of chunk(sampleRows(batch, agent, resolved), INSERT_CHUNK_ROWS)) {
-    await run(conn, `INSERT INTO samples (${SAMPLE_COLUMNS.join(', ')}) VALUES ?`, [rows]);
+    await db.query(`INSERT INTO samples (${SAMPLE_COLUMNS.join(', ')}) VALUES ?`, [rows]);
   }
   const sessions = sessionRows(batch, agent);
   if (sessions.length > 0) {
-    await run(conn, `INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${SESSION_UPDATE}`, [sessions]);
+    await db.query(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${SESSION_UPDATE}`, [sessions]);
   }
   const buckets = touchedBuckets(batch);
   if (buckets.length > 0) {
     // Last, so the hot bucket row is locked only until the commit right after.
-    await run(conn, 'INSERT INTO rollup_dirty (bucket_start) VALUES ? ON DUPLICATE KEY UPDATE gen = gen + 1', [buckets.map((b) => [new Date(b)])]);
+    await db.query('INSERT INTO rollup_dirty (bucket_start) VALUES ? ON DUPLICATE KEY UPDATE gen = gen + 1', [buckets.map((b) => [new Date(b)])]);
   }
-  await conn.commit();
+  await db.commit();
   return 'stored';
 }
 
-async function contextFromRuns(conn: PoolConnection, run: StatementRunner, runId: string, ctx: BatchContext): Promise<BatchContext> {
-  const rows = (await run(conn, 'SELECT scenario, browser FROM runs WHERE run_id = ?', [runId])) as [RowDataPacket[], unknown];
-  const row = rows[0][0];
+async function contextFromRuns(db: SqlClient, runId: string, ctx: BatchContext): Promise<BatchContext> {
+  const rows = await db.query<RowDataPacket[]>('SELECT scenario, browser FROM runs WHERE run_id = ?', [runId]);
+  const row = rows[0];
   if (row === undefined) return ctx;
   return {
     scenario: ctx.scenario === UNKNOWN ? String(row['scenario']) : ctx.scenario,
@@ -76,25 +73,23 @@ async function contextFromRuns(conn: PoolConnection, run: StatementRunner, runId
   };
 }
 
-export async function storeRunStarted(conn: PoolConnection, run: StatementRunner, info: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
-  await conn.beginTransaction();
-  await run(
-    conn,
+export async function storeRunStarted(db: SqlClient, info: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
+  await db.begin();
+  await db.query(
     'INSERT INTO runs (run_id, scenario, browser, target_name, total_sessions, status, started_at, params) VALUES (?) ' +
       'ON DUPLICATE KEY UPDATE scenario = VALUES(scenario), browser = VALUES(browser), target_name = VALUES(target_name), total_sessions = VALUES(total_sessions), started_at = VALUES(started_at), params = VALUES(params)',
     [runRow(info)],
   );
   if (agents.length > 0) {
-    await run(
-      conn,
+    await db.query(
       'INSERT INTO run_agents (run_id, agent_id, name, location, labels, capacity, joined_at) VALUES ? ' +
         'ON DUPLICATE KEY UPDATE name = VALUES(name), location = VALUES(location), labels = VALUES(labels), capacity = VALUES(capacity)',
       [agents.map((a) => runAgentRow(info.runId, a, info.startedAt))],
     );
   }
-  await conn.commit();
+  await db.commit();
 }
 
-export async function storeRunEnded(conn: PoolConnection, run: StatementRunner, runId: string, status: RunStatus, endedAt: number): Promise<void> {
-  await run(conn, 'UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ?', [status, new Date(endedAt), runId]);
+export async function storeRunEnded(db: SqlClient, runId: string, status: RunStatus, endedAt: number): Promise<void> {
+  await db.query('UPDATE runs SET status = ?, ended_at = ? WHERE run_id = ?', [status, new Date(endedAt), runId]);
 }

@@ -46,14 +46,40 @@ export function createUtcPool(target: DbTarget, log: Logger, settings: PoolSetti
   };
   if (settings.infileStreamFactory !== undefined) options.infileStreamFactory = settings.infileStreamFactory;
   const pool = createPool(options);
+  const sockets = new Set<{ destroy(): void }>();
+  poolSockets.set(pool, sockets);
   // The core pool's event hands over the callback-style connection.
   pool.pool.on('connection', (conn) => {
+    const stream = (conn as unknown as { stream?: { destroy(): void; once(e: 'close', f: () => void): void } }).stream;
+    if (stream !== undefined) {
+      sockets.add(stream);
+      stream.once('close', () => sockets.delete(stream));
+    }
     // Queued on the connection before any statement the pool hands it out for.
     conn.query(`SET time_zone = '${SESSION_TIME_ZONE}'`, (err: Error | null) => {
       if (err !== null) log.warn({ err: { message: err.message } }, 'could not set the session time zone');
     });
   });
   return pool;
+}
+
+/** The sockets of each pool's connections, for endPool. */
+const poolSockets = new WeakMap<Pool, Set<{ destroy(): void }>>();
+
+/**
+ * Ends the pool: gracefully (COM_QUIT on each connection) when the server
+ * answers within `timeoutMs`, else by destroying every connection's socket,
+ * since a paused server or a half-open connection never answers and would
+ * hold the process open. Never rejects.
+ */
+export async function endPool(pool: Pool, timeoutMs: number): Promise<'ended' | 'destroyed'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
+  const how = await Promise.race([pool.end().then(() => 'ended' as const, () => 'ended' as const), late]);
+  clearTimeout(timer);
+  if (how === 'ended') return how;
+  for (const s of poolSockets.get(pool) ?? []) s.destroy();
+  return 'destroyed';
 }
 
 /** One connection, in UTC the same way as the pool (for migrate and retention). */

@@ -5,15 +5,30 @@
 
 /** TCP connect timeout for every MySQL connection (option `connectTimeoutMs`). */
 export const MYSQL_CONNECT_TIMEOUT_MS = 2_000;
-/** One statement may take this long before the attempt counts as failed (option `queryTimeoutMs`). */
-export const MYSQL_QUERY_TIMEOUT_MS = 4_000;
+/**
+ * Every MySQL client call the sink makes — getting a pooled connection,
+ * BEGIN, each statement, COMMIT, ROLLBACK — may take this long; past it the
+ * call fails as transient and its connection is destroyed, never returned to
+ * the pool (option `callTimeoutMs`). A paused server or a half-open connection
+ * answers nothing, so only such a bound ends the wait (bounded-calls.ts).
+ */
+export const MYSQL_CALL_TIMEOUT_MS = 4_000;
+/**
+ * close() abandons calls in flight at once and gives the pool this long to
+ * say goodbye (COM_QUIT); then it destroys the pool's sockets. So closing the
+ * sink (and the controller) takes about this long at most while MySQL is
+ * paused (option `closeTimeoutMs`).
+ */
+export const MYSQL_CLOSE_TIMEOUT_MS = 1_000;
 /** Connections the sink's pool may hold. */
 export const MYSQL_POOL_SIZE = 4;
 
 /**
  * How long writeBatch keeps retrying a transient error (connection loss,
- * deadlock, lock-wait timeout) before it makes the batch durable in the
- * controller's spool instead (option `directBudgetMs`). Below the agent's
+ * deadlock, lock-wait timeout, a call that does not answer) before it makes
+ * the batch durable in the controller's spool instead (option
+ * `directBudgetMs`). Every call of a direct write ends by this deadline, so a
+ * write resolves within it plus one spool write: below the agent's
  * BATCH_ACK_TIMEOUT_MS, so the ack still arrives in time.
  */
 export const DIRECT_WRITE_BUDGET_MS = 2_500;

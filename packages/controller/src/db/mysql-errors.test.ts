@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '@userprobe/shared';
-import { classifyMysqlError, permanentSinkError } from './mysql-errors.js';
+import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
 
 describe('classifyMysqlError', () => {
   it.each([
@@ -16,8 +16,27 @@ describe('classifyMysqlError', () => {
     [{ code: 'ER_BAD_FIELD_ERROR', errno: 1054 }, 'sink'],
     [{ code: 'ER_DATA_TOO_LONG', errno: 1406 }, 'batch'],
     [{ code: 'ER_PARSE_ERROR', errno: 1064 }, 'batch'],
+    [{ code: 'ER_TRUNCATED_WRONG_VALUE', errno: 1292 }, 'batch'],
+    [{ code: 'ER_BAD_NULL_ERROR', errno: 1048 }, 'batch'],
+    [{ code: 'SOMETHING_NEW', errno: 1406 }, 'batch'],
+    // what is not known is not proof that the batch is bad: retried, then spooled
+    [{ code: 'SOMETHING_NEW', errno: undefined }, 'transient'],
+    [{ code: 'Error', errno: undefined }, 'transient'],
+    [{ code: 'E_UNKNOWN', errno: undefined }, 'transient'],
+    [{ code: 'ER_SOMETHING_NEW', errno: 4999 }, 'transient'],
+    [{ code: 'E_MYSQL_CLOSING', errno: undefined }, 'transient'],
   ] as const)('%o → %s', (info, kind) => {
     expect(classifyMysqlError(info)).toBe(kind);
+  });
+});
+
+describe('errors mysql2 raises without a code', () => {
+  it.each([
+    "Can't add new command when connection is in closed state",
+    "Can't write in closed state",
+    'Pool is closed.',
+  ])('%s → transient', (message) => {
+    expect(classifyMysqlError(mysqlErrorInfo(Object.assign(new Error(message), { fatal: true })))).toBe('transient');
   });
 });
 

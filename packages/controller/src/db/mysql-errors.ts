@@ -2,29 +2,30 @@ import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 
 /**
  * What a MySQL error means for the sink:
- * - `transient`: the server is unreachable or busy (connection loss, deadlock,
- *   lock-wait timeout) — retry with backoff, then spool;
  * - `sink`: the sink cannot work at all until an operator acts (bad
- *   credentials, unknown database, missing schema) — stop with a clear message;
- * - `batch`: this one payload cannot be stored (data error) — reject it, go on.
+ *   credentials, unknown database, missing schema) — stop with a clear
+ *   message; only the well-known codes of SINK_HINTS;
+ * - `batch`: this one payload cannot be stored (a data error the server
+ *   reported) — reject it, go on; only the well-known codes of DATA_ERRORS;
+ * - `transient`: everything else — the server is unreachable, slow or busy
+ *   (connection loss, a timed-out call, deadlock, lock-wait timeout), and
+ *   any error this table does not know, including the ones mysql2 raises
+ *   without a code ("Can't add new command when connection is in closed
+ *   state"). Retried with backoff, then spooled: an error nobody recognises is
+ *   no proof that the batch is bad, and the spool keeps it either way.
  */
 export type MysqlErrorKind = 'transient' | 'sink' | 'batch';
 
-const TRANSIENT = new Set([
-  // socket level
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED',
-  // mysql2 client
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'PROTOCOL_ENQUEUE_AFTER_QUIT',
-  // server
-  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_QUERY_INTERRUPTED',
-  'ER_CONNECTION_KILLED', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_LOCK_TABLE_FULL', 'ER_CANT_CREATE_THREAD', 'ER_OUT_OF_RESOURCES',
-  'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT', 'ER_DISK_FULL',
-  // our own per-statement timeout
-  'E_MYSQL_TIMEOUT',
+/** Data errors: this payload, as written, can never be stored. */
+const DATA_ERRORS = new Set([
+  'ER_DATA_TOO_LONG', 'ER_PARSE_ERROR', 'ER_TRUNCATED_WRONG_VALUE', 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 'ER_WARN_DATA_OUT_OF_RANGE',
+  'ER_DATA_OUT_OF_RANGE', 'ER_BAD_NULL_ERROR', 'ER_WRONG_VALUE_COUNT_ON_ROW', 'ER_WARN_NULL_TO_NOTNULL', 'ER_DATETIME_FUNCTION_OVERFLOW',
+  'ER_INVALID_CHARACTER_STRING', 'ER_CANT_AGGREGATE_2COLLATIONS', 'ER_NET_PACKET_TOO_LARGE', 'ER_DUP_ENTRY', 'ER_WRONG_VALUE',
+  'ER_ILLEGAL_VALUE_FOR_TYPE', 'ER_INVALID_JSON_TEXT', 'ER_CHECK_CONSTRAINT_VIOLATED', 'ER_CONSTRAINT_FAILED',
 ]);
 
-/** Errno of the same conditions, for servers whose code string mysql2 does not know. */
-const TRANSIENT_ERRNO = new Set([1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 3024, 1969]);
+/** Errno of the same conditions (numbers MySQL and MariaDB share), for servers whose code string mysql2 does not know. */
+const DATA_ERRNO = new Set([1048, 1062, 1064, 1136, 1153, 1263, 1264, 1267, 1292, 1300, 1366, 1367, 1406, 1441, 1525, 1690]);
 
 const SINK_HINTS: Readonly<Record<string, string>> = {
   ER_ACCESS_DENIED_ERROR: 'the user or password is wrong: check the user and password in --db / PROBE_DB_URL',
@@ -57,10 +58,10 @@ export function mysqlErrorInfo(e: unknown): MysqlErrorInfo {
 }
 
 export function classifyMysqlError(info: Pick<MysqlErrorInfo, 'code' | 'errno'>): MysqlErrorKind {
-  if (TRANSIENT.has(info.code)) return 'transient';
-  if (info.errno !== undefined && TRANSIENT_ERRNO.has(info.errno)) return 'transient';
   if (Object.hasOwn(SINK_HINTS, info.code)) return 'sink';
-  return 'batch';
+  if (DATA_ERRORS.has(info.code)) return 'batch';
+  if (info.errno !== undefined && DATA_ERRNO.has(info.errno)) return 'batch';
+  return 'transient';
 }
 
 /** The operator-facing hint for a sink-permanent error, or undefined. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { RowDataPacket } from 'mysql2/promise';
-import { coreMetrics } from '@userprobe/shared';
+import { BATCH_ACK_TIMEOUT_MS, coreMetrics } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSinkOptions } from './mysql-sink.js';
 import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
@@ -48,7 +48,7 @@ describe('MySQL unreachable mid-run', () => {
     spoolDir: await mkdtemp(join(tmpdir(), 'up-outage-')),
     log,
     connectTimeoutMs: 400,
-    queryTimeoutMs: 1_000,
+    callTimeoutMs: 1_000,
     directBudgetMs: 300,
     drainBackoffMinMs: 50,
     drainBackoffMaxMs: 200,
@@ -100,6 +100,63 @@ describe('MySQL unreachable mid-run', () => {
     expect(sink.stats().spooled).toBe(8);
     await sink.close();
   });
+
+  it('MySQL paused (half-open) mid-transaction: acked via the spool within the budget, stored exactly once after resume, close() bounded', async () => {
+    // As under SIGSTOP: connections stay open and silent. Without a bound on BEGIN/COMMIT, a write would wait for the whole outage.
+    const opts = { ...(await options()), directBudgetMs: 600, closeTimeoutMs: 300 };
+    // The stated bound: directBudgetMs, plus the spool's fsyncs (1 s of slack for a busy machine); always below the agent's ack timeout.
+    const ackBound = Math.min(opts.directBudgetMs + 1_000, BATCH_ACK_TIMEOUT_MS);
+    const sink = createMysqlSink(opts);
+    await sink.open();
+    const agent = testAgent('a3', 'fra1');
+    const run = 'run-paused';
+    const batch = (seq: number) => testBatch({ runId: run, agentId: 'a3', seq, sessions: SESSIONS, t0: Date.UTC(2030, 0, 1, 13, 0, seq) });
+    await sink.runStarted(testRun(run), [agent]);
+    for (let seq = 1; seq <= 3; seq++) expect(await sink.writeBatch(batch(seq), agent)).toBe('stored');
+
+    // the proxy stops the moment a COMMIT passes: that batch's rows wait in an open transaction, its COMMIT in the proxy
+    const paused = proxy.pauseOn('COMMIT');
+    const t0 = Date.now();
+    const inFlight = [4, 5, 6].map((seq) => sink.writeBatch(batch(seq), agent).then((r) => ({ seq, r, ms: Date.now() - t0 })));
+    await paused;
+    for (const ack of await Promise.all(inFlight)) {
+      expect(ack.r, `batch ${ack.seq}`).toBe('stored');
+      expect(ack.ms, `batch ${ack.seq} acked after ${ack.ms} ms`).toBeLessThan(ackBound);
+    }
+    // while paused, later batches and the run's end go to the spool at once
+    for (let seq = 7; seq <= 8; seq++) {
+      const t = Date.now();
+      expect(await sink.writeBatch(batch(seq), agent)).toBe('stored');
+      expect(Date.now() - t).toBeLessThan(ackBound);
+    }
+    await sink.runEnded(run, 'passed', Date.UTC(2030, 0, 1, 13, 10));
+    expect(sink.stats()).toMatchObject({ spooled: 5, mode: 'spooling' });
+    expect(await counts(run)).toEqual({ samples: 3 * SESSIONS * M, batches: 3, sessions: 3 * SESSIONS });
+
+    // resumed: the held COMMIT reaches the server too, and the spool drains; each batch is stored once
+    proxy.setMode('up');
+    await sink.whenDrained();
+    expect(await counts(run)).toEqual({ samples: 8 * SESSIONS * M, batches: 8, sessions: 8 * SESSIONS });
+    const [status] = await db.admin.query<RowDataPacket[]>('SELECT status FROM runs WHERE run_id = ?', [run]);
+    expect(status[0]!['status']).toBe('passed');
+
+    // paused again: a batch is acked via the spool, and close() does not wait for MySQL
+    proxy.setMode('paused');
+    const t1 = Date.now();
+    expect(await sink.writeBatch(batch(9), agent)).toBe('stored');
+    expect(Date.now() - t1).toBeLessThan(ackBound);
+    const t2 = Date.now();
+    await sink.close();
+    expect(Date.now() - t2, 'close() while MySQL is paused').toBeLessThan(opts.closeTimeoutMs + 1_000);
+
+    // the next controller drains what the closed one spooled: still exactly once
+    proxy.setMode('up');
+    const next = createMysqlSink(opts);
+    await next.open();
+    await next.whenDrained();
+    expect(await counts(run)).toEqual({ samples: 9 * SESSIONS * M, batches: 9, sessions: 9 * SESSIONS });
+    await next.close();
+  }, 30_000);
 
   it('a spool left by a stopped controller drains at the next start', async () => {
     const opts = await options();

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, type MetricBatch } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from '../sink.js';
-import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type StatementRunner, type Via } from './batch-writer.js';
-import { createUtcPool } from './connection.js';
+import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
+import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
+import { createUtcPool, endPool } from './connection.js';
 import { parseDbUrl, type DbTarget } from './db-url.js';
 import {
-  DIRECT_WRITE_BUDGET_MS, DRAIN_BACKOFF_MAX_MS, DRAIN_BACKOFF_MIN_MS, MYSQL_QUERY_TIMEOUT_MS,
+  DIRECT_WRITE_BUDGET_MS, DRAIN_BACKOFF_MAX_MS, DRAIN_BACKOFF_MIN_MS, MYSQL_CALL_TIMEOUT_MS, MYSQL_CLOSE_TIMEOUT_MS,
   RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS,
 } from './limits.js';
 import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
@@ -22,9 +23,12 @@ export interface MysqlSinkOptions {
   readonly spoolDir: string;
   readonly log: Logger;
   readonly connectTimeoutMs?: number;
-  readonly queryTimeoutMs?: number;
-  /** How long a write retries transient errors before it spools instead. */
+  /** Bound on every MySQL client call: a connection, BEGIN, a statement, COMMIT, ROLLBACK (MYSQL_CALL_TIMEOUT_MS). */
+  readonly callTimeoutMs?: number;
+  /** How long a direct write (all its attempts and calls) may take before it spools instead (DIRECT_WRITE_BUDGET_MS). */
   readonly directBudgetMs?: number;
+  /** How long close() lets the pool end gracefully before destroying its sockets (MYSQL_CLOSE_TIMEOUT_MS). */
+  readonly closeTimeoutMs?: number;
   readonly poolSize?: number;
   readonly drainBackoffMinMs?: number;
   readonly drainBackoffMaxMs?: number;
@@ -59,12 +63,22 @@ const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_
  * detected by the (run, agent, seq) primary key of ingested_batches, in the
  * same transaction as the batch's rows. Bad credentials, an unknown database
  * or a missing schema fail with E_SINK_PERMANENT instead of retrying forever.
+ *
+ * Nothing waits on MySQL unbounded (bounded-calls.ts): every client call has
+ * `callTimeoutMs`, and a direct write's calls all end by its `directBudgetMs`
+ * deadline, so a write resolves within `directBudgetMs` plus one spool write
+ * even when MySQL hangs (paused, half-open) — below the agent's ack timeout.
+ * A connection whose call failed or timed out is destroyed, never reused. A
+ * COMMIT that timed out may still have committed: the spooled copy is then
+ * recognised as a duplicate when drained. close() abandons calls in flight
+ * (writes then spool) and returns within about `closeTimeoutMs`.
  */
 export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   const target: DbTarget = parseDbUrl(opts.url);
   const log = opts.log.child({ component: 'mysql-sink', db: target.redacted });
-  const queryTimeout = opts.queryTimeoutMs ?? MYSQL_QUERY_TIMEOUT_MS;
+  const callTimeout = opts.callTimeoutMs ?? MYSQL_CALL_TIMEOUT_MS;
   const budget = opts.directBudgetMs ?? DIRECT_WRITE_BUDGET_MS;
+  const closeTimeout = opts.closeTimeoutMs ?? MYSQL_CLOSE_TIMEOUT_MS;
   const drainMin = opts.drainBackoffMinMs ?? DRAIN_BACKOFF_MIN_MS;
   const drainMax = opts.drainBackoffMaxMs ?? DRAIN_BACKOFF_MAX_MS;
 
@@ -77,34 +91,44 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   const drainWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   const counts = { stored: 0, duplicates: 0, spooled: 0, drained: 0 };
 
-  const runStatement: StatementRunner = (conn, sql, values) => conn.query({ sql, timeout: queryTimeout }, values);
+  /** Bounds of one call: the call timeout, or less when `deadline` (epoch ms) is nearer. */
+  function bounds(deadline = Number.POSITIVE_INFINITY): CallBounds {
+    return {
+      limitMs: () => Math.min(callTimeout, deadline - Date.now()),
+      signal: closing.signal,
+      setting: deadline === Number.POSITIVE_INFINITY ? 'option callTimeoutMs' : 'option directBudgetMs',
+    };
+  }
 
   function needPool(): Pool {
     if (pool === undefined || spool === undefined) throw new ProbeError(ERROR_CODES.SINK_PERMANENT, 'the MySQL sink was used before open()');
     return pool;
   }
 
-  /** One attempt on one connection. A connection that failed is destroyed, never reused. */
-  async function withConnection<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
-    const conn = await needPool().getConnection();
+  /**
+   * One attempt on one connection, every call within `b`. A connection that
+   * failed or timed out is destroyed, never reused.
+   */
+  async function withConnection<T>(b: CallBounds, fn: (db: SqlClient) => Promise<T>): Promise<T> {
+    const conn = await acquire(needPool(), b);
     try {
-      const out = await fn(conn);
+      const out = await fn(boundedClient(conn, b));
       conn.release();
       return out;
     } catch (e) {
-      conn.destroy();
+      destroyConnection(conn);
       throw e;
     }
   }
 
-  function apply(entry: SpoolEntry, via: Via): Promise<'stored' | 'duplicate' | 'done'> {
+  function apply(entry: SpoolEntry, via: Via, b: CallBounds): Promise<'stored' | 'duplicate' | 'done'> {
     switch (entry.kind) {
       case 'batch':
-        return withConnection((c) => storeBatch(c, runStatement, entry.batch, entry.agent, entry.ctx, via));
+        return withConnection(b, (db) => storeBatch(db, entry.batch, entry.agent, entry.ctx, via));
       case 'runStarted':
-        return withConnection((c) => storeRunStarted(c, runStatement, entry.run, entry.agents)).then(() => 'done' as const);
+        return withConnection(b, (db) => storeRunStarted(db, entry.run, entry.agents)).then(() => 'done' as const);
       case 'runEnded':
-        return withConnection((c) => storeRunEnded(c, runStatement, entry.runId, entry.status, entry.endedAt)).then(() => 'done' as const);
+        return withConnection(b, (db) => storeRunEnded(db, entry.runId, entry.status, entry.endedAt)).then(() => 'done' as const);
       default: {
         const never: never = entry;
         throw new Error(`unknown spool entry ${JSON.stringify(never)}`);
@@ -128,26 +152,28 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
   /**
    * Write now, retrying transient errors with doubling backoff within the
-   * budget; past it, make the entry durable in the spool instead.
+   * budget — every call of every attempt ends by its deadline; past it, make
+   * the entry durable in the spool instead.
    */
   async function writeOrSpool(entry: SpoolEntry): Promise<'stored' | 'duplicate' | 'done' | 'spooled'> {
     if (fatal !== undefined) throw fatal;
     if (spooling()) return spoolIt(entry);
     const started = Date.now();
+    const b = bounds(started + budget);
     let backoff = RETRY_BACKOFF_MIN_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await apply(entry, 'direct');
+        return await apply(entry, 'direct', b);
       } catch (e) {
         const info = mysqlErrorInfo(e);
         if (classifyMysqlError(info) !== 'transient') throw fail(e);
         const elapsed = Date.now() - started;
         if (elapsed + backoff > budget || closing.signal.aborted) {
-          log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code }, 'MySQL unreachable; spooling until it returns');
+          log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code, err: { message: info.message } }, 'MySQL unreachable; spooling until it returns');
           return spoolIt(entry);
         }
         log.debug({ attempt, mysqlCode: info.code, backoffMs: backoff }, 'transient MySQL error; retrying');
-        await sleep(backoff);
+        await sleep(backoff, undefined, { signal: closing.signal }).catch(() => undefined);
         backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS);
       }
     }
@@ -177,7 +203,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       const entry = await sp.head();
       if (entry === undefined) return;
       try {
-        const out = await apply(entry, 'spool');
+        const out = await apply(entry, 'spool', bounds());
         await sp.removeHead();
         counts.drained += 1;
         if (out === 'stored') counts.stored += 1;
@@ -195,7 +221,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
           await sp.reject(`${info.code}: ${info.message}`);
           continue;
         }
-        log.debug({ mysqlCode: info.code, backoffMs: backoff, left: sp.size }, 'MySQL still unreachable');
+        log.debug({ mysqlCode: info.code, err: { message: info.message }, backoffMs: backoff, left: sp.size }, 'MySQL still unreachable');
         try {
           await sleep(backoff, undefined, { signal: closing.signal });
         } catch {
@@ -209,9 +235,9 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   /** Schema present and at the version this controller ships? Transient errors are only logged: the spool covers them. */
   async function checkSchema(): Promise<void> {
     try {
-      await withConnection(async (conn) => {
-        const [tables] = await conn.query<RowDataPacket[]>(
-          { sql: `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (${REQUIRED_TABLES.map(() => '?').join(', ')})`, timeout: queryTimeout },
+      await withConnection(bounds(), async (db) => {
+        const tables = await db.query<RowDataPacket[]>(
+          `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (${REQUIRED_TABLES.map(() => '?').join(', ')})`,
           REQUIRED_TABLES,
         );
         const have = new Set(tables.map((r) => String(r['t'])));
@@ -219,7 +245,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         if (missing.length > 0) {
           throw new ProbeError(ERROR_CODES.SINK_PERMANENT, `MySQL at ${target.redacted} has no userprobe schema (missing ${missing.join(', ')}): run \`controller migrate --db URL\``);
         }
-        const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations', timeout: queryTimeout });
+        const rows = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
         const have_v = Number(rows[0]?.['v'] ?? 0);
         const want = Math.max(0, ...(await loadMigrations(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR)).map((m) => m.version));
         if (have_v < want) {
@@ -299,11 +325,14 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       return new Promise((resolve, reject) => drainWaiters.push({ resolve, reject }));
     },
 
+    /** Abandons MySQL calls in flight (their writes spool), stops the drainer, ends the pool within closeTimeoutMs. */
     async close() {
       closing.abort();
       await draining?.catch(() => undefined);
       if ((spool?.size ?? 0) > 0) log.warn({ left: spool?.size, dir: opts.spoolDir }, 'closing with spooled entries; they drain at the next start');
-      await pool?.end().catch(() => undefined);
+      if (pool !== undefined && (await endPool(pool, closeTimeout)) === 'destroyed') {
+        log.warn({ closeTimeoutMs: closeTimeout }, 'MySQL did not answer the pool\'s goodbye in time; its connections were closed without it');
+      }
     },
   };
 }
