@@ -67,6 +67,25 @@ export class CdpTargetTree {
     return [...this.#nodes.values()];
   }
 
+  /**
+   * What the tree watches, for a timeout that saw nothing: each target's type and
+   * URL (origin and path only: a query may hold a token), and any target that
+   * could not be set up.
+   */
+  describe(): string {
+    const at = (url: string): string => {
+      try {
+        const u = new URL(url);
+        return u.protocol.startsWith('http') ? `${u.origin}${u.pathname}` : u.protocol;
+      } catch {
+        return url ? 'an unparsable URL' : 'no URL yet';
+      }
+    };
+    const watched = this.nodes().map((n) => `${n.type} ${at(n.url)}`);
+    const errors = this.attachErrors.map((e) => `${e.targetType} ${at(e.url)}: ${e.message}`);
+    return `watched ${watched.length} target(s): ${watched.join(', ') || 'none'}` + (errors.length ? `; not watched: ${errors.join('; ')}` : '');
+  }
+
   node(sessionId: string): CdpNode | undefined {
     return this.#nodes.get(sessionId);
   }

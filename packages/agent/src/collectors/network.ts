@@ -104,8 +104,10 @@ export class NetworkCollector {
   readonly #records = new Map<string, RequestRecord>();
   readonly #byPattern = new Map<string, RequestRecord[]>();
   readonly #waiters = new Set<() => void>();
+  readonly #tree: CdpTargetTree;
 
   constructor(tree: CdpTargetTree, patterns: Readonly<Record<string, RequestPattern>>) {
+    this.#tree = tree;
     this.#patterns = Object.entries(patterns).map(([name, p]) => compilePattern(name, p));
     for (const p of this.#patterns) this.#byPattern.set(p.name, []);
     tree.on('Network.requestWillBeSent', (ev, node) => this.#onRequest(ev, node));
@@ -161,7 +163,7 @@ export class NetworkCollector {
       opts,
       () => {
         const rec = this.matched(name)[nth];
-        const state = rec ? (rec.responseAt === undefined ? 'sent, no response yet' : `response ${rec.status ?? '?'} received, body not finished`) : 'no matching request seen';
+        const state = rec ? (rec.responseAt === undefined ? 'sent, no response yet' : `response ${rec.status ?? '?'} received, body not finished`) : `no matching request seen; ${this.#tree.describe()}`;
         return new StepError(step, `request '${name}' (${pattern.method ?? 'any method'} /${pattern.url.source}/) did not finish within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`, {
           code: ERROR_CODES.STEP_TIMEOUT,
           detail: { pattern: name, nth, status: rec?.status },

@@ -89,8 +89,11 @@ export class SocketCollector {
   /** Bodies that could not be read (kept for diagnostics). */
   readonly bodyErrors: string[] = [];
 
+  readonly #tree: CdpTargetTree;
+
   constructor(tree: CdpTargetTree, name: string, pattern: SocketPattern) {
     this.name = name;
+    this.#tree = tree;
     this.#url = new RegExp(pattern.url);
     tree.on('Network.requestWillBeSent', (ev, node) => this.#onRequest(ev, node));
     tree.on('Network.loadingFinished', (ev, node) => this.#onPollFinished(ev.requestId, ev.timestamp, node));
@@ -150,7 +153,7 @@ export class SocketCollector {
       opts,
       () => {
         const first = this.#connections[0];
-        const state = !first ? 'no request matching the socket pattern was seen'
+        const state = !first ? `no request matching the socket pattern was seen; ${this.#tree.describe()}`
           : first.openAt === undefined ? `${first.transport} handshake sent, no engine open packet received`
             : 'engine open received, no namespace connect reply';
         return new StepError(step, `socket '${this.name}' (/${this.#url.source}/) did not connect within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`, {
