@@ -6,3 +6,5 @@ export * from './messages.js';
 export * from './protocol.js';
 export * from './profile.js';
 export * from './percentiles.js';
+export * from './redact.js';
+export * from './file-modes.js';
