@@ -2,11 +2,12 @@ import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, ProbeError, describeError,
-  type EvidenceAck, type EvidenceUpload,
+  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE,
+  ProbeError, Redactor, describeError, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
 import { runDir } from './results-files.js';
+import { redactEvidenceFile } from './evidence-redact.js';
 
 /**
  * Evidence of failed sessions (screenshots, HAR, console log), written where
@@ -17,6 +18,10 @@ import { runDir } from './results-files.js';
  * A file is written to a temporary name, fsynced, renamed and its folder
  * fsynced before the upload is acknowledged. A resent upload (lost ack) of a
  * session already stored is answered with what is stored, counted once.
+ *
+ * Secrets: agents redact their evidence before it leaves them; each file is
+ * redacted again here before it is counted and written (redactEvidenceFile,
+ * with the values in `secrets`). Folders are 0700 and files 0600.
  */
 export const EVIDENCE_DIR = 'evidence';
 /** Below this many bytes left, the budget counts as used up (agents stop capturing). */
@@ -97,11 +102,13 @@ export interface EvidenceStoreOptions {
   readonly log: Logger;
   /** For runs without their own (`controller serve` taking replays). */
   readonly defaultBudget?: EvidenceBudget;
+  /** Values redacted from every stored text file wherever they appear (the agents' token). */
+  readonly secrets?: readonly string[];
 }
 
 async function writeDurable(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
-  const h = await open(tmp, 'w');
+  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     await h.writeFile(data);
     await h.sync();
@@ -127,10 +134,12 @@ export class EvidenceStore {
   readonly #runs = new Map<string, Promise<RunEvidence>>();
   readonly #budgets = new Map<string, EvidenceBudget>();
   readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #redactor: Redactor;
 
   constructor(o: EvidenceStoreOptions) {
     this.#o = o;
     this.#log = o.log.child({ component: 'evidence' });
+    this.#redactor = new Redactor(o.secrets ?? []);
   }
 
   /** The budget of a run (set before its agents start sending). */
@@ -162,13 +171,14 @@ export class EvidenceStore {
       const already = run.stored.get(u.sessionId);
       if (already) return { ok: true, stored: already, skipped: [], exhausted: this.#exhausted(run) };
       if (run.skipped.has(u.sessionId)) return { ok: true, stored: [], skipped: u.files.map((f) => f.name), exhausted: this.#exhausted(run) };
-      const d = admitEvidence(run.budget, run.usage, u.files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
+      const files = u.files.map((f) => redactEvidenceFile(f, this.#redactor));
+      const d = admitEvidence(run.budget, run.usage, files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
       const dir = join(runDir(this.#o.outDir, u.runId), EVIDENCE_DIR, folder);
       const paths = d.store.map((name) => `${EVIDENCE_DIR}/${folder}/${name}`);
       if (d.store.length) {
         try {
-          await mkdir(dir, { recursive: true });
-          for (const f of u.files) if (d.store.includes(f.name)) await writeDurable(join(dir, f.name), f.data);
+          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+          for (const f of files) if (d.store.includes(f.name)) await writeDurable(join(dir, f.name), f.data);
           await fsyncDir(dir);
           await fsyncDir(join(dir, '..'));
         } catch (e) {
