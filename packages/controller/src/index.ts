@@ -12,7 +12,7 @@ export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type Metri
 export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type CoordinatorDeps, type RunResultsStore } from './coordinator.js';
 export { RunError } from './run-errors.js';
 export { ProgressReporter, type Progress, type ProgressOutput } from './progress.js';
-export { startLocalAgents, localAgentArgs, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './local-agents.js';
+export { startLocalAgents, localAgentArgs, localAgentEnv, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './local-agents.js';
 export { resolveTarget, type ResolvedTarget } from './target.js';
 export { resolveRunConfig, resolveServeConfig, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config.js';
 export { parseDuration, formatDuration } from './duration.js';
