@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  BROWSER_KINDS, ConfigError, HelloSchema, IdSchema, LabelsSchema, SCENARIOS, formatIssues,
+  BROWSER_KINDS, ConfigError, HELLO_MAX_LABELS, HelloSchema, IdSchema, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS, LabelsSchema, SCENARIOS, formatIssues,
   isScenarioName, type BrowserKind, type Capacity,
 } from '@userprobe/shared';
 import {
@@ -112,7 +112,7 @@ export function parseLabels(values: readonly string[]): Record<string, string> {
   }
   const r = LabelsSchema.safeParse(out);
   if (!r.success) {
-    throw new ConfigError(`--labels: ${formatIssues(r.error)} (keys: a lower-case letter then up to 31 of a-z 0-9 _ . -; values up to 128 characters)`);
+    throw new ConfigError(`--labels: ${formatIssues(r.error)} (at most ${HELLO_MAX_LABELS} labels; keys: a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -; values up to ${LABEL_VALUE_MAX_CHARS} characters)`);
   }
   return r.data;
 }

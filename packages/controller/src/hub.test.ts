@@ -70,6 +70,18 @@ describe('agent hub', () => {
     expect(err2.data?.reason).toMatch(/agentId:/);
   });
 
+  it('refuses a hello with 10,000 labels with a short reason; neither the reason nor the log holds the labels', async () => {
+    const labels = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`label${i}`, `value-${i}-${'x'.repeat(100)}`]));
+    const err = await refusedWith(ctl.listening.url, hello({ labels }));
+    expect(err.data?.code).toBe(ERROR_CODES.MESSAGE_INVALID);
+    expect(err.data?.reason).toMatch(/^malformed hello: labels: at most \d+ labels, got 10000/);
+    expect(err.data!.reason.length).toBeLessThan(500);
+    const logged = JSON.stringify(logs.lines());
+    expect(logged).not.toContain('label9999');
+    expect(logged.length).toBeLessThan(5_000);
+    expect(ctl.listening.hub.agents()).toHaveLength(0);
+  });
+
   it('accepts a good hello and reports the agent with its location', async () => {
     const connected = new Promise((r) => ctl.listening.hub.once('agent:connected', r));
     await agent({ labels: { region: 'ams3' } });

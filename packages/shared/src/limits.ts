@@ -39,6 +39,13 @@ export const SESSION_TIMEOUT_MS = 120_000;
 /** The longest session timeout an assignment accepts. */
 export const MAX_SESSION_TIMEOUT_MS = 3_600_000;
 
+/** Labels an agent announces in its hello (`--labels`): at most this many… */
+export const HELLO_MAX_LABELS = 32;
+/** …each key at most this many characters (a lower-case letter, then a-z 0-9 _ . -)… */
+export const LABEL_KEY_MAX_CHARS = 32;
+/** …and each value at most this many. */
+export const LABEL_VALUE_MAX_CHARS = 128;
+
 /** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
 export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;
 /** …one upload (a session's files) at most, below the hub's 16 MiB packet limit… */
