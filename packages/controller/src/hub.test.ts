@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ERROR_CODES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
-import { listenHub, type ListeningHub } from './hub.js';
+import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { ResultsSink } from './results-sink.js';
 import type { AgentInfo, Sink } from './sink.js';
@@ -52,6 +52,33 @@ describe('agent hub', () => {
     expect(JSON.stringify(logs.lines())).not.toContain('not-the-token-xyz');
     expect(JSON.stringify(logs.lines())).not.toContain(TOKEN);
     expect(ctl.listening.hub.agents()).toHaveLength(0);
+  });
+
+  it('a wrong token is refused before anything else: the protocol version is revealed only to a holder of the token', async () => {
+    const err = await refusedWith(ctl.listening.url, hello({ token: 'wrong', protocolVersion: PROTOCOL_VERSION + 1 }));
+    expect(err.data).toEqual({ code: ERROR_CODES.AUTH_REJECTED, reason: expect.stringMatching(/wrong token/) });
+    expect(err.data!.reason).not.toMatch(/protocol/);
+    const { token: _t, ...noToken } = hello({ protocolVersion: PROTOCOL_VERSION + 1 });
+    expect((await refusedWith(ctl.listening.url, noToken)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+    const { capacity: _c, ...malformed } = hello({ token: 'wrong' });
+    expect((await refusedWith(ctl.listening.url, malformed)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+  });
+
+  it('refused handshakes log at most one line per address per window, then one with the count held back', async () => {
+    await ctl.close();
+    let clock = 1_000_000;
+    const sink = new ResultsSink({ outDir: tmp.dir, log: logs.log });
+    await sink.open();
+    const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest: new Ingest([sink], logs.log), log: logs.log, now: () => clock });
+    ctl = { listening, sink, ingest: new Ingest([sink], logs.log), close: async () => { await listening.close(); await sink.close(); } };
+    const refusedLines = () => logs.lines().filter((l) => l.msg === 'agent refused');
+    for (let i = 0; i < 20; i++) await refusedWith(listening.url, hello({ token: `wrong-${i}` }));
+    expect(refusedLines()).toHaveLength(1);
+    expect(refusedLines()[0]).toMatchObject({ remote: expect.stringContaining('127.0.0.1'), code: ERROR_CODES.AUTH_REJECTED });
+    clock += HUB_REFUSED_LOG_WINDOW_MS;
+    await refusedWith(listening.url, hello({ token: 'wrong-again' }));
+    expect(refusedLines()).toHaveLength(2);
+    expect(refusedLines()[1]).toMatchObject({ suppressed: 19 });
   });
 
   it('refuses a protocol mismatch naming both versions', async () => {

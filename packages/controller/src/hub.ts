@@ -14,9 +14,14 @@ import type { AgentInfo } from './sink.js';
 import type { Ingest } from './ingest.js';
 import { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
 import { checkHello, tokenDigest } from './handshake.js';
+import { LogLimiter } from './log-limiter.js';
 
 /** Largest socket.io packet accepted: a full batch (10 000 samples) fits with room. */
 export const HUB_MAX_PACKET_BYTES = 16 * 1024 * 1024;
+/** Refused handshakes: at most one "agent refused" line per remote address per this window (the rest are counted)… */
+export const HUB_REFUSED_LOG_WINDOW_MS = 60_000;
+/** …remembering at most this many addresses (beyond them, new addresses share one line). */
+export const HUB_REFUSED_LOG_MAX_ADDRESSES = 10_000;
 
 interface SocketData { hello: Hello; info: AgentInfo }
 type HubServer = Server<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
@@ -76,6 +81,8 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
   private readonly connected = new Map<string, SocketAgent>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Anyone can knock: refused handshakes must not flood the log. */
+  private readonly refusedLog = new LogLimiter({ windowMs: HUB_REFUSED_LOG_WINDOW_MS, maxKeys: HUB_REFUSED_LOG_MAX_ADDRESSES });
 
   constructor(httpServer: HttpServer, private readonly opts: HubOptions) {
     super();
@@ -91,7 +98,9 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     this.io.use((socket, next) => {
       const r = checkHello(socket.handshake.auth, expected);
       if (!r.ok) {
-        this.log.warn({ remote: socket.handshake.address, code: r.rejection.code, reason: r.rejection.reason }, 'agent refused');
+        const remote = socket.handshake.address;
+        const d = this.refusedLog.admit(remote, this.now());
+        if (d.log) this.log.warn({ remote, code: r.rejection.code, reason: r.rejection.reason, suppressed: d.suppressed }, 'agent refused');
         const err = new Error(r.rejection.reason) as Error & { data: typeof r.rejection };
         err.data = r.rejection;
         next(err);

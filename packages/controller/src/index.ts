@@ -2,7 +2,7 @@ export { planRun, type PlanAgent, type PlanInput, type AgentShare } from './plan
 export { startOffsets, assignSessions, sessionId } from './ramp.js';
 export { estimateOffset, toLocalTime, type ClockSample, type ClockEstimate } from './clock.js';
 export { checkHello, tokenDigest, type HelloCheck } from './handshake.js';
-export { AgentHub, listenHub, HUB_MAX_PACKET_BYTES, type HubOptions, type ListeningHub } from './hub.js';
+export { AgentHub, listenHub, HUB_MAX_PACKET_BYTES, HUB_REFUSED_LOG_WINDOW_MS, type HubOptions, type ListeningHub } from './hub.js';
 export { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
 export { Ingest, type IngestedEvent, type IngestEvents } from './ingest.js';
 export { ResultsSink, writeJsonDurable, type ResultsSinkOptions } from './results-sink.js';
