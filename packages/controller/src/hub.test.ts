@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { ERROR_CODES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
+import { ERROR_CODES, PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
 import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { ResultsSink } from './results-sink.js';
@@ -246,5 +246,25 @@ describe('agent hub', () => {
     expect(await up()).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
     expect(await up({ files: [{ name: '../../etc/passwd', data: Buffer.from('x') }] })).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('files.0.name') });
     expect(await up({ agentId: 'someone-else' })).toMatchObject({ ok: false, retryable: false, reason: expect.stringContaining('does not match') });
+  });
+
+  it('evidence:upload over the parser\'s limits (an 11th attachment, more bytes than one packet) is refused for good with a clear reason; the connection stays', async () => {
+    const s = await agent();
+    const up = (files: Array<{ name: string; data: Buffer }>) => s.timeout(10_000).emitWithAck('evidence:upload', {
+      runId: 'r-1', agentId: hello().agentId, sessionId: 's1', files,
+    } as never) as Promise<unknown>;
+    const eleven = Array.from({ length: PACKET_MAX_ATTACHMENTS + 1 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from('x') }));
+    expect(await up(eleven)).toEqual({
+      ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE,
+      reason: `evidence:upload refused: ${PACKET_MAX_ATTACHMENTS + 1} binary attachments; at most ${PACKET_MAX_ATTACHMENTS} per message`,
+    });
+    const big = [0, 1].map((i) => ({ name: `big${i}.bin`, data: Buffer.alloc(PACKET_MAX_BYTES / 2 + 1, 1) }));
+    expect(await up(big)).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: expect.stringContaining(`at most ${PACKET_MAX_BYTES} bytes`) });
+    // Still connected and served: nothing was dropped silently.
+    expect(s.connected).toBe(true);
+    expect((await s.timeout(5_000).emitWithAck('clock:sync', { t0: 7 })).t0).toBe(7);
+    expect(await up([{ name: 'console.json', data: Buffer.from('{}') }])).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
+    const refused = logs.lines().filter((l) => l.msg === 'message over the size limits refused');
+    expect(refused.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'evidence:upload'], ['agent-1', 'evidence:upload']]);
   });
 });

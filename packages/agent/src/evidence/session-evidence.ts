@@ -5,6 +5,7 @@ import { CdpTargetTree } from '../collectors/cdp-tree.js';
 import { ConsoleRecorder } from './console-recorder.js';
 import { HarRecorder } from './har-recorder.js';
 import { mergeHars, serializeHar, type Har } from './har-build.js';
+import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';
 
 /**
  * Evidence of one session, gathered while it runs and packed when it ends:
@@ -22,6 +23,9 @@ import { mergeHars, serializeHar, type Har } from './har-build.js';
  * knows the agent token and the profile's credentials). See Redactor.
  */
 export const EVIDENCE_FILES = { visitorShot: 'visitor.png', agentShot: 'agent.png', har: 'session.har', console: 'console.json' } as const;
+
+/** Room kept in an upload for the notes the console log gains when files are left out to fit. */
+export const UPLOAD_NOTE_ROOM_BYTES = 4 * 1024;
 
 /** A screenshot of a hung page must not hold the session forever. */
 export const SCREENSHOT_TIMEOUT_MS = 5_000;
@@ -110,7 +114,8 @@ export class SessionEvidence {
   /**
    * Pack the evidence: on failure screenshots, HAR (if recorded) and console;
    * otherwise (a successful session under `--har all`) the HAR and console.
-   * Call while the pages are still open.
+   * Within one upload's limits (fitUpload): what does not fit is left out and
+   * noted in the console log. Call while the pages are still open.
    */
   async collect(failed: boolean): Promise<EvidenceFile[]> {
     const files: EvidenceFile[] = [];
@@ -121,9 +126,15 @@ export class SessionEvidence {
     }
     const har = this.#har();
     if (har) files.push({ name: EVIDENCE_FILES.har, data: har });
-    const consoleDoc = this.#o.redactor.value({ entries: this.#console.entries, dropped: this.#console.dropped, notes: this.#notes });
-    files.push({ name: EVIDENCE_FILES.console, data: Buffer.from(JSON.stringify(consoleDoc, null, 2)) });
-    return files;
+    const consoleFile = (): EvidenceFile => {
+      const doc = this.#o.redactor.value({ entries: this.#console.entries, dropped: this.#console.dropped, notes: this.#notes });
+      return { name: EVIDENCE_FILES.console, data: Buffer.from(JSON.stringify(doc, null, 2)) };
+    };
+    const fit = fitUpload([...files, consoleFile()], EVIDENCE_FILES.console, { ...UPLOAD_LIMITS, maxBytes: UPLOAD_LIMITS.maxBytes - UPLOAD_NOTE_ROOM_BYTES });
+    for (const l of fit.left) {
+      this.#notes.push(`${l.name} (${l.bytes} bytes) left out: one upload holds at most ${UPLOAD_LIMITS.maxFiles} files and ${UPLOAD_LIMITS.maxBytes} bytes, ${UPLOAD_LIMITS.maxFileBytes} per file`);
+    }
+    return [...fit.files.filter((f) => f.name !== EVIDENCE_FILES.console), consoleFile()];
   }
 
   /** Stop listening (before the contexts close). */
