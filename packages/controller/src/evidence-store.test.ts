@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -52,7 +52,14 @@ describe('EvidenceStore (real files)', () => {
     expect(await readdir(join(out, 'r-1', 'evidence'))).toEqual(['s1']);
   });
 
+  /** The run's results folder as the results sink starts it: run.json with the run's agents. */
+  const startedRun = async (runId: string, agentIds: string[]): Promise<void> => {
+    await mkdir(join(out, runId), { recursive: true });
+    await writeFile(join(out, runId, 'run.json'), JSON.stringify({ runId, status: 'running', agents: agentIds.map((agentId) => ({ agentId })) }));
+  };
+
   it('a new controller process counts what is on disk against the run\'s budget', async () => {
+    await startedRun('r-1', ['a-1']);
     await new EvidenceStore({ outDir: out, log }).handle(upload('s1', ['a.txt', 'xyz']), agent);
     const again = new EvidenceStore({ outDir: out, log, defaultBudget: { maxSessions: 1, maxBytes: MB } });
     expect(await again.handle(upload('s2', ['a.txt', 'xyz']), agent)).toMatchObject({ ok: true, stored: [], exhausted: true });
@@ -84,6 +91,29 @@ describe('EvidenceStore (real files)', () => {
     expect(await readFile(join(dir, 'clean.json'), 'utf8')).toBe('{ "a": 1 }'); // nothing to redact: the bytes as sent
     expect((await readFile(join(dir, 'visitor.png'))).equals(png)).toBe(true);
     expect(await notPrivate(join(out, 'results'))).toEqual([]);
+  });
+
+  it('keeps evidence only for runs it knows and only from their agents: the budget is not the sender\'s to choose by run id', async () => {
+    const store = new EvidenceStore({ outDir: out, log });
+    // Made-up run ids get no budget at all: each is refused for good, nothing is written.
+    for (let i = 0; i < 20; i++) {
+      expect(await store.handle({ ...upload('s1', ['a.txt', 'x']), runId: `made-up-${i}` }, agent)).toEqual({
+        ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN,
+        reason: `run made-up-${i} is not a run of this controller (no results folder with run.json under ${out}); evidence is kept only for known runs`,
+      });
+    }
+    expect(await readdir(out)).toEqual([]);
+    // A run started on this results folder (a previous controller's too: replays), from one of its agents: stored.
+    await startedRun('r-2', ['a-1']);
+    expect(await store.handle({ ...upload('s1', ['a.txt', 'x']), runId: 'r-2' }, agent)).toMatchObject({ ok: true, stored: ['evidence/s1/a.txt'] });
+    // Another agent cannot spend that run's budget.
+    expect(await store.handle({ ...upload('s2', ['a.txt', 'x']), runId: 'r-2', agentId: 'a-2' }, { ...agent, agentId: 'a-2' })).toEqual({
+      ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN, reason: 'agent a-2 is not one of run r-2\'s agents; it keeps evidence only of its own runs',
+    });
+    expect(await readdir(join(out, 'r-2', 'evidence'))).toEqual(['s1']);
+    // This controller's own run (its budget set) is known before its results folder exists.
+    store.setBudget('r-3', { maxSessions: 1, maxBytes: MB });
+    expect(await store.handle({ ...upload('s1', ['a.txt', 'x']), runId: 'r-3' }, agent)).toMatchObject({ ok: true });
   });
 
   it('refuses a session id that would leave the evidence folder', async () => {

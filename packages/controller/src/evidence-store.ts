@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -6,7 +6,7 @@ import {
   ProbeError, Redactor, describeError, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
-import { runDir } from './results-files.js';
+import { RESULT_FILES, runDir } from './results-files.js';
 import { redactEvidenceFile } from './evidence-redact.js';
 
 /**
@@ -18,6 +18,14 @@ import { redactEvidenceFile } from './evidence-redact.js';
  * A file is written to a temporary name, fsynced, renamed and its folder
  * fsynced before the upload is acknowledged. A resent upload (lost ack) of a
  * session already stored is answered with what is stored, counted once.
+ *
+ * Whose budget: evidence is kept only for runs this controller knows — its
+ * own (`setBudget`), or any whose results folder holds a run.json (a run
+ * started on this results folder, also by a previous controller process:
+ * spool replays) — and only from the agents run.json lists for the run. An
+ * upload for any other run id, or from another agent, is refused for good, so
+ * a sender cannot mint fresh budgets by making up run ids, nor spend another
+ * agent's run.
  *
  * Secrets: agents redact their evidence before it leaves them; each file is
  * redacted again here before it is counted and written (redactEvidenceFile,
@@ -135,6 +143,8 @@ export class EvidenceStore {
   readonly #budgets = new Map<string, EvidenceBudget>();
   readonly #tails = new Map<string, Promise<unknown>>();
   readonly #redactor: Redactor;
+  /** The agents of runs whose run.json lists them (they do not change once written). */
+  readonly #agents = new Map<string, ReadonlySet<string>>();
 
   constructor(o: EvidenceStoreOptions) {
     this.#o = o;
@@ -164,6 +174,18 @@ export class EvidenceStore {
       for (const f of u.files) EvidenceFileNameSchema.parse(f.name); // validated by the hub already; a second look costs nothing
       let run: RunEvidence;
       try {
+        const known = await this.#known(u.runId);
+        if (known === 'unknown') {
+          log.warn('evidence for a run this controller does not know refused');
+          return {
+            ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN,
+            reason: `run ${u.runId} is not a run of this controller (no results folder with run.json under ${this.#o.outDir}); evidence is kept only for known runs`,
+          };
+        }
+        if (known !== 'any' && !known.has(agent.agentId)) {
+          log.warn('evidence from an agent not in the run refused');
+          return { ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN, reason: `agent ${agent.agentId} is not one of run ${u.runId}'s agents; it keeps evidence only of its own runs` };
+        }
         run = await this.#state(u.runId);
       } catch (e) {
         return this.#failure(log, e, u.runId);
@@ -193,6 +215,31 @@ export class EvidenceStore {
       else log.debug({ files: paths }, 'evidence stored');
       return { ok: true, stored: paths, skipped: [...d.skip], exhausted: d.exhausted };
     });
+  }
+
+  /**
+   * Is the run known here, and whose is it? Its agents when its run.json lists
+   * them; 'any' for this controller's own run before its run.json is written;
+   * 'unknown' otherwise (looked up again next time: a run may start later).
+   */
+  async #known(runId: string): Promise<ReadonlySet<string> | 'any' | 'unknown'> {
+    const cached = this.#agents.get(runId);
+    if (cached) return cached;
+    const text = await readFile(join(runDir(this.#o.outDir, runId), RESULT_FILES.run), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    });
+    if (text === null) return this.#budgets.has(runId) ? 'any' : 'unknown';
+    let listed: unknown;
+    try {
+      listed = (JSON.parse(text) as { agents?: unknown }).agents;
+    } catch {
+      return 'any'; // a run.json we cannot read still says the run started here
+    }
+    if (!Array.isArray(listed)) return 'any';
+    const agents = new Set(listed.map((a: unknown) => (a as { agentId?: unknown } | null)?.agentId).filter((id): id is string => typeof id === 'string'));
+    this.#agents.set(runId, agents);
+    return agents;
   }
 
   #exhausted(r: RunEvidence): boolean {

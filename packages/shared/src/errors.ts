@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SINK_UNAVAILABLE: 'E_SINK_UNAVAILABLE',
   SINK_PERMANENT: 'E_SINK_PERMANENT',
   RUN_TIMEOUT: 'E_RUN_TIMEOUT',
+  RUN_UNKNOWN: 'E_RUN_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
