@@ -251,6 +251,9 @@ export class Runner {
     const timeoutMs = a.options.sessionTimeoutMs;
     const hardLimit = setTimeout(() => ac.abort(new ProbeError(ERROR_CODES.STEP_TIMEOUT,
       `session ${sessionId} exceeded its hard limit of ${timeoutMs} ms (session timeout; raise timeouts.session in the target profile or the run's sessionTimeoutMs)`)), timeoutMs);
+    // The session's secrets by value: the agent token, the profile's credentials, and any other credential the scenario reads.
+    // Kept out of its evidence and out of its failure message (which goes to the results and the log).
+    const redactor = sessionRedactor(a.profile, this.#d.env, this.#d.secrets ?? []);
     const recorder = new SessionRecorder({
       session: { runId: a.runId, sessionId, scenario: a.scenario },
       browser: a.browser,
@@ -259,6 +262,7 @@ export class Runner {
       emit: (s) => run.batcher.addSample(s),
       saturated: this.#d.saturated,
       toStoredTime: (ts) => toControllerTime(ts, run.offsetMs),
+      redact: (t) => redactor.text(t),
       log: run.log,
     });
     this.#activeSessions += 1;
@@ -274,8 +278,6 @@ export class Runner {
     try {
       if (ac.signal.aborted) throw ac.signal.reason;
       let entered = false;
-      // The session's secrets by value: the agent token, the profile's credentials, and any other credential the scenario reads.
-      const redactor = sessionRedactor(a.profile, this.#d.env, this.#d.secrets ?? []);
       await this.#d.pool.withSession(a.browser, async (pages) => {
         entered = true;
         const ev = this.#d.evidence && !run.evidenceExhausted

@@ -99,7 +99,10 @@ describe('secrets never written: a failed session\'s evidence, results and spool
           ws.onerror = () => resolve();
         });
       }, password, CONTROLLER_TOKEN, demo.appUrl);
-      await ctx.recorder.measure('after_chat_check', () => ctx.pages.visitor.waitForSelector('#never-appears', { timeout: 800 }));
+      // A step that quotes what the page said in its error: the session record (results) must not carry the secret either.
+      await ctx.recorder.measure('after_chat_check', () => ctx.pages.visitor.waitForSelector('#never-appears', { timeout: 800 }).catch((e: unknown) => {
+        throw new Error(`${(e as Error).message}; the console said: log-in failed with password ${password}`);
+      }));
     },
   };
 
@@ -148,7 +151,7 @@ describe('secrets never written: a failed session\'s evidence, results and spool
     // The session logged in with the password from the variable and chatted, then failed where the test made it fail.
     const { sessions } = await readRunResults(outDir, runId);
     expect(sessions).toHaveLength(1);
-    expect(sessions[0]).toMatchObject({ status: 'failed', failedStep: 'after_chat_check' });
+    expect(sessions[0]).toMatchObject({ status: 'failed', failedStep: 'after_chat_check', error: { message: expect.stringContaining('log-in failed with password [redacted]') } });
     expect(seen.loginToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const files = ['agent.png', 'console.json', 'session.har', 'visitor.png'];
     expect([...sessions[0]!.artifacts].sort()).toEqual(files.map((f) => `evidence/sec-a/${f}`));
