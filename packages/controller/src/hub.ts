@@ -41,7 +41,7 @@ export interface HubOptions {
   readonly log: Logger;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
-  /** The controller's clock, answered to `clock:sync`. */
+  /** The controller's clock: answered to `clock:sync`, and the time the refused-handshake log limiter goes by. */
   readonly now?: () => number;
 }
 
