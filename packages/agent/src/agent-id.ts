@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, IdSchema } from '@userprobe/shared';
+import { ConfigError, IdSchema, PRIVATE_DIR_MODE } from '@userprobe/shared';
 import { writeFileAtomic } from './atomic-write.js';
 import type { AgentConfig } from './config.js';
 
@@ -22,7 +22,7 @@ export function newAgentId(hostname: string): string {
  * Several agents on one machine: give each its own `--id` (or `--spool`).
  */
 export async function resolveAgentId(config: AgentConfig, hostname: string): Promise<ResolvedAgentConfig> {
-  await mkdir(config.spoolRoot, { recursive: true });
+  await mkdir(config.spoolRoot, { recursive: true, mode: PRIVATE_DIR_MODE });
   let agentId = config.agentId;
   if (agentId === null) {
     const file = join(config.spoolRoot, ID_FILE);

@@ -93,7 +93,7 @@ export class Agent {
     this.evidence = new EvidenceSender(socket, this.evidenceSpool, c.agentId, this.#log);
     this.runner = new Runner({
       agentId: c.agentId, capacity: c.capacity, socket, spool: this.spool, pool: this.pool,
-      scenarios: o.scenarios, log: this.#log, env: o.env,
+      scenarios: o.scenarios, log: this.#log, env: o.env, secrets: [c.token],
       syncClock: () => syncClock(socket, this.#log),
       saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),

@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       'shell-path': { type: 'string', describe: 'headless shell binary (env CHROMIUM_SHELL_PATH)' },
       'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'log level (JSON lines on stderr)' },
     })
-    .example('$0 --controller http://10.0.0.5:7400 --token "$PROBE_TOKEN"', 'join a controller with the machine\'s default capacity')
+    .example('$0 --controller http://10.0.0.5:7400', 'join a controller with the machine\'s default capacity (the token from PROBE_TOKEN, which ps does not show)')
     .example('PROBE_TOKEN=s3cret $0 --controller http://ctl:7400 --labels region=ams3 --capacity 20 --capacity video-call=2', 'label the agent and set its capacity')
     .example('$0 --controller http://127.0.0.1:7400 --id local-1 --spool /tmp/up-spool --browser chromium', 'a second agent on the same machine, on full Chromium')
     .epilogue(EPILOGUE)

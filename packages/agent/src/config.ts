@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
-  BROWSER_KINDS, CapacitySchema, ConfigError, HelloSchema, IdSchema, LabelsSchema, MAX_CAPACITY, formatIssues, parseCapacity,
-  type BrowserKind, type Capacity,
+  BROWSER_KINDS, CapacitySchema, ConfigError, HELLO_MAX_LABELS, HelloSchema, IdSchema, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
+  LabelsSchema, MAX_CAPACITY, formatIssues, parseCapacity, type BrowserKind, type Capacity,
 } from '@userprobe/shared';
 import {
   CAPACITY_MEM_SHARE, SESSIONS_PER_CORE, SESSION_MEM_MB, VIDEO_CALLS_PER_CORE,
@@ -91,7 +91,7 @@ export function parseLabels(values: readonly string[]): Record<string, string> {
   }
   const r = LabelsSchema.safeParse(out);
   if (!r.success) {
-    throw new ConfigError(`--labels: ${formatIssues(r.error)} (keys: a lower-case letter then up to 31 of a-z 0-9 _ . -; values up to 128 characters)`);
+    throw new ConfigError(`--labels: ${formatIssues(r.error)} (at most ${HELLO_MAX_LABELS} labels; keys: a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -; values up to ${LABEL_VALUE_MAX_CHARS} characters)`);
   }
   return r.data;
 }

@@ -38,6 +38,8 @@ export interface SessionRecorderOptions {
   readonly saturated?: (from: number, to: number) => boolean;
   /** Local epoch ms → stored time (controller clock). Default: identity. */
   readonly toStoredTime?: (localTs: number) => number;
+  /** Secrets out of a failure's message (it goes to the results and the log), before it is cut to size. Default: identity. */
+  readonly redact?: (text: string) => string;
   readonly log: Logger;
 }
 
@@ -117,7 +119,8 @@ export class SessionRecorder implements Recorder {
 
   #record(f: Failure): void {
     if (this.#failure !== null) return;
-    this.#failure = { step: f.step === null ? null : f.step.slice(0, MAX_STEP), code: f.code.slice(0, 64), message: f.message.slice(0, MAX_MESSAGE) };
+    const message = (this.#o.redact ? this.#o.redact(f.message) : f.message).slice(0, MAX_MESSAGE);
+    this.#failure = { step: f.step === null ? null : f.step.slice(0, MAX_STEP), code: f.code.slice(0, 64), message };
     this.#log.info({ failedStep: this.#failure.step, error: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
   }
 

@@ -15,6 +15,7 @@ import { SessionRecorder } from './recorder.js';
 import type { Scenario, ScenarioContext } from './scenario-api.js';
 import type { Spool } from './spool.js';
 import { SessionEvidence } from './evidence/session-evidence.js';
+import { sessionRedactor } from './evidence/session-secrets.js';
 import type { EvidenceOutcome } from './evidence/evidence-sender.js';
 import type { EvidenceKey } from './evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
@@ -48,6 +49,8 @@ export interface RunnerDeps {
   readonly syncClock: () => Promise<ClockEstimate | null>;
   /** The agent's environment, for credentials named by the profile. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Values redacted from every session's evidence whatever the profile names (the agent's controller token). */
+  readonly secrets?: readonly string[];
   /** Was the machine's CPU saturated at any time in [from, to] (epoch ms)? Flags samples. */
   readonly saturated?: (from: number, to: number) => boolean;
   /** The machine's recent CPU busy share (0..1): paces session starts when the run's `adaptiveStart` is on. */
@@ -250,6 +253,9 @@ export class Runner {
     const timeoutMs = a.options.sessionTimeoutMs;
     const hardLimit = setTimeout(() => ac.abort(new ProbeError(ERROR_CODES.STEP_TIMEOUT,
       `session ${sessionId} exceeded its hard limit of ${timeoutMs} ms (session timeout; raise timeouts.session in the target profile or the run's sessionTimeoutMs)`)), timeoutMs);
+    // The session's secrets by value: the agent token, the profile's credentials, and any other credential the scenario reads.
+    // Kept out of its evidence and out of its failure message (which goes to the results and the log).
+    const redactor = sessionRedactor(a.profile, this.#d.env, this.#d.secrets ?? []);
     const recorder = new SessionRecorder({
       session: { runId: a.runId, sessionId, scenario: a.scenario },
       browser: a.browser,
@@ -258,6 +264,7 @@ export class Runner {
       emit: (s) => run.batcher.addSample(s),
       saturated: this.#d.saturated,
       toStoredTime: (ts) => toControllerTime(ts, run.offsetMs),
+      redact: (t) => redactor.text(t),
       log: run.log,
     });
     this.#activeSessions += 1;
@@ -276,14 +283,18 @@ export class Runner {
       await this.#d.pool.withSession(a.browser, async (pages) => {
         entered = true;
         const ev = this.#d.evidence && !run.evidenceExhausted
-          ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent' })
+          ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent', redactor })
           : null;
         let failed = false;
         try {
           const ctx: ScenarioContext = {
             session: { runId: a.runId, sessionId, scenario: a.scenario },
             pages, profile: a.profile, options: a.options, recorder, signal: ac.signal,
-            credential: (ref) => this.#credential(ref),
+            credential: (ref) => {
+              const value = this.#credential(ref);
+              if (this.#d.env[ref.env] !== undefined) redactor.add(value);
+              return value;
+            },
           };
           const work = run.scenario.run(ctx);
           work.catch(() => undefined);

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, IdSchema, MetricBatchSchema, ProbeError, describeError, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, IdSchema, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, describeError, type MetricBatch } from '@userprobe/shared';
 import { TMP_SUFFIX, syncDir, writeFileAtomic } from './atomic-write.js';
 import { SPOOL_RUN_RETENTION_MS } from './limits.js';
 import { isAlive } from './pid.js';
@@ -15,6 +15,8 @@ import { isAlive } from './pid.js';
  *   <dir>/<runId>/next-seq       the next seq to hand out for the run (never reused)
  *   <dir>/rejected/<runId>.<seq>.json (+ .reason.txt)   batches the controller refused for good
  *   <dir>/lock                   pid of the agent process using this spool
+ *
+ * Folders are 0700 and files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE).
  */
 
 export interface BatchKey {
@@ -52,7 +54,7 @@ export class Spool {
   /** Create the folders, take the lock, load what a previous process left. */
   async open(): Promise<void> {
     try {
-      await mkdir(join(this.dir, REJECTED), { recursive: true });
+      await mkdir(join(this.dir, REJECTED), { recursive: true, mode: PRIVATE_DIR_MODE });
       await this.#lock();
       const entries = await readdir(this.dir, { withFileTypes: true });
       for (const e of entries) {
@@ -75,7 +77,7 @@ export class Spool {
       throw new ProbeError(ERROR_CODES.SPOOL_IO,
         `the spool ${this.dir} is in use by process ${held}; give each agent on this machine its own --id (or --spool)`);
     }
-    await writeFile(file, `${process.pid}\n`);
+    await writeFile(file, `${process.pid}\n`, { mode: PRIVATE_FILE_MODE });
   }
 
   async #loadRun(runId: string): Promise<void> {
@@ -112,7 +114,7 @@ export class Spool {
       next = Number.isInteger(counter) && counter > 0 ? counter : 1;
     }
     try {
-      await mkdir(runDir, { recursive: true });
+      await mkdir(runDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await writeFileAtomic(join(runDir, NEXT_SEQ), `${next + 1}\n`);
     } catch (e) {
       throw spoolError(`cannot persist the batch counter of run ${runId} in ${runDir}`, e);
@@ -130,7 +132,7 @@ export class Spool {
   async write(batch: MetricBatch): Promise<void> {
     const runDir = join(this.dir, batch.runId);
     try {
-      await mkdir(runDir, { recursive: true });
+      await mkdir(runDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await writeFileAtomic(join(runDir, `${batch.seq}.json`), JSON.stringify(batch));
     } catch (e) {
       throw spoolError(`cannot write batch ${batch.runId}#${batch.seq} to the spool ${runDir}`, e);

@@ -116,7 +116,7 @@ async function main(): Promise<number> {
         'raw-days': { type: 'number', default: 30, describe: 'keep raw samples this many days (rollups are kept)' },
         'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
       })
-      .example('$0 retention --db mysql://userprobe:PASS@db:3306/userprobe --raw-days 14', 'daily from cron or a systemd timer'))
+      .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
     .demandCommand(1, 'name a command: run, serve, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()

@@ -291,7 +291,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   if (r.localAgents > 0 && expectAgents < r.localAgents) {
     throw new ConfigError(`--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`);
   }
-  // hex: a generated token never starts with '-' (which a CLI would read as a flag).
+  // A random token for this run alone; local agents get it in their environment (PROBE_TOKEN).
   const token = givenToken ?? randomBytes(24).toString('hex');
   const cfg: RunConfig = {
     ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1'),

@@ -1,12 +1,13 @@
-import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, ProbeError, describeError,
-  type EvidenceAck, type EvidenceUpload,
+  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE,
+  ProbeError, Redactor, describeError, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
-import { runDir } from './results-files.js';
+import { RESULT_FILES, runDir } from './results-files.js';
+import { redactEvidenceFile } from './evidence-redact.js';
 
 /**
  * Evidence of failed sessions (screenshots, HAR, console log), written where
@@ -17,6 +18,18 @@ import { runDir } from './results-files.js';
  * A file is written to a temporary name, fsynced, renamed and its folder
  * fsynced before the upload is acknowledged. A resent upload (lost ack) of a
  * session already stored is answered with what is stored, counted once.
+ *
+ * Whose budget: evidence is kept only for runs this controller knows — its
+ * own (`setBudget`), or any whose results folder holds a run.json (a run
+ * started on this results folder, also by a previous controller process:
+ * spool replays) — and only from the agents run.json lists for the run. An
+ * upload for any other run id, or from another agent, is refused for good, so
+ * a sender cannot mint fresh budgets by making up run ids, nor spend another
+ * agent's run.
+ *
+ * Secrets: agents redact their evidence before it leaves them; each file is
+ * redacted again here before it is counted and written (redactEvidenceFile,
+ * with the values in `secrets`). Folders are 0700 and files 0600.
  */
 export const EVIDENCE_DIR = 'evidence';
 /** Below this many bytes left, the budget counts as used up (agents stop capturing). */
@@ -97,11 +110,13 @@ export interface EvidenceStoreOptions {
   readonly log: Logger;
   /** For runs without their own (`controller serve` taking replays). */
   readonly defaultBudget?: EvidenceBudget;
+  /** Values redacted from every stored text file wherever they appear (the agents' token). */
+  readonly secrets?: readonly string[];
 }
 
 async function writeDurable(path: string, data: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp`;
-  const h = await open(tmp, 'w');
+  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     await h.writeFile(data);
     await h.sync();
@@ -127,10 +142,14 @@ export class EvidenceStore {
   readonly #runs = new Map<string, Promise<RunEvidence>>();
   readonly #budgets = new Map<string, EvidenceBudget>();
   readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #redactor: Redactor;
+  /** The agents of runs whose run.json lists them (they do not change once written). */
+  readonly #agents = new Map<string, ReadonlySet<string>>();
 
   constructor(o: EvidenceStoreOptions) {
     this.#o = o;
     this.#log = o.log.child({ component: 'evidence' });
+    this.#redactor = new Redactor(o.secrets ?? []);
   }
 
   /** The budget of a run (set before its agents start sending). */
@@ -155,6 +174,18 @@ export class EvidenceStore {
       for (const f of u.files) EvidenceFileNameSchema.parse(f.name); // validated by the hub already; a second look costs nothing
       let run: RunEvidence;
       try {
+        const known = await this.#known(u.runId);
+        if (known === 'unknown') {
+          log.warn('evidence for a run this controller does not know refused');
+          return {
+            ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN,
+            reason: `run ${u.runId} is not a run of this controller (no results folder with run.json under ${this.#o.outDir}); evidence is kept only for known runs`,
+          };
+        }
+        if (known !== 'any' && !known.has(agent.agentId)) {
+          log.warn('evidence from an agent not in the run refused');
+          return { ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN, reason: `agent ${agent.agentId} is not one of run ${u.runId}'s agents; it keeps evidence only of its own runs` };
+        }
         run = await this.#state(u.runId);
       } catch (e) {
         return this.#failure(log, e, u.runId);
@@ -162,13 +193,14 @@ export class EvidenceStore {
       const already = run.stored.get(u.sessionId);
       if (already) return { ok: true, stored: already, skipped: [], exhausted: this.#exhausted(run) };
       if (run.skipped.has(u.sessionId)) return { ok: true, stored: [], skipped: u.files.map((f) => f.name), exhausted: this.#exhausted(run) };
-      const d = admitEvidence(run.budget, run.usage, u.files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
+      const files = u.files.map((f) => redactEvidenceFile(f, this.#redactor));
+      const d = admitEvidence(run.budget, run.usage, files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
       const dir = join(runDir(this.#o.outDir, u.runId), EVIDENCE_DIR, folder);
       const paths = d.store.map((name) => `${EVIDENCE_DIR}/${folder}/${name}`);
       if (d.store.length) {
         try {
-          await mkdir(dir, { recursive: true });
-          for (const f of u.files) if (d.store.includes(f.name)) await writeDurable(join(dir, f.name), f.data);
+          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+          for (const f of files) if (d.store.includes(f.name)) await writeDurable(join(dir, f.name), f.data);
           await fsyncDir(dir);
           await fsyncDir(join(dir, '..'));
         } catch (e) {
@@ -183,6 +215,31 @@ export class EvidenceStore {
       else log.debug({ files: paths }, 'evidence stored');
       return { ok: true, stored: paths, skipped: [...d.skip], exhausted: d.exhausted };
     });
+  }
+
+  /**
+   * Is the run known here, and whose is it? Its agents when its run.json lists
+   * them; 'any' for this controller's own run before its run.json is written;
+   * 'unknown' otherwise (looked up again next time: a run may start later).
+   */
+  async #known(runId: string): Promise<ReadonlySet<string> | 'any' | 'unknown'> {
+    const cached = this.#agents.get(runId);
+    if (cached) return cached;
+    const text = await readFile(join(runDir(this.#o.outDir, runId), RESULT_FILES.run), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    });
+    if (text === null) return this.#budgets.has(runId) ? 'any' : 'unknown';
+    let listed: unknown;
+    try {
+      listed = (JSON.parse(text) as { agents?: unknown }).agents;
+    } catch {
+      return 'any'; // a run.json we cannot read still says the run started here
+    }
+    if (!Array.isArray(listed)) return 'any';
+    const agents = new Set(listed.map((a: unknown) => (a as { agentId?: unknown } | null)?.agentId).filter((id): id is string => typeof id === 'string'));
+    this.#agents.set(runId, agents);
+    return agents;
   }
 
   #exhausted(r: RunEvidence): boolean {

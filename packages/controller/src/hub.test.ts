@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { ERROR_CODES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
-import { listenHub, type ListeningHub } from './hub.js';
+import { ERROR_CODES, PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
+import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { ResultsSink } from './results-sink.js';
 import type { AgentInfo, Sink } from './sink.js';
@@ -54,6 +54,33 @@ describe('agent hub', () => {
     expect(ctl.listening.hub.agents()).toHaveLength(0);
   });
 
+  it('a wrong token is refused before anything else: the protocol version is revealed only to a holder of the token', async () => {
+    const err = await refusedWith(ctl.listening.url, hello({ token: 'wrong', protocolVersion: PROTOCOL_VERSION + 1 }));
+    expect(err.data).toEqual({ code: ERROR_CODES.AUTH_REJECTED, reason: expect.stringMatching(/wrong token/) });
+    expect(err.data!.reason).not.toMatch(/protocol/);
+    const { token: _t, ...noToken } = hello({ protocolVersion: PROTOCOL_VERSION + 1 });
+    expect((await refusedWith(ctl.listening.url, noToken)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+    const { capacity: _c, ...malformed } = hello({ token: 'wrong' });
+    expect((await refusedWith(ctl.listening.url, malformed)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+  });
+
+  it('refused handshakes log at most one line per address per window, then one with the count held back', async () => {
+    await ctl.close();
+    let clock = 1_000_000;
+    const sink = new ResultsSink({ outDir: tmp.dir, log: logs.log });
+    await sink.open();
+    const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest: new Ingest([sink], logs.log), log: logs.log, now: () => clock });
+    ctl = { listening, sink, ingest: new Ingest([sink], logs.log), close: async () => { await listening.close(); await sink.close(); } };
+    const refusedLines = () => logs.lines().filter((l) => l.msg === 'agent refused');
+    for (let i = 0; i < 20; i++) await refusedWith(listening.url, hello({ token: `wrong-${i}` }));
+    expect(refusedLines()).toHaveLength(1);
+    expect(refusedLines()[0]).toMatchObject({ remote: expect.stringContaining('127.0.0.1'), code: ERROR_CODES.AUTH_REJECTED });
+    clock += HUB_REFUSED_LOG_WINDOW_MS;
+    await refusedWith(listening.url, hello({ token: 'wrong-again' }));
+    expect(refusedLines()).toHaveLength(2);
+    expect(refusedLines()[1]).toMatchObject({ suppressed: 19 });
+  });
+
   it('refuses a protocol mismatch naming both versions', async () => {
     const err = await refusedWith(ctl.listening.url, hello({ protocolVersion: PROTOCOL_VERSION + 1 }));
     expect(err.data?.code).toBe(ERROR_CODES.PROTOCOL_MISMATCH);
@@ -68,6 +95,18 @@ describe('agent hub', () => {
     expect(err.data?.reason).toMatch(/^malformed hello: capacity: .*accepted: an object with protocolVersion/);
     const err2 = await refusedWith(ctl.listening.url, hello({ agentId: 'has spaces' }));
     expect(err2.data?.reason).toMatch(/agentId:/);
+  });
+
+  it('refuses a hello with 10,000 labels with a short reason; neither the reason nor the log holds the labels', async () => {
+    const labels = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`label${i}`, `value-${i}-${'x'.repeat(100)}`]));
+    const err = await refusedWith(ctl.listening.url, hello({ labels }));
+    expect(err.data?.code).toBe(ERROR_CODES.MESSAGE_INVALID);
+    expect(err.data?.reason).toMatch(/^malformed hello: labels: at most \d+ labels, got 10000/);
+    expect(err.data!.reason.length).toBeLessThan(500);
+    const logged = JSON.stringify(logs.lines());
+    expect(logged).not.toContain('label9999');
+    expect(logged.length).toBeLessThan(5_000);
+    expect(ctl.listening.hub.agents()).toHaveLength(0);
   });
 
   it('accepts a good hello and reports the agent with its location', async () => {
@@ -215,5 +254,25 @@ describe('agent hub', () => {
     expect(await up()).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
     expect(await up({ files: [{ name: '../../etc/passwd', data: Buffer.from('x') }] })).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('files.0.name') });
     expect(await up({ agentId: 'someone-else' })).toMatchObject({ ok: false, retryable: false, reason: expect.stringContaining('does not match') });
+  });
+
+  it('evidence:upload over the parser\'s limits (an 11th attachment, more bytes than one packet) is refused for good with a clear reason; the connection stays', async () => {
+    const s = await agent();
+    const up = (files: Array<{ name: string; data: Buffer }>) => s.timeout(10_000).emitWithAck('evidence:upload', {
+      runId: 'r-1', agentId: hello().agentId, sessionId: 's1', files,
+    } as never) as Promise<unknown>;
+    const eleven = Array.from({ length: PACKET_MAX_ATTACHMENTS + 1 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from('x') }));
+    expect(await up(eleven)).toEqual({
+      ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE,
+      reason: `evidence:upload refused: ${PACKET_MAX_ATTACHMENTS + 1} binary attachments; at most ${PACKET_MAX_ATTACHMENTS} per message`,
+    });
+    const big = [0, 1].map((i) => ({ name: `big${i}.bin`, data: Buffer.alloc(PACKET_MAX_BYTES / 2 + 1, 1) }));
+    expect(await up(big)).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: expect.stringContaining(`at most ${PACKET_MAX_BYTES} bytes`) });
+    // Still connected and served: nothing was dropped silently.
+    expect(s.connected).toBe(true);
+    expect((await s.timeout(5_000).emitWithAck('clock:sync', { t0: 7 })).t0).toBe(7);
+    expect(await up([{ name: 'console.json', data: Buffer.from('{}') }])).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
+    const refused = logs.lines().filter((l) => l.msg === 'message over the size limits refused');
+    expect(refused.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'evidence:upload'], ['agent-1', 'evidence:upload']]);
   });
 });

@@ -5,7 +5,7 @@ import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import {
   AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema, EvidenceUploadSchema,
-  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, ProbeError,
+  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PACKET_MAX_BYTES, ProbeError,
   describeError, parseMessage,
   type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type BatchAck, type ClockPong,
   type Hello, type OkReply, type RunAbort, type EvidenceAck, type EvidenceUpload,
@@ -14,9 +14,15 @@ import type { AgentInfo } from './sink.js';
 import type { Ingest } from './ingest.js';
 import { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
 import { checkHello, tokenDigest } from './handshake.js';
+import { LogLimiter } from './log-limiter.js';
+import { RefusedPacket, boundedParser } from './bounded-parser.js';
 
-/** Largest socket.io packet accepted: a full batch (10 000 samples) fits with room. */
-export const HUB_MAX_PACKET_BYTES = 16 * 1024 * 1024;
+/** Largest socket.io message accepted (text, or all attachments of a binary one): a full batch (10 000 samples) fits with room. */
+export const HUB_MAX_PACKET_BYTES = PACKET_MAX_BYTES;
+/** Refused handshakes: at most one "agent refused" line per remote address per this window (the rest are counted)… */
+export const HUB_REFUSED_LOG_WINDOW_MS = 60_000;
+/** …remembering at most this many addresses (beyond them, new addresses share one line). */
+export const HUB_REFUSED_LOG_MAX_ADDRESSES = 10_000;
 
 interface SocketData { hello: Hello; info: AgentInfo }
 type HubServer = Server<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
@@ -35,7 +41,7 @@ export interface HubOptions {
   readonly log: Logger;
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
-  /** The controller's clock, answered to `clock:sync`. */
+  /** The controller's clock: answered to `clock:sync`, and the time the refused-handshake log limiter goes by. */
   readonly now?: () => number;
 }
 
@@ -70,12 +76,16 @@ class SocketAgent implements AgentHandle {
  * every inbound event against the shared schemas (invalid → logged with the
  * agent id and dropped; acked with an error where the event has an error
  * reply), hands batches to ingest and acks only when ingest says durable.
+ * Messages over the size limits (see bounded-parser.ts) are refused for good
+ * with the reason, never dropped silently with the connection.
  */
 export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly io: HubServer;
   private readonly connected = new Map<string, SocketAgent>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Anyone can knock: refused handshakes must not flood the log. */
+  private readonly refusedLog = new LogLimiter({ windowMs: HUB_REFUSED_LOG_WINDOW_MS, maxKeys: HUB_REFUSED_LOG_MAX_ADDRESSES });
 
   constructor(httpServer: HttpServer, private readonly opts: HubOptions) {
     super();
@@ -85,13 +95,16 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       pingInterval: opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
       pingTimeout: opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
       maxHttpBufferSize: HUB_MAX_PACKET_BYTES,
+      parser: boundedParser,
       serveClient: false,
     });
     const expected = tokenDigest(opts.token);
     this.io.use((socket, next) => {
       const r = checkHello(socket.handshake.auth, expected);
       if (!r.ok) {
-        this.log.warn({ remote: socket.handshake.address, code: r.rejection.code, reason: r.rejection.reason }, 'agent refused');
+        const remote = socket.handshake.address;
+        const d = this.refusedLog.admit(remote, this.now());
+        if (d.log) this.log.warn({ remote, code: r.rejection.code, reason: r.rejection.reason, suppressed: d.suppressed }, 'agent refused');
         const err = new Error(r.rejection.reason) as Error & { data: typeof r.rejection };
         err.data = r.rejection;
         next(err);
@@ -157,6 +170,11 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
 
     socket.on('evidence:upload', (raw: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (r: EvidenceAck) => void) : undefined;
+      if (raw instanceof RefusedPacket) {
+        log.warn({ event: 'evidence:upload', reason: raw.reason }, 'message over the size limits refused');
+        reply?.({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: `evidence:upload refused: ${raw.reason}` });
+        return;
+      }
       let upload: EvidenceUpload;
       try {
         upload = parseMessage('evidence:upload', EvidenceUploadSchema, raw);

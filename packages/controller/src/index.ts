@@ -2,7 +2,7 @@ export { planRun, type PlanAgent, type PlanInput, type AgentShare } from './plan
 export { startOffsets, assignSessions, sessionId } from './ramp.js';
 export { estimateOffset, toLocalTime, type ClockSample, type ClockEstimate } from './clock.js';
 export { checkHello, tokenDigest, type HelloCheck } from './handshake.js';
-export { AgentHub, listenHub, HUB_MAX_PACKET_BYTES, type HubOptions, type ListeningHub } from './hub.js';
+export { AgentHub, listenHub, HUB_MAX_PACKET_BYTES, HUB_REFUSED_LOG_WINDOW_MS, type HubOptions, type ListeningHub } from './hub.js';
 export { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
 export { Ingest, type IngestedEvent, type IngestEvents } from './ingest.js';
 export { ResultsSink, writeJsonDurable, type ResultsSinkOptions } from './results-sink.js';
@@ -12,7 +12,7 @@ export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type Metri
 export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type CoordinatorDeps, type RunResultsStore } from './coordinator.js';
 export { RunError } from './run-errors.js';
 export { ProgressReporter, type Progress, type ProgressOutput } from './progress.js';
-export { startLocalAgents, localAgentArgs, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './local-agents.js';
+export { startLocalAgents, localAgentArgs, localAgentEnv, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './local-agents.js';
 export { resolveTarget, type ResolvedTarget } from './target.js';
 export { resolveRunConfig, resolveServeConfig, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config.js';
 export { parseDuration, formatDuration } from './duration.js';

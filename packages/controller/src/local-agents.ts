@@ -11,7 +11,9 @@ import type { LogLevel } from './config.js';
  * `--local-agents K`: K agent processes on this machine, dialing the
  * controller over loopback. Their output is forwarded (prefixed) at debug
  * level only; the last lines are kept to explain an early exit. Stopped with
- * SIGTERM, then SIGKILL after STOP_GRACE_MS.
+ * SIGTERM, then SIGKILL after STOP_GRACE_MS. The token reaches them through
+ * their environment (PROBE_TOKEN), never on their command line, which `ps`
+ * shows to every user of the machine.
  */
 export const LOCAL_AGENT_STOP_GRACE_MS = 10_000;
 const KEEP_LINES = 20;
@@ -39,14 +41,20 @@ export interface LocalAgents {
   stop(): Promise<void>;
 }
 
-export function localAgentArgs(i: number, o: Pick<LocalAgentsOptions, 'controllerUrl' | 'token' | 'spoolRoot' | 'capacity' | 'logLevel'>): string[] {
+/** The command line of local agent `i`: no secret on it (see localAgentEnv). */
+export function localAgentArgs(i: number, o: Pick<LocalAgentsOptions, 'controllerUrl' | 'spoolRoot' | 'capacity' | 'logLevel'>): string[] {
   const name = `local-${i}`;
   const level = o.logLevel === 'debug' || o.logLevel === 'trace' ? o.logLevel : 'warn';
   return [
     // --flag=value: a value starting with '-' must not read as a flag.
-    `--controller=${o.controllerUrl}`, `--token=${o.token}`, `--name=${name}`, `--id=${name}`, `--spool=${o.spoolRoot}`,
+    `--controller=${o.controllerUrl}`, `--name=${name}`, `--id=${name}`, `--spool=${o.spoolRoot}`,
     ...o.capacity.map((c) => `--capacity=${c}`), `--log-level=${level}`,
   ];
+}
+
+/** The environment of a local agent: the controller's, with the token in PROBE_TOKEN. */
+export function localAgentEnv(token: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, PROBE_TOKEN: token };
 }
 
 export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
@@ -62,9 +70,10 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
     for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
   process.once('exit', onProcessExit);
+  const env = localAgentEnv(o.token);
   for (let i = 1; i <= o.count; i++) {
     const name = `local-${i}`;
-    const child = spawn(process.execPath, [cli, ...localAgentArgs(i, o)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, [cli, ...localAgentArgs(i, o)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const last: string[] = [];
     const onLine = (stream: string) => (line: string) => {
       last.push(line);

@@ -1,11 +1,11 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 import { ResultsSink } from './results-sink.js';
 import { readRunResults } from './results-reader.js';
 import type { AgentInfo, RunInfo } from './sink.js';
-import { captureLog, tempDir, batch, lineCount } from '../test/fixtures.js';
+import { captureLog, tempDir, batch, lineCount, notPrivate } from '../test/fixtures.js';
 
 const agent: AgentInfo = { agentId: 'agent-1', name: 'a1', labels: { region: 'fra1' }, capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 }, location: 'fra1' };
 const run: RunInfo = { runId: 'run-1', scenario: 'chat-load', browser: 'shell', total: 1, targetName: 'demo', startedAt: Date.UTC(2025, 0, 1), params: { total: 1 } };
@@ -71,6 +71,27 @@ describe('ResultsSink', () => {
     const e = await sink.writeBatch(batch({ runId: '..' }), agent).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ProbeError);
     expect((e as ProbeError).code).toBe(ERROR_CODES.SINK_PERMANENT);
+  });
+
+  it('results are the operator\'s alone: folders 0700, files 0600, also a run folder an older version left readable', async () => {
+    const tmp = await tempDir();
+    const { log } = captureLog();
+    const outDir = join(tmp.dir, 'results');
+    const sink = new ResultsSink({ outDir, log });
+    cleanups.push(async () => { await sink.close(); await tmp.cleanup(); });
+    await sink.open();
+    const old = join(outDir, 'old-run');
+    await mkdir(old);
+    await writeFile(join(old, 'samples.jsonl'), '');
+    await chmod(old, 0o755);
+    await chmod(join(old, 'samples.jsonl'), 0o644);
+    await sink.runStarted(run, [agent]);
+    expect(await sink.writeBatch(batch(), agent)).toBe('stored');
+    expect(await sink.writeBatch(batch({ runId: 'old-run' }), agent)).toBe('stored');
+    await sink.writeRunJson('run-1', 'summary.json', { ok: true });
+    await sink.runEnded('run-1', 'passed', Date.now());
+    expect((await readdir(join(outDir, 'run-1'))).sort()).toEqual(['batches.jsonl', 'run.json', 'samples.jsonl', 'sessions.jsonl', 'summary.json']);
+    expect(await notPrivate(outDir)).toEqual([]);
   });
 
   it('serializes concurrent batches of one run: every line and key present once', async () => {

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ProbeError, ERROR_CODES, describeError, type MetricBatch, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import { ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, describeError, type MetricBatch, type BrowserKind, type ScenarioName } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
 import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './results-files.js';
 
@@ -16,6 +16,11 @@ import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, typ
  * so a crash between the two steps cannot leave a half-counted batch: the
  * agent still holds it (unacked) and the replay is stored exactly once.
  * Writes to one run are serialized; different runs proceed independently.
+ *
+ * Privacy: everything under the results folder is the operator's alone —
+ * folders 0700, files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE); a run folder
+ * and its append-only files left wider by an older version are narrowed when
+ * opened.
  */
 interface RunState {
   readonly dir: string;
@@ -52,10 +57,10 @@ async function fsyncDir(dir: string): Promise<void> {
   try { await h.sync(); } finally { await h.close(); }
 }
 
-/** Write a JSON file atomically and durably (tmp, fsync, rename, fsync dir). */
+/** Write a JSON file atomically and durably (tmp, fsync, rename, fsync dir), readable by its owner only. */
 export async function writeJsonDurable(path: string, dir: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp`;
-  const h = await open(tmp, 'w');
+  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     await h.writeFile(JSON.stringify(value, null, 2) + '\n');
     await h.sync();
@@ -80,7 +85,7 @@ export class ResultsSink implements Sink {
   get outDir(): string { return this.opts.outDir; }
 
   async open(): Promise<void> {
-    await mkdir(this.opts.outDir, { recursive: true });
+    await mkdir(this.opts.outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   async runStarted(run: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
@@ -128,7 +133,7 @@ export class ResultsSink implements Sink {
   /** Write `summary.json` (or another JSON document) into the run's folder, durably. */
   async writeRunJson(runId: string, file: string, value: unknown): Promise<string> {
     const dir = runDir(this.opts.outDir, runId);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const path = join(dir, file);
     await writeJsonDurable(path, dir, value);
     return path;
@@ -173,7 +178,8 @@ export class ResultsSink implements Sink {
   /** Open a run folder, recover its keys, and cut off any lines written after the last key. */
   private async load(runId: string): Promise<RunState> {
     const dir = runDir(this.opts.outDir, runId);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await chmod(dir, PRIVATE_DIR_MODE);
     const batchesPath = join(dir, RESULT_FILES.batches);
     const samplesPath = join(dir, RESULT_FILES.samples);
     const sessionsPath = join(dir, RESULT_FILES.sessions);
@@ -218,9 +224,10 @@ export class ResultsSink implements Sink {
         if (r.scenario && r.browser) meta = { scenario: r.scenario, browser: r.browser };
       } catch { /* an unreadable run.json only loses scenario/browser on replayed samples */ }
     }
-    const samples = await open(samplesPath, 'a');
-    const sessions = await open(sessionsPath, 'a');
-    const batches = await open(batchesPath, 'a');
+    const samples = await open(samplesPath, 'a', PRIVATE_FILE_MODE);
+    const sessions = await open(sessionsPath, 'a', PRIVATE_FILE_MODE);
+    const batches = await open(batchesPath, 'a', PRIVATE_FILE_MODE);
+    await Promise.all([samples.chmod(PRIVATE_FILE_MODE), sessions.chmod(PRIVATE_FILE_MODE), batches.chmod(PRIVATE_FILE_MODE)]);
     await fsyncDir(dir);
     if (keys.size) this.log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
     return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta };

@@ -17,7 +17,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   let hub;
   try {
     // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log }) });
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token] }) });
   } catch (e) {
     await sinks.close();
     throw e;

@@ -112,4 +112,24 @@ describe('deployment files', () => {
     expect(cloudInit.startsWith('#cloud-config\n')).toBe(true);
     for (const p of cloudInit.matchAll(/\/opt\/userprobe\/([\w/.-]+)/g)) expect(existsSync(join(ROOT, p[1]!)), p[1]).toBe(true);
   });
+
+  it('no documented command puts a password or token on a command line (ps shows arguments)', () => {
+    const docs = [
+      ...filesUnder(DEPLOY, /./), ...filesUnder(join(ROOT, 'docs'), /\.md$/), ...filesUnder(join(ROOT, 'sql'), /\.sql$/),
+      ...filesUnder(join(ROOT, 'scripts'), /\.sh$/), join(ROOT, 'README.md'), join(ROOT, 'grafana', 'README.md'),
+      ...filesUnder(join(ROOT, 'packages'), /^README\.md$/).filter((f) => !f.includes('node_modules')),
+    ];
+    const secretOnCommandLine: Array<[string, RegExp]> = [
+      ['a MySQL password passed with -p/--password', /\b(?:mysql|mariadb)\b[^\n]*\s(?:-p[^\s`]|--password=)/],
+      ['a password in --init-command', /--init-command=[^\n]*password/i],
+      ['a token after --token', /--token[= ]+["']?[$A-Za-z0-9]/],
+      ['a database URL with a password after --db', /--db[= ]+["']?mysql:\/\/[^:\s/]+:[^@\s]+@/],
+      ['a secret in kubectl --from-literal', /--from-literal=[A-Z_]*(?:TOKEN|PASSWORD|DB_URL)=/],
+    ];
+    const found = docs.flatMap((f) => {
+      const text = readFileSync(f, 'utf8').replace(/\\\n/g, ' ');
+      return secretOnCommandLine.filter(([, re]) => re.test(text)).map(([what]) => `${f.slice(ROOT.length)}: ${what}`);
+    });
+    expect(found).toEqual([]);
+  });
 });

@@ -1,9 +1,22 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION, type AgentToController, type ControllerToAgent, type Hello, type MetricBatch, type Sample } from '@userprobe/shared';
+
+/** Every folder and file under `dir` (itself included) that its group or others may use: `path mode`. Expected: none. */
+export async function notPrivate(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const mode = (await stat(dir)).mode & 0o777;
+  if (mode & 0o077) out.push(`${dir} ${mode.toString(8)}`);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...await notPrivate(p));
+    else if ((await stat(p)).mode & 0o077) out.push(`${p} ${((await stat(p)).mode & 0o777).toString(8)}`);
+  }
+  return out;
+}
 
 /** A pino logger whose JSON lines are kept for assertions. */
 export function captureLog(): { log: Logger; lines: () => Record<string, unknown>[] } {

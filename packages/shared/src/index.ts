@@ -7,3 +7,5 @@ export * from './capacity.js';
 export * from './protocol.js';
 export * from './profile.js';
 export * from './percentiles.js';
+export * from './redact.js';
+export * from './file-modes.js';

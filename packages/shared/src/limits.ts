@@ -93,12 +93,28 @@ export const MAX_DRAIN_TIMEOUT_MS = 3_600_000;
 export const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
 export const MAX_EPOCH_MS = Date.UTC(2100, 0, 1);
 
+/** Labels an agent announces in its hello (`--labels`): at most this many… */
+export const HELLO_MAX_LABELS = 32;
+/** …each key at most this many characters (a lower-case letter, then a-z 0-9 _ . -)… */
+export const LABEL_KEY_MAX_CHARS = 32;
+/** …and each value at most this many. */
+export const LABEL_VALUE_MAX_CHARS = 128;
+
+/**
+ * One socket.io message the controller accepts: at most this many bytes — a
+ * text message (engine.io `maxHttpBufferSize`), and all binary attachments of
+ * one message together (the hub's decoder counts them)…
+ */
+export const PACKET_MAX_BYTES = 16 * 1024 * 1024;
+/** …with at most this many binary attachments (socket.io-parser's `maxAttachments`). */
+export const PACKET_MAX_ATTACHMENTS = 10;
+
 /** Evidence uploads (screenshots, HAR, console log of a failed session): one file at most… */
 export const EVIDENCE_MAX_FILE_BYTES = 8 * 1024 * 1024;
-/** …one upload (a session's files) at most, below the hub's 16 MiB packet limit… */
+/** …one upload (a session's files) at most, with room below PACKET_MAX_BYTES for the message around them… */
 export const EVIDENCE_MAX_UPLOAD_BYTES = 12 * 1024 * 1024;
-/** …and this many files per session. */
-export const EVIDENCE_MAX_FILES = 16;
+/** …and this many files per upload: each file is one attachment of the message. */
+export const EVIDENCE_MAX_FILES = PACKET_MAX_ATTACHMENTS;
 /** Per-run evidence budget defaults (settings: `--evidence-sessions`, `--evidence-bytes`). */
 export const EVIDENCE_BUDGET_SESSIONS = 20;
 export const EVIDENCE_BUDGET_BYTES = 200 * 1024 * 1024;

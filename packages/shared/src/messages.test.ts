@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   AGENT_TO_CONTROLLER_SCHEMAS, CONTROLLER_TO_AGENT_SCHEMAS, REPLY_SCHEMAS, parseMessage,
 } from './protocol.js';
-import { HelloSchema, AuthRejectionSchema, CapacitySchema, type AssignmentInput } from './messages.js';
+import { HelloSchema, AuthRejectionSchema, CapacitySchema, LabelsSchema, type AssignmentInput } from './messages.js';
+import { HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS } from './limits.js';
+import { formatIssues } from './protocol.js';
 import { MessageError, ERROR_CODES } from './errors.js';
 import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './limits.js';
 import { parseProfile } from './profile.js';
@@ -136,5 +138,27 @@ describe('message schemas', () => {
   it('fills assignment option defaults', () => {
     const a = CONTROLLER_TO_AGENT_SCHEMAS['run:assign'].parse(assignment);
     expect(a.options).toMatchObject({ messages: 1, har: 'failures', adaptiveStart: true, mirrorSamples: 3, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
+  });
+});
+
+describe('hello labels are bounded (count, key and value size)', () => {
+  const labels = (n: number, value = 'v'): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, value]));
+  it.each([
+    ['the most labels accepted', labels(HELLO_MAX_LABELS), null],
+    ['one label too many', labels(HELLO_MAX_LABELS + 1), `(root): at most ${HELLO_MAX_LABELS} labels, got ${HELLO_MAX_LABELS + 1}`],
+    ['10,000 labels', labels(10_000), `(root): at most ${HELLO_MAX_LABELS} labels, got 10000`],
+    ['the longest key', { [`k${'x'.repeat(LABEL_KEY_MAX_CHARS - 1)}`]: 'v' }, null],
+    ['a key one character too long', { [`k${'x'.repeat(LABEL_KEY_MAX_CHARS)}`]: 'v' }, 'not a label key: a lower-case letter then up to'],
+    ['a key of 100,000 characters', { [`k${'x'.repeat(100_000)}`]: 'v' }, 'not a label key'],
+    ['the longest value', { region: 'v'.repeat(LABEL_VALUE_MAX_CHARS) }, null],
+    ['a value one character too long', { region: 'v'.repeat(LABEL_VALUE_MAX_CHARS + 1) }, `at most ${LABEL_VALUE_MAX_CHARS}`],
+  ])('%s', (_n, value, problem) => {
+    const r = LabelsSchema.safeParse(value);
+    expect(r.success).toBe(problem === null);
+    if (!r.success) {
+      const text = formatIssues(r.error);
+      expect(text).toContain(problem);
+      expect(text.length).toBeLessThan(400); // a clear, short reason, never the labels themselves
+    }
   });
 });

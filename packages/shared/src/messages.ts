@@ -3,8 +3,9 @@ import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
 import {
-  EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES,
-  MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
+  EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
+  MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES, MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS,
+  MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
 } from './limits.js';
 
 /**
@@ -32,7 +33,15 @@ export const CapacitySchema = z.strictObject({
 });
 export type Capacity = z.infer<typeof CapacitySchema>;
 
-export const LabelsSchema = z.record(z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/), z.string().max(128));
+/** An agent's labels (`region` becomes its location): bounded in count and size, so a hello stays small and so do the logs that show it. */
+export const LabelsSchema = z.record(
+  z.string().regex(new RegExp(`^[a-z][a-z0-9_.-]{0,${LABEL_KEY_MAX_CHARS - 1}}$`), `a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -`),
+  z.string().max(LABEL_VALUE_MAX_CHARS, `at most ${LABEL_VALUE_MAX_CHARS} characters`),
+  { error: (iss) => (iss.code === 'invalid_key' ? `not a label key: ${iss.issues[0]?.message ?? 'a lower-case word'}` : undefined) },
+).superRefine((labels, ctx) => {
+  const n = Object.keys(labels).length;
+  if (n > HELLO_MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${HELLO_MAX_LABELS} labels, got ${n}` });
+});
 
 /** Sent as socket.io `auth` on every (re)connect. */
 export const HelloSchema = z.strictObject({

@@ -4,6 +4,8 @@ import { EvidenceAckSchema, describeError, formatIssues, type EvidenceFile } fro
 import { nextDisconnect, whenConnected, type AgentSocket } from '../agent-socket.js';
 import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../limits.js';
 import type { EvidenceKey, EvidenceSpool } from './evidence-spool.js';
+import { EVIDENCE_FILES } from './session-evidence.js';
+import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';
 
 /** An upload of a few MB over a busy link: wait this long for its ack before sending it again. */
 export const EVIDENCE_ACK_TIMEOUT_MS = 30_000;
@@ -34,7 +36,9 @@ const keyOf = (k: EvidenceKey): string => `${k.runId}/${k.sessionId}`;
  * a time, oldest first, with an ack and a timeout; acked or refused for good →
  * removed from the spool; otherwise sent again with backoff, across reconnects.
  * `deliver()` spools a session's files and waits (bounded) for the outcome so
- * the session record can list what the controller actually stored.
+ * the session record can list what the controller actually stored. An upload
+ * never exceeds the limits the controller accepts (fitUpload): what does not
+ * fit is left out and logged. A refusal for good is logged with its reason.
  */
 export class EvidenceSender {
   readonly #socket: AgentSocket;
@@ -134,9 +138,15 @@ export class EvidenceSender {
     } catch (e) {
       return { kind: 'done', outcome: { kind: 'refused', reason: `unreadable in the spool: ${describeError(e).message}` } };
     }
+    const fit = fitUpload(files, EVIDENCE_FILES.console);
+    if (fit.left.length) {
+      this.#log.warn({ ...key, left: fit.left, maxFiles: UPLOAD_LIMITS.maxFiles, maxBytes: UPLOAD_LIMITS.maxBytes, maxFileBytes: UPLOAD_LIMITS.maxFileBytes },
+        'evidence over the upload limits: sending what fits');
+    }
+    if (fit.files.length === 0) return { kind: 'done', outcome: { kind: 'refused', reason: 'nothing of it fits in one upload' } };
     const disconnect = nextDisconnect(this.#socket, this.#stop.signal);
     try {
-      const reply = this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('evidence:upload', { runId: key.runId, agentId: this.#agentId, sessionId: key.sessionId, files });
+      const reply = this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('evidence:upload', { runId: key.runId, agentId: this.#agentId, sessionId: key.sessionId, files: fit.files });
       reply.catch(() => undefined);
       const r = await Promise.race([reply.then((v) => ({ v })), disconnect.promise]);
       if (r === 'disconnected') return { kind: 'retry', reason: 'disconnected before the ack', backoff: false };

@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, EvidenceFileNameSchema, IdSchema, ProbeError, describeError, type EvidenceFile } from '@userprobe/shared';
+import { ERROR_CODES, EvidenceFileNameSchema, IdSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, describeError, type EvidenceFile } from '@userprobe/shared';
 import { syncDir, writeFileAtomic } from '../atomic-write.js';
 
 /**
@@ -12,6 +12,8 @@ import { syncDir, writeFileAtomic } from '../atomic-write.js';
  *   <dir>/<runId>/<sessionId>/manifest.json written last: the upload is complete
  *
  * A folder without a manifest is an interrupted write and is removed on open.
+ * Folders are 0700 and files 0600; what is written here is already redacted
+ * (SessionEvidence).
  */
 export interface EvidenceKey {
   readonly runId: string;
@@ -30,7 +32,7 @@ function spoolError(message: string, cause: unknown): ProbeError {
 }
 
 async function writeDurable(path: string, data: Uint8Array): Promise<void> {
-  const fh = await open(path, 'w', 0o600);
+  const fh = await open(path, 'w', PRIVATE_FILE_MODE);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -59,7 +61,7 @@ export class EvidenceSpool {
 
   async open(): Promise<void> {
     try {
-      await mkdir(this.dir, { recursive: true });
+      await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const run of await readdir(this.dir, { withFileTypes: true })) {
         if (!run.isDirectory() || !IdSchema.safeParse(run.name).success) continue;
         for (const s of await readdir(join(this.dir, run.name), { withFileTypes: true })) {
@@ -85,7 +87,7 @@ export class EvidenceSpool {
     const folder = this.#folder(k);
     try {
       await rm(folder, { recursive: true, force: true });
-      await mkdir(folder, { recursive: true });
+      await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const f of files) await writeDurable(join(folder, EvidenceFileNameSchema.parse(f.name)), f.data);
       const manifest: Manifest = { names: files.map((f) => f.name), createdAt: Date.now() };
       await writeFileAtomic(join(folder, MANIFEST), JSON.stringify(manifest));

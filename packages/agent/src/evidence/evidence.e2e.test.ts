@@ -163,6 +163,7 @@ describe('evidence of failed sessions reaches the controller', () => {
 
   it('an injected HTTP 500 on create: screenshots of both pages and the console error naming the 500', async () => {
     const runId = 'ev-500';
+    store.setBudget(runId, { maxSessions: 5, maxBytes: 200 * 1024 * 1024 }); // a run of this controller: it keeps evidence only for those
     demo.knobs.set({ errors: { create: { status: 500, rate: 1 } } });
     try {
       await run(runId, ['ev-500-a']);

@@ -57,6 +57,15 @@ describe('buildPageHar', () => {
     expect(ws['_closedDateTime']).toBe(new Date((WALL + 5) * 1000).toISOString());
   });
 
+  it('a frame goes through redact before it is cut: a secret straddling the cut leaves no part of it', () => {
+    const secret = 'S3CRET-VALUE';
+    const frameEv = ev('Network.webSocketFrameReceived', { requestId: 'ws1', timestamp: 104, response: { opcode: 1, mask: false, payloadData: `${'x'.repeat(58)}${secret}` } });
+    const h = buildPageHar([...EVENTS.slice(0, 16), frameEv], { frameDataMax: 64, redact: (t) => t.replaceAll(secret, '[redacted]') });
+    const msgs = h.log.entries.find((e) => e['_resourceType'] === 'websocket')!['_webSocketMessages'] as WebSocketMessage[];
+    expect(msgs.at(-1)).toMatchObject({ data: `${'x'.repeat(58)}[redac`, _truncated: true });
+    expect(JSON.stringify(h)).not.toMatch(/S3C/);
+  });
+
   it('keeps a request that failed without a response (status 0, _error); drops a cancelled one', () => {
     expect(byUrl(/refused/)).toMatchObject({ response: { status: 0 }, _error: 'net::ERR_CONNECTION_REFUSED' });
     expect(byUrl(/aborted/)).toBeUndefined(); // cancelled by the page (navigation, abort()): not a failure of the target

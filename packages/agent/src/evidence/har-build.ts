@@ -15,6 +15,9 @@ import type { Protocol } from 'puppeteer-core';
  *   which chrome-har drops: status 0 and `_error` naming the failure;
  * - `pageTimings.onContentLoad` / `onLoad` on every page (-1 when the page never
  *   got there, as HAR 1.2 says).
+ * A frame's payload goes through `redact` before it is cut to `frameDataMax`, so
+ * a secret straddling the cut cannot survive in part; the caller redacts the
+ * rest of the HAR (see Redactor.value).
  */
 export interface RecordedEvent {
   readonly method: string;
@@ -84,12 +87,15 @@ function queryOf(url: string): Array<{ name: string; value: string }> {
   }
 }
 
-function frame(type: 'send' | 'receive', time: number, f: Protocol.Network.WebSocketFrame, max: number): WebSocketMessage {
-  const data = f.payloadData;
+/** Text → text with secrets redacted (identity when nothing is to be redacted). */
+export type Redact = (text: string) => string;
+
+function frame(type: 'send' | 'receive', time: number, f: Protocol.Network.WebSocketFrame, max: number, redact: Redact): WebSocketMessage {
+  const data = redact(f.payloadData);
   return data.length > max ? { type, time, opcode: f.opcode, data: data.slice(0, max), _truncated: true } : { type, time, opcode: f.opcode, data };
 }
 
-function websocketEntries(events: readonly RecordedEvent[], anchor: Anchor | null, frameDataMax: number): HarEntry[] {
+function websocketEntries(events: readonly RecordedEvent[], anchor: Anchor | null, frameDataMax: number, redact: Redact): HarEntry[] {
   const sockets = new Map<string, WsState>();
   const get = (id: string, url = ''): WsState => {
     let s = sockets.get(id);
@@ -118,7 +124,7 @@ function websocketEntries(events: readonly RecordedEvent[], anchor: Anchor | nul
         const p = e.params as Protocol.Network.WebSocketFrameSentEvent;
         const s = get(p.requestId);
         const own = s.request ? { wall: s.request.wallTime, mono: s.request.timestamp } : anchor;
-        s.messages.push(frame(e.method === 'Network.webSocketFrameSent' ? 'send' : 'receive', toWall(own, p.timestamp), p.response, frameDataMax));
+        s.messages.push(frame(e.method === 'Network.webSocketFrameSent' ? 'send' : 'receive', toWall(own, p.timestamp), p.response, frameDataMax, redact));
         break;
       }
       case 'Network.webSocketFrameError': {
@@ -214,12 +220,12 @@ function pageFor(pages: readonly HarPage[], started: string): string | undefined
   return ref;
 }
 
-export function buildPageHar(events: readonly RecordedEvent[], opts: { frameDataMax?: number; title?: string } = {}): Har {
+export function buildPageHar(events: readonly RecordedEvent[], opts: { frameDataMax?: number; title?: string; redact?: Redact } = {}): Har {
   const har = harFromMessages(events as readonly HarMessage[]) as unknown as Har;
   const log = har.log;
   const anchor = firstAnchor(events);
   const present = new Set(log.entries.map((e) => String(e['_requestId'] ?? '').replace(/r+$/, '')));
-  const extra = [...websocketEntries(events, anchor, opts.frameDataMax ?? WS_FRAME_DATA_MAX), ...failedEntries(events, present)];
+  const extra = [...websocketEntries(events, anchor, opts.frameDataMax ?? WS_FRAME_DATA_MAX, opts.redact ?? ((t) => t)), ...failedEntries(events, present)];
   if (extra.length && log.pages.length === 0) {
     const first = extra.map((e) => e.startedDateTime).sort()[0]!;
     log.pages.push({ id: 'page_1', startedDateTime: first, title: opts.title ?? '', pageTimings: {} });

@@ -1,5 +1,5 @@
 import type { CdpTargetTree, CdpEventName } from '../collectors/cdp-tree.js';
-import { buildPageHar, type Har, type RecordedEvent } from './har-build.js';
+import { buildPageHar, type Har, type Redact, type RecordedEvent } from './har-build.js';
 
 /**
  * Records what a HAR of one page needs: the Network events of the page and of
@@ -48,7 +48,8 @@ export class HarRecorder {
     return this.#dropped;
   }
 
-  har(title?: string): Har {
-    return buildPageHar(this.#events, title === undefined ? {} : { title });
+  /** The page's HAR; websocket frames go through `redact` before they are cut to size. */
+  har(title: string, redact: Redact): Har {
+    return buildPageHar(this.#events, { title, redact });
   }
 }

@@ -1,10 +1,11 @@
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
-import { EVIDENCE_MAX_FILE_BYTES, describeError, type EvidenceFile } from '@userprobe/shared';
+import { EVIDENCE_MAX_FILE_BYTES, describeError, type EvidenceFile, type Redactor } from '@userprobe/shared';
 import { CdpTargetTree } from '../collectors/cdp-tree.js';
 import { ConsoleRecorder } from './console-recorder.js';
 import { HarRecorder } from './har-recorder.js';
 import { mergeHars, serializeHar, type Har } from './har-build.js';
+import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';
 
 /**
  * Evidence of one session, gathered while it runs and packed when it ends:
@@ -14,8 +15,17 @@ import { mergeHars, serializeHar, type Har } from './har-build.js';
  * - `console.json`: console errors and page errors of both pages, plus notes on
  *   anything that could not be captured.
  * Files are named here; where they go (spool, controller) is the caller's business.
+ *
+ * Nothing secret leaves this class: console texts and websocket frames are
+ * redacted as they are recorded (before they are cut to size), and the whole
+ * HAR and console log once more when packed — by name (Authorization,
+ * cookies, password-like fields…) and by value (the session's `redactor`
+ * knows the agent token and the profile's credentials). See Redactor.
  */
 export const EVIDENCE_FILES = { visitorShot: 'visitor.png', agentShot: 'agent.png', har: 'session.har', console: 'console.json' } as const;
+
+/** Room kept in an upload for the notes the console log gains when files are left out to fit. */
+export const UPLOAD_NOTE_ROOM_BYTES = 4 * 1024;
 
 /** A screenshot of a hung page must not hold the session forever. */
 export const SCREENSHOT_TIMEOUT_MS = 5_000;
@@ -25,6 +35,8 @@ export interface SessionEvidenceOptions {
   readonly har: boolean;
   readonly log: Logger;
   readonly creator: string;
+  /** Redacts secrets from everything packed; values added to it while the session runs count too. */
+  readonly redactor: Redactor;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -38,7 +50,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class SessionEvidence {
   readonly #pages: { readonly visitor: Page; readonly agent: Page };
   readonly #o: SessionEvidenceOptions;
-  readonly #console = new ConsoleRecorder();
+  readonly #console: ConsoleRecorder;
   readonly #hars = new Map<string, HarRecorder>();
   readonly #trees: CdpTargetTree[] = [];
   readonly #notes: string[] = [];
@@ -46,6 +58,7 @@ export class SessionEvidence {
   private constructor(pages: { readonly visitor: Page; readonly agent: Page }, o: SessionEvidenceOptions) {
     this.#pages = pages;
     this.#o = o;
+    this.#console = new ConsoleRecorder((t) => o.redactor.text(t));
   }
 
   /** Start listening on both pages (before the scenario navigates them). Never throws: what fails is noted. */
@@ -86,13 +99,14 @@ export class SessionEvidence {
     const parts: Array<{ role: string; har: Har }> = [];
     for (const [role, rec] of this.#hars) {
       try {
-        parts.push({ role, har: rec.har(`${role} page`) });
+        parts.push({ role, har: rec.har(`${role} page`, (t) => this.#o.redactor.text(t)) });
         if (rec.dropped) this.#notes.push(`HAR of the ${role} page: ${rec.dropped} CDP events beyond the limit were not kept`);
       } catch (e) {
         this.#notes.push(`HAR of the ${role} page could not be built: ${describeError(e).message}`);
       }
     }
-    const buf = serializeHar(mergeHars(parts, { name: this.#o.creator, comment: 'websocket frames in _webSocketMessages, as Chrome DevTools writes them' }), EVIDENCE_MAX_FILE_BYTES);
+    const merged = mergeHars(parts, { name: this.#o.creator, comment: 'websocket frames in _webSocketMessages, as Chrome DevTools writes them; secrets redacted' });
+    const buf = serializeHar(this.#o.redactor.value(merged), EVIDENCE_MAX_FILE_BYTES);
     if (buf === null) this.#notes.push(`the HAR exceeds ${EVIDENCE_MAX_FILE_BYTES} bytes even with websocket frames cut; left out`);
     return buf;
   }
@@ -100,7 +114,8 @@ export class SessionEvidence {
   /**
    * Pack the evidence: on failure screenshots, HAR (if recorded) and console;
    * otherwise (a successful session under `--har all`) the HAR and console.
-   * Call while the pages are still open.
+   * Within one upload's limits (fitUpload): what does not fit is left out and
+   * noted in the console log. Call while the pages are still open.
    */
   async collect(failed: boolean): Promise<EvidenceFile[]> {
     const files: EvidenceFile[] = [];
@@ -111,9 +126,15 @@ export class SessionEvidence {
     }
     const har = this.#har();
     if (har) files.push({ name: EVIDENCE_FILES.har, data: har });
-    const consoleDoc = { entries: this.#console.entries, dropped: this.#console.dropped, notes: this.#notes };
-    files.push({ name: EVIDENCE_FILES.console, data: Buffer.from(JSON.stringify(consoleDoc, null, 2)) });
-    return files;
+    const consoleFile = (): EvidenceFile => {
+      const doc = this.#o.redactor.value({ entries: this.#console.entries, dropped: this.#console.dropped, notes: this.#notes });
+      return { name: EVIDENCE_FILES.console, data: Buffer.from(JSON.stringify(doc, null, 2)) };
+    };
+    const fit = fitUpload([...files, consoleFile()], EVIDENCE_FILES.console, { ...UPLOAD_LIMITS, maxBytes: UPLOAD_LIMITS.maxBytes - UPLOAD_NOTE_ROOM_BYTES });
+    for (const l of fit.left) {
+      this.#notes.push(`${l.name} (${l.bytes} bytes) left out: one upload holds at most ${UPLOAD_LIMITS.maxFiles} files and ${UPLOAD_LIMITS.maxBytes} bytes, ${UPLOAD_LIMITS.maxFileBytes} per file`);
+    }
+    return [...fit.files.filter((f) => f.name !== EVIDENCE_FILES.console), consoleFile()];
   }
 
   /** Stop listening (before the contexts close). */

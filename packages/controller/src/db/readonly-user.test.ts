@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,7 @@ describe('sql/grafana-readonly-user.sql', () => {
   });
   afterAll(async () => {
     await db.admin.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+    await db.admin.query(`DROP USER IF EXISTS '${user}_doc'@'127.0.0.1'`);
     await db.drop();
   });
 
@@ -57,5 +60,33 @@ describe('sql/grafana-readonly-user.sql', () => {
       err = e;
     }
     expect((err as Error).message).toContain('set @grafana_password');
+  });
+
+  it('the command its header documents works, with the password only in a file: never on a command line', async () => {
+    const path = join(DEFAULT_MIGRATIONS_DIR, 'grafana-readonly-user.sql');
+    const documented = (await readFile(path, 'utf8')).split('\n').filter((l) => l.startsWith('--   ')).map((l) => l.slice(5)).join('\n');
+    expect(documented).toContain('| mysql -h HOST -u root -p userprobe');
+    const dir = await mkdtemp(join(tmpdir(), 'up-graf-'));
+    try {
+      const docUser = `${user}_doc`;
+      const docPassword = `p'w"\\ ü $(x) ${randomBytes(6).toString('hex')}`;
+      await writeFile(join(dir, 'grafana-password'), `${docPassword}\n`, { mode: 0o600 });
+      // The administrator's password (if any) in an option file, as a prompt cannot be answered here.
+      await writeFile(join(dir, 'admin.cnf'), `[client]\nhost=${ADMIN.host}\nport=${ADMIN.port}\nuser=${ADMIN.user}\npassword=${ADMIN.password}\n`, { mode: 0o600 });
+      const command = documented
+        .replace('mysql -h HOST -u root -p userprobe', `mysql --defaults-extra-file=admin.cnf --init-command="SET @grafana_user = '${docUser}', @grafana_host = '127.0.0.1'" ${db.name}`)
+        .replace('cat sql/grafana-readonly-user.sql', `cat '${path}'`);
+      expect(command).not.toContain(docPassword.slice(-12));
+      execFileSync('sh', ['-c', command], { cwd: dir, stdio: 'pipe' });
+      const ro = await createConnection({ host: ADMIN.host, port: ADMIN.port, user: docUser, password: docPassword, database: db.name });
+      try {
+        const [rows] = await ro.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM samples');
+        expect(Number(rows[0]!['n'])).toBe(0);
+      } finally {
+        await ro.end();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, MetricBatchSchema, ProbeError, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, type MetricBatch } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../sink.js';
 import type { BatchContext } from './rows.js';
 
@@ -9,6 +9,8 @@ import type { BatchContext } from './rows.js';
  * The controller's own on-disk spool, used while MySQL is unreachable: every
  * entry is a file written with fsync (file, then directory) before the batch
  * it holds is acknowledged. Entries drain in the order they were appended.
+ * It lives under the results folder, so it is private as results are:
+ * folders 0700, files 0600.
  */
 export type SpoolEntry =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly agent: AgentInfo; readonly ctx: BatchContext }
@@ -34,7 +36,7 @@ export class DurableSpool {
   static async open(dir: string, log: Logger): Promise<DurableSpool> {
     const spool = new DurableSpool(dir, log.child({ component: 'mysql-spool' }));
     try {
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const f of (await readdir(dir)).sort()) {
         if (f.endsWith('.tmp')) {
           await rm(join(dir, f), { force: true });
@@ -69,7 +71,7 @@ export class DurableSpool {
     const name = fileName(id);
     const tmp = join(this.dir, `${name}.tmp`);
     try {
-      const fh = await open(tmp, 'w');
+      const fh = await open(tmp, 'w', PRIVATE_FILE_MODE);
       try {
         await fh.writeFile(JSON.stringify(entry));
         await fh.sync();
@@ -107,7 +109,7 @@ export class DurableSpool {
   async reject(reason: string): Promise<void> {
     const id = this.ids[0];
     if (id === undefined) return;
-    await mkdir(join(this.dir, REJECTED_DIR), { recursive: true });
+    await mkdir(join(this.dir, REJECTED_DIR), { recursive: true, mode: PRIVATE_DIR_MODE });
     await rename(join(this.dir, fileName(id)), join(this.dir, REJECTED_DIR, fileName(id))).catch(() => undefined);
     this.log.error({ entry: fileName(id), reason }, 'spool entry moved to rejected/; it is kept there for inspection');
     this.forget(id);
