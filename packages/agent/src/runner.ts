@@ -3,7 +3,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
   ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
-  type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type RunAbort, type ScenarioName, type SessionProgress,
+  type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type RevokeReply, type RunAbort,
+  type RunRevoke, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from './agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -76,14 +77,29 @@ export interface RunResult {
 }
 
 interface ActiveRun {
+  /** The first part: scenario, browser, profile and options of the whole run. */
   readonly a: Assignment;
   readonly scenario: Scenario;
   readonly offsetMs: number;
   readonly abort: AbortController;
   readonly batcher: RunBatcher;
   readonly log: Logger;
+  /** Session ids per accepted part. */
+  readonly parts: Map<number, Set<string>>;
   /** Start timers of sessions not yet started: firing early (on abort) records them as aborted. */
-  readonly pendingStarts: Map<string, { timer: NodeJS.Timeout; fire: () => void }>;
+  readonly pendingStarts: Map<string, { timer: NodeJS.Timeout; fire: () => void; drop: () => void }>;
+  /** Planned sessions taken back by the controller (run:revoke): not started, no record. */
+  readonly revoked: Set<string>;
+  /** Planned sessions that started at least once. */
+  readonly started: Set<string>;
+  /** Session ids running now. */
+  readonly running: Set<string>;
+  /** Planned sessions scheduled and not yet over (pending or running). */
+  outstanding: number;
+  /** Resolves the wait for `outstanding` to reach 0. */
+  idle: (() => void) | null;
+  /** Every session is over; run:finished is being sent (a new part reopens the run). */
+  closing: boolean;
   readonly counts: { ok: number; failed: number; aborted: number };
   readonly ramp: { lastStartAt: number | null; running: number; peak: number };
   /** The controller said the run's evidence budget is used up: capture no more. */
@@ -141,18 +157,30 @@ export class Runner {
     return l;
   }
 
-  /** Decide on an assignment; when accepted the run is scheduled before this resolves. */
+  /**
+   * Decide on an assignment; when accepted its sessions are scheduled before
+   * this resolves. A new part of a run held here adds its sessions to the run
+   * (reopening it if its sessions were all over).
+   */
   async assign(a: Assignment): Promise<AssignReply> {
     if (this.#stop.signal.aborted) return { accepted: false, code: ERROR_CODES.SESSION_ABORTED, reason: 'this agent is shutting down' };
     const existing = this.#runs.get(a.runId);
     const refusal = checkAssignment(a, {
       capacity: this.#d.capacity,
       knownScenarios: [...this.#d.scenarios.keys()],
-      activeSessionIds: existing ? new Set(existing.a.sessions.map((s) => s.sessionId)) : null,
+      active: existing ? { scenario: existing.a.scenario, browser: existing.a.browser, parts: existing.parts } : null,
     });
     if (refusal) {
-      if (!refusal.accepted) this.#log.warn({ runId: a.runId, code: refusal.code, reason: refusal.reason }, 'assignment refused');
+      if (!refusal.accepted) this.#log.warn({ runId: a.runId, part: a.part, code: refusal.code, reason: refusal.reason }, 'assignment refused');
       return refusal;
+    }
+    if (existing) {
+      if (existing.abort.signal.aborted) return { accepted: false, code: ERROR_CODES.SESSION_ABORTED, reason: `run ${a.runId} was aborted on this agent` };
+      existing.parts.set(a.part, new Set(a.sessions.map((s) => s.sessionId)));
+      existing.closing = false;
+      existing.log.info({ part: a.part, sessions: a.sessions.length }, 'run part accepted');
+      this.#schedule(existing, a);
+      return { accepted: true };
     }
     let scenario: Scenario | undefined;
     if (a.scenarioModule !== undefined) {
@@ -180,7 +208,14 @@ export class Runner {
         maxSamples: this.#d.batch?.maxSamples, maxAgeMs: this.#d.batch?.maxAgeMs,
         now: () => toControllerTime(Date.now(), offsetMs),
       }),
+      parts: new Map([[a.part, new Set(a.sessions.map((s) => s.sessionId))]]),
       pendingStarts: new Map(),
+      revoked: new Set(),
+      started: new Set(),
+      running: new Set(),
+      outstanding: 0,
+      idle: null,
+      closing: false,
       counts: { ok: 0, failed: 0, aborted: 0 },
       ramp: { lastStartAt: null, running: 0, peak: 0 },
       evidenceExhausted: false,
@@ -188,36 +223,74 @@ export class Runner {
     };
     this.#runs.set(a.runId, run);
     const startIn = toLocalTime(a.startAt, offsetMs) - Date.now();
-    log.info({ scenario: a.scenario, browser: a.browser, sessions: a.sessions.length, startInMs: Math.round(startIn), clockOffsetMs: clock?.offsetMs, clockRttMs: clock?.rttMs }, 'run accepted');
+    log.info({ scenario: a.scenario, browser: a.browser, part: a.part, sessions: a.sessions.length, startInMs: Math.round(startIn), clockOffsetMs: clock?.offsetMs, clockRttMs: clock?.rttMs }, 'run accepted');
     if (startIn < 0) log.warn({ lateMs: Math.round(-startIn) }, 'the agreed start has passed; starting sessions now');
+    this.#schedule(run, a);
     run.done = this.#execute(run);
     run.done.catch(() => undefined);
     return { accepted: true };
   }
 
-  async #execute(run: ActiveRun): Promise<RunResult> {
-    const { a } = run;
-    const localStart = toLocalTime(a.startAt, run.offsetMs);
-    const limit = this.#limit(a.scenario);
-    await Promise.all(a.sessions.map((s) => new Promise<void>((resolve) => {
+  /** What this agent holds of each run, for the hello of every (re)connect. */
+  runStates(): AgentRunState[] {
+    return [...this.#runs.values()].map((r) => ({
+      runId: r.a.runId,
+      lastSeq: this.#d.spool.lastSeq(r.a.runId),
+      running: [...r.running],
+      pending: Math.max(0, r.outstanding - r.running.size),
+      finished: r.closing,
+    }));
+  }
+
+  /** Start timers for a part's sessions (each at the part's agreed start plus its offset). */
+  #schedule(run: ActiveRun, part: Assignment): void {
+    const localStart = toLocalTime(part.startAt, run.offsetMs);
+    const limit = this.#limit(run.a.scenario);
+    for (const s of part.sessions) {
+      run.outstanding += 1;
+      const over = (): void => {
+        run.outstanding -= 1;
+        if (run.outstanding === 0) run.idle?.();
+      };
       const fire = (): void => {
         const pending = run.pendingStarts.get(s.sessionId);
         if (!pending) return;
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
-        this.#slot(run, s, localStart, limit).then(resolve, (e: unknown) => {
+        this.#slot(run, s, localStart, part.durationMs, limit).then(over, (e: unknown) => {
           run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
-          resolve();
+          over();
         });
       };
+      const drop = (): void => {
+        const pending = run.pendingStarts.get(s.sessionId);
+        if (!pending) return;
+        clearTimeout(pending.timer);
+        run.pendingStarts.delete(s.sessionId);
+        over();
+      };
       const timer = setTimeout(fire, Math.max(0, localStart + s.startOffsetMs - Date.now()));
-      run.pendingStarts.set(s.sessionId, { timer, fire });
-    })));
-    const lastSeq = await run.batcher.close();
-    const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
-    const result: RunResult = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
-    run.log.info({ ...result, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
-    await this.#sendFinished(run, result);
+      run.pendingStarts.set(s.sessionId, { timer, fire, drop });
+    }
+  }
+
+  /** Wait until every scheduled session is over, report, and do it again if a new part reopened the run meanwhile. */
+  async #execute(run: ActiveRun): Promise<RunResult> {
+    const { a } = run;
+    const localStart = toLocalTime(a.startAt, run.offsetMs);
+    let result: RunResult;
+    for (;;) {
+      if (run.outstanding > 0) await new Promise<void>((resolve) => { run.idle = resolve; });
+      run.idle = null;
+      run.closing = true;
+      const lastSeq = await run.batcher.close();
+      const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
+      result = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
+      run.log.info({ ...result, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
+      await this.#sendFinished(run, result);
+      if (run.outstanding === 0) break;
+      run.log.info({ outstanding: run.outstanding }, 'a new part arrived while finishing; running it');
+    }
     this.#runs.delete(a.runId);
     return result;
   }
@@ -227,19 +300,26 @@ export class Runner {
    * duration — again and again (ids `<sessionId>.r1`, `.r2`, …) until the
    * agreed start plus the duration has passed or the run is aborted.
    */
-  async #slot(run: ActiveRun, planned: PlannedSession, localStart: number, limit: LimitFunction): Promise<void> {
+  async #slot(run: ActiveRun, planned: PlannedSession, localStart: number, durationMs: number | null, limit: LimitFunction): Promise<void> {
     const { a } = run;
     for (let round = 0; ; round++) {
       const session: PlannedSession = round === 0 ? planned : { ...planned, sessionId: repeatId(planned.sessionId, round) };
       const ran = await limit(async () => {
+        // No new session starts while the controller is out of reach: it may be giving this share to another agent.
+        if (!this.#d.socket.connected) {
+          run.log.info({ sessionId: session.sessionId }, 'holding the session start until the controller is back');
+          await whenConnected(this.#d.socket, run.abort.signal);
+        }
         // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
         if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
+        if (run.revoked.has(planned.sessionId)) return false;
         // A repetition that waited (capacity, start gate) past the end of the duration does not start.
-        if (round > 0 && !repeats(a.durationMs, localStart, Date.now())) return false;
+        if (round > 0 && !repeats(durationMs, localStart, Date.now())) return false;
+        run.started.add(planned.sessionId);
         await this.#session(run, session);
         return true;
       });
-      if (!ran || !repeats(a.durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted) return;
+      if (!ran || !repeats(durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted || run.revoked.has(planned.sessionId)) return;
     }
   }
 
@@ -271,6 +351,7 @@ export class Runner {
     const ramp = run.ramp;
     const started = !ac.signal.aborted;
     if (started) {
+      run.running.add(sessionId);
       ramp.lastStartAt = Date.now();
       ramp.running += 1;
       ramp.peak = Math.max(ramp.peak, ramp.running);
@@ -324,6 +405,7 @@ export class Runner {
       run.abort.signal.removeEventListener('abort', onRunAbort);
       this.#activeSessions -= 1;
       if (started) ramp.running -= 1;
+      run.running.delete(sessionId);
     }
     const artifacts = evidence.length ? await this.#shipEvidence(run, sessionId, evidence) : [];
     const record = recorder.finish(artifacts);
@@ -401,6 +483,26 @@ export class Runner {
       return;
     }
     this.#abortRun(run, msg.reason);
+  }
+
+  /**
+   * `run:revoke`: the controller gave these planned sessions to another agent
+   * (this one was away too long). Those not started are dropped without a
+   * record; those that started run on (their rounds end with the current one).
+   */
+  revoke(msg: RunRevoke): RevokeReply {
+    const run = this.#runs.get(msg.runId);
+    if (!run) return { revoked: [], alreadyStarted: [] };
+    const revoked: string[] = [];
+    const alreadyStarted: string[] = [];
+    for (const id of msg.sessionIds) {
+      run.revoked.add(id);
+      if (run.started.has(id)) alreadyStarted.push(id);
+      else revoked.push(id);
+      run.pendingStarts.get(id)?.drop();
+    }
+    run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
+    return { revoked, alreadyStarted };
   }
 
   #abortRun(run: ActiveRun, reason: string): void {
