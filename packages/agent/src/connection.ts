@@ -30,7 +30,8 @@ export interface ConnectionOptions {
 /** Pure: the `data` of a refused handshake → the error to stop with. */
 export function authErrorFrom(data: unknown, url: string): AuthError {
   const r = AuthRejectionSchema.safeParse(data);
-  const code = r.success && r.data.code === ERROR_CODES.PROTOCOL_MISMATCH ? ERROR_CODES.PROTOCOL_MISMATCH : ERROR_CODES.AUTH_REJECTED;
+  const known = [ERROR_CODES.PROTOCOL_MISMATCH, ERROR_CODES.AGENT_DUPLICATE] as const;
+  const code = r.success && (known as readonly string[]).includes(r.data.code) ? (r.data.code as (typeof known)[number]) : ERROR_CODES.AUTH_REJECTED;
   const reason = r.success ? r.data.reason : 'no reason given';
   return new AuthError(code, `controller ${url} refused this agent: ${reason}`);
 }

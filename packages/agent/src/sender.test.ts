@@ -11,7 +11,7 @@ import { captureLog } from '../test/log-capture.js';
 import { startTestController, type TestController } from '../test/test-controller.js';
 
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: 'test-token', agentId: 'agent-t1', name: 't1', labels: {},
+  protocolVersion: PROTOCOL_VERSION, token: 'test-token', agentId: 'agent-t1', instanceId: 'agent-t1-i1', runs: [], name: 't1', labels: {},
   capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 
@@ -19,14 +19,14 @@ function batch(runId: string, seq: number): MetricBatch {
   return { runId, agentId: 'agent-t1', seq, createdAt: Date.now(), samples: [{ sessionId: 's1', metric: 'api_init', value: seq, ts: Date.now() }], sessions: [] };
 }
 
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onFatal: () => undefined };
+const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onRevoke: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
 
 /** An agent's delivery half: spool + connection + sender over one spool dir. */
 async function deliveryAgent(dir: string, url: string) {
   const { log, lines } = captureLog();
   const spool = new Spool(dir, log);
   await spool.open();
-  const conn = new Connection({ url, hello, log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
+  const conn = new Connection({ url, hello: () => hello, log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
   const sender = new Sender(conn.socket, spool, log, { ackTimeoutMs: 400, retryMinMs: 20, retryMaxMs: 100 });
   sender.start();
   conn.connect();

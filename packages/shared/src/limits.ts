@@ -31,6 +31,9 @@ export const LIVENESS_PROBE_TIMEOUT_MS = 3_000;
  * agents, its running ones are recorded as lost (setting: `--loss-grace`).
  */
 export const AGENT_LOSS_GRACE_MS = 15_000;
+/** Bounds of the loss grace (setting: `--loss-grace`). */
+export const MIN_LOSS_GRACE_MS = 100;
+export const MAX_LOSS_GRACE_MS = 3_600_000;
 /** Runs an agent reports in its hello (the runs it holds; older ones are done). */
 export const HELLO_MAX_RUNS = 32;
 

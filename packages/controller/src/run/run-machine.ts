@@ -243,6 +243,9 @@ function onAssigned(state: MachineState, e: Extract<MachineEvent, { kind: 'assig
   if (!a) return;
   if (e.accepted) {
     if (!a.parts.includes(e.part)) a.parts.push(e.part);
+    if (e.part === 0 && [...state.agents.values()].every((x) => !x.inRun || x.parts.includes(0) || x.lost)) {
+      out.push({ kind: 'note', text: `assigned; sessions start at ${new Date(state.startAt).toISOString()}` });
+    }
     return;
   }
   const reason = `agent ${a.name} refused its assignment: ${e.reason}`;
@@ -525,6 +528,37 @@ function finish(state: MachineState, reason: EndReason, out: Command[]): void {
   for (const a of state.agents.values()) out.push({ kind: 'cancel', key: `loss:${a.agentId}` });
   out.push({ kind: 'cancel', key: 'drain' }, { kind: 'cancel', key: 'abort' });
   out.push({ kind: 'persist' }, { kind: 'end', reason });
+}
+
+/**
+ * A restored state learns what is already durable (a re-adopted run, a
+ * reconcile): each agent's stored batch seqs, and the session records stored.
+ */
+export function noteStored(state: MachineState, seqs: ReadonlyMap<string, readonly number[]>, records: readonly { readonly sessionId: string; readonly status: SessionStatus }[]): void {
+  for (const [agentId, list] of seqs) {
+    const a = state.agents.get(agentId);
+    if (a) for (const seq of list) a.seqs.add(seq);
+  }
+  for (const r of records) settleSlot(state, r.sessionId, r.status);
+}
+
+/**
+ * Judge a run from what is stored, with no controller following it any more
+ * (`controller reconcile`): a slot still running is lost, one not started did
+ * not run. The end is the one recorded, else `completed`.
+ */
+export function judgeStored(state: MachineState): EndReason {
+  for (const s of state.slots.values()) {
+    if (s.phase === 'running' || s.phase === 'lost') {
+      if (s.status === null) state.lostSessions.add(s.current ?? attemptId(s.slot, s.attempt));
+      s.phase = 'lost';
+    } else if (s.phase === 'pending' || s.phase === 'waiting') {
+      s.phase = 'over';
+    }
+  }
+  state.phase = 'ended';
+  state.end ??= { kind: 'completed' };
+  return state.end;
 }
 
 /** One line for an end reason. */

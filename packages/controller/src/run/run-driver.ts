@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import {
+  ASSIGN_ACK_TIMEOUT_MS, describeError,
+  type Assignment, type PlannedSession, type RunFinished, type ScenarioName, type SessionProgress,
+} from '@userprobe/shared';
+import type { AgentHandle, AgentPool } from '../agent-pool.js';
+import type { IngestedEvent } from '../ingest.js';
+import type { Progress } from '../progress.js';
+import { step, type Command, type EndReason, type MachineEvent, type MachineState, type TimerKey } from './run-machine.js';
+
+/** How long an agent may take to answer `run:revoke`. */
+export const REVOKE_ACK_TIMEOUT_MS = 10_000;
+
+export interface RunDriverDeps {
+  readonly pool: AgentPool;
+  readonly progress: Progress;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly scenario: ScenarioName;
+  /** The full assignment of a part (profile, options…) for the machine's sessions. */
+  readonly assignment: (part: { agentId: string; part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }) => Assignment;
+  /** Write the run's state (run-state.json and the hub's registry); failures are logged, the run goes on. */
+  readonly persist: (state: MachineState) => Promise<void>;
+}
+
+/**
+ * Carries out what the run machine decides and feeds it what happens: the
+ * agent pool's events in, assignments, revocations, aborts and timers out.
+ * Events are handled one at a time, in order (a decision's consequences that
+ * arrive later — an assignment's reply — come back as events).
+ */
+export class RunDriver {
+  readonly #d: RunDriverDeps;
+  readonly #timers = new Map<TimerKey, NodeJS.Timeout>();
+  readonly #queue: MachineEvent[] = [];
+  readonly #unsubscribe: Array<() => void> = [];
+  #state: MachineState;
+  #busy = false;
+  #persisting: Promise<void> = Promise.resolve();
+  #resolve: (r: EndReason) => void = () => undefined;
+  readonly ended: Promise<EndReason>;
+
+  constructor(state: MachineState, d: RunDriverDeps) {
+    this.#state = state;
+    this.#d = d;
+    this.ended = new Promise((resolve) => { this.#resolve = resolve; });
+  }
+
+  get state(): MachineState {
+    return this.#state;
+  }
+
+  /** Subscribe to the pool, carry out the machine's first commands, and arm the run's bound. */
+  start(first: readonly Command[], boundMs: number): Promise<EndReason> {
+    const runId = this.#state.config.runId;
+    const { pool } = this.#d;
+    const on = <E extends Parameters<AgentPool['on']>[0]>(event: E, fn: Parameters<AgentPool['on']>[1]): void => {
+      pool.on(event, fn as never);
+      this.#unsubscribe.push(() => pool.off(event, fn as never));
+    };
+    on('progress', ((agentId: string, p: SessionProgress) => {
+      if (p.runId !== runId) return;
+      const a = this.#state.agents.get(agentId);
+      if (a) this.#d.progress.session(a.name, p.phase);
+      this.dispatch({ kind: 'progress', agentId, sessionId: p.sessionId, phase: p.phase });
+    }) as never);
+    on('batch', ((e: IngestedEvent) => {
+      if (e.runId === runId) this.dispatch({ kind: 'batch', agentId: e.agentId, seq: e.seq, records: e.records });
+    }) as never);
+    on('finished', ((agentId: string, f: RunFinished) => {
+      if (f.runId === runId) this.dispatch({ kind: 'finished', agentId, finished: f });
+    }) as never);
+    on('agent:disconnected', ((g: { agentId: string; reason: string }) => this.dispatch({ kind: 'disconnected', agentId: g.agentId, reason: g.reason })) as never);
+    on('agent:connected', ((h: AgentHandle) => this.dispatch({
+      kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[this.#d.scenario] }, runs: h.hello.runs,
+    })) as never);
+    this.#execute(first);
+    this.#setTimer('bound', boundMs);
+    return this.ended;
+  }
+
+  /** Feed an event (from the pool, a reply, a timer, the operator). */
+  dispatch(e: MachineEvent): void {
+    this.#queue.push(e);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      while (this.#queue.length > 0) {
+        const r = step(this.#state, this.#queue.shift()!, this.#d.now());
+        this.#state = r.state;
+        this.#execute(r.commands);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  abort(reason: string): void {
+    this.dispatch({ kind: 'abort', reason });
+  }
+
+  #handle(agentId: string): AgentHandle | undefined {
+    return this.#d.pool.agents().find((a) => a.info.agentId === agentId);
+  }
+
+  #execute(commands: readonly Command[]): void {
+    const runId = this.#state.config.runId;
+    for (const c of commands) {
+      switch (c.kind) {
+        case 'assign': {
+          const h = this.#handle(c.agentId);
+          if (!h) {
+            queueMicrotask(() => this.dispatch({ kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: 'it is not connected' }));
+            break;
+          }
+          const a = this.#d.assignment(c);
+          h.assign(a, ASSIGN_ACK_TIMEOUT_MS).then(
+            (reply) => this.dispatch(reply.accepted
+              ? { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: true }
+              : { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: `${reply.reason} (${reply.code})` }),
+            (e: unknown) => this.dispatch({ kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: describeError(e).message }),
+          );
+          break;
+        }
+        case 'revoke': {
+          const h = this.#handle(c.agentId);
+          h?.revoke({ runId, sessionIds: [...c.sessionIds], reason: c.reason }, REVOKE_ACK_TIMEOUT_MS).then(
+            (reply) => this.dispatch({ kind: 'revoked', agentId: c.agentId, alreadyStarted: reply.alreadyStarted }),
+            (e: unknown) => this.#d.log.warn({ agentId: c.agentId, err: describeError(e) }, 'run:revoke not answered'),
+          );
+          break;
+        }
+        case 'abort':
+          this.#handle(c.agentId)?.abort({ runId, reason: c.reason.slice(0, 500) });
+          break;
+        case 'timer':
+          this.#setTimer(c.key, c.ms);
+          break;
+        case 'cancel': {
+          const t = this.#timers.get(c.key);
+          if (t) clearTimeout(t);
+          this.#timers.delete(c.key);
+          break;
+        }
+        case 'note':
+          this.#d.progress.note(c.text);
+          break;
+        case 'persist': {
+          const state = this.#state;
+          this.#persisting = this.#persisting.then(() => this.#d.persist(state)).catch((e: unknown) => {
+            this.#d.log.error({ err: describeError(e) }, 'cannot write the run\'s state');
+          });
+          break;
+        }
+        case 'end': {
+          for (const t of this.#timers.values()) clearTimeout(t);
+          this.#timers.clear();
+          for (const off of this.#unsubscribe.splice(0)) off();
+          const reason = c.reason;
+          void this.#persisting.then(() => this.#resolve(reason));
+          break;
+        }
+        default: {
+          const never: never = c;
+          throw new Error(`unhandled command ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  #setTimer(key: TimerKey, ms: number): void {
+    const old = this.#timers.get(key);
+    if (old) clearTimeout(old);
+    // Node fires a timer longer than 2^31-1 ms at once: the longest run bound stays below it (shared/limits.ts).
+    this.#timers.set(key, setTimeout(() => {
+      this.#timers.delete(key);
+      this.dispatch({ kind: 'timer', key });
+    }, Math.min(ms, 2 ** 31 - 1)));
+  }
+}
