@@ -15,7 +15,8 @@ const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
   1  the run completed but some sessions failed (see the summary and results/<run-id>/sessions.jsonl)
   2  bad input: usage, config, target profile, or a plan the cluster cannot hold
-  3  the run could not run to the end: agents missing, refused or silent, timeout, aborted (Ctrl-C)
+  3  the run could not run to the end: agents missing, refused or silent, an agent lost with sessions running on it,
+     timeout, aborted (Ctrl-C)
 
   4  (migrate, retention) the database refused: credentials, a failed migration, a missing schema
 

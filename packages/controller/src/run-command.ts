@@ -68,9 +68,9 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
-    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token] });
-    evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
     const registry = new RunRegistry(cfg.outDir, log);
+    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], runs: registry });
+    evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
     hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence, runs: registry });
     const { browser, source } = chooseBrowser(cfg, target.profile.browser);
     progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +

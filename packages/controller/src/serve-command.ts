@@ -28,7 +28,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   let hub;
   try {
     // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, runs: registry, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token] }) });
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, runs: registry, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token], runs: registry }) });
   } catch (e) {
     await sinks.close();
     throw e;

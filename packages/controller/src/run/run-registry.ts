@@ -19,6 +19,12 @@ export const RUN_TIME_SLACK_MS = 5 * 60_000;
 
 export type BatchVerdict = { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly code: string; readonly reason: string };
 
+/** Pure: did the run give (a round or attempt of) this session to `agentId`, now or before it was reassigned? */
+export function holdsSession(f: RunStateFile, agentId: string, sessionId: string): boolean {
+  const slot = parseSessionId(sessionId).slot;
+  return f.slots.some((s) => s.slot === slot && (s.agentId === agentId || s.movedFrom.includes(agentId)));
+}
+
 /** Pure: may `agentId` store this batch of the run described by `f`? */
 export function checkBatch(f: RunStateFile | null, agentId: string, batch: MetricBatch, now: number): BatchVerdict {
   if (f === null) {
@@ -28,12 +34,12 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
     };
   }
   const agent = f.agents.find((a) => a.agentId === agentId);
-  const holds = (slot: string): boolean => f.slots.some((s) => s.slot === slot && (s.agentId === agentId || s.movedFrom.includes(agentId)));
+  const holds = (sessionId: string): boolean => holdsSession(f, agentId, sessionId);
   if (!agent || !(agent.parts.length > 0 || f.slots.some((s) => s.movedFrom.includes(agentId)))) {
     return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `agent ${agentId} was never assigned run ${batch.runId}` };
   }
   const ids = new Set([...batch.samples.map((s) => s.sessionId), ...batch.sessions.map((s) => s.sessionId)]);
-  const foreign = [...ids].filter((id) => !holds(parseSessionId(id).slot));
+  const foreign = [...ids].filter((id) => !holds(id));
   if (foreign.length > 0) {
     return {
       ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID,
