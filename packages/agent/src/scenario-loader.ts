@@ -74,24 +74,28 @@ export class ScenarioNotAllowedError extends ProbeError {
   }
 }
 
-/** The real path of `path` when it lies inside one of `scenarioDirs` (real paths compared), else ScenarioNotAllowedError. */
+/**
+ * The real path of `path` when it lies inside one of `scenarioDirs` (real
+ * paths compared), else ScenarioNotAllowedError. A path outside every folder
+ * is refused before the file system is asked about it, so a controller learns
+ * nothing about files outside them (not even whether they exist).
+ */
 async function allowedModulePath(path: string, abs: string, scenarioDirs: readonly string[]): Promise<string> {
   if (scenarioDirs.length === 0) {
     throw new ScenarioNotAllowedError(`${path}: this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`, { detail: { path: abs } });
   }
   const dirs = (await Promise.all(scenarioDirs.map((d) => realpath(d).catch(() => null)))).filter((d): d is string => d !== null);
+  const outside = (shown: string): ScenarioNotAllowedError => new ScenarioNotAllowedError(
+    `${path}: ${shown} is outside the folders this agent loads scenario modules from (${scenarioDirs.join(', ')}; --scenario-dir)`, { detail: { path: abs } });
+  if (!isInside(abs, [...scenarioDirs.map((d) => resolve(d)), ...dirs])) throw outside(abs);
   let real: string;
   try {
     real = await realpath(abs);
   } catch (e) {
     throw new ScenarioLoadError(`${path}: no scenario module at ${abs}; accepted: ${SCENARIO_MODULE_ACCEPTED}`, { cause: e, detail: { path: abs } });
   }
-  if (!isInside(real, dirs)) {
-    throw new ScenarioNotAllowedError(
-      `${path}: ${real === abs ? abs : `${abs} (really ${real})`} is outside the folders this agent loads scenario modules from (${scenarioDirs.join(', ')}; --scenario-dir)`,
-      { detail: { path: abs } },
-    );
-  }
+  // Inside by name, but a link may lead out.
+  if (!isInside(real, dirs)) throw outside(`${abs} (really ${real})`);
   return real;
 }
 

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
+import { DEMO_AGENT_TRUST, agentToken } from './fixtures.js';
 
 /**
  * What the fleet drills share: the demo target on loopback with a profile file
@@ -19,7 +20,10 @@ export interface Drill {
   cleanup(): Promise<void>;
   /** A process the cleanup kills. */
   track(p: Proc): Proc;
-  /** An external agent with its own spool under the drill's folder (named after the agent unless `spool` says). */
+  /**
+   * An external agent with its own spool under the drill's folder (named after the agent unless `spool` says),
+   * its own token (derived from the controller's master `token`), and the demo's hosts and credential variables allowed.
+   */
   agent(url: string, id: string, token: string, extra?: readonly string[], spool?: string): Proc;
   /** `controller run` against the drill's demo profile. */
   run(args: readonly string[], token: string): Proc;
@@ -41,7 +45,8 @@ export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<D
       await demo.close();
     },
     agent(url, id, token, extra = [], spool = id) {
-      return track(startNode(AGENT_CLI, [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info', ...extra], { PROBE_TOKEN: token }));
+      return track(startNode(AGENT_CLI, [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info',
+        ...DEMO_AGENT_TRUST, ...extra], { PROBE_TOKEN: agentToken(id, token) }));
     },
     run(args, token) {
       return track(startCli(['run', '--target', profile, '--out', join(dir, 'results'), '--host', '127.0.0.1', ...args], { PROBE_TOKEN: token }));

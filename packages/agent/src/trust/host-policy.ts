@@ -5,8 +5,10 @@ import { ConfigError } from '@userprobe/shared';
  * Where this agent's browser may go: `--allow-host` patterns from the agent's
  * own operator. Pure (no DNS, no I/O). The rules:
  *
- * - Only `http:` and `https:` pages (plus `about:blank` / `about:srcdoc`, and
- *   in frames `data:` / `blob:` documents, which reach nothing).
+ * - Only `http:` and `https:` pages (plus `about:blank` / `about:srcdoc` and
+ *   `data:` / `blob:` documents, which reach nothing by themselves; Chromium
+ *   lets no page send a main frame to `data:`, only the agent's own code).
+ *   A profile's URLs are `http:` / `https:` only.
  * - A page's main frame — and every URL the target profile names — must be on
  *   an allowed host. Without `--allow-host` no host is allowed: the agent
  *   refuses every assignment and says which flag to add.
@@ -28,8 +30,8 @@ export const METADATA_HOSTS: ReadonlySet<string> = new Set([
 /** Metadata endpoints outside link-local: Alibaba Cloud's, and AWS's IPv6 one. */
 export const METADATA_ADDRESSES: ReadonlySet<string> = new Set(['100.100.100.200', 'fd00:ec2::254']);
 
-/** Schemes a frame may hold without a host check: they reach nothing over the network. */
-const LOCAL_FRAME_URLS = /^(about:(blank|srcdoc)(#.*)?$|data:|blob:)/i;
+/** Documents a page or frame may hold without a host check: they reach nothing over the network. */
+const LOCAL_DOCUMENT_URLS = /^(about:(blank|srcdoc)(#.*)?$|data:|blob:)/i;
 
 /** What `--allow-host` accepts, for messages. */
 export const ALLOW_HOST_ACCEPTED = 'a host name (chat.example.com), *.example.com for the names below example.com, or an IP address (127.0.0.1, ::1)';
@@ -144,7 +146,7 @@ export class HostPolicy {
       return `"${clip(url)}" is not an absolute URL`;
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-      if (place !== 'profile' && (/^about:(blank|srcdoc)(#.*)?$/i.test(url) || (place === 'sub-frame' && LOCAL_FRAME_URLS.test(url)))) return null;
+      if (place !== 'profile' && LOCAL_DOCUMENT_URLS.test(url)) return null;
       return `${u.protocol} URLs are never opened (${clip(url)}); this agent opens http: and https: only`;
     }
     const never = neverAllowedReason(u.hostname);
