@@ -18,6 +18,8 @@ const EPILOGUE = `Environment:
   PROBE_TOKEN           this agent's own token (preferred to --token, which shows in ps); on the controller:
                         PROBE_TOKEN=<master> controller agent-token <this agent's --id>
   PROBE_CA_FILE         the controller's CA certificate to pin (instead of --ca)
+  PROBE_ALLOW_HOSTS     hosts the browser may open, separated by commas or spaces (instead of --allow-host)
+  PROBE_SECRET_ENV      variables a target profile may read, separated by commas or spaces (instead of --secret-env)
   CHROMIUM_PATH         full Chromium binary (default /usr/lib/chromium/chromium)
   CHROMIUM_SHELL_PATH   headless shell binary (default /usr/lib/chromium/chromium-headless-shell)
 
@@ -61,9 +63,9 @@ async function main(): Promise<number> {
       token: { type: 'string', describe: 'this agent\'s own token, from `controller agent-token ID` (env PROBE_TOKEN, preferred: ps shows flags)' },
       ca: { type: 'string', describe: 'verify the controller\'s certificate against this CA only (PEM; ca.crt of deploy/tls/make-ca.sh) instead of the system CAs (env PROBE_CA_FILE)' },
       'allow-plain-http': { type: 'boolean', default: false, describe: 'dial an http:// controller that is not on loopback. Gives up confidentiality and integrity: this agent\'s token and every batch cross the network readable (and alterable), and the controller is not authenticated' },
-      'allow-host': { type: 'string', array: true, describe: 'a host the browser may open: chat.example.com, *.example.com (names below it), or an IP; repeatable. None by default (every assignment is refused); link-local and metadata addresses never' },
+      'allow-host': { type: 'string', array: true, describe: 'a host the browser may open: chat.example.com, *.example.com (names below it), or an IP; repeatable (env PROBE_ALLOW_HOSTS). None by default (every assignment is refused); link-local and metadata addresses never' },
       'scenario-dir': { type: 'string', array: true, describe: 'a folder custom scenario modules may be loaded from (their real path must be inside); repeatable. None by default: assignments naming a module are refused' },
-      'secret-env': { type: 'string', array: true, describe: 'an environment variable a target profile may read as a credential (e.g. TENANT_AGENT_PASSWORD); repeatable. None by default' },
+      'secret-env': { type: 'string', array: true, describe: 'an environment variable a target profile may read as a credential (e.g. TENANT_AGENT_PASSWORD); repeatable (env PROBE_SECRET_ENV). None by default' },
       name: { type: 'string', describe: 'display name (default: host name)' },
       id: { type: 'string', describe: 'agent id (default: a stable id stored in the spool folder); give each agent on one machine its own' },
       capacity: { type: 'string', array: true, describe: 'N (chat-load and cobrowse) or SCENARIO=N; repeatable' },

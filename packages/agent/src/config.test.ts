@@ -66,6 +66,9 @@ describe('buildConfig', () => {
     expect(c.scenarioDirs[0]).toMatch(/^\/.*\/scen$/);
     expect(Object.isFrozen(c.allowHosts)).toBe(true);
     expect(buildConfig({ controller: 'http://10.0.0.5:7077', token: 't', allowPlainHttp: true, ca: '/x/ca.crt' }, { PROBE_CA_FILE: '/y' }, m)).toMatchObject({ allowPlainHttp: true, caFile: '/x/ca.crt' });
+    const env = { PROBE_ALLOW_HOSTS: 'www.example.com, *.chat.example.com\n127.0.0.1', PROBE_SECRET_ENV: 'A_USER,A_PASS' };
+    expect(buildConfig({ controller: 'https://ctl:1', token: 't' }, env, m)).toMatchObject({ allowHosts: ['www.example.com', '*.chat.example.com', '127.0.0.1'], secretEnv: ['A_USER', 'A_PASS'] });
+    expect(buildConfig({ controller: 'https://ctl:1', token: 't', allowHost: ['only.example.com'] }, env, m).allowHosts).toEqual(['only.example.com']);
   });
   it.each([
     [{}, {}, '--controller (or PROBE_CONTROLLER_URL) is required'],

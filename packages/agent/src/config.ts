@@ -15,8 +15,10 @@ import { parseHostPattern } from './trust/host-policy.js';
  * deep-frozen object that is passed down. Nothing below reads process.env.
  *
  * Environment: PROBE_CONTROLLER_URL, PROBE_TOKEN (prefer it to --token: flags
- * show in `ps`), PROBE_CA_FILE (instead of --ca), CHROMIUM_PATH (full
- * Chromium), CHROMIUM_SHELL_PATH (headless shell).
+ * show in `ps`), PROBE_CA_FILE (instead of --ca), PROBE_ALLOW_HOSTS and
+ * PROBE_SECRET_ENV (lists separated by commas or spaces, instead of
+ * --allow-host / --secret-env: a flag given replaces the variable),
+ * CHROMIUM_PATH (full Chromium), CHROMIUM_SHELL_PATH (headless shell).
  *
  * Trust (trust/): the controller URL is https, or http to loopback, or
  * --allow-plain-http; --allow-host patterns, --scenario-dir folders and
@@ -143,6 +145,12 @@ const FLAG_OF: Record<string, string> = {
   secretEnv: '--secret-env',
 };
 
+/** A list flag, else its environment variable split on commas and spaces. */
+function listOf(flag: readonly string[] | undefined, env: string | undefined): string[] {
+  if (flag !== undefined && flag.length > 0) return [...new Set(flag)];
+  return [...new Set((env ?? '').split(/[\s,]+/).filter(Boolean))];
+}
+
 /** Flags + environment + machine → the validated, frozen config. Pure. */
 export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>, machine: MachineFacts): AgentConfig {
   const kind = flags.browser ?? 'shell';
@@ -166,8 +174,8 @@ export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, stri
     caFile: flags.ca ?? (env['PROBE_CA_FILE'] || null),
     allowPlainHttp: flags.allowPlainHttp ?? false,
     scenarioDirs: [...new Set((flags.scenarioDir ?? []).map((d) => (isAbsolute(d) ? d : resolve(d))))],
-    allowHosts: [...new Set(flags.allowHost ?? [])],
-    secretEnv: [...new Set(flags.secretEnv ?? [])],
+    allowHosts: listOf(flags.allowHost, env['PROBE_ALLOW_HOSTS']),
+    secretEnv: listOf(flags.secretEnv, env['PROBE_SECRET_ENV']),
   };
   for (const h of candidate.allowHosts) parseHostPattern(h);
   const r = ConfigSchema.safeParse(candidate);

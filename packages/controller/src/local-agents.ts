@@ -104,10 +104,11 @@ export function localAgentArgs(i: number, o: Pick<LocalAgentsOptions, 'controlle
  * agent's own token (derived from `master`) in PROBE_TOKEN, and
  * PROBE_EXIT_WITH_PARENT so it stops when this controller dies (even by
  * SIGKILL, which gives no chance to stop it): a local agent serves this
- * controller only. PROBE_CA_FILE is dropped: the --ca flag says what to pin.
+ * controller only. The agent's trust variables are dropped: its flags
+ * (localAgentArgs) say what it trusts.
  */
 export function localAgentEnv(master: string, agentId: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const { PROBE_CA_FILE: _ca, ...rest } = base;
+  const { PROBE_CA_FILE: _ca, PROBE_ALLOW_HOSTS: _h, PROBE_SECRET_ENV: _s, ...rest } = base;
   return { ...rest, PROBE_TOKEN: deriveAgentToken(master, agentId), PROBE_EXIT_WITH_PARENT: '1' };
 }
 

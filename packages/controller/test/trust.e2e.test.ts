@@ -93,8 +93,11 @@ describe('TLS and per-agent identity (real controller and agents)', () => {
     const c = track(startCli(['serve', '--host', '0.0.0.0', '--port', '0', '--out', join(tmp.dir, 'results')], { PROBE_TOKEN: MASTER }));
     expect(await c.exited).toBe(2);
     expect(c.stderr()).toMatch(/^controller: the hub would listen on 0\.0\.0\.0 with plain HTTP/);
-    const help = spawnSync(process.execPath, [AGENT_CLI, '--help'], { encoding: 'utf8' }).stdout;
-    expect(help).toMatch(/--allow-plain-http[\s\S]*Gives up confidentiality and integrity: this agent's token and every batch cross the network readable/);
+    const help = spawnSync(process.execPath, [AGENT_CLI, '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--allow-plain-http .*Gives up confidentiality and integrity: this agent's token and every batch cross the network readable/);
+    const ctlHelp = spawnSync(process.execPath, [fileURLToPath(new URL('../dist/cli.js', import.meta.url)), 'serve', '--help'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(ctlHelp).toMatch(/--allow-plain-http .*Gives up confidentiality and integrity: every agent's token and every batch cross the network readable/);
+    expect(ctlHelp).toMatch(/--allow-shared-token .*Gives up per-agent identity: whoever holds it can connect as any agent id/);
   });
 
   it('controller run over HTTPS with a local agent: it pins the hub\'s certificate chain, gets its own token and the demo\'s hosts, and the session succeeds', async () => {
