@@ -121,7 +121,10 @@ class SocketAgent implements AgentHandle {
 }
 
 /**
- * The agent hub: socket.io server agents dial into. Checks every hello, keeps
+ * The agent hub: socket.io server agents dial into (HTTPS when listenHub is
+ * given a certificate). Checks every hello (its token must be the one derived
+ * for its agent id from the master, handshake.ts and agent-token.ts; its id
+ * must not be revoked, and an agent revoked while connected is disconnected), keeps
  * one connection per agentId — a reconnect of the same agent process replaces
  * its stale socket; a second process claiming a live agent's id is refused
  * (the first is asked to answer a liveness probe; silence means it is gone and
