@@ -1,4 +1,4 @@
-import type { CDPSession, HTTPRequest, HTTPResponse, Page, Protocol } from 'puppeteer-core';
+import type { CDPSession, ConsoleMessage, HTTPRequest, HTTPResponse, Page, Protocol } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import type { HostPolicy, UrlPlace } from './host-policy.js';
 
@@ -13,12 +13,17 @@ import type { HostPolicy, UrlPlace } from './host-policy.js';
  * NAVIGATION_STEP) and the runner captures no evidence of it (no screenshot
  * of what the page was sent to).
  *
- * Sources, per page: Page.frameRequestedNavigation on a CDP session of its
- * own (script and link navigations, including to non-http URLs, which make no
- * request), and Puppeteer's request / response / requestfailed events for
- * document requests of the page and its frames (out-of-process ones too):
+ * Sources, per page (what Chromium 156 reports, checked with the headless
+ * shell): Page.frameRequestedNavigation on a CDP session of its own (script
+ * and link navigations); Puppeteer's request / response / requestfailed events
+ * for document requests of the page and its frames (out-of-process ones too):
  * each redirect hop, the address a document came from, and a redirect the
- * browser refused as unsafe (to file: and the like).
+ * browser refused as unsafe (ERR_UNSAFE_REDIRECT: to file: and the like); and
+ * the console error the browser logs when a page tries to open a `file:` or
+ * `chrome:` URL, which it refuses before any navigation event. A `javascript:`
+ * URL a page's own script navigates to leaves no trace outside the page; it
+ * runs with the page's own origin and reaches nothing the page could not, so
+ * it is not detected (a profile naming one is refused at assignment).
  */
 
 /** The failed step a blocked navigation is recorded under. */
@@ -26,6 +31,8 @@ export const NAVIGATION_STEP = 'navigation-policy';
 
 /** Chromium's error for a redirect to a URL it will not follow (file:, chrome:, …). */
 const UNSAFE_REDIRECT = 'net::ERR_UNSAFE_REDIRECT';
+/** The console error Chromium logs when a page tries to open a local URL (file:, chrome:) it may not. */
+const LOCAL_RESOURCE_REFUSED = /^Not allowed to load local resource: (\S+)/;
 
 export interface GuardedPages {
   readonly visitor: Page;
@@ -67,10 +74,12 @@ export class NavigationGuard {
     }
   }
 
-  #report(which: string, place: UrlPlace, reason: string): void {
+  /** `place` null: somewhere in the page (the browser's console does not say which frame). */
+  #report(which: string, place: UrlPlace | null, reason: string): void {
     if (this.#violation !== null) return;
-    const where = place === 'main-frame' ? `the ${which} page` : `a frame of the ${which} page`;
-    this.#violation = new StepError(NAVIGATION_STEP, `${where} was sent where this agent does not go: ${reason}`, { code: ERROR_CODES.NOT_ALLOWED });
+    const what = place === null ? `the ${which} page tried to open a URL this agent does not go to (the browser refused it)`
+      : `${place === 'main-frame' ? `the ${which} page` : `a frame of the ${which} page`} was sent where this agent does not go`;
+    this.#violation = new StepError(NAVIGATION_STEP, `${what}: ${reason}`, { code: ERROR_CODES.NOT_ALLOWED });
     this.#onViolation(this.#violation);
   }
 
@@ -98,10 +107,19 @@ export class NavigationGuard {
       if (!req.isNavigationRequest() || req.failure()?.errorText !== UNSAFE_REDIRECT) return;
       this.#report(which, placeOf(req), `${req.url().replace(/[?#].*$/s, '')} redirected to a URL that is not http(s) (the browser refused it: ${UNSAFE_REDIRECT})`);
     };
+    const onConsole = (msg: ConsoleMessage): void => {
+      if (msg.type() !== 'error') return;
+      const m = LOCAL_RESOURCE_REFUSED.exec(msg.text());
+      if (m === null) return;
+      this.#report(which, null, this.#policy.urlProblem(m[1]!, 'sub-frame') ?? `${m[1]!.replace(/[?#].*$/s, '')} is a local resource`);
+    };
     page.on('request', onRequest);
     page.on('response', onResponse);
     page.on('requestfailed', onFailed);
-    this.#undo.push(() => { page.off('request', onRequest); page.off('response', onResponse); page.off('requestfailed', onFailed); });
+    page.on('console', onConsole);
+    this.#undo.push(() => {
+      page.off('request', onRequest); page.off('response', onResponse); page.off('requestfailed', onFailed); page.off('console', onConsole);
+    });
 
     const cdp: CDPSession = await page.createCDPSession();
     this.#undo.push(() => cdp.detach());
