@@ -216,7 +216,7 @@ describe('where plain HTTP may listen (pure)', () => {
     [{ host: '0.0.0.0', tlsCert: 'c', tlsKey: undefined, allowPlainHttp: true }, /^--tls-cert was given without --tls-key/],
     [{ host: '127.0.0.1', tlsCert: undefined, tlsKey: 'k', allowPlainHttp: false }, /^--tls-key was given without --tls-cert/],
   ])('listenProblem(%j)', (p, want) => {
-    const got = listenProblem({ ...p, hostFromFlag: true });
+    const got = listenProblem({ ...p, defaultHostWhy: null });
     if (want === null) expect(got).toBeNull();
     else expect(got).toMatch(want);
   });

@@ -296,19 +296,20 @@ export function isLoopbackHost(host: string): boolean {
  * Pure: TLS files given together or not at all; plain HTTP only on loopback
  * or with --allow-plain-http. Null when fine, else what to change.
  */
-export function listenProblem(p: { host: string; tlsCert: string | undefined; tlsKey: string | undefined; allowPlainHttp: boolean; hostFromFlag: boolean }): string | null {
+export function listenProblem(p: { host: string; tlsCert: string | undefined; tlsKey: string | undefined; allowPlainHttp: boolean; defaultHostWhy: string | null }): string | null {
   if ((p.tlsCert === undefined) !== (p.tlsKey === undefined)) {
     return `${p.tlsCert === undefined ? '--tls-key' : '--tls-cert'} was given without ${p.tlsCert === undefined ? '--tls-cert' : '--tls-key'}; HTTPS needs both: the certificate (PEM, with its chain) and its private key (deploy/tls/make-ca.sh makes them)`;
   }
   if (p.tlsCert !== undefined || p.allowPlainHttp || isLoopbackHost(p.host)) return null;
-  return `the hub would listen on ${p.host}${p.hostFromFlag ? '' : ' (the default when agents on other machines are expected)'} with plain HTTP, so every agent's token and every batch ` +
+  return `the hub would listen on ${p.host}${p.defaultHostWhy === null ? '' : ` (${p.defaultHostWhy})`} with plain HTTP, so every agent's token and every batch ` +
     'would cross the network readable; pass --tls-cert FILE --tls-key FILE (deploy/tls/make-ca.sh makes a CA and a certificate; agents pin the CA with --ca), ' +
     'or --host 127.0.0.1 for agents on this machine only, or --allow-plain-http to accept plain HTTP on a network you trust';
 }
 
-function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string): CommonConfig {
+/** `defaultHost` is used without --host; `defaultHostWhy` says why, in a refusal. */
+function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string, defaultHostWhy: string): CommonConfig {
   const host = r.host ?? defaultHost;
-  const problem = listenProblem({ host, tlsCert: r.tlsCert, tlsKey: r.tlsKey, allowPlainHttp: r.allowPlainHttp, hostFromFlag: r.host !== undefined });
+  const problem = listenProblem({ host, tlsCert: r.tlsCert, tlsKey: r.tlsKey, allowPlainHttp: r.allowPlainHttp, defaultHostWhy: r.host === undefined ? defaultHostWhy : null });
   if (problem !== null) throw new ConfigError(problem);
   return {
     host,
@@ -351,7 +352,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   // A random master for this run alone; each local agent gets its own token, derived from it, in its environment (PROBE_TOKEN).
   const token = givenToken ?? randomBytes(24).toString('hex');
   const cfg: RunConfig = {
-    ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1'),
+    ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1', 'the default when agents on other machines are expected'),
     command: 'run',
     runId: r.runId ?? newRunId(),
     scenario: r.scenario,
@@ -395,7 +396,7 @@ export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   checkRanges(r);
   const token = r.token ?? envValue(env.PROBE_TOKEN);
   if (token === undefined) throw new ConfigError('controller serve needs the master secret agents\' tokens are derived from: set PROBE_TOKEN (or pass --token)');
-  return deepFreeze({ ...common(r, env, token, '0.0.0.0'), command: 'serve' as const });
+  return deepFreeze({ ...common(r, env, token, '0.0.0.0', 'the default of controller serve'), command: 'serve' as const });
 }
 
 /** The secret-free view of a config, for logs and run.json. */

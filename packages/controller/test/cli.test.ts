@@ -42,7 +42,7 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a master secret is required when remote agents are expected/],
     [['serve'], /^controller: controller serve needs the master secret/],
     // plain HTTP beyond loopback, half a TLS pair, an unreadable certificate, a missing revocation list: refused at start
-    [['serve', '--token', 't', '--port', '0'], /^controller: the hub would listen on 0\.0\.0\.0 with plain HTTP.*--tls-cert FILE --tls-key FILE.*--allow-plain-http/],
+    [['serve', '--token', 't', '--port', '0'], /^controller: the hub would listen on 0\.0\.0\.0 \(the default of controller serve\) with plain HTTP.*--tls-cert FILE --tls-key FILE.*--allow-plain-http/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2', '--token', 't'], /^controller: the hub would listen on 0\.0\.0\.0 \(the default when agents on other machines are expected\) with plain HTTP/],
     [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--tls-cert', 'x.crt'], /^controller: --tls-cert was given without --tls-key/],
     [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--tls-cert', '/nonexistent/x.crt', '--tls-key', '/nonexistent/x.key'], /^controller: --tls-cert: cannot read \/nonexistent\/x\.crt \(ENOENT\)\n$/],
