@@ -107,15 +107,20 @@ describe('Connection', () => {
     const s1 = await first;
     // The server closes the connection ("io server disconnect"): socket.io would not come back by itself.
     const second = ctl.waitFor<TestController['sockets'][number]>('agent', (s) => s !== s1);
+    const back = once(conn.socket, 'connect');
     s1.disconnect(true);
-    await second;
+    await Promise.all([second, back]);
+    // Closing the socket closed its transport too: socket.io's own reconnect of the transport may cut in once more.
+    while (!conn.socket.connected) await once(conn.socket, 'connect');
     expect(conn.socket.connected).toBe(true);
     // The controller goes away and a new one starts on the same port, as after a run ends and the next begins.
     const port = ctl.port;
     await ctl.close();
+    const backAgain = once(conn.socket, 'connect');
     const ctl2 = await startTestController({ port });
     controllers.push(ctl2);
-    await ctl2.waitFor('agent');
+    await Promise.all([ctl2.waitFor('agent'), backAgain]);
+    while (!conn.socket.connected) await once(conn.socket, 'connect');
     expect(conn.socket.connected).toBe(true);
     conn.close();
   });

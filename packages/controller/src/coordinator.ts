@@ -161,6 +161,8 @@ export class RunCoordinator {
       persist: (state) => this.persist(meta, state),
     });
     this.driver = driver;
+    // The plan is durable before any agent gets work: a controller that dies after this leaves a run it can be re-adopted from.
+    await this.persist(meta, first.state);
     if (this.abortReason !== null) driver.abort(this.abortReason);
     const assigned = first.commands.filter((c) => c.kind === 'assign').length;
     const end = await driver.start(first.commands, boundMs);

@@ -25,7 +25,7 @@ const session = {
   failedStep: 'open-widget', error: { code: 'E_STEP_TIMEOUT', message: 'x' }, artifacts: ['evidence/s0001/visitor.png'],
 };
 const assignment: AssignmentInput = {
-  runId: 'r-1', scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+  runId: 'r-1', part: 0, scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
   startAt: 1_700_000_000_000, durationMs: null, options: { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 },
 };
 
@@ -33,8 +33,13 @@ const assignment: AssignmentInput = {
 const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: boolean } }; valid: unknown; invalid: Array<[unknown, string]> }> = [
   {
     name: 'hello', schema: HelloSchema,
-    valid: { protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0', host: { cpus: 2, memMb: 24000, platform: 'linux' } },
+    valid: {
+      protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: '4242-ab12', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0',
+      host: { cpus: 2, memMb: 24000, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: 4, running: ['s0001'], pending: 2, finished: false }],
+    },
     invalid: [
+      [{ protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [] }, 'instanceId'],
+      [{ protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: 'i', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: -1, running: [], pending: 0, finished: false }] }, 'runs.0.lastSeq'],
       [{ protocolVersion: 1, token: '', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'token'],
       [{ protocolVersion: 1, token: 't', agentId: 'a 1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'agentId'],
       [{ protocolVersion: 1, token: 't', agentId: 'a', name: 'a', labels: { Region: 'x' }, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'labels'],
@@ -58,6 +63,10 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
+  { name: 'run:revoke', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:revoke'], valid: { runId: 'r-1', sessionIds: ['s0003'], reason: 'reassigned' }, invalid: [[{ runId: 'r-1', sessionIds: [], reason: 'x' }, 'sessionIds']] },
+  { name: 'agent:probe', schema: CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], valid: { at: T }, invalid: [[{ at: 'now' }, 'at']] },
+  { name: 'reply agent:probe', schema: REPLY_SCHEMAS['agent:probe'], valid: { instanceId: '4242-ab12' }, invalid: [[{ instanceId: 'has space' }, 'instanceId']] },
+  { name: 'reply run:revoke', schema: REPLY_SCHEMAS['run:revoke'], valid: { revoked: ['s0003'], alreadyStarted: [] }, invalid: [[{ revoked: [] }, 'alreadyStarted']] },
   {
     name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
     valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }], sessions: [session] },

@@ -514,12 +514,20 @@ function checkDone(state: MachineState, out: Command[]): void {
   }
 }
 
+/** The slot's agent has reported its share finished (so the slot ran, whatever its record says). */
+function finishedHolder(state: MachineState, s: Slot): boolean {
+  return s.agentId !== null && (state.agents.get(s.agentId)?.finished ?? null) !== null;
+}
+
 function finish(state: MachineState, reason: EndReason, out: Command[]): void {
   if (state.phase === 'ended') return;
   const wasAborting = state.phase === 'aborting';
   state.phase = 'ended';
   state.end = reason;
-  for (const s of state.slots.values()) if (s.phase === 'waiting' || (s.phase === 'pending' && reason.kind !== 'completed')) s.phase = 'over';
+  // What never started is over — unless its agent reported its share finished: then it ran, and only its record is missing.
+  for (const s of state.slots.values()) {
+    if (s.phase === 'waiting' || (s.phase === 'pending' && reason.kind !== 'completed' && !finishedHolder(state, s))) s.phase = 'over';
+  }
   // Whatever ends the run, no agent keeps running sessions for it.
   if (reason.kind !== 'completed' && !wasAborting) {
     const why = endText(reason);
@@ -552,13 +560,20 @@ export function judgeStored(state: MachineState): EndReason {
     if (s.phase === 'running' || s.phase === 'lost') {
       if (s.status === null) state.lostSessions.add(s.current ?? attemptId(s.slot, s.attempt));
       s.phase = 'lost';
-    } else if (s.phase === 'pending' || s.phase === 'waiting') {
+    } else if (s.phase === 'waiting' || (s.phase === 'pending' && !finishedHolder(state, s))) {
       s.phase = 'over';
     }
   }
   state.phase = 'ended';
-  state.end ??= { kind: 'completed' };
-  return state.end;
+  // A verdict about data (batches not there in time) is judged again on what is stored now; one about the run's course stays.
+  const end = state.end;
+  if (end === null || end.kind === 'drain-timeout' || end.kind === 'bound') {
+    const inRun = [...state.agents.values()].filter((a) => a.inRun && !a.lost);
+    const missing = missingBatches(state);
+    if (end?.kind === 'bound' && !inRun.every((a) => a.finished !== null)) return end;
+    state.end = missing.length > 0 ? { kind: 'drain-timeout', missing } : { kind: 'completed' };
+  }
+  return state.end!;
 }
 
 /** One line for an end reason. */

@@ -5,7 +5,7 @@ import type { RunStateFile } from './run-state-file.js';
 
 const T0 = Date.UTC(2026, 10, 29, 12);
 const file: RunStateFile = {
-  version: 1, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 3,
+  version: 1, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 4,
   startedAt: T0, startAt: T0 + 1_500, deadlineAt: T0 + 600_000, durationMs: null,
   config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000 },
   nextPart: 2,
@@ -13,11 +13,13 @@ const file: RunStateFile = {
     { agentId: 'a', name: 'A', capacity: 4, inRun: true, parts: [0, 1], finished: null, lost: false },
     { agentId: 'b', name: 'B', capacity: 4, inRun: false, parts: [0], finished: null, lost: true },
     { agentId: 'c', name: 'C', capacity: 4, inRun: false, parts: [], finished: null, lost: false },
+    { agentId: 'd', name: 'D', capacity: 4, inRun: true, parts: [], finished: null, lost: false }, // assigned, its accept not yet written
   ],
   slots: [
     { slot: 's1', agentId: 'a', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'done', status: 'ok', movedFrom: [] },
     { slot: 's2', agentId: 'a', attempt: 2, part: 1, current: null, offsetMs: 1_000, phase: 'pending', status: null, movedFrom: ['b'] },
     { slot: 's3', agentId: 'b', attempt: 1, part: 0, current: 's3', offsetMs: 2_000, phase: 'lost', status: null, movedFrom: [] },
+    { slot: 's4', agentId: 'd', attempt: 1, part: 0, current: null, offsetMs: 3_000, phase: 'pending', status: null, movedFrom: [] },
   ],
   lostSessions: ['s3'], end: null, endedAt: null,
 };
@@ -33,6 +35,7 @@ describe('checkBatch: a batch is stored only for a run its agent was assigned, s
     ['a reassigned attempt it holds', file, 'a', batch('a', { samples: [sample('s2.a2')] }), { ok: true }],
     ['the lost agent delivering its old sessions late (its spool)', file, 'b', batch('b', { samples: [sample('s3'), sample('s2')] }), { ok: true }],
     ['a duration round of its session', file, 'a', batch('a', { samples: [sample('s1.r4')] }), { ok: true }],
+    ['an agent whose acceptance is not written yet: its planned sessions decide', file, 'd', batch('d', { samples: [sample('s4')] }), { ok: true }],
   ] as const)('accepted: %s', (_n, f, agentId, b, want) => {
     expect(checkBatch(f, agentId, b, now)).toEqual(want);
   });

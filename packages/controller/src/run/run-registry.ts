@@ -33,9 +33,9 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
       reason: `this controller has no record of run ${batch.runId} (no ${RESULT_FILES.state} in its results folder); the batch stays in the agent's spool for a controller that has it`,
     };
   }
-  const agent = f.agents.find((a) => a.agentId === agentId);
   const holds = (sessionId: string): boolean => holdsSession(f, agentId, sessionId);
-  if (!agent || !(agent.parts.length > 0 || f.slots.some((s) => s.movedFrom.includes(agentId)))) {
+  // Assigned: it holds a planned session, or held one before it was reassigned.
+  if (!f.slots.some((s) => s.agentId === agentId || s.movedFrom.includes(agentId))) {
     return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `agent ${agentId} was never assigned run ${batch.runId}` };
   }
   const ids = new Set([...batch.samples.map((s) => s.sessionId), ...batch.sessions.map((s) => s.sessionId)]);

@@ -74,6 +74,9 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     for (const id of ok) expect(r.samples.filter((s) => s.sessionId === id && (coreMetrics('chat-load') as string[]).includes(String(s.metric)))).toHaveLength(CORE);
     const partial = r.samples.filter((s) => lost.includes(String(s.sessionId)));
     expect(r.summary!.partial.samples).toBe(partial.length);
+    console.info(`[figures] kill -9 drill: planned 8, victim's share 4 → ${lost.length} lost while running (${lost.join(', ')}), ${reassigned.length} reassigned to the survivor ` +
+      `(${reassigned.map((x) => `${x.slot}.a2`).join(', ')}); ok ${ok.length}, failed 0, not run 0, missing 0; ${r.batches.length} batches, ${r.samples.length} samples, ` +
+      `${partial.length} partial samples kept apart; duplicates 0; exit ${code}`);
     // Sessions were lost: the run says so (exit 3) and names them.
     expect(code).toBe(3);
     expect(ctl.stderr()).toMatch(/agent victim is lost \(disconnected and not back within 2 s\): \d running session\(s\) lost, \d not started reassigned/);
@@ -99,6 +102,8 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     expect(lost.length).toBeGreaterThanOrEqual(1);
     expect(r.summary!.sessions).toMatchObject({ expected: 3, lost: lost.length, notRun: 0, ok: 3 - lost.length });
     expect(duplicates(r)).toEqual([]);
+    console.info(`[figures] restart drill: planned 3; lost ${lost.length} (${lost.join(', ')}), reassigned ${r.summary!.sessions['reassigned']}, ok ${r.summary!.sessions['ok']}; ` +
+      `partial samples ${r.summary!.partial.samples}; ended ${Math.round((Date.now() - t0) / 1000)} s after the kill (loss grace 60 s); exit ${code}`);
     expect(code).toBe(3);
   }, 180_000);
 
