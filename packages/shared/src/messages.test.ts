@@ -63,10 +63,10 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
-  { name: 'run:revoke', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:revoke'], valid: { runId: 'r-1', sessionIds: ['s0003'], reason: 'reassigned' }, invalid: [[{ runId: 'r-1', sessionIds: [], reason: 'x' }, 'sessionIds']] },
+  { name: 'run:resume', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:resume'], valid: { runId: 'r-1', revoked: ['s0003.a2'], reason: 'reassigned' }, invalid: [[{ runId: 'r-1', revoked: ['a b'], reason: 'x' }, 'revoked.0']] },
   { name: 'agent:probe', schema: CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], valid: { at: T }, invalid: [[{ at: 'now' }, 'at']] },
   { name: 'reply agent:probe', schema: REPLY_SCHEMAS['agent:probe'], valid: { instanceId: '4242-ab12' }, invalid: [[{ instanceId: 'has space' }, 'instanceId']] },
-  { name: 'reply run:revoke', schema: REPLY_SCHEMAS['run:revoke'], valid: { revoked: ['s0003'], alreadyStarted: [] }, invalid: [[{ revoked: [] }, 'alreadyStarted']] },
+  { name: 'reply run:resume', schema: REPLY_SCHEMAS['run:resume'], valid: { revoked: ['s0003'], alreadyStarted: [] }, invalid: [[{ revoked: [] }, 'alreadyStarted']] },
   {
     name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
     valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }], sessions: [session] },
@@ -84,7 +84,7 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'session:progress', schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'], valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' }, invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']] },
-  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1 }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq']] },
+  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1, parts: [0, 1] }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq'], [{ runId: 'r-1', lastSeq: 1, ok: 0, failed: 0, parts: [-1] }, 'parts.0']] },
   { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
   { name: 'agent:status', schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'], valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']] },
   {

@@ -18,7 +18,7 @@ const hello: Hello = {
   capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 const MB = 1024 * 1024;
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onRevoke: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
+const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
 
 describe('classifyEvidenceAck', () => {
   it.each([
