@@ -10,7 +10,7 @@ const config: MachineConfig = {
 };
 const log = pino({ level: 'silent' });
 const notes: string[] = [];
-const progress = { note: (l: string) => { notes.push(l); }, session: () => undefined, plan: () => undefined, flush: () => undefined };
+const progress = { note: (l: string) => { notes.push(l); }, session: () => undefined, plan: () => undefined, reshare: () => undefined, flush: () => undefined };
 
 function driverFor(pool: FakePool, over: { assignment?: () => Assignment } = {}) {
   const agents = pool.list.map((h) => ({ agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity['chat-load'], instanceId: h.hello.instanceId }));

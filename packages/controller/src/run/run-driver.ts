@@ -6,6 +6,7 @@ import {
 import type { AgentHandle, AgentPool } from '../agent-pool.js';
 import type { IngestedEvent } from '../ingest.js';
 import type { Progress } from '../progress.js';
+import { parseSessionId } from './session-ids.js';
 import { step, type Command, type EndReason, type MachineEvent, type MachineState, type TimerKey } from './run-machine.js';
 
 export interface RunDriverDeps {
@@ -108,6 +109,7 @@ export class RunDriver {
     for (const c of commands) {
       switch (c.kind) {
         case 'assign': {
+          if (c.part > 0) this.#reshare(c);
           // Sent once what came before it (the part's own state) is durable.
           void this.#persisting.then(() => this.#assign(c));
           break;
@@ -164,6 +166,17 @@ export class RunDriver {
         }
       }
     }
+  }
+
+  /** The live progress line follows a reassigned part: the shares it shows move with the sessions. */
+  #reshare(c: Extract<Command, { kind: 'assign' }>): void {
+    const name = (id: string): string => this.#state.agents.get(id)?.name ?? id;
+    const from = new Map<string, number>();
+    for (const ps of c.sessions) {
+      const moved = this.#state.slots.get(parseSessionId(ps.sessionId).slot)?.movedFrom.at(-1);
+      if (moved) from.set(moved.agentId, (from.get(moved.agentId) ?? 0) + 1);
+    }
+    for (const [agentId, n] of from) this.#d.progress.reshare(name(agentId), name(c.agentId), n);
   }
 
   #assign(c: Extract<Command, { kind: 'assign' }>): void {

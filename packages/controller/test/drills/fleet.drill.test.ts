@@ -56,14 +56,14 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     a.child.kill('SIGKILL');
     const code = await ctl.exited;
     const r = await runResults(d.out, 'kill9');
-    const victimSlots = r.state!.slots.filter((s) => s.agentId === 'victim' || s.movedFrom.includes('victim'));
+    const victimSlots = r.state!.slots.filter((s) => s.agentId === 'victim' || s.movedFrom.some((m) => m.agentId === 'victim'));
     const lost = r.summary!.gapIds.lost;
     const reassigned = r.state!.slots.filter((s) => s.attempt === 2);
     // The victim's share: every slot either lost while running on it, or run again on the survivor.
     expect(victimSlots).toHaveLength(4);
     expect(lost.length + reassigned.length).toBe(4);
     expect(lost.length).toBeGreaterThanOrEqual(1);
-    expect(reassigned.every((s) => s.agentId === 'survivor' && s.movedFrom.includes('victim'))).toBe(true);
+    expect(reassigned.every((s) => s.agentId === 'survivor' && s.movedFrom.some((m) => m.agentId === 'victim'))).toBe(true);
     // Exact: every planned session is either an ok record (planned or reassigned) or lost; nothing else.
     const ok = r.sessions.filter((s) => s.status === 'ok').map((s) => String(s.sessionId)).sort();
     expect(ok).toHaveLength(8 - lost.length);
