@@ -19,6 +19,13 @@ if ! db_up; then
   db_up || { say "MariaDB did not start listening on 127.0.0.1:3306"; exit 1; }
 fi
 
+# The packet-loss drill drops packets with nftables inside a network namespace of its own.
+if ! command -v nft >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing nftables (for the packet-loss drill)"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables >/dev/null
+fi
+
 mariadb -uroot <<'SQL'
 CREATE USER IF NOT EXISTS 'userprobe_test'@'127.0.0.1' IDENTIFIED BY 'userprobe_test';
 CREATE USER IF NOT EXISTS 'userprobe_test'@'localhost' IDENTIFIED BY 'userprobe_test';

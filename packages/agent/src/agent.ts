@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, describeError, type AuthError, type Hello } from '@userprobe/shared';
+import { randomBytes } from 'node:crypto';
+import { HELLO_MAX_RUNS, PROTOCOL_VERSION, describeError, type AuthError, type Hello } from '@userprobe/shared';
 import type { ResolvedAgentConfig } from './agent-id.js';
 import { BrowserPool } from './browser-pool.js';
 import { syncClock } from './clock-sync.js';
@@ -74,16 +75,20 @@ export class Agent {
     });
     this.spool = new Spool(c.spoolDir, this.#log);
     this.pool = new BrowserPool({ paths: c.browser, log: this.#log });
-    const hello: Hello = {
-      protocolVersion: PROTOCOL_VERSION, token: c.token, agentId: c.agentId, name: c.name, labels: { ...c.labels },
+    const instanceId = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const hello = (): Hello => ({
+      protocolVersion: PROTOCOL_VERSION, token: c.token, agentId: c.agentId, instanceId, name: c.name, labels: { ...c.labels },
       capacity: { ...c.capacity }, software: AGENT_SOFTWARE, host: { ...c.host },
-    };
+      // Connection's constructor builds a hello for its instance id before the runner exists: no runs then.
+      runs: this.runner ? this.runner.runStates().slice(0, HELLO_MAX_RUNS) : [],
+    });
     this.connection = new Connection({
       url: c.controllerUrl, hello, log: this.#log,
       reconnectDelayMinMs: o.reconnectDelayMinMs, reconnectDelayMaxMs: o.reconnectDelayMaxMs,
       handlers: {
         onAssign: (a) => this.runner.assign(a),
         onAbort: (a) => this.runner.abort(a),
+        onResume: (r) => this.runner.resume(r),
         onFatal: (error) => void this.#shutdown({ kind: 'refused', error }),
       },
     });

@@ -1,25 +1,45 @@
 import { ERROR_CODES, type AssignReply, type Assignment, type Capacity } from '@userprobe/shared';
 
+/** What this agent holds of the assignment's run, when it holds it. */
+export interface ActiveRunView {
+  readonly scenario: Assignment['scenario'];
+  readonly browser: Assignment['browser'];
+  /** Session ids per part accepted so far. */
+  readonly parts: ReadonlyMap<number, ReadonlySet<string>>;
+}
+
 export interface AssignmentContext {
   readonly capacity: Capacity;
   /** Scenario names this agent can run. */
   readonly knownScenarios: readonly string[];
-  /** Session ids of the run with the same id, if that run is active here. */
-  readonly activeSessionIds: ReadonlySet<string> | null;
+  /** The run with the same id, if this agent holds it. */
+  readonly active: ActiveRunView | null;
 }
 
 /**
  * Pure: may this agent take the assignment? Returns null when it may, a
  * refusal (code + reason naming what would be accepted) when it may not, or
- * `{accepted: true}` for an exact repeat of a run already running here (an
- * assignment re-sent after a lost ack).
+ * `{accepted: true}` for an exact repeat of a part it already holds (an
+ * assignment re-sent after a lost ack). A new part of a run it holds (sessions
+ * reassigned from a lost agent) is taken when it has the run's scenario and
+ * browser and none of its session ids.
  */
 export function checkAssignment(a: Assignment, c: AssignmentContext): AssignReply | null {
-  if (c.activeSessionIds !== null) {
-    const same = a.sessions.length === c.activeSessionIds.size && a.sessions.every((s) => c.activeSessionIds?.has(s.sessionId));
-    return same
-      ? { accepted: true }
-      : { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} is already running on this agent with other sessions; assign new sessions under a new run id` };
+  if (c.active !== null) {
+    const held = c.active.parts.get(a.part);
+    if (held !== undefined) {
+      const same = a.sessions.length === held.size && a.sessions.every((s) => held.has(s.sessionId));
+      return same
+        ? { accepted: true }
+        : { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} part ${a.part} is already running on this agent with other sessions; a new share needs a new part` };
+    }
+    if (a.scenario !== c.active.scenario || a.browser !== c.active.browser) {
+      return { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} runs ${c.active.scenario} on ${c.active.browser} here; part ${a.part} asks for ${a.scenario} on ${a.browser}` };
+    }
+    const taken = a.sessions.filter((s) => [...c.active!.parts.values()].some((ids) => ids.has(s.sessionId))).map((s) => s.sessionId);
+    if (taken.length > 0) {
+      return { accepted: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `run ${a.runId} part ${a.part}: session(s) ${taken.slice(0, 5).join(', ')} are already assigned here` };
+    }
   }
   if (a.scenarioModule === undefined && !c.knownScenarios.includes(a.scenario)) {
     return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `this agent cannot run scenario "${a.scenario}"; it runs: ${c.knownScenarios.join(', ') || '(none)'}` };

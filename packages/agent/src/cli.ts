@@ -90,6 +90,17 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   await agent.start();
+  // A local agent (started by a controller for itself) stops when that controller is gone: it was reparented.
+  if (process.env['PROBE_EXIT_WITH_PARENT'] === '1') {
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid !== parent) {
+        clearInterval(watch);
+        void agent.stop('the controller that started this local agent is gone');
+      }
+    }, PARENT_CHECK_INTERVAL_MS);
+    watch.unref();
+  }
   const exit = await agent.exited;
   if (exit.kind === 'refused') {
     process.stderr.write(`agent: ${exit.error.message}\n`);
@@ -98,7 +109,10 @@ async function main(): Promise<number> {
   return EXIT.OK;
 }
 
-const REFUSAL_CODES: readonly string[] = [ERROR_CODES.CONFIG_INVALID, ERROR_CODES.BROWSER_UNAVAILABLE, ERROR_CODES.SPOOL_IO, ERROR_CODES.AUTH_REJECTED, ERROR_CODES.PROTOCOL_MISMATCH];
+const REFUSAL_CODES: readonly string[] = [ERROR_CODES.CONFIG_INVALID, ERROR_CODES.BROWSER_UNAVAILABLE, ERROR_CODES.SPOOL_IO, ERROR_CODES.AUTH_REJECTED, ERROR_CODES.PROTOCOL_MISMATCH, ERROR_CODES.AGENT_DUPLICATE];
+
+/** A local agent checks this often whether the controller that started it is still its parent. */
+const PARENT_CHECK_INTERVAL_MS = 1_000;
 
 main().then(
   (code) => process.exit(code),

@@ -61,21 +61,29 @@ const probe: Scenario = {
 
 describe('checkAssignment', () => {
   const base = AssignmentSchema.parse(assignment({ startAt: 1 }));
-  const c = { capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], activeSessionIds: null };
+  const c = { capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], active: null };
+  const held = (parts: Record<number, string[]>, over: { scenario?: 'chat-load' | 'cobrowse'; browser?: 'shell' | 'chromium' } = {}) => ({
+    scenario: over.scenario ?? 'chat-load' as const, browser: over.browser ?? 'shell' as const,
+    parts: new Map(Object.entries(parts).map(([k, v]) => [Number(k), new Set(v)])),
+  });
   it.each([
     ['fits', base, c, null],
     ['durationMs set (sessions repeat)', { ...base, durationMs: 60_000 }, c, null],
     ['unknown scenario', { ...base, scenario: 'cobrowse' as const }, c, ERROR_CODES.SCENARIO_UNKNOWN],
     ['zero capacity', { ...base, scenario: 'video-call' as const }, { ...c, knownScenarios: ['chat-load', 'video-call'] }, ERROR_CODES.PLAN_INFEASIBLE],
     ['duplicate session ids', { ...base, sessions: [{ sessionId: 'a', startOffsetMs: 0 }, { sessionId: 'a', startOffsetMs: 1 }] }, c, ERROR_CODES.MESSAGE_INVALID],
-    ['same run with other sessions', base, { ...c, activeSessionIds: new Set(['x']) }, ERROR_CODES.PLAN_INFEASIBLE],
+    ['a held part with other sessions', base, { ...c, active: held({ 0: ['x'] }) }, ERROR_CODES.PLAN_INFEASIBLE],
+    ['a new part with new sessions', { ...base, part: 1, sessions: [{ sessionId: 's2.a2', startOffsetMs: 0 }] }, { ...c, active: held({ 0: ['s1'] }) }, null],
+    ['a new part naming a session already held', { ...base, part: 1 }, { ...c, active: held({ 0: ['s1'] }) }, ERROR_CODES.MESSAGE_INVALID],
+    ['a new part of another scenario', { ...base, part: 1, sessions: [{ sessionId: 's2', startOffsetMs: 0 }] }, { ...c, active: held({ 0: ['s1'] }, { scenario: 'cobrowse' }) }, ERROR_CODES.PLAN_INFEASIBLE],
+    ['a new part on another browser', { ...base, part: 1, sessions: [{ sessionId: 's2', startOffsetMs: 0 }] }, { ...c, active: held({ 0: ['s1'] }, { browser: 'chromium' }) }, ERROR_CODES.PLAN_INFEASIBLE],
   ])('%s', (_n, a, ctx, code) => {
     const r = checkAssignment(a, ctx);
     if (code === null) expect(r).toBeNull();
     else expect(r).toMatchObject({ accepted: false, code });
   });
-  it('an exact repeat of an active run is accepted (lost ack)', () => {
-    expect(checkAssignment(base, { ...c, activeSessionIds: new Set(['s1']) })).toEqual({ accepted: true });
+  it('an exact repeat of a held part is accepted (lost ack)', () => {
+    expect(checkAssignment(base, { ...c, active: held({ 0: ['s1'] }) })).toEqual({ accepted: true });
   });
 });
 
@@ -147,7 +155,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     const took = ctl.now() - t0;
     expect(took).toBeLessThan(60_000); // started on the controller's clock (60 s ahead), not 60 s late
 
-    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, aborted: 0, rampMs: expect.any(Number), peakConcurrent: expect.any(Number) });
+    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, aborted: 0, rampMs: expect.any(Number), peakConcurrent: expect.any(Number), parts: [0] });
     expect(finished.peakConcurrent).toBeLessThanOrEqual(2); // capacity 2
     expect(batches.map((b) => b.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: batches.length }, (_, i) => i + 1));
     expect([...records.keys()].sort()).toEqual(['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang']);
@@ -185,7 +193,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(reply).toEqual({ accepted: true });
     await started; // capacity 2: x3 waits in the p-limit queue, x4 waits for its start time
     ctl.sockets.at(-1)!.emit('run:abort', { runId, reason: 'operator pressed ctrl-c' });
-    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 0, aborted: 4, rampMs: expect.any(Number), peakConcurrent: 2 });
+    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 0, aborted: 4, rampMs: expect.any(Number), peakConcurrent: 2, parts: [0] });
     expect(await agent.sender.drained(10_000)).toBe(true);
     const records = new Map([...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((s) => [s.sessionId, s]));
     expect([...records.values()].map((r) => r.status)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);
@@ -193,6 +201,48 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(running).toHaveLength(2);
     expect(running[0]!.error).toEqual({ code: ERROR_CODES.SESSION_ABORTED, message: 'session aborted: operator pressed ctrl-c' });
     expect(records.get('x4-late')).toMatchObject({ failedStep: null, error: { code: ERROR_CODES.SESSION_ABORTED } });
+  });
+
+  it('a new part adds sessions to the run; a part after the run finished reopens it and run:finished comes again with the higher lastSeq', async () => {
+    const runId = 'run-parts';
+    const first = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
+    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId, startAt: ctl.now() + 100, sessions: [{ sessionId: 'p1-ok', startOffsetMs: 0 }] }) as never)).toEqual({ accepted: true });
+    const f1 = await first;
+    expect(f1).toMatchObject({ ok: 1, failed: 0 });
+    const second = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId && f.lastSeq > f1.lastSeq);
+    const part1 = assignment({ runId, part: 1, startAt: ctl.now() + 100, sessions: [{ sessionId: 'p2-ok.a2', startOffsetMs: 0 }] });
+    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', part1 as never)).toEqual({ accepted: true });
+    // the same part again (a lost ack) is accepted as a repeat; other sessions under a held part are refused
+    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', part1 as never)).toEqual({ accepted: true });
+    const f2 = await second;
+    expect(f2).toMatchObject({ ok: 2, failed: 0 });
+    expect(await agent.sender.drained(10_000)).toBe(true);
+    const records = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((r) => r.sessionId).sort();
+    expect(records).toEqual(['p1-ok', 'p2-ok.a2']);
+    const seqs = [...ctl.stored.values()].filter((b) => b.runId === runId).map((b) => b.seq).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: f2.lastSeq }, (_, i) => i + 1)); // numbering goes on across parts
+  });
+
+  it('run:resume drops the revoked sessions that had not started (no record), names those that had, ignores ids it never held; the hello reports what the agent holds', async () => {
+    const runId = 'run-revoke';
+    let parked = false;
+    const started = new Promise<void>((resolve) => waiting.once('waiting', () => { parked = true; resolve(); }));
+    const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
+    const sock = ctl.sockets.at(-1)!;
+    expect(await sock.timeout(10_000).emitWithAck('run:assign', assignment({
+      runId, startAt: ctl.now() + 100,
+      sessions: [{ sessionId: 'v1-abortable', startOffsetMs: 0 }, { sessionId: 'v2-late', startOffsetMs: 600_000 }],
+    }) as never)).toEqual({ accepted: true });
+    await started;
+    expect(parked).toBe(true);
+    expect(agent.runner.runStates().find((r) => r.runId === runId)).toMatchObject({ running: ['v1-abortable'], pending: 1, finished: false });
+    const reply = await sock.timeout(10_000).emitWithAck('run:resume', { runId, revoked: ['v2-late', 'v1-abortable', 'not-mine'], reason: 'test' });
+    expect(reply).toEqual({ revoked: ['v2-late'], alreadyStarted: ['v1-abortable'] });
+    sock.emit('run:abort', { runId, reason: 'test over' });
+    expect(await finished).toMatchObject({ ok: 0, failed: 0, aborted: 1 });
+    expect(await agent.sender.drained(10_000)).toBe(true);
+    const records = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((r) => r.sessionId);
+    expect(records).toEqual(['v1-abortable']); // the revoked session left no record
   });
 
   it('refuses an assignment it cannot run, with the reason', async () => {

@@ -3,7 +3,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
   ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
-  type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type RunAbort, type ScenarioName, type SessionProgress,
+  RESUME_WAIT_MS,
+  type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type ResumeReply, type RunAbort,
+  type RunResume, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from './agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -62,6 +64,8 @@ export interface RunnerDeps {
   readonly evidenceWaitMs?: number;
   readonly batch?: { readonly maxSamples?: number; readonly maxAgeMs?: number };
   readonly runFinishedAckTimeoutMs?: number;
+  /** After a reconnect, how long a run waits for the controller's run:resume (default RESUME_WAIT_MS). */
+  readonly resumeWaitMs?: number;
 }
 
 export interface RunResult {
@@ -76,14 +80,36 @@ export interface RunResult {
 }
 
 interface ActiveRun {
+  /** The first part: scenario, browser, profile and options of the whole run. */
   readonly a: Assignment;
   readonly scenario: Scenario;
   readonly offsetMs: number;
   readonly abort: AbortController;
   readonly batcher: RunBatcher;
   readonly log: Logger;
+  /** Session ids per accepted part. */
+  readonly parts: Map<number, Set<string>>;
   /** Start timers of sessions not yet started: firing early (on abort) records them as aborted. */
-  readonly pendingStarts: Map<string, { timer: NodeJS.Timeout; fire: () => void }>;
+  readonly pendingStarts: Map<string, { timer: NodeJS.Timeout; fire: () => void; drop: () => void }>;
+  /** Planned sessions taken back by the controller (run:revoke): not started, no record. */
+  readonly revoked: Set<string>;
+  /** Planned sessions that started at least once. */
+  readonly started: Set<string>;
+  /** Session ids running now. */
+  readonly running: Set<string>;
+  /** Planned sessions scheduled and not yet over (pending or running). */
+  outstanding: number;
+  /** Resolves the wait for `outstanding` to reach 0. */
+  idle: (() => void) | null;
+  /** Bumped by every accepted part: a run:finished covers the parts accepted when it was made. */
+  generation: number;
+  /** Every session is over; run:finished is being sent (a new part reopens the run). */
+  closing: boolean;
+  /**
+   * Set while the controller is out of reach and until it says `run:resume`
+   * after the reconnect (or RESUME_WAIT_MS): no session of the run starts.
+   */
+  hold: { readonly released: Promise<void>; release(): void; timer: NodeJS.Timeout | null } | null;
   readonly counts: { ok: number; failed: number; aborted: number };
   readonly ramp: { lastStartAt: number | null; running: number; peak: number };
   /** The controller said the run's evidence budget is used up: capture no more. */
@@ -116,6 +142,8 @@ export class Runner {
   constructor(d: RunnerDeps) {
     this.#d = d;
     this.#log = d.log.child({ component: 'runner' });
+    d.socket.on('disconnect', () => this.#holdAll());
+    d.socket.on('connect', () => this.#awaitResume());
     this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, ownCpu: d.ownCpu, log: this.#log }) : null;
   }
 
@@ -141,18 +169,31 @@ export class Runner {
     return l;
   }
 
-  /** Decide on an assignment; when accepted the run is scheduled before this resolves. */
+  /**
+   * Decide on an assignment; when accepted its sessions are scheduled before
+   * this resolves. A new part of a run held here adds its sessions to the run
+   * (reopening it if its sessions were all over).
+   */
   async assign(a: Assignment): Promise<AssignReply> {
     if (this.#stop.signal.aborted) return { accepted: false, code: ERROR_CODES.SESSION_ABORTED, reason: 'this agent is shutting down' };
     const existing = this.#runs.get(a.runId);
     const refusal = checkAssignment(a, {
       capacity: this.#d.capacity,
       knownScenarios: [...this.#d.scenarios.keys()],
-      activeSessionIds: existing ? new Set(existing.a.sessions.map((s) => s.sessionId)) : null,
+      active: existing ? { scenario: existing.a.scenario, browser: existing.a.browser, parts: existing.parts } : null,
     });
     if (refusal) {
-      if (!refusal.accepted) this.#log.warn({ runId: a.runId, code: refusal.code, reason: refusal.reason }, 'assignment refused');
+      if (!refusal.accepted) this.#log.warn({ runId: a.runId, part: a.part, code: refusal.code, reason: refusal.reason }, 'assignment refused');
       return refusal;
+    }
+    if (existing) {
+      if (existing.abort.signal.aborted) return { accepted: false, code: ERROR_CODES.SESSION_ABORTED, reason: `run ${a.runId} was aborted on this agent` };
+      existing.parts.set(a.part, new Set(a.sessions.map((s) => s.sessionId)));
+      existing.generation += 1;
+      existing.closing = false;
+      existing.log.info({ part: a.part, sessions: a.sessions.length }, 'run part accepted');
+      this.#schedule(existing, a);
+      return { accepted: true };
     }
     let scenario: Scenario | undefined;
     if (a.scenarioModule !== undefined) {
@@ -180,7 +221,16 @@ export class Runner {
         maxSamples: this.#d.batch?.maxSamples, maxAgeMs: this.#d.batch?.maxAgeMs,
         now: () => toControllerTime(Date.now(), offsetMs),
       }),
+      parts: new Map([[a.part, new Set(a.sessions.map((s) => s.sessionId))]]),
       pendingStarts: new Map(),
+      revoked: new Set(),
+      started: new Set(),
+      running: new Set(),
+      outstanding: 0,
+      idle: null,
+      generation: 0,
+      closing: false,
+      hold: null,
       counts: { ok: 0, failed: 0, aborted: 0 },
       ramp: { lastStartAt: null, running: 0, peak: 0 },
       evidenceExhausted: false,
@@ -188,36 +238,84 @@ export class Runner {
     };
     this.#runs.set(a.runId, run);
     const startIn = toLocalTime(a.startAt, offsetMs) - Date.now();
-    log.info({ scenario: a.scenario, browser: a.browser, sessions: a.sessions.length, startInMs: Math.round(startIn), clockOffsetMs: clock?.offsetMs, clockRttMs: clock?.rttMs }, 'run accepted');
+    log.info({ scenario: a.scenario, browser: a.browser, part: a.part, sessions: a.sessions.length, startInMs: Math.round(startIn), clockOffsetMs: clock?.offsetMs, clockRttMs: clock?.rttMs }, 'run accepted');
     if (startIn < 0) log.warn({ lateMs: Math.round(-startIn) }, 'the agreed start has passed; starting sessions now');
+    this.#schedule(run, a);
     run.done = this.#execute(run);
     run.done.catch(() => undefined);
     return { accepted: true };
   }
 
-  async #execute(run: ActiveRun): Promise<RunResult> {
-    const { a } = run;
-    const localStart = toLocalTime(a.startAt, run.offsetMs);
-    const limit = this.#limit(a.scenario);
-    await Promise.all(a.sessions.map((s) => new Promise<void>((resolve) => {
+  /**
+   * What this agent holds of each run, for the hello of every (re)connect: the
+   * runs it is running, then those it only has unacknowledged batches of
+   * (finished here, or left by a process before a restart).
+   */
+  runStates(): AgentRunState[] {
+    const active: AgentRunState[] = [...this.#runs.values()].map((r) => ({
+      runId: r.a.runId,
+      lastSeq: this.#d.spool.lastSeq(r.a.runId),
+      running: [...r.running],
+      pending: Math.max(0, r.outstanding - r.running.size),
+      finished: r.closing,
+    }));
+    const spooled = this.#d.spool.pendingRuns().filter((p) => !this.#runs.has(p.runId))
+      .map((p) => ({ runId: p.runId, lastSeq: p.lastSeq, running: [], pending: 0, finished: true }));
+    return [...active, ...spooled];
+  }
+
+  /** Start timers for a part's sessions (each at the part's agreed start plus its offset). */
+  #schedule(run: ActiveRun, part: Assignment): void {
+    const localStart = toLocalTime(part.startAt, run.offsetMs);
+    const limit = this.#limit(run.a.scenario);
+    for (const s of part.sessions) {
+      run.outstanding += 1;
+      const over = (): void => {
+        run.outstanding -= 1;
+        if (run.outstanding === 0) run.idle?.();
+      };
       const fire = (): void => {
         const pending = run.pendingStarts.get(s.sessionId);
         if (!pending) return;
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
-        this.#slot(run, s, localStart, limit).then(resolve, (e: unknown) => {
+        this.#slot(run, s, localStart, part.durationMs, limit).then(over, (e: unknown) => {
           run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
-          resolve();
+          over();
         });
       };
+      const drop = (): void => {
+        const pending = run.pendingStarts.get(s.sessionId);
+        if (!pending) return;
+        clearTimeout(pending.timer);
+        run.pendingStarts.delete(s.sessionId);
+        over();
+      };
       const timer = setTimeout(fire, Math.max(0, localStart + s.startOffsetMs - Date.now()));
-      run.pendingStarts.set(s.sessionId, { timer, fire });
-    })));
-    const lastSeq = await run.batcher.close();
-    const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
-    const result: RunResult = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
-    run.log.info({ ...result, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
-    await this.#sendFinished(run, result);
+      run.pendingStarts.set(s.sessionId, { timer, fire, drop });
+    }
+  }
+
+  /** Wait until every scheduled session is over, report, and do it again if a new part reopened the run meanwhile. */
+  async #execute(run: ActiveRun): Promise<RunResult> {
+    const { a } = run;
+    const localStart = toLocalTime(a.startAt, run.offsetMs);
+    let result: RunResult;
+    for (;;) {
+      if (run.outstanding > 0) await new Promise<void>((resolve) => { run.idle = resolve; });
+      run.idle = null;
+      run.closing = true;
+      const generation = run.generation;
+      const parts = [...run.parts.keys()].sort((x, y) => x - y);
+      const lastSeq = await run.batcher.close();
+      const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
+      result = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
+      run.log.info({ ...result, parts, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
+      await this.#sendFinished(run, result, parts);
+      // A part accepted meanwhile (even one already over) needs a report that covers it.
+      if (run.outstanding === 0 && run.generation === generation) break;
+      run.log.info({ outstanding: run.outstanding }, 'a new part arrived while finishing; reporting again when it is over');
+    }
     this.#runs.delete(a.runId);
     return result;
   }
@@ -227,19 +325,27 @@ export class Runner {
    * duration — again and again (ids `<sessionId>.r1`, `.r2`, …) until the
    * agreed start plus the duration has passed or the run is aborted.
    */
-  async #slot(run: ActiveRun, planned: PlannedSession, localStart: number, limit: LimitFunction): Promise<void> {
+  async #slot(run: ActiveRun, planned: PlannedSession, localStart: number, durationMs: number | null, limit: LimitFunction): Promise<void> {
     const { a } = run;
     for (let round = 0; ; round++) {
       const session: PlannedSession = round === 0 ? planned : { ...planned, sessionId: repeatId(planned.sessionId, round) };
       const ran = await limit(async () => {
+        // No new session starts while the controller is out of reach, nor after it is back until it says
+        // run:resume: meanwhile it may have given this share to another agent.
+        if (run.hold) {
+          run.log.info({ sessionId: session.sessionId }, 'holding the session start until the controller resumes the run');
+          await Promise.race([run.hold.released, new Promise<void>((resolve) => run.abort.signal.addEventListener('abort', () => resolve(), { once: true }))]);
+        }
         // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
         if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
+        if (run.revoked.has(planned.sessionId)) return false;
         // A repetition that waited (capacity, start gate) past the end of the duration does not start.
-        if (round > 0 && !repeats(a.durationMs, localStart, Date.now())) return false;
+        if (round > 0 && !repeats(durationMs, localStart, Date.now())) return false;
+        run.started.add(planned.sessionId);
         await this.#session(run, session);
         return true;
       });
-      if (!ran || !repeats(a.durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted) return;
+      if (!ran || !repeats(durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted || run.revoked.has(planned.sessionId)) return;
     }
   }
 
@@ -271,6 +377,7 @@ export class Runner {
     const ramp = run.ramp;
     const started = !ac.signal.aborted;
     if (started) {
+      run.running.add(sessionId);
       ramp.lastStartAt = Date.now();
       ramp.running += 1;
       ramp.peak = Math.max(ramp.peak, ramp.running);
@@ -324,6 +431,7 @@ export class Runner {
       run.abort.signal.removeEventListener('abort', onRunAbort);
       this.#activeSessions -= 1;
       if (started) ramp.running -= 1;
+      run.running.delete(sessionId);
     }
     const artifacts = evidence.length ? await this.#shipEvidence(run, sessionId, evidence) : [];
     const record = recorder.finish(artifacts);
@@ -373,8 +481,8 @@ export class Runner {
     this.#d.socket.emit('session:progress', p);
   }
 
-  async #sendFinished(run: ActiveRun, r: RunResult): Promise<void> {
-    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent };
+  async #sendFinished(run: ActiveRun, r: RunResult, parts: readonly number[]): Promise<void> {
+    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent, parts: [...parts] };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;
     const stop = this.#stop.signal;
     let delay = SEND_RETRY_MIN_MS;
@@ -401,6 +509,62 @@ export class Runner {
       return;
     }
     this.#abortRun(run, msg.reason);
+  }
+
+  /**
+   * `run:resume` after a reconnect: the run goes on, minus the planned sessions
+   * the controller gave to another agent meanwhile (this one was away too
+   * long). Those not started are dropped without a record; those that started
+   * run on (their rounds end with the current one).
+   */
+  resume(msg: RunResume): ResumeReply {
+    const run = this.#runs.get(msg.runId);
+    if (!run) return { revoked: [], alreadyStarted: [] };
+    const revoked: string[] = [];
+    const alreadyStarted: string[] = [];
+    for (const id of msg.revoked) {
+      const held = [...run.parts.values()].some((ids) => ids.has(id));
+      if (!held) continue;
+      run.revoked.add(id);
+      if (run.started.has(id)) alreadyStarted.push(id);
+      else revoked.push(id);
+      run.pendingStarts.get(id)?.drop();
+    }
+    if (msg.revoked.length) run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
+    this.#release(run, 'the controller resumed the run');
+    return { revoked, alreadyStarted };
+  }
+
+  /** The controller is out of reach: hold every run's session starts. */
+  #holdAll(): void {
+    for (const run of this.#runs.values()) {
+      if (run.hold) {
+        if (run.hold.timer) clearTimeout(run.hold.timer);
+        run.hold.timer = null;
+        continue;
+      }
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      run.hold = { released, release, timer: null };
+    }
+  }
+
+  /** Back in reach: each held run waits for its run:resume, at most RESUME_WAIT_MS. */
+  #awaitResume(): void {
+    for (const run of this.#runs.values()) {
+      const hold = run.hold;
+      if (!hold || hold.timer) continue;
+      hold.timer = setTimeout(() => this.#release(run, `no run:resume within ${RESUME_WAIT_MS} ms of reconnecting (the controller does not follow this run any more?)`), this.#d.resumeWaitMs ?? RESUME_WAIT_MS);
+    }
+  }
+
+  #release(run: ActiveRun, why: string): void {
+    const hold = run.hold;
+    if (!hold) return;
+    if (hold.timer) clearTimeout(hold.timer);
+    run.hold = null;
+    run.log.info({ why }, 'session starts released');
+    hold.release();
   }
 
   #abortRun(run: ActiveRun, reason: string): void {

@@ -8,13 +8,16 @@ import { createLogger } from './logger.js';
 import { runCommand, type CommandIo } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { EXIT } from './coordinator.js';
+import { reconcileCommand } from './run/reconcile-command.js';
+import { ON_AGENT_LOSS } from './run/run-state-schema.js';
 import { createMysqlSink, migrateCommand, retentionCommand } from './db/index.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
   1  the run completed but some sessions failed (see the summary and results/<run-id>/sessions.jsonl)
   2  bad input: usage, config, target profile, or a plan the cluster cannot hold
-  3  the run could not run to the end: agents missing, refused or silent, timeout, aborted (Ctrl-C)
+  3  the run could not run to the end: agents missing, refused or silent, an agent lost with sessions running on it,
+     timeout, aborted (Ctrl-C)
 
   4  (migrate, retention) the database refused: credentials, a failed migration, a missing schema
 
@@ -32,10 +35,10 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
   return out;
 }
 
-const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout'] as const;
+const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout', 'lossGrace'] as const;
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
   'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError',
-  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples', 'thinkTime', 'input'] as const;
+  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples', 'thinkTime', 'input', 'onAgentLoss'] as const;
 
 function interruptHandler(): CommandIo['onInterrupt'] {
   return (fn) => {
@@ -59,7 +62,8 @@ async function main(): Promise<number> {
     out: { type: 'string', describe: 'results folder', default: DEFAULT_OUT_DIR },
     'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', describe: 'JSON logs on stderr at this level; debug also forwards local agents\' logs' },
     db: { type: 'string', describe: 'MySQL URL, e.g. mysql://userprobe:PASS@127.0.0.1:3306/userprobe (env PROBE_DB_URL); results are always written to --out too' },
-    'drain-timeout': { type: 'string', describe: 'after agents finish (or vanish), wait this long for them / their last batches (default 30s)' },
+    'drain-timeout': { type: 'string', describe: 'after agents finish, wait this long for their last batches (default 30s)' },
+    'loss-grace': { type: 'string', describe: 'an agent away this long mid-run is lost: its unstarted sessions go to other agents, its running ones are recorded as lost (default 15s)' },
   } as const;
 
   const argv = await yargs(hideBin(process.argv))
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
         'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
         'call-duration': { type: 'string', describe: 'video-call: how long a connected call runs while getStats() is sampled (default 5s)' },
         'mirror-samples': { type: 'number', describe: 'cobrowse: mirror-lag samples per session (default 3)' },
+        'on-agent-loss': { type: 'string', choices: ON_AGENT_LOSS, default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
         ...common,
       })
       .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
@@ -106,7 +111,16 @@ async function main(): Promise<number> {
       .epilogue(EPILOGUE))
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)
-      .example('PROBE_TOKEN=s3cret $0 serve --port 7077 --out results', 'take in agents\' spool replays after a controller restart'))
+      .example('PROBE_TOKEN=s3cret $0 serve --port 7077 --out results', 'after a controller crash: re-adopt and close the runs it left open, take in agents\' spool replays'))
+    .command('reconcile <run-id>', 'recompute a run\'s verdict from what is stored (late batches, or a run no controller closed): rewrite summary.json and run.json, update MySQL', (y) => y
+      .positional('run-id', { type: 'string', describe: 'the run\'s id (its folder under --out)' })
+      .options({
+        out: common.out, db: common.db, 'log-level': common['log-level'],
+        json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object' },
+        force: { type: 'boolean', default: false, describe: 'judge a run that is still open and within its bound (a controller may still be following it)' },
+      })
+      .example('$0 reconcile r-20261129-074519-b404 --out results', 'judge the run again from its results folder')
+      .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'))
     .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) => y
       .options({ db: common.db, 'log-level': common['log-level'] })
       .example('PROBE_DB_URL=mysql://userprobe:PASS@127.0.0.1:3306/userprobe $0 migrate', 'create the schema, or apply what is new'))
@@ -117,7 +131,7 @@ async function main(): Promise<number> {
         'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
       })
       .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
-    .demandCommand(1, 'name a command: run, serve, migrate or retention')
+    .demandCommand(1, 'name a command: run, serve, reconcile, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -146,7 +160,10 @@ async function main(): Promise<number> {
   }
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
   if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, migrate, retention`);
+  if (command === 'reconcile') {
+    return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
+  }
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, reconcile, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
-  AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
+  AGENT_LOSS_GRACE_MS, AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
   EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES, MAX_SESSION_TIMEOUT_MS, parseCapacity,
   type BrowserKind, type InputMode, type ScenarioName, type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
 import { formatDuration, parseDuration, parseThinkTime } from './duration.js';
+import { ON_AGENT_LOSS, type OnAgentLoss } from './run/run-state-schema.js';
 import { OPTION_RANGES, rangeProblem, type RangedOption } from './option-ranges.js';
 
 /** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
@@ -94,6 +95,8 @@ export interface CommonConfig {
   /** Reserved for the MySQL sink (`--db` / PROBE_DB_URL). */
   readonly dbUrl: string | null;
   readonly drainTimeoutMs: number;
+  /** How long an agent may be away mid-run before its share is judged lost (`--loss-grace`). */
+  readonly lossGraceMs: number;
 }
 
 export interface RunConfig extends CommonConfig {
@@ -139,6 +142,8 @@ export interface RunConfig extends CommonConfig {
   readonly thinkTime: ThinkTime;
   /** Chat scenarios: type message text key by key, or insert it as one input event. */
   readonly input: InputMode;
+  /** A lost agent's unstarted sessions go to other agents (reassign), or the run fails (fail). */
+  readonly onAgentLoss: OnAgentLoss;
 }
 
 export interface ServeConfig extends CommonConfig {
@@ -160,6 +165,7 @@ const CommonRaw = {
   logLevel: z.enum(LOG_LEVELS).default('warn'),
   db: z.string().min(1).optional(),
   drainTimeout: optDuration('--drain-timeout'),
+  lossGrace: optDuration('--loss-grace'),
 };
 
 const RunRaw = z.strictObject({
@@ -193,6 +199,7 @@ const RunRaw = z.strictObject({
   mirrorSamples: numeric.default(DEFAULT_MIRROR_SAMPLES),
   thinkTime: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? { minMs: 0, maxMs: 0 } : parseThinkTime(v, '--think-time'))),
   input: z.enum(INPUT_MODES).default('type'),
+  onAgentLoss: z.enum(ON_AGENT_LOSS).default('reassign'),
 });
 
 /** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */
@@ -267,6 +274,7 @@ function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHos
     logLevel: r.logLevel,
     dbUrl: r.db ?? envValue(env.PROBE_DB_URL) ?? null,
     drainTimeoutMs: r.drainTimeout ?? DRAIN_TIMEOUT_MS,
+    lossGraceMs: r.lossGrace ?? AGENT_LOSS_GRACE_MS,
   };
 }
 
@@ -325,6 +333,7 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     mirrorSamples: r.mirrorSamples,
     thinkTime: r.thinkTime,
     input: r.input,
+    onAgentLoss: r.onAgentLoss,
   };
   if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
     throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');

@@ -31,12 +31,17 @@ describe('RunCoordinator (in-memory pool)', () => {
     const pool = new FakePool();
     const coord = new RunCoordinator(p, {
       pool, sinks: [sink], progress, log, waitNoticeEveryMs: 100,
-      results: { read: (id) => readRunResults(tmp.dir, id), writeSummary: (id, s) => sink.writeRunJson(id, RESULT_FILES.summary, s) },
+      results: {
+        read: (id) => readRunResults(tmp.dir, id),
+        writeSummary: (id, s) => sink.writeRunJson(id, RESULT_FILES.summary, s),
+        writeRunJson: (id, file, value) => sink.writeRunJson(id, file, value),
+      },
     });
-    /** A well-behaved fake agent: stores one batch per session through the sink, then reports finished. */
+    /** A well-behaved fake agent: stores one batch per session through the sink, then reports finished; its seqs go on across parts, as a spool's do. */
+    const seqs = new Map<string, number>();
     const play = (a: Assignment, h: FakeHandle, opts: { fail?: string[]; dropSeq?: number } = {}) => {
       setImmediate(async () => {
-        let seq = 0;
+        let seq = seqs.get(h.info.agentId) ?? 0;
         for (const s of a.sessions) {
           pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: 'started' });
           const failed = opts.fail?.includes(s.sessionId) ?? false;
@@ -49,8 +54,9 @@ describe('RunCoordinator (in-memory pool)', () => {
           pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: failed ? 'failed' : 'finished' });
           if (seq === opts.dropSeq) continue;
           const r = await sink.writeBatch(batch, h.info);
-          pool.emit('batch', { runId: a.runId, agentId: h.info.agentId, seq, duplicate: r === 'duplicate', samples: batch.samples.length, sessions: 1 });
+          pool.emit('batch', { runId: a.runId, agentId: h.info.agentId, seq, duplicate: r === 'duplicate', samples: batch.samples.length, sessions: 1, records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status })) });
         }
+        seqs.set(h.info.agentId, seq);
         pool.emit('finished', h.info.agentId, { runId: a.runId, lastSeq: seq, ok: a.sessions.length - (opts.fail?.length ?? 0), failed: opts.fail?.length ?? 0 });
       });
       return { accepted: true as const };
@@ -75,7 +81,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     expect(a.startAt - t0).toBeLessThan(START_LEAD_MS + 2_000); // generous: 2-core machine under load
     expect(a.options).toEqual({ messages: 1, callDurationMs: 5000, mirrorSamples: 3, har: 'failures', stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000, adaptiveStart: true, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
     expect(a.profile.name).toBe('demo');
-    expect(o.summary.sessions).toEqual({ expected: 6, recorded: 6, ok: 6, failed: 0, aborted: 0, missing: 0 });
+    expect(o.summary.sessions).toEqual({ expected: 6, recorded: 6, ok: 6, failed: 0, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(o.summary.metrics.filter((m) => m.count === 6).map((m) => m.metric)).toEqual(coreMetrics('chat-load'));
     const onDisk = JSON.parse(await readFile(o.summaryPath, 'utf8')) as unknown;
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(o.summary)));
@@ -110,16 +116,33 @@ describe('RunCoordinator (in-memory pool)', () => {
     expect([o.kind, o.exitCode, o.error?.message]).toEqual(['not-run', 2, "total 50 exceeds the cluster's chat-load capacity 40: fake-a1 20, fake-a2 20"]);
   });
 
-  it('fails the run (exit 3) when an agent disconnects mid-run and does not return within the drain timeout', async () => {
-    const { pool, coord, play } = await setup(params());
-    pool.add('a1', 10, (a, h) => play(a, h));
+  it('an agent lost before its sessions started: they are reassigned to the other agent and the run passes', async () => {
+    const { pool, coord, play, notes, tmp } = await setup(params({ lossGraceMs: 200 }));
+    const a1 = pool.add('a1', 10, (a, h) => play(a, h));
     pool.add('a2', 10, () => { setImmediate(() => pool.drop('a2')); return { accepted: true }; });
     const o = await coord.run();
     expect(o.kind).toBe('completed');
     if (o.kind !== 'completed') return;
-    expect(o.exitCode).toBe(3);
-    expect(o.error?.message).toMatch(/^agent fake-a2 disconnected mid-run \(transport close\) and did not come back within 300ms \(--drain-timeout\)/);
-    expect(o.summary.sessions).toMatchObject({ recorded: 3, missing: 3 });
+    expect([o.status, o.exitCode, o.error]).toEqual(['passed', 0, null]);
+    expect(a1.assignments.map((a) => [a.part, a.sessions.map((s) => s.sessionId)])).toEqual([[0, ['s0001', 's0003', 's0005']], [1, ['s0002.a2', 's0004.a2', 's0006.a2']]]);
+    expect(o.summary.sessions).toMatchObject({ expected: 6, recorded: 6, ok: 6, lost: 0, notRun: 0, reassigned: 3, missing: 0 });
+    expect(notes.join('')).toMatch(/agent fake-a2 is lost \(disconnected and not back within 0 s\): 0 running session\(s\) lost, 3 not started reassigned/);
+    const state = JSON.parse(await readFile(`${tmp.dir}/run-c/run-state.json`, 'utf8')) as { status: string; slots: { slot: string; attempt: number }[] };
+    expect(state.status).toBe('closed');
+    expect(state.slots.filter((x) => x.attempt === 2).map((x) => x.slot).sort()).toEqual(['s0002', 's0004', 's0006']);
+  });
+
+  it('--on-agent-loss fail: an agent gone past the grace fails the run (exit 3) and the other gets run:abort', async () => {
+    const { pool, coord, play } = await setup(params({ lossGraceMs: 200, onAgentLoss: 'fail' }));
+    const a1 = pool.add('a1', 10, (a) => { void a; return { accepted: true }; });
+    pool.add('a2', 10, () => { setImmediate(() => pool.drop('a2')); return { accepted: true }; });
+    void play;
+    const o = coord.run();
+    const out = await o;
+    expect(out.exitCode).toBe(3);
+    expect(out.error?.code).toBe(ERROR_CODES.AGENTS_MISSING);
+    expect(out.error?.message).toMatch(/^agent fake-a2 was lost mid-run \(disconnected and not back within 0 s\) and --on-agent-loss is fail/);
+    expect(a1.aborts.map((x) => x.runId)).toEqual(['run-c']);
   });
 
   it('fails when batches up to lastSeq never arrive, naming them', async () => {
@@ -127,7 +150,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     pool.add('a1', 10, (a, h) => play(a, h, { dropSeq: 2 }));
     const o = await coord.run();
     expect(o.kind === 'completed' && o.exitCode).toBe(3);
-    expect(o.error?.message).toMatch(/not all batches arrived within 300ms \(--drain-timeout\): fake-a1 batches 2 of 3/);
+    expect(o.error?.message).toMatch(/every agent finished but not all batches arrived: fake-a1 batches 2 of 3/);
   });
 
   it('abort sends run:abort, waits for the agents, summarizes, exit 3', async () => {

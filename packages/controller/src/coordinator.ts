@@ -1,25 +1,26 @@
 import type { Logger } from 'pino';
 import {
-  AssignmentSchema, ASSIGN_ACK_TIMEOUT_MS, START_LEAD_MS, SESSION_TIMEOUT_MS, STEP_TIMEOUT_MS, PlanError, describeError,
-  type Assignment, type BrowserKind, type InputMode, type ScenarioName, type SessionProgress, type TargetProfile, type RunFinished, type ThinkTime,
+  AGENT_LOSS_GRACE_MS, AssignmentSchema, START_LEAD_MS, SESSION_TIMEOUT_MS, STEP_TIMEOUT_MS, PlanError,
+  type Assignment, type BrowserKind, type InputMode, type PlannedSession, type ScenarioName, type TargetProfile, type ThinkTime,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from './agent-pool.js';
-import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
+import type { AgentInfo, RunInfo, Sink } from './sink.js';
 import { planRun, type AgentShare } from './planner.js';
 import { assignSessions } from './ramp.js';
 import type { Progress } from './progress.js';
 import { formatDuration } from './duration.js';
-import { RunError, agentsMissing, runAborted, runTimeout } from './run-errors.js';
-import { summarizeRun, allSessionsOk, type RunSummary } from './summary.js';
-import type { SampleLine, SessionLine } from './results-files.js';
+import { agentsMissing, runAborted, type RunError } from './run-errors.js';
 import type { EvidenceBudget, EvidenceUsage } from './evidence-store.js';
+import { startRun, type MachineState, type OnAgentLoss } from './run/run-machine.js';
+import { RunDriver } from './run/run-driver.js';
+import { closeRun, type RunOutcome, type RunResultsStore } from './run/run-closer.js';
+import { toStateFile, type RunMeta } from './run/run-state-file.js';
+import type { RunRegistry } from './run/run-registry.js';
+import { RESULT_FILES } from './results-files.js';
 
-/**
- * One run, start to end: wait for the expected agents, plan, assign (with an
- * agreed start time), follow progress, wait for every agent's `run:finished`
- * and for all its batches up to `lastSeq` to be durable, then summarize.
- * Talks to agents only through an AgentPool, so tests can drive it in memory.
- */
+export type { RunOutcome, RunResultsStore } from './run/run-closer.js';
+
+/** What one run is: the operator's choices, made once at the edge. */
 export interface RunParams {
   readonly runId: string;
   readonly scenario: ScenarioName;
@@ -43,6 +44,10 @@ export interface RunParams {
   readonly input?: InputMode;
   /** A custom scenario module's path on the agents (`scenario` is its capacity class). */
   readonly scenarioModule?: string | null;
+  /** What a lost agent means for the run: its unstarted sessions go elsewhere (default), or the run fails. */
+  readonly onAgentLoss?: OnAgentLoss;
+  /** How long an agent may be away mid-run before it is lost (default AGENT_LOSS_GRACE_MS). */
+  readonly lossGraceMs?: number;
   /** Secret-free operator parameters for run.json. */
   readonly params: Readonly<Record<string, unknown>>;
 }
@@ -53,15 +58,10 @@ export function effectiveTimeouts(p: Pick<RunParams, 'stepTimeoutMs' | 'sessionT
   return { stepTimeoutMs: p.stepTimeoutMs ?? t.step ?? STEP_TIMEOUT_MS, sessionTimeoutMs: p.sessionTimeoutMs ?? t.session ?? SESSION_TIMEOUT_MS };
 }
 
-export interface RunResultsStore {
-  read(runId: string): Promise<{ samples: readonly SampleLine[]; sessions: readonly SessionLine[] }>;
-  writeSummary(runId: string, summary: RunSummary): Promise<string>;
-}
-
 export interface CoordinatorDeps {
   readonly pool: AgentPool;
   readonly sinks: readonly Sink[];
-  readonly results: RunResultsStore;
+  readonly results: RunResultsStore & { writeRunJson(runId: string, file: string, value: unknown): Promise<unknown> };
   readonly progress: Progress;
   readonly log: Logger;
   readonly now?: () => number;
@@ -69,30 +69,27 @@ export interface CoordinatorDeps {
   readonly waitNoticeEveryMs?: number;
   /** The run's evidence (for the summary); without it the summary has no evidence line. */
   readonly evidence?: { usage(runId: string): Promise<EvidenceUsage & { readonly budget: EvidenceBudget }> };
+  /** The hub's view of the runs (which agent may send what): kept up to date with the run's state. */
+  readonly registry?: RunRegistry;
 }
-
-export type RunOutcome =
-  | { readonly kind: 'completed'; readonly status: RunStatus; readonly exitCode: 0 | 1 | 3; readonly summary: RunSummary; readonly summaryPath: string; readonly error: RunError | null }
-  | { readonly kind: 'not-run'; readonly exitCode: 2 | 3; readonly error: RunError | PlanError };
 
 /** Exit codes, documented in `controller --help`. */
 export const EXIT = { OK: 0, SESSIONS_FAILED: 1, BAD_INPUT: 2, RUN_FAILED: 3 } as const;
 
 export const WAIT_NOTICE_EVERY_MS = 5_000;
 
-interface Tracked {
-  readonly handle: AgentHandle;
-  readonly share: number;
-  finished: RunFinished | null;
-  readonly seqs: Set<number>;
-  connected: boolean;
-  missingTimer: NodeJS.Timeout | null;
-}
-
+/**
+ * One run, start to end: wait for the expected agents, plan, then follow the
+ * run with its state machine (run/run-machine.ts) through a driver that talks
+ * to agents only through an AgentPool (tests drive it in memory): assignments
+ * with an agreed start, progress, batches, lost agents and their sessions
+ * reassigned, the end; then close it with a summary (run/run-closer.ts). The
+ * run's state is written to its results folder at every change, so a
+ * restarted controller can re-adopt it and `controller reconcile` judge it.
+ */
 export class RunCoordinator {
   private abortReason: string | null = null;
-  /** Each agent's run:finished (ramp time and peak concurrency go into the summary). */
-  private readonly finishedBy = new Map<string, RunFinished>();
+  private driver: RunDriver | null = null;
   private onAbort: (() => void) | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -107,6 +104,7 @@ export class RunCoordinator {
     if (this.abortReason !== null) return;
     this.abortReason = reason;
     this.onAbort?.();
+    this.driver?.abort(reason);
   }
 
   async run(): Promise<RunOutcome> {
@@ -134,37 +132,75 @@ export class RunCoordinator {
       runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, total: this.p.total,
       targetName: this.p.targetName, startedAt, params: this.p.params,
     };
-    const infos: AgentInfo[] = active.map((s) => byId.get(s.agentId)!.info);
-    this.finishedBy.clear();
-    for (const sink of this.d.sinks) await sink.runStarted(runInfo, infos);
+    const infos = new Map<string, AgentInfo>(active.map((s) => [s.agentId, byId.get(s.agentId)!.info]));
+    for (const sink of this.d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
 
     const sessionsByAgent = assignSessions(active, this.p.rampUpMs);
     const startAt = this.now() + START_LEAD_MS;
-    const tracked = new Map<string, Tracked>(active.map((s) => [s.agentId, {
-      handle: byId.get(s.agentId)!, share: s.sessions, finished: null, seqs: new Set<number>(), connected: true, missingTimer: null,
-    }]));
+    const { stepTimeoutMs: _s, sessionTimeoutMs } = effectiveTimeouts(this.p, this.p.profile);
+    // Overall bound: lead + ramp + duration + each agent's waves of session timeouts + the loss grace + drain.
+    const waves = Math.max(...active.map((s) => Math.ceil(s.sessions / Math.max(1, s.capacity))));
+    const lossGraceMs = this.p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
+    const boundMs = START_LEAD_MS + this.p.rampUpMs + (this.p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.p.drainTimeoutMs;
+    const meta: RunMeta = {
+      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, targetName: this.p.targetName, total: this.p.total,
+      startedAt, deadlineAt: startedAt + boundMs,
+    };
+    const first = startRun({
+      runId: this.p.runId, onAgentLoss: this.p.onAgentLoss ?? 'reassign', lossGraceMs, drainMs: this.p.drainTimeoutMs,
+      startLeadMs: START_LEAD_MS, reassignSpacingMs: Math.round(this.p.rampUpMs / Math.max(1, this.p.total)), durationMs: this.p.durationMs,
+      sessionTimeoutMs,
+    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.p.scenario], instanceId: a.hello.instanceId })),
+    active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })), startAt, this.p.durationMs);
 
-    let error: RunError | null = null;
-    try {
-      await this.follow(tracked, sessionsByAgent, startAt, active);
-    } catch (e) {
-      if (!(e instanceof RunError)) throw e;
-      error = e;
-      if (this.abortReason === null) this.log.error({ err: describeError(e) }, 'run did not complete');
-      else this.log.warn({ reason: this.abortReason }, 'run aborted');
-    }
-    return this.finish(error, infos);
+    // The run's first assignment, kept so a controller that re-adopts the run can reassign its sessions.
+    const firstPart = active[0] ? sessionsByAgent.get(active[0].agentId)! : [];
+    if (firstPart.length > 0) await this.d.results.writeRunJson(this.p.runId, RESULT_FILES.assignment, this.assignment({ part: 0, sessions: firstPart, startAt, durationMs: this.p.durationMs }));
+    const driver = new RunDriver(first.state, {
+      pool: this.d.pool, progress: this.d.progress, log: this.log, now: this.now, scenario: this.p.scenario,
+      assignment: (part) => this.assignment(part),
+      persist: (state) => this.persist(meta, state),
+      onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
+    });
+    this.driver = driver;
+    // The plan is durable before any agent gets work: a controller that dies after this leaves a run it can be re-adopted from.
+    await this.persist(meta, first.state);
+    if (this.abortReason !== null) driver.abort(this.abortReason);
+    const assigned = first.commands.filter((c) => c.kind === 'assign').length;
+    const end = await driver.start(first.commands, boundMs);
+    if (end.kind !== 'start-failed' && assigned > 0 && this.abortReason === null) this.log.info('run followed to its end');
+    this.d.progress.flush();
+    const state = driver.state;
+    for (const [id, a] of state.agents) if (a.inRun && !infos.has(id)) infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.locationOf(id) });
+    return closeRun({
+      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, har: this.p.har,
+      expectedSessions: this.p.durationMs === null ? this.p.total : null,
+      agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
+      finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
+      state, end, endedAt: this.now(),
+    }, { sinks: this.d.sinks, results: this.d.results, log: this.log, evidence: this.d.evidence });
   }
 
-  private assignment(agentId: string, sessions: Assignment['sessions'], startAt: number): Assignment {
+  private locationOf(agentId: string): string {
+    return this.d.pool.agents().find((a) => a.info.agentId === agentId)?.info.location ?? '?';
+  }
+
+  private async persist(meta: RunMeta, state: MachineState): Promise<void> {
+    const file = toStateFile(meta, state, state.phase === 'ended' ? this.now() : null);
+    this.d.registry?.set(file);
+    await this.d.results.writeRunJson(this.p.runId, RESULT_FILES.state, file);
+  }
+
+  private assignment(part: { part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }): Assignment {
     return AssignmentSchema.parse({
       runId: this.p.runId,
+      part: part.part,
       scenario: this.p.scenario,
       browser: this.p.browser,
       profile: this.p.profile,
-      sessions,
-      startAt,
-      durationMs: this.p.durationMs,
+      sessions: part.sessions,
+      startAt: part.startAt,
+      durationMs: part.durationMs,
       ...(this.p.scenarioModule ? { scenarioModule: this.p.scenarioModule } : {}),
       options: {
         messages: this.p.messages,
@@ -210,155 +246,4 @@ export class RunCoordinator {
     });
   }
 
-  /** Assign, then wait until every agent finished and its batches are durable. Throws RunError. */
-  private follow(tracked: Map<string, Tracked>, sessionsByAgent: Map<string, Assignment['sessions']>, startAt: number, shares: readonly AgentShare[]): Promise<void> {
-    const { pool, progress } = this.d;
-    const runId = this.p.runId;
-    const drain = this.p.drainTimeoutMs;
-    const nameOf = (id: string) => tracked.get(id)?.handle.info.name ?? id;
-    const missingSeqs = (t: Tracked) => {
-      const out: number[] = [];
-      for (let s = 1; s <= (t.finished?.lastSeq ?? 0); s++) if (!t.seqs.has(s)) out.push(s);
-      return out;
-    };
-
-    return new Promise<void>((resolve, reject) => {
-      const timers: NodeJS.Timeout[] = [];
-      let settled = false;
-      let drainTimer: NodeJS.Timeout | null = null;
-      const settle = (err: RunError | null) => {
-        if (settled) return;
-        settled = true;
-        for (const t of timers) clearTimeout(t);
-        if (drainTimer) clearTimeout(drainTimer);
-        for (const t of tracked.values()) if (t.missingTimer) clearTimeout(t.missingTimer);
-        pool.off('batch', onBatch); pool.off('finished', onFinished); pool.off('progress', onProgress);
-        pool.off('agent:disconnected', onGone); pool.off('agent:connected', onBack);
-        this.onAbort = null;
-        if (err) reject(err); else resolve();
-      };
-      const check = () => {
-        const all = [...tracked.values()];
-        if (all.every((t) => t.finished !== null && missingSeqs(t).length === 0)) {
-          settle(this.abortReason === null ? null : runAborted(`run aborted: ${this.abortReason}`));
-          return;
-        }
-        if (!drainTimer && all.every((t) => t.finished !== null)) {
-          drainTimer = setTimeout(() => {
-            const lost = all.filter((t) => missingSeqs(t).length).map((t) => `${t.handle.info.name} batches ${missingSeqs(t).join(', ')} of ${t.finished!.lastSeq}`);
-            settle(runTimeout(`every agent finished but not all batches arrived within ${formatDuration(drain)} (--drain-timeout): ${lost.join('; ')}; they stay in the agents' spools and are stored when delivered`));
-          }, drain);
-        }
-      };
-      const onBatch = (e: { runId: string; agentId: string; seq: number }) => {
-        if (e.runId !== runId) return;
-        const t = tracked.get(e.agentId);
-        if (!t) return;
-        t.seqs.add(e.seq);
-        check();
-      };
-      const onFinished = (agentId: string, f: RunFinished) => {
-        if (f.runId !== runId) return;
-        const t = tracked.get(agentId);
-        if (!t) return;
-        t.finished = f;
-        this.finishedBy.set(agentId, f);
-        progress.note(`agent ${nameOf(agentId)} finished: ${f.ok} ok, ${f.failed} failed${f.aborted ? `, ${f.aborted} aborted` : ''}, ${f.lastSeq} batch(es)`);
-        check();
-      };
-      const onProgress = (agentId: string, pr: Pick<SessionProgress, 'runId' | 'phase'>) => {
-        if (pr.runId === runId && tracked.has(agentId)) progress.session(nameOf(agentId), pr.phase);
-      };
-      const onGone = (g: { agentId: string; name: string; reason: string }) => {
-        const t = tracked.get(g.agentId);
-        if (!t || t.finished) return;
-        t.connected = false;
-        progress.note(`agent ${g.name} disconnected mid-run (${g.reason}); waiting up to ${formatDuration(drain)} (--drain-timeout) for it to come back`);
-        t.missingTimer = setTimeout(() => {
-          settle(agentsMissing(`agent ${g.name} disconnected mid-run (${g.reason}) and did not come back within ${formatDuration(drain)} (--drain-timeout); ` +
-            `its ${t.share} session(s) are not complete — rerun, or raise --drain-timeout (reassigning a lost agent's sessions is not implemented yet)`));
-        }, drain);
-      };
-      const onBack = (a: AgentHandle) => {
-        const t = tracked.get(a.info.agentId);
-        if (!t || t.connected) return;
-        t.connected = true;
-        if (t.missingTimer) { clearTimeout(t.missingTimer); t.missingTimer = null; }
-        progress.note(`agent ${a.info.name} is back`);
-      };
-      pool.on('batch', onBatch); pool.on('finished', onFinished); pool.on('progress', onProgress);
-      pool.on('agent:disconnected', onGone); pool.on('agent:connected', onBack);
-
-      // Overall bound: lead + ramp + duration + each agent's waves of session timeouts + drain.
-      const a0 = this.assignment('x', [{ sessionId: 'x', startOffsetMs: 0 }], startAt);
-      const waves = Math.max(...shares.map((s) => Math.ceil(s.sessions / Math.max(1, s.capacity))));
-      const bound = START_LEAD_MS + this.p.rampUpMs + (this.p.durationMs ?? 0) + a0.options.sessionTimeoutMs * (waves + 1) + drain;
-      timers.push(setTimeout(() => {
-        const waiting = [...tracked.values()].filter((t) => !t.finished).map((t) => t.handle.info.name);
-        settle(runTimeout(`run did not finish within ${formatDuration(bound)} (agents still running: ${waiting.join(', ') || 'none'}); ` +
-          'the bound is start lead + ramp-up + duration + session timeouts + drain; raise --session-timeout or --drain-timeout'));
-      }, bound));
-
-      const abortAll = () => {
-        progress.note(`aborting run ${runId}: ${this.abortReason ?? ''}; waiting up to ${formatDuration(drain)} for agents to flush`);
-        for (const t of tracked.values()) t.handle.abort({ runId, reason: this.abortReason ?? 'aborted by the operator' });
-        timers.push(setTimeout(() => settle(runAborted(`run aborted: ${this.abortReason ?? ''} (agents did not all finish within ${formatDuration(drain)})`)), drain));
-        check();
-      };
-      this.onAbort = abortAll;
-
-      // Assign to every agent; a refusal or a silent agent fails the run.
-      void Promise.allSettled([...tracked].map(async ([agentId, t]) => {
-        const a = this.assignment(agentId, sessionsByAgent.get(agentId)!, startAt);
-        const reply = await t.handle.assign(a, ASSIGN_ACK_TIMEOUT_MS);
-        if (!reply.accepted) throw runAborted(`agent ${t.handle.info.name} refused its assignment: ${reply.reason} (${reply.code})`);
-      })).then((results) => {
-        const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-        if (failed.length === 0) {
-          progress.note(`assigned; sessions start at ${new Date(startAt).toISOString()}`);
-          if (this.abortReason !== null) abortAll();
-          return;
-        }
-        const msg = failed.map((e) => describeError(e).message).join('; ');
-        for (const t of tracked.values()) t.handle.abort({ runId, reason: `run could not start: ${msg}`.slice(0, 500) });
-        settle(runTimeout(`run could not start: ${msg}`));
-      });
-    });
-  }
-
-  private async finish(error: RunError | null, agents: readonly AgentInfo[]): Promise<RunOutcome> {
-    this.d.progress.flush();
-    const { samples, sessions } = await this.d.results.read(this.p.runId);
-    let evidence: Parameters<typeof summarizeRun>[0]['evidence'];
-    if (this.d.evidence) {
-      try {
-        const u = await this.d.evidence.usage(this.p.runId);
-        evidence = { har: this.p.har, budget: u.budget, sessions: u.sessions, bytes: u.bytes, skippedFiles: u.skippedFiles, skippedBytes: u.skippedBytes };
-      } catch (e) {
-        this.log.warn({ err: describeError(e) }, 'evidence usage unavailable for the summary');
-      }
-    }
-    const summary = summarizeRun({
-      runId: this.p.runId,
-      scenario: this.p.scenario,
-      browser: this.p.browser,
-      evidence,
-      ramp: [...this.finishedBy].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent })),
-      expectedSessions: this.p.durationMs === null ? this.p.total : null,
-      agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
-      samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),
-      sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
-    });
-    const aborted = this.abortReason !== null;
-    const status: RunStatus = aborted ? 'aborted' : error === null && allSessionsOk(summary) ? 'passed' : 'failed';
-    const endedAt = this.now();
-    for (const sink of this.d.sinks) {
-      try { await sink.runEnded(this.p.runId, status, endedAt); } catch (e) {
-        this.log.error({ sink: sink.name, err: describeError(e) }, 'sink could not record the end of the run');
-      }
-    }
-    const summaryPath = await this.d.results.writeSummary(this.p.runId, summary);
-    const exitCode = aborted || error !== null ? 3 : status === 'passed' ? 0 : 1;
-    return { kind: 'completed', status, exitCode, summary, summaryPath, error: error ?? (aborted ? runAborted(`run aborted: ${this.abortReason ?? ''}`) : null) };
-  }
 }

@@ -8,6 +8,7 @@ import {
 import type { AgentInfo } from './sink.js';
 import { RESULT_FILES, runDir } from './results-files.js';
 import { redactEvidenceFile } from './evidence-redact.js';
+import { holdsSession, type RunRegistry } from './run/run-registry.js';
 
 /**
  * Evidence of failed sessions (screenshots, HAR, console log), written where
@@ -112,6 +113,12 @@ export interface EvidenceStoreOptions {
   readonly defaultBudget?: EvidenceBudget;
   /** Values redacted from every stored text file wherever they appear (the agents' token). */
   readonly secrets?: readonly string[];
+  /**
+   * The runs' assignments (run-state.json): when the run has one, evidence is
+   * kept only from an agent that holds the session (reassigned sessions
+   * included); else run.json's agent list decides.
+   */
+  readonly runs?: RunRegistry;
 }
 
 async function writeDurable(path: string, data: Uint8Array): Promise<void> {
@@ -174,7 +181,12 @@ export class EvidenceStore {
       for (const f of u.files) EvidenceFileNameSchema.parse(f.name); // validated by the hub already; a second look costs nothing
       let run: RunEvidence;
       try {
-        const known = await this.#known(u.runId);
+        const assigned = await this.#o.runs?.get(u.runId);
+        if (assigned && !holdsSession(assigned, agent.agentId, u.sessionId)) {
+          log.warn('evidence for a session the agent was not assigned refused');
+          return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `session ${u.sessionId} of run ${u.runId} was not assigned to agent ${agent.agentId}; it keeps evidence only of its own sessions` };
+        }
+        const known = assigned ? 'any' : await this.#known(u.runId);
         if (known === 'unknown') {
           log.warn('evidence for a run this controller does not know refused');
           return {

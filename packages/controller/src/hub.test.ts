@@ -1,9 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { io as connect } from 'socket.io-client';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ERROR_CODES, PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
-import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type ListeningHub } from './hub.js';
+import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type HubOptions, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
+import { RunRegistry } from './run/run-registry.js';
 import { ResultsSink } from './results-sink.js';
 import type { AgentInfo, Sink } from './sink.js';
 import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, sample, lineCount, deferred, type FakeAgent } from '../test/fixtures.js';
@@ -12,11 +14,11 @@ const TOKEN = 'secret-token';
 
 interface Ctl { listening: ListeningHub; sink: ResultsSink; ingest: Ingest; close: () => Promise<void> }
 
-async function startController(outDir: string, log: ReturnType<typeof captureLog>['log'], extraSinks: Sink[] = []): Promise<Ctl> {
+async function startController(outDir: string, log: ReturnType<typeof captureLog>['log'], extraSinks: Sink[] = [], over: Partial<HubOptions> = {}): Promise<Ctl> {
   const sink = new ResultsSink({ outDir, log });
   await sink.open();
   const ingest = new Ingest([sink, ...extraSinks], log);
-  const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest, log });
+  const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest, log, ...over });
   return { listening, sink, ingest, close: async () => { await listening.close(); await sink.close(); } };
 }
 
@@ -38,6 +40,12 @@ describe('agent hub', () => {
     await ctl.close();
     await tmp.cleanup();
   });
+
+  /** Restart the controller on the same folder with other hub options. */
+  const stopAndStart = async (over: Partial<HubOptions>) => {
+    await ctl.close();
+    ctl = await startController(tmp.dir, logs.log, [], over);
+  };
 
   const agent = async (over = {}) => {
     const s = await connectAgent(ctl.listening.url, hello(over));
@@ -210,11 +218,87 @@ describe('agent hub', () => {
     expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(6);
   });
 
-  it('a reconnect with the same agentId replaces the old connection', async () => {
+  it('a reconnect of the same agent process (same instance) replaces its stale connection', async () => {
     const a = await agent();
     const gone = new Promise((r) => a.once('disconnect', r));
     await agent();
     await gone;
+    expect(ctl.listening.hub.agents()).toHaveLength(1);
+  });
+
+  it('a second process claiming a connected agent\'s id is refused while the first answers its liveness probe', async () => {
+    const first = await agent();
+    first.on('agent:probe', (_p, ack) => ack({ instanceId: 'instance-1' }));
+    const err = await refusedWith(ctl.listening.url, hello({ instanceId: 'instance-2' }));
+    expect(err.data?.code).toBe(ERROR_CODES.AGENT_DUPLICATE);
+    expect(err.data?.reason).toMatch(/agent id "agent-1" is already connected and answering.*every agent needs its own --id/);
+    expect(first.connected).toBe(true);
+    expect(ctl.listening.hub.agents().map((a) => a.hello.instanceId)).toEqual(['instance-1']);
+  });
+
+  it('a second process takes an agent id over when the connected one does not answer (a half-open connection)', async () => {
+    await stopAndStart({ livenessProbeMs: 200 });
+    const silent = await agent(); // no agent:probe handler: it never answers
+    const gone: string[] = [];
+    ctl.listening.hub.on('agent:disconnected', (g) => gone.push(g.reason));
+    const second = await agent({ instanceId: 'instance-2' });
+    expect(second.connected).toBe(true);
+    expect(ctl.listening.hub.agents().map((a) => a.hello.instanceId)).toEqual(['instance-2']);
+    expect(gone).toEqual(['replaced: no answer to a liveness probe']);
+    void silent;
+  });
+
+  it('stores a batch only for a run the agent was assigned, sessions of its share, times in the run\'s window (finding 6)', async () => {
+    const registry = new RunRegistry(tmp.dir, logs.log);
+    await stopAndStart({ runs: registry });
+    const t0 = Date.UTC(2025, 0, 1, 12);
+    registry.set({
+      version: 2, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 2,
+      startedAt: t0 - 60_000, startAt: t0 - 58_500, deadlineAt: t0 + 600_000, durationMs: null,
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
+      nextPart: 1,
+      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: 'instance-1', inRun: true, parts: [0], sentParts: [0], finished: null, lost: false }],
+      slots: [{ slot: 's0001', agentId: 'agent-1', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'pending', status: null, movedFrom: [] }],
+      lostSessions: [], end: null, endedAt: null,
+    });
+    const s = await agent();
+    const internal = await send(s, batch({ runId: '.spool' }));
+    expect(internal).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.RUN_UNKNOWN });
+    const unknown = await send(s, batch({ runId: 'run-made-up' }));
+    expect(unknown).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.RUN_UNKNOWN });
+    const foreign = await send(s, batch({ samples: [sample('s0002', 'page_load', 1)] }));
+    expect(foreign).toMatchObject({ ok: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('s0002') });
+    expect(await send(s, batch())).toEqual({ ok: true, seq: 1, duplicate: false });
+    expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(3);
+    expect(await lineCount(join(tmp.dir, '.spool', 'samples.jsonl'))).toBe(0);
+    expect(await lineCount(join(tmp.dir, 'run-made-up', 'samples.jsonl'))).toBe(0);
+  });
+
+  it('an agent back holding a run that has ended (it was away when the run closed) is told to abort it', async () => {
+    const registry = new RunRegistry(tmp.dir, logs.log);
+    await stopAndStart({ runs: registry });
+    registry.set({
+      version: 2, runId: 'ended-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
+      startedAt: 1, startAt: 2, deadlineAt: 3, durationMs: null,
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
+      nextPart: 1, agents: [], slots: [], lostSessions: [], end: { kind: 'aborted', reason: 'SIGINT' }, endedAt: 3,
+    });
+    // Listening before the connection opens: the abort follows the connect at once.
+    const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ runs: [{ runId: 'ended-run', lastSeq: 0, running: [], pending: 2, finished: false }] }), reconnection: false, transports: ['websocket'], forceNew: true });
+    sockets.push(s);
+    const aborted = new Promise<unknown>((resolve) => s.on('run:abort', resolve));
+    expect(await aborted).toEqual({ runId: 'ended-run', reason: 'run ended-run has ended (aborted) while this agent was away' });
+  });
+
+  it('two live processes racing for the same agent id: one is admitted, the other refused (review: both were admitted)', async () => {
+    const outcomes = await Promise.all(['instance-a', 'instance-b'].map((instanceId) => new Promise<string>((resolve) => {
+      const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ instanceId }), reconnection: false, transports: ['websocket'], forceNew: true });
+      sockets.push(s);
+      s.on('agent:probe', (_p, ack) => ack({ instanceId })); // both alive: they answer
+      s.once('connect', () => resolve('admitted'));
+      s.once('connect_error', (e: Error & { data?: { code: string } }) => resolve(e.data?.code ?? e.message));
+    })));
+    expect(outcomes.sort()).toEqual(['E_AGENT_DUPLICATE', 'admitted']);
     expect(ctl.listening.hub.agents()).toHaveLength(1);
   });
 

@@ -5,11 +5,12 @@ import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import {
   AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema, EvidenceUploadSchema,
-  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PACKET_MAX_BYTES, ProbeError,
-  describeError, parseMessage,
-  type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type BatchAck, type ClockPong,
-  type Hello, type OkReply, type RunAbort, type EvidenceAck, type EvidenceUpload,
+  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, LIVENESS_PROBE_TIMEOUT_MS, PACKET_MAX_BYTES, ProbeError,
+  ProbeReplySchema, ResumeReplySchema, describeError, parseMessage,
+  type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type AuthRejection, type BatchAck, type ClockPong,
+  type Hello, type OkReply, type ResumeReply, type RunAbort, type RunResume, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
+import type { RunRegistry } from './run/run-registry.js';
 import type { AgentInfo } from './sink.js';
 import type { Ingest } from './ingest.js';
 import { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
@@ -43,6 +44,15 @@ export interface HubOptions {
   readonly heartbeatTimeoutMs?: number;
   /** The controller's clock: answered to `clock:sync`, and the time the refused-handshake log limiter goes by. */
   readonly now?: () => number;
+  /**
+   * The runs this controller knows (their assignments): a batch is stored only
+   * for a run its agent was assigned, sessions of its share, times in the run's
+   * window. Every command passes one; without it (tests of the hub's other
+   * duties) batches are not checked against any assignment.
+   */
+  readonly runs?: RunRegistry;
+  /** How long the connected agent may take to answer a liveness probe when a second connection claims its id. */
+  readonly livenessProbeMs?: number;
 }
 
 class SocketAgent implements AgentHandle {
@@ -68,11 +78,42 @@ class SocketAgent implements AgentHandle {
   abort(abort: RunAbort): void {
     this.socket.emit('run:abort', abort);
   }
+
+  resume(resume: RunResume, timeoutMs: number): Promise<ResumeReply> {
+    return new Promise((resolve, reject) => {
+      this.socket.timeout(timeoutMs).emit('run:resume', resume, (err: Error | null, reply: unknown) => {
+        if (err) {
+          reject(new ProbeError(ERROR_CODES.RUN_TIMEOUT, `agent ${this.info.name} did not answer run:resume within ${timeoutMs} ms`));
+          return;
+        }
+        try {
+          resolve(parseMessage('run:resume reply', ResumeReplySchema, reply));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  /** Does this connection answer? (the agent's instance, or null on silence / a bad reply). */
+  async probe(timeoutMs: number): Promise<string | null> {
+    if (!this.socket.connected) return null;
+    try {
+      const reply: unknown = await this.socket.timeout(timeoutMs).emitWithAck('agent:probe', { at: Date.now() });
+      const r = ProbeReplySchema.safeParse(reply);
+      return r.success ? r.data.instanceId : null;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /**
  * The agent hub: socket.io server agents dial into. Checks every hello, keeps
- * one connection per agentId (a reconnect replaces the old socket), validates
+ * one connection per agentId — a reconnect of the same agent process replaces
+ * its stale socket; a second process claiming a live agent's id is refused
+ * (the first is asked to answer a liveness probe; silence means it is gone and
+ * the newcomer takes its place) — validates
  * every inbound event against the shared schemas (invalid → logged with the
  * agent id and dropped; acked with an error where the event has an error
  * reply), hands batches to ingest and acks only when ingest says durable.
@@ -82,6 +123,12 @@ class SocketAgent implements AgentHandle {
 export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly io: HubServer;
   private readonly connected = new Map<string, SocketAgent>();
+  /**
+   * Agent id → the instance being admitted for it (until its connection
+   * opens): a second process racing the first is refused too. A claim whose
+   * connection never opened expires after two probe timeouts.
+   */
+  private readonly claims = new Map<string, { instanceId: string; at: number }>();
   private readonly log: Logger;
   private readonly now: () => number;
   /** Anyone can knock: refused handshakes must not flood the log. */
@@ -112,13 +159,69 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       }
       socket.data.hello = r.hello;
       socket.data.info = agentInfoFromHello(r.hello);
-      next();
+      void this.admitId(r.hello, socket.handshake.address).then((rejection) => {
+        if (rejection === null) { next(); return; }
+        const err = new Error(rejection.reason) as Error & { data: AuthRejection };
+        err.data = rejection;
+        next(err);
+      });
     });
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
   agents(): readonly AgentHandle[] {
     return [...this.connected.values()];
+  }
+
+  /**
+   * One connection per agent id. The same agent process (same instance)
+   * reconnecting replaces its stale socket. Another process with a connected
+   * id is refused — unless the connected one does not answer a liveness probe,
+   * in which case it is gone (a half-open connection) and is dropped.
+   */
+  private async admitId(hello: Hello, remote: string): Promise<AuthRejection | null> {
+    const probeMs = this.opts.livenessProbeMs ?? LIVENESS_PROBE_TIMEOUT_MS;
+    const claim = this.claims.get(hello.agentId);
+    if (claim !== undefined && claim.instanceId !== hello.instanceId && this.now() - claim.at < 2 * probeMs) {
+      return this.duplicate(hello, remote, 'another process is claiming this id right now');
+    }
+    this.claims.set(hello.agentId, { instanceId: hello.instanceId, at: this.now() });
+    const current = this.connected.get(hello.agentId);
+    if (!current || current.hello.instanceId === hello.instanceId) return null;
+    const answer = await current.probe(probeMs);
+    if (answer === null) {
+      this.log.warn({ agentId: hello.agentId, agent: hello.name }, 'a new process took over an agent id whose connection no longer answers; dropping the old connection');
+      if (this.connected.get(hello.agentId) === current) {
+        this.connected.delete(hello.agentId);
+        current.socket.disconnect(true);
+        this.emit('agent:disconnected', { agentId: hello.agentId, name: current.info.name, reason: 'replaced: no answer to a liveness probe' });
+      }
+      return null;
+    }
+    this.claims.delete(hello.agentId);
+    return this.duplicate(hello, remote, `agent ${current.info.name} is connected and answering`);
+  }
+
+  /** An agent back holding a run that has ended (it was away when the run closed) is told to stop it. */
+  private async abortClosedRuns(agent: SocketAgent, log: Logger): Promise<void> {
+    const runs = this.opts.runs;
+    if (!runs) return;
+    for (const held of agent.hello.runs) {
+      if (held.finished && held.running.length === 0 && held.pending === 0) continue; // only batches left: they are welcome
+      const f = await runs.get(held.runId);
+      if (f?.status !== 'closed') continue;
+      log.info({ runId: held.runId }, 'agent holds a run that has ended; telling it to stop');
+      agent.abort({ runId: held.runId, reason: `run ${held.runId} has ended (${f.end?.kind ?? 'closed'}) while this agent was away` });
+    }
+  }
+
+  private duplicate(hello: Hello, remote: string, why: string): AuthRejection {
+    this.log.warn({ agentId: hello.agentId, remote, why }, 'a second connection for an agent id refused');
+    return {
+      code: ERROR_CODES.AGENT_DUPLICATE,
+      reason: `agent id "${hello.agentId}" is already connected and answering (${why}); every agent needs its own --id — ` +
+        'the id is kept in the agent\'s spool folder, so do not copy a spool between machines or run two agents on one spool',
+    };
   }
 
   async close(): Promise<void> {
@@ -132,10 +235,13 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     const agent = new SocketAgent(socket, info, hello, log);
     const previous = this.connected.get(info.agentId);
     this.connected.set(info.agentId, agent);
+    if (this.claims.get(info.agentId)?.instanceId === hello.instanceId) this.claims.delete(info.agentId);
     if (previous) {
-      log.warn('agent reconnected while its previous connection was still open; replacing it');
+      // The same process again, or a new one whose predecessor did not answer its probe (admitId): the old socket is stale.
+      log.info('agent reconnected while its previous connection was still open; replacing the stale one');
       previous.socket.disconnect(true);
     }
+    void this.abortClosedRuns(agent, log);
     log.info({ capacity: info.capacity, labels: info.labels, software: hello.software, host: hello.host }, 'agent connected');
 
     const dropped = (event: string, e: unknown) => {
@@ -162,8 +268,21 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         reply?.({ ok: false, seq: batch.seq, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason });
         return;
       }
-      void this.opts.ingest.handle(batch, info).then((a) => {
-        if (a.ok) this.emit('batch', { runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate: a.duplicate, samples: batch.samples.length, sessions: batch.sessions.length });
+      const checked = batch;
+      void (this.opts.runs?.checkBatch(info.agentId, checked, this.now()) ?? Promise.resolve({ ok: true } as const)).then(async (v) => {
+        if (!v.ok) {
+          if (!v.retryable) dropped('metrics:batch', new ProbeError(ERROR_CODES.MESSAGE_INVALID, v.reason));
+          else log.warn({ runId: checked.runId, seq: checked.seq, reason: v.reason }, 'batch for an unknown run kept waiting');
+          reply?.({ ok: false, seq: checked.seq, retryable: v.retryable, code: v.code, reason: v.reason });
+          return;
+        }
+        const a = await this.opts.ingest.handle(checked, info);
+        if (a.ok) {
+          this.emit('batch', {
+            runId: checked.runId, agentId: checked.agentId, seq: checked.seq, duplicate: a.duplicate, samples: checked.samples.length,
+            sessions: checked.sessions.length, records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status })),
+          });
+        }
         reply?.(a);
       });
     });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { ERROR_CODES, describeError, isProbeError, type BatchAck, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, describeError, isProbeError, type BatchAck, type MetricBatch, type SessionStatus } from '@userprobe/shared';
 import type { AgentInfo, Sink } from './sink.js';
 import { batchKey } from './results-files.js';
 
@@ -21,6 +21,8 @@ export interface IngestedEvent {
   readonly duplicate: boolean;
   readonly samples: number;
   readonly sessions: number;
+  /** The session records the batch carried (id and status). */
+  readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus }[];
 }
 
 export interface IngestEvents {
@@ -75,6 +77,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.emit('ingested', {
       runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate,
       samples: batch.samples.length, sessions: batch.sessions.length,
+      records: batch.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status })),
     });
   }
 }

@@ -52,9 +52,14 @@ export function localAgentArgs(i: number, o: Pick<LocalAgentsOptions, 'controlle
   ];
 }
 
-/** The environment of a local agent: the controller's, with the token in PROBE_TOKEN. */
+/**
+ * The environment of a local agent: the controller's, with the token in
+ * PROBE_TOKEN, and PROBE_EXIT_WITH_PARENT so it stops when this controller
+ * dies (even by SIGKILL, which gives no chance to stop it): a local agent
+ * serves this controller only.
+ */
 export function localAgentEnv(token: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  return { ...base, PROBE_TOKEN: token };
+  return { ...base, PROBE_TOKEN: token, PROBE_EXIT_WITH_PARENT: '1' };
 }
 
 export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {

@@ -8,6 +8,10 @@ export const RESULT_FILES = {
   batches: 'batches.jsonl',
   run: 'run.json',
   summary: 'summary.json',
+  /** The run's assignments and what became of them (run/run-state-file.ts). */
+  state: 'run-state.json',
+  /** The run's first assignment (profile and options, secret-free): what a re-adopted run reassigns sessions with. */
+  assignment: 'assignment.json',
 } as const;
 
 /** The run's folder; refuses ids that would leave the results folder ('.', '..'). */

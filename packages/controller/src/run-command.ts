@@ -14,6 +14,7 @@ import { RESULT_FILES } from './results-files.js';
 import { renderSummary, unsuccessfulLine } from './summary.js';
 import { formatDuration } from './duration.js';
 import { EvidenceStore } from './evidence-store.js';
+import { RunRegistry } from './run/run-registry.js';
 import { prepareOutDir } from './out-dir.js';
 
 /**
@@ -67,9 +68,10 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
-    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token] });
+    const registry = new RunRegistry(cfg.outDir, log);
+    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], runs: registry });
     evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence });
+    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence, runs: registry });
     const { browser, source } = chooseBrowser(cfg, target.profile.browser);
     progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
       `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
@@ -96,10 +98,16 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
       stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
       callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
+      onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
     }, {
       pool: hub.hub, sinks: sinks.all, progress, log,
       evidence,
-      results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s) },
+      registry,
+      results: {
+        read: (id) => readRunResults(cfg.outDir, id),
+        writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s),
+        writeRunJson: (id, file, value) => resultsSink.writeRunJson(id, file, value),
+      },
     });
     if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);
     if (earlyExit !== null) coordinator.abort(earlyExit);

@@ -59,6 +59,12 @@ export interface SummaryInput {
   readonly ramp?: readonly { readonly agentId: string; readonly rampMs?: number | undefined; readonly peakConcurrent?: number | undefined }[];
   /** Sessions the run planned; null when sessions repeat (--duration) and the count is open. */
   readonly expectedSessions: number | null;
+  /**
+   * What the run could not measure because an agent was lost: sessions that
+   * were running on it (lost), planned sessions nobody ran (notRun), and how
+   * many planned sessions ran on another agent than planned (reassigned).
+   */
+  readonly gaps?: { readonly lost: readonly string[]; readonly notRun: readonly string[]; readonly reassigned: number };
   readonly agents: readonly SummaryAgent[];
   readonly samples: readonly SummarySample[];
   readonly sessions: readonly SummarySession[];
@@ -139,7 +145,19 @@ export interface RunSummary {
   readonly evidence: EvidenceSummary | null;
   /** Time to reach full concurrency (the slowest agent's) and the sum of the agents' peaks. */
   readonly ramp: { readonly fullConcurrencyMs: number; readonly peakConcurrent: number } | null;
-  readonly sessions: { readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number };
+  readonly sessions: {
+    readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number;
+    /** Running on an agent that was lost: no record; their samples are in `partial`, not in the metrics. */
+    readonly lost: number;
+    /** Planned, never run (their agent was lost and no other could take them before the run ended). */
+    readonly notRun: number;
+    /** Planned sessions that ran on another agent than planned (their ids end in `.a<n>`). */
+    readonly reassigned: number;
+  };
+  /** Samples of sessions without a record (lost mid-session): kept apart, never in a percentile. */
+  readonly partial: { readonly sessions: number; readonly samples: number };
+  /** Ids of the lost and not-run sessions (at most 100 of each). */
+  readonly gapIds: { readonly lost: readonly string[]; readonly notRun: readonly string[] };
   readonly metrics: readonly MetricSummary[];
   readonly agents: readonly AgentSummary[];
   /** Failed sessions (status `failed`) by the step that failed. */
@@ -158,7 +176,15 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const samplesByMetric = new Map<string, SummarySample[]>();
   const metricsBySession = new Map<string, Set<string>>();
   const samplesByAgent = new Map<string, number>();
+  // A sample whose session has no record belongs to a session that never ended (its agent was lost): kept apart.
+  const partialSessions = new Set<string>();
+  let partialSamples = 0;
   for (const s of input.samples) {
+    if (!sessions.has(key(s.agentId, s.sessionId))) {
+      partialSessions.add(key(s.agentId, s.sessionId));
+      partialSamples += 1;
+      continue;
+    }
     let vs = samplesByMetric.get(s.metric);
     if (!vs) samplesByMetric.set(s.metric, (vs = []));
     vs.push(s);
@@ -223,6 +249,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 
   const all = [...sessions.values()];
   const recorded = all.length;
+  const gaps = input.gaps ?? { lost: [], notRun: [], reassigned: 0 };
   let evidence: EvidenceSummary | null = null;
   if (input.evidence) {
     const e = input.evidence;
@@ -245,8 +272,13 @@ export function summarizeRun(input: SummaryInput): RunSummary {
       ok: all.filter((s) => s.status === 'ok').length,
       failed: all.filter((s) => s.status === 'failed').length,
       aborted: all.filter((s) => s.status === 'aborted').length,
-      missing: input.expectedSessions === null ? 0 : Math.max(0, input.expectedSessions - recorded),
+      missing: input.expectedSessions === null ? 0 : Math.max(0, input.expectedSessions - recorded - gaps.lost.length - gaps.notRun.length),
+      lost: gaps.lost.length,
+      notRun: gaps.notRun.length,
+      reassigned: gaps.reassigned,
     },
+    partial: { sessions: partialSessions.size, samples: partialSamples },
+    gapIds: { lost: gaps.lost.slice(0, 100), notRun: gaps.notRun.slice(0, 100) },
     metrics,
     agents,
     failedSteps,
@@ -254,14 +286,16 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   };
 }
 
-/** The controller's closing line for a run that did not fully succeed: failed, aborted and missing kept apart. */
+/** The controller's closing line for a run that did not fully succeed: failed, aborted, lost, not run and missing kept apart. */
 export function unsuccessfulLine(s: RunSummary): string {
-  return `${s.sessions.failed} session(s) failed, ${s.sessions.aborted} aborted, ${s.sessions.missing} missing`;
+  const ss = s.sessions;
+  return `${ss.failed} session(s) failed, ${ss.aborted} aborted${ss.lost ? `, ${ss.lost} lost` : ''}${ss.notRun ? `, ${ss.notRun} not run` : ''}, ${ss.missing} missing`;
 }
 
-/** Every expected session recorded and ok. */
+/** Every expected session recorded and ok, none lost or left unrun. */
 export function allSessionsOk(s: RunSummary): boolean {
-  return s.sessions.failed === 0 && s.sessions.aborted === 0 && s.sessions.missing === 0 && s.sessions.recorded > 0;
+  const ss = s.sessions;
+  return ss.failed === 0 && ss.aborted === 0 && ss.missing === 0 && ss.lost === 0 && ss.notRun === 0 && ss.recorded > 0;
 }
 
 const BROWSER_LABEL: Record<BrowserKind, string> = { shell: 'shell (chromium-headless-shell)', chromium: 'chromium (full, new headless)' };
@@ -286,7 +320,8 @@ export function renderSummary(s: RunSummary): string {
   const ss = s.sessions;
   const head =
     `run ${s.runId} (${s.scenario}${s.browser === null ? '' : ` on ${BROWSER_LABEL[s.browser]}`}): ${ss.recorded}${ss.expected === null ? '' : `/${ss.expected}`} sessions recorded — ` +
-    `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.missing ? `, ${ss.missing} missing` : ''}`;
+    `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.lost ? `, ${ss.lost} lost` : ''}${ss.notRun ? `, ${ss.notRun} not run` : ''}` +
+    `${ss.missing ? `, ${ss.missing} missing` : ''}${ss.reassigned ? ` (${ss.reassigned} reassigned to another agent)` : ''}`;
   const metrics = table(
     ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
     s.metrics.flatMap((m) => [
@@ -314,6 +349,15 @@ export function renderSummary(s: RunSummary): string {
       ? `; skipped by the budget (${e.budget.maxSessions} sessions / ${mb(e.budget.maxBytes)}, --evidence-sessions / --evidence-bytes): ${e.skippedSessions} session(s)${e.skippedFiles ? `, ${e.skippedFiles} file(s) of ${mb(e.skippedBytes)}` : ''}`
       : '';
     parts.push('', stored + skipped);
+  }
+  if (ss.lost || ss.notRun || s.partial.samples) {
+    const ids = (xs: readonly string[], n: number) => `${xs.slice(0, 8).join(', ')}${n > 8 ? `, … (${n} in all)` : ''}`;
+    parts.push('', [
+      'gaps (an agent was lost mid-run):',
+      ss.lost ? `  lost while running: ${ids(s.gapIds.lost, ss.lost)}` : '',
+      ss.notRun ? `  not run: ${ids(s.gapIds.notRun, ss.notRun)}` : '',
+      s.partial.samples ? `  ${s.partial.samples} sample(s) of ${s.partial.sessions} session(s) that never ended are kept out of the metrics above` : '',
+    ].filter(Boolean).join('\n'));
   }
   if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
   if (s.abortedSteps.length) parts.push('', table(['aborted at step', 'sessions'], s.abortedSteps.map((f) => [f.step, String(f.count)])));

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { coreMetrics, type Assignment, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
 import { startCli as start, type Proc } from './processes.js';
@@ -122,8 +122,19 @@ describe('controller CLI', () => {
     expect(p.stderr()).toMatch(/controller: aborted while waiting for agents: interrupted by SIGINT/);
   });
 
-  it('serve takes spooled batches; after a restart on the same folder a replay is a duplicate', async () => {
+  it('serve takes spooled batches of a run it has a record of; after a restart on the same folder a replay is a duplicate; a run it has no record of stays in the agent\'s spool', async () => {
     const out = await tmp();
+    // The run an earlier controller planned (and closed): its run-state.json says agent-1 holds s0001.
+    await mkdir(join(out, 'old-run'), { recursive: true });
+    const t0 = Date.UTC(2025, 0, 1, 12);
+    await writeFile(join(out, 'old-run', 'run-state.json'), JSON.stringify({
+      version: 2, runId: 'old-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
+      startedAt: t0 - 60_000, startAt: t0 - 58_500, deadlineAt: t0 + 600_000, durationMs: null,
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 }, nextPart: 1,
+      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: null, inRun: true, parts: [0], sentParts: [0], finished: null, lost: false }],
+      slots: [{ slot: 's0001', agentId: 'agent-1', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'done', status: 'ok', movedFrom: [] }],
+      lostSessions: [], end: { kind: 'drain-timeout', missing: ['fake-1 batches 1 of 1'] }, endedAt: t0,
+    }));
     const serve = () => track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
     let p = serve();
     let [, url] = await p.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
@@ -138,7 +149,77 @@ describe('controller CLI', () => {
     cleanups.push(() => { s.close(); });
     expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'old-run' }))).toEqual({ ok: true, seq: 1, duplicate: true });
     expect(await lineCount(join(out, 'old-run', 'samples.jsonl'))).toBe(3);
+    expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'never-planned' }))).toMatchObject({ ok: false, retryable: true, code: 'E_RUN_UNKNOWN' });
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
+  });
+
+  it('reconcile: a verdict judged before late batches arrived is recomputed from what is stored (finding 5)', async () => {
+    const out = await tmp();
+    const p = track(start(['run', '--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1',
+      '--out', out, '--run-id', 'late', '--drain-timeout', '300ms', '--json'], { PROBE_TOKEN: 't0k' }));
+    const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
+    const s = await connectAgent(url!, hello({ token: 't0k' }));
+    cleanups.push(() => { s.close(); });
+    const held: MetricBatch[] = [];
+    s.on('run:assign', (a: Assignment, ack) => {
+      ack({ accepted: true });
+      void (async () => {
+        let seq = 0;
+        for (const ps of a.sessions) {
+          const b: MetricBatch = {
+            runId: a.runId, agentId: 'agent-1', seq: ++seq, createdAt: Date.now(),
+            samples: coreMetrics(a.scenario).map((metric) => ({ sessionId: ps.sessionId, metric, value: 10, ts: Date.now() })),
+            sessions: [{ sessionId: ps.sessionId, scenario: a.scenario, browser: a.browser, status: 'ok', startedAt: Date.now(), endedAt: Date.now(), failedStep: null, error: null, artifacts: [] }],
+          };
+          if (seq === 2) held.push(b); // this one is late: the network (or a paused agent) holds it back
+          else await s.timeout(10_000).emitWithAck('metrics:batch', b);
+        }
+        await s.timeout(10_000).emitWithAck('run:finished', { runId: a.runId, lastSeq: seq, ok: 2, failed: 0 });
+      })();
+    });
+    expect(await p.exited).toBe(3);
+    expect(JSON.parse(p.stdout()).summary.sessions).toMatchObject({ expected: 2, recorded: 1, missing: 1 });
+    // The late batch reaches a controller later (serve on the same folder stores it: the run is known).
+    const srv = track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
+    const [, url2] = await srv.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
+    const s2 = await connectAgent(url2!, hello({ token: 't0k' }));
+    cleanups.push(() => { s2.close(); });
+    expect(await s2.timeout(10_000).emitWithAck('metrics:batch', held[0]!)).toEqual({ ok: true, seq: 2, duplicate: false });
+    srv.child.kill('SIGTERM');
+    expect(await srv.exited).toBe(0);
+    // Judged again from what is stored: both sessions, exit 0.
+    const r = track(start(['reconcile', 'late', '--out', out, '--json']));
+    expect(await r.exited).toBe(0);
+    const o = JSON.parse(r.stdout()) as { status: string; summary: { sessions: Record<string, number> } };
+    expect(o.status).toBe('passed');
+    expect(o.summary.sessions).toMatchObject({ expected: 2, recorded: 2, ok: 2, missing: 0 });
+    expect((JSON.parse(await readFile(join(out, 'late', 'run.json'), 'utf8')) as { status: string }).status).toBe('passed');
+  });
+
+  it('reconcile closes a run whose controller died, naming what never ran; an unknown run is a clear exit 2', async () => {
+    const out = await tmp();
+    const p = track(start(['run', '--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1',
+      '--out', out, '--run-id', 'orphan'], { PROBE_TOKEN: 't0k' }));
+    const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
+    const s = await connectAgent(url!, hello({ token: 't0k' }));
+    cleanups.push(() => { s.close(); });
+    s.on('run:assign', (_a: Assignment, ack) => ack({ accepted: true }));
+    await p.waitFor(/assigned; sessions start at/);
+    p.child.kill('SIGKILL');
+    await p.exited;
+    expect((JSON.parse(await readFile(join(out, 'orphan', 'run-state.json'), 'utf8')) as { status: string }).status).toBe('open');
+    const early = track(start(['reconcile', 'orphan', '--out', out]));
+    expect(await early.exited).toBe(2); // still within its bound: a controller may be following it
+    expect(early.stderr()).toMatch(/run orphan is still open and within its bound .* pass --force to judge it now anyway/);
+    const r = track(start(['reconcile', 'orphan', '--out', out, '--json', '--force']));
+    expect(await r.exited).toBe(3);
+    const o = JSON.parse(r.stdout()) as { status: string; error: { message: string }; summary: { sessions: Record<string, number> } };
+    expect(o.status).toBe('failed');
+    expect(o.summary.sessions).toMatchObject({ expected: 2, recorded: 0, notRun: 2 });
+    expect((JSON.parse(await readFile(join(out, 'orphan', 'run-state.json'), 'utf8')) as { status: string }).status).toBe('closed');
+    const bad = track(start(['reconcile', 'no-such-run', '--out', out]));
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(/^controller: no run no-such-run in .* \(no .*run\.json\); pass --out with the results folder the run wrote to\n$/);
   });
 });

@@ -35,6 +35,8 @@ export function hello(over: Partial<Hello> = {}): Hello {
     protocolVersion: PROTOCOL_VERSION,
     token: 'secret-token',
     agentId: 'agent-1',
+    instanceId: 'instance-1',
+    runs: [],
     name: 'fake-1',
     labels: {},
     capacity: { 'chat-load': 4, 'video-call': 1, cobrowse: 2 },

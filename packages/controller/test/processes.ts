@@ -16,7 +16,12 @@ export interface Proc {
 
 /** Spawn a Node CLI with captured output. PROBE_TOKEN is cleared unless `env` sets it. */
 export function startNode(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, PROBE_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startProcess(process.execPath, [script, ...args], env);
+}
+
+/** Spawn any command with captured output (e.g. `ip netns exec NS node …`). PROBE_TOKEN is cleared unless `env` sets it. */
+export function startProcess(command: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(command, args, { env: { ...process.env, PROBE_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];

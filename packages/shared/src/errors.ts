@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   MESSAGE_INVALID: 'E_MESSAGE_INVALID',
   MESSAGE_TOO_LARGE: 'E_MESSAGE_TOO_LARGE',
   AUTH_REJECTED: 'E_AUTH_REJECTED',
+  /** A second agent process claimed the id of a connected, answering agent. */
+  AGENT_DUPLICATE: 'E_AGENT_DUPLICATE',
   PROTOCOL_MISMATCH: 'E_PROTOCOL_MISMATCH',
   PLAN_INFEASIBLE: 'E_PLAN_INFEASIBLE',
   AGENTS_MISSING: 'E_AGENTS_MISSING',
@@ -68,7 +70,7 @@ export class MessageError extends ProbeError {
 
 /** The controller refused the agent's handshake (token, protocol version, duplicate id). */
 export class AuthError extends ProbeError {
-  constructor(code: typeof ERROR_CODES.AUTH_REJECTED | typeof ERROR_CODES.PROTOCOL_MISMATCH, message: string) {
+  constructor(code: typeof ERROR_CODES.AUTH_REJECTED | typeof ERROR_CODES.PROTOCOL_MISMATCH | typeof ERROR_CODES.AGENT_DUPLICATE, message: string) {
     super(code, message);
   }
 }

@@ -6,13 +6,45 @@
  * 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse.
  * 3: session:progress has the phase `aborted` and run:finished an `aborted` count (a version 2
  *    controller would drop the first as invalid and count aborted sessions as failed).
+ * 4: the hello carries the agent's instance and run state; assignments have a `part` (a run's
+ *    share can grow when a lost agent's sessions are reassigned); `run:resume` after every
+ *    reconnect (taking back sessions that went elsewhere); run:finished names the parts it
+ *    covers; the controller probes a connection's liveness (`agent:probe`).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
-/** Socket.IO engine ping: liveness of the transport both ways. */
+/**
+ * Socket.IO engine ping: liveness of the transport both ways (the server pings,
+ * the client expects a ping within interval + timeout, else it reconnects).
+ */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
-/** A peer silent this long is gone (setting: `--agent-timeout`). */
+/** A peer silent this long is gone. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
+/**
+ * A second connection that claims a connected agent's id: the hub asks the
+ * first one to answer (`agent:probe`) within this long; an answer means the id
+ * is taken (the newcomer is refused), silence means the first is gone.
+ */
+export const LIVENESS_PROBE_TIMEOUT_MS = 3_000;
+/**
+ * How long an agent may be away mid-run (disconnected, or back without the
+ * run) before its share is judged lost: its unstarted sessions go to other
+ * agents, its running ones are recorded as lost (setting: `--loss-grace`).
+ */
+export const AGENT_LOSS_GRACE_MS = 15_000;
+/** Bounds of the loss grace (setting: `--loss-grace`). */
+export const MIN_LOSS_GRACE_MS = 100;
+export const MAX_LOSS_GRACE_MS = 3_600_000;
+/** Runs an agent reports in its hello (the runs it holds or still has batches of, newest first). */
+export const HELLO_MAX_RUNS = 32;
+/**
+ * After reconnecting, an agent starts no new session of a run it holds until
+ * the controller's `run:resume` for it, or this long (a controller that does
+ * not follow the run any more never sends one).
+ */
+export const RESUME_WAIT_MS = 10_000;
+/** How long the controller waits for an agent to answer `run:resume`. */
+export const RESUME_ACK_TIMEOUT_MS = 10_000;
 
 /** How long the agent waits for a batch ack before re-sending it. */
 export const BATCH_ACK_TIMEOUT_MS = 5_000;

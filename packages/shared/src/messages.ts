@@ -5,7 +5,7 @@ import { TargetProfileSchema } from './profile.js';
 import {
   EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
   MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES, MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS,
-  MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MIN_EPOCH_MS,
+  MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MAX_TOTAL_SESSIONS, MIN_EPOCH_MS, HELLO_MAX_RUNS,
 } from './limits.js';
 
 /**
@@ -43,11 +43,33 @@ export const LabelsSchema = z.record(
   if (n > HELLO_MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${HELLO_MAX_LABELS} labels, got ${n}` });
 });
 
+/**
+ * What an agent holds of one run, reported on every (re)connect so a
+ * controller — the same one after a network gap, or a restarted one — knows
+ * what the agent still has and what it lost (a restarted agent reports none).
+ */
+export const AgentRunStateSchema = z.strictObject({
+  runId: IdSchema,
+  /** The highest batch seq the agent created for the run (0: none); every seq up to it is spooled or acknowledged. */
+  lastSeq: Count,
+  /** Sessions running now. */
+  running: z.array(IdSchema).max(MAX_CAPACITY),
+  /** Assigned sessions not started yet (they start only while connected). */
+  pending: Count,
+  /** The agent's share is done (run:finished sent or being sent). */
+  finished: z.boolean(),
+});
+export type AgentRunState = z.infer<typeof AgentRunStateSchema>;
+
 /** Sent as socket.io `auth` on every (re)connect. */
 export const HelloSchema = z.strictObject({
   protocolVersion: z.number().int(),
   token: z.string().min(1),
   agentId: IdSchema,
+  /** This agent process (random per start): tells a reconnect of a live agent from a second process with the same id. */
+  instanceId: IdSchema,
+  /** The runs this agent holds now (empty after a restart). */
+  runs: z.array(AgentRunStateSchema).max(HELLO_MAX_RUNS),
   name: z.string().min(1).max(64),
   labels: LabelsSchema,
   capacity: CapacitySchema,
@@ -115,9 +137,14 @@ export const PlannedSessionSchema = z.strictObject({
 });
 export type PlannedSession = z.infer<typeof PlannedSessionSchema>;
 
-/** controller → agent: your share of a run. */
+/**
+ * controller → agent: your share of a run. Part 0 is the share planned at the
+ * start; a later part adds sessions (reassigned from a lost agent) to a run the
+ * agent holds or has finished.
+ */
 export const AssignmentSchema = z.strictObject({
   runId: IdSchema,
+  part: Count.default(0),
   scenario: ScenarioSchema,
   browser: BrowserKindSchema,
   profile: TargetProfileSchema,
@@ -142,8 +169,29 @@ export const AssignReplySchema = z.discriminatedUnion('accepted', [
 ]);
 export type AssignReply = z.infer<typeof AssignReplySchema>;
 
+/** controller → agent: stop the run. Running sessions are aborted, sessions not started are recorded as aborted. */
 export const RunAbortSchema = z.strictObject({ runId: IdSchema, reason: z.string().max(500) });
 export type RunAbort = z.infer<typeof RunAbortSchema>;
+
+/**
+ * controller → agent, after every (re)connect, for each run the agent said it
+ * holds: go on with it. The sessions in `revoked` now run on another agent
+ * (this one was away past the loss grace, or restarted): those not started are
+ * dropped without a record; the reply names any that had already started
+ * (they run on, and count). Until it gets this, an agent starts no new session
+ * of the run (at most RESUME_WAIT_MS after reconnecting).
+ */
+export const RunResumeSchema = z.strictObject({
+  runId: IdSchema,
+  revoked: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
+  reason: z.string().max(500),
+});
+export type RunResume = z.infer<typeof RunResumeSchema>;
+export const ResumeReplySchema = z.strictObject({
+  revoked: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
+  alreadyStarted: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
+});
+export type ResumeReply = z.infer<typeof ResumeReplySchema>;
 
 export const SampleSchema = z.strictObject({
   sessionId: IdSchema,
@@ -214,6 +262,8 @@ export const RunFinishedSchema = z.strictObject({
   rampMs: z.number().finite().nonnegative().optional(),
   /** Most sessions this agent had running at once. */
   peakConcurrent: Count.optional(),
+  /** The assignment parts this report covers (every part accepted so far); a report missing a part the controller sent is stale. */
+  parts: z.array(Count).max(MAX_TOTAL_SESSIONS).optional(),
 });
 export type RunFinished = z.infer<typeof RunFinishedSchema>;
 
@@ -234,6 +284,12 @@ export const AgentStatusSchema = z.strictObject({
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
 export const OkReplySchema = z.strictObject({ ok: z.literal(true) });
+
+/** controller → agent liveness probe (`agent:probe`), answered at once with the agent's instance. */
+export const ProbeSchema = z.strictObject({ at: EpochMs });
+export type Probe = z.infer<typeof ProbeSchema>;
+export const ProbeReplySchema = z.strictObject({ instanceId: IdSchema });
+export type ProbeReply = z.infer<typeof ProbeReplySchema>;
 export type OkReply = z.infer<typeof OkReplySchema>;
 
 /**

@@ -14,11 +14,11 @@ import { EvidenceSpool } from './evidence-spool.js';
 
 const TOKEN = 'sender-token';
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: TOKEN, agentId: 'agent-e1', name: 'e1', labels: {},
+  protocolVersion: PROTOCOL_VERSION, token: TOKEN, agentId: 'agent-e1', instanceId: 'agent-e1-i1', runs: [], name: 'e1', labels: {},
   capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 const MB = 1024 * 1024;
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onFatal: () => undefined };
+const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
 
 describe('classifyEvidenceAck', () => {
   it.each([
@@ -52,7 +52,7 @@ describe('EvidenceSender against the real hub: never an upload over the limits',
   it('too many files and too many bytes: sends what fits (the console log kept), logs what it left out, the controller stores it', async () => {
     const spool = new EvidenceSpool(spoolDir, logs.log);
     await spool.open();
-    const conn = new Connection({ url: hub.url, hello, log: logs.log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
+    const conn = new Connection({ url: hub.url, hello: () => hello, log: logs.log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
     const sender = new EvidenceSender(conn.socket, spool, hello.agentId, logs.log, { ackTimeoutMs: 5_000 });
     sender.start();
     const connected = new Promise((resolve) => conn.socket.once('connect', () => resolve(undefined)));

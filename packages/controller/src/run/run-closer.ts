@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import { describeError, type BrowserKind, type RunFinished, type ScenarioName } from '@userprobe/shared';
+import type { RunStatus, Sink } from '../sink.js';
+import type { SampleLine, SessionLine } from '../results-files.js';
+import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from '../summary.js';
+import type { EvidenceBudget, EvidenceUsage } from '../evidence-store.js';
+import { RunError, agentsMissing, runAborted, runTimeout } from '../run-errors.js';
+import { endText, outcomeCounts, type EndReason, type MachineState } from './run-machine.js';
+
+/**
+ * Closing a run: read what is durable, summarize it with what became of every
+ * planned session (lost, not run, reassigned), judge the outcome, tell the
+ * sinks, write summary.json. The same for a run that ends under its
+ * controller, one a restarted controller re-adopted, and `controller reconcile`.
+ */
+
+export interface RunResultsStore {
+  read(runId: string): Promise<{ samples: readonly SampleLine[]; sessions: readonly SessionLine[] }>;
+  writeSummary(runId: string, summary: RunSummary): Promise<string>;
+}
+
+export interface CloseDeps {
+  readonly sinks: readonly Sink[];
+  readonly results: RunResultsStore;
+  readonly log: Logger;
+  readonly evidence?: { usage(runId: string): Promise<EvidenceUsage & { readonly budget: EvidenceBudget }> };
+}
+
+export interface CloseInput {
+  readonly runId: string;
+  readonly scenario: ScenarioName;
+  readonly browser: BrowserKind;
+  readonly har: 'off' | 'failures' | 'all';
+  /** Planned sessions; null when sessions repeat (--duration). */
+  readonly expectedSessions: number | null;
+  readonly agents: readonly SummaryAgent[];
+  readonly finished: ReadonlyMap<string, RunFinished>;
+  readonly state: MachineState;
+  readonly end: EndReason;
+  readonly endedAt: number;
+}
+
+export type RunOutcome =
+  | { readonly kind: 'completed'; readonly status: RunStatus; readonly exitCode: 0 | 1 | 3; readonly summary: RunSummary; readonly summaryPath: string; readonly error: RunError | null }
+  | { readonly kind: 'not-run'; readonly exitCode: 2 | 3; readonly error: RunError | import('@userprobe/shared').PlanError };
+
+/** Pure: the run's error from how it ended and what was lost (null: it ran to the end with nothing lost). */
+export function endError(end: EndReason, lost: readonly string[], notRun: readonly string[]): RunError | null {
+  switch (end.kind) {
+    case 'completed':
+      if (lost.length === 0 && notRun.length === 0) return null;
+      return agentsMissing(`the run lost ${lost.length} running session(s)${lost.length ? ` (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})` : ''}` +
+        ` and could not run ${notRun.length}${notRun.length ? ` (${notRun.slice(0, 5).join(', ')}${notRun.length > 5 ? ', …' : ''})` : ''} because an agent was lost; ` +
+        'the summary lists them; their partial samples are kept out of the percentiles');
+    case 'aborted':
+      return runAborted(endText(end));
+    case 'agent-lost':
+      return agentsMissing(`${endText(end)}; rerun, or let the run reassign a lost agent's sessions (--on-agent-loss reassign)`);
+    case 'start-failed':
+    case 'drain-timeout':
+    case 'bound':
+      return runTimeout(endText(end));
+    default: {
+      const never: never = end;
+      throw new Error(`unhandled end ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract<RunOutcome, { kind: 'completed' }>> {
+  const log = d.log.child({ component: 'run-closer', runId: input.runId });
+  const { samples, sessions } = await d.results.read(input.runId);
+  let evidence: Parameters<typeof summarizeRun>[0]['evidence'];
+  if (d.evidence) {
+    try {
+      const u = await d.evidence.usage(input.runId);
+      evidence = { har: input.har, budget: u.budget, sessions: u.sessions, bytes: u.bytes, skippedFiles: u.skippedFiles, skippedBytes: u.skippedBytes };
+    } catch (e) {
+      log.warn({ err: describeError(e) }, 'evidence usage unavailable for the summary');
+    }
+  }
+  const gaps = outcomeCounts(input.state);
+  // A lost session whose record arrived after all (an agent's spool) is not lost.
+  const recorded = new Set(sessions.map((s) => s.sessionId));
+  const lost = gaps.lost.filter((id) => !recorded.has(id));
+  const summary = summarizeRun({
+    runId: input.runId,
+    scenario: input.scenario,
+    browser: input.browser,
+    evidence,
+    ramp: [...input.finished].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent })),
+    expectedSessions: input.expectedSessions,
+    agents: input.agents,
+    gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
+    samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),
+    sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
+  });
+  const error = endError(input.end, lost, gaps.notRun);
+  const aborted = input.end.kind === 'aborted';
+  const status: RunStatus = aborted ? 'aborted' : error === null && allSessionsOk(summary) ? 'passed' : 'failed';
+  for (const sink of d.sinks) {
+    try { await sink.runEnded(input.runId, status, input.endedAt); } catch (e) {
+      log.error({ sink: sink.name, err: describeError(e) }, 'sink could not record the end of the run');
+    }
+  }
+  const summaryPath = await d.results.writeSummary(input.runId, summary);
+  const exitCode = error !== null ? 3 : status === 'passed' ? 0 : 1;
+  return { kind: 'completed', status, exitCode, summary, summaryPath, error };
+}
