@@ -81,7 +81,7 @@ export class Agent {
     const hello = (): Hello => ({
       protocolVersion: PROTOCOL_VERSION, token: c.token, agentId: c.agentId, instanceId, name: c.name, labels: { ...c.labels },
       capacity: { ...c.capacity }, software: AGENT_SOFTWARE, host: { ...c.host },
-      // The runner exists once the constructor is done; the first hello is built when connect() is called.
+      // Connection's constructor builds a hello for its instance id before the runner exists: no runs then.
       runs: this.runner ? this.runner.runStates().slice(0, HELLO_MAX_RUNS) : [],
     });
     // The pinned CA, read once here (a ConfigError when unreadable: the agent does not start).
@@ -92,7 +92,7 @@ export class Agent {
       handlers: {
         onAssign: (a) => this.runner.assign(a),
         onAbort: (a) => this.runner.abort(a),
-        onRevoke: (r) => this.runner.revoke(r),
+        onResume: (r) => this.runner.resume(r),
         onFatal: (error) => void this.#shutdown({ kind: 'refused', error }),
       },
     });

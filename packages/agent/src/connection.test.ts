@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, PROTOCOL_VERSION, type AssignReply, type AuthError, type Hello } from '@userprobe/shared';
 import { Connection, authErrorFrom, reconnectDelay } from './connection.js';
 import { captureLog } from '../test/log-capture.js';
+import { nextEvent } from '../test/socket-events.js';
 import { startTestController, type TestController } from '../test/test-controller.js';
 
 const hello: Hello = {
@@ -55,7 +56,7 @@ describe('Connection', () => {
     const failed = new Promise<AuthError>((resolve) => { fatal = resolve; });
     const conn = new Connection({
       url: ctl.url, hello: () => h, log, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 100,
-      handlers: { onAssign: async () => ({ accepted: true }), onAbort: () => undefined, onRevoke: () => ({ revoked: [], alreadyStarted: [] }), onFatal: fatal },
+      handlers: { onAssign: async () => ({ accepted: true }), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: fatal },
     });
     conn.connect();
     return { conn, failed, lines };
@@ -107,15 +108,20 @@ describe('Connection', () => {
     const s1 = await first;
     // The server closes the connection ("io server disconnect"): socket.io would not come back by itself.
     const second = ctl.waitFor<TestController['sockets'][number]>('agent', (s) => s !== s1);
+    const back = nextEvent(conn.socket, 'connect');
     s1.disconnect(true);
-    await second;
+    await Promise.all([second, back]);
+    // Closing the socket closed its transport too: socket.io's own reconnect of the transport may cut in once more.
+    while (!conn.socket.connected) await nextEvent(conn.socket, 'connect');
     expect(conn.socket.connected).toBe(true);
     // The controller goes away and a new one starts on the same port, as after a run ends and the next begins.
     const port = ctl.port;
     await ctl.close();
+    const backAgain = nextEvent(conn.socket, 'connect');
     const ctl2 = await startTestController({ port });
     controllers.push(ctl2);
-    await ctl2.waitFor('agent');
+    await Promise.all([ctl2.waitFor('agent'), backAgain]);
+    while (!conn.socket.connected) await nextEvent(conn.socket, 'connect');
     expect(conn.socket.connected).toBe(true);
     conn.close();
   });

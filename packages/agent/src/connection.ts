@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import {
   AuthError, AuthRejectionSchema, CONTROLLER_TO_AGENT_SCHEMAS, ERROR_CODES, HEARTBEAT_TIMEOUT_MS, MessageError,
   RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MIN_MS, describeError, parseMessage,
-  type AssignReply, type Assignment, type Hello, type RevokeReply, type RunAbort, type RunRevoke,
+  type AssignReply, type Assignment, type Hello, type ResumeReply, type RunAbort, type RunResume,
 } from '@userprobe/shared';
 import type { AgentSocket } from './agent-socket.js';
 import { certificateFailure } from './trust/controller-trust.js';
@@ -12,8 +12,8 @@ export interface ConnectionHandlers {
   /** A validated assignment; the reply is sent as the event's ack. */
   onAssign(assignment: Assignment): Promise<AssignReply>;
   onAbort(abort: RunAbort): void;
-  /** Sessions the controller gave to another agent; the reply is the ack. */
-  onRevoke(revoke: RunRevoke): RevokeReply;
+  /** Go on with a run after a reconnect, minus the sessions the controller gave to another agent; the reply is the ack. */
+  onResume(resume: RunResume): ResumeReply;
   /** The controller refused the handshake, or its certificate did not verify: retrying cannot help. */
   onFatal(error: AuthError): void;
 }
@@ -144,16 +144,16 @@ export class Connection {
       if (typeof ack === 'function') (ack as (r: { instanceId: string }) => void)({ instanceId: this.#instanceId });
     });
 
-    s.on('run:revoke', (payload: unknown, ack: unknown) => {
-      let revoke: RunRevoke;
+    s.on('run:resume', (payload: unknown, ack: unknown) => {
+      let resume: RunResume;
       try {
-        revoke = parseMessage('run:revoke', CONTROLLER_TO_AGENT_SCHEMAS['run:revoke'], payload);
+        resume = parseMessage('run:resume', CONTROLLER_TO_AGENT_SCHEMAS['run:resume'], payload);
       } catch (e) {
-        log.warn({ event: 'run:revoke', error: describeError(e) }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:resume', error: describeError(e) }, 'invalid message from the controller dropped');
         return;
       }
-      const reply = handlers.onRevoke(revoke);
-      if (typeof ack === 'function') (ack as (r: RevokeReply) => void)(reply);
+      const reply = handlers.onResume(resume);
+      if (typeof ack === 'function') (ack as (r: ResumeReply) => void)(reply);
     });
 
     s.on('run:assign', (payload: unknown, ack: unknown) => {

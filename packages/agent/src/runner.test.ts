@@ -169,7 +169,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     const took = ctl.now() - t0;
     expect(took).toBeLessThan(60_000); // started on the controller's clock (60 s ahead), not 60 s late
 
-    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, aborted: 0, rampMs: expect.any(Number), peakConcurrent: expect.any(Number) });
+    expect(finished).toEqual({ runId: 'run-outcomes', lastSeq: batches.length, ok: 2, failed: 3, aborted: 0, rampMs: expect.any(Number), peakConcurrent: expect.any(Number), parts: [0] });
     expect(finished.peakConcurrent).toBeLessThanOrEqual(2); // capacity 2
     expect(batches.map((b) => b.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: batches.length }, (_, i) => i + 1));
     expect([...records.keys()].sort()).toEqual(['a-ok', 'b-ok', 'c-bad', 'd-slowstep', 'e-hang']);
@@ -207,7 +207,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(reply).toEqual({ accepted: true });
     await started; // capacity 2: x3 waits in the p-limit queue, x4 waits for its start time
     ctl.sockets.at(-1)!.emit('run:abort', { runId, reason: 'operator pressed ctrl-c' });
-    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 0, aborted: 4, rampMs: expect.any(Number), peakConcurrent: 2 });
+    expect(await finished).toEqual({ runId, lastSeq: expect.any(Number), ok: 0, failed: 0, aborted: 4, rampMs: expect.any(Number), peakConcurrent: 2, parts: [0] });
     expect(await agent.sender.drained(10_000)).toBe(true);
     const records = new Map([...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions).map((s) => [s.sessionId, s]));
     expect([...records.values()].map((r) => r.status)).toEqual(['aborted', 'aborted', 'aborted', 'aborted']);
@@ -237,7 +237,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(seqs).toEqual(Array.from({ length: f2.lastSeq }, (_, i) => i + 1)); // numbering goes on across parts
   });
 
-  it('run:revoke drops sessions that had not started (no record), names those that had, and the hello reports what the agent holds', async () => {
+  it('run:resume drops the revoked sessions that had not started (no record), names those that had, ignores ids it never held; the hello reports what the agent holds', async () => {
     const runId = 'run-revoke';
     let parked = false;
     const started = new Promise<void>((resolve) => waiting.once('waiting', () => { parked = true; resolve(); }));
@@ -250,7 +250,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     await started;
     expect(parked).toBe(true);
     expect(agent.runner.runStates().find((r) => r.runId === runId)).toMatchObject({ running: ['v1-abortable'], pending: 1, finished: false });
-    const reply = await sock.timeout(10_000).emitWithAck('run:revoke', { runId, sessionIds: ['v2-late', 'v1-abortable'], reason: 'test' });
+    const reply = await sock.timeout(10_000).emitWithAck('run:resume', { runId, revoked: ['v2-late', 'v1-abortable', 'not-mine'], reason: 'test' });
     expect(reply).toEqual({ revoked: ['v2-late'], alreadyStarted: ['v1-abortable'] });
     sock.emit('run:abort', { runId, reason: 'test over' });
     expect(await finished).toMatchObject({ ok: 0, failed: 0, aborted: 1 });

@@ -3,8 +3,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
   ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
-  type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type RevokeReply, type RunAbort,
-  type RunRevoke, type ScenarioName, type SessionProgress,
+  RESUME_WAIT_MS,
+  type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type ResumeReply, type RunAbort,
+  type RunResume, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from './agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -67,6 +68,8 @@ export interface RunnerDeps {
   readonly evidenceWaitMs?: number;
   readonly batch?: { readonly maxSamples?: number; readonly maxAgeMs?: number };
   readonly runFinishedAckTimeoutMs?: number;
+  /** After a reconnect, how long a run waits for the controller's run:resume (default RESUME_WAIT_MS). */
+  readonly resumeWaitMs?: number;
 }
 
 export interface RunResult {
@@ -102,8 +105,15 @@ interface ActiveRun {
   outstanding: number;
   /** Resolves the wait for `outstanding` to reach 0. */
   idle: (() => void) | null;
+  /** Bumped by every accepted part: a run:finished covers the parts accepted when it was made. */
+  generation: number;
   /** Every session is over; run:finished is being sent (a new part reopens the run). */
   closing: boolean;
+  /**
+   * Set while the controller is out of reach and until it says `run:resume`
+   * after the reconnect (or RESUME_WAIT_MS): no session of the run starts.
+   */
+  hold: { readonly released: Promise<void>; release(): void; timer: NodeJS.Timeout | null } | null;
   readonly counts: { ok: number; failed: number; aborted: number };
   readonly ramp: { lastStartAt: number | null; running: number; peak: number };
   /** The controller said the run's evidence budget is used up: capture no more. */
@@ -136,6 +146,8 @@ export class Runner {
   constructor(d: RunnerDeps) {
     this.#d = d;
     this.#log = d.log.child({ component: 'runner' });
+    d.socket.on('disconnect', () => this.#holdAll());
+    d.socket.on('connect', () => this.#awaitResume());
     this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, ownCpu: d.ownCpu, log: this.#log }) : null;
   }
 
@@ -183,6 +195,7 @@ export class Runner {
     if (existing) {
       if (existing.abort.signal.aborted) return { accepted: false, code: ERROR_CODES.SESSION_ABORTED, reason: `run ${a.runId} was aborted on this agent` };
       existing.parts.set(a.part, new Set(a.sessions.map((s) => s.sessionId)));
+      existing.generation += 1;
       existing.closing = false;
       existing.log.info({ part: a.part, sessions: a.sessions.length }, 'run part accepted');
       this.#schedule(existing, a);
@@ -222,7 +235,9 @@ export class Runner {
       running: new Set(),
       outstanding: 0,
       idle: null,
+      generation: 0,
       closing: false,
+      hold: null,
       counts: { ok: 0, failed: 0, aborted: 0 },
       ramp: { lastStartAt: null, running: 0, peak: 0 },
       evidenceExhausted: false,
@@ -238,15 +253,22 @@ export class Runner {
     return { accepted: true };
   }
 
-  /** What this agent holds of each run, for the hello of every (re)connect. */
+  /**
+   * What this agent holds of each run, for the hello of every (re)connect: the
+   * runs it is running, then those it only has unacknowledged batches of
+   * (finished here, or left by a process before a restart).
+   */
   runStates(): AgentRunState[] {
-    return [...this.#runs.values()].map((r) => ({
+    const active: AgentRunState[] = [...this.#runs.values()].map((r) => ({
       runId: r.a.runId,
       lastSeq: this.#d.spool.lastSeq(r.a.runId),
       running: [...r.running],
       pending: Math.max(0, r.outstanding - r.running.size),
       finished: r.closing,
     }));
+    const spooled = this.#d.spool.pendingRuns().filter((p) => !this.#runs.has(p.runId))
+      .map((p) => ({ runId: p.runId, lastSeq: p.lastSeq, running: [], pending: 0, finished: true }));
+    return [...active, ...spooled];
   }
 
   /** Start timers for a part's sessions (each at the part's agreed start plus its offset). */
@@ -290,13 +312,16 @@ export class Runner {
       if (run.outstanding > 0) await new Promise<void>((resolve) => { run.idle = resolve; });
       run.idle = null;
       run.closing = true;
+      const generation = run.generation;
+      const parts = [...run.parts.keys()].sort((x, y) => x - y);
       const lastSeq = await run.batcher.close();
       const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
       result = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
-      run.log.info({ ...result, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
-      await this.#sendFinished(run, result);
-      if (run.outstanding === 0) break;
-      run.log.info({ outstanding: run.outstanding }, 'a new part arrived while finishing; running it');
+      run.log.info({ ...result, parts, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
+      await this.#sendFinished(run, result, parts);
+      // A part accepted meanwhile (even one already over) needs a report that covers it.
+      if (run.outstanding === 0 && run.generation === generation) break;
+      run.log.info({ outstanding: run.outstanding }, 'a new part arrived while finishing; reporting again when it is over');
     }
     this.#runs.delete(a.runId);
     return result;
@@ -312,10 +337,11 @@ export class Runner {
     for (let round = 0; ; round++) {
       const session: PlannedSession = round === 0 ? planned : { ...planned, sessionId: repeatId(planned.sessionId, round) };
       const ran = await limit(async () => {
-        // No new session starts while the controller is out of reach: it may be giving this share to another agent.
-        if (!this.#d.socket.connected) {
-          run.log.info({ sessionId: session.sessionId }, 'holding the session start until the controller is back');
-          await whenConnected(this.#d.socket, run.abort.signal);
+        // No new session starts while the controller is out of reach, nor after it is back until it says
+        // run:resume: meanwhile it may have given this share to another agent.
+        if (run.hold) {
+          run.log.info({ sessionId: session.sessionId }, 'holding the session start until the controller resumes the run');
+          await Promise.race([run.hold.released, new Promise<void>((resolve) => run.abort.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
         // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
         if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
@@ -479,8 +505,8 @@ export class Runner {
     this.#d.socket.emit('session:progress', p);
   }
 
-  async #sendFinished(run: ActiveRun, r: RunResult): Promise<void> {
-    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent };
+  async #sendFinished(run: ActiveRun, r: RunResult, parts: readonly number[]): Promise<void> {
+    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent, parts: [...parts] };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;
     const stop = this.#stop.signal;
     let delay = SEND_RETRY_MIN_MS;
@@ -510,23 +536,59 @@ export class Runner {
   }
 
   /**
-   * `run:revoke`: the controller gave these planned sessions to another agent
-   * (this one was away too long). Those not started are dropped without a
-   * record; those that started run on (their rounds end with the current one).
+   * `run:resume` after a reconnect: the run goes on, minus the planned sessions
+   * the controller gave to another agent meanwhile (this one was away too
+   * long). Those not started are dropped without a record; those that started
+   * run on (their rounds end with the current one).
    */
-  revoke(msg: RunRevoke): RevokeReply {
+  resume(msg: RunResume): ResumeReply {
     const run = this.#runs.get(msg.runId);
     if (!run) return { revoked: [], alreadyStarted: [] };
     const revoked: string[] = [];
     const alreadyStarted: string[] = [];
-    for (const id of msg.sessionIds) {
+    for (const id of msg.revoked) {
+      const held = [...run.parts.values()].some((ids) => ids.has(id));
+      if (!held) continue;
       run.revoked.add(id);
       if (run.started.has(id)) alreadyStarted.push(id);
       else revoked.push(id);
       run.pendingStarts.get(id)?.drop();
     }
-    run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
+    if (msg.revoked.length) run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
+    this.#release(run, 'the controller resumed the run');
     return { revoked, alreadyStarted };
+  }
+
+  /** The controller is out of reach: hold every run's session starts. */
+  #holdAll(): void {
+    for (const run of this.#runs.values()) {
+      if (run.hold) {
+        if (run.hold.timer) clearTimeout(run.hold.timer);
+        run.hold.timer = null;
+        continue;
+      }
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => { release = resolve; });
+      run.hold = { released, release, timer: null };
+    }
+  }
+
+  /** Back in reach: each held run waits for its run:resume, at most RESUME_WAIT_MS. */
+  #awaitResume(): void {
+    for (const run of this.#runs.values()) {
+      const hold = run.hold;
+      if (!hold || hold.timer) continue;
+      hold.timer = setTimeout(() => this.#release(run, `no run:resume within ${RESUME_WAIT_MS} ms of reconnecting (the controller does not follow this run any more?)`), this.#d.resumeWaitMs ?? RESUME_WAIT_MS);
+    }
+  }
+
+  #release(run: ActiveRun, why: string): void {
+    const hold = run.hold;
+    if (!hold) return;
+    if (hold.timer) clearTimeout(hold.timer);
+    run.hold = null;
+    run.log.info({ why }, 'session starts released');
+    hold.release();
   }
 
   #abortRun(run: ActiveRun, reason: string): void {

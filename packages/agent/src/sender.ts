@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { BATCH_ACK_TIMEOUT_MS, BatchAckSchema, describeError, formatIssues, type MetricBatch } from '@userprobe/shared';
+import { BATCH_ACK_TIMEOUT_MS, BatchAckSchema, ERROR_CODES, describeError, formatIssues, type MetricBatch } from '@userprobe/shared';
 import { nextDisconnect, whenConnected, type AgentSocket } from './agent-socket.js';
 import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from './limits.js';
 import type { BatchKey, Spool } from './spool.js';
@@ -21,7 +21,9 @@ export type SendOutcome =
   | { readonly kind: 'acked'; readonly duplicate: boolean }
   | { readonly kind: 'rejected'; readonly reason: string }
   | { readonly kind: 'corrupt'; readonly reason: string }
-  | { readonly kind: 'retry'; readonly reason: string; readonly backoff: boolean };
+  | { readonly kind: 'retry'; readonly reason: string; readonly backoff: boolean }
+  /** The controller has no record of the batch's run (yet): try that run again later, send the others meanwhile. */
+  | { readonly kind: 'park'; readonly reason: string };
 
 /** Pure: the controller's reply (or its absence) → what to do with the batch. */
 export function classifyAck(reply: unknown, seq: number): SendOutcome {
@@ -33,6 +35,7 @@ export function classifyAck(reply: unknown, seq: number): SendOutcome {
     return { kind: 'acked', duplicate: ack.duplicate };
   }
   const reason = `${ack.code}: ${ack.reason}`;
+  if (ack.retryable && ack.code === ERROR_CODES.RUN_UNKNOWN) return { kind: 'park', reason };
   return ack.retryable ? { kind: 'retry', reason, backoff: true } : { kind: 'rejected', reason };
 }
 
@@ -45,15 +48,23 @@ export interface SenderStats {
   /** Unreadable in the spool: moved aside without being sent. */
   corrupt: number;
   retries: number;
+  /** Times a run was set aside because the controller had no record of it. */
+  parked: number;
 }
+
+/** A run whose batches the controller has no record of is tried again after this long (or the next reconnect). */
+export const UNKNOWN_RUN_RETRY_MS = 60_000;
 
 /**
  * Sends spooled batches to the controller one at a time, in (run, seq) order,
  * each with an ack and a timeout. Acked (or duplicate) → removed from the
  * spool; timeout, disconnect or retryable nack → sent again, with backoff,
  * forever; non-retryable nack → moved to the spool's rejected/ folder, as is
- * a spool file that does not read back as its batch (logged as corrupt).
- * While disconnected it waits; on reconnect it resumes from the spool.
+ * a spool file that does not read back as its batch (logged as corrupt). A run
+ * the controller has no record of (an older run, another results folder) is
+ * set aside for UNKNOWN_RUN_RETRY_MS or until the next reconnect, so it never
+ * holds up the batches of the runs the controller follows. While disconnected
+ * it waits; on reconnect it resumes from the spool.
  */
 export class Sender {
   readonly #socket: AgentSocket;
@@ -66,7 +77,10 @@ export class Sender {
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #drainWaiters = new Set<() => void>();
-  readonly stats: SenderStats = { sent: 0, acked: 0, duplicates: 0, rejected: 0, corrupt: 0, retries: 0 };
+  /** Runs set aside (the controller has no record of them), until this time (Date.now()). */
+  readonly #parked = new Map<string, number>();
+  #unpark: NodeJS.Timeout | null = null;
+  readonly stats: SenderStats = { sent: 0, acked: 0, duplicates: 0, rejected: 0, corrupt: 0, retries: 0, parked: 0 };
 
   constructor(socket: AgentSocket, spool: Spool, log: Logger, opts: SenderOptions = {}) {
     this.#socket = socket;
@@ -76,7 +90,10 @@ export class Sender {
     this.#retryMinMs = opts.retryMinMs ?? SEND_RETRY_MIN_MS;
     this.#retryMaxMs = opts.retryMaxMs ?? SEND_RETRY_MAX_MS;
     spool.onWrite(() => this.#wake?.());
-    socket.on('connect', () => this.#wake?.());
+    socket.on('connect', () => {
+      this.#parked.clear();
+      this.#wake?.();
+    });
   }
 
   start(): void {
@@ -88,6 +105,7 @@ export class Sender {
   /** Stop sending (the spool keeps whatever is unacknowledged). */
   async stop(): Promise<void> {
     this.#stop.abort();
+    if (this.#unpark) clearTimeout(this.#unpark);
     this.#wake?.();
     await this.#loop;
   }
@@ -112,9 +130,11 @@ export class Sender {
     const signal = this.#stop.signal;
     let delay = this.#retryMinMs;
     while (!signal.aborted) {
-      const key = this.#spool.pending()[0];
+      const now = Date.now();
+      for (const [runId, until] of this.#parked) if (until <= now) this.#parked.delete(runId);
+      const key = this.#spool.pending().find((k) => !this.#parked.has(k.runId));
       if (key === undefined) {
-        for (const w of this.#drainWaiters) w();
+        if (this.#spool.size === 0) for (const w of this.#drainWaiters) w();
         await this.#idle();
         continue;
       }
@@ -143,6 +163,16 @@ export class Sender {
           const path = await this.#spool.reject(key, `corrupt spool file: ${outcome.reason}`);
           this.stats.corrupt += 1;
           this.#log.error({ runId: key.runId, seq: key.seq, reason: outcome.reason, file, path }, 'corrupt spool file moved aside; it was never sent');
+          break;
+        }
+        case 'park': {
+          this.stats.parked += 1;
+          this.#parked.set(key.runId, Date.now() + UNKNOWN_RUN_RETRY_MS);
+          this.#log.warn({ runId: key.runId, reason: outcome.reason, retryInMs: UNKNOWN_RUN_RETRY_MS }, 'the controller has no record of this run; its batches wait, the others go on');
+          if (this.#unpark === null) {
+            this.#unpark = setTimeout(() => { this.#unpark = null; this.#wake?.(); }, UNKNOWN_RUN_RETRY_MS);
+            this.#unpark.unref();
+          }
           break;
         }
         case 'retry':

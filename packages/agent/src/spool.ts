@@ -12,7 +12,7 @@ import { isAlive } from './pid.js';
  * acknowledged it. Layout:
  *
  *   <dir>/<runId>/<seq>.json     a batch waiting for its ack
- *   <dir>/<runId>/next-seq       the next seq to hand out for the run (never reused)
+ *   <dir>/<runId>/next-seq       the next seq to hand out for the run (written after each batch: never reused)
  *   <dir>/rejected/<runId>.<seq>.json (+ .reason.txt)   batches the controller refused for good
  *   <dir>/lock                   pid of the agent process using this spool
  *
@@ -105,19 +105,18 @@ export class Spool {
     if (s && Date.now() - s.mtimeMs > SPOOL_RUN_RETENTION_MS) await rm(runDir, { recursive: true, force: true });
   }
 
-  /** Hand out the next seq of a run, persisted before it is used so a restart never reuses it. */
+  /**
+   * Hand out the next seq of a run. The counter is persisted by `write`, after
+   * the batch file: a process that dies before writing the batch leaves no
+   * gap (the seq is handed out again), one that dies after leaves the file,
+   * and opening the spool takes the highest spooled seq into account.
+   */
   async allocateSeq(runId: string): Promise<number> {
     const runDir = join(this.dir, runId);
     let next = this.#nextSeq.get(runId);
     if (next === undefined) {
       const counter = await readFile(join(runDir, NEXT_SEQ), 'utf8').then((s) => Number(s.trim()), () => NaN);
       next = Number.isInteger(counter) && counter > 0 ? counter : 1;
-    }
-    try {
-      await mkdir(runDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-      await writeFileAtomic(join(runDir, NEXT_SEQ), `${next + 1}\n`);
-    } catch (e) {
-      throw spoolError(`cannot persist the batch counter of run ${runId} in ${runDir}`, e);
     }
     this.#nextSeq.set(runId, next + 1);
     return next;
@@ -134,6 +133,9 @@ export class Spool {
     try {
       await mkdir(runDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await writeFileAtomic(join(runDir, `${batch.seq}.json`), JSON.stringify(batch));
+      // The counter after the batch: once it moves past a seq, that batch exists (a restart never hands it out again).
+      const persisted = await readFile(join(runDir, NEXT_SEQ), 'utf8').then((t) => Number(t.trim()), () => 0);
+      if (!(persisted > batch.seq)) await writeFileAtomic(join(runDir, NEXT_SEQ), `${batch.seq + 1}\n`);
     } catch (e) {
       throw spoolError(`cannot write batch ${batch.runId}#${batch.seq} to the spool ${runDir}`, e);
     }
@@ -142,6 +144,12 @@ export class Spool {
     if (at < 0) this.#pending.push(key);
     else this.#pending.splice(at, 0, key);
     for (const l of this.#listeners) l();
+  }
+
+  /** Runs with batches waiting for their ack, and the highest seq handed out for each. */
+  pendingRuns(): { runId: string; lastSeq: number }[] {
+    const runs = [...new Set(this.#pending.map((k) => k.runId))];
+    return runs.map((runId) => ({ runId, lastSeq: this.lastSeq(runId) }));
   }
 
   /** Pending batches in (run, seq) order. */

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { AgentStatus, Assignment, AssignReply, Hello, RevokeReply, RunAbort, RunFinished, RunRevoke, SessionProgress } from '@userprobe/shared';
+import type { AgentStatus, Assignment, AssignReply, Hello, ResumeReply, RunAbort, RunFinished, RunResume, SessionProgress } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
 import type { IngestedEvent } from './ingest.js';
 
@@ -14,8 +14,8 @@ export interface AgentHandle {
   /** Send an assignment and wait for the agent's reply (rejects on timeout or an invalid reply). */
   assign(assignment: Assignment, timeoutMs: number): Promise<AssignReply>;
   abort(abort: RunAbort): void;
-  /** Take back sessions not started (rejects on timeout or an invalid reply). */
-  revoke(revoke: RunRevoke, timeoutMs: number): Promise<RevokeReply>;
+  /** Let a reconnected agent go on with a run, taking back sessions that went elsewhere (rejects on timeout or an invalid reply). */
+  resume(resume: RunResume, timeoutMs: number): Promise<ResumeReply>;
 }
 
 export interface AgentPoolEvents {

@@ -10,6 +10,7 @@ import { serveCommand } from './serve-command.js';
 import { EXIT } from './coordinator.js';
 import { reconcileCommand } from './run/reconcile-command.js';
 import { agentTokenCommand } from './agent-token-command.js';
+import { ON_AGENT_LOSS } from './run/run-state-schema.js';
 import { createMysqlSink, migrateCommand, retentionCommand } from './db/index.js';
 
 const EPILOGUE = `Exit codes:
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
         'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
         'call-duration': { type: 'string', describe: 'video-call: how long a connected call runs while getStats() is sampled (default 5s)' },
         'mirror-samples': { type: 'number', describe: 'cobrowse: mirror-lag samples per session (default 3)' },
-        'on-agent-loss': { type: 'string', choices: ['reassign', 'fail'], default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
+        'on-agent-loss': { type: 'string', choices: ON_AGENT_LOSS, default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
         ...common,
       })
       .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
@@ -129,7 +130,11 @@ async function main(): Promise<number> {
       .example('PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token', 'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)'))
     .command('reconcile <run-id>', 'recompute a run\'s verdict from what is stored (late batches, or a run no controller closed): rewrite summary.json and run.json, update MySQL', (y) => y
       .positional('run-id', { type: 'string', describe: 'the run\'s id (its folder under --out)' })
-      .options({ out: common.out, db: common.db, 'log-level': common['log-level'], json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object' } })
+      .options({
+        out: common.out, db: common.db, 'log-level': common['log-level'],
+        json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object' },
+        force: { type: 'boolean', default: false, describe: 'judge a run that is still open and within its bound (a controller may still be following it)' },
+      })
       .example('$0 reconcile r-20261129-074519-b404 --out results', 'judge the run again from its results folder')
       .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'))
     .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) => y
@@ -173,7 +178,7 @@ async function main(): Promise<number> {
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
   if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
   if (command === 'reconcile') {
-    return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true }, io);
+    return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
   }
   throw new ConfigError(`unknown command "${command}"; accepted: run, serve, agent-token, reconcile, migrate, retention`);
 }

@@ -7,7 +7,7 @@ import {
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
 import { formatDuration, parseDuration, parseThinkTime } from './duration.js';
-import { ON_AGENT_LOSS, type OnAgentLoss } from './run/run-machine.js';
+import { ON_AGENT_LOSS, type OnAgentLoss } from './run/run-state-schema.js';
 import { OPTION_RANGES, rangeProblem, type RangedOption } from './option-ranges.js';
 
 /** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
@@ -218,7 +218,7 @@ const RunRaw = z.strictObject({
   mirrorSamples: numeric.default(DEFAULT_MIRROR_SAMPLES),
   thinkTime: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? { minMs: 0, maxMs: 0 } : parseThinkTime(v, '--think-time'))),
   input: z.enum(INPUT_MODES).default('type'),
-  onAgentLoss: z.enum(ON_AGENT_LOSS as ['reassign', 'fail']).default('reassign'),
+  onAgentLoss: z.enum(ON_AGENT_LOSS).default('reassign'),
 });
 
 /** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */

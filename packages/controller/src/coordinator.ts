@@ -149,7 +149,8 @@ export class RunCoordinator {
     const first = startRun({
       runId: this.p.runId, onAgentLoss: this.p.onAgentLoss ?? 'reassign', lossGraceMs, drainMs: this.p.drainTimeoutMs,
       startLeadMs: START_LEAD_MS, reassignSpacingMs: Math.round(this.p.rampUpMs / Math.max(1, this.p.total)), durationMs: this.p.durationMs,
-    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.p.scenario] })),
+      sessionTimeoutMs,
+    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.p.scenario], instanceId: a.hello.instanceId })),
     active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })), startAt, this.p.durationMs);
 
     // The run's first assignment, kept so a controller that re-adopts the run can reassign its sessions.
@@ -159,8 +160,11 @@ export class RunCoordinator {
       pool: this.d.pool, progress: this.d.progress, log: this.log, now: this.now, scenario: this.p.scenario,
       assignment: (part) => this.assignment(part),
       persist: (state) => this.persist(meta, state),
+      onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
     });
     this.driver = driver;
+    // The plan is durable before any agent gets work: a controller that dies after this leaves a run it can be re-adopted from.
+    await this.persist(meta, first.state);
     if (this.abortReason !== null) driver.abort(this.abortReason);
     const assigned = first.commands.filter((c) => c.kind === 'assign').length;
     const end = await driver.start(first.commands, boundMs);

@@ -186,7 +186,7 @@ export class EvidenceStore {
         const assigned = await this.#o.runs?.get(u.runId);
         if (assigned && !holdsSession(assigned, agent.agentId, u.sessionId)) {
           log.warn('evidence for a session the agent was not assigned refused');
-          return { ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN, reason: `session ${u.sessionId} of run ${u.runId} was not assigned to agent ${agent.agentId}; it keeps evidence only of its own sessions` };
+          return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `session ${u.sessionId} of run ${u.runId} was not assigned to agent ${agent.agentId}; it keeps evidence only of its own sessions` };
         }
         const known = assigned ? 'any' : await this.#known(u.runId);
         if (known === 'unknown') {

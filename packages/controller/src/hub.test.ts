@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { io as connect } from 'socket.io-client';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ERROR_CODES, PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck } from '@userprobe/shared';
@@ -319,11 +320,11 @@ describe('agent hub', () => {
     await stopAndStart({ runs: registry });
     const t0 = Date.UTC(2025, 0, 1, 12);
     registry.set({
-      version: 1, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 2,
+      version: 2, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 2,
       startedAt: t0 - 60_000, startAt: t0 - 58_500, deadlineAt: t0 + 600_000, durationMs: null,
-      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000 },
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
       nextPart: 1,
-      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, inRun: true, parts: [0], finished: null, lost: false }],
+      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: 'instance-1', inRun: true, parts: [0], sentParts: [0], finished: null, lost: false }],
       slots: [{ slot: 's0001', agentId: 'agent-1', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'pending', status: null, movedFrom: [] }],
       lostSessions: [], end: null, endedAt: null,
     });
@@ -333,11 +334,39 @@ describe('agent hub', () => {
     const unknown = await send(s, batch({ runId: 'run-made-up' }));
     expect(unknown).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.RUN_UNKNOWN });
     const foreign = await send(s, batch({ samples: [sample('s0002', 'page_load', 1)] }));
-    expect(foreign).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('s0002') });
+    expect(foreign).toMatchObject({ ok: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('s0002') });
     expect(await send(s, batch())).toEqual({ ok: true, seq: 1, duplicate: false });
     expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(3);
     expect(await lineCount(join(tmp.dir, '.spool', 'samples.jsonl'))).toBe(0);
     expect(await lineCount(join(tmp.dir, 'run-made-up', 'samples.jsonl'))).toBe(0);
+  });
+
+  it('an agent back holding a run that has ended (it was away when the run closed) is told to abort it', async () => {
+    const registry = new RunRegistry(tmp.dir, logs.log);
+    await stopAndStart({ runs: registry });
+    registry.set({
+      version: 2, runId: 'ended-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
+      startedAt: 1, startAt: 2, deadlineAt: 3, durationMs: null,
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
+      nextPart: 1, agents: [], slots: [], lostSessions: [], end: { kind: 'aborted', reason: 'SIGINT' }, endedAt: 3,
+    });
+    // Listening before the connection opens: the abort follows the connect at once.
+    const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ runs: [{ runId: 'ended-run', lastSeq: 0, running: [], pending: 2, finished: false }] }), reconnection: false, transports: ['websocket'], forceNew: true });
+    sockets.push(s);
+    const aborted = new Promise<unknown>((resolve) => s.on('run:abort', resolve));
+    expect(await aborted).toEqual({ runId: 'ended-run', reason: 'run ended-run has ended (aborted) while this agent was away' });
+  });
+
+  it('two live processes racing for the same agent id: one is admitted, the other refused (review: both were admitted)', async () => {
+    const outcomes = await Promise.all(['instance-a', 'instance-b'].map((instanceId) => new Promise<string>((resolve) => {
+      const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ instanceId }), reconnection: false, transports: ['websocket'], forceNew: true });
+      sockets.push(s);
+      s.on('agent:probe', (_p, ack) => ack({ instanceId })); // both alive: they answer
+      s.once('connect', () => resolve('admitted'));
+      s.once('connect_error', (e: Error & { data?: { code: string } }) => resolve(e.data?.code ?? e.message));
+    })));
+    expect(outcomes.sort()).toEqual(['E_AGENT_DUPLICATE', 'admitted']);
+    expect(ctl.listening.hub.agents()).toHaveLength(1);
   });
 
   it('emits typed events for progress, finished and status; acks run:finished', async () => {

@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import {
   AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema, EvidenceUploadSchema,
   AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, LIVENESS_PROBE_TIMEOUT_MS, PACKET_MAX_BYTES, ProbeError,
-  ProbeReplySchema, RevokeReplySchema, describeError, parseMessage,
+  ProbeReplySchema, ResumeReplySchema, describeError, parseMessage,
   type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type AuthRejection, type BatchAck, type ClockPong,
-  type Hello, type OkReply, type RevokeReply, type RunAbort, type RunRevoke, type EvidenceAck, type EvidenceUpload,
+  type Hello, type OkReply, type ResumeReply, type RunAbort, type RunResume, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { RunRegistry } from './run/run-registry.js';
 import type { AgentInfo } from './sink.js';
@@ -91,15 +91,15 @@ class SocketAgent implements AgentHandle {
     this.socket.emit('run:abort', abort);
   }
 
-  revoke(revoke: RunRevoke, timeoutMs: number): Promise<RevokeReply> {
+  resume(resume: RunResume, timeoutMs: number): Promise<ResumeReply> {
     return new Promise((resolve, reject) => {
-      this.socket.timeout(timeoutMs).emit('run:revoke', revoke, (err: Error | null, reply: unknown) => {
+      this.socket.timeout(timeoutMs).emit('run:resume', resume, (err: Error | null, reply: unknown) => {
         if (err) {
-          reject(new ProbeError(ERROR_CODES.RUN_TIMEOUT, `agent ${this.info.name} did not answer run:revoke within ${timeoutMs} ms`));
+          reject(new ProbeError(ERROR_CODES.RUN_TIMEOUT, `agent ${this.info.name} did not answer run:resume within ${timeoutMs} ms`));
           return;
         }
         try {
-          resolve(parseMessage('run:revoke reply', RevokeReplySchema, reply));
+          resolve(parseMessage('run:resume reply', ResumeReplySchema, reply));
         } catch (e) {
           reject(e);
         }
@@ -138,6 +138,12 @@ class SocketAgent implements AgentHandle {
 export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly io: HubServer;
   private readonly connected = new Map<string, SocketAgent>();
+  /**
+   * Agent id → the instance being admitted for it (until its connection
+   * opens): a second process racing the first is refused too. A claim whose
+   * connection never opened expires after two probe timeouts.
+   */
+  private readonly claims = new Map<string, { instanceId: string; at: number }>();
   private readonly log: Logger;
   private readonly now: () => number;
   /** Anyone can knock: refused handshakes must not flood the log. */
@@ -204,9 +210,15 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
    * in which case it is gone (a half-open connection) and is dropped.
    */
   private async admitId(hello: Hello, remote: string): Promise<AuthRejection | null> {
+    const probeMs = this.opts.livenessProbeMs ?? LIVENESS_PROBE_TIMEOUT_MS;
+    const claim = this.claims.get(hello.agentId);
+    if (claim !== undefined && claim.instanceId !== hello.instanceId && this.now() - claim.at < 2 * probeMs) {
+      return this.duplicate(hello, remote, 'another process is claiming this id right now');
+    }
+    this.claims.set(hello.agentId, { instanceId: hello.instanceId, at: this.now() });
     const current = this.connected.get(hello.agentId);
     if (!current || current.hello.instanceId === hello.instanceId) return null;
-    const answer = await current.probe(this.opts.livenessProbeMs ?? LIVENESS_PROBE_TIMEOUT_MS);
+    const answer = await current.probe(probeMs);
     if (answer === null) {
       this.log.warn({ agentId: hello.agentId, agent: hello.name }, 'a new process took over an agent id whose connection no longer answers; dropping the old connection');
       if (this.connected.get(hello.agentId) === current) {
@@ -216,10 +228,28 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       }
       return null;
     }
-    this.log.warn({ agentId: hello.agentId, remote }, 'a second connection for a connected agent id refused');
+    this.claims.delete(hello.agentId);
+    return this.duplicate(hello, remote, `agent ${current.info.name} is connected and answering`);
+  }
+
+  /** An agent back holding a run that has ended (it was away when the run closed) is told to stop it. */
+  private async abortClosedRuns(agent: SocketAgent, log: Logger): Promise<void> {
+    const runs = this.opts.runs;
+    if (!runs) return;
+    for (const held of agent.hello.runs) {
+      if (held.finished && held.running.length === 0 && held.pending === 0) continue; // only batches left: they are welcome
+      const f = await runs.get(held.runId);
+      if (f?.status !== 'closed') continue;
+      log.info({ runId: held.runId }, 'agent holds a run that has ended; telling it to stop');
+      agent.abort({ runId: held.runId, reason: `run ${held.runId} has ended (${f.end?.kind ?? 'closed'}) while this agent was away` });
+    }
+  }
+
+  private duplicate(hello: Hello, remote: string, why: string): AuthRejection {
+    this.log.warn({ agentId: hello.agentId, remote, why }, 'a second connection for an agent id refused');
     return {
       code: ERROR_CODES.AGENT_DUPLICATE,
-      reason: `agent id "${hello.agentId}" is already connected and answering (agent ${current.info.name}); every agent needs its own --id — ` +
+      reason: `agent id "${hello.agentId}" is already connected and answering (${why}); every agent needs its own --id — ` +
         'the id is kept in the agent\'s spool folder, so do not copy a spool between machines or run two agents on one spool',
     };
   }
@@ -236,11 +266,13 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     const agent = new SocketAgent(socket, info, hello, log);
     const previous = this.connected.get(info.agentId);
     this.connected.set(info.agentId, agent);
+    if (this.claims.get(info.agentId)?.instanceId === hello.instanceId) this.claims.delete(info.agentId);
     if (previous) {
-      // The same process again (admitId refused any other): its old socket is stale.
+      // The same process again, or a new one whose predecessor did not answer its probe (admitId): the old socket is stale.
       log.info('agent reconnected while its previous connection was still open; replacing the stale one');
       previous.socket.disconnect(true);
     }
+    void this.abortClosedRuns(agent, log);
     log.info({ capacity: info.capacity, labels: info.labels, software: hello.software, host: hello.host }, 'agent connected');
 
     const dropped = (event: string, e: unknown) => {

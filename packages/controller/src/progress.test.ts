@@ -30,6 +30,15 @@ describe('ProgressReporter (pure counting, fake timers)', () => {
     for (const phase of ['started', 'started', 'started', 'failed', 'aborted', 'aborted'] as const) p.session('local-1', phase);
     expect(p.line()).toBe('local-1 3/3 started, 0 done, 1 failed, 2 aborted');
   });
+  it('moves shares with reassigned sessions: the lost agent keeps what it started, the receiver counts what it got', () => {
+    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, Date.now, true);
+    p.plan([{ name: 'survivor', sessions: 4 }, { name: 'victim', sessions: 4 }]);
+    p.session('victim', 'started');
+    p.reshare('victim', 'survivor', 3);
+    expect(p.line()).toBe('survivor 0/7 started, 0 done, 0 failed | victim 1/1 started, 0 done, 0 failed');
+    p.reshare('victim', 'survivor', 5); // never below what it started
+    expect(p.line()).toBe('survivor 0/12 started, 0 done, 0 failed | victim 1/1 started, 0 done, 0 failed');
+  });
   it('redraws one line on a TTY', () => {
     vi.useFakeTimers();
     const out: string[] = [];

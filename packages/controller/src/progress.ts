@@ -19,6 +19,8 @@ export interface Progress {
   session(agentName: string, phase: SessionProgress['phase']): void;
   /** Declare the agents and their planned share, in display order. */
   plan(shares: readonly { name: string; sessions: number }[]): void;
+  /** Sessions moved from one agent's share to another's (a lost agent's share reassigned). */
+  reshare(from: string, to: string, sessions: number): void;
   /** Print the final counts now and stop the timer. */
   flush(): void;
 }
@@ -44,6 +46,18 @@ export class ProgressReporter implements Progress {
 
   plan(shares: readonly { name: string; sessions: number }[]): void {
     for (const s of shares) this.counts.set(s.name, { planned: s.sessions, started: 0, finished: 0, failed: 0, aborted: 0 });
+  }
+
+  reshare(from: string, to: string, sessions: number): void {
+    const get = (name: string): Counts => {
+      let c = this.counts.get(name);
+      if (!c) this.counts.set(name, (c = { planned: 0, started: 0, finished: 0, failed: 0, aborted: 0 }));
+      return c;
+    };
+    const f = get(from);
+    f.planned = Math.max(f.started, f.planned - sessions);
+    get(to).planned += sessions;
+    this.schedule();
   }
 
   session(agentName: string, phase: SessionProgress['phase']): void {

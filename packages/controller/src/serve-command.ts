@@ -9,7 +9,7 @@ import { ProgressReporter } from './progress.js';
 import { readRunResults } from './results-reader.js';
 import { RESULT_FILES } from './results-files.js';
 import { RunRegistry } from './run/run-registry.js';
-import { adoptRun, openRunStates, type AdoptedRun } from './run/run-adopter.js';
+import { adoptRun, prepareAdoption, type AdoptedRun } from './run/run-adopter.js';
 import { describeError } from '@userprobe/shared';
 
 /**
@@ -26,6 +26,9 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   const sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log: io.log, dbSinkFactory: io.dbSinkFactory });
   const ingest = new Ingest(sinks.all, io.log);
   const registry = new RunRegistry(cfg.outDir, io.log);
+  // Runs a previous controller left open: read now, followed from the moment the hub listens.
+  const toAdopt = await prepareAdoption(cfg.outDir, io.log);
+  for (const p of toAdopt) registry.set(p.file);
   let hub;
   try {
     // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
@@ -41,24 +44,20 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   ingest.on('ingested', (e) => { if (!e.duplicate) io.log.info(e, 'batch stored'); });
 
   const adopted: AdoptedRun[] = [];
-  for (const f of await openRunStates(cfg.outDir, io.log)) {
-    registry.set(f);
-    try {
-      const run = await adoptRun(f, {
-        outDir: cfg.outDir, pool: hub.hub, registry, sinks: sinks.all, progress, log: io.log, now: Date.now,
-        results: {
-          read: (id) => readRunResults(cfg.outDir, id),
-          writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-          writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
-        },
-      });
-      adopted.push(run);
-      void run.closed.then((o) => {
-        note(`run ${run.runId} closed: ${o.status} (exit code ${o.exitCode})${o.error ? `: ${o.error.message}` : ''}; summary ${o.summaryPath}`);
-      }, (e: unknown) => io.log.error({ runId: run.runId, err: describeError(e) }, 're-adopted run could not be closed'));
-    } catch (e) {
-      io.log.error({ runId: f.runId, err: describeError(e) }, 'a run left open could not be re-adopted');
-    }
+  for (const p of toAdopt) {
+    // Synchronous, right after listen: no agent event can be handled before its run is followed.
+    const run = adoptRun(p, {
+      outDir: cfg.outDir, pool: hub.hub, registry, sinks: sinks.all, progress, log: io.log, now: Date.now,
+      results: {
+        read: (id) => readRunResults(cfg.outDir, id),
+        writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
+        writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
+      },
+    });
+    adopted.push(run);
+    void run.closed.then((o) => {
+      note(`run ${run.runId} closed: ${o.status} (exit code ${o.exitCode})${o.error ? `: ${o.error.message}` : ''}; summary ${o.summaryPath}`);
+    }, (e: unknown) => io.log.error({ runId: run.runId, err: describeError(e) }, 're-adopted run could not be closed'));
   }
   // The line scripts and tests wait for: the actual port.
   io.stdout.write(`controller listening on ${hub.url}\n`);

@@ -16,7 +16,7 @@ describe('summarizeRun', () => {
       { agentId: 'a1', sessionId: 's0003', status: 'ok', failedStep: null },
     ];
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
-    expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0 });
+    expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(s.metrics.map((m) => m.metric)).toEqual(core);
     expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200, unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 }, byDetail: [] });
     expect(s.agents).toEqual([
@@ -38,7 +38,7 @@ describe('summarizeRun', () => {
       { agentId: 'a2', sessionId: 's0002', status: 'failed', failedStep: 'widget_load' },
     ];
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
-    expect(s.sessions).toEqual({ expected: 3, recorded: 2, ok: 1, failed: 1, aborted: 0, missing: 1 });
+    expect(s.sessions).toEqual({ expected: 3, recorded: 2, ok: 1, failed: 1, aborted: 0, missing: 1, lost: 0, notRun: 0, reassigned: 0 });
     const by = Object.fromEntries(s.metrics.map((m) => [m.metric, m]));
     expect(by.page_load).toMatchObject({ count: 2, errors: 0, saturated: 1, p50: 50, max: 100 });
     expect(by.widget_load).toMatchObject({ count: 1, errors: 1 });
@@ -53,7 +53,7 @@ describe('summarizeRun', () => {
       runId: 'r1', scenario: 'chat-load', expectedSessions: null, agents, samples: [],
       sessions: [{ agentId: 'a1', sessionId: 's0001.r1', status: 'aborted', failedStep: null }],
     });
-    expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0 });
+    expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(s.failedSteps).toEqual([]);
     expect(s.abortedSteps).toEqual([{ step: '(no step running)', count: 1 }]);
     expect(s.metrics.every((m) => m.count === 0 && m.errors === 1 && m.p50 === null)).toBe(true);
@@ -93,7 +93,7 @@ describe('summarizeRun', () => {
       { agentId: 'a2', sessionId: 's0004', status: 'aborted', failedStep: null },
     ];
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 5, agents, samples: [], sessions });
-    expect(s.sessions).toEqual({ expected: 5, recorded: 4, ok: 0, failed: 1, aborted: 3, missing: 1 });
+    expect(s.sessions).toEqual({ expected: 5, recorded: 4, ok: 0, failed: 1, aborted: 3, missing: 1, lost: 0, notRun: 0, reassigned: 0 });
     expect(s.failedSteps).toEqual([{ step: 'widget_load', count: 1 }]);
     expect(s.abortedSteps).toEqual([{ step: 'send-message', count: 2 }, { step: '(no step running)', count: 1 }]);
     expect(s.agents.map((a) => [a.name, a.sessionsFailed, a.sessionsAborted])).toEqual([['local-1', 1, 1], ['local-2', 0, 2]]);
@@ -157,5 +157,32 @@ describe('summarizeRun', () => {
     expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
     expect(out).toContain('evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)');
     expect(out).toContain('thresholds ignore them');
+  });
+
+  it('lost and not-run sessions are gaps: counted apart, their partial samples kept out of every percentile, rendered with their ids', () => {
+    const samples = [
+      { agentId: 'a', sessionId: 's1', metric: 'page_load', value: 100 },
+      { agentId: 'a', sessionId: 's2', metric: 'page_load', value: 5_000 }, // s2 was running on a lost agent: no record
+      { agentId: 'a', sessionId: 's2', metric: 'api_init', value: 7 },
+      { agentId: 'b', sessionId: 's3.a2', metric: 'page_load', value: 120 },
+    ];
+    const s = summarizeRun({
+      runId: 'r1', scenario: 'chat-load', expectedSessions: 4, agents: [{ agentId: 'a', name: 'A', location: 'x' }, { agentId: 'b', name: 'B', location: 'y' }],
+      gaps: { lost: ['s2'], notRun: ['s4'], reassigned: 1 },
+      samples,
+      sessions: [
+        { agentId: 'a', sessionId: 's1', status: 'ok', failedStep: null },
+        { agentId: 'b', sessionId: 's3.a2', status: 'ok', failedStep: null },
+      ],
+    });
+    expect(s.sessions).toEqual({ expected: 4, recorded: 2, ok: 2, failed: 0, aborted: 0, missing: 0, lost: 1, notRun: 1, reassigned: 1 });
+    expect(s.partial).toEqual({ sessions: 1, samples: 2 });
+    expect(s.metrics.find((m) => m.metric === 'page_load')).toMatchObject({ count: 2, max: 120 }); // the 5 000 ms partial value is not in it
+    expect(allSessionsOk(s)).toBe(false);
+    const text = renderSummary(s);
+    expect(text).toContain('2 ok, 0 failed, 0 aborted, 1 lost, 1 not run (1 reassigned to another agent)');
+    expect(text).toContain('lost while running: s2');
+    expect(text).toContain('not run: s4');
+    expect(text).toContain('2 sample(s) of 1 session(s) that never ended are kept out of the metrics above');
   });
 });

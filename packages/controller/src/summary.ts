@@ -289,7 +289,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 /** The controller's closing line for a run that did not fully succeed: failed, aborted, lost, not run and missing kept apart. */
 export function unsuccessfulLine(s: RunSummary): string {
   const ss = s.sessions;
-  return `${ss.failed} session(s) failed, ${ss.aborted} aborted, ${ss.lost} lost, ${ss.notRun} not run, ${ss.missing} missing`;
+  return `${ss.failed} session(s) failed, ${ss.aborted} aborted${ss.lost ? `, ${ss.lost} lost` : ''}${ss.notRun ? `, ${ss.notRun} not run` : ''}, ${ss.missing} missing`;
 }
 
 /** Every expected session recorded and ok, none lost or left unrun. */

@@ -136,10 +136,10 @@ describe('controller CLI', () => {
     await mkdir(join(out, 'old-run'), { recursive: true });
     const t0 = Date.UTC(2025, 0, 1, 12);
     await writeFile(join(out, 'old-run', 'run-state.json'), JSON.stringify({
-      version: 1, runId: 'old-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
+      version: 2, runId: 'old-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
       startedAt: t0 - 60_000, startAt: t0 - 58_500, deadlineAt: t0 + 600_000, durationMs: null,
-      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000 }, nextPart: 1,
-      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, inRun: true, parts: [0], finished: null, lost: false }],
+      config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 }, nextPart: 1,
+      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: null, inRun: true, parts: [0], sentParts: [0], finished: null, lost: false }],
       slots: [{ slot: 's0001', agentId: 'agent-1', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'done', status: 'ok', movedFrom: [] }],
       lostSessions: [], end: { kind: 'drain-timeout', missing: ['fake-1 batches 1 of 1'] }, endedAt: t0,
     }));
@@ -217,7 +217,10 @@ describe('controller CLI', () => {
     p.child.kill('SIGKILL');
     await p.exited;
     expect((JSON.parse(await readFile(join(out, 'orphan', 'run-state.json'), 'utf8')) as { status: string }).status).toBe('open');
-    const r = track(start(['reconcile', 'orphan', '--out', out, '--json']));
+    const early = track(start(['reconcile', 'orphan', '--out', out]));
+    expect(await early.exited).toBe(2); // still within its bound: a controller may be following it
+    expect(early.stderr()).toMatch(/run orphan is still open and within its bound .* pass --force to judge it now anyway/);
+    const r = track(start(['reconcile', 'orphan', '--out', out, '--json', '--force']));
     expect(await r.exited).toBe(3);
     const o = JSON.parse(r.stdout()) as { status: string; error: { message: string }; summary: { sessions: Record<string, number> } };
     expect(o.status).toBe('failed');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 import { DEMO_AGENT_TRUST, agentToken } from './fixtures.js';
+import type { RunStateFile } from '../src/run/run-state-schema.js';
 
 /**
  * What the fleet drills share: the demo target on loopback with a profile file
@@ -67,7 +68,7 @@ export async function runResults(out: string, runId: string) {
     sessions: await jsonl(join(dir, 'sessions.jsonl')),
     samples: await jsonl(join(dir, 'samples.jsonl')),
     batches: await jsonl(join(dir, 'batches.jsonl')),
-    state: await read<{ status: string; slots: { slot: string; agentId: string | null; attempt: number; phase: string; movedFrom: string[] }[]; lostSessions: string[]; end: { kind: string } | null }>('run-state.json'),
+    state: await read<RunStateFile>('run-state.json'),
     summary: await read<{ sessions: Record<string, number>; partial: { sessions: number; samples: number }; gapIds: { lost: string[]; notRun: string[] } }>('summary.json'),
     run: await read<{ status: string; endedAt: string | null }>('run.json'),
   };

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Assignment, AssignReply, RevokeReply, RunAbort, RunRevoke } from '@userprobe/shared';
+import type { Assignment, AssignReply, ResumeReply, RunAbort, RunResume } from '@userprobe/shared';
 import type { AgentHandle, AgentPool, AgentPoolEvents } from '../src/agent-pool.js';
 import { agentInfoFromHello } from '../src/agent-pool.js';
 import { hello } from './fixtures.js';
@@ -34,10 +34,10 @@ export class FakeHandle implements AgentHandle {
     this.assignments.push(a);
     return Promise.resolve(this.onAssign ? this.onAssign(a, this) : { accepted: true });
   }
-  readonly revokes: RunRevoke[] = [];
+  readonly resumes: RunResume[] = [];
   abort(a: RunAbort): void { this.aborts.push(a); }
-  revoke(r: RunRevoke): Promise<RevokeReply> {
-    this.revokes.push(r);
-    return Promise.resolve({ revoked: [...r.sessionIds], alreadyStarted: [] });
+  resume(r: RunResume): Promise<ResumeReply> {
+    this.resumes.push(r);
+    return Promise.resolve({ revoked: [...r.revoked], alreadyStarted: [] });
   }
 }

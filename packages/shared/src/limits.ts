@@ -7,8 +7,9 @@
  * 3: session:progress has the phase `aborted` and run:finished an `aborted` count (a version 2
  *    controller would drop the first as invalid and count aborted sessions as failed).
  * 4: the hello carries the agent's instance and run state; assignments have a `part` (a run's
- *    share can grow when a lost agent's sessions are reassigned); `run:revoke` takes back
- *    unstarted sessions; the controller probes a connection's liveness (`agent:probe`).
+ *    share can grow when a lost agent's sessions are reassigned); `run:resume` after every
+ *    reconnect (taking back sessions that went elsewhere); run:finished names the parts it
+ *    covers; the controller probes a connection's liveness (`agent:probe`).
  */
 export const PROTOCOL_VERSION = 4;
 
@@ -34,8 +35,16 @@ export const AGENT_LOSS_GRACE_MS = 15_000;
 /** Bounds of the loss grace (setting: `--loss-grace`). */
 export const MIN_LOSS_GRACE_MS = 100;
 export const MAX_LOSS_GRACE_MS = 3_600_000;
-/** Runs an agent reports in its hello (the runs it holds; older ones are done). */
+/** Runs an agent reports in its hello (the runs it holds or still has batches of, newest first). */
 export const HELLO_MAX_RUNS = 32;
+/**
+ * After reconnecting, an agent starts no new session of a run it holds until
+ * the controller's `run:resume` for it, or this long (a controller that does
+ * not follow the run any more never sends one).
+ */
+export const RESUME_WAIT_MS = 10_000;
+/** How long the controller waits for an agent to answer `run:resume`. */
+export const RESUME_ACK_TIMEOUT_MS = 10_000;
 
 /** How long the agent waits for a batch ack before re-sending it. */
 export const BATCH_ACK_TIMEOUT_MS = 5_000;

@@ -25,7 +25,7 @@ const session = {
   failedStep: 'open-widget', error: { code: 'E_STEP_TIMEOUT', message: 'x' }, artifacts: ['evidence/s0001/visitor.png'],
 };
 const assignment: AssignmentInput = {
-  runId: 'r-1', scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+  runId: 'r-1', part: 0, scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
   startAt: 1_700_000_000_000, durationMs: null, options: { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 },
 };
 
@@ -33,8 +33,13 @@ const assignment: AssignmentInput = {
 const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: boolean } }; valid: unknown; invalid: Array<[unknown, string]> }> = [
   {
     name: 'hello', schema: HelloSchema,
-    valid: { protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0', host: { cpus: 2, memMb: 24000, platform: 'linux' } },
+    valid: {
+      protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: '4242-ab12', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0',
+      host: { cpus: 2, memMb: 24000, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: 4, running: ['s0001'], pending: 2, finished: false }],
+    },
     invalid: [
+      [{ protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [] }, 'instanceId'],
+      [{ protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: 'i', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: -1, running: [], pending: 0, finished: false }] }, 'runs.0.lastSeq'],
       [{ protocolVersion: 1, token: '', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'token'],
       [{ protocolVersion: 1, token: 't', agentId: 'a 1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'agentId'],
       [{ protocolVersion: 1, token: 't', agentId: 'a', name: 'a', labels: { Region: 'x' }, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'labels'],
@@ -58,6 +63,10 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
+  { name: 'run:resume', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:resume'], valid: { runId: 'r-1', revoked: ['s0003.a2'], reason: 'reassigned' }, invalid: [[{ runId: 'r-1', revoked: ['a b'], reason: 'x' }, 'revoked.0']] },
+  { name: 'agent:probe', schema: CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], valid: { at: T }, invalid: [[{ at: 'now' }, 'at']] },
+  { name: 'reply agent:probe', schema: REPLY_SCHEMAS['agent:probe'], valid: { instanceId: '4242-ab12' }, invalid: [[{ instanceId: 'has space' }, 'instanceId']] },
+  { name: 'reply run:resume', schema: REPLY_SCHEMAS['run:resume'], valid: { revoked: ['s0003'], alreadyStarted: [] }, invalid: [[{ revoked: [] }, 'alreadyStarted']] },
   {
     name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
     valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }], sessions: [session] },
@@ -75,7 +84,7 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'session:progress', schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'], valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' }, invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']] },
-  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1 }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq']] },
+  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1, parts: [0, 1] }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq'], [{ runId: 'r-1', lastSeq: 1, ok: 0, failed: 0, parts: [-1] }, 'parts.0']] },
   { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
   { name: 'agent:status', schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'], valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']] },
   {

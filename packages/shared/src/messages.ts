@@ -174,21 +174,24 @@ export const RunAbortSchema = z.strictObject({ runId: IdSchema, reason: z.string
 export type RunAbort = z.infer<typeof RunAbortSchema>;
 
 /**
- * controller → agent: these sessions of a run now run on another agent (this
- * one was away past the loss grace). Those not started are dropped without a
- * record; the reply names any that had already started (they run on, and count).
+ * controller → agent, after every (re)connect, for each run the agent said it
+ * holds: go on with it. The sessions in `revoked` now run on another agent
+ * (this one was away past the loss grace, or restarted): those not started are
+ * dropped without a record; the reply names any that had already started
+ * (they run on, and count). Until it gets this, an agent starts no new session
+ * of the run (at most RESUME_WAIT_MS after reconnecting).
  */
-export const RunRevokeSchema = z.strictObject({
+export const RunResumeSchema = z.strictObject({
   runId: IdSchema,
-  sessionIds: z.array(IdSchema).min(1).max(MAX_TOTAL_SESSIONS),
+  revoked: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
   reason: z.string().max(500),
 });
-export type RunRevoke = z.infer<typeof RunRevokeSchema>;
-export const RevokeReplySchema = z.strictObject({
+export type RunResume = z.infer<typeof RunResumeSchema>;
+export const ResumeReplySchema = z.strictObject({
   revoked: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
   alreadyStarted: z.array(IdSchema).max(MAX_TOTAL_SESSIONS),
 });
-export type RevokeReply = z.infer<typeof RevokeReplySchema>;
+export type ResumeReply = z.infer<typeof ResumeReplySchema>;
 
 export const SampleSchema = z.strictObject({
   sessionId: IdSchema,
@@ -259,6 +262,8 @@ export const RunFinishedSchema = z.strictObject({
   rampMs: z.number().finite().nonnegative().optional(),
   /** Most sessions this agent had running at once. */
   peakConcurrent: Count.optional(),
+  /** The assignment parts this report covers (every part accepted so far); a report missing a part the controller sent is stale. */
+  parts: z.array(Count).max(MAX_TOTAL_SESSIONS).optional(),
 });
 export type RunFinished = z.infer<typeof RunFinishedSchema>;
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import {
   AssignmentSchema, AssignReplySchema, RunAbortSchema, MetricBatchSchema, BatchAckSchema,
   SessionProgressSchema, RunFinishedSchema, ClockPingSchema, ClockPongSchema, AgentStatusSchema, OkReplySchema,
-  EvidenceUploadSchema, EvidenceAckSchema, ProbeSchema, ProbeReplySchema, RunRevokeSchema, RevokeReplySchema, type RunRevoke, type RevokeReply, type EvidenceUpload, type EvidenceAck, type Probe, type ProbeReply,
+  EvidenceUploadSchema, EvidenceAckSchema, ProbeSchema, ProbeReplySchema, RunResumeSchema, ResumeReplySchema, type RunResume, type ResumeReply, type EvidenceUpload, type EvidenceAck, type Probe, type ProbeReply,
   type Assignment, type AssignReply, type RunAbort, type MetricBatch, type BatchAck, type SessionProgress,
   type RunFinished, type ClockPing, type ClockPong, type AgentStatus, type OkReply,
 } from './messages.js';
@@ -15,7 +15,7 @@ import { MessageError } from './errors.js';
 export interface ControllerToAgent {
   'run:assign': (assignment: Assignment, ack: (reply: AssignReply) => void) => void;
   'run:abort': (abort: RunAbort) => void;
-  'run:revoke': (revoke: RunRevoke, ack: (reply: RevokeReply) => void) => void;
+  'run:resume': (resume: RunResume, ack: (reply: ResumeReply) => void) => void;
   /** Liveness: answered at once (the hub asks when a second connection claims this agent's id). */
   'agent:probe': (probe: Probe, ack: (reply: ProbeReply) => void) => void;
 }
@@ -34,7 +34,7 @@ export interface AgentToController {
 export const CONTROLLER_TO_AGENT_SCHEMAS = {
   'run:assign': AssignmentSchema,
   'run:abort': RunAbortSchema,
-  'run:revoke': RunRevokeSchema,
+  'run:resume': RunResumeSchema,
   'agent:probe': ProbeSchema,
 } as const satisfies { [K in keyof ControllerToAgent]: z.ZodType };
 
@@ -55,7 +55,7 @@ export const REPLY_SCHEMAS = {
   'clock:sync': ClockPongSchema,
   'evidence:upload': EvidenceAckSchema,
   'agent:probe': ProbeReplySchema,
-  'run:revoke': RevokeReplySchema,
+  'run:resume': ResumeReplySchema,
 } as const;
 
 /** Longest path segment shown (a record key comes from the sender: it may be huge). */

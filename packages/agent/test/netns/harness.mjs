@@ -22,7 +22,7 @@ import { launchPlan } from '../../dist/browser-pool.js';
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const READY_MARKER = 'USERPROBE_HARNESS_READY';
 const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
-const DEFAULT_OPTIONS = { messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15000, sessionTimeoutMs: 90000, adaptiveStart: false, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' };
+const DEFAULT_OPTIONS = { messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 60000, sessionTimeoutMs: 120000, adaptiveStart: false, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' };
 
 /** The smallest Recorder: keeps values, notes and the first failure. */
 class HarnessRecorder {

@@ -24,6 +24,8 @@ export interface ReconcileConfig {
   readonly outDir: string;
   readonly dbUrl: string | null;
   readonly json: boolean;
+  /** Judge a run that is still open and within its bound (a controller may still be following it). */
+  readonly force: boolean;
 }
 
 interface RunJson { scenario?: ScenarioName; browser?: BrowserKind; total?: number; status?: string; params?: { har?: 'off' | 'failures' | 'all'; duration?: unknown } }
@@ -50,11 +52,15 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
   const sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log: io.log, dbSinkFactory: io.dbSinkFactory });
   try {
     const file = stateText === null ? null : parseStateFile(stateText, join(dir, RESULT_FILES.state));
+    if (file && file.status === 'open' && Date.now() < file.deadlineAt && !cfg.force) {
+      throw new ConfigError(`run ${cfg.runId} is still open and within its bound (until ${new Date(file.deadlineAt).toISOString()}): a controller may be following it. ` +
+        'Let it finish, or run `controller serve` on this results folder to re-adopt it; pass --force to judge it now anyway');
+    }
     const scenario = file?.scenario ?? runJson.scenario;
     const browser = file?.browser ?? runJson.browser ?? 'shell';
     if (!scenario) throw new ConfigError(`run ${cfg.runId}'s run.json names no scenario; it cannot be reconciled`);
     const state: MachineState = file ? fromStateFile({ ...file, status: 'open' }) : {
-      config: { runId: cfg.runId, onAgentLoss: 'reassign', lossGraceMs: 0, drainMs: 0, startLeadMs: 0, reassignSpacingMs: 0, durationMs: null },
+      config: { runId: cfg.runId, onAgentLoss: 'reassign', lossGraceMs: 0, drainMs: 0, startLeadMs: 0, reassignSpacingMs: 0, durationMs: null, sessionTimeoutMs: 1 },
       startAt: 0, slots: new Map(), agents: new Map(), nextPart: 1, phase: 'running', abortReason: null, drainArmed: false, end: null, lostSessions: new Set(),
     };
     const stored = await storedProgress(cfg.outDir, cfg.runId);

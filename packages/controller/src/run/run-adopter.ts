@@ -85,13 +85,32 @@ export function metaOf(f: RunStateFile): RunMeta {
   return { runId: f.runId, scenario: f.scenario, browser: f.browser, targetName: f.targetName, total: f.total, startedAt: f.startedAt, deadlineAt: f.deadlineAt };
 }
 
-/** Re-adopt one open run. */
-export async function adoptRun(f: RunStateFile, d: AdoptDeps): Promise<AdoptedRun> {
+/** Everything a re-adoption reads from disk, read before the hub listens (so no agent's event can come before its run is followed). */
+export interface PreparedRun {
+  readonly file: RunStateFile;
+  readonly stored: Awaited<ReturnType<typeof storedProgress>>;
+  readonly template: Assignment | null;
+}
+
+export async function prepareAdoption(outDir: string, log: Logger): Promise<PreparedRun[]> {
+  const out: PreparedRun[] = [];
+  for (const file of await openRunStates(outDir, log)) {
+    out.push({ file, stored: await storedProgress(outDir, file.runId), template: await readAssignmentTemplate(outDir, file.runId) });
+  }
+  return out;
+}
+
+/**
+ * Re-adopt one open run: synchronous from here on, so call it right after the
+ * hub starts listening (before any agent's event can be handled).
+ */
+export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
+  const f = p.file;
   const log = d.log.child({ component: 'adopter', runId: f.runId });
   const state: MachineState = fromStateFile(f);
-  const stored = await storedProgress(d.outDir, f.runId);
-  noteStored(state, stored.seqs, stored.records);
+  noteStored(state, p.stored.seqs, p.stored.records);
   const meta = metaOf(f);
+  d.registry.set(f);
   const persist = async (s: MachineState): Promise<void> => {
     const file = toStateFile(meta, s, s.phase === 'ended' ? d.now() : null);
     d.registry.set(file);
@@ -102,21 +121,26 @@ export async function adoptRun(f: RunStateFile, d: AdoptDeps): Promise<AdoptedRu
     `${away.map((a) => a.name).join(', ') || 'no agent'} to come back`);
   const first: Command[] = away.map((a) => ({ kind: 'timer', key: `loss:${a.agentId}`, ms: f.config.lossGraceMs }));
   first.push({ kind: 'persist' });
-  const template = await readAssignmentTemplate(d.outDir, f.runId);
+  const template = p.template;
   const driver = new RunDriver(state, {
     pool: d.pool, progress: d.progress, log, now: d.now, scenario: f.scenario, persist,
+    onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
     // Reassigned parts reuse the run's first assignment (profile, options), kept in its results folder.
     assignment: (part) => {
-      if (!template) throw new Error(`run ${f.runId} has no ${RESULT_FILES.assignment}; its sessions cannot be reassigned`);
+      if (!template) {
+        throw new Error(`run ${f.runId} has no ${RESULT_FILES.assignment} in its results folder, so its sessions cannot be reassigned; ` +
+          'they are recorded as not run (`controller reconcile` judges the run from what is stored)');
+      }
       return { ...template, part: part.part, sessions: [...part.sessions], startAt: part.startAt, durationMs: part.durationMs };
     },
   });
   const boundMs = Math.max(f.deadlineAt - d.now(), f.config.lossGraceMs + f.config.drainMs);
-  // start() subscribes and arms the loss timers at once; the agents already here are then fed as back.
+  // start() subscribes and arms the loss timers at once; agents already here are fed as back; then judge what is stored.
   const ended = driver.start(first, boundMs);
   for (const h of d.pool.agents()) {
-    driver.dispatch({ kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[f.scenario] }, runs: h.hello.runs });
+    driver.dispatch({ kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[f.scenario], instanceId: h.hello.instanceId }, runs: h.hello.runs });
   }
+  driver.dispatch({ kind: 'restored' });
   const closed = ended.then((end) => {
     const s = driver.state;
     return closeRun({

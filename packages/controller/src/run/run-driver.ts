@@ -1,15 +1,13 @@
 import type { Logger } from 'pino';
 import {
-  ASSIGN_ACK_TIMEOUT_MS, describeError,
+  ASSIGN_ACK_TIMEOUT_MS, RESUME_ACK_TIMEOUT_MS, describeError,
   type Assignment, type PlannedSession, type RunFinished, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from '../agent-pool.js';
 import type { IngestedEvent } from '../ingest.js';
 import type { Progress } from '../progress.js';
+import { parseSessionId } from './session-ids.js';
 import { step, type Command, type EndReason, type MachineEvent, type MachineState, type TimerKey } from './run-machine.js';
-
-/** How long an agent may take to answer `run:revoke`. */
-export const REVOKE_ACK_TIMEOUT_MS = 10_000;
 
 export interface RunDriverDeps {
   readonly pool: AgentPool;
@@ -21,6 +19,8 @@ export interface RunDriverDeps {
   readonly assignment: (part: { agentId: string; part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }) => Assignment;
   /** Write the run's state (run-state.json and the hub's registry); failures are logged, the run goes on. */
   readonly persist: (state: MachineState) => Promise<void>;
+  /** Extending the bound also moves the deadline the state file records. */
+  readonly onDeadline?: (deadlineAt: number) => void;
 }
 
 /**
@@ -31,7 +31,7 @@ export interface RunDriverDeps {
  */
 export class RunDriver {
   readonly #d: RunDriverDeps;
-  readonly #timers = new Map<TimerKey, NodeJS.Timeout>();
+  readonly #timers = new Map<TimerKey, { timer: NodeJS.Timeout; at: number }>();
   readonly #queue: MachineEvent[] = [];
   readonly #unsubscribe: Array<() => void> = [];
   #state: MachineState;
@@ -72,10 +72,11 @@ export class RunDriver {
     }) as never);
     on('agent:disconnected', ((g: { agentId: string; reason: string }) => this.dispatch({ kind: 'disconnected', agentId: g.agentId, reason: g.reason })) as never);
     on('agent:connected', ((h: AgentHandle) => this.dispatch({
-      kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[this.#d.scenario] }, runs: h.hello.runs,
+      kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[this.#d.scenario], instanceId: h.hello.instanceId }, runs: h.hello.runs,
     })) as never);
-    this.#execute(first);
     this.#setTimer('bound', boundMs);
+    // An abort that came before the start leaves nothing to assign.
+    this.#execute(this.#state.phase === 'running' ? first : first.filter((c) => c.kind !== 'assign'));
     return this.ended;
   }
 
@@ -108,25 +109,16 @@ export class RunDriver {
     for (const c of commands) {
       switch (c.kind) {
         case 'assign': {
-          const h = this.#handle(c.agentId);
-          if (!h) {
-            queueMicrotask(() => this.dispatch({ kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: 'it is not connected' }));
-            break;
-          }
-          const a = this.#d.assignment(c);
-          h.assign(a, ASSIGN_ACK_TIMEOUT_MS).then(
-            (reply) => this.dispatch(reply.accepted
-              ? { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: true }
-              : { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: `${reply.reason} (${reply.code})` }),
-            (e: unknown) => this.dispatch({ kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: describeError(e).message }),
-          );
+          if (c.part > 0) this.#reshare(c);
+          // Sent once what came before it (the part's own state) is durable.
+          void this.#persisting.then(() => this.#assign(c));
           break;
         }
-        case 'revoke': {
+        case 'resume': {
           const h = this.#handle(c.agentId);
-          h?.revoke({ runId, sessionIds: [...c.sessionIds], reason: c.reason }, REVOKE_ACK_TIMEOUT_MS).then(
-            (reply) => this.dispatch({ kind: 'revoked', agentId: c.agentId, alreadyStarted: reply.alreadyStarted }),
-            (e: unknown) => this.#d.log.warn({ agentId: c.agentId, err: describeError(e) }, 'run:revoke not answered'),
+          h?.resume({ runId, revoked: [...c.revoked], reason: c.reason.slice(0, 500) }, RESUME_ACK_TIMEOUT_MS).then(
+            (reply) => this.dispatch({ kind: 'resumed', agentId: c.agentId, alreadyStarted: reply.alreadyStarted }),
+            (e: unknown) => this.#d.log.warn({ agentId: c.agentId, err: describeError(e) }, 'run:resume not answered; the agent resumes by itself after RESUME_WAIT_MS'),
           );
           break;
         }
@@ -136,9 +128,17 @@ export class RunDriver {
         case 'timer':
           this.#setTimer(c.key, c.ms);
           break;
+        case 'extend': {
+          const at = this.#d.now() + c.ms;
+          if ((this.#timers.get(c.key)?.at ?? 0) < at) {
+            this.#setTimer(c.key, c.ms);
+            if (c.key === 'bound') this.#d.onDeadline?.(at);
+          }
+          break;
+        }
         case 'cancel': {
           const t = this.#timers.get(c.key);
-          if (t) clearTimeout(t);
+          if (t) clearTimeout(t.timer);
           this.#timers.delete(c.key);
           break;
         }
@@ -148,12 +148,12 @@ export class RunDriver {
         case 'persist': {
           const state = this.#state;
           this.#persisting = this.#persisting.then(() => this.#d.persist(state)).catch((e: unknown) => {
-            this.#d.log.error({ err: describeError(e) }, 'cannot write the run\'s state');
+            this.#d.log.error({ err: describeError(e) }, 'cannot write the run\'s state (run-state.json): a controller restarted now could not re-adopt this run as it is; check the results folder\'s disk and permissions');
           });
           break;
         }
         case 'end': {
-          for (const t of this.#timers.values()) clearTimeout(t);
+          for (const t of this.#timers.values()) clearTimeout(t.timer);
           this.#timers.clear();
           for (const off of this.#unsubscribe.splice(0)) off();
           const reason = c.reason;
@@ -168,13 +168,47 @@ export class RunDriver {
     }
   }
 
+  /** The live progress line follows a reassigned part: the shares it shows move with the sessions. */
+  #reshare(c: Extract<Command, { kind: 'assign' }>): void {
+    const name = (id: string): string => this.#state.agents.get(id)?.name ?? id;
+    const from = new Map<string, number>();
+    for (const ps of c.sessions) {
+      const moved = this.#state.slots.get(parseSessionId(ps.sessionId).slot)?.movedFrom.at(-1);
+      if (moved) from.set(moved.agentId, (from.get(moved.agentId) ?? 0) + 1);
+    }
+    for (const [agentId, n] of from) this.#d.progress.reshare(name(agentId), name(c.agentId), n);
+  }
+
+  #assign(c: Extract<Command, { kind: 'assign' }>): void {
+    const refuse = (reason: string): void => this.dispatch({ kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason });
+    const h = this.#handle(c.agentId);
+    if (!h) {
+      refuse('it is not connected');
+      return;
+    }
+    let a: Assignment;
+    try {
+      a = this.#d.assignment(c);
+    } catch (e) {
+      refuse(describeError(e).message);
+      return;
+    }
+    h.assign(a, ASSIGN_ACK_TIMEOUT_MS).then(
+      (reply) => this.dispatch(reply.accepted
+        ? { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: true }
+        : { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: `${reply.reason} (${reply.code})` }),
+      (e: unknown) => refuse(describeError(e).message),
+    );
+  }
+
   #setTimer(key: TimerKey, ms: number): void {
     const old = this.#timers.get(key);
-    if (old) clearTimeout(old);
+    if (old) clearTimeout(old.timer);
     // Node fires a timer longer than 2^31-1 ms at once: the longest run bound stays below it (shared/limits.ts).
-    this.#timers.set(key, setTimeout(() => {
+    const timer = setTimeout(() => {
       this.#timers.delete(key);
       this.dispatch({ kind: 'timer', key });
-    }, Math.min(ms, 2 ** 31 - 1)));
+    }, Math.min(ms, 2 ** 31 - 1));
+    this.#timers.set(key, { timer, at: this.#d.now() + ms });
   }
 }

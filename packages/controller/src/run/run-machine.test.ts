@@ -4,12 +4,13 @@ import { outcomeCounts, startRun, step, type Command, type MachineConfig, type M
 import { parseSessionId, attemptId } from './session-ids.js';
 
 const config = (over: Partial<MachineConfig> = {}): MachineConfig => ({
-  runId: 'r1', onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, durationMs: null, ...over,
+  runId: 'r1', onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, durationMs: null, sessionTimeoutMs: 120_000, ...over,
 });
 const sessions = (...ids: string[]): PlannedSession[] => ids.map((sessionId, i) => ({ sessionId, startOffsetMs: i * 1_000 }));
-const A = { agentId: 'a', name: 'A', capacity: 4 };
-const B = { agentId: 'b', name: 'B', capacity: 4 };
-const fin = (lastSeq: number, ok = 0, failed = 0): RunFinished => ({ runId: 'r1', lastSeq, ok, failed });
+const A = { agentId: 'a', name: 'A', capacity: 4, instanceId: 'a-1' };
+const B = { agentId: 'b', name: 'B', capacity: 4, instanceId: 'b-1' };
+const C = { agentId: 'c', name: 'C', capacity: 8, instanceId: 'c-1' };
+const fin = (lastSeq: number, ok = 0, failed = 0, parts?: number[]): RunFinished => ({ runId: 'r1', lastSeq, ok, failed, ...(parts ? { parts } : {}) });
 const held = (over: Partial<AgentRunState> = {}): AgentRunState[] => [{ runId: 'r1', lastSeq: 0, running: [], pending: 0, finished: false, ...over }];
 
 /** A tiny driver: feed events, keep every command. */
@@ -90,6 +91,7 @@ describe('run machine', () => {
     expect(of(gone, 'timer')).toEqual([{ kind: 'timer', key: 'loss:a', ms: 15_000 }]);
     const back = m.at(5_000).send({ kind: 'connected', agent: A, runs: held({ running: ['s1'], pending: 1 }) });
     expect(of(back, 'cancel')).toEqual([{ kind: 'cancel', key: 'loss:a' }]);
+    expect(of(back, 'resume')).toEqual([{ kind: 'resume', agentId: 'a', revoked: [], reason: 'back in reach' }]); // it holds starts until this
     expect(kinds(back)).not.toContain('assign');
     expect(m.state.agents.get('a')!.lost).toBe(false);
   });
@@ -101,9 +103,59 @@ describe('run machine', () => {
     expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'b', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 21_500, durationMs: null }]);
     m.send({ kind: 'assigned', agentId: 'b', part: 1, accepted: true });
     m.send(...m.runs('b', 's2', 1), ...m.runs('b', 's4', 2), ...m.runs('b', 's3.a2', 3));
-    const end = m.send({ kind: 'finished', agentId: 'b', finished: fin(3, 3) });
+    const end = m.send({ kind: 'finished', agentId: 'b', finished: fin(3, 3, 0, [0, 1]) });
     expect(of(end, 'end')[0]!.reason).toEqual({ kind: 'completed' });
     expect(outcomeCounts(m.state)).toEqual({ planned: 4, reassigned: 1, lost: ['s1'], notRun: [] });
+  });
+
+  it('a part is written before it is sent, and pushes the bound back far enough for it', () => {
+    const m = machine();
+    m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
+    const out = m.at(20_000).send({ kind: 'timer', key: 'loss:a' });
+    const order = kinds(out).filter((k) => k === 'persist' || k === 'assign' || k === 'extend');
+    expect(order.slice(0, 3)).toEqual(['persist', 'persist', 'assign']);
+    expect(of(out, 'extend')).toEqual([{ kind: 'extend', key: 'bound', ms: 1_500 + 2 * 1_000 + 120_000 + 30_000 }]);
+  });
+
+  it('a run:finished made before the latest part was accepted does not close the share (review: the run ended with a part still to run)', () => {
+    const m = machine(config(), [A, B], [{ agentId: 'a', sessions: sessions('s1') }, { agentId: 'b', sessions: sessions('s2') }]);
+    m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
+    m.send(...m.runs('b', 's2', 1));
+    m.at(20_000).send({ kind: 'timer', key: 'loss:a' }); // s1 → b as part 1
+    const stale = m.send({ kind: 'finished', agentId: 'b', finished: fin(1, 1, 0, [0]) });
+    expect(kinds(stale)).not.toContain('end');
+    expect(of(stale, 'note')[0]!.text).toMatch(/before part 1; waiting for the report that covers it/);
+    m.send({ kind: 'assigned', agentId: 'b', part: 1, accepted: true }, ...m.runs('b', 's1.a2', 2));
+    expect(of(m.send({ kind: 'finished', agentId: 'b', finished: fin(2, 2, 0, [0, 1]) }), 'end')[0]!.reason).toEqual({ kind: 'completed' });
+  });
+
+  it('a slot reassigned twice: each agent that comes back is told the exact attempt it held (review: s2 was revoked as s2, not s2.a2)', () => {
+    const m = machine(config(), [A, B, C], [{ agentId: 'a', sessions: sessions('s1') }, { agentId: 'b', sessions: sessions('s2') }]);
+    m.send({ kind: 'disconnected', agentId: 'b', reason: 'x' });
+    const first = m.at(20_000).send({ kind: 'timer', key: 'loss:b' });
+    const to = of(first, 'assign')[0]!; // s2.a2 goes to the agent with most spare capacity (C)
+    expect(to.sessions.map((x) => x.sessionId)).toEqual(['s2.a2']);
+    m.send({ kind: 'disconnected', agentId: to.agentId, reason: 'x' });
+    const second = m.at(40_000).send({ kind: 'timer', key: `loss:${to.agentId}` });
+    expect(of(second, 'assign')[0]!.sessions.map((x) => x.sessionId)).toEqual(['s2.a3']);
+    const backB = m.send({ kind: 'connected', agent: B, runs: held({ pending: 1 }) });
+    expect(of(backB, 'resume')[0]!.revoked).toEqual(['s2']);
+    const backC = m.send({ kind: 'connected', agent: { ...C, agentId: to.agentId, name: 'X', instanceId: m.state.agents.get(to.agentId)!.instanceId! }, runs: held({ pending: 1 }) });
+    expect(of(backC, 'resume')[0]!.revoked).toEqual(['s2.a2']);
+  });
+
+  it('an agent back holding a run that is being aborted is told to abort it', () => {
+    const m = machine();
+    m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' }, { kind: 'abort', reason: 'SIGINT' });
+    const back = m.send({ kind: 'connected', agent: A, runs: held({ pending: 2 }) });
+    expect(of(back, 'abort')).toEqual([{ kind: 'abort', agentId: 'a', reason: 'SIGINT' }]);
+  });
+
+  it('an agent whose hello says its share is over (its report went to a controller that died) counts as finished with the hello\'s lastSeq', () => {
+    const m = machine(config(), [A], [{ agentId: 'a', sessions: sessions('s1') }]);
+    m.send({ kind: 'assigned', agentId: 'a', part: 0, accepted: true }, ...m.runs('a', 's1', 1), { kind: 'disconnected', agentId: 'a', reason: 'x' });
+    const out = m.send({ kind: 'connected', agent: A, runs: held({ lastSeq: 1, finished: true }) });
+    expect(of(out, 'end')[0]!.reason).toEqual({ kind: 'completed' });
   });
 
   it('--on-agent-loss fail: the run ends at the grace and every other agent gets run:abort', () => {
@@ -117,9 +169,17 @@ describe('run machine', () => {
   it('an agent back without the run (it restarted) is lost at once; being here, it can take its old sessions back', () => {
     const m = machine(config(), [A, B], [{ agentId: 'a', sessions: sessions('s1', 's3') }, { agentId: 'b', sessions: sessions('s2', 's4', 's5', 's6') }]);
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'transport close' });
-    const out = m.at(3_000).send({ kind: 'connected', agent: A, runs: [] });
+    const out = m.at(3_000).send({ kind: 'connected', agent: { ...A, instanceId: 'a-2' }, runs: [] });
     // B is full (4 of 4): the restarted A takes s3 back as a new attempt
     expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'a', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 4_500, durationMs: null }]);
+    expect(outcomeCounts(m.state).lost).toEqual(['s1']);
+  });
+
+  it('a restart is told by the instance id: a new process that already spooled the run (it reports it) is still a restart', async () => {
+    const m = machine();
+    m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'transport close' });
+    const out = m.at(3_000).send({ kind: 'connected', agent: { ...A, instanceId: 'a-2' }, runs: held({ lastSeq: 2, finished: true }) });
+    expect(of(out, 'note').map((n) => n.text).join('\n')).toMatch(/is back without this run \(it restarted\)/);
     expect(outcomeCounts(m.state).lost).toEqual(['s1']);
   });
 
@@ -128,8 +188,8 @@ describe('run machine', () => {
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'ping timeout' });
     m.at(20_000).send({ kind: 'timer', key: 'loss:a' });
     const back = m.at(25_000).send({ kind: 'connected', agent: A, runs: held({ running: ['s1'], pending: 1 }) });
-    expect(of(back, 'revoke')).toEqual([{ kind: 'revoke', agentId: 'a', sessionIds: ['s3'], reason: expect.stringContaining('reassigned') }]);
-    m.send({ kind: 'revoked', agentId: 'a', alreadyStarted: [] });
+    expect(of(back, 'resume')).toEqual([{ kind: 'resume', agentId: 'a', revoked: ['s3'], reason: expect.stringContaining('reassigned') }]);
+    m.send({ kind: 'resumed', agentId: 'a', alreadyStarted: [] });
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'finished' }, { kind: 'batch', agentId: 'a', seq: 1, records: [{ sessionId: 's1', status: 'ok' }] });
     m.send({ kind: 'finished', agentId: 'a', finished: fin(1, 1) });
     m.send(...m.runs('b', 's2', 1), ...m.runs('b', 's4', 2), ...m.runs('b', 's3.a2', 3));
@@ -153,7 +213,7 @@ describe('run machine', () => {
     const m = machine(config(), [A, { ...B, capacity: 2 }]);
     m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
     m.at(20_000).send({ kind: 'timer', key: 'loss:a' });
-    const out = m.send({ kind: 'connected', agent: { agentId: 'c', name: 'C', capacity: 8 }, runs: [] });
+    const out = m.send({ kind: 'connected', agent: C, runs: [] });
     expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'c', part: 1, sessions: [{ sessionId: 's1.a2', startOffsetMs: 0 }, { sessionId: 's3.a2', startOffsetMs: 1_000 }], startAt: 21_500, durationMs: null }]);
   });
 
@@ -184,7 +244,7 @@ describe('run machine', () => {
     expect(of(out, 'end')[0]!.reason).toEqual({ kind: 'start-failed', reason: 'agent A refused its assignment: browser missing' });
     expect(of(out, 'abort').map((c) => c.agentId)).toEqual(['a', 'b']);
 
-    const m2 = machine(config(), [A, B, { agentId: 'c', name: 'C', capacity: 1 }]);
+    const m2 = machine(config(), [A, B, { ...C, capacity: 1 }]);
     m2.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
     const moved = m2.at(20_000).send({ kind: 'timer', key: 'loss:a' });
     const toB = of(moved, 'assign').find((c) => c.agentId === 'b')!;
@@ -200,6 +260,13 @@ describe('run machine', () => {
     expect(assign.sessions.map((s) => s.sessionId)).toEqual(['s1.a2', 's3.a2']);
     expect(assign.durationMs).toBe(1_000 + 60_000 - 21_500);
     expect(outcomeCounts(m.state).lost).toEqual(['s1.r3']);
+  });
+
+  it('a restored run that was already complete when its controller died ends at once (review: it ran to its bound)', () => {
+    const m = machine(config(), [A], [{ agentId: 'a', sessions: sessions('s1') }]);
+    m.state.agents.get('a')!.finished = fin(1, 1);
+    m.state.agents.get('a')!.seqs.add(1);
+    expect(of(m.send({ kind: 'restored' }), 'end')[0]!.reason).toEqual({ kind: 'completed' });
   });
 
   it('the bound ends a run that never finishes, naming the agents still running', () => {

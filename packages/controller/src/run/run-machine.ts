@@ -1,33 +1,36 @@
 import type { AgentRunState, PlannedSession, RunFinished, SessionStatus } from '@userprobe/shared';
 import { parseSessionId, attemptId } from './session-ids.js';
+import type { AgentRecord, EndReason, OnAgentLoss, Slot } from './run-state-schema.js';
+
+export { ON_AGENT_LOSS, type OnAgentLoss, type EndReason, type Slot } from './run-state-schema.js';
 
 /**
  * A run, followed as a pure state machine: events in (agents assigned,
  * progress, batches stored, run:finished, agents gone and back, timers, an
- * abort), decisions out (assign, revoke, abort, set and clear timers, notes,
+ * abort), decisions out (assign, resume, abort, set and clear timers, notes,
  * the end). No sockets, no clock, no I/O: the coordinator feeds it and carries
  * out what it decides, and the table tests in run-machine.test.ts drive it
  * directly. The plan itself (shares, ramp) is made before it starts.
  *
  * Liveness and reassignment:
  * - An agent that disconnects mid-run is *away*; after `lossGraceMs` it is
- *   *lost* — as it is at once when it comes back without the run (it
- *   restarted). Its sessions that had not started go to agents with spare
- *   capacity as new attempts (`s0003.a2`), in a new part of their assignment
- *   (`onAgentLoss: 'reassign'`), or the run fails (`'fail'`). Its running
- *   sessions are recorded as lost (their partial samples stay out of the
- *   percentiles). A run with a duration hands the rest of the lost agent's
- *   slots to others too.
+ *   *lost* — as it is at once when it comes back as another process (it
+ *   restarted: another instance id). Its sessions that had not started go to
+ *   agents with spare capacity as new attempts (`s0003.a2`), in a new part of
+ *   their assignment (`onAgentLoss: 'reassign'`), or the run fails (`'fail'`).
+ *   Its running sessions are recorded as lost (their partial samples stay out
+ *   of the percentiles). A run with a duration hands the rest of the lost
+ *   agent's slots to others too.
  * - Sessions that find no spare capacity wait; they are placed as sessions end
- *   or agents join (a late-joining agent takes new work).
- * - A lost agent that comes back holding the run is told which of its
- *   sessions were reassigned (revoked: dropped without a record); the ones it
- *   kept running finish and count.
- * - Whatever ends the run, every agent still in it gets `run:abort`.
+ *   or agents join (a late-joining agent takes new work). Every part placed
+ *   pushes the run's bound back far enough for it.
+ * - Every agent that comes back holding the run gets `run:resume`, naming the
+ *   exact attempts that went elsewhere (revoked: dropped without a record);
+ *   until then it starts nothing. What it kept running finishes and counts.
+ * - A run:finished counts only when it covers every part sent to that agent.
+ * - Whatever ends the run, every agent still in it gets `run:abort` (one that
+ *   comes back to an aborting run gets it then).
  */
-
-export type OnAgentLoss = 'reassign' | 'fail';
-export const ON_AGENT_LOSS: readonly OnAgentLoss[] = ['reassign', 'fail'];
 
 export interface MachineConfig {
   readonly runId: string;
@@ -40,6 +43,8 @@ export interface MachineConfig {
   readonly reassignSpacingMs: number;
   /** Sessions repeat until the run's start plus this (null: each runs once). */
   readonly durationMs: number | null;
+  /** One session's hard limit: what a reassigned part adds to the run's bound. */
+  readonly sessionTimeoutMs: number;
 }
 
 export interface MachineAgent {
@@ -47,6 +52,8 @@ export interface MachineAgent {
   readonly name: string;
   /** Sessions of the run's scenario it holds at once. */
   readonly capacity: number;
+  /** The agent process (random per start). */
+  readonly instanceId: string;
 }
 
 /** A planned part of one agent's share. */
@@ -55,20 +62,13 @@ export interface PlannedPart {
   readonly sessions: readonly PlannedSession[];
 }
 
-/** The run's end, as the coordinator reports it. */
-export type EndReason =
-  | { readonly kind: 'completed' }
-  | { readonly kind: 'aborted'; readonly reason: string }
-  | { readonly kind: 'start-failed'; readonly reason: string }
-  | { readonly kind: 'agent-lost'; readonly agentId: string; readonly name: string; readonly reason: string }
-  | { readonly kind: 'drain-timeout'; readonly missing: readonly string[] }
-  | { readonly kind: 'bound'; readonly running: readonly string[] };
-
 export type Command =
   | { readonly kind: 'assign'; readonly agentId: string; readonly part: number; readonly sessions: readonly PlannedSession[]; readonly startAt: number; readonly durationMs: number | null }
-  | { readonly kind: 'revoke'; readonly agentId: string; readonly sessionIds: readonly string[]; readonly reason: string }
+  | { readonly kind: 'resume'; readonly agentId: string; readonly revoked: readonly string[]; readonly reason: string }
   | { readonly kind: 'abort'; readonly agentId: string; readonly reason: string }
   | { readonly kind: 'timer'; readonly key: TimerKey; readonly ms: number }
+  /** Arm the timer unless it is armed to fire later already. */
+  | { readonly kind: 'extend'; readonly key: TimerKey; readonly ms: number }
   | { readonly kind: 'cancel'; readonly key: TimerKey }
   | { readonly kind: 'note'; readonly text: string }
   | { readonly kind: 'persist' }
@@ -85,50 +85,16 @@ export type MachineEvent =
   | { readonly kind: 'finished'; readonly agentId: string; readonly finished: RunFinished }
   | { readonly kind: 'disconnected'; readonly agentId: string; readonly reason: string }
   | { readonly kind: 'connected'; readonly agent: MachineAgent; readonly runs: readonly AgentRunState[] }
-  | { readonly kind: 'revoked'; readonly agentId: string; readonly alreadyStarted: readonly string[] }
+  | { readonly kind: 'resumed'; readonly agentId: string; readonly alreadyStarted: readonly string[] }
+  /** A restored run (re-adopted): judge it once against what is already stored. */
+  | { readonly kind: 'restored' }
   | { readonly kind: 'timer'; readonly key: TimerKey }
   | { readonly kind: 'abort'; readonly reason: string };
 
-type SlotPhase = 'waiting' | 'pending' | 'running' | 'done' | 'lost' | 'over';
-
-/** One planned session and what became of it (its latest attempt). */
-export interface Slot {
-  readonly slot: string;
-  /** The agent holding its latest attempt (null while it waits for capacity). */
-  agentId: string | null;
-  attempt: number;
-  /** The assignment part holding the latest attempt. */
-  part: number;
-  /** The latest session of the slot that started (with a duration, a round's id). */
-  current: string | null;
-  /** The original offset within the ramp (kept for reassignment order). */
-  readonly offsetMs: number;
-  /**
-   * waiting: no agent has it (its agent was lost, no capacity yet); pending:
-   * assigned, not started; running; done: ended with a record (or, with a
-   * duration, its rounds are over); lost: it was running on an agent that was
-   * lost; over: never ran (the run ended first, or the duration passed).
-   */
-  phase: SlotPhase;
-  /** The latest attempt's status once done. */
-  status: SessionStatus | null;
-  /** Earlier attempts' agents (reassigned away from them). */
-  readonly movedFrom: string[];
-}
-
-export interface AgentInRun {
-  readonly agentId: string;
-  name: string;
-  capacity: number;
+/** An agent as the machine follows it: its file record plus what is live. */
+export interface AgentInRun extends AgentRecord {
   connected: boolean;
-  /** This agent has parts of the run (assigned at the start or since). */
-  inRun: boolean;
-  /** Parts it accepted. */
-  readonly parts: number[];
-  finished: RunFinished | null;
   readonly seqs: Set<number>;
-  /** Gone past the grace (or restarted): its share is not waited for. */
-  lost: boolean;
   awaySince: number | null;
 }
 
@@ -143,7 +109,7 @@ export interface MachineState {
   abortReason: string | null;
   drainArmed: boolean;
   end: EndReason | null;
-  /** Ids of sessions of lost slots whose progress said started (for the summary). */
+  /** Ids of the sessions that were running on an agent when it was lost (their records never came). */
   readonly lostSessions: Set<string>;
 }
 
@@ -157,23 +123,27 @@ export function startRun(config: MachineConfig, agents: readonly MachineAgent[],
   const state: MachineState = {
     config, startAt, slots: new Map(), agents: new Map(), nextPart: 1, phase: 'running', abortReason: null, drainArmed: false, end: null, lostSessions: new Set(),
   };
-  for (const a of agents) state.agents.set(a.agentId, newAgent(a, false));
-  const commands: Command[] = [];
+  for (const a of agents) state.agents.set(a.agentId, newAgent(a));
+  // Durable first, as every part: the plan is written before any agent gets work.
+  const commands: Command[] = [{ kind: 'persist' }];
   for (const share of shares) {
     if (share.sessions.length === 0) continue;
     const agent = state.agents.get(share.agentId)!;
     agent.inRun = true;
+    agent.sentParts.push(0);
     for (const s of share.sessions) {
       state.slots.set(s.sessionId, { slot: s.sessionId, agentId: share.agentId, attempt: 1, part: 0, current: null, offsetMs: s.startOffsetMs, phase: 'pending', status: null, movedFrom: [] });
     }
     commands.push({ kind: 'assign', agentId: share.agentId, part: 0, sessions: share.sessions, startAt, durationMs });
   }
-  commands.push({ kind: 'persist' });
   return { state, commands };
 }
 
-function newAgent(a: MachineAgent, inRun: boolean): AgentInRun {
-  return { agentId: a.agentId, name: a.name, capacity: a.capacity, connected: true, inRun, parts: [], finished: null, seqs: new Set(), lost: false, awaySince: null };
+function newAgent(a: MachineAgent): AgentInRun {
+  return {
+    agentId: a.agentId, name: a.name, capacity: a.capacity, instanceId: a.instanceId, connected: true, inRun: false, parts: [], sentParts: [],
+    finished: null, seqs: new Set(), lost: false, awaySince: null,
+  };
 }
 
 /** Advance the machine by one event at `now` (controller clock). The state is updated in place and returned. */
@@ -197,32 +167,23 @@ export function step(state: MachineState, event: MachineEvent, now: number): Ste
       place(state, now, out);
       break;
     }
-    case 'finished': {
-      const a = state.agents.get(event.agentId);
-      if (!a || !a.inRun) break;
-      a.finished = event.finished;
-      if (a.lost) {
-        a.lost = false;
-        out.push({ kind: 'note', text: `agent ${a.name}, given up on earlier, finished its share after all` });
-      }
-      // A finished share: its slots still pending never started (a revoked or over-run remainder).
-      out.push({ kind: 'note', text: `agent ${a.name} finished: ${event.finished.ok} ok, ${event.finished.failed} failed, ${event.finished.aborted ?? 0} aborted, ${event.finished.lastSeq} batch(es)` });
-      out.push({ kind: 'persist' });
-      place(state, now, out);
+    case 'finished':
+      onFinished(state, event, now, out);
       break;
-    }
     case 'disconnected':
       onDisconnected(state, event, now, out);
       break;
     case 'connected':
       onConnected(state, event, now, out);
       break;
-    case 'revoked': {
+    case 'resumed':
       for (const id of event.alreadyStarted) {
         out.push({ kind: 'note', text: `session ${id} had already started on ${state.agents.get(event.agentId)?.name ?? event.agentId} when it was reassigned; both runs of it are kept` });
       }
       break;
-    }
+    case 'restored':
+      place(state, now, out);
+      break;
     case 'timer':
       onTimer(state, event.key, now, out);
       break;
@@ -253,14 +214,11 @@ function onAssigned(state: MachineState, e: Extract<MachineEvent, { kind: 'assig
     finish(state, { kind: 'start-failed', reason }, out);
     return;
   }
-  // A later part refused: its sessions wait for another agent.
+  // A later part refused: it will not run there; its sessions wait for another agent.
+  a.sentParts.splice(a.sentParts.indexOf(e.part), 1);
   out.push({ kind: 'note', text: `${reason}; its sessions wait for another agent` });
   for (const s of state.slots.values()) {
-    if (s.agentId === e.agentId && s.phase === 'pending' && s.part === e.part) {
-      s.movedFrom.push(e.agentId);
-      s.agentId = null;
-      s.phase = 'waiting';
-    }
+    if (s.agentId === e.agentId && s.phase === 'pending' && s.part === e.part) moveAway(s);
   }
   place(state, now, out, e.agentId);
 }
@@ -293,6 +251,26 @@ function settleSlot(state: MachineState, sessionId: string, status: SessionStatu
   }
 }
 
+function onFinished(state: MachineState, e: Extract<MachineEvent, { kind: 'finished' }>, now: number, out: Command[]): void {
+  const a = state.agents.get(e.agentId);
+  if (!a || !a.inRun) return;
+  const f = e.finished;
+  // A report made before the agent accepted the latest part sent to it does not close its share.
+  const uncovered = f.parts === undefined ? [] : a.sentParts.filter((p) => !f.parts!.includes(p));
+  if (uncovered.length > 0) {
+    out.push({ kind: 'note', text: `agent ${a.name} reported its share finished before part ${uncovered.join(', ')}; waiting for the report that covers it` });
+    return;
+  }
+  a.finished = f;
+  if (a.lost) {
+    a.lost = false;
+    out.push({ kind: 'note', text: `agent ${a.name}, given up on earlier, finished its share after all` });
+  }
+  out.push({ kind: 'note', text: `agent ${a.name} finished: ${f.ok} ok, ${f.failed} failed, ${f.aborted ?? 0} aborted, ${f.lastSeq} batch(es)` });
+  out.push({ kind: 'persist' });
+  place(state, now, out);
+}
+
 function onDisconnected(state: MachineState, e: Extract<MachineEvent, { kind: 'disconnected' }>, now: number, out: Command[]): void {
   const a = state.agents.get(e.agentId);
   if (!a) return;
@@ -304,53 +282,64 @@ function onDisconnected(state: MachineState, e: Extract<MachineEvent, { kind: 'd
 }
 
 function onConnected(state: MachineState, e: Extract<MachineEvent, { kind: 'connected' }>, now: number, out: Command[]): void {
+  const held = e.runs.find((r) => r.runId === state.config.runId);
   const known = state.agents.get(e.agent.agentId);
   if (!known) {
     // Not in the run (yet): a late joiner, a candidate for waiting sessions.
-    state.agents.set(e.agent.agentId, newAgent(e.agent, false));
+    state.agents.set(e.agent.agentId, newAgent(e.agent));
     place(state, now, out);
     return;
   }
   const a = known;
+  const restarted = a.instanceId !== null && a.instanceId !== e.agent.instanceId;
   a.connected = true;
   a.name = e.agent.name;
   a.capacity = e.agent.capacity;
-  const held = e.runs.find((r) => r.runId === state.config.runId);
+  a.instanceId = e.agent.instanceId;
+  if (state.phase === 'aborting') {
+    // Back to a run being aborted: stop whatever it still runs of it.
+    if (held && a.inRun) out.push({ kind: 'abort', agentId: a.agentId, reason: state.abortReason ?? 'the run was aborted' });
+    return;
+  }
   if (!a.inRun || a.finished !== null) {
+    if (held && a.inRun) out.push({ kind: 'resume', agentId: a.agentId, revoked: [], reason: 'its share is done' });
     place(state, now, out);
     return;
   }
   const wasAway = a.awaySince !== null;
   a.awaySince = null;
   out.push({ kind: 'cancel', key: `loss:${a.agentId}` });
-  if (held === undefined) {
-    // Back without the run and without having finished it: it restarted; what it held is gone.
+  if (restarted || held === undefined) {
+    // Another process (it restarted), or back without the run: what it held is gone.
     out.push({ kind: 'note', text: `agent ${a.name} is back without this run (it restarted): its running sessions are lost` });
     declareLost(state, a, 'it restarted without the run', now, out);
     return;
   }
+  // Same process, holding the run: go on, minus what went elsewhere meanwhile (the exact attempts it held).
+  const revoked = [...state.slots.values()].flatMap((s) => s.movedFrom.filter((m) => m.agentId === a.agentId).map((m) => attemptId(s.slot, m.attempt)));
   if (a.lost) {
-    // Given up on, then back with the run: tell it which sessions went elsewhere; what it still runs counts.
-    const moved = [...state.slots.values()].filter((s) => s.movedFrom.includes(a.agentId)).map((s) => s.slot);
     a.lost = false;
-    out.push({ kind: 'note', text: `agent ${a.name} is back after its share was reassigned; ${moved.length} session(s) of it now run elsewhere` });
-    if (moved.length) out.push({ kind: 'revoke', agentId: a.agentId, sessionIds: moved, reason: 'reassigned to other agents while this agent was away' });
+    out.push({ kind: 'note', text: `agent ${a.name} is back after its share was reassigned; ${revoked.length} session(s) of it now run elsewhere` });
     for (const id of held.running) {
-      const p = parseSessionId(id);
-      const s = state.slots.get(p.slot);
+      const s = state.slots.get(parseSessionId(id).slot);
       if (s && s.phase === 'lost' && s.agentId === a.agentId) s.phase = 'running';
     }
     out.push({ kind: 'persist' });
+  } else if (wasAway) {
+    out.push({ kind: 'note', text: `agent ${a.name} is back` });
+  }
+  out.push({ kind: 'resume', agentId: a.agentId, revoked, reason: revoked.length ? 'reassigned to other agents while this agent was away' : 'back in reach' });
+  if (held.finished && held.running.length === 0 && held.pending === 0 && a.finished === null) {
+    // Its share is over and its report was acknowledged before (by a controller that died): take the hello's word for it.
+    onFinished(state, { kind: 'finished', agentId: a.agentId, finished: { runId: state.config.runId, lastSeq: held.lastSeq, ok: 0, failed: 0, parts: [...a.sentParts] } }, now, out);
     return;
   }
-  if (wasAway) out.push({ kind: 'note', text: `agent ${a.name} is back` });
   place(state, now, out);
 }
 
 function onTimer(state: MachineState, key: TimerKey, now: number, out: Command[]): void {
   if (key === 'drain') {
-    const missing = missingBatches(state);
-    finish(state, { kind: 'drain-timeout', missing }, out);
+    finish(state, { kind: 'drain-timeout', missing: missingBatches(state) }, out);
     return;
   }
   if (key === 'abort') {
@@ -366,6 +355,13 @@ function onTimer(state: MachineState, key: TimerKey, now: number, out: Command[]
   const a = state.agents.get(agentId);
   if (!a || a.connected || a.lost || a.finished !== null || state.phase !== 'running') return;
   declareLost(state, a, `disconnected and not back within ${Math.round(state.config.lossGraceMs / 1000)} s`, now, out);
+}
+
+/** The slot's latest attempt leaves its agent: it waits for another. */
+function moveAway(s: Slot): void {
+  if (s.agentId !== null) s.movedFrom.push({ agentId: s.agentId, attempt: s.attempt });
+  s.agentId = null;
+  s.phase = 'waiting';
 }
 
 function declareLost(state: MachineState, a: AgentInRun, why: string, now: number, out: Command[]): void {
@@ -385,9 +381,7 @@ function declareLost(state: MachineState, a: AgentInRun, why: string, now: numbe
     }
     // Not started: runs elsewhere. With a duration, so do the rest of every slot's rounds.
     if (s.phase === 'pending' || (repeating && (running || s.phase === 'done'))) {
-      s.movedFrom.push(a.agentId);
-      s.agentId = null;
-      s.phase = 'waiting';
+      moveAway(s);
       if (!running) moved += 1;
     } else if (running) {
       s.phase = 'lost';
@@ -399,6 +393,7 @@ function declareLost(state: MachineState, a: AgentInRun, why: string, now: numbe
     a.inRun = false;
     a.finished = null;
     a.parts.length = 0;
+    a.sentParts.length = 0;
   } else {
     a.lost = true;
   }
@@ -406,7 +401,7 @@ function declareLost(state: MachineState, a: AgentInRun, why: string, now: numbe
   place(state, now, out);
 }
 
-/** Give waiting slots to agents with spare capacity, one new part per agent. */
+/** Give waiting slots to agents with spare capacity, one new part per agent, written before it is sent. */
 function place(state: MachineState, now: number, out: Command[], exclude?: string): void {
   if (state.phase !== 'running') return;
   const waiting = [...state.slots.values()].filter((s) => s.phase === 'waiting').sort((x, y) => x.offsetMs - y.offsetMs || (x.slot < y.slot ? -1 : 1));
@@ -430,7 +425,8 @@ function place(state: MachineState, now: number, out: Command[], exclude?: strin
   const parts = new Map<string, PlannedSession[]>();
   let i = 0;
   for (const s of waiting) {
-    const target = spare.find((x) => x.free > 0 && !s.movedFrom.includes(x.a.agentId)) ?? spare.find((x) => x.free > 0);
+    const heldBefore = (agentId: string) => s.movedFrom.some((m) => m.agentId === agentId);
+    const target = spare.find((x) => x.free > 0 && !heldBefore(x.a.agentId)) ?? spare.find((x) => x.free > 0);
     if (!target) break;
     target.free -= 1;
     s.attempt += 1;
@@ -442,18 +438,24 @@ function place(state: MachineState, now: number, out: Command[], exclude?: strin
     parts.set(target.a.agentId, list);
     i += 1;
   }
+  if (parts.size === 0) return;
+  const assigns: Command[] = [];
   for (const [agentId, sessions] of parts) {
     const a = state.agents.get(agentId)!;
     a.inRun = true;
     a.finished = null; // it has new work: its earlier run:finished no longer closes its share
     const part = state.nextPart++;
+    a.sentParts.push(part);
     for (const ps of sessions) state.slots.get(parseSessionId(ps.sessionId).slot)!.part = part;
-    out.push({ kind: 'assign', agentId, part, sessions, startAt, durationMs });
-    out.push({ kind: 'note', text: `reassigned ${sessions.length} session(s) to ${a.name} (part ${part}): ${sessions.map((s) => s.sessionId).join(', ')}` });
+    assigns.push({ kind: 'assign', agentId, part, sessions, startAt, durationMs });
+    out.push({ kind: 'note', text: `reassigned ${sessions.length} session(s) to ${a.name} (part ${part}): ${sessions.map((x) => x.sessionId).join(', ')}` });
   }
+  // Durable first: a controller that dies after sending a part must know who holds it.
+  out.push({ kind: 'persist' }, ...assigns);
+  // The bound makes room for the new parts: the lead, their ramp, one session each, and the drain.
+  out.push({ kind: 'extend', key: 'bound', ms: state.config.startLeadMs + i * state.config.reassignSpacingMs + (durationMs ?? 0) + state.config.sessionTimeoutMs + state.config.drainMs });
   const left = waiting.length - i;
-  if (parts.size > 0) out.push({ kind: 'persist' });
-  if (left > 0 && parts.size > 0) out.push({ kind: 'note', text: `${left} session(s) wait for spare capacity` });
+  if (left > 0) out.push({ kind: 'note', text: `${left} session(s) wait for spare capacity` });
 }
 
 /** Sessions an agent holds now (pending or running) for this run. */
@@ -514,19 +516,27 @@ function checkDone(state: MachineState, out: Command[]): void {
   }
 }
 
+/** The slot's agent has reported its share finished (so the slot ran, whatever its record says). */
+function finishedHolder(state: MachineState, s: Slot): boolean {
+  return s.agentId !== null && (state.agents.get(s.agentId)?.finished ?? null) !== null;
+}
+
 function finish(state: MachineState, reason: EndReason, out: Command[]): void {
   if (state.phase === 'ended') return;
   const wasAborting = state.phase === 'aborting';
   state.phase = 'ended';
   state.end = reason;
-  for (const s of state.slots.values()) if (s.phase === 'waiting' || (s.phase === 'pending' && reason.kind !== 'completed')) s.phase = 'over';
+  // What never started is over — unless its agent reported its share finished: then it ran, and only its record is missing.
+  for (const s of state.slots.values()) {
+    if (s.phase === 'waiting' || (s.phase === 'pending' && reason.kind !== 'completed' && !finishedHolder(state, s))) s.phase = 'over';
+  }
   // Whatever ends the run, no agent keeps running sessions for it.
   if (reason.kind !== 'completed' && !wasAborting) {
     const why = endText(reason);
     for (const a of state.agents.values()) if (a.inRun && a.connected && a.finished === null) out.push({ kind: 'abort', agentId: a.agentId, reason: why.slice(0, 500) });
   }
   for (const a of state.agents.values()) out.push({ kind: 'cancel', key: `loss:${a.agentId}` });
-  out.push({ kind: 'cancel', key: 'drain' }, { kind: 'cancel', key: 'abort' });
+  out.push({ kind: 'cancel', key: 'drain' }, { kind: 'cancel', key: 'abort' }, { kind: 'cancel', key: 'bound' });
   out.push({ kind: 'persist' }, { kind: 'end', reason });
 }
 
@@ -545,20 +555,28 @@ export function noteStored(state: MachineState, seqs: ReadonlyMap<string, readon
 /**
  * Judge a run from what is stored, with no controller following it any more
  * (`controller reconcile`): a slot still running is lost, one not started did
- * not run. The end is the one recorded, else `completed`.
+ * not run. A verdict about data (batches not there in time) is judged again on
+ * what is stored now; one about the run's course (aborted, an agent lost with
+ * --on-agent-loss fail, a refused start) stays.
  */
 export function judgeStored(state: MachineState): EndReason {
   for (const s of state.slots.values()) {
     if (s.phase === 'running' || s.phase === 'lost') {
       if (s.status === null) state.lostSessions.add(s.current ?? attemptId(s.slot, s.attempt));
       s.phase = 'lost';
-    } else if (s.phase === 'pending' || s.phase === 'waiting') {
+    } else if (s.phase === 'waiting' || (s.phase === 'pending' && !finishedHolder(state, s))) {
       s.phase = 'over';
     }
   }
   state.phase = 'ended';
-  state.end ??= { kind: 'completed' };
-  return state.end;
+  const end = state.end;
+  if (end === null || end.kind === 'drain-timeout' || end.kind === 'bound') {
+    const inRun = [...state.agents.values()].filter((a) => a.inRun && !a.lost);
+    if (end?.kind === 'bound' && !inRun.every((a) => a.finished !== null)) return end;
+    const missing = missingBatches(state);
+    state.end = missing.length > 0 ? { kind: 'drain-timeout', missing } : { kind: 'completed' };
+  }
+  return state.end!;
 }
 
 /** One line for an end reason. */

@@ -19,10 +19,17 @@ export const RUN_TIME_SLACK_MS = 5 * 60_000;
 
 export type BatchVerdict = { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly code: string; readonly reason: string };
 
-/** Pure: did the run give (a round or attempt of) this session to `agentId`, now or before it was reassigned? */
+/**
+ * Pure: did the run give this session to `agentId`? Its slot's attempt must
+ * be one the agent held (now, or before the slot was reassigned), and a round
+ * (`.rN`) exists only in a run with a duration.
+ */
 export function holdsSession(f: RunStateFile, agentId: string, sessionId: string): boolean {
-  const slot = parseSessionId(sessionId).slot;
-  return f.slots.some((s) => s.slot === slot && (s.agentId === agentId || s.movedFrom.includes(agentId)));
+  const id = parseSessionId(sessionId);
+  if (id.round > 0 && f.durationMs === null) return false;
+  const s = f.slots.find((x) => x.slot === id.slot);
+  if (!s) return false;
+  return (s.agentId === agentId && s.attempt === id.attempt) || s.movedFrom.some((m) => m.agentId === agentId && m.attempt === id.attempt);
 }
 
 /** Pure: may `agentId` store this batch of the run described by `f`? */
@@ -33,21 +40,23 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
       reason: `this controller has no record of run ${batch.runId} (no ${RESULT_FILES.state} in its results folder); the batch stays in the agent's spool for a controller that has it`,
     };
   }
-  const agent = f.agents.find((a) => a.agentId === agentId);
-  const holds = (sessionId: string): boolean => holdsSession(f, agentId, sessionId);
-  if (!agent || !(agent.parts.length > 0 || f.slots.some((s) => s.movedFrom.includes(agentId)))) {
+  // Assigned: it holds a planned session, or held one before it was reassigned.
+  if (!f.slots.some((s) => s.agentId === agentId || s.movedFrom.some((m) => m.agentId === agentId))) {
     return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `agent ${agentId} was never assigned run ${batch.runId}` };
   }
   const ids = new Set([...batch.samples.map((s) => s.sessionId), ...batch.sessions.map((s) => s.sessionId)]);
-  const foreign = [...ids].filter((id) => !holds(id));
+  const foreign = [...ids].filter((id) => !holdsSession(f, agentId, id));
   if (foreign.length > 0) {
+    // While the run is open, a part just placed may not be written yet: ask again later. Once closed, it is final.
+    const open = f.status === 'open';
     return {
-      ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID,
-      reason: `session(s) ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` (+${foreign.length - 5})` : ''} of run ${batch.runId} were not assigned to agent ${agentId}`,
+      ok: false, retryable: open, code: ERROR_CODES.MESSAGE_INVALID,
+      reason: `session(s) ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` (+${foreign.length - 5})` : ''} of run ${batch.runId} were not assigned to agent ${agentId}` +
+        (open ? ' (as far as this controller has written yet; the batch is asked for again)' : ''),
     };
   }
   const from = f.startedAt - RUN_TIME_SLACK_MS;
-  const to = Math.max(now, f.endedAt ?? now) + RUN_TIME_SLACK_MS;
+  const to = (f.endedAt ?? now) + RUN_TIME_SLACK_MS;
   const times = [...batch.samples.map((s) => s.ts), ...batch.sessions.flatMap((s) => [s.startedAt, s.endedAt])];
   const outside = times.filter((t) => t < from || t > to);
   if (outside.length > 0) {

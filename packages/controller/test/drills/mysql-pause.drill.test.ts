@@ -80,6 +80,12 @@ describe('drill: MySQL paused 150 s mid-run', () => {
     const [core] = await db.admin.query<RowDataPacket[]>(
       `SELECT COUNT(*) AS n FROM samples WHERE run_id = ? AND metric IN (${coreMetrics('chat-load').map(() => '?').join(', ')})`, ['paused', ...coreMetrics('chat-load')]);
     expect(Number(core[0]!['n'])).toBe(4 * coreMetrics('chat-load').length);
+    // The run's end, spooled too while MySQL was paused: its row is closed, not left 'running'.
+    const [runRow] = await db.admin.query<RowDataPacket[]>('SELECT status, ended_at FROM runs WHERE run_id = ?', ['paused']);
+    expect(runRow[0]).toMatchObject({ status: 'passed' });
+    expect(runRow[0]!['ended_at']).not.toBeNull();
+    console.info(`[figures] MySQL paused ${PAUSE_MS / 1000} s mid-run: the run took ${runMs} ms (the same run with MySQL up: ${baseMs} ms), exit 0; ` +
+      `after MySQL returned, ${rows} samples and ${r.batches.length} batches reached it, each once; run row closed`);
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
   }, PAUSE_MS + 180_000);

@@ -23,13 +23,17 @@ describe('judgeDelay', () => {
     expect(v.toleranceMs).toBe(11);
   });
 
-  it('the bar is the stated accuracy plus 3 standard errors of the difference of medians', () => {
+  it('the bar is the stated accuracy plus 3 standard errors of the difference of medians, each arm with its own spread', () => {
     const v = judgeDelay(check([300, 302, 304], [0, 2, 4]));
-    // deviations 2,0,2 and 2,0,2 → median 2 → σ 2.965; SE of each median √(π/2)·σ/√3; bar noise = 3·√2·SE
+    // each arm: deviations 2,0,2 → median 2 → σ 2.965; SE of each median √(π/2)·σ/√3; bar noise = 3·√2·SE
     const sigma = 1.4826 * 2;
     expect(v.sigmaMs).toBeCloseTo(sigma, 6);
     expect(v.noiseMs).toBeCloseTo(3 * Math.SQRT2 * Math.sqrt(Math.PI / 2) * sigma / Math.sqrt(3), 6);
     expect(v.barMs).toBeCloseTo(11 + v.noiseMs, 9);
+    // a quiet measured arm does not hide a noisy reference: its spread alone sets that arm's error
+    const lopsided = judgeDelay(check([301, 301, 301, 301, 301], [1, 5, 9, 13, 17]));
+    const sigmaRef = 1.4826 * 4;
+    expect(lopsided.noiseMs).toBeCloseTo(3 * Math.sqrt(Math.PI / 2) * sigmaRef / Math.sqrt(5), 6);
   });
 
   it('a hard floor fails a value below it whatever the medians say', () => {

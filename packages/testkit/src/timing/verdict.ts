@@ -18,7 +18,7 @@ import { median, medianStandardError, pooledSigma, range } from './stats.js';
  * estimate = median(measured) − median(reference); error = estimate − injected.
  * The bar is the stated accuracy (5 ms + 2 % of the injected delay) plus the
  * noise of the estimate at this moment: NOISE_Z standard errors of the
- * difference of two medians, from the pooled spread of both arms. A quiet
+ * difference of two medians, each from its own arm's spread. A quiet
  * machine gets a bar close to the stated accuracy; a busy one a wider bar,
  * and the report says why. Never a fixed allowance for "slow machines".
  */
@@ -68,6 +68,7 @@ export interface Verdict {
   readonly errorMs: number;
   readonly toleranceMs: number;
   readonly noiseMs: number;
+  /** The larger of the two arms' spreads (σ from the median absolute deviation). */
   readonly sigmaMs: number;
   readonly barMs: number;
   /** Measured values below `floorMs`. */
@@ -95,8 +96,11 @@ export function judgeDelay(c: DelayCheck): Verdict {
   const estimateMs = m - r;
   const errorMs = estimateMs - c.injectedMs;
   const toleranceMs = acc.absMs + acc.rel * c.injectedMs;
-  const sigmaMs = pooledSigma([c.measured, c.reference]);
-  const se = Math.hypot(medianStandardError(sigmaMs, c.measured.length), medianStandardError(sigmaMs, c.reference.length));
+  // Each arm's own spread: a quiet arm must not hide a noisy one (the reference client may wake later than the browser on a busy machine).
+  const sigmaMeasured = pooledSigma([c.measured]);
+  const sigmaReference = pooledSigma([c.reference]);
+  const sigmaMs = Math.max(sigmaMeasured, sigmaReference);
+  const se = Math.hypot(medianStandardError(sigmaMeasured, c.measured.length), medianStandardError(sigmaReference, c.reference.length));
   const noiseMs = NOISE_Z * se;
   const barMs = toleranceMs + noiseMs;
   const belowFloor = c.floorMs === undefined ? [] : c.measured.filter((x) => x < c.floorMs!);
