@@ -15,6 +15,8 @@ import { Runner, type RunnerDeps } from './runner.js';
 import type { Scenario } from './scenario-api.js';
 import { Sender, type SenderOptions } from './sender.js';
 import { Spool } from './spool.js';
+import { agentPolicy } from './trust/agent-policy.js';
+import { readControllerCa } from './trust/controller-trust.js';
 
 export const AGENT_SOFTWARE = 'userprobe-agent/0.1.0';
 
@@ -22,7 +24,7 @@ export interface AgentOptions {
   readonly config: ResolvedAgentConfig;
   readonly log: Logger;
   readonly scenarios: ReadonlyMap<string, Scenario>;
-  /** Where profile credentials are read from (the agent's environment). */
+  /** Where profile credentials are read from (the agent's environment; only the variables config.secretEnv lists). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Launch and warm up the default browser before connecting (fail fast when it is missing). Default true. */
   readonly launchBrowserAtStart?: boolean;
@@ -82,8 +84,10 @@ export class Agent {
       // Connection's constructor builds a hello for its instance id before the runner exists: no runs then.
       runs: this.runner ? this.runner.runStates().slice(0, HELLO_MAX_RUNS) : [],
     });
+    // The pinned CA, read once here (a ConfigError when unreadable: the agent does not start).
+    const ca = c.caFile === null ? undefined : readControllerCa(c.caFile);
     this.connection = new Connection({
-      url: c.controllerUrl, hello, log: this.#log,
+      url: c.controllerUrl, hello, log: this.#log, ca, caSource: c.caFile === null ? undefined : `--ca ${c.caFile}`,
       reconnectDelayMinMs: o.reconnectDelayMinMs, reconnectDelayMaxMs: o.reconnectDelayMaxMs,
       handlers: {
         onAssign: (a) => this.runner.assign(a),
@@ -98,7 +102,7 @@ export class Agent {
     this.evidence = new EvidenceSender(socket, this.evidenceSpool, c.agentId, this.#log);
     this.runner = new Runner({
       agentId: c.agentId, capacity: c.capacity, socket, spool: this.spool, pool: this.pool,
-      scenarios: o.scenarios, log: this.#log, env: o.env, secrets: [c.token],
+      scenarios: o.scenarios, log: this.#log, env: o.env, secrets: [c.token], policy: agentPolicy(c),
       syncClock: () => syncClock(socket, this.#log),
       saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
@@ -127,7 +131,10 @@ export class Agent {
     this.connection.connect();
     this.#statusTimer = setInterval(() => this.#status(), STATUS_INTERVAL_MS);
     this.#statusTimer.unref();
-    this.#log.info({ name: c.name, controller: c.controllerUrl, capacity: c.capacity, labels: c.labels, spool: c.spoolDir, browser: c.browser.kind, pending: this.spool.size }, 'agent started');
+    this.#log.info({
+      name: c.name, controller: c.controllerUrl, capacity: c.capacity, labels: c.labels, spool: c.spoolDir, browser: c.browser.kind, pending: this.spool.size,
+      trust: { ca: c.caFile ?? 'system CAs', allowHosts: c.allowHosts, scenarioDirs: c.scenarioDirs, secretEnv: c.secretEnv, allowPlainHttp: c.allowPlainHttp },
+    }, 'agent started');
   }
 
   #status(): void {

@@ -1,4 +1,5 @@
-import { ERROR_CODES, type AssignReply, type Assignment, type Capacity } from '@userprobe/shared';
+import { ERROR_CODES, type AssignReply, type Assignment, type Capacity, type TargetProfile } from '@userprobe/shared';
+import type { HostPolicy } from './trust/host-policy.js';
 
 /** What this agent holds of the assignment's run, when it holds it. */
 export interface ActiveRunView {
@@ -14,10 +15,40 @@ export interface AssignmentContext {
   readonly knownScenarios: readonly string[];
   /** The run with the same id, if this agent holds it. */
   readonly active: ActiveRunView | null;
+  /** The hosts this agent's operator allows (`--allow-host`). */
+  readonly hosts: HostPolicy;
+  /** Folders custom scenario modules may come from (`--scenario-dir`); none: no module is loaded. */
+  readonly scenarioDirs: readonly string[];
+}
+
+/** Pure: the URLs a target profile names, with their paths (the profile schema's URL fields). */
+export function profileUrls(p: TargetProfile): Array<{ path: string; url: string }> {
+  return [{ path: 'visitor.url', url: p.visitor.url }, { path: 'agent.url', url: p.agent.url }];
 }
 
 /**
- * Pure: may this agent take the assignment? Returns null when it may, a
+ * Pure: does the agent's operator allow what the assignment asks? Every URL
+ * of the profile on an allowed host over http(s); a custom scenario module
+ * only when a --scenario-dir is set (the loader checks the module is inside
+ * one). A refusal names the flag that would allow it.
+ */
+export function policyRefusal(a: Assignment, c: Pick<AssignmentContext, 'hosts' | 'scenarioDirs'>): AssignReply | null {
+  for (const { path, url } of profileUrls(a.profile)) {
+    const problem = c.hosts.urlProblem(url, 'profile');
+    if (problem !== null) return { accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: `the target profile's ${path}: ${problem}` };
+  }
+  if (a.scenarioModule !== undefined && c.scenarioDirs.length === 0) {
+    return {
+      accepted: false, code: ERROR_CODES.NOT_ALLOWED,
+      reason: `run ${a.runId} asks for the custom scenario module ${a.scenarioModule}; this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`,
+    };
+  }
+  return null;
+}
+
+/**
+ * Pure: may this agent take the assignment? Its operator's policy first
+ * (policyRefusal), then the run's state here. Returns null when it may, a
  * refusal (code + reason naming what would be accepted) when it may not, or
  * `{accepted: true}` for an exact repeat of a part it already holds (an
  * assignment re-sent after a lost ack). A new part of a run it holds (sessions
@@ -25,6 +56,8 @@ export interface AssignmentContext {
  * browser and none of its session ids.
  */
 export function checkAssignment(a: Assignment, c: AssignmentContext): AssignReply | null {
+  const refused = policyRefusal(a, c);
+  if (refused !== null) return refused;
   if (c.active !== null) {
     const held = c.active.parts.get(a.part);
     if (held !== undefined) {

@@ -54,6 +54,21 @@ describe('buildConfig', () => {
     });
     expect(Object.isFrozen(c.capacity)).toBe(true);
     expect(Object.isFrozen(c.browser)).toBe(true);
+    // trusts nothing by default
+    expect(c).toMatchObject({ caFile: null, allowPlainHttp: false, allowHosts: [], scenarioDirs: [], secretEnv: [] });
+  });
+  it('trust flags: the CA from PROBE_CA_FILE or --ca, folders made absolute, repeats folded, frozen', () => {
+    const c = buildConfig({
+      controller: 'https://ctl.example.com:7077', token: 't', allowHost: ['*.example.com', '*.example.com', '127.0.0.1'], scenarioDir: ['scen'],
+      secretEnv: ['TENANT_AGENT_PASSWORD'],
+    }, { PROBE_CA_FILE: '/etc/userprobe/ca.crt' }, m);
+    expect(c).toMatchObject({ caFile: '/etc/userprobe/ca.crt', allowHosts: ['*.example.com', '127.0.0.1'], secretEnv: ['TENANT_AGENT_PASSWORD'] });
+    expect(c.scenarioDirs[0]).toMatch(/^\/.*\/scen$/);
+    expect(Object.isFrozen(c.allowHosts)).toBe(true);
+    expect(buildConfig({ controller: 'http://10.0.0.5:7077', token: 't', allowPlainHttp: true, ca: '/x/ca.crt' }, { PROBE_CA_FILE: '/y' }, m)).toMatchObject({ allowPlainHttp: true, caFile: '/x/ca.crt' });
+    const env = { PROBE_ALLOW_HOSTS: 'www.example.com, *.chat.example.com\n127.0.0.1', PROBE_SECRET_ENV: 'A_USER,A_PASS' };
+    expect(buildConfig({ controller: 'https://ctl:1', token: 't' }, env, m)).toMatchObject({ allowHosts: ['www.example.com', '*.chat.example.com', '127.0.0.1'], secretEnv: ['A_USER', 'A_PASS'] });
+    expect(buildConfig({ controller: 'https://ctl:1', token: 't', allowHost: ['only.example.com'] }, env, m).allowHosts).toEqual(['only.example.com']);
   });
   it.each([
     [{}, {}, '--controller (or PROBE_CONTROLLER_URL) is required'],
@@ -61,6 +76,13 @@ describe('buildConfig', () => {
     [{ controller: 'not a url', token: 't' }, {}, '--controller (or PROBE_CONTROLLER_URL): an absolute URL'],
     [{ controller: 'http://x:1', token: 't', id: 'bad id!' }, {}, '--id: an id of 1-64'],
     [{ controller: 'http://x:1', token: 't', browser: 'firefox' }, {}, '--browser: "firefox" is not accepted; use one of shell, chromium'],
+    // issue 11: plain HTTP only to loopback, host patterns and variable names checked at start
+    [{ controller: 'http://10.0.0.5:7077', token: 't' }, {}, '--controller http://10.0.0.5:7077 is plain HTTP to a host that is not loopback'],
+    [{ controller: 'ws://127.0.0.1:7077', token: 't' }, {}, '--controller: ws: is not accepted; use https://'],
+    [{ controller: 'https://ctl:1', token: 't', allowHost: ['*'] }, {}, '--allow-host: "*" would allow every host'],
+    [{ controller: 'https://ctl:1', token: 't', allowHost: ['https://www.example.com/'] }, {}, '--allow-host: "https://www.example.com/" is not a host'],
+    [{ controller: 'https://ctl:1', token: 't', allowHost: ['169.254.169.254'] }, {}, '--allow-host: "169.254.169.254" is never allowed: 169.254.169.254 is a link-local address'],
+    [{ controller: 'https://ctl:1', token: 't', secretEnv: ['lower-case'] }, {}, '--secret-env: an environment variable name like TENANT_AGENT_PASSWORD'],
   ])('refuses %o with one clear line', (flags, env, message) => {
     try {
       buildConfig(flags, env, m);

@@ -3,16 +3,26 @@ import {
   BROWSER_KINDS, CapacitySchema, ConfigError, HELLO_MAX_LABELS, HelloSchema, IdSchema, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
   LabelsSchema, MAX_CAPACITY, formatIssues, parseCapacity, type BrowserKind, type Capacity,
 } from '@userprobe/shared';
+import { isAbsolute, resolve } from 'node:path';
 import {
   CAPACITY_MEM_SHARE, SESSIONS_PER_CORE, SESSION_MEM_MB, VIDEO_CALLS_PER_CORE,
 } from './limits.js';
+import { controllerUrlProblem } from './trust/controller-trust.js';
+import { parseHostPattern } from './trust/host-policy.js';
 
 /**
  * The agent's configuration: CLI flags + environment → one validated,
  * deep-frozen object that is passed down. Nothing below reads process.env.
  *
  * Environment: PROBE_CONTROLLER_URL, PROBE_TOKEN (prefer it to --token: flags
- * show in `ps`), CHROMIUM_PATH (full Chromium), CHROMIUM_SHELL_PATH (headless shell).
+ * show in `ps`), PROBE_CA_FILE (instead of --ca), PROBE_ALLOW_HOSTS and
+ * PROBE_SECRET_ENV (lists separated by commas or spaces, instead of
+ * --allow-host / --secret-env: a flag given replaces the variable),
+ * CHROMIUM_PATH (full Chromium), CHROMIUM_SHELL_PATH (headless shell).
+ *
+ * Trust (trust/): the controller URL is https, or http to loopback, or
+ * --allow-plain-http; --allow-host patterns, --scenario-dir folders and
+ * --secret-env names are checked here, once, and frozen with the rest.
  */
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -34,7 +44,19 @@ export interface AgentFlags {
   browserPath?: string | undefined;
   shellPath?: string | undefined;
   logLevel?: string | undefined;
+  /** `--ca FILE`: the controller's CA, pinned (instead of the system CAs). */
+  ca?: string | undefined;
+  allowPlainHttp?: boolean | undefined;
+  /** `--scenario-dir DIR` (repeatable). */
+  scenarioDir?: readonly string[] | undefined;
+  /** `--allow-host HOST` (repeatable). */
+  allowHost?: readonly string[] | undefined;
+  /** `--secret-env NAME` (repeatable). */
+  secretEnv?: readonly string[] | undefined;
 }
+
+/** What `--secret-env` accepts: an environment variable name as profiles write them. */
+const EnvNameSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like TENANT_AGENT_PASSWORD');
 
 export interface MachineFacts {
   readonly cpus: number;
@@ -45,7 +67,7 @@ export interface MachineFacts {
 }
 
 const ConfigSchema = z.strictObject({
-  controllerUrl: z.string().url('an absolute URL such as http://controller.example.com:7400'),
+  controllerUrl: z.string().url('an absolute URL such as https://controller.example.com:7077'),
   token: HelloSchema.shape.token,
   name: HelloSchema.shape.name,
   /** null: resolve the stable id persisted in the spool root (see agent-id.ts). */
@@ -60,6 +82,16 @@ const ConfigSchema = z.strictObject({
   }),
   logLevel: z.enum(LOG_LEVELS),
   host: HelloSchema.shape.host,
+  /** The pinned controller CA file (`--ca` / PROBE_CA_FILE), read by the agent at start; null: the system CAs. */
+  caFile: z.string().min(1).nullable(),
+  /** `--allow-plain-http`: dial a non-loopback controller over plain HTTP. */
+  allowPlainHttp: z.boolean(),
+  /** Absolute folders custom scenario modules may be loaded from. */
+  scenarioDirs: z.array(z.string().min(1)),
+  /** Host patterns the browser may open (trust/host-policy.ts). */
+  allowHosts: z.array(z.string().min(1)),
+  /** Variables a target profile's credentials may read. */
+  secretEnv: z.array(EnvNameSchema),
 });
 export type AgentConfig = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -107,7 +139,17 @@ const FLAG_OF: Record<string, string> = {
   agentId: '--id',
   spoolRoot: '--spool',
   logLevel: '--log-level',
+  caFile: '--ca (or PROBE_CA_FILE)',
+  scenarioDirs: '--scenario-dir',
+  allowHosts: '--allow-host',
+  secretEnv: '--secret-env',
 };
+
+/** A list flag, else its environment variable split on commas and spaces. */
+function listOf(flag: readonly string[] | undefined, env: string | undefined): string[] {
+  if (flag !== undefined && flag.length > 0) return [...new Set(flag)];
+  return [...new Set((env ?? '').split(/[\s,]+/).filter(Boolean))];
+}
 
 /** Flags + environment + machine → the validated, frozen config. Pure. */
 export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>, machine: MachineFacts): AgentConfig {
@@ -129,7 +171,13 @@ export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, stri
     },
     logLevel: flags.logLevel ?? 'info',
     host: { cpus: machine.cpus, memMb: machine.memMb, platform: machine.platform.slice(0, 32) },
+    caFile: flags.ca ?? (env['PROBE_CA_FILE'] || null),
+    allowPlainHttp: flags.allowPlainHttp ?? false,
+    scenarioDirs: [...new Set((flags.scenarioDir ?? []).map((d) => (isAbsolute(d) ? d : resolve(d))))],
+    allowHosts: listOf(flags.allowHost, env['PROBE_ALLOW_HOSTS']),
+    secretEnv: listOf(flags.secretEnv, env['PROBE_SECRET_ENV']),
   };
+  for (const h of candidate.allowHosts) parseHostPattern(h);
   const r = ConfigSchema.safeParse(candidate);
   if (!r.success) {
     const first = r.error.issues[0]!;
@@ -138,6 +186,8 @@ export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, stri
     const missing = first.code === 'invalid_type' && (candidate as Record<string, unknown>)[key] === undefined;
     throw new ConfigError(missing ? `${what} is required` : `${what}: ${first.message}`);
   }
+  const urlProblem = controllerUrlProblem(r.data.controllerUrl, r.data.allowPlainHttp);
+  if (urlProblem !== null) throw new ConfigError(urlProblem);
   return deepFreeze(r.data);
 }
 

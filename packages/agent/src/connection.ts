@@ -6,6 +6,7 @@ import {
   type AssignReply, type Assignment, type Hello, type ResumeReply, type RunAbort, type RunResume,
 } from '@userprobe/shared';
 import type { AgentSocket } from './agent-socket.js';
+import { certificateFailure } from './trust/controller-trust.js';
 
 export interface ConnectionHandlers {
   /** A validated assignment; the reply is sent as the event's ack. */
@@ -13,7 +14,7 @@ export interface ConnectionHandlers {
   onAbort(abort: RunAbort): void;
   /** Go on with a run after a reconnect, minus the sessions the controller gave to another agent; the reply is the ack. */
   onResume(resume: RunResume): ResumeReply;
-  /** The controller refused the handshake: retrying cannot help. */
+  /** The controller refused the handshake, or its certificate did not verify: retrying cannot help. */
   onFatal(error: AuthError): void;
 }
 
@@ -25,15 +26,27 @@ export interface ConnectionOptions {
   readonly handlers: ConnectionHandlers;
   readonly reconnectDelayMinMs?: number;
   readonly reconnectDelayMaxMs?: number;
+  /** PEM of the controller's CA (`--ca`): an https controller is verified against it alone; without it, against the system CAs. */
+  readonly ca?: string;
+  /** Where `ca` came from, for the message of a certificate that does not verify (e.g. "--ca /etc/userprobe/ca.crt"). */
+  readonly caSource?: string;
 }
 
 /** Pure: the `data` of a refused handshake → the error to stop with. */
 export function authErrorFrom(data: unknown, url: string): AuthError {
   const r = AuthRejectionSchema.safeParse(data);
-  const known = [ERROR_CODES.PROTOCOL_MISMATCH, ERROR_CODES.AGENT_DUPLICATE] as const;
+  const known = [ERROR_CODES.PROTOCOL_MISMATCH, ERROR_CODES.AGENT_DUPLICATE, ERROR_CODES.AGENT_REVOKED] as const;
   const code = r.success && (known as readonly string[]).includes(r.data.code) ? (r.data.code as (typeof known)[number]) : ERROR_CODES.AUTH_REJECTED;
   const reason = r.success ? r.data.reason : 'no reason given';
   return new AuthError(code, `controller ${url} refused this agent: ${reason}`);
+}
+
+/** Pure: the error to stop with when the controller's certificate did not verify. */
+export function untrustedError(failure: { code: string; message: string }, url: string, caSource: string | undefined): AuthError {
+  const against = caSource === undefined ? 'the system CAs (pin the controller\'s own CA with --ca FILE / PROBE_CA_FILE)' : `only the CA in ${caSource}`;
+  return new AuthError(ERROR_CODES.CONTROLLER_UNTRUSTED,
+    `cannot verify controller ${url}: ${failure.message} (${failure.code}); this agent trusts ${against}, and the certificate must name the host in --controller. ` +
+    'Not retrying: a certificate that does not verify is a wrong CA, a wrong host name, or someone in the middle');
 }
 
 /**
@@ -54,7 +67,8 @@ export function reconnectDelay(attempt: number, minMs: number, maxMs: number, ra
  * connection (a run ending, a controller stopping or restarting), which
  * socket.io does not retry by itself. Validates every inbound event with the
  * shared schemas (invalid ones are logged and dropped; an invalid `run:assign`
- * is nacked), answers liveness probes, and treats a refused handshake as fatal.
+ * is nacked), answers liveness probes, and treats a refused handshake — and a
+ * controller certificate that does not verify — as fatal.
  */
 export class Connection {
   readonly socket: AgentSocket;
@@ -63,6 +77,7 @@ export class Connection {
   readonly #minMs: number;
   readonly #maxMs: number;
   readonly #instanceId: string;
+  readonly #caSource: string | undefined;
   #fatal = false;
   #closed = false;
   #attempt = 0;
@@ -73,6 +88,7 @@ export class Connection {
     this.#log = opts.log.child({ component: 'connection' });
     this.#minMs = opts.reconnectDelayMinMs ?? RECONNECT_DELAY_MIN_MS;
     this.#maxMs = opts.reconnectDelayMaxMs ?? RECONNECT_DELAY_MAX_MS;
+    this.#caSource = opts.ca === undefined ? undefined : (opts.caSource ?? '--ca');
     const hello = opts.hello;
     this.#instanceId = hello().instanceId;
     this.socket = io(opts.url, {
@@ -84,6 +100,9 @@ export class Connection {
       reconnectionDelay: this.#minMs,
       reconnectionDelayMax: this.#maxMs,
       timeout: HEARTBEAT_TIMEOUT_MS,
+      // https: verified against the pinned CA, else the system CAs (rejectUnauthorized is Node's default, stated here).
+      rejectUnauthorized: true,
+      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
     }) as AgentSocket;
     this.#wire(opts.handlers);
   }
@@ -102,10 +121,11 @@ export class Connection {
       if (reason === 'io server disconnect') this.#reconnectLater();
     });
     s.on('connect_error', (err: Error & { data?: unknown }) => {
-      if (err.data !== undefined || !s.active) {
-        const e = authErrorFrom(err.data, this.#url);
+      const cert = err.data === undefined ? certificateFailure(err) : null;
+      if (err.data !== undefined || cert !== null || !s.active) {
+        const e = cert !== null ? untrustedError(cert, this.#url, this.#caSource) : authErrorFrom(err.data, this.#url);
         this.#fatal = true;
-        log.fatal({ code: e.code, reason: e.message }, 'the controller refused this agent; not retrying');
+        log.fatal({ code: e.code, reason: e.message }, cert !== null ? 'the controller\'s certificate did not verify; not retrying' : 'the controller refused this agent; not retrying');
         s.disconnect();
         handlers.onFatal(e);
         return;

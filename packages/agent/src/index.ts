@@ -5,11 +5,15 @@ export { resolveAgentId, newAgentId, type ResolvedAgentConfig } from './agent-id
 export { createLogger } from './logger.js';
 export { Spool, type BatchKey } from './spool.js';
 export { Sender, classifyAck, type SendOutcome, type SenderOptions } from './sender.js';
-export { Connection, authErrorFrom } from './connection.js';
+export { Connection, authErrorFrom, untrustedError } from './connection.js';
 export { estimateOffset, syncClock, toLocalTime, toControllerTime, type ClockEstimate, type ClockSample } from './clock-sync.js';
 export { BrowserPool, launchPlan, BASE_ARGS, DISABLED_FEATURES, disableFeaturesFlag, type SessionPages } from './browser-pool.js';
 export { SessionRecorder, sessionStatus } from './recorder.js';
 export { RunBatcher } from './batcher.js';
 export { Runner, type RunnerDeps, type RunResult, type SessionHost } from './runner.js';
-export { checkAssignment } from './assignment-check.js';
+export { checkAssignment, policyRefusal, profileUrls } from './assignment-check.js';
+export { HostPolicy, neverAllowedReason, isInternalHost, parseHostPattern, type UrlPlace } from './trust/host-policy.js';
+export { agentPolicy, type AgentPolicy } from './trust/agent-policy.js';
+export { controllerUrlProblem, certificateFailure, readControllerCa } from './trust/controller-trust.js';
+export { NavigationGuard, NAVIGATION_STEP } from './trust/navigation-guard.js';
 export type { AgentSocket } from './agent-socket.js';

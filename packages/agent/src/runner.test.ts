@@ -12,6 +12,7 @@ import {
 import { Agent } from './agent.js';
 import { resolveAgentId } from './agent-id.js';
 import { checkAssignment } from './assignment-check.js';
+import { HostPolicy } from './trust/host-policy.js';
 import { repeatId, repeats } from './runner.js';
 import { buildConfig } from './config.js';
 import type { Scenario } from './scenario-api.js';
@@ -61,7 +62,11 @@ const probe: Scenario = {
 
 describe('checkAssignment', () => {
   const base = AssignmentSchema.parse(assignment({ startAt: 1 }));
-  const c = { capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], active: null };
+  const c = {
+    capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 2 }, knownScenarios: ['chat-load'], active: null,
+    hosts: new HostPolicy(['127.0.0.1', '127.0.0.2']), scenarioDirs: [] as string[],
+  };
+  const urls = (visitor: string, agent = profile.agent.url) => ({ ...base, profile: { ...base.profile, visitor: { ...base.profile.visitor, url: visitor }, agent: { ...base.profile.agent, url: agent } } });
   const held = (parts: Record<number, string[]>, over: { scenario?: 'chat-load' | 'cobrowse'; browser?: 'shell' | 'chromium' } = {}) => ({
     scenario: over.scenario ?? 'chat-load' as const, browser: over.browser ?? 'shell' as const,
     parts: new Map(Object.entries(parts).map(([k, v]) => [Number(k), new Set(v)])),
@@ -77,6 +82,15 @@ describe('checkAssignment', () => {
     ['a new part naming a session already held', { ...base, part: 1 }, { ...c, active: held({ 0: ['s1'] }) }, ERROR_CODES.MESSAGE_INVALID],
     ['a new part of another scenario', { ...base, part: 1, sessions: [{ sessionId: 's2', startOffsetMs: 0 }] }, { ...c, active: held({ 0: ['s1'] }, { scenario: 'cobrowse' }) }, ERROR_CODES.PLAN_INFEASIBLE],
     ['a new part on another browser', { ...base, part: 1, sessions: [{ sessionId: 's2', startOffsetMs: 0 }] }, { ...c, active: held({ 0: ['s1'] }, { browser: 'chromium' }) }, ERROR_CODES.PLAN_INFEASIBLE],
+    // the agent's operator's policy (issue 11) comes first, even for a part of a run held here
+    ['a file: visitor URL', urls('file:///etc/passwd'), c, ERROR_CODES.NOT_ALLOWED],
+    ['a javascript: agent URL', urls(profile.visitor.url, 'javascript:alert(1)'), c, ERROR_CODES.NOT_ALLOWED],
+    ['a host not allowed', urls('https://www.example.com/'), c, ERROR_CODES.NOT_ALLOWED],
+    ['a metadata address, even allowed', urls('http://169.254.169.254/'), { ...c, hosts: new HostPolicy(['127.0.0.1', '127.0.0.2', '*.example.com']) }, ERROR_CODES.NOT_ALLOWED],
+    ['no --allow-host at all', base, { ...c, hosts: new HostPolicy([]) }, ERROR_CODES.NOT_ALLOWED],
+    ['a custom module without --scenario-dir', { ...base, scenarioModule: '/opt/x.mjs' }, c, ERROR_CODES.NOT_ALLOWED],
+    ['a custom module with a --scenario-dir (the loader checks where it is)', { ...base, scenarioModule: '/opt/s/x.mjs' }, { ...c, scenarioDirs: ['/opt/s'] }, null],
+    ['a held part whose profile now names another host', { ...urls('https://evil.example/'), part: 1 }, { ...c, active: held({ 0: ['s1'] }) }, ERROR_CODES.NOT_ALLOWED],
   ])('%s', (_n, a, ctx, code) => {
     const r = checkAssignment(a, ctx);
     if (code === null) expect(r).toBeNull();
@@ -110,12 +124,12 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
   beforeAll(async () => {
     ctl = await startTestController({ clockSkewMs: 60_000 });
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-runner-'));
-    const config = buildConfig({ controller: ctl.url, token: 'test-token', id: 'runner-1', spool: spoolRoot, capacity: ['2'], logLevel: 'debug' }, {},
+    const config = buildConfig({ controller: ctl.url, token: 'test-token', id: 'runner-1', spool: spoolRoot, capacity: ['2'], logLevel: 'debug', allowHost: ['127.0.0.1', '127.0.0.2'] }, {},
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
     agent = new Agent({
       config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: {},
       scenarios: new Map([['chat-load', probe]]), reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200,
-      // This test controller does not answer evidence uploads: do not hold records for the ack.
+      // Records are not held for the evidence ack.
       runner: { evidenceWaitMs: 50 },
     });
     const joined = ctl.waitFor('agent');

@@ -22,6 +22,8 @@ import type { EvidenceOutcome } from './evidence/evidence-sender.js';
 import type { EvidenceKey } from './evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
 import { resolveScenario } from './scenario-loader.js';
+import type { AgentPolicy } from './trust/agent-policy.js';
+import { NavigationGuard } from './trust/navigation-guard.js';
 
 /** How long a session's record waits for the controller to acknowledge its evidence (then lists the paths it expects). */
 export const EVIDENCE_RECORD_WAIT_MS = 5_000;
@@ -49,8 +51,10 @@ export interface RunnerDeps {
   readonly log: Logger;
   /** Estimate the controller clock offset (clock:sync round trips). */
   readonly syncClock: () => Promise<ClockEstimate | null>;
-  /** The agent's environment, for credentials named by the profile. */
+  /** The agent's environment, for credentials named by the profile (only the variables `policy.secretEnv` lists are read). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** What this agent's operator allows: hosts, scenario module folders, credential variables. */
+  readonly policy: AgentPolicy;
   /** Values redacted from every session's evidence whatever the profile names (the agent's controller token). */
   readonly secrets?: readonly string[];
   /** Was the machine's CPU saturated at any time in [from, to] (epoch ms)? Flags samples. */
@@ -181,6 +185,8 @@ export class Runner {
       capacity: this.#d.capacity,
       knownScenarios: [...this.#d.scenarios.keys()],
       active: existing ? { scenario: existing.a.scenario, browser: existing.a.browser, parts: existing.parts } : null,
+      hosts: this.#d.policy.hosts,
+      scenarioDirs: this.#d.policy.scenarioDirs,
     });
     if (refusal) {
       if (!refusal.accepted) this.#log.warn({ runId: a.runId, part: a.part, code: refusal.code, reason: refusal.reason }, 'assignment refused');
@@ -198,11 +204,12 @@ export class Runner {
     let scenario: Scenario | undefined;
     if (a.scenarioModule !== undefined) {
       try {
-        scenario = await resolveScenario(a.scenarioModule);
+        scenario = await resolveScenario(a.scenarioModule, this.#d.policy.scenarioDirs);
       } catch (e) {
         const d = describeError(e);
         this.#log.warn({ runId: a.runId, module: a.scenarioModule, reason: d.message }, 'assignment refused: custom scenario');
-        return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `cannot load the custom scenario on agent ${this.#d.agentId}: ${d.message}` };
+        const code = d.code === ERROR_CODES.NOT_ALLOWED ? ERROR_CODES.NOT_ALLOWED : ERROR_CODES.SCENARIO_UNKNOWN;
+        return { accepted: false, code, reason: `cannot load the custom scenario on agent ${this.#d.agentId}: ${d.message}` };
       }
     } else {
       scenario = this.#d.scenarios.get(a.scenario);
@@ -389,6 +396,11 @@ export class Runner {
       let entered = false;
       await this.#d.pool.withSession(a.browser, async (pages) => {
         entered = true;
+        // A page sent where this agent does not go ends the session (detected, not intercepted: no added latency).
+        const guard = await NavigationGuard.attach(pages, this.#d.policy.hosts, (violation) => {
+          run.log.warn({ sessionId, reason: violation.message }, 'navigation not allowed: ending the session');
+          ac.abort(violation);
+        });
         const ev = this.#d.evidence && !run.evidenceExhausted
           ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent', redactor })
           : null;
@@ -411,14 +423,16 @@ export class Runner {
           throw e;
         } finally {
           // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
+          // A blocked navigation gets none: no screenshot or HAR of where the page was sent.
           if (ev) {
             const failure = failed && !run.abort.signal.aborted;
-            if (failure || a.options.har === 'all') evidence = await ev.collect(failure).catch((e: unknown) => {
+            if (guard.violation === null && (failure || a.options.har === 'all')) evidence = await ev.collect(failure).catch((e: unknown) => {
               run.log.warn({ sessionId, error: describeError(e) }, 'evidence could not be collected');
               return [];
             });
             await ev.stop();
           }
+          await guard.detach();
         }
       }).catch((e: unknown) => {
         if (entered || ac.signal.aborted) throw e;
@@ -471,7 +485,17 @@ export class Runner {
     }
   }
 
+  /**
+   * A credential the profile names: only a variable the agent's operator
+   * listed (--secret-env) is read — any other is refused, even one with a
+   * profile default, so a controller cannot read this agent's environment by
+   * naming variables in a profile.
+   */
   #credential(ref: { env: string; default?: string | undefined }): string {
+    if (!this.#d.policy.secretEnv.has(ref.env)) {
+      throw new ProbeError(ERROR_CODES.NOT_ALLOWED,
+        `the target profile asks for environment variable ${ref.env}, which agent ${this.#d.agentId} does not read: its operator lists the variables a profile may read with --secret-env (--secret-env ${ref.env})`);
+    }
     const v = this.#d.env[ref.env] ?? ref.default;
     if (v === undefined) throw new ConfigError(`the target profile needs environment variable ${ref.env}, which is not set on agent ${this.#d.agentId}`);
     return v;

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
@@ -9,7 +10,7 @@ import { ERROR_CODES, ProbeError, type MetricName, type ScenarioOptions } from '
 import { startDemoTarget, type DemoTarget } from '../../demo-target/src/index.js';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
 import {
-  describeValue, looksLikePath, pickScenarioExport, resolveScenario, scenarioShapeProblem, ScenarioLoadError,
+  describeValue, looksLikePath, pickScenarioExport, resolveScenario, scenarioShapeProblem, ScenarioLoadError, ScenarioNotAllowedError,
 } from './scenario-loader.js';
 import { chatLoad } from './scenarios/index.js';
 
@@ -18,8 +19,8 @@ const SHELL = '/usr/lib/chromium/chromium-headless-shell';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--site-per-process'];
 
-async function loadError(nameOrPath: string): Promise<ScenarioLoadError> {
-  const e = await resolveScenario(nameOrPath).then(() => undefined, (err: unknown) => err);
+async function loadError(nameOrPath: string, dirs: readonly string[] = [tmpdir()]): Promise<ScenarioLoadError> {
+  const e = await resolveScenario(nameOrPath, dirs).then(() => undefined, (err: unknown) => err);
   expect(e).toBeInstanceOf(ScenarioLoadError);
   expect((e as ProbeError).code).toBe(ERROR_CODES.SCENARIO_UNKNOWN);
   return e as ScenarioLoadError;
@@ -55,7 +56,7 @@ describe('resolveScenario', () => {
   afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
 
   it('finds a built-in scenario by name first', async () => {
-    expect(await resolveScenario('chat-load')).toBe(chatLoad);
+    expect(await resolveScenario('chat-load', [])).toBe(chatLoad);
   });
 
   it('refuses an unknown name, listing the built-ins and how to give a path', async () => {
@@ -80,6 +81,31 @@ describe('resolveScenario', () => {
     await writeFile(broken, 'export default {\n');
     expect((await loadError(broken)).message).toMatch(/the module did not load \(.+\)/);
   });
+
+  it('loads a module only from inside a --scenario-dir, by real path; without one, none at all (nothing is imported)', async () => {
+    const marker = join(dir, 'imported');
+    const allowed = join(dir, 'allowed');
+    const outside = join(dir, 'outside');
+    await mkdir(allowed);
+    await mkdir(outside);
+    const body = `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'm', run: async () => {} };\n`;
+    await writeFile(join(outside, 'evil.mjs'), body);
+    await writeFile(join(allowed, 'good.mjs'), 'export default { name: "good", run: async () => {} };\n');
+    await symlink(join(outside, 'evil.mjs'), join(allowed, 'link.mjs'));
+    const refused = async (path: string, dirs: readonly string[]): Promise<string> => {
+      const e = await resolveScenario(path, dirs).then(() => undefined, (err: unknown) => err);
+      expect(e).toBeInstanceOf(ScenarioNotAllowedError);
+      expect((e as ProbeError).code).toBe(ERROR_CODES.NOT_ALLOWED);
+      return (e as Error).message;
+    };
+    expect(await refused(join(outside, 'evil.mjs'), [allowed])).toMatch(/is outside the folders this agent loads scenario modules from \(.*allowed; --scenario-dir\)/);
+    expect(await refused(join(allowed, 'link.mjs'), [allowed])).toMatch(/\(really .*outside\/evil\.mjs\) is outside/);
+    expect(await refused(join(allowed, '..', 'outside', 'evil.mjs'), [allowed])).toMatch(/is outside/);
+    expect(await refused(join(allowed, 'good.mjs'), [])).toMatch(/this agent loads no scenario modules \(its operator allows a folder of them with --scenario-dir DIR\)/);
+    expect(await refused(join(`${allowed}-sibling`, 'x.mjs'), [allowed])).toBeTruthy();
+    expect(existsSync(marker)).toBe(false);
+    expect((await resolveScenario(join(allowed, 'good.mjs'), [allowed])).name).toBe('good');
+  });
 });
 
 describe('the example custom scenario against the demo target', () => {
@@ -98,7 +124,7 @@ describe('the example custom scenario against the demo target', () => {
   });
 
   it('loads by path and runs: records page_load and the visitor navigation, every step passes', async () => {
-    const scenario = await resolveScenario(EXAMPLE);
+    const scenario = await resolveScenario(EXAMPLE, [dirname(EXAMPLE)]);
     expect(scenario.name).toBe('widget-open');
     const samples: Array<{ metric: MetricName; value: number }> = [];
     const steps: string[] = [];

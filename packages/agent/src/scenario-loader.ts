@@ -1,5 +1,5 @@
-import { access } from 'node:fs/promises';
-import { extname, isAbsolute, resolve } from 'node:path';
+import { access, realpath } from 'node:fs/promises';
+import { extname, isAbsolute, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 import type { Scenario } from './scenario-api.js';
@@ -10,6 +10,11 @@ import { SCENARIO_REGISTRY } from './scenarios/index.js';
  * named export `scenario`, is an object `{ name: string, run(ctx) }`
  * implementing `Scenario` (scenario-api.ts; documented in docs/scenario-api.md).
  * Node loads it as is: JavaScript (.mjs, or .js in an ESM package), not TypeScript.
+ *
+ * Importing a module runs its code in the agent, so a module is loaded only
+ * from a folder the agent's own operator allows (`--scenario-dir`): its real
+ * path (symbolic links resolved) must lie inside the real path of one of
+ * them. Without a folder no module is loaded at all.
  */
 
 /** What a scenario module must export, for error messages. */
@@ -57,9 +62,49 @@ export function looksLikePath(s: string): boolean {
   return s.includes('/') || s.includes('\\') || MODULE_EXTENSIONS.has(extname(s)) || isAbsolute(s);
 }
 
-/** Load the scenario module at `path` (relative to the working directory) and check its shape. */
-export async function loadScenarioModule(path: string): Promise<Scenario> {
-  const abs = resolve(path);
+/** Pure: is `file` (a real path) inside one of `dirs` (real paths)? */
+export function isInside(file: string, dirs: readonly string[]): boolean {
+  return dirs.some((d) => file.startsWith(d.endsWith(sep) ? d : d + sep));
+}
+
+/** A module this agent's operator has not allowed (outside every --scenario-dir). */
+export class ScenarioNotAllowedError extends ProbeError {
+  constructor(message: string, options?: { detail?: Record<string, unknown> }) {
+    super(ERROR_CODES.NOT_ALLOWED, message, options);
+  }
+}
+
+/**
+ * The real path of `path` when it lies inside one of `scenarioDirs` (real
+ * paths compared), else ScenarioNotAllowedError. A path outside every folder
+ * is refused before the file system is asked about it, so a controller learns
+ * nothing about files outside them (not even whether they exist).
+ */
+async function allowedModulePath(path: string, abs: string, scenarioDirs: readonly string[]): Promise<string> {
+  if (scenarioDirs.length === 0) {
+    throw new ScenarioNotAllowedError(`${path}: this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`, { detail: { path: abs } });
+  }
+  const dirs = (await Promise.all(scenarioDirs.map((d) => realpath(d).catch(() => null)))).filter((d): d is string => d !== null);
+  const outside = (shown: string): ScenarioNotAllowedError => new ScenarioNotAllowedError(
+    `${path}: ${shown} is outside the folders this agent loads scenario modules from (${scenarioDirs.join(', ')}; --scenario-dir)`, { detail: { path: abs } });
+  if (!isInside(abs, [...scenarioDirs.map((d) => resolve(d)), ...dirs])) throw outside(abs);
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch (e) {
+    throw new ScenarioLoadError(`${path}: no scenario module at ${abs}; accepted: ${SCENARIO_MODULE_ACCEPTED}`, { cause: e, detail: { path: abs } });
+  }
+  // Inside by name, but a link may lead out.
+  if (!isInside(real, dirs)) throw outside(`${abs} (really ${real})`);
+  return real;
+}
+
+/**
+ * Load the scenario module at `path` (relative to the working directory) and
+ * check its shape; only from inside `scenarioDirs` (see above).
+ */
+export async function loadScenarioModule(path: string, scenarioDirs: readonly string[]): Promise<Scenario> {
+  const abs = await allowedModulePath(path, resolve(path), scenarioDirs);
   try {
     await access(abs);
   } catch (e) {
@@ -90,11 +135,11 @@ export async function loadScenarioModule(path: string): Promise<Scenario> {
 }
 
 /**
- * A built-in scenario by name (looked up first), or a custom one by file path.
- * A bare word that is not built in is refused, naming the built-ins and how to
- * give a path.
+ * A built-in scenario by name (looked up first), or a custom one by file path
+ * inside `scenarioDirs`. A bare word that is not built in is refused, naming
+ * the built-ins and how to give a path.
  */
-export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
+export async function resolveScenario(nameOrPath: string, scenarioDirs: readonly string[]): Promise<Scenario> {
   const builtIn = SCENARIO_REGISTRY.get(nameOrPath);
   if (builtIn) return builtIn;
   if (!looksLikePath(nameOrPath)) {
@@ -103,5 +148,5 @@ export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
       { detail: { scenario: nameOrPath } },
     );
   }
-  return loadScenarioModule(nameOrPath);
+  return loadScenarioModule(nameOrPath, scenarioDirs);
 }

@@ -23,7 +23,10 @@ describe('agent runs chat-load against the demo target', () => {
     demo = await startDemoTarget({ knobs: { latency: { create: CREATE_MS } } });
     ctl = await startTestController();
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-e2e-'));
-    const config = buildConfig({ controller: ctl.url, token: 'test-token', id: 'e2e-1', spool: spoolRoot, capacity: ['2'] }, {},
+    const config = buildConfig({
+      controller: ctl.url, token: 'test-token', id: 'e2e-1', spool: spoolRoot, capacity: ['2'],
+      allowHost: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+    }, {},
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
     agent = new Agent({
       config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: {},

@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { EventEmitter, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import {
   AGENT_TO_CONTROLLER_SCHEMAS, HelloSchema, PROTOCOL_VERSION,
-  type AgentToController, type AuthRejection, type BatchAck, type ControllerToAgent, type MetricBatch,
+  type AgentToController, type AuthRejection, type BatchAck, type ControllerToAgent, type EvidenceUpload, type MetricBatch,
   type RunFinished, type SessionProgress,
 } from '@userprobe/shared';
 
@@ -17,12 +18,16 @@ export interface TestControllerOptions {
   batchMode?: BatchMode;
   /** The controller's clock runs this far ahead of the machine's (clock-sync tests). */
   readonly clockSkewMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM): `url` is then https://127.0.0.1:PORT. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 /**
- * A minimal controller over real Socket.IO on loopback: checks the token like
- * the real one (refusing with `err.data`), answers clock:sync, stores batches
- * idempotently by (run, agent, seq), and records everything it receives.
+ * A minimal controller over real Socket.IO on loopback (HTTPS with `tls`):
+ * checks the token like the real one (refusing with `err.data`), answers
+ * clock:sync, stores batches idempotently by (run, agent, seq), and records
+ * everything it receives. It sends whatever a test tells it to: it is also
+ * the hostile controller of the agent's trust tests.
  */
 export class TestController extends EventEmitter {
   readonly io: Server<AgentToController, ControllerToAgent>;
@@ -34,12 +39,14 @@ export class TestController extends EventEmitter {
   readonly stored = new Map<string, MetricBatch>();
   readonly progress: SessionProgress[] = [];
   readonly finished: RunFinished[] = [];
+  /** Evidence uploads received (acked as stored). */
+  readonly evidence: EvidenceUpload[] = [];
   readonly sockets: Socket<AgentToController, ControllerToAgent>[] = [];
 
   constructor(opts: TestControllerOptions = {}) {
     super();
     this.opts = opts;
-    const http = createServer();
+    const http = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }) : createServer();
     this.io = new Server(http, { pingInterval: 1_000, pingTimeout: 2_000 });
     this.io.use((socket, next) => {
       const h = HelloSchema.safeParse(socket.handshake.auth);
@@ -79,6 +86,12 @@ export class TestController extends EventEmitter {
         this.progress.push(AGENT_TO_CONTROLLER_SCHEMAS['session:progress'].parse(p));
         this.emit('progress', p);
       });
+      socket.on('evidence:upload', (u, ack) => {
+        const upload = AGENT_TO_CONTROLLER_SCHEMAS['evidence:upload'].parse(u);
+        this.evidence.push(upload);
+        ack({ ok: true, stored: upload.files.map((f) => `evidence/${upload.sessionId}/${f.name}`), skipped: [], exhausted: false });
+        this.emit('evidence', upload);
+      });
       socket.on('run:finished', (f, ack) => {
         this.finished.push(AGENT_TO_CONTROLLER_SCHEMAS['run:finished'].parse(f));
         ack({ ok: true });
@@ -101,7 +114,7 @@ export class TestController extends EventEmitter {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Resolves with the first event payload matching `pred` (already received or future). */

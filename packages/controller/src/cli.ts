@@ -9,6 +9,7 @@ import { runCommand, type CommandIo } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { EXIT } from './coordinator.js';
 import { reconcileCommand } from './run/reconcile-command.js';
+import { agentTokenCommand } from './agent-token-command.js';
 import { ON_AGENT_LOSS } from './run/run-state-schema.js';
 import { createMysqlSink, migrateCommand, retentionCommand } from './db/index.js';
 
@@ -23,7 +24,12 @@ const EPILOGUE = `Exit codes:
 
 Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
 Failed sessions leave evidence in <out>/<run-id>/evidence/<session-id>/ (visitor.png, agent.png, session.har, console.json).
-Environment: PROBE_TOKEN (agent token, instead of --token), PROBE_DB_URL (MySQL URL, instead of --db).`;
+Environment: PROBE_TOKEN (the master secret agents' tokens are derived from, instead of --token), PROBE_DB_URL (MySQL URL,
+instead of --db).
+
+Agents' identity: each agent has its own token, HMAC-SHA256(master, agent id), printed by \`controller agent-token ID\`;
+the master itself is refused from agents unless --allow-shared-token. Plain HTTP is accepted only on loopback
+(--host 127.0.0.1) or with --allow-plain-http; elsewhere serve HTTPS with --tls-cert/--tls-key (deploy/tls/make-ca.sh).`;
 
 const USER_ERROR_CODES: readonly string[] = [
   ERROR_CODES.CONFIG_INVALID, ERROR_CODES.PROFILE_INVALID, ERROR_CODES.PROFILE_NOT_FOUND, ERROR_CODES.PLAN_INFEASIBLE, ERROR_CODES.SCENARIO_UNKNOWN,
@@ -35,7 +41,7 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
   return out;
 }
 
-const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout', 'lossGrace'] as const;
+const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout', 'lossGrace', 'tlsCert', 'tlsKey', 'allowPlainHttp', 'allowSharedToken', 'revokedAgents'] as const;
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
   'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError',
   'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples', 'thinkTime', 'input', 'onAgentLoss'] as const;
@@ -58,7 +64,12 @@ async function main(): Promise<number> {
   const common = {
     host: { type: 'string', describe: 'interface to listen on (default 127.0.0.1 with only local agents, else 0.0.0.0)' },
     port: { type: 'number', describe: `port agents connect to (0 = any free port)`, default: DEFAULT_PORT },
-    token: { type: 'string', describe: 'shared agent token (env PROBE_TOKEN); generated for local-only runs' },
+    token: { type: 'string', describe: 'the master secret each agent\'s token is derived from (env PROBE_TOKEN, preferred: ps shows flags); generated for local-only runs' },
+    'tls-cert': { type: 'string', describe: 'serve agents over HTTPS with this certificate (PEM, with its chain; deploy/tls/make-ca.sh makes one); needs --tls-key' },
+    'tls-key': { type: 'string', describe: 'the private key of --tls-cert (PEM, unencrypted; keep it 0600)' },
+    'allow-plain-http': { type: 'boolean', default: false, describe: 'listen without TLS on an interface other than loopback. Gives up confidentiality and integrity: every agent\'s token and every batch cross the network readable (and alterable)' },
+    'allow-shared-token': { type: 'boolean', default: false, describe: 'also accept the master secret itself from any agent (the old shared token). Gives up per-agent identity: whoever holds it can connect as any agent id' },
+    'revoked-agents': { type: 'string', describe: 'file of agent ids refused whatever their token, one per line (# comments); checked every 2s: a listed agent that is connected is disconnected' },
     out: { type: 'string', describe: 'results folder', default: DEFAULT_OUT_DIR },
     'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', describe: 'JSON logs on stderr at this level; debug also forwards local agents\' logs' },
     db: { type: 'string', describe: 'MySQL URL, e.g. mysql://userprobe:PASS@127.0.0.1:3306/userprobe (env PROBE_DB_URL); results are always written to --out too' },
@@ -104,14 +115,19 @@ async function main(): Promise<number> {
       })
       .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
       .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
-      .example('PROBE_TOKEN=s3cret $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m', 'a cluster of 4 remote agents against a real target')
+      .example('PROBE_TOKEN=$(cat master.secret) $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m --tls-cert tls/server.crt --tls-key tls/server.key', 'a cluster of 4 remote agents against a real target, over HTTPS (each agent with its own token: controller agent-token ID)')
       .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
       .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
       .example('$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m', 'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)')
       .epilogue(EPILOGUE))
     .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
       .options(common)
-      .example('PROBE_TOKEN=s3cret $0 serve --port 7077 --out results', 'after a controller crash: re-adopt and close the runs it left open, take in agents\' spool replays'))
+      .example('PROBE_TOKEN=$(cat master.secret) $0 serve --port 7077 --out results --tls-cert tls/server.crt --tls-key tls/server.key', 'after a controller crash: re-adopt and close the runs it left open, take in agents\' spool replays')
+      .example('PROBE_TOKEN=$(cat master.secret) $0 serve --tls-cert tls/server.crt --tls-key tls/server.key --revoked-agents revoked-agents.txt', 'refuse (and disconnect) the agent ids listed in revoked-agents.txt')
+      .example('$0 serve --host 10.0.0.5 --allow-plain-http', 'plain HTTP on a private network you trust (tokens and batches readable on it)'))
+    .command('agent-token <agent-id>', 'print one agent\'s token: HMAC-SHA256(master, agent id) in base64url, the master read from PROBE_TOKEN only; give it to that agent alone as its PROBE_TOKEN', (y) => y
+      .positional('agent-id', { type: 'string', describe: 'the agent\'s --id' })
+      .example('PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token', 'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)'))
     .command('reconcile <run-id>', 'recompute a run\'s verdict from what is stored (late batches, or a run no controller closed): rewrite summary.json and run.json, update MySQL', (y) => y
       .positional('run-id', { type: 'string', describe: 'the run\'s id (its folder under --out)' })
       .options({
@@ -131,7 +147,7 @@ async function main(): Promise<number> {
         'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
       })
       .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
-    .demandCommand(1, 'name a command: run, serve, reconcile, migrate or retention')
+    .demandCommand(1, 'name a command: run, serve, agent-token, reconcile, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -158,12 +174,13 @@ async function main(): Promise<number> {
   if (command === 'retention') {
     return retentionCommand({ db: args['db'] as string | undefined, env, log, ...lines, rawDays: args['rawDays'] as number | undefined, rollupOnly: args['rollupOnly'] as boolean | undefined });
   }
+  if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
   if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
   if (command === 'reconcile') {
     return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
   }
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, reconcile, migrate, retention`);
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, agent-token, reconcile, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

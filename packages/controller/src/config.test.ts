@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ConfigError, AGENT_WAIT_TIMEOUT_MS, ScenarioOptionsSchema } from '@userprobe/shared';
 import { OPTION_RANGES, formatBytes, rangeText } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
-import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem } from './config.js';
+import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem, isLoopbackHost, listenProblem } from './config.js';
 
 describe('resolveRunConfig', () => {
   it('fills defaults and freezes the result', () => {
@@ -79,10 +79,12 @@ describe('resolveRunConfig', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});
     expect([c.rampUpMs, c.durationMs, c.agentWaitMs, c.demoLatency]).toEqual([30_000, 120_000, 500, ['create=300']]);
   });
-  it('requires a token when remote agents are expected, and listens on all interfaces then', () => {
-    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, {})).toThrow(/token is required/);
-    const c = resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, { PROBE_TOKEN: 'tok' });
-    expect([c.token, c.host]).toEqual(['tok', '0.0.0.0']);
+  it('requires a master secret when remote agents are expected, and listens on all interfaces then (over TLS, or plain HTTP by choice)', () => {
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, {})).toThrow(/master secret is required.*controller agent-token/);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, { PROBE_TOKEN: 'tok' })).toThrow(/would listen on 0\.0\.0\.0 .*with plain HTTP/);
+    const c = resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, tlsCert: 'c.pem', tlsKey: 'k.pem' }, { PROBE_TOKEN: 'tok' });
+    expect([c.token, c.host, isAbsolute(c.tls!.certFile), c.allowSharedToken]).toEqual(['tok', '0.0.0.0', true, false]);
+    expect(resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, allowPlainHttp: true }, { PROBE_TOKEN: 'tok' })).toMatchObject({ tls: null, allowPlainHttp: true });
     expect(publicParams(c)).not.toHaveProperty('token');
     expect(JSON.stringify(publicParams(c))).not.toContain('tok"');
   });
@@ -186,9 +188,37 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
 
 describe('resolveServeConfig', () => {
   it('needs a token', () => {
-    expect(() => resolveServeConfig({}, {})).toThrow(/needs the agents' token/);
-    expect(() => resolveServeConfig({}, { PROBE_TOKEN: ' ' })).toThrow(/needs the agents' token/);
-    expect(resolveServeConfig({ port: 0 }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({ command: 'serve', port: 0, token: 't', dbUrl: 'mysql://x', host: '0.0.0.0' });
+    expect(() => resolveServeConfig({}, {})).toThrow(/needs the master secret/);
+    expect(() => resolveServeConfig({}, { PROBE_TOKEN: ' ' })).toThrow(/needs the master secret/);
+    expect(resolveServeConfig({ port: 0, allowPlainHttp: true }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({ command: 'serve', port: 0, token: 't', dbUrl: 'mysql://x', host: '0.0.0.0' });
+  });
+  it('TLS, identity and revocation flags', () => {
+    const c = resolveServeConfig({ tlsCert: 'a.crt', tlsKey: 'a.key', allowSharedToken: true, revokedAgents: 'revoked.txt' }, { PROBE_TOKEN: 't' });
+    expect(c).toMatchObject({ host: '0.0.0.0', allowSharedToken: true, allowPlainHttp: false });
+    expect([isAbsolute(c.tls!.keyFile), isAbsolute(c.revokedAgentsFile!)]).toEqual([true, true]);
+    expect(() => resolveServeConfig({}, { PROBE_TOKEN: 't' })).toThrow(ConfigError);
+    expect(resolveServeConfig({ host: '127.0.0.1' }, { PROBE_TOKEN: 't' })).toMatchObject({ tls: null, revokedAgentsFile: null });
+  });
+});
+
+describe('where plain HTTP may listen (pure)', () => {
+  it.each([
+    ['127.0.0.1', true], ['127.5.6.7', true], ['::1', true], ['[::1]', true], ['localhost', true], ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false], ['::', false], ['10.0.0.5', false], ['128.0.0.1', false], ['127.0.0.256', false], ['ctl.example.com', false],
+  ])('isLoopbackHost(%s) = %s', (host, want) => {
+    expect(isLoopbackHost(host)).toBe(want);
+  });
+  it.each([
+    [{ host: '0.0.0.0', tlsCert: 'c', tlsKey: 'k', allowPlainHttp: false }, null],
+    [{ host: '0.0.0.0', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: true }, null],
+    [{ host: '127.0.0.1', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: false }, null],
+    [{ host: '10.0.0.5', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: false }, /^the hub would listen on 10\.0\.0\.5 with plain HTTP, so every agent's token and every batch would cross the network readable; pass --tls-cert FILE --tls-key FILE/],
+    [{ host: '0.0.0.0', tlsCert: 'c', tlsKey: undefined, allowPlainHttp: true }, /^--tls-cert was given without --tls-key/],
+    [{ host: '127.0.0.1', tlsCert: undefined, tlsKey: 'k', allowPlainHttp: false }, /^--tls-key was given without --tls-cert/],
+  ])('listenProblem(%j)', (p, want) => {
+    const got = listenProblem({ ...p, defaultHostWhy: null });
+    if (want === null) expect(got).toBeNull();
+    else expect(got).toMatch(want);
   });
 });
 

@@ -85,11 +85,25 @@ export interface Env {
   readonly PROBE_DB_URL?: string | undefined;
 }
 
+/** The hub's certificate and key files (`--tls-cert`, `--tls-key`), read when the hub starts (tls-files.ts). */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 export interface CommonConfig {
   readonly host: string;
   readonly port: number;
-  /** The shared agent token. Never logged. */
+  /** The master secret agents' tokens are derived from (agent-token.ts). Never logged. */
   readonly token: string;
+  /** HTTPS for the hub (`--tls-cert`, `--tls-key`); null: plain HTTP, allowed on loopback or with --allow-plain-http. */
+  readonly tls: TlsFiles | null;
+  /** `--allow-plain-http`: listen without TLS on a non-loopback interface (the token and every batch cross the network readable). */
+  readonly allowPlainHttp: boolean;
+  /** `--allow-shared-token`: accept the master secret itself from any agent (no per-agent identity). */
+  readonly allowSharedToken: boolean;
+  /** `--revoked-agents FILE`: agent ids refused whatever their token; null: none. */
+  readonly revokedAgentsFile: string | null;
   readonly outDir: string;
   readonly logLevel: LogLevel;
   /** Reserved for the MySQL sink (`--db` / PROBE_DB_URL). */
@@ -166,6 +180,11 @@ const CommonRaw = {
   db: z.string().min(1).optional(),
   drainTimeout: optDuration('--drain-timeout'),
   lossGrace: optDuration('--loss-grace'),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  allowPlainHttp: z.boolean().default(false),
+  allowSharedToken: z.boolean().default(false),
+  revokedAgents: z.string().min(1).optional(),
 };
 
 const RunRaw = z.strictObject({
@@ -265,11 +284,41 @@ export function newRunId(now: Date = new Date(), suffix = randomBytes(2).toStrin
   return `r-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}-${suffix}`;
 }
 
-function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string): CommonConfig {
+/** Pure: is `host` (an interface to listen on) on loopback only: 127.0.0.0/8, ::1, localhost? (0.0.0.0 and :: are every interface.) */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h.replace(/^::ffff:/, ''));
+  return v4 !== null && Number(v4[1]) === 127 && v4.slice(2).every((o) => Number(o) <= 255);
+}
+
+/**
+ * Pure: TLS files given together or not at all; plain HTTP only on loopback
+ * or with --allow-plain-http. Null when fine, else what to change.
+ */
+export function listenProblem(p: { host: string; tlsCert: string | undefined; tlsKey: string | undefined; allowPlainHttp: boolean; defaultHostWhy: string | null }): string | null {
+  if ((p.tlsCert === undefined) !== (p.tlsKey === undefined)) {
+    return `${p.tlsCert === undefined ? '--tls-key' : '--tls-cert'} was given without ${p.tlsCert === undefined ? '--tls-cert' : '--tls-key'}; HTTPS needs both: the certificate (PEM, with its chain) and its private key (deploy/tls/make-ca.sh makes them)`;
+  }
+  if (p.tlsCert !== undefined || p.allowPlainHttp || isLoopbackHost(p.host)) return null;
+  return `the hub would listen on ${p.host}${p.defaultHostWhy === null ? '' : ` (${p.defaultHostWhy})`} with plain HTTP, so every agent's token and every batch ` +
+    'would cross the network readable; pass --tls-cert FILE --tls-key FILE (deploy/tls/make-ca.sh makes a CA and a certificate; agents pin the CA with --ca), ' +
+    'or --host 127.0.0.1 for agents on this machine only, or --allow-plain-http to accept plain HTTP on a network you trust';
+}
+
+/** `defaultHost` is used without --host; `defaultHostWhy` says why, in a refusal. */
+function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string, defaultHostWhy: string): CommonConfig {
+  const host = r.host ?? defaultHost;
+  const problem = listenProblem({ host, tlsCert: r.tlsCert, tlsKey: r.tlsKey, allowPlainHttp: r.allowPlainHttp, defaultHostWhy: r.host === undefined ? defaultHostWhy : null });
+  if (problem !== null) throw new ConfigError(problem);
   return {
-    host: r.host ?? defaultHost,
+    host,
     port: r.port,
     token,
+    tls: r.tlsCert !== undefined && r.tlsKey !== undefined ? { certFile: resolvePath(r.tlsCert), keyFile: resolvePath(r.tlsKey) } : null,
+    allowPlainHttp: r.allowPlainHttp,
+    allowSharedToken: r.allowSharedToken,
+    revokedAgentsFile: r.revokedAgents === undefined ? null : resolvePath(r.revokedAgents),
     outDir: r.out,
     logLevel: r.logLevel,
     dbUrl: r.db ?? envValue(env.PROBE_DB_URL) ?? null,
@@ -293,16 +342,17 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   const givenToken = r.token ?? envValue(env.PROBE_TOKEN);
   if (remoteExpected && givenToken === undefined) {
     throw new ConfigError(
-      `a token is required when remote agents are expected (--expect-agents ${expectAgents} > --local-agents ${r.localAgents}): pass --token or set PROBE_TOKEN, and give the agents the same token`,
+      `a master secret is required when remote agents are expected (--expect-agents ${expectAgents} > --local-agents ${r.localAgents}): set PROBE_TOKEN (or pass --token), ` +
+        'and give each agent its own token: `PROBE_TOKEN=<master> controller agent-token <agent id>`',
     );
   }
   if (r.localAgents > 0 && expectAgents < r.localAgents) {
     throw new ConfigError(`--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`);
   }
-  // A random token for this run alone; local agents get it in their environment (PROBE_TOKEN).
+  // A random master for this run alone; each local agent gets its own token, derived from it, in its environment (PROBE_TOKEN).
   const token = givenToken ?? randomBytes(24).toString('hex');
   const cfg: RunConfig = {
-    ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1'),
+    ...common(r, env, token, remoteExpected ? '0.0.0.0' : '127.0.0.1', 'the default when agents on other machines are expected'),
     command: 'run',
     runId: r.runId ?? newRunId(),
     scenario: r.scenario,
@@ -345,8 +395,8 @@ export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   const r = parseRaw(ServeRaw, raw);
   checkRanges(r);
   const token = r.token ?? envValue(env.PROBE_TOKEN);
-  if (token === undefined) throw new ConfigError('controller serve needs the agents\' token: pass --token or set PROBE_TOKEN');
-  return deepFreeze({ ...common(r, env, token, '0.0.0.0'), command: 'serve' as const });
+  if (token === undefined) throw new ConfigError('controller serve needs the master secret agents\' tokens are derived from: set PROBE_TOKEN (or pass --token)');
+  return deepFreeze({ ...common(r, env, token, '0.0.0.0', 'the default of controller serve'), command: 'serve' as const });
 }
 
 /** The secret-free view of a config, for logs and run.json. */

@@ -93,6 +93,17 @@ describe('EvidenceStore (real files)', () => {
     expect(await notPrivate(join(out, 'results'))).toEqual([]);
   });
 
+  it('redacts the uploading agent\'s own token (derived from the master) from its files', async () => {
+    const store = new EvidenceStore({ outDir: join(out, 'results'), log, secrets: ['m4ster'], agentSecrets: (id) => [`token-of-${id}`] });
+    store.setBudget('r-1', { maxSessions: 5, maxBytes: 10 * MB });
+    const u: EvidenceUpload = { runId: 'r-1', agentId: 'a-1', sessionId: 's1', files: [
+      { name: 'console.json', data: Buffer.from(JSON.stringify({ entries: [{ text: 'mine token-of-a-1, master m4ster, other token-of-a-2' }] })) },
+    ] };
+    expect(await store.handle(u, agent)).toMatchObject({ ok: true });
+    expect(await readFile(join(out, 'results', 'r-1', 'evidence', 's1', 'console.json'), 'utf8'))
+      .toBe(JSON.stringify({ entries: [{ text: 'mine [redacted], master [redacted], other token-of-a-2' }] }));
+  });
+
   it('keeps evidence only for runs it knows and only from their agents: the budget is not the sender\'s to choose by run id', async () => {
     const store = new EvidenceStore({ outDir: out, log });
     // Made-up run ids get no budget at all: each is refused for good, nothing is written.

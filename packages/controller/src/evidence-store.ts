@@ -113,6 +113,8 @@ export interface EvidenceStoreOptions {
   readonly defaultBudget?: EvidenceBudget;
   /** Values redacted from every stored text file wherever they appear (the agents' token). */
   readonly secrets?: readonly string[];
+  /** Values redacted from the stored files of one agent's uploads too (its own token, derived from the master). */
+  readonly agentSecrets?: (agentId: string) => readonly string[];
   /**
    * The runs' assignments (run-state.json): when the run has one, evidence is
    * kept only from an agent that holds the session (reassigned sessions
@@ -205,7 +207,8 @@ export class EvidenceStore {
       const already = run.stored.get(u.sessionId);
       if (already) return { ok: true, stored: already, skipped: [], exhausted: this.#exhausted(run) };
       if (run.skipped.has(u.sessionId)) return { ok: true, stored: [], skipped: u.files.map((f) => f.name), exhausted: this.#exhausted(run) };
-      const files = u.files.map((f) => redactEvidenceFile(f, this.#redactor));
+      const redactor = this.#o.agentSecrets ? new Redactor([...(this.#o.secrets ?? []), ...this.#o.agentSecrets(agent.agentId)]) : this.#redactor;
+      const files = u.files.map((f) => redactEvidenceFile(f, redactor));
       const d = admitEvidence(run.budget, run.usage, files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
       const dir = join(runDir(this.#o.outDir, u.runId), EVIDENCE_DIR, folder);
       const paths = d.store.map((name) => `${EVIDENCE_DIR}/${folder}/${name}`);

@@ -8,9 +8,12 @@ import { Ingest } from './ingest.js';
 import { RunRegistry } from './run/run-registry.js';
 import { ResultsSink } from './results-sink.js';
 import type { AgentInfo, Sink } from './sink.js';
-import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, sample, lineCount, deferred, type FakeAgent } from '../test/fixtures.js';
+import { writeFile } from 'node:fs/promises';
+import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, sample, lineCount, deferred, agentToken, FIXTURE_MASTER, type FakeAgent } from '../test/fixtures.js';
+import { RevokedAgents } from './revoked-agents.js';
 
-const TOKEN = 'secret-token';
+/** The master secret: agents send the token derived from it for their id (fixtures' hello()). */
+const TOKEN = FIXTURE_MASTER;
 
 interface Ctl { listening: ListeningHub; sink: ResultsSink; ingest: Ingest; close: () => Promise<void> }
 
@@ -70,6 +73,70 @@ describe('agent hub', () => {
     expect((await refusedWith(ctl.listening.url, noToken)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
     const { capacity: _c, ...malformed } = hello({ token: 'wrong' });
     expect((await refusedWith(ctl.listening.url, malformed)).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+  });
+
+  describe('per-agent identity (issue 11, finding 3)', () => {
+    it('a token derived for another agent id is refused: one agent cannot speak for another', async () => {
+      const err = await refusedWith(ctl.listening.url, hello({ agentId: 'agent-1', token: agentToken('agent-2') }));
+      expect(err.data).toEqual({ code: ERROR_CODES.AUTH_REJECTED, reason: expect.stringMatching(/wrong token .*controller agent-token <agent id>/) });
+      expect(err.data!.reason).not.toContain(agentToken('agent-2'));
+      // …while agent-2's token works for agent-2
+      const s = await agent({ agentId: 'agent-2', name: 'fake-2' });
+      expect(s.connected).toBe(true);
+      expect(ctl.listening.hub.agents().map((a) => a.info.agentId)).toEqual(['agent-2']);
+    });
+
+    it('the master secret itself is refused from an agent, with what to do instead; a wrong token learns nothing of this', async () => {
+      const err = await refusedWith(ctl.listening.url, hello({ token: TOKEN }));
+      expect(err.data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+      expect(err.data?.reason).toMatch(/master secret.*controller agent-token.*--allow-shared-token/);
+      expect(err.data?.reason).not.toContain(TOKEN);
+      expect((await refusedWith(ctl.listening.url, hello({ token: 'guess' }))).data?.reason).toMatch(/^wrong token/);
+      expect(JSON.stringify(logs.lines())).not.toContain(TOKEN);
+      expect(ctl.listening.hub.agents()).toHaveLength(0);
+    });
+
+    it('--allow-shared-token accepts the master from any agent id (the old mode), and agents\' own tokens still', async () => {
+      await stopAndStart({ allowSharedToken: true });
+      const a = await agent({ agentId: 'any-id', name: 'any', token: TOKEN });
+      const b = await agent({ agentId: 'agent-2', name: 'two' });
+      expect([a.connected, b.connected]).toEqual([true, true]);
+      expect((await refusedWith(ctl.listening.url, hello({ agentId: 'x', token: agentToken('y') }))).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+    });
+
+    it('a revoked agent id is refused even with its valid token; other agents are not', async () => {
+      const file = join(tmp.dir, 'revoked.txt');
+      await writeFile(file, '# revoked after the laptop was lost\nagent-7\n');
+      const revoked = await RevokedAgents.open(file, logs.log, 50);
+      try {
+        await stopAndStart({ revoked });
+        const err = await refusedWith(ctl.listening.url, hello({ agentId: 'agent-7' }));
+        expect(err.data).toEqual({ code: ERROR_CODES.AGENT_REVOKED, reason: expect.stringMatching(/agent id "agent-7" is revoked on this controller \(listed in its --revoked-agents file\)/) });
+        // revocation is told only to a holder of the id's token
+        expect((await refusedWith(ctl.listening.url, hello({ agentId: 'agent-7', token: 'guess' }))).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
+        expect((await agent({ agentId: 'agent-8', name: 'eight' })).connected).toBe(true);
+      } finally {
+        revoked.close();
+      }
+    });
+
+    it('an agent revoked while connected is disconnected when the file changes, and refused when it dials again', async () => {
+      const file = join(tmp.dir, 'revoked.txt');
+      await writeFile(file, '');
+      const revoked = await RevokedAgents.open(file, logs.log, 50);
+      try {
+        await stopAndStart({ revoked });
+        const s = await agent({ agentId: 'agent-9', name: 'nine' });
+        const gone = new Promise<string>((r) => s.once('disconnect', (reason) => r(reason)));
+        await writeFile(file, 'agent-9\n');
+        expect(await gone).toBe('io server disconnect');
+        expect(ctl.listening.hub.agents()).toHaveLength(0);
+        expect((await refusedWith(ctl.listening.url, hello({ agentId: 'agent-9' }))).data?.code).toBe(ERROR_CODES.AGENT_REVOKED);
+        expect(logs.lines().some((l) => l.msg === 'agent revoked: disconnecting it' && l.agentId === 'agent-9')).toBe(true);
+      } finally {
+        revoked.close();
+      }
+    });
   });
 
   it('refused handshakes log at most one line per address per window, then one with the count held back', async () => {

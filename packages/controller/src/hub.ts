@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { Server, type Socket } from 'socket.io';
@@ -14,7 +15,9 @@ import type { RunRegistry } from './run/run-registry.js';
 import type { AgentInfo } from './sink.js';
 import type { Ingest } from './ingest.js';
 import { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './agent-pool.js';
-import { checkHello, tokenDigest } from './handshake.js';
+import { checkHello, type HelloAuth } from './handshake.js';
+import { AgentTokens } from './agent-token.js';
+import type { Revocations } from './revoked-agents.js';
 import { LogLimiter } from './log-limiter.js';
 import { RefusedPacket, boundedParser } from './bounded-parser.js';
 
@@ -35,7 +38,16 @@ export interface EvidenceHandler {
 }
 
 export interface HubOptions {
+  /**
+   * The master secret (`--token` / PROBE_TOKEN). An agent's hello carries the
+   * token derived from it for the agent's id (agent-token.ts); the master
+   * itself is accepted only with `allowSharedToken`.
+   */
   readonly token: string;
+  /** Accept the master from any agent (`--allow-shared-token`): gives up per-agent identity. Default false. */
+  readonly allowSharedToken?: boolean;
+  /** Agent ids refused whatever their token (`--revoked-agents`); a connected agent that becomes revoked is disconnected. */
+  readonly revoked?: Revocations;
   readonly ingest: Ingest;
   /** Without one, evidence is refused as retryable: agents keep it spooled for a controller that stores it. */
   readonly evidence?: EvidenceHandler;
@@ -109,7 +121,10 @@ class SocketAgent implements AgentHandle {
 }
 
 /**
- * The agent hub: socket.io server agents dial into. Checks every hello, keeps
+ * The agent hub: socket.io server agents dial into (HTTPS when listenHub is
+ * given a certificate). Checks every hello (its token must be the one derived
+ * for its agent id from the master, handshake.ts and agent-token.ts; its id
+ * must not be revoked, and an agent revoked while connected is disconnected), keeps
  * one connection per agentId — a reconnect of the same agent process replaces
  * its stale socket; a second process claiming a live agent's id is refused
  * (the first is asked to answer a liveness probe; silence means it is gone and
@@ -145,9 +160,15 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       parser: boundedParser,
       serveClient: false,
     });
-    const expected = tokenDigest(opts.token);
+    const tokens = new AgentTokens(opts.token);
+    const judge: HelloAuth = {
+      classify: (token, agentId) => tokens.classify(token, agentId),
+      allowSharedToken: opts.allowSharedToken ?? false,
+      revoked: (agentId) => opts.revoked?.has(agentId) ?? false,
+    };
+    if (opts.revoked) opts.revoked.on('changed', this.#onRevokedChanged);
     this.io.use((socket, next) => {
-      const r = checkHello(socket.handshake.auth, expected);
+      const r = checkHello(socket.handshake.auth, judge);
       if (!r.ok) {
         const remote = socket.handshake.address;
         const d = this.refusedLog.admit(remote, this.now());
@@ -172,6 +193,15 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
   agents(): readonly AgentHandle[] {
     return [...this.connected.values()];
   }
+
+  /** The revocation list changed: connected agents it now lists are disconnected (and refused when they dial again). */
+  readonly #onRevokedChanged = (ids: ReadonlySet<string>): void => {
+    for (const [agentId, agent] of this.connected) {
+      if (!ids.has(agentId)) continue;
+      this.log.warn({ agentId, agent: agent.info.name }, 'agent revoked: disconnecting it');
+      agent.socket.disconnect(true);
+    }
+  };
 
   /**
    * One connection per agent id. The same agent process (same instance)
@@ -225,6 +255,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
   }
 
   async close(): Promise<void> {
+    this.opts.revoked?.off('changed', this.#onRevokedChanged);
     this.io.disconnectSockets(true);
     await new Promise<void>((resolve) => { void this.io.close(() => resolve()); });
   }
@@ -371,14 +402,28 @@ export interface ListeningHub {
   readonly http: HttpServer;
   readonly port: number;
   readonly host: string;
-  /** http://host:port — what agents pass as --controller. */
+  /** http(s)://host:port — what agents pass as --controller. */
   readonly url: string;
+  /** True when the hub serves HTTPS. */
+  readonly tls: boolean;
   close(): Promise<void>;
 }
 
-/** Start an HTTP server on host:port (0 = any free port) with the hub on it. */
-export async function listenHub(host: string, port: number, opts: HubOptions): Promise<ListeningHub> {
-  const http = createServer((_req, res) => { res.writeHead(404).end(); });
+/** The hub's certificate and key (PEM), as read from --tls-cert / --tls-key. */
+export interface HubTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
+/**
+ * Start an HTTP server — HTTPS when `tls` is given — on host:port (0 = any
+ * free port) with the hub on it. Whether plain HTTP may listen on `host` is
+ * the config's decision (config.ts), not this function's.
+ */
+export async function listenHub(host: string, port: number, opts: HubOptions, tls?: HubTls): Promise<ListeningHub> {
+  const notFound = (_req: unknown, res: { writeHead(code: number): { end(): void } }): void => { res.writeHead(404).end(); };
+  // An https.Server is an http.Server for socket.io and for what the hub's callers do with it (address, close).
+  const http: HttpServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, notFound) : createServer(notFound);
   const hub = new AgentHub(http, opts);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -386,5 +431,5 @@ export async function listenHub(host: string, port: number, opts: HubOptions): P
   });
   const actual = (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  return { hub, http, port: actual, host, url: `http://${urlHost}:${actual}`, close: () => hub.close() };
+  return { hub, http, port: actual, host, tls: tls !== undefined, url: `${tls ? 'https' : 'http'}://${urlHost}:${actual}`, close: () => hub.close() };
 }

@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import { ConfigError, describeError } from '@userprobe/shared';
-import type { RunConfig } from './config.js';
+import type { CommonConfig, RunConfig } from './config.js';
 import { chooseBrowser, publicParams, thinkTimeProblem } from './config.js';
-import { listenHub, type ListeningHub } from './hub.js';
+import { listenHub, type HubOptions, type ListeningHub } from './hub.js';
+import { readTlsFiles } from './tls-files.js';
+import { RevokedAgents } from './revoked-agents.js';
 import { Ingest } from './ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from './sinks.js';
 import { resolveTarget, type ResolvedTarget } from './target.js';
-import { startLocalAgents, localSpoolRoot, type LocalAgents } from './local-agents.js';
+import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
 import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from './coordinator.js';
 import { ProgressReporter, type ProgressOutput } from './progress.js';
 import { readRunResults } from './results-reader.js';
@@ -14,6 +16,7 @@ import { RESULT_FILES } from './results-files.js';
 import { renderSummary, unsuccessfulLine } from './summary.js';
 import { formatDuration } from './duration.js';
 import { EvidenceStore } from './evidence-store.js';
+import { deriveAgentToken } from './agent-token.js';
 import { RunRegistry } from './run/run-registry.js';
 import { prepareOutDir } from './out-dir.js';
 
@@ -30,10 +33,21 @@ export interface CommandIo {
   readonly dbSinkFactory?: DbSinkFactory;
 }
 
-export async function listenOrExplain(cfg: { host: string; port: number }, opts: Parameters<typeof listenHub>[2]): Promise<ListeningHub> {
+/**
+ * The hub as the config says: HTTPS with --tls-cert/--tls-key (read here;
+ * unreadable or unusable files are ConfigErrors), agents' tokens checked
+ * against the master (--allow-shared-token also accepts the master itself),
+ * --revoked-agents watched until the hub closes. A port in use or a host this
+ * machine does not have is a ConfigError naming --port / --host.
+ */
+export async function listenOrExplain(cfg: CommonConfig, opts: Omit<HubOptions, 'token' | 'allowSharedToken' | 'revoked'>): Promise<ListeningHub> {
+  const tls = cfg.tls === null ? undefined : await readTlsFiles(cfg.tls);
+  const revoked = cfg.revokedAgentsFile === null ? undefined : await RevokedAgents.open(cfg.revokedAgentsFile, opts.log);
   try {
-    return await listenHub(cfg.host, cfg.port, opts);
+    const hub = await listenHub(cfg.host, cfg.port, { ...opts, token: cfg.token, allowSharedToken: cfg.allowSharedToken, revoked }, tls);
+    return { ...hub, close: async () => { revoked?.close(); await hub.close(); } };
   } catch (e) {
+    revoked?.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`port ${cfg.port} on ${cfg.host} is in use; pass --port with a free port (0 picks one)`);
     if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (${code}); pass --host/--port this machine allows`);
@@ -69,17 +83,18 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
     const registry = new RunRegistry(cfg.outDir, log);
-    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], runs: registry });
+    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], agentSecrets: (id) => [deriveAgentToken(cfg.token, id)], runs: registry });
     evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log, evidence, runs: registry });
+    hub = await listenOrExplain(cfg, { ingest, log, evidence, runs: registry });
     const { browser, source } = chooseBrowser(cfg, target.profile.browser);
     progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
       `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
       `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
     if (cfg.localAgents > 0) {
-      const url = `http://127.0.0.1:${hub.port}`;
+      const url = `${hub.tls ? 'https' : 'http'}://127.0.0.1:${hub.port}`;
       agents = startLocalAgents({
         count: cfg.localAgents, controllerUrl: url, token: cfg.token, spoolRoot: localSpoolRoot(cfg.outDir),
+        trust: localAgentTrust(target.profile, cfg.scenarioModule, cfg.tls?.certFile ?? null),
         capacity: cfg.localCapacity, agentCli: cfg.agentCli, logLevel: cfg.logLevel, log,
         onExit: (name, code, last) => {
           const why = `local agent ${name} exited (code ${String(code)})${last.length ? `: ${last.at(-1)!.slice(0, 300)}` : ''}`;

@@ -3,6 +3,7 @@ import { Ingest } from './ingest.js';
 import { openSinks } from './sinks.js';
 import { listenOrExplain, type CommandIo } from './run-command.js';
 import { EvidenceStore } from './evidence-store.js';
+import { deriveAgentToken } from './agent-token.js';
 import { prepareOutDir } from './out-dir.js';
 import { ProgressReporter } from './progress.js';
 import { readRunResults } from './results-reader.js';
@@ -31,7 +32,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   let hub;
   try {
     // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
-    hub = await listenOrExplain(cfg, { token: cfg.token, ingest, log: io.log, runs: registry, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token], runs: registry }) });
+    hub = await listenOrExplain(cfg, { ingest, log: io.log, runs: registry, evidence: new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token], agentSecrets: (id) => [deriveAgentToken(cfg.token, id)], runs: registry }) });
   } catch (e) {
     await sinks.close();
     throw e;

@@ -39,8 +39,16 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-loud', '--total', '3'], /Choices: "chat-load", "video-call", "cobrowse"/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'], /^controller: \/nonexistent\/p\.yaml: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/],
-    [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a token is required when remote agents are expected/],
-    [['serve'], /^controller: controller serve needs the agents' token/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a master secret is required when remote agents are expected/],
+    [['serve'], /^controller: controller serve needs the master secret/],
+    // plain HTTP beyond loopback, half a TLS pair, an unreadable certificate, a missing revocation list: refused at start
+    [['serve', '--token', 't', '--port', '0'], /^controller: the hub would listen on 0\.0\.0\.0 \(the default of controller serve\) with plain HTTP.*--tls-cert FILE --tls-key FILE.*--allow-plain-http/],
+    [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2', '--token', 't'], /^controller: the hub would listen on 0\.0\.0\.0 \(the default when agents on other machines are expected\) with plain HTTP/],
+    [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--tls-cert', 'x.crt'], /^controller: --tls-cert was given without --tls-key/],
+    [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--tls-cert', '/nonexistent/x.crt', '--tls-key', '/nonexistent/x.key'], /^controller: --tls-cert: cannot read \/nonexistent\/x\.crt \(ENOENT\)\n$/],
+    [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--revoked-agents', '/nonexistent/revoked'], /^controller: --revoked-agents: cannot read \/nonexistent\/revoked \(ENOENT\)/],
+    [['agent-token', 'ams3-1'], /^controller: agent-token: set PROBE_TOKEN to the controller's master secret/],
+    [['agent-token', 'has space'], /^controller: agent-token: "has space" is not an agent id/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--think-time', '30s-10s'], /^controller: --think-time: the range 30s-10s ends before it starts; write MIN-MAX/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--local-agents', '1', '--port', '0', '--messages', '10', '--think-time', '20s'],
       /^controller: --think-time up to 20s between 10 messages pauses up to 3m, which with 1m for the session's own work does not fit the session timeout 2m; raise --session-timeout to at least 4m/m],
@@ -70,7 +78,7 @@ describe('controller CLI', () => {
       // Node's recursive mkdir spins forever here (100 % CPU, SIGTERM ignored)
       [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', '/proc/x/y'],
         /^controller: --out: cannot create the folder \/proc\/x \(ENOENT\); accepted: a writable folder \(created if missing\)\n$/],
-      [['serve', '--token', 't', '--port', '0', '--out', file], /^controller: --out: .* exists and is not a folder/],
+      [['serve', '--token', 't', '--port', '0', '--host', '127.0.0.1', '--out', file], /^controller: --out: .* exists and is not a folder/],
     ];
     for (const [args, re] of cases) {
       const p = track(start(args));
@@ -85,7 +93,7 @@ describe('controller CLI', () => {
     const out = await tmp();
     const p = track(start(['run', '--scenario', 'chat-load', '--total', '5', '--expect-agents', '1', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
     const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
-    const s = await connectAgent(url!, hello({ token: 't0k', capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 } }));
+    const s = await connectAgent(url!, hello({ master: 't0k', capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 } }));
     cleanups.push(() => { s.close(); });
     expect(await p.exited).toBe(2);
     expect(p.stderr()).toContain("total 5 exceeds the cluster's chat-load capacity 2: fake-1 2");
@@ -99,7 +107,7 @@ describe('controller CLI', () => {
         '--messages', '3', '--think-time', '1s-2500ms', '--input', 'insert'], { PROBE_TOKEN: 't0k' }));
       const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
       for (const id of ['agent-a', 'agent-b']) {
-        const s = await connectAgent(url!, hello({ token: 't0k', agentId: id, name: id }));
+        const s = await connectAgent(url!, hello({ master: 't0k', agentId: id, name: id }));
         cleanups.push(() => { s.close(); });
         playAssignments(s, id, id === 'agent-b' ? [...fail] : [], seen);
       }
@@ -138,14 +146,14 @@ describe('controller CLI', () => {
     const serve = () => track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
     let p = serve();
     let [, url] = await p.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
-    let s = await connectAgent(url!, hello({ token: 't0k' }));
+    let s = await connectAgent(url!, hello({ master: 't0k' }));
     expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'old-run' }))).toEqual({ ok: true, seq: 1, duplicate: false });
     s.close();
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
     p = serve();
     [, url] = await p.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
-    s = await connectAgent(url!, hello({ token: 't0k' }));
+    s = await connectAgent(url!, hello({ master: 't0k' }));
     cleanups.push(() => { s.close(); });
     expect(await s.timeout(10_000).emitWithAck('metrics:batch', batch({ runId: 'old-run' }))).toEqual({ ok: true, seq: 1, duplicate: true });
     expect(await lineCount(join(out, 'old-run', 'samples.jsonl'))).toBe(3);
@@ -159,7 +167,7 @@ describe('controller CLI', () => {
     const p = track(start(['run', '--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1',
       '--out', out, '--run-id', 'late', '--drain-timeout', '300ms', '--json'], { PROBE_TOKEN: 't0k' }));
     const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
-    const s = await connectAgent(url!, hello({ token: 't0k' }));
+    const s = await connectAgent(url!, hello({ master: 't0k' }));
     cleanups.push(() => { s.close(); });
     const held: MetricBatch[] = [];
     s.on('run:assign', (a: Assignment, ack) => {
@@ -183,7 +191,7 @@ describe('controller CLI', () => {
     // The late batch reaches a controller later (serve on the same folder stores it: the run is known).
     const srv = track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
     const [, url2] = await srv.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
-    const s2 = await connectAgent(url2!, hello({ token: 't0k' }));
+    const s2 = await connectAgent(url2!, hello({ master: 't0k' }));
     cleanups.push(() => { s2.close(); });
     expect(await s2.timeout(10_000).emitWithAck('metrics:batch', held[0]!)).toEqual({ ok: true, seq: 2, duplicate: false });
     srv.child.kill('SIGTERM');
@@ -202,7 +210,7 @@ describe('controller CLI', () => {
     const p = track(start(['run', '--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--ramp-up', '0', '--port', '0', '--host', '127.0.0.1',
       '--out', out, '--run-id', 'orphan'], { PROBE_TOKEN: 't0k' }));
     const [, url] = await p.waitFor(/agents connect to (http:\/\/\S+)/);
-    const s = await connectAgent(url!, hello({ token: 't0k' }));
+    const s = await connectAgent(url!, hello({ master: 't0k' }));
     cleanups.push(() => { s.close(); });
     s.on('run:assign', (_a: Assignment, ack) => ack({ accepted: true }));
     await p.waitFor(/assigned; sessions start at/);

@@ -3,6 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
+import { DEMO_AGENT_TRUST, agentToken } from './fixtures.js';
+import type { RunStateFile } from '../src/run/run-state-schema.js';
 
 /**
  * What the fleet drills share: the demo target on loopback with a profile file
@@ -19,7 +21,10 @@ export interface Drill {
   cleanup(): Promise<void>;
   /** A process the cleanup kills. */
   track(p: Proc): Proc;
-  /** An external agent with its own spool under the drill's folder (named after the agent unless `spool` says). */
+  /**
+   * An external agent with its own spool under the drill's folder (named after the agent unless `spool` says),
+   * its own token (derived from the controller's master `token`), and the demo's hosts and credential variables allowed.
+   */
   agent(url: string, id: string, token: string, extra?: readonly string[], spool?: string): Proc;
   /** `controller run` against the drill's demo profile. */
   run(args: readonly string[], token: string): Proc;
@@ -41,7 +46,8 @@ export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<D
       await demo.close();
     },
     agent(url, id, token, extra = [], spool = id) {
-      return track(startNode(AGENT_CLI, [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info', ...extra], { PROBE_TOKEN: token }));
+      return track(startNode(AGENT_CLI, [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info',
+        ...DEMO_AGENT_TRUST, ...extra], { PROBE_TOKEN: agentToken(id, token) }));
     },
     run(args, token) {
       return track(startCli(['run', '--target', profile, '--out', join(dir, 'results'), '--host', '127.0.0.1', ...args], { PROBE_TOKEN: token }));
@@ -62,7 +68,7 @@ export async function runResults(out: string, runId: string) {
     sessions: await jsonl(join(dir, 'sessions.jsonl')),
     samples: await jsonl(join(dir, 'samples.jsonl')),
     batches: await jsonl(join(dir, 'batches.jsonl')),
-    state: await read<{ status: string; slots: { slot: string; agentId: string | null; attempt: number; phase: string; movedFrom: string[] }[]; lostSessions: string[]; end: { kind: string } | null }>('run-state.json'),
+    state: await read<RunStateFile>('run-state.json'),
     summary: await read<{ sessions: Record<string, number>; partial: { sessions: number; samples: number }; gapIds: { lost: string[]; notRun: string[] } }>('summary.json'),
     run: await read<{ status: string; endedAt: string | null }>('run.json'),
   };

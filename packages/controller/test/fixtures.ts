@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
+import { deriveAgentToken } from '../src/agent-token.js';
 import { PROTOCOL_VERSION, type AgentToController, type ControllerToAgent, type Hello, type MetricBatch, type Sample } from '@userprobe/shared';
 
 /** Every folder and file under `dir` (itself included) that its group or others may use: `path mode`. Expected: none. */
@@ -30,11 +31,28 @@ export async function tempDir(prefix = 'userprobe-controller-'): Promise<{ dir: 
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export function hello(over: Partial<Hello> = {}): Hello {
+/** The master secret of the tests' controllers (hub.test's TOKEN). */
+export const FIXTURE_MASTER = 'secret-token';
+
+/** The token of `agentId` under `master` (what `controller agent-token` prints). */
+export const agentToken = (agentId: string, master = FIXTURE_MASTER): string => deriveAgentToken(master, agentId);
+
+/** The flags an agent needs to run the demo target's sessions: its two hosts and its two credential variables. */
+export const DEMO_AGENT_TRUST: readonly string[] = [
+  '--allow-host=127.0.0.1', '--allow-host=127.0.0.2', '--secret-env=DEMO_AGENT_USER', '--secret-env=DEMO_AGENT_PASSWORD',
+];
+
+/**
+ * A good hello: its token is the one derived for its agent id from `master`
+ * (default FIXTURE_MASTER), unless `token` is given.
+ */
+export function hello(over: Partial<Hello> & { master?: string } = {}): Hello {
+  const { master, ...rest } = over;
+  const agentId = rest.agentId ?? 'agent-1';
   return {
     protocolVersion: PROTOCOL_VERSION,
-    token: 'secret-token',
-    agentId: 'agent-1',
+    token: agentToken(agentId, master),
+    agentId,
     instanceId: 'instance-1',
     runs: [],
     name: 'fake-1',
@@ -42,7 +60,7 @@ export function hello(over: Partial<Hello> = {}): Hello {
     capacity: { 'chat-load': 4, 'video-call': 1, cobrowse: 2 },
     software: 'fake-agent/0',
     host: { cpus: 2, memMb: 1024, platform: 'linux' },
-    ...over,
+    ...rest,
   };
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { coreMetrics } from '@userprobe/shared';
 import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget } from '@userprobe/demo-target';
-import { tempDir } from './fixtures.js';
+import { DEMO_AGENT_TRUST, agentToken, tempDir } from './fixtures.js';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 
 /**
@@ -66,7 +66,7 @@ describe('controller crash before ack (real agent, Chromium, demo target)', () =
     const [, url] = await first.waitFor(/agents connect to (http:\/\/\S+)/);
 
     const agent = track(startNode(AGENT_CLI, [`--controller=${url!}`, '--id=agent-r', '--name=agent-r', `--spool=${spoolRoot}`,
-      '--capacity=2', '--log-level=info'], { PROBE_TOKEN: TOKEN }));
+      '--capacity=2', '--log-level=info', ...DEMO_AGENT_TRUST], { PROBE_TOKEN: agentToken('agent-r', TOKEN) }));
 
     // Mid-run: the first session started, the second (3 s later) not yet.
     await first.waitFor(/agent-r 1\/2 started/);

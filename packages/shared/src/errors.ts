@@ -13,6 +13,12 @@ export const ERROR_CODES = {
   AUTH_REJECTED: 'E_AUTH_REJECTED',
   /** A second agent process claimed the id of a connected, answering agent. */
   AGENT_DUPLICATE: 'E_AGENT_DUPLICATE',
+  /** The agent's id is listed in the controller's --revoked-agents file. */
+  AGENT_REVOKED: 'E_AGENT_REVOKED',
+  /** The controller's TLS certificate did not verify (system CAs, or the agent's --ca). */
+  CONTROLLER_UNTRUSTED: 'E_CONTROLLER_UNTRUSTED',
+  /** The agent's operator does not allow it: a scenario module outside --scenario-dir, a host not in --allow-host, a variable not in --secret-env. */
+  NOT_ALLOWED: 'E_NOT_ALLOWED',
   PROTOCOL_MISMATCH: 'E_PROTOCOL_MISMATCH',
   PLAN_INFEASIBLE: 'E_PLAN_INFEASIBLE',
   AGENTS_MISSING: 'E_AGENTS_MISSING',
@@ -68,9 +74,14 @@ export class MessageError extends ProbeError {
   }
 }
 
-/** The controller refused the agent's handshake (token, protocol version, duplicate id). */
+/** Why an agent cannot join its controller, for good: refused handshakes, and a controller certificate that does not verify. */
+export type AuthErrorCode =
+  | typeof ERROR_CODES.AUTH_REJECTED | typeof ERROR_CODES.PROTOCOL_MISMATCH | typeof ERROR_CODES.AGENT_DUPLICATE
+  | typeof ERROR_CODES.AGENT_REVOKED | typeof ERROR_CODES.CONTROLLER_UNTRUSTED;
+
+/** The controller refused the agent's handshake (token, protocol version, duplicate or revoked id), or its certificate did not verify. */
 export class AuthError extends ProbeError {
-  constructor(code: typeof ERROR_CODES.AUTH_REJECTED | typeof ERROR_CODES.PROTOCOL_MISMATCH | typeof ERROR_CODES.AGENT_DUPLICATE, message: string) {
+  constructor(code: AuthErrorCode, message: string) {
     super(code, message);
   }
 }

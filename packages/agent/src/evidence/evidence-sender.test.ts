@@ -7,18 +7,20 @@ import { ERROR_CODES, EVIDENCE_MAX_FILES, EVIDENCE_MAX_UPLOAD_BYTES, PROTOCOL_VE
 import { listenHub, type ListeningHub } from '../../../controller/src/hub.js';
 import { Ingest } from '../../../controller/src/ingest.js';
 import { EvidenceStore } from '../../../controller/src/evidence-store.js';
+import { deriveAgentToken } from '../../../controller/src/agent-token.js';
 import { Connection } from '../connection.js';
 import { captureLog } from '../../test/log-capture.js';
 import { EvidenceSender, classifyEvidenceAck } from './evidence-sender.js';
 import { EvidenceSpool } from './evidence-spool.js';
 
 const TOKEN = 'sender-token';
+// The agent's own token, derived from the hub's master token as an operator's `controller agent-token agent-e1` prints it.
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: TOKEN, agentId: 'agent-e1', instanceId: 'agent-e1-i1', runs: [], name: 'e1', labels: {},
+  protocolVersion: PROTOCOL_VERSION, token: deriveAgentToken(TOKEN, 'agent-e1'), agentId: 'agent-e1', instanceId: 'agent-e1-i1', runs: [], name: 'e1', labels: {},
   capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 const MB = 1024 * 1024;
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
+const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: (e: Error) => { throw e; } };
 
 describe('classifyEvidenceAck', () => {
   it.each([

@@ -6,6 +6,7 @@ import { AssignmentSchema, type AssignmentInput, type RunFinished } from '@userp
 // The demo target and the controller are not dependencies of the agent package; the test loads their source.
 import { startDemoTarget, type DemoTarget } from '../../../demo-target/src/index.js';
 import { listenHub, type ListeningHub } from '../../../controller/src/hub.js';
+import { deriveAgentToken } from '../../../controller/src/agent-token.js';
 import { Ingest } from '../../../controller/src/ingest.js';
 import { ResultsSink } from '../../../controller/src/results-sink.js';
 import { EvidenceStore } from '../../../controller/src/evidence-store.js';
@@ -61,7 +62,10 @@ describe('evidence of failed sessions reaches the controller', () => {
     await sink.open();
     store = new EvidenceStore({ outDir, log });
     hub = await listenHub('127.0.0.1', 0, { token: 'test-token', ingest: new Ingest([sink], log), log, evidence: store });
-    const config = buildConfig({ controller: hub.url, token: 'test-token', id: 'ev-1', spool: spoolRoot, capacity: ['1'] }, {},
+    const config = buildConfig({
+      controller: hub.url, token: deriveAgentToken('test-token', 'ev-1'), id: 'ev-1', spool: spoolRoot, capacity: ['1'],
+      allowHost: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+    }, {},
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
     agent = new Agent({ config: await resolveAgentId(config, 'test'), log, env: {}, scenarios: new Map([['chat-load', failsAfterChat]]) });
     const joined = new Promise<void>((resolve) => hub.hub.once('agent:connected', () => resolve()));

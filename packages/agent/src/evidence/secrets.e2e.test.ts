@@ -7,6 +7,7 @@ import { AssignmentSchema, type AssignmentInput, type RunFinished } from '@userp
 // The demo target and the controller are not dependencies of the agent package; the test loads their source.
 import { startDemoTarget, type DemoTarget } from '../../../demo-target/src/index.js';
 import { listenHub, type ListeningHub } from '../../../controller/src/hub.js';
+import { deriveAgentToken } from '../../../controller/src/agent-token.js';
 import { Ingest } from '../../../controller/src/ingest.js';
 import { ResultsSink } from '../../../controller/src/results-sink.js';
 import { EvidenceStore } from '../../../controller/src/evidence-store.js';
@@ -40,6 +41,8 @@ const HEX = randomBytes(8).toString('hex');
 /** Quotes, a backslash, a non-ASCII letter and URL delimiters: every encoding of it differs from the raw value. */
 const PASSWORD = `pw "q" \\ ü+&=${HEX}`;
 const CONTROLLER_TOKEN = `ctl-${randomBytes(8).toString('hex')}`;
+/** The agent's own token: derived from the controller's master for its id (what it holds and must never leak). */
+const AGENT_TOKEN = deriveAgentToken(CONTROLLER_TOKEN, 'sec-1');
 
 /** Every form a secret may take in a file: raw, URL-, form- and JSON-encoded (the random part is in each). */
 function forms(secret: string): string[] {
@@ -98,7 +101,7 @@ describe('secrets never written: a failed session\'s evidence, results and spool
           };
           ws.onerror = () => resolve();
         });
-      }, password, CONTROLLER_TOKEN, demo.appUrl);
+      }, password, AGENT_TOKEN, demo.appUrl);
       // A step that quotes what the page said in its error: the session record (results) must not carry the secret either.
       await ctx.recorder.measure('after_chat_check', () => ctx.pages.visitor.waitForSelector('#never-appears', { timeout: 800 }).catch((e: unknown) => {
         throw new Error(`${(e as Error).message}; the console said: log-in failed with password ${password}`);
@@ -112,9 +115,12 @@ describe('secrets never written: a failed session\'s evidence, results and spool
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-secrets-spool-'));
     sink = new ResultsSink({ outDir, log: logs.log });
     await sink.open();
-    store = new EvidenceStore({ outDir, log: logs.log, secrets: [CONTROLLER_TOKEN] });
+    store = new EvidenceStore({ outDir, log: logs.log, secrets: [CONTROLLER_TOKEN], agentSecrets: (id) => [deriveAgentToken(CONTROLLER_TOKEN, id)] });
     hub = await listenHub('127.0.0.1', 0, { token: CONTROLLER_TOKEN, ingest: new Ingest([sink], logs.log), log: logs.log, evidence: store });
-    const config = buildConfig({ controller: hub.url, token: CONTROLLER_TOKEN, id: 'sec-1', spool: spoolRoot, capacity: ['1'] }, {},
+    const config = buildConfig({
+      controller: hub.url, token: AGENT_TOKEN, id: 'sec-1', spool: spoolRoot, capacity: ['1'],
+      allowHost: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+    }, {},
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
     agent = new Agent({ config: await resolveAgentId(config, 'test'), log: logs.log, env: { DEMO_AGENT_PASSWORD: PASSWORD }, scenarios: new Map([['chat-load', leaky]]) });
     const write = agent.evidenceSpool.write.bind(agent.evidenceSpool);
@@ -158,7 +164,7 @@ describe('secrets never written: a failed session\'s evidence, results and spool
 
     expect(spooled.filter((w) => !w.isDir).map((w) => w.path.split('/').pop()).sort()).toEqual([...files, 'manifest.json'].sort());
     const written = [...spooled, ...await walk(outDir), ...await walk(spoolRoot)];
-    const needles = [...forms(PASSWORD), HEX, seen.loginToken!, CONTROLLER_TOKEN];
+    const needles = [...forms(PASSWORD), HEX, seen.loginToken!, CONTROLLER_TOKEN, AGENT_TOKEN];
     const leaks = written.flatMap((w) => (w.data === null ? [] : needles.filter((n) => w.data!.includes(n)).map((n) => `${w.path} holds ${JSON.stringify(n)}`)));
     expect(leaks).toEqual([]);
     const open = written.filter((w) => (w.mode & 0o077) !== 0).map((w) => `${w.path} ${w.mode.toString(8)}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coreMetrics } from '@userprobe/shared';
 import { DEMO_PROFILE_PATH } from '@userprobe/demo-target';
-import { tempDir } from '../fixtures.js';
+import { DEMO_AGENT_TRUST, agentToken, tempDir } from '../fixtures.js';
 import { AGENT_CLI, startCli, startProcess, type Proc } from '../processes.js';
 import { duplicates, runResults } from '../drill-kit.js';
 
@@ -89,11 +89,13 @@ describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agen
     // The controller on the host end of the veth; the agent in the namespace dials it across the lossy link.
     const out = join(t.dir, 'results');
     const ctl = startCli(['run', '--scenario', 'chat-load', '--total', String(SESSIONS), '--expect-agents', '1', '--ramp-up', '4s',
-      '--host', hostIp, '--port', '0', '--target', profile, '--out', out, '--run-id', 'lossy', '--json', '--loss-grace', '60s'], { PROBE_TOKEN: TOKEN });
+      '--host', hostIp, '--port', '0', '--target', profile, '--out', out, '--run-id', 'lossy', '--json', '--loss-grace', '60s',
+      '--allow-plain-http'], { PROBE_TOKEN: TOKEN }); // a private veth pair: plain HTTP by choice (the drill is about loss, not TLS)
     procs.push(ctl);
     const [, url] = await ctl.waitFor(/agents connect to (http:\/\/\S+)/);
     await mkdir(join(t.dir, 'spool'), { recursive: true });
-    inNs(AGENT_CLI, [`--controller=${url!}`, '--id=lossy-agent', '--name=lossy-agent', `--spool=${join(t.dir, 'spool')}`, '--capacity=4', '--log-level=warn'], { PROBE_TOKEN: TOKEN });
+    inNs(AGENT_CLI, [`--controller=${url!}`, '--id=lossy-agent', '--name=lossy-agent', `--spool=${join(t.dir, 'spool')}`, '--capacity=4', '--log-level=warn',
+      '--allow-plain-http', ...DEMO_AGENT_TRUST], { PROBE_TOKEN: agentToken('lossy-agent', TOKEN) });
     const code = await ctl.exited;
     const r = await runResults(out, 'lossy');
     expect(code, ctl.stderr().slice(-3000)).toBe(0);
