@@ -7,7 +7,7 @@
 // load and navigation breakdown; the other steps are timed as steps, so a
 // failure is recorded with the step's name.
 //
-// Loaded by file path (packages/agent/src/scenario-loader.ts: resolveScenario);
+// Loaded by file path (packages/agent/src/runner/scenario-loader.ts: resolveScenario);
 // see docs/scenario-api.md for how a run names it.
 
 /** @typedef {import('../../packages/agent/src/scenario-api.js').ScenarioContext} ScenarioContext */

@@ -4,10 +4,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BROWSER_KINDS, ConfigError, ERROR_CODES, SCENARIOS, isProbeError, describeError } from '@userprobe/shared';
 import { Agent } from './agent.js';
-import { resolveAgentId } from './agent-id.js';
-import { LOG_LEVELS, buildConfig, type MachineFacts } from './config.js';
+import { resolveAgentId } from './config/agent-id.js';
+import { LOG_LEVELS, buildConfig, type MachineFacts } from './config/config.js';
 import { createLogger } from './logger.js';
-import type { Scenario } from './scenario-api.js';
+import type { Scenario } from './runner/scenario-api.js';
 import { getScenario } from './scenarios/index.js';
 
 /** Exit codes, documented in --help. */

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from './config/config.js';
 
 /** Paths never written to logs, wherever they appear. */
 export const REDACT_PATHS = ['token', '*.token', 'auth', '*.auth', 'hello', '*.password', 'password'];

@@ -3,15 +3,16 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, INPUT_MODES, EVIDENCE_BUDGET_SESSIONS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
-import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, HAR_MODES, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config.js';
+import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, HAR_MODES, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
 import { createLogger } from './logger.js';
-import { runCommand, type CommandIo } from './run-command.js';
-import { serveCommand } from './serve-command.js';
-import { EXIT } from './coordinator.js';
-import { reconcileCommand } from './run/reconcile-command.js';
-import { agentTokenCommand } from './agent-token-command.js';
+import { runCommand, type CommandIo } from './commands/run-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import { EXIT } from './run/coordinator.js';
+import { reconcileCommand } from './commands/reconcile-command.js';
+import { agentTokenCommand } from './commands/agent-token-command.js';
 import { ON_AGENT_LOSS } from './run/run-state-schema.js';
-import { createMysqlSink, migrateCommand, retentionCommand } from './db/index.js';
+import { createMysqlSink } from './db/index.js';
+import { migrateCommand, retentionCommand } from './commands/db-commands.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded

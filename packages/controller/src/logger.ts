@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from './config/config.js';
 
 /** The root logger: JSON lines on stderr; secrets redacted wherever they appear by name. */
 export function createLogger(level: LogLevel, destination: NodeJS.WritableStream | number = 2): Logger {

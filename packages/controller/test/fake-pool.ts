@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Assignment, AssignReply, ResumeReply, RunAbort, RunResume } from '@userprobe/shared';
-import type { AgentHandle, AgentPool, AgentPoolEvents } from '../src/agent-pool.js';
-import { agentInfoFromHello } from '../src/agent-pool.js';
+import type { AgentHandle, AgentPool, AgentPoolEvents } from '../src/hub/agent-pool.js';
+import { agentInfoFromHello } from '../src/hub/agent-pool.js';
 import { hello } from './fixtures.js';
 
 /** An in-memory AgentPool for coordinator tests (no sockets). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
-import { deriveAgentToken } from '../src/agent-token.js';
+import { deriveAgentToken } from '../src/trust/agent-token.js';
 import { PROTOCOL_VERSION, type AgentToController, type ControllerToAgent, type Hello, type MetricBatch, type Sample } from '@userprobe/shared';
 
 /** Every folder and file under `dir` (itself included) that its group or others may use: `path mode`. Expected: none. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { coreMetrics } from '@userprobe/shared';
 import { tempDir } from './fixtures.js';
 import { startCli, type Proc } from './processes.js';
-import { createTestDb } from '../src/db/testing/test-db.js';
+import { createTestDb } from './db/test-db.js';
 import { fileURLToPath } from 'node:url';
 import { startDemoTarget, DEMO_PROFILE_PATH } from '@userprobe/demo-target';
 

@@ -1,5 +1,5 @@
 import type { MetricName } from '@userprobe/shared';
-import type { Recorder } from '../scenario-api.js';
+import type { Recorder } from '../runner/scenario-api.js';
 import { NAV_PARTS, type NavBreakdown, type NavPart } from './navigation.js';
 import type { WebVitals } from './web-vitals.js';
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { EvidenceAckSchema, describeError, formatIssues, type EvidenceFile } from '@userprobe/shared';
-import { nextDisconnect, whenConnected, type AgentSocket } from '../agent-socket.js';
-import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../limits.js';
+import { nextDisconnect, whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
+import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../config/limits.js';
 import type { EvidenceKey, EvidenceSpool } from './evidence-spool.js';
 import { EVIDENCE_FILES } from './session-evidence.js';
 import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ERROR_CODES, EvidenceFileNameSchema, IdSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, describeError, type EvidenceFile } from '@userprobe/shared';
-import { syncDir, writeFileAtomic } from '../atomic-write.js';
+import { syncDir, writeFileAtomic } from '../delivery/atomic-write.js';
 
 /**
  * Evidence waiting for the controller's ack, on disk like metric batches, so a

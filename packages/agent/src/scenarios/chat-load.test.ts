@@ -13,7 +13,7 @@ import {
   CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type KnobsPatch,
 } from '../../../demo-target/src/index.js';
 import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
-import type { Recorder, ScenarioContext } from '../scenario-api.js';
+import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';

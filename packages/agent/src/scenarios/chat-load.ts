@@ -6,7 +6,7 @@ import { recordNavigation, recordWebVitals } from '../collectors/page-metrics.js
 import { readTimeline } from '../collectors/timeline-watch.js';
 import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
-import type { Scenario, ScenarioContext } from '../scenario-api.js';
+import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';

@@ -2,7 +2,7 @@ import type { Frame, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError, type WidgetUsable } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
-import type { ScenarioContext } from '../scenario-api.js';
+import type { ScenarioContext } from '../runner/scenario-api.js';
 import { clickContaining, navigationLoadMs } from './page-probes.js';
 import { enterText } from './text-entry.js';
 import { probeText, widgetFrame } from './widget.js';

@@ -8,7 +8,7 @@ import {
 } from '@userprobe/shared';
 // The demo target is not a dependency of the agent package; tests load its source directly.
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '../../../demo-target/src/index.js';
-import type { Recorder, ScenarioContext } from '../scenario-api.js';
+import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
 

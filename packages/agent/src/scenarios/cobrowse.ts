@@ -4,7 +4,7 @@ import { StepError } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import { firstVisibleAt, firstVisibleScript } from '../collectors/first-visible.js';
 import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
-import type { Scenario, ScenarioContext } from '../scenario-api.js';
+import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { loadVisitorPage, missingProfileKeys, openAgentChat, startVisitorChat, waitForEnabled } from './chat-session.js';
 import type { InstantWatch } from './media-probes.js';
 import { armMirrorWatch } from './mirror-watch.js';

@@ -1,5 +1,5 @@
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
-import type { Scenario } from '../scenario-api.js';
+import type { Scenario } from '../runner/scenario-api.js';
 import { chatLoad } from './chat-load.js';
 import { cobrowse } from './cobrowse.js';
 import { videoCall } from './video-call.js';

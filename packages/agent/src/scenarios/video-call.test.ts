@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, coreMetrics, type MetricName } from '@userprobe/shared';
 import { expectVerdicts, judgeDelay, runExperiment } from '@userprobe/testkit';
 import { netnsUnavailable, startNetnsHarness, type HarnessRun, type NetnsHarness } from '../../test/netns/netns.js';
-import type { Recorder } from '../scenario-api.js';
+import type { Recorder } from '../runner/scenario-api.js';
 import { describeStates, type RtcStateLog } from './rtc-registry.js';
 import { callSetupError, recordRtcSample } from './video-call.js';
 

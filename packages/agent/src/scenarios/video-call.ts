@@ -3,7 +3,7 @@ import type { Frame, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError, type MetricName } from '@userprobe/shared';
 import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
 import type { WaitOptions } from '../collectors/deadline.js';
-import type { Recorder, Scenario, ScenarioContext } from '../scenario-api.js';
+import type { Recorder, Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { loadVisitorPage, missingProfileKeys, openAgentChat, startVisitorChat, waitForEnabled } from './chat-session.js';
 import { armAutoClick, armFirstFrame, type InstantWatch } from './media-probes.js';
 import { stampedClick } from './page-probes.js';

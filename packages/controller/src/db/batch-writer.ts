@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { MetricBatch } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus } from '../sink.js';
+import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {

@@ -2,7 +2,6 @@
 export { createMysqlSink, type MysqlSink, type MysqlSinkOptions, type MysqlSinkStats } from './mysql-sink.js';
 export { migrate, MigrationError, type MigrateOptions, type MigrateResult } from './migrate.js';
 export { runRetention, type RetentionOptions, type RetentionResult } from './retention.js';
-export { migrateCommand, retentionCommand, DB_EXIT, DB_URL_ENV, type DbCommandOptions, type RetentionCommandOptions } from './commands.js';
 export { parseDbUrl, redactDbUrl, type DbTarget } from './db-url.js';
 export { SESSION_TIME_ZONE } from './connection.js';
 export { DEFAULT_RAW_RETENTION_DAYS } from './limits.js';

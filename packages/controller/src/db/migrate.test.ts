@@ -7,7 +7,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { ERROR_CODES } from '@userprobe/shared';
 import { migrate, MigrationError } from './migrate.js';
 import { DEFAULT_MIGRATIONS_DIR } from './sql-files.js';
-import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
+import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 
 const log = pino({ level: 'silent' });
 const TABLES = ['alerts', 'ingested_batches', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];

@@ -7,9 +7,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { BATCH_ACK_TIMEOUT_MS, coreMetrics } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSinkOptions } from './mysql-sink.js';
-import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
-import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
-import { testAgent, testBatch, testRun } from './testing/batches.js';
+import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
+import { startTcpProxy, type TcpProxy } from '../../test/db/tcp-proxy.js';
+import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
 
 /**
  * MariaDB becomes unreachable mid-run — for the sink only: it talks through a

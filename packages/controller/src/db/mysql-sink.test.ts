@@ -10,8 +10,8 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { coreMetrics, ERROR_CODES } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
-import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
-import { testAgent, testBatch, testRun } from './testing/batches.js';
+import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
+import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
 
 const log = pino({ level: 'silent' });
 const M = coreMetrics('chat-load').length;

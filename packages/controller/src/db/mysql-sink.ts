@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, type MetricBatch } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus, Sink } from '../sink.js';
+import type { AgentInfo, RunInfo, RunStatus, Sink } from '../results/sink.js';
 import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
 import { createUtcPool, endPool } from './connection.js';

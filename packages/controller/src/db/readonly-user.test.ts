@@ -8,7 +8,7 @@ import pino from 'pino';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { migrate } from './migrate.js';
 import { DEFAULT_MIGRATIONS_DIR, splitStatements } from './sql-files.js';
-import { ADMIN, createTestDb, type TestDb } from './testing/test-db.js';
+import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 
 const log = pino({ level: 'silent' });
 

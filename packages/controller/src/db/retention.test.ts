@@ -8,8 +8,8 @@ import { coreMetrics, percentileSorted } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
 import { runRetention } from './retention.js';
-import { createTestDb, type TestDb } from './testing/test-db.js';
-import { testAgent, testBatch, testRun } from './testing/batches.js';
+import { createTestDb, type TestDb } from '../../test/db/test-db.js';
+import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
 
 const log = pino({ level: 'silent' });
 const DAY = 86_400_000;

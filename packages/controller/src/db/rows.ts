@@ -1,5 +1,5 @@
 import type { MetricBatch } from '@userprobe/shared';
-import type { AgentInfo, RunInfo } from '../sink.js';
+import type { AgentInfo, RunInfo } from '../results/sink.js';
 import { ROLLUP_BUCKET_SECONDS } from './limits.js';
 
 /**

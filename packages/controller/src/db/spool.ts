@@ -2,7 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ERROR_CODES, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, type MetricBatch } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus } from '../sink.js';
+import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
 
 /**

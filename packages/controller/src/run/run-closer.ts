@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { describeError, type BrowserKind, type RunFinished, type ScenarioName } from '@userprobe/shared';
-import type { RunStatus, Sink } from '../sink.js';
-import type { SampleLine, SessionLine } from '../results-files.js';
-import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from '../summary.js';
-import type { EvidenceBudget, EvidenceUsage } from '../evidence-store.js';
-import { RunError, agentsMissing, runAborted, runTimeout } from '../run-errors.js';
+import type { RunStatus, Sink } from '../results/sink.js';
+import type { SampleLine, SessionLine } from '../results/run-folder.js';
+import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from './summary.js';
+import type { EvidenceBudget, EvidenceUsage } from '../results/evidence-store.js';
+import { RunError, agentsMissing, runAborted, runTimeout } from './run-errors.js';
 import { endText, outcomeCounts, type EndReason, type MachineState } from './run-machine.js';
 
 /**

@@ -3,9 +3,9 @@ import {
   ASSIGN_ACK_TIMEOUT_MS, RESUME_ACK_TIMEOUT_MS, describeError,
   type Assignment, type PlannedSession, type RunFinished, type ScenarioName, type SessionProgress,
 } from '@userprobe/shared';
-import type { AgentHandle, AgentPool } from '../agent-pool.js';
-import type { IngestedEvent } from '../ingest.js';
-import type { Progress } from '../progress.js';
+import type { AgentHandle, AgentPool } from '../hub/agent-pool.js';
+import type { IngestedEvent } from '../hub/ingest.js';
+import type { Progress } from './progress.js';
 import { parseSessionId } from './session-ids.js';
 import { step, type Command, type EndReason, type MachineEvent, type MachineState, type TimerKey } from './run-machine.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ERROR_CODES, describeError, type MetricBatch } from '@userprobe/shared';
-import { RESULT_FILES, runDir } from '../results-files.js';
+import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { parseStateFile, type RunStateFile } from './run-state-file.js';
 import { parseSessionId } from './session-ids.js';
 

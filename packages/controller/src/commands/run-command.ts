@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import { ConfigError, describeError } from '@userprobe/shared';
+import type { CommonConfig, RunConfig } from '../config/config.js';
+import { chooseBrowser, publicParams, thinkTimeProblem } from '../config/config.js';
+import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
+import { readTlsFiles } from '../trust/tls-files.js';
+import { RevokedAgents } from '../trust/revoked-agents.js';
+import { Ingest } from '../hub/ingest.js';
+import { openSinks, type DbSinkFactory, type Sinks } from '../results/sink-set.js';
+import { resolveTarget, type ResolvedTarget } from '../config/target.js';
+import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
+import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from '../run/coordinator.js';
+import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
+import { readRunResults } from '../results/run-folder-reader.js';
+import { RESULT_FILES } from '../results/run-folder.js';
+import { renderSummary, unsuccessfulLine } from '../run/summary.js';
+import { formatDuration } from '../config/duration.js';
+import { EvidenceStore } from '../results/evidence-store.js';
+import { deriveAgentToken } from '../trust/agent-token.js';
+import { RunRegistry } from '../run/run-registry.js';
+import { prepareOutDir } from '../config/out-dir.js';
+
+/**
+ * `controller run`: target → sinks → hub → local agents → coordinator →
+ * summary. Returns the exit code; cleans up everything it started.
+ */
+export interface CommandIo {
+  readonly stdout: { write(s: string): unknown };
+  readonly stderr: ProgressOutput;
+  readonly log: Logger;
+  /** Registers a handler for SIGINT/SIGTERM; returns an unregister function. */
+  readonly onInterrupt: (fn: (signal: string) => void) => () => void;
+  readonly dbSinkFactory?: DbSinkFactory;
+}
+
+/**
+ * The hub as the config says: HTTPS with --tls-cert/--tls-key (read here;
+ * unreadable or unusable files are ConfigErrors), agents' tokens checked
+ * against the master (--allow-shared-token also accepts the master itself),
+ * --revoked-agents watched until the hub closes. A port in use or a host this
+ * machine does not have is a ConfigError naming --port / --host.
+ */
+export async function listenOrExplain(cfg: CommonConfig, opts: Omit<HubOptions, 'token' | 'allowSharedToken' | 'revoked'>): Promise<ListeningHub> {
+  const tls = cfg.tls === null ? undefined : await readTlsFiles(cfg.tls);
+  const revoked = cfg.revokedAgentsFile === null ? undefined : await RevokedAgents.open(cfg.revokedAgentsFile, opts.log);
+  try {
+    const hub = await listenHub(cfg.host, cfg.port, { ...opts, token: cfg.token, allowSharedToken: cfg.allowSharedToken, revoked }, tls);
+    return { ...hub, close: async () => { revoked?.close(); await hub.close(); } };
+  } catch (e) {
+    revoked?.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`port ${cfg.port} on ${cfg.host} is in use; pass --port with a free port (0 picks one)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (${code}); pass --host/--port this machine allows`);
+    throw e;
+  }
+}
+
+export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number> {
+  const { log } = io;
+  const progress = new ProgressReporter(io.stderr);
+  let target: ResolvedTarget | null = null;
+  let sinks: Sinks | null = null;
+  let hub: ListeningHub | null = null;
+  let agents: LocalAgents | null = null;
+  let coordinator: RunCoordinator | null = null;
+  let interrupted: string | null = null;
+  let earlyExit: string | null = null;
+  const unregister = io.onInterrupt((signal) => {
+    if (interrupted !== null) return;
+    interrupted = signal;
+    progress.note(`received ${signal}: aborting the run (press again to exit now)`);
+    coordinator?.abort(`interrupted by ${signal}`);
+  });
+  try {
+    await prepareOutDir(cfg.outDir);
+    target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
+    progress.note(`target: ${target.description}`);
+    const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
+    if (cfg.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
+    else if (cfg.thinkTime.maxMs > 0 && cfg.messages === 1) progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
+    const problem = chatPaced ? thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs }) : null;
+    if (problem !== null) throw new ConfigError(problem);
+    sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
+    const ingest = new Ingest(sinks.all, log);
+    const registry = new RunRegistry(cfg.outDir, log);
+    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], agentSecrets: (id) => [deriveAgentToken(cfg.token, id)], runs: registry });
+    evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
+    hub = await listenOrExplain(cfg, { ingest, log, evidence, runs: registry });
+    const { browser, source } = chooseBrowser(cfg, target.profile.browser);
+    progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
+      `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
+      `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
+    if (cfg.localAgents > 0) {
+      const url = `${hub.tls ? 'https' : 'http'}://127.0.0.1:${hub.port}`;
+      agents = startLocalAgents({
+        count: cfg.localAgents, controllerUrl: url, token: cfg.token, spoolRoot: localSpoolRoot(cfg.outDir),
+        trust: localAgentTrust(target.profile, cfg.scenarioModule, cfg.tls?.certFile ?? null),
+        capacity: cfg.localCapacity, agentCli: cfg.agentCli, logLevel: cfg.logLevel, log,
+        onExit: (name, code, last) => {
+          const why = `local agent ${name} exited (code ${String(code)})${last.length ? `: ${last.at(-1)!.slice(0, 300)}` : ''}`;
+          progress.note(why);
+          // Its sessions cannot complete: stop now instead of waiting out the timeouts.
+          coordinator?.abort(why);
+          earlyExit ??= why;
+        },
+      });
+      progress.note(`started ${cfg.localAgents} local agent(s): ${agents.names.join(', ')}`);
+    }
+    const resultsSink = sinks.results;
+    coordinator = new RunCoordinator({
+      runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
+      expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
+      targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
+      stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
+      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
+      onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
+    }, {
+      pool: hub.hub, sinks: sinks.all, progress, log,
+      evidence,
+      registry,
+      results: {
+        read: (id) => readRunResults(cfg.outDir, id),
+        writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s),
+        writeRunJson: (id, file, value) => resultsSink.writeRunJson(id, file, value),
+      },
+    });
+    if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);
+    if (earlyExit !== null) coordinator.abort(earlyExit);
+    const outcome = await coordinator.run();
+    return report(outcome, cfg, io, progress);
+  } finally {
+    unregister();
+    const steps: [string, (() => Promise<void>) | undefined][] = [
+      ['local agents', agents?.stop], ['hub', hub?.close], ['sinks', sinks?.close], ['target', target?.close],
+    ];
+    for (const [what, stop] of steps) {
+      if (!stop) continue;
+      try { await stop(); } catch (e) { log.warn({ what, err: describeError(e) }, 'cleanup failed'); }
+    }
+  }
+}
+
+function report(o: RunOutcome, cfg: RunConfig, io: CommandIo, progress: ProgressReporter): number {
+  if (o.kind === 'not-run') {
+    progress.note(`controller: ${o.error.message}`);
+    if (cfg.json) io.stdout.write(JSON.stringify({ runId: cfg.runId, status: 'not-run', exitCode: o.exitCode, error: o.error.toJSON() }) + '\n');
+    return o.exitCode;
+  }
+  if (cfg.json) {
+    io.stdout.write(JSON.stringify({ runId: cfg.runId, status: o.status, exitCode: o.exitCode, summaryPath: o.summaryPath, error: o.error?.toJSON() ?? null, summary: o.summary }) + '\n');
+  } else {
+    io.stdout.write('\n' + renderSummary(o.summary) + `\nresults: ${o.summaryPath.replace(/summary\.json$/, '')}\n`);
+  }
+  if (o.error) progress.note(`controller: ${o.error.message}`);
+  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${unsuccessfulLine(o.summary)}`);
+  return o.exitCode;
+}

@@ -1,0 +1,280 @@
+import { chmod, mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, describeError, type MetricBatch, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
+import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
+
+/**
+ * The always-on file sink: `<out>/<runId>/samples.jsonl`, `sessions.jsonl`,
+ * `batches.jsonl` (ingested (agent, seq) keys) and `run.json`.
+ *
+ * Durability: a batch's sample and session lines are appended and fsynced, then
+ * its key line (which records the byte length of both files after the batch) is
+ * appended and fsynced; only then does writeBatch resolve. On opening a run
+ * folder, both files are truncated back to the lengths the last key recorded,
+ * so a crash between the two steps cannot leave a half-counted batch: the
+ * agent still holds it (unacked) and the replay is stored exactly once.
+ * Writes to one run are serialized; different runs proceed independently.
+ *
+ * Privacy: everything under the results folder is the operator's alone —
+ * folders 0700, files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE); a run folder
+ * and its append-only files left wider by an older version are narrowed when
+ * opened.
+ */
+interface RunState {
+  readonly dir: string;
+  readonly samples: FileHandle;
+  readonly sessions: FileHandle;
+  readonly batches: FileHandle;
+  samplesEnd: number;
+  sessionsEnd: number;
+  readonly keys: Set<string>;
+  meta: { scenario: ScenarioName; browser: BrowserKind } | null;
+}
+
+export interface ResultsSinkOptions {
+  readonly outDir: string;
+  readonly log: Logger;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try { return (await stat(path)).size; } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}
+
+async function readText(path: string): Promise<string | null> {
+  try { return await readFile(path, 'utf8'); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try { await h.sync(); } finally { await h.close(); }
+}
+
+/** Write a JSON file atomically and durably (tmp, fsync, rename, fsync dir), readable by its owner only. */
+export async function writeJsonDurable(path: string, dir: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
+  try {
+    await h.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await h.sync();
+  } finally { await h.close(); }
+  await rename(tmp, path);
+  await fsyncDir(dir);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class ResultsSink implements Sink {
+  readonly name = 'results';
+  private readonly runs = new Map<string, Promise<RunState>>();
+  /** Per-run tail of the write queue. */
+  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ResultsSinkOptions) {
+    this.log = opts.log.child({ component: 'results-sink' });
+  }
+
+  get outDir(): string { return this.opts.outDir; }
+
+  async open(): Promise<void> {
+    await mkdir(this.opts.outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  }
+
+  async runStarted(run: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
+    await this.serial(run.runId, async () => {
+      const st = await this.state(run.runId);
+      st.meta = { scenario: run.scenario, browser: run.browser };
+      await writeJsonDurable(join(st.dir, RESULT_FILES.run), st.dir, {
+        ...run, startedAt: iso(run.startedAt), status: 'running' satisfies RunStatus, endedAt: null, agents,
+      });
+    });
+  }
+
+  writeBatch(batch: MetricBatch, agent: AgentInfo): Promise<'stored' | 'duplicate'> {
+    return this.serial(batch.runId, async () => {
+      let st: RunState;
+      try {
+        st = await this.state(batch.runId);
+      } catch (e) {
+        throw e instanceof ProbeError ? e : new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `results folder for run ${batch.runId} could not be opened: ${describeError(e).message}`, { cause: e });
+      }
+      const key = batchKey(batch.agentId, batch.seq);
+      if (st.keys.has(key)) return 'duplicate';
+      try {
+        await this.append(st, batch, agent);
+      } catch (e) {
+        // Our idea of the file lengths may be wrong now: reopen (and truncate to the last key) next time.
+        this.forget(batch.runId, st);
+        throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `could not write batch ${key} of run ${batch.runId} to ${st.dir}: ${describeError(e).message}`, { cause: e });
+      }
+      st.keys.add(key);
+      return 'stored';
+    });
+  }
+
+  async runEnded(runId: string, status: RunStatus, endedAt: number): Promise<void> {
+    await this.serial(runId, async () => {
+      const st = await this.state(runId);
+      const path = join(st.dir, RESULT_FILES.run);
+      const prev = await readText(path);
+      const base = prev ? (JSON.parse(prev) as Record<string, unknown>) : { runId };
+      await writeJsonDurable(path, st.dir, { ...base, status, endedAt: iso(endedAt) });
+    });
+  }
+
+  /** Write `summary.json` (or another JSON document) into the run's folder, durably. */
+  async writeRunJson(runId: string, file: string, value: unknown): Promise<string> {
+    const dir = runDir(this.opts.outDir, runId);
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const path = join(dir, file);
+    await writeJsonDurable(path, dir, value);
+    return path;
+  }
+
+  /** Has (runId, agentId, seq) been stored? Loads the run's keys if needed. */
+  async has(runId: string, agentId: string, seq: number): Promise<boolean> {
+    return this.serial(runId, async () => (await this.state(runId)).keys.has(batchKey(agentId, seq)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.tails.values()]);
+    const states = await Promise.allSettled([...this.runs.values()]);
+    this.runs.clear();
+    for (const s of states) if (s.status === 'fulfilled') await closeState(s.value);
+  }
+
+  private serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(runId) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.tails.set(runId, tail);
+    void tail.then(() => { if (this.tails.get(runId) === tail) this.tails.delete(runId); });
+    return next;
+  }
+
+  private forget(runId: string, st: RunState): void {
+    this.runs.delete(runId);
+    void closeState(st).catch(() => undefined);
+  }
+
+  private state(runId: string): Promise<RunState> {
+    let p = this.runs.get(runId);
+    if (!p) {
+      p = this.load(runId);
+      this.runs.set(runId, p);
+      p.catch(() => { if (this.runs.get(runId) === p) this.runs.delete(runId); });
+    }
+    return p;
+  }
+
+  /** Open a run folder, recover its keys, and cut off any lines written after the last key. */
+  private async load(runId: string): Promise<RunState> {
+    const dir = runDir(this.opts.outDir, runId);
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await chmod(dir, PRIVATE_DIR_MODE);
+    const batchesPath = join(dir, RESULT_FILES.batches);
+    const samplesPath = join(dir, RESULT_FILES.samples);
+    const sessionsPath = join(dir, RESULT_FILES.sessions);
+
+    const keys = new Set<string>();
+    let last: BatchKeyLine | null = null;
+    let goodBytes = 0;
+    const text = await readText(batchesPath);
+    if (text) {
+      let pos = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        if (nl < 0) break; // a partial last line: the key was never completed
+        const line = text.slice(pos, nl);
+        try {
+          const k = JSON.parse(line) as BatchKeyLine;
+          keys.add(batchKey(k.agentId, k.seq));
+          last = k;
+        } catch {
+          break;
+        }
+        pos = nl + 1;
+        goodBytes = Buffer.byteLength(text.slice(0, pos));
+      }
+    }
+    const samplesEnd = last?.samplesEnd ?? 0;
+    const sessionsEnd = last?.sessionsEnd ?? 0;
+    const cuts: [string, number][] = [[batchesPath, goodBytes], [samplesPath, samplesEnd], [sessionsPath, sessionsEnd]];
+    for (const [path, len] of cuts) {
+      const size = await sizeOf(path);
+      if (size > len) {
+        this.log.warn({ runId, file: path, size, keep: len }, 'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)');
+        const h = await open(path, 'r+');
+        try { await h.truncate(len); await h.sync(); } finally { await h.close(); }
+      }
+    }
+    let meta: RunState['meta'] = null;
+    const runJson = await readText(join(dir, RESULT_FILES.run));
+    if (runJson) {
+      try {
+        const r = JSON.parse(runJson) as { scenario?: ScenarioName; browser?: BrowserKind };
+        if (r.scenario && r.browser) meta = { scenario: r.scenario, browser: r.browser };
+      } catch { /* an unreadable run.json only loses scenario/browser on replayed samples */ }
+    }
+    const samples = await open(samplesPath, 'a', PRIVATE_FILE_MODE);
+    const sessions = await open(sessionsPath, 'a', PRIVATE_FILE_MODE);
+    const batches = await open(batchesPath, 'a', PRIVATE_FILE_MODE);
+    await Promise.all([samples.chmod(PRIVATE_FILE_MODE), sessions.chmod(PRIVATE_FILE_MODE), batches.chmod(PRIVATE_FILE_MODE)]);
+    await fsyncDir(dir);
+    if (keys.size) this.log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
+    return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta };
+  }
+
+  private async append(st: RunState, batch: MetricBatch, agent: AgentInfo): Promise<void> {
+    const bySession = new Map(batch.sessions.map((s) => [s.sessionId, s]));
+    const meta = st.meta;
+    const sampleText = batch.samples.map((s) => {
+      const rec = bySession.get(s.sessionId);
+      const line: SampleLine = {
+        runId: batch.runId, agentId: batch.agentId, sessionId: s.sessionId,
+        scenario: meta?.scenario ?? rec?.scenario ?? null,
+        metric: s.metric, value: s.value, ts: iso(s.ts), location: agent.location,
+        browser: meta?.browser ?? rec?.browser ?? null,
+        saturated: s.saturated ?? false,
+        ...(s.detail === undefined ? {} : { detail: s.detail }),
+      };
+      return JSON.stringify(line) + '\n';
+    }).join('');
+    const sessionText = batch.sessions.map((s) => {
+      const line: SessionLine = {
+        runId: batch.runId, agentId: batch.agentId, location: agent.location, sessionId: s.sessionId,
+        scenario: s.scenario, browser: s.browser, status: s.status, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
+        failedStep: s.failedStep, error: s.error, artifacts: s.artifacts,
+      };
+      return JSON.stringify(line) + '\n';
+    }).join('');
+    if (sampleText) {
+      await st.samples.write(sampleText);
+      await st.samples.datasync();
+      st.samplesEnd += Buffer.byteLength(sampleText);
+    }
+    if (sessionText) {
+      await st.sessions.write(sessionText);
+      await st.sessions.datasync();
+      st.sessionsEnd += Buffer.byteLength(sessionText);
+    }
+    const key: BatchKeyLine = {
+      agentId: batch.agentId, seq: batch.seq, samples: batch.samples.length, sessions: batch.sessions.length,
+      samplesEnd: st.samplesEnd, sessionsEnd: st.sessionsEnd, storedAt: new Date().toISOString(),
+    };
+    await st.batches.write(JSON.stringify(key) + '\n');
+    await st.batches.datasync();
+  }
+}
+
+async function closeState(st: RunState): Promise<void> {
+  await Promise.allSettled([st.samples.close(), st.sessions.close(), st.batches.close()]);
+}

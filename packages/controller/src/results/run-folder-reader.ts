@@ -1,0 +1,36 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { RESULT_FILES, runDir, type SampleLine, type SessionLine } from './run-folder.js';
+
+/**
+ * Reads a run's durable results back (for the summary). Streams line by line;
+ * a missing file reads as empty.
+ */
+async function* lines(path: string): AsyncGenerator<string> {
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  try {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    for await (const line of rl) if (line.trim()) yield line;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+}
+
+export async function readJsonl<T>(path: string): Promise<T[]> {
+  const out: T[] = [];
+  for await (const line of lines(path)) out.push(JSON.parse(line) as T);
+  return out;
+}
+
+export async function readRunResults(outDir: string, runId: string): Promise<{ samples: SampleLine[]; sessions: SessionLine[] }> {
+  const dir = runDir(outDir, runId);
+  const [samples, sessions] = await Promise.all([
+    readJsonl<SampleLine>(join(dir, RESULT_FILES.samples)),
+    readJsonl<SessionLine>(join(dir, RESULT_FILES.sessions)),
+  ]);
+  return { samples, sessions };
+}
