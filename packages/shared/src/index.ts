@@ -9,3 +9,4 @@ export * from './profile.js';
 export * from './percentiles.js';
 export * from './redact.js';
 export * from './file-modes.js';
+export * from './round-report.js';

@@ -10,10 +10,11 @@ import { openSinks, type DbSinkFactory, type Sinks } from '../results/sink-set.j
 import { resolveTarget, type ResolvedTarget } from '../config/target.js';
 import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
 import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from '../run/coordinator.js';
+import { runParamsOf } from '../run/run-params.js';
 import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { RESULT_FILES } from '../results/run-folder.js';
-import { renderSummary, unsuccessfulLine } from '../run/summary.js';
+import { report } from '../run/run-report.js';
 import { formatDuration } from '../config/duration.js';
 import { EvidenceStore } from '../results/evidence-store.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
@@ -30,6 +31,8 @@ export interface CommandIo {
   readonly log: Logger;
   /** Registers a handler for SIGINT/SIGTERM; returns an unregister function. */
   readonly onInterrupt: (fn: (signal: string) => void) => () => void;
+  /** Registers a handler for SIGHUP (controller serve --config reloads its config); returns an unregister function. */
+  readonly onHangup?: (fn: () => void) => () => void;
   readonly dbSinkFactory?: DbSinkFactory;
 }
 
@@ -107,14 +110,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       progress.note(`started ${cfg.localAgents} local agent(s): ${agents.names.join(', ')}`);
     }
     const resultsSink = sinks.results;
-    coordinator = new RunCoordinator({
-      runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
-      expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
-      targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
-      stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
-      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
-      onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
-    }, {
+    coordinator = new RunCoordinator(runParamsOf(cfg, target), {
       pool: hub.hub, sinks: sinks.all, progress, log,
       evidence,
       registry,
@@ -138,20 +134,4 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       try { await stop(); } catch (e) { log.warn({ what, err: describeError(e) }, 'cleanup failed'); }
     }
   }
-}
-
-function report(o: RunOutcome, cfg: RunConfig, io: CommandIo, progress: ProgressReporter): number {
-  if (o.kind === 'not-run') {
-    progress.note(`controller: ${o.error.message}`);
-    if (cfg.json) io.stdout.write(JSON.stringify({ runId: cfg.runId, status: 'not-run', exitCode: o.exitCode, error: o.error.toJSON() }) + '\n');
-    return o.exitCode;
-  }
-  if (cfg.json) {
-    io.stdout.write(JSON.stringify({ runId: cfg.runId, status: o.status, exitCode: o.exitCode, summaryPath: o.summaryPath, error: o.error?.toJSON() ?? null, summary: o.summary }) + '\n');
-  } else {
-    io.stdout.write('\n' + renderSummary(o.summary) + `\nresults: ${o.summaryPath.replace(/summary\.json$/, '')}\n`);
-  }
-  if (o.error) progress.note(`controller: ${o.error.message}`);
-  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${unsuccessfulLine(o.summary)}`);
-  return o.exitCode;
 }

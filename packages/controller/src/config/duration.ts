@@ -1,7 +1,7 @@
 import { ConfigError, MAX_THINK_TIME_MS, type ThinkTime } from '@userprobe/shared';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-export const DURATION_ACCEPTED = 'a duration such as 500ms, 30s, 2m, 1h or plain milliseconds (1500)';
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+export const DURATION_ACCEPTED = 'a duration such as 500ms, 30s, 2m, 1h, 1d or plain milliseconds (1500)';
 
 /** `30s`, `2m`, `500ms`, `1.5s`, `1h`, or plain ms → whole milliseconds. Pure. */
 export function parseDuration(input: string | number, flag: string): number {
@@ -9,13 +9,14 @@ export function parseDuration(input: string | number, flag: string): number {
     if (Number.isFinite(input) && input >= 0) return Math.round(input);
     throw new ConfigError(`${flag}: ${input} is not ${DURATION_ACCEPTED}`);
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(input);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
   if (!m) throw new ConfigError(`${flag}: "${input}" is not ${DURATION_ACCEPTED}`);
   const unit = (m[2] ?? 'ms') as keyof typeof UNIT_MS;
   return Math.round(Number(m[1]) * UNIT_MS[unit]);
 }
 
 export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms >= 86_400_000) return `${ms / 86_400_000}d`;
   if (ms % 3_600_000 === 0 && ms >= 3_600_000) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0 && ms >= 1_000) return `${ms / 1_000}s`;

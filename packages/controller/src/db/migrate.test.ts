@@ -10,7 +10,7 @@ import { DEFAULT_MIGRATIONS_DIR } from './sql-files.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 
 const log = pino({ level: 'silent' });
-const TABLES = ['alerts', 'ingested_batches', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
+const TABLES = ['alerts', 'ingested_batches', 'monitor_rounds', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
 
 async function tables(db: TestDb): Promise<string[]> {
   const [rows] = await db.admin.query<RowDataPacket[]>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [db.name]);
@@ -28,14 +28,14 @@ describe('migrate', () => {
 
   it('creates the schema from nothing, then is a no-op', async () => {
     const first = await migrate(db.url, { log });
-    expect(first.applied).toEqual(['001_init.sql']);
-    expect(first.version).toBe(1);
+    expect(first.applied).toEqual(['001_init.sql', '002_monitor.sql']);
+    expect(first.version).toBe(2);
     expect(await tables(db)).toEqual(TABLES);
 
     const second = await migrate(db.url, { log });
-    expect(second).toEqual({ applied: [], version: 1 });
+    expect(second).toEqual({ applied: [], version: 2 });
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT version, name FROM schema_migrations');
-    expect(rows.map((r) => [r['version'], r['name']])).toEqual([[1, '001_init.sql']]);
+    expect(rows.map((r) => [r['version'], r['name']])).toEqual([[1, '001_init.sql'], [2, '002_monitor.sql']]);
   });
 
   it('indexes samples for Grafana time-range queries (metric + ts) and runs', async () => {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, RoundReportSchema, type MetricBatch, type RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
 
@@ -15,7 +15,8 @@ import type { BatchContext } from './rows.js';
 export type SpoolEntry =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly agent: AgentInfo; readonly ctx: BatchContext }
   | { readonly kind: 'runStarted'; readonly run: RunInfo; readonly agents: readonly AgentInfo[] }
-  | { readonly kind: 'runEnded'; readonly runId: string; readonly status: RunStatus; readonly endedAt: number };
+  | { readonly kind: 'runEnded'; readonly runId: string; readonly status: RunStatus; readonly endedAt: number }
+  | { readonly kind: 'round'; readonly round: RoundReport };
 
 const FILE = /^(\d{16})\.json$/;
 const REJECTED_DIR = 'rejected';
@@ -162,6 +163,10 @@ export function parseEntry(raw: unknown): SpoolEntry | undefined {
     case 'runEnded':
       if (typeof r['runId'] !== 'string' || typeof r['status'] !== 'string' || typeof r['endedAt'] !== 'number') return undefined;
       return { kind: 'runEnded', runId: r['runId'], status: r['status'] as RunStatus, endedAt: r['endedAt'] };
+    case 'round': {
+      const round = RoundReportSchema.safeParse(r['round']);
+      return round.success ? { kind: 'round', round: round.data } : undefined;
+    }
     default:
       return undefined;
   }

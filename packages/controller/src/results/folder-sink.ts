@@ -1,9 +1,9 @@
 import { chmod, mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, describeError, type MetricBatch, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import { ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, describeError, type MetricBatch, type BrowserKind, type RoundReport, type ScenarioName } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
-import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
+import { MONITOR_ROUNDS_FILE, RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
 
 /**
  * The always-on file sink: `<out>/<runId>/samples.jsonl`, `sessions.jsonl`,
@@ -56,6 +56,9 @@ async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
   try { await h.sync(); } finally { await h.close(); }
 }
+
+/** The write queue of monitor-rounds.jsonl (no run id can be this: ids never hold a NUL). */
+const ROUNDS_QUEUE = '\u0000rounds';
 
 /** Write a JSON file atomically and durably (tmp, fsync, rename, fsync dir), readable by its owner only. */
 export async function writeJsonDurable(path: string, dir: string, value: unknown): Promise<void> {
@@ -127,6 +130,19 @@ export class ResultsSink implements Sink {
       const prev = await readText(path);
       const base = prev ? (JSON.parse(prev) as Record<string, unknown>) : { runId };
       await writeJsonDurable(path, st.dir, { ...base, status, endedAt: iso(endedAt) });
+    });
+  }
+
+  /** A monitor round: one line in `<out>/monitor-rounds.jsonl`, on disk (fsynced) on return. */
+  async roundRecorded(round: RoundReport): Promise<void> {
+    await this.serial(ROUNDS_QUEUE, async () => {
+      const fh = await open(join(this.opts.outDir, MONITOR_ROUNDS_FILE), 'a', PRIVATE_FILE_MODE);
+      try {
+        await fh.write(JSON.stringify(round) + '\n');
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
     });
   }
 
