@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, isProbeError } from '@userprobe/shared';
+import { ConfigError, describeError, isProbeError, resolveScenarioOptions } from '@userprobe/shared';
 import { resolveRunConfig, thinkTimeProblem, type RunConfig, type ServeConfig } from '../config/config.js';
 import { resolveTarget } from '../config/target.js';
 import type { ListeningHub } from '../hub/hub.js';
@@ -7,7 +7,7 @@ import type { EvidenceStore } from '../results/evidence-store.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { RESULT_FILES } from '../results/run-folder.js';
 import type { Sinks } from '../results/sink-set.js';
-import { effectiveTimeouts, RunCoordinator } from '../run/coordinator.js';
+import { RunCoordinator } from '../run/coordinator.js';
 import { ProgressReporter } from '../run/progress.js';
 import { runParamsOf } from '../run/run-params.js';
 import type { RunRegistry } from '../run/run-registry.js';
@@ -91,8 +91,7 @@ export class LoadTests {
     let view: PoolView | null = null;
     let paused = false;
     try {
-      const problem = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null
-        ? thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs }) : null;
+      const problem = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null ? thinkTimeProblem(resolveScenarioOptions(cfg.options, target.profile)) : null;
       if (problem !== null) throw new ApiError(400, 'E_CONFIG_INVALID', problem);
       progress.note(`target: ${target.description}`);
       if (mon?.policy === 'pause') {

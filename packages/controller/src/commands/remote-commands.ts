@@ -3,7 +3,7 @@ import { ProbeError, ERROR_CODES } from '@userprobe/shared';
 import { apiJson, apiRequest, ApiClientError, readBody, type ApiTarget } from '../api/api-client.js';
 import type { RunStreamLine } from '../api/operator-api.js';
 import type { StatusDocument } from '../api/status-document.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration } from '@userprobe/shared';
 import { EXIT } from '../run/coordinator.js';
 
 /**

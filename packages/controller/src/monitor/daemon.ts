@@ -200,11 +200,7 @@ function describeCheck(c: CheckConfig): string {
 /** What a round's run.json says of its check's options (secret-free: no profile variables' values). */
 function checkParams(c: CheckConfig): Record<string, unknown> {
   const r = c.run;
-  return {
-    scenario: c.scenario, target: c.target, intervalMs: c.intervalMs, sessionsPerLocation: c.sessionsPerLocation, browser: r.browser,
-    messages: r.messages, thinkTime: r.thinkTime, input: r.input, har: r.har, stepTimeoutMs: r.stepTimeoutMs, sessionTimeoutMs: r.sessionTimeoutMs,
-    callDurationMs: r.callDurationMs, mirrorSamples: r.mirrorSamples, scenarioModule: r.scenarioModule,
-  };
+  return { scenario: c.scenario, target: c.target, intervalMs: c.intervalMs, sessionsPerLocation: c.sessionsPerLocation, browser: r.browser, scenarioModule: r.scenarioModule, ...r.options };
 }
 
 /** A round's progress goes to the log (debug), not the terminal: the daemon prints one line per round instead. */

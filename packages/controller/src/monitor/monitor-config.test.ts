@@ -23,7 +23,7 @@ describe('monitor config', () => {
       ['cobrowse', 'cobrowse', 600_000, ['ams3', 'nyc1']],
     ]);
     expect(ex.checks[0]!.target).toBe(`${PROFILES}tenant.yaml`);
-    expect(ex.checks[0]!.run).toMatchObject({ messages: 3, thinkTime: { minMs: 2000, maxMs: 2000 }, input: 'insert', browser: 'shell', sessionTimeoutMs: 120_000, total: 1 });
+    expect(ex.checks[0]!.run).toMatchObject({ browser: 'shell', total: 1, options: { messages: 3, thinkTime: { minMs: 2000, maxMs: 2000 }, input: 'insert', sessionTimeoutMs: 120_000 } });
     expect(ex.loadTests).toBe('keep');
     expect(ex.retention).toEqual({ everyMs: 86_400_000, rawDays: 30 });
     expect(Object.isFrozen(ex.checks[0])).toBe(true);
@@ -53,7 +53,7 @@ describe('monitor config', () => {
     for (const part of [
       'checks[0].name: a lower-case letter',
       'checks[0].scenario:',
-      'checks[1].interval: 500ms is out of range; accepted: 1s to 1d',
+      'checks[1].interval: 500ms is out of range; accepted: 1s to 24h',
       'checks[1].locations: one label names the locations, got region, zone',
       'checks[1].options: unknown option(s) port; accepted: messages, think-time',
       'checks[2].name: "ok" is used by another check',

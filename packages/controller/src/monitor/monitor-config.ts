@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, isProbeError, LABEL_VALUE_MAX_CHARS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
+import { ConfigError, formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parseDuration, SCENARIO_OPTIONS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
-import { formatDuration, parseDuration } from '../config/duration.js';
 
 /**
  * `monitor.yaml`: the checks `controller serve --config` runs. Validated once
@@ -16,11 +15,10 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 export const LOAD_TEST_POLICIES = ['keep', 'pause'] as const;
 export type LoadTestPolicy = (typeof LOAD_TEST_POLICIES)[number];
 
-/** The flags of `controller run` a check may set in `options`: what a session does, not where the controller listens. */
-export const CHECK_OPTIONS = [
-  'messages', 'think-time', 'input', 'browser', 'step-timeout', 'session-timeout', 'call-duration', 'mirror-samples',
-  'har', 'adaptive-start', 'evidence-sessions', 'evidence-bytes', 'ramp-up', 'profile-var', 'demo-latency', 'demo-error',
-] as const;
+/** The flags of `controller run` a check may set in `options`: every scenario option, and what else shapes a session — not where the controller listens. */
+export const CHECK_OPTIONS: readonly string[] = [
+  ...Object.values(SCENARIO_OPTIONS).map((o) => o.flag), 'browser', 'evidence-sessions', 'evidence-bytes', 'ramp-up', 'profile-var', 'demo-latency', 'demo-error',
+];
 
 export const MIN_INTERVAL_MS = 1_000;
 export const MAX_INTERVAL_MS = 24 * 3_600_000;
@@ -129,7 +127,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     names.add(d.name);
     let intervalMs = 0;
     try {
-      intervalMs = parseDuration(d.interval, 'interval');
+      intervalMs = parseSpan(d.interval, 'interval');
       if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
         problems.push(issueLine(at(['interval']), `${formatDuration(intervalMs)} is out of range; accepted: ${formatDuration(MIN_INTERVAL_MS)} to ${formatDuration(MAX_INTERVAL_MS)}`));
       }
@@ -138,7 +136,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     }
     const locationKeys = Object.keys(d.locations ?? {});
     if (locationKeys.length > 1) problems.push(issueLine(at(['locations']), `one label names the locations, got ${locationKeys.join(', ')}; e.g. locations: { region: [ams3, nyc1] }`));
-    const unknown = Object.keys(d.options).filter((k) => !(CHECK_OPTIONS as readonly string[]).includes(k));
+    const unknown = Object.keys(d.options).filter((k) => !CHECK_OPTIONS.includes(k));
     if (unknown.length) problems.push(issueLine(at(['options']), `unknown option(s) ${unknown.join(', ')}; accepted: ${CHECK_OPTIONS.join(', ')}`));
     if (problems.length > before) return;
     const target = d.target === 'demo' ? 'demo' : isAbsolute(d.target) ? d.target : resolve(dirname(file), d.target);
@@ -164,7 +162,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
   });
   let everyMs = DEFAULT_RETENTION_EVERY_MS;
   try {
-    if (top.data.retention.every !== undefined) everyMs = parseDuration(top.data.retention.every, 'retention.every');
+    if (top.data.retention.every !== undefined) everyMs = parseSpan(top.data.retention.every, 'retention.every');
     if (everyMs < 60_000) problems.push(issueLine(['retention', 'every'], `${formatDuration(everyMs)} is too often; accepted: 1m or more (default 1d)`));
   } catch (e) {
     problems.push(issueLine(['retention', 'every'], errorText(e)));
@@ -181,6 +179,12 @@ export function locationsOf(check: CheckConfig): readonly string[] {
 /** Does an agent with these labels measure `location` of this check? */
 export function agentInLocation(check: CheckConfig, labels: Readonly<Record<string, string>>, location: string): boolean {
   return check.locations === null ? location === ANY_LOCATION : labels[check.locations.label] === location;
+}
+
+/** A duration as run's flags take it, or whole days (`1d`, `7d`): schedules are long. */
+function parseSpan(v: string | number, what: string): number {
+  const days = typeof v === 'string' ? /^\s*(\d+)d\s*$/.exec(v) : null;
+  return days ? Number(days[1]) * 86_400_000 : parseDuration(v, what);
 }
 
 function issueLine(path: readonly PropertyKey[], message: string): string {

@@ -9,14 +9,12 @@ import type { RunParams } from './coordinator.js';
  * and by load tests submitted to the daemon. `over` sets what the caller
  * decides itself (a round's id, its share, the agents it waits for).
  */
-export function runParamsOf(cfg: RunConfig, target: ResolvedTarget, over: Partial<Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs'>> = {}): RunParams {
+export function runParamsOf(cfg: RunConfig, target: ResolvedTarget, over: Partial<Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs' | 'drainTimeoutMs' | 'lossGraceMs'>> = {}): RunParams {
   const { browser } = chooseBrowser(cfg, target.profile.browser);
   return {
     runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
     expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
-    targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
-    stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
-    callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
+    targetName: target.name, options: cfg.options, params: publicParams(cfg), scenarioModule: cfg.scenarioModule,
     onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
     ...over,
   };
