@@ -77,7 +77,7 @@ export class LoadTests {
       if (e instanceof ConfigError) throw new ApiError(400, e.code, e.message);
       throw e;
     }
-    if (this.#running.has(cfg.runId) || registry.get?.(cfg.runId) !== undefined) throw new ApiError(409, 'E_CONFIG_INVALID', `run id ${cfg.runId} is in use on this controller; pick another --run-id`);
+    if (this.#running.has(cfg.runId) || (await registry.get(cfg.runId)) !== null) throw new ApiError(409, 'E_CONFIG_INVALID', `run id ${cfg.runId} is in use on this controller; pick another --run-id`);
     const err = { write: (s: string) => stream.write({ t: 'err', s }), isTTY: false };
     const progress = new ProgressReporter(err);
     let target;

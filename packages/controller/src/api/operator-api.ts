@@ -114,7 +114,7 @@ export function operatorApi(d: OperatorApiDeps): HttpHandler {
       const message = e instanceof ApiError || (e instanceof Error && 'code' in e) ? (e as Error).message : 'internal error; see the controller log';
       if (!(e instanceof ApiError)) log.error({ err: describeError(e) }, 'submitted run failed');
       stream.write({ t: 'err', s: `controller: ${message}\n` });
-      stream.write({ t: 'exit', code: e instanceof ApiError && e.status === 400 ? 2 : 3, runId: null });
+      stream.write({ t: 'exit', code: e instanceof ApiError && e.status < 500 ? 2 : 3, runId: null });
     }
     res.end();
     void req;
