@@ -81,10 +81,12 @@ describe('knobsFromFlags', () => {
   it.each([
     [['create'], [], /expected NAME=MS/],
     [['create=-1'], [], /expected NAME=MS/],
-    [['bogus=1'], [], /Unrecognized key: "bogus"/],
+    [['bogus=1'], [], /^--latency bogus=1: latency: Unrecognized key: "bogus"; names: page, /],
+    [['create=700000'], [], /^--latency create=700000: latency\.create: .*; names: page, /],
     [[], ['init'], /expected ENDPOINT=STATUS/],
-    [[], ['init=200'], /400\.\.599/],
-    [[], ['init=500@3'], /0\.\.1/],
+    [[], ['init=200'], /^--error init=200: errors\.init\.status: an injected status is 400\.\.599; endpoints: init, /],
+    [[], ['init=500@3'], /^--error init=500@3: errors\.init\.rate: .*0\.\.1/],
+    [[], ['chat=500'], /^--error chat=500: errors: Unrecognized key: "chat"; endpoints: init, /],
   ])('%j %j is refused', (lat, err, message) => {
     expect(() => knobsFromFlags(lat, err)).toThrow(DemoConfigError);
     expect(() => knobsFromFlags(lat, err)).toThrow(message);

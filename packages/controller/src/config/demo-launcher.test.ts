@@ -67,7 +67,7 @@ describe('--target demo (demo launcher)', () => {
     expect((e1 as ConfigError).message).toMatch(/^--demo-latency create: expected NAME=MS such as create=300; names: page, /);
     const e2 = await bad([], ['init=200']);
     expect(e2).toBeInstanceOf(ConfigError);
-    expect((e2 as ConfigError).message).toMatch(/400\.\.599/);
+    expect((e2 as ConfigError).message).toMatch(/^--demo-error init=200: errors\.init\.status: an injected status is 400\.\.599; endpoints: init, /);
   });
 
   it('close() stops the demo', async () => {

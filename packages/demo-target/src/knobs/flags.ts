@@ -3,7 +3,8 @@ import { ERROR_KNOBS, LATENCY_KNOBS, parseKnobsPatch, type KnobsPatch } from './
 
 /**
  * CLI knob flags: `--latency create=300` and `--error init=500` or
- * `--error init=503@0.25` (status at a rate). Pure; throws DemoConfigError.
+ * `--error init=503@0.25` (status at a rate). Pure; throws DemoConfigError
+ * naming the flag that is wrong and what it accepts.
  * `flagPrefix` names the flags in errors: `--` for the demo's own CLI; a host
  * that passes its own flags through (the controller's `--demo-latency`) gives
  * `--demo-`.
@@ -15,6 +16,8 @@ export function knobsFromFlags(latency: readonly string[], errors: readonly stri
     if (!m) {
       throw new DemoConfigError(`${flagPrefix}latency ${flag}: expected NAME=MS such as create=300; names: ${LATENCY_KNOBS.join(', ')}`);
     }
+    const r = parseKnobsPatch({ latency: { [m[1]!]: Number(m[2]) } });
+    if (!r.ok) throw new DemoConfigError(`${flagPrefix}latency ${flag}: ${r.problems}; names: ${LATENCY_KNOBS.join(', ')}`);
     lat[m[1]!] = Number(m[2]);
   }
   const errs: Record<string, { status: number; rate?: number }> = {};
@@ -25,10 +28,10 @@ export function knobsFromFlags(latency: readonly string[], errors: readonly stri
         `${flagPrefix}error ${flag}: expected ENDPOINT=STATUS or ENDPOINT=STATUS@RATE such as init=500 or create=503@0.25; endpoints: ${ERROR_KNOBS.join(', ')}`,
       );
     }
-    errs[m[1]!] = m[3] === undefined ? { status: Number(m[2]) } : { status: Number(m[2]), rate: Number(m[3]) };
+    const injected = m[3] === undefined ? { status: Number(m[2]) } : { status: Number(m[2]), rate: Number(m[3]) };
+    const r = parseKnobsPatch({ errors: { [m[1]!]: injected } });
+    if (!r.ok) throw new DemoConfigError(`${flagPrefix}error ${flag}: ${r.problems}; endpoints: ${ERROR_KNOBS.join(', ')}`);
+    errs[m[1]!] = injected;
   }
-  const patch = { latency: lat, errors: errs };
-  const r = parseKnobsPatch(patch);
-  if (!r.ok) throw new DemoConfigError(r.message);
-  return patch;
+  return { latency: lat, errors: errs };
 }
