@@ -18,7 +18,6 @@ export { startLocalAgents, localAgentArgs, localAgentEnv, defaultAgentCli, local
 export { resolveTarget, type ResolvedTarget, type TargetOptions } from './config/target.js';
 export { launchDemo, type DemoKnobFlags } from './config/demo-launcher.js';
 export { resolveRunConfig, resolveServeConfig, isLoopbackHost, listenProblem, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config/config.js';
-export { parseDuration, formatDuration } from './config/duration.js';
 export { openSinks, type Sinks, type DbSinkFactory } from './results/sink-set.js';
 export { runCommand, type CommandIo } from './commands/run-command.js';
 export { serveCommand } from './commands/serve-command.js';
