@@ -1,8 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, IdSchema, PRIVATE_DIR_MODE } from '@userprobe/shared';
-import { writeFileAtomic } from '../delivery/atomic-write.js';
+import { ConfigError, IdSchema, PRIVATE_DIR_MODE, writeFileDurable } from '@userprobe/shared';
 import type { AgentConfig } from './config.js';
 
 export type ResolvedAgentConfig = Readonly<Omit<AgentConfig, 'agentId'> & { agentId: string; spoolDir: string }>;
@@ -34,7 +33,7 @@ export async function resolveAgentId(config: AgentConfig, hostname: string): Pro
       agentId = stored;
     } else {
       agentId = newAgentId(hostname);
-      await writeFileAtomic(file, `${agentId}\n`);
+      await writeFileDurable(file, `${agentId}\n`);
     }
   }
   return Object.freeze({ ...config, agentId, spoolDir: join(config.spoolRoot, agentId) });
