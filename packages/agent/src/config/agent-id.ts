@@ -1,7 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, IdSchema, PRIVATE_DIR_MODE, writeFileDurable } from '@userprobe/shared';
+import { ConfigError, IdSchema, mkdirPrivate, writeFileDurable } from '@userprobe/shared';
 import type { AgentConfig } from './config.js';
 
 export type ResolvedAgentConfig = Readonly<Omit<AgentConfig, 'agentId'> & { agentId: string; spoolDir: string }>;
@@ -21,7 +21,7 @@ export function newAgentId(hostname: string): string {
  * Several agents on one machine: give each its own `--id` (or `--spool`).
  */
 export async function resolveAgentId(config: AgentConfig, hostname: string): Promise<ResolvedAgentConfig> {
-  await mkdir(config.spoolRoot, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await mkdirPrivate(config.spoolRoot);
   let agentId = config.agentId;
   if (agentId === null) {
     const file = join(config.spoolRoot, ID_FILE);

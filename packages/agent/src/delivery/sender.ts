@@ -4,7 +4,7 @@ import type { AgentSocket } from './agent-socket.js';
 import { OutboxSender, type OutboxKind, type SendOutcome, type SenderOptions } from './outbox/outbox-sender.js';
 import type { BatchKey, Spool } from './spool.js';
 
-export { UNKNOWN_RUN_RETRY_MS, type SendOutcome, type SenderOptions, type SenderStats } from './outbox/outbox-sender.js';
+export type { SendOutcome, SenderOptions, SenderStats } from './outbox/outbox-sender.js';
 
 /** Pure: the controller's reply (or its absence) → what to do with the batch. */
 export function classifyAck(reply: unknown, seq: number): SendOutcome {

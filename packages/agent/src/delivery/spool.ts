@@ -25,7 +25,7 @@ export type BatchKey = Pick<BatchId, 'runId' | 'seq'>;
 const NEXT_SEQ = 'next-seq';
 const SEQ_NAME = /^[1-9][0-9]{0,15}$/;
 
-export function compareKeys(a: BatchKey, b: BatchKey): number {
+function compareKeys(a: BatchKey, b: BatchKey): number {
   return a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : a.seq - b.seq;
 }
 

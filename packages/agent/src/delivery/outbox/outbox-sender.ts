@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { describeError } from '@userprobe/shared';
 import { nextDisconnect, whenConnected, type AgentSocket } from '../agent-socket.js';
-import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../../config/limits.js';
+import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS, UNKNOWN_RUN_RETRY_MS } from '../../config/limits.js';
 import type { OutboxKey } from './entry-format.js';
 import type { OutboxSpool } from './outbox-spool.js';
 
@@ -61,9 +61,6 @@ export interface SenderStats {
 
 /** A key's fields for a log line (runId, seq / sessionId). */
 const fields = (key: OutboxKey): Record<string, unknown> => ({ ...key });
-
-/** A run whose items the controller has no record of is tried again after this long (or the next reconnect). */
-export const UNKNOWN_RUN_RETRY_MS = 60_000;
 
 /**
  * Sends an outbox's spooled items to the controller one at a time, in the
