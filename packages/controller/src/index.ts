@@ -16,7 +16,6 @@ export { ProgressReporter, type Progress, type ProgressOutput } from './run/prog
 export { startLocalAgents, localAgentArgs, localAgentEnv, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './commands/local-agents.js';
 export { resolveTarget, type ResolvedTarget } from './config/target.js';
 export { resolveRunConfig, resolveServeConfig, isLoopbackHost, listenProblem, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config/config.js';
-export { parseDuration, formatDuration } from './config/duration.js';
 export { openSinks, type Sinks, type DbSinkFactory } from './results/sink-set.js';
 export { runCommand, type CommandIo } from './commands/run-command.js';
 export { serveCommand } from './commands/serve-command.js';

@@ -69,7 +69,9 @@ describe('demo target in Chromium', () => {
       const { targetInfos } = await cdp.send('Target.getTargets');
       await cdp.detach();
       expect(targetInfos.find((t) => t.url === `${target.appUrl}/widget/frame.html`)?.type).toBe('iframe');
-      await frame.waitForSelector(p.visitor.widget.usable.selector);
+      const usable = p.visitor.widget.usable;
+      if (!('selector' in usable)) throw new Error(`the demo profile's widget.usable should be a selector, got ${JSON.stringify(usable)}`);
+      await frame.waitForSelector(usable.selector);
       await frame.click(p.visitor.widget.open);
       await frame.type(p.visitor.widget.prechatName!, 'Dana');
       await frame.click(p.visitor.widget.prechatSubmit!);

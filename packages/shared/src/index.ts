@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './scenarios.js';
 export * from './metrics.js';
+export * from './options/index.js';
 export * from './messages.js';
 export * from './capacity.js';
 export * from './protocol.js';

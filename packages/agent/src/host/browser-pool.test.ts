@@ -136,7 +136,7 @@ describe('BrowserPool on real Chromium', () => {
 
   it('relaunches after the browser crashed', async () => {
     const browser = await pool.ensure('shell');
-    const gone = once(browser, 'disconnected');
+    const gone = new Promise<void>((resolve) => browser.once('disconnected', () => resolve()));
     browser.process()!.kill('SIGKILL');
     await gone;
     const title = await pool.withSession('shell', async ({ visitor }) => {

@@ -53,8 +53,10 @@ function withCrmEventDelay(f: Feature): Feature {
     name: f.name,
     register(ctx) {
       const realtime = Object.create(ctx.realtime) as RealtimeRegistry;
-      const create: RealtimeRegistry['create'] = (path, connectDelayMs, options) => {
-        const io = ctx.realtime.create(path, connectDelayMs, options);
+      const create: RealtimeRegistry['create'] = <L extends object, E extends object, S extends object = object, D = unknown>(
+        path: string, connectDelayMs: () => number, options?: Parameters<RealtimeRegistry['create']>[2],
+      ) => {
+        const io = ctx.realtime.create<L, E, S, D>(path, connectDelayMs, options);
         if (path === CRM_SOCKET_PATH) {
           io.on('connection', (socket) => socket.use((_packet, next) => {
             if (crmEventDelayMs === 0) next();
