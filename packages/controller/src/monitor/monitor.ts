@@ -213,6 +213,11 @@ export class Monitor {
     st.timer = null;
     if (st.removed || this.#stopped) return;
     const now = this.#now();
+    // A timer may fire a millisecond early by the wall clock: a round never starts before its slot.
+    if (now < slotAt) {
+      st.timer = setTimeout(() => this.#fire(st, slotAt), slotAt - now);
+      return;
+    }
     // The next slot on the grid, whatever this one becomes: never a burst of catch-up rounds.
     const late = now - slotAt > 0 && missedSlots(st.grid, slotAt, now) > 0;
     this.#arm(st, late ? nextSlot(st.grid, now) : slotAfter(st.grid, slotAt));
