@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
 import { launchPlan } from '../../packages/agent/dist/browser-pool.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
+/* global document -- the page.evaluate callbacks below run in Chromium */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 void ROOT;

@@ -97,7 +97,7 @@ describe('KnobStore', () => {
     expect(store.latency('create')).toBe(300);
     store.set({ latency: { init: 5 } });
     expect(store.get().latency).toMatchObject({ create: 300, init: 5 });
-    expect(() => store.set({ latency: { init: -1 } } as never)).toThrow(ConfigError);
+    expect(() => store.set({ latency: { init: -1 } })).toThrow(ConfigError);
     expect(store.reset().latency).toMatchObject({ create: 300, init: 0 });
     const copy = store.get();
     copy.latency.create = 1;

@@ -213,7 +213,7 @@ export class Sender {
       this.stats.sent += 1;
       const reply = this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('metrics:batch', batch);
       reply.catch(() => undefined);
-      const r = await Promise.race([reply.then((v) => ({ v })), disconnect.promise]);
+      const r = await Promise.race([reply.then((v: unknown) => ({ v })), disconnect.promise]);
       if (r === 'disconnected') return { kind: 'retry', reason: 'disconnected before the ack', backoff: false };
       return classifyAck(r.v, key.seq);
     } catch (e) {

@@ -148,7 +148,7 @@ export class EvidenceSender {
     try {
       const reply = this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('evidence:upload', { runId: key.runId, agentId: this.#agentId, sessionId: key.sessionId, files: fit.files });
       reply.catch(() => undefined);
-      const r = await Promise.race([reply.then((v) => ({ v })), disconnect.promise]);
+      const r = await Promise.race([reply.then((v: unknown) => ({ v })), disconnect.promise]);
       if (r === 'disconnected') return { kind: 'retry', reason: 'disconnected before the ack', backoff: false };
       return classifyEvidenceAck(r.v);
     } catch (e) {
