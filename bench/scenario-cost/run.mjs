@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
+import { ScenarioOptionsSchema } from '../../packages/shared/dist/index.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
 import { getScenario } from '../../packages/agent/dist/scenarios/index.js';
 import { launchPlan } from '../../packages/agent/dist/browser-pool.js';
@@ -21,7 +22,8 @@ import { cpuSeconds, pssMb } from './proc-tree.mjs';
 const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.slice(2);
 const N = Number(nArg);
 const PSS_SAMPLE_MS = 200;
-const OPTIONS = { messages: 1, callDurationMs: Number(process.env.CALL_MS ?? 5000), mirrorSamples: 3, har: 'off', stepTimeoutMs: 30000, sessionTimeoutMs: 120000, adaptiveStart: false, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' };
+// The assignment schema fills every option not named here with its default.
+const OPTIONS = ScenarioOptionsSchema.parse({ callDurationMs: Number(process.env.CALL_MS ?? 5000), har: 'off', stepTimeoutMs: 30000, sessionTimeoutMs: 120000, adaptiveStart: false });
 const BIN = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
 // The agent's browser pool flags, exactly (since 2026-11-29 they include --site-per-process for the shell and
 // WebRtcHideLocalIpsWithMdns in the one --disable-features list; results.md says which figures predate that).

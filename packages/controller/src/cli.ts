@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, INPUT_MODES, EVIDENCE_BUDGET_SESSIONS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
-import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, HAR_MODES, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
+import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, EVIDENCE_BUDGET_SESSIONS, SCENARIO_OPTION_CONFIG_KEYS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
+import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
+import { scenarioOptionFlags } from './config/scenario-flags.js';
 import { createLogger } from './logger.js';
 import { runCommand, type CommandIo } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
@@ -44,8 +45,8 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
 
 const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout', 'lossGrace', 'tlsCert', 'tlsKey', 'allowPlainHttp', 'allowSharedToken', 'revokedAgents'] as const;
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
-  'agentWait', 'capacity', 'agentCli', 'messages', 'har', 'evidenceSessions', 'evidenceBytes', 'adaptiveStart', 'stepTimeout', 'sessionTimeout', 'json', 'demoLatency', 'demoError',
-  'profileVar', 'scenarioModule', 'callDuration', 'mirrorSamples', 'thinkTime', 'input', 'onAgentLoss'] as const;
+  'agentWait', 'capacity', 'agentCli', 'evidenceSessions', 'evidenceBytes', 'json', 'demoLatency', 'demoError',
+  'profileVar', 'scenarioModule', 'onAgentLoss', ...Object.values(SCENARIO_OPTION_CONFIG_KEYS)] as const;
 
 function interruptHandler(): CommandIo['onInterrupt'] {
   return (fn) => {
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
     'drain-timeout': { type: 'string', describe: 'after agents finish, wait this long for their last batches (default 30s)' },
     'loss-grace': { type: 'string', describe: 'an agent away this long mid-run is lost: its unstarted sessions go to other agents, its running ones are recorded as lost (default 15s)' },
   } as const;
+  const scenarioFlags = scenarioOptionFlags();
 
   const argv = await yargs(hideBin(process.argv))
     .scriptName('controller')
@@ -94,26 +96,19 @@ async function main(): Promise<number> {
         'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
         capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
         'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
-        messages: { type: 'number', default: 1, describe: 'message exchanges per chat session' },
-        'think-time': { type: 'string', describe: 'chat-load: pause between exchanges (needs --messages > 1), a duration (20s) or a range drawn per pause (10s-30s); default none (back to back, a stress test); pages release keyboard focus during a pause' },
-        input: { type: 'string', choices: INPUT_MODES, default: 'type', describe: 'how chat messages are entered (chat-load, and the first message of video-call and cobrowse): typed key by key (as a person; ~0.1-0.2 CPU-s per message), or inserted as one input event (no key events: a typing indicator may not fire; for large runs)' },
-        har: { type: 'string', choices: HAR_MODES, default: 'failures', describe: 'HAR (with websocket frames) of failed sessions, of every session (all), or none (off); failed sessions also get screenshots of both pages and their console errors, under <out>/<run-id>/evidence/<session>/' },
         'evidence-sessions': { type: 'number', default: EVIDENCE_BUDGET_SESSIONS, describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)' },
         'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
-        'adaptive-start': { type: 'boolean', default: true, describe: 'agents slow session starts while their CPU is saturated (--no-adaptive-start: follow the ramp exactly)' },
-        'step-timeout': { type: 'string', describe: 'per-step timeout (default: the profile\'s, else 30s)' },
-        'session-timeout': { type: 'string', describe: 'per-session limit (default: the profile\'s, else 2m)' },
         'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
         json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
         'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
         'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
         'profile-var': { type: 'string', array: true, describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com' },
         'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
-        'call-duration': { type: 'string', describe: 'video-call: how long a connected call runs while getStats() is sampled (default 5s)' },
-        'mirror-samples': { type: 'number', describe: 'cobrowse: mirror-lag samples per session (default 3)' },
         'on-agent-loss': { type: 'string', choices: ON_AGENT_LOSS, default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
         ...common,
+        ...scenarioFlags,
       })
+      .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
       .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
       .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
       .example('PROBE_TOKEN=$(cat master.secret) $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m --tls-cert tls/server.crt --tls-key tls/server.key', 'a cluster of 4 remote agents against a real target, over HTTPS (each agent with its own token: controller agent-token ID)')

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { coreMetrics, type Assignment, type BatchAck, type MetricBatch } from '@userprobe/shared';
+import { coreMetrics, SCENARIO_OPTIONS, type Assignment, type BatchAck, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
 import { startCli as start, type Proc } from './processes.js';
 
@@ -65,6 +65,18 @@ describe('controller CLI', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderr()).toMatch(re);
     expect(p.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it('run --help lists every scenario option with its default and an example, from their table', async () => {
+    const p = track(start(['run', '--help']));
+    expect(await p.exited).toBe(0);
+    const help = p.stdout().replace(/\s+/g, ' ');
+    expect(help).toContain('Scenario options (every agent gets them in its assignment):');
+    for (const s of Object.values(SCENARIO_OPTIONS)) {
+      expect(help).toContain(` --${s.flag} `);
+      expect(help).toContain(`E.g. ${s.example}`);
+      expect(help).toContain(`[default: ${s.defaultText}]`);
+    }
   });
 
   it('the results folder is checked before anything starts: a file, a folder that cannot be made → exit 2 at once, naming --out', async () => {

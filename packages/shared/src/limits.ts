@@ -86,6 +86,8 @@ export const MAX_SESSION_TIMEOUT_MS = 3_600_000;
 export const MAX_MESSAGES = 100;
 /** Video call: the longest connected call (setting: `--call-duration`). */
 export const MAX_CALL_DURATION_MS = 600_000;
+/** Chat: the longest think time between two exchanges (setting: `--think-time`). */
+export const MAX_THINK_TIME_MS = 600_000;
 /** Cobrowse: mirror-lag samples per session (setting: `--mirror-samples`). */
 export const MAX_MIRROR_SAMPLES = 100;
 /** Sessions an agent may hold at once, per scenario (setting: the agent's `--capacity`). */

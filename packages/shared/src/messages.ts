@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName } from './metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
+import { ScenarioOptionsSchema } from './options/index.js';
 import {
   EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
-  MAX_CALL_DURATION_MS, MAX_CAPACITY, MAX_EPOCH_MS, MAX_MESSAGES, MAX_MIRROR_SAMPLES, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS,
-  MAX_SESSION_TIMEOUT_MS, MAX_STEP_TIMEOUT_MS, MAX_TOTAL_SESSIONS, MIN_EPOCH_MS, HELLO_MAX_RUNS,
+  MAX_CAPACITY, MAX_EPOCH_MS, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_TOTAL_SESSIONS, MIN_EPOCH_MS, HELLO_MAX_RUNS,
 } from './limits.js';
 
 /**
@@ -84,51 +84,6 @@ export const AuthRejectionSchema = z.strictObject({
   reason: z.string(),
 });
 export type AuthRejection = z.infer<typeof AuthRejectionSchema>;
-
-/** Longest think time between two exchanges. */
-export const MAX_THINK_TIME_MS = 600_000;
-
-export const ThinkTimeSchema = z.strictObject({
-  minMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
-  maxMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
-}).refine((t) => t.minMs <= t.maxMs, { message: 'minMs must not exceed maxMs' });
-export type ThinkTime = z.infer<typeof ThinkTimeSchema>;
-
-/**
- * How chat text gets into the widget's and the console's message inputs:
- * - `type`: key by key through the keyboard (keydown, keypress, input, keyup
- *   per character), as a person types; about 0.1 CPU-s per message on the
- *   headless shell, the largest cost of a chat session.
- * - `insert`: the whole text as one input event (CDP Input.insertText, as an
- *   IME commit or a dictation would enter it); no key events, so a widget's
- *   typing indicator may not fire. For large runs that measure delivery, not typing.
- */
-export const INPUT_MODES = ['type', 'insert'] as const;
-export type InputMode = (typeof INPUT_MODES)[number];
-
-export const ScenarioOptionsSchema = z.strictObject({
-  /** Visitor → agent → visitor message exchanges per chat session. */
-  messages: z.number().int().min(1).max(MAX_MESSAGES).default(1),
-  /** Length of a video call once connected, for getStats() sampling. */
-  callDurationMs: z.number().int().min(0).max(MAX_CALL_DURATION_MS).default(5_000),
-  /**
-   * Chat scenarios: the pause between a chat's exchanges (after the reply has
-   * arrived, before the next message), drawn uniformly from [minMs, maxMs] per
-   * pause. A person reads and thinks; back-to-back exchanges are a stress test.
-   */
-  thinkTime: ThinkTimeSchema.default({ minMs: 0, maxMs: 0 }),
-  /** Chat scenarios: how message text gets into inputs (see INPUT_MODES). */
-  input: z.enum(INPUT_MODES).default('type'),
-  /** Mirror-lag samples per cobrowse session. */
-  mirrorSamples: z.number().int().min(1).max(MAX_MIRROR_SAMPLES).default(3),
-  /** HAR capture: none, on failed sessions only, or every session. */
-  har: z.enum(['off', 'failures', 'all']).default('failures'),
-  stepTimeoutMs: z.number().int().positive().max(MAX_STEP_TIMEOUT_MS),
-  sessionTimeoutMs: z.number().int().positive().max(MAX_SESSION_TIMEOUT_MS),
-  /** Adapt the start rate to the agent's CPU (true) or follow the ramp exactly (false). */
-  adaptiveStart: z.boolean().default(true),
-});
-export type ScenarioOptions = z.infer<typeof ScenarioOptionsSchema>;
 
 export const PlannedSessionSchema = z.strictObject({
   sessionId: IdSchema,
@@ -242,6 +197,7 @@ export type BatchAck = z.infer<typeof BatchAckSchema>;
 
 /** `finished`: the session ended ok; `failed`: it failed; `aborted`: it was stopped (run:abort, the agent stopping). */
 export const SESSION_PHASES = ['started', 'finished', 'failed', 'aborted'] as const;
+export type SessionPhase = (typeof SESSION_PHASES)[number];
 export const SessionProgressSchema = z.strictObject({
   runId: IdSchema,
   sessionId: IdSchema,

@@ -5,7 +5,7 @@ import {
   ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
   RESUME_WAIT_MS,
   type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type ResumeReply, type RunAbort,
-  type RunResume, type ScenarioName, type SessionProgress,
+  type RunResume, type ScenarioName, type SessionProgress, type SessionStatus,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -114,7 +114,8 @@ interface ActiveRun {
    * after the reconnect (or RESUME_WAIT_MS): no session of the run starts.
    */
   hold: { readonly released: Promise<void>; release(): void; timer: NodeJS.Timeout | null } | null;
-  readonly counts: { ok: number; failed: number; aborted: number };
+  /** Sessions ended, by status (run:finished carries them). */
+  readonly counts: Record<SessionStatus, number>;
   readonly ramp: { lastStartAt: number | null; running: number; peak: number };
   /** The controller said the run's evidence budget is used up: capture no more. */
   evidenceExhausted: boolean;
@@ -449,7 +450,7 @@ export class Runner {
     }
     const artifacts = evidence.length ? await this.#shipEvidence(run, sessionId, evidence) : [];
     const record = recorder.finish(artifacts);
-    run.counts[record.status === 'ok' ? 'ok' : record.status === 'aborted' ? 'aborted' : 'failed'] += 1;
+    run.counts[record.status] += 1;
     await run.batcher.addSession(record);
     this.#progress(record.status === 'ok'
       ? { runId: a.runId, sessionId, phase: 'finished' }

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { StepError, describeError } from '@userprobe/shared';
+import { ScenarioOptionsSchema, StepError, describeError } from '@userprobe/shared';
 import { startDemoTarget } from '../../../demo-target/dist/index.js';
 import { getScenario } from '../../dist/scenarios/index.js';
 import { launchPlan } from '../../dist/browser-pool.js';
@@ -22,7 +22,8 @@ import { launchPlan } from '../../dist/browser-pool.js';
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const READY_MARKER = 'USERPROBE_HARNESS_READY';
 const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
-const DEFAULT_OPTIONS = { messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 60000, sessionTimeoutMs: 120000, adaptiveStart: false, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' };
+// The assignment schema fills every option not named here with its default.
+const DEFAULT_OPTIONS = ScenarioOptionsSchema.parse({ callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 60000, sessionTimeoutMs: 120000, adaptiveStart: false });
 
 /** The smallest Recorder: keeps values, notes and the first failure. */
 class HarnessRecorder {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, describeError, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import { ConfigError, SCENARIO_OPTIONS, ScenarioOptionsSchema, describeError, type BrowserKind, type ScenarioName } from '@userprobe/shared';
 import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { renderSummary, unsuccessfulLine } from '../run/summary.js';
@@ -28,7 +28,7 @@ export interface ReconcileConfig {
   readonly force: boolean;
 }
 
-interface RunJson { scenario?: ScenarioName; browser?: BrowserKind; total?: number; status?: string; params?: { har?: 'off' | 'failures' | 'all'; duration?: unknown } }
+interface RunJson { scenario?: ScenarioName; browser?: BrowserKind; total?: number; status?: string; params?: { har?: unknown; duration?: unknown } }
 
 export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { dbSinkFactory?: DbSinkFactory }): Promise<number> {
   let dir: string;
@@ -70,7 +70,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
     const agentIds = new Set([...state.agents.keys(), ...sessions.map((s) => s.agentId)]);
     const now = Date.now();
     const outcome = await closeRun({
-      runId: cfg.runId, scenario, browser, har: runJson.params?.har ?? 'failures',
+      runId: cfg.runId, scenario, browser, har: ScenarioOptionsSchema.shape.har.safeParse(runJson.params?.har).data ?? SCENARIO_OPTIONS.har.default,
       expectedSessions: file ? (file.durationMs === null ? file.total : null) : (runJson.params?.duration ? null : runJson.total ?? null),
       agents: [...agentIds].map((agentId) => ({
         agentId, name: state.agents.get(agentId)?.name ?? agentId, location: sessions.find((s) => s.agentId === agentId)?.location ?? '?',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError } from '@userprobe/shared';
+import { ConfigError, describeError, formatDuration, resolveScenarioOptions } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
 import { chooseBrowser, publicParams, thinkTimeProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
@@ -9,12 +9,11 @@ import { Ingest } from '../hub/ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from '../results/sink-set.js';
 import { resolveTarget, type ResolvedTarget } from '../config/target.js';
 import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
-import { RunCoordinator, EXIT, effectiveTimeouts, type RunOutcome } from '../run/coordinator.js';
+import { RunCoordinator, EXIT, type RunOutcome } from '../run/coordinator.js';
 import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { RESULT_FILES } from '../results/run-folder.js';
 import { renderSummary, unsuccessfulLine } from '../run/summary.js';
-import { formatDuration } from '../config/duration.js';
 import { EvidenceStore } from '../results/evidence-store.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 import { RunRegistry } from '../run/run-registry.js';
@@ -76,10 +75,11 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     await prepareOutDir(cfg.outDir);
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
+    const options = resolveScenarioOptions(cfg.options, target.profile);
     const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
-    if (cfg.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
-    else if (cfg.thinkTime.maxMs > 0 && cfg.messages === 1) progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
-    const problem = chatPaced ? thinkTimeProblem({ messages: cfg.messages, thinkTime: cfg.thinkTime, sessionTimeoutMs: effectiveTimeouts(cfg, target.profile).sessionTimeoutMs }) : null;
+    if (options.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
+    else if (options.thinkTime.maxMs > 0 && options.messages === 1) progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
+    const problem = chatPaced ? thinkTimeProblem(options) : null;
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
@@ -111,9 +111,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     coordinator = new RunCoordinator({
       runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
       expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
-      targetName: target.name, messages: cfg.messages, har: cfg.har, adaptiveStart: cfg.adaptiveStart,
-      stepTimeoutMs: cfg.stepTimeoutMs, sessionTimeoutMs: cfg.sessionTimeoutMs, params: publicParams(cfg),
-      callDurationMs: cfg.callDurationMs, mirrorSamples: cfg.mirrorSamples, scenarioModule: cfg.scenarioModule, thinkTime: cfg.thinkTime, input: cfg.input,
+      targetName: target.name, options: cfg.options, params: publicParams(cfg), scenarioModule: cfg.scenarioModule,
       onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
     }, {
       pool: hub.hub, sinks: sinks.all, progress, log,

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { ConfigError, AGENT_WAIT_TIMEOUT_MS, ScenarioOptionsSchema } from '@userprobe/shared';
-import { OPTION_RANGES, formatBytes, rangeText } from './option-ranges.js';
+import { ConfigError, AGENT_WAIT_TIMEOUT_MS, SCENARIO_OPTIONS, ScenarioOptionsSchema, rangeText } from '@userprobe/shared';
+import { OPTION_RANGES } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
 import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem, isLoopbackHost, listenProblem } from './config.js';
 
@@ -10,7 +10,7 @@ describe('resolveRunConfig', () => {
     expect(c).toMatchObject({
       scenario: 'chat-load', total: 6, target: 'demo', browser: 'shell', rampUpMs: 6000, durationMs: null,
       expectAgents: 2, localAgents: 2, agentWaitMs: AGENT_WAIT_TIMEOUT_MS, port: 7077, host: '127.0.0.1', outDir: 'results',
-      messages: 1, har: 'failures', json: false, demoLatency: [], dbUrl: null,
+      options: { messages: 1, har: 'failures', stepTimeoutMs: null, sessionTimeoutMs: null }, json: false, demoLatency: [], dbUrl: null,
     });
     expect(c.token.length).toBeGreaterThan(20);
     expect(Object.isFrozen(c)).toBe(true);
@@ -28,17 +28,17 @@ describe('resolveRunConfig', () => {
   });
   it('evidence budget: defaults 20 sessions / 200 MB; sizes with units; a bad size names the flag', () => {
     const d = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1 }, {});
-    expect([d.evidenceSessions, d.evidenceBytes, d.adaptiveStart]).toEqual([20, 200 * 1024 * 1024, true]);
+    expect([d.evidenceSessions, d.evidenceBytes, d.options.adaptiveStart]).toEqual([20, 200 * 1024 * 1024, true]);
     const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceSessions: 3, evidenceBytes: '1.5GiB', adaptiveStart: false }, {});
-    expect([c.evidenceSessions, c.evidenceBytes, c.adaptiveStart]).toEqual([3, 1.5 * 1024 ** 3, false]);
+    expect([c.evidenceSessions, c.evidenceBytes, c.options.adaptiveStart]).toEqual([3, 1.5 * 1024 ** 3, false]);
     expect(resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: '200MB' }, {}).evidenceBytes).toBe(200_000_000);
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: 'lots' }, {})).toThrow(/--evidence-bytes: "lots" is not a size/);
   });
   it('scenario options: call duration and mirror samples (defaults 5s and 3), a custom scenario module as an absolute path', () => {
     const d = resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1 }, {});
-    expect([d.callDurationMs, d.mirrorSamples, d.scenarioModule, d.profileVars]).toEqual([5_000, 3, null, {}]);
+    expect([d.options.callDurationMs, d.options.mirrorSamples, d.scenarioModule, d.profileVars]).toEqual([5_000, 3, null, {}]);
     const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, callDuration: '30s', mirrorSamples: 5, scenarioModule: './x/my.mjs', profileVar: ['A=1', 'B_2=x=y'] }, {});
-    expect([c.callDurationMs, c.mirrorSamples, c.profileVars]).toEqual([30_000, 5, { A: '1', B_2: 'x=y' }]);
+    expect([c.options.callDurationMs, c.options.mirrorSamples, c.profileVars]).toEqual([30_000, 5, { A: '1', B_2: 'x=y' }]);
     expect(isAbsolute(c.scenarioModule!)).toBe(true);
     expect(c.scenarioModule!.endsWith('/x/my.mjs')).toBe(true);
     expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(/--call-duration: 20m is out of range/);
@@ -56,10 +56,10 @@ describe('resolveRunConfig', () => {
   });
   it('chat pacing: no think time and typed input by default; --think-time as a duration or range; --input insert', () => {
     const d = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1 }, {});
-    expect([d.thinkTime, d.input]).toEqual([{ minMs: 0, maxMs: 0 }, 'type']);
+    expect([d.options.thinkTime, d.options.input]).toEqual([{ minMs: 0, maxMs: 0 }, 'type']);
     const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '10s-30s', input: 'insert' }, {});
-    expect([c.thinkTime, c.input]).toEqual([{ minMs: 10_000, maxMs: 30_000 }, 'insert']);
-    expect(Object.isFrozen(c.thinkTime)).toBe(true);
+    expect([c.options.thinkTime, c.options.input]).toEqual([{ minMs: 10_000, maxMs: 30_000 }, 'insert']);
+    expect(Object.isFrozen(c.options.thinkTime)).toBe(true);
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '30s-10s' }, {})).toThrow(/^--think-time: the range 30s-10s ends before it starts/);
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, input: 'paste' }, {})).toThrow(/^--input: .*"type".*"insert"/);
   });
@@ -156,13 +156,16 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
     expect(resolveRunConfig({ ...base, duration: 604_800_000, evidenceBytes: '1TiB', capacity: ['10000', 'video-call=0'] }, {})).toMatchObject({ durationMs: 604_800_000, evidenceBytes: 1024 ** 4 });
   });
 
-  it('the scenario options use the same bounds as the assignment schema (one source of truth)', () => {
-    const opts = { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 };
-    const fields = [['messages', 'messages'], ['mirrorSamples', 'mirrorSamples'], ['callDuration', 'callDurationMs'], ['stepTimeout', 'stepTimeoutMs'], ['sessionTimeout', 'sessionTimeoutMs']] as const;
-    for (const [flag, field] of fields) {
-      const r = OPTION_RANGES[flag];
-      const ok = (v: number) => ScenarioOptionsSchema.safeParse({ ...opts, [field]: v }).success;
-      expect([ok(r.min - 1), ok(r.min), ok(r.max), ok(r.max + 1)], flag).toEqual([false, true, true, false]);
+  it('the scenario options: the flags accept exactly what the assignment schema accepts (both from one table)', () => {
+    const wire = { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 };
+    for (const [key, spec] of Object.entries(SCENARIO_OPTIONS)) {
+      if (spec.range === null) continue;
+      const configKey = spec.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+      const flagOk = (v: number) => thrown(() => resolveRunConfig({ ...base, [configKey]: v }, {})) === undefined;
+      const wireOk = (v: number) => ScenarioOptionsSchema.safeParse({ ...wire, [key]: v }).success;
+      const { min, max } = spec.range;
+      expect([flagOk(min - 1), flagOk(min), flagOk(max), flagOk(max + 1)], spec.flag).toEqual([false, true, true, false]);
+      expect([wireOk(min - 1), wireOk(min), wireOk(max), wireOk(max + 1)], key).toEqual([false, true, true, false]);
     }
   });
 
@@ -171,15 +174,14 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
     expect((thrown(() => resolveServeConfig({ token: 't', port: -1 }, {})) as Error).message).toBe('--port: -1 is out of range; accepted: a whole number from 0 to 65535');
   });
 
-  it.each([[0, '0B'], [1500, '1500B'], [1024, '1KiB'], [200 * 1024 * 1024, '200MiB'], [1024 ** 4, '1TiB']])('formatBytes(%d) = %s', (n, want) => {
-    expect(formatBytes(n)).toBe(want);
-  });
-
   it('every range is stated in the README CLI reference', async () => {
     const { readFile } = await import('node:fs/promises');
     const readme = await readFile(new URL('../../../../README.md', import.meta.url), 'utf8');
-    for (const [key, r] of Object.entries(OPTION_RANGES)) {
-      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const ranges = [
+      ...Object.entries(OPTION_RANGES).map(([key, r]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, r] as const),
+      ...Object.values(SCENARIO_OPTIONS).flatMap((s) => (s.range === null ? [] : [[`--${s.flag}`, s.range] as const])),
+    ];
+    for (const [flag, r] of ranges) {
       const line = readme.split('\n').find((l) => l.includes(`\`${flag}\``) && l.includes(rangeText(r).replace(/^a (whole number|duration|size) from /, '')));
       expect(line, `${flag}: ${rangeText(r)}`).toBeDefined();
     }

@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
   AGENT_LOSS_GRACE_MS, AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
-  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, INPUT_MODES, MAX_SESSION_TIMEOUT_MS, parseCapacity,
-  type BrowserKind, type InputMode, type ScenarioName, type ThinkTime,
+  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, MAX_SESSION_TIMEOUT_MS, SCENARIO_OPTION_CONFIG_KEYS, formatDuration, parseCapacity,
+  parseDuration, rangeProblem, scenarioChoicesFromFlags, type BrowserKind, type ScenarioName, type ScenarioOptionChoices, type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
-import { formatDuration, parseDuration, parseThinkTime } from './duration.js';
 import { ON_AGENT_LOSS, type OnAgentLoss } from '../run/run-state-schema.js';
-import { OPTION_RANGES, rangeProblem, type RangedOption } from './option-ranges.js';
-
-/** Scenario option defaults (the shared ScenarioOptionsSchema's, named here for the CLI's help). */
-export const DEFAULT_CALL_DURATION_MS = 5_000;
-export const DEFAULT_MIRROR_SAMPLES = 3;
+import { OPTION_RANGES, type RangedOption } from './option-ranges.js';
 
 /**
  * CLI flags + environment → one validated, deep-frozen config object, made
@@ -25,7 +20,6 @@ export const DEFAULT_OUT_DIR = 'results';
 export const DEFAULT_RAMP_PER_SESSION_MS = 1_000;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const HAR_MODES = ['off', 'failures', 'all'] as const;
 
 /**
  * The default browser, and why: the old headless shell costs ~7× less CPU and
@@ -133,14 +127,11 @@ export interface RunConfig extends CommonConfig {
   readonly localCapacity: readonly string[];
   /** The agent CLI to spawn for --local-agents (null: the workspace's packages/agent/dist/cli.js). */
   readonly agentCli: string | null;
-  readonly messages: number;
-  readonly har: (typeof HAR_MODES)[number];
+  /** The scenario options (packages/shared options/scenario-options.ts): what every agent's assignment carries. */
+  readonly options: ScenarioOptionChoices;
   /** Per-run evidence budget: sessions with evidence stored, and their bytes. */
   readonly evidenceSessions: number;
   readonly evidenceBytes: number;
-  readonly adaptiveStart: boolean;
-  readonly stepTimeoutMs: number | null;
-  readonly sessionTimeoutMs: number | null;
   readonly json: boolean;
   readonly demoLatency: readonly string[];
   readonly demoError: readonly string[];
@@ -148,14 +139,6 @@ export interface RunConfig extends CommonConfig {
   readonly profileVars: Readonly<Record<string, string>>;
   /** `--scenario-module PATH`: a custom scenario module (absolute path), run with --scenario's capacity. */
   readonly scenarioModule: string | null;
-  /** Video-call: how long a connected call runs (getStats sampling). */
-  readonly callDurationMs: number;
-  /** Cobrowse: mirror-lag samples per session. */
-  readonly mirrorSamples: number;
-  /** Chat scenarios: pause between exchanges. */
-  readonly thinkTime: ThinkTime;
-  /** Chat scenarios: type message text key by key, or insert it as one input event. */
-  readonly input: InputMode;
   /** A lost agent's unstarted sessions go to other agents (reassign), or the run fails (fail). */
   readonly onAgentLoss: OnAgentLoss;
 }
@@ -202,23 +185,16 @@ const RunRaw = z.strictObject({
   capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
   agentCli: z.string().min(1).optional(),
-  messages: numeric.default(1),
-  har: z.enum(HAR_MODES).default('failures'),
   evidenceSessions: numeric.default(EVIDENCE_BUDGET_SESSIONS),
   evidenceBytes: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? EVIDENCE_BUDGET_BYTES : parseBytes(v, '--evidence-bytes'))),
-  adaptiveStart: z.boolean().default(true),
-  stepTimeout: optDuration('--step-timeout'),
-  sessionTimeout: optDuration('--session-timeout'),
   json: z.boolean().default(false),
   demoLatency: strings,
   demoError: strings,
   profileVar: strings,
   scenarioModule: z.string().min(1).optional(),
-  callDuration: optDuration('--call-duration'),
-  mirrorSamples: numeric.default(DEFAULT_MIRROR_SAMPLES),
-  thinkTime: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? { minMs: 0, maxMs: 0 } : parseThinkTime(v, '--think-time'))),
-  input: z.enum(INPUT_MODES).default('type'),
   onAgentLoss: z.enum(ON_AGENT_LOSS).default('reassign'),
+  // The scenario options: their table in packages/shared parses and checks them (scenarioChoicesFromFlags).
+  ...Object.fromEntries(Object.values(SCENARIO_OPTION_CONFIG_KEYS).map((k) => [k, z.unknown().optional()])),
 });
 
 /** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */
@@ -334,6 +310,7 @@ function envValue(v: string | undefined): string | undefined {
 
 export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
   const r = parseRaw(RunRaw, raw);
+  const options = scenarioChoicesFromFlags(r);
   checkRanges(r);
   // The local agents' --capacity, checked here with the agent's own rules (it would only fail once started).
   parseCapacity(r.capacity, { 'chat-load': 0, 'video-call': 0, cobrowse: 0 });
@@ -367,22 +344,14 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     agentWaitMs: r.agentWait ?? AGENT_WAIT_TIMEOUT_MS,
     localCapacity: r.capacity,
     agentCli: r.agentCli ?? null,
-    messages: r.messages,
-    har: r.har,
+    options,
     evidenceSessions: r.evidenceSessions,
     evidenceBytes: r.evidenceBytes,
-    adaptiveStart: r.adaptiveStart,
-    stepTimeoutMs: r.stepTimeout ?? null,
-    sessionTimeoutMs: r.sessionTimeout ?? null,
     json: r.json,
     demoLatency: r.demoLatency,
     demoError: r.demoError,
     profileVars: parseProfileVars(r.profileVar),
     scenarioModule: r.scenarioModule === undefined ? null : resolvePath(r.scenarioModule),
-    callDurationMs: r.callDuration ?? DEFAULT_CALL_DURATION_MS,
-    mirrorSamples: r.mirrorSamples,
-    thinkTime: r.thinkTime,
-    input: r.input,
     onAgentLoss: r.onAgentLoss,
   };
   if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
@@ -399,8 +368,14 @@ export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   return deepFreeze({ ...common(r, env, token, '0.0.0.0', 'the default of controller serve'), command: 'serve' as const });
 }
 
-/** The secret-free view of a config, for logs and run.json. */
+/**
+ * The secret-free view of a config, for logs and run.json (and MySQL's
+ * runs.params). The scenario options sit at the top level, by their
+ * assignment keys (`har`, `stepTimeoutMs`…), as run.json has always had them.
+ */
 export function publicParams(cfg: RunConfig | ServeConfig): Record<string, unknown> {
   const { token: _t, dbUrl, ...rest } = cfg;
-  return { ...rest, dbUrl: dbUrl === null ? null : '(set)' };
+  if (!('options' in rest)) return { ...rest, dbUrl: dbUrl === null ? null : '(set)' };
+  const { options, ...others } = rest;
+  return { ...others, ...options, dbUrl: dbUrl === null ? null : '(set)' };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ProbeError, ERROR_CODES } from '@userprobe/shared';
+import { ProbeError, ERROR_CODES, type SessionStatus } from '@userprobe/shared';
 
 /** The layout of one run's results folder: `<out>/<runId>/…`. */
 export const RESULT_FILES = {
@@ -59,12 +59,10 @@ export interface SessionLine {
   readonly sessionId: string;
   readonly scenario: string;
   readonly browser: string;
-  readonly status: 'ok' | 'failed' | 'aborted';
+  readonly status: SessionStatus;
   readonly startedAt: string;
   readonly endedAt: string;
   readonly failedStep: string | null;
   readonly error: { code: string; message: string } | null;
   readonly artifacts: readonly string[];
 }
-
-export const batchKey = (agentId: string, seq: number): string => `${agentId}#${seq}`;

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { coreMetrics, ERROR_CODES, START_LEAD_MS, type Assignment, type MetricBatch } from '@userprobe/shared';
+import { coreMetrics, defaultScenarioChoices, ERROR_CODES, START_LEAD_MS, type Assignment, type MetricBatch } from '@userprobe/shared';
 import { RunCoordinator, type RunParams } from './coordinator.js';
 import { ResultsSink } from '../results/folder-sink.js';
 import { readRunResults } from '../results/run-folder-reader.js';
@@ -12,8 +12,8 @@ import { RESULT_FILES } from '../results/run-folder.js';
 
 const params = (over: Partial<RunParams> = {}): RunParams => ({
   runId: 'run-c', scenario: 'chat-load', browser: 'shell', total: 6, rampUpMs: 600, durationMs: null, expectAgents: 2,
-  agentWaitMs: 2_000, drainTimeoutMs: 300, profile: demoLikeProfile, targetName: 'demo', messages: 1, har: 'failures',
-  adaptiveStart: true, stepTimeoutMs: null, sessionTimeoutMs: null, params: { total: 6 }, ...over,
+  agentWaitMs: 2_000, drainTimeoutMs: 300, profile: demoLikeProfile, targetName: 'demo', options: defaultScenarioChoices(),
+  params: { total: 6 }, ...over,
 });
 
 describe('RunCoordinator (in-memory pool)', () => {

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
 import {
-  AGENT_LOSS_GRACE_MS, AssignmentSchema, START_LEAD_MS, SESSION_TIMEOUT_MS, STEP_TIMEOUT_MS, PlanError,
-  type Assignment, type BrowserKind, type InputMode, type PlannedSession, type ScenarioName, type TargetProfile, type ThinkTime,
+  AGENT_LOSS_GRACE_MS, AssignmentSchema, START_LEAD_MS, PlanError, formatDuration, resolveScenarioOptions,
+  type Assignment, type BrowserKind, type PlannedSession, type ScenarioName, type ScenarioOptionChoices, type ScenarioOptions, type TargetProfile,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from '../hub/agent-pool.js';
 import type { AgentInfo, RunInfo, Sink } from '../results/sink.js';
 import { planRun, type AgentShare } from './planner.js';
 import { assignSessions } from './ramp.js';
 import type { Progress } from './progress.js';
-import { formatDuration } from '../config/duration.js';
 import { agentsMissing, runAborted, type RunError } from './run-errors.js';
 import type { EvidenceBudget, EvidenceUsage } from '../results/evidence-store.js';
 import { startRun, type MachineState, type OnAgentLoss } from './run-machine.js';
@@ -33,15 +32,8 @@ export interface RunParams {
   readonly drainTimeoutMs: number;
   readonly profile: TargetProfile;
   readonly targetName: string;
-  readonly messages: number;
-  readonly har: 'off' | 'failures' | 'all';
-  readonly adaptiveStart: boolean;
-  readonly stepTimeoutMs: number | null;
-  readonly sessionTimeoutMs: number | null;
-  readonly callDurationMs?: number;
-  readonly mirrorSamples?: number;
-  readonly thinkTime?: ThinkTime;
-  readonly input?: InputMode;
+  /** The scenario options the operator chose; every assignment carries them, resolved against the profile. */
+  readonly options: ScenarioOptionChoices;
   /** A custom scenario module's path on the agents (`scenario` is its capacity class). */
   readonly scenarioModule?: string | null;
   /** What a lost agent means for the run: its unstarted sessions go elsewhere (default), or the run fails. */
@@ -50,12 +42,6 @@ export interface RunParams {
   readonly lossGraceMs?: number;
   /** Secret-free operator parameters for run.json. */
   readonly params: Readonly<Record<string, unknown>>;
-}
-
-/** The step and session timeouts agents get: the operator's flags, else the profile's, else the defaults. */
-export function effectiveTimeouts(p: Pick<RunParams, 'stepTimeoutMs' | 'sessionTimeoutMs'>, profile: TargetProfile): { stepTimeoutMs: number; sessionTimeoutMs: number } {
-  const t = profile.timeouts;
-  return { stepTimeoutMs: p.stepTimeoutMs ?? t.step ?? STEP_TIMEOUT_MS, sessionTimeoutMs: p.sessionTimeoutMs ?? t.session ?? SESSION_TIMEOUT_MS };
 }
 
 export interface CoordinatorDeps {
@@ -93,10 +79,13 @@ export class RunCoordinator {
   private onAbort: (() => void) | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** What every assignment of the run carries: the operator's choices, else the profile's, else the defaults. */
+  private readonly options: ScenarioOptions;
 
   constructor(private readonly p: RunParams, private readonly d: CoordinatorDeps) {
     this.log = d.log.child({ component: 'coordinator', runId: p.runId });
     this.now = d.now ?? Date.now;
+    this.options = resolveScenarioOptions(p.options, p.profile);
   }
 
   /** Stop the run: agents get `run:abort`; what is durable is summarized. Idempotent. */
@@ -137,7 +126,7 @@ export class RunCoordinator {
 
     const sessionsByAgent = assignSessions(active, this.p.rampUpMs);
     const startAt = this.now() + START_LEAD_MS;
-    const { stepTimeoutMs: _s, sessionTimeoutMs } = effectiveTimeouts(this.p, this.p.profile);
+    const { sessionTimeoutMs } = this.options;
     // Overall bound: lead + ramp + duration + each agent's waves of session timeouts + the loss grace + drain.
     const waves = Math.max(...active.map((s) => Math.ceil(s.sessions / Math.max(1, s.capacity))));
     const lossGraceMs = this.p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
@@ -173,7 +162,7 @@ export class RunCoordinator {
     const state = driver.state;
     for (const [id, a] of state.agents) if (a.inRun && !infos.has(id)) infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.locationOf(id) });
     return closeRun({
-      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, har: this.p.har,
+      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, har: this.options.har,
       expectedSessions: this.p.durationMs === null ? this.p.total : null,
       agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
       finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
@@ -202,16 +191,7 @@ export class RunCoordinator {
       startAt: part.startAt,
       durationMs: part.durationMs,
       ...(this.p.scenarioModule ? { scenarioModule: this.p.scenarioModule } : {}),
-      options: {
-        messages: this.p.messages,
-        ...(this.p.callDurationMs === undefined ? {} : { callDurationMs: this.p.callDurationMs }),
-        ...(this.p.mirrorSamples === undefined ? {} : { mirrorSamples: this.p.mirrorSamples }),
-        ...(this.p.thinkTime === undefined ? {} : { thinkTime: this.p.thinkTime }),
-        ...(this.p.input === undefined ? {} : { input: this.p.input }),
-        har: this.p.har,
-        adaptiveStart: this.p.adaptiveStart,
-        ...effectiveTimeouts(this.p, this.p.profile),
-      },
+      options: this.options,
     });
   }
 

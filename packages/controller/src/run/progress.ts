@@ -1,4 +1,4 @@
-import type { SessionProgress } from '@userprobe/shared';
+import { SESSION_PHASES, type SessionPhase } from '@userprobe/shared';
 
 /**
  * Live progress on stderr: sessions started/finished/failed/aborted per agent, and
@@ -16,7 +16,7 @@ export interface ProgressOutput {
 
 export interface Progress {
   note(line: string): void;
-  session(agentName: string, phase: SessionProgress['phase']): void;
+  session(agentName: string, phase: SessionPhase): void;
   /** Declare the agents and their planned share, in display order. */
   plan(shares: readonly { name: string; sessions: number }[]): void;
   /** Sessions moved from one agent's share to another's (a lost agent's share reassigned). */
@@ -25,7 +25,10 @@ export interface Progress {
   flush(): void;
 }
 
-interface Counts { planned: number; started: number; finished: number; failed: number; aborted: number }
+/** Per agent: its planned share, and its sessions by the phase they reached (session:progress). */
+type Counts = { planned: number } & Record<SessionPhase, number>;
+
+const noCounts = (planned: number): Counts => ({ planned, ...Object.fromEntries(SESSION_PHASES.map((p) => [p, 0])) as Record<SessionPhase, number> });
 
 export class ProgressReporter implements Progress {
   private readonly counts = new Map<string, Counts>();
@@ -45,13 +48,13 @@ export class ProgressReporter implements Progress {
   }
 
   plan(shares: readonly { name: string; sessions: number }[]): void {
-    for (const s of shares) this.counts.set(s.name, { planned: s.sessions, started: 0, finished: 0, failed: 0, aborted: 0 });
+    for (const s of shares) this.counts.set(s.name, noCounts(s.sessions));
   }
 
   reshare(from: string, to: string, sessions: number): void {
     const get = (name: string): Counts => {
       let c = this.counts.get(name);
-      if (!c) this.counts.set(name, (c = { planned: 0, started: 0, finished: 0, failed: 0, aborted: 0 }));
+      if (!c) this.counts.set(name, (c = noCounts(0)));
       return c;
     };
     const f = get(from);
@@ -60,16 +63,10 @@ export class ProgressReporter implements Progress {
     this.schedule();
   }
 
-  session(agentName: string, phase: SessionProgress['phase']): void {
+  session(agentName: string, phase: SessionPhase): void {
     let c = this.counts.get(agentName);
-    if (!c) this.counts.set(agentName, (c = { planned: 0, started: 0, finished: 0, failed: 0, aborted: 0 }));
-    switch (phase) {
-      case 'started': c.started++; break;
-      case 'finished': c.finished++; break;
-      case 'failed': c.failed++; break;
-      case 'aborted': c.aborted++; break;
-      default: { const never: never = phase; throw new Error(`unknown phase ${String(never)}`); }
-    }
+    if (!c) this.counts.set(agentName, (c = noCounts(0)));
+    c[phase]++;
     this.schedule();
   }
 

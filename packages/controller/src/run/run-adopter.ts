@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AssignmentSchema, describeError, type Assignment, type SessionStatus } from '@userprobe/shared';
+import { AssignmentSchema, SCENARIO_OPTIONS, describeError, type Assignment, type SessionStatus } from '@userprobe/shared';
 import type { AgentPool } from '../hub/agent-pool.js';
 import type { Progress } from './progress.js';
 import { RESULT_FILES, type BatchKeyLine, type SessionLine } from '../results/run-folder.js';
@@ -144,7 +144,7 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
   const closed = ended.then((end) => {
     const s = driver.state;
     return closeRun({
-      runId: f.runId, scenario: f.scenario, browser: f.browser, har: template?.options.har ?? 'failures',
+      runId: f.runId, scenario: f.scenario, browser: f.browser, har: template?.options.har ?? SCENARIO_OPTIONS.har.default,
       expectedSessions: f.durationMs === null ? f.total : null,
       agents: [...s.agents.values()].filter((a) => a.inRun || a.parts.length > 0).map((a) => ({ agentId: a.agentId, name: a.name, location: locationOf(d.pool, a.agentId) })),
       finished: new Map([...s.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),

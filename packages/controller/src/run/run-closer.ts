@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { describeError, type BrowserKind, type RunFinished, type ScenarioName } from '@userprobe/shared';
+import { describeError, type BrowserKind, type HarMode, type RunFinished, type ScenarioName } from '@userprobe/shared';
 import type { RunStatus, Sink } from '../results/sink.js';
 import type { SampleLine, SessionLine } from '../results/run-folder.js';
 import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from './summary.js';
@@ -30,7 +30,7 @@ export interface CloseInput {
   readonly runId: string;
   readonly scenario: ScenarioName;
   readonly browser: BrowserKind;
-  readonly har: 'off' | 'failures' | 'all';
+  readonly har: HarMode;
   /** Planned sessions; null when sessions repeat (--duration). */
   readonly expectedSessions: number | null;
   readonly agents: readonly SummaryAgent[];

@@ -1,4 +1,4 @@
-import type { AgentRunState, PlannedSession, RunFinished, SessionStatus } from '@userprobe/shared';
+import type { AgentRunState, PlannedSession, RunFinished, SessionPhase, SessionStatus } from '@userprobe/shared';
 import { parseSessionId, attemptId } from './session-ids.js';
 import type { AgentRecord, EndReason, OnAgentLoss, Slot } from './run-state-schema.js';
 
@@ -80,7 +80,7 @@ export type TimerKey = `loss:${string}` | 'drain' | 'abort' | 'bound';
 export type MachineEvent =
   | { readonly kind: 'assigned'; readonly agentId: string; readonly part: number; readonly accepted: true }
   | { readonly kind: 'assigned'; readonly agentId: string; readonly part: number; readonly accepted: false; readonly reason: string }
-  | { readonly kind: 'progress'; readonly agentId: string; readonly sessionId: string; readonly phase: 'started' | 'finished' | 'failed' | 'aborted' }
+  | { readonly kind: 'progress'; readonly agentId: string; readonly sessionId: string; readonly phase: SessionPhase }
   | { readonly kind: 'batch'; readonly agentId: string; readonly seq: number; readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus }[] }
   | { readonly kind: 'finished'; readonly agentId: string; readonly finished: RunFinished }
   | { readonly kind: 'disconnected'; readonly agentId: string; readonly reason: string }

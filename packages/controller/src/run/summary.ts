@@ -1,4 +1,4 @@
-import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type BrowserKind, type ScenarioName, type SessionStatus } from '@userprobe/shared';
+import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type BrowserKind, type HarMode, type ScenarioName, type SessionStatus } from '@userprobe/shared';
 
 /**
  * The end-of-run summary, computed from what is durable (the results files):
@@ -41,7 +41,7 @@ export interface SummaryAgent {
 
 /** What became of the run's evidence (see evidence-store.ts). */
 export interface SummaryEvidenceInput {
-  readonly har: 'off' | 'failures' | 'all';
+  readonly har: HarMode;
   readonly budget: { readonly maxSessions: number; readonly maxBytes: number };
   readonly sessions: number;
   readonly bytes: number;
