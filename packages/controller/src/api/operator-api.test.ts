@@ -54,7 +54,7 @@ describe('operator API', () => {
     const r = await raw('GET', '/api/v1/status', headers);
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe('Bearer');
-    expect(JSON.parse(r.body).error.message).toContain(part);
+    expect((JSON.parse(r.body) as { error: { message: string } }).error.message).toContain(part);
   });
 
   it('routes: status, 404 for unknown paths and runs, 405 for the wrong method, 413 for a large body, 400 for bad JSON', async () => {
@@ -69,7 +69,7 @@ describe('operator API', () => {
     expect(await raw('POST', '/api/v1/runs/r-1/abort', auth)).toMatchObject({ status: 202 });
     const missing = await raw('POST', '/api/v1/runs/r-2/abort', auth);
     expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.body).error.message).toBe('no run r-2 in progress on this controller');
+    expect((JSON.parse(missing.body) as { error: { message: string } }).error.message).toBe('no run r-2 in progress on this controller');
     expect(aborted).toEqual(['r-1: aborted by an operator (controller abort)', 'r-2: aborted by an operator (controller abort)']);
   });
 

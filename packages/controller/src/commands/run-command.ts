@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, describeError, formatDuration, resolveScenarioOptions } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
-import { chooseBrowser, publicParams, thinkTimeProblem } from '../config/config.js';
+import { chooseBrowser, thinkTimeProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
 import { readTlsFiles } from '../trust/tls-files.js';
 import { RevokedAgents } from '../trust/revoked-agents.js';
@@ -9,7 +9,7 @@ import { Ingest } from '../hub/ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from '../results/sink-set.js';
 import { resolveTarget, type ResolvedTarget } from '../config/target.js';
 import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
-import { RunCoordinator, EXIT, type RunOutcome } from '../run/coordinator.js';
+import { RunCoordinator } from '../run/coordinator.js';
 import { runParamsOf } from '../run/run-params.js';
 import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
 import { readRunResults } from '../results/run-folder-reader.js';
@@ -65,7 +65,8 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   let hub: ListeningHub | null = null;
   let agents: LocalAgents | null = null;
   let coordinator: RunCoordinator | null = null;
-  let interrupted: string | null = null;
+  // Set by the signal handler; `as` keeps TypeScript from narrowing it to null for the code below.
+  let interrupted = null as string | null;
   let earlyExit: string | null = null;
   const unregister = io.onInterrupt((signal) => {
     if (interrupted !== null) return;
@@ -127,7 +128,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   } finally {
     unregister();
     const steps: [string, (() => Promise<void>) | undefined][] = [
-      ['local agents', agents?.stop], ['hub', hub?.close], ['sinks', sinks?.close], ['target', target?.close],
+      ['local agents', agents?.stop.bind(agents)], ['hub', hub?.close.bind(hub)], ['sinks', sinks?.close.bind(sinks)], ['target', target?.close.bind(target)],
     ];
     for (const [what, stop] of steps) {
       if (!stop) continue;

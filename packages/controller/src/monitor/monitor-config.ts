@@ -156,7 +156,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     const key = locationKeys[0];
     checks.push({
       name: d.name, scenario: d.scenario, target, intervalMs, sessionsPerLocation: d.sessionsPerLocation,
-      locations: key === undefined ? null : { label: key, values: [...new Set(d.locations![key]!)] },
+      locations: key === undefined ? null : { label: key, values: [...new Set(d.locations![key])] },
       run,
     });
   });

@@ -4,7 +4,10 @@ import { checkPhaseMs, decideSlot, gridOf, missedSlots, nextSlot, slotAfter, SLO
 describe('schedule grid', () => {
   it('draws each check a stable phase within its interval, different per check', () => {
     const phases = ['chat', 'cobrowse', 'video', 'chat-ams', 'chat-nyc'].map((n) => checkPhaseMs(n, 300_000));
-    for (const p of phases) expect(p).toBeGreaterThanOrEqual(0), expect(p).toBeLessThan(300_000);
+    for (const p of phases) {
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(300_000);
+    }
     expect(new Set(phases).size).toBe(phases.length);
     expect(checkPhaseMs('chat', 300_000)).toBe(phases[0]);
   });
