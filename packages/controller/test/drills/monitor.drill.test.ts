@@ -138,9 +138,10 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     expect(started.length).toBeGreaterThanOrEqual(2 * ROUNDS);
     expect(started.filter((x) => x.startedAt! - x.slotAt > 1_000 || x.startedAt! < x.slotAt)).toEqual([]);
     for (const [check, interval] of [['chat', CHAT_MS], ['cobrowse', COBROWSE_MS]] as const) {
-      const ams = after(all, t0).filter((x) => x.check === check && x.location === 'ams3');
+      // In slot order (a report is written when its round ends, so the file is in end order).
+      const ams = after(all, t0).filter((x) => x.check === check && x.location === 'ams3').sort((x, y) => x.slotAt - y.slotAt);
       // No missed slot in ams3, whatever happened in nyc1: each slot one interval after the last, each started.
-      for (let i = 1; i < ams.length; i++) expect(ams[i]!.slotAt - ams[i - 1]!.slotAt, `${check} ams3 slot ${i}`).toBe(interval);
+      for (let i = 1; i < ams.length; i++) expect(ams[i]!.slotAt - ams[i - 1]!.slotAt, `${check} ams3 slot ${i}: ${JSON.stringify(ams.map((x) => [x.slotAt, x.status, x.startedAt, x.endedAt]))}`).toBe(interval);
       expect(ams.filter((x) => x.status !== 'ok' && x.status !== 'failed'), `${check} ams3 rounds that did not start`).toEqual([]);
       expect(ams.filter((x) => x.status === 'ok').length, `${check} ams3 rounds ok`).toBeGreaterThanOrEqual(ROUNDS - 2);
       // Each agent of ams3 is used.
