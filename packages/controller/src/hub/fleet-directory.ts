@@ -25,9 +25,11 @@ export class FleetDirectory {
   readonly #entries = new Map<string, FleetEntry>();
   readonly #now: () => number;
   readonly #detach: () => void;
+  readonly #forgetAfterMs: number;
 
-  constructor(pool: AgentPool, now: () => number = Date.now, private readonly forgetAfterMs = FLEET_FORGET_AFTER_MS) {
+  constructor(pool: AgentPool, now: () => number = Date.now, forgetAfterMs = FLEET_FORGET_AFTER_MS) {
     this.#now = now;
+    this.#forgetAfterMs = forgetAfterMs;
     const seen = (agentId: string) => {
       const e = this.#entries.get(agentId);
       if (e) this.#entries.set(agentId, { ...e, lastSeenAt: this.#now() });
@@ -64,7 +66,7 @@ export class FleetDirectory {
 
   list(): readonly FleetEntry[] {
     const now = this.#now();
-    for (const [id, e] of this.#entries) if (!e.connected && now - e.lastSeenAt > this.forgetAfterMs) this.#entries.delete(id);
+    for (const [id, e] of this.#entries) if (!e.connected && now - e.lastSeenAt > this.#forgetAfterMs) this.#entries.delete(id);
     return [...this.#entries.values()].sort((a, b) => (a.location === b.location ? a.name.localeCompare(b.name) : a.location.localeCompare(b.location)));
   }
 
