@@ -43,9 +43,10 @@ describe('the scenario options table', () => {
   it('the assignment schema is the table: every option, its default (the timeouts are the controller\'s to resolve, so required)', () => {
     expect(Object.keys(ScenarioOptionsSchema.shape).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
     expect(AssignmentSchema.shape.options).toBe(ScenarioOptionsSchema);
-    expect(ScenarioOptionsSchema.parse(WIRE_REQUIRED)).toEqual({
-      messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true, ...WIRE_REQUIRED,
-    });
+    const filled = ScenarioOptionsSchema.parse(WIRE_REQUIRED);
+    expect(filled).toEqual({ ...Object.fromEntries(specs.map(([key, s]) => [key, s.default])), ...WIRE_REQUIRED });
+    // the defaults agents have always had
+    expect(filled).toMatchObject({ messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true });
     expect(ScenarioOptionsSchema.safeParse({ stepTimeoutMs: 30_000 }).success).toBe(false);
     expect(ScenarioOptionsSchema.safeParse({ ...WIRE_REQUIRED, typingDelayMs: 5 }).success).toBe(false);
   });
@@ -61,7 +62,8 @@ describe('the scenario options table', () => {
 
 describe('flags → choices (scenarioChoicesFromFlags)', () => {
   it('no flag: every default; the timeouts left to the profile (null)', () => {
-    expect(scenarioChoicesFromFlags({})).toEqual({
+    expect(scenarioChoicesFromFlags({})).toEqual(Object.fromEntries(specs.map(([key, s]) => [key, s.fromProfile === null ? s.default : null])));
+    expect(scenarioChoicesFromFlags({})).toMatchObject({
       messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true,
       stepTimeoutMs: null, sessionTimeoutMs: null,
     });
