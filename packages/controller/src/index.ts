@@ -6,9 +6,9 @@ export { RevokedAgents, parseRevokedAgents, REVOKED_AGENTS_CHECK_MS, type Revoca
 export { AgentHub, listenHub, HUB_MAX_PACKET_BYTES, HUB_REFUSED_LOG_WINDOW_MS, type HubOptions, type HubTls, type ListeningHub } from './hub/hub.js';
 export { agentInfoFromHello, type AgentHandle, type AgentPool, type AgentPoolEvents } from './hub/agent-pool.js';
 export { Ingest, type IngestedEvent, type IngestEvents } from './hub/ingest.js';
-export { ResultsSink, writeJsonDurable, type ResultsSinkOptions } from './results/folder-sink.js';
+export { ResultsSink, type ResultsSinkOptions } from './results/folder-sink.js';
 export { readRunResults, readJsonl } from './results/run-folder-reader.js';
-export { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './results/run-folder.js';
+export { RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './results/run-folder.js';
 export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type MetricSummary, type DetailSummary, type AgentSummary, type SummaryInput } from './run/summary.js';
 export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type CoordinatorDeps, type RunResultsStore } from './run/coordinator.js';
 export { RunError } from './run/run-errors.js';

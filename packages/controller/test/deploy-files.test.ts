@@ -342,6 +342,15 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     expect(hc.test.join(' ')).not.toMatch(/Authorization|TOKEN/);
     expect(composeSource(COMPOSE_DIR, svc, /NODE_EXTRA_CA_CERTS=(\S+)/.exec(hc.test.join(' '))![1]!)).toEqual({ host: join(COMPOSE_DIR, 'tls', 'ca.crt') });
     expect(composeSeconds(hc.timeout!)).toBeLessThan(composeSeconds(hc.interval!));
+    // A fresh named volume takes its owner from the image's folder there: the Dockerfile makes each one the user's.
+    const dockerfile = readFileSync(join(DEPLOY, 'docker', 'Dockerfile'), 'utf8');
+    for (const [name, s] of Object.entries(compose().services)) {
+      if (s.image !== 'userprobe:latest') continue;
+      for (const v of s.volumes ?? []) {
+        const [src, dst] = v.split(':') as [string, string];
+        if (!/^[./$]/.test(src)) expect(dockerfile, `${name}: volume ${src} at ${dst}`).toMatch(new RegExp(`install -d -o userprobe -g userprobe -m 700 ${dst}\\s`));
+      }
+    }
     // Neither the secrets nor the config folder go into the image.
     const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const p of ['deploy/docker/.env', 'deploy/docker/tls', 'deploy/docker/config']) expect(dockerignore, p).toContain(p);

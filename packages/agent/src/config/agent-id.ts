@@ -1,8 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, IdSchema, PRIVATE_DIR_MODE } from '@userprobe/shared';
-import { writeFileAtomic } from '../delivery/atomic-write.js';
+import { ConfigError, IdSchema, mkdirPrivate, writeFileDurable } from '@userprobe/shared';
 import type { AgentConfig } from './config.js';
 
 export type ResolvedAgentConfig = Readonly<Omit<AgentConfig, 'agentId'> & { agentId: string; spoolDir: string }>;
@@ -22,7 +21,7 @@ export function newAgentId(hostname: string): string {
  * Several agents on one machine: give each its own `--id` (or `--spool`).
  */
 export async function resolveAgentId(config: AgentConfig, hostname: string): Promise<ResolvedAgentConfig> {
-  await mkdir(config.spoolRoot, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await mkdirPrivate(config.spoolRoot);
   let agentId = config.agentId;
   if (agentId === null) {
     const file = join(config.spoolRoot, ID_FILE);
@@ -34,7 +33,7 @@ export async function resolveAgentId(config: AgentConfig, hostname: string): Pro
       agentId = stored;
     } else {
       agentId = newAgentId(hostname);
-      await writeFileAtomic(file, `${agentId}\n`);
+      await writeFileDurable(file, `${agentId}\n`);
     }
   }
   return Object.freeze({ ...config, agentId, spoolDir: join(config.spoolRoot, agentId) });

@@ -6,6 +6,8 @@
 /** Sender retry backoff after a timeout, a disconnect or a retryable nack. */
 export const SEND_RETRY_MIN_MS = 250;
 export const SEND_RETRY_MAX_MS = 10_000;
+/** A run whose spooled items the controller has no record of is tried again after this long (or the next reconnect). */
+export const UNKNOWN_RUN_RETRY_MS = 60_000;
 
 /** How long one `clock:sync` round trip may take before the round is dropped. */
 export const CLOCK_SYNC_ROUND_TIMEOUT_MS = 2_000;

@@ -77,7 +77,7 @@ describe('Spool', () => {
     const s = new Spool(dir, log);
     await s.open();
     await s.write(batch('run-1', 1));
-    const to = await s.reject({ runId: 'run-1', seq: 1 }, 'E_MESSAGE_INVALID: bad sample');
+    const to = await s.setAside({ runId: 'run-1', seq: 1 }, 'E_MESSAGE_INVALID: bad sample');
     expect(to).toBe(join(dir, 'rejected', 'run-1.1.json'));
     expect(JSON.parse(await readFile(to, 'utf8'))).toEqual(batch('run-1', 1));
     expect(await readFile(join(dir, 'rejected', 'run-1.1.reason.txt'), 'utf8')).toContain('E_MESSAGE_INVALID: bad sample');

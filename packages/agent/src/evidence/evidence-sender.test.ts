@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { EvidenceStore } from '../../../controller/src/results/evidence-store.js
 import { deriveAgentToken } from '../../../controller/src/trust/agent-token.js';
 import { Connection } from '../delivery/connection.js';
 import { captureLog } from '../../test/log-capture.js';
-import { EvidenceSender, classifyEvidenceAck } from './evidence-sender.js';
+import { EvidenceSender, classifyEvidenceAck, evidenceOutcome } from './evidence-sender.js';
 import { EvidenceSpool } from './evidence-spool.js';
 
 const TOKEN = 'sender-token';
@@ -24,12 +24,25 @@ const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () 
 
 describe('classifyEvidenceAck', () => {
   it.each([
-    [{ ok: true, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false }, { kind: 'done', outcome: { kind: 'stored', stored: ['evidence/s1/a.png'], skipped: [], exhausted: false } }],
+    [{ ok: true, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false }, { kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false }],
     [{ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'disk' }, { kind: 'retry', reason: `${ERROR_CODES.SINK_UNAVAILABLE}: disk`, backoff: true }],
     [{ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: 'evidence:upload refused: 11 binary attachments; at most 10 per message' },
-      { kind: 'done', outcome: { kind: 'refused', reason: `${ERROR_CODES.MESSAGE_TOO_LARGE}: evidence:upload refused: 11 binary attachments; at most 10 per message` } }],
+      { kind: 'rejected', reason: `${ERROR_CODES.MESSAGE_TOO_LARGE}: evidence:upload refused: 11 binary attachments; at most 10 per message` }],
+    [{ ok: 'yes' }, { kind: 'retry', reason: expect.stringMatching(/^malformed evidence ack: /), backoff: true }],
   ])('%o', (reply, expected) => {
     expect(classifyEvidenceAck(reply)).toEqual(expected);
+  });
+});
+
+describe('evidenceOutcome (what the session record is told)', () => {
+  it.each([
+    [null, { kind: 'pending' }],
+    [{ kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true },
+      { kind: 'stored', stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true }],
+    [{ kind: 'rejected', reason: 'E_RUN_UNKNOWN: not a run of this controller' }, { kind: 'refused', reason: 'E_RUN_UNKNOWN: not a run of this controller' }],
+    [{ kind: 'corrupt', reason: 'manifest.json is missing' }, { kind: 'refused', reason: 'unreadable in the spool: manifest.json is missing' }],
+  ] as const)('%o', (settled, expected) => {
+    expect(evidenceOutcome(settled)).toEqual(expected);
   });
 });
 
@@ -50,6 +63,41 @@ describe('EvidenceSender against the real hub: never an upload over the limits',
     await hub.close();
     for (const d of [out, spoolDir]) await rm(d, { recursive: true, force: true });
   });
+
+  it('restart replay: evidence a previous process spooled is sent by a new sender; an interrupted write never is; a refusal is dropped', async () => {
+    // The previous process: spooled s1 (complete) and was killed while writing s2 (no manifest), never sent either.
+    const before = new EvidenceSpool(spoolDir, logs.log);
+    await before.open();
+    await before.write({ runId: 'r-1', sessionId: 's1', files: [{ name: 'console.json', data: Buffer.from('{"entries":[]}') }, { name: 'visitor.png', data: Buffer.alloc(2_000, 7) }] });
+    await mkdir(join(spoolDir, 'r-1', 's2'));
+    await writeFile(join(spoolDir, 'r-1', 's2', 'visitor.png'), Buffer.alloc(10, 1));
+
+    store.setBudget('r-1', { maxSessions: 5, maxBytes: 100 * MB });
+    const spool = new EvidenceSpool(spoolDir, logs.log);
+    await spool.open();
+    expect(spool.pending()).toEqual([{ runId: 'r-1', sessionId: 's1' }]);
+    const conn = new Connection({ url: hub.url, hello: () => hello, log: logs.log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
+    const sender = new EvidenceSender(conn.socket, spool, hello.agentId, logs.log, { ackTimeoutMs: 5_000 });
+    const replayed = sender.watch({ runId: 'r-1', sessionId: 's1' });
+    sender.start();
+    const connected = new Promise((resolve) => conn.socket.once('connect', () => resolve(undefined)));
+    conn.connect();
+    await connected;
+    try {
+      expect(evidenceOutcome(await replayed.settled)).toEqual({ kind: 'stored', stored: ['evidence/s1/console.json', 'evidence/s1/visitor.png'], skipped: [], exhausted: false });
+      expect((await readdir(join(out, 'r-1', 'evidence', 's1'))).sort()).toEqual(['console.json', 'visitor.png']);
+      expect(await readdir(join(out, 'r-1', 'evidence'))).toEqual(['s1']);
+      // A run the controller does not know: refused for good, dropped from the spool, the reason logged.
+      const refused = await sender.deliver({ runId: 'r-unknown', sessionId: 's9' }, [{ name: 'console.json', data: Buffer.from('{}') }], 10_000);
+      expect(refused).toMatchObject({ kind: 'refused', reason: expect.stringContaining('E_RUN_UNKNOWN') });
+      expect(sender.pending).toBe(0);
+      expect(logs.lines.some((l) => l['msg'] === 'the controller refused this evidence for good; dropped' && l['sessionId'] === 's9')).toBe(true);
+      expect(await readdir(spoolDir)).toEqual([]);
+    } finally {
+      await sender.stop();
+      conn.close();
+    }
+  }, 60_000);
 
   it('too many files and too many bytes: sends what fits (the console log kept), logs what it left out, the controller stores it', async () => {
     const spool = new EvidenceSpool(spoolDir, logs.log);

@@ -1,77 +1,93 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { EvidenceAckSchema, describeError, formatIssues, type EvidenceFile } from '@userprobe/shared';
-import { nextDisconnect, whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
-import { SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../config/limits.js';
-import type { EvidenceKey, EvidenceSpool } from './evidence-spool.js';
+import { EvidenceAckSchema, formatIssues, type EvidenceFile } from '@userprobe/shared';
+import type { AgentSocket } from '../delivery/agent-socket.js';
+import { OutboxSender, type OutboxKind, type SendOutcome, type Settled } from '../delivery/outbox/outbox-sender.js';
+import type { EvidenceKey, EvidenceSpool, SessionFiles } from './evidence-spool.js';
 import { EVIDENCE_FILES } from './session-evidence.js';
 import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';
 
 /** An upload of a few MB over a busy link: wait this long for its ack before sending it again. */
 export const EVIDENCE_ACK_TIMEOUT_MS = 30_000;
 
+/** What the controller says it did with a session's evidence. */
+export interface EvidenceStored {
+  readonly stored: readonly string[];
+  readonly skipped: readonly string[];
+  readonly exhausted: boolean;
+}
+
 /** What became of a session's evidence. */
 export type EvidenceOutcome =
-  | { readonly kind: 'stored'; readonly stored: readonly string[]; readonly skipped: readonly string[]; readonly exhausted: boolean }
+  | ({ readonly kind: 'stored' } & EvidenceStored)
   | { readonly kind: 'refused'; readonly reason: string }
   /** Not acknowledged within the wait: still in the spool, still being sent. */
   | { readonly kind: 'pending' };
 
-type Attempt = { kind: 'done'; outcome: EvidenceOutcome } | { kind: 'retry'; reason: string; backoff: boolean };
-
-/** Pure: the controller's reply → done (stored/refused) or send again. */
-export function classifyEvidenceAck(reply: unknown): Attempt {
+/** Pure: the controller's reply → stored, refused for good, or send again. */
+export function classifyEvidenceAck(reply: unknown): SendOutcome<EvidenceStored> {
   const r = EvidenceAckSchema.safeParse(reply);
   if (!r.success) return { kind: 'retry', reason: `malformed evidence ack: ${formatIssues(r.error)}`, backoff: true };
   const a = r.data;
-  if (a.ok) return { kind: 'done', outcome: { kind: 'stored', stored: a.stored, skipped: a.skipped, exhausted: a.exhausted } };
+  if (a.ok) return { kind: 'acked', duplicate: false, stored: a.stored, skipped: a.skipped, exhausted: a.exhausted };
   const reason = `${a.code}: ${a.reason}`;
-  return a.retryable ? { kind: 'retry', reason, backoff: true } : { kind: 'done', outcome: { kind: 'refused', reason } };
+  return a.retryable ? { kind: 'retry', reason, backoff: true } : { kind: 'rejected', reason };
 }
 
-const keyOf = (k: EvidenceKey): string => `${k.runId}/${k.sessionId}`;
+/** Pure: how a session's evidence left the spool (null: it has not yet) → what the session record is told. */
+export function evidenceOutcome(s: Settled<EvidenceStored> | null): EvidenceOutcome {
+  if (s === null) return { kind: 'pending' };
+  switch (s.kind) {
+    case 'acked':
+      return { kind: 'stored', stored: s.stored, skipped: s.skipped, exhausted: s.exhausted };
+    case 'rejected':
+      return { kind: 'refused', reason: s.reason };
+    case 'corrupt':
+      return { kind: 'refused', reason: `unreadable in the spool: ${s.reason}` };
+    default: {
+      const never: never = s;
+      throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
+    }
+  }
+}
 
 /**
- * Sends spooled evidence to the controller (`evidence:upload`), one session at
- * a time, oldest first, with an ack and a timeout; acked or refused for good →
- * removed from the spool; otherwise sent again with backoff, across reconnects.
- * `deliver()` spools a session's files and waits (bounded) for the outcome so
- * the session record can list what the controller actually stored. An upload
- * never exceeds the limits the controller accepts (fitUpload): what does not
- * fit is left out and logged. A refusal for good is logged with its reason.
+ * A session's evidence: `evidence:upload`, never over the limits the
+ * controller accepts (fitUpload: what does not fit is left out and logged);
+ * refused or unreadable evidence is dropped (logged with its reason).
  */
-export class EvidenceSender {
+export function evidenceKind(agentId: string): OutboxKind<EvidenceKey, SessionFiles, EvidenceStored> {
+  return {
+    component: 'evidence-sender',
+    ackTimeoutMs: EVIDENCE_ACK_TIMEOUT_MS,
+    refused: 'drop',
+    prepare(item, key, log) {
+      const fit = fitUpload(item.files, EVIDENCE_FILES.console);
+      if (fit.left.length) {
+        log.warn({ ...key, left: fit.left, maxFiles: UPLOAD_LIMITS.maxFiles, maxBytes: UPLOAD_LIMITS.maxBytes, maxFileBytes: UPLOAD_LIMITS.maxFileBytes },
+          'evidence over the upload limits: sending what fits');
+      }
+      return fit.files.length === 0 ? { refuse: 'nothing of it fits in one upload' } : { send: { ...item, files: fit.files } };
+    },
+    send: (socket, timeoutMs, s) => socket.timeout(timeoutMs).emitWithAck('evidence:upload', { runId: s.runId, agentId, sessionId: s.sessionId, files: [...s.files] }),
+    classify: (reply) => classifyEvidenceAck(reply),
+  };
+}
+
+/**
+ * Sends spooled evidence to the controller (an OutboxSender: one session at a
+ * time, with an ack and a timeout, across reconnects and restarts).
+ * `deliver()` spools a session's files and waits (bounded) for the outcome so
+ * the session record can list what the controller actually stored.
+ */
+export class EvidenceSender extends OutboxSender<EvidenceKey, SessionFiles, EvidenceStored> {
   readonly #socket: AgentSocket;
   readonly #spool: EvidenceSpool;
-  readonly #agentId: string;
-  readonly #log: Logger;
-  readonly #ackTimeoutMs: number;
-  readonly #stop = new AbortController();
-  readonly #waiters = new Map<string, (o: EvidenceOutcome) => void>();
-  #wake: (() => void) | null = null;
-  #loop: Promise<void> | null = null;
 
   constructor(socket: AgentSocket, spool: EvidenceSpool, agentId: string, log: Logger, opts: { ackTimeoutMs?: number } = {}) {
+    super(socket, spool, evidenceKind(agentId), log, opts);
     this.#socket = socket;
     this.#spool = spool;
-    this.#agentId = agentId;
-    this.#log = log.child({ component: 'evidence-sender' });
-    this.#ackTimeoutMs = opts.ackTimeoutMs ?? EVIDENCE_ACK_TIMEOUT_MS;
-    socket.on('connect', () => this.#wake?.());
-  }
-
-  start(): void {
-    this.#loop ??= this.#run().catch((e: unknown) => {
-      this.#log.error({ error: describeError(e) }, 'evidence sender stopped on an unexpected error; spooled evidence stays on disk');
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    this.#wake?.();
-    await this.#loop;
-    for (const w of this.#waiters.values()) w({ kind: 'pending' });
-    this.#waiters.clear();
   }
 
   get pending(): number {
@@ -80,81 +96,14 @@ export class EvidenceSender {
 
   /** Spool the files, queue them, and wait up to `waitMs` for what the controller did with them. */
   async deliver(key: EvidenceKey, files: readonly EvidenceFile[], waitMs: number): Promise<EvidenceOutcome> {
-    await this.#spool.write(key, files);
-    if (!this.#socket.connected) {
-      this.#wake?.();
-      return { kind: 'pending' }; // no controller to answer now: the spool sends it when one is back
-    }
-    const done = new Promise<EvidenceOutcome>((resolve) => this.#waiters.set(keyOf(key), resolve));
-    this.#wake?.();
-    const timer = sleep(waitMs, { kind: 'pending' } as const, { ref: false });
-    const outcome = await Promise.race([done, timer]);
-    this.#waiters.delete(keyOf(key));
-    return outcome;
-  }
-
-  async #run(): Promise<void> {
-    const signal = this.#stop.signal;
-    let delay = SEND_RETRY_MIN_MS;
-    while (!signal.aborted) {
-      const key = this.#spool.pending()[0];
-      if (key === undefined) {
-        await new Promise<void>((resolve) => {
-          this.#wake = () => {
-            this.#wake = null;
-            resolve();
-          };
-          if (signal.aborted) resolve();
-        });
-        continue;
-      }
-      if (!this.#socket.connected) {
-        await whenConnected(this.#socket, signal);
-        continue;
-      }
-      const a = await this.#attempt(key);
-      if (a.kind === 'done') {
-        await this.#spool.remove(key).catch((e: unknown) => this.#log.error({ error: describeError(e), ...key }, 'cannot remove delivered evidence from the spool'));
-        const o = a.outcome;
-        if (o.kind === 'refused') this.#log.error({ ...key, reason: o.reason }, 'the controller refused this evidence for good; dropped');
-        else if (o.kind === 'stored') this.#log.debug({ ...key, stored: o.stored.length, skipped: o.skipped.length }, 'evidence acknowledged');
-        this.#waiters.get(keyOf(key))?.(a.outcome);
-        delay = SEND_RETRY_MIN_MS;
-        continue;
-      }
-      if (signal.aborted) break;
-      this.#log.warn({ ...key, reason: a.reason }, 'evidence not acknowledged; will send it again');
-      if (a.backoff) {
-        await sleep(delay, undefined, { signal }).catch(() => undefined);
-        delay = Math.min(delay * 2, SEND_RETRY_MAX_MS);
-      }
-    }
-  }
-
-  async #attempt(key: EvidenceKey): Promise<Attempt> {
-    let files: EvidenceFile[];
+    const watch = this.watch(key);
     try {
-      files = await this.#spool.read(key);
-    } catch (e) {
-      return { kind: 'done', outcome: { kind: 'refused', reason: `unreadable in the spool: ${describeError(e).message}` } };
-    }
-    const fit = fitUpload(files, EVIDENCE_FILES.console);
-    if (fit.left.length) {
-      this.#log.warn({ ...key, left: fit.left, maxFiles: UPLOAD_LIMITS.maxFiles, maxBytes: UPLOAD_LIMITS.maxBytes, maxFileBytes: UPLOAD_LIMITS.maxFileBytes },
-        'evidence over the upload limits: sending what fits');
-    }
-    if (fit.files.length === 0) return { kind: 'done', outcome: { kind: 'refused', reason: 'nothing of it fits in one upload' } };
-    const disconnect = nextDisconnect(this.#socket, this.#stop.signal);
-    try {
-      const reply = this.#socket.timeout(this.#ackTimeoutMs).emitWithAck('evidence:upload', { runId: key.runId, agentId: this.#agentId, sessionId: key.sessionId, files: fit.files });
-      reply.catch(() => undefined);
-      const r = await Promise.race([reply.then((v) => ({ v })), disconnect.promise]);
-      if (r === 'disconnected') return { kind: 'retry', reason: 'disconnected before the ack', backoff: false };
-      return classifyEvidenceAck(r.v);
-    } catch (e) {
-      return { kind: 'retry', reason: `no ack within ${this.#ackTimeoutMs} ms (${describeError(e).message})`, backoff: true };
+      await this.#spool.write({ ...key, files });
+      if (!this.#socket.connected) return { kind: 'pending' }; // no controller to answer now: the spool sends it when one is back
+      const settled = await Promise.race([watch.settled, sleep(waitMs, 'waiting' as const, { ref: false })]);
+      return settled === 'waiting' ? { kind: 'pending' } : evidenceOutcome(settled);
     } finally {
-      disconnect.cancel();
+      watch.cancel();
     }
   }
 }

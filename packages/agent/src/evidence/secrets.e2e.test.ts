@@ -124,9 +124,10 @@ describe('secrets never written: a failed session\'s evidence, results and spool
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
     agent = new Agent({ config: await resolveAgentId(config, 'test'), log: logs.log, env: { DEMO_AGENT_PASSWORD: PASSWORD }, scenarios: new Map([['chat-load', leaky]]) });
     const write = agent.evidenceSpool.write.bind(agent.evidenceSpool);
-    agent.evidenceSpool.write = async (k, files) => {
-      await write(k, files);
+    agent.evidenceSpool.write = async (item) => {
+      const key = await write(item);
       spooled.push(...await walk(agent.evidenceSpool.dir));
+      return key;
     };
     const joined = new Promise<void>((resolve) => hub.hub.once('agent:connected', () => resolve()));
     await agent.start();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { ERROR_CODES, ProbeError, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, ProbeError, batchKey, type MetricBatch } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from '../results/sink.js';
 import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
@@ -13,7 +13,8 @@ import {
 } from './limits.js';
 import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
 import type { BatchContext } from './rows.js';
-import { batchKey, DurableSpool, type SpoolEntry } from './spool.js';
+import { afterDirectError, afterDrainError, afterDrainerExit, afterOpenError, routeWrite, shouldDrain, sinkMode, type SinkState } from './sink-decisions.js';
+import { DurableSpool, type SpoolEntry } from './spool.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './sql-files.js';
 
 export interface MysqlSinkOptions {
@@ -136,9 +137,10 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
     }
   }
 
-  function fail(e: unknown): ProbeError {
+  /** The permanent error for `e`; with `stopSink`, the sink stops with it (every later write fails, drain waiters are told). */
+  function fail(e: unknown, stopSink: boolean): ProbeError {
     const err = permanentSinkError(target.redacted, e);
-    if (classifyMysqlError(mysqlErrorInfo(e)) === 'sink' && fatal === undefined) {
+    if (stopSink && fatal === undefined) {
       fatal = err;
       log.error({ err: err.toJSON() }, 'MySQL sink stopped: permanent error');
       for (const w of drainWaiters.splice(0)) w.reject(err);
@@ -146,18 +148,20 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
     return err;
   }
 
-  function spooling(): boolean {
-    return draining !== undefined || (spool?.size ?? 0) > 0;
+  /** Where the sink stands, for the decisions of sink-decisions.ts. */
+  function state(): SinkState {
+    return { failed: fatal !== undefined, closing: closing.signal.aborted, draining: draining !== undefined, spoolSize: spool?.size ?? 0 };
   }
 
   /**
    * Write now, retrying transient errors with doubling backoff within the
    * budget — every call of every attempt ends by its deadline; past it, make
-   * the entry durable in the spool instead.
+   * the entry durable in the spool instead (afterDirectError decides).
    */
   async function writeOrSpool(entry: SpoolEntry): Promise<'stored' | 'duplicate' | 'done' | 'spooled'> {
-    if (fatal !== undefined) throw fatal;
-    if (spooling()) return spoolIt(entry);
+    const route = routeWrite(state());
+    if (route === 'refuse') throw fatal!;
+    if (route === 'spool') return spoolIt(entry);
     const started = Date.now();
     const b = bounds(started + budget);
     let backoff = RETRY_BACKOFF_MIN_MS;
@@ -166,15 +170,28 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         return await apply(entry, 'direct', b);
       } catch (e) {
         const info = mysqlErrorInfo(e);
-        if (classifyMysqlError(info) !== 'transient') throw fail(e);
         const elapsed = Date.now() - started;
-        if (elapsed + backoff > budget || closing.signal.aborted) {
-          log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code, err: { message: info.message } }, 'MySQL unreachable; spooling until it returns');
-          return spoolIt(entry);
+        const step = afterDirectError(classifyMysqlError(info), {
+          elapsedMs: elapsed, backoffMs: backoff, maxBackoffMs: RETRY_BACKOFF_MAX_MS, budgetMs: budget, closing: closing.signal.aborted,
+        });
+        switch (step.do) {
+          case 'stop-sink':
+            throw fail(e, true);
+          case 'refuse-entry':
+            throw fail(e, false);
+          case 'spool':
+            log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code, err: { message: info.message } }, 'MySQL unreachable; spooling until it returns');
+            return spoolIt(entry);
+          case 'retry':
+            log.debug({ attempt, mysqlCode: info.code, backoffMs: step.waitMs }, 'transient MySQL error; retrying');
+            await sleep(step.waitMs, undefined, { signal: closing.signal }).catch(() => undefined);
+            backoff = step.nextBackoffMs;
+            break;
+          default: {
+            const never: never = step;
+            throw new Error(`unhandled step ${JSON.stringify(never)}`);
+          }
         }
-        log.debug({ attempt, mysqlCode: info.code, backoffMs: backoff }, 'transient MySQL error; retrying');
-        await sleep(backoff, undefined, { signal: closing.signal }).catch(() => undefined);
-        backoff = Math.min(backoff * 2, RETRY_BACKOFF_MAX_MS);
       }
     }
   }
@@ -187,12 +204,13 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   }
 
   function ensureDrainer(): void {
-    if (draining !== undefined || closing.signal.aborted || fatal !== undefined) return;
+    if (!shouldDrain(state())) return;
     draining = drain().finally(() => {
       draining = undefined;
-      // An append may have landed after the drainer saw the spool empty.
-      if ((spool?.size ?? 0) > 0) ensureDrainer();
-      else for (const w of drainWaiters.splice(0)) w.resolve();
+      const next = afterDrainerExit(state());
+      // An append may have landed after the drainer saw the spool empty: 'restart'.
+      if (next === 'restart') ensureDrainer();
+      else if (next === 'drained') for (const w of drainWaiters.splice(0)) w.resolve();
     });
   }
 
@@ -212,22 +230,28 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         backoff = drainMin;
       } catch (e) {
         const info = mysqlErrorInfo(e);
-        const kind = classifyMysqlError(info);
-        if (kind === 'sink') {
-          fail(e);
-          return;
+        const step = afterDrainError(classifyMysqlError(info), backoff, drainMax);
+        switch (step.do) {
+          case 'stop-sink':
+            fail(e, true);
+            return;
+          case 'set-aside':
+            await sp.reject(`${info.code}: ${info.message}`);
+            break;
+          case 'wait':
+            log.debug({ mysqlCode: info.code, err: { message: info.message }, backoffMs: step.waitMs, left: sp.size }, 'MySQL still unreachable');
+            try {
+              await sleep(step.waitMs, undefined, { signal: closing.signal });
+            } catch {
+              return;
+            }
+            backoff = step.nextBackoffMs;
+            break;
+          default: {
+            const never: never = step;
+            throw new Error(`unhandled step ${JSON.stringify(never)}`);
+          }
         }
-        if (kind === 'batch') {
-          await sp.reject(`${info.code}: ${info.message}`);
-          continue;
-        }
-        log.debug({ mysqlCode: info.code, err: { message: info.message }, backoffMs: backoff, left: sp.size }, 'MySQL still unreachable');
-        try {
-          await sleep(backoff, undefined, { signal: closing.signal });
-        } catch {
-          return;
-        }
-        backoff = Math.min(backoff * 2, drainMax);
       }
     }
   }
@@ -254,14 +278,16 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       });
     } catch (e) {
       if (e instanceof ProbeError) {
-        fatal = e;
+        fatal = e; // the schema is missing or too old
         throw e;
       }
-      if (classifyMysqlError(mysqlErrorInfo(e)) === 'transient') {
-        log.warn({ mysqlCode: mysqlErrorInfo(e).code }, 'MySQL is unreachable at start; batches will be spooled until it is back');
+      const info = mysqlErrorInfo(e);
+      const kind = classifyMysqlError(info);
+      if (afterOpenError(kind) === 'open-spooling') {
+        log.warn({ mysqlCode: info.code }, 'MySQL is unreachable at start; batches will be spooled until it is back');
         return;
       }
-      throw fail(e);
+      throw fail(e, kind === 'sink');
     }
   }
 
@@ -273,7 +299,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       const poolSettings = { ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }), ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }) };
       pool = createUtcPool(target, log, poolSettings);
       await checkSchema();
-      if (spool.size > 0) ensureDrainer();
+      ensureDrainer(); // what a previous process spooled drains now
       log.info({ spooled: spool.size }, 'MySQL sink open');
     },
 
@@ -283,7 +309,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
     },
 
     async writeBatch(batch: MetricBatch, agent: AgentInfo) {
-      if (spool?.has(batchKey(batch.runId, batch.agentId, batch.seq))) {
+      if (spool?.has(batchKey(batch))) {
         counts.duplicates += 1;
         return 'duplicate';
       }
@@ -316,12 +342,13 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
     },
 
     stats() {
-      return { ...counts, spoolSize: spool?.size ?? 0, mode: fatal !== undefined ? 'failed' : spooling() ? 'spooling' : 'direct' };
+      return { ...counts, spoolSize: spool?.size ?? 0, mode: sinkMode(state()) };
     },
 
     whenDrained() {
-      if (fatal !== undefined) return Promise.reject(fatal);
-      if (!spooling()) return Promise.resolve();
+      const mode = sinkMode(state());
+      if (mode === 'failed') return Promise.reject(fatal);
+      if (mode === 'direct') return Promise.resolve();
       return new Promise((resolve, reject) => drainWaiters.push({ resolve, reject }));
     },
 

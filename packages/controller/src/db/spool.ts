@@ -1,14 +1,17 @@
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ERROR_CODES, MetricBatchSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, ProbeError, type MetricBatch } from '@userprobe/shared';
+import {
+  ERROR_CODES, MetricBatchSchema, ProbeError, batchKey, isTempFile, mkdirPrivate, moveDurable, writeFileDurable, type MetricBatch,
+} from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
 
 /**
  * The controller's own on-disk spool, used while MySQL is unreachable: every
- * entry is a file written with fsync (file, then directory) before the batch
- * it holds is acknowledged. Entries drain in the order they were appended.
+ * entry is a file written durably (writeFileDurable) before the batch it
+ * holds is acknowledged; temporary files an interrupted write left are
+ * removed at open. Entries drain in the order they were appended.
  * It lives under the results folder, so it is private as results are:
  * folders 0700, files 0600.
  */
@@ -19,10 +22,6 @@ export type SpoolEntry =
 
 const FILE = /^(\d{16})\.json$/;
 const REJECTED_DIR = 'rejected';
-
-export function batchKey(runId: string, agentId: string, seq: number): string {
-  return `${runId}\u0000${agentId}\u0000${seq}`;
-}
 
 export class DurableSpool {
   private readonly ids: number[] = [];
@@ -36,9 +35,9 @@ export class DurableSpool {
   static async open(dir: string, log: Logger): Promise<DurableSpool> {
     const spool = new DurableSpool(dir, log.child({ component: 'mysql-spool' }));
     try {
-      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      await mkdirPrivate(dir);
       for (const f of (await readdir(dir)).sort()) {
-        if (f.endsWith('.tmp')) {
+        if (isTempFile(f)) {
           await rm(join(dir, f), { force: true });
           continue;
         }
@@ -68,20 +67,9 @@ export class DurableSpool {
 
   async append(entry: SpoolEntry): Promise<void> {
     const id = this.next++;
-    const name = fileName(id);
-    const tmp = join(this.dir, `${name}.tmp`);
     try {
-      const fh = await open(tmp, 'w', PRIVATE_FILE_MODE);
-      try {
-        await fh.writeFile(JSON.stringify(entry));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, join(this.dir, name));
-      await syncDir(this.dir);
+      await writeFileDurable(join(this.dir, fileName(id)), JSON.stringify(entry));
     } catch (e) {
-      await rm(tmp, { force: true }).catch(() => undefined);
       throw new ProbeError(ERROR_CODES.SPOOL_IO, `cannot write to the controller's MySQL spool ${this.dir}: ${(e as Error).message}`, { cause: e });
     }
     this.ids.push(id);
@@ -109,8 +97,8 @@ export class DurableSpool {
   async reject(reason: string): Promise<void> {
     const id = this.ids[0];
     if (id === undefined) return;
-    await mkdir(join(this.dir, REJECTED_DIR), { recursive: true, mode: PRIVATE_DIR_MODE });
-    await rename(join(this.dir, fileName(id)), join(this.dir, REJECTED_DIR, fileName(id))).catch(() => undefined);
+    await mkdirPrivate(join(this.dir, REJECTED_DIR));
+    await moveDurable(join(this.dir, fileName(id)), join(this.dir, REJECTED_DIR, fileName(id))).catch(() => undefined);
     this.log.error({ entry: fileName(id), reason }, 'spool entry moved to rejected/; it is kept there for inspection');
     this.forget(id);
   }
@@ -125,7 +113,7 @@ export class DurableSpool {
   }
 
   private index(id: number, entry: Extract<SpoolEntry, { kind: 'batch' }>): void {
-    const key = batchKey(entry.batch.runId, entry.batch.agentId, entry.batch.seq);
+    const key = batchKey(entry.batch);
     this.keys.set(id, key);
     this.keySet.add(key);
   }
@@ -175,13 +163,4 @@ function isAgent(a: unknown): a is AgentInfo {
 
 function fileName(id: number): string {
   return `${String(id).padStart(16, '0')}.json`;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { ERROR_CODES, describeError, isProbeError, type BatchAck, type MetricBatch, type SessionStatus } from '@userprobe/shared';
+import { ERROR_CODES, batchKey, describeError, isProbeError, type BatchAck, type MetricBatch, type SessionStatus } from '@userprobe/shared';
 import type { AgentInfo, Sink } from '../results/sink.js';
-import { batchKey } from '../results/run-folder.js';
 
 /**
  * Batch ingest: dedupe on (runId, agentId, seq) → every sink's writeBatch →
@@ -40,7 +39,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   handle(batch: MetricBatch, agent: AgentInfo): Promise<BatchAck> {
-    const key = `${batch.runId}\u0000${batchKey(batch.agentId, batch.seq)}`;
+    const key = batchKey(batch);
     if (this.stored.has(key)) {
       this.emitIngested(batch, true);
       return Promise.resolve({ ok: true, seq: batch.seq, duplicate: true });

@@ -66,6 +66,19 @@ describe('EvidenceStore (real files)', () => {
     expect(await again.usage('r-1')).toMatchObject({ sessions: 1, bytes: 3, skippedSessions: 1 });
   });
 
+  it('a temporary file an interrupted write left is neither counted nor listed, and is cleared when the run is loaded', async () => {
+    await startedRun('r-1', ['a-1']);
+    const folder = join(out, 'r-1', 'evidence', 's1');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'console.json'), '{}');
+    await writeFile(join(folder, '.session.har.0badc0de.tmp'), 'x'.repeat(1_000)); // this version's temporary name
+    await writeFile(join(folder, 'visitor.png.tmp'), 'x'.repeat(1_000)); // the older version's
+    const store = new EvidenceStore({ outDir: out, log });
+    expect(await store.handle(upload('s1', ['console.json', '{}']), agent)).toEqual({ ok: true, stored: ['evidence/s1/console.json'], skipped: [], exhausted: false });
+    expect(await store.usage('r-1')).toMatchObject({ sessions: 1, bytes: 2 });
+    expect(await readdir(folder)).toEqual(['console.json']);
+  });
+
   it('redacts again before storing (defence in depth): secret headers and fields, the agents\' token; images kept as sent; files 0600, folders 0700', async () => {
     const store = new EvidenceStore({ outDir: join(out, 'results'), log, secrets: ['agents-token-42'] });
     store.setBudget('r-1', { maxSessions: 5, maxBytes: 10 * MB });

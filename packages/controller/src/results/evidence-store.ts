@@ -1,13 +1,14 @@
-import { mkdir, open, readFile, readdir, rename, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE,
-  ProbeError, Redactor, describeError, type EvidenceAck, type EvidenceUpload,
+  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, ProbeError, Redactor, describeError,
+  isTempFile, mkdirPrivate, removeTempFiles, syncDir, writeFileDurable, type EvidenceAck, type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
 import { RESULT_FILES, runDir } from './run-folder.js';
 import { redactEvidenceFile } from './evidence-redact.js';
+import { RunQueue } from './run-queue.js';
 import { holdsSession, type RunRegistry } from '../run/run-registry.js';
 
 /**
@@ -16,9 +17,12 @@ import { holdsSession, type RunRegistry } from '../run/run-registry.js';
  * per-run budget (sessions and bytes) keeps a failing 200-session run from
  * filling the disk; what it leaves out is counted for the summary.
  *
- * A file is written to a temporary name, fsynced, renamed and its folder
- * fsynced before the upload is acknowledged. A resent upload (lost ack) of a
+ * Each file is written durably (writeFileDurable: a temporary name, fsync,
+ * rename), then its folder and the evidence folder are fsynced, before the
+ * upload is acknowledged; temporary files an interrupted write left are
+ * removed when a run's evidence is loaded. A resent upload (lost ack) of a
  * session already stored is answered with what is stored, counted once.
+ * Uploads of one run are handled one at a time (RunQueue).
  *
  * Whose budget: evidence is kept only for runs this controller knows — its
  * own (`setBudget`), or any whose results folder holds a run.json (a run
@@ -123,23 +127,6 @@ export interface EvidenceStoreOptions {
   readonly runs?: RunRegistry;
 }
 
-async function writeDurable(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
-  try {
-    await h.writeFile(data);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, path);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try { await h.sync(); } finally { await h.close(); }
-}
-
 /** A session id that names a folder: an id, and not `.` or `..`. */
 function sessionFolderName(sessionId: string): string | null {
   return IdSchema.safeParse(sessionId).success && sessionId !== '.' && sessionId !== '..' ? sessionId : null;
@@ -150,7 +137,7 @@ export class EvidenceStore {
   readonly #log: Logger;
   readonly #runs = new Map<string, Promise<RunEvidence>>();
   readonly #budgets = new Map<string, EvidenceBudget>();
-  readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #queue = new RunQueue();
   readonly #redactor: Redactor;
   /** The agents of runs whose run.json lists them (they do not change once written). */
   readonly #agents = new Map<string, ReadonlySet<string>>();
@@ -214,10 +201,10 @@ export class EvidenceStore {
       const paths = d.store.map((name) => `${EVIDENCE_DIR}/${folder}/${name}`);
       if (d.store.length) {
         try {
-          await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-          for (const f of files) if (d.store.includes(f.name)) await writeDurable(join(dir, f.name), f.data);
-          await fsyncDir(dir);
-          await fsyncDir(join(dir, '..'));
+          await mkdirPrivate(dir);
+          for (const f of files) if (d.store.includes(f.name)) await writeFileDurable(join(dir, f.name), f.data, { syncDir: false });
+          await syncDir(dir);
+          await syncDir(join(dir, '..'));
         } catch (e) {
           return this.#failure(log, e, u.runId);
         }
@@ -270,12 +257,7 @@ export class EvidenceStore {
   }
 
   #serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(runId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.#tails.set(runId, tail);
-    void tail.then(() => { if (this.#tails.get(runId) === tail) this.#tails.delete(runId); });
-    return next;
+    return this.#queue.run(runId, fn);
   }
 
   #state(runId: string): Promise<RunEvidence> {
@@ -300,7 +282,9 @@ export class EvidenceStore {
     });
     for (const s of sessions) {
       if (!s.isDirectory()) continue;
-      const names = (await readdir(join(root, s.name))).filter((n) => !n.endsWith('.tmp') && EvidenceFileNameSchema.safeParse(n).success);
+      const leftovers = await removeTempFiles(join(root, s.name));
+      if (leftovers.length) this.#log.warn({ runId, sessionId: s.name, removed: leftovers }, 'removed temporary files an interrupted evidence write left');
+      const names = (await readdir(join(root, s.name))).filter((n) => !isTempFile(n) && EvidenceFileNameSchema.safeParse(n).success);
       if (!names.length) continue;
       for (const n of names) bytes += (await stat(join(root, s.name, n))).size;
       stored.set(s.name, names.map((n) => `${EVIDENCE_DIR}/${s.name}/${n}`));

@@ -60,6 +60,28 @@ describe('ResultsSink', () => {
     expect(lines().some((l) => l.msg?.toString().startsWith('cutting lines'))).toBe(true);
   });
 
+  it('temporary files an interrupted write left (this version\'s names and the older one\'s) are cleared when the run folder is opened; run.json stands', async () => {
+    const { sink, dir, tmp, log, lines } = await setup();
+    await sink.runStarted(run, [agent]);
+    await sink.close();
+    const runJson = await readFile(join(dir, 'run.json'), 'utf8');
+    await writeFile(join(dir, '.run.json.0badc0de.tmp'), '{"runId":"run-1","sta');
+    await writeFile(join(dir, 'summary.json.tmp'), '{');
+    const again = new ResultsSink({ outDir: tmp.dir, log });
+    cleanups.push(() => again.close());
+    expect(await again.writeBatch(batch(), agent)).toBe('stored');
+    expect((await readdir(dir)).sort()).toEqual(['batches.jsonl', 'run.json', 'samples.jsonl', 'sessions.jsonl']);
+    expect(await readFile(join(dir, 'run.json'), 'utf8')).toBe(runJson);
+    expect(lines().find((l) => l.msg === 'removed temporary files an interrupted write left in the run folder')).toMatchObject({ removed: ['.run.json.0badc0de.tmp', 'summary.json.tmp'] });
+  });
+
+  it('concurrent writes of one run document land in call order (the run\'s queue), whole', async () => {
+    const { sink, dir } = await setup();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => sink.writeRunJson('run-1', 'run-state.json', { version: i, pad: 'x'.repeat(50_000) })));
+    expect(JSON.parse(await readFile(join(dir, 'run-state.json'), 'utf8'))).toMatchObject({ version: 9 });
+    expect(await readdir(dir)).toEqual(['run-state.json']);
+  });
+
   it('accepts batches of a run it did not start (spool replay)', async () => {
     const { sink, tmp } = await setup();
     expect(await sink.writeBatch(batch({ runId: 'older-run' }), agent)).toBe('stored');

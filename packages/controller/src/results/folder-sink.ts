@@ -1,9 +1,13 @@
-import { chmod, mkdir, open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, describeError, type MetricBatch, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import {
+  ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, appendDurable, batchKey, describeError, mkdirPrivate, removeTempFiles, syncDir, truncateDurable,
+  writeJsonDurable, type MetricBatch, type BrowserKind, type ScenarioName,
+} from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
-import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
+import { RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
+import { RunQueue } from './run-queue.js';
 
 /**
  * The always-on file sink: `<out>/<runId>/samples.jsonl`, `sessions.jsonl`,
@@ -15,7 +19,8 @@ import { RESULT_FILES, runDir, batchKey, type BatchKeyLine, type SampleLine, typ
  * folder, both files are truncated back to the lengths the last key recorded,
  * so a crash between the two steps cannot leave a half-counted batch: the
  * agent still holds it (unacked) and the replay is stored exactly once.
- * Writes to one run are serialized; different runs proceed independently.
+ * run.json and summary.json are replaced whole (writeJsonDurable). Writes to
+ * one run are serialized (RunQueue); different runs proceed independently.
  *
  * Privacy: everything under the results folder is the operator's alone —
  * folders 0700, files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE); a run folder
@@ -52,30 +57,12 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try { await h.sync(); } finally { await h.close(); }
-}
-
-/** Write a JSON file atomically and durably (tmp, fsync, rename, fsync dir), readable by its owner only. */
-export async function writeJsonDurable(path: string, dir: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const h = await open(tmp, 'w', PRIVATE_FILE_MODE);
-  try {
-    await h.writeFile(JSON.stringify(value, null, 2) + '\n');
-    await h.sync();
-  } finally { await h.close(); }
-  await rename(tmp, path);
-  await fsyncDir(dir);
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class ResultsSink implements Sink {
   readonly name = 'results';
   private readonly runs = new Map<string, Promise<RunState>>();
-  /** Per-run tail of the write queue. */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queue = new RunQueue();
   private readonly log: Logger;
 
   constructor(private readonly opts: ResultsSinkOptions) {
@@ -85,14 +72,14 @@ export class ResultsSink implements Sink {
   get outDir(): string { return this.opts.outDir; }
 
   async open(): Promise<void> {
-    await mkdir(this.opts.outDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await mkdirPrivate(this.opts.outDir);
   }
 
   async runStarted(run: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
     await this.serial(run.runId, async () => {
       const st = await this.state(run.runId);
       st.meta = { scenario: run.scenario, browser: run.browser };
-      await writeJsonDurable(join(st.dir, RESULT_FILES.run), st.dir, {
+      await writeJsonDurable(join(st.dir, RESULT_FILES.run), {
         ...run, startedAt: iso(run.startedAt), status: 'running' satisfies RunStatus, endedAt: null, agents,
       });
     });
@@ -106,14 +93,14 @@ export class ResultsSink implements Sink {
       } catch (e) {
         throw e instanceof ProbeError ? e : new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `results folder for run ${batch.runId} could not be opened: ${describeError(e).message}`, { cause: e });
       }
-      const key = batchKey(batch.agentId, batch.seq);
+      const key = batchKey(batch);
       if (st.keys.has(key)) return 'duplicate';
       try {
         await this.append(st, batch, agent);
       } catch (e) {
         // Our idea of the file lengths may be wrong now: reopen (and truncate to the last key) next time.
         this.forget(batch.runId, st);
-        throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `could not write batch ${key} of run ${batch.runId} to ${st.dir}: ${describeError(e).message}`, { cause: e });
+        throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `could not write batch ${key} to ${st.dir}: ${describeError(e).message}`, { cause: e });
       }
       st.keys.add(key);
       return 'stored';
@@ -126,38 +113,35 @@ export class ResultsSink implements Sink {
       const path = join(st.dir, RESULT_FILES.run);
       const prev = await readText(path);
       const base = prev ? (JSON.parse(prev) as Record<string, unknown>) : { runId };
-      await writeJsonDurable(path, st.dir, { ...base, status, endedAt: iso(endedAt) });
+      await writeJsonDurable(path, { ...base, status, endedAt: iso(endedAt) });
     });
   }
 
   /** Write `summary.json` (or another JSON document) into the run's folder, durably. */
   async writeRunJson(runId: string, file: string, value: unknown): Promise<string> {
     const dir = runDir(this.opts.outDir, runId);
-    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const path = join(dir, file);
-    await writeJsonDurable(path, dir, value);
-    return path;
+    return this.serial(runId, async () => {
+      await mkdirPrivate(dir);
+      await writeJsonDurable(path, value);
+      return path;
+    });
   }
 
   /** Has (runId, agentId, seq) been stored? Loads the run's keys if needed. */
   async has(runId: string, agentId: string, seq: number): Promise<boolean> {
-    return this.serial(runId, async () => (await this.state(runId)).keys.has(batchKey(agentId, seq)));
+    return this.serial(runId, async () => (await this.state(runId)).keys.has(batchKey({ runId, agentId, seq })));
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.tails.values()]);
+    await this.queue.idle();
     const states = await Promise.allSettled([...this.runs.values()]);
     this.runs.clear();
     for (const s of states) if (s.status === 'fulfilled') await closeState(s.value);
   }
 
   private serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(runId) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.tails.set(runId, tail);
-    void tail.then(() => { if (this.tails.get(runId) === tail) this.tails.delete(runId); });
-    return next;
+    return this.queue.run(runId, fn);
   }
 
   private forget(runId: string, st: RunState): void {
@@ -178,8 +162,10 @@ export class ResultsSink implements Sink {
   /** Open a run folder, recover its keys, and cut off any lines written after the last key. */
   private async load(runId: string): Promise<RunState> {
     const dir = runDir(this.opts.outDir, runId);
-    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await mkdirPrivate(dir);
     await chmod(dir, PRIVATE_DIR_MODE);
+    const leftovers = await removeTempFiles(dir);
+    if (leftovers.length) this.log.warn({ runId, removed: leftovers }, 'removed temporary files an interrupted write left in the run folder');
     const batchesPath = join(dir, RESULT_FILES.batches);
     const samplesPath = join(dir, RESULT_FILES.samples);
     const sessionsPath = join(dir, RESULT_FILES.sessions);
@@ -196,7 +182,7 @@ export class ResultsSink implements Sink {
         const line = text.slice(pos, nl);
         try {
           const k = JSON.parse(line) as BatchKeyLine;
-          keys.add(batchKey(k.agentId, k.seq));
+          keys.add(batchKey({ runId, agentId: k.agentId, seq: k.seq }));
           last = k;
         } catch {
           break;
@@ -212,8 +198,7 @@ export class ResultsSink implements Sink {
       const size = await sizeOf(path);
       if (size > len) {
         this.log.warn({ runId, file: path, size, keep: len }, 'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)');
-        const h = await open(path, 'r+');
-        try { await h.truncate(len); await h.sync(); } finally { await h.close(); }
+        await truncateDurable(path, len);
       }
     }
     let meta: RunState['meta'] = null;
@@ -228,7 +213,7 @@ export class ResultsSink implements Sink {
     const sessions = await open(sessionsPath, 'a', PRIVATE_FILE_MODE);
     const batches = await open(batchesPath, 'a', PRIVATE_FILE_MODE);
     await Promise.all([samples.chmod(PRIVATE_FILE_MODE), sessions.chmod(PRIVATE_FILE_MODE), batches.chmod(PRIVATE_FILE_MODE)]);
-    await fsyncDir(dir);
+    await syncDir(dir);
     if (keys.size) this.log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
     return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta };
   }
@@ -256,22 +241,15 @@ export class ResultsSink implements Sink {
       };
       return JSON.stringify(line) + '\n';
     }).join('');
-    if (sampleText) {
-      await st.samples.write(sampleText);
-      await st.samples.datasync();
-      st.samplesEnd += Buffer.byteLength(sampleText);
-    }
-    if (sessionText) {
-      await st.sessions.write(sessionText);
-      await st.sessions.datasync();
-      st.sessionsEnd += Buffer.byteLength(sessionText);
-    }
+    const sampleBytes = await appendDurable(st.samples, sampleText);
+    st.samplesEnd += sampleBytes;
+    const sessionBytes = await appendDurable(st.sessions, sessionText);
+    st.sessionsEnd += sessionBytes;
     const key: BatchKeyLine = {
       agentId: batch.agentId, seq: batch.seq, samples: batch.samples.length, sessions: batch.sessions.length,
       samplesEnd: st.samplesEnd, sessionsEnd: st.sessionsEnd, storedAt: new Date().toISOString(),
     };
-    await st.batches.write(JSON.stringify(key) + '\n');
-    await st.batches.datasync();
+    await appendDurable(st.batches, JSON.stringify(key) + '\n');
   }
 }
 

@@ -66,5 +66,3 @@ export interface SessionLine {
   readonly error: { code: string; message: string } | null;
   readonly artifacts: readonly string[];
 }
-
-export const batchKey = (agentId: string, seq: number): string => `${agentId}#${seq}`;
