@@ -83,6 +83,7 @@ describe('flags → choices (scenarioChoicesFromFlags)', () => {
     [{ har: 'all' }, { har: 'all' }],
     [{ adaptiveStart: false }, { adaptiveStart: false }],
     [{ total: 3, scenario: 'x' }, {}],
+    [{ 'think-time': '2s', 'call-duration': '1m', messages: 3 }, { thinkTime: { minMs: 2_000, maxMs: 2_000 }, callDurationMs: 60_000, messages: 3 }],
   ] as const)('%j → %j over the defaults', (flags, want) => {
     expect(scenarioChoicesFromFlags(flags)).toEqual({ ...defaultScenarioChoices(), ...want });
   });
