@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/puppeteer/puppeteer-core.js';
-import { launchPlan } from '../../packages/agent/dist/browser-pool.js';
+import { launchPlan } from '../../packages/agent/dist/host/browser-pool.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
+import { resolveProfile } from '../../packages/shared/dist/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 void ROOT;
@@ -51,7 +52,7 @@ const plan = launchPlan(kind, { chromiumPath: '/usr/lib/chromium/chromium', shel
 const dir = await mkdtemp(join(tmpdir(), 'up-idle-'));
 const browser = await puppeteer.launch({ executablePath: plan.executablePath, headless: plan.headless, args: [...plan.args], pipe: true, userDataDir: dir, defaultViewport: { width: 1280, height: 800 } });
 const pid = browser.process().pid;
-const p = demo.profile;
+const { profile: p } = await resolveProfile('demo', demo.vars);
 const sessions = [];
 try {
   for (let i = 0; i < N; i++) {

@@ -16,7 +16,8 @@ import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/
 import { ScenarioOptionsSchema } from '../../packages/shared/dist/index.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
 import { getScenario } from '../../packages/agent/dist/scenarios/index.js';
-import { launchPlan } from '../../packages/agent/dist/browser-pool.js';
+import { launchPlan } from '../../packages/agent/dist/host/browser-pool.js';
+import { resolveProfile } from '../../packages/shared/dist/index.js';
 import { cpuSeconds, pssMb } from './proc-tree.mjs';
 
 const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.slice(2);
@@ -36,14 +37,14 @@ class Rec {
   note() {}
 }
 
-async function session(browser, target, scenario, id) {
+async function session(browser, profile, scenario, id) {
   const vctx = await browser.createBrowserContext();
   const actx = await browser.createBrowserContext();
   const rec = new Rec();
   try {
     const [visitor, agent] = await Promise.all([vctx.newPage(), actx.newPage()]);
     await scenario.run({
-      session: { runId: 'bench', sessionId: id, scenario: scenario.name }, pages: { visitor, agent }, profile: target.profile,
+      session: { runId: 'bench', sessionId: id, scenario: scenario.name }, pages: { visitor, agent }, profile,
       options: OPTIONS, recorder: rec, signal: new AbortController().signal, credential: (r) => r.default ?? '',
     }).catch(() => undefined);
   } finally {
@@ -53,18 +54,19 @@ async function session(browser, target, scenario, id) {
 }
 
 const target = await startDemoTarget();
+const { profile } = await resolveProfile('demo', target.vars);
 const userDataDir = await mkdtemp(join(tmpdir(), 'scenario-cost-'));
 const browser = await puppeteer.launch({ executablePath: BIN[kind], headless: kind === 'shell' ? 'shell' : true, pipe: true, userDataDir, args: ARGS });
 const pid = browser.process().pid;
 try {
   const scenario = getScenario(scenarioName);
-  await session(browser, target, scenario, 'warm'); // the first session in a fresh browser measures slow
+  await session(browser, profile, scenario, 'warm'); // the first session in a fresh browser measures slow
   await new Promise((r) => setTimeout(r, 1000));
   const base = { cpu: cpuSeconds(pid), pss: pssMb(pid) };
   let peak = base.pss;
   const sampler = setInterval(() => { peak = Math.max(peak, pssMb(pid)); }, PSS_SAMPLE_MS);
   const t0 = performance.now();
-  const recs = await Promise.all(Array.from({ length: N }, (_, i) => session(browser, target, scenario, `b${i}`)));
+  const recs = await Promise.all(Array.from({ length: N }, (_, i) => session(browser, profile, scenario, `b${i}`)));
   const wallS = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const cpu = cpuSeconds(pid) - base.cpu;

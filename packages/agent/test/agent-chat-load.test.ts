@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coreMetrics, type AssignReply, type AssignmentInput, type RunFinished } from '@userprobe/shared';
-import { startDemoTarget, type DemoTarget } from '../../demo-target/src/index.js';
+import { coreMetrics, resolveProfile, type AssignReply, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { Agent } from '../src/agent.js';
 import { resolveAgentId } from '../src/config/agent-id.js';
 import { buildConfig } from '../src/config/config.js';
@@ -14,6 +14,8 @@ import { startTestController, type TestController } from './test-controller.js';
 /** The whole agent (CLI composition minus argv) running the real chat-load scenario against the demo target. */
 describe('agent runs chat-load against the demo target', () => {
   let demo: DemoTarget;
+  /** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+  let demoProfile: TargetProfile;
   let ctl: TestController;
   let agent: Agent;
   let spoolRoot: string;
@@ -21,6 +23,7 @@ describe('agent runs chat-load against the demo target', () => {
 
   beforeAll(async () => {
     demo = await startDemoTarget({ knobs: { latency: { create: CREATE_MS } } });
+    demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     ctl = await startTestController();
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-e2e-'));
     const config = buildConfig({
@@ -47,7 +50,7 @@ describe('agent runs chat-load against the demo target', () => {
     const runId = 'e2e-run';
     const sessions = ['e1', 'e2', 'e3', 'e4'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 500 }));
     const a: AssignmentInput = {
-      runId, scenario: 'chat-load', browser: 'shell', profile: demo.profile, sessions, startAt: ctl.now() + 500, durationMs: null,
+      runId, scenario: 'chat-load', browser: 'shell', profile: demoProfile, sessions, startAt: ctl.now() + 500, durationMs: null,
       options: { stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000 },
     };
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, type AssignReply, type AssignmentInput, type MetricBatch, type SessionRecord, type TargetProfile } from '@userprobe/shared';
-import { startDemoTarget, type DemoTarget } from '../../demo-target/src/index.js';
+import { ERROR_CODES, resolveProfile, type AssignReply, type AssignmentInput, type MetricBatch, type SessionRecord, type TargetProfile } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { Agent } from '../src/agent.js';
 import { resolveAgentId } from '../src/config/agent-id.js';
 import { buildConfig, type AgentFlags } from '../src/config/config.js';
@@ -49,6 +49,8 @@ async function startAgent(ctl: TestController, spoolRoot: string, flags: AgentFl
 describe('a locked-down agent against a hostile controller', () => {
   let dir: string;
   let demo: DemoTarget;
+  /** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+  let demoProfile: TargetProfile;
   let ctl: TestController;
   let agent: Agent;
   let hostile: Server;
@@ -62,6 +64,7 @@ describe('a locked-down agent against a hostile controller', () => {
     await mkdir(join(dir, 'scenarios'));
     await mkdir(join(dir, 'elsewhere'));
     demo = await startDemoTarget();
+    demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     // Pages that send the browser where the agent does not go.
     hostile = createServer((req, res) => {
       if (req.url === '/to-metadata') { res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(); return; }
@@ -94,7 +97,7 @@ describe('a locked-down agent against a hostile controller', () => {
     startAt: ctl.now() + 300, durationMs: null, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 30_000 }, ...over,
   });
   const assign = async (a: AssignmentInput): Promise<AssignReply> => await ctl.sockets.at(-1)!.timeout(15_000).emitWithAck('run:assign', a as never) as AssignReply;
-  const withUrls = (visitor: string, agentUrl = demo.profile.agent.url): TargetProfile => ({ ...demo.profile, visitor: { ...demo.profile.visitor, url: visitor }, agent: { ...demo.profile.agent, url: agentUrl } });
+  const withUrls = (visitor: string, agentUrl = demoProfile.agent.url): TargetProfile => ({ ...demoProfile, visitor: { ...demoProfile.visitor, url: visitor }, agent: { ...demoProfile.agent, url: agentUrl } });
   /** The session record of a run, once its agent finished it. */
   const recordOf = async (runId: string): Promise<SessionRecord> => {
     await ctl.waitFor('finished', (f: { runId: string }) => f.runId === runId);
@@ -117,9 +120,9 @@ describe('a locked-down agent against a hostile controller', () => {
     const evil = join(dir, 'elsewhere', 'evil.mjs');
     await writeFile(evil, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'evil', run: async () => {} };`);
     await symlink(evil, join(dir, 'scenarios', 'link.mjs'));
-    const outside = await assign(assignment(demo.profile, { scenarioModule: evil }));
+    const outside = await assign(assignment(demoProfile, { scenarioModule: evil }));
     expect(outside).toEqual({ accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: expect.stringMatching(/is outside the folders this agent loads scenario modules from \(.*scenarios; --scenario-dir\)/) });
-    const linked = await assign(assignment(demo.profile, { scenarioModule: join(dir, 'scenarios', 'link.mjs') }));
+    const linked = await assign(assignment(demoProfile, { scenarioModule: join(dir, 'scenarios', 'link.mjs') }));
     expect(linked).toMatchObject({ accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: expect.stringMatching(/\(really .*elsewhere\/evil\.mjs\) is outside/) });
     expect(existsSync(marker)).toBe(false);
   });
@@ -128,7 +131,7 @@ describe('a locked-down agent against a hostile controller', () => {
     expect(await assign(assignment(withUrls('file:///etc/hostname')))).toEqual({
       accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: "the target profile's visitor.url: file: URLs are never opened (file:///etc/hostname); this agent opens http: and https: only",
     });
-    expect(await assign(assignment(withUrls(demo.profile.visitor.url, 'https://attacker.example/console')))).toEqual({
+    expect(await assign(assignment(withUrls(demoProfile.visitor.url, 'https://attacker.example/console')))).toEqual({
       accepted: false, code: ERROR_CODES.NOT_ALLOWED,
       reason: "the target profile's agent.url: host attacker.example is not allowed on this agent (allowed: 127.0.0.1, 127.0.0.2); its operator allows it with --allow-host attacker.example",
     });
@@ -138,7 +141,7 @@ describe('a locked-down agent against a hostile controller', () => {
   });
 
   it('a profile reading a variable not listed with --secret-env fails its session at the login step; the value goes nowhere', async () => {
-    const profile: TargetProfile = { ...demo.profile, agent: { ...demo.profile.agent, login: { ...demo.profile.agent.login!, password: { env: 'UNLISTED_SECRET' } } } };
+    const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, login: { ...demoProfile.agent.login!, password: { env: 'UNLISTED_SECRET' } } } };
     const a = assignment(profile);
     expect(await assign(a)).toEqual({ accepted: true });
     const r = await recordOf(a.runId);

@@ -60,6 +60,10 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-load', '--total', 'lots', '--local-agents', '1'], /^controller: --total: not a number; accepted: a whole number from 1 to 100000\n$/],
     [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--capacity', 'video-call=99999'], /^controller: --capacity: "video-call=99999" is not accepted; use N/],
     [['serve', '--token', 't', '--drain-timeout', '0'], /^controller: --drain-timeout: 0ms is out of range; accepted: a duration from 100ms to 1h\n$/],
+    // demo knobs are the demo's to check (passed through by the demo launcher), in the words of the flag typed here
+    [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--demo-latency', 'create'],
+      /^controller: --demo-latency create: expected NAME=MS such as create=300; names: page, /],
+    [['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--demo-error', 'init=200'], /^controller: --demo-error init=200: errors\.init\.status: an injected status is 400\.\.599; endpoints: init, /],
   ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
     const p = track(start(args));
     expect(await p.exited).toBe(2);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
+import { BUNDLED_PROFILES } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 import { DEMO_AGENT_TRUST, agentToken } from './fixtures.js';
 import type { RunStateFile } from '../src/run/run-state-schema.js';
@@ -33,7 +34,7 @@ export interface Drill {
 export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<Drill> {
   const demo = await startDemoTarget({ knobs });
   const profile = join(dir, 'demo.yaml');
-  const yaml = (await readFile(DEMO_PROFILE_PATH, 'utf8')).replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
+  const yaml = (await readFile(BUNDLED_PROFILES.demo!, 'utf8')).replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
   await writeFile(profile, yaml);
   const procs: Proc[] = [];
   const track = (p: Proc): Proc => { procs.push(p); return p; };

@@ -1,12 +1,12 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { coreMetrics } from '@userprobe/shared';
+import { BUNDLED_PROFILES, coreMetrics } from '@userprobe/shared';
 import { tempDir } from './fixtures.js';
 import { startCli, type Proc } from './processes.js';
 import { createTestDb } from './db/test-db.js';
 import { fileURLToPath } from 'node:url';
-import { startDemoTarget, DEMO_PROFILE_PATH } from '@userprobe/demo-target';
+import { startDemoTarget } from '@userprobe/demo-target';
 
 const CUSTOM_SCENARIO = fileURLToPath(new URL('../../../profiles/examples/custom-scenario.mjs', import.meta.url));
 
@@ -80,7 +80,7 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     cleanups.push(tmp.cleanup);
     const p = startCli(['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--out', tmp.dir,
       '--run-id', 'custom-e2e', '--json', '--no-adaptive-start', '--duration', '6s',
-      '--target', DEMO_PROFILE_PATH, '--profile-var', `DEMO_SITE_URL=${demo.siteUrl}`, '--profile-var', `DEMO_APP_URL=${demo.appUrl}`,
+      '--target', BUNDLED_PROFILES.demo!, '--profile-var', `DEMO_SITE_URL=${demo.siteUrl}`, '--profile-var', `DEMO_APP_URL=${demo.appUrl}`,
       '--scenario-module', CUSTOM_SCENARIO]);
     cleanups.push(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
     expect(await p.exited, p.stderr().slice(-3000)).toBe(0);

@@ -2,8 +2,8 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreMetrics } from '@userprobe/shared';
-import { startDemoTarget, DEMO_PROFILE_PATH, type DemoTarget } from '@userprobe/demo-target';
+import { BUNDLED_PROFILES, coreMetrics } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { DEMO_AGENT_TRUST, agentToken, tempDir } from './fixtures.js';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 
@@ -54,7 +54,7 @@ describe('controller crash before ack (real agent, Chromium, demo target)', () =
     const demo: DemoTarget = await startDemoTarget({ knobs: { latency: { realtime: 1_000 } } });
     cleanups.push(() => demo.close());
     const profilePath = join(tmp.dir, 'demo.yaml');
-    const yaml = (await readFile(DEMO_PROFILE_PATH, 'utf8'))
+    const yaml = (await readFile(BUNDLED_PROFILES.demo!, 'utf8'))
       .replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
     await writeFile(profilePath, yaml);
     const out = join(tmp.dir, 'results');

@@ -2,12 +2,11 @@
 import { pino } from 'pino';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { isProbeError } from '@userprobe/shared';
 import { ERROR_KNOBS, LATENCY_KNOBS } from './knobs/schema.js';
 import { knobsFromFlags } from './knobs/flags.js';
 import { DEFAULT_APP_HOST, DEFAULT_SITE_HOST, startDemoTarget } from './server.js';
-import { DEMO_PROFILE_PATH } from './profile.js';
 import { DEFAULT_CREDENTIALS } from './console/sessions.js';
+import { DemoConfigError } from './errors.js';
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
@@ -41,7 +40,7 @@ async function main(): Promise<void> {
     .example('$0 --latency create=300 --latency realtime=100', 'create-chat takes 300 ms; every relayed message 100 ms')
     .example('$0 --error init=500 --error addMessage=503@0.1', 'init always fails; 10% of add-message calls fail')
     .example(`curl -X PUT -d '{"latency":{"init":150}}' http://127.0.0.2:8081/__knobs`, 'change knobs at run time')
-    .epilog(`Knobs at run time: GET/PUT /__knobs, POST /__knobs/reset, POST /__knobs/drop-sockets on the app origin.\nTarget profile: ${DEMO_PROFILE_PATH} (DEMO_SITE_URL / DEMO_APP_URL are printed below).`)
+    .epilog(`Knobs at run time: GET/PUT /__knobs, POST /__knobs/reset, POST /__knobs/drop-sockets on the app origin.\nOn start it prints DEMO_SITE_URL= and DEMO_APP_URL= lines: the two origins a client is configured with.`)
     .strict()
     .help()
     .parseAsync();
@@ -75,6 +74,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`demo-target: ${isProbeError(e) ? e.message : String(e)}\n`);
-  process.exit(isProbeError(e) ? 2 : 1);
+  process.stderr.write(`demo-target: ${e instanceof DemoConfigError ? e.message : String(e)}\n`);
+  process.exit(e instanceof DemoConfigError ? 2 : 1);
 });

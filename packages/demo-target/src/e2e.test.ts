@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoTarget, type DemoTarget } from './index.js';
+import { DEFAULT_CREDENTIALS, startDemoTarget, type DemoTarget } from './index.js';
 
 /** Real Chromium (the headless shell) against the demo target, visitor and agent in separate contexts. */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/lib/chromium/chromium-headless-shell';
@@ -49,16 +49,25 @@ async function waitForText(where: Page | Frame, selector: string, text: string):
   );
 }
 
+/** The demo's own DOM (README: "The widget", "The console"); a client's target profile names the same selectors. */
+const WIDGET = {
+  frame: 'iframe#up-widget-frame', ready: '#up-launcher[data-ready="true"]', open: '#up-launcher',
+  name: '#up-name', start: '#up-start', input: '#up-input', send: '#up-send', messages: '#up-messages',
+};
+const CONSOLE = {
+  user: '#login-user', pass: '#login-pass', submit: '#login-submit', ready: '#console-ready',
+  chatItem: '.chat-item', messages: '#chat-messages', input: '#chat-input', send: '#chat-send',
+};
+
 describe('demo target in Chromium', () => {
   it('visitor chats with an agent through the cross-origin widget; realtime delay shows in the DOM', async () => {
-    const p = target.profile;
     const visitorCtx = await browser.createBrowserContext();
     const agentCtx = await browser.createBrowserContext();
     try {
       // Visitor: site page, widget iframe from the other origin, usable.
       const visitor = await visitorCtx.newPage();
-      await visitor.goto(p.visitor.url, { waitUntil: 'load' });
-      const frameHandle = await visitor.waitForSelector(p.visitor.widget.frame ?? 'iframe');
+      await visitor.goto(`${target.siteUrl}/`, { waitUntil: 'load' });
+      const frameHandle = await visitor.waitForSelector(WIDGET.frame);
       const frame = await frameHandle?.contentFrame();
       if (!frame) throw new Error('widget iframe has no frame');
       expect(frame.url()).toBe(`${target.appUrl}/widget/frame.html`);
@@ -69,28 +78,25 @@ describe('demo target in Chromium', () => {
       const { targetInfos } = await cdp.send('Target.getTargets');
       await cdp.detach();
       expect(targetInfos.find((t) => t.url === `${target.appUrl}/widget/frame.html`)?.type).toBe('iframe');
-      const usable = p.visitor.widget.usable;
-      if (!('selector' in usable)) throw new Error(`the demo profile's widget.usable should be a selector, got ${JSON.stringify(usable)}`);
-      await frame.waitForSelector(usable.selector);
-      await frame.click(p.visitor.widget.open);
-      await frame.type(p.visitor.widget.prechatName!, 'Dana');
-      await frame.click(p.visitor.widget.prechatSubmit!);
-      await frame.waitForSelector(p.visitor.widget.messageInput);
+      await frame.waitForSelector(WIDGET.ready);
+      await frame.click(WIDGET.open);
+      await frame.type(WIDGET.name, 'Dana');
+      await frame.click(WIDGET.start);
+      await frame.waitForSelector(WIDGET.input);
 
       // Agent: console log-in, ready.
       const agent = await agentCtx.newPage();
-      const login = p.agent.login!;
-      await agent.goto(p.agent.url, { waitUntil: 'load' });
-      await agent.type(login.usernameInput, login.username.default!);
-      await agent.type(login.passwordInput, login.password.default!);
-      await agent.click(login.submit);
-      await agent.waitForSelector(p.agent.ready);
+      await agent.goto(`${target.appUrl}/console/`, { waitUntil: 'load' });
+      await agent.type(CONSOLE.user, DEFAULT_CREDENTIALS.username);
+      await agent.type(CONSOLE.pass, DEFAULT_CREDENTIALS.password);
+      await agent.click(CONSOLE.submit);
+      await agent.waitForSelector(CONSOLE.ready);
 
       const sendFromVisitor = async (text: string): Promise<number> => {
-        await frame.type(p.visitor.widget.messageInput, text);
+        await frame.type(WIDGET.input, text);
         const t0 = performance.now();
-        await frame.click(p.visitor.widget.sendButton);
-        await waitForText(agent, p.agent.chatItem, text); // no click: the list preview updates live
+        await frame.click(WIDGET.send);
+        await waitForText(agent, CONSOLE.chatItem, text); // no click: the list preview updates live
         return performance.now() - t0;
       };
 
@@ -103,14 +109,14 @@ describe('demo target in Chromium', () => {
       expect(delayed).toBeGreaterThan(baseline);
 
       // Agent opens the chat, reads, replies; the reply appears in the widget after D.
-      const item = await agent.waitForSelector(`${p.agent.chatItem}::-p-text(second message, delayed)`);
+      const item = await agent.waitForSelector(`${CONSOLE.chatItem}::-p-text(second message, delayed)`);
       await item!.click();
-      await waitForText(agent, `${p.agent.messageList}`, 'first message');
-      await waitForText(agent, `${p.agent.messageList}`, 'second message, delayed');
-      await agent.type(p.agent.messageInput, 'Hello Dana, how can I help?');
+      await waitForText(agent, CONSOLE.messages, 'first message');
+      await waitForText(agent, CONSOLE.messages, 'second message, delayed');
+      await agent.type(CONSOLE.input, 'Hello Dana, how can I help?');
       const t1 = performance.now();
-      await agent.click(p.agent.sendButton);
-      await waitForText(frame, `${p.visitor.widget.messageList} *`, 'Hello Dana, how can I help?');
+      await agent.click(CONSOLE.send);
+      await waitForText(frame, `${WIDGET.messages} *`, 'Hello Dana, how can I help?');
       const reply = performance.now() - t1;
       expect(reply).toBeGreaterThanOrEqual(D);
 

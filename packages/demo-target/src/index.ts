@@ -1,5 +1,5 @@
-export { startDemoTarget, DEFAULT_SITE_HOST, DEFAULT_APP_HOST, type DemoTarget, type DemoTargetOptions } from './server.js';
-export { DEMO_PROFILE_PATH, loadDemoProfile, type DemoVars } from './profile.js';
+export { startDemoTarget, DEFAULT_SITE_HOST, DEFAULT_APP_HOST, type DemoTarget, type DemoTargetOptions, type DemoVars } from './server.js';
+export { DemoConfigError } from './errors.js';
 export {
   KnobsSchema,
   KnobsPatchSchema,

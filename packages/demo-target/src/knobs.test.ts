@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@userprobe/shared';
+import { DemoConfigError } from './errors.js';
 import { injectedStatus } from './knobs/decide.js';
 import { knobsFromFlags } from './knobs/flags.js';
 import { applyKnobsPatch, defaultKnobs, parseKnobsPatch } from './knobs/schema.js';
@@ -81,13 +81,20 @@ describe('knobsFromFlags', () => {
   it.each([
     [['create'], [], /expected NAME=MS/],
     [['create=-1'], [], /expected NAME=MS/],
-    [['bogus=1'], [], /Unrecognized key: "bogus"/],
+    [['bogus=1'], [], /^--latency bogus=1: latency: Unrecognized key: "bogus"; names: page, /],
+    [['create=700000'], [], /^--latency create=700000: latency\.create: .*; names: page, /],
     [[], ['init'], /expected ENDPOINT=STATUS/],
-    [[], ['init=200'], /400\.\.599/],
-    [[], ['init=500@3'], /0\.\.1/],
+    [[], ['init=200'], /^--error init=200: errors\.init\.status: an injected status is 400\.\.599; endpoints: init, /],
+    [[], ['init=500@3'], /^--error init=500@3: errors\.init\.rate: .*0\.\.1/],
+    [[], ['chat=500'], /^--error chat=500: errors: Unrecognized key: "chat"; endpoints: init, /],
   ])('%j %j is refused', (lat, err, message) => {
-    expect(() => knobsFromFlags(lat, err)).toThrow(ConfigError);
+    expect(() => knobsFromFlags(lat, err)).toThrow(DemoConfigError);
     expect(() => knobsFromFlags(lat, err)).toThrow(message);
+  });
+  it('names the flags the way the host spelled them (the controller passes --demo-latency through)', () => {
+    expect(() => knobsFromFlags(['create'], [])).toThrow(/^--latency create: /);
+    expect(() => knobsFromFlags(['create'], [], '--demo-')).toThrow(/^--demo-latency create: /);
+    expect(() => knobsFromFlags([], ['init'], '--demo-')).toThrow(/^--demo-error init: /);
   });
 });
 
@@ -97,14 +104,14 @@ describe('KnobStore', () => {
     expect(store.latency('create')).toBe(300);
     store.set({ latency: { init: 5 } });
     expect(store.get().latency).toMatchObject({ create: 300, init: 5 });
-    expect(() => store.set({ latency: { init: -1 } } as never)).toThrow(ConfigError);
+    expect(() => store.set({ latency: { init: -1 } } as never)).toThrow(DemoConfigError);
     expect(store.reset().latency).toMatchObject({ create: 300, init: 0 });
     const copy = store.get();
     copy.latency.create = 1;
     expect(store.latency('create')).toBe(300);
   });
   it('refuses bad initial knobs', () => {
-    expect(() => new KnobStore({ latency: { create: -1 } })).toThrow(ConfigError);
+    expect(() => new KnobStore({ latency: { create: -1 } })).toThrow(DemoConfigError);
   });
 });
 

@@ -1,22 +1,33 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { ConfigError, type TargetProfile } from '@userprobe/shared';
 import { ChatStore } from './chat/store.js';
 import { AgentSessions, DEFAULT_CREDENTIALS, type Credentials } from './console/sessions.js';
 import type { Feature, FeatureContext } from './feature.js';
+import { DemoConfigError } from './errors.js';
 import { FEATURES } from './features.js';
 import { Delays } from './http/delays.js';
 import { sendError } from './http/respond.js';
 import { Router } from './http/router.js';
 import type { Knobs, KnobsPatch } from './knobs/schema.js';
 import { KnobStore } from './knobs/store.js';
-import { loadDemoProfile, type DemoVars } from './profile.js';
 import { RealtimeRegistry } from './realtime.js';
 
 export const DEFAULT_SITE_HOST = '127.0.0.1';
 /** A different site from 127.0.0.1, so Chromium runs the widget in an out-of-process iframe. */
 export const DEFAULT_APP_HOST = '127.0.0.2';
+
+/**
+ * The demo's two origins under the names a client's configuration uses for them
+ * (a target profile fills `${DEMO_SITE_URL}` / `${DEMO_APP_URL}` with these; the
+ * CLI prints them as `NAME=value` lines). No trailing slash.
+ */
+export type DemoVars = {
+  /** Visitor website origin. */
+  DEMO_SITE_URL: string;
+  /** App origin (widget, API, console). */
+  DEMO_APP_URL: string;
+};
 
 export interface DemoTargetOptions {
   siteHost?: string;
@@ -39,9 +50,8 @@ export interface DemoTarget {
   siteUrl: string;
   /** App origin (widget, API, console, realtime), no trailing slash. */
   appUrl: string;
+  /** The same two origins, by the names clients configure them with. */
   vars: DemoVars;
-  /** profile.yaml filled with this target's URLs. */
-  profile: TargetProfile;
   knobs: {
     get(): Knobs;
     set(patch: KnobsPatch): Knobs;
@@ -69,7 +79,7 @@ function dispatch(router: Router, log: Logger) {
 function listen(server: Server, host: string, port: number, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new ConfigError(`cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another ${flag} (0 picks a free port)`, { cause: e }));
+      reject(new DemoConfigError(`cannot listen on ${host}:${port} (${e.code ?? e.message}); choose another ${flag} (0 picks a free port)`, { cause: e }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {
@@ -145,7 +155,6 @@ export async function startDemoTarget(opts: DemoTargetOptions = {}): Promise<Dem
     siteUrl: urls.siteUrl,
     appUrl: urls.appUrl,
     vars,
-    profile: loadDemoProfile(vars),
     knobs: {
       get: () => knobs.get(),
       set: (patch) => knobs.set(patch),

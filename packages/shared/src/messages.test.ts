@@ -7,12 +7,11 @@ import { HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS } from './
 import { formatIssues } from './protocol.js';
 import { MessageError, ERROR_CODES } from './errors.js';
 import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './limits.js';
-import { parseProfile } from './profile.js';
+import { BUNDLED_PROFILES, parseProfile } from './profile.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 const profile = parseProfile(
-  readFileSync(fileURLToPath(new URL('../../demo-target/profile.yaml', import.meta.url)), 'utf8'),
+  readFileSync(BUNDLED_PROFILES.demo!, 'utf8'),
   'demo profile',
   { DEMO_SITE_URL: 'http://127.0.0.1:1', DEMO_APP_URL: 'http://127.0.0.2:2' },
 );

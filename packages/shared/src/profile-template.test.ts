@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { BUNDLED_PROFILES, parseProfile, resolveProfile, TargetProfileSchema } from './profile.js';
+import { BUNDLED_PROFILES, PROFILES_DIR, parseProfile, resolveProfile, TargetProfileSchema } from './profile.js';
 import { ERROR_CODES, ProfileError } from './errors.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../../profiles/tenant.template.yaml', import.meta.url));
@@ -92,6 +92,12 @@ describe('resolveProfile', () => {
     expect(r.bundled).toBe(true);
     expect(r.path).toBe(BUNDLED_PROFILES.demo);
     expect(r.profile.name).toBe('demo');
+  });
+
+  it('bundled profiles live in the repository\'s profiles/ folder, next to the tenant template', () => {
+    expect(PROFILES_DIR).toBe(fileURLToPath(new URL('../../../profiles/', import.meta.url)));
+    expect(BUNDLED_PROFILES.demo).toBe(`${PROFILES_DIR}demo.yaml`);
+    expect(readdirSync(PROFILES_DIR)).toEqual(expect.arrayContaining(['demo.yaml', 'tenant.template.yaml']));
   });
 
   it('reads anything else as a path', async () => {

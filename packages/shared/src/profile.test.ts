@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseProfile } from './profile.js';
+import { BUNDLED_PROFILES, parseProfile } from './profile.js';
 import { ProfileError, ERROR_CODES } from './errors.js';
 
-const demoYaml = readFileSync(fileURLToPath(new URL('../../demo-target/profile.yaml', import.meta.url)), 'utf8');
+const demoYaml = readFileSync(BUNDLED_PROFILES.demo!, 'utf8');
 const vars = { DEMO_SITE_URL: 'http://127.0.0.1:4310', DEMO_APP_URL: 'http://127.0.0.2:4311' };
 
 function errorOf(fn: () => unknown): ProfileError {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -210,11 +210,19 @@ export function parseProfile(text: string, source: string, vars: Readonly<Record
 }
 
 /**
- * Profiles shipped with userprobe, by the name `--target` accepts. The paths
- * resolve from this package's src/ and dist/ alike (the repository layout).
+ * The repository's `profiles/` folder: the profiles shipped with userprobe (and
+ * the tenant template). Resolves from this package's src/ and dist/ alike.
+ */
+export const PROFILES_DIR = fileURLToPath(new URL('../../../profiles/', import.meta.url));
+
+/**
+ * Profiles shipped with userprobe, by the name `--target` accepts: `<name>.yaml`
+ * in PROFILES_DIR. `demo` describes the bundled demo target; whoever starts the
+ * demo fills its `${DEMO_SITE_URL}` / `${DEMO_APP_URL}` (this package does not
+ * know the demo, only its profile).
  */
 export const BUNDLED_PROFILES: Readonly<Record<string, string>> = Object.freeze({
-  demo: fileURLToPath(new URL('../../demo-target/profile.yaml', import.meta.url)),
+  demo: join(PROFILES_DIR, 'demo.yaml'),
 });
 
 export interface ResolvedProfile {

@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { Server as IoServer } from 'socket.io';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import { ReferenceClient, expectVerdicts, judgeAgreement, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
@@ -19,9 +19,6 @@ import { widgetUsableMs } from './widget-usable.js';
  * a real Socket.IO connection.
  */
 
-// socket.io is a dependency of the demo target, not of the agent: load it from there for this test only.
-const requireFromDemo = createRequire(fileURLToPath(new URL('../../../demo-target/package.json', import.meta.url)));
-const { Server: IoServer } = requireFromDemo('socket.io') as typeof import('socket.io');
 const SIO_CLIENT = createRequire(import.meta.url).resolve('socket.io-client/dist/socket.io.js');
 
 const SHELL = '/usr/lib/chromium/chromium-headless-shell';

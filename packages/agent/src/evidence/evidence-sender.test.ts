@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, EVIDENCE_MAX_FILES, EVIDENCE_MAX_UPLOAD_BYTES, PROTOCOL_VERSION, type EvidenceFile, type Hello } from '@userprobe/shared';
-// The controller is not a dependency of the agent package; the test loads its source.
-import { listenHub, type ListeningHub } from '../../../controller/src/hub/hub.js';
-import { Ingest } from '../../../controller/src/hub/ingest.js';
-import { EvidenceStore } from '../../../controller/src/results/evidence-store.js';
-import { deriveAgentToken } from '../../../controller/src/trust/agent-token.js';
+// The controller is a dev dependency of the agent package: the sender is tested against its real hub.
+import { EvidenceStore, Ingest, deriveAgentToken, listenHub, type ListeningHub } from '@userprobe/controller';
 import { Connection } from '../delivery/connection.js';
 import { captureLog } from '../../test/log-capture.js';
 import { EvidenceSender, classifyEvidenceAck, evidenceOutcome } from './evidence-sender.js';

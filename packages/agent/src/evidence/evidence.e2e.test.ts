@@ -2,16 +2,12 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssignmentSchema, type AssignmentInput, type RunFinished } from '@userprobe/shared';
-// The demo target and the controller are not dependencies of the agent package; the test loads their source.
-import { startDemoTarget, type DemoTarget } from '../../../demo-target/src/index.js';
-import { listenHub, type ListeningHub } from '../../../controller/src/hub/hub.js';
-import { deriveAgentToken } from '../../../controller/src/trust/agent-token.js';
-import { Ingest } from '../../../controller/src/hub/ingest.js';
-import { ResultsSink } from '../../../controller/src/results/folder-sink.js';
-import { EvidenceStore } from '../../../controller/src/results/evidence-store.js';
-import { readRunResults } from '../../../controller/src/results/run-folder-reader.js';
-import { summarizeRun } from '../../../controller/src/run/summary.js';
+import { AssignmentSchema, resolveProfile, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
+// The demo target and the controller are dev dependencies of the agent package (the test runs against both).
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
+import {
+  EvidenceStore, Ingest, ResultsSink, deriveAgentToken, listenHub, readRunResults, summarizeRun, type ListeningHub,
+} from '@userprobe/controller';
 import { Agent } from '../agent.js';
 import { resolveAgentId } from '../config/agent-id.js';
 import { buildConfig } from '../config/config.js';
@@ -46,6 +42,8 @@ const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
 describe('evidence of failed sessions reaches the controller', () => {
   let demo: DemoTarget;
+  /** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+  let demoProfile: TargetProfile;
   let hub: ListeningHub;
   let sink: ResultsSink;
   let store: EvidenceStore;
@@ -56,6 +54,7 @@ describe('evidence of failed sessions reaches the controller', () => {
 
   beforeAll(async () => {
     demo = await startDemoTarget({});
+    demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     outDir = await mkdtemp(join(tmpdir(), 'up-evidence-out-'));
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-evidence-spool-'));
     sink = new ResultsSink({ outDir, log });
@@ -83,7 +82,7 @@ describe('evidence of failed sessions reaches the controller', () => {
 
   async function run(runId: string, sessionIds: string[]): Promise<void> {
     const a: AssignmentInput = {
-      runId, scenario: 'chat-load', browser: 'shell', profile: demo.profile, durationMs: null,
+      runId, scenario: 'chat-load', browser: 'shell', profile: demoProfile, durationMs: null,
       sessions: sessionIds.map((sessionId, i) => ({ sessionId, startOffsetMs: i * 100 })),
       startAt: Date.now() + 300, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 60_000, adaptiveStart: false },
     };

@@ -3,15 +3,12 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssignmentSchema, type AssignmentInput, type RunFinished } from '@userprobe/shared';
-// The demo target and the controller are not dependencies of the agent package; the test loads their source.
-import { startDemoTarget, type DemoTarget } from '../../../demo-target/src/index.js';
-import { listenHub, type ListeningHub } from '../../../controller/src/hub/hub.js';
-import { deriveAgentToken } from '../../../controller/src/trust/agent-token.js';
-import { Ingest } from '../../../controller/src/hub/ingest.js';
-import { ResultsSink } from '../../../controller/src/results/folder-sink.js';
-import { EvidenceStore } from '../../../controller/src/results/evidence-store.js';
-import { readRunResults } from '../../../controller/src/results/run-folder-reader.js';
+import { AssignmentSchema, resolveProfile, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
+// The demo target and the controller are dev dependencies of the agent package (the test runs against both).
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
+import {
+  EvidenceStore, Ingest, ResultsSink, deriveAgentToken, listenHub, readRunResults, type ListeningHub,
+} from '@userprobe/controller';
 import { Agent } from '../agent.js';
 import { resolveAgentId } from '../config/agent-id.js';
 import { buildConfig } from '../config/config.js';
@@ -65,6 +62,8 @@ async function walk(dir: string): Promise<Written[]> {
 
 describe('secrets never written: a failed session\'s evidence, results and spools', () => {
   let demo: DemoTarget;
+  /** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+  let demoProfile: TargetProfile;
   let hub: ListeningHub;
   let sink: ResultsSink;
   let store: EvidenceStore;
@@ -111,6 +110,7 @@ describe('secrets never written: a failed session\'s evidence, results and spool
 
   beforeAll(async () => {
     demo = await startDemoTarget({ credentials: { username: 'agent', password: PASSWORD } });
+    demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     outDir = await mkdtemp(join(tmpdir(), 'up-secrets-out-'));
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-secrets-spool-'));
     sink = new ResultsSink({ outDir, log: logs.log });
@@ -146,7 +146,7 @@ describe('secrets never written: a failed session\'s evidence, results and spool
     const runId = 'sec-run';
     store.setBudget(runId, { maxSessions: 5, maxBytes: 100 * 1024 * 1024 });
     const a: AssignmentInput = {
-      runId, scenario: 'chat-load', browser: 'shell', profile: demo.profile, durationMs: null,
+      runId, scenario: 'chat-load', browser: 'shell', profile: demoProfile, durationMs: null,
       sessions: [{ sessionId: 'sec-a', startOffsetMs: 0 }],
       startAt: Date.now() + 300, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 60_000, adaptiveStart: false, har: 'failures' },
     };

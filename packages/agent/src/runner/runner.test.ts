@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import {
-  AssignmentSchema, ERROR_CODES, parseProfile,
+  AssignmentSchema, BUNDLED_PROFILES, ERROR_CODES, parseProfile,
   type AssignReply, type AssignmentInput, type MetricBatch, type RunFinished, type SessionRecord, type TargetProfile,
 } from '@userprobe/shared';
 import { Agent } from '../agent.js';
@@ -20,7 +20,7 @@ import { captureLog } from '../../test/log-capture.js';
 import { startTestController, type TestController } from '../../test/test-controller.js';
 
 const profile: TargetProfile = parseProfile(
-  readFileSync(new URL('../../../demo-target/profile.yaml', import.meta.url), 'utf8'), 'demo profile.yaml',
+  readFileSync(BUNDLED_PROFILES.demo!, 'utf8'), 'profiles/demo.yaml',
   { DEMO_SITE_URL: 'http://127.0.0.1:9', DEMO_APP_URL: 'http://127.0.0.2:9' },
 );
 

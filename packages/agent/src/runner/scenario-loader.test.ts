@@ -5,9 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, type MetricName } from '@userprobe/shared';
-// The demo target is not a dependency of the agent package; tests load its source directly.
-import { startDemoTarget, type DemoTarget } from '../../../demo-target/src/index.js';
+import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type MetricName, type TargetProfile } from '@userprobe/shared';
+import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
 import {
   describeValue, looksLikePath, pickScenarioExport, resolveScenario, scenarioShapeProblem, ScenarioLoadError, ScenarioNotAllowedError,
@@ -110,10 +109,13 @@ describe('resolveScenario', () => {
 
 describe('the example custom scenario against the demo target', () => {
   let target: DemoTarget;
+  /** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+  let demoProfile: TargetProfile;
   let browser: Browser;
   let userDataDir = '';
   beforeAll(async () => {
     target = await startDemoTarget();
+    demoProfile = (await resolveProfile('demo', target.vars)).profile;
     userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-custom-'));
     browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir });
   });
@@ -141,7 +143,7 @@ describe('the example custom scenario against the demo target', () => {
       const ctx: ScenarioContext = {
         session: { runId: 'test', sessionId: 's1', scenario: 'chat-load' },
         pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
-        profile: target.profile,
+        profile: demoProfile,
         options,
         recorder,
         signal: new AbortController().signal,

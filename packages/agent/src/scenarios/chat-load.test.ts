@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ProbeError, ScenarioOptionsSchema, StepError, coreMetrics, describeError, METRICS, type MetricName, type ScenarioOptions, type TargetProfile,
+  ERROR_CODES, ProbeError, ScenarioOptionsSchema, StepError, coreMetrics, describeError, METRICS, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile,
 } from '@userprobe/shared';
-// The demo target is not a dependency of the agent package; tests load its source directly.
 import {
-  CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type KnobsPatch,
-} from '../../../demo-target/src/index.js';
-import type { RealtimeRegistry } from '../../../demo-target/src/realtime.js';
+  CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type FeatureContext, type KnobsPatch,
+} from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
@@ -52,9 +50,9 @@ function withCrmEventDelay(f: Feature): Feature {
   return {
     name: f.name,
     register(ctx) {
-      const realtime = Object.create(ctx.realtime) as RealtimeRegistry;
-      const create: RealtimeRegistry['create'] = <L extends object, E extends object, S extends object = object, D = unknown>(
-        path: string, connectDelayMs: () => number, options?: Parameters<RealtimeRegistry['create']>[2],
+      const realtime = Object.create(ctx.realtime) as FeatureContext['realtime'];
+      const create: FeatureContext['realtime']['create'] = <L extends object, E extends object, S extends object = object, D = unknown>(
+        path: string, connectDelayMs: () => number, options?: Parameters<FeatureContext['realtime']['create']>[2],
       ) => {
         const io = ctx.realtime.create<L, E, S, D>(path, connectDelayMs, options);
         if (path === CRM_SOCKET_PATH) {
@@ -96,6 +94,8 @@ class TestRecorder implements Recorder {
 }
 
 let target: DemoTarget;
+/** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+let demoProfile: TargetProfile;
 let browser: Browser;
 let reference: ReferenceClient;
 
@@ -132,7 +132,7 @@ const OPTIONS: ScenarioOptions = ScenarioOptionsSchema.parse({
   callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
 });
 
-async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = target.profile, ackDelayMs = 0): Promise<RunResult> {
+async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = demoProfile, ackDelayMs = 0): Promise<RunResult> {
   target.knobs.reset();
   target.knobs.set(knobs);
   crmEventDelayMs = ackDelayMs;
@@ -191,6 +191,7 @@ function show(label: string, r: RunResult): string {
 
 beforeAll(async () => {
   target = await startDemoTarget({ features: FEATURES.map(withCrmEventDelay) });
+  demoProfile = (await resolveProfile('demo', target.vars)).profile;
   reference = new ReferenceClient();
   userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-chat-load-'));
   browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir });
@@ -210,7 +211,7 @@ afterAll(async () => {
 
 describe('chat-load on the demo target', () => {
   it('records one sample per core metric and reads injected delays back: API (core and extra pattern), connect, frame round trip, delivery', async () => {
-    const profile = withExtraPattern(target.profile);
+    const profile = withExtraPattern(demoProfile);
     const dose = (ms: number): KnobsPatch => ({ latency: { crmConnect: ms, realtime: ms } });
     const exp = await runExperiment<ChatArm>([
       { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), {}, browser, profile) }) },
@@ -290,8 +291,8 @@ describe('chat-load on the demo target', () => {
 
   it('widget usable by request: the named pattern finished, against the page\'s navigation start', async () => {
     const profile: TargetProfile = {
-      ...target.profile,
-      visitor: { ...target.profile.visitor, widget: { ...target.profile.visitor.widget, usable: { request: 'init' } } },
+      ...demoProfile,
+      visitor: { ...demoProfile.visitor, widget: { ...demoProfile.visitor.widget, usable: { request: 'init' } } },
     };
     const base = await runSession({}, {}, browser, profile);
     const slow = await runSession({ latency: { init: API_MS } }, {}, browser, profile);
@@ -343,7 +344,7 @@ describe('chat-load on the demo target', () => {
   });
 
   it('fails the step, naming the element, when it cannot take focus or does not take inserted text', async () => {
-    const p = target.profile;
+    const p = demoProfile;
     const list = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.messageList } });
     expect(list.failure?.step).toBe('agent_reply');
     expect(list.failure?.message).toContain(`'${p.agent.messageList}' did not take keyboard focus`);
@@ -359,7 +360,7 @@ describe('chat-load on the demo target', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r)); // a port nobody listens on
-    const profile = { ...target.profile, visitor: { ...target.profile.visitor, url: `http://127.0.0.1:${port}/?token=secret` } };
+    const profile = { ...demoProfile, visitor: { ...demoProfile.visitor, url: `http://127.0.0.1:${port}/?token=secret` } };
     const r = await runSession({}, {}, browser, profile);
     expect(r.failure?.step).toBe('page_load');
     expect(r.failure?.code).toBe(ERROR_CODES.TARGET_UNREACHABLE);

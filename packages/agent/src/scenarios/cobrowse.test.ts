@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ScenarioOptionsSchema, StepError, coreMetrics, describeError, expectedSamples, type MetricName, type TargetProfile,
+  ERROR_CODES, ScenarioOptionsSchema, StepError, coreMetrics, describeError, expectedSamples, resolveProfile, type MetricName, type TargetProfile,
 } from '@userprobe/shared';
-// The demo target is not a dependency of the agent package; tests load its source directly.
-import { startDemoTarget, type DemoTarget, type KnobsPatch } from '../../../demo-target/src/index.js';
+import { startDemoTarget, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
@@ -56,6 +55,8 @@ class TestRecorder implements Recorder {
 }
 
 let target: DemoTarget;
+/** The bundled demo profile (profiles/demo.yaml) filled with this demo's origins. */
+let demoProfile: TargetProfile;
 let browser: Browser;
 let reference: ReferenceClient;
 let userDataDir = '';
@@ -72,7 +73,7 @@ const OPTIONS = ScenarioOptionsSchema.parse({
   callDurationMs: 0, mirrorSamples: SAMPLES, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
 });
 
-async function runSession(knobs: KnobsPatch, profile: TargetProfile = target.profile): Promise<TestRecorder> {
+async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfile): Promise<TestRecorder> {
   target.knobs.reset();
   target.knobs.set(knobs);
   const vctx = await browser.createBrowserContext();
@@ -114,6 +115,7 @@ async function referenceScriptLoad(): Promise<number> {
 
 beforeAll(async () => {
   target = await startDemoTarget();
+  demoProfile = (await resolveProfile('demo', target.vars)).profile;
   reference = new ReferenceClient();
   userDataDir = await mkdtemp(join(tmpdir(), 'cobrowse-test-'));
   browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir });
@@ -166,8 +168,8 @@ describe('cobrowse scenario on the demo target', () => {
   }, 240_000);
 
   it('a profile without the cobrowse sections fails step "profile", naming what is missing', async () => {
-    const { cobrowse: _v, ...visitor } = target.profile.visitor;
-    const profile: TargetProfile = { ...target.profile, visitor };
+    const { cobrowse: _v, ...visitor } = demoProfile.visitor;
+    const profile: TargetProfile = { ...demoProfile, visitor };
     const r = await runSession({}, profile);
     expect(r.failure?.step).toBe('profile');
     expect(r.failure?.code).toBe(ERROR_CODES.PROFILE_INVALID);
@@ -176,7 +178,7 @@ describe('cobrowse scenario on the demo target', () => {
   });
 
   it('a mirror that never shows the snapshot fails cobrowse_first_snapshot with the selector', async () => {
-    const profile: TargetProfile = { ...target.profile, agent: { ...target.profile.agent, cobrowse: { ...target.profile.agent.cobrowse!, snapshotReady: '#never-there' } } };
+    const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, cobrowse: { ...demoProfile.agent.cobrowse!, snapshotReady: '#never-there' } } };
     const vctxOpts = { ...OPTIONS, stepTimeoutMs: 2_000 };
     target.knobs.reset();
     const vctx = await browser.createBrowserContext();

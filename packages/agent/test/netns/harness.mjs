@@ -14,10 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { ScenarioOptionsSchema, StepError, describeError } from '@userprobe/shared';
-import { startDemoTarget } from '../../../demo-target/dist/index.js';
+import { ScenarioOptionsSchema, StepError, describeError, resolveProfile } from '@userprobe/shared';
+import { startDemoTarget } from '@userprobe/demo-target';
 import { getScenario } from '../../dist/scenarios/index.js';
-import { launchPlan } from '../../dist/browser-pool.js';
+import { launchPlan } from '../../dist/host/browser-pool.js';
 
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const READY_MARKER = 'USERPROBE_HARNESS_READY';
@@ -44,7 +44,7 @@ class HarnessRecorder {
   note(message, data) { this.notes.push({ message, data: data ?? null }); }
 }
 
-async function session(browser, target, scenario, n, options) {
+async function session(browser, profile, scenario, n, options) {
   const vctx = await browser.createBrowserContext();
   const actx = await browser.createBrowserContext();
   const recorder = new HarnessRecorder();
@@ -55,7 +55,7 @@ async function session(browser, target, scenario, n, options) {
     await scenario.run({
       session: { runId: 'harness', sessionId: `h${n}`, scenario: scenario.name },
       pages: { visitor, agent },
-      profile: target.profile,
+      profile,
       options,
       recorder,
       signal: ac.signal,
@@ -72,6 +72,7 @@ async function main() {
   const config = JSON.parse(process.env.USERPROBE_HARNESS ?? '{}');
   const kind = config.browser ?? 'shell';
   const target = await startDemoTarget();
+  const { profile } = await resolveProfile('demo', target.vars);
   const userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-netns-'));
   const browser = await puppeteer.launch({
     executablePath: BINARIES[kind],
@@ -86,7 +87,7 @@ async function main() {
     const base = { ...DEFAULT_OPTIONS, ...(config.options ?? {}) };
     if (config.warmup) {
       target.knobs.reset();
-      await session(browser, target, scenario, 0, base);
+      await session(browser, profile, scenario, 0, base);
     }
     process.stdout.write(`${READY_MARKER}\n`);
     let n = 1;
@@ -95,7 +96,7 @@ async function main() {
       const r = JSON.parse(line);
       target.knobs.reset();
       target.knobs.set(r.knobs ?? {});
-      const run = await session(browser, target, scenario, n++, { ...base, ...(r.options ?? {}) });
+      const run = await session(browser, profile, scenario, n++, { ...base, ...(r.options ?? {}) });
       process.stdout.write(`${RESULT_MARKER}${JSON.stringify(run)}\n`);
     }
   } finally {

@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreMetrics } from '@userprobe/shared';
-import { DEMO_PROFILE_PATH } from '@userprobe/demo-target';
+import { BUNDLED_PROFILES, coreMetrics } from '@userprobe/shared';
 import { DEMO_AGENT_TRUST, agentToken, tempDir } from '../fixtures.js';
 import { AGENT_CLI, startCli, startProcess, type Proc } from '../processes.js';
 import { duplicates, runResults } from '../drill-kit.js';
@@ -83,7 +82,7 @@ describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agen
     const demo = inNs(DEMO_CLI, ['--site-port', '18080', '--app-port', '18081']);
     await demo.waitFor(/127\.0\.0\.2:18081/, 'stdout');
     const profile = join(t.dir, 'demo.yaml');
-    await writeFile(profile, (await readFile(DEMO_PROFILE_PATH, 'utf8'))
+    await writeFile(profile, (await readFile(BUNDLED_PROFILES.demo!, 'utf8'))
       .replaceAll('${DEMO_SITE_URL}', 'http://127.0.0.1:18080').replaceAll('${DEMO_APP_URL}', 'http://127.0.0.2:18081'));
 
     // The controller on the host end of the veth; the agent in the namespace dials it across the lossy link.

@@ -96,11 +96,11 @@ export function defaultKnobs(): Knobs {
 }
 
 /** Validate a patch; the message of the result says what was wrong and what is accepted. */
-export function parseKnobsPatch(input: unknown): { ok: true; patch: ParsedPatch } | { ok: false; message: string } {
+export function parseKnobsPatch(input: unknown): { ok: true; patch: ParsedPatch } | { ok: false; message: string; problems: string } {
   const r = KnobsPatchSchema.safeParse(input);
   if (r.success) return { ok: true, patch: r.data };
-  const problems = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  return { ok: false, message: `invalid knobs: ${problems.join('; ')}. Accepted: ${KNOBS_ACCEPTED}` };
+  const problems = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+  return { ok: false, message: `invalid knobs: ${problems}. Accepted: ${KNOBS_ACCEPTED}`, problems };
 }
 
 /** Apply a validated patch to knobs, returning new knobs (pure). */

@@ -1,4 +1,4 @@
-import { ConfigError } from '@userprobe/shared';
+import { DemoConfigError } from '../errors.js';
 import { applyKnobsPatch, defaultKnobs, parseKnobsPatch, type Knobs, type KnobsPatch } from './schema.js';
 
 /** The live knobs of one demo target. Every read sees the latest values. */
@@ -6,7 +6,7 @@ export class KnobStore {
   #knobs: Knobs;
   readonly #initial: Knobs;
 
-  /** Throws ConfigError when `initial` is not a valid patch. */
+  /** Throws DemoConfigError when `initial` is not a valid patch. */
   constructor(initial: KnobsPatch = {}) {
     this.#knobs = defaultKnobs();
     this.#knobs = this.set(initial);
@@ -26,10 +26,10 @@ export class KnobStore {
     return this.#knobs.errors[name];
   }
 
-  /** Merge a patch; throws ConfigError (message says what is accepted) on bad input. */
+  /** Merge a patch; throws DemoConfigError (message says what is accepted) on bad input. */
   set(patch: KnobsPatch): Knobs {
     const r = parseKnobsPatch(patch);
-    if (!r.ok) throw new ConfigError(r.message);
+    if (!r.ok) throw new DemoConfigError(r.message);
     this.#knobs = applyKnobsPatch(this.#knobs, r.patch);
     return this.get();
   }
