@@ -15,6 +15,7 @@ import puppeteer from '../../packages/agent/node_modules/puppeteer-core/lib/esm/
 import { launchPlan } from '../../packages/agent/dist/host/browser-pool.js';
 import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
 import { resolveProfile } from '../../packages/shared/dist/index.js';
+/* global document -- the page.evaluate callbacks below run in Chromium */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 void ROOT;

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coreMetrics, resolveProfile, type AssignReply, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
+import { coreMetrics, resolveProfile, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { Agent } from '../src/agent.js';
 import { resolveAgentId } from '../src/config/agent-id.js';
@@ -54,7 +54,7 @@ describe('agent runs chat-load against the demo target', () => {
       options: { stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000 },
     };
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
-    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never) as AssignReply).toEqual({ accepted: true });
+    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never)).toEqual({ accepted: true });
     const f = await finished;
     expect(await agent.sender.drained(10_000)).toBe(true);
     const batches = [...ctl.stored.values()].filter((b) => b.runId === runId);

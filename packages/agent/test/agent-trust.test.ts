@@ -96,7 +96,7 @@ describe('a locked-down agent against a hostile controller', () => {
     runId: `trust-${++run}`, scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's1', startOffsetMs: 0 }],
     startAt: ctl.now() + 300, durationMs: null, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 30_000 }, ...over,
   });
-  const assign = async (a: AssignmentInput): Promise<AssignReply> => await ctl.sockets.at(-1)!.timeout(15_000).emitWithAck('run:assign', a as never) as AssignReply;
+  const assign = async (a: AssignmentInput): Promise<AssignReply> => await ctl.sockets.at(-1)!.timeout(15_000).emitWithAck('run:assign', a as never);
   const withUrls = (visitor: string, agentUrl = demoProfile.agent.url): TargetProfile => ({ ...demoProfile, visitor: { ...demoProfile.visitor, url: visitor }, agent: { ...demoProfile.agent, url: agentUrl } });
   /** The session record of a run, once its agent finished it. */
   const recordOf = async (runId: string): Promise<SessionRecord> => {

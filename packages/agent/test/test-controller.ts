@@ -131,7 +131,7 @@ export class TestController extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await this.io.close();
   }
 }
 

@@ -160,7 +160,7 @@ async function main(): Promise<number> {
   const logLevel = (args['logLevel'] as LogLevel | undefined) ?? 'warn';
   const log = createLogger(logLevel);
   logForErrors = log;
-  const outDir = String(args['out'] ?? DEFAULT_OUT_DIR);
+  const outDir = (args['out'] as string | undefined) ?? DEFAULT_OUT_DIR;
   const io: CommandIo = {
     stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler(),
     dbSinkFactory: async (url, sinkLog) => createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),

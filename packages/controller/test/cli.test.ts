@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { coreMetrics, SCENARIO_OPTIONS, type Assignment, type MetricBatch } from '@userprobe/shared';
+import { coreMetrics, SCENARIO_OPTIONS, type Assignment, type BatchAck, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
 import { startCli as start, type Proc } from './processes.js';
 
@@ -20,7 +20,7 @@ function playAssignments(s: FakeAgent, agentId: string, failIds: string[] = [], 
           samples: (failed ? [] : coreMetrics(a.scenario)).map((metric) => ({ sessionId: ps.sessionId, metric, value: 10, ts: Date.now() })),
           sessions: [{ sessionId: ps.sessionId, scenario: a.scenario, browser: a.browser, status: failed ? 'failed' : 'ok', startedAt: Date.now(), endedAt: Date.now(), failedStep: failed ? 'page_load' : null, error: failed ? { code: 'E_STEP_FAILED', message: 'x' } : null, artifacts: [] }],
         };
-        const r = await s.timeout(10_000).emitWithAck('metrics:batch', b);
+        const r: BatchAck = await s.timeout(10_000).emitWithAck('metrics:batch', b);
         if (!r.ok) throw new Error(r.reason);
         s.emit('session:progress', { runId: a.runId, sessionId: ps.sessionId, phase: failed ? 'failed' : 'finished' });
       }
@@ -203,7 +203,7 @@ describe('controller CLI', () => {
       })();
     });
     expect(await p.exited).toBe(3);
-    expect(JSON.parse(p.stdout()).summary.sessions).toMatchObject({ expected: 2, recorded: 1, missing: 1 });
+    expect((JSON.parse(p.stdout()) as { summary: { sessions: unknown } }).summary.sessions).toMatchObject({ expected: 2, recorded: 1, missing: 1 });
     // The late batch reaches a controller later (serve on the same folder stores it: the run is known).
     const srv = track(start(['serve', '--port', '0', '--host', '127.0.0.1', '--out', out], { PROBE_TOKEN: 't0k' }));
     const [, url2] = await srv.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');

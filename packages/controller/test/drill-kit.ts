@@ -85,7 +85,7 @@ export function duplicates(r: Awaited<ReturnType<typeof runResults>>): string[] 
     seen.add(k);
   }
   for (const s of r.samples) {
-    const k = `sample ${String(s.sessionId)}/${String(s.metric)}/${String(s.detail ?? '')}`;
+    const k = `sample ${String(s.sessionId)}/${String(s.metric)}/${typeof s.detail === 'string' ? s.detail : ''}`;
     if (seen.has(k)) dup.push(k);
     seen.add(k);
   }

@@ -30,7 +30,7 @@ const INTERVALS_MS = [60_000, 300_000];
 
 interface Target { refId: string; rawSql: string; format: 'time_series' | 'table' }
 interface PanelJson { title: string; repeat?: string; targets?: Target[] }
-interface VariableJson { name: string; type: string; query: string | Record<string, unknown>; multi?: boolean; includeAll?: boolean }
+interface VariableJson { name: string; type: string; query: unknown; multi?: boolean; includeAll?: boolean }
 interface DashboardJson { uid: string; title: string; panels: PanelJson[]; templating: { list?: VariableJson[] } }
 
 describe('Grafana queries run on MariaDB', () => {
@@ -97,10 +97,11 @@ describe('Grafana queries run on MariaDB', () => {
     const out: Record<string, VariableValue & { options: string[] }> = {};
     for (const v of d.templating.list ?? []) {
       let options: string[];
+      if (typeof v.query !== 'string') throw new Error(`variable ${v.name}: expected its query as a string (custom values or SQL), got ${JSON.stringify(v.query)}`);
       if (v.type === 'custom') {
-        options = String(v.query).split(',').map((s) => s.trim());
+        options = v.query.split(',').map((s) => s.trim());
       } else if (v.type === 'query') {
-        const { rows } = await run(grafanaInterpolate(String(v.query), { range: RANGE, intervalMs: 60_000, vars: out }));
+        const { rows } = await run(grafanaInterpolate(v.query, { range: RANGE, intervalMs: 60_000, vars: out }));
         options = rows.map((r) => String(r['__value'] ?? Object.values(r)[0]));
       } else {
         throw new Error(`variable ${v.name}: type ${v.type} is not covered by this test`);
@@ -124,7 +125,7 @@ describe('Grafana queries run on MariaDB', () => {
     for (const c of e.columns) expect(names, where).toContain(c);
     let prev = -Infinity;
     for (const r of result.rows) {
-      const t = r['time'] instanceof Date ? (r['time'] as Date).getTime() / 1000 : Number(r['time']);
+      const t = r['time'] instanceof Date ? r['time'].getTime() / 1000 : Number(r['time']);
       expect(Number.isFinite(t), `${where}: time is numeric`).toBe(true);
       expect(t, `${where}: sorted by time`).toBeGreaterThanOrEqual(prev);
       prev = t;
@@ -176,7 +177,7 @@ describe('Grafana queries run on MariaDB', () => {
     expect(String(rows[0]!['evidence'])).toMatch(/^sessions\/agent-(fra|nyc)-s4-2\/visitor\.png$/);
     const stats = d.panels.find((p) => p.title === 'Metrics (whole run)')!.targets![0]!;
     const s = await run(grafanaInterpolate(stats.rawSql, { range: RANGE, intervalMs: 60_000, vars: { run: { multi: false, includeAll: false, value: 'run-chat' } } }));
-    expect(s.rows.map((r) => r['metric']).sort()).toEqual([...coreMetrics('chat-load')].sort());
+    expect(s.rows.map((r): unknown => r['metric']).sort()).toEqual([...coreMetrics('chat-load')].sort());
   });
 
   it('every alert rule query runs as a time series with scenario/location labels; a slow api_create breaches its threshold', async () => {

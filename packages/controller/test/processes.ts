@@ -25,8 +25,8 @@ export function startProcess(command: string, args: string[], env: Record<string
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); waiters.slice().forEach((w) => w()); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); waiters.slice().forEach((w) => w()); });
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); waiters.slice().forEach((w) => w()); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); waiters.slice().forEach((w) => w()); });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     child, stdout: () => out, stderr: () => err, exited,

@@ -98,7 +98,7 @@ export function contactPointsFile(cp: ContactPoint): object {
       {
         orgId: 1,
         name: cp.name ?? CONTACT_POINT,
-        receivers: [{ uid: cp.uid, type: cp.type, settings: cp.settings, disableResolveMessage: false }],
+        receivers: [{ uid: cp.uid, type: cp.type, settings: cp.settings as unknown, disableResolveMessage: false }],
       },
     ],
   };

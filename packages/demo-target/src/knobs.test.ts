@@ -104,7 +104,7 @@ describe('KnobStore', () => {
     expect(store.latency('create')).toBe(300);
     store.set({ latency: { init: 5 } });
     expect(store.get().latency).toMatchObject({ create: 300, init: 5 });
-    expect(() => store.set({ latency: { init: -1 } } as never)).toThrow(DemoConfigError);
+    expect(() => store.set({ latency: { init: -1 } })).toThrow(DemoConfigError);
     expect(store.reset().latency).toMatchObject({ create: 300, init: 0 });
     const copy = store.get();
     copy.latency.create = 1;

@@ -33,7 +33,7 @@ export class RealtimeRegistry {
       },
       ...options,
     });
-    this.#servers.set(path, io as unknown as Server);
+    this.#servers.set(path, io);
     return io;
   }
 

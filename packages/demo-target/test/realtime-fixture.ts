@@ -10,9 +10,9 @@ import { startDemoTarget, type DemoTarget } from '../src/index.js';
 export interface RealtimeFixture {
   readonly target: () => DemoTarget;
   /** A client on `path` with `auth`; not reconnecting, closed after the file. */
-  connect(auth: Record<string, string>): Socket;
+  readonly connect: (auth: Record<string, string>) => Socket;
   /** POST JSON to the app origin, returning the JSON reply. */
-  post(path: string, body: unknown): Promise<Record<string, string>>;
+  readonly post: (path: string, body: unknown) => Promise<Record<string, string>>;
 }
 
 export function useRealtimeFixture(socketPath: string): RealtimeFixture {
@@ -30,12 +30,12 @@ export function useRealtimeFixture(socketPath: string): RealtimeFixture {
   };
   return {
     target: t,
-    connect(auth) {
+    connect: (auth) => {
       const s = connectIo(t().appUrl, { path: socketPath, auth, transports: ['websocket'], reconnection: false });
       sockets.push(s);
       return s;
     },
-    async post(path, body) {
+    post: async (path, body) => {
       const res = await fetch(`${t().appUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return (await res.json()) as Record<string, string>;
     },

@@ -28,7 +28,7 @@ export interface CdpNode {
   readonly parentSessionId: string | undefined;
 }
 
-export type CdpEventName = keyof CDPEvents & string;
+export type CdpEventName = keyof CDPEvents;
 export type CdpListener<E extends CdpEventName> = (params: CDPEvents[E], node: CdpNode) => void;
 
 /** Run on every node while it is still paused (before resume), e.g. to add a new-document script. */
@@ -98,7 +98,7 @@ export class CdpTargetTree {
       this.#listeners.set(event, set);
       for (const node of this.#nodes.values()) this.#subscribe(node, event);
     }
-    set.add(listener as unknown as (params: never, node: CdpNode) => void);
+    set.add(listener);
   }
 
   /** Register a hook run on every node (root included) before it runs; must be added before `start()`. */

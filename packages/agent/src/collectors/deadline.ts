@@ -31,6 +31,7 @@ export function settleWithin<T>(
       return;
     }
     let done = false;
+    // eslint-disable-next-line prefer-const -- finish() may run inside register(), before the assignment: a const would still be in its temporal dead zone there
     let cleanup: (() => void) | undefined;
     const finish = (): void => {
       done = true;

@@ -103,7 +103,7 @@ export class Connection {
       // https: verified against the pinned CA, else the system CAs (rejectUnauthorized is Node's default, stated here).
       rejectUnauthorized: true,
       ...(opts.ca === undefined ? {} : { ca: opts.ca }),
-    }) as AgentSocket;
+    });
     this.#wire(opts.handlers);
   }
 

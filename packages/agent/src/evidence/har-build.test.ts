@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPageHar, mergeHars, serializeHar, type RecordedEvent, type WebSocketMessage } from './har-build.js';
+import { buildPageHar, mergeHars, serializeHar, type Har, type RecordedEvent, type WebSocketMessage } from './har-build.js';
 
 /** A page load, an XHR, a refused request and a websocket with two frames, as CDP reports them. */
 const WALL = 1_800_000_000; // epoch seconds at monotonic 100
@@ -93,7 +93,7 @@ describe('mergeHars / serializeHar', () => {
     const full = serializeHar(big, 10_000_000)!;
     const cut = serializeHar(big, full.byteLength - 1)!;
     expect(cut.byteLength).toBeLessThan(full.byteLength);
-    expect(JSON.parse(cut.toString()).log.comment).toMatch(/cut to 1 KiB/);
+    expect((JSON.parse(cut.toString()) as Har).log.comment).toMatch(/cut to 1 KiB/);
     expect(serializeHar(big, 100)).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { harFromMessages, type HarMessage } from 'chrome-har';
+import { harFromMessages } from 'chrome-har';
 import type { Protocol } from 'puppeteer-core';
 
 /**
@@ -221,10 +221,10 @@ function pageFor(pages: readonly HarPage[], started: string): string | undefined
 }
 
 export function buildPageHar(events: readonly RecordedEvent[], opts: { frameDataMax?: number; title?: string; redact?: Redact } = {}): Har {
-  const har = harFromMessages(events as readonly HarMessage[]) as unknown as Har;
+  const har = harFromMessages(events) as unknown as Har;
   const log = har.log;
   const anchor = firstAnchor(events);
-  const present = new Set(log.entries.map((e) => String(e['_requestId'] ?? '').replace(/r+$/, '')));
+  const present = new Set(log.entries.map((e) => (typeof e['_requestId'] === 'string' ? e['_requestId'] : '').replace(/r+$/, '')));
   const extra = [...websocketEntries(events, anchor, opts.frameDataMax ?? WS_FRAME_DATA_MAX, opts.redact ?? ((t) => t)), ...failedEntries(events, present)];
   if (extra.length && log.pages.length === 0) {
     const first = extra.map((e) => e.startedDateTime).sort()[0]!;

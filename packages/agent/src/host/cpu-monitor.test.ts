@@ -20,7 +20,7 @@ describe('saturatedDuring (mean CPU over the measured interval ≥ threshold)', 
     ['newer than the last reading: judged by the last one (idle)', R, 1_300, 1_400, false],
     ['newer than the last reading, last one pegged', R.slice(0, 4), 1_100, 1_200, true],
   ])('%s', (_n, readings, from, to, want) => {
-    expect(saturatedDuring(readings as CpuReadingWindow[], from, to, 0.9)).toBe(want);
+    expect(saturatedDuring(readings, from, to, 0.9)).toBe(want);
   });
 });
 

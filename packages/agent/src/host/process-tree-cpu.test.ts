@@ -38,7 +38,7 @@ describe('ProcessTreeCpu (real /proc)', () => {
     const busy = spawn(process.execPath, ['-e', 'const t=Date.now();while(Date.now()-t<2000){}']);
     try {
       const mine = new ProcessTreeCpu();
-      const theirs = new ProcessTreeCpu(idle.pid!);
+      const theirs = new ProcessTreeCpu(idle.pid);
       expect(mine.share()).toBeUndefined(); // one reading: no share yet
       theirs.share();
       await new Promise((r) => setTimeout(r, 1_200));

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import {
   AssignmentSchema, BUNDLED_PROFILES, ERROR_CODES, parseProfile,
-  type AssignReply, type AssignmentInput, type MetricBatch, type RunFinished, type SessionRecord, type TargetProfile,
+  type AssignmentInput, type MetricBatch, type RunFinished, type SessionRecord, type TargetProfile,
 } from '@userprobe/shared';
 import { Agent } from '../agent.js';
 import { resolveAgentId } from '../config/agent-id.js';
@@ -149,7 +149,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
 
   async function runToEnd(a: AssignmentInput): Promise<{ finished: RunFinished; batches: MetricBatch[]; records: Map<string, SessionRecord> }> {
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === a.runId);
-    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never)) as AssignReply;
+    const reply = await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never);
     expect(reply).toEqual({ accepted: true });
     const f = await finished;
     expect(await agent.sender.drained(10_000)).toBe(true);
@@ -200,10 +200,10 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     let parked = 0;
     const started = new Promise<void>((resolve) => waiting.on('waiting', () => { if (++parked === 2) resolve(); }));
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
-    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({
+    const reply = await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({
       runId, startAt: ctl.now() + 100,
       sessions: [{ sessionId: 'x1-abortable', startOffsetMs: 0 }, { sessionId: 'x2-abortable', startOffsetMs: 0 }, { sessionId: 'x3-abortable', startOffsetMs: 0 }, { sessionId: 'x4-late', startOffsetMs: 600_000 }],
-    }) as never)) as AssignReply;
+    }) as never);
     expect(reply).toEqual({ accepted: true });
     await started; // capacity 2: x3 waits in the p-limit queue, x4 waits for its start time
     ctl.sockets.at(-1)!.emit('run:abort', { runId, reason: 'operator pressed ctrl-c' });
@@ -260,7 +260,7 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
   });
 
   it('refuses an assignment it cannot run, with the reason', async () => {
-    const reply = (await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId: 'run-unknown', startAt: ctl.now(), scenario: 'cobrowse' }) as never)) as AssignReply;
+    const reply = await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', assignment({ runId: 'run-unknown', startAt: ctl.now(), scenario: 'cobrowse' }) as never);
     expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: expect.stringContaining('it runs: chat-load') });
   });
 

@@ -59,10 +59,10 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
         if (done) return;
         const r = root();
         if (!r) return;
-        if (!watched.has(r as Node)) {
-          watched.add(r as Node);
+        if (!watched.has(r)) {
+          watched.add(r);
           const o = new MutationObserver(check);
-          o.observe(r as Node, { childList: true, subtree: true, characterData: true, attributes: true });
+          o.observe(r, { childList: true, subtree: true, characterData: true, attributes: true });
           observers.push(o);
         }
         if (holds(r)) {

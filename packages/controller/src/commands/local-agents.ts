@@ -134,8 +134,8 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
       if (last.length > KEEP_LINES) last.shift();
       log.debug({ agent: name, stream, line }, `[${name}] ${line}`);
     };
-    createInterface({ input: child.stdout! }).on('line', onLine('stdout'));
-    createInterface({ input: child.stderr! }).on('line', onLine('stderr'));
+    createInterface({ input: child.stdout }).on('line', onLine('stdout'));
+    createInterface({ input: child.stderr }).on('line', onLine('stderr'));
     const exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         if (!stopping) {

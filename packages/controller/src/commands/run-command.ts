@@ -62,7 +62,8 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   let hub: ListeningHub | null = null;
   let agents: LocalAgents | null = null;
   let coordinator: RunCoordinator | null = null;
-  let interrupted: string | null = null;
+  // Set by the signal handler; `as` keeps TypeScript from narrowing it to null for the code below.
+  let interrupted = null as string | null;
   let earlyExit: string | null = null;
   const unregister = io.onInterrupt((signal) => {
     if (interrupted !== null) return;
@@ -129,7 +130,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   } finally {
     unregister();
     const steps: [string, (() => Promise<void>) | undefined][] = [
-      ['local agents', agents?.stop], ['hub', hub?.close], ['sinks', sinks?.close], ['target', target?.close],
+      ['local agents', agents?.stop.bind(agents)], ['hub', hub?.close.bind(hub)], ['sinks', sinks?.close.bind(sinks)], ['target', target?.close.bind(target)],
     ];
     for (const [what, stop] of steps) {
       if (!stop) continue;

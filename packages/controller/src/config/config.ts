@@ -225,7 +225,7 @@ function parseRaw<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
     }
     const key = first.path.map(String)[0];
     const where = key === undefined ? '(options)' : flagName(key);
-    throw new ConfigError(`${where}: ${formatIssues({ ...r.error, issues: [{ ...first, path: first.path.slice(1) }] } as z.ZodError, 1).replace(/^\(root\): /, '')}`);
+    throw new ConfigError(`${where}: ${formatIssues({ ...r.error, issues: [{ ...first, path: first.path.slice(1) }] }, 1).replace(/^\(root\): /, '')}`);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(String(e instanceof Error ? e.message : e), { cause: e });

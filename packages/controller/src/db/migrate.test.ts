@@ -35,7 +35,7 @@ describe('migrate', () => {
     const second = await migrate(db.url, { log });
     expect(second).toEqual({ applied: [], version: 1 });
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT version, name FROM schema_migrations');
-    expect(rows.map((r) => [r['version'], r['name']])).toEqual([[1, '001_init.sql']]);
+    expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([[1, '001_init.sql']]);
   });
 
   it('indexes samples for Grafana time-range queries (metric + ts) and runs', async () => {

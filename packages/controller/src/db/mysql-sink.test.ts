@@ -51,7 +51,7 @@ describe('MySQL sink', () => {
     const [runs] = await db.admin.query<RowDataPacket[]>("SELECT scenario, status, total_sessions FROM runs WHERE run_id = 'run-1'");
     expect(runs[0]).toMatchObject({ scenario: 'chat-load', status: 'passed', total_sessions: 10 });
     const [loc] = await db.admin.query<RowDataPacket[]>("SELECT location, COUNT(*) AS n FROM samples WHERE run_id = 'run-1' GROUP BY location ORDER BY location");
-    expect(loc.map((r) => [r['location'], Number(r['n'])])).toEqual([['fra1', 3 * M], ['nyc3', 3 * M]]);
+    expect(loc.map((r): unknown[] => [r['location'], Number(r['n'])])).toEqual([['fra1', 3 * M], ['nyc3', 3 * M]]);
   });
 
   it('stores failed sessions with step, error and evidence path', async () => {
@@ -98,7 +98,7 @@ describe('MySQL sink', () => {
 
   it('marks the touched 5-minute buckets dirty for the rollup job', async () => {
     const [rows] = await db.admin.query<RowDataPacket[]>("SELECT DATE_FORMAT(bucket_start, '%Y-%m-%d %H:%i:%s') AS b FROM rollup_dirty ORDER BY bucket_start");
-    expect(rows.map((r) => r['b'])).toContain('2031-06-15 23:55:00');
+    expect(rows.map((r): unknown => r['b'])).toContain('2031-06-15 23:55:00');
   });
 });
 

@@ -347,7 +347,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
     whenDrained() {
       const mode = sinkMode(state());
-      if (mode === 'failed') return Promise.reject(fatal);
+      if (mode === 'failed') return Promise.reject(fatal!);
       if (mode === 'direct') return Promise.resolve();
       return new Promise((resolve, reject) => drainWaiters.push({ resolve, reject }));
     },

@@ -40,7 +40,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     /** A well-behaved fake agent: stores one batch per session through the sink, then reports finished; its seqs go on across parts, as a spool's do. */
     const seqs = new Map<string, number>();
     const play = (a: Assignment, h: FakeHandle, opts: { fail?: string[]; dropSeq?: number } = {}) => {
-      setImmediate(async () => {
+      setImmediate(() => void (async () => {
         let seq = seqs.get(h.info.agentId) ?? 0;
         for (const s of a.sessions) {
           pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: 'started' });
@@ -58,7 +58,7 @@ describe('RunCoordinator (in-memory pool)', () => {
         }
         seqs.set(h.info.agentId, seq);
         pool.emit('finished', h.info.agentId, { runId: a.runId, lastSeq: seq, ok: a.sessions.length - (opts.fail?.length ?? 0), failed: opts.fail?.length ?? 0 });
-      });
+      })());
       return { accepted: true as const };
     };
     return { tmp, pool, coord, notes, lines, play, sink };

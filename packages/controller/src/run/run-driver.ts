@@ -55,8 +55,8 @@ export class RunDriver {
     const runId = this.#state.config.runId;
     const { pool } = this.#d;
     const on = <E extends Parameters<AgentPool['on']>[0]>(event: E, fn: Parameters<AgentPool['on']>[1]): void => {
-      pool.on(event, fn as never);
-      this.#unsubscribe.push(() => pool.off(event, fn as never));
+      pool.on(event, fn);
+      this.#unsubscribe.push(() => pool.off(event, fn));
     };
     on('progress', ((agentId: string, p: SessionProgress) => {
       if (p.runId !== runId) return;

@@ -80,7 +80,7 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     // Sessions were lost: the run says so (exit 3) and names them.
     expect(code).toBe(3);
     expect(ctl.stderr()).toMatch(/agent victim is lost \(disconnected and not back within 2 s\): \d running session\(s\) lost, \d not started reassigned/);
-    expect(JSON.parse(ctl.stdout()).error.message).toMatch(/the run lost \d running session/);
+    expect((JSON.parse(ctl.stdout()) as { error: { message: string } }).error.message).toMatch(/the run lost \d running session/);
   }, 180_000);
 
   it('an agent restarted mid-run (same id and spool) is seen at once: its old sessions lost or reassigned, no wait for a bound; its spooled batches still arrive', async () => {

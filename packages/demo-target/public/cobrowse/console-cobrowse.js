@@ -48,7 +48,7 @@
     } else {
       node = doc.createElement(data.tag);
       Object.keys(data.attrs).forEach(function (k) {
-        try { node.setAttribute(k, data.attrs[k]); } catch (e) { /* an attribute name the DOM refuses */ }
+        try { node.setAttribute(k, data.attrs[k]); } catch { /* an attribute name the DOM refuses */ }
       });
       data.kids.forEach(function (k) { node.appendChild(build(doc, k)); });
     }
@@ -92,7 +92,7 @@
         try {
           if (op.value === null) node.removeAttribute(op.name);
           else node.setAttribute(op.name, op.value);
-        } catch (e) { /* refused attribute name */ }
+        } catch { /* refused attribute name */ }
       } else if (op.op === 'text') {
         node.data = op.text;
       } else {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoTarget, type DemoTarget } from '../index.js';
 
@@ -38,7 +38,7 @@ describe('cobrowse in the browser', () => {
     const visitor = await (await browser.createBrowserContext()).newPage();
     const agent = await (await browser.createBrowserContext()).newPage();
     await visitor.goto(`${target.siteUrl}/`);
-    const frame = (await (await visitor.waitForSelector('iframe#up-widget-frame'))!.contentFrame()) as Frame;
+    const frame = await (await visitor.waitForSelector('iframe#up-widget-frame'))!.contentFrame();
     await frame.locator('#up-launcher[data-ready="true"]').setTimeout(WAIT.timeout).wait();
     await frame.locator('#up-launcher').click();
     await frame.locator('#up-name').fill('cobrowse-visitor');

@@ -29,11 +29,10 @@ async function session(): Promise<{ visitor: Socket; agent: Socket; sessionId: s
   const visitor = connect({ role: 'visitor', chatId: chat['chatId']!, visitorToken: chat['visitorToken']! });
   await connected(visitor);
   const started = once<{ sessionId: string }>(visitor, 'cobrowse:start');
-  const r = await agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] });
-  expect(r.ok).toBe(true);
+  expect(await agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] })).toMatchObject({ ok: true });
   const { sessionId } = await started;
   const accepted = once(agent, 'cobrowse:accepted');
-  expect((await visitor.emitWithAck('cobrowse:accepted', { sessionId })).ok).toBe(true);
+  expect(await visitor.emitWithAck('cobrowse:accepted', { sessionId })).toMatchObject({ ok: true });
   await accepted;
   return { visitor, agent, sessionId };
 }
@@ -43,7 +42,7 @@ describe('cobrowse server', () => {
     const s = await session();
     const snap = once<Record<string, unknown>>(s.agent, 'cobrowse:snapshot');
     const snapshot = { sessionId: s.sessionId, url: 'http://127.0.0.1/', viewport: { width: 800, height: 600 }, root: ROOT };
-    expect((await s.visitor.emitWithAck('cobrowse:snapshot', snapshot)).ok).toBe(true);
+    expect(await s.visitor.emitWithAck('cobrowse:snapshot', snapshot)).toMatchObject({ ok: true });
     expect(await snap).toEqual(snapshot);
     const muts = once<Record<string, unknown>>(s.agent, 'cobrowse:mutations');
     const m = { sessionId: s.sessionId, seq: 1, ops: [{ op: 'text', id: 3, text: 'changed' }, { op: 'add', parent: 2, before: null, node: { id: 4, t: 'text', text: '!' } }, { op: 'remove', id: 4 }, { op: 'attr', id: 2, name: 'class', value: null }] };

@@ -31,11 +31,10 @@ async function parties(): Promise<{ chatId: string; visitor: Socket; agent: Sock
 
 async function startCall(p: { chatId: string; visitor: Socket; agent: Socket }): Promise<string> {
   const invited = once<{ callId: string }>(p.visitor, 'call:invite');
-  const r = await p.agent.emitWithAck('call:invite', { chatId: p.chatId });
-  expect(r.ok).toBe(true);
+  expect(await p.agent.emitWithAck('call:invite', { chatId: p.chatId })).toMatchObject({ ok: true });
   const callId = (await invited).callId;
   const accepted = once(p.agent, 'call:accepted');
-  expect((await p.visitor.emitWithAck('call:accept', { callId })).ok).toBe(true);
+  expect(await p.visitor.emitWithAck('call:accept', { callId })).toMatchObject({ ok: true });
   await accepted;
   return callId;
 }

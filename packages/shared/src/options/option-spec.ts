@@ -98,9 +98,9 @@ export function choiceOption<const V extends readonly [string, ...string[]]>(o: 
   const accepted = `${o.values.slice(0, -1).map((v) => `"${v}"`).join(', ')} or "${o.values.at(-1)!}"`;
   return {
     flag: o.flag, help: o.help, example: o.example, flagType: 'string', choices: o.values, accepted, range: null,
-    default: o.default, defaultText: o.default, fromProfile: null, schema: z.enum(o.values) as unknown as z.ZodType<V[number], V[number]>,
+    default: o.default, defaultText: o.default, fromProfile: null, schema: z.enum(o.values),
     parse: (raw) => {
-      if (typeof raw === 'string' && (o.values as readonly string[]).includes(raw)) return raw as V[number];
+      if (typeof raw === 'string' && (o.values as readonly string[]).includes(raw)) return raw;
       throw problem(o.flag, raw, accepted);
     },
   };

@@ -77,7 +77,7 @@ export function scenarioChoicesFromFlags(flags: Readonly<Record<string, unknown>
     const raw = flags[SCENARIO_OPTION_CONFIG_KEYS[key]] ?? flags[spec(key).flag];
     if (raw !== undefined) given[key] = spec(key).parse(raw);
   }
-  return defaultScenarioChoices(given as Partial<ScenarioOptionChoices>);
+  return defaultScenarioChoices(given);
 }
 
 /** What agents get: each choice, else (options with a profile fallback) the profile's value, else the default. Pure. */
