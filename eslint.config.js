@@ -32,6 +32,11 @@ export default tseslint.config(
       // Forwarding a caught value or an AbortSignal's reason is a rethrow (both are typed
       // unknown/any); rejecting with a literal or a non-Error type is still reported.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      // One private-member style: ECMAScript #private (a private constructor has no # form).
+      'no-restricted-syntax': ['error',
+        { selector: 'PropertyDefinition[accessibility="private"], TSParameterProperty[accessibility="private"]', message: 'Use a #private field, not the private keyword.' },
+        { selector: 'MethodDefinition[accessibility="private"][kind!="constructor"]', message: 'Use a #private method, not the private keyword.' },
+      ],
     },
   },
   {

@@ -26,13 +26,15 @@ export class FakeHandle implements AgentHandle {
   readonly info;
   readonly assignments: Assignment[] = [];
   readonly aborts: RunAbort[] = [];
-  constructor(agentId: string, chatCapacity: number, private readonly onAssign?: (a: Assignment, h: FakeHandle) => AssignReply) {
+  readonly #onAssign: ((a: Assignment, h: FakeHandle) => AssignReply) | undefined;
+  constructor(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply) {
+    this.#onAssign = onAssign;
     this.hello = hello({ agentId, name: `fake-${agentId}`, capacity: { 'chat-load': chatCapacity, 'video-call': 0, cobrowse: 0 } });
     this.info = agentInfoFromHello(this.hello);
   }
   assign(a: Assignment): Promise<AssignReply> {
     this.assignments.push(a);
-    return Promise.resolve(this.onAssign ? this.onAssign(a, this) : { accepted: true });
+    return Promise.resolve(this.#onAssign ? this.#onAssign(a, this) : { accepted: true });
   }
   readonly resumes: RunResume[] = [];
   abort(a: RunAbort): void { this.aborts.push(a); }

@@ -18,14 +18,22 @@ export interface MysqlQuery extends cog.Dataquery {
 }
 
 export class MysqlQueryBuilder implements cog.Builder<MysqlQuery> {
-  constructor(private readonly rawSql: string, private readonly format: QueryFormat, private readonly refId = 'A') {}
+  readonly #rawSql: string;
+  readonly #format: QueryFormat;
+  readonly #refId: string;
+
+  constructor(rawSql: string, format: QueryFormat, refId = 'A') {
+    this.#rawSql = rawSql;
+    this.#format = format;
+    this.#refId = refId;
+  }
 
   build(): MysqlQuery {
     return {
-      refId: this.refId,
+      refId: this.#refId,
       datasource: DATASOURCE,
-      rawSql: this.rawSql,
-      format: this.format,
+      rawSql: this.#rawSql,
+      format: this.#format,
       rawQuery: true,
       editorMode: 'code',
       _implementsDataqueryVariant() {},

@@ -33,19 +33,19 @@ export interface PanelLike extends cog.Builder<Panel> {
 
 /** Lays panels out left to right, rows of 24 units. */
 export class Grid {
-  private x = 0;
-  private y = 0;
-  private rowH = 0;
+  #x = 0;
+  #y = 0;
+  #rowH = 0;
 
   place<T extends PanelLike>(panel: T, w: number, h: number): T {
-    if (this.x + w > 24) {
-      this.x = 0;
-      this.y += this.rowH;
-      this.rowH = 0;
+    if (this.#x + w > 24) {
+      this.#x = 0;
+      this.#y += this.#rowH;
+      this.#rowH = 0;
     }
-    panel.gridPos({ x: this.x, y: this.y, w, h });
-    this.x += w;
-    this.rowH = Math.max(this.rowH, h);
+    panel.gridPos({ x: this.#x, y: this.#y, w, h });
+    this.#x += w;
+    this.#rowH = Math.max(this.#rowH, h);
     return panel;
   }
 }

@@ -10,10 +10,13 @@ import type { Delays } from './http/delays.js';
 export class RealtimeRegistry {
   readonly #servers = new Map<string, Server>();
 
-  constructor(
-    private readonly http: HttpServer,
-    private readonly delays: Delays,
-  ) {}
+  readonly #http: HttpServer;
+  readonly #delays: Delays;
+
+  constructor(http: HttpServer, delays: Delays) {
+    this.#http = http;
+    this.#delays = delays;
+  }
 
   /**
    * Attach a Socket.IO server at `path` (e.g. '/crm/socket.io/'). `connectDelayMs`
@@ -25,11 +28,11 @@ export class RealtimeRegistry {
     options: Partial<ServerOptions> = {},
   ): Server<L, E, S, D> {
     if (this.#servers.has(path)) throw new Error(`a realtime server is already attached at ${path}`);
-    const io = new Server<L, E, S, D>(this.http, {
+    const io = new Server<L, E, S, D>(this.#http, {
       path,
       serveClient: true,
       allowRequest: (_req, fn) => {
-        void this.delays.wait(connectDelayMs()).then(() => fn(null, true));
+        void this.#delays.wait(connectDelayMs()).then(() => fn(null, true));
       },
       ...options,
     });

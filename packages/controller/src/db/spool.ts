@@ -24,12 +24,16 @@ const FILE = /^(\d{16})\.json$/;
 const REJECTED_DIR = 'rejected';
 
 export class DurableSpool {
-  private readonly ids: number[] = [];
-  private readonly keys = new Map<number, string>();
-  private readonly keySet = new Set<string>();
-  private next = 1;
+  readonly #ids: number[] = [];
+  readonly #keys = new Map<number, string>();
+  readonly #keySet = new Set<string>();
+  #next = 1;
 
-  private constructor(readonly dir: string, private readonly log: Logger) {}
+  readonly #log: Logger;
+
+  private constructor(readonly dir: string, log: Logger) {
+    this.#log = log;
+  }
 
   /** Opens (creating) the folder and indexes entries a previous process left. */
   static async open(dir: string, log: Logger): Promise<DurableSpool> {
@@ -44,42 +48,42 @@ export class DurableSpool {
         const m = FILE.exec(f);
         if (m === null) continue;
         const id = Number(m[1]);
-        spool.ids.push(id);
-        spool.next = Math.max(spool.next, id + 1);
-        const entry = await spool.read(id);
-        if (entry?.kind === 'batch') spool.index(id, entry);
+        spool.#ids.push(id);
+        spool.#next = Math.max(spool.#next, id + 1);
+        const entry = await spool.#read(id);
+        if (entry?.kind === 'batch') spool.#index(id, entry);
       }
     } catch (e) {
       throw new ProbeError(ERROR_CODES.SPOOL_IO, `cannot use the controller's MySQL spool folder ${dir}: ${(e as Error).message}`, { cause: e });
     }
-    if (spool.ids.length > 0) spool.log.info({ entries: spool.ids.length, dir }, 'spooled entries from a previous run will drain to MySQL');
+    if (spool.#ids.length > 0) spool.#log.info({ entries: spool.#ids.length, dir }, 'spooled entries from a previous run will drain to MySQL');
     return spool;
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.#ids.length;
   }
 
   /** A batch with this key waits in the spool. */
   has(key: string): boolean {
-    return this.keySet.has(key);
+    return this.#keySet.has(key);
   }
 
   async append(entry: SpoolEntry): Promise<void> {
-    const id = this.next++;
+    const id = this.#next++;
     try {
       await writeFileDurable(join(this.dir, fileName(id)), JSON.stringify(entry));
     } catch (e) {
       throw new ProbeError(ERROR_CODES.SPOOL_IO, `cannot write to the controller's MySQL spool ${this.dir}: ${(e as Error).message}`, { cause: e });
     }
-    this.ids.push(id);
-    if (entry.kind === 'batch') this.index(id, entry);
+    this.#ids.push(id);
+    if (entry.kind === 'batch') this.#index(id, entry);
   }
 
   /** The oldest entry, or undefined when empty. An unreadable entry is moved to rejected/ and skipped. */
   async head(): Promise<SpoolEntry | undefined> {
-    while (this.ids.length > 0) {
-      const entry = await this.read(this.ids[0]!);
+    while (this.#ids.length > 0) {
+      const entry = await this.#read(this.#ids[0]!);
       if (entry !== undefined) return entry;
       await this.reject('unreadable');
     }
@@ -87,43 +91,43 @@ export class DurableSpool {
   }
 
   async removeHead(): Promise<void> {
-    const id = this.ids[0];
+    const id = this.#ids[0];
     if (id === undefined) return;
     await rm(join(this.dir, fileName(id)), { force: true });
-    this.forget(id);
+    this.#forget(id);
   }
 
   /** Moves the head entry aside (it can never be stored), keeping it for an operator. */
   async reject(reason: string): Promise<void> {
-    const id = this.ids[0];
+    const id = this.#ids[0];
     if (id === undefined) return;
     await mkdirPrivate(join(this.dir, REJECTED_DIR));
     await moveDurable(join(this.dir, fileName(id)), join(this.dir, REJECTED_DIR, fileName(id))).catch(() => undefined);
-    this.log.error({ entry: fileName(id), reason }, 'spool entry moved to rejected/; it is kept there for inspection');
-    this.forget(id);
+    this.#log.error({ entry: fileName(id), reason }, 'spool entry moved to rejected/; it is kept there for inspection');
+    this.#forget(id);
   }
 
-  private forget(id: number): void {
-    this.ids.shift();
-    const key = this.keys.get(id);
+  #forget(id: number): void {
+    this.#ids.shift();
+    const key = this.#keys.get(id);
     if (key !== undefined) {
-      this.keySet.delete(key);
-      this.keys.delete(id);
+      this.#keySet.delete(key);
+      this.#keys.delete(id);
     }
   }
 
-  private index(id: number, entry: Extract<SpoolEntry, { kind: 'batch' }>): void {
+  #index(id: number, entry: Extract<SpoolEntry, { kind: 'batch' }>): void {
     const key = batchKey(entry.batch);
-    this.keys.set(id, key);
-    this.keySet.add(key);
+    this.#keys.set(id, key);
+    this.#keySet.add(key);
   }
 
-  private async read(id: number): Promise<SpoolEntry | undefined> {
+  async #read(id: number): Promise<SpoolEntry | undefined> {
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(join(this.dir, fileName(id)), 'utf8'));
     } catch (e) {
-      this.log.error({ entry: fileName(id), err: { message: (e as Error).message } }, 'unreadable spool entry');
+      this.#log.error({ entry: fileName(id), err: { message: (e as Error).message } }, 'unreadable spool entry');
       return undefined;
     }
     return parseEntry(raw);

@@ -68,7 +68,11 @@ export interface HubOptions {
 }
 
 class SocketAgent implements AgentHandle {
-  constructor(readonly socket: HubSocket, readonly info: AgentInfo, readonly hello: Hello, private readonly log: Logger) {}
+  readonly #log: Logger;
+
+  constructor(readonly socket: HubSocket, readonly info: AgentInfo, readonly hello: Hello, log: Logger) {
+    this.#log = log;
+  }
 
   assign(assignment: Assignment, timeoutMs: number): Promise<AssignReply> {
     return new Promise((resolve, reject) => {
@@ -80,7 +84,7 @@ class SocketAgent implements AgentHandle {
         try {
           resolve(parseMessage('run:assign reply', AssignReplySchema, reply));
         } catch (e) {
-          this.log.warn({ err: describeError(e) }, 'invalid assignment reply');
+          this.#log.warn({ err: describeError(e) }, 'invalid assignment reply');
           reject(e);
         }
       });
@@ -137,22 +141,24 @@ class SocketAgent implements AgentHandle {
  */
 export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly io: HubServer;
-  private readonly connected = new Map<string, SocketAgent>();
+  readonly #connected = new Map<string, SocketAgent>();
   /**
    * Agent id → the instance being admitted for it (until its connection
    * opens): a second process racing the first is refused too. A claim whose
    * connection never opened expires after two probe timeouts.
    */
-  private readonly claims = new Map<string, { instanceId: string; at: number }>();
-  private readonly log: Logger;
-  private readonly now: () => number;
+  readonly #claims = new Map<string, { instanceId: string; at: number }>();
+  readonly #log: Logger;
+  readonly #now: () => number;
   /** Anyone can knock: refused handshakes must not flood the log. */
-  private readonly refusedLog = new LogLimiter({ windowMs: HUB_REFUSED_LOG_WINDOW_MS, maxKeys: HUB_REFUSED_LOG_MAX_ADDRESSES });
+  readonly #refusedLog = new LogLimiter({ windowMs: HUB_REFUSED_LOG_WINDOW_MS, maxKeys: HUB_REFUSED_LOG_MAX_ADDRESSES });
+  readonly #opts: HubOptions;
 
-  constructor(httpServer: HttpServer, private readonly opts: HubOptions) {
+  constructor(httpServer: HttpServer, opts: HubOptions) {
     super();
-    this.log = opts.log.child({ component: 'hub' });
-    this.now = opts.now ?? Date.now;
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: 'hub' });
+    this.#now = opts.now ?? Date.now;
     this.io = new Server(httpServer, {
       pingInterval: opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
       pingTimeout: opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
@@ -171,8 +177,8 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       const r = checkHello(socket.handshake.auth, judge);
       if (!r.ok) {
         const remote = socket.handshake.address;
-        const d = this.refusedLog.admit(remote, this.now());
-        if (d.log) this.log.warn({ remote, code: r.rejection.code, reason: r.rejection.reason, suppressed: d.suppressed }, 'agent refused');
+        const d = this.#refusedLog.admit(remote, this.#now());
+        if (d.log) this.#log.warn({ remote, code: r.rejection.code, reason: r.rejection.reason, suppressed: d.suppressed }, 'agent refused');
         const err = new Error(r.rejection.reason) as Error & { data: typeof r.rejection };
         err.data = r.rejection;
         next(err);
@@ -180,25 +186,25 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       }
       socket.data.hello = r.hello;
       socket.data.info = agentInfoFromHello(r.hello);
-      void this.admitId(r.hello, socket.handshake.address).then((rejection) => {
+      void this.#admitId(r.hello, socket.handshake.address).then((rejection) => {
         if (rejection === null) { next(); return; }
         const err = new Error(rejection.reason) as Error & { data: AuthRejection };
         err.data = rejection;
         next(err);
       });
     });
-    this.io.on('connection', (socket) => this.onConnection(socket));
+    this.io.on('connection', (socket) => this.#onConnection(socket));
   }
 
   agents(): readonly AgentHandle[] {
-    return [...this.connected.values()];
+    return [...this.#connected.values()];
   }
 
   /** The revocation list changed: connected agents it now lists are disconnected (and refused when they dial again). */
   readonly #onRevokedChanged = (ids: ReadonlySet<string>): void => {
-    for (const [agentId, agent] of this.connected) {
+    for (const [agentId, agent] of this.#connected) {
       if (!ids.has(agentId)) continue;
-      this.log.warn({ agentId, agent: agent.info.name }, 'agent revoked: disconnecting it');
+      this.#log.warn({ agentId, agent: agent.info.name }, 'agent revoked: disconnecting it');
       agent.socket.disconnect(true);
     }
   };
@@ -209,32 +215,32 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
    * id is refused — unless the connected one does not answer a liveness probe,
    * in which case it is gone (a half-open connection) and is dropped.
    */
-  private async admitId(hello: Hello, remote: string): Promise<AuthRejection | null> {
-    const probeMs = this.opts.livenessProbeMs ?? LIVENESS_PROBE_TIMEOUT_MS;
-    const claim = this.claims.get(hello.agentId);
-    if (claim !== undefined && claim.instanceId !== hello.instanceId && this.now() - claim.at < 2 * probeMs) {
-      return this.duplicate(hello, remote, 'another process is claiming this id right now');
+  async #admitId(hello: Hello, remote: string): Promise<AuthRejection | null> {
+    const probeMs = this.#opts.livenessProbeMs ?? LIVENESS_PROBE_TIMEOUT_MS;
+    const claim = this.#claims.get(hello.agentId);
+    if (claim !== undefined && claim.instanceId !== hello.instanceId && this.#now() - claim.at < 2 * probeMs) {
+      return this.#duplicate(hello, remote, 'another process is claiming this id right now');
     }
-    this.claims.set(hello.agentId, { instanceId: hello.instanceId, at: this.now() });
-    const current = this.connected.get(hello.agentId);
+    this.#claims.set(hello.agentId, { instanceId: hello.instanceId, at: this.#now() });
+    const current = this.#connected.get(hello.agentId);
     if (!current || current.hello.instanceId === hello.instanceId) return null;
     const answer = await current.probe(probeMs);
     if (answer === null) {
-      this.log.warn({ agentId: hello.agentId, agent: hello.name }, 'a new process took over an agent id whose connection no longer answers; dropping the old connection');
-      if (this.connected.get(hello.agentId) === current) {
-        this.connected.delete(hello.agentId);
+      this.#log.warn({ agentId: hello.agentId, agent: hello.name }, 'a new process took over an agent id whose connection no longer answers; dropping the old connection');
+      if (this.#connected.get(hello.agentId) === current) {
+        this.#connected.delete(hello.agentId);
         current.socket.disconnect(true);
         this.emit('agent:disconnected', { agentId: hello.agentId, name: current.info.name, reason: 'replaced: no answer to a liveness probe' });
       }
       return null;
     }
-    this.claims.delete(hello.agentId);
-    return this.duplicate(hello, remote, `agent ${current.info.name} is connected and answering`);
+    this.#claims.delete(hello.agentId);
+    return this.#duplicate(hello, remote, `agent ${current.info.name} is connected and answering`);
   }
 
   /** An agent back holding a run that has ended (it was away when the run closed) is told to stop it. */
-  private async abortClosedRuns(agent: SocketAgent, log: Logger): Promise<void> {
-    const runs = this.opts.runs;
+  async #abortClosedRuns(agent: SocketAgent, log: Logger): Promise<void> {
+    const runs = this.#opts.runs;
     if (!runs) return;
     for (const held of agent.hello.runs) {
       if (held.finished && held.running.length === 0 && held.pending === 0) continue; // only batches left: they are welcome
@@ -245,8 +251,8 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     }
   }
 
-  private duplicate(hello: Hello, remote: string, why: string): AuthRejection {
-    this.log.warn({ agentId: hello.agentId, remote, why }, 'a second connection for an agent id refused');
+  #duplicate(hello: Hello, remote: string, why: string): AuthRejection {
+    this.#log.warn({ agentId: hello.agentId, remote, why }, 'a second connection for an agent id refused');
     return {
       code: ERROR_CODES.AGENT_DUPLICATE,
       reason: `agent id "${hello.agentId}" is already connected and answering (${why}); every agent needs its own --id — ` +
@@ -255,24 +261,24 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
   }
 
   async close(): Promise<void> {
-    this.opts.revoked?.off('changed', this.#onRevokedChanged);
+    this.#opts.revoked?.off('changed', this.#onRevokedChanged);
     this.io.disconnectSockets(true);
     await new Promise<void>((resolve) => { void this.io.close(() => resolve()); });
   }
 
-  private onConnection(socket: HubSocket): void {
+  #onConnection(socket: HubSocket): void {
     const { info, hello } = socket.data;
-    const log = this.log.child({ agentId: info.agentId, agent: info.name });
+    const log = this.#log.child({ agentId: info.agentId, agent: info.name });
     const agent = new SocketAgent(socket, info, hello, log);
-    const previous = this.connected.get(info.agentId);
-    this.connected.set(info.agentId, agent);
-    if (this.claims.get(info.agentId)?.instanceId === hello.instanceId) this.claims.delete(info.agentId);
+    const previous = this.#connected.get(info.agentId);
+    this.#connected.set(info.agentId, agent);
+    if (this.#claims.get(info.agentId)?.instanceId === hello.instanceId) this.#claims.delete(info.agentId);
     if (previous) {
       // The same process again, or a new one whose predecessor did not answer its probe (admitId): the old socket is stale.
       log.info('agent reconnected while its previous connection was still open; replacing the stale one');
       previous.socket.disconnect(true);
     }
-    void this.abortClosedRuns(agent, log);
+    void this.#abortClosedRuns(agent, log);
     log.info({ capacity: info.capacity, labels: info.labels, software: hello.software, host: hello.host }, 'agent connected');
 
     const dropped = (event: string, e: unknown) => {
@@ -300,14 +306,14 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         return;
       }
       const checked = batch;
-      void (this.opts.runs?.checkBatch(info.agentId, checked, this.now()) ?? Promise.resolve({ ok: true } as const)).then(async (v) => {
+      void (this.#opts.runs?.checkBatch(info.agentId, checked, this.#now()) ?? Promise.resolve({ ok: true } as const)).then(async (v) => {
         if (!v.ok) {
           if (!v.retryable) dropped('metrics:batch', new ProbeError(ERROR_CODES.MESSAGE_INVALID, v.reason));
           else log.warn({ runId: checked.runId, seq: checked.seq, reason: v.reason }, 'batch for an unknown run kept waiting');
           reply?.({ ok: false, seq: checked.seq, retryable: v.retryable, code: v.code, reason: v.reason });
           return;
         }
-        const a = await this.opts.ingest.handle(checked, info);
+        const a = await this.#opts.ingest.handle(checked, info);
         if (a.ok) {
           this.emit('batch', {
             runId: checked.runId, agentId: checked.agentId, seq: checked.seq, duplicate: a.duplicate, samples: checked.samples.length,
@@ -339,7 +345,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         reply?.({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason });
         return;
       }
-      const store = this.opts.evidence;
+      const store = this.#opts.evidence;
       if (!store) {
         reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'this controller does not store evidence; keep it spooled' });
         return;
@@ -371,7 +377,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       try {
         ping = parseMessage('clock:sync', ClockPingSchema, raw);
       } catch (e) { dropped('clock:sync', e); return; }
-      if (typeof ack === 'function') (ack as (r: ClockPong) => void)({ t0: ping.t0, controllerNow: this.now() });
+      if (typeof ack === 'function') (ack as (r: ClockPong) => void)({ t0: ping.t0, controllerNow: this.#now() });
     });
 
     socket.on('agent:status', (raw: unknown) => {
@@ -387,8 +393,8 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     });
 
     socket.on('disconnect', (reason) => {
-      if (this.connected.get(info.agentId) !== agent) return; // replaced by a newer connection
-      this.connected.delete(info.agentId);
+      if (this.#connected.get(info.agentId) !== agent) return; // replaced by a newer connection
+      this.#connected.delete(info.agentId);
       log.info({ reason }, 'agent disconnected');
       this.emit('agent:disconnected', { agentId: info.agentId, name: info.name, reason });
     });

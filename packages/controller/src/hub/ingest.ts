@@ -29,32 +29,34 @@ export interface IngestEvents {
 }
 
 export class Ingest extends EventEmitter<IngestEvents> {
-  private readonly stored = new Set<string>();
-  private readonly inFlight = new Map<string, Promise<BatchAck>>();
-  private readonly log: Logger;
+  readonly #stored = new Set<string>();
+  readonly #inFlight = new Map<string, Promise<BatchAck>>();
+  readonly #log: Logger;
+  readonly #sinks: readonly Sink[];
 
-  constructor(private readonly sinks: readonly Sink[], log: Logger) {
+  constructor(sinks: readonly Sink[], log: Logger) {
     super();
-    this.log = log.child({ component: 'ingest' });
+    this.#sinks = sinks;
+    this.#log = log.child({ component: 'ingest' });
   }
 
   handle(batch: MetricBatch, agent: AgentInfo): Promise<BatchAck> {
     const key = batchKey(batch);
-    if (this.stored.has(key)) {
-      this.emitIngested(batch, true);
+    if (this.#stored.has(key)) {
+      this.#emitIngested(batch, true);
       return Promise.resolve({ ok: true, seq: batch.seq, duplicate: true });
     }
-    const pending = this.inFlight.get(key);
+    const pending = this.#inFlight.get(key);
     if (pending) return pending.then((ack) => (ack.ok ? { ...ack, duplicate: true } : ack));
-    const p = this.write(batch, agent, key).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
+    const p = this.#write(batch, agent, key).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, p);
     return p;
   }
 
-  private async write(batch: MetricBatch, agent: AgentInfo, key: string): Promise<BatchAck> {
-    const log = this.log.child({ runId: batch.runId, agentId: batch.agentId, seq: batch.seq });
+  async #write(batch: MetricBatch, agent: AgentInfo, key: string): Promise<BatchAck> {
+    const log = this.#log.child({ runId: batch.runId, agentId: batch.agentId, seq: batch.seq });
     let storedSomewhere = false;
-    for (const sink of this.sinks) {
+    for (const sink of this.#sinks) {
       try {
         const r = await sink.writeBatch(batch, agent);
         if (r === 'stored') storedSomewhere = true;
@@ -65,14 +67,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
         return { ok: false, seq: batch.seq, retryable, code: d.code, reason: `sink "${sink.name}" could not store the batch: ${d.message}` };
       }
     }
-    this.stored.add(key);
+    this.#stored.add(key);
     const duplicate = !storedSomewhere;
     log.debug({ samples: batch.samples.length, sessions: batch.sessions.length, duplicate }, 'batch durable');
-    this.emitIngested(batch, duplicate);
+    this.#emitIngested(batch, duplicate);
     return { ok: true, seq: batch.seq, duplicate };
   }
 
-  private emitIngested(batch: MetricBatch, duplicate: boolean): void {
+  #emitIngested(batch: MetricBatch, duplicate: boolean): void {
     this.emit('ingested', {
       runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate,
       samples: batch.samples.length, sessions: batch.sessions.length,

@@ -61,23 +61,25 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export class ResultsSink implements Sink {
   readonly name = 'results';
-  private readonly runs = new Map<string, Promise<RunState>>();
-  private readonly queue = new RunQueue();
-  private readonly log: Logger;
+  readonly #runs = new Map<string, Promise<RunState>>();
+  readonly #queue = new RunQueue();
+  readonly #log: Logger;
+  readonly #opts: ResultsSinkOptions;
 
-  constructor(private readonly opts: ResultsSinkOptions) {
-    this.log = opts.log.child({ component: 'results-sink' });
+  constructor(opts: ResultsSinkOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: 'results-sink' });
   }
 
-  get outDir(): string { return this.opts.outDir; }
+  get outDir(): string { return this.#opts.outDir; }
 
   async open(): Promise<void> {
-    await mkdirPrivate(this.opts.outDir);
+    await mkdirPrivate(this.#opts.outDir);
   }
 
   async runStarted(run: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
-    await this.serial(run.runId, async () => {
-      const st = await this.state(run.runId);
+    await this.#serial(run.runId, async () => {
+      const st = await this.#state(run.runId);
       st.meta = { scenario: run.scenario, browser: run.browser };
       await writeJsonDurable(join(st.dir, RESULT_FILES.run), {
         ...run, startedAt: iso(run.startedAt), status: 'running' satisfies RunStatus, endedAt: null, agents,
@@ -86,20 +88,20 @@ export class ResultsSink implements Sink {
   }
 
   writeBatch(batch: MetricBatch, agent: AgentInfo): Promise<'stored' | 'duplicate'> {
-    return this.serial(batch.runId, async () => {
+    return this.#serial(batch.runId, async () => {
       let st: RunState;
       try {
-        st = await this.state(batch.runId);
+        st = await this.#state(batch.runId);
       } catch (e) {
         throw e instanceof ProbeError ? e : new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `results folder for run ${batch.runId} could not be opened: ${describeError(e).message}`, { cause: e });
       }
       const key = batchKey(batch);
       if (st.keys.has(key)) return 'duplicate';
       try {
-        await this.append(st, batch, agent);
+        await this.#append(st, batch, agent);
       } catch (e) {
         // Our idea of the file lengths may be wrong now: reopen (and truncate to the last key) next time.
-        this.forget(batch.runId, st);
+        this.#forget(batch.runId, st);
         throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `could not write batch ${key} to ${st.dir}: ${describeError(e).message}`, { cause: e });
       }
       st.keys.add(key);
@@ -108,8 +110,8 @@ export class ResultsSink implements Sink {
   }
 
   async runEnded(runId: string, status: RunStatus, endedAt: number): Promise<void> {
-    await this.serial(runId, async () => {
-      const st = await this.state(runId);
+    await this.#serial(runId, async () => {
+      const st = await this.#state(runId);
       const path = join(st.dir, RESULT_FILES.run);
       const prev = await readText(path);
       const base = prev ? (JSON.parse(prev) as Record<string, unknown>) : { runId };
@@ -119,9 +121,9 @@ export class ResultsSink implements Sink {
 
   /** Write `summary.json` (or another JSON document) into the run's folder, durably. */
   async writeRunJson(runId: string, file: string, value: unknown): Promise<string> {
-    const dir = runDir(this.opts.outDir, runId);
+    const dir = runDir(this.#opts.outDir, runId);
     const path = join(dir, file);
-    return this.serial(runId, async () => {
+    return this.#serial(runId, async () => {
       await mkdirPrivate(dir);
       await writeJsonDurable(path, value);
       return path;
@@ -130,42 +132,42 @@ export class ResultsSink implements Sink {
 
   /** Has (runId, agentId, seq) been stored? Loads the run's keys if needed. */
   async has(runId: string, agentId: string, seq: number): Promise<boolean> {
-    return this.serial(runId, async () => (await this.state(runId)).keys.has(batchKey({ runId, agentId, seq })));
+    return this.#serial(runId, async () => (await this.#state(runId)).keys.has(batchKey({ runId, agentId, seq })));
   }
 
   async close(): Promise<void> {
-    await this.queue.idle();
-    const states = await Promise.allSettled([...this.runs.values()]);
-    this.runs.clear();
+    await this.#queue.idle();
+    const states = await Promise.allSettled([...this.#runs.values()]);
+    this.#runs.clear();
     for (const s of states) if (s.status === 'fulfilled') await closeState(s.value);
   }
 
-  private serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    return this.queue.run(runId, fn);
+  #serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#queue.run(runId, fn);
   }
 
-  private forget(runId: string, st: RunState): void {
-    this.runs.delete(runId);
+  #forget(runId: string, st: RunState): void {
+    this.#runs.delete(runId);
     void closeState(st).catch(() => undefined);
   }
 
-  private state(runId: string): Promise<RunState> {
-    let p = this.runs.get(runId);
+  #state(runId: string): Promise<RunState> {
+    let p = this.#runs.get(runId);
     if (!p) {
-      p = this.load(runId);
-      this.runs.set(runId, p);
-      p.catch(() => { if (this.runs.get(runId) === p) this.runs.delete(runId); });
+      p = this.#load(runId);
+      this.#runs.set(runId, p);
+      p.catch(() => { if (this.#runs.get(runId) === p) this.#runs.delete(runId); });
     }
     return p;
   }
 
   /** Open a run folder, recover its keys, and cut off any lines written after the last key. */
-  private async load(runId: string): Promise<RunState> {
-    const dir = runDir(this.opts.outDir, runId);
+  async #load(runId: string): Promise<RunState> {
+    const dir = runDir(this.#opts.outDir, runId);
     await mkdirPrivate(dir);
     await chmod(dir, PRIVATE_DIR_MODE);
     const leftovers = await removeTempFiles(dir);
-    if (leftovers.length) this.log.warn({ runId, removed: leftovers }, 'removed temporary files an interrupted write left in the run folder');
+    if (leftovers.length) this.#log.warn({ runId, removed: leftovers }, 'removed temporary files an interrupted write left in the run folder');
     const batchesPath = join(dir, RESULT_FILES.batches);
     const samplesPath = join(dir, RESULT_FILES.samples);
     const sessionsPath = join(dir, RESULT_FILES.sessions);
@@ -197,7 +199,7 @@ export class ResultsSink implements Sink {
     for (const [path, len] of cuts) {
       const size = await sizeOf(path);
       if (size > len) {
-        this.log.warn({ runId, file: path, size, keep: len }, 'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)');
+        this.#log.warn({ runId, file: path, size, keep: len }, 'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)');
         await truncateDurable(path, len);
       }
     }
@@ -214,11 +216,11 @@ export class ResultsSink implements Sink {
     const batches = await open(batchesPath, 'a', PRIVATE_FILE_MODE);
     await Promise.all([samples.chmod(PRIVATE_FILE_MODE), sessions.chmod(PRIVATE_FILE_MODE), batches.chmod(PRIVATE_FILE_MODE)]);
     await syncDir(dir);
-    if (keys.size) this.log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
+    if (keys.size) this.#log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
     return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta };
   }
 
-  private async append(st: RunState, batch: MetricBatch, agent: AgentInfo): Promise<void> {
+  async #append(st: RunState, batch: MetricBatch, agent: AgentInfo): Promise<void> {
     const bySession = new Map(batch.sessions.map((s) => [s.sessionId, s]));
     const meta = st.meta;
     const sampleText = batch.samples.map((s) => {

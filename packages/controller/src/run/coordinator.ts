@@ -74,139 +74,143 @@ export const WAIT_NOTICE_EVERY_MS = 5_000;
  * restarted controller can re-adopt it and `controller reconcile` judge it.
  */
 export class RunCoordinator {
-  private abortReason: string | null = null;
-  private driver: RunDriver | null = null;
-  private onAbort: (() => void) | null = null;
-  private readonly log: Logger;
-  private readonly now: () => number;
+  #abortReason: string | null = null;
+  #driver: RunDriver | null = null;
+  #onAbort: (() => void) | null = null;
+  readonly #log: Logger;
+  readonly #now: () => number;
   /** What every assignment of the run carries: the operator's choices, else the profile's, else the defaults. */
-  private readonly options: ScenarioOptions;
+  readonly #options: ScenarioOptions;
+  readonly #p: RunParams;
+  readonly #d: CoordinatorDeps;
 
-  constructor(private readonly p: RunParams, private readonly d: CoordinatorDeps) {
-    this.log = d.log.child({ component: 'coordinator', runId: p.runId });
-    this.now = d.now ?? Date.now;
-    this.options = resolveScenarioOptions(p.options, p.profile);
+  constructor(p: RunParams, d: CoordinatorDeps) {
+    this.#p = p;
+    this.#d = d;
+    this.#log = d.log.child({ component: 'coordinator', runId: p.runId });
+    this.#now = d.now ?? Date.now;
+    this.#options = resolveScenarioOptions(p.options, p.profile);
   }
 
   /** Stop the run: agents get `run:abort`; what is durable is summarized. Idempotent. */
   abort(reason: string): void {
-    if (this.abortReason !== null) return;
-    this.abortReason = reason;
-    this.onAbort?.();
-    this.driver?.abort(reason);
+    if (this.#abortReason !== null) return;
+    this.#abortReason = reason;
+    this.#onAbort?.();
+    this.#driver?.abort(reason);
   }
 
   async run(): Promise<RunOutcome> {
     let agents: readonly AgentHandle[];
     try {
-      agents = await this.waitForAgents();
+      agents = await this.#waitForAgents();
     } catch (e) {
       return { kind: 'not-run', exitCode: 3, error: e as RunError };
     }
     let shares: AgentShare[];
     try {
-      shares = planRun({ total: this.p.total, scenario: this.p.scenario, agents: agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity })) });
+      shares = planRun({ total: this.#p.total, scenario: this.#p.scenario, agents: agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity })) });
     } catch (e) {
       if (e instanceof PlanError) return { kind: 'not-run', exitCode: 2, error: e };
       throw e;
     }
     const byId = new Map(agents.map((a) => [a.info.agentId, a]));
     const active = shares.filter((s) => s.sessions > 0);
-    this.d.progress.note(`plan: ${this.p.total} ${this.p.scenario} session(s) over ${active.length} agent(s): ` +
-      shares.map((s) => `${s.name} ${s.sessions}/${s.capacity}`).join(', ') + `; ramp-up ${formatDuration(this.p.rampUpMs)}`);
-    this.d.progress.plan(active.map((s) => ({ name: s.name, sessions: s.sessions })));
+    this.#d.progress.note(`plan: ${this.#p.total} ${this.#p.scenario} session(s) over ${active.length} agent(s): ` +
+      shares.map((s) => `${s.name} ${s.sessions}/${s.capacity}`).join(', ') + `; ramp-up ${formatDuration(this.#p.rampUpMs)}`);
+    this.#d.progress.plan(active.map((s) => ({ name: s.name, sessions: s.sessions })));
 
-    const startedAt = this.now();
+    const startedAt = this.#now();
     const runInfo: RunInfo = {
-      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, total: this.p.total,
-      targetName: this.p.targetName, startedAt, params: this.p.params,
+      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, total: this.#p.total,
+      targetName: this.#p.targetName, startedAt, params: this.#p.params,
     };
     const infos = new Map<string, AgentInfo>(active.map((s) => [s.agentId, byId.get(s.agentId)!.info]));
-    for (const sink of this.d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
+    for (const sink of this.#d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
 
-    const sessionsByAgent = assignSessions(active, this.p.rampUpMs);
-    const startAt = this.now() + START_LEAD_MS;
-    const { sessionTimeoutMs } = this.options;
+    const sessionsByAgent = assignSessions(active, this.#p.rampUpMs);
+    const startAt = this.#now() + START_LEAD_MS;
+    const { sessionTimeoutMs } = this.#options;
     // Overall bound: lead + ramp + duration + each agent's waves of session timeouts + the loss grace + drain.
     const waves = Math.max(...active.map((s) => Math.ceil(s.sessions / Math.max(1, s.capacity))));
-    const lossGraceMs = this.p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
-    const boundMs = START_LEAD_MS + this.p.rampUpMs + (this.p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.p.drainTimeoutMs;
+    const lossGraceMs = this.#p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
+    const boundMs = START_LEAD_MS + this.#p.rampUpMs + (this.#p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.#p.drainTimeoutMs;
     const meta: RunMeta = {
-      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, targetName: this.p.targetName, total: this.p.total,
+      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, targetName: this.#p.targetName, total: this.#p.total,
       startedAt, deadlineAt: startedAt + boundMs,
     };
     const first = startRun({
-      runId: this.p.runId, onAgentLoss: this.p.onAgentLoss ?? 'reassign', lossGraceMs, drainMs: this.p.drainTimeoutMs,
-      startLeadMs: START_LEAD_MS, reassignSpacingMs: Math.round(this.p.rampUpMs / Math.max(1, this.p.total)), durationMs: this.p.durationMs,
+      runId: this.#p.runId, onAgentLoss: this.#p.onAgentLoss ?? 'reassign', lossGraceMs, drainMs: this.#p.drainTimeoutMs,
+      startLeadMs: START_LEAD_MS, reassignSpacingMs: Math.round(this.#p.rampUpMs / Math.max(1, this.#p.total)), durationMs: this.#p.durationMs,
       sessionTimeoutMs,
-    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.p.scenario], instanceId: a.hello.instanceId })),
-    active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })), startAt, this.p.durationMs);
+    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.#p.scenario], instanceId: a.hello.instanceId })),
+    active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })), startAt, this.#p.durationMs);
 
     // The run's first assignment, kept so a controller that re-adopts the run can reassign its sessions.
     const firstPart = active[0] ? sessionsByAgent.get(active[0].agentId)! : [];
-    if (firstPart.length > 0) await this.d.results.writeRunJson(this.p.runId, RESULT_FILES.assignment, this.assignment({ part: 0, sessions: firstPart, startAt, durationMs: this.p.durationMs }));
+    if (firstPart.length > 0) await this.#d.results.writeRunJson(this.#p.runId, RESULT_FILES.assignment, this.#assignment({ part: 0, sessions: firstPart, startAt, durationMs: this.#p.durationMs }));
     const driver = new RunDriver(first.state, {
-      pool: this.d.pool, progress: this.d.progress, log: this.log, now: this.now, scenario: this.p.scenario,
-      assignment: (part) => this.assignment(part),
-      persist: (state) => this.persist(meta, state),
+      pool: this.#d.pool, progress: this.#d.progress, log: this.#log, now: this.#now, scenario: this.#p.scenario,
+      assignment: (part) => this.#assignment(part),
+      persist: (state) => this.#persist(meta, state),
       onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
     });
-    this.driver = driver;
+    this.#driver = driver;
     // The plan is durable before any agent gets work: a controller that dies after this leaves a run it can be re-adopted from.
-    await this.persist(meta, first.state);
-    if (this.abortReason !== null) driver.abort(this.abortReason);
+    await this.#persist(meta, first.state);
+    if (this.#abortReason !== null) driver.abort(this.#abortReason);
     const assigned = first.commands.filter((c) => c.kind === 'assign').length;
     const end = await driver.start(first.commands, boundMs);
-    if (end.kind !== 'start-failed' && assigned > 0 && this.abortReason === null) this.log.info('run followed to its end');
-    this.d.progress.flush();
+    if (end.kind !== 'start-failed' && assigned > 0 && this.#abortReason === null) this.#log.info('run followed to its end');
+    this.#d.progress.flush();
     const state = driver.state;
-    for (const [id, a] of state.agents) if (a.inRun && !infos.has(id)) infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.locationOf(id) });
+    for (const [id, a] of state.agents) if (a.inRun && !infos.has(id)) infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.#locationOf(id) });
     return closeRun({
-      runId: this.p.runId, scenario: this.p.scenario, browser: this.p.browser, har: this.options.har,
-      expectedSessions: this.p.durationMs === null ? this.p.total : null,
+      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, har: this.#options.har,
+      expectedSessions: this.#p.durationMs === null ? this.#p.total : null,
       agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
       finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
-      state, end, endedAt: this.now(),
-    }, { sinks: this.d.sinks, results: this.d.results, log: this.log, evidence: this.d.evidence });
+      state, end, endedAt: this.#now(),
+    }, { sinks: this.#d.sinks, results: this.#d.results, log: this.#log, evidence: this.#d.evidence });
   }
 
-  private locationOf(agentId: string): string {
-    return this.d.pool.agents().find((a) => a.info.agentId === agentId)?.info.location ?? '?';
+  #locationOf(agentId: string): string {
+    return this.#d.pool.agents().find((a) => a.info.agentId === agentId)?.info.location ?? '?';
   }
 
-  private async persist(meta: RunMeta, state: MachineState): Promise<void> {
-    const file = toStateFile(meta, state, state.phase === 'ended' ? this.now() : null);
-    this.d.registry?.set(file);
-    await this.d.results.writeRunJson(this.p.runId, RESULT_FILES.state, file);
+  async #persist(meta: RunMeta, state: MachineState): Promise<void> {
+    const file = toStateFile(meta, state, state.phase === 'ended' ? this.#now() : null);
+    this.#d.registry?.set(file);
+    await this.#d.results.writeRunJson(this.#p.runId, RESULT_FILES.state, file);
   }
 
-  private assignment(part: { part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }): Assignment {
+  #assignment(part: { part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }): Assignment {
     return AssignmentSchema.parse({
-      runId: this.p.runId,
+      runId: this.#p.runId,
       part: part.part,
-      scenario: this.p.scenario,
-      browser: this.p.browser,
-      profile: this.p.profile,
+      scenario: this.#p.scenario,
+      browser: this.#p.browser,
+      profile: this.#p.profile,
       sessions: part.sessions,
       startAt: part.startAt,
       durationMs: part.durationMs,
-      ...(this.p.scenarioModule ? { scenarioModule: this.p.scenarioModule } : {}),
-      options: this.options,
+      ...(this.#p.scenarioModule ? { scenarioModule: this.#p.scenarioModule } : {}),
+      options: this.#options,
     });
   }
 
   /** Resolves with the connected agents once `expectAgents` are there. */
-  private waitForAgents(): Promise<readonly AgentHandle[]> {
-    const { pool, progress } = this.d;
-    const want = this.p.expectAgents;
+  #waitForAgents(): Promise<readonly AgentHandle[]> {
+    const { pool, progress } = this.#d;
+    const want = this.#p.expectAgents;
     const names = () => pool.agents().map((a) => a.info.name).join(', ') || 'none';
     if (pool.agents().length >= want) return Promise.resolve(pool.agents());
-    const deadline = this.now() + this.p.agentWaitMs;
-    progress.note(`waiting for ${want} agent(s) (up to ${formatDuration(this.p.agentWaitMs)})…`);
+    const deadline = this.#now() + this.#p.agentWaitMs;
+    progress.note(`waiting for ${want} agent(s) (up to ${formatDuration(this.#p.agentWaitMs)})…`);
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timeout); clearInterval(notice);
-        pool.off('agent:connected', onConnect); this.onAbort = null;
+        pool.off('agent:connected', onConnect); this.#onAbort = null;
       };
       const onConnect = (a: AgentHandle) => {
         progress.note(`agent ${a.info.name} connected (${pool.agents().length}/${want})`);
@@ -214,15 +218,15 @@ export class RunCoordinator {
       };
       const timeout = setTimeout(() => {
         cleanup();
-        reject(agentsMissing(`only ${pool.agents().length} of ${want} expected agent(s) connected within ${formatDuration(this.p.agentWaitMs)} (connected: ${names()}); ` +
+        reject(agentsMissing(`only ${pool.agents().length} of ${want} expected agent(s) connected within ${formatDuration(this.#p.agentWaitMs)} (connected: ${names()}); ` +
           'check the agents\' logs (wrong --controller URL or --token?) or increase --agent-wait'));
-      }, this.p.agentWaitMs);
+      }, this.#p.agentWaitMs);
       const notice = setInterval(() => {
-        progress.note(`waiting for agents: ${pool.agents().length}/${want} connected (${names()}), ${formatDuration(Math.max(0, Math.round((deadline - this.now()) / 1000) * 1000))} left`);
-      }, this.d.waitNoticeEveryMs ?? WAIT_NOTICE_EVERY_MS);
-      this.onAbort = () => { cleanup(); reject(runAborted(`aborted while waiting for agents: ${this.abortReason ?? ''}`)); };
+        progress.note(`waiting for agents: ${pool.agents().length}/${want} connected (${names()}), ${formatDuration(Math.max(0, Math.round((deadline - this.#now()) / 1000) * 1000))} left`);
+      }, this.#d.waitNoticeEveryMs ?? WAIT_NOTICE_EVERY_MS);
+      this.#onAbort = () => { cleanup(); reject(runAborted(`aborted while waiting for agents: ${this.#abortReason ?? ''}`)); };
       pool.on('agent:connected', onConnect);
-      if (this.abortReason !== null) this.onAbort();
+      if (this.#abortReason !== null) this.#onAbort();
     });
   }
 

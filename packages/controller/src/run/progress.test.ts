@@ -25,13 +25,13 @@ describe('ProgressReporter (pure counting, fake timers)', () => {
     ]);
   });
   it('counts aborted sessions apart from failed ones', () => {
-    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, Date.now, true);
+    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, true);
     p.plan([{ name: 'local-1', sessions: 3 }]);
     for (const phase of ['started', 'started', 'started', 'failed', 'aborted', 'aborted'] as const) p.session('local-1', phase);
     expect(p.line()).toBe('local-1 3/3 started, 0 done, 1 failed, 2 aborted');
   });
   it('moves shares with reassigned sessions: the lost agent keeps what it started, the receiver counts what it got', () => {
-    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, Date.now, true);
+    const p = new ProgressReporter({ write: () => undefined, isTTY: false }, true);
     p.plan([{ name: 'survivor', sessions: 4 }, { name: 'victim', sessions: 4 }]);
     p.session('victim', 'started');
     p.reshare('victim', 'survivor', 3);

@@ -31,76 +31,80 @@ type Counts = { planned: number } & Record<SessionPhase, number>;
 const noCounts = (planned: number): Counts => ({ planned, ...Object.fromEntries(SESSION_PHASES.map((p) => [p, 0])) as Record<SessionPhase, number> });
 
 export class ProgressReporter implements Progress {
-  private readonly counts = new Map<string, Counts>();
-  private timer: NodeJS.Timeout | null = null;
-  private lastLine = '';
-  private drawn = false;
-  private readonly tty: boolean;
+  readonly #counts = new Map<string, Counts>();
+  #timer: NodeJS.Timeout | null = null;
+  #lastLine = '';
+  #drawn = false;
+  readonly #tty: boolean;
+  readonly #out: ProgressOutput;
+  readonly #quiet: boolean;
 
-  constructor(private readonly out: ProgressOutput, private readonly now: () => number = Date.now, private readonly quiet = false) {
-    this.tty = out.isTTY === true;
+  constructor(out: ProgressOutput, quiet = false) {
+    this.#out = out;
+    this.#quiet = quiet;
+    this.#tty = out.isTTY === true;
   }
 
   note(line: string): void {
-    if (this.quiet) return;
-    this.clearLine();
-    this.out.write(line + '\n');
+    if (this.#quiet) return;
+    this.#clearLine();
+    this.#out.write(line + '\n');
   }
 
   plan(shares: readonly { name: string; sessions: number }[]): void {
-    for (const s of shares) this.counts.set(s.name, noCounts(s.sessions));
+    for (const s of shares) this.#counts.set(s.name, noCounts(s.sessions));
   }
 
   reshare(from: string, to: string, sessions: number): void {
     const get = (name: string): Counts => {
-      let c = this.counts.get(name);
-      if (!c) this.counts.set(name, (c = noCounts(0)));
+      let c = this.#counts.get(name);
+      if (!c) this.#counts.set(name, (c = noCounts(0)));
       return c;
     };
     const f = get(from);
     f.planned = Math.max(f.started, f.planned - sessions);
     get(to).planned += sessions;
-    this.schedule();
+    this.#schedule();
   }
 
   session(agentName: string, phase: SessionPhase): void {
-    let c = this.counts.get(agentName);
-    if (!c) this.counts.set(agentName, (c = noCounts(0)));
+    let c = this.#counts.get(agentName);
+    if (!c) this.#counts.set(agentName, (c = noCounts(0)));
     c[phase]++;
-    this.schedule();
+    this.#schedule();
   }
 
   flush(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    if (this.counts.size) this.render(true);
+    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    if (this.#counts.size) this.#render(true);
   }
 
   /** The one-line state, e.g. `local-1 3/3 started, 2 done, 1 failed | local-2 …` (`, N aborted` once any was). */
   line(): string {
-    return [...this.counts].map(([name, c]) =>
+    return [...this.#counts].map(([name, c]) =>
       `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed${c.aborted ? `, ${c.aborted} aborted` : ''}`,
     ).join(' | ');
   }
 
-  private schedule(): void {
-    if (this.timer || this.quiet) return;
-    this.timer = setTimeout(() => { this.timer = null; this.render(false); }, this.tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_PLAIN_INTERVAL_MS);
-    this.timer.unref();
+  #schedule(): void {
+    if (this.#timer || this.#quiet) return;
+    this.#timer = setTimeout(() => { this.#timer = null; this.#render(false); }, this.#tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_PLAIN_INTERVAL_MS);
+    this.#timer.unref();
   }
 
-  private render(final: boolean): void {
-    if (this.quiet) return;
+  #render(final: boolean): void {
+    if (this.#quiet) return;
     const line = `sessions: ${this.line()}`;
-    if (this.tty) {
-      this.out.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-      this.drawn = !final;
-    } else if (line !== this.lastLine || final) {
-      this.out.write(line + '\n');
+    if (this.#tty) {
+      this.#out.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+      this.#drawn = !final;
+    } else if (line !== this.#lastLine || final) {
+      this.#out.write(line + '\n');
     }
-    this.lastLine = line;
+    this.#lastLine = line;
   }
 
-  private clearLine(): void {
-    if (this.tty && this.drawn) { this.out.write('\r\x1b[K'); this.drawn = false; if (this.lastLine) this.schedule(); }
+  #clearLine(): void {
+    if (this.#tty && this.#drawn) { this.#out.write('\r\x1b[K'); this.#drawn = false; if (this.#lastLine) this.#schedule(); }
   }
 }

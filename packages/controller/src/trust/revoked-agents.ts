@@ -65,8 +65,11 @@ export class RevokedAgents extends EventEmitter<{ changed: [ReadonlySet<string>]
     void this.reload();
   };
 
-  private constructor(readonly file: string, ids: Set<string>, private readonly log: Logger) {
+  readonly #log: Logger;
+
+  private constructor(readonly file: string, ids: Set<string>, log: Logger) {
     super();
+    this.#log = log;
     this.#ids = ids;
   }
 
@@ -75,7 +78,7 @@ export class RevokedAgents extends EventEmitter<{ changed: [ReadonlySet<string>]
     const list = new RevokedAgents(file, await readList(file), log.child({ component: 'revoked-agents' }));
     watchFile(file, { interval: checkMs, persistent: false }, list.#listener);
     list.#watching = true;
-    list.log.info({ file, revoked: list.#ids.size }, 'revoked agents loaded');
+    list.#log.info({ file, revoked: list.#ids.size }, 'revoked agents loaded');
     return list;
   }
 
@@ -94,10 +97,10 @@ export class RevokedAgents extends EventEmitter<{ changed: [ReadonlySet<string>]
       const added = [...ids].filter((id) => !this.#ids.has(id));
       const removed = [...this.#ids].filter((id) => !ids.has(id));
       this.#ids = ids;
-      this.log.warn({ file: this.file, revoked: ids.size, added, removed }, 'revoked agents changed');
+      this.#log.warn({ file: this.file, revoked: ids.size, added, removed }, 'revoked agents changed');
       this.emit('changed', ids);
     } catch (e) {
-      this.log.error({ file: this.file, err: describeError(e) }, 'revoked agents file could not be read again; the previous list stays in force');
+      this.#log.error({ file: this.file, err: describeError(e) }, 'revoked agents file could not be read again; the previous list stays in force');
     }
   }
 

@@ -15,12 +15,16 @@ function digest(s: string): Buffer {
 export class AgentSessions {
   readonly #tokens = new Map<string, { username: string }>();
 
-  constructor(private readonly credentials: Credentials = DEFAULT_CREDENTIALS) {}
+  readonly #credentials: Credentials;
+
+  constructor(credentials: Credentials = DEFAULT_CREDENTIALS) {
+    this.#credentials = credentials;
+  }
 
   /** A token for valid credentials, or null. */
   login(username: string, password: string): string | null {
-    const userOk = timingSafeEqual(digest(username), digest(this.credentials.username));
-    const passOk = timingSafeEqual(digest(password), digest(this.credentials.password));
+    const userOk = timingSafeEqual(digest(username), digest(this.#credentials.username));
+    const passOk = timingSafeEqual(digest(password), digest(this.#credentials.password));
     if (!(userOk && passOk)) return null;
     const token = randomBytes(24).toString('base64url');
     this.#tokens.set(token, { username });
