@@ -29,7 +29,7 @@ const EPILOGUE = `Exit codes:
 Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
 Failed sessions leave evidence in <out>/<run-id>/evidence/<session-id>/ (visitor.png, agent.png, session.har, console.json).
 Environment: PROBE_TOKEN (the master secret agents' tokens are derived from, instead of --token), PROBE_DB_URL (MySQL URL,
-instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller).
+instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller, GET /metrics).
 
 Agents' identity: each agent has its own token, HMAC-SHA256(master, agent id), printed by \`controller agent-token ID\`;
 the master itself is refused from agents unless --allow-shared-token. Plain HTTP is accepted only on loopback
@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     .command('serve', 'the long-running controller: the agent hub and ingest, and with --config the monitoring daemon (checks on schedules over the standing fleet, an operator API); without --config it runs nothing (Ctrl-C to stop)', (y) => y
       .options({
         ...common,
-        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API (docs/monitoring.md)' },
+        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API and Prometheus (GET /metrics) (docs/monitoring.md, docs/prometheus.md)' },
         'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine (allowed the hosts of the config\'s checks at start)' },
         capacity: { type: 'string', array: true, describe: 'sessions per local agent, N or SCENARIO=N (default: what the machine holds)' },
         'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },

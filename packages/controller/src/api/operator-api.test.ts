@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorApi, MAX_BODY_BYTES, type RunStream } from './operator-api.js';
+import { operatorApi, MAX_BODY_BYTES, METRICS_PATH, type OperatorApiDeps, type RunStream } from './operator-api.js';
 import { apiJson, apiRequest, apiTarget, readBody, ApiClientError } from './api-client.js';
 import { remoteRunCommand, renderStatus } from '../commands/remote-commands.js';
 import type { StatusDocument } from './status-document.js';
@@ -12,21 +12,27 @@ let server: Server;
 let base: string;
 const aborted: string[] = [];
 let stopping = false;
+let scrapes = 0;
+const EXPOSITION = '# HELP userprobe_agents_connected Agents.\n# TYPE userprobe_agents_connected gauge\nuserprobe_agents_connected{location="ams3"} 2\n';
+
+/** The test server's dependencies: fakes that record what the API asked of them. */
+const deps = (): OperatorApiDeps => ({
+  token: TOKEN, log: pino({ level: 'silent' }),
+  metrics: () => { scrapes++; return Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION }); },
+  health: () => ({ stopping, agents: 2, checks: 1 }),
+  status: () => ({ agents: [], checks: [], runs: [] }),
+  abortRun: (id, why) => { aborted.push(`${id}: ${why}`); return id === 'r-1'; },
+  submitRun: async (flags, stream: RunStream) => {
+    if (flags['scenario'] === 'bad') throw Object.assign(new Error('--scenario: "bad" is not accepted'), { code: 'E_CONFIG_INVALID' });
+    stream.write({ t: 'err', s: 'plan: 2 session(s)\n' });
+    stream.write({ t: 'out', s: 'summary table\n' });
+    await new Promise((r) => setTimeout(r, 20));
+    stream.write({ t: 'exit', code: 1, runId: 'r-9' });
+  },
+});
 
 beforeAll(async () => {
-  server = createServer(operatorApi({
-    token: TOKEN, log: pino({ level: 'silent' }),
-    health: () => ({ stopping, agents: 2, checks: 1 }),
-    status: () => ({ agents: [], checks: [], runs: [] }),
-    abortRun: (id, why) => { aborted.push(`${id}: ${why}`); return id === 'r-1'; },
-    submitRun: async (flags, stream: RunStream) => {
-      if (flags['scenario'] === 'bad') throw Object.assign(new Error('--scenario: "bad" is not accepted'), { code: 'E_CONFIG_INVALID' });
-      stream.write({ t: 'err', s: 'plan: 2 session(s)\n' });
-      stream.write({ t: 'out', s: 'summary table\n' });
-      await new Promise((r) => setTimeout(r, 20));
-      stream.write({ t: 'exit', code: 1, runId: 'r-9' });
-    },
-  }));
+  server = createServer(operatorApi(deps()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -71,6 +77,38 @@ describe('operator API', () => {
     expect(missing.status).toBe(404);
     expect((JSON.parse(missing.body) as { error: { message: string } }).error.message).toBe('no run r-2 in progress on this controller');
     expect(aborted).toEqual(['r-1: aborted by an operator (controller abort)', 'r-2: aborted by an operator (controller abort)']);
+  });
+
+  it('serves /metrics with the token only: the exposition as text, HEAD, 405 for other methods', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const headers of [{}, { authorization: 'Bearer nope' }] as Record<string, string>[]) {
+      const r = await raw('GET', METRICS_PATH, headers);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    expect(scrapes).toBe(0);
+    const ok = await raw('GET', METRICS_PATH, auth);
+    expect(ok).toMatchObject({ status: 200, body: EXPOSITION });
+    expect(ok.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(await raw('GET', `${METRICS_PATH}?x=1`, auth)).toMatchObject({ status: 200, body: EXPOSITION });
+    expect(await raw('HEAD', METRICS_PATH, auth)).toMatchObject({ status: 200, body: '' });
+    expect((await raw('POST', METRICS_PATH, auth)).status).toBe(405);
+    expect((await raw('GET', `${METRICS_PATH}/x`, auth)).status).toBe(404);
+    expect(scrapes).toBe(3);
+  });
+
+  it('has no /metrics without a metrics source, and says where the API is', async () => {
+    const { metrics: _m, ...bare } = deps();
+    const s = createServer(operatorApi(bare));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}${METRICS_PATH}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe('no such route: /metrics; the API is under /api/v1/ (docs/operator-api.md)');
+    } finally {
+      await new Promise<void>((r) => s.close(() => r()));
+    }
   });
 
   it('streams a submitted run to the client command: stderr lines, stdout lines, its exit code', async () => {

@@ -12,11 +12,14 @@ import { LogLimiter } from '../hub/log-limiter.js';
  * from the agents' secret, compared in constant time). docs/operator-api.md.
  *
  *   GET  /healthz                    liveness/readiness (no token): 200 ok, 503 while stopping
+ *   GET  /metrics                    Prometheus text exposition (docs/prometheus.md)
  *   GET  /api/v1/status              agents, checks, runs in progress
  *   POST /api/v1/runs                submit a load test (body: `controller run` flags as JSON); NDJSON stream
  *   POST /api/v1/runs/:runId/abort   abort a run in progress (a load test or a round)
  */
 export const API_PREFIX = '/api/v1';
+/** Where Prometheus scrapes (its default metrics_path). */
+export const METRICS_PATH = '/metrics';
 /** A load test's flags: small. */
 export const MAX_BODY_BYTES = 64 * 1024;
 export { MIN_OPERATOR_TOKEN_CHARS } from '../config/config.js';
@@ -41,6 +44,8 @@ export interface OperatorApiDeps {
   /** Run a load test, streaming its lines; resolves with its exit code once the `exit` line is written. */
   readonly submitRun: (flags: Record<string, unknown>, stream: RunStream) => Promise<void>;
   readonly abortRun: (runId: string, reason: string) => boolean;
+  /** The Prometheus exposition (api/prometheus.ts); without it `/metrics` is 404. */
+  readonly metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>;
 }
 
 export class ApiError extends Error {
@@ -68,7 +73,15 @@ export function operatorApi(d: OperatorApiDeps): HttpHandler {
       const h = d.health();
       return sendJson(res, h.stopping ? 503 : 200, { status: h.stopping ? 'stopping' : 'ok', agents: h.agents, checks: h.checks });
     }
-    if (!path.startsWith(`${API_PREFIX}/`)) throw new ApiError(404, 'E_NOT_FOUND', `no such route: ${path}; the API is under ${API_PREFIX}/ (docs/operator-api.md)`);
+    if (path === METRICS_PATH && d.metrics) {
+      authorize(req);
+      allow(req, ['GET', 'HEAD']);
+      const m = await d.metrics();
+      res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : m.body);
+      return;
+    }
+    if (!path.startsWith(`${API_PREFIX}/`)) throw new ApiError(404, 'E_NOT_FOUND', `no such route: ${path}; the API is under ${API_PREFIX}/${d.metrics ? `, metrics at ${METRICS_PATH}` : ''} (docs/operator-api.md)`);
     authorize(req);
     if (path === `${API_PREFIX}/status`) {
       allow(req, ['GET']);

@@ -17,6 +17,8 @@ import { Daemon } from '../monitor/daemon.js';
 import { operatorApi } from '../api/operator-api.js';
 import { LoadTests } from '../api/load-tests.js';
 import { statusDocument } from '../api/status-document.js';
+import { createControllerMetrics } from '../api/prometheus.js';
+import { SINK_MODES, mysqlSinkOf } from '../db/index.js';
 import { startServeLocalAgents } from './serve-local-agents.js';
 import type { LocalAgents } from './local-agents.js';
 
@@ -54,6 +56,14 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   // Set once the hub listens; the API answers from them (503 until then is not possible: nothing listens before).
   const state: { daemon: Daemon | null; loadTests: LoadTests | null; fleet: FleetDirectory | null; stopping: boolean } = { daemon: null, loadTests: null, fleet: null, stopping: false };
   const startedAt = Date.now();
+  const mysql = mysqlSinkOf(sinks.all);
+  // GET /metrics on the operator API (docs/prometheus.md): gauges read the fleet, the monitor and the sink at each scrape.
+  const metrics = cfg.operatorToken === null ? null : createControllerMetrics({
+    agents: () => state.fleet?.list() ?? [],
+    checks: () => state.daemon?.monitor.status() ?? [],
+    runsInProgress: () => ({ round: state.daemon?.monitor.running().length ?? 0, 'load-test': state.loadTests?.running().length ?? 0 }),
+    mysql: mysql && { modes: SINK_MODES, stats: () => mysql.stats() },
+  });
   const api: HttpHandler | undefined = cfg.operatorToken === null ? undefined : operatorApi({
     token: cfg.operatorToken, log: io.log,
     health: () => ({ stopping: state.stopping, agents: state.fleet?.list().filter((a) => a.connected).length ?? 0, checks: state.daemon?.config.checks.length ?? 0 }),
@@ -63,6 +73,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
       await state.loadTests.submit(flags, stream);
     },
     abortRun: (runId, reason) => (state.loadTests?.abort(runId, reason) ?? false) || (state.daemon?.monitor.abortRun(runId, reason) ?? false),
+    ...(metrics ? { metrics: () => metrics.exposition() } : {}),
   });
   let hub;
   try {
@@ -77,7 +88,10 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   const progress = new ProgressReporter(io.stderr);
   hub.hub.on('agent:connected', (a) => note(`agent ${a.info.name} connected (${a.info.agentId}, ${a.info.location})`));
   hub.hub.on('agent:disconnected', (g) => note(`agent ${g.name} disconnected (${g.reason})`));
-  ingest.on('ingested', (e) => { if (!e.duplicate) io.log.info(e, 'batch stored'); });
+  ingest.on('ingested', (e) => {
+    metrics?.ingested(e);
+    if (!e.duplicate) io.log.info(e, 'batch stored');
+  });
 
   const adopted: AdoptedRun[] = [];
   for (const p of toAdopt) {
@@ -101,7 +115,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   try {
     if (cfg.configFile !== null) {
       state.daemon = await Daemon.start({
-        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => note(roundLine(r)),
+        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => { note(roundLine(r)); metrics?.round(r); },
       });
     }
     state.loadTests = new LoadTests({

@@ -13,7 +13,7 @@ import {
 } from './limits.js';
 import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
 import type { BatchContext } from './rows.js';
-import { afterDirectError, afterDrainError, afterDrainerExit, afterOpenError, routeWrite, shouldDrain, sinkMode, type SinkState } from './sink-decisions.js';
+import { afterDirectError, afterDrainError, afterDrainerExit, afterOpenError, routeWrite, shouldDrain, sinkMode, type SinkMode, type SinkState } from './sink-decisions.js';
 import { DurableSpool, type SpoolEntry } from './spool.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './sql-files.js';
 
@@ -46,13 +46,21 @@ export interface MysqlSinkStats {
   /** Spool entries (batches and run records) written to MySQL later. */
   readonly drained: number;
   readonly spoolSize: number;
-  readonly mode: 'direct' | 'spooling' | 'failed';
+  readonly mode: SinkMode;
 }
 
 export interface MysqlSink extends Sink {
   stats(): MysqlSinkStats;
   /** Resolves when the spool is empty (immediately if it is); rejects if the sink failed permanently. */
   whenDrained(): Promise<void>;
+}
+
+/** The sink's name (Sink.name). */
+export const MYSQL_SINK_NAME = 'mysql';
+
+/** The MySQL sink among a controller's sinks, if it has one. */
+export function mysqlSinkOf(sinks: readonly Sink[]): MysqlSink | null {
+  return (sinks.find((s) => s.name === MYSQL_SINK_NAME && 'stats' in s) as MysqlSink | undefined) ?? null;
 }
 
 const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_batches', 'rollup_dirty', 'schema_migrations'];
@@ -294,7 +302,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   }
 
   return {
-    name: 'mysql',
+    name: MYSQL_SINK_NAME,
 
     async open() {
       spool = await DurableSpool.open(opts.spoolDir, log);

@@ -21,7 +21,9 @@ export interface SinkState {
   readonly spoolSize: number;
 }
 
-export type SinkMode = 'direct' | 'spooling' | 'failed';
+/** direct: writes go to MySQL; spooling: to the spool, drained in order; failed: a permanent error stopped the sink. */
+export const SINK_MODES = ['direct', 'spooling', 'failed'] as const;
+export type SinkMode = (typeof SINK_MODES)[number];
 
 /**
  * The sink is spooling while anything is in the spool or a drainer runs: a

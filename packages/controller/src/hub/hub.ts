@@ -322,7 +322,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         if (a.ok) {
           this.emit('batch', {
             runId: checked.runId, agentId: checked.agentId, seq: checked.seq, duplicate: a.duplicate, samples: checked.samples.length,
-            sessions: checked.sessions.length, records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status })),
+            sessions: checked.sessions.length, records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
           });
         }
         reply?.(a);

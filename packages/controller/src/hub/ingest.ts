@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { ERROR_CODES, batchKey, describeError, isProbeError, type BatchAck, type MetricBatch, type SessionStatus } from '@userprobe/shared';
+import { ERROR_CODES, batchKey, describeError, isProbeError, type BatchAck, type MetricBatch, type ScenarioName, type SessionStatus } from '@userprobe/shared';
 import type { AgentInfo, Sink } from '../results/sink.js';
 
 /**
@@ -20,8 +20,8 @@ export interface IngestedEvent {
   readonly duplicate: boolean;
   readonly samples: number;
   readonly sessions: number;
-  /** The session records the batch carried (id and status). */
-  readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus }[];
+  /** The session records the batch carried (id, status and scenario). */
+  readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus; readonly scenario: ScenarioName }[];
 }
 
 export interface IngestEvents {
@@ -78,7 +78,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.emit('ingested', {
       runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate,
       samples: batch.samples.length, sessions: batch.sessions.length,
-      records: batch.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status })),
+      records: batch.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
     });
   }
 }

@@ -54,7 +54,7 @@ describe('RunCoordinator (in-memory pool)', () => {
           pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: failed ? 'failed' : 'finished' });
           if (seq === opts.dropSeq) continue;
           const r = await sink.writeBatch(batch, h.info);
-          pool.emit('batch', { runId: a.runId, agentId: h.info.agentId, seq, duplicate: r === 'duplicate', samples: batch.samples.length, sessions: 1, records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status })) });
+          pool.emit('batch', { runId: a.runId, agentId: h.info.agentId, seq, duplicate: r === 'duplicate', samples: batch.samples.length, sessions: 1, records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status, scenario: x.scenario })) });
         }
         seqs.set(h.info.agentId, seq);
         pool.emit('finished', h.info.agentId, { runId: a.runId, lastSeq: seq, ok: a.sessions.length - (opts.fail?.length ?? 0), failed: opts.fail?.length ?? 0 });
