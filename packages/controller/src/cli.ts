@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     .command('serve', 'the long-running controller: the agent hub and ingest, and with --config the monitoring daemon (checks on schedules over the standing fleet, an operator API); without --config it runs nothing (Ctrl-C to stop)', (y) => y
       .options({
         ...common,
-        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API and Prometheus (GET /metrics) (docs/monitoring.md, docs/prometheus.md)' },
+        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API and GET /metrics (docs/monitoring.md, docs/prometheus.md)' },
         'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine (allowed the hosts of the config\'s checks at start)' },
         capacity: { type: 'string', array: true, describe: 'sessions per local agent, N or SCENARIO=N (default: what the machine holds)' },
         'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },

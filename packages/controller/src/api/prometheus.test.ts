@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ROUND_STATUSES, type RoundReport, type RoundStatus } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
+import { SINK_MODES, createMysqlSink, mysqlSinkOf } from '../db/index.js';
+import { ResultsSink } from '../results/folder-sink.js';
 import { parseExposition } from '../../test/exposition.js';
 import { createControllerMetrics, type MetricSources } from './prometheus.js';
 import { PROM_METRICS } from './prometheus-catalog.js';
@@ -91,6 +96,17 @@ describe('controller metrics', () => {
     expect(x.value(PROM_METRICS.mysqlSpool.name)).toBe(17);
     expect(x.value(PROM_METRICS.mysqlMode.name, { mode: 'spooling' })).toBe(1);
     expect(x.value(PROM_METRICS.mysqlMode.name, { mode: 'direct' })).toBe(0);
+  });
+
+  it('reads the MySQL sink serve finds among its sinks (not opened here: direct, nothing spooled)', async () => {
+    const log = pino({ level: 'silent' });
+    const results = new ResultsSink({ outDir: join(tmpdir(), 'unused'), log });
+    expect(mysqlSinkOf([results])).toBeNull();
+    const mysql = mysqlSinkOf([results, createMysqlSink({ url: 'mysql://u:p@127.0.0.1:1/x', log, spoolDir: join(tmpdir(), 'unused-spool') })]);
+    expect(mysql?.name).toBe('mysql');
+    const x = await scrape(createControllerMetrics({ mysql: { modes: SINK_MODES, stats: () => mysql!.stats() } }, { processMetrics: false }));
+    expect(x.value(PROM_METRICS.mysqlSpool.name)).toBe(0);
+    expect(x.select(PROM_METRICS.mysqlMode.name).map((s) => [s.labels['mode'], s.value])).toEqual([['direct', 1], ['spooling', 0], ['failed', 0]]);
   });
 
   it('has no MySQL series without a MySQL sink', async () => {
