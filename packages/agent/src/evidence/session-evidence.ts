@@ -141,7 +141,7 @@ export class SessionEvidence {
   async stop(): Promise<void> {
     this.#console.detach();
     await Promise.all(this.#trees.map((t) => t.close().catch((e: unknown) => {
-      this.#o.log.debug({ error: describeError(e) }, 'HAR recorder did not close cleanly');
+      this.#o.log.debug({ err: describeError(e) }, 'HAR recorder did not close cleanly');
     })));
   }
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { ConfigError, type TargetProfile } from '@userprobe/shared';
+import { ConfigError, describeError, type TargetProfile } from '@userprobe/shared';
 import type { LogLevel } from '../config/config.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 
@@ -144,7 +144,7 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
         }
         resolve();
       });
-      child.once('error', (e) => { log.error({ agent: name, err: e.message }, 'local agent could not start'); resolve(); });
+      child.once('error', (e) => { log.error({ agent: name, err: describeError(e) }, 'local agent could not start'); resolve(); });
     });
     log.info({ agent: name, pid: child.pid }, 'local agent started');
     children.push({ name, child, exited });

@@ -251,7 +251,7 @@ export class EvidenceStore {
   #failure(log: Logger, e: unknown, runId: string): EvidenceAck {
     const d = describeError(e);
     const permanent = e instanceof ProbeError && e.code === ERROR_CODES.SINK_PERMANENT;
-    log.error({ error: d, retryable: !permanent }, 'cannot store evidence; not acknowledged');
+    log.error({ err: d, retryable: !permanent }, 'cannot store evidence; not acknowledged');
     this.#runs.delete(runId); // re-read what is on disk next time
     return { ok: false, retryable: !permanent, code: permanent ? d.code : ERROR_CODES.SINK_UNAVAILABLE, reason: `evidence could not be written under ${this.#o.outDir}: ${d.message}` };
   }
