@@ -8,7 +8,7 @@ import { ConfigError, describeError, type TargetProfile } from '@userprobe/share
 import type { LogLevel } from '../config/config.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 
-/**
+/*
  * `--local-agents K`: K agent processes on this machine, dialing the
  * controller over loopback. Their output is forwarded (prefixed) at debug
  * level only; the last lines are kept to explain an early exit. Stopped with
@@ -23,6 +23,7 @@ import { deriveAgentToken } from '../trust/agent-token.js';
  * scenario module from its folder, and pin the hub's certificate when it
  * serves HTTPS.
  */
+
 export const LOCAL_AGENT_STOP_GRACE_MS = 10_000;
 const KEEP_LINES = 20;
 

@@ -11,7 +11,7 @@ import { redactEvidenceFile } from './evidence-redact.js';
 import { RunQueue } from './run-queue.js';
 import { holdsSession, type RunRegistry } from '../run/run-registry.js';
 
-/**
+/*
  * Evidence of failed sessions (screenshots, HAR, console log), written where
  * the run's results are: `<out>/<runId>/evidence/<sessionId>/<file>`. A
  * per-run budget (sessions and bytes) keeps a failing 200-session run from
@@ -36,6 +36,7 @@ import { holdsSession, type RunRegistry } from '../run/run-registry.js';
  * redacted again here before it is counted and written (redactEvidenceFile,
  * with the values in `secrets`). Folders are 0700 and files 0600.
  */
+
 export const EVIDENCE_DIR = 'evidence';
 /** Below this many bytes left, the budget counts as used up (agents stop capturing). */
 export const EVIDENCE_MIN_USEFUL_BYTES = 256 * 1024;
