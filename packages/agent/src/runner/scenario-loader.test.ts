@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { ERROR_CODES, ProbeError, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile } from '@userprobe/shared';
+import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type MetricName, type TargetProfile } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
 import {
@@ -135,10 +135,8 @@ describe('the example custom scenario against the demo target', () => {
       value(metric, value) { samples.push({ metric, value }); },
       note() { /* not stored */ },
     };
-    const options: ScenarioOptions = {
-      messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false,
-      thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
-    };
+    // The options agents get (every other one at its default, as an assignment fills them).
+    const options = ScenarioOptionsSchema.parse({ callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false });
     const visitorCtx = await browser.createBrowserContext();
     const agentCtx = await browser.createBrowserContext();
     try {

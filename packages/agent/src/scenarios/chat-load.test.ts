@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ProbeError, StepError, coreMetrics, describeError, METRICS, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile,
+  ERROR_CODES, ProbeError, ScenarioOptionsSchema, StepError, coreMetrics, describeError, METRICS, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile,
 } from '@userprobe/shared';
 import {
   CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type FeatureContext, type KnobsPatch,
@@ -127,10 +127,10 @@ let sessions = 0;
  */
 const FUNCTIONAL_WAIT_MS = 60_000;
 
-const OPTIONS: ScenarioOptions = {
-  messages: 1, callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
-  thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
-};
+/** The options agents get (every other one at its default, as an assignment fills them). */
+const OPTIONS: ScenarioOptions = ScenarioOptionsSchema.parse({
+  callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
+});
 
 async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = demoProfile, ackDelayMs = 0): Promise<RunResult> {
   target.knobs.reset();

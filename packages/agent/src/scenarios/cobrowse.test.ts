@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, StepError, coreMetrics, describeError, expectedSamples, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile,
+  ERROR_CODES, ScenarioOptionsSchema, StepError, coreMetrics, describeError, expectedSamples, resolveProfile, type MetricName, type TargetProfile,
 } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
@@ -68,10 +68,10 @@ let n = 0;
  */
 const FUNCTIONAL_WAIT_MS = 60_000;
 
-const OPTIONS: ScenarioOptions = {
-  messages: 1, callDurationMs: 0, mirrorSamples: SAMPLES, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
-  thinkTime: { minMs: 0, maxMs: 0 }, input: 'type',
-};
+/** The options agents get (every other one at its default, as an assignment fills them). */
+const OPTIONS = ScenarioOptionsSchema.parse({
+  callDurationMs: 0, mirrorSamples: SAMPLES, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
+});
 
 async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfile): Promise<TestRecorder> {
   target.knobs.reset();

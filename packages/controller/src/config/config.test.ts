@@ -86,6 +86,9 @@ describe('resolveRunConfig', () => {
     expect([c.token, c.host, isAbsolute(c.tls!.certFile), c.allowSharedToken]).toEqual(['tok', '0.0.0.0', true, false]);
     expect(resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, allowPlainHttp: true }, { PROBE_TOKEN: 'tok' })).toMatchObject({ tls: null, allowPlainHttp: true });
     expect(publicParams(c)).not.toHaveProperty('token');
+    // run.json (and MySQL's runs.params) keep the scenario options at the top level, by their assignment keys, as always
+    expect(publicParams(c)).toMatchObject({ har: 'failures', messages: 1, stepTimeoutMs: null, thinkTime: { minMs: 0, maxMs: 0 } });
+    expect(publicParams(c)).not.toHaveProperty('options');
     expect(JSON.stringify(publicParams(c))).not.toContain('tok"');
   });
   it.each([

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { coreMetrics, defaultScenarioChoices, ERROR_CODES, START_LEAD_MS, type Assignment, type MetricBatch } from '@userprobe/shared';
+import { coreMetrics, defaultScenarioChoices, ERROR_CODES, SCENARIO_OPTION_KEYS, START_LEAD_MS, type Assignment, type MetricBatch } from '@userprobe/shared';
 import { RunCoordinator, type RunParams } from './coordinator.js';
 import { ResultsSink } from '../results/folder-sink.js';
 import { readRunResults } from '../results/run-folder-reader.js';
@@ -79,7 +79,9 @@ describe('RunCoordinator (in-memory pool)', () => {
     expect(pool.list[1]!.assignments[0]!.sessions.map((s) => s.sessionId)).toEqual(['s0002', 's0004', 's0006']);
     expect(a.startAt - t0).toBeGreaterThanOrEqual(START_LEAD_MS);
     expect(a.startAt - t0).toBeLessThan(START_LEAD_MS + 2_000); // generous: 2-core machine under load
-    expect(a.options).toEqual({ messages: 1, callDurationMs: 5000, mirrorSamples: 3, har: 'failures', stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000, adaptiveStart: true, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
+    // every option, resolved: the defaults, and the timeouts the profile does not set
+    expect(Object.keys(a.options).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
+    expect(a.options).toMatchObject({ messages: 1, callDurationMs: 5000, mirrorSamples: 3, har: 'failures', stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000, adaptiveStart: true, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
     expect(a.profile.name).toBe('demo');
     expect(o.summary.sessions).toEqual({ expected: 6, recorded: 6, ok: 6, failed: 0, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(o.summary.metrics.filter((m) => m.count === 6).map((m) => m.metric)).toEqual(coreMetrics('chat-load'));

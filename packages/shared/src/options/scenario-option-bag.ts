@@ -66,7 +66,8 @@ export function defaultScenarioChoices(given: Partial<ScenarioOptionChoices> = {
 }
 
 /**
- * The flags given (by config key, `thinkTime: '10s-30s'`; other keys are
+ * The flags given (by config key, `thinkTime: '10s-30s'`, or as written on
+ * the command line and in a YAML file, `think-time: 10s-30s`; other keys are
  * ignored) → the choices; a flag not given takes its default. A bad value is
  * a ConfigError naming the flag and what it accepts (the first one, in the
  * table's order). Pure.
@@ -74,7 +75,7 @@ export function defaultScenarioChoices(given: Partial<ScenarioOptionChoices> = {
 export function scenarioChoicesFromFlags(flags: Readonly<Record<string, unknown>>): ScenarioOptionChoices {
   const given: Record<string, unknown> = {};
   for (const key of SCENARIO_OPTION_KEYS) {
-    const raw = flags[SCENARIO_OPTION_CONFIG_KEYS[key]];
+    const raw = flags[SCENARIO_OPTION_CONFIG_KEYS[key]] ?? flags[spec(key).flag];
     if (raw !== undefined) given[key] = spec(key).parse(raw);
   }
   return defaultScenarioChoices(given);

@@ -19,5 +19,5 @@ test('the option bags are the table, typed', () => {
   expectTypeOf<AssignmentInput['options']['messages']>().toEqualTypeOf<number | undefined>();
   expectTypeOf<AssignmentInput['options']['sessionTimeoutMs']>().toEqualTypeOf<number>();
   // @ts-expect-error: not an option
-  expectTypeOf<ScenarioOptions['typingDelayMs']>().toBeNumber();
+  expectTypeOf<ScenarioOptions['notAnOption']>().toBeNumber();
 });

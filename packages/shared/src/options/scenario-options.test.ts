@@ -43,11 +43,12 @@ describe('the scenario options table', () => {
   it('the assignment schema is the table: every option, its default (the timeouts are the controller\'s to resolve, so required)', () => {
     expect(Object.keys(ScenarioOptionsSchema.shape).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
     expect(AssignmentSchema.shape.options).toBe(ScenarioOptionsSchema);
-    expect(ScenarioOptionsSchema.parse(WIRE_REQUIRED)).toEqual({
-      messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true, ...WIRE_REQUIRED,
-    });
+    const filled = ScenarioOptionsSchema.parse(WIRE_REQUIRED);
+    expect(filled).toEqual({ ...Object.fromEntries(specs.map(([key, s]) => [key, s.default])), ...WIRE_REQUIRED });
+    // the defaults agents have always had
+    expect(filled).toMatchObject({ messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true });
     expect(ScenarioOptionsSchema.safeParse({ stepTimeoutMs: 30_000 }).success).toBe(false);
-    expect(ScenarioOptionsSchema.safeParse({ ...WIRE_REQUIRED, typingDelayMs: 5 }).success).toBe(false);
+    expect(ScenarioOptionsSchema.safeParse({ ...WIRE_REQUIRED, notAnOption: 5 }).success).toBe(false);
   });
 
   it.each(specs.filter(([, s]) => s.range !== null))('%s: the flag and the wire accept the same range, both ends included', (key, s) => {
@@ -61,7 +62,8 @@ describe('the scenario options table', () => {
 
 describe('flags → choices (scenarioChoicesFromFlags)', () => {
   it('no flag: every default; the timeouts left to the profile (null)', () => {
-    expect(scenarioChoicesFromFlags({})).toEqual({
+    expect(scenarioChoicesFromFlags({})).toEqual(Object.fromEntries(specs.map(([key, s]) => [key, s.fromProfile === null ? s.default : null])));
+    expect(scenarioChoicesFromFlags({})).toMatchObject({
       messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true,
       stepTimeoutMs: null, sessionTimeoutMs: null,
     });
@@ -81,6 +83,7 @@ describe('flags → choices (scenarioChoicesFromFlags)', () => {
     [{ har: 'all' }, { har: 'all' }],
     [{ adaptiveStart: false }, { adaptiveStart: false }],
     [{ total: 3, scenario: 'x' }, {}],
+    [{ 'think-time': '2s', 'call-duration': '1m', messages: 3 }, { thinkTime: { minMs: 2_000, maxMs: 2_000 }, callDurationMs: 60_000, messages: 3 }],
   ] as const)('%j → %j over the defaults', (flags, want) => {
     expect(scenarioChoicesFromFlags(flags)).toEqual({ ...defaultScenarioChoices(), ...want });
   });
