@@ -26,6 +26,8 @@ const LAYOUT = {
     trust: { job: 'who may connect: agent tokens, revocation, TLS files', uses: ['config', 'hub'] },
     results: { job: 'where batches become durable: sinks, the results folder, evidence', uses: ['.', 'run'] },
     db: { job: 'MySQL only: migrations, the MySQL sink and its spool, retention', uses: ['.', 'results'] },
+    monitor: { job: 'the monitoring daemon: monitor config, schedules, rotation over the standing fleet, rounds', uses: ['.', 'config', 'db', 'hub', 'results', 'run'] },
+    api: { job: 'the operator API: routes, status, submitted load tests, and its client', uses: ['.', 'config', 'hub', 'monitor', 'results', 'run'] },
   },
   agent: {
     'cli.ts': { job: 'the command line', uses: ['*'] },

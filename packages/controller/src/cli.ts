@@ -14,6 +14,8 @@ import { agentTokenCommand } from './commands/agent-token-command.js';
 import { ON_AGENT_LOSS } from './run/run-state-schema.js';
 import { createMysqlSink } from './db/index.js';
 import { migrateCommand, retentionCommand } from './commands/db-commands.js';
+import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote-commands.js';
+import { apiTarget } from './api/api-client.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -27,7 +29,7 @@ const EPILOGUE = `Exit codes:
 Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
 Failed sessions leave evidence in <out>/<run-id>/evidence/<session-id>/ (visitor.png, agent.png, session.har, console.json).
 Environment: PROBE_TOKEN (the master secret agents' tokens are derived from, instead of --token), PROBE_DB_URL (MySQL URL,
-instead of --db).
+instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller).
 
 Agents' identity: each agent has its own token, HMAC-SHA256(master, agent id), printed by \`controller agent-token ID\`;
 the master itself is refused from agents unless --allow-shared-token. Plain HTTP is accepted only on loopback
@@ -47,6 +49,24 @@ const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTim
 const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
   'agentWait', 'capacity', 'agentCli', 'evidenceSessions', 'evidenceBytes', 'json', 'demoLatency', 'demoError',
   'profileVar', 'scenarioModule', 'onAgentLoss', ...Object.values(SCENARIO_OPTION_CONFIG_KEYS)] as const;
+
+const SERVE_KEYS = [...COMMON_KEYS, 'config', 'localAgents', 'capacity', 'agentCli'] as const;
+
+/** The flags written on the command line (camelCase), `--no-x` included, defaults not. */
+export function givenFlags(args: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const a of args) {
+    const m = /^--(?:no-)?([a-z][a-z0-9-]*)/.exec(a);
+    if (m) out.add(m[1]!.replace(/-([a-z0-9])/g, (_x, c: string) => c.toUpperCase()));
+  }
+  return out;
+}
+
+const hangupHandler: NonNullable<CommandIo['onHangup']> = (fn) => {
+  const h = () => fn();
+  process.on('SIGHUP', h);
+  return () => { process.off('SIGHUP', h); };
+};
 
 function interruptHandler(): CommandIo['onInterrupt'] {
   return (fn) => {
@@ -78,6 +98,10 @@ async function main(): Promise<number> {
     'drain-timeout': { type: 'string', describe: 'after agents finish, wait this long for their last batches (default 30s)' },
     'loss-grace': { type: 'string', describe: 'an agent away this long mid-run is lost: its unstarted sessions go to other agents, its running ones are recorded as lost (default 15s)' },
   } as const;
+  const remote = {
+    controller: { type: 'string', describe: 'a running daemon\'s URL (controller serve --config with PROBE_OPERATOR_TOKEN): run there, on its fleet; the operator token is read from PROBE_OPERATOR_TOKEN' },
+    ca: { type: 'string', describe: 'with --controller over HTTPS: the CA file its certificate is verified with (deploy/tls/make-ca.sh), else the system\'s CAs' },
+  } as const;
   const scenarioFlags = scenarioOptionFlags();
 
   const argv = await yargs(hideBin(process.argv))
@@ -106,6 +130,7 @@ async function main(): Promise<number> {
         'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
         'on-agent-loss': { type: 'string', choices: ON_AGENT_LOSS, default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
         ...common,
+        ...remote,
         ...scenarioFlags,
       })
       .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
@@ -115,12 +140,29 @@ async function main(): Promise<number> {
       .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
       .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
       .example('$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m', 'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)')
+      .example('PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 run --controller https://monitor.example.com:7077 --ca tls/ca.crt --scenario cobrowse --total 200', 'a load test on a running daemon\'s fleet (controller serve --config): same flags, progress, summary and exit code')
       .epilogue(EPILOGUE))
-    .command('serve', 'run the agent hub and ingest only: accept agents and their spooled batches, run nothing (Ctrl-C to stop)', (y) => y
-      .options(common)
+    .command('serve', 'the long-running controller: the agent hub and ingest, and with --config the monitoring daemon (checks on schedules over the standing fleet, an operator API); without --config it runs nothing (Ctrl-C to stop)', (y) => y
+      .options({
+        ...common,
+        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API (docs/monitoring.md)' },
+        'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine (allowed the hosts of the config\'s checks at start)' },
+        capacity: { type: 'string', array: true, describe: 'sessions per local agent, N or SCENARIO=N (default: what the machine holds)' },
+        'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
+      })
+      .example('$0 serve --config profiles/monitor.local.yaml --local-agents 2', 'continuous mode on one machine: two checks on the demo target, one line per round')
+      .example('PROBE_TOKEN=$(cat master.secret) PROBE_OPERATOR_TOKEN=$(cat operator.secret) PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 serve --config /etc/userprobe/monitor.yaml --tls-cert tls/server.crt --tls-key tls/server.key', 'the monitoring daemon for remote agents: rounds to MySQL, operator API on the same port; kill -HUP reloads the config')
       .example('PROBE_TOKEN=$(cat master.secret) $0 serve --port 7077 --out results --tls-cert tls/server.crt --tls-key tls/server.key', 'after a controller crash: re-adopt and close the runs it left open, take in agents\' spool replays')
       .example('PROBE_TOKEN=$(cat master.secret) $0 serve --tls-cert tls/server.crt --tls-key tls/server.key --revoked-agents revoked-agents.txt', 'refuse (and disconnect) the agent ids listed in revoked-agents.txt')
       .example('$0 serve --host 10.0.0.5 --allow-plain-http', 'plain HTTP on a private network you trust (tokens and batches readable on it)'))
+    .command('status', 'ask a running daemon (controller serve --config) for its agents, checks and runs in progress (operator token: PROBE_OPERATOR_TOKEN)', (y) => y
+      .options({ ...remote, controller: { ...remote.controller, demandOption: true }, json: { type: 'boolean', default: false, describe: 'print the status document as JSON' } })
+      .example('PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 status --controller https://monitor.example.com:7077 --ca tls/ca.crt', 'agents (busy/capacity, last seen), checks (next and last rounds), runs in progress')
+      .example('PROBE_OPERATOR_TOKEN=... $0 status --controller http://127.0.0.1:7077 --json | jq .checks', 'the same as JSON'))
+    .command('abort <run-id>', 'abort a run in progress on a running daemon: a load test or a monitor round (operator token: PROBE_OPERATOR_TOKEN)', (y) => y
+      .positional('run-id', { type: 'string', describe: 'the run\'s id (controller status lists them)' })
+      .options({ ...remote, controller: { ...remote.controller, demandOption: true } })
+      .example('PROBE_OPERATOR_TOKEN=... $0 abort r-20261129-074519-b404 --controller http://127.0.0.1:7077', 'its agents stop, what they measured is kept and summarized'))
     .command('agent-token <agent-id>', 'print one agent\'s token: HMAC-SHA256(master, agent id) in base64url, the master read from PROBE_TOKEN only; give it to that agent alone as its PROBE_TOKEN', (y) => y
       .positional('agent-id', { type: 'string', describe: 'the agent\'s --id' })
       .example('PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token', 'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)'))
@@ -143,7 +185,7 @@ async function main(): Promise<number> {
         'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
       })
       .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
-    .demandCommand(1, 'name a command: run, serve, agent-token, reconcile, migrate or retention')
+    .demandCommand(1, 'name a command: run, serve, status, abort, agent-token, reconcile, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -154,7 +196,7 @@ async function main(): Promise<number> {
     })
     .parseAsync();
 
-  const env = { PROBE_TOKEN: process.env['PROBE_TOKEN'], PROBE_DB_URL: process.env['PROBE_DB_URL'] };
+  const env = { PROBE_TOKEN: process.env['PROBE_TOKEN'], PROBE_DB_URL: process.env['PROBE_DB_URL'], PROBE_OPERATOR_TOKEN: process.env['PROBE_OPERATOR_TOKEN'] };
   const command = String(argv._[0]);
   const args = argv as unknown as Record<string, unknown>;
   const logLevel = (args['logLevel'] as LogLevel | undefined) ?? 'warn';
@@ -162,7 +204,7 @@ async function main(): Promise<number> {
   logForErrors = log;
   const outDir = (args['out'] as string | undefined) ?? DEFAULT_OUT_DIR;
   const io: CommandIo = {
-    stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler(),
+    stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler(), onHangup: hangupHandler,
     dbSinkFactory: async (url, sinkLog) => createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),
   };
   const lines = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`controller: ${l}\n`) };
@@ -171,12 +213,19 @@ async function main(): Promise<number> {
     return retentionCommand({ db: args['db'] as string | undefined, env, log, ...lines, rawDays: args['rawDays'] as number | undefined, rollupOnly: args['rollupOnly'] as boolean | undefined });
   }
   if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
+  if (command === 'status' || command === 'abort' || (command === 'run' && args['controller'] !== undefined)) {
+    const target = await apiTarget({ controller: String(args['controller']), ca: args['ca'] as string | undefined, env });
+    if (command === 'status') return statusCommand(target, args['json'] === true, io);
+    if (command === 'abort') return abortCommand(target, String(args['runId']), io);
+    // Only the flags given on the command line: the daemon applies the defaults (a submitted run has no port, folder or local agents of its own).
+    return remoteRunCommand(target, pick(args, RUN_KEYS.filter((k) => givenFlags(hideBin(process.argv)).has(k))), io);
+  }
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
-  if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, COMMON_KEYS), env), io);
+  if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, SERVE_KEYS), env), io);
   if (command === 'reconcile') {
     return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
   }
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, agent-token, reconcile, migrate, retention`);
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, agent-token, reconcile, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

@@ -8,8 +8,8 @@ import { hello } from './fixtures.js';
 export class FakePool extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly list: FakeHandle[] = [];
   agents(): readonly AgentHandle[] { return this.list; }
-  add(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply): FakeHandle {
-    const h = new FakeHandle(agentId, chatCapacity, onAssign);
+  add(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply, labels: Record<string, string> = {}): FakeHandle {
+    const h = new FakeHandle(agentId, chatCapacity, onAssign, labels);
     this.list.push(h);
     this.emit('agent:connected', h);
     return h;
@@ -27,9 +27,9 @@ export class FakeHandle implements AgentHandle {
   readonly assignments: Assignment[] = [];
   readonly aborts: RunAbort[] = [];
   readonly #onAssign: ((a: Assignment, h: FakeHandle) => AssignReply) | undefined;
-  constructor(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply) {
+  constructor(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply, labels: Record<string, string> = {}) {
     this.#onAssign = onAssign;
-    this.hello = hello({ agentId, name: `fake-${agentId}`, capacity: { 'chat-load': chatCapacity, 'video-call': 0, cobrowse: 0 } });
+    this.hello = hello({ agentId, name: `fake-${agentId}`, labels, capacity: { 'chat-load': chatCapacity, 'video-call': 0, cobrowse: 0 } });
     this.info = agentInfoFromHello(this.hello);
   }
   assign(a: Assignment): Promise<AssignReply> {

@@ -10,5 +10,6 @@ export * from './profile.js';
 export * from './percentiles.js';
 export * from './redact.js';
 export * from './file-modes.js';
+export * from './round-report.js';
 export * from './batch-key.js';
 export * from './durable-write.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, describeError, formatDuration, resolveScenarioOptions } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
-import { chooseBrowser, publicParams, thinkTimeProblem } from '../config/config.js';
+import { chooseBrowser, thinkTimeProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
 import { readTlsFiles } from '../trust/tls-files.js';
 import { RevokedAgents } from '../trust/revoked-agents.js';
@@ -9,11 +9,12 @@ import { Ingest } from '../hub/ingest.js';
 import { openSinks, type DbSinkFactory, type Sinks } from '../results/sink-set.js';
 import { resolveTarget, type ResolvedTarget } from '../config/target.js';
 import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } from './local-agents.js';
-import { RunCoordinator, EXIT, type RunOutcome } from '../run/coordinator.js';
+import { RunCoordinator } from '../run/coordinator.js';
+import { runParamsOf } from '../run/run-params.js';
 import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { RESULT_FILES } from '../results/run-folder.js';
-import { renderSummary, unsuccessfulLine } from '../run/summary.js';
+import { report } from '../run/run-report.js';
 import { EvidenceStore } from '../results/evidence-store.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 import { RunRegistry } from '../run/run-registry.js';
@@ -25,6 +26,8 @@ export interface CommandIo {
   readonly log: Logger;
   /** Registers a handler for SIGINT/SIGTERM; returns an unregister function. */
   readonly onInterrupt: (fn: (signal: string) => void) => () => void;
+  /** Registers a handler for SIGHUP (controller serve --config reloads its config); returns an unregister function. */
+  readonly onHangup?: (fn: () => void) => () => void;
   readonly dbSinkFactory?: DbSinkFactory;
 }
 
@@ -108,12 +111,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       progress.note(`started ${cfg.localAgents} local agent(s): ${agents.names.join(', ')}`);
     }
     const resultsSink = sinks.results;
-    coordinator = new RunCoordinator({
-      runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
-      expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
-      targetName: target.name, options: cfg.options, params: publicParams(cfg), scenarioModule: cfg.scenarioModule,
-      onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
-    }, {
+    coordinator = new RunCoordinator(runParamsOf(cfg, target), {
       pool: hub.hub, sinks: sinks.all, progress, log,
       evidence,
       registry,
@@ -137,20 +135,4 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       try { await stop(); } catch (e) { log.warn({ what, err: describeError(e) }, 'cleanup failed'); }
     }
   }
-}
-
-function report(o: RunOutcome, cfg: RunConfig, io: CommandIo, progress: ProgressReporter): number {
-  if (o.kind === 'not-run') {
-    progress.note(`controller: ${o.error.message}`);
-    if (cfg.json) io.stdout.write(JSON.stringify({ runId: cfg.runId, status: 'not-run', exitCode: o.exitCode, error: o.error.toJSON() }) + '\n');
-    return o.exitCode;
-  }
-  if (cfg.json) {
-    io.stdout.write(JSON.stringify({ runId: cfg.runId, status: o.status, exitCode: o.exitCode, summaryPath: o.summaryPath, error: o.error?.toJSON() ?? null, summary: o.summary }) + '\n');
-  } else {
-    io.stdout.write('\n' + renderSummary(o.summary) + `\nresults: ${o.summaryPath.replace(/summary\.json$/, '')}\n`);
-  }
-  if (o.error) progress.note(`controller: ${o.error.message}`);
-  else if (o.exitCode === EXIT.SESSIONS_FAILED) progress.note(`controller: ${unsuccessfulLine(o.summary)}`);
-  return o.exitCode;
 }

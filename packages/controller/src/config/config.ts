@@ -16,6 +16,8 @@ import { OPTION_RANGES, type RangedOption } from './option-ranges.js';
  */
 
 export const DEFAULT_PORT = 7077;
+/** The operator API's token (PROBE_OPERATOR_TOKEN): long enough not to be guessed. */
+export const MIN_OPERATOR_TOKEN_CHARS = 16;
 export const DEFAULT_OUT_DIR = 'results';
 /** Without --ramp-up, sessions start one per second (kept 40 sessions accurate on 2 cores; PLATFORM.md). */
 export const DEFAULT_RAMP_PER_SESSION_MS = 1_000;
@@ -78,6 +80,8 @@ export function parseBytes(v: string | number, flag: string): number {
 export interface Env {
   readonly PROBE_TOKEN?: string | undefined;
   readonly PROBE_DB_URL?: string | undefined;
+  /** The operator API's bearer token (controller serve; required with --config). */
+  readonly PROBE_OPERATOR_TOKEN?: string | undefined;
 }
 
 /** The hub's certificate and key files (`--tls-cert`, `--tls-key`), read when the hub starts (tls-files.ts). */
@@ -146,6 +150,13 @@ export interface RunConfig extends CommonConfig {
 
 export interface ServeConfig extends CommonConfig {
   readonly command: 'serve';
+  /** `--config monitor.yaml`: run these checks (the monitoring daemon); null: hub and ingest only. */
+  readonly configFile: string | null;
+  /** PROBE_OPERATOR_TOKEN: the operator API is served with it (required with --config); null: no API. Never logged. */
+  readonly operatorToken: string | null;
+  readonly localAgents: number;
+  readonly localCapacity: readonly string[];
+  readonly agentCli: string | null;
 }
 
 const durationOf = (flag: string) =>
@@ -209,7 +220,14 @@ export function parseProfileVars(pairs: readonly string[]): Record<string, strin
   return out;
 }
 
-const ServeRaw = z.strictObject({ ...CommonRaw });
+const ServeRaw = z.strictObject({
+  ...CommonRaw,
+  config: z.string().min(1).optional(),
+  localAgents: numeric.default(0),
+  capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
+    .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
+  agentCli: z.string().min(1).optional(),
+});
 
 /** Flag spelling of a config key, for messages (`rampUp` → `--ramp-up`). */
 function flagName(key: string): string {
@@ -364,9 +382,28 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
 export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   const r = parseRaw(ServeRaw, raw);
   checkRanges(r);
-  const token = r.token ?? envValue(env.PROBE_TOKEN);
-  if (token === undefined) throw new ConfigError('controller serve needs the master secret agents\' tokens are derived from: set PROBE_TOKEN (or pass --token)');
-  return deepFreeze({ ...common(r, env, token, '0.0.0.0', 'the default of controller serve'), command: 'serve' as const });
+  parseCapacity(r.capacity, { 'chat-load': 0, 'video-call': 0, cobrowse: 0 });
+  const onlyLocal = r.localAgents > 0 && r.host === undefined;
+  const givenToken = r.token ?? envValue(env.PROBE_TOKEN);
+  if (givenToken === undefined && !onlyLocal) throw new ConfigError('controller serve needs the master secret agents\' tokens are derived from: set PROBE_TOKEN (or pass --token)');
+  const operatorToken = envValue(env.PROBE_OPERATOR_TOKEN) ?? null;
+  if (operatorToken !== null && operatorToken.length < MIN_OPERATOR_TOKEN_CHARS) {
+    throw new ConfigError(`PROBE_OPERATOR_TOKEN is ${operatorToken.length} characters; accepted: at least ${MIN_OPERATOR_TOKEN_CHARS} (e.g. openssl rand -hex 24)`);
+  }
+  if (r.config !== undefined && operatorToken === null && !onlyLocal) {
+    throw new ConfigError('controller serve --config needs the operator API\'s token: set PROBE_OPERATOR_TOKEN (at least 16 characters, e.g. openssl rand -hex 24); `controller status`, `abort` and `run --controller` send it');
+  }
+  // Local agents only, no --host: loopback, a master made for this process (each local agent gets its own derived token).
+  const token = givenToken ?? randomBytes(24).toString('hex');
+  return deepFreeze({
+    ...common(r, env, token, onlyLocal ? '127.0.0.1' : '0.0.0.0', onlyLocal ? 'the default with only local agents' : 'the default of controller serve'),
+    command: 'serve' as const,
+    configFile: r.config === undefined ? null : resolvePath(r.config),
+    operatorToken,
+    localAgents: r.localAgents,
+    localCapacity: r.capacity,
+    agentCli: r.agentCli ?? null,
+  });
 }
 
 /**
@@ -375,8 +412,11 @@ export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
  * assignment keys (`har`, `stepTimeoutMs`…), as run.json has always had them.
  */
 export function publicParams(cfg: RunConfig | ServeConfig): Record<string, unknown> {
-  const { token: _t, dbUrl, ...rest } = cfg;
-  if (!('options' in rest)) return { ...rest, dbUrl: dbUrl === null ? null : '(set)' };
-  const { options, ...others } = rest;
-  return { ...others, ...options, dbUrl: dbUrl === null ? null : '(set)' };
+  const db = cfg.dbUrl === null ? null : '(set)';
+  if (cfg.command === 'serve') {
+    const { token: _t, dbUrl: _d, operatorToken, ...rest } = cfg;
+    return { ...rest, operatorToken: operatorToken === null ? null : '(set)', dbUrl: db };
+  }
+  const { token: _t, dbUrl: _d, options, ...others } = cfg;
+  return { ...others, ...options, dbUrl: db };
 }

@@ -1,11 +1,11 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { MetricBatch } from '@userprobe/shared';
+import type { MetricBatch, RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {
   chunk, runAgentRow, runRow, sampleRows, sessionRows, touchedBuckets,
-  SAMPLE_COLUMNS, SESSION_COLUMNS, type BatchContext,
+  SAMPLE_COLUMNS, SESSION_COLUMNS, type BatchContext, ROUND_COLUMNS, roundRow,
 } from './rows.js';
 
 /*
@@ -76,8 +76,8 @@ async function contextFromRuns(db: SqlClient, runId: string, ctx: BatchContext):
 export async function storeRunStarted(db: SqlClient, info: RunInfo, agents: readonly AgentInfo[]): Promise<void> {
   await db.begin();
   await db.query(
-    'INSERT INTO runs (run_id, scenario, browser, target_name, total_sessions, status, started_at, params) VALUES (?) ' +
-      'ON DUPLICATE KEY UPDATE scenario = VALUES(scenario), browser = VALUES(browser), target_name = VALUES(target_name), total_sessions = VALUES(total_sessions), started_at = VALUES(started_at), params = VALUES(params)',
+    'INSERT INTO runs (run_id, scenario, browser, target_name, total_sessions, status, started_at, params, check_name) VALUES (?) ' +
+      'ON DUPLICATE KEY UPDATE scenario = VALUES(scenario), browser = VALUES(browser), target_name = VALUES(target_name), total_sessions = VALUES(total_sessions), started_at = VALUES(started_at), params = VALUES(params), check_name = VALUES(check_name)',
     [runRow(info)],
   );
   if (agents.length > 0) {
@@ -88,6 +88,13 @@ export async function storeRunStarted(db: SqlClient, info: RunInfo, agents: read
     );
   }
   await db.commit();
+}
+
+/** A monitor round's report; a replayed one (same check, location and slot) overwrites the row. */
+export async function storeRound(db: SqlClient, r: RoundReport): Promise<void> {
+  const cols = ROUND_COLUMNS.join(', ');
+  const update = ROUND_COLUMNS.filter((c) => c !== 'check_name' && c !== 'location' && c !== 'slot_at').map((c) => `${c} = VALUES(${c})`).join(', ');
+  await db.query(`INSERT INTO monitor_rounds (${cols}) VALUES (?) ON DUPLICATE KEY UPDATE ${update}`, [roundRow(r)]);
 }
 
 export async function storeRunEnded(db: SqlClient, runId: string, status: RunStatus, endedAt: number): Promise<void> {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { ERROR_CODES, ProbeError, batchKey, type MetricBatch } from '@userprobe/shared';
+import { ERROR_CODES, ProbeError, batchKey, type MetricBatch, type RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from '../results/sink.js';
-import { storeBatch, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
+import { storeBatch, storeRound, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
 import { createUtcPool, endPool } from './connection.js';
 import { parseDbUrl, type DbTarget } from './db-url.js';
@@ -130,6 +130,8 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         return withConnection(b, (db) => storeRunStarted(db, entry.run, entry.agents)).then(() => 'done' as const);
       case 'runEnded':
         return withConnection(b, (db) => storeRunEnded(db, entry.runId, entry.status, entry.endedAt)).then(() => 'done' as const);
+      case 'round':
+        return withConnection(b, (db) => storeRound(db, entry.round)).then(() => 'done' as const);
       default: {
         const never: never = entry;
         throw new Error(`unknown spool entry ${JSON.stringify(never)}`);
@@ -339,6 +341,10 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
     async runEnded(runId: string, status: RunStatus, endedAt: number) {
       await writeOrSpool({ kind: 'runEnded', runId, status, endedAt });
+    },
+
+    async roundRecorded(round: RoundReport) {
+      await writeOrSpool({ kind: 'round', round });
     },
 
     stats() {

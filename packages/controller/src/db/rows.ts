@@ -1,4 +1,4 @@
-import type { MetricBatch } from '@userprobe/shared';
+import type { MetricBatch, RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo } from '../results/sink.js';
 import { ROLLUP_BUCKET_SECONDS } from './limits.js';
 
@@ -58,8 +58,22 @@ export function touchedBuckets(batch: MetricBatch, bucketSeconds = ROLLUP_BUCKET
   return [...set].sort((a, b) => a - b);
 }
 
-export function runRow(run: RunInfo): [string, string, string, string, number, string, Date, string] {
-  return [run.runId, run.scenario, run.browser, run.targetName, run.total, 'running', new Date(run.startedAt), JSON.stringify(run.params)];
+export function runRow(run: RunInfo): [string, string, string, string, number, string, Date, string, string | null] {
+  return [run.runId, run.scenario, run.browser, run.targetName, run.total, 'running', new Date(run.startedAt), JSON.stringify(run.params), run.checkName ?? null];
+}
+
+export const ROUND_COLUMNS = [
+  'check_name', 'location', 'slot_at', 'started_at', 'ended_at', 'status', 'run_id', 'scenario', 'target_name', 'agents',
+  'sessions_planned', 'sessions_ok', 'sessions_failed', 'reason', 'failed_step', 'exit_code',
+] as const;
+
+/** A monitor round's row in monitor_rounds (ROUND_COLUMNS order). */
+export function roundRow(r: RoundReport): unknown[] {
+  return [
+    r.check, r.location, new Date(r.slotAt), r.startedAt === null ? null : new Date(r.startedAt), new Date(r.endedAt), r.status, r.runId,
+    r.scenario, r.targetName, JSON.stringify(r.agents), r.sessions.planned, r.sessions.ok, r.sessions.failed, r.reason,
+    r.failedStep?.step ?? null, r.exitCode,
+  ];
 }
 
 export function runAgentRow(runId: string, a: AgentInfo, joinedAt: number): [string, string, string, string, string, string, Date] {

@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, MetricBatchSchema, ProbeError, batchKey, isTempFile, mkdirPrivate, moveDurable, writeFileDurable, type MetricBatch,
+  ERROR_CODES, MetricBatchSchema, ProbeError, batchKey, isTempFile, mkdirPrivate, moveDurable, writeFileDurable, RoundReportSchema, type MetricBatch, type RoundReport,
 } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
@@ -19,7 +19,8 @@ import type { BatchContext } from './rows.js';
 export type SpoolEntry =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly agent: AgentInfo; readonly ctx: BatchContext }
   | { readonly kind: 'runStarted'; readonly run: RunInfo; readonly agents: readonly AgentInfo[] }
-  | { readonly kind: 'runEnded'; readonly runId: string; readonly status: RunStatus; readonly endedAt: number };
+  | { readonly kind: 'runEnded'; readonly runId: string; readonly status: RunStatus; readonly endedAt: number }
+  | { readonly kind: 'round'; readonly round: RoundReport };
 
 const FILE = /^(\d{16})\.json$/;
 const REJECTED_DIR = 'rejected';
@@ -155,6 +156,10 @@ export function parseEntry(raw: unknown): SpoolEntry | undefined {
     case 'runEnded':
       if (typeof r['runId'] !== 'string' || typeof r['status'] !== 'string' || typeof r['endedAt'] !== 'number') return undefined;
       return { kind: 'runEnded', runId: r['runId'], status: r['status'] as RunStatus, endedAt: r['endedAt'] };
+    case 'round': {
+      const round = RoundReportSchema.safeParse(r['round']);
+      return round.success ? { kind: 'round', round: round.data } : undefined;
+    }
     default:
       return undefined;
   }

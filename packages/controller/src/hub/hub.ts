@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
@@ -37,6 +37,9 @@ export interface EvidenceHandler {
   handle(upload: EvidenceUpload, agent: AgentInfo): Promise<EvidenceAck>;
 }
 
+/** A plain HTTP request on the hub's port (not socket.io's): the operator API of `controller serve --config`. */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface HubOptions {
   /**
    * The master secret (`--token` / PROBE_TOKEN). An agent's hello carries the
@@ -63,6 +66,8 @@ export interface HubOptions {
    * duties) batches are not checked against any assignment.
    */
   readonly runs?: RunRegistry;
+  /** Serves requests on the hub's port other than socket.io's (default: 404 for all). */
+  readonly http?: HttpHandler;
   /** How long the connected agent may take to answer a liveness probe when a second connection claims its id. */
   readonly livenessProbeMs?: number;
 }
@@ -427,9 +432,11 @@ export interface HubTls {
  * the config's decision (config.ts), not this function's.
  */
 export async function listenHub(host: string, port: number, opts: HubOptions, tls?: HubTls): Promise<ListeningHub> {
-  const notFound = (_req: unknown, res: { writeHead(code: number): { end(): void } }): void => { res.writeHead(404).end(); };
+  const notFound: HttpHandler = (_req, res) => { res.writeHead(404).end(); };
+  // Requests socket.io does not take (its path is /socket.io/) go to the operator API, if any.
+  const handler = opts.http ?? notFound;
   // An https.Server is an http.Server for socket.io and for what the hub's callers do with it (address, close).
-  const http: HttpServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, notFound) : createServer(notFound);
+  const http: HttpServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler);
   const hub = new AgentHub(http, opts);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

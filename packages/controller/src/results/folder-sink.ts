@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, appendDurable, batchKey, describeError, mkdirPrivate, removeTempFiles, syncDir, truncateDurable,
-  writeJsonDurable, type MetricBatch, type BrowserKind, type ScenarioName,
+  writeJsonDurable, type MetricBatch, type BrowserKind, type RoundReport, type ScenarioName,
 } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
-import { RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
+import { MONITOR_ROUNDS_FILE, RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
 import { RunQueue } from './run-queue.js';
 
 interface RunState {
@@ -38,6 +38,9 @@ async function readText(path: string): Promise<string | null> {
     throw e;
   }
 }
+
+/** The write queue of monitor-rounds.jsonl (no run id can be this: ids never hold a NUL). */
+const ROUNDS_QUEUE = '\u0000rounds';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -116,6 +119,18 @@ export class ResultsSink implements Sink {
       const prev = await readText(path);
       const base = prev ? (JSON.parse(prev) as Record<string, unknown>) : { runId };
       await writeJsonDurable(path, { ...base, status, endedAt: iso(endedAt) });
+    });
+  }
+
+  /** A monitor round: one line in `<out>/monitor-rounds.jsonl`, on disk (fsynced) on return. */
+  async roundRecorded(round: RoundReport): Promise<void> {
+    await this.#queue.run(ROUNDS_QUEUE, async () => {
+      const fh = await open(join(this.#opts.outDir, MONITOR_ROUNDS_FILE), 'a', PRIVATE_FILE_MODE);
+      try {
+        await appendDurable(fh, JSON.stringify(round) + '\n');
+      } finally {
+        await fh.close();
+      }
     });
   }
 

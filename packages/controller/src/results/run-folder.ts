@@ -14,6 +14,9 @@ export const RESULT_FILES = {
   assignment: 'assignment.json',
 } as const;
 
+/** Beside the run folders: a line per monitor round (check, location, slot), written by `controller serve --config`. */
+export const MONITOR_ROUNDS_FILE = 'monitor-rounds.jsonl';
+
 /** The run's folder; refuses ids that would leave the results folder ('.', '..'). */
 export function runDir(outDir: string, runId: string): string {
   if (runId === '.' || runId === '..' || runId.includes('/') || runId.includes('\\')) {

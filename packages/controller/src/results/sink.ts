@@ -1,4 +1,4 @@
-import type { Capacity, MetricBatch, ScenarioName, BrowserKind } from '@userprobe/shared';
+import type { Capacity, MetricBatch, RoundReport, ScenarioName, BrowserKind } from '@userprobe/shared';
 
 export interface RunInfo {
   readonly runId: string;
@@ -10,6 +10,8 @@ export interface RunInfo {
   readonly startedAt: number;
   /** The operator's parameters (flags), secret-free. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The monitor check this run is a round of (controller serve --config); absent for a load test. */
+  readonly checkName?: string | null;
 }
 
 export interface AgentInfo {
@@ -39,5 +41,7 @@ export interface Sink {
    */
   writeBatch(batch: MetricBatch, agent: AgentInfo): Promise<'stored' | 'duplicate'>;
   runEnded(runId: string, status: RunStatus, endedAt: number): Promise<void>;
+  /** A monitor round's report (one per check, location and slot), durable on return. */
+  roundRecorded?(round: RoundReport): Promise<void>;
   close(): Promise<void>;
 }

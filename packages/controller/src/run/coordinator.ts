@@ -42,6 +42,8 @@ export interface RunParams {
   readonly lossGraceMs?: number;
   /** Secret-free operator parameters for run.json. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The monitor check this run is a round of; absent for a load test. */
+  readonly checkName?: string | null;
 }
 
 export interface CoordinatorDeps {
@@ -123,7 +125,7 @@ export class RunCoordinator {
     const startedAt = this.#now();
     const runInfo: RunInfo = {
       runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, total: this.#p.total,
-      targetName: this.#p.targetName, startedAt, params: this.#p.params,
+      targetName: this.#p.targetName, startedAt, params: this.#p.params, checkName: this.#p.checkName ?? null,
     };
     const infos = new Map<string, AgentInfo>(active.map((s) => [s.agentId, byId.get(s.agentId)!.info]));
     for (const sink of this.#d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
