@@ -10,7 +10,7 @@ import { DEFAULT_MIGRATIONS_DIR } from './sql-files.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 
 const log = pino({ level: 'silent' });
-const TABLES = ['alerts', 'ingested_batches', 'monitor_rounds', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
+const TABLES = ['alert_states', 'alerts', 'ingested_batches', 'monitor_rounds', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
 
 async function tables(db: TestDb): Promise<string[]> {
   const [rows] = await db.admin.query<RowDataPacket[]>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [db.name]);
@@ -28,14 +28,14 @@ describe('migrate', () => {
 
   it('creates the schema from nothing, then is a no-op', async () => {
     const first = await migrate(db.url, { log });
-    expect(first.applied).toEqual(['001_init.sql', '002_monitor.sql']);
-    expect(first.version).toBe(2);
+    expect(first.applied).toEqual(['001_init.sql', '002_monitor.sql', '003_alerts.sql']);
+    expect(first.version).toBe(3);
     expect(await tables(db)).toEqual(TABLES);
 
     const second = await migrate(db.url, { log });
-    expect(second).toEqual({ applied: [], version: 2 });
+    expect(second).toEqual({ applied: [], version: 3 });
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT version, name FROM schema_migrations');
-    expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([[1, '001_init.sql'], [2, '002_monitor.sql']]);
+    expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([[1, '001_init.sql'], [2, '002_monitor.sql'], [3, '003_alerts.sql']]);
   });
 
   it('indexes samples for Grafana time-range queries (metric + ts) and runs', async () => {
@@ -49,8 +49,8 @@ describe('migrate', () => {
 
   it('a failing migration names file and statement and is not recorded; fixed, it applies', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'up-mig-'));
-    for (const f of ['001_init.sql', '002_monitor.sql']) await copyFile(join(DEFAULT_MIGRATIONS_DIR, f), join(dir, f));
-    await writeFile(join(dir, '003_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE no_such_table ADD COLUMN y INT;\n');
+    for (const f of ['001_init.sql', '002_monitor.sql', '003_alerts.sql']) await copyFile(join(DEFAULT_MIGRATIONS_DIR, f), join(dir, f));
+    await writeFile(join(dir, '004_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE no_such_table ADD COLUMN y INT;\n');
     let err: unknown;
     try {
       await migrate(db.url, { log, migrationsDir: dir });
@@ -60,15 +60,15 @@ describe('migrate', () => {
     expect(err).toBeInstanceOf(MigrationError);
     const me = err as MigrationError;
     expect(me.code).toBe(ERROR_CODES.SINK_PERMANENT);
-    expect(me.file).toBe('003_broken.sql');
+    expect(me.file).toBe('004_broken.sql');
     expect(me.statementIndex).toBe(1);
-    expect(me.message).toMatch(/003_broken\.sql failed at statement 2 \(ALTER TABLE no_such_table/);
+    expect(me.message).toMatch(/004_broken\.sql failed at statement 2 \(ALTER TABLE no_such_table/);
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT MAX(version) AS v FROM schema_migrations');
-    expect(rows[0]!['v']).toBe(2);
+    expect(rows[0]!['v']).toBe(3);
 
-    await writeFile(join(dir, '003_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE extra_ok ADD COLUMN IF NOT EXISTS y INT;\n');
+    await writeFile(join(dir, '004_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE extra_ok ADD COLUMN IF NOT EXISTS y INT;\n');
     const fixed = await migrate(db.url, { log, migrationsDir: dir });
-    expect(fixed).toEqual({ applied: ['003_broken.sql'], version: 3 });
+    expect(fixed).toEqual({ applied: ['004_broken.sql'], version: 4 });
   });
 
   it('bad credentials are a permanent error that names the redacted URL', async () => {
