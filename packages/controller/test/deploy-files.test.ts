@@ -14,7 +14,7 @@ import {
   type ComposeFile, type Container, type K8sObject, type PodSpec, type Probe,
 } from './deploy-manifests.js';
 
-/**
+/*
  * No Docker engine, Kubernetes or Grafana server runs here, so the deployment
  * files are checked with what does: every YAML parses, systemd verifies the
  * units and rates the controller's sandbox, every `controller` / `agent` flag
@@ -23,6 +23,7 @@ import {
  * the daemon's shape, and the Compose health check is run against a real
  * controller.
  */
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
 const COMPOSE_DIR = join(DEPLOY, 'docker');

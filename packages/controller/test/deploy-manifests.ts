@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-/**
+/*
  * Readers for the deployment files deploy-files.test.ts checks: systemd units,
  * Compose services and Kubernetes pods, reduced to what the checks ask (which
  * file a path inside a container comes from, what a command line holds), plus
