@@ -1,4 +1,4 @@
-/**
+/*
  * A reader of the Prometheus text exposition format (version 0.0.4), enough
  * for the tests: `# HELP` / `# TYPE` lines and samples `name{l="v",…} value`
  * with escaped label values. prom-client writes the format but has no parser;

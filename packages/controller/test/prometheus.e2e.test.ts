@@ -6,7 +6,7 @@ import { parseExposition, type Exposition } from './exposition.js';
 import { DEMO_AGENT_TRUST, agentToken, tempDir } from './fixtures.js';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 
-/**
+/*
  * `GET /metrics` of a real `controller serve --config` (the built CLI),
  * scraped over HTTP the way Prometheus does. The config's check measures from
  * a location no agent has, so every round is a cheap `gap` (no browser), one

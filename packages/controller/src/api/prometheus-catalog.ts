@@ -1,4 +1,4 @@
-/**
+/*
  * The controller's Prometheus metrics (`GET /metrics`), each defined once:
  * name, type, labels and help. api/prometheus.ts builds the registry from it
  * and docs/prometheus.md describes every entry (a test holds the two
@@ -6,6 +6,8 @@
  * their locations, agents' locations, scenarios, statuses — never run ids,
  * session ids or agent ids.
  */
+
+/** One metric: its name, Prometheus type, label names and HELP text. */
 export interface PromMetricSpec {
   readonly name: string;
   readonly type: 'counter' | 'gauge' | 'histogram';

@@ -6,7 +6,7 @@ import {
   type AlertGaugeState, type RunKind,
 } from './prometheus-catalog.js';
 
-/**
+/*
  * The controller's Prometheus metrics, served as `GET /metrics` on the
  * operator API (docs/prometheus.md). One private registry per controller —
  * never prom-client's global one: a process (a test) may run several
@@ -33,7 +33,9 @@ export interface AlertLabels {
   readonly kind: string;
 }
 
+/** One controller's metrics: what serve feeds them and what the API and the alert engine call. */
 export interface ControllerMetrics {
+  /** This controller's own registry. */
   readonly registry: Registry;
   /** A monitor round's report (the daemon's onRound). */
   round(r: RoundReport): void;
@@ -49,6 +51,11 @@ export interface ControllerMetrics {
   exposition(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
 
+/**
+ * The controller's metrics (prometheus-catalog.ts) on a registry of their
+ * own; the gauges read `sources` at each scrape. `processMetrics` (default
+ * on) adds prom-client's process and Node.js metrics to that registry.
+ */
 export function createControllerMetrics(sources: MetricSources = {}, opts: { readonly processMetrics?: boolean } = {}): ControllerMetrics {
   const registry = new Registry();
   const registers = [registry];
