@@ -30,7 +30,8 @@ const EPILOGUE = `Exit codes:
 Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
 Failed sessions leave evidence in <out>/<run-id>/evidence/<session-id>/ (visitor.png, agent.png, session.har, console.json).
 Environment: PROBE_TOKEN (the master secret agents' tokens are derived from, instead of --token), PROBE_DB_URL (MySQL URL,
-instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller).
+instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller), PROBE_SLACK_WEBHOOK_URL
+(the Slack incoming webhook alerts go to: serve --config, alerts test).
 
 Agents' identity: each agent has its own token, HMAC-SHA256(master, agent id), printed by \`controller agent-token ID\`;
 the master itself is refused from agents unless --allow-shared-token. Plain HTTP is accepted only on loopback
