@@ -28,6 +28,8 @@ export interface LatencyRule {
   /** The metrics judged (default: the scenario's core metrics). */
   readonly metrics: readonly string[];
   readonly stat: (typeof LATENCY_STATS)[number];
+  /** Judge samples taken while the agent's CPU was saturated too (default false: they are not trusted). */
+  readonly includeSaturated: boolean;
   /** Absolute limit in ms (null: none), and/or the baseline factor with a minimum excess in ms. */
   readonly aboveMs: number | null;
   readonly factor: number | null;
@@ -72,6 +74,7 @@ export const RulesRaw = z.strictObject({
   latency: z.union([z.literal(false), z.strictObject({
     metrics: z.array(z.string().min(1)).min(1).optional(),
     stat: z.enum(LATENCY_STATS).optional(),
+    includeSaturated: z.boolean().optional(),
     above: duration.optional(),
     factor: z.number().gt(1).max(100).optional(),
     minDelta: duration.optional(),
@@ -119,6 +122,7 @@ export function alertPolicy(scenario: ScenarioName, intervalMs: number, top: Rul
     latency: l === false ? null : {
       metrics: l?.metrics ?? [...coreMetrics(scenario)],
       stat: l?.stat ?? 'p95',
+      includeSaturated: l?.includeSaturated ?? false,
       aboveMs: l?.above === undefined ? null : ms(l.above, 'alerts.latency.above'),
       factor: l?.factor ?? (l?.above === undefined ? 2 : null),
       minDeltaMs: l?.minDelta === undefined ? 100 : ms(l.minDelta, 'alerts.latency.minDelta'),

@@ -22,8 +22,10 @@ export async function observeRound(r: RoundReport, p: { outDir: string; policy: 
   try {
     const summary = JSON.parse(await readFile(join(dir, RESULT_FILES.summary), 'utf8')) as { metrics?: MetricSummary[] };
     const stat = p.policy.latency?.stat ?? 'p95';
+    // Samples taken while the agent was saturated are not judged (unless the rule says so): a busy agent, not the product.
+    const includeSaturated = p.policy.latency?.includeSaturated ?? false;
     for (const m of summary.metrics ?? []) {
-      const v = thresholdStats(m)[stat];
+      const v = thresholdStats(m, { includeSaturated })[stat];
       if (v !== null && v !== undefined) metrics[m.metric] = v;
     }
   } catch {
