@@ -16,12 +16,13 @@ import { ADMIN, createTestDb, type TestDb } from './db/test-db.js';
 import { testAgent, testBatch, testRun } from './db/batches.js';
 import { ALERT_P95_THRESHOLDS_MS, allDashboards, delayRules, GRAFANA_DIR, grafanaInterpolate, interpolateMacros, type QueryExpectation, type VariableValue } from '@userprobe/dashboards';
 
-/**
+/*
  * Every SQL query of every committed dashboard panel, template variable and
  * alert rule, expanded the way Grafana expands it, executed on MariaDB as the
  * read-only Grafana user in a '+00:00' session (the data source setting) with
  * ONLY_FULL_GROUP_BY on (MySQL 8's default), on data a run stored through the sink.
  */
+
 const log = pino({ level: 'silent' });
 const NOW = Date.now();
 // `to` a little ahead: rows stamped with the ingestion time are written after NOW was taken.

@@ -1,4 +1,5 @@
-/** The Grafana generator's parts, for the tests that run its queries on MariaDB. */
+/* The Grafana generator's parts, for the tests that run its queries on MariaDB. */
+
 export { ALERT_P95_THRESHOLDS_MS } from './alert-thresholds.js';
 export { delayRules } from './alert-rules.js';
 export { allDashboards } from './dashboards.js';

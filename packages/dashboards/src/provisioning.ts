@@ -2,7 +2,7 @@ import type { ContactPoint, NotificationPolicy, Rule } from '@grafana/grafana-fo
 import { DATASOURCE_UID } from './mysql-query.js';
 import { CONTACT_POINT, FOLDER, RULE_GROUP, RULE_GROUP_INTERVAL } from './alert-rules.js';
 
-/**
+/*
  * Grafana's provisioning file shapes (apiVersion 1). The SDK builds the
  * objects as its HTTP API has them; these wrap them the way the files want.
  */

@@ -8,7 +8,7 @@ import {
   SAMPLE_COLUMNS, SESSION_COLUMNS, type BatchContext, ROUND_COLUMNS, roundRow,
 } from './rows.js';
 
-/**
+/*
  * The statements that store one payload, each in one transaction. They know
  * nothing about retries, timeouts or spooling (mysql-sink.ts and
  * bounded-calls.ts do): every call goes through the SqlClient they are given.

@@ -7,7 +7,7 @@ import {
 import type { AgentInfo, RunInfo, RunStatus, AlertRecord } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
 
-/**
+/*
  * The controller's own on-disk spool, used while MySQL is unreachable: every
  * entry is a file written durably (writeFileDurable) before the batch it
  * holds is acknowledged; temporary files an interrupted write left are
@@ -15,6 +15,7 @@ import type { BatchContext } from './rows.js';
  * It lives under the results folder, so it is private as results are:
  * folders 0700, files 0600.
  */
+
 export type SpoolEntry =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly agent: AgentInfo; readonly ctx: BatchContext }
   | { readonly kind: 'runStarted'; readonly run: RunInfo; readonly agents: readonly AgentInfo[] }

@@ -1,10 +1,5 @@
 import type { Capacity, MetricBatch, RoundReport, ScenarioName, BrowserKind } from '@userprobe/shared';
 
-/**
- * Where ingested batches become durable. The controller acknowledges a batch
- * to its agent only after every sink's `writeBatch` has resolved. The results
- * folder is always a sink; MySQL is one when `--db` / PROBE_DB_URL is set.
- */
 export interface RunInfo {
   readonly runId: string;
   readonly scenario: ScenarioName;
@@ -49,6 +44,11 @@ export interface AlertRecord {
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'aborted';
 
+/**
+ * Where ingested batches become durable. The controller acknowledges a batch
+ * to its agent only after every sink's `writeBatch` has resolved. The results
+ * folder is always a sink; MySQL is one when `--db` / PROBE_DB_URL is set.
+ */
 export interface Sink {
   readonly name: string;
   open(): Promise<void>;
