@@ -6,13 +6,14 @@ import type { StatusDocument } from '../api/status-document.js';
 import { formatDuration } from '@userprobe/shared';
 import { EXIT } from '../run/coordinator.js';
 
-/**
+/*
  * The operator API's commands: `controller status`, `controller abort RUN`,
  * and `controller run --controller URL …` (a load test run by the daemon,
  * its progress and summary printed here as a standalone run prints them, and
  * the same exit code). A controller that cannot be reached or refuses is
  * exit 3 (2 when it says the input was bad).
  */
+
 export interface RemoteIo {
   readonly stdout: { write(s: string): unknown };
   readonly stderr: { write(s: string): unknown };

@@ -6,13 +6,14 @@ import { ConfigError, formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parse
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
 import { alertPolicy, alertSettings, AlertsRaw, RulesRaw, type AlertPolicy, type AlertSettings } from './alerts/alert-policy.js';
 
-/**
+/*
  * `monitor.yaml`: the checks `controller serve --config` runs. Validated once
  * at start (and at every SIGHUP reload) with every problem listed at once,
  * then frozen. A check's `options` are `controller run`'s own flags (their
  * names without `--`), resolved by the same code as the command line, so a
  * value means the same in both places and is refused with the same message.
  */
+
 export const LOAD_TEST_POLICIES = ['keep', 'pause'] as const;
 export type LoadTestPolicy = (typeof LOAD_TEST_POLICIES)[number];
 

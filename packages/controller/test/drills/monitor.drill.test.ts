@@ -6,7 +6,7 @@ import { tempDir } from '../fixtures.js';
 import { startCli, type Proc } from '../processes.js';
 import { jsonl, startDrill, type Drill } from '../drill-kit.js';
 
-/**
+/*
  * The monitoring daemon as an operator runs it, with time compressed
  * (intervals of seconds): `controller serve --config` with two checks
  * (chat-load every 10 s, cobrowse every 11 s) from two locations of external
