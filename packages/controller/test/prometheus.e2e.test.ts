@@ -10,7 +10,8 @@ import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
  * `GET /metrics` of a real `controller serve --config` (the built CLI),
  * scraped over HTTP the way Prometheus does. The config's check measures from
  * a location no agent has, so every round is a cheap `gap` (no browser), one
- * a second; one real agent process joins another location and leaves.
+ * a second, and the alert engine calls the location dark; one real agent
+ * process joins another location and leaves.
  */
 const MASTER = 'prometheus-e2e-master-secret';
 const OPERATOR = 'prometheus-e2e-operator-token';
@@ -34,7 +35,7 @@ function track(p: Proc): Proc {
 const gapRounds = (n: number) => new RegExp(`(?:^round chat nowhere \\S+Z: gap: no agent in nowhere\\n[\\s\\S]*?){${n}}`, 'm');
 
 describe('GET /metrics on controller serve --config', () => {
-  it('answers Prometheus with the operator token only: rounds growing, agents by location, process metrics', async () => {
+  it('answers Prometheus with the operator token only: rounds growing, the dark alert firing, agents by location, process metrics', async () => {
     const tmp = await tempDir('userprobe-prometheus-');
     cleanups.push(tmp.cleanup);
     const monitor = join(tmp.dir, 'monitor.yaml');
@@ -71,7 +72,10 @@ describe('GET /metrics on controller serve --config', () => {
     expect(Math.abs(started - Date.now() / 1000)).toBeLessThan(120);
 
     await serve.waitFor(gapRounds(gaps! + 1));
-    expect((await scrape()).value(ROUNDS, GAP)).toBeGreaterThan(gaps!);
+    const second = await scrape();
+    expect(second.value(ROUNDS, GAP)).toBeGreaterThan(gaps!);
+    // The alert engine judged the earlier gaps (a second before this round's line): nowhere is dark, and firing.
+    expect(second.value(PROM_METRICS.alertState.name, { check: 'chat', location: 'nowhere', kind: 'dark', metric: '' })).toBe(2);
 
     // One real agent joins ams3, then leaves: the location reads 1, then 0 (dark).
     const agent = track(startNode(AGENT_CLI, [`--controller=${url!}`, '--id=prom-ams3-1', '--name=prom-ams3-1', '--labels=region=ams3',

@@ -1,3 +1,5 @@
+import type { AlertStateName } from '../monitor/alerts/alert-engine.js';
+
 /*
  * The controller's Prometheus metrics (`GET /metrics`), each defined once:
  * name, type, labels and help. api/prometheus.ts builds the registry from it
@@ -53,8 +55,8 @@ export const PROM_METRICS = {
     help: 'Runs in progress on this controller: monitor rounds (one per check and location) and submitted load tests.',
   },
   alertState: {
-    name: 'userprobe_alert_state', type: 'gauge', labels: ['check', 'location', 'kind'],
-    help: 'Each alert\'s state: 0 ok, 1 pending, 2 firing.',
+    name: 'userprobe_alert_state', type: 'gauge', labels: ['check', 'location', 'kind', 'metric'],
+    help: 'Each alert\'s state: 0 ok (or resolved), 1 pending, 2 firing. location * is a rule across the check\'s locations; metric is the one a latency alert judges, empty for other kinds.',
   },
 } as const satisfies Record<string, PromMetricSpec>;
 
@@ -66,11 +68,11 @@ export type RunKind = (typeof RUN_KINDS)[number];
 export const BATCH_OUTCOMES = ['stored', 'duplicate'] as const;
 
 /**
- * `userprobe_alert_state`'s value per alert state. `resolved` (the alert
- * engine's state right after firing ends) reads as ok.
+ * `userprobe_alert_state`'s value per state of the alert engine
+ * (monitor/alerts/alert-engine.ts). `resolved` (right after firing ends, until
+ * it settles) reads as ok.
  */
-export const ALERT_STATE_VALUES = { ok: 0, pending: 1, firing: 2, resolved: 0 } as const;
-export type AlertGaugeState = keyof typeof ALERT_STATE_VALUES;
+export const ALERT_STATE_VALUES = { ok: 0, pending: 1, firing: 2, resolved: 0 } as const satisfies Record<AlertStateName, number>;
 
 /**
  * Round start lateness buckets, seconds: a round normally starts within

@@ -6,6 +6,7 @@ import { register as globalRegister } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ROUND_STATUSES, type RoundReport, type RoundStatus } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
+import type { AlertState } from '../monitor/alerts/alert-engine.js';
 import { SINK_MODES, createMysqlSink, mysqlSinkOf } from '../db/index.js';
 import { ResultsSink } from '../results/folder-sink.js';
 import { parseExposition } from '../../test/exposition.js';
@@ -116,26 +117,26 @@ describe('controller metrics', () => {
     expect(x.select(PROM_METRICS.runsInProgress.name).map((s) => s.value)).toEqual([0, 0]);
   });
 
-  it('sets alert states as 0 ok, 1 pending, 2 firing (resolved reads ok); null drops the series', async () => {
-    const m = createControllerMetrics({}, { processMetrics: false });
-    const failure = { check: 'chat', location: 'ams3', kind: 'failure' };
-    const dark = { check: 'chat', location: 'nyc1', kind: 'dark' };
-    const odd = { check: 'chat', location: 'a "quoted" \\ place', kind: 'latency' };
-    const alert = m.alertState;
-    alert(failure, 'pending');
-    alert(dark, 'firing');
-    alert(odd, 'ok');
-    let x = await scrape(m);
+  it('reads the alert engine\'s states at each scrape: 0 ok or resolved, 1 pending, 2 firing; an alert the engine forgot goes', async () => {
+    type Alert = Pick<AlertState, 'check' | 'location' | 'kind' | 'metric' | 'state'>;
+    const failure: Alert = { check: 'chat', location: 'ams3', kind: 'failure', metric: null, state: 'pending' };
+    const noData: Alert = { check: 'chat', location: '*', kind: 'no-data', metric: null, state: 'firing' };
+    const create: Alert = { check: 'chat', location: 'a "quoted" \\ place', kind: 'latency', metric: 'api_create', state: 'ok' };
+    const widget: Alert = { ...create, metric: 'widget_load', state: 'firing' };
+    let states: Alert[] = [failure, noData, create, widget];
+    const m = createControllerMetrics({ alerts: () => states }, { processMetrics: false });
     const a = PROM_METRICS.alertState.name;
-    expect(x.value(a, failure)).toBe(1);
-    expect(x.value(a, dark)).toBe(2);
-    expect(x.value(a, odd)).toBe(0);
-    alert(failure, 'firing');
-    alert(dark, 'resolved');
-    alert(odd, null);
+    const labels = (x: Alert) => ({ check: x.check, location: x.location, kind: x.kind, metric: x.metric ?? '' });
+    let x = await scrape(m);
+    expect(x.value(a, labels(failure))).toBe(1);
+    expect(x.value(a, labels(noData))).toBe(2);
+    // Two latency alerts of one check and location, told apart by their metric.
+    expect(x.value(a, labels(create))).toBe(0);
+    expect(x.value(a, labels(widget))).toBe(2);
+    states = [{ ...failure, state: 'firing' }, { ...noData, state: 'resolved' }];
     x = await scrape(m);
-    expect(x.value(a, failure)).toBe(2);
-    expect(x.value(a, dark)).toBe(0);
+    expect(x.value(a, labels(failure))).toBe(2);
+    expect(x.value(a, labels(noData))).toBe(0);
     expect(x.select(a)).toHaveLength(2);
   });
 
@@ -158,9 +159,9 @@ describe('controller metrics', () => {
     const m = createControllerMetrics({
       agents: () => [{ location: 'ams3', connected: true }], checks: () => [{ name: 'chat', locations: ['ams3'] }],
       mysql: { modes: ['direct'], stats: () => ({ spoolSize: 0, mode: 'direct' }) },
+      alerts: () => [{ check: 'chat', location: 'ams3', kind: 'latency', metric: 'api_create', state: 'ok' }],
     }, { processMetrics: false });
     m.round(round({ status: 'ok', startedAt: SLOT }));
-    m.alertState({ check: 'chat', location: 'ams3', kind: 'failure' }, 'ok');
     const x = await scrape(m);
     const catalog = Object.values(PROM_METRICS);
     expect([...x.types.keys()].sort()).toEqual(catalog.map((c) => c.name).sort());

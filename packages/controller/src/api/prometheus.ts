@@ -2,17 +2,20 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ROUND_STATUSES, SCENARIOS, SESSION_STATUSES, type RoundReport } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
 import {
-  ALERT_STATE_VALUES, BATCH_OUTCOMES, PROM_METRICS, ROUND_LATENESS_BUCKETS_S, RUN_KINDS,
-  type AlertGaugeState, type RunKind,
+  ALERT_STATE_VALUES, BATCH_OUTCOMES, PROM_METRICS, ROUND_LATENESS_BUCKETS_S, RUN_KINDS, type RunKind,
 } from './prometheus-catalog.js';
+import type { AlertState } from '../monitor/alerts/alert-engine.js';
 
 /*
  * The controller's Prometheus metrics, served as `GET /metrics` on the
  * operator API (docs/prometheus.md). One private registry per controller —
  * never prom-client's global one: a process (a test) may run several
  * controllers. Counters follow events (`round`, `ingested`); gauges of state
- * (agents, runs in progress, the MySQL sink) are read from their owners at
- * each scrape, so they cannot drift from what `controller status` shows.
+ * (agents, runs in progress, the MySQL sink, alert states) are read from
+ * their owners at each scrape, so they cannot drift from what `controller
+ * status` shows: an alert still firing from before a restart is there from
+ * the first scrape, and the alerts of a check removed from the config go
+ * with it.
  */
 
 /** What the gauges read at each scrape. Every source is optional: a missing one exports no series (or zeros). */
@@ -22,15 +25,10 @@ export interface MetricSources {
   /** The checks scheduled now: their round counters exist (at 0) from the start, so the first failure is an increase. */
   readonly checks?: () => readonly { readonly name: string; readonly locations: readonly string[] }[];
   readonly runsInProgress?: () => Readonly<Record<RunKind, number>>;
+  /** The alert engine's states (Daemon.alerts.states()). */
+  readonly alerts?: () => readonly Pick<AlertState, 'check' | 'location' | 'kind' | 'metric' | 'state'>[];
   /** The MySQL sink, when there is one (`--db`): its modes and its stats. */
   readonly mysql?: { readonly modes: readonly string[]; readonly stats: () => { readonly spoolSize: number; readonly mode: string } } | null;
-}
-
-/** The labels of one alert: its check, location (or '*' for a rule across the check's locations) and kind (failure, latency, no-data, dark). */
-export interface AlertLabels {
-  readonly check: string;
-  readonly location: string;
-  readonly kind: string;
 }
 
 /** One controller's metrics: what serve feeds them and what the API and the alert engine call. */
@@ -41,12 +39,6 @@ export interface ControllerMetrics {
   round(r: RoundReport): void;
   /** A batch acknowledged (Ingest's 'ingested' event). */
   ingested(e: IngestedEvent): void;
-  /**
-   * The alert engine reports each alert's state here (0 ok, 1 pending, 2
-   * firing; resolved reads as ok); `null` drops the series (the alert's
-   * check or rule is gone from the config). A bound function: pass it as is.
-   */
-  readonly alertState: (labels: AlertLabels, state: AlertGaugeState | null) => void;
   /** The text exposition format, and its content type. */
   exposition(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
@@ -95,7 +87,14 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
       for (const kind of RUN_KINDS) running.set({ kind }, now?.[kind] ?? 0);
     },
   });
-  const alerts = new Gauge({ name: M.alertState.name, help: M.alertState.help, labelNames: M.alertState.labels, registers });
+  const alerts = new Gauge({
+    name: M.alertState.name, help: M.alertState.help, labelNames: M.alertState.labels, registers,
+    collect() {
+      if (!sources.alerts) return;
+      alerts.reset();
+      for (const a of sources.alerts()) alerts.set({ check: a.check, location: a.location, kind: a.kind, metric: a.metric ?? '' }, ALERT_STATE_VALUES[a.state]);
+    },
+  });
 
   const mysql = sources.mysql;
   if (mysql) {
@@ -124,11 +123,6 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
       if (e.duplicate) return;
       samples.inc(e.samples);
       for (const s of e.records) sessions.inc({ scenario: s.scenario, status: s.status });
-    },
-    alertState(labels, state) {
-      const l = { check: labels.check, location: labels.location, kind: labels.kind };
-      if (state === null) alerts.remove(l);
-      else alerts.set(l, ALERT_STATE_VALUES[state]);
     },
     async exposition() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -99,6 +99,9 @@ export function renderStatus(doc: StatusDocument, now: number): string {
     lines.push(`  ${c.name} (${c.scenario}, every ${formatDuration(c.intervalMs)}): ${next}; ${counts}`);
     for (const r of c.lastRounds) lines.push(`    ${r.location.padEnd(10)} last ${r.slotAt.slice(11, 19)}Z ${r.status}${r.sessions.planned ? ` ${r.sessions.ok}/${r.sessions.planned} ok` : ''}${r.reason ? `: ${r.reason}` : ''}`);
   }
+  const firing = doc.alerts.filter((a) => a.state === 'firing').length;
+  lines.push('', `alerts (${firing} firing, ${doc.alerts.length - firing} pending or just resolved):`);
+  for (const a of doc.alerts) lines.push(`  ${a.state.padEnd(8)} ${a.severity ?? '-'} ${a.check} ${a.location} ${a.kind}${a.metric ? ` ${a.metric}` : ''} since ${a.since.slice(11, 19)}Z${a.detail ? `: ${a.detail}` : ''}`);
   lines.push('', `runs in progress (${doc.runs.length}):`);
   for (const r of doc.runs) lines.push(`  ${r.runId} ${r.kind} since ${ago(r.startedAt)}: ${r.detail}`);
   return lines.join('\n') + '\n';

@@ -62,6 +62,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
     agents: () => state.fleet?.list() ?? [],
     checks: () => state.daemon?.monitor.status() ?? [],
     runsInProgress: () => ({ round: state.daemon?.monitor.running().length ?? 0, 'load-test': state.loadTests?.running().length ?? 0 }),
+    alerts: () => state.daemon?.alerts.states() ?? [],
     mysql: mysql && { modes: SINK_MODES, stats: () => mysql.stats() },
   });
   const api: HttpHandler | undefined = cfg.operatorToken === null ? undefined : operatorApi({
@@ -115,7 +116,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   try {
     if (cfg.configFile !== null) {
       state.daemon = await Daemon.start({
-        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => { note(roundLine(r)); metrics?.round(r); },
+        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => { note(roundLine(r)); metrics?.round(r); }, env: process.env,
       });
     }
     state.loadTests = new LoadTests({
