@@ -36,6 +36,11 @@ export default tseslint.config(
       'no-restricted-syntax': ['error',
         { selector: 'PropertyDefinition[accessibility="private"], TSParameterProperty[accessibility="private"]', message: 'Use a #private field, not the private keyword.' },
         { selector: 'MethodDefinition[accessibility="private"][kind!="constructor"]', message: 'Use a #private method, not the private keyword.' },
+        // One log key for errors: pino's `err`.
+        {
+          selector: 'CallExpression[callee.property.name=/^(trace|debug|info|warn|error|fatal)$/] > ObjectExpression:first-child > Property[key.name=/^(error|e|exception)$/]',
+          message: 'Log an error under `err` (pino\'s key), e.g. log.warn({ err: describeError(e) }, …).',
+        },
       ],
     },
   },

@@ -162,7 +162,7 @@ export class Agent {
         await this.runner.shutdown(reason, grace);
         if (exit.kind === 'stopped' && this.connection.socket.connected) await this.sender.drained(grace);
       } catch (e) {
-        this.#log.error({ error: describeError(e) }, 'error while stopping runs');
+        this.#log.error({ err: describeError(e) }, 'error while stopping runs');
       }
       await this.sender.stop();
       await this.evidence.stop();

@@ -17,7 +17,7 @@ import { NAVIGATION_STEP } from '../src/trust/navigation-guard.js';
 import { captureLog } from './log-capture.js';
 import { startTestController, type TestController } from './test-controller.js';
 
-/**
+/*
  * Issue 11, finding 2: an agent that trusts no one, against a hostile
  * controller (the test controller sends whatever the test says). It refuses a
  * scenario module outside --scenario-dir, a file: URL, a host not allowed, a

@@ -16,6 +16,7 @@ import { createMysqlSink } from './db/index.js';
 import { migrateCommand, retentionCommand } from './commands/db-commands.js';
 import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote-commands.js';
 import { apiTarget } from './api/api-client.js';
+import { alertsTestCommand } from './commands/alerts-test-command.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -29,7 +30,8 @@ const EPILOGUE = `Exit codes:
 Results go to <out>/<run-id>/ always, and to MySQL when --db / PROBE_DB_URL is set (run \`controller migrate\` first).
 Failed sessions leave evidence in <out>/<run-id>/evidence/<session-id>/ (visitor.png, agent.png, session.har, console.json).
 Environment: PROBE_TOKEN (the master secret agents' tokens are derived from, instead of --token), PROBE_DB_URL (MySQL URL,
-instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller).
+instead of --db), PROBE_OPERATOR_TOKEN (the operator API's bearer token: serve --config, status, abort, run --controller), PROBE_SLACK_WEBHOOK_URL
+(the Slack incoming webhook alerts go to: serve --config, alerts test).
 
 Agents' identity: each agent has its own token, HMAC-SHA256(master, agent id), printed by \`controller agent-token ID\`;
 the master itself is refused from agents unless --allow-shared-token. Plain HTTP is accepted only on loopback
@@ -163,6 +165,10 @@ async function main(): Promise<number> {
       .positional('run-id', { type: 'string', describe: 'the run\'s id (controller status lists them)' })
       .options({ ...remote, controller: { ...remote.controller, demandOption: true } })
       .example('PROBE_OPERATOR_TOKEN=... $0 abort r-20261129-074519-b404 --controller http://127.0.0.1:7077', 'its agents stop, what they measured is kept and summarized'))
+    .command('alerts <action>', 'alerts of the monitoring daemon: `alerts test` sends a sample message to the Slack webhook the config names', (y) => y
+      .positional('action', { type: 'string', choices: ['test'], describe: 'test: send one sample alert message' })
+      .options({ config: { type: 'string', demandOption: true, describe: 'the monitor config (its alerts: section names the webhook\'s variable, default PROBE_SLACK_WEBHOOK_URL)' }, 'log-level': common['log-level'] })
+      .example('PROBE_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX $0 alerts test --config /etc/userprobe/monitor.yaml', 'check the Slack wiring: exit 0 once Slack accepted the sample'))
     .command('agent-token <agent-id>', 'print one agent\'s token: HMAC-SHA256(master, agent id) in base64url, the master read from PROBE_TOKEN only; give it to that agent alone as its PROBE_TOKEN', (y) => y
       .positional('agent-id', { type: 'string', describe: 'the agent\'s --id' })
       .example('PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token', 'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)'))
@@ -185,7 +191,7 @@ async function main(): Promise<number> {
         'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
       })
       .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
-    .demandCommand(1, 'name a command: run, serve, status, abort, agent-token, reconcile, migrate or retention')
+    .demandCommand(1, 'name a command: run, serve, status, abort, alerts, agent-token, reconcile, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -212,6 +218,7 @@ async function main(): Promise<number> {
   if (command === 'retention') {
     return retentionCommand({ db: args['db'] as string | undefined, env, log, ...lines, rawDays: args['rawDays'] as number | undefined, rollupOnly: args['rollupOnly'] as boolean | undefined });
   }
+  if (command === 'alerts') return alertsTestCommand({ configFile: String(args['config']), env: process.env, log, out: lines.out });
   if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
   if (command === 'status' || command === 'abort' || (command === 'run' && args['controller'] !== undefined)) {
     const target = await apiTarget({ controller: String(args['controller']), ca: args['ca'] as string | undefined, env });
@@ -225,7 +232,7 @@ async function main(): Promise<number> {
   if (command === 'reconcile') {
     return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
   }
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, agent-token, reconcile, migrate, retention`);
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

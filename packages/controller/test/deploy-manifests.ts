@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 
-/**
+/*
  * Readers for the deployment files deploy-files.test.ts checks: systemd units,
  * Compose services and Kubernetes pods, reduced to what the checks ask (which
- * file a path inside a container comes from, what a command line holds), plus
- * the shape of monitor.yaml as the daemon's contract states it.
+ * file a path inside a container comes from, what a command line holds).
  */
 
 /** A systemd unit: section → [key, value] pairs in order (continuation lines joined, comments dropped). */
@@ -176,58 +175,4 @@ export function secretsOnCommandLine(format: 'systemd' | 'compose' | 'kubernetes
   }[format];
   for (const m of line.matchAll(expansion)) found.push(`the variable ${m[1]} expanded into the arguments`);
   return found;
-}
-
-// ---------------------------------------------------------------- monitor.yaml
-
-export const MONITOR_KEYS = ['loadTests', 'retention', 'checks'] as const;
-export const CHECK_KEYS = ['name', 'scenario', 'scenario-module', 'target', 'interval', 'sessionsPerLocation', 'locations', 'options'] as const;
-
-/**
- * The shape of monitor.yaml as the daemon's contract gives it (keys, types, a
- * real target per check) — used while the daemon's own schema is not there to
- * validate with. Returns the problems, and each check's target.
- */
-export function monitorShape(raw: unknown, scenarios: readonly string[]): { problems: string[]; targets: string[] } {
-  const problems: string[] = [];
-  const targets: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const isDuration = (v: unknown) => typeof v === 'string' && /^\d+(?:ms|s|m|h|d)$/.test(v);
-  if (!isObject(raw)) return { problems: ['not a mapping'], targets };
-  for (const k of Object.keys(raw)) if (!(MONITOR_KEYS as readonly string[]).includes(k)) problems.push(`unknown key ${k}`);
-  if (raw['loadTests'] !== undefined && !['keep', 'pause'].includes(raw['loadTests'] as string)) problems.push('loadTests: keep or pause');
-  const retention = raw['retention'];
-  if (retention !== undefined) {
-    if (!isObject(retention)) problems.push('retention: a mapping');
-    else {
-      for (const k of Object.keys(retention)) if (!['every', 'rawDays'].includes(k)) problems.push(`retention: unknown key ${k}`);
-      if (retention['every'] !== undefined && !isDuration(retention['every'])) problems.push('retention.every: a duration');
-      if (retention['rawDays'] !== undefined && !(Number.isInteger(retention['rawDays']) && (retention['rawDays'] as number) >= 1)) problems.push('retention.rawDays: a whole number of days');
-    }
-  }
-  const checks = raw['checks'];
-  if (!Array.isArray(checks) || checks.length === 0) return { problems: [...problems, 'checks: a non-empty list'], targets };
-  const names = new Set<string>();
-  checks.forEach((c: unknown, i) => {
-    const at = `checks[${i}]`;
-    if (!isObject(c)) { problems.push(`${at}: a mapping`); return; }
-    for (const k of Object.keys(c)) if (!(CHECK_KEYS as readonly string[]).includes(k)) problems.push(`${at}: unknown key ${k}`);
-    if (typeof c['name'] !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(c['name'])) problems.push(`${at}.name: a-z 0-9 -`);
-    else if (names.has(c['name'])) problems.push(`${at}.name: used twice`);
-    else names.add(c['name']);
-    if (!scenarios.includes(c['scenario'] as string)) problems.push(`${at}.scenario: one of ${scenarios.join(', ')}`);
-    if (typeof c['target'] !== 'string' || c['target'] === '' || c['target'] === 'demo') problems.push(`${at}.target: a target profile path (not the demo)`);
-    else targets.push(c['target']);
-    if (!isDuration(c['interval'])) problems.push(`${at}.interval: a duration`);
-    if (c['sessionsPerLocation'] !== undefined && !(Number.isInteger(c['sessionsPerLocation']) && (c['sessionsPerLocation'] as number) >= 1)) problems.push(`${at}.sessionsPerLocation: 1 or more`);
-    const loc = c['locations'];
-    if (loc !== undefined) {
-      const entries = isObject(loc) ? Object.entries(loc) : [];
-      if (entries.length !== 1 || !entries.every(([, v]) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x !== ''))) {
-        problems.push(`${at}.locations: one label key → a list of values`);
-      }
-    }
-    if (c['options'] !== undefined && !isObject(c['options'])) problems.push(`${at}.options: a mapping of run flags`);
-  });
-  return { problems, targets };
 }

@@ -7,7 +7,7 @@ import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 import { DEMO_AGENT_TRUST, agentToken } from './fixtures.js';
 import type { RunStateFile } from '../src/run/run-state-schema.js';
 
-/**
+/*
  * What the fleet drills share: the demo target on loopback with a profile file
  * for it, external agents as real processes (`agent` CLI, real Chromium), the
  * controller CLI, and readers for what a run left in its results folder.

@@ -7,6 +7,8 @@ import { parse } from 'yaml';
 import { createConnection, type Connection, type FieldPacket, type RowDataPacket } from 'mysql2/promise';
 import { coreMetrics } from '@userprobe/shared';
 import { migrate } from '../src/db/migrate.js';
+import { ALERT_STATES } from '../src/monitor/alerts/alert-engine.js';
+import { ALERT_KINDS, SEVERITIES } from '../src/monitor/alerts/alert-policy.js';
 import { DEFAULT_MIGRATIONS_DIR, splitStatements } from '../src/db/sql-files.js';
 import { ADMIN, createTestDb, type TestDb } from './db/test-db.js';
 import { CHECKS, seedGrafanaData, SLOW_MS } from './db/grafana-fixture.js';
@@ -15,7 +17,7 @@ import {
   monitorRules, RAW_RANGE_MAX_S, type QueryExpectation, type VariableValue,
 } from '@userprobe/dashboards';
 
-/**
+/*
  * Every SQL query of every committed dashboard panel, template variable and
  * alert rule, expanded the way Grafana expands it, executed on MariaDB as the
  * read-only Grafana user in a '+00:00' session (the data source setting) with
@@ -23,6 +25,7 @@ import {
  * load tests, monitor checks with their rounds, alert states and history
  * (db/grafana-fixture.ts).
  */
+
 const log = pino({ level: 'silent' });
 const NOW = Date.now();
 // `to` a little ahead: rows stamped with the ingestion time are written after NOW was taken.
@@ -290,6 +293,20 @@ describe('Grafana queries run on MariaDB', () => {
     const series = new Set(p95.rows.map((r) => String(r['metric'])));
     expect(series).toContain('nyc3 api_create');
     expect([...series].every((x) => !x.startsWith('sgp1'))).toBe(true);
+  });
+
+  it("the Monitor dashboard and the rules speak the alert engine's words: its states, severities and kinds", async () => {
+    type Override = { matcher: { options: string }; properties: Array<{ id: string; value: unknown }> };
+    const panel = dashboard('userprobe-monitor').panels.find((p) => p.title === 'Alert states (controller)') as unknown as { fieldConfig: { overrides: Override[] } };
+    const mapped = (field: string): string[] => {
+      const o = panel.fieldConfig.overrides.find((x) => x.matcher.options === field)!;
+      const mappings = o.properties.find((p) => p.id === 'mappings')!.value as Array<{ options: Record<string, unknown> }>;
+      return Object.keys(mappings[0]!.options).sort();
+    };
+    expect(mapped('state')).toEqual([...ALERT_STATES].sort());
+    expect(mapped('severity')).toEqual([...SEVERITIES].sort());
+    const file = parse(await readFile(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as { groups: Array<{ rules: Array<{ labels: { kind: string } }> }> };
+    for (const r of file.groups[0]!.rules) expect(ALERT_KINDS).toContain(r.labels.kind);
   });
 
   /** Each series' value after the rule's reduce (B), by its labels (the string columns). */

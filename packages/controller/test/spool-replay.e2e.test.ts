@@ -7,7 +7,7 @@ import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { DEMO_AGENT_TRUST, agentToken, tempDir } from './fixtures.js';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 
-/**
+/*
  * Nothing lost, nothing twice, and no run left open across a controller crash —
  * with the real parts: a real agent process running real Chromium sessions
  * against the demo target, a real controller killed with SIGKILL mid-run, and a

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from './fixtures.js';
 import { AGENT_CLI, startCli, startNode, type Proc } from './processes.js';
 
-/**
+/*
  * Issue 11, findings 2 and 3, with the real CLIs: a controller serving HTTPS
  * with a certificate from deploy/tls/make-ca.sh, agents that pin its CA (or
  * the wrong one, or none), each agent with its own token from `controller

@@ -1,4 +1,5 @@
-/** The Grafana generator's parts, for the tests that run its queries on MariaDB. */
+/* The Grafana generator's parts, for the tests that run its queries on MariaDB. */
+
 export { ALERT_P95_THRESHOLDS_MS, FAILED_SHARE_THRESHOLD, MEASURES_NOTHING_WINDOW_S } from './alerting/alert-thresholds.js';
 export { monitorRules } from './alerting/alert-rules.js';
 export { allDashboards } from './dashboards/all-dashboards.js';

@@ -4,7 +4,7 @@ import { RULE_GROUP_INTERVAL } from './alerting/alert-thresholds.js';
 import { CONTACT_POINT } from './alerting/notifications.js';
 import { DATASOURCE_UID } from './sql/mysql-query.js';
 
-/**
+/*
  * Grafana's provisioning file shapes (apiVersion 1). The SDK builds the
  * objects as its HTTP API has them; these wrap them the way the files want.
  */

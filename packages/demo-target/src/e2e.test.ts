@@ -6,7 +6,8 @@ import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CREDENTIALS, startDemoTarget, type DemoTarget } from './index.js';
 
-/** Real Chromium (the headless shell) against the demo target, visitor and agent in separate contexts. */
+/* Real Chromium (the headless shell) against the demo target, visitor and agent in separate contexts. */
+
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/lib/chromium/chromium-headless-shell';
 const FLAGS = [
   '--no-sandbox',

@@ -4,7 +4,7 @@ import { io as connectIo, type Socket } from 'socket.io-client';
 import { doseResponse, expectVerdicts } from '@userprobe/testkit';
 import { startDemoTarget, type DemoTarget } from './index.js';
 
-/**
+/*
  * Real servers on loopback. A knob's delay D is judged as a dose response:
  * the same call with D and without, interleaved rounds, the difference of
  * medians within the stated accuracy plus the noise the rounds show

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { io as connectIo, type Socket } from 'socket.io-client';
 import { startDemoTarget, type DemoTarget } from '../src/index.js';
 
-/**
+/*
  * Shared set-up for tests of a demo-target realtime feature over real
  * Socket.IO on loopback: one demo target per file (knobs reset before each
  * test), websocket clients on the feature's path closed at the end.
  */
+
 export interface RealtimeFixture {
   readonly target: () => DemoTarget;
   /** A client on `path` with `auth`; not reconnecting, closed after the file. */

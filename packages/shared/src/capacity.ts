@@ -3,12 +3,13 @@ import { MAX_CAPACITY } from './limits.js';
 import type { Capacity } from './messages.js';
 import { SCENARIOS, isScenarioName } from './scenarios.js';
 
-/**
+/*
  * `--capacity` values, the agent's own flag and the controller's for its
  * local agents (which it checks at start with the same rules): `N` (chat-load
  * and cobrowse) or `SCENARIO=N`, repeatable or comma-separated, N from 0 to
  * MAX_CAPACITY. Pure.
  */
+
 export const CAPACITY_HELP = `use N (chat-load and cobrowse) or SCENARIO=N with SCENARIO one of ${SCENARIOS.join(', ')} and N a whole number from 0 to ${MAX_CAPACITY}`;
 
 /** `--capacity 20 --capacity video-call=2` over `defaults`. Later values win. */

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promi
 import { basename, dirname, join } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './file-modes.js';
 
-/**
+/*
  * The one way userprobe makes a file durable — agent spools, the results
  * folder, evidence, the controller's MySQL spool, the agent id.
  *

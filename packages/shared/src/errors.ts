@@ -1,8 +1,9 @@
-/**
+/*
  * The error taxonomy. Every error userprobe raises on purpose is a ProbeError
  * with a stable `code`; callers branch on the class or the code, never on the
  * message text. Messages say what was wrong and what would be accepted.
  */
+
 export const ERROR_CODES = {
   CONFIG_INVALID: 'E_CONFIG_INVALID',
   PROFILE_INVALID: 'E_PROFILE_INVALID',

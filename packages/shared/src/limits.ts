@@ -1,7 +1,8 @@
-/**
+/*
  * Every interval and limit, named once. Config may override the ones marked
  * as settings; the error a timeout raises names the setting to change.
  */
+
 /**
  * 2: assignments carry the chat pacing options (thinkTime, input), which agents of version 1 refuse.
  * 3: session:progress has the phase `aborted` and run:finished an `aborted` count (a version 2

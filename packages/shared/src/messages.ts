@@ -8,7 +8,7 @@ import {
   MAX_CAPACITY, MAX_EPOCH_MS, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_TOTAL_SESSIONS, MIN_EPOCH_MS, HELLO_MAX_RUNS,
 } from './limits.js';
 
-/**
+/*
  * Runtime schemas for every payload that crosses the wire, in both directions.
  * The TypeScript types are inferred from them, so the event maps in
  * protocol.ts and the validators can never disagree.

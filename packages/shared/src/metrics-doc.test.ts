@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { METRICS, METRIC_NAMES, type MetricDef } from './metrics.js';
 
-/**
+/*
  * docs/metrics.md carries the catalog as a table between two markers. This
  * test renders the table from METRICS and fails when the file differs; run it
  * with UPDATE_DOCS=1 to rewrite the table (the prose around it is kept).

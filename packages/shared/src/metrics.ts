@@ -1,10 +1,11 @@
 import type { ScenarioName } from './scenarios.js';
 
-/**
+/*
  * The metric catalog: every metric a scenario can record, its unit, and the
  * exact start and end events that define it. Names are stable: they are the
  * `metric` column in MySQL and the series names in Grafana.
  */
+
 export type MetricUnit = 'ms' | 'count' | 'ratio' | 'fps' | 'bytes';
 
 export interface MetricDef {

@@ -1,8 +1,9 @@
-/**
+/*
  * Percentile math. Exact, over the full sample set (runs hold at most a few
  * million samples per metric): nearest-rank on the sorted values, the same
  * definition Grafana's and MySQL-side rollups use here, so numbers agree.
  */
+
 export interface Stats {
   count: number;
   min: number;

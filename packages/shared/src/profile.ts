@@ -6,7 +6,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ERROR_CODES, ProfileError } from './errors.js';
 import { BROWSER_KINDS } from './scenarios.js';
 
-/**
+/*
  * A target profile: everything about one tenant/environment. Nothing about a
  * target lives in code. Credentials are named by environment variable, never
  * given by value; the agent reads them on its own machine.

@@ -8,10 +8,11 @@ import {
 } from './messages.js';
 import { MessageError } from './errors.js';
 
-/**
+/*
  * The wire contract. The controller is `Server<AgentToController, ControllerToAgent>`,
  * the agent is `Socket<ControllerToAgent, AgentToController>` — the same two maps, swapped.
  */
+
 export interface ControllerToAgent {
   'run:assign': (assignment: Assignment, ack: (reply: AssignReply) => void) => void;
   'run:abort': (abort: RunAbort) => void;

@@ -1,4 +1,4 @@
-/**
+/*
  * Secrets never written: what is redacted from evidence (HARs, console logs,
  * any text) before it touches disk — on the agent, and again on the
  * controller as defence in depth. Pure: no I/O.
@@ -23,6 +23,7 @@
  * What is redacted reads REDACTED; the structure around it (HAR arrays,
  * JSON documents, URLs) is kept so the evidence stays readable.
  */
+
 export const REDACTED = '[redacted]';
 
 /** Words that make a name secret, wherever they appear in it (`new_password`, `accessToken`). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/**
+/*
  * A monitor round, per check and location: what the daemon decided at a slot
  * and how the run went. Written by the controller (results folder
  * `monitor-rounds.jsonl`, MySQL `monitor_rounds`), read by its operator API
@@ -12,6 +12,7 @@ import { z } from 'zod';
  * - missed: the slot's time passed before it could start (a stalled or restarted controller): never replayed;
  * - not-run: the run could not start (no plan, its agents left before the start).
  */
+
 export const ROUND_STATUSES = ['ok', 'failed', 'gap', 'skipped', 'missed', 'not-run'] as const;
 export type RoundStatus = (typeof ROUND_STATUSES)[number];
 

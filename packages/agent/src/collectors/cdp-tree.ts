@@ -1,6 +1,6 @@
 import type { CDPEvents, CDPSession, Page, Protocol } from 'puppeteer-core';
 
-/**
+/*
  * One CDP session on a page target plus every child target it auto-attaches
  * (out-of-process iframes such as a cross-origin chat widget, dedicated workers),
  * recursively. Page-level events miss requests made inside an OOPIF: this tree

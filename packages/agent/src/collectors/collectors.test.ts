@@ -12,7 +12,7 @@ import { ReferenceClient, expectVerdicts, judgeAgreement, judgeDelay, runExperim
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
 import { widgetUsableMs } from './widget-usable.js';
 
-/**
+/*
  * Collectors against real Chromium (headless shell) and our own loopback
  * servers: a site on 127.0.0.1 embedding a frame from 127.0.0.2 (a different
  * site, so an out-of-process iframe), whose page calls a delayed API and opens

@@ -3,7 +3,7 @@ import { ERROR_CODES, StepError } from '@userprobe/shared';
 import type { CdpTargetTree } from './cdp-tree.js';
 import type { WaitOptions } from './deadline.js';
 
-/**
+/*
  * Records, inside the page itself, the moment a selector first becomes visible,
  * as `performance.timeOrigin + performance.now()` of the document it appears in
  * (a high-resolution wall-clock instant, comparable across the pages of one machine).

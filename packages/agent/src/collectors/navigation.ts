@@ -2,7 +2,7 @@ import type { Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import type { WaitOptions } from './deadline.js';
 
-/**
+/*
  * The navigation timing breakdown of a page's current document, from its
  * PerformanceNavigationTiming entry (every field is ms from navigation start,
  * startTime = 0, on the browser's monotonic clock):

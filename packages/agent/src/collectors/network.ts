@@ -4,7 +4,7 @@ import type { CdpNode, CdpTargetTree } from './cdp-tree.js';
 import { settleWithin, type WaitOptions } from './deadline.js';
 import { compilePattern, matchesPattern, redactUrl, type CompiledPattern } from './request-pattern.js';
 
-/**
+/*
  * Every HTTP request of a page and its child targets (the cross-origin widget
  * iframe included), from CDP Network events. Timestamps are CDP monotonic
  * seconds (the browser's clock, shared by all its processes).

@@ -3,7 +3,7 @@ import type { Recorder } from '../runner/scenario-api.js';
 import { NAV_PARTS, type NavBreakdown, type NavPart } from './navigation.js';
 import type { WebVitals } from './web-vitals.js';
 
-/**
+/*
  * Navigation and web-vital samples of one page. Each page role has its own
  * metric names (`nav_ttfb_visitor`, `nav_ttfb_agent`, …) rather than one name
  * with the role in `detail`: the summary, the rollups and Grafana's panels

@@ -7,7 +7,7 @@ import {
   eioVersion, engineSid, engineTransport, parseEnginePacket, splitPollingPayload, type EnginePacket,
 } from './socketio-packets.js';
 
-/**
+/*
  * One realtime socket named by the profile (e.g. `sockets.crm`), seen through
  * CDP Network events of the page and its child targets, exactly as the real
  * client library drives it.

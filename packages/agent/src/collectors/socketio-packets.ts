@@ -1,4 +1,4 @@
-/**
+/*
  * Pure parsing of Engine.IO / Socket.IO wire text, enough to time a connection
  * and match acks. No I/O.
  *

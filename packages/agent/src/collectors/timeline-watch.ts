@@ -1,7 +1,7 @@
 import type { Frame } from 'puppeteer-core';
 import type { CdpTargetTree } from './cdp-tree.js';
 
-/**
+/*
  * Page-side Performance Timeline observers, installed in every document of a
  * page (the cross-origin widget frame included) before any of its own scripts
  * run, so nothing is missed and the Event Timing threshold is ours:

@@ -1,6 +1,6 @@
 import type { LayoutShift, TimelineState } from './timeline-watch.js';
 
-/**
+/*
  * Web vitals from the raw timeline entries one or more documents collected
  * (timeline-watch.ts). Pure: no page, no clock.
  *

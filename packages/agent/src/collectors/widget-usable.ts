@@ -6,7 +6,7 @@ import { firstVisibleAt } from './first-visible.js';
 import type { NetworkCollector } from './network.js';
 import { markInstant } from './timeline-watch.js';
 
-/**
+/*
  * widget_load: the visitor page's navigation start → the profile's "usable"
  * condition, in one of three modes (`visitor.widget.usable`):
  *

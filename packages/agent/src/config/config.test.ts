@@ -43,10 +43,10 @@ describe('parseLabels', () => {
 
 describe('buildConfig', () => {
   it('takes flags over environment, fills defaults, and deep-freezes', () => {
-    const c = buildConfig({ controller: 'http://127.0.0.1:7400', capacity: ['video-call=1'] },
+    const c = buildConfig({ controller: 'http://127.0.0.1:7077', capacity: ['video-call=1'] },
       { PROBE_TOKEN: 't0k', PROBE_CONTROLLER_URL: 'http://ignored:1', CHROMIUM_SHELL_PATH: '/opt/shell' }, m);
     expect(c).toMatchObject({
-      controllerUrl: 'http://127.0.0.1:7400', token: 't0k', name: 'droplet-1', agentId: null,
+      controllerUrl: 'http://127.0.0.1:7077', token: 't0k', name: 'droplet-1', agentId: null,
       capacity: { 'chat-load': 20, cobrowse: 20, 'video-call': 1 },
       spoolRoot: '/root/.local/state/userprobe/agent-spool',
       browser: { kind: 'shell', shellPath: '/opt/shell', chromiumPath: '/usr/lib/chromium/chromium' },

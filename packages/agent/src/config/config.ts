@@ -10,7 +10,7 @@ import {
 import { controllerUrlProblem } from '../trust/controller-trust.js';
 import { parseHostPattern } from '../trust/host-policy.js';
 
-/**
+/*
  * The agent's configuration: CLI flags + environment → one validated,
  * deep-frozen object that is passed down. Nothing below reads process.env.
  *

@@ -1,4 +1,4 @@
-/**
+/*
  * Agent-local intervals and limits, named once. Wire-level ones (batch ack
  * timeout, reconnect backoff, clock-sync rounds…) live in @userprobe/shared.
  */

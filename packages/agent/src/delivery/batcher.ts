@@ -72,7 +72,7 @@ export class RunBatcher {
         this.#unwritten = null;
       }
     } catch (e) {
-      this.#log.error({ error: describeError(e), seq: this.#unwritten?.seq }, 'cannot spool a batch; holding it in memory and trying again');
+      this.#log.error({ err: describeError(e), seq: this.#unwritten?.seq }, 'cannot spool a batch; holding it in memory and trying again');
       this.#samples.unshift(...samples);
       this.#sessions.unshift(...sessions);
       return;
@@ -83,7 +83,7 @@ export class RunBatcher {
       const seq = await spool.allocateSeq(this.#o.runId);
       batch = { runId: this.#o.runId, agentId: this.#o.agentId, seq, createdAt: (this.#o.now ?? Date.now)(), samples, sessions };
     } catch (e) {
-      this.#log.error({ error: describeError(e) }, 'cannot number a batch in the spool; holding its data in memory and trying again');
+      this.#log.error({ err: describeError(e) }, 'cannot number a batch in the spool; holding its data in memory and trying again');
       this.#samples.unshift(...samples);
       this.#sessions.unshift(...sessions);
       return;
@@ -92,7 +92,7 @@ export class RunBatcher {
       await spool.write(batch);
     } catch (e) {
       this.#unwritten = batch;
-      this.#log.error({ error: describeError(e), seq: batch.seq }, 'cannot spool a batch; holding it in memory and trying again');
+      this.#log.error({ err: describeError(e), seq: batch.seq }, 'cannot spool a batch; holding it in memory and trying again');
       return;
     }
     this.stats.batches += 1;

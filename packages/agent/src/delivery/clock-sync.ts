@@ -64,7 +64,7 @@ export async function syncClock(socket: AgentSocket, log: Logger, rounds = CLOCK
       }
       samples.push({ t0, t1, controllerNow: pong.data.controllerNow });
     } catch (e) {
-      log.warn({ component: 'clock-sync', error: describeError(e) }, 'clock:sync round lost');
+      log.warn({ component: 'clock-sync', err: describeError(e) }, 'clock:sync round lost');
     }
   }
   return estimateOffset(samples);

@@ -70,7 +70,7 @@ describe('Connection', () => {
     expect(e.code).toBe(ERROR_CODES.AUTH_REJECTED);
     expect(e.message).toContain('wrong token');
     const line = lines.find((l) => l['level'] === 60);
-    expect(line).toMatchObject({ code: 'E_AUTH_REJECTED', reason: expect.stringContaining('wrong token') });
+    expect(line).toMatchObject({ err: { code: 'E_AUTH_REJECTED', message: expect.stringContaining('wrong token') } });
     expect(JSON.stringify(lines)).not.toContain('wrong-token'); // the token itself is never logged
     expect(conn.socket.active).toBe(false);
     conn.close();

@@ -125,20 +125,20 @@ export class Connection {
       if (err.data !== undefined || cert !== null || !s.active) {
         const e = cert !== null ? untrustedError(cert, this.#url, this.#caSource) : authErrorFrom(err.data, this.#url);
         this.#fatal = true;
-        log.fatal({ code: e.code, reason: e.message }, cert !== null ? 'the controller\'s certificate did not verify; not retrying' : 'the controller refused this agent; not retrying');
+        log.fatal({ err: describeError(e) }, cert !== null ? 'the controller\'s certificate did not verify; not retrying' : 'the controller refused this agent; not retrying');
         s.disconnect();
         handlers.onFatal(e);
         return;
       }
       const cause = (err as { description?: { message?: unknown } }).description?.message;
-      log.warn({ controller: this.#url, error: describeError(err), cause: typeof cause === 'string' ? cause : undefined }, 'cannot reach the controller; retrying');
+      log.warn({ controller: this.#url, err: describeError(err), cause: typeof cause === 'string' ? cause : undefined }, 'cannot reach the controller; retrying');
     });
 
     s.on('agent:probe', (payload: unknown, ack: unknown) => {
       try {
         parseMessage('agent:probe', CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], payload);
       } catch (e) {
-        log.warn({ event: 'agent:probe', error: describeError(e) }, 'invalid message from the controller dropped');
+        log.warn({ event: 'agent:probe', err: describeError(e) }, 'invalid message from the controller dropped');
         return;
       }
       if (typeof ack === 'function') (ack as (r: { instanceId: string }) => void)({ instanceId: this.#instanceId });
@@ -149,7 +149,7 @@ export class Connection {
       try {
         resume = parseMessage('run:resume', CONTROLLER_TO_AGENT_SCHEMAS['run:resume'], payload);
       } catch (e) {
-        log.warn({ event: 'run:resume', error: describeError(e) }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:resume', err: describeError(e) }, 'invalid message from the controller dropped');
         return;
       }
       const reply = handlers.onResume(resume);
@@ -165,13 +165,13 @@ export class Connection {
         assignment = parseMessage('run:assign', CONTROLLER_TO_AGENT_SCHEMAS['run:assign'], payload);
       } catch (e) {
         const d = describeError(e);
-        log.warn({ event: 'run:assign', error: d }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:assign', err: d }, 'invalid message from the controller dropped');
         reply({ accepted: false, code: d.code, reason: d.message });
         return;
       }
       handlers.onAssign(assignment).then(reply, (e: unknown) => {
         const d = describeError(e);
-        log.error({ runId: assignment.runId, error: d }, 'assignment refused');
+        log.error({ runId: assignment.runId, err: d }, 'assignment refused');
         reply({ accepted: false, code: d.code, reason: d.message });
       });
     });
@@ -181,7 +181,7 @@ export class Connection {
         handlers.onAbort(parseMessage('run:abort', CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], payload));
       } catch (e) {
         if (!(e instanceof MessageError)) throw e;
-        log.warn({ event: 'run:abort', error: describeError(e) }, 'invalid message from the controller dropped');
+        log.warn({ event: 'run:abort', err: describeError(e) }, 'invalid message from the controller dropped');
       }
     });
   }

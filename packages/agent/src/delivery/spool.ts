@@ -6,7 +6,7 @@ import { SPOOL_RUN_RETENTION_MS } from '../config/limits.js';
 import { OutboxSpool } from './outbox/outbox-spool.js';
 import type { FileFormat } from './outbox/entry-format.js';
 
-/**
+/*
  * The on-disk spool of one agent's metric batches (an OutboxSpool, so the
  * guarantees written there hold): every batch is written here before it is
  * sent, and removed only once the controller has acknowledged it. Layout:

@@ -1,19 +1,6 @@
 import type { ConsoleMessage, Page, Protocol } from 'puppeteer-core';
 import type { CdpTargetTree } from '../collectors/cdp-tree.js';
 
-/**
- * Console errors (`console.error`, failed assertions, and what Chromium logs
- * itself such as "Failed to load resource: … 500") and uncaught page errors of
- * one session's pages, with the time and the page role. Bounded.
- *
- * Puppeteer's page events cover the page's own frames; what a cross-origin
- * widget frame (an out-of-process child target) logs reaches only a CDP
- * session attached to that target, so `attachChildren` listens on the
- * evidence's CDP tree for the child targets' Log and Runtime events.
- *
- * Every text goes through `redact` before it is cut to MAX_TEXT, so a secret
- * straddling the cut cannot survive in part.
- */
 export interface ConsoleEntry {
   /** ISO 8601 UTC. */
   readonly time: string;
@@ -31,6 +18,19 @@ export const CONSOLE_MAX_ENTRIES = 500;
 const MAX_TEXT = 4_000;
 const KEPT_LEVELS: ReadonlySet<string> = new Set(['error', 'assert']);
 
+/**
+ * Console errors (`console.error`, failed assertions, and what Chromium logs
+ * itself such as "Failed to load resource: … 500") and uncaught page errors of
+ * one session's pages, with the time and the page role. Bounded.
+ *
+ * Puppeteer's page events cover the page's own frames; what a cross-origin
+ * widget frame (an out-of-process child target) logs reaches only a CDP
+ * session attached to that target, so `attachChildren` listens on the
+ * evidence's CDP tree for the child targets' Log and Runtime events.
+ *
+ * Every text goes through `redact` before it is cut to MAX_TEXT, so a secret
+ * straddling the cut cannot survive in part.
+ */
 export class ConsoleRecorder {
   readonly entries: ConsoleEntry[] = [];
   dropped = 0;

@@ -3,18 +3,6 @@ import { EvidenceFileNameSchema, type EvidenceFile } from '@userprobe/shared';
 import { OutboxSpool } from '../delivery/outbox/outbox-spool.js';
 import type { FolderFormat } from '../delivery/outbox/entry-format.js';
 
-/**
- * Evidence waiting for the controller's ack, on disk like metric batches (an
- * OutboxSpool, so the guarantees written there hold), so a reconnect or a
- * restart does not lose it:
- *
- *   <dir>/<runId>/<sessionId>/<file>…       the files
- *   <dir>/<runId>/<sessionId>/manifest.json written last: the upload is complete
- *
- * A folder without a manifest is an interrupted write and is removed on open.
- * Folders are 0700 and files 0600; what is written here is already redacted
- * (SessionEvidence). Sessions are sent in (run, session) order.
- */
 export interface EvidenceKey {
   readonly runId: string;
   readonly sessionId: string;
@@ -39,6 +27,18 @@ export const EVIDENCE_FORMAT: FolderFormat<EvidenceKey, SessionFiles> = {
   decode: (parts, k) => ({ runId: k.runId, sessionId: k.sessionId, files: parts.map((p) => ({ name: EvidenceFileNameSchema.parse(p.name), data: p.data })) }),
 };
 
+/**
+ * Evidence waiting for the controller's ack, on disk like metric batches (an
+ * OutboxSpool, so the guarantees written there hold), so a reconnect or a
+ * restart does not lose it:
+ *
+ *   <dir>/<runId>/<sessionId>/<file>…       the files
+ *   <dir>/<runId>/<sessionId>/manifest.json written last: the upload is complete
+ *
+ * A folder without a manifest is an interrupted write and is removed on open.
+ * Folders are 0700 and files 0600; what is written here is already redacted
+ * (SessionEvidence). Sessions are sent in (run, session) order.
+ */
 export class EvidenceSpool extends OutboxSpool<EvidenceKey, SessionFiles> {
   constructor(dir: string, log: Logger) {
     super(dir, EVIDENCE_FORMAT, log, { component: 'evidence-spool' });

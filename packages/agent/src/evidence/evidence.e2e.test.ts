@@ -16,7 +16,7 @@ import { chatLoad } from '../scenarios/chat-load.js';
 import { captureLog } from '../../test/log-capture.js';
 import type { Har, HarEntry, WebSocketMessage } from './har-build.js';
 
-/**
+/*
  * Evidence end to end, on real parts over loopback: the demo target, a real
  * agent (Chromium headless shell), the controller's hub + ingest + results
  * sink + evidence store. A failing step must leave, under

@@ -1,7 +1,7 @@
 import { harFromMessages } from 'chrome-har';
 import type { Protocol } from 'puppeteer-core';
 
-/**
+/*
  * Pure: recorded CDP events of one page (its own session and every child
  * target, e.g. the cross-origin widget frame) → a HAR 1.2 document.
  *
@@ -19,6 +19,7 @@ import type { Protocol } from 'puppeteer-core';
  * a secret straddling the cut cannot survive in part; the caller redacts the
  * rest of the HAR (see Redactor.value).
  */
+
 export interface RecordedEvent {
   readonly method: string;
   readonly params: unknown;

@@ -1,15 +1,6 @@
 import type { CdpTargetTree, CdpEventName } from '../collectors/cdp-tree.js';
 import { buildPageHar, type Har, type Redact, type RecordedEvent } from './har-build.js';
 
-/**
- * Records what a HAR of one page needs: the Network events of the page and of
- * every child target (the cross-origin widget frame included — its requests
- * and websockets never reach the page's own session), plus the page's Page
- * events (navigation starts, frame tree, DOMContentLoaded, load) for pages and
- * pageTimings. It listens on an auto-attaching CDP session tree of its own
- * (separate from the scenario's collectors and from Puppeteer's), registered
- * before the tree starts, i.e. before the page navigates.
- */
 export const HAR_EVENTS = [
   'Network.requestWillBeSent', 'Network.responseReceived', 'Network.loadingFinished', 'Network.loadingFailed',
   'Network.requestServedFromCache', 'Network.webSocketCreated', 'Network.webSocketWillSendHandshakeRequest',
@@ -21,6 +12,15 @@ export const HAR_EVENTS = [
 /** Events kept per page at most (a runaway page cannot exhaust the agent's memory). */
 export const HAR_MAX_EVENTS = 50_000;
 
+/**
+ * Records what a HAR of one page needs: the Network events of the page and of
+ * every child target (the cross-origin widget frame included — its requests
+ * and websockets never reach the page's own session), plus the page's Page
+ * events (navigation starts, frame tree, DOMContentLoaded, load) for pages and
+ * pageTimings. It listens on an auto-attaching CDP session tree of its own
+ * (separate from the scenario's collectors and from Puppeteer's), registered
+ * before the tree starts, i.e. before the page navigates.
+ */
 export class HarRecorder {
   readonly #events: RecordedEvent[] = [];
   #dropped = 0;

@@ -17,7 +17,7 @@ import { chatLoad } from '../scenarios/chat-load.js';
 import { captureLog } from '../../test/log-capture.js';
 import type { Har, HarEntry, WebSocketMessage } from './har-build.js';
 
-/**
+/*
  * Secrets never written, end to end on real parts over loopback: the demo
  * target's agent console takes a password that is not the default, given to
  * the agent only through the credential variable the demo profile names
@@ -34,6 +34,7 @@ import type { Har, HarEntry, WebSocketMessage } from './har-build.js';
  * token and the controller token: none is found. Every file is 0600 and every
  * folder 0700.
  */
+
 const HEX = randomBytes(8).toString('hex');
 /** Quotes, a backslash, a non-ASCII letter and URL delimiters: every encoding of it differs from the raw value. */
 const PASSWORD = `pw "q" \\ ü+&=${HEX}`;

@@ -7,21 +7,6 @@ import { HarRecorder } from './har-recorder.js';
 import { mergeHars, serializeHar, type Har } from './har-build.js';
 import { UPLOAD_LIMITS, fitUpload } from './upload-fit.js';
 
-/**
- * Evidence of one session, gathered while it runs and packed when it ends:
- * - `visitor.png`, `agent.png`: screenshots of both pages (failed sessions);
- * - `session.har`: one HAR with both pages' traffic, websocket frames included
- *   (recorded unless HAR capture is off; kept on failure, or always with `--har all`);
- * - `console.json`: console errors and page errors of both pages, plus notes on
- *   anything that could not be captured.
- * Files are named here; where they go (spool, controller) is the caller's business.
- *
- * Nothing secret leaves this class: console texts and websocket frames are
- * redacted as they are recorded (before they are cut to size), and the whole
- * HAR and console log once more when packed — by name (Authorization,
- * cookies, password-like fields…) and by value (the session's `redactor`
- * knows the agent token and the profile's credentials). See Redactor.
- */
 export const EVIDENCE_FILES = { visitorShot: 'visitor.png', agentShot: 'agent.png', har: 'session.har', console: 'console.json' } as const;
 
 /** Room kept in an upload for the notes the console log gains when files are left out to fit. */
@@ -47,6 +32,21 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Evidence of one session, gathered while it runs and packed when it ends:
+ * - `visitor.png`, `agent.png`: screenshots of both pages (failed sessions);
+ * - `session.har`: one HAR with both pages' traffic, websocket frames included
+ *   (recorded unless HAR capture is off; kept on failure, or always with `--har all`);
+ * - `console.json`: console errors and page errors of both pages, plus notes on
+ *   anything that could not be captured.
+ * Files are named here; where they go (spool, controller) is the caller's business.
+ *
+ * Nothing secret leaves this class: console texts and websocket frames are
+ * redacted as they are recorded (before they are cut to size), and the whole
+ * HAR and console log once more when packed — by name (Authorization,
+ * cookies, password-like fields…) and by value (the session's `redactor`
+ * knows the agent token and the profile's credentials). See Redactor.
+ */
 export class SessionEvidence {
   readonly #pages: { readonly visitor: Page; readonly agent: Page };
   readonly #o: SessionEvidenceOptions;
@@ -141,7 +141,7 @@ export class SessionEvidence {
   async stop(): Promise<void> {
     this.#console.detach();
     await Promise.all(this.#trees.map((t) => t.close().catch((e: unknown) => {
-      this.#o.log.debug({ error: describeError(e) }, 'HAR recorder did not close cleanly');
+      this.#o.log.debug({ err: describeError(e) }, 'HAR recorder did not close cleanly');
     })));
   }
 }

@@ -1,6 +1,6 @@
 import { CredentialSchema, Redactor, type Credential } from '@userprobe/shared';
 
-/**
+/*
  * What a session's evidence must never hold by value: the agent's own
  * controller token and every credential the target profile names, as this
  * agent's environment resolves them. A credential left to its profile

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-/**
+/*
  * How much of the machine this agent's own processes use: the agent's Node
  * process and every descendant (its browsers, their renderers, GPU and utility
  * processes), from the kernel's per-process CPU times in /proc. The start gate

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive } from './pid.js';
 
-/**
+/*
  * Where Chromium profile folders (`userDataDir`) live: every agent process
  * keeps its own under one parent, `<root>/userprobe-agent-<pid>/`, removed
  * when the browser pool closes. An agent killed with SIGKILL cannot clean up
@@ -10,6 +10,7 @@ import { isAlive } from './pid.js';
  * the next agent that launches a browser under the same root removes every
  * parent whose process is gone. Parents of live agents are never touched.
  */
+
 export const PROFILE_PARENT_PREFIX = 'userprobe-agent-';
 
 const PARENT = /^userprobe-agent-([1-9][0-9]{0,9})$/;

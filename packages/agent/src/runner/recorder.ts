@@ -121,7 +121,7 @@ export class SessionRecorder implements Recorder {
     if (this.#failure !== null) return;
     const message = (this.#o.redact ? this.#o.redact(f.message) : f.message).slice(0, MAX_MESSAGE);
     this.#failure = { step: f.step === null ? null : f.step.slice(0, MAX_STEP), code: f.code.slice(0, 64), message };
-    this.#log.info({ failedStep: this.#failure.step, error: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
+    this.#log.info({ failedStep: this.#failure.step, err: { code: this.#failure.code, message: this.#failure.message } }, 'session step failed');
   }
 
   /**

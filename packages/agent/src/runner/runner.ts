@@ -288,7 +288,7 @@ export class Runner {
         clearTimeout(pending.timer);
         run.pendingStarts.delete(s.sessionId);
         this.#slot(run, s, localStart, part.durationMs, limit).then(over, (e: unknown) => {
-          run.log.error({ sessionId: s.sessionId, error: describeError(e) }, 'session bookkeeping failed');
+          run.log.error({ sessionId: s.sessionId, err: describeError(e) }, 'session bookkeeping failed');
           over();
         });
       };
@@ -428,7 +428,7 @@ export class Runner {
           if (ev) {
             const failure = failed && !run.abort.signal.aborted;
             if (guard.violation === null && (failure || a.options.har === 'all')) evidence = await ev.collect(failure).catch((e: unknown) => {
-              run.log.warn({ sessionId, error: describeError(e) }, 'evidence could not be collected');
+              run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
               return [];
             });
             await ev.stop();
@@ -481,7 +481,7 @@ export class Runner {
         }
       }
     } catch (e) {
-      run.log.error({ sessionId, error: describeError(e) }, 'cannot spool the session\'s evidence; it is lost');
+      run.log.error({ sessionId, err: describeError(e) }, 'cannot spool the session\'s evidence; it is lost');
       return [];
     }
   }
@@ -519,7 +519,7 @@ export class Runner {
         if (OkReplySchema.safeParse(reply).success) return;
         run.log.warn('malformed run:finished ack; sending it again');
       } catch (e) {
-        run.log.warn({ error: describeError(e) }, 'run:finished not acknowledged; sending it again');
+        run.log.warn({ err: describeError(e) }, 'run:finished not acknowledged; sending it again');
       }
       await sleep(delay, undefined, { signal: stop }).catch(() => undefined);
       delay = Math.min(delay * 2, SEND_RETRY_MAX_MS);

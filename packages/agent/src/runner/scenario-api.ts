@@ -1,11 +1,12 @@
 import type { Page } from 'puppeteer-core';
 import type { MetricName, ScenarioName, ScenarioOptions, TargetProfile } from '@userprobe/shared';
 
-/**
+/*
  * The small surface a scenario sees: its pages, the target profile, a recorder
  * and an abort signal. A scenario never touches sockets, the spool, MySQL or
  * the root logger. Custom scenarios loaded by file path implement `Scenario`.
  */
+
 export interface Recorder {
   /**
    * Run one named step. If it throws (or exceeds the step timeout, or the

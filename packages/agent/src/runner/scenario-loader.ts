@@ -5,7 +5,7 @@ import { ERROR_CODES, ProbeError } from '@userprobe/shared';
 import type { Scenario } from './scenario-api.js';
 import { SCENARIO_REGISTRY } from '../scenarios/index.js';
 
-/**
+/*
  * Custom scenarios, loaded by file path: an ES module whose default export, or
  * named export `scenario`, is an object `{ name: string, run(ctx) }`
  * implementing `Scenario` (scenario-api.ts; documented in docs/scenario-api.md).

@@ -2,15 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DEFAULT_START_RATE, initialStartRate, nextStartDelay, type StartRateConfig, type StartRateState } from './start-rate.js';
 
-/**
- * The agent's session-start gate: every session start (adaptive runs) passes
- * through `admit()`, one at a time; the gate spaces them by `nextStartDelay`
- * from the machine's recent CPU. A start held longer than `maxHoldMs` while the
- * machine stays saturated goes ahead anyway (the run must progress) and its
- * samples will carry the flag. A machine saturated by other processes alone
- * (the agent's own share subtracted, it would still be saturated) holds no
- * start at all: holding cannot bring it below the mark (start-rate.ts).
- */
 export const START_GATE_MAX_HOLD_MS = 60_000;
 
 export interface StartGateOptions {
@@ -24,6 +15,15 @@ export interface StartGateOptions {
   readonly now?: () => number;
 }
 
+/**
+ * The agent's session-start gate: every session start (adaptive runs) passes
+ * through `admit()`, one at a time; the gate spaces them by `nextStartDelay`
+ * from the machine's recent CPU. A start held longer than `maxHoldMs` while the
+ * machine stays saturated goes ahead anyway (the run must progress) and its
+ * samples will carry the flag. A machine saturated by other processes alone
+ * (the agent's own share subtracted, it would still be saturated) holds no
+ * start at all: holding cannot bring it below the mark (start-rate.ts).
+ */
 export class StartGate {
   readonly #o: StartGateOptions;
   readonly #cfg: StartRateConfig;

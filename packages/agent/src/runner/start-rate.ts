@@ -1,4 +1,4 @@
-/**
+/*
  * Adaptive start rate: how long to wait before starting the next session so
  * the machine stays below saturation. Pure AIMD on the start interval, driven
  * by the machine's recent CPU busy share:
@@ -15,6 +15,7 @@
  * 711 ms; one start per second kept 40 sessions accurate (PLATFORM.md). A
  * session costs most CPU while it loads, so starts are what must be paced.
  */
+
 export interface StartRateConfig {
   /** Fastest pace: at most one start per this many ms. */
   readonly minIntervalMs: number;

@@ -16,7 +16,7 @@ import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdic
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
 
-/**
+/*
  * chat-load against the real demo target in real Chromium (headless shell),
  * driven by a minimal harness: a context per page, a Recorder that collects
  * values. Known delays are injected with the demo's knobs and compared with

@@ -13,7 +13,7 @@ import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
 
 
-/**
+/*
  * chat-load: a visitor opens the site, the widget loads, the visitor starts a
  * chat and sends messages; an agent console in the same browser receives them
  * and replies. Selectors and URL patterns come from the profile only.

@@ -7,7 +7,7 @@ import { clickContaining, navigationLoadMs } from './page-probes.js';
 import { enterText } from './text-entry.js';
 import { probeText, widgetFrame } from './widget.js';
 
-/**
+/*
  * The chat both video-call and cobrowse start from: the visitor opens the
  * site and the widget, starts a chat and sends one message; the agent logs in
  * and opens the chat holding that message (as an agent would, and as a real

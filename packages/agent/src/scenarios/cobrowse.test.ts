@@ -11,7 +11,7 @@ import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
 
-/**
+/*
  * cobrowse against the real demo target in real Chromium (headless shell; no
  * WebRTC, so no network namespace is needed). Known delays are injected with
  * the demo's knobs and compared with a baseline measured in the same test:

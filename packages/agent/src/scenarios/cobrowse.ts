@@ -10,7 +10,7 @@ import type { InstantWatch } from './media-probes.js';
 import { armMirrorWatch } from './mirror-watch.js';
 import { stampedClick } from './page-probes.js';
 
-/**
+/*
  * cobrowse: the visitor starts a chat and loads the cobrowse script (clicking
  * `visitor.cobrowse.load` when the profile has it); the agent opens the chat
  * and starts a cobrowse session; the visitor page confirms and streams its DOM

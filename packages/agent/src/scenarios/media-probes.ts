@@ -1,7 +1,7 @@
 import type { Frame, JSHandle, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 
-/**
+/*
  * Page-side watchers for the video call, armed before the call starts. Every
  * instant is `performance.timeOrigin + now` in the page (one machine clock).
  */

@@ -2,6 +2,11 @@ import type { JSHandle, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import type { InstantWatch } from './media-probes.js';
 
+export type MirrorCondition = { readonly selector: string } | { readonly text: string };
+
+const PAGE_TIMEOUT = 'userprobe-page-timeout';
+const CROSS_ORIGIN = 'userprobe-mirror-cross-origin';
+
 /**
  * A page-side watch on the agent's cobrowse mirror (`agent.cobrowse.mirror`):
  * a container element, or an iframe whose document the console fills (same
@@ -16,11 +21,6 @@ import type { InstantWatch } from './media-probes.js';
  * A cross-origin iframe mirror cannot be observed from the page: the watch
  * fails with a message saying so.
  */
-export type MirrorCondition = { readonly selector: string } | { readonly text: string };
-
-const PAGE_TIMEOUT = 'userprobe-page-timeout';
-const CROSS_ORIGIN = 'userprobe-mirror-cross-origin';
-
 export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCondition, timeoutMs: number): Promise<InstantWatch> {
   const handle: JSHandle<{ p: Promise<number>; stop: () => void }> = await page.evaluateHandle(
     (sel: string, c: { selector?: string; text?: string }, ms: number, tag: string, xo: string) => {

@@ -3,7 +3,7 @@ import { ERROR_CODES, StepError } from '@userprobe/shared';
 import { abortError, type WaitOptions } from '../collectors/deadline.js';
 import { redactUrl } from '../collectors/request-pattern.js';
 
-/**
+/*
  * Page-side probes: every instant they return is `performance.timeOrigin +
  * performance.now()` taken inside the page at the moment of the event (a
  * high-resolution wall-clock instant derived from the machine's monotonic

@@ -1,7 +1,7 @@
 import type { Frame, Page } from 'puppeteer-core';
 import type { StatsReport } from './rtc-stats.js';
 
-/**
+/*
  * A registry of every RTCPeerConnection a page creates, for any tenant without
  * knowing its code: a new-document script (installed with
  * `page.evaluateOnNewDocument`, which Puppeteer applies to every frame,

@@ -1,4 +1,4 @@
-/**
+/*
  * Pure reading of RTCPeerConnection.getStats() reports (as plain objects), and
  * the sampling schedule of a call. See video-call.ts for what is recorded.
  */

@@ -6,7 +6,7 @@ import type { Recorder } from '../runner/scenario-api.js';
 import { describeStates, type RtcStateLog } from './rtc-registry.js';
 import { callSetupError, recordRtcSample } from './video-call.js';
 
-/**
+/*
  * video-call against the demo target, in real Chromium (headless shell, fake
  * camera and microphone), inside a network namespace of its own (see
  * test/netns/netns.ts) so WebRTC traffic cannot leave the machine. The harness

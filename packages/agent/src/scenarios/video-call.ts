@@ -12,7 +12,7 @@ import {
 } from './rtc-registry.js';
 import { statsDetail, statsSchedule, summarizeStats, type RtcSample } from './rtc-stats.js';
 
-/**
+/*
  * video-call: the visitor starts a chat; the agent opens it and starts a video
  * call; the visitor accepts; both run the call for `options.callDurationMs`.
  * Needs the profile's visitor.video, agent.video and network.sockets.webrtc, and

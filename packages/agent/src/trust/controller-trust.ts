@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@userprobe/shared';
 
-/**
+/*
  * How the agent trusts its controller: it dials `https://` and verifies the
  * certificate against the system CAs, or only against the CA pinned with
  * `--ca FILE` (PROBE_CA_FILE). Plain `http://` only to a loopback address

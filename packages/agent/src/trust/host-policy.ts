@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '@userprobe/shared';
 
-/**
+/*
  * Where this agent's browser may go: `--allow-host` patterns from the agent's
  * own operator. Pure (no DNS, no I/O). The rules:
  *

@@ -2,7 +2,7 @@ import type { CDPSession, ConsoleMessage, HTTPRequest, HTTPResponse, Page, Proto
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import type { HostPolicy, UrlPlace } from './host-policy.js';
 
-/**
+/*
  * Watches a session's pages for navigations this agent does not allow (see
  * host-policy.ts) and reports the first one: a page sent (by a redirect, a
  * script, a link) to `file:`, `chrome:`, `javascript:`, a metadata address or

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MetricName } from '@userprobe/shared';
 
-/**
+/*
  * Run the harness (harness.mjs) in a network namespace of its own, so WebRTC
  * test traffic cannot leave the machine: `unshare -n` (needs root), then
  * loopback up, plus a veth pair whose BOTH ends stay inside the namespace with

@@ -3,13 +3,14 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ConfigError } from '@userprobe/shared';
 
-/**
+/*
  * The operator API's client (`controller status`, `abort`, `run
  * --controller`): the daemon's URL, its operator token from
  * PROBE_OPERATOR_TOKEN (never a flag: ps shows flags), and for HTTPS the CA
  * to verify it with (`--ca`, the file deploy/tls/make-ca.sh made; else the
  * system's CAs).
  */
+
 export interface ApiTarget {
   readonly url: URL;
   readonly token: string;

@@ -17,7 +17,7 @@ import type { Monitor } from '../monitor/monitor.js';
 import { PoolView } from '../monitor/pool-view.js';
 import { ApiError, type RunStream } from './operator-api.js';
 
-/**
+/*
  * Load tests submitted to the daemon (`controller run --controller URL …`):
  * the same flags, resolved by the same code as a standalone run, run on the
  * standing fleet, with the same progress lines, summary and exit code,
@@ -26,6 +26,7 @@ import { ApiError, type RunStream } from './operator-api.js';
  * may need on each agent (Monitor.reserve); `pause` — no round starts until
  * it ends (rounds running finish).
  */
+
 /** Flags that belong to the controller process, not to a run: refused in a submitted run. */
 export const DAEMON_OWNED_FLAGS = ['host', 'port', 'token', 'tlsCert', 'tlsKey', 'allowPlainHttp', 'allowSharedToken', 'revokedAgents', 'out', 'db', 'localAgents', 'capacity', 'agentCli', 'logLevel', 'drainTimeout', 'lossGrace'] as const;
 

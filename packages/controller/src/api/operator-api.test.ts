@@ -109,11 +109,13 @@ describe('renderStatus', () => {
       checks: [{ name: 'chat', scenario: 'chat-load', intervalMs: 300_000, locations: ['ams3', 'nyc1'], nextRoundAt: '2026-11-29T20:12:30.000Z', running: [], counts: { ok: 3, failed: 0, gap: 2, skipped: 0, missed: 0, 'not-run': 0 },
         lastRounds: [{ location: 'nyc1', slotAt: '2026-11-29T20:07:30.000Z', status: 'gap', runId: null, reason: 'no agent in nyc1', sessions: { planned: 0, ok: 0, failed: 0 } }] }],
       runs: [{ runId: 'r-1', kind: 'load-test', startedAt: '2026-11-29T20:09:00.000Z', detail: '200 cobrowse session(s)' }],
+      alerts: [{ check: 'chat', location: 'nyc1', kind: 'dark', metric: null, state: 'firing', severity: 'degraded', since: '2026-11-29T20:07:30.000Z', detail: 'no agent in nyc1' }],
     };
     const text = renderStatus(doc, Date.parse('2026-11-29T20:10:00.000Z'));
     for (const part of [
       'agents (1 connected of 1 seen):', 'ams3-1', 'connected, last seen 10s ago; busy/capacity: chat-load 1/4, video-call 0/1, cobrowse 0/2',
       'chat (chat-load, every 5m): next round 20:12:30Z; ok 3, gap 2', 'nyc1       last 20:07:30Z gap: no agent in nyc1',
+      'alerts (1 firing, 0 pending or just resolved):', 'firing   degraded chat nyc1 dark since 20:07:30Z: no agent in nyc1',
       'runs in progress (1):', 'r-1 load-test since 1m ago: 200 cobrowse session(s)',
     ]) expect(text).toContain(part);
   });

@@ -5,7 +5,7 @@ import { describeError, ERROR_CODES } from '@userprobe/shared';
 import type { HttpHandler } from '../hub/hub.js';
 import { LogLimiter } from '../hub/log-limiter.js';
 
-/**
+/*
  * The operator API of `controller serve --config`, on the hub's port (same
  * listener, same TLS). Every route but `GET /healthz` needs
  * `Authorization: Bearer <operator token>` (PROBE_OPERATOR_TOKEN: separate
@@ -16,6 +16,7 @@ import { LogLimiter } from '../hub/log-limiter.js';
  *   POST /api/v1/runs                submit a load test (body: `controller run` flags as JSON); NDJSON stream
  *   POST /api/v1/runs/:runId/abort   abort a run in progress (a load test or a round)
  */
+
 export const API_PREFIX = '/api/v1';
 /** A load test's flags: small. */
 export const MAX_BODY_BYTES = 64 * 1024;

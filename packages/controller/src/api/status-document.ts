@@ -22,6 +22,8 @@ export interface StatusDocument {
     readonly counts: Readonly<Record<string, number>>;
   }[];
   readonly runs: readonly { readonly runId: string; readonly kind: 'round' | 'load-test'; readonly startedAt: string; readonly detail: string }[];
+  /** Alerts not ok (pending, firing, just resolved), firing first. */
+  readonly alerts: readonly { readonly check: string; readonly location: string; readonly kind: string; readonly metric: string | null; readonly state: string; readonly severity: string | null; readonly since: string; readonly detail: string | null }[];
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -41,6 +43,9 @@ export function statusDocument(p: { startedAt: number; configFile: string | null
       lastRounds: c.last.map((r) => ({ location: r.location, slotAt: iso(r.slotAt), status: r.status, runId: r.runId, reason: r.reason, sessions: r.sessions })),
       counts: c.counts,
     })),
+    alerts: (p.daemon?.alerts.states() ?? []).filter((a) => a.state !== 'ok')
+      .sort((a, b) => Number(b.state === 'firing') - Number(a.state === 'firing') || a.since - b.since)
+      .map((a) => ({ check: a.check, location: a.location, kind: a.kind, metric: a.metric, state: a.state, severity: a.severity, since: iso(a.since), detail: a.detail })),
     runs: [
       ...(monitor?.running() ?? []).map((r) => ({ runId: r.runId, kind: 'round' as const, startedAt: iso(r.startedAt), detail: `${r.check} in ${r.location} on ${r.agents.join(', ')}` })),
       ...(p.loadTests?.running() ?? []).map((r) => ({ runId: r.runId, kind: 'load-test' as const, startedAt: iso(r.startedAt), detail: `${r.total} ${r.scenario} session(s)` })),

@@ -4,11 +4,12 @@ import { parseDbUrl } from '../db/db-url.js';
 import { migrate } from '../db/migrate.js';
 import { runRetention } from '../db/retention.js';
 
-/**
+/*
  * `controller migrate` and `controller retention`: option handling,
  * user-facing output and exit codes. The CLI passes its parsed flags and its
  * environment; nothing here reads process.env.
  */
+
 export const DB_EXIT = {
   OK: 0,
   /** No database URL, or one that does not parse; a bad flag. */

@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { ConfigError, type TargetProfile } from '@userprobe/shared';
+import { ConfigError, describeError, type TargetProfile } from '@userprobe/shared';
 import type { LogLevel } from '../config/config.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 
-/**
+/*
  * `--local-agents K`: K agent processes on this machine, dialing the
  * controller over loopback. Their output is forwarded (prefixed) at debug
  * level only; the last lines are kept to explain an early exit. Stopped with
@@ -23,6 +23,7 @@ import { deriveAgentToken } from '../trust/agent-token.js';
  * scenario module from its folder, and pin the hub's certificate when it
  * serves HTTPS.
  */
+
 export const LOCAL_AGENT_STOP_GRACE_MS = 10_000;
 const KEEP_LINES = 20;
 
@@ -144,7 +145,7 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
         }
         resolve();
       });
-      child.once('error', (e) => { log.error({ agent: name, err: e.message }, 'local agent could not start'); resolve(); });
+      child.once('error', (e) => { log.error({ agent: name, err: describeError(e) }, 'local agent could not start'); resolve(); });
     });
     log.info({ agent: name, pid: child.pid }, 'local agent started');
     children.push({ name, child, exited });

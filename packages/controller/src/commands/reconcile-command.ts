@@ -11,14 +11,6 @@ import { judgeStored, noteStored, type MachineState } from '../run/run-machine.j
 import { fromStateFile, parseStateFile, toStateFile } from '../run/run-state-file.js';
 import { metaOf, storedProgress } from '../run/run-adopter.js';
 
-/**
- * `controller reconcile RUN`: recompute a run's verdict from what is stored —
- * batches that arrived after the run was judged (an agent's spool delivered
- * late), or a run whose controller died and that no controller re-adopted.
- * Reads the run's results folder (and run-state.json when it has one),
- * rewrites summary.json and run.json, closes run-state.json, and updates the
- * run's row in MySQL when --db is set. Exit codes as for `controller run`.
- */
 export interface ReconcileConfig {
   readonly runId: string;
   readonly outDir: string;
@@ -30,6 +22,14 @@ export interface ReconcileConfig {
 
 interface RunJson { scenario?: ScenarioName; browser?: BrowserKind; total?: number; status?: string; params?: { har?: unknown; duration?: unknown } }
 
+/**
+ * `controller reconcile RUN`: recompute a run's verdict from what is stored —
+ * batches that arrived after the run was judged (an agent's spool delivered
+ * late), or a run whose controller died and that no controller re-adopted.
+ * Reads the run's results folder (and run-state.json when it has one),
+ * rewrites summary.json and run.json, closes run-state.json, and updates the
+ * run's row in MySQL when --db is set. Exit codes as for `controller run`.
+ */
 export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { dbSinkFactory?: DbSinkFactory }): Promise<number> {
   let dir: string;
   try {

@@ -6,13 +6,14 @@ import type { StatusDocument } from '../api/status-document.js';
 import { formatDuration } from '@userprobe/shared';
 import { EXIT } from '../run/coordinator.js';
 
-/**
+/*
  * The operator API's commands: `controller status`, `controller abort RUN`,
  * and `controller run --controller URL …` (a load test run by the daemon,
  * its progress and summary printed here as a standalone run prints them, and
  * the same exit code). A controller that cannot be reached or refuses is
  * exit 3 (2 when it says the input was bad).
  */
+
 export interface RemoteIo {
   readonly stdout: { write(s: string): unknown };
   readonly stderr: { write(s: string): unknown };
@@ -98,6 +99,9 @@ export function renderStatus(doc: StatusDocument, now: number): string {
     lines.push(`  ${c.name} (${c.scenario}, every ${formatDuration(c.intervalMs)}): ${next}; ${counts}`);
     for (const r of c.lastRounds) lines.push(`    ${r.location.padEnd(10)} last ${r.slotAt.slice(11, 19)}Z ${r.status}${r.sessions.planned ? ` ${r.sessions.ok}/${r.sessions.planned} ok` : ''}${r.reason ? `: ${r.reason}` : ''}`);
   }
+  const firing = doc.alerts.filter((a) => a.state === 'firing').length;
+  lines.push('', `alerts (${firing} firing, ${doc.alerts.length - firing} pending or just resolved):`);
+  for (const a of doc.alerts) lines.push(`  ${a.state.padEnd(8)} ${a.severity ?? '-'} ${a.check} ${a.location} ${a.kind}${a.metric ? ` ${a.metric}` : ''} since ${a.since.slice(11, 19)}Z${a.detail ? `: ${a.detail}` : ''}`);
   lines.push('', `runs in progress (${doc.runs.length}):`);
   for (const r of doc.runs) lines.push(`  ${r.runId} ${r.kind} since ${ago(r.startedAt)}: ${r.detail}`);
   return lines.join('\n') + '\n';

@@ -20,10 +20,6 @@ import { deriveAgentToken } from '../trust/agent-token.js';
 import { RunRegistry } from '../run/run-registry.js';
 import { prepareOutDir } from '../config/out-dir.js';
 
-/**
- * `controller run`: target → sinks → hub → local agents → coordinator →
- * summary. Returns the exit code; cleans up everything it started.
- */
 export interface CommandIo {
   readonly stdout: { write(s: string): unknown };
   readonly stderr: ProgressOutput;
@@ -57,6 +53,10 @@ export async function listenOrExplain(cfg: CommonConfig, opts: Omit<HubOptions, 
   }
 }
 
+/**
+ * `controller run`: target → sinks → hub → local agents → coordinator →
+ * summary. Returns the exit code; cleans up everything it started.
+ */
 export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number> {
   const { log } = io;
   const progress = new ProgressReporter(io.stderr);

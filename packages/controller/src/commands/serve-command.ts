@@ -101,7 +101,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   try {
     if (cfg.configFile !== null) {
       state.daemon = await Daemon.start({
-        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => note(roundLine(r)),
+        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => note(roundLine(r)), env: process.env,
       });
     }
     state.loadTests = new LoadTests({

@@ -9,11 +9,12 @@ import { resolve as resolvePath } from 'node:path';
 import { ON_AGENT_LOSS, type OnAgentLoss } from '../run/run-state-schema.js';
 import { OPTION_RANGES, type RangedOption } from './option-ranges.js';
 
-/**
+/*
  * CLI flags + environment → one validated, deep-frozen config object, made
  * once at the edge and passed down. Unknown keys and bad values are
  * ConfigErrors that name the flag and say what is accepted.
  */
+
 export const DEFAULT_PORT = 7077;
 /** The operator API's token (PROBE_OPERATOR_TOKEN): long enough not to be guessed. */
 export const MIN_OPERATOR_TOKEN_CHARS = 16;

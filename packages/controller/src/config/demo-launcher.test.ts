@@ -3,13 +3,14 @@ import { pino } from 'pino';
 import { ConfigError, ERROR_CODES } from '@userprobe/shared';
 import { resolveTarget, type ResolvedTarget } from './target.js';
 
-/**
+/*
  * `--target demo` through the demo launcher, against the real demo on loopback:
  * the knob flags reach the demo untouched, the bundled demo profile
  * (profiles/demo.yaml) is filled with the origins this demo listens on, and its
  * patterns match the demo's real endpoints (the profile and the demo are kept
  * apart on purpose; this is where they are checked against each other).
  */
+
 const log = pino({ level: 'silent' });
 
 describe('--target demo (demo launcher)', () => {

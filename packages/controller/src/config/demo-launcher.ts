@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError, resolveProfile } from '@userprobe/shared';
 import type { ResolvedTarget } from './target.js';
 
-/**
+/*
  * `--target demo`: the one place the controller meets the bundled demo target,
  * which stands in for a product we do not control. It starts the demo in this
  * process, hands it the operator's `--demo-latency` / `--demo-error` values

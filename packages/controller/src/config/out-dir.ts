@@ -2,7 +2,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '@userprobe/shared';
 
-/**
+/*
  * The results folder (`--out`), made ready before anything starts: created
  * if missing, then proven a writable folder by writing and removing a probe
  * file. Missing folders are made one level at a time: Node's recursive mkdir
@@ -10,6 +10,7 @@ import { ConfigError } from '@userprobe/shared';
  * under an existing parent, as it does for /proc/x. Every problem is a
  * ConfigError (exit 2) naming the flag, the path and what is accepted.
  */
+
 export const OUT_DIR_ACCEPTED = 'accepted: a writable folder (created if missing)';
 
 /** Resolves to the folder's absolute path. */

@@ -2,12 +2,6 @@ import type { Logger } from 'pino';
 import { resolveProfile, type TargetProfile } from '@userprobe/shared';
 import { launchDemo } from './demo-launcher.js';
 
-/**
- * `--target`: `demo` starts the bundled demo target in this process through
- * the demo launcher (which passes the `--demo-latency` / `--demo-error` values
- * through) and uses the bundled demo profile; anything else is a YAML profile
- * path (shared `resolveProfile`), validated with errors that name the field.
- */
 export interface ResolvedTarget {
   readonly name: string;
   readonly profile: TargetProfile;
@@ -27,6 +21,12 @@ export interface TargetOptions {
   readonly log: Logger;
 }
 
+/**
+ * `--target`: `demo` starts the bundled demo target in this process through
+ * the demo launcher (which passes the `--demo-latency` / `--demo-error` values
+ * through) and uses the bundled demo profile; anything else is a YAML profile
+ * path (shared `resolveProfile`), validated with errors that name the field.
+ */
 export async function resolveTarget(opts: TargetOptions): Promise<ResolvedTarget> {
   if (opts.target === 'demo') return launchDemo({ latency: opts.demoLatency, error: opts.demoError }, opts.log);
   const { profile } = await resolveProfile(opts.target, opts.profileVars ?? {});

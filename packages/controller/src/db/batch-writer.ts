@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { MetricBatch, RoundReport } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
+import type { AgentInfo, RunInfo, RunStatus, AlertRecord } from '../results/sink.js';
 import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {
@@ -8,7 +8,7 @@ import {
   SAMPLE_COLUMNS, SESSION_COLUMNS, type BatchContext, ROUND_COLUMNS, roundRow,
 } from './rows.js';
 
-/**
+/*
  * The statements that store one payload, each in one transaction. They know
  * nothing about retries, timeouts or spooling (mysql-sink.ts and
  * bounded-calls.ts do): every call goes through the SqlClient they are given.
@@ -95,6 +95,26 @@ export async function storeRound(db: SqlClient, r: RoundReport): Promise<void> {
   const cols = ROUND_COLUMNS.join(', ');
   const update = ROUND_COLUMNS.filter((c) => c !== 'check_name' && c !== 'location' && c !== 'slot_at').map((c) => `${c} = VALUES(${c})`).join(', ');
   await db.query(`INSERT INTO monitor_rounds (${cols}) VALUES (?) ON DUPLICATE KEY UPDATE ${update}`, [roundRow(r)]);
+}
+
+/** An alert's state (upserted in alert_states) and, when it notified, a row of the alerts history, in one transaction. */
+export async function storeAlert(db: SqlClient, a: AlertRecord): Promise<void> {
+  const d = (t: number | null) => (t === null ? null : new Date(t));
+  await db.begin();
+  await db.query(
+    'INSERT INTO alert_states (alert_key, check_name, location, kind, metric, state, severity, since, updated_at, last_notified_at, value, threshold, detail, memory) VALUES (?) ' +
+      'ON DUPLICATE KEY UPDATE state = VALUES(state), severity = VALUES(severity), since = VALUES(since), updated_at = VALUES(updated_at), last_notified_at = VALUES(last_notified_at), ' +
+      'value = VALUES(value), threshold = VALUES(threshold), detail = VALUES(detail), memory = VALUES(memory)',
+    [[a.key, a.check, a.location, a.kind, a.metric, a.state, a.severity, d(a.since), d(a.updatedAt), d(a.lastNotifiedAt), a.value, a.threshold, a.detail?.slice(0, 2000) ?? null, JSON.stringify(a.memory)]],
+  );
+  if (a.notification) {
+    const n = a.notification;
+    await db.query(
+      'INSERT INTO alerts (rule, check_name, kind, state, severity, scenario, location, metric, value, threshold, run_id, message, at) VALUES (?)',
+      [[a.key.slice(0, 128), a.check, a.kind, n.kind, a.severity, n.scenario, a.location, a.metric, a.value, a.threshold, n.runId, n.text.slice(0, 2000), new Date(n.at)]],
+    );
+  }
+  await db.commit();
 }
 
 export async function storeRunEnded(db: SqlClient, runId: string, status: RunStatus, endedAt: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection, QueryResult, QueryValues } from 'mysql2/promise';
 
-/**
+/*
  * Every MySQL client call the sink makes, bounded. mysql2 bounds a connect
  * and (optionally) a statement's inactivity, but not BEGIN, COMMIT, ROLLBACK
  * or the wait for a pooled connection; a paused server or a half-open

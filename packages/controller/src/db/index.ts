@@ -1,4 +1,5 @@
-/** MySQL storage: migrations, the MySQL sink with its spool, retention. */
+/* MySQL storage: migrations, the MySQL sink with its spool, retention. */
+
 export { createMysqlSink, type MysqlSink, type MysqlSinkOptions, type MysqlSinkStats } from './mysql-sink.js';
 export { migrate, MigrationError, type MigrateOptions, type MigrateResult } from './migrate.js';
 export { runRetention, type RetentionOptions, type RetentionResult } from './retention.js';

@@ -1,4 +1,4 @@
-/**
+/*
  * Every interval and limit of the MySQL storage, named once. The sink and the
  * retention job take overrides through their options; errors name the option.
  */

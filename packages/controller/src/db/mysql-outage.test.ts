@@ -11,10 +11,11 @@ import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 import { startTcpProxy, type TcpProxy } from '../../test/db/tcp-proxy.js';
 import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
 
-/**
+/*
  * MariaDB becomes unreachable mid-run — for the sink only: it talks through a
  * loopback TCP proxy the test cuts and restores (the shared server keeps running).
  */
+
 const log = pino({ level: 'silent' });
 const M = coreMetrics('chat-load').length;
 const SESSIONS = 3;

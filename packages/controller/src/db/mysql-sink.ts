@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, batchKey, type MetricBatch, type RoundReport } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus, Sink } from '../results/sink.js';
-import { storeBatch, storeRound, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
+import type { AgentInfo, RunInfo, RunStatus, Sink, AlertRecord } from '../results/sink.js';
+import { storeAlert, storeBatch, storeRound, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
 import { createUtcPool, endPool } from './connection.js';
 import { parseDbUrl, type DbTarget } from './db-url.js';
@@ -132,6 +132,8 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         return withConnection(b, (db) => storeRunEnded(db, entry.runId, entry.status, entry.endedAt)).then(() => 'done' as const);
       case 'round':
         return withConnection(b, (db) => storeRound(db, entry.round)).then(() => 'done' as const);
+      case 'alert':
+        return withConnection(b, (db) => storeAlert(db, entry.alert)).then(() => 'done' as const);
       default: {
         const never: never = entry;
         throw new Error(`unknown spool entry ${JSON.stringify(never)}`);
@@ -345,6 +347,10 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
     async roundRecorded(round: RoundReport) {
       await writeOrSpool({ kind: 'round', round });
+    },
+
+    async alertChanged(alert: AlertRecord) {
+      await writeOrSpool({ kind: 'alert', alert });
     },
 
     stats() {

@@ -1,9 +1,10 @@
 import { coreMetrics, isScenarioName } from '@userprobe/shared';
 
-/**
+/*
  * Pure part of the rollup job: percentile rows (from SQL) and failed sessions
  * of one bucket become the rows upserted into `rollups`.
  */
+
 export interface PercentileRow {
   readonly metric: string;
   readonly scenario: string;

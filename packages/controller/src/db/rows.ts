@@ -2,7 +2,7 @@ import type { MetricBatch, RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo } from '../results/sink.js';
 import { ROLLUP_BUCKET_SECONDS } from './limits.js';
 
-/**
+/*
  * Pure mapping from wire payloads to the row arrays of the multi-row INSERTs.
  * Column lists and value order are defined together here, so they cannot drift.
  */

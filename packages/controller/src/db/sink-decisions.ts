@@ -1,6 +1,6 @@
 import type { MysqlErrorKind } from './mysql-errors.js';
 
-/**
+/*
  * The MySQL sink's decisions, pure: where a write goes, what an error of each
  * class leads to, when the spool drains and when it has. mysql-sink.ts does
  * the I/O and the waiting; these say what to do (sink-decisions.test.ts holds

@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import {
   ERROR_CODES, MetricBatchSchema, ProbeError, batchKey, isTempFile, mkdirPrivate, moveDurable, writeFileDurable, RoundReportSchema, type MetricBatch, type RoundReport,
 } from '@userprobe/shared';
-import type { AgentInfo, RunInfo, RunStatus } from '../results/sink.js';
+import type { AgentInfo, RunInfo, RunStatus, AlertRecord } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
 
-/**
+/*
  * The controller's own on-disk spool, used while MySQL is unreachable: every
  * entry is a file written durably (writeFileDurable) before the batch it
  * holds is acknowledged; temporary files an interrupted write left are
@@ -15,11 +15,13 @@ import type { BatchContext } from './rows.js';
  * It lives under the results folder, so it is private as results are:
  * folders 0700, files 0600.
  */
+
 export type SpoolEntry =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly agent: AgentInfo; readonly ctx: BatchContext }
   | { readonly kind: 'runStarted'; readonly run: RunInfo; readonly agents: readonly AgentInfo[] }
   | { readonly kind: 'runEnded'; readonly runId: string; readonly status: RunStatus; readonly endedAt: number }
-  | { readonly kind: 'round'; readonly round: RoundReport };
+  | { readonly kind: 'round'; readonly round: RoundReport }
+  | { readonly kind: 'alert'; readonly alert: AlertRecord };
 
 const FILE = /^(\d{16})\.json$/;
 const REJECTED_DIR = 'rejected';
@@ -155,6 +157,10 @@ export function parseEntry(raw: unknown): SpoolEntry | undefined {
     case 'runEnded':
       if (typeof r['runId'] !== 'string' || typeof r['status'] !== 'string' || typeof r['endedAt'] !== 'number') return undefined;
       return { kind: 'runEnded', runId: r['runId'], status: r['status'] as RunStatus, endedAt: r['endedAt'] };
+    case 'alert': {
+      const a = r['alert'] as AlertRecord | undefined;
+      return typeof a?.key === 'string' && typeof a.state === 'string' && typeof a.updatedAt === 'number' ? { kind: 'alert', alert: a } : undefined;
+    }
     case 'round': {
       const round = RoundReportSchema.safeParse(r['round']);
       return round.success ? { kind: 'round', round: round.data } : undefined;

@@ -3,11 +3,12 @@ import type { AgentStatus, Assignment, AssignReply, Hello, ResumeReply, RunAbort
 import type { AgentInfo } from '../results/sink.js';
 import type { IngestedEvent } from './ingest.js';
 
-/**
+/*
  * What the run coordinator sees of the connected agents: the seam between the
  * coordinator and its transport. The socket.io hub implements it; coordinator
  * tests drive it with an in-memory fake.
  */
+
 export interface AgentHandle {
   readonly info: AgentInfo;
   readonly hello: Hello;

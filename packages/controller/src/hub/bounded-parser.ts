@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Decoder, Encoder, PacketType, type Packet } from 'socket.io-parser';
 import { PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES } from '@userprobe/shared';
 
-/**
+/*
  * The hub's socket.io parser: socket.io-parser's, with the size of a binary
  * message bounded as a whole. engine.io bounds each frame (maxHttpBufferSize),
  * but a binary message is one text frame plus one frame per attachment, so a
@@ -18,6 +18,7 @@ import { PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES } from '@userprobe/shared';
  * good, see AgentHub). A malformed stream still throws, as socket.io-parser
  * does (the connection is closed).
  */
+
 export interface PacketLimits {
   readonly maxAttachments: number;
   readonly maxBytes: number;

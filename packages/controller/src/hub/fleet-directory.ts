@@ -1,12 +1,13 @@
 import type { Capacity } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from './agent-pool.js';
 
-/**
+/*
  * The standing fleet as the operator sees it (`controller status`): every
  * agent that connected since the controller started, with when it connected,
  * when it was last heard from and, once gone, why. Bounded: agents gone for
  * longer than `forgetAfterMs` are dropped.
  */
+
 export interface FleetEntry {
   readonly agentId: string;
   readonly name: string;

@@ -1,7 +1,7 @@
 import { ERROR_CODES, HelloSchema, PROTOCOL_VERSION, formatIssues, type AuthRejection, type Hello } from '@userprobe/shared';
 import type { TokenKind } from '../trust/agent-token.js';
 
-/**
+/*
  * Checking an agent's hello (socket.io `auth`). Pure apart from hashing.
  * Order: the token first — the token derived for the hello's agent id
  * (agent-token.ts), compared in constant time on SHA-256 digests so neither
@@ -12,6 +12,7 @@ import type { TokenKind } from '../trust/agent-token.js';
  * of ours learns that before any shape complaint); then the shape. A reason
  * never echoes a token.
  */
+
 export type HelloCheck = { ok: true; hello: Hello } | { ok: false; rejection: AuthRejection };
 
 /** How the hub judges a hello's credentials. */

@@ -3,16 +3,6 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, batchKey, describeError, isProbeError, type BatchAck, type MetricBatch, type SessionStatus } from '@userprobe/shared';
 import type { AgentInfo, Sink } from '../results/sink.js';
 
-/**
- * Batch ingest: dedupe on (runId, agentId, seq) → every sink's writeBatch →
- * only then the ack. The batch has been validated by the hub already.
- *
- * A batch is `duplicate` when it was stored before (this process, or a sink's
- * own durable keys after a restart). Concurrent copies of one batch (an agent
- * retrying while the first write is still in flight) share one write. A sink
- * failure acks `{ ok: false }`; retryable unless the sink says the error is
- * permanent, so the agent keeps the batch and resends it.
- */
 export interface IngestedEvent {
   readonly runId: string;
   readonly agentId: string;
@@ -28,6 +18,16 @@ export interface IngestEvents {
   ingested: [IngestedEvent];
 }
 
+/**
+ * Batch ingest: dedupe on (runId, agentId, seq) → every sink's writeBatch →
+ * only then the ack. The batch has been validated by the hub already.
+ *
+ * A batch is `duplicate` when it was stored before (this process, or a sink's
+ * own durable keys after a restart). Concurrent copies of one batch (an agent
+ * retrying while the first write is still in flight) share one write. A sink
+ * failure acks `{ ok: false }`; retryable unless the sink says the error is
+ * permanent, so the agent keeps the batch and resends it.
+ */
 export class Ingest extends EventEmitter<IngestEvents> {
   readonly #stored = new Set<string>();
   readonly #inFlight = new Map<string, Promise<BatchAck>>();

@@ -1,13 +1,3 @@
-/**
- * Log-flood control: at most one line per key (e.g. a remote address) per
- * window; the lines held back are counted and reported with the next line the
- * key gets through. Pure: the caller passes the time, nothing runs on a timer.
- *
- * Memory is bounded: at most `maxKeys` keys are remembered. When full, keys
- * whose window is over are forgotten (a count still held back for them is
- * lost); if that frees nothing, new keys share one overflow key, so a flood
- * from many addresses still makes at most one line per window for all of them.
- */
 export type LogDecision = { readonly log: true; readonly suppressed: number } | { readonly log: false };
 
 export interface LogLimiterOptions {
@@ -24,6 +14,16 @@ interface KeyState {
   suppressed: number;
 }
 
+/**
+ * Log-flood control: at most one line per key (e.g. a remote address) per
+ * window; the lines held back are counted and reported with the next line the
+ * key gets through. Pure: the caller passes the time, nothing runs on a timer.
+ *
+ * Memory is bounded: at most `maxKeys` keys are remembered. When full, keys
+ * whose window is over are forgotten (a count still held back for them is
+ * lost); if that frees nothing, new keys share one overflow key, so a flood
+ * from many addresses still makes at most one line per window for all of them.
+ */
 export class LogLimiter {
   readonly #o: LogLimiterOptions;
   readonly #keys = new Map<string, KeyState>();

@@ -15,6 +15,13 @@ import { loadMonitorConfig, type CheckConfig, type MonitorConfig } from './monit
 import { Monitor, type RoundHandle, type RoundStart } from './monitor.js';
 import { PoolView } from './pool-view.js';
 import { TargetSet } from './targets.js';
+import { Alerts } from './alerts/alerts.js';
+import type { AlertState } from './alerts/alert-engine.js';
+import { observeRound } from './alerts/round-observation.js';
+import { SlackOutbox } from './alerts/slack-outbox.js';
+import { MONITOR_DASHBOARD_UID, slackMessage } from './alerts/slack-message.js';
+import type { AlertRecord } from '../results/sink.js';
+import { join } from 'node:path';
 
 /** How long a round waits for its picked agents (connected when picked: this only covers a reconnect in between). */
 export const ROUND_AGENT_WAIT_MS = 10_000;
@@ -22,6 +29,8 @@ export const ROUND_AGENT_WAIT_MS = 10_000;
 export const SHUTDOWN_GRACE_MS = 30_000;
 /** The first retention pass, after start (then every `retention.every`). */
 export const RETENTION_FIRST_DELAY_MS = 60_000;
+/** Slack messages waiting to be sent, in order (alerts/slack-outbox.ts). */
+export const ALERTS_OUTBOX_DIR = '.alerts-outbox';
 
 export interface DaemonDeps {
   readonly cfg: ServeConfig;
@@ -35,6 +44,10 @@ export interface DaemonDeps {
   readonly note: (line: string) => void;
   /** Every round's report, once recorded. */
   readonly onRound?: (r: RoundReport) => void;
+  /** Every alert state change (Prometheus). */
+  readonly onAlert?: (a: AlertState) => void;
+  /** The environment the Slack webhook URL is read from (its variable is named in the config). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly now?: () => number;
 }
 
@@ -59,7 +72,12 @@ export class Daemon {
   #retention: NodeJS.Timeout | null = null;
   #retentionEvery = 0;
 
-  private constructor(d: DaemonDeps, config: MonitorConfig, targets: TargetSet) {
+  readonly alerts: Alerts;
+  readonly #outbox: SlackOutbox;
+
+  private constructor(d: DaemonDeps, config: MonitorConfig, targets: TargetSet, alerts: Alerts, outbox: SlackOutbox) {
+    this.alerts = alerts;
+    this.#outbox = outbox;
     this.#d = d;
     this.#log = d.log.child({ component: 'daemon' });
     this.#config = config;
@@ -81,13 +99,25 @@ export class Daemon {
       await targets.close();
       throw new ConfigError(`--config ${config.file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
-    const daemon = new Daemon(d, config, targets);
+    const webhookUrl = d.env?.[config.alerts.webhookEnv]?.trim() || null;
+    const outbox = await SlackOutbox.open({ dir: join(d.cfg.outDir, ALERTS_OUTBOX_DIR), webhookUrl, log: d.log });
+    if (webhookUrl === null) d.note(`alerts: judged and recorded, not sent: ${config.alerts.webhookEnv} is not set (a Slack incoming webhook URL); messages wait in ${join(d.cfg.outDir, ALERTS_OUTBOX_DIR)}`);
+    const alerts = await Alerts.open({
+      outDir: d.cfg.outDir, settings: config.alerts, outbox, log: d.log,
+      onChange: async (s, n) => {
+        d.onAlert?.(s);
+        const record: AlertRecord = { ...s, notification: n === null ? null : { kind: n.kind, text: slackMessage(n, { scenario: config.checks.find((c) => c.name === s.check)?.scenario ?? '', grafanaUrl: config.alerts.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }).text, runId: n.round?.report.runId ?? null, scenario: n.round?.report.scenario ?? null, at: n.at } };
+        for (const sink of d.sinks.all) await sink.alertChanged?.(record);
+      },
+    });
+    const daemon = new Daemon(d, config, targets, alerts, outbox);
     d.note(`monitor: ${config.checks.length} check(s) from ${config.file}: ${config.checks.map(describeCheck).join('; ')}`);
     return daemon;
   }
 
   /** Schedule the checks (after start: the caller may first start local agents for them). */
   begin(): void {
+    this.alerts.apply(this.#config.checks.map((check) => ({ check, policy: check.alerts })));
     this.monitor.apply(this.#config.checks);
     this.#armRetention();
   }
@@ -121,6 +151,7 @@ export class Daemon {
       return { ok: false, error };
     }
     this.#config = next;
+    this.alerts.apply(next.checks.map((check) => ({ check, policy: check.alerts })));
     const diff = this.monitor.apply(next.checks);
     await this.#targets.retain(next.checks);
     this.#armRetention();
@@ -134,6 +165,8 @@ export class Daemon {
     if (this.#retention) clearTimeout(this.#retention);
     this.#retention = null;
     await this.monitor.stop(graceMs);
+    await this.alerts.stop();
+    await this.#outbox.stop();
     await this.#targets.close();
   }
 
@@ -171,6 +204,8 @@ export class Daemon {
     } finally {
       this.#d.onRound?.(r);
     }
+    const check = this.#config.checks.find((c) => c.name === r.check);
+    if (check) await this.alerts.observe(await observeRound(r, { outDir: this.#d.cfg.outDir, policy: check.alerts, settings: this.#config.alerts }));
   }
 
   #armRetention(): void {

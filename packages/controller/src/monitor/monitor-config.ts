@@ -4,14 +4,16 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parseDuration, SCENARIO_OPTIONS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
+import { alertPolicy, alertSettings, AlertsRaw, RulesRaw, type AlertPolicy, type AlertSettings } from './alerts/alert-policy.js';
 
-/**
+/*
  * `monitor.yaml`: the checks `controller serve --config` runs. Validated once
  * at start (and at every SIGHUP reload) with every problem listed at once,
  * then frozen. A check's `options` are `controller run`'s own flags (their
  * names without `--`), resolved by the same code as the command line, so a
  * value means the same in both places and is refused with the same message.
  */
+
 export const LOAD_TEST_POLICIES = ['keep', 'pause'] as const;
 export type LoadTestPolicy = (typeof LOAD_TEST_POLICIES)[number];
 
@@ -46,6 +48,8 @@ export interface CheckConfig {
   readonly locations: CheckLocations | null;
   /** The check's run, as `controller run` would resolve its flags (total = sessions per location). */
   readonly run: RunConfig;
+  /** What its alerts judge (alerts/alert-policy.ts): the check's `alerts:` over the file's over the defaults. */
+  readonly alerts: AlertPolicy;
 }
 
 export interface MonitorConfig {
@@ -53,6 +57,8 @@ export interface MonitorConfig {
   readonly checks: readonly CheckConfig[];
   readonly loadTests: LoadTestPolicy;
   readonly retention: { readonly everyMs: number; readonly rawDays: number };
+  /** Where alerts go: the Slack webhook's environment variable, the Grafana and evidence base URLs. */
+  readonly alerts: AlertSettings;
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -71,12 +77,14 @@ const CheckRaw = z.strictObject({
     z.array(z.string().min(1).max(LABEL_VALUE_MAX_CHARS)).min(1, 'at least one value'),
   ).optional(),
   options: z.record(z.string(), optionValue).default({}),
+  alerts: RulesRaw.optional(),
 });
 
 const MonitorRaw = z.strictObject({
   loadTests: z.enum(LOAD_TEST_POLICIES).default('keep'),
   retention: z.strictObject({ every: duration.optional(), rawDays: z.number().int().min(1).max(3650).optional() }).default({}),
   checks: z.array(z.unknown()).min(1, 'at least one check').max(MAX_CHECKS),
+  alerts: AlertsRaw.optional(),
 });
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -104,7 +112,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
   const problems: string[] = [];
   const top = MonitorRaw.safeParse(raw ?? {});
   if (!top.success) {
-    for (const i of top.error.issues) problems.push(issueLine(i.path, i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}; accepted: loadTests, retention, checks` : i.message));
+    for (const i of top.error.issues) problems.push(issueLine(i.path, i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}; accepted: loadTests, retention, alerts, checks` : i.message));
     throw configProblems(file, problems);
   }
   const checks: CheckConfig[] = [];
@@ -115,7 +123,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     if (!r.success) {
       for (const issue of r.error.issues) {
         const msg = issue.code === 'unrecognized_keys'
-          ? `unknown key(s) ${issue.keys.join(', ')}; accepted: name, scenario, scenario-module, target, interval, sessionsPerLocation, locations, options`
+          ? `unknown key(s) ${issue.keys.join(', ')}; accepted: name, scenario, scenario-module, target, interval, sessionsPerLocation, locations, options, alerts`
           : issue.message;
         problems.push(issueLine(at(issue.path), msg));
       }
@@ -153,8 +161,16 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
       problems.push(issueLine(at(['options']), errorText(e).replace(/--([a-z-]+)/g, '$1')));
       return;
     }
+    let alerts: AlertPolicy;
+    try {
+      alerts = alertPolicy(d.scenario, intervalMs, top.data.alerts, d.alerts);
+    } catch (e) {
+      problems.push(issueLine(at(['alerts']), errorText(e)));
+      return;
+    }
     const key = locationKeys[0];
     checks.push({
+      alerts,
       name: d.name, scenario: d.scenario, target, intervalMs, sessionsPerLocation: d.sessionsPerLocation,
       locations: key === undefined ? null : { label: key, values: [...new Set(d.locations![key])] },
       run,
@@ -168,7 +184,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     problems.push(issueLine(['retention', 'every'], errorText(e)));
   }
   if (problems.length > 0) throw configProblems(file, problems);
-  return deepFreeze({ file, checks, loadTests: top.data.loadTests, retention: { everyMs, rawDays: top.data.retention.rawDays ?? DEFAULT_RAW_DAYS } });
+  return deepFreeze({ file, checks, loadTests: top.data.loadTests, retention: { everyMs, rawDays: top.data.retention.rawDays ?? DEFAULT_RAW_DAYS }, alerts: alertSettings(top.data.alerts) });
 }
 
 /** The locations a check runs from, by name. */

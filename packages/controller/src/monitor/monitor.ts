@@ -7,7 +7,7 @@ import { agentInLocation, locationsOf, type CheckConfig } from './monitor-config
 import { pickAgents, type AgentPick } from './rotation.js';
 import { decideSlot, gridOf, missedSlots, nextSlot, slotAfter, type Grid } from './schedule.js';
 
-/**
+/*
  * The scheduler of `controller serve --config`: each check's rounds on its
  * grid (schedule.ts), each round one run per location over the agents the
  * rotation picks (rotation.ts) from the standing fleet. A location without an
@@ -15,6 +15,7 @@ import { decideSlot, gridOf, missedSlots, nextSlot, slotAfter, type Grid } from 
  * runs is skipped (counted), a slot whose time passed is missed (never
  * replayed). Every decision is a RoundReport handed to `recordRound`.
  */
+
 export interface RoundStart {
   readonly check: CheckConfig;
   readonly location: string;

@@ -2,13 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { Capacity } from '@userprobe/shared';
 import type { AgentHandle, AgentPool, AgentPoolEvents } from '../hub/agent-pool.js';
 
-/**
+/*
  * A run's view of the standing fleet: only the agents the round (or the load
  * test) may use, each with the capacity it may use. The coordinator plans and
  * waits over this view exactly as over the whole hub; what those agents send
  * reaches the run as before (events re-emitted, filtered to the view's
  * agents). `close()` detaches it from the hub when the run is over.
  */
+
 export interface PoolViewOptions {
   /** The agents of the view; null: every connected agent. */
   readonly agentIds: ReadonlySet<string> | null;

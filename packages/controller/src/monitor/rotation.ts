@@ -1,4 +1,4 @@
-/**
+/*
  * Which agents of a location carry a round: pure. Agents of the location
  * that are connected and have free capacity for the check's scenario are
  * taken in a fixed order (by id), starting after the one the previous round
@@ -6,6 +6,7 @@
  * agent of the location is used. A location with no agent, or none with room,
  * is a gap: recorded, and it stops nothing else.
  */
+
 export interface RotationAgent {
   readonly agentId: string;
   readonly name: string;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/**
+/*
  * A check's schedule: rounds on a fixed grid — slot k starts at
  * `k × interval + phase` (epoch ms) — not "interval after the last one
  * ended", so a slow round never shifts the ones after it. The phase is the
@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
  * different per check), so checks with the same interval do not all fire in
  * the same second. Pure.
  */
+
 export interface Grid {
   readonly intervalMs: number;
   readonly phaseMs: number;

@@ -1,5 +1,10 @@
 import type { EvidenceFile, Redactor } from '@userprobe/shared';
 
+const BINARY = /\.(png|jpe?g|webp|gif)$/i;
+const DOCUMENT = /\.(har|json)$/i;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Defence in depth for evidence: agents redact before anything touches their
  * disk (see the agent's SessionEvidence); the controller redacts once more
@@ -14,11 +19,6 @@ import type { EvidenceFile, Redactor } from '@userprobe/shared';
  * - any other text, and JSON that does not parse, is redacted as text.
  * A file with nothing to redact keeps its bytes.
  */
-const BINARY = /\.(png|jpe?g|webp|gif)$/i;
-const DOCUMENT = /\.(har|json)$/i;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 export function redactEvidenceFile(file: EvidenceFile, redactor: Redactor): EvidenceFile {
   if (BINARY.test(file.name)) return file;
   let text: string;

@@ -11,7 +11,7 @@ import { redactEvidenceFile } from './evidence-redact.js';
 import { RunQueue } from './run-queue.js';
 import { holdsSession, type RunRegistry } from '../run/run-registry.js';
 
-/**
+/*
  * Evidence of failed sessions (screenshots, HAR, console log), written where
  * the run's results are: `<out>/<runId>/evidence/<sessionId>/<file>`. A
  * per-run budget (sessions and bytes) keeps a failing 200-session run from
@@ -36,6 +36,7 @@ import { holdsSession, type RunRegistry } from '../run/run-registry.js';
  * redacted again here before it is counted and written (redactEvidenceFile,
  * with the values in `secrets`). Folders are 0700 and files 0600.
  */
+
 export const EVIDENCE_DIR = 'evidence';
 /** Below this many bytes left, the budget counts as used up (agents stop capturing). */
 export const EVIDENCE_MIN_USEFUL_BYTES = 256 * 1024;
@@ -251,7 +252,7 @@ export class EvidenceStore {
   #failure(log: Logger, e: unknown, runId: string): EvidenceAck {
     const d = describeError(e);
     const permanent = e instanceof ProbeError && e.code === ERROR_CODES.SINK_PERMANENT;
-    log.error({ error: d, retryable: !permanent }, 'cannot store evidence; not acknowledged');
+    log.error({ err: d, retryable: !permanent }, 'cannot store evidence; not acknowledged');
     this.#runs.delete(runId); // re-read what is on disk next time
     return { ok: false, retryable: !permanent, code: permanent ? d.code : ERROR_CODES.SINK_UNAVAILABLE, reason: `evidence could not be written under ${this.#o.outDir}: ${d.message}` };
   }

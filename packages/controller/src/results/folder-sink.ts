@@ -9,24 +9,6 @@ import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
 import { MONITOR_ROUNDS_FILE, RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
 import { RunQueue } from './run-queue.js';
 
-/**
- * The always-on file sink: `<out>/<runId>/samples.jsonl`, `sessions.jsonl`,
- * `batches.jsonl` (ingested (agent, seq) keys) and `run.json`.
- *
- * Durability: a batch's sample and session lines are appended and fsynced, then
- * its key line (which records the byte length of both files after the batch) is
- * appended and fsynced; only then does writeBatch resolve. On opening a run
- * folder, both files are truncated back to the lengths the last key recorded,
- * so a crash between the two steps cannot leave a half-counted batch: the
- * agent still holds it (unacked) and the replay is stored exactly once.
- * run.json and summary.json are replaced whole (writeJsonDurable). Writes to
- * one run are serialized (RunQueue); different runs proceed independently.
- *
- * Privacy: everything under the results folder is the operator's alone —
- * folders 0700, files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE); a run folder
- * and its append-only files left wider by an older version are narrowed when
- * opened.
- */
 interface RunState {
   readonly dir: string;
   readonly samples: FileHandle;
@@ -62,6 +44,24 @@ const ROUNDS_QUEUE = '\u0000rounds';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * The always-on file sink: `<out>/<runId>/samples.jsonl`, `sessions.jsonl`,
+ * `batches.jsonl` (ingested (agent, seq) keys) and `run.json`.
+ *
+ * Durability: a batch's sample and session lines are appended and fsynced, then
+ * its key line (which records the byte length of both files after the batch) is
+ * appended and fsynced; only then does writeBatch resolve. On opening a run
+ * folder, both files are truncated back to the lengths the last key recorded,
+ * so a crash between the two steps cannot leave a half-counted batch: the
+ * agent still holds it (unacked) and the replay is stored exactly once.
+ * run.json and summary.json are replaced whole (writeJsonDurable). Writes to
+ * one run are serialized (RunQueue); different runs proceed independently.
+ *
+ * Privacy: everything under the results folder is the operator's alone —
+ * folders 0700, files 0600 (PRIVATE_DIR_MODE, PRIVATE_FILE_MODE); a run folder
+ * and its append-only files left wider by an older version are narrowed when
+ * opened.
+ */
 export class ResultsSink implements Sink {
   readonly name = 'results';
   readonly #runs = new Map<string, Promise<RunState>>();

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RESULT_FILES, runDir, type SampleLine, type SessionLine } from './run-folder.js';
 
-/**
+/*
  * Reads a run's durable results back (for the summary). Streams line by line;
  * a missing file reads as empty.
  */
+
 async function* lines(path: string): AsyncGenerator<string> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   try {

@@ -2,11 +2,6 @@ import type { Logger } from 'pino';
 import { ResultsSink } from './folder-sink.js';
 import type { Sink } from './sink.js';
 
-/**
- * The sinks a controller writes to: the results folder always, plus a
- * database sink when `--db` / PROBE_DB_URL is set and a factory for it is
- * supplied (the MySQL sink plugs in here).
- */
 export type DbSinkFactory = (dbUrl: string, log: Logger) => Promise<Sink>;
 
 export interface Sinks {
@@ -15,6 +10,11 @@ export interface Sinks {
   close(): Promise<void>;
 }
 
+/**
+ * The sinks a controller writes to: the results folder always, plus a
+ * database sink when `--db` / PROBE_DB_URL is set and a factory for it is
+ * supplied (the MySQL sink plugs in here).
+ */
 export async function openSinks(o: { outDir: string; dbUrl: string | null; log: Logger; dbSinkFactory?: DbSinkFactory | undefined }): Promise<Sinks> {
   const results = new ResultsSink({ outDir: o.outDir, log: o.log });
   const all: Sink[] = [results];

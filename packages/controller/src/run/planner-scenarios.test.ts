@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Capacity, ScenarioName } from '@userprobe/shared';
 import { planRun, type PlanAgent } from './planner.js';
 
-/**
+/*
  * The planner splits by the run's scenario's capacity: a video call costs
  * 60–70 % of a core, so an agent holds many chat or cobrowse sessions but few
  * calls. Capacities here are the agent's machine defaults (agent/src/config/config.ts
  * defaultCapacity): a 2-core, 24 GiB agent → chat-load 20, cobrowse 20,
  * video-call 2; an 8-core one → 80, 80, 10.
  */
+
 const cap = (chat: number, video: number, cob: number): Capacity => ({ 'chat-load': chat, 'video-call': video, cobrowse: cob });
 const agent = (agentId: string, c: Capacity): PlanAgent => ({ agentId, name: agentId, capacity: c });
 const TWO_CORE = cap(20, 2, 20);

@@ -1,6 +1,6 @@
 import { PlanError, ERROR_CODES, type Capacity, type ScenarioName } from '@userprobe/shared';
 
-/**
+/*
  * The run planner: N sessions (cluster-wide) × agents with per-scenario
  * capacity → per-agent shares. Pure: no network, no clock.
  *
@@ -8,6 +8,7 @@ import { PlanError, ERROR_CODES, type Capacity, type ScenarioName } from '@userp
  * in integers (no floating-point drift); equal remainders go to the smaller
  * agentId. A share never exceeds its agent's capacity.
  */
+
 export interface PlanAgent {
   readonly agentId: string;
   readonly name: string;

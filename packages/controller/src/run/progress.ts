@@ -1,11 +1,5 @@
 import { SESSION_PHASES, type SessionPhase } from '@userprobe/shared';
 
-/**
- * Live progress on stderr: sessions started/finished/failed/aborted per agent, and
- * waiting lines. On a TTY one status line is redrawn at most every
- * TTY_INTERVAL_MS; otherwise plain lines at most every PLAIN_INTERVAL_MS.
- * Notes (agent connected, disconnected…) are always printed as plain lines.
- */
 export const PROGRESS_TTY_INTERVAL_MS = 250;
 export const PROGRESS_PLAIN_INTERVAL_MS = 2_000;
 
@@ -30,6 +24,12 @@ type Counts = { planned: number } & Record<SessionPhase, number>;
 
 const noCounts = (planned: number): Counts => ({ planned, ...Object.fromEntries(SESSION_PHASES.map((p) => [p, 0])) as Record<SessionPhase, number> });
 
+/**
+ * Live progress on stderr: sessions started/finished/failed/aborted per agent, and
+ * waiting lines. On a TTY one status line is redrawn at most every
+ * TTY_INTERVAL_MS; otherwise plain lines at most every PLAIN_INTERVAL_MS.
+ * Notes (agent connected, disconnected…) are always printed as plain lines.
+ */
 export class ProgressReporter implements Progress {
   readonly #counts = new Map<string, Counts>();
   #timer: NodeJS.Timeout | null = null;

@@ -1,7 +1,7 @@
 import type { PlannedSession } from '@userprobe/shared';
 import type { AgentShare } from './planner.js';
 
-/**
+/*
  * The ramp schedule: when each of the cluster's N sessions starts, and which
  * agent runs it. Pure.
  *
@@ -11,6 +11,7 @@ import type { AgentShare } from './planner.js';
  * ideal position (k + ½) × N / S_j; positions are sorted (ties → smaller
  * agentId), so every agent's sessions are spread over the whole ramp.
  */
+
 export function startOffsets(n: number, rampUpMs: number): number[] {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`session count must be a whole number ≥ 0, got ${n}`);
   if (!(rampUpMs >= 0)) throw new RangeError(`ramp-up must be ≥ 0 ms, got ${rampUpMs}`);

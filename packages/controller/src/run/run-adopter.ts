@@ -14,7 +14,7 @@ import { noteStored, type Command, type MachineState } from './run-machine.js';
 import type { RunRegistry } from './run-registry.js';
 import { fromStateFile, parseStateFile, toStateFile, type RunMeta, type RunStateFile } from './run-state-file.js';
 
-/**
+/*
  * Runs left open by a controller that died (SIGKILL, a crash, a lost machine):
  * a restarted controller (`controller serve` on the same results folder)
  * re-adopts each one. It restores the run's state from run-state.json, learns

@@ -7,7 +7,7 @@ import type { EvidenceBudget, EvidenceUsage } from '../results/evidence-store.js
 import { RunError, agentsMissing, runAborted, runTimeout } from './run-errors.js';
 import { endText, outcomeCounts, type EndReason, type MachineState } from './run-machine.js';
 
-/**
+/*
  * Closing a run: read what is durable, summarize it with what became of every
  * planned session (lost, not run, reassigned), judge the outcome, tell the
  * sinks, write summary.json. The same for a run that ends under its

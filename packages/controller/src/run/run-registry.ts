@@ -6,7 +6,7 @@ import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { parseStateFile, type RunStateFile } from './run-state-file.js';
 import { parseSessionId } from './session-ids.js';
 
-/**
+/*
  * What the hub checks before it stores a batch: the controller trusts an agent
  * only for the runs and sessions it assigned to it. Runs are known from their
  * run-state files (`<out>/<runId>/run-state.json`): kept in memory while this

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BROWSER_KINDS, IdSchema, RunFinishedSchema, SCENARIOS, SESSION_STATUSES } from '@userprobe/shared';
 
-/**
+/*
  * The shape of a run's state, once: the run machine's slots and end reasons
  * and the run-state.json file are these schemas and the types inferred from
  * them (run-machine.ts works on them, run-state-file.ts writes and reads them).

@@ -1,4 +1,4 @@
-/**
+/*
  * Session ids of a run. A planned session `s0003` may run as more than one
  * session: with `--duration` it repeats (`s0003.r1`, `s0003.r2`, …, the
  * agent's naming), and when its agent is lost before it started it is

@@ -1,6 +1,6 @@
 import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type BrowserKind, type HarMode, type ScenarioName, type SessionStatus } from '@userprobe/shared';
 
-/**
+/*
  * The end-of-run summary, computed from what is durable (the results files):
  * per metric (count, errors, p50/p95/p99/max, samples flagged saturated),
  * per agent, and per failed step. Pure; the renderer is a fixed-width table.
@@ -17,6 +17,7 @@ import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type Bro
  * api_server_wait: the request pattern; MetricDef.byDetail) also gets one row
  * per detail, since mixing patterns in one percentile means nothing.
  */
+
 export interface SummarySample {
   readonly agentId: string;
   readonly sessionId: string;

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { IdSchema } from '@userprobe/shared';
 
-/**
+/*
  * Per-agent identity from one master secret. The controller's `--token` /
  * PROBE_TOKEN is a master secret that no agent holds; each agent holds its
  * own token, `HMAC-SHA256(master, agentId)` in base64url (43 characters),

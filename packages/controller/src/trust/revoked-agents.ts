@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ConfigError, describeError } from '@userprobe/shared';
 import { isAgentId } from './agent-token.js';
 
-/**
+/*
  * `--revoked-agents FILE`: agent ids the controller refuses even with a valid
  * token. One id per line; blank lines and lines starting with `#` are
  * ignored. The file is read at start (a missing or malformed file is a

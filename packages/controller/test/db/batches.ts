@@ -1,7 +1,7 @@
 import { coreMetrics, MetricBatchSchema, type MetricBatch, type ScenarioName } from '@userprobe/shared';
 import type { AgentInfo, RunInfo } from '../../src/results/sink.js';
 
-/** Test support: valid runs, agents and batches with known contents. */
+/* Test support: valid runs, agents and batches with known contents. */
 
 export function testRun(runId: string, scenario: ScenarioName = 'chat-load', startedAt = Date.UTC(2030, 0, 1, 12, 0, 0)): RunInfo {
   return { runId, scenario, browser: 'shell', total: 10, targetName: 'demo', startedAt, params: { total: 10 } };

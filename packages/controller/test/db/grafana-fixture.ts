@@ -9,7 +9,7 @@ import type { AgentInfo, RunInfo } from '../../src/results/sink.js';
 import { testAgent, testBatch, testRun } from './batches.js';
 import type { TestDb } from './test-db.js';
 
-/**
+/*
  * Test support: what the Grafana query test reads, stored the way the
  * controller stores it (the sink: runs, batches, monitor rounds), plus the
  * alert engine's tables written directly. Times are relative to `now`:
@@ -25,7 +25,10 @@ import type { TestDb } from './test-db.js';
  * - one sample of every metric that is not in ms, in `run-chat`;
  * - rollups of all of it; alert states and alert history of both checks.
  */
+
+/** The slow value (ms) of chat's nyc3 rounds and of the load test's last minutes in fra1. */
 export const SLOW_MS = 2_500;
+/** The checks and their locations. */
 export const CHECKS = { chat: { locations: ['fra1', 'nyc3', 'sgp1'] }, cob: { locations: ['fra1'] } } as const;
 
 const MIN = 60_000;

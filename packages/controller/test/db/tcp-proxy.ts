@@ -1,6 +1,6 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
-/**
+/*
  * Test support: a TCP proxy on loopback in front of MariaDB, so a test can
  * make the database unreachable for the code under test (and only for it)
  * without touching the shared server.
@@ -13,6 +13,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
  *   proxy, new connections are accepted and held. Back to `up`, what waited
  *   is forwarded in order, then closes that happened meanwhile take effect.
  */
+
 export type ProxyMode = 'up' | 'down' | 'blackhole' | 'paused';
 
 export interface TcpProxy {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection } from 'mysql2/promise';
 
-/**
+/*
  * Test support: a throw-away database on the machine's MariaDB, created per
  * test file and dropped after it. The account is PROBE_TEST_DB_URL's
  * (scripts/test-services.sh creates one that may create databases and users),
  * else root with no password on 127.0.0.1:3306.
  */
+
 function adminFromEnv(): { host: string; port: number; user: string; password: string } {
   const url = process.env['PROBE_TEST_DB_URL'];
   if (url === undefined || url === '') return { host: '127.0.0.1', port: 3306, user: 'root', password: '' };

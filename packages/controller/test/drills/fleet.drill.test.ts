@@ -4,7 +4,7 @@ import { tempDir } from '../fixtures.js';
 import { startCli } from '../processes.js';
 import { duplicates, runResults, startDrill, type Drill } from '../drill-kit.js';
 
-/**
+/*
  * Fault drills as an operator meets them, on the real parts: the controller
  * and agents as processes (real Chromium), the demo target on loopback. Each
  * checks exact counts — planned, completed, lost, reassigned — and that no

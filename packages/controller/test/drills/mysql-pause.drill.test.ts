@@ -8,7 +8,7 @@ import { captureLog, tempDir } from '../fixtures.js';
 import { startCli } from '../processes.js';
 import { duplicates, runResults, startDrill } from '../drill-kit.js';
 
-/**
+/*
  * Drill: MySQL paused for 150 s mid-run (SIGSTOP-like: a proxy that forwards
  * nothing and closes nothing, so the controller's connections go half-open).
  * The run must not stall on it — batches are acked from the sink's own spool

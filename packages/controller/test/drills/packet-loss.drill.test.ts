@@ -9,7 +9,7 @@ import { DEMO_AGENT_TRUST, agentToken, tempDir } from '../fixtures.js';
 import { AGENT_CLI, startCli, startProcess, type Proc } from '../processes.js';
 import { duplicates, runResults } from '../drill-kit.js';
 
-/**
+/*
  * Drill: 20 % of the packets between agent and controller dropped, both ways.
  * The agent (and the demo target it measures) run in a network namespace this
  * test creates, joined to the host by a veth pair on a benchmarking address

@@ -10,7 +10,7 @@ import {
   FAILED_WINDOW_S, MEASURES_NOTHING_FOR, MEASURES_NOTHING_WINDOW_S,
 } from './alert-thresholds.js';
 
-/**
+/*
  * Grafana's alert rules on monitor rounds, per check × location (labels
  * `check_name`, `scenario`, `location` from the queries; `kind`, `severity`,
  * `source` from the rule, `kind` in the controller's alert vocabulary:

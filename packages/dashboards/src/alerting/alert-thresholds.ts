@@ -1,6 +1,6 @@
 import { coreMetrics, METRICS, SCENARIOS, type MetricName } from '@userprobe/shared';
 
-/**
+/*
  * Grafana's alert rules (grafana/provisioning/alerting/rules.yaml) look at
  * monitor rounds only (runs.check_name set: `controller serve --config`), per
  * check × location. Change a value here, regenerate (grafana/README.md) and

@@ -11,7 +11,7 @@ import {
 import { DASHBOARD_UIDS } from './uids.js';
 import { monitorCheckVar, monitorLocationVar } from './variables.js';
 
-/**
+/*
  * The Monitor dashboard: per check × location, the rounds of the daemon
  * (monitor_rounds), the core metrics of its runs (runs.check_name), and the
  * controller's alert engine (alert_states, alerts).

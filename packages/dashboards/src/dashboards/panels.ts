@@ -8,7 +8,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { METRIC_NAMES, METRICS, type MetricName, type MetricUnit } from '@userprobe/shared';
 import { DATASOURCE, MysqlQueryBuilder, type QueryFormat } from '../sql/mysql-query.js';
 
-/**
+/*
  * What every dashboard's panels share: the query registry the tests read, the
  * grid, the panel builders and the units.
  */

@@ -1,7 +1,7 @@
 import { pct, rankWindow, sql } from '../sql/sql-snippets.js';
 import { ALL, anyOf, runOf } from './variables.js';
 
-/**
+/*
  * Percentiles over time for the overview, cheap at any range. Up to
  * RAW_RANGE_MAX_S the panels compute nearest-rank p50/p95 per interval from
  * raw samples, filtered by every variable. Longer ranges read the 5-minute
@@ -11,7 +11,8 @@ import { ALL, anyOf, runOf } from './variables.js';
  * still answer). Both halves are in every query; the one that does not apply
  * has a WHERE that is false from constants alone (the range and the custom all
  * value, see variables.ts), which MySQL notices before reading a row
- * ("Impossible WHERE"; the query test checks it with EXPLAIN).
+ * ("Impossible WHERE"; the query test checks with ANALYZE that the other
+ * half's table is never read).
  *
  * Rollups are as fresh as the last retention pass (`retention.every` of the
  * daemon, or the `controller retention` timer).

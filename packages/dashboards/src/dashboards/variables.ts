@@ -6,7 +6,7 @@ import { DATASOURCE } from '../sql/mysql-query.js';
 import { sql } from '../sql/sql-snippets.js';
 import { metricsWithUnit } from './panels.js';
 
-/**
+/*
  * Template variables and the SQL filters written against them.
  *
  * Variables whose options are not a complete, fixed list (checks, targets,
@@ -17,6 +17,8 @@ import { metricsWithUnit } from './panels.js';
  * it to true and no filter is applied, whatever the options held. A selection
  * is quoted as usual (`'__all__' IN ('nyc1') OR col IN ('nyc1')`).
  */
+
+/** The custom "All" value (SQL, with its quotes): no check, target or location name can be it. */
 export const ALL = "'__all__'";
 
 /** The `check` option of runs that are no check's round (runs.check_name NULL): load tests. */

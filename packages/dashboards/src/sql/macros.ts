@@ -1,4 +1,4 @@
-/**
+/*
  * What Grafana does to a MySQL panel's rawSql before MariaDB sees it, so the
  * tests can execute every dashboard and alert query exactly as Grafana would:
  * 1. the dashboard's template variables (frontend `templateSrv.replace` with

@@ -1,4 +1,4 @@
-/**
+/*
  * SQL building blocks shared by dashboards and alert rules. Percentiles are
  * nearest-rank with window functions (MySQL 8, MariaDB 10.2+), computed the
  * same way as packages/shared/src/percentiles.ts and the rollup job.

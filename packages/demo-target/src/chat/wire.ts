@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatMessage, ChatSummary } from './store.js';
 
-/**
+/*
  * The demo product's own wire formats (REST bodies and CRM socket events).
  * These are the demo chat's API, not userprobe's protocol; every inbound
  * payload is parsed with these schemas before anything acts on it.

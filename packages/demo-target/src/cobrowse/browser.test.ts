@@ -5,12 +5,13 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoTarget, type DemoTarget } from '../index.js';
 
-/**
+/*
  * Cobrowse in real Chromium (headless shell): the visitor loads the script on
  * request, the agent starts a session from the chat, the mirror renders the
  * visitor's page and follows its changes; a click in the mirror highlights the
  * element on the visitor's page and the agent can scroll it.
  */
+
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/lib/chromium/chromium-headless-shell';
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-dev-shm-usage', '--site-per-process'];
 const WAIT = { timeout: 15_000 };

@@ -6,13 +6,14 @@ import { useRealtimeFixture, once, connected } from '../../test/realtime-fixture
 import { COBROWSE_SOCKET_PATH } from './server.js';
 import { MAX_TREE_DEPTH, jsonDepth, type SnapNode } from './wire.js';
 
-/**
+/*
  * The cobrowse server over real Socket.IO on loopback (no browser), and the
  * on-request script route: start → visitor, accept/snapshot/mutations → agent,
  * scroll/highlight → visitor, each after the `cobrowseEvents` delay (a dose
  * response from Node, @userprobe/testkit); the script after `cobrowseScript`;
  * bad payloads refused.
  */
+
 const D = 150;
 
 const fx = useRealtimeFixture(COBROWSE_SOCKET_PATH);

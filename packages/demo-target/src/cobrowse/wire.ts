@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
-/**
+/*
  * The demo's cobrowse wire format (its own product API). A snapshot is the
  * visitor page's DOM as a tree of nodes with ids; mutations are ops on those
  * ids. Every inbound payload is parsed here before anything acts on it.
  */
+
 const Id = z.string().min(1).max(100);
 const NodeId = z.number().int().positive();
 /** Deepest snapshot tree accepted (checked before the recursive schema runs). */

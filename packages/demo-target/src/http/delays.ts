@@ -1,3 +1,5 @@
+export const PRECISE_MARGIN_MS = 10;
+
 /**
  * Exact server-side delays, cancelled all at once when the target closes so a
  * pending delay never keeps the process alive.
@@ -10,8 +12,6 @@
  * passed: late by well under a millisecond unless a single callback blocks the
  * loop, at the price of up to PRECISE_MARGIN_MS of CPU per delayed response.
  */
-export const PRECISE_MARGIN_MS = 10;
-
 export class Delays {
   readonly #timers = new Set<NodeJS.Timeout>();
   #closed = false;

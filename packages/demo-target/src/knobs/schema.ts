@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/**
+/*
  * The knobs: ground truth the tests inject. Latencies are exact server-side
  * delays (setTimeout before the response is written); errors replace an API
  * endpoint's response with a status code, at a rate.

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { FeatureContext } from '../feature.js';
 import { issuesText } from '../chat/wire.js';
 
-/**
+/*
  * Handshake `auth` of the per-chat realtime channels (video signaling and
  * cobrowse): a chat's visitor proves it with the chat's visitorToken; an agent
  * with the bearer token from POST /api/agent/login.
  */
+
 const Id = z.string().min(1).max(100);
 export const PartyAuth = z.discriminatedUnion('role', [
   z.object({ role: z.literal('visitor'), chatId: Id, visitorToken: Id }),

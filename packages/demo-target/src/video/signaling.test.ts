@@ -5,12 +5,13 @@ import type { Socket } from 'socket.io-client';
 import { useRealtimeFixture, once, connected } from '../../test/realtime-fixture.js';
 import { SIGNAL_SOCKET_PATH } from './signaling.js';
 
-/**
+/*
  * The signaling server over real Socket.IO on loopback (no browser): auth,
  * the invite → accept → offer/answer/candidate relay, the `signaling` delay on
  * every relayed message (a dose response measured from Node, @userprobe/testkit),
  * the `ice` filter, and bad payloads answered with what is accepted.
  */
+
 const D = 150;
 
 const fx = useRealtimeFixture(SIGNAL_SOCKET_PATH);

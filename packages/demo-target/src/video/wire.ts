@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-/**
+/*
  * The demo's video signaling wire format (its own product API, not userprobe's
  * protocol). Every inbound payload is parsed with these schemas first.
  */
+
 const Id = z.string().min(1).max(100);
 /** Largest SDP accepted (a two-track offer is ~5 KB). */
 export const MAX_SDP = 64_000;

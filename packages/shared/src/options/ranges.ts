@@ -1,10 +1,11 @@
 import { formatDuration } from './duration.js';
 
-/**
+/*
  * The accepted range of a numeric option (a count, a duration in ms, a size
  * in bytes), and the words that state it: in --help, in the README, and in
  * the one line a value outside it is refused with.
  */
+
 export type RangeUnit = 'count' | 'duration' | 'bytes';
 
 export interface OptionRange {

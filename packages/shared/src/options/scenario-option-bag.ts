@@ -3,13 +3,14 @@ import type { TargetProfile } from '../profile.js';
 import type { OptionSpec } from './option-spec.js';
 import { SCENARIO_OPTIONS } from './scenario-options.js';
 
-/**
+/*
  * Everything the scenario options table (scenario-options.ts) is copied into,
  * derived from it: the assignment's `options` schema (what agents accept),
  * the operator's choices (config and run parameters), how flags become
  * choices, and how choices and the target profile become an assignment's
  * options.
  */
+
 type Table = typeof SCENARIO_OPTIONS;
 export type ScenarioOptionKey = keyof Table;
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIO_OPTIONS } from './scenario-options.js';
 import type { OptionSpec } from './option-spec.js';
 
-/**
+/*
  * The README's CLI reference carries the scenario options as a table between
  * two markers. This test renders it from SCENARIO_OPTIONS and fails when the
  * README differs; run it with UPDATE_DOCS=1 to rewrite the table (the prose

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { describeMachine, MachineWatch, SATURATED_BUSY_SHARE, type MachineState } from './machine.js';
 import type { Verdict } from './verdict.js';
 
-/**
+/*
  * A timing experiment: several arms (a reference and one or more treatments)
  * run in rounds, interleaved, so whatever the machine does meanwhile hits
  * every arm alike. The order alternates between rounds (A B C, then C B A) so

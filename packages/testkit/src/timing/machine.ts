@@ -1,6 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 
-/**
+/*
  * The experimenter's own view of the machine: busy share of all cores over
  * time (from the kernel's per-CPU counters) and the load average, for
  * flagging saturated rounds and for failure messages. Kept apart from the

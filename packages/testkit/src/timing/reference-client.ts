@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/**
+/*
  * An independent reference for absolute timings: a separate Node process
  * (reference-worker.mjs) that times the same delayed request the browser
  * makes. It shares nothing with the instrument under test (no CDP, no

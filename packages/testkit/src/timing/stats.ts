@@ -1,4 +1,4 @@
-/**
+/*
  * Robust statistics for small timing experiments (3–10 samples per arm).
  * Medians rather than means, so one session that a busy machine delayed does
  * not move the estimate; the spread is the median absolute deviation scaled

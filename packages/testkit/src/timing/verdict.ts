@@ -1,6 +1,6 @@
 import { median, medianStandardError, pooledSigma, range } from './stats.js';
 
-/**
+/*
  * Judging a timing against injected ground truth, the way a careful
  * experimenter would (pure; table-tested in verdict.test.ts).
  *

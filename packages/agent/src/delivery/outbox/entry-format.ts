@@ -2,7 +2,7 @@ import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IdSchema, isTempFile, mkdirPrivate, moveDurable, removeTempFiles, syncDir, writeFileDurable } from '@userprobe/shared';
 
-/**
+/*
  * How one kind of outbox item lies on disk, and the operations on one entry.
  * An entry lives in its run's folder, `<spool>/<runId>/`, in one of two shapes:
  *

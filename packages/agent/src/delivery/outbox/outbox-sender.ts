@@ -111,7 +111,7 @@ export class OutboxSender<K extends OutboxKey, T, A extends object> {
 
   start(): void {
     this.#loop ??= this.#run().catch((e: unknown) => {
-      this.#log.fatal({ error: describeError(e) }, `sender stopped on an unexpected error; spooled ${this.#spool.format.plural} stay on disk`);
+      this.#log.fatal({ err: describeError(e) }, `sender stopped on an unexpected error; spooled ${this.#spool.format.plural} stay on disk`);
     });
   }
 
@@ -195,7 +195,7 @@ export class OutboxSender<K extends OutboxKey, T, A extends object> {
             delay = this.#retryMinMs;
           } catch (e) {
             // The spool could not take the item out: it stays pending and is sent again (the controller dedupes).
-            this.#log.error({ ...fields(key), error: describeError(e), retryInMs: delay }, `cannot update the spool after the ${this.#spool.format.noun} was settled; will send it again`);
+            this.#log.error({ ...fields(key), err: describeError(e), retryInMs: delay }, `cannot update the spool after the ${this.#spool.format.noun} was settled; will send it again`);
             await backOff();
           }
           break;

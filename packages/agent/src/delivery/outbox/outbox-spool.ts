@@ -7,7 +7,7 @@ import {
   REJECTED_DIR, entryPath, readEntry, removeEntry, scanRunFolder, setAsideEntry, writeEntry, type EntryFormat, type OutboxKey,
 } from './entry-format.js';
 
-/**
+/*
  * The spool of an outbox: items waiting for the controller's ack, kept on
  * disk (entry-format.ts says how) so that neither a reconnect, nor a restart,
  * nor kill -9 loses one. What is guaranteed:
@@ -22,6 +22,7 @@ import {
  * Folders are 0700 and files 0600. Errors are ProbeErrors with code
  * E_SPOOL_IO naming the spool and the item.
  */
+
 export interface OutboxSpoolOptions {
   /** Log component ('spool', 'evidence-spool'). */
   readonly component: string;
