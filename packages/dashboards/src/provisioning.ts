@@ -1,6 +1,8 @@
 import type { ContactPoint, NotificationPolicy, Rule } from '@grafana/grafana-foundation-sdk/alerting';
-import { DATASOURCE_UID } from './mysql-query.js';
-import { CONTACT_POINT, FOLDER, RULE_GROUP, RULE_GROUP_INTERVAL } from './alert-rules.js';
+import { FOLDER, RETIRED_RULE_UIDS, RULE_GROUP } from './alerting/alert-rules.js';
+import { RULE_GROUP_INTERVAL } from './alerting/alert-thresholds.js';
+import { CONTACT_POINT } from './alerting/notifications.js';
+import { DATASOURCE_UID } from './sql/mysql-query.js';
 
 /*
  * Grafana's provisioning file shapes (apiVersion 1). The SDK builds the
@@ -88,6 +90,7 @@ export function alertRulesFile(rules: readonly Rule[]): object {
         })),
       },
     ],
+    deleteRules: RETIRED_RULE_UIDS.map((uid) => ({ orgId: 1, uid })),
   };
 }
 
@@ -104,6 +107,7 @@ export function contactPointsFile(cp: ContactPoint): object {
   };
 }
 
+/** Not provisioned by default: a policies file replaces the organisation's whole tree (grafana/optional/). */
 export function policiesFile(policy: NotificationPolicy): object {
   return { apiVersion: 1, policies: [{ orgId: 1, ...policy }] };
 }

@@ -50,6 +50,8 @@ export interface MysqlSinkStats {
 }
 
 export interface MysqlSink extends Sink {
+  roundRecorded(round: RoundReport): Promise<void>;
+  alertChanged(alert: AlertRecord): Promise<void>;
   stats(): MysqlSinkStats;
   /** Resolves when the spool is empty (immediately if it is); rejects if the sink failed permanently. */
   whenDrained(): Promise<void>;

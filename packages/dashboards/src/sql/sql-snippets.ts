@@ -14,6 +14,15 @@ export function rankWindow(partition: string): string {
   return `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY value) AS rn, COUNT(*) OVER (PARTITION BY ${partition}) AS cnt`;
 }
 
+/**
+ * Failed ÷ (ok + failed) sessions of a group, by their status column; aborted
+ * sessions (a run stopped by its operator or the daemon) are neither. NULL
+ * when the group has none.
+ */
+export function failedShare(statusColumn: string): string {
+  return `SUM(${statusColumn} = 'failed') * 1e0 / NULLIF(SUM(${statusColumn} <> 'aborted'), 0)`;
+}
+
 /** Strips the indentation of a template literal so the stored SQL reads well in Grafana's editor. */
 export function sql(strings: TemplateStringsArray, ...values: unknown[]): string {
   const raw = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');

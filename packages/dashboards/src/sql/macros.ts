@@ -4,7 +4,8 @@
  * 1. the dashboard's template variables (frontend `templateSrv.replace` with
  *    the SQL data sources' `interpolateVariable`: multi-value or include-all
  *    variables become quoted, comma-separated literals; single-value ones are
- *    inserted raw with `'` doubled);
+ *    inserted raw with `'` doubled; a custom all value, when All is
+ *    selected, is inserted as it is);
  * 2. the SQL engine's global substitutions (`$__interval_ms`, `$__interval`,
  *    `$__unixEpochFrom()`, `$__unixEpochTo()`, pkg/tsdb/mysql/sqleng);
  * 3. the MySQL macro engine (pkg/tsdb/mysql/macros.go): `$__time`,
@@ -24,6 +25,8 @@ export interface VariableValue {
   readonly includeAll: boolean;
   /** One value, or several (a multi-value selection, or All expanded to every option). */
   readonly value: string | readonly string[];
+  /** All is selected and the variable has this custom all value: Grafana inserts it as it is. */
+  readonly allValue?: string;
 }
 
 export class MacroError extends Error {}
@@ -39,6 +42,8 @@ export function interpolateVariables(sql: string, vars: Readonly<Record<string, 
     const name = braced ?? bare ?? '';
     const v = vars[name];
     if (v === undefined) return whole;
+    // templateSrv: "skip formatting of custom all values" (then replaced again, for variables inside it).
+    if (v.allValue !== undefined) return interpolateVariables(v.allValue, vars);
     if (typeof v.value === 'string') return v.multi || v.includeAll ? quoteLiteral(v.value) : v.value.replace(/'/g, "''");
     return v.value.map(quoteLiteral).join(',');
   });

@@ -34,6 +34,8 @@ describe('interpolateVariables (SqlDatasource.interpolateVariable)', () => {
     ['scenario IN ($scenario)', { scenario: { multi: true, includeAll: true, value: ['chat-load', 'cobrowse'] } }, "scenario IN ('chat-load','cobrowse')"],
     ['metric IN (${metric})', { metric: { multi: true, includeAll: true, value: 'api_init' } }, "metric IN ('api_init')"],
     ['$__timeFilter(ts) AND $unknown', {}, '$__timeFilter(ts) AND $unknown'],
+    ["('__all__' IN ($check) OR c IN ($check))", { check: { multi: true, includeAll: true, value: ['a', 'b'], allValue: "'__all__'" } }, "('__all__' IN ('__all__') OR c IN ('__all__'))"],
+    ["('__all__' IN ($check) OR c IN ($check))", { check: { multi: true, includeAll: true, value: ['a'] } }, "('__all__' IN ('a') OR c IN ('a'))"],
   ])('%s', (input, vars, out) => expect(interpolateVariables(input, vars)).toBe(out));
 });
 
