@@ -16,7 +16,6 @@ import { Monitor, type RoundHandle, type RoundStart } from './monitor.js';
 import { PoolView } from './pool-view.js';
 import { TargetSet } from './targets.js';
 import { Alerts } from './alerts/alerts.js';
-import type { AlertState } from './alerts/alert-engine.js';
 import { observeRound } from './alerts/round-observation.js';
 import { SlackOutbox } from './alerts/slack-outbox.js';
 import { MONITOR_DASHBOARD_UID, slackMessage } from './alerts/slack-message.js';
@@ -44,8 +43,6 @@ export interface DaemonDeps {
   readonly note: (line: string) => void;
   /** Every round's report, once recorded. */
   readonly onRound?: (r: RoundReport) => void;
-  /** Every alert state change (Prometheus). */
-  readonly onAlert?: (a: AlertState) => void;
   /** The environment the Slack webhook URL is read from (its variable is named in the config). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly now?: () => number;
@@ -105,7 +102,6 @@ export class Daemon {
     const alerts = await Alerts.open({
       outDir: d.cfg.outDir, settings: config.alerts, outbox, log: d.log,
       onChange: async (s, n) => {
-        d.onAlert?.(s);
         const record: AlertRecord = { ...s, notification: n === null ? null : { kind: n.kind, text: slackMessage(n, { scenario: config.checks.find((c) => c.name === s.check)?.scenario ?? '', grafanaUrl: config.alerts.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }).text, runId: n.round?.report.runId ?? null, scenario: n.round?.report.scenario ?? null, at: n.at } };
         for (const sink of d.sinks.all) await sink.alertChanged?.(record);
       },

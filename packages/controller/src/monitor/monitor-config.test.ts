@@ -72,7 +72,7 @@ describe('monitor config', () => {
   it.each([
     ['no checks', {}, 'checks'],
     ['an empty list', { checks: [] }, 'at least one check'],
-    ['an unknown top-level key', { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], alerts: {} }, 'unknown key(s) alerts'],
+    ['an unknown top-level key', { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], notify: {} }, 'unknown key(s) notify; accepted: loadTests, retention, alerts, checks'],
     ['retention too often', { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], retention: { every: '10s' } }, 'retention.every: 10s is too often'],
   ])('%s', (_n, raw, part) => {
     expect(problemsOf(raw)).toContain(part);
