@@ -23,9 +23,15 @@ export default tseslint.config(
     rules: {
       // A leading underscore marks a value left unused on purpose: a parameter a signature
       // requires, or a field taken out of an object by destructuring the rest.
-      '@typescript-eslint/no-unused-vars': ['error', {
-        argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true,
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
       // An async function without await is how an implementation of a Promise-returning
       // interface turns a synchronous throw into a rejection; it is not a mistake here.
       '@typescript-eslint/require-await': 'off',
@@ -33,13 +39,18 @@ export default tseslint.config(
       // unknown/any); rejecting with a literal or a non-Error type is still reported.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
       // One private-member style: ECMAScript #private (a private constructor has no # form).
-      'no-restricted-syntax': ['error',
-        { selector: 'PropertyDefinition[accessibility="private"], TSParameterProperty[accessibility="private"]', message: 'Use a #private field, not the private keyword.' },
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PropertyDefinition[accessibility="private"], TSParameterProperty[accessibility="private"]',
+          message: 'Use a #private field, not the private keyword.',
+        },
         { selector: 'MethodDefinition[accessibility="private"][kind!="constructor"]', message: 'Use a #private method, not the private keyword.' },
         // One log key for errors: pino's `err`.
         {
-          selector: 'CallExpression[callee.property.name=/^(trace|debug|info|warn|error|fatal)$/] > ObjectExpression:first-child > Property[key.name=/^(error|e|exception)$/]',
-          message: 'Log an error under `err` (pino\'s key), e.g. log.warn({ err: describeError(e) }, …).',
+          selector:
+            'CallExpression[callee.property.name=/^(trace|debug|info|warn|error|fatal)$/] > ObjectExpression:first-child > Property[key.name=/^(error|e|exception)$/]',
+          message: "Log an error under `err` (pino's key), e.g. log.warn({ err: describeError(e) }, …).",
         },
       ],
     },

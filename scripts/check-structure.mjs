@@ -26,7 +26,10 @@ const LAYOUT = {
     trust: { job: 'who may connect: agent tokens, revocation, TLS files', uses: ['config', 'hub'] },
     results: { job: 'where batches become durable: sinks, the results folder, evidence', uses: ['.', 'run'] },
     db: { job: 'MySQL only: migrations, the MySQL sink and its spool, retention', uses: ['.', 'results'] },
-    monitor: { job: 'the monitoring daemon: monitor config, schedules, rotation over the standing fleet, rounds', uses: ['.', 'config', 'db', 'hub', 'results', 'run'] },
+    monitor: {
+      job: 'the monitoring daemon: monitor config, schedules, rotation over the standing fleet, rounds',
+      uses: ['.', 'config', 'db', 'hub', 'results', 'run'],
+    },
     api: { job: 'the operator API: routes, status, submitted load tests, and its client', uses: ['.', 'config', 'hub', 'monitor', 'results', 'run'] },
   },
   agent: {
@@ -36,7 +39,10 @@ const LAYOUT = {
     'logger.ts': { job: 'pino set-up', uses: ['config'] },
     config: { job: 'flags to one validated config, agent id, limits', uses: ['delivery', 'trust'] },
     delivery: { job: 'the controller link: connection, clock sync, batches, spool, sender', uses: ['config', 'host', 'trust'] },
-    runner: { job: 'running an assignment: sessions, recorder, start rate, scenario loading', uses: ['.', 'config', 'delivery', 'evidence', 'host', 'scenarios', 'trust'] },
+    runner: {
+      job: 'running an assignment: sessions, recorder, start rate, scenario loading',
+      uses: ['.', 'config', 'delivery', 'evidence', 'host', 'scenarios', 'trust'],
+    },
     host: { job: 'the machine: one Chromium, CPU monitor, process tree, pid and profile folders', uses: ['config'] },
     collectors: { job: 'what a page measures: network, sockets, navigation, web vitals', uses: ['runner'] },
     evidence: { job: 'HAR, console and screenshots: recorded, redacted, spooled, sent', uses: ['collectors', 'config', 'delivery'] },
@@ -53,8 +59,12 @@ for (const [pkg, layout] of Object.entries(LAYOUT)) {
   const src = join(ROOT, 'packages', pkg, 'src');
   const entries = readdirSync(src);
   if (entries.length > MAX_TOP_LEVEL) problems.push(`${pkg}/src has ${entries.length} top-level entries (at most ${MAX_TOP_LEVEL})`);
-  for (const e of entries) if (!(e in layout)) problems.push(`${pkg}/src/${e} is not in the layout (scripts/check-structure.mjs says what each top-level entry is for)`);
-  const top = (file) => { const r = relative(src, file).split('/'); return r.length === 1 ? '.' : r[0]; };
+  for (const e of entries)
+    if (!(e in layout)) problems.push(`${pkg}/src/${e} is not in the layout (scripts/check-structure.mjs says what each top-level entry is for)`);
+  const top = (file) => {
+    const r = relative(src, file).split('/');
+    return r.length === 1 ? '.' : r[0];
+  };
   // Tests may reach for test helpers; the layout binds the shipped code.
   for (const file of walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
     const from = top(file);
@@ -62,7 +72,10 @@ for (const [pkg, layout] of Object.entries(LAYOUT)) {
     if (!allowed || allowed.includes('*')) continue;
     for (const spec of importsOf(file).filter((s) => s.startsWith('.'))) {
       const to = top(resolve(dirname(file), spec));
-      if (to !== from && !allowed.includes(to)) problems.push(`${relative(ROOT, file)} imports ${spec}: ${from === '.' ? relative(src, file) : from + '/'} may use ${allowed.length ? allowed.join(', ') : 'nothing else in the package'}`);
+      if (to !== from && !allowed.includes(to))
+        problems.push(
+          `${relative(ROOT, file)} imports ${spec}: ${from === '.' ? relative(src, file) : from + '/'} may use ${allowed.length ? allowed.join(', ') : 'nothing else in the package'}`,
+        );
     }
   }
 }
@@ -73,8 +86,10 @@ const isTest = (f) => f.endsWith('.test.ts');
 const DEMO = join(ROOT, 'packages', 'demo-target');
 for (const file of walk(DEMO).filter((f) => /\.(ts|mjs|js)$/.test(f) && !f.includes('node_modules') && !f.includes('/dist/'))) {
   for (const spec of importsOf(file)) {
-    if (PROBE_PACKAGES.test(spec) && !(isTest(file) && spec === '@userprobe/testkit')) problems.push(`${relative(ROOT, file)} imports ${spec}: the demo target stands in for a third-party product and must not know the probe`);
-    if (spec.startsWith('.') && !resolve(dirname(file), spec).startsWith(DEMO)) problems.push(`${relative(ROOT, file)} imports ${spec}, outside the demo target`);
+    if (PROBE_PACKAGES.test(spec) && !(isTest(file) && spec === '@userprobe/testkit'))
+      problems.push(`${relative(ROOT, file)} imports ${spec}: the demo target stands in for a third-party product and must not know the probe`);
+    if (spec.startsWith('.') && !resolve(dirname(file), spec).startsWith(DEMO))
+      problems.push(`${relative(ROOT, file)} imports ${spec}, outside the demo target`);
   }
 }
 for (const pkg of ['shared', 'agent', 'controller', 'testkit', 'dashboards']) {
@@ -93,4 +108,6 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const count = (pkg) => readdirSync(join(ROOT, 'packages', pkg, 'src')).length;
-process.stdout.write(`structure check: ok (controller/src ${count('controller')} entries, agent/src ${count('agent')}, at most ${MAX_TOP_LEVEL}; imports follow the layout; the demo target knows no probe package)\n`);
+process.stdout.write(
+  `structure check: ok (controller/src ${count('controller')} entries, agent/src ${count('agent')}, at most ${MAX_TOP_LEVEL}; imports follow the layout; the demo target knows no probe package)\n`,
+);

@@ -31,7 +31,9 @@ function stat(pid) {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const r = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return { ppid: Number(r[1]), cpu: (Number(r[11]) + Number(r[12]) + Number(r[13]) + Number(r[14])) / TICKS };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 function treeCpu(root) {
   const kids = new Map();
@@ -43,7 +45,12 @@ function treeCpu(root) {
     kids.get(st.ppid).push(Number(n));
   }
   let cpu = stat(root)?.cpu ?? 0;
-  const walk = (p) => { for (const k of kids.get(p) ?? []) { cpu += stat(k)?.cpu ?? 0; walk(k); } };
+  const walk = (p) => {
+    for (const k of kids.get(p) ?? []) {
+      cpu += stat(k)?.cpu ?? 0;
+      walk(k);
+    }
+  };
   walk(root);
   return cpu;
 }
@@ -51,7 +58,14 @@ function treeCpu(root) {
 const demo = await startDemoTarget({});
 const plan = launchPlan(kind, { chromiumPath: '/usr/lib/chromium/chromium', shellPath: '/usr/lib/chromium/chromium-headless-shell' });
 const dir = await mkdtemp(join(tmpdir(), 'up-idle-'));
-const browser = await puppeteer.launch({ executablePath: plan.executablePath, headless: plan.headless, args: [...plan.args], pipe: true, userDataDir: dir, defaultViewport: { width: 1280, height: 800 } });
+const browser = await puppeteer.launch({
+  executablePath: plan.executablePath,
+  headless: plan.headless,
+  args: [...plan.args],
+  pipe: true,
+  userDataDir: dir,
+  defaultViewport: { width: 1280, height: 800 },
+});
 const pid = browser.process().pid;
 const { profile: p } = await resolveProfile('demo', demo.vars);
 const sessions = [];
@@ -81,7 +95,14 @@ try {
   const focus = async (on) => {
     for (const s of sessions) {
       await s.frame.$eval(p.visitor.widget.messageInput, (e, f) => (f ? e.focus() : e.blur()), on);
-      await s.agent.evaluate((f, sel) => { const e = f ? document.querySelector(sel) : document.activeElement; if (e && e !== document.body) (f ? e.focus() : e.blur()); }, on, p.agent.messageInput);
+      await s.agent.evaluate(
+        (f, sel) => {
+          const e = f ? document.querySelector(sel) : document.activeElement;
+          if (e && e !== document.body) f ? e.focus() : e.blur();
+        },
+        on,
+        p.agent.messageInput,
+      );
     }
   };
   await focus(true);
@@ -96,12 +117,25 @@ try {
   const t0 = treeCpu(pid);
   for (const s of sessions) await s.frame.locator(p.visitor.widget.messageInput).fill(text);
   const t1 = treeCpu(pid);
-  for (const s of sessions) await s.frame.$eval(p.visitor.widget.messageInput, (e) => { e.value = ''; });
+  for (const s of sessions)
+    await s.frame.$eval(p.visitor.widget.messageInput, (e) => {
+      e.value = '';
+    });
   const v0 = treeCpu(pid);
-  for (const s of sessions) await s.frame.$eval(p.visitor.widget.messageInput, (e, t) => { e.value = t; e.dispatchEvent(new Event('input', { bubbles: true })); }, text);
+  for (const s of sessions)
+    await s.frame.$eval(
+      p.visitor.widget.messageInput,
+      (e, t) => {
+        e.value = t;
+        e.dispatchEvent(new Event('input', { bubbles: true }));
+      },
+      text,
+    );
   const v1 = treeCpu(pid);
   const out = {
-    browser: kind, sessions: N, idleSeconds: IDLE_S,
+    browser: kind,
+    sessions: N,
+    idleSeconds: IDLE_S,
     idleCpuPerSessionSecond: (c1 - c0) / N / IDLE_S,
     idleFocusedCpuPerSessionSecond: (f1 - f0) / N / IDLE_S,
     typeCpuPerMessage: (t1 - t0) / N,

@@ -67,10 +67,16 @@ function args() {
 
 // ---------- /proc sampling ----------
 function readProc(pid, file) {
-  try { return readFileSync(`/proc/${pid}/${file}`, 'utf8'); } catch { return null; }
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null;
+  }
 }
 function allPids() {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
 }
 const TICKS = 100; // USER_HZ
 function stat(pid) {
@@ -101,7 +107,12 @@ function descendants(root) {
     kids.get(st.ppid).push(pid);
   }
   const out = [];
-  const walk = (p) => { for (const k of kids.get(p) ?? []) { out.push(k); walk(k); } };
+  const walk = (p) => {
+    for (const k of kids.get(p) ?? []) {
+      out.push(k);
+      walk(k);
+    }
+  };
   walk(root);
   return out;
 }
@@ -110,7 +121,9 @@ function descendants(root) {
 function chromiumVersion() {
   try {
     return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'chromium'], { encoding: 'utf8' }).trim();
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 // ---------- one cell ----------
@@ -140,11 +153,17 @@ async function runCell(cfg, browser, mode, level) {
   const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}${cfg.tag ? `-${cfg.tag}` : ''}`;
   const messages = messagesFor(cfg, browser, level);
   const runs = [];
-  for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++) runs.push(await runOnce(cfg, browser, mode, level, messages, level === 1 ? `${id}-${i + 1}` : id));
+  for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++)
+    runs.push(await runOnce(cfg, browser, mode, level, messages, level === 1 ? `${id}-${i + 1}` : id));
   const first = runs[0];
   const cell = {
-    ...first, id, pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) }, total: runs.reduce((n, r) => n + r.total, 0),
-    samples: runs.flatMap((r) => r.samples), sessions: runs.flatMap((r) => r.sessions), wallS: runs.reduce((n, r) => n + r.wallS, 0),
+    ...first,
+    id,
+    pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) },
+    total: runs.reduce((n, r) => n + r.total, 0),
+    samples: runs.flatMap((r) => r.samples),
+    sessions: runs.flatMap((r) => r.sessions),
+    wallS: runs.reduce((n, r) => n + r.wallS, 0),
     exitCode: Math.max(...runs.map((r) => r.exitCode ?? 9)),
   };
   const d = digest(cell);
@@ -159,10 +178,39 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   await mkdir(out, { recursive: true });
   const total = level;
   const capacity = level;
-  const argv = [CLI, 'run', '--scenario', 'chat-load', '--total', String(total), '--local-agents', '1', `--capacity=${capacity}`, '--har', cfg.har,
-    '--browser', browser, '--ramp-up', '0', '--messages', String(messages), '--out', out, '--run-id', id, '--json',
-    '--session-timeout', '20m', '--step-timeout', '90s', '--drain-timeout', '60s', '--agent-wait', '120s',
-    ...Object.entries(INJECT).map(([k, v]) => `--demo-latency=${k}=${v}`)];
+  const argv = [
+    CLI,
+    'run',
+    '--scenario',
+    'chat-load',
+    '--total',
+    String(total),
+    '--local-agents',
+    '1',
+    `--capacity=${capacity}`,
+    '--har',
+    cfg.har,
+    '--browser',
+    browser,
+    '--ramp-up',
+    '0',
+    '--messages',
+    String(messages),
+    '--out',
+    out,
+    '--run-id',
+    id,
+    '--json',
+    '--session-timeout',
+    '20m',
+    '--step-timeout',
+    '90s',
+    '--drain-timeout',
+    '60s',
+    '--agent-wait',
+    '120s',
+    ...Object.entries(INJECT).map(([k, v]) => `--demo-latency=${k}=${v}`),
+  ];
   if (mode === 'fixed') argv.push('--no-adaptive-start');
   if (cfg.thinkTime !== null) argv.push('--think-time', cfg.thinkTime);
   argv.push('--input', cfg.input);
@@ -171,14 +219,21 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; process.stderr.write(`  [${id}] ${d}`.replace(/\n(?=.)/g, `\n  [${id}] `)); });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    process.stderr.write(`  [${id}] ${d}`.replace(/\n(?=.)/g, `\n  [${id}] `));
+  });
   const spoolRoot = join(out, '.spool');
   const usage = { basePss: null, peakPss: 0, agentPss: 0, baseCpu: null, endCpu: 0, agentCpu0: null, agentCpu1: 0, chromium: 0 };
   let lastPss = 0;
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   let done = false;
-  void exited.then(() => { done = true; });
+  void exited.then(() => {
+    done = true;
+  });
   while (!done) {
     const agent = findAgent(spoolRoot);
     if (agent !== null) {
@@ -186,7 +241,10 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
       const ast = stat(agent);
       if (tree.length && ast) {
         const cpu = tree.reduce((n, p) => n + (stat(p)?.cpu ?? 0), 0);
-        if (usage.baseCpu === null) { usage.baseCpu = cpu; usage.agentCpu0 = ast.cpu; }
+        if (usage.baseCpu === null) {
+          usage.baseCpu = cpu;
+          usage.agentCpu0 = ast.cpu;
+        }
         usage.endCpu = Math.max(usage.endCpu, cpu);
         usage.agentCpu1 = Math.max(usage.agentCpu1, ast.cpu);
         if (usage.basePss === null || Date.now() - lastPss >= PSS_EVERY_MS) {
@@ -204,14 +262,37 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   const code = await exited;
   const wallS = (Date.now() - t0) / 1000;
   const dir = join(out, id);
-  const lines = async (f) => (await readFile(join(dir, f), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = async (f) =>
+    (await readFile(join(dir, f), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const samples = await lines('samples.jsonl');
   const sessions = await lines('sessions.jsonl');
   let summary = null;
-  try { summary = JSON.parse(stdout.trim().split('\n').at(-1)).summary; } catch { /* not-run */ }
+  try {
+    summary = JSON.parse(stdout.trim().split('\n').at(-1)).summary;
+  } catch {
+    /* not-run */
+  }
   await rm(out, { recursive: true, force: true });
-  return { id, browser, mode, level, total, messages, exitCode: code, wallS, usage, samples, sessions, summary, load1, stderrTail: stderr.slice(-2000),
-    argv: argv.slice(1).map((a) => a.replace(ROOT + '/', '')) };
+  return {
+    id,
+    browser,
+    mode,
+    level,
+    total,
+    messages,
+    exitCode: code,
+    wallS,
+    usage,
+    samples,
+    sessions,
+    summary,
+    load1,
+    stderrTail: stderr.slice(-2000),
+    argv: argv.slice(1).map((a) => a.replace(ROOT + '/', '')),
+  };
 }
 
 // ---------- analysis ----------
@@ -225,9 +306,22 @@ function concurrencyAt(sessions) {
   return (t) => iv.reduce((n, [a, b]) => n + (a <= t && t <= b ? 1 : 0), 0);
 }
 function peakConcurrency(sessions) {
-  const ev = sessions.flatMap((s) => [[Date.parse(s.startedAt), 1], [Date.parse(s.endedAt), -1]]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
-  let n = 0; let peak = 0; let at = null;
-  for (const [t, d] of ev) { n += d; if (n > peak) { peak = n; at = t; } }
+  const ev = sessions
+    .flatMap((s) => [
+      [Date.parse(s.startedAt), 1],
+      [Date.parse(s.endedAt), -1],
+    ])
+    .sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  let n = 0;
+  let peak = 0;
+  let at = null;
+  for (const [t, d] of ev) {
+    n += d;
+    if (n > peak) {
+      peak = n;
+      at = t;
+    }
+  }
   return { peak, at };
 }
 
@@ -244,20 +338,31 @@ function digest(cell) {
     const all = samples.filter((s) => s.metric === m);
     const at = all.filter((s) => conc(Date.parse(s.ts)) >= floor);
     metrics[m] = {
-      n: all.length, nAtLevel: at.length,
+      n: all.length,
+      nAtLevel: at.length,
       values: at.map((s) => s.value).sort((a, b) => a - b),
       saturated: all.filter((s) => s.saturated).length,
     };
   }
   const u = cell.usage;
   return {
-    id: cell.id, browser: cell.browser, mode: cell.mode, level: cell.level, total: cell.total, messages: cell.messages,
+    id: cell.id,
+    browser: cell.browser,
+    mode: cell.mode,
+    level: cell.level,
+    total: cell.total,
+    messages: cell.messages,
     pacing: cell.pacing,
     command: cell.argv ? `node ${cell.argv.join(' ')}` : undefined,
-    exitCode: cell.exitCode, wallS: cell.wallS, loadAvg1AtStart: cell.load1,
+    exitCode: cell.exitCode,
+    wallS: cell.wallS,
+    loadAvg1AtStart: cell.load1,
     machine: { cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`, chromium: chromiumVersion() },
-    sessions: { ok: sessions.filter((s) => s.status === 'ok').length, failed: sessions.filter((s) => s.status !== 'ok').length,
-      failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})) },
+    sessions: {
+      ok: sessions.filter((s) => s.status === 'ok').length,
+      failed: sessions.filter((s) => s.status !== 'ok').length,
+      failedSteps: Object.entries(sessions.filter((s) => s.status !== 'ok').reduce((o, s) => ({ ...o, [s.failedStep]: (o[s.failedStep] ?? 0) + 1 }), {})),
+    },
     peakConcurrent: peak,
     fullConcurrencyS: sessions.length ? (Math.min(peakAt ?? lastStart, lastStart) - first) / 1000 : null,
     lastStartS: sessions.length ? (lastStart - first) / 1000 : null,
@@ -278,11 +383,15 @@ function errors(cell, baseline) {
   const out = {};
   for (const [m, t] of Object.entries(TRUTH)) {
     const v = cell.metrics[m]?.values ?? [];
-    const p50 = pct(v, 0.5); const p95 = pct(v, 0.95);
+    const p50 = pct(v, 0.5);
+    const p95 = pct(v, 0.95);
     let ref = t.ms;
     if (t.kind === 'baseline') {
       const b = pct(baseline?.metrics[m]?.values ?? [], 0.5);
-      if (b === null || p50 === null) { out[m] = null; continue; }
+      if (b === null || p50 === null) {
+        out[m] = null;
+        continue;
+      }
       // the measured value minus the 1-session baseline, relative to the injected delay
       out[m] = { p50: (p50 - b) / t.ms, p95: (p95 - b) / t.ms, n: v.length };
       continue;
@@ -317,21 +426,65 @@ function views(cells) {
   return { byKey, label, machineOf, suffixOf, chat, baselineOf };
 }
 
-const SHORT = { api_init: 'init', api_create: 'create', api_add_message: 'add-msg', crm_ws_connect: 'connect*', msg_visitor_to_agent: 'v→a*', msg_agent_to_visitor: 'a→v*', page_load: 'page†', widget_load: 'widget†' };
-const sortCells = (cells, v) => [...cells].sort((a, b) => a.browser.localeCompare(b.browser) || v.suffixOf(a).localeCompare(v.suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level);
+const SHORT = {
+  api_init: 'init',
+  api_create: 'create',
+  api_add_message: 'add-msg',
+  crm_ws_connect: 'connect*',
+  msg_visitor_to_agent: 'v→a*',
+  msg_agent_to_visitor: 'a→v*',
+  page_load: 'page†',
+  widget_load: 'widget†',
+};
+const sortCells = (cells, v) =>
+  [...cells].sort(
+    (a, b) => a.browser.localeCompare(b.browser) || v.suffixOf(a).localeCompare(v.suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level,
+  );
 
 function table(cells) {
   const { label, machineOf, suffixOf, chat, baselineOf } = views(cells);
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = SHORT;
-  const head = ['machine', 'browser', 'chat', 'start', 'level', 'peak conc.', 'peak reached (s)', 'all started (s)', 'ok/failed', ...metrics.map((m) => `${short[m]} p50 / p95`), 'CPU-s /session', 'PSS MB /session', 'agent PSS MB', 'saturated samples', 'load avg', 'goal met'];
+  const head = [
+    'machine',
+    'browser',
+    'chat',
+    'start',
+    'level',
+    'peak conc.',
+    'peak reached (s)',
+    'all started (s)',
+    'ok/failed',
+    ...metrics.map((m) => `${short[m]} p50 / p95`),
+    'CPU-s /session',
+    'PSS MB /session',
+    'agent PSS MB',
+    'saturated samples',
+    'load avg',
+    'goal met',
+  ];
   const rows = [];
   for (const c of sortCells(cells, { suffixOf })) {
     const e = errors(c, baselineOf(c));
-    const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.10) && c.sessions.failed === 0;
-    rows.push([machineOf(c), c.browser, chat(c), label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent), c.level === 1 ? "–" : num(c.fullConcurrencyS), c.level === 1 ? "–" : num(c.lastStartS), `${c.sessions.ok}/${c.sessions.failed}`,
+    const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.1) && c.sessions.failed === 0;
+    rows.push([
+      machineOf(c),
+      c.browser,
+      chat(c),
+      label(c),
+      c.level === 1 ? `1 (${c.total} runs)` : String(c.level),
+      String(c.peakConcurrent),
+      c.level === 1 ? '–' : num(c.fullConcurrencyS),
+      c.level === 1 ? '–' : num(c.lastStartS),
+      `${c.sessions.ok}/${c.sessions.failed}`,
       ...metrics.map((m) => (e[m] ? `${pc(e[m].p50)} / ${pc(e[m].p95)}` : '–')),
-      num(c.cpuPerSessionS, 2), num(c.pssPerSessionMB), num(c.agentPssMB, 0), `${c.saturatedSamples}/${c.samples}`, num(c.loadAvg1AtStart), goal ? 'yes' : 'no']);
+      num(c.cpuPerSessionS, 2),
+      num(c.pssPerSessionMB),
+      num(c.agentPssMB, 0),
+      `${c.saturatedSamples}/${c.samples}`,
+      num(c.loadAvg1AtStart),
+      goal ? 'yes' : 'no',
+    ]);
   }
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -377,14 +530,17 @@ async function main() {
         for (const level of cfg.levels) {
           process.stderr.write(`\n=== ${browser} ${mode} level ${level} (${new Date().toISOString()}) ===\n`);
           const c = await runCell(cfg, browser, mode, level);
-          process.stderr.write(`=== ${c.id}: exit ${c.exitCode}, ${c.sessions.ok} ok / ${c.sessions.failed} failed, peak ${c.peakConcurrent}, ${c.wallS.toFixed(0)} s\n`);
+          process.stderr.write(
+            `=== ${c.id}: exit ${c.exitCode}, ${c.sessions.ok} ok / ${c.sessions.failed} failed, peak ${c.peakConcurrent}, ${c.wallS.toFixed(0)} s\n`,
+          );
         }
       }
     }
   }
   const cells = await loadCells();
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, linux ${release()}, Node ${process.version}`;
-  const md = `<!-- generated by bench/fidelity/run.mjs; edit the prose in run.mjs's template or below the table by hand -->\n\n` +
+  const md =
+    `<!-- generated by bench/fidelity/run.mjs; edit the prose in run.mjs's template or below the table by hand -->\n\n` +
     `Table generated ${new Date().toISOString()} on ${machine}, from ${cells.length} cell(s) in bench/fidelity/raw/; the machine column says where each row was measured ` +
     `(2 cores and 24 GiB each; connect and delivery errors are against the 1-session baseline of the same machine where there is one).\n\n${table(cells)}\n`;
   await writeFile(join(HERE, 'table.md'), md);
@@ -392,4 +548,7 @@ async function main() {
   process.stdout.write(md);
 }
 
-main().catch((e) => { process.stderr.write(`${e.stack ?? e}\n`); process.exit(1); });
+main().catch((e) => {
+  process.stderr.write(`${e.stack ?? e}\n`);
+  process.exit(1);
+});

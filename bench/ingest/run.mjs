@@ -40,7 +40,12 @@ const log = pino({ level: 'silent' });
 const admin = new URL(process.env.BENCH_DB_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306');
 const dbName = `userprobe_bench_${randomBytes(4).toString('hex')}`;
 const dbUrl = `${admin.protocol}//${admin.username}${admin.password ? `:${admin.password}` : ''}@${admin.host}/${dbName}`;
-const conn0 = await mysql.createConnection({ host: admin.hostname, port: Number(admin.port || 3306), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) });
+const conn0 = await mysql.createConnection({
+  host: admin.hostname,
+  port: Number(admin.port || 3306),
+  user: decodeURIComponent(admin.username),
+  password: decodeURIComponent(admin.password),
+});
 await conn0.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
 await conn0.changeUser({ database: dbName });
 await conn0.query("SET time_zone = '+00:00'");
@@ -53,7 +58,13 @@ try {
   const metrics = coreMetrics('chat-load');
   const perBatchSessions = Math.floor(BATCH_MAX_SAMPLES / metrics.length);
   const t0 = Date.UTC(2030, 0, 1);
-  const agents = Array.from({ length: CONCURRENCY }, (_, i) => ({ agentId: `agent-${i}`, name: `agent-${i}`, labels: { region: `r${i % 2}` }, capacity: { 'chat-load': 50, 'video-call': 2, cobrowse: 10 }, location: `r${i % 2}` }));
+  const agents = Array.from({ length: CONCURRENCY }, (_, i) => ({
+    agentId: `agent-${i}`,
+    name: `agent-${i}`,
+    labels: { region: `r${i % 2}` },
+    capacity: { 'chat-load': 50, 'video-call': 2, cobrowse: 10 },
+    location: `r${i % 2}`,
+  }));
   function makeBatches(runId) {
     const wire = [];
     let n = 0;
@@ -72,7 +83,17 @@ try {
           samples.push({ sessionId, metric, value: 100 + ((n * 7919) % 1000) / 10, ts: t++ });
           n += 1;
         }
-        sessions.push({ sessionId, scenario: 'chat-load', browser: 'shell', status: 'ok', startedAt: start, endedAt: t, failedStep: null, error: null, artifacts: [] });
+        sessions.push({
+          sessionId,
+          scenario: 'chat-load',
+          browser: 'shell',
+          status: 'ok',
+          startedAt: start,
+          endedAt: t,
+          failedStep: null,
+          error: null,
+          artifacts: [],
+        });
       }
       wire.push({ agent: a, json: JSON.stringify({ runId, agentId: a.agentId, seq, createdAt: t, samples, sessions }) });
     }
@@ -99,17 +120,19 @@ try {
     let next = 0;
     let validateMs = 0;
     const t = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= wire.length) return;
-        const v0 = performance.now();
-        const batch = MetricBatchSchema.parse(JSON.parse(wire[i].json));
-        validateMs += performance.now() - v0;
-        const out = await sink.writeBatch(batch, wire[i].agent);
-        if (out !== 'stored') throw new Error(`batch ${i}: ${out}`);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= wire.length) return;
+          const v0 = performance.now();
+          const batch = MetricBatchSchema.parse(JSON.parse(wire[i].json));
+          validateMs += performance.now() - v0;
+          const out = await sink.writeBatch(batch, wire[i].agent);
+          if (out !== 'stored') throw new Error(`batch ${i}: ${out}`);
+        }
+      }),
+    );
     const ms = performance.now() - t;
     const stats = sink.stats();
     await sink.close();
@@ -122,7 +145,19 @@ try {
     const metricsLen = metrics.length;
     const rows = [];
     for (let n = 0; n < TOTAL; n++) {
-      rows.push([`raw-${round}`, `s-${Math.floor(n / metricsLen)}`, 'agent-0', 'chat-load', metrics[n % metricsLen], 100 + ((n * 7919) % 1000) / 10, new Date(t0 + n), 'r0', 'shell', 0, null]);
+      rows.push([
+        `raw-${round}`,
+        `s-${Math.floor(n / metricsLen)}`,
+        'agent-0',
+        'chat-load',
+        metrics[n % metricsLen],
+        100 + ((n * 7919) % 1000) / 10,
+        new Date(t0 + n),
+        'r0',
+        'shell',
+        0,
+        null,
+      ]);
     }
     return rows;
   }
@@ -131,7 +166,14 @@ try {
   /** Ceiling 1: multi-row INSERTs of 1000 rows, one transaction per 5000 rows, one connection. */
   async function multiRowInsert(round) {
     const rows = sampleRows(round);
-    const c = await mysql.createConnection({ host: admin.hostname, port: Number(admin.port || 3306), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password), database: dbName, timezone: 'Z' });
+    const c = await mysql.createConnection({
+      host: admin.hostname,
+      port: Number(admin.port || 3306),
+      user: decodeURIComponent(admin.username),
+      password: decodeURIComponent(admin.password),
+      database: dbName,
+      timezone: 'Z',
+    });
     await c.query("SET time_zone = '+00:00'");
     const t = performance.now();
     for (let i = 0; i < rows.length; i += 5 * INSERT_ROWS) {
@@ -149,15 +191,30 @@ try {
   /** Ceiling 2: LOAD DATA LOCAL INFILE of the same rows as TSV, one statement. */
   async function loadData(round) {
     const pad = (x, w = 2) => String(x).padStart(w, '0');
-    const fmt = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+    const fmt = (d) =>
+      `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
     const rows = sampleRows(`ld${round}`);
-    const c = await mysql.createConnection({ host: admin.hostname, port: Number(admin.port || 3306), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password), database: dbName, timezone: 'Z' });
+    const c = await mysql.createConnection({
+      host: admin.hostname,
+      port: Number(admin.port || 3306),
+      user: decodeURIComponent(admin.username),
+      password: decodeURIComponent(admin.password),
+      database: dbName,
+      timezone: 'Z',
+    });
     await c.query("SET time_zone = '+00:00'");
     const t = performance.now();
     // Building the TSV is part of the cost, as it would be for a real loader.
     const chunks = [];
     for (let i = 0; i < rows.length; i += 10_000) {
-      chunks.push(Buffer.from(rows.slice(i, i + 10_000).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], fmt(r[6]), r[7], r[8], r[9], '\\N'].join('\t')).join('\n') + '\n'));
+      chunks.push(
+        Buffer.from(
+          rows
+            .slice(i, i + 10_000)
+            .map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], fmt(r[6]), r[7], r[8], r[9], '\\N'].join('\t'))
+            .join('\n') + '\n',
+        ),
+      );
     }
     await c.query({
       sql: `LOAD DATA LOCAL INFILE 'samples.tsv' INTO TABLE samples FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${COLS})`,
@@ -183,11 +240,17 @@ try {
     const l = await loadData(round);
     if ((await countSamples()) !== TOTAL) throw new Error('LOAD DATA stored a wrong number of samples');
     results.load.push({ rate: TOTAL / (l.ms / 1000) });
-    process.stdout.write(`round ${round}: path ${Math.round(results.path.at(-1).rate)}/s, multi-row INSERT ${Math.round(results.insert.at(-1).rate)}/s, LOAD DATA ${Math.round(results.load.at(-1).rate)}/s\n`);
+    process.stdout.write(
+      `round ${round}: path ${Math.round(results.path.at(-1).rate)}/s, multi-row INSERT ${Math.round(results.insert.at(-1).rate)}/s, LOAD DATA ${Math.round(results.load.at(-1).rate)}/s\n`,
+    );
   }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const med = { path: median(results.path.map((r) => r.rate)), insert: median(results.insert.map((r) => r.rate)), load: median(results.load.map((r) => r.rate)) };
+  const med = {
+    path: median(results.path.map((r) => r.rate)),
+    insert: median(results.insert.map((r) => r.rate)),
+    load: median(results.load.map((r) => r.rate)),
+  };
   const k = (x) => `${(x / 1000).toFixed(1)} k`;
   const cpu = cpus();
   const md = `# Ingest benchmark: controller → MySQL

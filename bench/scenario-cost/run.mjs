@@ -24,16 +24,32 @@ const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.sli
 const N = Number(nArg);
 const PSS_SAMPLE_MS = 200;
 // The assignment schema fills every option not named here with its default.
-const OPTIONS = ScenarioOptionsSchema.parse({ callDurationMs: Number(process.env.CALL_MS ?? 5000), har: 'off', stepTimeoutMs: 30000, sessionTimeoutMs: 120000, adaptiveStart: false });
+const OPTIONS = ScenarioOptionsSchema.parse({
+  callDurationMs: Number(process.env.CALL_MS ?? 5000),
+  har: 'off',
+  stepTimeoutMs: 30000,
+  sessionTimeoutMs: 120000,
+  adaptiveStart: false,
+});
 const BIN = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
 // The agent's browser pool flags, exactly (since 2026-11-29 they include --site-per-process for the shell and
 // WebRtcHideLocalIpsWithMdns in the one --disable-features list; results.md says which figures predate that).
 const ARGS = [...launchPlan(kind, { chromiumPath: BIN.chromium, shellPath: BIN.shell }).args];
 
 class Rec {
-  samples = 0; failure = null;
-  async measure(step, fn) { try { return await fn(); } catch (e) { this.failure ??= `${step}: ${e.message}`; throw e; } }
-  value() { this.samples += 1; }
+  samples = 0;
+  failure = null;
+  async measure(step, fn) {
+    try {
+      return await fn();
+    } catch (e) {
+      this.failure ??= `${step}: ${e.message}`;
+      throw e;
+    }
+  }
+  value() {
+    this.samples += 1;
+  }
   note() {}
 }
 
@@ -43,10 +59,17 @@ async function session(browser, profile, scenario, id) {
   const rec = new Rec();
   try {
     const [visitor, agent] = await Promise.all([vctx.newPage(), actx.newPage()]);
-    await scenario.run({
-      session: { runId: 'bench', sessionId: id, scenario: scenario.name }, pages: { visitor, agent }, profile,
-      options: OPTIONS, recorder: rec, signal: new AbortController().signal, credential: (r) => r.default ?? '',
-    }).catch(() => undefined);
+    await scenario
+      .run({
+        session: { runId: 'bench', sessionId: id, scenario: scenario.name },
+        pages: { visitor, agent },
+        profile,
+        options: OPTIONS,
+        recorder: rec,
+        signal: new AbortController().signal,
+        credential: (r) => r.default ?? '',
+      })
+      .catch(() => undefined);
   } finally {
     await Promise.all([vctx.close(), actx.close()]);
   }
@@ -64,19 +87,30 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const base = { cpu: cpuSeconds(pid), pss: pssMb(pid) };
   let peak = base.pss;
-  const sampler = setInterval(() => { peak = Math.max(peak, pssMb(pid)); }, PSS_SAMPLE_MS);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, pssMb(pid));
+  }, PSS_SAMPLE_MS);
   const t0 = performance.now();
   const recs = await Promise.all(Array.from({ length: N }, (_, i) => session(browser, profile, scenario, `b${i}`)));
   const wallS = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const cpu = cpuSeconds(pid) - base.cpu;
   const failed = recs.filter((r) => r.failure).map((r) => r.failure);
-  process.stdout.write(`${JSON.stringify({
-    scenario: scenarioName, browser: kind, sessions: N, failed, wallS: +wallS.toFixed(1),
-    cpuS: +cpu.toFixed(2), cpuSPerSession: +(cpu / N).toFixed(2),
-    basePssMb: +base.pss.toFixed(0), peakPssMb: +peak.toFixed(0), pssMbPerSession: +((peak - base.pss) / N).toFixed(1),
-    samplesPerSession: recs.map((r) => r.samples),
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      scenario: scenarioName,
+      browser: kind,
+      sessions: N,
+      failed,
+      wallS: +wallS.toFixed(1),
+      cpuS: +cpu.toFixed(2),
+      cpuSPerSession: +(cpu / N).toFixed(2),
+      basePssMb: +base.pss.toFixed(0),
+      peakPssMb: +peak.toFixed(0),
+      pssMbPerSession: +((peak - base.pss) / N).toFixed(1),
+      samplesPerSession: recs.map((r) => r.samples),
+    })}\n`,
+  );
 } finally {
   await browser.close();
   await rm(userDataDir, { recursive: true, force: true });

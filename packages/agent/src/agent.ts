@@ -79,16 +79,28 @@ export class Agent {
     this.pool = new BrowserPool({ paths: c.browser, log: this.#log });
     const instanceId = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const hello = (): Hello => ({
-      protocolVersion: PROTOCOL_VERSION, token: c.token, agentId: c.agentId, instanceId, name: c.name, labels: { ...c.labels },
-      capacity: { ...c.capacity }, software: AGENT_SOFTWARE, host: { ...c.host },
+      protocolVersion: PROTOCOL_VERSION,
+      token: c.token,
+      agentId: c.agentId,
+      instanceId,
+      name: c.name,
+      labels: { ...c.labels },
+      capacity: { ...c.capacity },
+      software: AGENT_SOFTWARE,
+      host: { ...c.host },
       // Connection's constructor builds a hello for its instance id before the runner exists: no runs then.
       runs: this.runner ? this.runner.runStates().slice(0, HELLO_MAX_RUNS) : [],
     });
     // The pinned CA, read once here (a ConfigError when unreadable: the agent does not start).
     const ca = c.caFile === null ? undefined : readControllerCa(c.caFile);
     this.connection = new Connection({
-      url: c.controllerUrl, hello, log: this.#log, ca, caSource: c.caFile === null ? undefined : `--ca ${c.caFile}`,
-      reconnectDelayMinMs: o.reconnectDelayMinMs, reconnectDelayMaxMs: o.reconnectDelayMaxMs,
+      url: c.controllerUrl,
+      hello,
+      log: this.#log,
+      ca,
+      caSource: c.caFile === null ? undefined : `--ca ${c.caFile}`,
+      reconnectDelayMinMs: o.reconnectDelayMinMs,
+      reconnectDelayMaxMs: o.reconnectDelayMaxMs,
       handlers: {
         onAssign: (a) => this.runner.assign(a),
         onAbort: (a) => this.runner.abort(a),
@@ -101,8 +113,16 @@ export class Agent {
     this.evidenceSpool = new EvidenceSpool(evidenceSpoolDir(c.spoolDir), this.#log);
     this.evidence = new EvidenceSender(socket, this.evidenceSpool, c.agentId, this.#log);
     this.runner = new Runner({
-      agentId: c.agentId, capacity: c.capacity, socket, spool: this.spool, pool: this.pool,
-      scenarios: o.scenarios, log: this.#log, env: o.env, secrets: [c.token], policy: agentPolicy(c),
+      agentId: c.agentId,
+      capacity: c.capacity,
+      socket,
+      spool: this.spool,
+      pool: this.pool,
+      scenarios: o.scenarios,
+      log: this.#log,
+      env: o.env,
+      secrets: [c.token],
+      policy: agentPolicy(c),
       syncClock: () => syncClock(socket, this.#log),
       saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
@@ -131,10 +151,25 @@ export class Agent {
     this.connection.connect();
     this.#statusTimer = setInterval(() => this.#status(), STATUS_INTERVAL_MS);
     this.#statusTimer.unref();
-    this.#log.info({
-      name: c.name, controller: c.controllerUrl, capacity: c.capacity, labels: c.labels, spool: c.spoolDir, browser: c.browser.kind, pending: this.spool.size,
-      trust: { ca: c.caFile ?? 'system CAs', allowHosts: c.allowHosts, scenarioDirs: c.scenarioDirs, secretEnv: c.secretEnv, allowPlainHttp: c.allowPlainHttp },
-    }, 'agent started');
+    this.#log.info(
+      {
+        name: c.name,
+        controller: c.controllerUrl,
+        capacity: c.capacity,
+        labels: c.labels,
+        spool: c.spoolDir,
+        browser: c.browser.kind,
+        pending: this.spool.size,
+        trust: {
+          ca: c.caFile ?? 'system CAs',
+          allowHosts: c.allowHosts,
+          scenarioDirs: c.scenarioDirs,
+          secretEnv: c.secretEnv,
+          allowPlainHttp: c.allowPlainHttp,
+        },
+      },
+      'agent started',
+    );
   }
 
   #status(): void {
@@ -142,8 +177,11 @@ export class Agent {
     if (!socket.connected) return;
     const cpu = this.#cpu.cpu;
     socket.emit('agent:status', {
-      cpu, memMb: this.#cpu.memMb, activeSessions: this.runner.activeSessions,
-      saturated: this.#cpu.saturated, spooled: this.spool.size,
+      cpu,
+      memMb: this.#cpu.memMb,
+      activeSessions: this.runner.activeSessions,
+      saturated: this.#cpu.saturated,
+      spooled: this.spool.size,
     });
   }
 

@@ -57,30 +57,77 @@ function scenarioMap(): Map<string, Scenario> {
 async function main(): Promise<number> {
   const args = await yargs(hideBin(process.argv))
     .scriptName('agent')
-    .usage('$0 --controller URL --allow-host HOST [options]\n\nDial out to a userprobe controller, run the sessions it assigns in one local Chromium, and stream their metrics (spooled on disk until acknowledged).')
+    .usage(
+      '$0 --controller URL --allow-host HOST [options]\n\nDial out to a userprobe controller, run the sessions it assigns in one local Chromium, and stream their metrics (spooled on disk until acknowledged).',
+    )
     .options({
-      controller: { type: 'string', describe: 'controller URL, e.g. https://ctl.example.com:7077 (env PROBE_CONTROLLER_URL); http:// only to loopback or with --allow-plain-http' },
-      token: { type: 'string', describe: 'this agent\'s own token, from `controller agent-token ID` (env PROBE_TOKEN, preferred: ps shows flags)' },
-      ca: { type: 'string', describe: 'verify the controller\'s certificate against this CA only (PEM; ca.crt of deploy/tls/make-ca.sh) instead of the system CAs (env PROBE_CA_FILE)' },
-      'allow-plain-http': { type: 'boolean', default: false, describe: 'dial an http:// controller that is not on loopback. Gives up confidentiality and integrity: this agent\'s token and every batch cross the network readable (and alterable), and the controller is not authenticated' },
-      'allow-host': { type: 'string', array: true, describe: 'a host the browser may open: chat.example.com, *.example.com (names below it), or an IP; repeatable (env PROBE_ALLOW_HOSTS). None by default (every assignment is refused); link-local and metadata addresses never' },
-      'scenario-dir': { type: 'string', array: true, describe: 'a folder custom scenario modules may be loaded from (their real path must be inside); repeatable. None by default: assignments naming a module are refused' },
-      'secret-env': { type: 'string', array: true, describe: 'an environment variable a target profile may read as a credential (e.g. TENANT_AGENT_PASSWORD); repeatable (env PROBE_SECRET_ENV). None by default' },
+      controller: {
+        type: 'string',
+        describe: 'controller URL, e.g. https://ctl.example.com:7077 (env PROBE_CONTROLLER_URL); http:// only to loopback or with --allow-plain-http',
+      },
+      token: { type: 'string', describe: "this agent's own token, from `controller agent-token ID` (env PROBE_TOKEN, preferred: ps shows flags)" },
+      ca: {
+        type: 'string',
+        describe:
+          "verify the controller's certificate against this CA only (PEM; ca.crt of deploy/tls/make-ca.sh) instead of the system CAs (env PROBE_CA_FILE)",
+      },
+      'allow-plain-http': {
+        type: 'boolean',
+        default: false,
+        describe:
+          "dial an http:// controller that is not on loopback. Gives up confidentiality and integrity: this agent's token and every batch cross the network readable (and alterable), and the controller is not authenticated",
+      },
+      'allow-host': {
+        type: 'string',
+        array: true,
+        describe:
+          'a host the browser may open: chat.example.com, *.example.com (names below it), or an IP; repeatable (env PROBE_ALLOW_HOSTS). None by default (every assignment is refused); link-local and metadata addresses never',
+      },
+      'scenario-dir': {
+        type: 'string',
+        array: true,
+        describe:
+          'a folder custom scenario modules may be loaded from (their real path must be inside); repeatable. None by default: assignments naming a module are refused',
+      },
+      'secret-env': {
+        type: 'string',
+        array: true,
+        describe:
+          'an environment variable a target profile may read as a credential (e.g. TENANT_AGENT_PASSWORD); repeatable (env PROBE_SECRET_ENV). None by default',
+      },
       name: { type: 'string', describe: 'display name (default: host name)' },
       id: { type: 'string', describe: 'agent id (default: a stable id stored in the spool folder); give each agent on one machine its own' },
       capacity: { type: 'string', array: true, describe: 'N (chat-load and cobrowse) or SCENARIO=N; repeatable' },
       labels: { type: 'string', array: true, describe: 'key=value[,key=value], e.g. region=ams3' },
-      spool: { type: 'string', describe: 'spool root folder; this agent uses <spool>/<id>/ (default ~/.local/state/userprobe/agent-spool, or under $XDG_STATE_HOME)' },
+      spool: {
+        type: 'string',
+        describe: 'spool root folder; this agent uses <spool>/<id>/ (default ~/.local/state/userprobe/agent-spool, or under $XDG_STATE_HOME)',
+      },
       browser: { type: 'string', choices: BROWSER_KINDS, describe: 'default browser to launch at start (a run may ask for the other)', default: 'shell' },
       'browser-path': { type: 'string', describe: 'full Chromium binary (env CHROMIUM_PATH)' },
       'shell-path': { type: 'string', describe: 'headless shell binary (env CHROMIUM_SHELL_PATH)' },
       'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'log level (JSON lines on stderr)' },
     })
-    .example('$0 --controller https://ctl.example.com:7077 --ca /etc/userprobe/ca.crt --id ams3-1 --allow-host www.example.com --allow-host \'*.chat.example.com\' --secret-env TENANT_AGENT_USER --secret-env TENANT_AGENT_PASSWORD', 'join a controller over HTTPS with a pinned CA (the token from PROBE_TOKEN, which ps does not show); open only the tenant\'s hosts, read only its two credential variables')
-    .example('$0 --controller https://ctl.example.com:7077 --id ams3-1 --allow-host www.example.com --labels region=ams3 --capacity 20 --capacity video-call=2', 'a certificate from a public CA (system CAs); label the agent and set its capacity')
-    .example('$0 --controller https://ctl.example.com:7077 --id ams3-1 --allow-host www.example.com --scenario-dir /opt/userprobe/scenarios', 'also run custom scenario modules kept in /opt/userprobe/scenarios')
-    .example('$0 --controller http://127.0.0.1:7077 --id local-1 --spool /tmp/up-spool --browser chromium --allow-host 127.0.0.1 --allow-host 127.0.0.2', 'a second agent on the controller\'s machine (plain HTTP on loopback), on full Chromium, against the demo target')
-    .example('$0 --controller http://10.0.0.5:7077 --allow-plain-http --id lan-1 --allow-host 10.0.0.9', 'plain HTTP on a private network you trust (the token and batches readable on it)')
+    .example(
+      "$0 --controller https://ctl.example.com:7077 --ca /etc/userprobe/ca.crt --id ams3-1 --allow-host www.example.com --allow-host '*.chat.example.com' --secret-env TENANT_AGENT_USER --secret-env TENANT_AGENT_PASSWORD",
+      "join a controller over HTTPS with a pinned CA (the token from PROBE_TOKEN, which ps does not show); open only the tenant's hosts, read only its two credential variables",
+    )
+    .example(
+      '$0 --controller https://ctl.example.com:7077 --id ams3-1 --allow-host www.example.com --labels region=ams3 --capacity 20 --capacity video-call=2',
+      'a certificate from a public CA (system CAs); label the agent and set its capacity',
+    )
+    .example(
+      '$0 --controller https://ctl.example.com:7077 --id ams3-1 --allow-host www.example.com --scenario-dir /opt/userprobe/scenarios',
+      'also run custom scenario modules kept in /opt/userprobe/scenarios',
+    )
+    .example(
+      '$0 --controller http://127.0.0.1:7077 --id local-1 --spool /tmp/up-spool --browser chromium --allow-host 127.0.0.1 --allow-host 127.0.0.2',
+      "a second agent on the controller's machine (plain HTTP on loopback), on full Chromium, against the demo target",
+    )
+    .example(
+      '$0 --controller http://10.0.0.5:7077 --allow-plain-http --id lan-1 --allow-host 10.0.0.9',
+      'plain HTTP on a private network you trust (the token and batches readable on it)',
+    )
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -91,11 +138,28 @@ async function main(): Promise<number> {
     })
     .parseAsync();
 
-  const config = buildConfig({
-    controller: args.controller, token: args.token, name: args.name, id: args.id, capacity: args.capacity, labels: args.labels,
-    spool: args.spool, browser: args.browser, browserPath: args['browser-path'], shellPath: args['shell-path'], logLevel: args['log-level'],
-    ca: args.ca, allowPlainHttp: args['allow-plain-http'], allowHost: args['allow-host'], scenarioDir: args['scenario-dir'], secretEnv: args['secret-env'],
-  }, process.env, machine());
+  const config = buildConfig(
+    {
+      controller: args.controller,
+      token: args.token,
+      name: args.name,
+      id: args.id,
+      capacity: args.capacity,
+      labels: args.labels,
+      spool: args.spool,
+      browser: args.browser,
+      browserPath: args['browser-path'],
+      shellPath: args['shell-path'],
+      logLevel: args['log-level'],
+      ca: args.ca,
+      allowPlainHttp: args['allow-plain-http'],
+      allowHost: args['allow-host'],
+      scenarioDir: args['scenario-dir'],
+      secretEnv: args['secret-env'],
+    },
+    process.env,
+    machine(),
+  );
   const resolved = await resolveAgentId(config, hostname());
   const log = createLogger(config.logLevel, { app: 'agent' });
   const agent = new Agent({ config: resolved, log, scenarios: scenarioMap(), env: process.env });
@@ -130,8 +194,14 @@ async function main(): Promise<number> {
 }
 
 const REFUSAL_CODES: readonly string[] = [
-  ERROR_CODES.CONFIG_INVALID, ERROR_CODES.BROWSER_UNAVAILABLE, ERROR_CODES.SPOOL_IO, ERROR_CODES.AUTH_REJECTED, ERROR_CODES.PROTOCOL_MISMATCH,
-  ERROR_CODES.AGENT_DUPLICATE, ERROR_CODES.AGENT_REVOKED, ERROR_CODES.CONTROLLER_UNTRUSTED,
+  ERROR_CODES.CONFIG_INVALID,
+  ERROR_CODES.BROWSER_UNAVAILABLE,
+  ERROR_CODES.SPOOL_IO,
+  ERROR_CODES.AUTH_REJECTED,
+  ERROR_CODES.PROTOCOL_MISMATCH,
+  ERROR_CODES.AGENT_DUPLICATE,
+  ERROR_CODES.AGENT_REVOKED,
+  ERROR_CODES.CONTROLLER_UNTRUSTED,
 ];
 
 /** A local agent checks this often whether the controller that started it is still its parent. */

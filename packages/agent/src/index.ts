@@ -1,6 +1,16 @@
 export * from './runner/scenario-api.js';
 export { Agent, AGENT_SOFTWARE, type AgentOptions, type AgentExit } from './agent.js';
-export { buildConfig, defaultCapacity, parseCapacity, parseLabels, type AgentConfig, type AgentFlags, type MachineFacts, LOG_LEVELS, type LogLevel } from './config/config.js';
+export {
+  buildConfig,
+  defaultCapacity,
+  parseCapacity,
+  parseLabels,
+  type AgentConfig,
+  type AgentFlags,
+  type MachineFacts,
+  LOG_LEVELS,
+  type LogLevel,
+} from './config/config.js';
 export { resolveAgentId, newAgentId, type ResolvedAgentConfig } from './config/agent-id.js';
 export { createLogger } from './logger.js';
 export { Spool, type BatchKey } from './delivery/spool.js';

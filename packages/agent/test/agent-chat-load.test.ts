@@ -26,13 +26,23 @@ describe('agent runs chat-load against the demo target', () => {
     demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     ctl = await startTestController();
     spoolRoot = await mkdtemp(join(tmpdir(), 'up-e2e-'));
-    const config = buildConfig({
-      controller: ctl.url, token: 'test-token', id: 'e2e-1', spool: spoolRoot, capacity: ['2'],
-      allowHost: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
-    }, {},
-      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
+    const config = buildConfig(
+      {
+        controller: ctl.url,
+        token: 'test-token',
+        id: 'e2e-1',
+        spool: spoolRoot,
+        capacity: ['2'],
+        allowHost: ['127.0.0.1', '127.0.0.2'],
+        secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+      },
+      {},
+      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot },
+    );
     agent = new Agent({
-      config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: {},
+      config: await resolveAgentId(config, 'test'),
+      log: captureLog('warn').log,
+      env: {},
       scenarios: new Map([['chat-load', getScenario('chat-load')]]),
     });
     const joined = ctl.waitFor('agent');
@@ -50,11 +60,22 @@ describe('agent runs chat-load against the demo target', () => {
     const runId = 'e2e-run';
     const sessions = ['e1', 'e2', 'e3', 'e4'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 500 }));
     const a: AssignmentInput = {
-      runId, scenario: 'chat-load', browser: 'shell', profile: demoProfile, sessions, startAt: ctl.now() + 500, durationMs: null,
+      runId,
+      scenario: 'chat-load',
+      browser: 'shell',
+      profile: demoProfile,
+      sessions,
+      startAt: ctl.now() + 500,
+      durationMs: null,
       options: { stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000 },
     };
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
-    expect(await ctl.sockets.at(-1)!.timeout(10_000).emitWithAck('run:assign', a as never)).toEqual({ accepted: true });
+    expect(
+      await ctl.sockets
+        .at(-1)!
+        .timeout(10_000)
+        .emitWithAck('run:assign', a as never),
+    ).toEqual({ accepted: true });
     const f = await finished;
     expect(await agent.sender.drained(10_000)).toBe(true);
     const batches = [...ctl.stored.values()].filter((b) => b.runId === runId);
@@ -64,7 +85,10 @@ describe('agent runs chat-load against the demo target', () => {
     expect(f).toMatchObject({ runId, lastSeq: batches.length, ok: 4, failed: 0 }); // plus rampMs, peakConcurrent
     const samples = batches.flatMap((b) => b.samples).filter((s) => s.detail === undefined || !s.detail.startsWith('msg-'));
     for (const { sessionId } of sessions) {
-      const core = samples.filter((s) => s.sessionId === sessionId && coreMetrics('chat-load').includes(s.metric)).map((s) => s.metric).sort();
+      const core = samples
+        .filter((s) => s.sessionId === sessionId && coreMetrics('chat-load').includes(s.metric))
+        .map((s) => s.metric)
+        .sort();
       expect(core).toEqual([...coreMetrics('chat-load')].sort());
     }
     const creates = samples.filter((s) => s.metric === 'api_create').map((s) => s.value);

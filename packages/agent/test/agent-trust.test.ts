@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, resolveProfile, type AssignReply, type AssignmentInput, type MetricBatch, type SessionRecord, type TargetProfile } from '@userprobe/shared';
+import {
+  ERROR_CODES,
+  resolveProfile,
+  type AssignReply,
+  type AssignmentInput,
+  type MetricBatch,
+  type SessionRecord,
+  type TargetProfile,
+} from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import { Agent } from '../src/agent.js';
 import { resolveAgentId } from '../src/config/agent-id.js';
@@ -37,10 +45,18 @@ function makeCa(dir: string): void {
 }
 
 async function startAgent(ctl: TestController, spoolRoot: string, flags: AgentFlags, id: string, launchBrowserAtStart = true): Promise<Agent> {
-  const config = buildConfig({ controller: ctl.url, token: 'test-token', id, spool: spoolRoot, capacity: ['2'], ...flags }, {}, { ...MACHINE, homeDir: spoolRoot });
+  const config = buildConfig(
+    { controller: ctl.url, token: 'test-token', id, spool: spoolRoot, capacity: ['2'], ...flags },
+    {},
+    { ...MACHINE, homeDir: spoolRoot },
+  );
   const agent = new Agent({
-    config: await resolveAgentId(config, 'test'), log: captureLog('warn').log, env: { UNLISTED_SECRET: SECRET },
-    scenarios: new Map([['chat-load', getScenario('chat-load')]]), runner: { evidenceWaitMs: 2_000 }, launchBrowserAtStart,
+    config: await resolveAgentId(config, 'test'),
+    log: captureLog('warn').log,
+    env: { UNLISTED_SECRET: SECRET },
+    scenarios: new Map([['chat-load', getScenario('chat-load')]]),
+    runner: { evidenceWaitMs: 2_000 },
+    launchBrowserAtStart,
   });
   await agent.start();
   return agent;
@@ -67,10 +83,19 @@ describe('a locked-down agent against a hostile controller', () => {
     demoProfile = (await resolveProfile('demo', demo.vars)).profile;
     // Pages that send the browser where the agent does not go.
     hostile = createServer((req, res) => {
-      if (req.url === '/to-metadata') { res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end(); return; }
-      if (req.url === '/302-file') { res.writeHead(302, { location: 'file:///etc/hostname' }).end(); return; }
+      if (req.url === '/to-metadata') {
+        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+        return;
+      }
+      if (req.url === '/302-file') {
+        res.writeHead(302, { location: 'file:///etc/hostname' }).end();
+        return;
+      }
       const target = req.url === '/to-file' ? 'file:///etc/hostname' : req.url === '/to-chrome' ? 'chrome://version' : null;
-      if (target === null) { res.writeHead(404).end(); return; }
+      if (target === null) {
+        res.writeHead(404).end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>x</title><script>location.href = ${JSON.stringify(target)};</script>`);
     });
     await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
@@ -78,10 +103,17 @@ describe('a locked-down agent against a hostile controller', () => {
     const tls = { cert: await readFile(join(dir, 'tls', 'server.crt')), key: await readFile(join(dir, 'tls', 'server.key')) };
     ctl = await startTestController({ tls });
     const joined = ctl.waitFor('agent');
-    agent = await startAgent(ctl, join(dir, 'spool'), {
-      ca: join(dir, 'tls', 'ca.crt'), allowHost: ['127.0.0.1', '127.0.0.2'], scenarioDir: [join(dir, 'scenarios')],
-      secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
-    }, 'locked-1');
+    agent = await startAgent(
+      ctl,
+      join(dir, 'spool'),
+      {
+        ca: join(dir, 'tls', 'ca.crt'),
+        allowHost: ['127.0.0.1', '127.0.0.2'],
+        scenarioDir: [join(dir, 'scenarios')],
+        secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+      },
+      'locked-1',
+    );
     await joined;
   });
   afterAll(async () => {
@@ -93,11 +125,26 @@ describe('a locked-down agent against a hostile controller', () => {
   });
 
   const assignment = (profile: TargetProfile, over: Partial<AssignmentInput> = {}): AssignmentInput => ({
-    runId: `trust-${++run}`, scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's1', startOffsetMs: 0 }],
-    startAt: ctl.now() + 300, durationMs: null, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 30_000 }, ...over,
+    runId: `trust-${++run}`,
+    scenario: 'chat-load',
+    browser: 'shell',
+    profile,
+    sessions: [{ sessionId: 's1', startOffsetMs: 0 }],
+    startAt: ctl.now() + 300,
+    durationMs: null,
+    options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 30_000 },
+    ...over,
   });
-  const assign = async (a: AssignmentInput): Promise<AssignReply> => await ctl.sockets.at(-1)!.timeout(15_000).emitWithAck('run:assign', a as never);
-  const withUrls = (visitor: string, agentUrl = demoProfile.agent.url): TargetProfile => ({ ...demoProfile, visitor: { ...demoProfile.visitor, url: visitor }, agent: { ...demoProfile.agent, url: agentUrl } });
+  const assign = async (a: AssignmentInput): Promise<AssignReply> =>
+    await ctl.sockets
+      .at(-1)!
+      .timeout(15_000)
+      .emitWithAck('run:assign', a as never);
+  const withUrls = (visitor: string, agentUrl = demoProfile.agent.url): TargetProfile => ({
+    ...demoProfile,
+    visitor: { ...demoProfile.visitor, url: visitor },
+    agent: { ...demoProfile.agent, url: agentUrl },
+  });
   /** The session record of a run, once its agent finished it. */
   const recordOf = async (runId: string): Promise<SessionRecord> => {
     await ctl.waitFor('finished', (f: { runId: string }) => f.runId === runId);
@@ -118,30 +165,50 @@ describe('a locked-down agent against a hostile controller', () => {
   it('refuses a scenario module outside --scenario-dir (also through a symbolic link), without importing it', async () => {
     const marker = join(dir, 'imported');
     const evil = join(dir, 'elsewhere', 'evil.mjs');
-    await writeFile(evil, `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'evil', run: async () => {} };`);
+    await writeFile(
+      evil,
+      `import { writeFileSync } from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x'); export default { name: 'evil', run: async () => {} };`,
+    );
     await symlink(evil, join(dir, 'scenarios', 'link.mjs'));
     const outside = await assign(assignment(demoProfile, { scenarioModule: evil }));
-    expect(outside).toEqual({ accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: expect.stringMatching(/is outside the folders this agent loads scenario modules from \(.*scenarios; --scenario-dir\)/) });
+    expect(outside).toEqual({
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
+      reason: expect.stringMatching(/is outside the folders this agent loads scenario modules from \(.*scenarios; --scenario-dir\)/),
+    });
     const linked = await assign(assignment(demoProfile, { scenarioModule: join(dir, 'scenarios', 'link.mjs') }));
-    expect(linked).toMatchObject({ accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: expect.stringMatching(/\(really .*elsewhere\/evil\.mjs\) is outside/) });
+    expect(linked).toMatchObject({
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
+      reason: expect.stringMatching(/\(really .*elsewhere\/evil\.mjs\) is outside/),
+    });
     expect(existsSync(marker)).toBe(false);
   });
 
   it('refuses a file: URL, a host not allowed and a metadata address in the profile, naming the flag', async () => {
     expect(await assign(assignment(withUrls('file:///etc/hostname')))).toEqual({
-      accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: "the target profile's visitor.url: file: URLs are never opened (file:///etc/hostname); this agent opens http: and https: only",
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
+      reason: "the target profile's visitor.url: file: URLs are never opened (file:///etc/hostname); this agent opens http: and https: only",
     });
     expect(await assign(assignment(withUrls(demoProfile.visitor.url, 'https://attacker.example/console')))).toEqual({
-      accepted: false, code: ERROR_CODES.NOT_ALLOWED,
-      reason: "the target profile's agent.url: host attacker.example is not allowed on this agent (allowed: 127.0.0.1, 127.0.0.2); its operator allows it with --allow-host attacker.example",
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
+      reason:
+        "the target profile's agent.url: host attacker.example is not allowed on this agent (allowed: 127.0.0.1, 127.0.0.2); its operator allows it with --allow-host attacker.example",
     });
     expect(await assign(assignment(withUrls('http://169.254.169.254/latest/meta-data/')))).toMatchObject({
-      accepted: false, code: ERROR_CODES.NOT_ALLOWED, reason: expect.stringMatching(/169\.254\.169\.254 is a link-local address .*never opened/),
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
+      reason: expect.stringMatching(/169\.254\.169\.254 is a link-local address .*never opened/),
     });
   });
 
   it('a profile reading a variable not listed with --secret-env fails its session at the login step; the value goes nowhere', async () => {
-    const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, login: { ...demoProfile.agent.login!, password: { env: 'UNLISTED_SECRET' } } } };
+    const profile: TargetProfile = {
+      ...demoProfile,
+      agent: { ...demoProfile.agent, login: { ...demoProfile.agent.login!, password: { env: 'UNLISTED_SECRET' } } },
+    };
     const a = assignment(profile);
     expect(await assign(a)).toEqual({ accepted: true });
     const r = await recordOf(a.runId);
@@ -160,7 +227,9 @@ describe('a locked-down agent against a hostile controller', () => {
     expect(await assign(a)).toEqual({ accepted: true });
     const r = await recordOf(a.runId);
     expect(r).toMatchObject({ status: 'failed', failedStep: NAVIGATION_STEP, error: { code: ERROR_CODES.NOT_ALLOWED }, artifacts: [] });
-    expect(r.error!.message).toMatch(/^the visitor page (was sent where this agent does not go|tried to open a URL this agent does not go to \(the browser refused it\)): /);
+    expect(r.error!.message).toMatch(
+      /^the visitor page (was sent where this agent does not go|tried to open a URL this agent does not go to \(the browser refused it\)): /,
+    );
     expect(r.error!.message).toMatch(reason);
     expect(ctl.evidence.filter((e) => e.runId === a.runId)).toEqual([]);
   });

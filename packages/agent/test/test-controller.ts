@@ -4,9 +4,17 @@ import { EventEmitter, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import {
-  AGENT_TO_CONTROLLER_SCHEMAS, HelloSchema, PROTOCOL_VERSION,
-  type AgentToController, type AuthRejection, type BatchAck, type ControllerToAgent, type EvidenceUpload, type MetricBatch,
-  type RunFinished, type SessionProgress,
+  AGENT_TO_CONTROLLER_SCHEMAS,
+  HelloSchema,
+  PROTOCOL_VERSION,
+  type AgentToController,
+  type AuthRejection,
+  type BatchAck,
+  type ControllerToAgent,
+  type EvidenceUpload,
+  type MetricBatch,
+  type RunFinished,
+  type SessionProgress,
 } from '@userprobe/shared';
 
 /** How the test controller answers a batch. */
@@ -52,7 +60,8 @@ export class TestController extends EventEmitter {
       const h = HelloSchema.safeParse(socket.handshake.auth);
       let rejection: AuthRejection | null = null;
       if (!h.success) rejection = { code: 'E_MESSAGE_INVALID', reason: 'malformed hello' };
-      else if (h.data.protocolVersion !== PROTOCOL_VERSION) rejection = { code: 'E_PROTOCOL_MISMATCH', reason: `protocol ${h.data.protocolVersion} is not ${PROTOCOL_VERSION}` };
+      else if (h.data.protocolVersion !== PROTOCOL_VERSION)
+        rejection = { code: 'E_PROTOCOL_MISMATCH', reason: `protocol ${h.data.protocolVersion} is not ${PROTOCOL_VERSION}` };
       else if (h.data.token !== (opts.token ?? 'test-token')) rejection = { code: 'E_AUTH_REJECTED', reason: 'wrong token' };
       if (rejection) {
         const err = new Error(rejection.reason) as Error & { data: AuthRejection };

@@ -2,7 +2,16 @@
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ERROR_CODES, SCENARIOS, BROWSER_KINDS, EVIDENCE_BUDGET_SESSIONS, SCENARIO_OPTION_CONFIG_KEYS, ConfigError, describeError, isProbeError } from '@userprobe/shared';
+import {
+  ERROR_CODES,
+  SCENARIOS,
+  BROWSER_KINDS,
+  EVIDENCE_BUDGET_SESSIONS,
+  SCENARIO_OPTION_CONFIG_KEYS,
+  ConfigError,
+  describeError,
+  isProbeError,
+} from '@userprobe/shared';
 import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
 import { scenarioOptionFlags } from './config/scenario-flags.js';
 import { createLogger } from './logger.js';
@@ -38,7 +47,11 @@ the master itself is refused from agents unless --allow-shared-token. Plain HTTP
 (--host 127.0.0.1) or with --allow-plain-http; elsewhere serve HTTPS with --tls-cert/--tls-key (deploy/tls/make-ca.sh).`;
 
 const USER_ERROR_CODES: readonly string[] = [
-  ERROR_CODES.CONFIG_INVALID, ERROR_CODES.PROFILE_INVALID, ERROR_CODES.PROFILE_NOT_FOUND, ERROR_CODES.PLAN_INFEASIBLE, ERROR_CODES.SCENARIO_UNKNOWN,
+  ERROR_CODES.CONFIG_INVALID,
+  ERROR_CODES.PROFILE_INVALID,
+  ERROR_CODES.PROFILE_NOT_FOUND,
+  ERROR_CODES.PLAN_INFEASIBLE,
+  ERROR_CODES.SCENARIO_UNKNOWN,
 ];
 
 function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
@@ -47,10 +60,45 @@ function pick(argv: Record<string, unknown>, keys: readonly string[]): Record<st
   return out;
 }
 
-const COMMON_KEYS = ['host', 'port', 'token', 'out', 'logLevel', 'db', 'drainTimeout', 'lossGrace', 'tlsCert', 'tlsKey', 'allowPlainHttp', 'allowSharedToken', 'revokedAgents'] as const;
-const RUN_KEYS = [...COMMON_KEYS, 'runId', 'scenario', 'total', 'target', 'browser', 'rampUp', 'duration', 'expectAgents', 'localAgents',
-  'agentWait', 'capacity', 'agentCli', 'evidenceSessions', 'evidenceBytes', 'json', 'demoLatency', 'demoError',
-  'profileVar', 'scenarioModule', 'onAgentLoss', ...Object.values(SCENARIO_OPTION_CONFIG_KEYS)] as const;
+const COMMON_KEYS = [
+  'host',
+  'port',
+  'token',
+  'out',
+  'logLevel',
+  'db',
+  'drainTimeout',
+  'lossGrace',
+  'tlsCert',
+  'tlsKey',
+  'allowPlainHttp',
+  'allowSharedToken',
+  'revokedAgents',
+] as const;
+const RUN_KEYS = [
+  ...COMMON_KEYS,
+  'runId',
+  'scenario',
+  'total',
+  'target',
+  'browser',
+  'rampUp',
+  'duration',
+  'expectAgents',
+  'localAgents',
+  'agentWait',
+  'capacity',
+  'agentCli',
+  'evidenceSessions',
+  'evidenceBytes',
+  'json',
+  'demoLatency',
+  'demoError',
+  'profileVar',
+  'scenarioModule',
+  'onAgentLoss',
+  ...Object.values(SCENARIO_OPTION_CONFIG_KEYS),
+] as const;
 
 const SERVE_KEYS = [...COMMON_KEYS, 'config', 'localAgents', 'capacity', 'agentCli'] as const;
 
@@ -67,7 +115,9 @@ export function givenFlags(args: readonly string[]): Set<string> {
 const hangupHandler: NonNullable<CommandIo['onHangup']> = (fn) => {
   const h = () => fn();
   process.on('SIGHUP', h);
-  return () => { process.off('SIGHUP', h); };
+  return () => {
+    process.off('SIGHUP', h);
+  };
 };
 
 function interruptHandler(): CommandIo['onInterrupt'] {
@@ -80,7 +130,10 @@ function interruptHandler(): CommandIo['onInterrupt'] {
     };
     process.on('SIGINT', h);
     process.on('SIGTERM', h);
-    return () => { process.off('SIGINT', h); process.off('SIGTERM', h); };
+    return () => {
+      process.off('SIGINT', h);
+      process.off('SIGTERM', h);
+    };
   };
 }
 
@@ -88,109 +141,262 @@ async function main(): Promise<number> {
   const common = {
     host: { type: 'string', describe: 'interface to listen on (default 127.0.0.1 with only local agents, else 0.0.0.0)' },
     port: { type: 'number', describe: `port agents connect to (0 = any free port)`, default: DEFAULT_PORT },
-    token: { type: 'string', describe: 'the master secret each agent\'s token is derived from (env PROBE_TOKEN, preferred: ps shows flags); generated for local-only runs' },
-    'tls-cert': { type: 'string', describe: 'serve agents over HTTPS with this certificate (PEM, with its chain; deploy/tls/make-ca.sh makes one); needs --tls-key' },
+    token: {
+      type: 'string',
+      describe: "the master secret each agent's token is derived from (env PROBE_TOKEN, preferred: ps shows flags); generated for local-only runs",
+    },
+    'tls-cert': {
+      type: 'string',
+      describe: 'serve agents over HTTPS with this certificate (PEM, with its chain; deploy/tls/make-ca.sh makes one); needs --tls-key',
+    },
     'tls-key': { type: 'string', describe: 'the private key of --tls-cert (PEM, unencrypted; keep it 0600)' },
-    'allow-plain-http': { type: 'boolean', default: false, describe: 'listen without TLS on an interface other than loopback. Gives up confidentiality and integrity: every agent\'s token and every batch cross the network readable (and alterable)' },
-    'allow-shared-token': { type: 'boolean', default: false, describe: 'also accept the master secret itself from any agent (the old shared token). Gives up per-agent identity: whoever holds it can connect as any agent id' },
-    'revoked-agents': { type: 'string', describe: 'file of agent ids refused whatever their token, one per line (# comments); checked every 2s: a listed agent that is connected is disconnected' },
+    'allow-plain-http': {
+      type: 'boolean',
+      default: false,
+      describe:
+        "listen without TLS on an interface other than loopback. Gives up confidentiality and integrity: every agent's token and every batch cross the network readable (and alterable)",
+    },
+    'allow-shared-token': {
+      type: 'boolean',
+      default: false,
+      describe:
+        'also accept the master secret itself from any agent (the old shared token). Gives up per-agent identity: whoever holds it can connect as any agent id',
+    },
+    'revoked-agents': {
+      type: 'string',
+      describe: 'file of agent ids refused whatever their token, one per line (# comments); checked every 2s: a listed agent that is connected is disconnected',
+    },
     out: { type: 'string', describe: 'results folder', default: DEFAULT_OUT_DIR },
-    'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', describe: 'JSON logs on stderr at this level; debug also forwards local agents\' logs' },
-    db: { type: 'string', describe: 'MySQL URL, e.g. mysql://userprobe:PASS@127.0.0.1:3306/userprobe (env PROBE_DB_URL); results are always written to --out too' },
+    'log-level': {
+      type: 'string',
+      choices: LOG_LEVELS,
+      default: 'warn',
+      describe: "JSON logs on stderr at this level; debug also forwards local agents' logs",
+    },
+    db: {
+      type: 'string',
+      describe: 'MySQL URL, e.g. mysql://userprobe:PASS@127.0.0.1:3306/userprobe (env PROBE_DB_URL); results are always written to --out too',
+    },
     'drain-timeout': { type: 'string', describe: 'after agents finish, wait this long for their last batches (default 30s)' },
-    'loss-grace': { type: 'string', describe: 'an agent away this long mid-run is lost: its unstarted sessions go to other agents, its running ones are recorded as lost (default 15s)' },
+    'loss-grace': {
+      type: 'string',
+      describe: 'an agent away this long mid-run is lost: its unstarted sessions go to other agents, its running ones are recorded as lost (default 15s)',
+    },
   } as const;
   const remote = {
-    controller: { type: 'string', describe: 'a running daemon\'s URL (controller serve --config with PROBE_OPERATOR_TOKEN): run there, on its fleet; the operator token is read from PROBE_OPERATOR_TOKEN' },
-    ca: { type: 'string', describe: 'with --controller over HTTPS: the CA file its certificate is verified with (deploy/tls/make-ca.sh), else the system\'s CAs' },
+    controller: {
+      type: 'string',
+      describe:
+        "a running daemon's URL (controller serve --config with PROBE_OPERATOR_TOKEN): run there, on its fleet; the operator token is read from PROBE_OPERATOR_TOKEN",
+    },
+    ca: {
+      type: 'string',
+      describe: "with --controller over HTTPS: the CA file its certificate is verified with (deploy/tls/make-ca.sh), else the system's CAs",
+    },
   } as const;
   const scenarioFlags = scenarioOptionFlags();
 
   const argv = await yargs(hideBin(process.argv))
     .scriptName('controller')
     .usage('$0 <command> [options]\n\nCoordinate userprobe agents: plan and run measured sessions, store every metric durably, summarize.')
-    .command('run', 'run one load test: wait for agents, split --total sessions by capacity, measure, summarize', (y) => y
-      .options({
-        scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
-        total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
-        target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
-        browser: { type: 'string', choices: BROWSER_KINDS, describe: `shell = chromium-headless-shell (default "${DEFAULT_BROWSER}" unless the profile sets browser: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used` },
-        'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
-        duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
-        'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },
-        'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine' },
-        'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
-        capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
-        'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
-        'evidence-sessions': { type: 'number', default: EVIDENCE_BUDGET_SESSIONS, describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)' },
-        'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
-        'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
-        json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
-        'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
-        'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
-        'profile-var': { type: 'string', array: true, describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com' },
-        'scenario-module': { type: 'string', describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class' },
-        'on-agent-loss': { type: 'string', choices: ON_AGENT_LOSS, default: 'reassign', describe: 'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)' },
-        ...common,
-        ...remote,
-        ...scenarioFlags,
-      })
-      .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
-      .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
-      .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
-      .example('PROBE_TOKEN=$(cat master.secret) $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m --tls-cert tls/server.crt --tls-key tls/server.key', 'a cluster of 4 remote agents against a real target, over HTTPS (each agent with its own token: controller agent-token ID)')
-      .example('$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs', 'a custom scenario, with chat-load capacity')
-      .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
-      .example('$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m', 'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)')
-      .example('PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 run --controller https://monitor.example.com:7077 --ca tls/ca.crt --scenario cobrowse --total 200', 'a load test on a running daemon\'s fleet (controller serve --config): same flags, progress, summary and exit code')
-      .epilogue(EPILOGUE))
-    .command('serve', 'the long-running controller: the agent hub and ingest, and with --config the monitoring daemon (checks on schedules over the standing fleet, an operator API); without --config it runs nothing (Ctrl-C to stop)', (y) => y
-      .options({
-        ...common,
-        config: { type: 'string', describe: 'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API and GET /metrics (docs/monitoring.md, docs/prometheus.md)' },
-        'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine (allowed the hosts of the config\'s checks at start)' },
-        capacity: { type: 'string', array: true, describe: 'sessions per local agent, N or SCENARIO=N (default: what the machine holds)' },
-        'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
-      })
-      .example('$0 serve --config profiles/monitor.local.yaml --local-agents 2', 'continuous mode on one machine: two checks on the demo target, one line per round')
-      .example('PROBE_TOKEN=$(cat master.secret) PROBE_OPERATOR_TOKEN=$(cat operator.secret) PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 serve --config /etc/userprobe/monitor.yaml --tls-cert tls/server.crt --tls-key tls/server.key', 'the monitoring daemon for remote agents: rounds to MySQL, operator API on the same port; kill -HUP reloads the config')
-      .example('PROBE_TOKEN=$(cat master.secret) $0 serve --port 7077 --out results --tls-cert tls/server.crt --tls-key tls/server.key', 'after a controller crash: re-adopt and close the runs it left open, take in agents\' spool replays')
-      .example('PROBE_TOKEN=$(cat master.secret) $0 serve --tls-cert tls/server.crt --tls-key tls/server.key --revoked-agents revoked-agents.txt', 'refuse (and disconnect) the agent ids listed in revoked-agents.txt')
-      .example('$0 serve --host 10.0.0.5 --allow-plain-http', 'plain HTTP on a private network you trust (tokens and batches readable on it)'))
-    .command('status', 'ask a running daemon (controller serve --config) for its agents, checks and runs in progress (operator token: PROBE_OPERATOR_TOKEN)', (y) => y
-      .options({ ...remote, controller: { ...remote.controller, demandOption: true }, json: { type: 'boolean', default: false, describe: 'print the status document as JSON' } })
-      .example('PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 status --controller https://monitor.example.com:7077 --ca tls/ca.crt', 'agents (busy/capacity, last seen), checks (next and last rounds), runs in progress')
-      .example('PROBE_OPERATOR_TOKEN=... $0 status --controller http://127.0.0.1:7077 --json | jq .checks', 'the same as JSON'))
-    .command('abort <run-id>', 'abort a run in progress on a running daemon: a load test or a monitor round (operator token: PROBE_OPERATOR_TOKEN)', (y) => y
-      .positional('run-id', { type: 'string', describe: 'the run\'s id (controller status lists them)' })
-      .options({ ...remote, controller: { ...remote.controller, demandOption: true } })
-      .example('PROBE_OPERATOR_TOKEN=... $0 abort r-20261129-074519-b404 --controller http://127.0.0.1:7077', 'its agents stop, what they measured is kept and summarized'))
-    .command('alerts <action>', 'alerts of the monitoring daemon: `alerts test` sends a sample message to the Slack webhook the config names', (y) => y
-      .positional('action', { type: 'string', choices: ['test'], describe: 'test: send one sample alert message' })
-      .options({ config: { type: 'string', demandOption: true, describe: 'the monitor config (its alerts: section names the webhook\'s variable, default PROBE_SLACK_WEBHOOK_URL)' }, 'log-level': common['log-level'] })
-      .example('PROBE_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX $0 alerts test --config /etc/userprobe/monitor.yaml', 'check the Slack wiring: exit 0 once Slack accepted the sample'))
-    .command('agent-token <agent-id>', 'print one agent\'s token: HMAC-SHA256(master, agent id) in base64url, the master read from PROBE_TOKEN only; give it to that agent alone as its PROBE_TOKEN', (y) => y
-      .positional('agent-id', { type: 'string', describe: 'the agent\'s --id' })
-      .example('PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token', 'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)'))
-    .command('reconcile <run-id>', 'recompute a run\'s verdict from what is stored (late batches, or a run no controller closed): rewrite summary.json and run.json, update MySQL', (y) => y
-      .positional('run-id', { type: 'string', describe: 'the run\'s id (its folder under --out)' })
-      .options({
-        out: common.out, db: common.db, 'log-level': common['log-level'],
-        json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object' },
-        force: { type: 'boolean', default: false, describe: 'judge a run that is still open and within its bound (a controller may still be following it)' },
-      })
-      .example('$0 reconcile r-20261129-074519-b404 --out results', 'judge the run again from its results folder')
-      .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'))
-    .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) => y
-      .options({ db: common.db, 'log-level': common['log-level'] })
-      .example('PROBE_DB_URL=mysql://userprobe:PASS@127.0.0.1:3306/userprobe $0 migrate', 'create the schema, or apply what is new'))
-    .command('retention', 'roll raw samples up into 5-minute buckets, then delete raw samples older than --raw-days', (y) => y
-      .options({
-        db: common.db, 'log-level': common['log-level'],
-        'raw-days': { type: 'number', default: 30, describe: 'keep raw samples this many days (rollups are kept)' },
-        'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
-      })
-      .example('PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14', 'daily from cron or a systemd timer (the URL in the environment: ps shows --db)'))
+    .command('run', 'run one load test: wait for agents, split --total sessions by capacity, measure, summarize', (y) =>
+      y
+        .options({
+          scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
+          total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
+          target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
+          browser: {
+            type: 'string',
+            choices: BROWSER_KINDS,
+            describe: `shell = chromium-headless-shell (default "${DEFAULT_BROWSER}" unless the profile sets browser: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used`,
+          },
+          'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
+          duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
+          'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },
+          'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine' },
+          'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
+          capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
+          'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
+          'evidence-sessions': {
+            type: 'number',
+            default: EVIDENCE_BUDGET_SESSIONS,
+            describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)',
+          },
+          'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
+          'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
+          json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
+          'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
+          'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
+          'profile-var': {
+            type: 'string',
+            array: true,
+            describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com',
+          },
+          'scenario-module': {
+            type: 'string',
+            describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class',
+          },
+          'on-agent-loss': {
+            type: 'string',
+            choices: ON_AGENT_LOSS,
+            default: 'reassign',
+            describe:
+              'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)',
+          },
+          ...common,
+          ...remote,
+          ...scenarioFlags,
+        })
+        .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
+        .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
+        .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
+        .example(
+          'PROBE_TOKEN=$(cat master.secret) $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m --tls-cert tls/server.crt --tls-key tls/server.key',
+          'a cluster of 4 remote agents against a real target, over HTTPS (each agent with its own token: controller agent-token ID)',
+        )
+        .example(
+          '$0 run --scenario chat-load --total 2 --local-agents 1 --scenario-module ./profiles/examples/custom-scenario.mjs',
+          'a custom scenario, with chat-load capacity',
+        )
+        .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
+        .example(
+          '$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m',
+          'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)',
+        )
+        .example(
+          'PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 run --controller https://monitor.example.com:7077 --ca tls/ca.crt --scenario cobrowse --total 200',
+          "a load test on a running daemon's fleet (controller serve --config): same flags, progress, summary and exit code",
+        )
+        .epilogue(EPILOGUE),
+    )
+    .command(
+      'serve',
+      'the long-running controller: the agent hub and ingest, and with --config the monitoring daemon (checks on schedules over the standing fleet, an operator API); without --config it runs nothing (Ctrl-C to stop)',
+      (y) =>
+        y
+          .options({
+            ...common,
+            config: {
+              type: 'string',
+              describe:
+                'monitor config (YAML, profiles/monitor.example.yaml): checks run on their schedules; reloaded on SIGHUP; needs PROBE_OPERATOR_TOKEN for the operator API and GET /metrics (docs/monitoring.md, docs/prometheus.md)',
+            },
+            'local-agents': {
+              type: 'number',
+              default: 0,
+              describe: "start this many agent processes on this machine (allowed the hosts of the config's checks at start)",
+            },
+            capacity: { type: 'string', array: true, describe: 'sessions per local agent, N or SCENARIO=N (default: what the machine holds)' },
+            'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
+          })
+          .example(
+            '$0 serve --config profiles/monitor.local.yaml --local-agents 2',
+            'continuous mode on one machine: two checks on the demo target, one line per round',
+          )
+          .example(
+            'PROBE_TOKEN=$(cat master.secret) PROBE_OPERATOR_TOKEN=$(cat operator.secret) PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 serve --config /etc/userprobe/monitor.yaml --tls-cert tls/server.crt --tls-key tls/server.key',
+            'the monitoring daemon for remote agents: rounds to MySQL, operator API on the same port; kill -HUP reloads the config',
+          )
+          .example(
+            'PROBE_TOKEN=$(cat master.secret) $0 serve --port 7077 --out results --tls-cert tls/server.crt --tls-key tls/server.key',
+            "after a controller crash: re-adopt and close the runs it left open, take in agents' spool replays",
+          )
+          .example(
+            'PROBE_TOKEN=$(cat master.secret) $0 serve --tls-cert tls/server.crt --tls-key tls/server.key --revoked-agents revoked-agents.txt',
+            'refuse (and disconnect) the agent ids listed in revoked-agents.txt',
+          )
+          .example('$0 serve --host 10.0.0.5 --allow-plain-http', 'plain HTTP on a private network you trust (tokens and batches readable on it)'),
+    )
+    .command(
+      'status',
+      'ask a running daemon (controller serve --config) for its agents, checks and runs in progress (operator token: PROBE_OPERATOR_TOKEN)',
+      (y) =>
+        y
+          .options({
+            ...remote,
+            controller: { ...remote.controller, demandOption: true },
+            json: { type: 'boolean', default: false, describe: 'print the status document as JSON' },
+          })
+          .example(
+            'PROBE_OPERATOR_TOKEN=$(cat operator.secret) $0 status --controller https://monitor.example.com:7077 --ca tls/ca.crt',
+            'agents (busy/capacity, last seen), checks (next and last rounds), runs in progress',
+          )
+          .example('PROBE_OPERATOR_TOKEN=... $0 status --controller http://127.0.0.1:7077 --json | jq .checks', 'the same as JSON'),
+    )
+    .command('abort <run-id>', 'abort a run in progress on a running daemon: a load test or a monitor round (operator token: PROBE_OPERATOR_TOKEN)', (y) =>
+      y
+        .positional('run-id', { type: 'string', describe: "the run's id (controller status lists them)" })
+        .options({ ...remote, controller: { ...remote.controller, demandOption: true } })
+        .example(
+          'PROBE_OPERATOR_TOKEN=... $0 abort r-20261129-074519-b404 --controller http://127.0.0.1:7077',
+          'its agents stop, what they measured is kept and summarized',
+        ),
+    )
+    .command('alerts <action>', 'alerts of the monitoring daemon: `alerts test` sends a sample message to the Slack webhook the config names', (y) =>
+      y
+        .positional('action', { type: 'string', choices: ['test'], describe: 'test: send one sample alert message' })
+        .options({
+          config: {
+            type: 'string',
+            demandOption: true,
+            describe: "the monitor config (its alerts: section names the webhook's variable, default PROBE_SLACK_WEBHOOK_URL)",
+          },
+          'log-level': common['log-level'],
+        })
+        .example(
+          'PROBE_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX $0 alerts test --config /etc/userprobe/monitor.yaml',
+          'check the Slack wiring: exit 0 once Slack accepted the sample',
+        ),
+    )
+    .command(
+      'agent-token <agent-id>',
+      "print one agent's token: HMAC-SHA256(master, agent id) in base64url, the master read from PROBE_TOKEN only; give it to that agent alone as its PROBE_TOKEN",
+      (y) =>
+        y
+          .positional('agent-id', { type: 'string', describe: "the agent's --id" })
+          .example(
+            'PROBE_TOKEN=$(cat master.secret) $0 agent-token ams3-1 > ams3-1.token',
+            'the token of agent ams3-1 (it starts with --id ams3-1 and PROBE_TOKEN set to it)',
+          ),
+    )
+    .command(
+      'reconcile <run-id>',
+      "recompute a run's verdict from what is stored (late batches, or a run no controller closed): rewrite summary.json and run.json, update MySQL",
+      (y) =>
+        y
+          .positional('run-id', { type: 'string', describe: "the run's id (its folder under --out)" })
+          .options({
+            out: common.out,
+            db: common.db,
+            'log-level': common['log-level'],
+            json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object' },
+            force: {
+              type: 'boolean',
+              default: false,
+              describe: 'judge a run that is still open and within its bound (a controller may still be following it)',
+            },
+          })
+          .example('$0 reconcile r-20261129-074519-b404 --out results', 'judge the run again from its results folder')
+          .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'),
+    )
+    .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) =>
+      y
+        .options({ db: common.db, 'log-level': common['log-level'] })
+        .example('PROBE_DB_URL=mysql://userprobe:PASS@127.0.0.1:3306/userprobe $0 migrate', 'create the schema, or apply what is new'),
+    )
+    .command('retention', 'roll raw samples up into 5-minute buckets, then delete raw samples older than --raw-days', (y) =>
+      y
+        .options({
+          db: common.db,
+          'log-level': common['log-level'],
+          'raw-days': { type: 'number', default: 30, describe: 'keep raw samples this many days (rollups are kept)' },
+          'rollup-only': { type: 'boolean', default: false, describe: 'compute rollups, delete nothing' },
+        })
+        .example(
+          'PROBE_DB_URL=mysql://userprobe:PASS@db:3306/userprobe $0 retention --raw-days 14',
+          'daily from cron or a systemd timer (the URL in the environment: ps shows --db)',
+        ),
+    )
     .demandCommand(1, 'name a command: run, serve, status, abort, alerts, agent-token, reconcile, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
@@ -210,13 +416,24 @@ async function main(): Promise<number> {
   logForErrors = log;
   const outDir = (args['out'] as string | undefined) ?? DEFAULT_OUT_DIR;
   const io: CommandIo = {
-    stdout: process.stdout, stderr: process.stderr, log, onInterrupt: interruptHandler(), onHangup: hangupHandler,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    log,
+    onInterrupt: interruptHandler(),
+    onHangup: hangupHandler,
     dbSinkFactory: async (url, sinkLog) => createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),
   };
   const lines = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`controller: ${l}\n`) };
   if (command === 'migrate') return migrateCommand({ db: args['db'] as string | undefined, env, log, ...lines });
   if (command === 'retention') {
-    return retentionCommand({ db: args['db'] as string | undefined, env, log, ...lines, rawDays: args['rawDays'] as number | undefined, rollupOnly: args['rollupOnly'] as boolean | undefined });
+    return retentionCommand({
+      db: args['db'] as string | undefined,
+      env,
+      log,
+      ...lines,
+      rawDays: args['rawDays'] as number | undefined,
+      rollupOnly: args['rollupOnly'] as boolean | undefined,
+    });
   }
   if (command === 'alerts') return alertsTestCommand({ configFile: String(args['config']), env: process.env, log, out: lines.out });
   if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
@@ -225,12 +442,28 @@ async function main(): Promise<number> {
     if (command === 'status') return statusCommand(target, args['json'] === true, io);
     if (command === 'abort') return abortCommand(target, String(args['runId']), io);
     // Only the flags given on the command line: the daemon applies the defaults (a submitted run has no port, folder or local agents of its own).
-    return remoteRunCommand(target, pick(args, RUN_KEYS.filter((k) => givenFlags(hideBin(process.argv)).has(k))), io);
+    return remoteRunCommand(
+      target,
+      pick(
+        args,
+        RUN_KEYS.filter((k) => givenFlags(hideBin(process.argv)).has(k)),
+      ),
+      io,
+    );
   }
   if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
   if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, SERVE_KEYS), env), io);
   if (command === 'reconcile') {
-    return reconcileCommand({ runId: String(args['runId']), outDir, dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null, json: args['json'] === true, force: args['force'] === true }, io);
+    return reconcileCommand(
+      {
+        runId: String(args['runId']),
+        outDir,
+        dbUrl: (args['db'] as string | undefined) ?? env.PROBE_DB_URL ?? null,
+        json: args['json'] === true,
+        force: args['force'] === true,
+      },
+      io,
+    );
   }
   throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, migrate, retention`);
 }

@@ -10,14 +10,43 @@ export { ResultsSink, type ResultsSinkOptions } from './results/folder-sink.js';
 export { EvidenceStore, type EvidenceStoreOptions } from './results/evidence-store.js';
 export { readRunResults, readJsonl } from './results/run-folder-reader.js';
 export { RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './results/run-folder.js';
-export { summarizeRun, renderSummary, allSessionsOk, type RunSummary, type MetricSummary, type DetailSummary, type AgentSummary, type SummaryInput } from './run/summary.js';
+export {
+  summarizeRun,
+  renderSummary,
+  allSessionsOk,
+  type RunSummary,
+  type MetricSummary,
+  type DetailSummary,
+  type AgentSummary,
+  type SummaryInput,
+} from './run/summary.js';
 export { RunCoordinator, EXIT, type RunParams, type RunOutcome, type CoordinatorDeps, type RunResultsStore } from './run/coordinator.js';
 export { RunError } from './run/run-errors.js';
 export { ProgressReporter, type Progress, type ProgressOutput } from './run/progress.js';
-export { startLocalAgents, localAgentArgs, localAgentEnv, defaultAgentCli, localSpoolRoot, type LocalAgents, type LocalAgentsOptions } from './commands/local-agents.js';
+export {
+  startLocalAgents,
+  localAgentArgs,
+  localAgentEnv,
+  defaultAgentCli,
+  localSpoolRoot,
+  type LocalAgents,
+  type LocalAgentsOptions,
+} from './commands/local-agents.js';
 export { resolveTarget, type ResolvedTarget, type TargetOptions } from './config/target.js';
 export { launchDemo, type DemoKnobFlags } from './config/demo-launcher.js';
-export { resolveRunConfig, resolveServeConfig, isLoopbackHost, listenProblem, publicParams, newRunId, deepFreeze, type RunConfig, type ServeConfig, type Env, type LogLevel } from './config/config.js';
+export {
+  resolveRunConfig,
+  resolveServeConfig,
+  isLoopbackHost,
+  listenProblem,
+  publicParams,
+  newRunId,
+  deepFreeze,
+  type RunConfig,
+  type ServeConfig,
+  type Env,
+  type LogLevel,
+} from './config/config.js';
 export { openSinks, type Sinks, type DbSinkFactory } from './results/sink-set.js';
 export { runCommand, type CommandIo } from './commands/run-command.js';
 export { serveCommand } from './commands/serve-command.js';

@@ -10,8 +10,17 @@ import { parseMonitorConfig } from '../src/monitor/monitor-config.js';
 import { AGENT_CLI, CONTROLLER_CLI, startCli, type Proc } from './processes.js';
 import { tempDir } from './fixtures.js';
 import {
-  composeSeconds, composeSource, parseUnit, podSource, secretsOnCommandLine, unitValues,
-  type ComposeFile, type Container, type K8sObject, type PodSpec, type Probe,
+  composeSeconds,
+  composeSource,
+  parseUnit,
+  podSource,
+  secretsOnCommandLine,
+  unitValues,
+  type ComposeFile,
+  type Container,
+  type K8sObject,
+  type PodSpec,
+  type Probe,
 } from './deploy-manifests.js';
 
 /*
@@ -56,7 +65,10 @@ function helpFlags(cli: string, command?: string): Set<string> {
 /** `controller <cmd> …` / `agent …` invocations in a text, as argument lists. */
 function invocations(text: string): Array<{ cli: 'controller' | 'agent'; command: string | undefined; flags: string[] }> {
   const found: Array<{ cli: 'controller' | 'agent'; command: string | undefined; flags: string[] }> = [];
-  const flat = text.replace(/\\\n/g, ' ').replace(/",\s*"/g, ' ').replace(/[[\]"]/g, ' ');
+  const flat = text
+    .replace(/\\\n/g, ' ')
+    .replace(/",\s*"/g, ' ')
+    .replace(/[[\]"]/g, ' ');
   for (const m of flat.matchAll(/(?:^|[\s/])(controller|agent)(?:\/dist\/cli\.js)?\s+((?:[^\n;]|\n\s+--)*)/g)) {
     const cli = m[1] as 'controller' | 'agent';
     const args = m[2]!.split(/\s+/).filter(Boolean);
@@ -138,7 +150,9 @@ describe('deployment files', () => {
       }
     }
     const grafanaEnv = new Set(Object.keys(file.services['grafana']!.environment ?? {}));
-    const provisioning = filesUnder(join(ROOT, 'grafana', 'provisioning'), /\.ya?ml$/).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const provisioning = filesUnder(join(ROOT, 'grafana', 'provisioning'), /\.ya?ml$/)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const used = new Set([...provisioning.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]!));
     expect(used.size).toBeGreaterThan(0);
     for (const v of used) expect(grafanaEnv.has(v), `grafana service sets ${v}`).toBe(true);
@@ -156,8 +170,12 @@ describe('deployment files', () => {
 
   it('no documented command puts a password or token on a command line (ps shows arguments)', () => {
     const docs = [
-      ...filesUnder(DEPLOY, /./), ...filesUnder(join(ROOT, 'docs'), /\.md$/), ...filesUnder(join(ROOT, 'sql'), /\.sql$/),
-      ...filesUnder(join(ROOT, 'scripts'), /\.sh$/), join(ROOT, 'README.md'), join(ROOT, 'grafana', 'README.md'),
+      ...filesUnder(DEPLOY, /./),
+      ...filesUnder(join(ROOT, 'docs'), /\.md$/),
+      ...filesUnder(join(ROOT, 'sql'), /\.sql$/),
+      ...filesUnder(join(ROOT, 'scripts'), /\.sh$/),
+      join(ROOT, 'README.md'),
+      join(ROOT, 'grafana', 'README.md'),
       ...filesUnder(join(ROOT, 'packages'), /^README\.md$/).filter((f) => !f.includes('node_modules')),
     ];
     const secretOnCommandLine: Array<[string, RegExp]> = [
@@ -177,7 +195,9 @@ describe('deployment files', () => {
 
 describe('the controller daemon replaces timers, loops and CronJobs (issue 13)', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
 
   it('nothing schedules controller runs or retention any more: no timer, no CronJob or Job, no shell loop', () => {
     expect(filesUnder(DEPLOY, /\.timer$/)).toEqual([]);
@@ -190,7 +210,11 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
         return unitValues(u, 'Service', 'ExecStart').map((c) => [basename(f), c] as [string, string]);
       }),
       ...Object.entries(compose().services).map(([n, s]) => [`compose ${n}`, [...asArgs(s.entrypoint), ...asArgs(s.command)].join(' ')] as [string, string]),
-      ...allK8sObjects().flatMap((o) => podSpecs(o).flatMap((p) => p.containers.map((c) => [`${o.kind} ${o.metadata.name}`, [...(c.command ?? []), ...(c.args ?? [])].join(' ')] as [string, string]))),
+      ...allK8sObjects().flatMap((o) =>
+        podSpecs(o).flatMap((p) =>
+          p.containers.map((c) => [`${o.kind} ${o.metadata.name}`, [...(c.command ?? []), ...(c.args ?? [])].join(' ')] as [string, string]),
+        ),
+      ),
     ];
     expect(commands.length).toBeGreaterThanOrEqual(8);
     for (const [where, cmd] of commands) {
@@ -206,7 +230,9 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     // The detector itself, on lines that do leak.
     expect(secretsOnCommandLine('systemd', 'node cli.js serve --token abc')).toEqual(['the flag --token']);
     expect(secretsOnCommandLine('systemd', 'node cli.js serve --db ${PROBE_DB_URL}')).toHaveLength(2);
-    expect(secretsOnCommandLine('compose', 'controller serve x${PROBE_OPERATOR_TOKEN}')).toEqual(['the variable PROBE_OPERATOR_TOKEN expanded into the arguments']);
+    expect(secretsOnCommandLine('compose', 'controller serve x${PROBE_OPERATOR_TOKEN}')).toEqual([
+      'the variable PROBE_OPERATOR_TOKEN expanded into the arguments',
+    ]);
     expect(secretsOnCommandLine('compose', 'sh -c "printf %s $$GRAFANA_DB_PASSWORD | od"')).toEqual([]);
     expect(secretsOnCommandLine('kubernetes', 'agent --x $(PROBE_TOKEN)')).toHaveLength(1);
 
@@ -224,7 +250,8 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     for (const o of allK8sObjects()) {
       for (const c of podSpecs(o).flatMap((p) => p.containers)) {
         lines.push([`${o.metadata.name}/${c.name}`, 'kubernetes', [...(c.command ?? []), ...(c.args ?? [])].join(' ')]);
-        for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) if (p?.exec) lines.push([`${o.metadata.name}/${c.name} probe`, 'kubernetes', p.exec.command.join(' ')]);
+        for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe])
+          if (p?.exec) lines.push([`${o.metadata.name}/${c.name} probe`, 'kubernetes', p.exec.command.join(' ')]);
       }
     }
     expect(lines.length).toBeGreaterThanOrEqual(10);
@@ -254,7 +281,8 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     expect(envFile).toBe('/etc/userprobe/controller.env');
     const example = readFileSync(join(DEPLOY, 'systemd', 'controller.env.example'), 'utf8');
     expect(example).toMatch(/Mode 0600/);
-    for (const v of ['PROBE_TOKEN', 'PROBE_OPERATOR_TOKEN', 'PROBE_DB_URL', 'PROBE_SLACK_WEBHOOK_URL']) expect(example, v).toMatch(new RegExp(`^#? ?${v}=`, 'm'));
+    for (const v of ['PROBE_TOKEN', 'PROBE_OPERATOR_TOKEN', 'PROBE_DB_URL', 'PROBE_SLACK_WEBHOOK_URL'])
+      expect(example, v).toMatch(new RegExp(`^#? ?${v}=`, 'm'));
     // The TLS pair comes through LoadCredential= (%d): every credential the command names is loaded.
     const creds = new Map(unitValues(u, 'Service', 'LoadCredential').map((v) => v.split(':') as [string, string]));
     for (const flag of ['--tls-cert', '--tls-key']) {
@@ -292,7 +320,8 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     expect(svc.ports).toEqual([`\${PROBE_HUB_PORT:-${port}}:${port}`]);
     expect(composeSeconds(svc.stop_grace_period!)).toBeGreaterThanOrEqual(MIN_STOP_SECONDS);
     expect(svc.restart).toBe('unless-stopped');
-    for (const v of ['PROBE_TOKEN', 'PROBE_OPERATOR_TOKEN', 'PROBE_DB_URL', 'PROBE_SLACK_WEBHOOK_URL']) expect(Object.keys(svc.environment ?? {}), v).toContain(v);
+    for (const v of ['PROBE_TOKEN', 'PROBE_OPERATOR_TOKEN', 'PROBE_DB_URL', 'PROBE_SLACK_WEBHOOK_URL'])
+      expect(Object.keys(svc.environment ?? {}), v).toContain(v);
     // Every file the command reads is mounted from the repository or from what the README has you create.
     const configPath = argAfter(args, '--config')!;
     const config = composeSource(COMPOSE_DIR, svc, configPath);
@@ -304,7 +333,10 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
       expect(src && 'host' in src && src.host.startsWith(join(COMPOSE_DIR, 'tls') + '/'), flag).toBe(true);
     }
     expect(composeSource(COMPOSE_DIR, svc, argAfter(args, '--out')!)).toEqual({ volume: 'results' });
-    expect((svc.volumes ?? []).some((v) => v.includes('ca.key') || /^\.\/tls:/.test(v)), 'the CA key stays on the host').toBe(false);
+    expect(
+      (svc.volumes ?? []).some((v) => v.includes('ca.key') || /^\.\/tls:/.test(v)),
+      'the CA key stays on the host',
+    ).toBe(false);
     // The monitor config validates, and its targets are mounted where the command looks.
     const monitorHost = (config as { host: string }).host;
     const targets = validateMonitor(parse(readFileSync(monitorHost, 'utf8')), configPath);
@@ -312,15 +344,23 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     for (const t of targets) {
       const src = composeSource(COMPOSE_DIR, svc, t);
       expect(src && 'host' in src, `${t} is mounted from the host`).toBe(true);
-      expect(readFileSync(join(COMPOSE_DIR, '.gitignore'), 'utf8'), `${t} (your tenant's profile) is not committed`).toContain((src as { host: string }).host.slice(COMPOSE_DIR.length + 1));
+      expect(readFileSync(join(COMPOSE_DIR, '.gitignore'), 'utf8'), `${t} (your tenant's profile) is not committed`).toContain(
+        (src as { host: string }).host.slice(COMPOSE_DIR.length + 1),
+      );
     }
     // Locations name the label the Compose agents start with.
-    const agentLabels = Object.values(compose().services).filter((s) => asArgs(s.command)[0] === 'agent').map((s) => argAfter(asArgs(s.command), '--labels'));
+    const agentLabels = Object.values(compose().services)
+      .filter((s) => asArgs(s.command)[0] === 'agent')
+      .map((s) => argAfter(asArgs(s.command), '--labels'));
     expect(agentLabels.length).toBeGreaterThanOrEqual(2);
     const raw = parse(readFileSync(monitorHost, 'utf8')) as { checks: Array<{ locations?: Record<string, string[]> }> };
     for (const c of raw.checks) {
       for (const [key, values] of Object.entries(c.locations ?? {})) {
-        for (const v of values) expect(agentLabels.map((l) => l!.replace(/\$\{[A-Z_]+:-([^}]+)\}/, '$1')), `${key}=${v} is an agent's label`).toContain(`${key}=${v}`);
+        for (const v of values)
+          expect(
+            agentLabels.map((l) => l!.replace(/\$\{[A-Z_]+:-([^}]+)\}/, '$1')),
+            `${key}=${v} is an agent's label`,
+          ).toContain(`${key}=${v}`);
       }
     }
     // The health check: no token, the hub's own scheme and port, and the image's CA for its certificate.
@@ -336,7 +376,8 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
       if (s.image !== 'userprobe:latest') continue;
       for (const v of s.volumes ?? []) {
         const [src, dst] = v.split(':') as [string, string];
-        if (!/^[./$]/.test(src)) expect(dockerfile, `${name}: volume ${src} at ${dst}`).toMatch(new RegExp(`install -d -o userprobe -g userprobe -m 700 ${dst}\\s`));
+        if (!/^[./$]/.test(src))
+          expect(dockerfile, `${name}: volume ${src} at ${dst}`).toMatch(new RegExp(`install -d -o userprobe -g userprobe -m 700 ${dst}\\s`));
       }
     }
     // Neither the secrets nor the config folder go into the image.
@@ -356,9 +397,24 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     // One check the loopback machine cannot run (no agent has its label): the daemon idles, serving the hub and the API.
     const monitor = join(tmp.dir, 'monitor.yaml');
     writeFileSync(monitor, 'checks:\n  - name: chat\n    scenario: chat-load\n    target: demo\n    interval: 1h\n    locations: { region: [nowhere] }\n');
-    const serve: Proc = startCli(['serve', '--config', monitor, '--host', '127.0.0.1', '--port', '0', '--out', join(tmp.dir, 'results'),
-      '--tls-cert', join(tls, 'server.crt'), '--tls-key', join(tls, 'server.key')],
-    { PROBE_TOKEN: 'deploy-files-master-secret', PROBE_OPERATOR_TOKEN: 'deploy-files-operator-token-1234' });
+    const serve: Proc = startCli(
+      [
+        'serve',
+        '--config',
+        monitor,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--out',
+        join(tmp.dir, 'results'),
+        '--tls-cert',
+        join(tls, 'server.crt'),
+        '--tls-key',
+        join(tls, 'server.key'),
+      ],
+      { PROBE_TOKEN: 'deploy-files-master-secret', PROBE_OPERATOR_TOKEN: 'deploy-files-operator-token-1234' },
+    );
     cleanups.push(async () => {
       if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
       await serve.exited;
@@ -369,7 +425,11 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     const run = (ca: string) => {
       const argv = test.map((a) => a.replace('/etc/userprobe/tls/ca.crt', ca).replace(`https://localhost:${HUB_PORT}/`, `https://localhost:${port}/`));
       expect(argv.join(' '), 'the health check was pointed at this controller').toContain(`https://localhost:${port}/healthz`);
-      return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 15_000, env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` } });
+      return spawnSync(argv[0]!, argv.slice(1), {
+        encoding: 'utf8',
+        timeout: 15_000,
+        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+      });
     };
     const ok = run(join(tls, 'ca.crt'));
     expect(ok.status, `health check: ${ok.stderr}`).toBe(0);
@@ -378,7 +438,10 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     // Kubernetes' probe: HTTPS without verifying the certificate, any 2xx/3xx passes.
     const probe = readK8sController().container.readinessProbe!.httpGet!;
     const status = await new Promise<number>((resolve, reject) => {
-      httpsGet({ host: '127.0.0.1', port: Number(port), path: probe.path, rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+      httpsGet({ host: '127.0.0.1', port: Number(port), path: probe.path, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
     });
     expect(status).toBe(200);
   });
@@ -398,7 +461,11 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     expect(portName, `a named containerPort ${port}`).toBeDefined();
     const tls = argAfter(args, '--tls-cert') !== undefined;
     expect(tls).toBe(true);
-    for (const [which, probe] of [['startup', container.startupProbe], ['readiness', container.readinessProbe], ['liveness', container.livenessProbe]] as Array<[string, Probe | undefined]>) {
+    for (const [which, probe] of [
+      ['startup', container.startupProbe],
+      ['readiness', container.readinessProbe],
+      ['liveness', container.livenessProbe],
+    ] as Array<[string, Probe | undefined]>) {
       expect(probe?.httpGet, `${which} probe`).toMatchObject({ path: '/healthz', scheme: tls ? 'HTTPS' : 'HTTP' });
       expect([port, portName], `${which} probe port`).toContain(probe!.httpGet!.port);
     }
@@ -406,7 +473,12 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     // The Dockerfile's numeric user, so runAsNonRoot can be checked by the kubelet.
     const user = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(DEPLOY, 'docker', 'Dockerfile'), 'utf8'));
     expect(user, 'the Dockerfile has a numeric USER uid:gid').not.toBeNull();
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: Number(user![1]), runAsGroup: Number(user![2]), seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: Number(user![1]),
+      runAsGroup: Number(user![2]),
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(Number(user![1])).toBeGreaterThan(0);
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(container.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
@@ -425,7 +497,7 @@ describe('the controller daemon replaces timers, loops and CronJobs (issue 13)',
     expect(agentUrl).toBe(`https://${service.metadata.name}:${svcSpec.ports[0]!.port}`);
   });
 
-  it('Kubernetes: every file the controller reads comes from a ConfigMap or Secret that is defined, the monitor config validates, and the secret example holds the contract\'s keys', () => {
+  it("Kubernetes: every file the controller reads comes from a ConfigMap or Secret that is defined, the monitor config validates, and the secret example holds the contract's keys", () => {
     const { pod, container } = readK8sController();
     const args = [...(container.command ?? []), ...(container.args ?? [])];
     const objects = allK8sObjects();

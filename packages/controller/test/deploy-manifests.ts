@@ -23,7 +23,13 @@ export function parseUnit(text: string): Unit {
     }
     const eq = line.indexOf('=');
     if (eq < 0 || !section) throw new Error(`not a unit file line: ${line}`);
-    section.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim().replace(/\s+/g, ' ')]);
+    section.push([
+      line.slice(0, eq).trim(),
+      line
+        .slice(eq + 1)
+        .trim()
+        .replace(/\s+/g, ' '),
+    ]);
   }
   return unit;
 }
@@ -48,7 +54,10 @@ export interface ComposeService {
   stop_grace_period?: string;
   restart?: string;
 }
-export interface ComposeFile { services: Record<string, ComposeService>; volumes?: Record<string, unknown> }
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
 
 /** `${VAR:-default}` → default; `${VAR}` stays (it has no value here). */
 function composeDefault(s: string): string {
@@ -64,9 +73,7 @@ export function composeSource(composeDir: string, svc: ComposeService, container
     const [src, dst] = composeDefault(v).split(':') as [string, string];
     return { src, dst };
   });
-  const m = mounts
-    .filter(({ dst }) => containerPath === dst || containerPath.startsWith(dst + '/'))
-    .sort((a, b) => b.dst.length - a.dst.length)[0];
+  const m = mounts.filter(({ dst }) => containerPath === dst || containerPath.startsWith(dst + '/')).sort((a, b) => b.dst.length - a.dst.length)[0];
   if (!m) return undefined;
   const rest = containerPath.slice(m.dst.length);
   if (m.src.startsWith('.') || m.src.startsWith('/')) return { host: join(composeDir, m.src + rest) };
@@ -90,7 +97,10 @@ export interface K8sObject {
   data?: Record<string, string>;
   stringData?: Record<string, string>;
 }
-export interface Probe { httpGet?: { path: string; port: number | string; scheme?: string }; exec?: { command: string[] } }
+export interface Probe {
+  httpGet?: { path: string; port: number | string; scheme?: string };
+  exec?: { command: string[] };
+}
 export interface Container {
   name: string;
   image: string;
@@ -99,14 +109,23 @@ export interface Container {
   ports?: Array<{ containerPort: number; name?: string }>;
   env?: Array<{ name: string; value?: string }>;
   envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
-  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; runAsNonRoot?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+  };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string; readOnly?: boolean }>;
 }
-interface KeyToPath { key: string; path: string; mode?: number }
+interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
 export interface Volume {
   name: string;
   emptyDir?: Record<string, unknown>;
@@ -122,9 +141,7 @@ export interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; fsGroup?: number; seccompProfile?: { type: string } };
 }
 
-export type PodFile =
-  | { kind: 'configMap' | 'secret'; name: string; key: string }
-  | { kind: 'emptyDir'; volume: string };
+export type PodFile = { kind: 'configMap' | 'secret'; name: string; key: string } | { kind: 'emptyDir'; volume: string };
 
 /** Where a path inside a container comes from: a ConfigMap's or Secret's key, or an emptyDir. */
 export function podSource(spec: PodSpec, container: Container, path: string): PodFile | undefined {

@@ -64,7 +64,9 @@ function mentions(text: string): string[] {
 }
 
 function gitFiles(...patterns: string[]): string[] {
-  return execFileSync('git', ['ls-files', ...patterns], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('git', ['ls-files', ...patterns], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 describe('flags in docs, help and messages', () => {
@@ -79,20 +81,26 @@ describe('flags in docs, help and messages', () => {
   const real = new Set(pages.flatMap(([, page]) => definedFlags(page)));
 
   const known = (flag: string): boolean =>
-    real.has(flag) || (flag.startsWith('no-') && real.has(flag.slice(3))) || flag in OTHER_PROGRAMS
+    real.has(flag) ||
+    (flag.startsWith('no-') && real.has(flag.slice(3))) ||
+    flag in OTHER_PROGRAMS ||
     // A family written as a prefix: `--tls-*`, `--demo-` flags.
-    || (flag.endsWith('-') && [...real].some((r) => r.startsWith(flag)));
+    (flag.endsWith('-') && [...real].some((r) => r.startsWith(flag)));
 
   it('reads the flags of every command', () => {
     expect(commands).toEqual(expect.arrayContaining(['run', 'serve', 'reconcile', 'migrate', 'retention']));
     for (const f of ['total', 'target', 'controller', 'capacity', 'latency', 'raw-days', 'tls-cert']) expect(real).toContain(f);
   });
 
-  it('every flag mentioned is one of ours or named as another program\'s', () => {
+  it("every flag mentioned is one of ours or named as another program's", () => {
     const docs = gitFiles('README.md', 'docs/*.md', 'deploy/README.md', 'packages/*/README.md', 'packages/shared/src/limits.ts');
     const sources = gitFiles('packages/*/src/*.ts', 'packages/*/src/**/*.ts').filter((f) => !f.includes('.test.'));
     const texts: [string, string][] = [...[...docs, ...sources].map((f): [string, string] => [f, readFileSync(`${ROOT}${f}`, 'utf8')]), ...pages];
-    const unknown = texts.flatMap(([where, text]) => mentions(text).filter((f) => !known(f)).map((f) => `--${f} in ${where}`));
+    const unknown = texts.flatMap(([where, text]) =>
+      mentions(text)
+        .filter((f) => !known(f))
+        .map((f) => `--${f} in ${where}`),
+    );
     expect([...new Set(unknown)], `flags no CLI defines (the CLIs define: ${[...real].sort().join(' ')})`).toEqual([]);
   });
 });

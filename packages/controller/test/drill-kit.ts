@@ -37,9 +37,15 @@ export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<D
   const yaml = (await readFile(BUNDLED_PROFILES.demo!, 'utf8')).replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
   await writeFile(profile, yaml);
   const procs: Proc[] = [];
-  const track = (p: Proc): Proc => { procs.push(p); return p; };
+  const track = (p: Proc): Proc => {
+    procs.push(p);
+    return p;
+  };
   return {
-    dir, demo, profile, out: join(dir, 'results'),
+    dir,
+    demo,
+    profile,
+    out: join(dir, 'results'),
     track,
     async cleanup() {
       for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
@@ -47,8 +53,13 @@ export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<D
       await demo.close();
     },
     agent(url, id, token, extra = [], spool = id) {
-      return track(startNode(AGENT_CLI, [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info',
-        ...DEMO_AGENT_TRUST, ...extra], { PROBE_TOKEN: agentToken(id, token) }));
+      return track(
+        startNode(
+          AGENT_CLI,
+          [`--controller=${url}`, `--id=${id}`, `--name=${id}`, `--spool=${join(dir, 'spool', spool)}`, '--log-level=info', ...DEMO_AGENT_TRUST, ...extra],
+          { PROBE_TOKEN: agentToken(id, token) },
+        ),
+      );
     },
     run(args, token) {
       return track(startCli(['run', '--target', profile, '--out', join(dir, 'results'), '--host', '127.0.0.1', ...args], { PROBE_TOKEN: token }));
@@ -58,19 +69,24 @@ export async function startDrill(dir: string, knobs: KnobsPatch = {}): Promise<D
 
 export async function jsonl(file: string): Promise<Record<string, unknown>[]> {
   if (!existsSync(file)) return [];
-  return (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** What a run left: its records, samples, batch keys, run-state and summary. */
 export async function runResults(out: string, runId: string) {
   const dir = join(out, runId);
-  const read = async <T>(name: string): Promise<T | null> => (existsSync(join(dir, name)) ? JSON.parse(await readFile(join(dir, name), 'utf8')) as T : null);
+  const read = async <T>(name: string): Promise<T | null> => (existsSync(join(dir, name)) ? (JSON.parse(await readFile(join(dir, name), 'utf8')) as T) : null);
   return {
     sessions: await jsonl(join(dir, 'sessions.jsonl')),
     samples: await jsonl(join(dir, 'samples.jsonl')),
     batches: await jsonl(join(dir, 'batches.jsonl')),
     state: await read<RunStateFile>('run-state.json'),
-    summary: await read<{ sessions: Record<string, number>; partial: { sessions: number; samples: number }; gapIds: { lost: string[]; notRun: string[] } }>('summary.json'),
+    summary: await read<{ sessions: Record<string, number>; partial: { sessions: number; samples: number }; gapIds: { lost: string[]; notRun: string[] } }>(
+      'summary.json',
+    ),
     run: await read<{ status: string; endedAt: string | null }>('run.json'),
   };
 }

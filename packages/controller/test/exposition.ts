@@ -42,7 +42,9 @@ export function parseExposition(text: string): Exposition {
   }
   const matches = (s: ExpoSample, labels: Readonly<Record<string, string>>) => Object.entries(labels).every(([k, v]) => s.labels[k] === v);
   return {
-    samples, types, help,
+    samples,
+    types,
+    help,
     value(name, labels = {}) {
       return samples.find((s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && matches(s, labels))?.value;
     },

@@ -7,7 +7,9 @@ import { hello } from './fixtures.js';
 /** An in-memory AgentPool for coordinator tests (no sockets). */
 export class FakePool extends EventEmitter<AgentPoolEvents> implements AgentPool {
   readonly list: FakeHandle[] = [];
-  agents(): readonly AgentHandle[] { return this.list; }
+  agents(): readonly AgentHandle[] {
+    return this.list;
+  }
   add(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply, labels: Record<string, string> = {}): FakeHandle {
     const h = new FakeHandle(agentId, chatCapacity, onAssign, labels);
     this.list.push(h);
@@ -37,7 +39,9 @@ export class FakeHandle implements AgentHandle {
     return Promise.resolve(this.#onAssign ? this.#onAssign(a, this) : { accepted: true });
   }
   readonly resumes: RunResume[] = [];
-  abort(a: RunAbort): void { this.aborts.push(a); }
+  abort(a: RunAbort): void {
+    this.aborts.push(a);
+  }
   resume(r: RunResume): Promise<ResumeReply> {
     this.resumes.push(r);
     return Promise.resolve({ revoked: [...r.revoked], alreadyStarted: [] });

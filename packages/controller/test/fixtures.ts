@@ -13,7 +13,7 @@ export async function notPrivate(dir: string): Promise<string[]> {
   if (mode & 0o077) out.push(`${dir} ${mode.toString(8)}`);
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await notPrivate(p));
+    if (e.isDirectory()) out.push(...(await notPrivate(p)));
     else if ((await stat(p)).mode & 0o077) out.push(`${p} ${((await stat(p)).mode & 0o777).toString(8)}`);
   }
   return out;
@@ -22,7 +22,14 @@ export async function notPrivate(dir: string): Promise<string[]> {
 /** A pino logger whose JSON lines are kept for assertions. */
 export function captureLog(): { log: Logger; lines: () => Record<string, unknown>[] } {
   const out: string[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => { out.push(s); } });
+  const log = pino(
+    { level: 'debug' },
+    {
+      write: (s: string) => {
+        out.push(s);
+      },
+    },
+  );
   return { log, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -39,7 +46,10 @@ export const agentToken = (agentId: string, master = FIXTURE_MASTER): string => 
 
 /** The flags an agent needs to run the demo target's sessions: its two hosts and its two credential variables. */
 export const DEMO_AGENT_TRUST: readonly string[] = [
-  '--allow-host=127.0.0.1', '--allow-host=127.0.0.2', '--secret-env=DEMO_AGENT_USER', '--secret-env=DEMO_AGENT_PASSWORD',
+  '--allow-host=127.0.0.1',
+  '--allow-host=127.0.0.2',
+  '--secret-env=DEMO_AGENT_USER',
+  '--secret-env=DEMO_AGENT_PASSWORD',
 ];
 
 /**
@@ -71,7 +81,10 @@ export function connectAgent(url: string, auth: unknown): Promise<FakeAgent> {
   const socket: FakeAgent = connect(url, { auth: auth as Record<string, unknown>, reconnection: false, transports: ['websocket'], forceNew: true });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (e) => { socket.close(); reject(e); });
+    socket.once('connect_error', (e) => {
+      socket.close();
+      reject(e);
+    });
   });
 }
 
@@ -114,6 +127,8 @@ export async function lineCount(path: string): Promise<number> {
 
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }

@@ -13,8 +13,17 @@ import { DEFAULT_MIGRATIONS_DIR, splitStatements } from '../src/db/sql-files.js'
 import { ADMIN, createTestDb, type TestDb } from './db/test-db.js';
 import { CHECKS, seedGrafanaData, SLOW_MS } from './db/grafana-fixture.js';
 import {
-  ALERT_P95_THRESHOLDS_MS, allDashboards, FAILED_SHARE_THRESHOLD, GRAFANA_DIR, grafanaInterpolate, interpolateMacros, LOAD_TESTS,
-  monitorRules, RAW_RANGE_MAX_S, type QueryExpectation, type VariableValue,
+  ALERT_P95_THRESHOLDS_MS,
+  allDashboards,
+  FAILED_SHARE_THRESHOLD,
+  GRAFANA_DIR,
+  grafanaInterpolate,
+  interpolateMacros,
+  LOAD_TESTS,
+  monitorRules,
+  RAW_RANGE_MAX_S,
+  type QueryExpectation,
+  type VariableValue,
 } from '@userprobe/dashboards';
 
 /*
@@ -34,14 +43,41 @@ const RANGE = { from: NOW - 6 * 3_600_000, to: NOW + 10 * 60_000 };
 const LONG_RANGE = { from: NOW - (RAW_RANGE_MAX_S + 3_600) * 1000, to: NOW + 10 * 60_000 };
 const INTERVALS_MS = [60_000, 300_000];
 
-interface Target { refId: string; rawSql: string; format: 'time_series' | 'table' }
-interface PanelJson { title: string; repeat?: string; targets?: Target[] }
-interface VariableJson { name: string; type: string; query: unknown; multi?: boolean; includeAll?: boolean; allValue?: string }
-interface DashboardJson { uid: string; title: string; panels: PanelJson[]; templating: { list?: VariableJson[] } }
+interface Target {
+  refId: string;
+  rawSql: string;
+  format: 'time_series' | 'table';
+}
+interface PanelJson {
+  title: string;
+  repeat?: string;
+  targets?: Target[];
+}
+interface VariableJson {
+  name: string;
+  type: string;
+  query: unknown;
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string;
+}
+interface DashboardJson {
+  uid: string;
+  title: string;
+  panels: PanelJson[];
+  templating: { list?: VariableJson[] };
+}
 type Vars = Record<string, VariableValue & { options: string[] }>;
 interface RuleJson {
-  uid: string; title: string; noDataState: string;
-  data: Array<{ refId: string; datasourceUid: string; relativeTimeRange: { from: number; to: number }; model: Target & { reducer?: string; conditions?: Array<{ evaluator: { type: string; params: number[] } }> } }>;
+  uid: string;
+  title: string;
+  noDataState: string;
+  data: Array<{
+    refId: string;
+    datasourceUid: string;
+    relativeTimeRange: { from: number; to: number };
+    model: Target & { reducer?: string; conditions?: Array<{ evaluator: { type: string; params: number[] } }> };
+  }>;
 }
 
 describe('Grafana queries run on MariaDB', () => {
@@ -59,12 +95,23 @@ describe('Grafana queries run on MariaDB', () => {
     // The read-only user, created by the documented SQL file.
     await db.admin.query('SET @grafana_user = ?, @grafana_host = ?, @grafana_password = ?', [roUser, '127.0.0.1', roPassword]);
     for (const stmt of splitStatements(await readFile(join(DEFAULT_MIGRATIONS_DIR, 'grafana-readonly-user.sql'), 'utf8'))) await db.admin.query(stmt);
-    ro = await createConnection({ host: ADMIN.host, port: ADMIN.port, user: roUser, password: roPassword, database: db.name, supportBigNumbers: true, bigNumberStrings: false, decimalNumbers: true });
+    ro = await createConnection({
+      host: ADMIN.host,
+      port: ADMIN.port,
+      user: roUser,
+      password: roPassword,
+      database: db.name,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      decimalNumbers: true,
+    });
     await ro.query("SET time_zone = '+00:00'");
     await ro.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ONLY_FULL_GROUP_BY')");
 
     const dir = join(GRAFANA_DIR, 'dashboards');
-    dashboards = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as DashboardJson));
+    dashboards = await Promise.all(
+      (await readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await readFile(join(dir, f), 'utf8')) as DashboardJson),
+    );
   });
 
   afterAll(async () => {
@@ -91,7 +138,8 @@ describe('Grafana queries run on MariaDB', () => {
     const out: Vars = {};
     for (const v of d.templating.list ?? []) {
       let options: string[];
-      if (typeof v.query !== 'string') throw new Error(`variable ${v.name}: expected its query as a string (custom values or SQL), got ${JSON.stringify(v.query)}`);
+      if (typeof v.query !== 'string')
+        throw new Error(`variable ${v.name}: expected its query as a string (custom values or SQL), got ${JSON.stringify(v.query)}`);
       if (v.type === 'custom') {
         options = v.query.split(',').map((x) => x.trim());
       } else if (v.type === 'query') {
@@ -121,7 +169,8 @@ describe('Grafana queries run on MariaDB', () => {
 
   const dashboard = (uid: string): DashboardJson => dashboards.find((x) => x.uid === uid)!;
   const target = (uid: string, title: string): Target => dashboard(uid).panels.find((p) => p.title === title)!.targets![0]!;
-  const expand = (t: Target, vars: Record<string, VariableValue>, range = RANGE, intervalMs = 60_000): string => grafanaInterpolate(t.rawSql, { range, intervalMs, vars });
+  const expand = (t: Target, vars: Record<string, VariableValue>, range = RANGE, intervalMs = 60_000): string =>
+    grafanaInterpolate(t.rawSql, { range, intervalMs, vars });
 
   function checkColumns(e: QueryExpectation, result: { rows: RowDataPacket[]; fields: FieldPacket[] }, where: string): void {
     const names = result.fields.map((f) => f.name);
@@ -146,7 +195,9 @@ describe('Grafana queries run on MariaDB', () => {
 
   it('every panel target has an expectation, and every expectation a target', () => {
     const fromJson = dashboards.flatMap((d) => d.panels.flatMap((p) => (p.targets ?? []).map((t) => `${d.uid} / ${p.title} / ${t.refId}`))).sort();
-    const fromCode = allDashboards().flatMap((d) => d.expectations.map((e) => `${e.dashboardUid} / ${e.panelTitle} / ${e.refId}`)).sort();
+    const fromCode = allDashboards()
+      .flatMap((d) => d.expectations.map((e) => `${e.dashboardUid} / ${e.panelTitle} / ${e.refId}`))
+      .sort();
     expect(fromJson).toEqual(fromCode);
     expect(dashboards.map((d) => d.uid).sort()).toEqual(['userprobe-agents', 'userprobe-monitor', 'userprobe-overview', 'userprobe-run']);
   });
@@ -233,7 +284,10 @@ describe('Grafana queries run on MariaDB', () => {
     // MariaDB's ANALYZE runs the query and reports the rows each table gave (r_rows, null: never read).
     const tablesRead = async (vars: Vars, range: typeof RANGE): Promise<string[]> => {
       const [plan] = await ro.query<RowDataPacket[]>(`ANALYZE ${expand(t, scopes(panel, vars)[0]!, range)}`);
-      return plan.filter((r) => r['r_rows'] !== null && !String(r['table']).startsWith('<')).map((r) => String(r['table'])).sort();
+      return plan
+        .filter((r) => r['r_rows'] !== null && !String(r['table']).startsWith('<'))
+        .map((r) => String(r['table']))
+        .sort();
     };
     expect(await tablesRead(await resolveVariables(d), RANGE)).toEqual(['samples']);
     expect(await tablesRead(await resolveVariables(d, LONG_RANGE), LONG_RANGE)).toEqual(['rollups']);
@@ -270,7 +324,11 @@ describe('Grafana queries run on MariaDB', () => {
     const byRow = new Map<string, number[]>();
     for (const r of timeline.rows) byRow.set(String(r['metric']), [...(byRow.get(String(r['metric'])) ?? []), Number(r['status'])]);
     const codes = (status: string): number => {
-      const mapping = (d.panels.find((p) => p.title === 'Rounds per check × location') as unknown as { fieldConfig: { defaults: { mappings: Array<{ options: Record<string, { text: string }> }> } } }).fieldConfig.defaults.mappings[0]!.options;
+      const mapping = (
+        d.panels.find((p) => p.title === 'Rounds per check × location') as unknown as {
+          fieldConfig: { defaults: { mappings: Array<{ options: Record<string, { text: string }> }> } };
+        }
+      ).fieldConfig.defaults.mappings[0]!.options;
       return Number(Object.entries(mapping).find(([, o]) => o.text === status)![0]);
     };
     expect(new Set(byRow.get('chat / fra1'))).toEqual(new Set([codes('ok')]));
@@ -279,7 +337,10 @@ describe('Grafana queries run on MariaDB', () => {
     expect(new Set(byRow.get('cob / fra1'))).toEqual(new Set(['ok', 'skipped', 'missed', 'not-run'].map(codes)));
     const latest = await run(expand(target('userprobe-monitor', 'Latest round per check × location'), vars));
     expect(latest.rows.map((r) => `${String(r['check_name'])} ${String(r['location'])} ${String(r['status'])}`)).toEqual([
-      'chat fra1 ok', 'chat nyc3 failed', 'chat sgp1 gap', 'cob fra1 not-run',
+      'chat fra1 ok',
+      'chat nyc3 failed',
+      'chat sgp1 gap',
+      'cob fra1 not-run',
     ]);
     expect(latest.rows.find((r) => r['location'] === 'sgp1')!['last_ok_at']).toBeNull();
     const states = await run(expand(target('userprobe-monitor', 'Alert states (controller)'), vars));
@@ -297,7 +358,9 @@ describe('Grafana queries run on MariaDB', () => {
 
   it("the Monitor dashboard and the rules speak the alert engine's words: its states, severities and kinds", async () => {
     type Override = { matcher: { options: string }; properties: Array<{ id: string; value: unknown }> };
-    const panel = dashboard('userprobe-monitor').panels.find((p) => p.title === 'Alert states (controller)') as unknown as { fieldConfig: { overrides: Override[] } };
+    const panel = dashboard('userprobe-monitor').panels.find((p) => p.title === 'Alert states (controller)') as unknown as {
+      fieldConfig: { overrides: Override[] };
+    };
     const mapped = (field: string): string[] => {
       const o = panel.fieldConfig.overrides.find((x) => x.matcher.options === field)!;
       const mappings = o.properties.find((p) => p.id === 'mappings')!.value as Array<{ options: Record<string, unknown> }>;
@@ -305,7 +368,9 @@ describe('Grafana queries run on MariaDB', () => {
     };
     expect(mapped('state')).toEqual([...ALERT_STATES].sort());
     expect(mapped('severity')).toEqual([...SEVERITIES].sort());
-    const file = parse(await readFile(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as { groups: Array<{ rules: Array<{ labels: { kind: string } }> }> };
+    const file = parse(await readFile(join(GRAFANA_DIR, 'provisioning/alerting/rules.yaml'), 'utf8')) as {
+      groups: Array<{ rules: Array<{ labels: { kind: string } }> }>;
+    };
     for (const r of file.groups[0]!.rules) expect(ALERT_KINDS).toContain(r.labels.kind);
   });
 
@@ -314,7 +379,10 @@ describe('Grafana queries run on MariaDB', () => {
     const reducer = rule.data.find((q) => q.refId === 'B')!.model.reducer!;
     const series = new Map<string, number[]>();
     for (const r of rows) {
-      const key = Object.entries(r).filter(([k, v]) => k !== 'time' && typeof v === 'string').map(([k, v]) => `${k}=${String(v)}`).join(',');
+      const key = Object.entries(r)
+        .filter(([k, v]) => k !== 'time' && typeof v === 'string')
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',');
       if (r[valueColumn] !== null) series.set(key, [...(series.get(key) ?? []), Number(r[valueColumn])]);
     }
     const out = new Map<string, number>();
@@ -328,7 +396,10 @@ describe('Grafana queries run on MariaDB', () => {
   /** The series whose reduced value meets the rule's condition (C). */
   function firing(rule: RuleJson, reduced: Map<string, number>): string[] {
     const { type, params } = rule.data.find((q) => q.refId === 'C')!.model.conditions![0]!.evaluator;
-    return [...reduced].filter(([, v]) => (type === 'gt' ? v > params[0]! : type === 'lt' ? v < params[0]! : false)).map(([k]) => k).sort();
+    return [...reduced]
+      .filter(([, v]) => (type === 'gt' ? v > params[0]! : type === 'lt' ? v < params[0]! : false))
+      .map(([k]) => k)
+      .sort();
   }
 
   it('alert rules: every query runs as a time series on monitors only, and the test data fires exactly the expected series', async () => {

@@ -25,22 +25,39 @@ export function startProcess(command: string, args: string[], env: Record<string
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); waiters.slice().forEach((w) => w()); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); waiters.slice().forEach((w) => w()); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    waiters.slice().forEach((w) => w());
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    waiters.slice().forEach((w) => w());
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
-    child, stdout: () => out, stderr: () => err, exited,
-    waitFor: (re, stream = 'stderr') => new Promise((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(stream === 'stdout' ? out : err);
-        if (m) { resolve(m); return true; }
-        return false;
-      };
-      if (check()) return;
-      const w = () => { if (check()) waiters.splice(waiters.indexOf(w), 1); };
-      waiters.push(w);
-      void exited.then(() => { if (!check()) reject(new Error(`exited before ${String(re)}; stderr: ${err.slice(-2000)}`)); });
-    }),
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (re, stream = 'stderr') =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(stream === 'stdout' ? out : err);
+          if (m) {
+            resolve(m);
+            return true;
+          }
+          return false;
+        };
+        if (check()) return;
+        const w = () => {
+          if (check()) waiters.splice(waiters.indexOf(w), 1);
+        };
+        waiters.push(w);
+        void exited.then(() => {
+          if (!check()) reject(new Error(`exited before ${String(re)}; stderr: ${err.slice(-2000)}`));
+        });
+      }),
   };
 }
 

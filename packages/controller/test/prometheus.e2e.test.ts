@@ -40,8 +40,12 @@ describe('GET /metrics on controller serve --config', () => {
     cleanups.push(tmp.cleanup);
     const monitor = join(tmp.dir, 'monitor.yaml');
     await writeFile(monitor, 'checks:\n  - name: chat\n    scenario: chat-load\n    target: demo\n    interval: 1s\n    locations: { region: [nowhere] }\n');
-    const serve = track(startCli(['serve', '--config', monitor, '--host', '127.0.0.1', '--port', '0', '--out', join(tmp.dir, 'results')],
-      { PROBE_TOKEN: MASTER, PROBE_OPERATOR_TOKEN: OPERATOR }));
+    const serve = track(
+      startCli(['serve', '--config', monitor, '--host', '127.0.0.1', '--port', '0', '--out', join(tmp.dir, 'results')], {
+        PROBE_TOKEN: MASTER,
+        PROBE_OPERATOR_TOKEN: OPERATOR,
+      }),
+    );
     const [, url] = await serve.waitFor(/controller listening on (http:\/\/127\.0\.0\.1:\d+)/, 'stdout');
     const metricsUrl = `${url!}/metrics`;
     const scrape = async (): Promise<Exposition> => {
@@ -78,8 +82,13 @@ describe('GET /metrics on controller serve --config', () => {
     expect(second.value(PROM_METRICS.alertState.name, { check: 'chat', location: 'nowhere', kind: 'dark', metric: '' })).toBe(2);
 
     // One real agent joins ams3, then leaves: the location reads 1, then 0 (dark).
-    const agent = track(startNode(AGENT_CLI, [`--controller=${url!}`, '--id=prom-ams3-1', '--name=prom-ams3-1', '--labels=region=ams3',
-      `--spool=${join(tmp.dir, 'spool')}`, ...DEMO_AGENT_TRUST], { PROBE_TOKEN: agentToken('prom-ams3-1', MASTER) }));
+    const agent = track(
+      startNode(
+        AGENT_CLI,
+        [`--controller=${url!}`, '--id=prom-ams3-1', '--name=prom-ams3-1', '--labels=region=ams3', `--spool=${join(tmp.dir, 'spool')}`, ...DEMO_AGENT_TRUST],
+        { PROBE_TOKEN: agentToken('prom-ams3-1', MASTER) },
+      ),
+    );
     await serve.waitFor(/agent prom-ams3-1 connected \(prom-ams3-1, ams3\)/);
     expect((await scrape()).value(PROM_METRICS.agentsConnected.name, { location: 'ams3' })).toBe(1);
     agent.child.kill('SIGTERM');

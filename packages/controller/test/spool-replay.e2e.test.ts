@@ -24,7 +24,10 @@ const SESSIONS = 2;
 
 async function lines(file: string): Promise<Record<string, unknown>[]> {
   if (!existsSync(file)) return [];
-  return (await readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function spooled(dir: string): Promise<string[]> {
@@ -44,8 +47,15 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
 
 describe('controller crash before ack (real agent, Chromium, demo target)', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
-  const track = (p: Proc) => { cleanups.push(() => { if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL'); }); return p; };
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const track = (p: Proc) => {
+    cleanups.push(() => {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    });
+    return p;
+  };
 
   it('controller SIGKILL mid-run, then serve on the same folder: the run is re-adopted and closed; every batch stored once', async () => {
     const tmp = await tempDir('userprobe-replay-');
@@ -54,19 +64,48 @@ describe('controller crash before ack (real agent, Chromium, demo target)', () =
     const demo: DemoTarget = await startDemoTarget({ knobs: { latency: { realtime: 1_000 } } });
     cleanups.push(() => demo.close());
     const profilePath = join(tmp.dir, 'demo.yaml');
-    const yaml = (await readFile(BUNDLED_PROFILES.demo!, 'utf8'))
-      .replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
+    const yaml = (await readFile(BUNDLED_PROFILES.demo!, 'utf8')).replaceAll('${DEMO_SITE_URL}', demo.siteUrl).replaceAll('${DEMO_APP_URL}', demo.appUrl);
     await writeFile(profilePath, yaml);
     const out = join(tmp.dir, 'results');
     const spoolRoot = join(tmp.dir, 'spool');
     const runSpool = join(spoolRoot, 'agent-r', RUN_ID);
 
-    const first = track(startCli(['run', '--scenario', 'chat-load', '--total', String(SESSIONS), '--expect-agents', '1',
-      '--ramp-up', '6s', '--no-adaptive-start', '--port', '0', '--host', '127.0.0.1', '--out', out, '--target', profilePath, '--run-id', RUN_ID], { PROBE_TOKEN: TOKEN }));
+    const first = track(
+      startCli(
+        [
+          'run',
+          '--scenario',
+          'chat-load',
+          '--total',
+          String(SESSIONS),
+          '--expect-agents',
+          '1',
+          '--ramp-up',
+          '6s',
+          '--no-adaptive-start',
+          '--port',
+          '0',
+          '--host',
+          '127.0.0.1',
+          '--out',
+          out,
+          '--target',
+          profilePath,
+          '--run-id',
+          RUN_ID,
+        ],
+        { PROBE_TOKEN: TOKEN },
+      ),
+    );
     const [, url] = await first.waitFor(/agents connect to (http:\/\/\S+)/);
 
-    const agent = track(startNode(AGENT_CLI, [`--controller=${url!}`, '--id=agent-r', '--name=agent-r', `--spool=${spoolRoot}`,
-      '--capacity=2', '--log-level=info', ...DEMO_AGENT_TRUST], { PROBE_TOKEN: agentToken('agent-r', TOKEN) }));
+    const agent = track(
+      startNode(
+        AGENT_CLI,
+        [`--controller=${url!}`, '--id=agent-r', '--name=agent-r', `--spool=${spoolRoot}`, '--capacity=2', '--log-level=info', ...DEMO_AGENT_TRUST],
+        { PROBE_TOKEN: agentToken('agent-r', TOKEN) },
+      ),
+    );
 
     // Mid-run: the first session started, the second (3 s later) not yet.
     await first.waitFor(/agent-r 1\/2 started/);

@@ -5,7 +5,11 @@ import { parse } from 'yaml';
 import { MONITOR_LINK } from './alerting/alert-rules.js';
 import { GRAFANA_DIR, OPT_IN_POLICIES, renderAll } from './generate.js';
 
-interface PanelJson { type: string; title: string; fieldConfig?: { defaults?: { unit?: string }; overrides?: unknown[] } }
+interface PanelJson {
+  type: string;
+  title: string;
+  fieldConfig?: { defaults?: { unit?: string }; overrides?: unknown[] };
+}
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -29,7 +33,10 @@ describe('grafana/ is what the generator produces', () => {
 
   it('every file parses, and the env variables Grafana interpolates survive', () => {
     for (const [rel, content] of files) {
-      if (rel.endsWith('.json')) expect(() => { JSON.parse(content); }).not.toThrow();
+      if (rel.endsWith('.json'))
+        expect(() => {
+          JSON.parse(content);
+        }).not.toThrow();
       else expect(parse(content)).toMatchObject({ apiVersion: 1 });
     }
     expect(files.get('provisioning/alerting/contact-points.yaml')).toContain('url: ${USERPROBE_SLACK_WEBHOOK_URL}');
@@ -45,7 +52,10 @@ describe('grafana/ is what the generator produces', () => {
   });
 
   it('alert rules: labels carry no $ (Grafana interpolates env variables in labels), every rule has for, no-data handling and a message naming value, threshold and an absolute dashboard link', () => {
-    const file = parse(files.get('provisioning/alerting/rules.yaml')!) as { groups: Array<{ rules: Array<Record<string, unknown>> }>; deleteRules: Array<{ uid: string }> };
+    const file = parse(files.get('provisioning/alerting/rules.yaml')!) as {
+      groups: Array<{ rules: Array<Record<string, unknown>> }>;
+      deleteRules: Array<{ uid: string }>;
+    };
     const rules = file.groups[0]!.rules;
     expect(rules.length).toBeGreaterThan(10);
     expect(file.deleteRules.map((r) => r.uid)).toEqual(['userprobe-silent']);

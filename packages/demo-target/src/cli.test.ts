@@ -37,6 +37,8 @@ describe('demo-target CLI', () => {
   it('refuses a bad knob flag with exit 2 and says what is accepted', async () => {
     const p = run(['--latency', 'creat=1']);
     expect(await p.exit).toBe(2);
-    expect(p.stderr()).toBe('demo-target: --latency creat=1: latency: Unrecognized key: "creat"; names: page, widgetScript, init, create, addMessage, login, crmConnect, realtime, signaling, cobrowseScript, cobrowseEvents\n');
+    expect(p.stderr()).toBe(
+      'demo-target: --latency creat=1: latency: Unrecognized key: "creat"; names: page, widgetScript, init, create, addMessage, login, crmConnect, realtime, signaling, cobrowseScript, cobrowseEvents\n',
+    );
   });
 });

@@ -13,7 +13,11 @@ async function main(): Promise<void> {
     .scriptName('demo-target')
     .usage('$0 [options]\n\nStart the bundled demo live-chat product (visitor site + widget app) on loopback.')
     .option('site-host', { type: 'string', default: DEFAULT_SITE_HOST, describe: 'host of the visitor website' })
-    .option('app-host', { type: 'string', default: DEFAULT_APP_HOST, describe: 'host of the app (widget, API, console); must be a different site from --site-host' })
+    .option('app-host', {
+      type: 'string',
+      default: DEFAULT_APP_HOST,
+      describe: 'host of the app (widget, API, console); must be a different site from --site-host',
+    })
     .option('site-port', { type: 'number', default: 8080, describe: 'port of the visitor website (0 = any free port)' })
     .option('app-port', { type: 'number', default: 8081, describe: 'port of the app (0 = any free port)' })
     .option('latency', {
@@ -40,7 +44,9 @@ async function main(): Promise<void> {
     .example('$0 --latency create=300 --latency realtime=100', 'create-chat takes 300 ms; every relayed message 100 ms')
     .example('$0 --error init=500 --error addMessage=503@0.1', 'init always fails; 10% of add-message calls fail')
     .example(`curl -X PUT -d '{"latency":{"init":150}}' http://127.0.0.2:8081/__knobs`, 'change knobs at run time')
-    .epilog(`Knobs at run time: GET/PUT /__knobs, POST /__knobs/reset, POST /__knobs/drop-sockets on the app origin.\nOn start it prints DEMO_SITE_URL= and DEMO_APP_URL= lines: the two origins a client is configured with.`)
+    .epilog(
+      `Knobs at run time: GET/PUT /__knobs, POST /__knobs/reset, POST /__knobs/drop-sockets on the app origin.\nOn start it prints DEMO_SITE_URL= and DEMO_APP_URL= lines: the two origins a client is configured with.`,
+    )
     .strict()
     .help()
     .parseAsync();

@@ -52,12 +52,24 @@ async function waitForText(where: Page | Frame, selector: string, text: string):
 
 /** The demo's own DOM (README: "The widget", "The console"); a client's target profile names the same selectors. */
 const WIDGET = {
-  frame: 'iframe#up-widget-frame', ready: '#up-launcher[data-ready="true"]', open: '#up-launcher',
-  name: '#up-name', start: '#up-start', input: '#up-input', send: '#up-send', messages: '#up-messages',
+  frame: 'iframe#up-widget-frame',
+  ready: '#up-launcher[data-ready="true"]',
+  open: '#up-launcher',
+  name: '#up-name',
+  start: '#up-start',
+  input: '#up-input',
+  send: '#up-send',
+  messages: '#up-messages',
 };
 const CONSOLE = {
-  user: '#login-user', pass: '#login-pass', submit: '#login-submit', ready: '#console-ready',
-  chatItem: '.chat-item', messages: '#chat-messages', input: '#chat-input', send: '#chat-send',
+  user: '#login-user',
+  pass: '#login-pass',
+  submit: '#login-submit',
+  ready: '#console-ready',
+  chatItem: '.chat-item',
+  messages: '#chat-messages',
+  input: '#chat-input',
+  send: '#chat-send',
 };
 
 describe('demo target in Chromium', () => {
@@ -73,7 +85,15 @@ describe('demo target in Chromium', () => {
       if (!frame) throw new Error('widget iframe has no frame');
       expect(frame.url()).toBe(`${target.appUrl}/widget/frame.html`);
       // Cross-origin: the frame cannot reach its parent's DOM.
-      expect(await frame.evaluate(() => { try { return window.parent.document.title; } catch { return 'blocked'; } })).toBe('blocked');
+      expect(
+        await frame.evaluate(() => {
+          try {
+            return window.parent.document.title;
+          } catch {
+            return 'blocked';
+          }
+        }),
+      ).toBe('blocked');
       // Out-of-process: Chromium gave the widget its own target.
       const cdp = await browser.target().createCDPSession();
       const { targetInfos } = await cdp.send('Target.getTargets');

@@ -94,17 +94,23 @@ describe('latency knobs (measured from Node fetch)', () => {
   it.each([
     ['create', 300, () => post('/api/chats', { name: 'Ann' })],
     ['init', 150, () => post('/api/widget/init', {})],
-    ['addMessage', 120, async () => {
-      const c = await post('/api/chats', { name: 'Bo' });
-      return post(`/api/chats/${c.body['chatId'] as string}/messages`, { text: 'hi', visitorToken: c.body['visitorToken'] });
-    }],
+    [
+      'addMessage',
+      120,
+      async () => {
+        const c = await post('/api/chats', { name: 'Bo' });
+        return post(`/api/chats/${c.body['chatId'] as string}/messages`, { text: 'hi', visitorToken: c.body['visitorToken'] });
+      },
+    ],
     ['login', 100, () => post('/api/agent/login', { username: 'agent', password: 'demo' })],
     ['page', 200, () => timedGet(`${target.siteUrl}/`)],
     ['widgetScript', 80, () => timedGet(`${target.appUrl}/widget/loader.js`)],
   ] as const)('%s=%d ms', async (knob, ms, call) => {
     await call(); // warm the connection
     const { experiment, verdict } = await doseResponse({
-      metric: `${knob} knob`, injectedMs: ms, rounds: 3,
+      metric: `${knob} knob`,
+      injectedMs: ms,
+      rounds: 3,
       measure: async (delay) => {
         target.knobs.set({ latency: { [knob]: delay } });
         const r = await call();
@@ -119,7 +125,9 @@ describe('latency knobs (measured from Node fetch)', () => {
     target.knobs.set({ latency: { widgetScript: 150 } });
     // frame.html against widget.js, both asked with the knob set: only the frame carries the delay.
     const { experiment, verdict } = await doseResponse({
-      metric: 'frame.html − widget.js with widgetScript=150', injectedMs: 150, rounds: 3,
+      metric: 'frame.html − widget.js with widgetScript=150',
+      injectedMs: 150,
+      rounds: 3,
       measure: async (delay) => (await timedGet(`${target.appUrl}/widget/${delay === 0 ? 'widget.js' : 'frame.html'}`)).ms,
     });
     expectVerdicts('demo widgetScript knob: the frame waits, the script does not', experiment, [verdict]);
@@ -194,7 +202,9 @@ describe('API', () => {
 describe('CRM realtime', () => {
   it('crmConnect delays the handshake', async () => {
     const { experiment, verdict } = await doseResponse({
-      metric: 'CRM connect with crmConnect=250', injectedMs: 250, rounds: 3,
+      metric: 'CRM connect with crmConnect=250',
+      injectedMs: 250,
+      rounds: 3,
       measure: async (delay) => {
         target.knobs.set({ latency: { crmConnect: delay } });
         const t0 = performance.now();
@@ -235,14 +245,15 @@ describe('CRM realtime', () => {
      * (Waiting for any chat:created could take a late one from an earlier chat.)
      */
     let marker = 0;
-    const createdNamed = (s: Socket, name: string): Promise<void> => new Promise((resolve) => {
-      const on = (c: { visitorName: string }): void => {
-        if (c.visitorName !== name) return;
-        s.off('chat:created', on);
-        resolve();
-      };
-      s.on('chat:created', on);
-    });
+    const createdNamed = (s: Socket, name: string): Promise<void> =>
+      new Promise((resolve) => {
+        const on = (c: { visitorName: string }): void => {
+          if (c.visitorName !== name) return;
+          s.off('chat:created', on);
+          resolve();
+        };
+        s.on('chat:created', on);
+      });
     const say = async (text: string): Promise<void> => {
       const name = `marker ${++marker}`;
       const marks = Promise.all([createdNamed(a, name), createdNamed(b, name)]);
@@ -282,7 +293,9 @@ describe('CRM realtime', () => {
 
     let n = 0;
     const visitorToAgent = await doseResponse({
-      metric: 'visitor → agent relay with realtime=200', injectedMs: D, rounds: 3,
+      metric: 'visitor → agent relay with realtime=200',
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         target.knobs.set({ latency: { realtime: delay } });
         const text = `hello agent ${++n}`;
@@ -296,7 +309,9 @@ describe('CRM realtime', () => {
       },
     });
     const agentToVisitor = await doseResponse({
-      metric: 'agent → visitor relay with realtime=200', injectedMs: D, rounds: 3,
+      metric: 'agent → visitor relay with realtime=200',
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         target.knobs.set({ latency: { realtime: delay } });
         const text = `hello visitor ${++n}`;

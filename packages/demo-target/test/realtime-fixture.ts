@@ -19,12 +19,16 @@ export interface RealtimeFixture {
 export function useRealtimeFixture(socketPath: string): RealtimeFixture {
   let target: DemoTarget | undefined;
   const sockets: Socket[] = [];
-  beforeAll(async () => { target = await startDemoTarget(); });
+  beforeAll(async () => {
+    target = await startDemoTarget();
+  });
   afterAll(async () => {
     for (const s of sockets) s.close();
     await target?.close();
   });
-  beforeEach(() => { target?.knobs.reset(); });
+  beforeEach(() => {
+    target?.knobs.reset();
+  });
   const t = (): DemoTarget => {
     if (!target) throw new Error('the demo target is not started yet (use the fixture inside tests)');
     return target;
@@ -47,7 +51,8 @@ export function useRealtimeFixture(socketPath: string): RealtimeFixture {
 export const once = <T>(s: Socket, event: string): Promise<T> => new Promise((resolve) => s.once(event, (v: T) => resolve(v)));
 
 /** Resolves on connect, rejects on connect_error. */
-export const connected = (s: Socket): Promise<void> => new Promise((resolve, reject) => {
-  s.once('connect', () => resolve());
-  s.once('connect_error', reject);
-});
+export const connected = (s: Socket): Promise<void> =>
+  new Promise((resolve, reject) => {
+    s.once('connect', () => resolve());
+    s.once('connect_error', reject);
+  });

@@ -7,8 +7,13 @@ describe('batchKey', () => {
   });
   it('tells apart batches whose ids would run together in a naive join', () => {
     const ids = [
-      { runId: 'r1', agentId: 'a', seq: 12 }, { runId: 'r1', agentId: 'a1', seq: 2 }, { runId: 'r1a', agentId: '', seq: 12 },
-      { runId: 'r', agentId: '1a', seq: 12 }, { runId: 'r1', agentId: 'a', seq: 1 }, { runId: 'r1:a', agentId: 'b', seq: 1 }, { runId: 'r1', agentId: 'a:b', seq: 1 },
+      { runId: 'r1', agentId: 'a', seq: 12 },
+      { runId: 'r1', agentId: 'a1', seq: 2 },
+      { runId: 'r1a', agentId: '', seq: 12 },
+      { runId: 'r', agentId: '1a', seq: 12 },
+      { runId: 'r1', agentId: 'a', seq: 1 },
+      { runId: 'r1:a', agentId: 'b', seq: 1 },
+      { runId: 'r1', agentId: 'a:b', seq: 1 },
     ];
     expect(new Set(ids.map(batchKey)).size).toBe(ids.length);
   });

@@ -16,7 +16,10 @@ export const CAPACITY_HELP = `use N (chat-load and cobrowse) or SCENARIO=N with 
 export function parseCapacity(values: readonly string[], defaults: Capacity): Capacity {
   const out: Capacity = { ...defaults };
   for (const raw of values) {
-    for (const v of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const v of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^(?:([a-z-]+)=)?(\d+)$/.exec(v);
       if (!m) throw new ConfigError(`--capacity: "${v}" is not accepted; ${CAPACITY_HELP}`);
       const n = Number(m[2]);

@@ -6,9 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  appendDurable, isTempFile, mkdirPrivate, moveDurable, removeTempFiles, truncateDurable, writeFileDurable, writeJsonDurable,
-} from './durable-write.js';
+import { appendDurable, isTempFile, mkdirPrivate, moveDurable, removeTempFiles, truncateDurable, writeFileDurable, writeJsonDurable } from './durable-write.js';
 
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o777;
 
@@ -25,7 +23,7 @@ describe('durable writes (real files)', () => {
     const path = join(dir, 'run.json');
     await writeFileDurable(path, 'first');
     await writeFileDurable(path, Buffer.from([1, 2, 3]));
-    expect([...await readFile(path)]).toEqual([1, 2, 3]);
+    expect([...(await readFile(path))]).toEqual([1, 2, 3]);
     expect(await mode(path)).toBe(0o600);
     expect(await readdir(dir)).toEqual(['run.json']);
   });
@@ -113,7 +111,7 @@ describe('durable writes (real files)', () => {
       const watcher = watch(dir, (_event, name) => {
         if (complete && name !== null && isTempFile(name)) child.kill('SIGKILL');
       });
-      const [code, signal] = await once(child, 'exit') as [number | null, string | null];
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
       watcher.close();
       expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
       const text = await readFile(path, 'utf8');

@@ -77,8 +77,11 @@ export class MessageError extends ProbeError {
 
 /** Why an agent cannot join its controller, for good: refused handshakes, and a controller certificate that does not verify. */
 export type AuthErrorCode =
-  | typeof ERROR_CODES.AUTH_REJECTED | typeof ERROR_CODES.PROTOCOL_MISMATCH | typeof ERROR_CODES.AGENT_DUPLICATE
-  | typeof ERROR_CODES.AGENT_REVOKED | typeof ERROR_CODES.CONTROLLER_UNTRUSTED;
+  | typeof ERROR_CODES.AUTH_REJECTED
+  | typeof ERROR_CODES.PROTOCOL_MISMATCH
+  | typeof ERROR_CODES.AGENT_DUPLICATE
+  | typeof ERROR_CODES.AGENT_REVOKED
+  | typeof ERROR_CODES.CONTROLLER_UNTRUSTED;
 
 /** The controller refused the agent's handshake (token, protocol version, duplicate or revoked id), or its certificate did not verify. */
 export class AuthError extends ProbeError {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AGENT_TO_CONTROLLER_SCHEMAS, CONTROLLER_TO_AGENT_SCHEMAS, REPLY_SCHEMAS, parseMessage,
-} from './protocol.js';
+import { AGENT_TO_CONTROLLER_SCHEMAS, CONTROLLER_TO_AGENT_SCHEMAS, REPLY_SCHEMAS, parseMessage } from './protocol.js';
 import { HelloSchema, AuthRejectionSchema, CapacitySchema, LabelsSchema, type AssignmentInput } from './messages.js';
 import { HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS } from './limits.js';
 import { formatIssues } from './protocol.js';
@@ -10,44 +8,121 @@ import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './limits.js';
 import { BUNDLED_PROFILES, parseProfile } from './profile.js';
 import { readFileSync } from 'node:fs';
 
-const profile = parseProfile(
-  readFileSync(BUNDLED_PROFILES.demo!, 'utf8'),
-  'demo profile',
-  { DEMO_SITE_URL: 'http://127.0.0.1:1', DEMO_APP_URL: 'http://127.0.0.2:2' },
-);
+const profile = parseProfile(readFileSync(BUNDLED_PROFILES.demo!, 'utf8'), 'demo profile', {
+  DEMO_SITE_URL: 'http://127.0.0.1:1',
+  DEMO_APP_URL: 'http://127.0.0.2:2',
+});
 
 const capacity = { 'chat-load': 10, 'video-call': 2, cobrowse: 10 };
 /** A time inside the accepted window (2000..2100). */
 const T = Date.UTC(2030, 0, 1, 12);
 const session = {
-  sessionId: 's0001', scenario: 'chat-load', browser: 'shell', status: 'failed', startedAt: T, endedAt: T + 1,
-  failedStep: 'open-widget', error: { code: 'E_STEP_TIMEOUT', message: 'x' }, artifacts: ['evidence/s0001/visitor.png'],
+  sessionId: 's0001',
+  scenario: 'chat-load',
+  browser: 'shell',
+  status: 'failed',
+  startedAt: T,
+  endedAt: T + 1,
+  failedStep: 'open-widget',
+  error: { code: 'E_STEP_TIMEOUT', message: 'x' },
+  artifacts: ['evidence/s0001/visitor.png'],
 };
 const assignment: AssignmentInput = {
-  runId: 'r-1', part: 0, scenario: 'chat-load', browser: 'shell', profile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
-  startAt: 1_700_000_000_000, durationMs: null, options: { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 },
+  runId: 'r-1',
+  part: 0,
+  scenario: 'chat-load',
+  browser: 'shell',
+  profile,
+  sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+  startAt: 1_700_000_000_000,
+  durationMs: null,
+  options: { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 },
 };
 
 /** Each schema: one valid payload and bad ones with the field the error must name. */
 const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: boolean } }; valid: unknown; invalid: Array<[unknown, string]> }> = [
   {
-    name: 'hello', schema: HelloSchema,
+    name: 'hello',
+    schema: HelloSchema,
     valid: {
-      protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: '4242-ab12', name: 'a', labels: { region: 'ams3' }, capacity, software: 'userprobe-agent/0.1.0',
-      host: { cpus: 2, memMb: 24000, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: 4, running: ['s0001'], pending: 2, finished: false }],
+      protocolVersion: 1,
+      token: 't',
+      agentId: 'a-1',
+      instanceId: '4242-ab12',
+      name: 'a',
+      labels: { region: 'ams3' },
+      capacity,
+      software: 'userprobe-agent/0.1.0',
+      host: { cpus: 2, memMb: 24000, platform: 'linux' },
+      runs: [{ runId: 'r-1', lastSeq: 4, running: ['s0001'], pending: 2, finished: false }],
     },
     invalid: [
-      [{ protocolVersion: 1, token: 't', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [] }, 'instanceId'],
-      [{ protocolVersion: 1, token: 't', agentId: 'a-1', instanceId: 'i', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' }, runs: [{ runId: 'r-1', lastSeq: -1, running: [], pending: 0, finished: false }] }, 'runs.0.lastSeq'],
-      [{ protocolVersion: 1, token: '', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'token'],
-      [{ protocolVersion: 1, token: 't', agentId: 'a 1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'agentId'],
-      [{ protocolVersion: 1, token: 't', agentId: 'a', name: 'a', labels: { Region: 'x' }, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } }, 'labels'],
+      [
+        {
+          protocolVersion: 1,
+          token: 't',
+          agentId: 'a-1',
+          name: 'a',
+          labels: {},
+          capacity,
+          software: 'x',
+          host: { cpus: 2, memMb: 1, platform: 'linux' },
+          runs: [],
+        },
+        'instanceId',
+      ],
+      [
+        {
+          protocolVersion: 1,
+          token: 't',
+          agentId: 'a-1',
+          instanceId: 'i',
+          name: 'a',
+          labels: {},
+          capacity,
+          software: 'x',
+          host: { cpus: 2, memMb: 1, platform: 'linux' },
+          runs: [{ runId: 'r-1', lastSeq: -1, running: [], pending: 0, finished: false }],
+        },
+        'runs.0.lastSeq',
+      ],
+      [
+        { protocolVersion: 1, token: '', agentId: 'a-1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } },
+        'token',
+      ],
+      [
+        { protocolVersion: 1, token: 't', agentId: 'a 1', name: 'a', labels: {}, capacity, software: 'x', host: { cpus: 2, memMb: 1, platform: 'linux' } },
+        'agentId',
+      ],
+      [
+        {
+          protocolVersion: 1,
+          token: 't',
+          agentId: 'a',
+          name: 'a',
+          labels: { Region: 'x' },
+          capacity,
+          software: 'x',
+          host: { cpus: 2, memMb: 1, platform: 'linux' },
+        },
+        'labels',
+      ],
     ],
   },
   { name: 'auth rejection', schema: AuthRejectionSchema, valid: { code: 'E_AUTH_REJECTED', reason: 'bad token' }, invalid: [[{ code: 1 }, 'code']] },
-  { name: 'capacity', schema: CapacitySchema, valid: capacity, invalid: [[{ ...capacity, 'video-call': -1 }, 'video-call'], [{ ...capacity, extra: 1 }, '']] },
   {
-    name: 'run:assign', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:assign'], valid: assignment,
+    name: 'capacity',
+    schema: CapacitySchema,
+    valid: capacity,
+    invalid: [
+      [{ ...capacity, 'video-call': -1 }, 'video-call'],
+      [{ ...capacity, extra: 1 }, ''],
+    ],
+  },
+  {
+    name: 'run:assign',
+    schema: CONTROLLER_TO_AGENT_SCHEMAS['run:assign'],
+    valid: assignment,
     invalid: [
       [{ ...assignment, scenario: 'chat' }, 'scenario'],
       [{ ...assignment, sessions: [] }, 'sessions'],
@@ -62,44 +137,142 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
     ],
   },
   { name: 'run:abort', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:abort'], valid: { runId: 'r-1', reason: 'operator' }, invalid: [[{ runId: 'r-1' }, 'reason']] },
-  { name: 'run:resume', schema: CONTROLLER_TO_AGENT_SCHEMAS['run:resume'], valid: { runId: 'r-1', revoked: ['s0003.a2'], reason: 'reassigned' }, invalid: [[{ runId: 'r-1', revoked: ['a b'], reason: 'x' }, 'revoked.0']] },
-  { name: 'agent:probe', schema: CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], valid: { at: T }, invalid: [[{ at: 'now' }, 'at']] },
-  { name: 'reply agent:probe', schema: REPLY_SCHEMAS['agent:probe'], valid: { instanceId: '4242-ab12' }, invalid: [[{ instanceId: 'has space' }, 'instanceId']] },
-  { name: 'reply run:resume', schema: REPLY_SCHEMAS['run:resume'], valid: { revoked: ['s0003'], alreadyStarted: [] }, invalid: [[{ revoked: [] }, 'alreadyStarted']] },
   {
-    name: 'metrics:batch', schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
-    valid: { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }], sessions: [session] },
+    name: 'run:resume',
+    schema: CONTROLLER_TO_AGENT_SCHEMAS['run:resume'],
+    valid: { runId: 'r-1', revoked: ['s0003.a2'], reason: 'reassigned' },
+    invalid: [[{ runId: 'r-1', revoked: ['a b'], reason: 'x' }, 'revoked.0']],
+  },
+  { name: 'agent:probe', schema: CONTROLLER_TO_AGENT_SCHEMAS['agent:probe'], valid: { at: T }, invalid: [[{ at: 'now' }, 'at']] },
+  {
+    name: 'reply agent:probe',
+    schema: REPLY_SCHEMAS['agent:probe'],
+    valid: { instanceId: '4242-ab12' },
+    invalid: [[{ instanceId: 'has space' }, 'instanceId']],
+  },
+  {
+    name: 'reply run:resume',
+    schema: REPLY_SCHEMAS['run:resume'],
+    valid: { revoked: ['s0003'], alreadyStarted: [] },
+    invalid: [[{ revoked: [] }, 'alreadyStarted']],
+  },
+  {
+    name: 'metrics:batch',
+    schema: AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'],
+    valid: {
+      runId: 'r-1',
+      agentId: 'a-1',
+      seq: 1,
+      createdAt: T,
+      samples: [{ sessionId: 's0001', metric: 'api_create', value: 301.2, ts: T }],
+      sessions: [session],
+    },
     invalid: [
       [{ runId: 'r-1', agentId: 'a-1', seq: 0, createdAt: T, samples: [], sessions: [] }, 'seq'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'nope', value: 1, ts: T }], sessions: [] }, 'samples.0.metric'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: T }], sessions: [] }, 'samples.0.value'],
+      [
+        { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'nope', value: 1, ts: T }], sessions: [] },
+        'samples.0.metric',
+      ],
+      [
+        { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: T }], sessions: [] },
+        'samples.0.value',
+      ],
       [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [], sessions: [{ ...session, status: 'meh' }] }, 'sessions.0.status'],
       // timestamps outside 2000..2100 (a broken clock, a corrupt value) are refused at the edge, for good
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 1e20 }], sessions: [] }, 'samples.0.ts'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: Number.POSITIVE_INFINITY }], sessions: [] }, 'samples.0.ts'],
-      [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 5 }], sessions: [] }, 'samples.0.ts'],
+      [
+        { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 1e20 }], sessions: [] },
+        'samples.0.ts',
+      ],
+      [
+        {
+          runId: 'r-1',
+          agentId: 'a-1',
+          seq: 1,
+          createdAt: T,
+          samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: Number.POSITIVE_INFINITY }],
+          sessions: [],
+        },
+        'samples.0.ts',
+      ],
+      [
+        { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts: 5 }], sessions: [] },
+        'samples.0.ts',
+      ],
       [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: 1e20, samples: [], sessions: [] }, 'createdAt'],
       [{ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [], sessions: [{ ...session, endedAt: 8.64e15 }] }, 'sessions.0.endedAt'],
     ],
   },
-  { name: 'session:progress', schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'], valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' }, invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']] },
-  { name: 'run:finished', schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'], valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1, parts: [0, 1] }, invalid: [[{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq'], [{ runId: 'r-1', lastSeq: 1, ok: 0, failed: 0, parts: [-1] }, 'parts.0']] },
-  { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
-  { name: 'agent:status', schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'], valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']] },
   {
-    name: 'evidence:upload', schema: AGENT_TO_CONTROLLER_SCHEMAS['evidence:upload'],
-    valid: { runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'visitor.png', data: Buffer.from('png') }, { name: 'session.har', data: new Uint8Array(3) }] },
+    name: 'session:progress',
+    schema: AGENT_TO_CONTROLLER_SCHEMAS['session:progress'],
+    valid: { runId: 'r-1', sessionId: 's0001', phase: 'started' },
+    invalid: [[{ runId: 'r-1', sessionId: 's0001', phase: 'done' }, 'phase']],
+  },
+  {
+    name: 'run:finished',
+    schema: AGENT_TO_CONTROLLER_SCHEMAS['run:finished'],
+    valid: { runId: 'r-1', lastSeq: 3, ok: 2, failed: 1, parts: [0, 1] },
+    invalid: [
+      [{ runId: 'r-1', lastSeq: -1, ok: 0, failed: 0 }, 'lastSeq'],
+      [{ runId: 'r-1', lastSeq: 1, ok: 0, failed: 0, parts: [-1] }, 'parts.0'],
+    ],
+  },
+  { name: 'clock:sync', schema: AGENT_TO_CONTROLLER_SCHEMAS['clock:sync'], valid: { t0: 12.5 }, invalid: [[{ t0: 'now' }, 't0']] },
+  {
+    name: 'agent:status',
+    schema: AGENT_TO_CONTROLLER_SCHEMAS['agent:status'],
+    valid: { cpu: 0.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 },
+    invalid: [[{ cpu: 1.5, memMb: 100, activeSessions: 2, saturated: false, spooled: 0 }, 'cpu']],
+  },
+  {
+    name: 'evidence:upload',
+    schema: AGENT_TO_CONTROLLER_SCHEMAS['evidence:upload'],
+    valid: {
+      runId: 'r-1',
+      agentId: 'a-1',
+      sessionId: 's0001',
+      files: [
+        { name: 'visitor.png', data: Buffer.from('png') },
+        { name: 'session.har', data: new Uint8Array(3) },
+      ],
+    },
     invalid: [
       [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: '../x.png', data: Buffer.from('x') }] }, 'files.0.name'],
       [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: '.hidden', data: Buffer.from('x') }] }, 'files.0.name'],
       [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: 'not bytes' }] }, 'files.0.data'],
-      [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: Buffer.alloc(0) }, { name: 'a.png', data: Buffer.alloc(0) }] }, 'files.1.name'],
+      [
+        {
+          runId: 'r-1',
+          agentId: 'a-1',
+          sessionId: 's0001',
+          files: [
+            { name: 'a.png', data: Buffer.alloc(0) },
+            { name: 'a.png', data: Buffer.alloc(0) },
+          ],
+        },
+        'files.1.name',
+      ],
       [{ runId: 'r-1', agentId: 'a-1', sessionId: 's0001', files: [{ name: 'a.png', data: Buffer.alloc(8 * 1024 * 1024 + 1) }] }, 'files.0.data'],
     ],
   },
-  { name: 'reply evidence:upload', schema: REPLY_SCHEMAS['evidence:upload'], valid: { ok: true, stored: ['evidence/s0001/visitor.png'], skipped: [], exhausted: false }, invalid: [[{ ok: true, stored: [] }, 'skipped']] },
-  { name: 'reply run:assign', schema: REPLY_SCHEMAS['run:assign'], valid: { accepted: false, code: 'E_X', reason: 'busy' }, invalid: [[{ accepted: false }, 'code']] },
-  { name: 'reply metrics:batch', schema: REPLY_SCHEMAS['metrics:batch'], valid: { ok: true, seq: 3, duplicate: false }, invalid: [[{ ok: true, seq: 3 }, 'duplicate']] },
+  {
+    name: 'reply evidence:upload',
+    schema: REPLY_SCHEMAS['evidence:upload'],
+    valid: { ok: true, stored: ['evidence/s0001/visitor.png'], skipped: [], exhausted: false },
+    invalid: [[{ ok: true, stored: [] }, 'skipped']],
+  },
+  {
+    name: 'reply run:assign',
+    schema: REPLY_SCHEMAS['run:assign'],
+    valid: { accepted: false, code: 'E_X', reason: 'busy' },
+    invalid: [[{ accepted: false }, 'code']],
+  },
+  {
+    name: 'reply metrics:batch',
+    schema: REPLY_SCHEMAS['metrics:batch'],
+    valid: { ok: true, seq: 3, duplicate: false },
+    invalid: [[{ ok: true, seq: 3 }, 'duplicate']],
+  },
   { name: 'reply run:finished', schema: REPLY_SCHEMAS['run:finished'], valid: { ok: true }, invalid: [[{ ok: false }, 'ok']] },
   { name: 'reply clock:sync', schema: REPLY_SCHEMAS['clock:sync'], valid: { t0: 1, controllerNow: 2 }, invalid: [[{ t0: 1 }, 'controllerNow']] },
 ];
@@ -135,7 +308,15 @@ describe('message schemas', () => {
 
   it('the timestamp window is 2000-01-01..2100-01-01 UTC, both ends accepted', () => {
     expect([MIN_EPOCH_MS, MAX_EPOCH_MS]).toEqual([Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1)]);
-    const at = (ts: number) => AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'].safeParse({ runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts }], sessions: [] }).success;
+    const at = (ts: number) =>
+      AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'].safeParse({
+        runId: 'r-1',
+        agentId: 'a-1',
+        seq: 1,
+        createdAt: T,
+        samples: [{ sessionId: 's0001', metric: 'api_init', value: 1, ts }],
+        sessions: [],
+      }).success;
     expect([at(MIN_EPOCH_MS - 1), at(MIN_EPOCH_MS), at(MAX_EPOCH_MS), at(MAX_EPOCH_MS + 1)]).toEqual([false, true, true, false]);
   });
 

@@ -4,8 +4,19 @@ import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
 import { ScenarioOptionsSchema } from './options/index.js';
 import {
-  EVIDENCE_MAX_FILES, EVIDENCE_MAX_FILE_BYTES, EVIDENCE_MAX_UPLOAD_BYTES, HELLO_MAX_LABELS, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
-  MAX_CAPACITY, MAX_EPOCH_MS, MAX_RAMP_UP_MS, MAX_RUN_DURATION_MS, MAX_TOTAL_SESSIONS, MIN_EPOCH_MS, HELLO_MAX_RUNS,
+  EVIDENCE_MAX_FILES,
+  EVIDENCE_MAX_FILE_BYTES,
+  EVIDENCE_MAX_UPLOAD_BYTES,
+  HELLO_MAX_LABELS,
+  LABEL_KEY_MAX_CHARS,
+  LABEL_VALUE_MAX_CHARS,
+  MAX_CAPACITY,
+  MAX_EPOCH_MS,
+  MAX_RAMP_UP_MS,
+  MAX_RUN_DURATION_MS,
+  MAX_TOTAL_SESSIONS,
+  MIN_EPOCH_MS,
+  HELLO_MAX_RUNS,
 } from './limits.js';
 
 /*
@@ -34,14 +45,18 @@ export const CapacitySchema = z.strictObject({
 export type Capacity = z.infer<typeof CapacitySchema>;
 
 /** An agent's labels (`region` becomes its location): bounded in count and size, so a hello stays small and so do the logs that show it. */
-export const LabelsSchema = z.record(
-  z.string().regex(new RegExp(`^[a-z][a-z0-9_.-]{0,${LABEL_KEY_MAX_CHARS - 1}}$`), `a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -`),
-  z.string().max(LABEL_VALUE_MAX_CHARS, `at most ${LABEL_VALUE_MAX_CHARS} characters`),
-  { error: (iss) => (iss.code === 'invalid_key' ? `not a label key: ${iss.issues[0]?.message ?? 'a lower-case word'}` : undefined) },
-).superRefine((labels, ctx) => {
-  const n = Object.keys(labels).length;
-  if (n > HELLO_MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${HELLO_MAX_LABELS} labels, got ${n}` });
-});
+export const LabelsSchema = z
+  .record(
+    z
+      .string()
+      .regex(new RegExp(`^[a-z][a-z0-9_.-]{0,${LABEL_KEY_MAX_CHARS - 1}}$`), `a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -`),
+    z.string().max(LABEL_VALUE_MAX_CHARS, `at most ${LABEL_VALUE_MAX_CHARS} characters`),
+    { error: (iss) => (iss.code === 'invalid_key' ? `not a label key: ${iss.issues[0]?.message ?? 'a lower-case word'}` : undefined) },
+  )
+  .superRefine((labels, ctx) => {
+    const n = Object.keys(labels).length;
+    if (n > HELLO_MAX_LABELS) ctx.addIssue({ code: 'custom', message: `at most ${HELLO_MAX_LABELS} labels, got ${n}` });
+  });
 
 /**
  * What an agent holds of one run, reported on every (re)connect so a
@@ -253,28 +268,33 @@ export type OkReply = z.infer<typeof OkReplySchema>;
  * A file name is a plain relative name inside the session's evidence folder:
  * letters, digits, `.`, `_`, `-`, not starting with `.` (no folders, no `..`).
  */
-export const EvidenceFileNameSchema = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/,
-  'a file name of 1-64 characters from A-Z a-z 0-9 . _ - not starting with "." (no folders)');
-const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'binary data (a Buffer)')
+export const EvidenceFileNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/, 'a file name of 1-64 characters from A-Z a-z 0-9 . _ - not starting with "." (no folders)');
+const Bytes = z
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, 'binary data (a Buffer)')
   .refine((v) => v.byteLength <= EVIDENCE_MAX_FILE_BYTES, `at most ${EVIDENCE_MAX_FILE_BYTES} bytes per file`);
 export const EvidenceFileSchema = z.strictObject({ name: EvidenceFileNameSchema, data: Bytes });
 export type EvidenceFile = z.infer<typeof EvidenceFileSchema>;
 
-export const EvidenceUploadSchema = z.strictObject({
-  runId: IdSchema,
-  agentId: IdSchema,
-  sessionId: IdSchema,
-  files: z.array(EvidenceFileSchema).min(1).max(EVIDENCE_MAX_FILES),
-}).superRefine((u, ctx) => {
-  const names = new Set<string>();
-  let total = 0;
-  u.files.forEach((f, i) => {
-    if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['files', i, 'name'], message: `"${f.name}" appears twice; each file name once` });
-    names.add(f.name);
-    total += f.data.byteLength;
+export const EvidenceUploadSchema = z
+  .strictObject({
+    runId: IdSchema,
+    agentId: IdSchema,
+    sessionId: IdSchema,
+    files: z.array(EvidenceFileSchema).min(1).max(EVIDENCE_MAX_FILES),
+  })
+  .superRefine((u, ctx) => {
+    const names = new Set<string>();
+    let total = 0;
+    u.files.forEach((f, i) => {
+      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['files', i, 'name'], message: `"${f.name}" appears twice; each file name once` });
+      names.add(f.name);
+      total += f.data.byteLength;
+    });
+    if (total > EVIDENCE_MAX_UPLOAD_BYTES)
+      ctx.addIssue({ code: 'custom', path: ['files'], message: `${total} bytes in all; at most ${EVIDENCE_MAX_UPLOAD_BYTES} per upload` });
   });
-  if (total > EVIDENCE_MAX_UPLOAD_BYTES) ctx.addIssue({ code: 'custom', path: ['files'], message: `${total} bytes in all; at most ${EVIDENCE_MAX_UPLOAD_BYTES} per upload` });
-});
 export type EvidenceUpload = z.infer<typeof EvidenceUploadSchema>;
 
 /**

@@ -4,7 +4,10 @@ import { coreMetrics, expectedSamples } from './metrics.js';
 describe('expectedSamples', () => {
   const opts = { messages: 3, mirrorSamples: 5 };
   it.each([
-    ['chat-load', { page_load: 1, widget_load: 1, api_init: 1, api_create: 1, api_add_message: 3, crm_ws_connect: 1, msg_visitor_to_agent: 3, msg_agent_to_visitor: 3 }],
+    [
+      'chat-load',
+      { page_load: 1, widget_load: 1, api_init: 1, api_create: 1, api_add_message: 3, crm_ws_connect: 1, msg_visitor_to_agent: 3, msg_agent_to_visitor: 3 },
+    ],
     ['video-call', { page_load: 1, webrtc_ws_connect: 1, call_setup: 1, first_frame_visitor: 1, first_frame_agent: 1 }],
     ['cobrowse', { page_load: 1, cobrowse_script_load: 1, cobrowse_session_established: 1, cobrowse_first_snapshot: 1, cobrowse_mirror_lag: 5 }],
   ] as const)('%s', (scenario, want) => {

@@ -12,7 +12,12 @@ const demoYaml = readFileSync(BUNDLED_PROFILES.demo!, 'utf8');
 const demoVars = { DEMO_SITE_URL: 'http://127.0.0.1:4310', DEMO_APP_URL: 'http://127.0.0.2:4311' };
 
 function errorOf(fn: () => unknown): ProfileError {
-  try { fn(); } catch (e) { if (e instanceof ProfileError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProfileError) return e;
+    throw e;
+  }
   throw new Error('expected a ProfileError');
 }
 
@@ -70,7 +75,11 @@ describe('visitor.widget.usable', () => {
     ['two modes at once', "{ selector: '#a', mark: 'b' }", /visitor\.widget\.usable: one of/],
     ['an unknown mode', "{ text: 'ready' }", /visitor\.widget\.usable: one of/],
     ['an empty mark', "{ mark: '' }", /visitor\.widget\.usable\.mark: a performance mark name, 1-200 characters/],
-    ['a request that names no pattern', '{ request: initt }', /visitor\.widget\.usable\.request: names no pattern under network\.requests; the patterns are: init, create, addMessage/],
+    [
+      'a request that names no pattern',
+      '{ request: initt }',
+      /visitor\.widget\.usable\.request: names no pattern under network\.requests; the patterns are: init, create, addMessage/,
+    ],
   ];
   for (const [name, usable, expected] of table) {
     it(`rejects ${name}, naming the field`, () => {
@@ -80,7 +89,7 @@ describe('visitor.widget.usable', () => {
     });
   }
   it('rejects a malformed extra request pattern, naming it', () => {
-    const text = demoYaml.replace("    cobrowseScript:", "    visitorProfile: { url: '/api/(visitor' }\n    cobrowseScript:");
+    const text = demoYaml.replace('    cobrowseScript:', "    visitorProfile: { url: '/api/(visitor' }\n    cobrowseScript:");
     const e = errorOf(() => parseProfile(text, 'tenant.yaml', demoVars));
     expect(e.message).toContain('network.requests.visitorProfile.url: a valid regular expression');
   });
@@ -94,7 +103,7 @@ describe('resolveProfile', () => {
     expect(r.profile.name).toBe('demo');
   });
 
-  it('bundled profiles live in the repository\'s profiles/ folder, next to the tenant template', () => {
+  it("bundled profiles live in the repository's profiles/ folder, next to the tenant template", () => {
     expect(PROFILES_DIR).toBe(fileURLToPath(new URL('../../../profiles/', import.meta.url)));
     expect(BUNDLED_PROFILES.demo).toBe(`${PROFILES_DIR}demo.yaml`);
     expect(readdirSync(PROFILES_DIR)).toEqual(expect.arrayContaining(['demo.yaml', 'tenant.template.yaml']));
@@ -107,14 +116,20 @@ describe('resolveProfile', () => {
   });
 
   it('refuses a name that is neither bundled nor a file, naming the bundled names', async () => {
-    const e = await resolveProfile('dmeo').then(() => undefined, (err: unknown) => err);
+    const e = await resolveProfile('dmeo').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(ProfileError);
     expect((e as ProfileError).code).toBe(ERROR_CODES.PROFILE_NOT_FOUND);
     expect((e as ProfileError).message).toMatch(/^dmeo: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/);
   });
 
   it('a malformed file is PROFILE_INVALID with the field path', async () => {
-    const e = await resolveProfile('demo', {}).then(() => undefined, (err: unknown) => err);
+    const e = await resolveProfile('demo', {}).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect((e as ProfileError).code).toBe(ERROR_CODES.PROFILE_INVALID);
     expect((e as ProfileError).message).toMatch(/^demo: visitor\.url: unknown variable \$\{DEMO_SITE_URL\}/);
   });

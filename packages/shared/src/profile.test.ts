@@ -7,7 +7,12 @@ const demoYaml = readFileSync(BUNDLED_PROFILES.demo!, 'utf8');
 const vars = { DEMO_SITE_URL: 'http://127.0.0.1:4310', DEMO_APP_URL: 'http://127.0.0.2:4311' };
 
 function errorOf(fn: () => unknown): ProfileError {
-  try { fn(); } catch (e) { if (e instanceof ProfileError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProfileError) return e;
+    throw e;
+  }
   throw new Error('expected a ProfileError');
 }
 

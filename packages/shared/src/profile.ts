@@ -13,9 +13,17 @@ import { BROWSER_KINDS } from './scenarios.js';
  */
 
 const Selector = z.string().min(1).describe('a CSS selector (Puppeteer selector syntax)');
-const Pattern = z.string().min(1).refine((s) => {
-  try { new RegExp(s); return true; } catch { return false; }
-}, 'a valid regular expression');
+const Pattern = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a valid regular expression');
 const Url = z.string().url('an absolute URL such as https://chat.example.com/');
 const Ms = z.number().int().positive().max(600_000);
 
@@ -54,108 +62,128 @@ const MARK_ACCEPTED = `a performance mark name, 1-${MAX_MARK_NAME} characters`;
  * - `{ request }`: the first request matching the named `network.requests`
  *   pattern has finished (CDP loadingFinished).
  */
-export const WIDGET_USABLE_ACCEPTED = "one of { selector: '<CSS selector>' }, { mark: '<performance mark name>' }, { request: '<name of a network.requests pattern>' }";
-export const WidgetUsableSchema = z.union([
-  z.strictObject({ selector: Selector }),
-  z.strictObject({ mark: z.string().min(1, MARK_ACCEPTED).max(MAX_MARK_NAME, MARK_ACCEPTED) }),
-  z.strictObject({ request: z.string().min(1) }),
-], { error: WIDGET_USABLE_ACCEPTED });
+export const WIDGET_USABLE_ACCEPTED =
+  "one of { selector: '<CSS selector>' }, { mark: '<performance mark name>' }, { request: '<name of a network.requests pattern>' }";
+export const WidgetUsableSchema = z.union(
+  [
+    z.strictObject({ selector: Selector }),
+    z.strictObject({ mark: z.string().min(1, MARK_ACCEPTED).max(MAX_MARK_NAME, MARK_ACCEPTED) }),
+    z.strictObject({ request: z.string().min(1) }),
+  ],
+  { error: WIDGET_USABLE_ACCEPTED },
+);
 export type WidgetUsable = z.infer<typeof WidgetUsableSchema>;
 
-export const TargetProfileSchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  description: z.string().max(500).optional(),
-  /** Which Chromium measures this target unless `controller run --browser` says otherwise (default: shell). */
-  browser: z.enum(BROWSER_KINDS).optional(),
-  visitor: z.strictObject({
-    url: Url,
-    widget: z.strictObject({
-      /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
-      frame: Selector.optional(),
-      usable: WidgetUsableSchema,
-      /** Click to open the chat (launcher button). */
-      open: Selector,
-      /** Optional pre-chat form: name field and start button. */
-      prechatName: Selector.optional(),
-      prechatSubmit: Selector.optional(),
+export const TargetProfileSchema = z
+  .strictObject({
+    name: z.string().min(1).max(64),
+    description: z.string().max(500).optional(),
+    /** Which Chromium measures this target unless `controller run --browser` says otherwise (default: shell). */
+    browser: z.enum(BROWSER_KINDS).optional(),
+    visitor: z.strictObject({
+      url: Url,
+      widget: z.strictObject({
+        /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
+        frame: Selector.optional(),
+        usable: WidgetUsableSchema,
+        /** Click to open the chat (launcher button). */
+        open: Selector,
+        /** Optional pre-chat form: name field and start button. */
+        prechatName: Selector.optional(),
+        prechatSubmit: Selector.optional(),
+        messageInput: Selector,
+        sendButton: Selector,
+        /** Container in which messages (the agent's replies) appear. */
+        messageList: Selector,
+      }),
+      /** Video call controls in the widget (video-call scenario). */
+      video: z
+        .strictObject({
+          acceptCall: Selector,
+          remoteVideo: Selector,
+          localVideo: Selector.optional(),
+        })
+        .optional(),
+      /** Cobrowse on the visitor page (cobrowse scenario). */
+      cobrowse: z
+        .strictObject({
+          /** Element shown on the visitor page once the session is live. */
+          indicator: Selector,
+          /** An element whose text the scenario changes to measure mirror lag. */
+          mutable: Selector,
+          /** Optional: click to load the cobrowse script on request. */
+          load: Selector.optional(),
+        })
+        .optional(),
+    }),
+    agent: z.strictObject({
+      url: Url,
+      login: z
+        .strictObject({
+          username: CredentialSchema,
+          password: CredentialSchema,
+          usernameInput: Selector,
+          passwordInput: Selector,
+          submit: Selector,
+        })
+        .optional(),
+      /** Visible once the console is ready to receive chats. */
+      ready: Selector,
+      /** A chat in the incoming list; the scenario picks the one holding its message text. */
+      chatItem: Selector,
+      messageList: Selector,
       messageInput: Selector,
       sendButton: Selector,
-      /** Container in which messages (the agent's replies) appear. */
-      messageList: Selector,
+      video: z
+        .strictObject({
+          startCall: Selector,
+          remoteVideo: Selector,
+          localVideo: Selector.optional(),
+        })
+        .optional(),
+      cobrowse: z
+        .strictObject({
+          start: Selector,
+          /** The mirror of the visitor page (an iframe or container). */
+          mirror: Selector,
+          /** Inside the mirror: what appears once the first snapshot is rendered. */
+          snapshotReady: Selector,
+        })
+        .optional(),
     }),
-    /** Video call controls in the widget (video-call scenario). */
-    video: z.strictObject({
-      acceptCall: Selector,
-      remoteVideo: Selector,
-      localVideo: Selector.optional(),
-    }).optional(),
-    /** Cobrowse on the visitor page (cobrowse scenario). */
-    cobrowse: z.strictObject({
-      /** Element shown on the visitor page once the session is live. */
-      indicator: Selector,
-      /** An element whose text the scenario changes to measure mirror lag. */
-      mutable: Selector,
-      /** Optional: click to load the cobrowse script on request. */
-      load: Selector.optional(),
-    }).optional(),
-  }),
-  agent: z.strictObject({
-    url: Url,
-    login: z.strictObject({
-      username: CredentialSchema,
-      password: CredentialSchema,
-      usernameInput: Selector,
-      passwordInput: Selector,
-      submit: Selector,
-    }).optional(),
-    /** Visible once the console is ready to receive chats. */
-    ready: Selector,
-    /** A chat in the incoming list; the scenario picks the one holding its message text. */
-    chatItem: Selector,
-    messageList: Selector,
-    messageInput: Selector,
-    sendButton: Selector,
-    video: z.strictObject({
-      startCall: Selector,
-      remoteVideo: Selector,
-      localVideo: Selector.optional(),
-    }).optional(),
-    cobrowse: z.strictObject({
-      start: Selector,
-      /** The mirror of the visitor page (an iframe or container). */
-      mirror: Selector,
-      /** Inside the mirror: what appears once the first snapshot is rendered. */
-      snapshotReady: Selector,
-    }).optional(),
-  }),
-  network: z.strictObject({
-    requests: z.strictObject({
-      init: RequestPatternSchema,
-      create: RequestPatternSchema,
-      addMessage: RequestPatternSchema,
-      cobrowseScript: RequestPatternSchema.optional(),
-    }).catchall(RequestPatternSchema),
-    sockets: z.strictObject({
-      crm: SocketPatternSchema,
-      webrtc: SocketPatternSchema.optional(),
-      cobrowse: SocketPatternSchema.optional(),
+    network: z.strictObject({
+      requests: z
+        .strictObject({
+          init: RequestPatternSchema,
+          create: RequestPatternSchema,
+          addMessage: RequestPatternSchema,
+          cobrowseScript: RequestPatternSchema.optional(),
+        })
+        .catchall(RequestPatternSchema),
+      sockets: z.strictObject({
+        crm: SocketPatternSchema,
+        webrtc: SocketPatternSchema.optional(),
+        cobrowse: SocketPatternSchema.optional(),
+      }),
     }),
-  }),
-  timeouts: z.strictObject({
-    step: Ms.optional(),
-    session: Ms.optional(),
-  }).default({}),
-}).superRefine((p, ctx) => {
-  // `usable: { request }` names a pattern of this profile.
-  const usable = p.visitor.widget.usable;
-  if ('request' in usable && !Object.hasOwn(p.network.requests, usable.request)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['visitor', 'widget', 'usable', 'request'],
-      message: `names no pattern under network.requests; the patterns are: ${Object.keys(p.network.requests).join(', ')}`,
-    });
-  }
-});
+    timeouts: z
+      .strictObject({
+        step: Ms.optional(),
+        session: Ms.optional(),
+      })
+      .default({}),
+  })
+  .superRefine((p, ctx) => {
+    // `usable: { request }` names a pattern of this profile.
+    const usable = p.visitor.widget.usable;
+    if ('request' in usable && !Object.hasOwn(p.network.requests, usable.request)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['visitor', 'widget', 'usable', 'request'],
+        message: `names no pattern under network.requests; the patterns are: ${Object.keys(p.network.requests).join(', ')}`,
+      });
+    }
+  });
 export type TargetProfile = z.infer<typeof TargetProfileSchema>;
 
 /** Replace `${NAME}` in every string with `vars[NAME]`; an unknown name is an error naming its path. */

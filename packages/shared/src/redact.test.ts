@@ -5,19 +5,53 @@ const R = REDACTED;
 
 describe('isSecretName / isSecretHeader', () => {
   it.each([
-    ['password', true], ['Password', true], ['new_password', true], ['user[password]', true], ['user%5Bpassword%5D', true],
-    ['passwd', true], ['pwd', true], ['pass', true], ['client_secret', true], ['token', true], ['visitorToken', true],
-    ['access_token', true], ['X-CSRF-Token', true], ['api_key', true], ['apiKey', true], ['APIKey', true], ['x-api-key', true],
-    ['auth', true], ['session_id', true], ['sessionid', true], ['signature', true], ['credentials', true],
-    ['passenger', false], ['compass', false], ['author', false], ['username', false], ['text', false], ['note', false],
-    ['sid', false], ['EIO', false], ['headersSize', false], ['_webSocketMessages', false], ['chatId', false], ['keyboard', false],
+    ['password', true],
+    ['Password', true],
+    ['new_password', true],
+    ['user[password]', true],
+    ['user%5Bpassword%5D', true],
+    ['passwd', true],
+    ['pwd', true],
+    ['pass', true],
+    ['client_secret', true],
+    ['token', true],
+    ['visitorToken', true],
+    ['access_token', true],
+    ['X-CSRF-Token', true],
+    ['api_key', true],
+    ['apiKey', true],
+    ['APIKey', true],
+    ['x-api-key', true],
+    ['auth', true],
+    ['session_id', true],
+    ['sessionid', true],
+    ['signature', true],
+    ['credentials', true],
+    ['passenger', false],
+    ['compass', false],
+    ['author', false],
+    ['username', false],
+    ['text', false],
+    ['note', false],
+    ['sid', false],
+    ['EIO', false],
+    ['headersSize', false],
+    ['_webSocketMessages', false],
+    ['chatId', false],
+    ['keyboard', false],
   ])('isSecretName(%j) = %s', (name, expected) => {
     expect(isSecretName(name)).toBe(expected);
   });
 
   it.each([
-    ['Authorization', true], ['proxy-authorization', true], ['Cookie', true], ['Set-Cookie', true], ['X-Auth-Token', true],
-    ['content-type', false], ['User-Agent', false], ['Sec-WebSocket-Key', false],
+    ['Authorization', true],
+    ['proxy-authorization', true],
+    ['Cookie', true],
+    ['Set-Cookie', true],
+    ['X-Auth-Token', true],
+    ['content-type', false],
+    ['User-Agent', false],
+    ['Sec-WebSocket-Key', false],
   ])('isSecretHeader(%j) = %s', (name, expected) => {
     expect(isSecretHeader(name)).toBe(expected);
   });
@@ -35,8 +69,10 @@ describe('Redactor.text', () => {
     ['username=a&password=p%40ss&x=1', `username=a&password=${R}&x=1`],
     ['http://h/p?note=1&access_token=abc#f', `http://h/p?note=1&access_token=${R}#f`],
     ['sessionid=abc; lang=en', `sessionid=${R}; lang=en`],
-    ['--b\r\nContent-Disposition: form-data; name="password"\r\n\r\nsecret value\r\n--b\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n--b--',
-      `--b\r\nContent-Disposition: form-data; name="password"\r\n\r\n${R}\r\n--b\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n--b--`],
+    [
+      '--b\r\nContent-Disposition: form-data; name="password"\r\n\r\nsecret value\r\n--b\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n--b--',
+      `--b\r\nContent-Disposition: form-data; name="password"\r\n\r\n${R}\r\n--b\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n--b--`,
+    ],
     ['Authorization: Bearer eyJhbGciOi.abc.def', `Authorization: Bearer ${R}`],
     [`Basic ${btoa('ann:pw')}`, `Basic ${R}`],
     ['Basic usage of the widget', 'Basic usage of the widget'],
@@ -78,32 +114,68 @@ describe('Redactor.value (HAR and console documents)', () => {
     const entry = {
       request: {
         url: 'http://h/x?token=abc&a=1',
-        headers: [{ name: 'Authorization', value: 'Bearer abcdefghij' }, { name: 'Cookie', value: 'sid=1; theme=dark' }, { name: 'Accept', value: '*/*' }],
+        headers: [
+          { name: 'Authorization', value: 'Bearer abcdefghij' },
+          { name: 'Cookie', value: 'sid=1; theme=dark' },
+          { name: 'Accept', value: '*/*' },
+        ],
         cookies: [{ name: 'theme', value: 'dark', path: '/' }],
-        queryString: [{ name: 'token', value: 'abc' }, { name: 'a', value: '1' }],
-        postData: { mimeType: 'application/json', params: [{ name: 'username', value: 'ann' }, { name: 'password', value: 'pw' }], text: '{"username":"ann","password":"pw"}' },
+        queryString: [
+          { name: 'token', value: 'abc' },
+          { name: 'a', value: '1' },
+        ],
+        postData: {
+          mimeType: 'application/json',
+          params: [
+            { name: 'username', value: 'ann' },
+            { name: 'password', value: 'pw' },
+          ],
+          text: '{"username":"ann","password":"pw"}',
+        },
         headersSize: 120,
       },
       response: { headers: [{ name: 'Set-Cookie', value: 'sid=2; HttpOnly' }], cookies: [{ name: 'sid', value: '2' }], status: 200 },
-      _webSocketMessages: [{ type: 'send', time: 1, opcode: 1, data: '40{"token":"tok-123"}' }, { type: 'send', time: 2, opcode: 1, data: 'note tok-123' }],
+      _webSocketMessages: [
+        { type: 'send', time: 1, opcode: 1, data: '40{"token":"tok-123"}' },
+        { type: 'send', time: 2, opcode: 1, data: 'note tok-123' },
+      ],
     };
     expect(r.value(entry)).toEqual({
       request: {
         url: `http://h/x?token=${R}&a=1`,
-        headers: [{ name: 'Authorization', value: R }, { name: 'Cookie', value: R }, { name: 'Accept', value: '*/*' }],
+        headers: [
+          { name: 'Authorization', value: R },
+          { name: 'Cookie', value: R },
+          { name: 'Accept', value: '*/*' },
+        ],
         cookies: [{ name: 'theme', value: R, path: '/' }],
-        queryString: [{ name: 'token', value: R }, { name: 'a', value: '1' }],
-        postData: { mimeType: 'application/json', params: [{ name: 'username', value: 'ann' }, { name: 'password', value: R }], text: `{"username":"ann","password":"${R}"}` },
+        queryString: [
+          { name: 'token', value: R },
+          { name: 'a', value: '1' },
+        ],
+        postData: {
+          mimeType: 'application/json',
+          params: [
+            { name: 'username', value: 'ann' },
+            { name: 'password', value: R },
+          ],
+          text: `{"username":"ann","password":"${R}"}`,
+        },
         headersSize: 120,
       },
       response: { headers: [{ name: 'Set-Cookie', value: R }], cookies: [{ name: 'sid', value: R }], status: 200 },
-      _webSocketMessages: [{ type: 'send', time: 1, opcode: 1, data: `40{"token":"${R}"}` }, { type: 'send', time: 2, opcode: 1, data: `note ${R}` }],
+      _webSocketMessages: [
+        { type: 'send', time: 1, opcode: 1, data: `40{"token":"${R}"}` },
+        { type: 'send', time: 2, opcode: 1, data: `note ${R}` },
+      ],
     });
   });
 
   it('secret keys are redacted recursively, whatever their value', () => {
     expect(r.value({ a: { b: [{ apiKey: { nested: 1 } }, { secret: 42, ok: true }] }, auth: null, token: false })).toEqual({
-      a: { b: [{ apiKey: R }, { secret: R, ok: true }] }, auth: null, token: false,
+      a: { b: [{ apiKey: R }, { secret: R, ok: true }] },
+      auth: null,
+      token: false,
     });
   });
 });

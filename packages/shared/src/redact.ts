@@ -28,8 +28,28 @@ export const REDACTED = '[redacted]';
 
 /** Words that make a name secret, wherever they appear in it (`new_password`, `accessToken`). */
 export const SECRET_WORDS: ReadonlySet<string> = new Set([
-  'password', 'passwd', 'passphrase', 'pwd', 'pass', 'secret', 'secrets', 'token', 'tokens', 'apikey', 'auth', 'authorization',
-  'credential', 'credentials', 'sessionid', 'sessid', 'signature', 'sig', 'csrf', 'xsrf', 'jwt', 'otp',
+  'password',
+  'passwd',
+  'passphrase',
+  'pwd',
+  'pass',
+  'secret',
+  'secrets',
+  'token',
+  'tokens',
+  'apikey',
+  'auth',
+  'authorization',
+  'credential',
+  'credentials',
+  'sessionid',
+  'sessid',
+  'signature',
+  'sig',
+  'csrf',
+  'xsrf',
+  'jwt',
+  'otp',
 ]);
 /** Adjacent words that make a name secret together (`api_key`, `x-api-key`, `session-id`). */
 const SECRET_PAIRS: ReadonlySet<string> = new Set(['api key', 'access key', 'private key', 'session id']);
@@ -43,8 +63,14 @@ function words(name: string): string[] {
   let n = name;
   try {
     if (n.includes('%')) n = decodeURIComponent(n);
-  } catch { /* not URL-encoded after all */ }
-  return n.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  } catch {
+    /* not URL-encoded after all */
+  }
+  return n
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 /** Is this a secret's name (a form field, query parameter, JSON key)? */
@@ -86,7 +112,9 @@ const JSON_PAIR = new RegExp(String.raw`"((?:[^"\\]|\\.){1,${MAX_NAME}})"(\s*:\s
  * (`\\\"`, `\\\\`, `\\n`), an outer one `\` and a character.
  */
 const ESCAPED_JSON_PAIR = new RegExp(
-  String.raw`\\"((?:[^"\\]|\\\\){1,${MAX_NAME}})\\"(\s*:\s*)(\\"(?:\\\\\\"|\\\\\\\\|\\\\[^"\\]|\\[^"\\]|[^"\\])*?\\"|-?\d[\d.eE+-]*)`, 'g');
+  String.raw`\\"((?:[^"\\]|\\\\){1,${MAX_NAME}})\\"(\s*:\s*)(\\"(?:\\\\\\"|\\\\\\\\|\\\\[^"\\]|\\[^"\\]|[^"\\])*?\\"|-?\d[\d.eE+-]*)`,
+  'g',
+);
 /** `name=value` in a query string, a form body, a cookie header or prose. */
 const KEY_VALUE = new RegExp(String.raw`(^|[?&;\s,{(])([A-Za-z0-9_.\-\[\]%]{1,${MAX_NAME}})=([^&;\s#"',)}]*)`, 'g');
 /** A multipart form field: its Content-Disposition line and headers, a blank line, the value up to the boundary. */
@@ -152,9 +180,11 @@ export class Redactor {
     if (typeof v === 'string') return this.text(v);
     if (Array.isArray(v)) {
       const cookies = key !== null && key.toLowerCase() === 'cookies';
-      const out = v.map((x) => (cookies && isRecord(x) && 'value' in x && x['value'] !== REDACTED
-        ? { ...(this.#walk(x, null) as Record<string, unknown>), value: REDACTED }
-        : this.#walk(x, null)));
+      const out = v.map((x) =>
+        cookies && isRecord(x) && 'value' in x && x['value'] !== REDACTED
+          ? { ...(this.#walk(x, null) as Record<string, unknown>), value: REDACTED }
+          : this.#walk(x, null),
+      );
       return out.every((x, i) => x === v[i]) ? v : out;
     }
     if (!isRecord(v)) return v;

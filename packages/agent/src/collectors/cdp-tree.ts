@@ -149,8 +149,12 @@ export class CdpTargetTree {
     const session = parent.session.connection()?.session(ev.sessionId);
     if (!session || this.#closed) return;
     const node: CdpNode = {
-      session, sessionId: ev.sessionId, targetId: ev.targetInfo.targetId, type: ev.targetInfo.type,
-      url: ev.targetInfo.url, parentSessionId: parent.sessionId,
+      session,
+      sessionId: ev.sessionId,
+      targetId: ev.targetInfo.targetId,
+      type: ev.targetInfo.type,
+      url: ev.targetInfo.url,
+      parentSessionId: parent.sessionId,
     };
     try {
       await this.#setUp(node, ev.waitingForDebugger);

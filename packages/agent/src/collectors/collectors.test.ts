@@ -29,8 +29,16 @@ const SHELL = '/usr/lib/chromium/chromium-headless-shell';
  * in-process case with the shell's default flags.
  */
 const OOPIF = '--site-per-process';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 const SOCKET_PATH = '/rt/socket.io/';
 const API_DELAY_MS = 200;
 /** Namespace connect delays of the dose-response experiments: LOW_MS, and LOW_MS + CONNECT_MS. */
@@ -72,7 +80,9 @@ async function appHandler(req: IncomingMessage, res: ServerResponse): Promise<vo
     // ?api=<status>&transports=polling,websocket|websocket
     const status = url.searchParams.get('status') ?? '200';
     const transports = JSON.stringify((url.searchParams.get('transports') ?? 'polling,websocket').split(','));
-    html(res, `<script src="/sio.js"></script><script>
+    html(
+      res,
+      `<script src="/sio.js"></script><script>
       window.probe = {};
       fetch('/api/slow?status=${status}', { method: 'POST', body: '{}' }).then(async (r) => {
         window.probe.api = r.status;
@@ -85,7 +95,8 @@ async function appHandler(req: IncomingMessage, res: ServerResponse): Promise<vo
         window.probe.ioConnect = performance.timeOrigin + performance.now();
         s.emit('echo', 1, () => { window.probe.ack = true; });
       });
-    </script>`);
+    </script>`,
+    );
     return;
   }
   if (url.pathname === '/api/slow') {
@@ -154,35 +165,48 @@ function widgetFrame(page: Page) {
 
 describe('network collector', () => {
   it('captures a request made inside a cross-origin iframe, timed within 5 ms + 2 % of an independent client', async () => {
-    const exp = await runExperiment<{ cdp?: number; ref?: number }>([
-      {
-        name: 'collector',
-        run: () => run('', async (c) => {
-          const t = await c.network.waitForRequest('slow', { timeoutMs: FUNCTIONAL_WAIT_MS });
-          expect(t.record.targetType).toBe('iframe');
-          expect(t.status).toBe(200);
-          expect(t.serverWaitMs).toBeGreaterThanOrEqual(API_DELAY_MS - 2);
-          return { cdp: t.durationMs };
-        }),
-      },
-      { name: 'reference', run: async () => ({ ref: await reference.http({ url: `${appUrl}/api/slow`, method: 'POST', body: '{}' }) }) },
-    ], { rounds: ROUNDS });
-    expectVerdicts('network collector, cross-origin API', exp, [judgeDelay({
-      metric: 'request in a cross-origin iframe', injectedMs: API_DELAY_MS, floorMs: API_DELAY_MS,
-      measured: exp.values('collector', (v) => v.cdp), reference: exp.values('reference', (v) => v.ref === undefined ? undefined : v.ref - API_DELAY_MS),
-      referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_DELAY_MS})`,
-    })]);
+    const exp = await runExperiment<{ cdp?: number; ref?: number }>(
+      [
+        {
+          name: 'collector',
+          run: () =>
+            run('', async (c) => {
+              const t = await c.network.waitForRequest('slow', { timeoutMs: FUNCTIONAL_WAIT_MS });
+              expect(t.record.targetType).toBe('iframe');
+              expect(t.status).toBe(200);
+              expect(t.serverWaitMs).toBeGreaterThanOrEqual(API_DELAY_MS - 2);
+              return { cdp: t.durationMs };
+            }),
+        },
+        { name: 'reference', run: async () => ({ ref: await reference.http({ url: `${appUrl}/api/slow`, method: 'POST', body: '{}' }) }) },
+      ],
+      { rounds: ROUNDS },
+    );
+    expectVerdicts('network collector, cross-origin API', exp, [
+      judgeDelay({
+        metric: 'request in a cross-origin iframe',
+        injectedMs: API_DELAY_MS,
+        floorMs: API_DELAY_MS,
+        measured: exp.values('collector', (v) => v.cdp),
+        reference: exp.values('reference', (v) => (v.ref === undefined ? undefined : v.ref - API_DELAY_MS)),
+        referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_DELAY_MS})`,
+      }),
+    ]);
   });
 
-  it('captures the frame\'s request too when the shell keeps the frame in process', async () => {
+  it("captures the frame's request too when the shell keeps the frame in process", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'userprobe-collectors-'));
     const shell = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS, userDataDir: dir });
     try {
-      await run('', async (c) => {
-        const t = await c.network.waitForRequest('slow', { timeoutMs: FUNCTIONAL_WAIT_MS });
-        expect(t.record.targetType).toBe('page');
-        expect(t.durationMs).toBeGreaterThanOrEqual(API_DELAY_MS);
-      }, shell);
+      await run(
+        '',
+        async (c) => {
+          const t = await c.network.waitForRequest('slow', { timeoutMs: FUNCTIONAL_WAIT_MS });
+          expect(t.record.targetType).toBe('page');
+          expect(t.durationMs).toBeGreaterThanOrEqual(API_DELAY_MS);
+        },
+        shell,
+      );
     } finally {
       await shell.close();
       await rm(dir, { recursive: true, force: true });
@@ -240,21 +264,28 @@ describe('socket collector', () => {
 
   /** Dose response: the namespace connect delayed LOW_MS and LOW_MS + D, interleaved; the page's own view agrees with CDP's. */
   async function connectExperiment(transports: string, extra: { name: string; run: () => Promise<{ c?: Connected; ref?: number }> }[] = []) {
-    return runExperiment<{ c?: Connected; ref?: number }>([
-      { name: 'low', run: async () => ({ c: await connect(transports, LOW_MS) }) },
-      { name: 'high', run: async () => ({ c: await connect(transports, LOW_MS + CONNECT_MS) }) },
-      ...extra,
-    ], { rounds: ROUNDS });
+    return runExperiment<{ c?: Connected; ref?: number }>(
+      [
+        { name: 'low', run: async () => ({ c: await connect(transports, LOW_MS) }) },
+        { name: 'high', run: async () => ({ c: await connect(transports, LOW_MS + CONNECT_MS) }) },
+        ...extra,
+      ],
+      { rounds: ROUNDS },
+    );
   }
   function connectVerdicts(exp: Awaited<ReturnType<typeof connectExperiment>>, label: string): Verdict[] {
     return [
       judgeDelay({
-        metric: `${label} connect`, injectedMs: CONNECT_MS, floorMs: LOW_MS + CONNECT_MS,
-        measured: exp.values('high', (v) => v.c?.t.durationMs), reference: exp.values('low', (v) => v.c?.t.durationMs),
+        metric: `${label} connect`,
+        injectedMs: CONNECT_MS,
+        floorMs: LOW_MS + CONNECT_MS,
+        measured: exp.values('high', (v) => v.c?.t.durationMs),
+        reference: exp.values('low', (v) => v.c?.t.durationMs),
         referenceIs: `same connect with ${LOW_MS} ms injected`,
       }),
       judgeAgreement({
-        what: `${label} connect: page's own view − CDP's`, ...CLIENT_BRACKET_MS,
+        what: `${label} connect: page's own view − CDP's`,
+        ...CLIENT_BRACKET_MS,
         differences: [...exp.values('low', (v) => v.c && v.c.pageMs - v.c.t.durationMs), ...exp.values('high', (v) => v.c && v.c.pageMs - v.c.t.durationMs)],
       }),
     ];
@@ -290,9 +321,11 @@ describe('socket collector', () => {
       expectVerdicts('socket collector, websocket connect and ack round trip', exp, [
         ...connectVerdicts(exp, 'websocket'),
         judgeDelay({
-          metric: 'ack round trip', injectedMs: ACK_MS, floorMs: ACK_MS,
+          metric: 'ack round trip',
+          injectedMs: ACK_MS,
+          floorMs: ACK_MS,
           measured: [...exp.values('low', (v) => v.c?.rtts[0]!.rttMs), ...exp.values('high', (v) => v.c?.rtts[0]!.rttMs)],
-          reference: exp.values('reference', (v) => v.ref === undefined ? undefined : v.ref - ACK_MS),
+          reference: exp.values('reference', (v) => (v.ref === undefined ? undefined : v.ref - ACK_MS)),
           referenceIs: `independent Node socket.io client's acked emit through the same delay (elapsed − ${ACK_MS})`,
         }),
       ]);
@@ -303,24 +336,35 @@ describe('socket collector', () => {
 });
 
 describe('widget usable', () => {
-  it('by mark (page clock) and by request (CDP clock) agree: the frame marks right after the request\'s body arrived', async () => {
-    const exp = await runExperiment<{ mark: number; request: number }>([{
-      name: 'page',
-      run: () => run('', async (c, page) => {
-        const frame = widgetFrame(page);
-        const at = { page, frame, tree: c.tree, network: c.network };
-        const byMark = await widgetUsableMs(at, { mark: 'widget-ready' }, 'widget_load', { timeoutMs: FUNCTIONAL_WAIT_MS });
-        const byRequest = await widgetUsableMs(at, { request: 'slow' }, 'widget_load', { timeoutMs: FUNCTIONAL_WAIT_MS });
-        expect(byMark.mode).toBe('mark');
-        expect(byRequest.mode).toBe('request');
-        expect(byRequest.ms).toBeGreaterThanOrEqual(API_DELAY_MS);
-        return { mark: byMark.ms, request: byRequest.ms };
-      }),
-    }], { rounds: ROUNDS });
+  it("by mark (page clock) and by request (CDP clock) agree: the frame marks right after the request's body arrived", async () => {
+    const exp = await runExperiment<{ mark: number; request: number }>(
+      [
+        {
+          name: 'page',
+          run: () =>
+            run('', async (c, page) => {
+              const frame = widgetFrame(page);
+              const at = { page, frame, tree: c.tree, network: c.network };
+              const byMark = await widgetUsableMs(at, { mark: 'widget-ready' }, 'widget_load', { timeoutMs: FUNCTIONAL_WAIT_MS });
+              const byRequest = await widgetUsableMs(at, { request: 'slow' }, 'widget_load', { timeoutMs: FUNCTIONAL_WAIT_MS });
+              expect(byMark.mode).toBe('mark');
+              expect(byRequest.mode).toBe('request');
+              expect(byRequest.ms).toBeGreaterThanOrEqual(API_DELAY_MS);
+              return { mark: byMark.ms, request: byRequest.ms };
+            }),
+        },
+      ],
+      { rounds: ROUNDS },
+    );
     // The mark follows the body's arrival by the renderer's own work: never before it (1 ms clock slack), a few ms after.
-    expectVerdicts('widget usable, by mark and by request', exp, [judgeAgreement({
-      what: 'widget usable: mark − request', lowMs: -1, highMs: 10, differences: exp.values('page', (v) => v.mark - v.request),
-    })]);
+    expectVerdicts('widget usable, by mark and by request', exp, [
+      judgeAgreement({
+        what: 'widget usable: mark − request',
+        lowMs: -1,
+        highMs: 10,
+        differences: exp.values('page', (v) => v.mark - v.request),
+      }),
+    ]);
   });
 
   it('a mark that never comes is STEP_TIMEOUT naming the mark', async () => {

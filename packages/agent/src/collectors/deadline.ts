@@ -51,8 +51,18 @@ export function settleWithin<T>(
     }, opts.timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
     cleanup = register(
-      (v) => { if (!done) { finish(); resolve(v); } },
-      (e) => { if (!done) { finish(); reject(e); } },
+      (v) => {
+        if (!done) {
+          finish();
+          resolve(v);
+        }
+      },
+      (e) => {
+        if (!done) {
+          finish();
+          reject(e);
+        }
+      },
     );
     if (done) cleanup();
   });

@@ -79,7 +79,8 @@ export async function firstVisibleAt(frame: Frame, selector: string, step: strin
         return seen?.[sel] ?? false;
       },
       { polling: READ_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal },
-      STAMP_KEY, selector,
+      STAMP_KEY,
+      selector,
     );
     const at = (await handle.jsonValue()) as unknown;
     if (typeof at !== 'number') throw new StepError(step, `'${selector}': the page-side stamp is not a number`);
@@ -87,15 +88,31 @@ export async function firstVisibleAt(frame: Frame, selector: string, step: strin
   } catch (e) {
     if (e instanceof StepError) throw e;
     if (e instanceof Error && e.name === 'TimeoutError') {
-      const state = await frame.evaluate((key: string, sel: string) => ({
-        watching: Symbol.for(key) in globalThis,
-        present: document.querySelector(sel) !== null,
-      }), STAMP_KEY, selector).catch(() => ({ watching: undefined, present: undefined }));
-      const why = state.watching === false ? ' (the page-side watcher was not installed in this frame: attach the collectors before navigating)'
-        : state.present ? ' (it is present but not visible)' : '';
-      throw new StepError(step, `'${selector}' did not become visible within ${opts.timeoutMs} ms${why}; raise the profile's timeouts.step if the target is this slow`, {
-        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector, ...state },
-      });
+      const state = await frame
+        .evaluate(
+          (key: string, sel: string) => ({
+            watching: Symbol.for(key) in globalThis,
+            present: document.querySelector(sel) !== null,
+          }),
+          STAMP_KEY,
+          selector,
+        )
+        .catch(() => ({ watching: undefined, present: undefined }));
+      const why =
+        state.watching === false
+          ? ' (the page-side watcher was not installed in this frame: attach the collectors before navigating)'
+          : state.present
+            ? ' (it is present but not visible)'
+            : '';
+      throw new StepError(
+        step,
+        `'${selector}' did not become visible within ${opts.timeoutMs} ms${why}; raise the profile's timeouts.step if the target is this slow`,
+        {
+          code: ERROR_CODES.STEP_TIMEOUT,
+          cause: e,
+          detail: { selector, ...state },
+        },
+      );
     }
     throw e;
   }

@@ -60,15 +60,24 @@ export function navBreakdown(t: NavTimingFields): NavBreakdown {
 /** Wait until the page's load event has finished, then read its navigation entry. */
 export async function readNavigation(page: Page, step: string, opts: WaitOptions): Promise<NavBreakdown> {
   try {
-    const handle = await page.waitForFunction(() => {
-      const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      if (!n || n.loadEventEnd <= 0) return false;
-      return {
-        startTime: n.startTime, domainLookupStart: n.domainLookupStart, domainLookupEnd: n.domainLookupEnd,
-        connectStart: n.connectStart, secureConnectionStart: n.secureConnectionStart, connectEnd: n.connectEnd,
-        responseStart: n.responseStart, domContentLoadedEventEnd: n.domContentLoadedEventEnd, loadEventEnd: n.loadEventEnd,
-      };
-    }, { polling: LOAD_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal });
+    const handle = await page.waitForFunction(
+      () => {
+        const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        if (!n || n.loadEventEnd <= 0) return false;
+        return {
+          startTime: n.startTime,
+          domainLookupStart: n.domainLookupStart,
+          domainLookupEnd: n.domainLookupEnd,
+          connectStart: n.connectStart,
+          secureConnectionStart: n.secureConnectionStart,
+          connectEnd: n.connectEnd,
+          responseStart: n.responseStart,
+          domContentLoadedEventEnd: n.domContentLoadedEventEnd,
+          loadEventEnd: n.loadEventEnd,
+        };
+      },
+      { polling: LOAD_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal },
+    );
     const fields = (await handle.jsonValue()) as NavTimingFields;
     await handle.dispose();
     return navBreakdown(fields);

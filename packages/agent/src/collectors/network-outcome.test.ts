@@ -5,9 +5,26 @@ import { requestOutcome, serverWaitFromTiming, type RequestRecord } from './netw
 import { compilePattern, matchesPattern, redactUrl } from './request-pattern.js';
 
 const timing = (t: Partial<Protocol.Network.ResourceTiming>): Protocol.Network.ResourceTiming => ({
-  requestTime: 1, proxyStart: -1, proxyEnd: -1, dnsStart: -1, dnsEnd: -1, connectStart: -1, connectEnd: -1,
-  sslStart: -1, sslEnd: -1, workerStart: -1, workerReady: -1, workerFetchStart: -1, workerRespondWithSettled: -1,
-  sendStart: 0.5, sendEnd: 1, pushStart: 0, pushEnd: 0, receiveHeadersStart: 301, receiveHeadersEnd: 302, ...t,
+  requestTime: 1,
+  proxyStart: -1,
+  proxyEnd: -1,
+  dnsStart: -1,
+  dnsEnd: -1,
+  connectStart: -1,
+  connectEnd: -1,
+  sslStart: -1,
+  sslEnd: -1,
+  workerStart: -1,
+  workerReady: -1,
+  workerFetchStart: -1,
+  workerRespondWithSettled: -1,
+  sendStart: 0.5,
+  sendEnd: 1,
+  pushStart: 0,
+  pushEnd: 0,
+  receiveHeadersStart: 301,
+  receiveHeadersEnd: 302,
+  ...t,
 });
 
 describe('serverWaitFromTiming', () => {
@@ -22,8 +39,19 @@ describe('serverWaitFromTiming', () => {
 });
 
 const rec = (r: Partial<RequestRecord>): RequestRecord => ({
-  key: 's:1', requestId: '1', sessionId: 's', targetType: 'iframe', frameId: 'f', url: 'http://a/api/x?secret=1',
-  finalUrl: 'http://a/api/x?secret=1', method: 'POST', resourceType: 'Fetch', sentAt: 10, redirects: 0, matches: ['create'], ...r,
+  key: 's:1',
+  requestId: '1',
+  sessionId: 's',
+  targetType: 'iframe',
+  frameId: 'f',
+  url: 'http://a/api/x?secret=1',
+  finalUrl: 'http://a/api/x?secret=1',
+  method: 'POST',
+  resourceType: 'Fetch',
+  sentAt: 10,
+  redirects: 0,
+  matches: ['create'],
+  ...r,
 });
 
 describe('requestOutcome', () => {

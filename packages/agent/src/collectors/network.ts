@@ -163,11 +163,19 @@ export class NetworkCollector {
       opts,
       () => {
         const rec = this.matched(name)[nth];
-        const state = rec ? (rec.responseAt === undefined ? 'sent, no response yet' : `response ${rec.status ?? '?'} received, body not finished`) : `no matching request seen; ${this.#tree.describe()}`;
-        return new StepError(step, `request '${name}' (${pattern.method ?? 'any method'} /${pattern.url.source}/) did not finish within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`, {
-          code: ERROR_CODES.STEP_TIMEOUT,
-          detail: { pattern: name, nth, status: rec?.status },
-        });
+        const state = rec
+          ? rec.responseAt === undefined
+            ? 'sent, no response yet'
+            : `response ${rec.status ?? '?'} received, body not finished`
+          : `no matching request seen; ${this.#tree.describe()}`;
+        return new StepError(
+          step,
+          `request '${name}' (${pattern.method ?? 'any method'} /${pattern.url.source}/) did not finish within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`,
+          {
+            code: ERROR_CODES.STEP_TIMEOUT,
+            detail: { pattern: name, nth, status: rec?.status },
+          },
+        );
       },
       (resolve, reject) => {
         const check = (): void => {
@@ -194,9 +202,18 @@ export class NetworkCollector {
     }
     const matches = this.#patterns.filter((p) => matchesPattern(p, ev.request.url, ev.request.method)).map((p) => p.name);
     const rec: RequestRecord = {
-      key, requestId: ev.requestId, sessionId: node.sessionId, targetType: node.type, frameId: ev.frameId,
-      url: ev.request.url, finalUrl: ev.request.url, method: ev.request.method, resourceType: ev.type,
-      sentAt: ev.timestamp, redirects: 0, matches,
+      key,
+      requestId: ev.requestId,
+      sessionId: node.sessionId,
+      targetType: node.type,
+      frameId: ev.frameId,
+      url: ev.request.url,
+      finalUrl: ev.request.url,
+      method: ev.request.method,
+      resourceType: ev.type,
+      sentAt: ev.timestamp,
+      redirects: 0,
+      matches,
     };
     this.#records.set(key, rec);
     for (const m of matches) this.#byPattern.get(m)?.push(rec);

@@ -3,9 +3,7 @@ import { ERROR_CODES, StepError, type SocketPattern } from '@userprobe/shared';
 import type { CdpNode, CdpTargetTree } from './cdp-tree.js';
 import { settleWithin, type WaitOptions } from './deadline.js';
 import { redactUrl } from './request-pattern.js';
-import {
-  eioVersion, engineSid, engineTransport, parseEnginePacket, splitPollingPayload, type EnginePacket,
-} from './socketio-packets.js';
+import { eioVersion, engineSid, engineTransport, parseEnginePacket, splitPollingPayload, type EnginePacket } from './socketio-packets.js';
 
 /*
  * One realtime socket named by the profile (e.g. `sockets.crm`), seen through
@@ -72,8 +70,17 @@ export interface FrameRtt {
   readonly connection: number;
 }
 
-interface PollRequest { readonly node: CdpNode; readonly url: string; readonly method: string; readonly sid: string | undefined; conn: EngineConnection | undefined }
-interface WsStream { readonly url: string; conn: EngineConnection | undefined }
+interface PollRequest {
+  readonly node: CdpNode;
+  readonly url: string;
+  readonly method: string;
+  readonly sid: string | undefined;
+  conn: EngineConnection | undefined;
+}
+interface WsStream {
+  readonly url: string;
+  conn: EngineConnection | undefined;
+}
 
 export class SocketCollector {
   readonly name: string;
@@ -153,13 +160,19 @@ export class SocketCollector {
       opts,
       () => {
         const first = this.#connections[0];
-        const state = !first ? `no request matching the socket pattern was seen; ${this.#tree.describe()}`
-          : first.openAt === undefined ? `${first.transport} handshake sent, no engine open packet received`
+        const state = !first
+          ? `no request matching the socket pattern was seen; ${this.#tree.describe()}`
+          : first.openAt === undefined
+            ? `${first.transport} handshake sent, no engine open packet received`
             : 'engine open received, no namespace connect reply';
-        return new StepError(step, `socket '${this.name}' (/${this.#url.source}/) did not connect within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`, {
-          code: ERROR_CODES.STEP_TIMEOUT,
-          detail: { socket: this.name, attempts: this.#connections.length },
-        });
+        return new StepError(
+          step,
+          `socket '${this.name}' (/${this.#url.source}/) did not connect within ${opts.timeoutMs} ms (${state}); raise the profile's timeouts.step if the target is this slow`,
+          {
+            code: ERROR_CODES.STEP_TIMEOUT,
+            detail: { socket: this.name, attempts: this.#connections.length },
+          },
+        );
       },
       (resolve, reject) => {
         const check = (): void => {
@@ -178,9 +191,11 @@ export class SocketCollector {
           }
           const refused = this.#connections.find((c) => c.connectError !== undefined);
           if (refused) {
-            reject(new StepError(step, `socket '${this.name}' was refused by the server: ${refused.connectError ?? ''}`.trim(), {
-              detail: { socket: this.name, attempts: this.#connections.length },
-            }));
+            reject(
+              new StepError(step, `socket '${this.name}' was refused by the server: ${refused.connectError ?? ''}`.trim(), {
+                detail: { socket: this.name, attempts: this.#connections.length },
+              }),
+            );
           }
         };
         this.#waiters.add(check);
@@ -293,7 +308,10 @@ export class SocketCollector {
         }
         return;
       }
-      case 'ping': case 'pong': case 'upgrade': case 'noop':
+      case 'ping':
+      case 'pong':
+      case 'upgrade':
+      case 'noop':
         return;
       default: {
         const never: never = packet.type;

@@ -44,7 +44,13 @@ describe('parseEnginePacket', () => {
     expect(parseEnginePacket('43["pong"]')?.sio).toEqual({ type: 'ack', nsp: '/', id: undefined });
     expect(parseEnginePacket('4317[]')?.sio).toEqual({ type: 'ack', nsp: '/', id: 17 });
   });
-  it.each([['2probe', 'ping'], ['3', 'pong'], ['5', 'upgrade'], ['6', 'noop'], ['1', 'close']])('%s is %s', (t, type) => {
+  it.each([
+    ['2probe', 'ping'],
+    ['3', 'pong'],
+    ['5', 'upgrade'],
+    ['6', 'noop'],
+    ['1', 'close'],
+  ])('%s is %s', (t, type) => {
     expect(parseEnginePacket(t)?.type).toBe(type);
   });
   it('ignores binary, empty and unknown packets, and a broken open', () => {

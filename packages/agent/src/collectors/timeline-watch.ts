@@ -64,7 +64,9 @@ export function timelineScript(marks: readonly string[]): string {
         // An entry type this browser does not support: its metric is simply absent.
       }
     };
-    observe('largest-contentful-paint', {}, (e) => { st.lcp = e.startTime; });
+    observe('largest-contentful-paint', {}, (e) => {
+      st.lcp = e.startTime;
+    });
     observe('layout-shift', {}, (e) => {
       const s = e as PerformanceEntry & { value: number; hadRecentInput: boolean };
       st.shifts.push([s.startTime, s.value, s.hadRecentInput]);
@@ -74,7 +76,9 @@ export function timelineScript(marks: readonly string[]): string {
       if (!id) return;
       st.interactions[id] = Math.max(st.interactions[id] ?? 0, e.duration);
     });
-    observe('first-input', {}, (e) => { st.firstInput ??= e.duration; });
+    observe('first-input', {}, (e) => {
+      st.firstInput ??= e.duration;
+    });
     if (wanted.size > 0) {
       observe('mark', {}, (e) => {
         if (wanted.has(e.name) && !(e.name in st.marks)) st.marks[e.name] = performance.timeOrigin + e.startTime;
@@ -106,10 +110,15 @@ export async function readTimeline(frame: Frame): Promise<TimelineState | undefi
 
 /** Read `readTimeline` until `mark` was made in `frame` (the widget-usable-by-mark wait). */
 export async function markInstant(frame: Frame, mark: string, opts: { timeoutMs: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
-  const handle = await frame.waitForFunction((key: string, name: string) => {
-    const st = (globalThis as unknown as Record<symbol, { marks: Record<string, number> } | undefined>)[Symbol.for(key)];
-    return st?.marks[name] ?? false;
-  }, { polling: opts.pollMs, timeout: opts.timeoutMs, signal: opts.signal }, STATE_KEY, mark);
+  const handle = await frame.waitForFunction(
+    (key: string, name: string) => {
+      const st = (globalThis as unknown as Record<symbol, { marks: Record<string, number> } | undefined>)[Symbol.for(key)];
+      return st?.marks[name] ?? false;
+    },
+    { polling: opts.pollMs, timeout: opts.timeoutMs, signal: opts.signal },
+    STATE_KEY,
+    mark,
+  );
   const at = (await handle.jsonValue()) as unknown;
   await handle.dispose();
   if (typeof at !== 'number') throw new Error(`mark '${mark}': the page-side instant is not a number`);

@@ -6,11 +6,53 @@ import { clsFromShifts, inpFromDocuments, webVitals } from './web-vitals.js';
 describe('clsFromShifts', () => {
   const table: Array<[string, LayoutShift[], number]> = [
     ['no shifts', [], 0],
-    ['one window', [[100, 0.1, false], [600, 0.05, false]], 0.15],
-    ['shifts after input are ignored', [[100, 0.1, false], [200, 0.3, true]], 0.1],
-    ['a 1 s gap starts a new window; the largest wins', [[100, 0.1, false], [1200, 0.2, false], [1300, 0.05, false]], 0.25],
-    ['a window spans at most 5 s', [[0, 0.1, false], [900, 0.1, false], [1800, 0.1, false], [2700, 0.1, false], [3600, 0.1, false], [4500, 0.1, false], [5400, 0.1, false]], 0.6],
-    ['unsorted input is sorted first', [[1300, 0.05, false], [100, 0.1, false], [1200, 0.2, false]], 0.25],
+    [
+      'one window',
+      [
+        [100, 0.1, false],
+        [600, 0.05, false],
+      ],
+      0.15,
+    ],
+    [
+      'shifts after input are ignored',
+      [
+        [100, 0.1, false],
+        [200, 0.3, true],
+      ],
+      0.1,
+    ],
+    [
+      'a 1 s gap starts a new window; the largest wins',
+      [
+        [100, 0.1, false],
+        [1200, 0.2, false],
+        [1300, 0.05, false],
+      ],
+      0.25,
+    ],
+    [
+      'a window spans at most 5 s',
+      [
+        [0, 0.1, false],
+        [900, 0.1, false],
+        [1800, 0.1, false],
+        [2700, 0.1, false],
+        [3600, 0.1, false],
+        [4500, 0.1, false],
+        [5400, 0.1, false],
+      ],
+      0.6,
+    ],
+    [
+      'unsorted input is sorted first',
+      [
+        [1300, 0.05, false],
+        [100, 0.1, false],
+        [1200, 0.2, false],
+      ],
+      0.25,
+    ],
   ];
   for (const [name, shifts, expected] of table) {
     it(name, () => expect(clsFromShifts(shifts)).toBeCloseTo(expected, 10));
@@ -39,8 +81,15 @@ describe('webVitals', () => {
 
 describe('navBreakdown', () => {
   const http: NavTimingFields = {
-    startTime: 0, domainLookupStart: 2, domainLookupEnd: 7, connectStart: 7, secureConnectionStart: 0, connectEnd: 10,
-    responseStart: 160, domContentLoadedEventEnd: 200, loadEventEnd: 260,
+    startTime: 0,
+    domainLookupStart: 2,
+    domainLookupEnd: 7,
+    connectStart: 7,
+    secureConnectionStart: 0,
+    connectEnd: 10,
+    responseStart: 160,
+    domContentLoadedEventEnd: 200,
+    loadEventEnd: 260,
   };
   it('http: no TLS part, TCP is the whole connect', () => {
     expect(navBreakdown(http)).toEqual({ dns: 5, tcp: 3, tls: undefined, ttfb: 160, dcl: 200, load: 260 });
@@ -49,6 +98,10 @@ describe('navBreakdown', () => {
     expect(navBreakdown({ ...http, secureConnectionStart: 9, connectEnd: 30 })).toEqual({ dns: 5, tcp: 2, tls: 21, ttfb: 160, dcl: 200, load: 260 });
   });
   it('a reused connection: zero DNS and TCP', () => {
-    expect(navBreakdown({ ...http, domainLookupStart: 1, domainLookupEnd: 1, connectStart: 1, connectEnd: 1 })).toMatchObject({ dns: 0, tcp: 0, tls: undefined });
+    expect(navBreakdown({ ...http, domainLookupStart: 1, domainLookupEnd: 1, connectStart: 1, connectEnd: 1 })).toMatchObject({
+      dns: 0,
+      tcp: 0,
+      tls: undefined,
+    });
   });
 });

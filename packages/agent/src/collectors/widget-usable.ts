@@ -79,9 +79,15 @@ export async function widgetUsableMs(c: WidgetUsableContext, usable: WidgetUsabl
       at = await markInstant(c.frame, usable.mark, { ...w, pollMs: MARK_POLL_MS });
     } catch (e) {
       if (e instanceof Error && e.name === 'TimeoutError') {
-        throw new StepError(step, `the widget frame made no performance mark '${usable.mark}' within ${w.timeoutMs} ms (visitor.widget.usable.mark); raise the profile's timeouts.step if the target is this slow`, {
-          code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { mark: usable.mark },
-        });
+        throw new StepError(
+          step,
+          `the widget frame made no performance mark '${usable.mark}' within ${w.timeoutMs} ms (visitor.widget.usable.mark); raise the profile's timeouts.step if the target is this slow`,
+          {
+            code: ERROR_CODES.STEP_TIMEOUT,
+            cause: e,
+            detail: { mark: usable.mark },
+          },
+        );
       }
       throw e;
     }

@@ -10,7 +10,12 @@ const ID_FILE = 'agent-id';
 
 /** A new id: the host name (sanitised) plus 8 random hex digits, e.g. `droplet-ams3-1-3f9a0c1e`. */
 export function newAgentId(hostname: string): string {
-  const base = hostname.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'agent';
+  const base =
+    hostname
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'agent';
   return `${base}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -25,7 +30,10 @@ export async function resolveAgentId(config: AgentConfig, hostname: string): Pro
   let agentId = config.agentId;
   if (agentId === null) {
     const file = join(config.spoolRoot, ID_FILE);
-    const stored = await readFile(file, 'utf8').then((s) => s.trim(), () => null);
+    const stored = await readFile(file, 'utf8').then(
+      (s) => s.trim(),
+      () => null,
+    );
     if (stored !== null) {
       if (!IdSchema.safeParse(stored).success) {
         throw new ConfigError(`${file} holds "${stored.slice(0, 80)}", not an agent id (1-64 of A-Z a-z 0-9 . _ : -); fix or delete it, or pass --id`);

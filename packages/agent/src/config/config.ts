@@ -1,12 +1,22 @@
 import { z } from 'zod';
 import {
-  BROWSER_KINDS, CapacitySchema, ConfigError, HELLO_MAX_LABELS, HelloSchema, IdSchema, LABEL_KEY_MAX_CHARS, LABEL_VALUE_MAX_CHARS,
-  LabelsSchema, MAX_CAPACITY, formatIssues, parseCapacity, type BrowserKind, type Capacity,
+  BROWSER_KINDS,
+  CapacitySchema,
+  ConfigError,
+  HELLO_MAX_LABELS,
+  HelloSchema,
+  IdSchema,
+  LABEL_KEY_MAX_CHARS,
+  LABEL_VALUE_MAX_CHARS,
+  LabelsSchema,
+  MAX_CAPACITY,
+  formatIssues,
+  parseCapacity,
+  type BrowserKind,
+  type Capacity,
 } from '@userprobe/shared';
 import { isAbsolute, resolve } from 'node:path';
-import {
-  CAPACITY_MEM_SHARE, SESSIONS_PER_CORE, SESSION_MEM_MB, VIDEO_CALLS_PER_CORE,
-} from './limits.js';
+import { CAPACITY_MEM_SHARE, SESSIONS_PER_CORE, SESSION_MEM_MB, VIDEO_CALLS_PER_CORE } from './limits.js';
 import { controllerUrlProblem } from '../trust/controller-trust.js';
 import { parseHostPattern } from '../trust/host-policy.js';
 
@@ -115,7 +125,10 @@ export { parseCapacity };
 export function parseLabels(values: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of values) {
-    for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw new ConfigError(`--labels: "${pair}" is not accepted; use key=value pairs separated by commas, e.g. region=ams3,tier=small`);
       out[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -123,7 +136,9 @@ export function parseLabels(values: readonly string[]): Record<string, string> {
   }
   const r = LabelsSchema.safeParse(out);
   if (!r.success) {
-    throw new ConfigError(`--labels: ${formatIssues(r.error)} (at most ${HELLO_MAX_LABELS} labels; keys: a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -; values up to ${LABEL_VALUE_MAX_CHARS} characters)`);
+    throw new ConfigError(
+      `--labels: ${formatIssues(r.error)} (at most ${HELLO_MAX_LABELS} labels; keys: a lower-case letter then up to ${LABEL_KEY_MAX_CHARS - 1} of a-z 0-9 _ . -; values up to ${LABEL_VALUE_MAX_CHARS} characters)`,
+    );
   }
   return r.data;
 }

@@ -12,8 +12,16 @@ import { nextEvent } from '../../test/socket-events.js';
 import { startTestController, type TestController } from '../../test/test-controller.js';
 
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: 'wrong-token', agentId: 'agent-c1', instanceId: 'agent-c1-i1', runs: [], name: 'c1', labels: {},
-  capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
+  protocolVersion: PROTOCOL_VERSION,
+  token: 'wrong-token',
+  agentId: 'agent-c1',
+  instanceId: 'agent-c1-i1',
+  runs: [],
+  name: 'c1',
+  labels: {},
+  capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 },
+  software: 'test',
+  host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 
 describe('reconnectDelay', () => {
@@ -53,16 +61,22 @@ describe('Connection', () => {
   function connect(ctl: TestController, h: Hello) {
     const { log, lines } = captureLog();
     let fatal: (e: AuthError) => void = () => undefined;
-    const failed = new Promise<AuthError>((resolve) => { fatal = resolve; });
+    const failed = new Promise<AuthError>((resolve) => {
+      fatal = resolve;
+    });
     const conn = new Connection({
-      url: ctl.url, hello: () => h, log, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 100,
+      url: ctl.url,
+      hello: () => h,
+      log,
+      reconnectDelayMinMs: 50,
+      reconnectDelayMaxMs: 100,
       handlers: { onAssign: async () => ({ accepted: true }), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: fatal },
     });
     conn.connect();
     return { conn, failed, lines };
   }
 
-  it('a wrong token is fatal: AUTH_REJECTED with the controller\'s reason, logged, no retry', async () => {
+  it("a wrong token is fatal: AUTH_REJECTED with the controller's reason, logged, no retry", async () => {
     const ctl = await startTestController();
     controllers.push(ctl);
     const { conn, failed, lines } = connect(ctl, hello);
@@ -91,11 +105,19 @@ describe('Connection', () => {
     const { conn, lines } = connect(ctl, { ...hello, token: 'test-token' });
     const s = await agentSocket;
     const reply = await s.timeout(2_000).emitWithAck('run:assign', { runId: 'r1' } as never);
-    expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('invalid "run:assign" message: scenario') });
+    expect(reply).toMatchObject({
+      accepted: false,
+      code: ERROR_CODES.MESSAGE_INVALID,
+      reason: expect.stringContaining('invalid "run:assign" message: scenario'),
+    });
     s.emit('run:abort', { nope: 1 } as never);
     const reply2 = await s.timeout(2_000).emitWithAck('run:assign', 'junk' as never);
     expect(reply2.accepted).toBe(false);
-    expect(lines.filter((l) => l['msg'] === 'invalid message from the controller dropped').map((l) => l['event'])).toEqual(['run:assign', 'run:abort', 'run:assign']);
+    expect(lines.filter((l) => l['msg'] === 'invalid message from the controller dropped').map((l) => l['event'])).toEqual([
+      'run:assign',
+      'run:abort',
+      'run:assign',
+    ]);
     expect(conn.socket.connected).toBe(true);
     conn.close();
   });
@@ -136,16 +158,19 @@ describe('Connection', () => {
     conn.close();
   });
 
-  it('the agent CLI exits 2 with the controller\'s reason on a wrong token', async () => {
+  it("the agent CLI exits 2 with the controller's reason on a wrong token", async () => {
     const ctl = await startTestController();
     controllers.push(ctl);
     const spool = await mkdtemp(join(tmpdir(), 'up-cli-'));
     const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
     const child = spawn(process.execPath, [cli, '--controller', ctl.url, '--id', 'cli-1', '--spool', spool, '--log-level', 'warn'], {
-      env: { ...process.env, PROBE_TOKEN: 'wrong-token' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PROBE_TOKEN: 'wrong-token' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const [code] = (await once(child, 'exit')) as [number];
     await rm(spool, { recursive: true, force: true });
     expect(code).toBe(2);
@@ -160,9 +185,14 @@ describe('Connection', () => {
     const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
     const runOnce = async (): Promise<{ code: number; agentId: string }> => {
       const joined = ctl.waitFor<TestController['sockets'][number]>('agent');
-      const child = spawn(process.execPath, [cli, '--controller', ctl.url, '--spool', spool, '--labels', 'region=test', '--capacity', '3', '--log-level', 'warn'], {
-        env: { ...process.env, PROBE_TOKEN: 'test-token' }, stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [cli, '--controller', ctl.url, '--spool', spool, '--labels', 'region=test', '--capacity', '3', '--log-level', 'warn'],
+        {
+          env: { ...process.env, PROBE_TOKEN: 'test-token' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       const s = await joined;
       const auth = s.handshake.auth as Hello;
       expect(auth).toMatchObject({ labels: { region: 'test' }, capacity: { 'chat-load': 3, cobrowse: 3 }, protocolVersion: PROTOCOL_VERSION });

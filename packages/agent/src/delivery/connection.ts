@@ -1,9 +1,22 @@
 import { io } from 'socket.io-client';
 import type { Logger } from 'pino';
 import {
-  AuthError, AuthRejectionSchema, CONTROLLER_TO_AGENT_SCHEMAS, ERROR_CODES, HEARTBEAT_TIMEOUT_MS, MessageError,
-  RECONNECT_DELAY_MAX_MS, RECONNECT_DELAY_MIN_MS, describeError, parseMessage,
-  type AssignReply, type Assignment, type Hello, type ResumeReply, type RunAbort, type RunResume,
+  AuthError,
+  AuthRejectionSchema,
+  CONTROLLER_TO_AGENT_SCHEMAS,
+  ERROR_CODES,
+  HEARTBEAT_TIMEOUT_MS,
+  MessageError,
+  RECONNECT_DELAY_MAX_MS,
+  RECONNECT_DELAY_MIN_MS,
+  describeError,
+  parseMessage,
+  type AssignReply,
+  type Assignment,
+  type Hello,
+  type ResumeReply,
+  type RunAbort,
+  type RunResume,
 } from '@userprobe/shared';
 import type { AgentSocket } from './agent-socket.js';
 import { certificateFailure } from '../trust/controller-trust.js';
@@ -43,10 +56,12 @@ export function authErrorFrom(data: unknown, url: string): AuthError {
 
 /** Pure: the error to stop with when the controller's certificate did not verify. */
 export function untrustedError(failure: { code: string; message: string }, url: string, caSource: string | undefined): AuthError {
-  const against = caSource === undefined ? 'the system CAs (pin the controller\'s own CA with --ca FILE / PROBE_CA_FILE)' : `only the CA in ${caSource}`;
-  return new AuthError(ERROR_CODES.CONTROLLER_UNTRUSTED,
+  const against = caSource === undefined ? "the system CAs (pin the controller's own CA with --ca FILE / PROBE_CA_FILE)" : `only the CA in ${caSource}`;
+  return new AuthError(
+    ERROR_CODES.CONTROLLER_UNTRUSTED,
     `cannot verify controller ${url}: ${failure.message} (${failure.code}); this agent trusts ${against}, and the certificate must name the host in --controller. ` +
-    'Not retrying: a certificate that does not verify is a wrong CA, a wrong host name, or someone in the middle');
+      'Not retrying: a certificate that does not verify is a wrong CA, a wrong host name, or someone in the middle',
+  );
 }
 
 /**
@@ -125,13 +140,19 @@ export class Connection {
       if (err.data !== undefined || cert !== null || !s.active) {
         const e = cert !== null ? untrustedError(cert, this.#url, this.#caSource) : authErrorFrom(err.data, this.#url);
         this.#fatal = true;
-        log.fatal({ err: describeError(e) }, cert !== null ? 'the controller\'s certificate did not verify; not retrying' : 'the controller refused this agent; not retrying');
+        log.fatal(
+          { err: describeError(e) },
+          cert !== null ? "the controller's certificate did not verify; not retrying" : 'the controller refused this agent; not retrying',
+        );
         s.disconnect();
         handlers.onFatal(e);
         return;
       }
       const cause = (err as { description?: { message?: unknown } }).description?.message;
-      log.warn({ controller: this.#url, err: describeError(err), cause: typeof cause === 'string' ? cause : undefined }, 'cannot reach the controller; retrying');
+      log.warn(
+        { controller: this.#url, err: describeError(err), cause: typeof cause === 'string' ? cause : undefined },
+        'cannot reach the controller; retrying',
+      );
     });
 
     s.on('agent:probe', (payload: unknown, ack: unknown) => {

@@ -11,15 +11,35 @@ import { nextEvent } from '../../test/socket-events.js';
 import { startTestController, type TestController } from '../../test/test-controller.js';
 
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: 'test-token', agentId: 'agent-t1', instanceId: 'agent-t1-i1', runs: [], name: 't1', labels: {},
-  capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
+  protocolVersion: PROTOCOL_VERSION,
+  token: 'test-token',
+  agentId: 'agent-t1',
+  instanceId: 'agent-t1-i1',
+  runs: [],
+  name: 't1',
+  labels: {},
+  capacity: { 'chat-load': 2, 'video-call': 1, cobrowse: 2 },
+  software: 'test',
+  host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 
 function batch(runId: string, seq: number): MetricBatch {
-  return { runId, agentId: 'agent-t1', seq, createdAt: Date.now(), samples: [{ sessionId: 's1', metric: 'api_init', value: seq, ts: Date.now() }], sessions: [] };
+  return {
+    runId,
+    agentId: 'agent-t1',
+    seq,
+    createdAt: Date.now(),
+    samples: [{ sessionId: 's1', metric: 'api_init', value: seq, ts: Date.now() }],
+    sessions: [],
+  };
 }
 
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: () => undefined };
+const noop = {
+  onAssign: () => Promise.reject(new Error('unused')),
+  onAbort: () => undefined,
+  onResume: () => ({ revoked: [], alreadyStarted: [] }),
+  onFatal: () => undefined,
+};
 
 /** An agent's delivery half: spool + connection + sender over one spool dir. */
 async function deliveryAgent(dir: string, url: string) {
@@ -31,7 +51,10 @@ async function deliveryAgent(dir: string, url: string) {
   sender.start();
   conn.connect();
   return {
-    spool, conn, sender, lines,
+    spool,
+    conn,
+    sender,
+    lines,
     async stop() {
       await sender.stop();
       conn.close();
@@ -41,17 +64,38 @@ async function deliveryAgent(dir: string, url: string) {
 }
 
 async function fileExists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
+  return access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe('classifyAck', () => {
   it.each([
-    [{ ok: true, seq: 3, duplicate: false }, { kind: 'acked', duplicate: false }],
-    [{ ok: true, seq: 3, duplicate: true }, { kind: 'acked', duplicate: true }],
-    [{ ok: false, seq: 3, retryable: true, code: 'E_SINK_UNAVAILABLE', reason: 'db down' }, { kind: 'retry', reason: 'E_SINK_UNAVAILABLE: db down', backoff: true }],
-    [{ ok: false, seq: 3, retryable: false, code: 'E_MESSAGE_INVALID', reason: 'bad' }, { kind: 'rejected', reason: 'E_MESSAGE_INVALID: bad' }],
-    [{ ok: true, seq: 4, duplicate: false }, { kind: 'retry', reason: 'ack for seq 4, expected 3', backoff: true }],
-    [{ ok: false, seq: 3, retryable: true, code: 'E_RUN_UNKNOWN', reason: 'no record of run r' }, { kind: 'park', reason: 'E_RUN_UNKNOWN: no record of run r' }],
+    [
+      { ok: true, seq: 3, duplicate: false },
+      { kind: 'acked', duplicate: false },
+    ],
+    [
+      { ok: true, seq: 3, duplicate: true },
+      { kind: 'acked', duplicate: true },
+    ],
+    [
+      { ok: false, seq: 3, retryable: true, code: 'E_SINK_UNAVAILABLE', reason: 'db down' },
+      { kind: 'retry', reason: 'E_SINK_UNAVAILABLE: db down', backoff: true },
+    ],
+    [
+      { ok: false, seq: 3, retryable: false, code: 'E_MESSAGE_INVALID', reason: 'bad' },
+      { kind: 'rejected', reason: 'E_MESSAGE_INVALID: bad' },
+    ],
+    [
+      { ok: true, seq: 4, duplicate: false },
+      { kind: 'retry', reason: 'ack for seq 4, expected 3', backoff: true },
+    ],
+    [
+      { ok: false, seq: 3, retryable: true, code: 'E_RUN_UNKNOWN', reason: 'no record of run r' },
+      { kind: 'park', reason: 'E_RUN_UNKNOWN: no record of run r' },
+    ],
   ])('%o → %o', (reply, expected) => {
     expect(classifyAck(reply, 3)).toEqual(expected);
   });
@@ -111,9 +155,12 @@ describe('Sender over real Socket.IO', () => {
   });
 
   it('a run the controller has no record of waits aside; the batches of the run it follows go on (review: one unknown run blocked every later batch)', async () => {
-    const ctl = await startTestController({ batchMode: (b) => (b.runId === 'a-old-run'
-      ? { ok: false, seq: b.seq, retryable: true, code: 'E_RUN_UNKNOWN', reason: 'no record of run a-old-run' }
-      : { ok: true, seq: b.seq, duplicate: false }) });
+    const ctl = await startTestController({
+      batchMode: (b) =>
+        b.runId === 'a-old-run'
+          ? { ok: false, seq: b.seq, retryable: true, code: 'E_RUN_UNKNOWN', reason: 'no record of run a-old-run' }
+          : { ok: true, seq: b.seq, duplicate: false },
+    });
     controllers.push(ctl);
     const a = await deliveryAgent(dir, ctl.url);
     // 'a-old-run' sorts first: before this change the sender retried it forever and never reached 'b-current'.
@@ -165,7 +212,12 @@ describe('Sender over real Socket.IO', () => {
     expect(ctl.received.map((b) => b.seq)).toEqual([1, 1, 1, 2]);
     expect(a.sender.stats).toMatchObject({ acked: 1, rejected: 1, retries: 2 });
     expect((await readdir(join(dir, 'rejected'))).sort()).toEqual(['run-1.2.json', 'run-1.2.reason.txt']);
-    expect(a.lines.some((l) => l['msg'] === 'controller refused the batch for good; kept in the spool\'s rejected folder' && l['reason'] === 'E_MESSAGE_INVALID: not for this run')).toBe(true);
+    expect(
+      a.lines.some(
+        (l) =>
+          l['msg'] === "controller refused the batch for good; kept in the spool's rejected folder" && l['reason'] === 'E_MESSAGE_INVALID: not for this run',
+      ),
+    ).toBe(true);
     await a.stop();
   });
 

@@ -8,7 +8,10 @@ import { captureLog } from '../../test/log-capture.js';
 
 function batch(runId: string, seq: number, n = 1): MetricBatch {
   return {
-    runId, agentId: 'a1', seq, createdAt: 1_700_000_000_000,
+    runId,
+    agentId: 'a1',
+    seq,
+    createdAt: 1_700_000_000_000,
     samples: Array.from({ length: n }, (_, i) => ({ sessionId: 's1', metric: 'page_load' as const, value: i, ts: 1_700_000_000_000 + i })),
     sessions: [],
   };
@@ -53,8 +56,11 @@ describe('Spool', () => {
     const b = new Spool(dir, log);
     await b.open();
     expect(b.pending()).toEqual([
-      { runId: 'run-a', seq: 1 }, { runId: 'run-a', seq: 2 },
-      { runId: 'run-b', seq: 1 }, { runId: 'run-b', seq: 2 }, { runId: 'run-b', seq: 3 },
+      { runId: 'run-a', seq: 1 },
+      { runId: 'run-a', seq: 2 },
+      { runId: 'run-b', seq: 1 },
+      { runId: 'run-b', seq: 2 },
+      { runId: 'run-b', seq: 3 },
     ]);
     expect(b.lastSeq('run-a')).toBe(3);
     expect(await b.allocateSeq('run-a')).toBe(4); // never reuses 3, though 3.json was removed
@@ -69,7 +75,11 @@ describe('Spool', () => {
     await s.write(batch('r2', 2));
     await s.write(batch('r1', 1));
     await s.write(batch('r2', 1));
-    expect(s.pending()).toEqual([{ runId: 'r1', seq: 1 }, { runId: 'r2', seq: 1 }, { runId: 'r2', seq: 2 }]);
+    expect(s.pending()).toEqual([
+      { runId: 'r1', seq: 1 },
+      { runId: 'r2', seq: 1 },
+      { runId: 'r2', seq: 2 },
+    ]);
     await s.close();
   });
 

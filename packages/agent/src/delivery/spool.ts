@@ -54,7 +54,10 @@ export const BATCH_FORMAT: FileFormat<BatchKey, MetricBatch> = {
 };
 
 async function readCounter(runDir: string): Promise<number> {
-  const n = await readFile(join(runDir, NEXT_SEQ), 'utf8').then((s) => Number(s.trim()), () => NaN);
+  const n = await readFile(join(runDir, NEXT_SEQ), 'utf8').then(
+    (s) => Number(s.trim()),
+    () => NaN,
+  );
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
@@ -83,7 +86,7 @@ export class Spool extends OutboxSpool<BatchKey, MetricBatch> {
    * and opening the spool takes the highest spooled seq into account.
    */
   async allocateSeq(runId: string): Promise<number> {
-    const next = this.#nextSeq.get(runId) ?? await readCounter(join(this.dir, runId));
+    const next = this.#nextSeq.get(runId) ?? (await readCounter(join(this.dir, runId)));
     this.#nextSeq.set(runId, next + 1);
     return next;
   }
@@ -96,7 +99,10 @@ export class Spool extends OutboxSpool<BatchKey, MetricBatch> {
   /** The counter after the batch: once it moves past a seq, that batch exists (a restart never hands it out again). */
   protected override async written(key: BatchKey): Promise<void> {
     const runDir = join(this.dir, key.runId);
-    const persisted = await readFile(join(runDir, NEXT_SEQ), 'utf8').then((t) => Number(t.trim()), () => 0);
+    const persisted = await readFile(join(runDir, NEXT_SEQ), 'utf8').then(
+      (t) => Number(t.trim()),
+      () => 0,
+    );
     if (!(persisted > key.seq)) await writeFileDurable(join(runDir, NEXT_SEQ), `${key.seq + 1}\n`);
   }
 

@@ -50,8 +50,13 @@ export class ConsoleRecorder {
       if (!KEPT_LEVELS.has(m.type())) return;
       const loc = m.location();
       this.#push({
-        time: new Date().toISOString(), page: role, kind: 'console', level: m.type(), text: this.#text(m.text()),
-        ...(loc.url ? { url: loc.url } : {}), ...(loc.lineNumber === undefined ? {} : { line: loc.lineNumber + 1 }),
+        time: new Date().toISOString(),
+        page: role,
+        kind: 'console',
+        level: m.type(),
+        text: this.#text(m.text()),
+        ...(loc.url ? { url: loc.url } : {}),
+        ...(loc.lineNumber === undefined ? {} : { line: loc.lineNumber + 1 }),
       });
     };
     const onError = (e: unknown): void => {
@@ -76,19 +81,39 @@ export class ConsoleRecorder {
     tree.on('Log.entryAdded', (p: Protocol.Log.EntryAddedEvent, node) => {
       if (!isChild(node) || p.entry.level !== 'error') return;
       this.#push({
-        time: new Date(p.entry.timestamp).toISOString(), page: role, frame: this.#redact(node.url).slice(0, 500), kind: 'console', level: 'error', text: this.#text(p.entry.text),
-        ...(p.entry.url ? { url: p.entry.url } : {}), ...(p.entry.lineNumber === undefined ? {} : { line: p.entry.lineNumber + 1 }),
+        time: new Date(p.entry.timestamp).toISOString(),
+        page: role,
+        frame: this.#redact(node.url).slice(0, 500),
+        kind: 'console',
+        level: 'error',
+        text: this.#text(p.entry.text),
+        ...(p.entry.url ? { url: p.entry.url } : {}),
+        ...(p.entry.lineNumber === undefined ? {} : { line: p.entry.lineNumber + 1 }),
       });
     });
     tree.on('Runtime.consoleAPICalled', (p: Protocol.Runtime.ConsoleAPICalledEvent, node) => {
       if (!isChild(node) || !KEPT_LEVELS.has(p.type)) return;
-      const text = p.args.map((a) => (a.value !== undefined ? String(a.value) : a.description ?? a.type)).join(' ');
-      this.#push({ time: new Date(p.timestamp).toISOString(), page: role, frame: this.#redact(node.url).slice(0, 500), kind: 'console', level: p.type, text: this.#text(text) });
+      const text = p.args.map((a) => (a.value !== undefined ? String(a.value) : (a.description ?? a.type))).join(' ');
+      this.#push({
+        time: new Date(p.timestamp).toISOString(),
+        page: role,
+        frame: this.#redact(node.url).slice(0, 500),
+        kind: 'console',
+        level: p.type,
+        text: this.#text(text),
+      });
     });
     tree.on('Runtime.exceptionThrown', (p: Protocol.Runtime.ExceptionThrownEvent, node) => {
       if (!isChild(node)) return;
       const d = p.exceptionDetails;
-      this.#push({ time: new Date(p.timestamp).toISOString(), page: role, frame: this.#redact(node.url).slice(0, 500), kind: 'pageerror', level: 'error', text: this.#text(d.exception?.description ?? d.text) });
+      this.#push({
+        time: new Date(p.timestamp).toISOString(),
+        page: role,
+        frame: this.#redact(node.url).slice(0, 500),
+        kind: 'pageerror',
+        level: 'error',
+        text: this.#text(d.exception?.description ?? d.text),
+      });
     });
   }
 

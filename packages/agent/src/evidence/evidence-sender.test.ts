@@ -13,18 +13,41 @@ import { EvidenceSpool } from './evidence-spool.js';
 const TOKEN = 'sender-token';
 // The agent's own token, derived from the hub's master token as an operator's `controller agent-token agent-e1` prints it.
 const hello: Hello = {
-  protocolVersion: PROTOCOL_VERSION, token: deriveAgentToken(TOKEN, 'agent-e1'), agentId: 'agent-e1', instanceId: 'agent-e1-i1', runs: [], name: 'e1', labels: {},
-  capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 }, software: 'test', host: { cpus: 2, memMb: 1024, platform: 'linux' },
+  protocolVersion: PROTOCOL_VERSION,
+  token: deriveAgentToken(TOKEN, 'agent-e1'),
+  agentId: 'agent-e1',
+  instanceId: 'agent-e1-i1',
+  runs: [],
+  name: 'e1',
+  labels: {},
+  capacity: { 'chat-load': 1, 'video-call': 1, cobrowse: 1 },
+  software: 'test',
+  host: { cpus: 2, memMb: 1024, platform: 'linux' },
 };
 const MB = 1024 * 1024;
-const noop = { onAssign: () => Promise.reject(new Error('unused')), onAbort: () => undefined, onResume: () => ({ revoked: [], alreadyStarted: [] }), onFatal: (e: Error) => { throw e; } };
+const noop = {
+  onAssign: () => Promise.reject(new Error('unused')),
+  onAbort: () => undefined,
+  onResume: () => ({ revoked: [], alreadyStarted: [] }),
+  onFatal: (e: Error) => {
+    throw e;
+  },
+};
 
 describe('classifyEvidenceAck', () => {
   it.each([
-    [{ ok: true, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false }, { kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false }],
-    [{ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'disk' }, { kind: 'retry', reason: `${ERROR_CODES.SINK_UNAVAILABLE}: disk`, backoff: true }],
-    [{ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: 'evidence:upload refused: 11 binary attachments; at most 10 per message' },
-      { kind: 'rejected', reason: `${ERROR_CODES.MESSAGE_TOO_LARGE}: evidence:upload refused: 11 binary attachments; at most 10 per message` }],
+    [
+      { ok: true, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false },
+      { kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: [], exhausted: false },
+    ],
+    [
+      { ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'disk' },
+      { kind: 'retry', reason: `${ERROR_CODES.SINK_UNAVAILABLE}: disk`, backoff: true },
+    ],
+    [
+      { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: 'evidence:upload refused: 11 binary attachments; at most 10 per message' },
+      { kind: 'rejected', reason: `${ERROR_CODES.MESSAGE_TOO_LARGE}: evidence:upload refused: 11 binary attachments; at most 10 per message` },
+    ],
     [{ ok: 'yes' }, { kind: 'retry', reason: expect.stringMatching(/^malformed evidence ack: /), backoff: true }],
   ])('%o', (reply, expected) => {
     expect(classifyEvidenceAck(reply)).toEqual(expected);
@@ -34,10 +57,18 @@ describe('classifyEvidenceAck', () => {
 describe('evidenceOutcome (what the session record is told)', () => {
   it.each([
     [null, { kind: 'pending' }],
-    [{ kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true },
-      { kind: 'stored', stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true }],
-    [{ kind: 'rejected', reason: 'E_RUN_UNKNOWN: not a run of this controller' }, { kind: 'refused', reason: 'E_RUN_UNKNOWN: not a run of this controller' }],
-    [{ kind: 'corrupt', reason: 'manifest.json is missing' }, { kind: 'refused', reason: 'unreadable in the spool: manifest.json is missing' }],
+    [
+      { kind: 'acked', duplicate: false, stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true },
+      { kind: 'stored', stored: ['evidence/s1/a.png'], skipped: ['evidence/s1/b.har'], exhausted: true },
+    ],
+    [
+      { kind: 'rejected', reason: 'E_RUN_UNKNOWN: not a run of this controller' },
+      { kind: 'refused', reason: 'E_RUN_UNKNOWN: not a run of this controller' },
+    ],
+    [
+      { kind: 'corrupt', reason: 'manifest.json is missing' },
+      { kind: 'refused', reason: 'unreadable in the spool: manifest.json is missing' },
+    ],
   ] as const)('%o', (settled, expected) => {
     expect(evidenceOutcome(settled)).toEqual(expected);
   });
@@ -65,7 +96,14 @@ describe('EvidenceSender against the real hub: never an upload over the limits',
     // The previous process: spooled s1 (complete) and was killed while writing s2 (no manifest), never sent either.
     const before = new EvidenceSpool(spoolDir, logs.log);
     await before.open();
-    await before.write({ runId: 'r-1', sessionId: 's1', files: [{ name: 'console.json', data: Buffer.from('{"entries":[]}') }, { name: 'visitor.png', data: Buffer.alloc(2_000, 7) }] });
+    await before.write({
+      runId: 'r-1',
+      sessionId: 's1',
+      files: [
+        { name: 'console.json', data: Buffer.from('{"entries":[]}') },
+        { name: 'visitor.png', data: Buffer.alloc(2_000, 7) },
+      ],
+    });
     await mkdir(join(spoolDir, 'r-1', 's2'));
     await writeFile(join(spoolDir, 'r-1', 's2', 'visitor.png'), Buffer.alloc(10, 1));
 
@@ -81,7 +119,12 @@ describe('EvidenceSender against the real hub: never an upload over the limits',
     conn.connect();
     await connected;
     try {
-      expect(evidenceOutcome(await replayed.settled)).toEqual({ kind: 'stored', stored: ['evidence/s1/console.json', 'evidence/s1/visitor.png'], skipped: [], exhausted: false });
+      expect(evidenceOutcome(await replayed.settled)).toEqual({
+        kind: 'stored',
+        stored: ['evidence/s1/console.json', 'evidence/s1/visitor.png'],
+        skipped: [],
+        exhausted: false,
+      });
       expect((await readdir(join(out, 'r-1', 'evidence', 's1'))).sort()).toEqual(['console.json', 'visitor.png']);
       expect(await readdir(join(out, 'r-1', 'evidence'))).toEqual(['s1']);
       // A run the controller does not know: refused for good, dropped from the spool, the reason logged.

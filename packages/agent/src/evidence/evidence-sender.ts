@@ -64,12 +64,15 @@ export function evidenceKind(agentId: string): OutboxKind<EvidenceKey, SessionFi
     prepare(item, key, log) {
       const fit = fitUpload(item.files, EVIDENCE_FILES.console);
       if (fit.left.length) {
-        log.warn({ ...key, left: fit.left, maxFiles: UPLOAD_LIMITS.maxFiles, maxBytes: UPLOAD_LIMITS.maxBytes, maxFileBytes: UPLOAD_LIMITS.maxFileBytes },
-          'evidence over the upload limits: sending what fits');
+        log.warn(
+          { ...key, left: fit.left, maxFiles: UPLOAD_LIMITS.maxFiles, maxBytes: UPLOAD_LIMITS.maxBytes, maxFileBytes: UPLOAD_LIMITS.maxFileBytes },
+          'evidence over the upload limits: sending what fits',
+        );
       }
       return fit.files.length === 0 ? { refuse: 'nothing of it fits in one upload' } : { send: { ...item, files: fit.files } };
     },
-    send: (socket, timeoutMs, s) => socket.timeout(timeoutMs).emitWithAck('evidence:upload', { runId: s.runId, agentId, sessionId: s.sessionId, files: [...s.files] }),
+    send: (socket, timeoutMs, s) =>
+      socket.timeout(timeoutMs).emitWithAck('evidence:upload', { runId: s.runId, agentId, sessionId: s.sessionId, files: [...s.files] }),
     classify: (reply) => classifyEvidenceAck(reply),
   };
 }

@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssignmentSchema, resolveProfile, type AssignmentInput, type RunFinished, type TargetProfile } from '@userprobe/shared';
 // The demo target and the controller are dev dependencies of the agent package (the test runs against both).
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
-import {
-  EvidenceStore, Ingest, ResultsSink, deriveAgentToken, listenHub, readRunResults, summarizeRun, type ListeningHub,
-} from '@userprobe/controller';
+import { EvidenceStore, Ingest, ResultsSink, deriveAgentToken, listenHub, readRunResults, summarizeRun, type ListeningHub } from '@userprobe/controller';
 import { Agent } from '../agent.js';
 import { resolveAgentId } from '../config/agent-id.js';
 import { buildConfig } from '../config/config.js';
@@ -32,7 +30,9 @@ const failsAfterChat: Scenario = {
     await chatLoad.run(ctx);
     await ctx.pages.visitor.evaluate(() => {
       void fetch('/no-such-page-for-evidence');
-      setTimeout(() => { throw new Error('page error for evidence'); }, 0);
+      setTimeout(() => {
+        throw new Error('page error for evidence');
+      }, 0);
     });
     await ctx.recorder.measure('after_chat_check', () => ctx.pages.visitor.waitForSelector('#never-appears', { timeout: 800 }));
   },
@@ -61,11 +61,19 @@ describe('evidence of failed sessions reaches the controller', () => {
     await sink.open();
     store = new EvidenceStore({ outDir, log });
     hub = await listenHub('127.0.0.1', 0, { token: 'test-token', ingest: new Ingest([sink], log), log, evidence: store });
-    const config = buildConfig({
-      controller: hub.url, token: deriveAgentToken('test-token', 'ev-1'), id: 'ev-1', spool: spoolRoot, capacity: ['1'],
-      allowHost: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
-    }, {},
-      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot });
+    const config = buildConfig(
+      {
+        controller: hub.url,
+        token: deriveAgentToken('test-token', 'ev-1'),
+        id: 'ev-1',
+        spool: spoolRoot,
+        capacity: ['1'],
+        allowHost: ['127.0.0.1', '127.0.0.2'],
+        secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+      },
+      {},
+      { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot },
+    );
     agent = new Agent({ config: await resolveAgentId(config, 'test'), log, env: {}, scenarios: new Map([['chat-load', failsAfterChat]]) });
     const joined = new Promise<void>((resolve) => hub.hub.once('agent:connected', () => resolve()));
     await agent.start();
@@ -82,9 +90,14 @@ describe('evidence of failed sessions reaches the controller', () => {
 
   async function run(runId: string, sessionIds: string[]): Promise<void> {
     const a: AssignmentInput = {
-      runId, scenario: 'chat-load', browser: 'shell', profile: demoProfile, durationMs: null,
+      runId,
+      scenario: 'chat-load',
+      browser: 'shell',
+      profile: demoProfile,
+      durationMs: null,
       sessions: sessionIds.map((sessionId, i) => ({ sessionId, startOffsetMs: i * 100 })),
-      startAt: Date.now() + 300, options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 60_000, adaptiveStart: false },
+      startAt: Date.now() + 300,
+      options: { stepTimeoutMs: 10_000, sessionTimeoutMs: 60_000, adaptiveStart: false },
     };
     const finished = new Promise<RunFinished>((resolve) => {
       const on = (_id: string, f: RunFinished): void => {
@@ -138,7 +151,8 @@ describe('evidence of failed sessions reaches the controller', () => {
     expect(create && status(create)).toBeGreaterThanOrEqual(200);
     expect(har.log.entries.some((e) => /no-such-page-for-evidence/.test(url(e)) && status(e) === 404)).toBe(true);
     const sockets = har.log.entries.filter((e) => e['_resourceType'] === 'websocket');
-    const frames = (role: string): WebSocketMessage[] => sockets.filter((e) => e['_role'] === role).flatMap((e) => e['_webSocketMessages'] as WebSocketMessage[]);
+    const frames = (role: string): WebSocketMessage[] =>
+      sockets.filter((e) => e['_role'] === role).flatMap((e) => e['_webSocketMessages'] as WebSocketMessage[]);
     // The visitor's message reaches the agent console over its CRM socket; the agent's reply reaches the widget over the widget's.
     const probe = frames('agent').find((m) => m.type === 'receive' && m.data.includes('probe ev-a 1 '));
     const reply = frames('visitor').find((m) => m.type === 'receive' && m.data.includes('reply ev-a 1 '));
@@ -148,17 +162,31 @@ describe('evidence of failed sessions reaches the controller', () => {
     expect(sockets.every((e) => status(e) === 101)).toBe(true);
 
     const consoleDoc = JSON.parse(await readFile(join(dir, 'console.json'), 'utf8')) as { entries: Array<{ page: string; kind: string; text: string }> };
-    expect(consoleDoc.entries).toEqual(expect.arrayContaining([
-      expect.objectContaining({ page: 'visitor', kind: 'console', text: expect.stringContaining('404') }),
-      expect.objectContaining({ page: 'visitor', kind: 'pageerror', text: expect.stringContaining('page error for evidence') }),
-    ]));
+    expect(consoleDoc.entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ page: 'visitor', kind: 'console', text: expect.stringContaining('404') }),
+        expect.objectContaining({ page: 'visitor', kind: 'pageerror', text: expect.stringContaining('page error for evidence') }),
+      ]),
+    );
 
     const usage = await store.usage(runId);
     expect(usage).toMatchObject({ sessions: 2, budget: { maxSessions: 2 } });
     const summary = summarizeRun({
-      runId, scenario: 'chat-load', browser: 'shell', expectedSessions: 3, agents: [],
-      samples: [], sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
-      evidence: { har: 'failures', budget: usage.budget, sessions: usage.sessions, bytes: usage.bytes, skippedFiles: usage.skippedFiles, skippedBytes: usage.skippedBytes },
+      runId,
+      scenario: 'chat-load',
+      browser: 'shell',
+      expectedSessions: 3,
+      agents: [],
+      samples: [],
+      sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
+      evidence: {
+        har: 'failures',
+        budget: usage.budget,
+        sessions: usage.sessions,
+        bytes: usage.bytes,
+        skippedFiles: usage.skippedFiles,
+        skippedBytes: usage.skippedBytes,
+      },
     });
     expect(summary.evidence).toMatchObject({ sessions: 2, skippedSessions: 1 });
     expect(agent.evidence.pending).toBe(0); // nothing left in the agent's evidence spool
@@ -177,12 +205,23 @@ describe('evidence of failed sessions reaches the controller', () => {
     expect(sessions).toHaveLength(1);
     const rec = sessions[0]!;
     expect(rec.status).toBe('failed');
-    expect(rec.artifacts).toEqual(expect.arrayContaining(['evidence/ev-500-a/visitor.png', 'evidence/ev-500-a/agent.png', 'evidence/ev-500-a/session.har', 'evidence/ev-500-a/console.json']));
+    expect(rec.artifacts).toEqual(
+      expect.arrayContaining([
+        'evidence/ev-500-a/visitor.png',
+        'evidence/ev-500-a/agent.png',
+        'evidence/ev-500-a/session.har',
+        'evidence/ev-500-a/console.json',
+      ]),
+    );
     const dir = join(outDir, runId, 'evidence', 'ev-500-a');
     const har = JSON.parse(await readFile(join(dir, 'session.har'), 'utf8')) as Har;
-    expect(har.log.entries.some((e) => /\/api\/chats(\?|$)/.test((e['request'] as { url: string }).url) && (e['response'] as { status: number }).status === 500)).toBe(true);
+    expect(
+      har.log.entries.some((e) => /\/api\/chats(\?|$)/.test((e['request'] as { url: string }).url) && (e['response'] as { status: number }).status === 500),
+    ).toBe(true);
     const consoleDoc = JSON.parse(await readFile(join(dir, 'console.json'), 'utf8')) as { entries: Array<{ page: string; text: string }> };
-    process.stdout.write(`failed step ${rec.failedStep}: ${rec.error?.message}\nconsole: ${JSON.stringify(consoleDoc.entries.map((e) => e.text.slice(0, 120)))}\n`);
+    process.stdout.write(
+      `failed step ${rec.failedStep}: ${rec.error?.message}\nconsole: ${JSON.stringify(consoleDoc.entries.map((e) => e.text.slice(0, 120)))}\n`,
+    );
     expect(consoleDoc.entries.some((e) => e.page === 'visitor' && e.text.includes('500'))).toBe(true);
   }, 120_000);
 });

@@ -66,7 +66,10 @@ interface WsState {
 }
 
 /** CDP monotonic seconds → epoch seconds, from one (wallTime, timestamp) pair. */
-interface Anchor { wall: number; mono: number }
+interface Anchor {
+  wall: number;
+  mono: number;
+}
 
 function toWall(a: Anchor | null, mono: number): number {
   return a === null ? mono : a.wall + (mono - a.mono);
@@ -77,7 +80,11 @@ const ms = (sec: number): number => Math.round(sec * 1e6) / 1e3;
 
 function headerList(h: Protocol.Network.Headers | undefined): Array<{ name: string; value: string }> {
   if (!h) return [];
-  return Object.entries(h).flatMap(([name, v]) => String(v).split('\n').map((value) => ({ name, value })));
+  return Object.entries(h).flatMap(([name, v]) =>
+    String(v)
+      .split('\n')
+      .map((value) => ({ name, value })),
+  );
 }
 
 function queryOf(url: string): Array<{ name: string; value: string }> {
@@ -151,12 +158,25 @@ function websocketEntries(events: readonly RecordedEvent[], anchor: Anchor | nul
       startedDateTime: iso(startWall),
       time: ms(wait),
       request: {
-        method: 'GET', url: s.url, httpVersion: 'HTTP/1.1', headers: headerList(s.request?.request.headers),
-        queryString: queryOf(s.url), cookies: [], headersSize: -1, bodySize: 0,
+        method: 'GET',
+        url: s.url,
+        httpVersion: 'HTTP/1.1',
+        headers: headerList(s.request?.request.headers),
+        queryString: queryOf(s.url),
+        cookies: [],
+        headersSize: -1,
+        bodySize: 0,
       },
       response: {
-        status: res?.status ?? 0, statusText: res?.statusText ?? '', httpVersion: 'HTTP/1.1', headers: headerList(res?.headers),
-        cookies: [], content: { size: 0, mimeType: 'x-unknown' }, redirectURL: '', headersSize: -1, bodySize: 0,
+        status: res?.status ?? 0,
+        statusText: res?.statusText ?? '',
+        httpVersion: 'HTTP/1.1',
+        headers: headerList(res?.headers),
+        cookies: [],
+        content: { size: 0, mimeType: 'x-unknown' },
+        redirectURL: '',
+        headersSize: -1,
+        bodySize: 0,
       },
       cache: {},
       timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: ms(wait), receive: 0 },
@@ -186,12 +206,26 @@ function failedEntries(events: readonly RecordedEvent[], present: ReadonlySet<st
         startedDateTime: iso(req.wallTime),
         time,
         request: {
-          method: req.request.method, url: req.request.url, httpVersion: '', headers: headerList(req.request.headers),
-          queryString: queryOf(req.request.url), cookies: [], headersSize: -1, bodySize: req.request.postData?.length ?? 0,
+          method: req.request.method,
+          url: req.request.url,
+          httpVersion: '',
+          headers: headerList(req.request.headers),
+          queryString: queryOf(req.request.url),
+          cookies: [],
+          headersSize: -1,
+          bodySize: req.request.postData?.length ?? 0,
         },
         response: {
-          status: 0, statusText: '', httpVersion: '', headers: [], cookies: [], content: { size: 0, mimeType: 'x-unknown' },
-          redirectURL: '', headersSize: -1, bodySize: -1, _error: p.errorText,
+          status: 0,
+          statusText: '',
+          httpVersion: '',
+          headers: [],
+          cookies: [],
+          content: { size: 0, mimeType: 'x-unknown' },
+          redirectURL: '',
+          headersSize: -1,
+          bodySize: -1,
+          _error: p.errorText,
         },
         cache: {},
         timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: time, receive: 0 },
@@ -257,10 +291,18 @@ export function mergeHars(parts: ReadonlyArray<{ readonly role: string; readonly
 export function serializeHar(har: Har, maxBytes: number): Buffer | null {
   let buf = Buffer.from(JSON.stringify(har));
   if (buf.byteLength <= maxBytes) return buf;
-  const cut: Har = { log: { ...har.log, comment: 'websocket frames cut to 1 KiB to fit the evidence size limit', entries: har.log.entries.map((e) => {
-    const msgs = e['_webSocketMessages'] as WebSocketMessage[] | undefined;
-    return msgs ? { ...e, _webSocketMessages: msgs.map((m) => (m.data.length > 1024 ? { ...m, data: m.data.slice(0, 1024), _truncated: true as const } : m)) } : e;
-  }) } };
+  const cut: Har = {
+    log: {
+      ...har.log,
+      comment: 'websocket frames cut to 1 KiB to fit the evidence size limit',
+      entries: har.log.entries.map((e) => {
+        const msgs = e['_webSocketMessages'] as WebSocketMessage[] | undefined;
+        return msgs
+          ? { ...e, _webSocketMessages: msgs.map((m) => (m.data.length > 1024 ? { ...m, data: m.data.slice(0, 1024), _truncated: true as const } : m)) }
+          : e;
+      }),
+    },
+  };
   buf = Buffer.from(JSON.stringify(cut));
   return buf.byteLength <= maxBytes ? buf : null;
 }

@@ -2,11 +2,22 @@ import type { CdpTargetTree, CdpEventName } from '../collectors/cdp-tree.js';
 import { buildPageHar, type Har, type Redact, type RecordedEvent } from './har-build.js';
 
 export const HAR_EVENTS = [
-  'Network.requestWillBeSent', 'Network.responseReceived', 'Network.loadingFinished', 'Network.loadingFailed',
-  'Network.requestServedFromCache', 'Network.webSocketCreated', 'Network.webSocketWillSendHandshakeRequest',
-  'Network.webSocketHandshakeResponseReceived', 'Network.webSocketFrameSent', 'Network.webSocketFrameReceived',
-  'Network.webSocketFrameError', 'Network.webSocketClosed',
-  'Page.frameStartedLoading', 'Page.frameAttached', 'Page.domContentEventFired', 'Page.loadEventFired',
+  'Network.requestWillBeSent',
+  'Network.responseReceived',
+  'Network.loadingFinished',
+  'Network.loadingFailed',
+  'Network.requestServedFromCache',
+  'Network.webSocketCreated',
+  'Network.webSocketWillSendHandshakeRequest',
+  'Network.webSocketHandshakeResponseReceived',
+  'Network.webSocketFrameSent',
+  'Network.webSocketFrameReceived',
+  'Network.webSocketFrameError',
+  'Network.webSocketClosed',
+  'Page.frameStartedLoading',
+  'Page.frameAttached',
+  'Page.domContentEventFired',
+  'Page.loadEventFired',
 ] as const satisfies readonly CdpEventName[];
 
 /** Events kept per page at most (a runaway page cannot exhaust the agent's memory). */

@@ -67,18 +67,20 @@ export class SessionEvidence {
     ev.#console.attach(pages.visitor, 'visitor');
     ev.#console.attach(pages.agent, 'agent');
     if (o.har) {
-      await Promise.all((['visitor', 'agent'] as const).map(async (role) => {
-        try {
-          const tree = await CdpTargetTree.create(pages[role]);
-          ev.#trees.push(tree);
-          const har = new HarRecorder(tree);
-          ev.#console.attachChildren(tree, role);
-          await tree.start();
-          ev.#hars.set(role, har);
-        } catch (e) {
-          ev.#notes.push(`HAR recording of the ${role} page could not start: ${describeError(e).message}`);
-        }
-      }));
+      await Promise.all(
+        (['visitor', 'agent'] as const).map(async (role) => {
+          try {
+            const tree = await CdpTargetTree.create(pages[role]);
+            ev.#trees.push(tree);
+            const har = new HarRecorder(tree);
+            ev.#console.attachChildren(tree, role);
+            await tree.start();
+            ev.#hars.set(role, har);
+          } catch (e) {
+            ev.#notes.push(`HAR recording of the ${role} page could not start: ${describeError(e).message}`);
+          }
+        }),
+      );
     }
     return ev;
   }
@@ -105,7 +107,10 @@ export class SessionEvidence {
         this.#notes.push(`HAR of the ${role} page could not be built: ${describeError(e).message}`);
       }
     }
-    const merged = mergeHars(parts, { name: this.#o.creator, comment: 'websocket frames in _webSocketMessages, as Chrome DevTools writes them; secrets redacted' });
+    const merged = mergeHars(parts, {
+      name: this.#o.creator,
+      comment: 'websocket frames in _webSocketMessages, as Chrome DevTools writes them; secrets redacted',
+    });
     const buf = serializeHar(this.#o.redactor.value(merged), EVIDENCE_MAX_FILE_BYTES);
     if (buf === null) this.#notes.push(`the HAR exceeds ${EVIDENCE_MAX_FILE_BYTES} bytes even with websocket frames cut; left out`);
     return buf;
@@ -132,7 +137,9 @@ export class SessionEvidence {
     };
     const fit = fitUpload([...files, consoleFile()], EVIDENCE_FILES.console, { ...UPLOAD_LIMITS, maxBytes: UPLOAD_LIMITS.maxBytes - UPLOAD_NOTE_ROOM_BYTES });
     for (const l of fit.left) {
-      this.#notes.push(`${l.name} (${l.bytes} bytes) left out: one upload holds at most ${UPLOAD_LIMITS.maxFiles} files and ${UPLOAD_LIMITS.maxBytes} bytes, ${UPLOAD_LIMITS.maxFileBytes} per file`);
+      this.#notes.push(
+        `${l.name} (${l.bytes} bytes) left out: one upload holds at most ${UPLOAD_LIMITS.maxFiles} files and ${UPLOAD_LIMITS.maxBytes} bytes, ${UPLOAD_LIMITS.maxFileBytes} per file`,
+      );
     }
     return [...fit.files.filter((f) => f.name !== EVIDENCE_FILES.console), consoleFile()];
   }
@@ -140,8 +147,12 @@ export class SessionEvidence {
   /** Stop listening (before the contexts close). */
   async stop(): Promise<void> {
     this.#console.detach();
-    await Promise.all(this.#trees.map((t) => t.close().catch((e: unknown) => {
-      this.#o.log.debug({ err: describeError(e) }, 'HAR recorder did not close cleanly');
-    })));
+    await Promise.all(
+      this.#trees.map((t) =>
+        t.close().catch((e: unknown) => {
+          this.#o.log.debug({ err: describeError(e) }, 'HAR recorder did not close cleanly');
+        }),
+      ),
+    );
   }
 }

@@ -13,7 +13,12 @@ describe('the secrets of a session', () => {
   });
 
   it.each([
-    ['values from the environment and the fixed ones are redacted by value', { T_USER: 'ann', T_PASS: 'pw-1', T_KEY: 'k-9' }, 'ann pw-1 k-9 tok', '[redacted] [redacted] [redacted] [redacted]'],
+    [
+      'values from the environment and the fixed ones are redacted by value',
+      { T_USER: 'ann', T_PASS: 'pw-1', T_KEY: 'k-9' },
+      'ann pw-1 k-9 tok',
+      '[redacted] [redacted] [redacted] [redacted]',
+    ],
     ['a default is not a secret (it is in the profile itself); an unset variable has no value', {}, 'agent pw-1 tok', 'agent pw-1 [redacted]'],
   ])('%s', (_n, env, text, expected) => {
     expect(sessionRedactor(profile, env, ['tok']).text(text)).toBe(expected);

@@ -14,7 +14,9 @@ export interface UploadLimits {
 }
 
 export const UPLOAD_LIMITS: UploadLimits = Object.freeze({
-  maxFiles: EVIDENCE_MAX_FILES, maxBytes: EVIDENCE_MAX_UPLOAD_BYTES, maxFileBytes: EVIDENCE_MAX_FILE_BYTES,
+  maxFiles: EVIDENCE_MAX_FILES,
+  maxBytes: EVIDENCE_MAX_UPLOAD_BYTES,
+  maxFileBytes: EVIDENCE_MAX_FILE_BYTES,
 });
 
 export interface LeftOut {
@@ -29,7 +31,11 @@ export interface LeftOut {
  * earlier files matter more). The `keep` file (the console log, small, with
  * the notes) is left out only if nothing else is left to leave out.
  */
-export function fitUpload(files: readonly EvidenceFile[], keep: string | null, limits: UploadLimits = UPLOAD_LIMITS): { files: EvidenceFile[]; left: LeftOut[] } {
+export function fitUpload(
+  files: readonly EvidenceFile[],
+  keep: string | null,
+  limits: UploadLimits = UPLOAD_LIMITS,
+): { files: EvidenceFile[]; left: LeftOut[] } {
   const left: LeftOut[] = [];
   const drop = (f: EvidenceFile): void => {
     left.push({ name: f.name, bytes: f.data.byteLength });

@@ -38,7 +38,11 @@ describe('launchPlan', () => {
 
 describe('staleProfileParents', () => {
   it.each([
-    ['only parents of agents that are gone', ['userprobe-agent-101', 'userprobe-agent-202', 'userprobe-agent-303'], ['userprobe-agent-101', 'userprobe-agent-303']],
+    [
+      'only parents of agents that are gone',
+      ['userprobe-agent-101', 'userprobe-agent-202', 'userprobe-agent-303'],
+      ['userprobe-agent-101', 'userprobe-agent-303'],
+    ],
     ['never its own', ['userprobe-agent-777'], []],
     ['nothing else in the folder', ['userprobe-chromium-abc', 'userprobe-agent-', 'userprobe-agent-12x', 'userprobe-agent-0', 'other'], []],
   ])('%s', (_n, names, want) => {
@@ -107,15 +111,16 @@ describe('BrowserPool on real Chromium', () => {
     const before = browser.browserContexts().length;
     const seen: string[] = [];
     let inside = 0;
-    const session = () => pool.withSession('shell', async ({ visitor, agent }) => {
-      inside = Math.max(inside, browser.browserContexts().length);
-      await visitor.goto(url);
-      await visitor.goto(url); // second load carries the cookie set by the first
-      seen.push(await visitor.$eval('#c', (e) => e.textContent ?? ''));
-      await agent.goto(url);
-      seen.push(await agent.$eval('#c', (e) => e.textContent ?? '')); // agent context: no visitor cookie
-      expect(visitor.browserContext()).not.toBe(agent.browserContext());
-    });
+    const session = () =>
+      pool.withSession('shell', async ({ visitor, agent }) => {
+        inside = Math.max(inside, browser.browserContexts().length);
+        await visitor.goto(url);
+        await visitor.goto(url); // second load carries the cookie set by the first
+        seen.push(await visitor.$eval('#c', (e) => e.textContent ?? ''));
+        await agent.goto(url);
+        seen.push(await agent.$eval('#c', (e) => e.textContent ?? '')); // agent context: no visitor cookie
+        expect(visitor.browserContext()).not.toBe(agent.browserContext());
+      });
     await Promise.all([session(), session()]);
     expect(pool.browser).toBe(browser);
     expect(pool.launches).toBe(1);
@@ -130,7 +135,11 @@ describe('BrowserPool on real Chromium', () => {
   it('closes the contexts when the session throws', async () => {
     const browser = await pool.ensure('shell');
     const before = browser.browserContexts().length;
-    await expect(pool.withSession('shell', async () => { throw new Error('scenario broke'); })).rejects.toThrow('scenario broke');
+    await expect(
+      pool.withSession('shell', async () => {
+        throw new Error('scenario broke');
+      }),
+    ).rejects.toThrow('scenario broke');
     expect(browser.browserContexts().length).toBe(before);
   });
 
@@ -150,10 +159,15 @@ describe('BrowserPool on real Chromium', () => {
 
   it('a missing binary is a clear BROWSER_UNAVAILABLE naming the setting and the apt package', async () => {
     const missing = new BrowserPool({ paths: { chromiumPath: '/nonexistent/chromium', shellPath: '/nonexistent/shell' }, log: captureLog().log });
-    const e = await missing.ensure('shell').then(() => null, (x: unknown) => x);
+    const e = await missing.ensure('shell').then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(ProbeError);
     expect((e as ProbeError).code).toBe(ERROR_CODES.BROWSER_UNAVAILABLE);
-    expect((e as ProbeError).message).toBe('cannot start the Chromium headless shell at /nonexistent/shell: no such file; install it with `apt-get install -y chromium chromium-headless-shell` or set CHROMIUM_SHELL_PATH (or --shell-path) to the binary');
+    expect((e as ProbeError).message).toBe(
+      'cannot start the Chromium headless shell at /nonexistent/shell: no such file; install it with `apt-get install -y chromium chromium-headless-shell` or set CHROMIUM_SHELL_PATH (or --shell-path) to the binary',
+    );
     await expect(missing.ensure('chromium')).rejects.toThrow(/CHROMIUM_PATH \(or --browser-path\)/);
   });
 });

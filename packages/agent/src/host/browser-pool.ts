@@ -10,9 +10,17 @@ import { ensureProfileParent, profileParent, removeStaleProfiles } from './profi
 
 /** Flags that work as root on the project's machines (PLATFORM.md), plus fake media devices for video calls. */
 export const BASE_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
 ] as const;
 
 /**
@@ -56,9 +64,19 @@ export interface LaunchPlan {
 export function launchPlan(kind: BrowserKind, paths: BrowserPaths): LaunchPlan {
   switch (kind) {
     case 'shell':
-      return { executablePath: paths.shellPath, headless: 'shell', args: [...BASE_ARGS, ...SHELL_EXTRA_ARGS, disableFeaturesFlag('shell')], setting: 'CHROMIUM_SHELL_PATH (or --shell-path)' };
+      return {
+        executablePath: paths.shellPath,
+        headless: 'shell',
+        args: [...BASE_ARGS, ...SHELL_EXTRA_ARGS, disableFeaturesFlag('shell')],
+        setting: 'CHROMIUM_SHELL_PATH (or --shell-path)',
+      };
     case 'chromium':
-      return { executablePath: paths.chromiumPath, headless: true, args: [...BASE_ARGS, disableFeaturesFlag('chromium')], setting: 'CHROMIUM_PATH (or --browser-path)' };
+      return {
+        executablePath: paths.chromiumPath,
+        headless: true,
+        args: [...BASE_ARGS, disableFeaturesFlag('chromium')],
+        setting: 'CHROMIUM_PATH (or --browser-path)',
+      };
     default: {
       const never: never = kind;
       throw new Error(`unknown browser kind ${String(never)}`);
@@ -79,10 +97,12 @@ export interface BrowserPoolOptions {
 }
 
 function unavailable(plan: LaunchPlan, kind: BrowserKind, why: string, cause?: unknown): ProbeError {
-  return new ProbeError(ERROR_CODES.BROWSER_UNAVAILABLE,
+  return new ProbeError(
+    ERROR_CODES.BROWSER_UNAVAILABLE,
     `cannot start ${kind === 'shell' ? 'the Chromium headless shell' : 'Chromium'} at ${plan.executablePath}: ${why}; ` +
-    `install it with \`apt-get install -y chromium chromium-headless-shell\` or set ${plan.setting} to the binary`,
-    { cause, detail: { executablePath: plan.executablePath, kind } });
+      `install it with \`apt-get install -y chromium chromium-headless-shell\` or set ${plan.setting} to the binary`,
+    { cause, detail: { executablePath: plan.executablePath, kind } },
+  );
 }
 
 /**
@@ -128,8 +148,10 @@ export class BrowserPool {
     if (this.#browser?.connected && this.#kind === kind) return this.#browser;
     if (this.#browser && this.#kind !== kind) {
       if (this.#active > 0) {
-        throw new ProbeError(ERROR_CODES.BROWSER_UNAVAILABLE,
-          `this agent is running ${this.#active} session(s) on ${this.#kind}; it cannot switch to ${kind} until they end`);
+        throw new ProbeError(
+          ERROR_CODES.BROWSER_UNAVAILABLE,
+          `this agent is running ${this.#active} session(s) on ${this.#kind}; it cannot switch to ${kind} until they end`,
+        );
       }
       await this.#shutdown();
     }
@@ -185,7 +207,10 @@ export class BrowserPool {
       if (!this.#closing) this.#log.error({ kind }, 'the browser exited unexpectedly; it will be relaunched for the next session');
     });
     await this.#warmUp(browser);
-    this.#log.info({ kind, executablePath: plan.executablePath, version: await browser.version(), launchMs: Math.round(performance.now() - t0) }, 'browser ready');
+    this.#log.info(
+      { kind, executablePath: plan.executablePath, version: await browser.version(), launchMs: Math.round(performance.now() - t0) },
+      'browser ready',
+    );
     return browser;
   }
 

@@ -3,8 +3,11 @@ import { CpuMonitor, busyShare, recentCpu, saturatedDuring, type CpuReadingWindo
 
 // Readings of 250 ms each, from t=0: idle, idle, pegged, pegged, idle.
 const R: CpuReadingWindow[] = [
-  { from: 0, to: 250, cpu: 0.2 }, { from: 250, to: 500, cpu: 0.3 }, { from: 500, to: 750, cpu: 1 },
-  { from: 750, to: 1_000, cpu: 0.95 }, { from: 1_000, to: 1_250, cpu: 0.1 },
+  { from: 0, to: 250, cpu: 0.2 },
+  { from: 250, to: 500, cpu: 0.3 },
+  { from: 500, to: 750, cpu: 1 },
+  { from: 750, to: 1_000, cpu: 0.95 },
+  { from: 1_000, to: 1_250, cpu: 0.1 },
 ];
 
 describe('saturatedDuring (mean CPU over the measured interval ≥ threshold)', () => {
@@ -42,7 +45,9 @@ describe('busyShare / CpuMonitor', () => {
   it('takes readings of the whole machine', () => {
     const m = new CpuMonitor(0.9);
     const until = Date.now() + 30;
-    while (Date.now() < until) { /* spin so the reading is not empty */ }
+    while (Date.now() < until) {
+      /* spin so the reading is not empty */
+    }
     m.sample();
     expect(m.cpu).toBeGreaterThanOrEqual(0);
     expect(m.cpu).toBeLessThanOrEqual(1);

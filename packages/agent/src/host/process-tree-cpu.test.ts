@@ -6,7 +6,11 @@ import { parseProcStat, ProcessTreeCpu, treeTicks } from './process-tree-cpu.js'
 describe('parseProcStat', () => {
   it.each([
     ['plain', '4242 (node) S 100 4242 4242 0 -1 4194560 1 0 0 0 35 12 0 0 20 0 11 0 1 1 1', { pid: 4242, ppid: 100, ticks: 47 }],
-    ['a command name with spaces and parentheses', '77 (chrome (renderer) x) R 4242 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 1 1', { pid: 77, ppid: 4242, ticks: 10 }],
+    [
+      'a command name with spaces and parentheses',
+      '77 (chrome (renderer) x) R 4242 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 1 1',
+      { pid: 77, ppid: 4242, ticks: 10 },
+    ],
     ['malformed', 'garbage', null],
     ['truncated', '12 (x) S', null],
   ])('%s', (_n, line, want) => {

@@ -23,7 +23,10 @@ export interface AssignmentContext {
 
 /** Pure: the URLs a target profile names, with their paths (the profile schema's URL fields). */
 export function profileUrls(p: TargetProfile): Array<{ path: string; url: string }> {
-  return [{ path: 'visitor.url', url: p.visitor.url }, { path: 'agent.url', url: p.agent.url }];
+  return [
+    { path: 'visitor.url', url: p.visitor.url },
+    { path: 'agent.url', url: p.agent.url },
+  ];
 }
 
 /**
@@ -39,7 +42,8 @@ export function policyRefusal(a: Assignment, c: Pick<AssignmentContext, 'hosts' 
   }
   if (a.scenarioModule !== undefined && c.scenarioDirs.length === 0) {
     return {
-      accepted: false, code: ERROR_CODES.NOT_ALLOWED,
+      accepted: false,
+      code: ERROR_CODES.NOT_ALLOWED,
       reason: `run ${a.runId} asks for the custom scenario module ${a.scenarioModule}; this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`,
     };
   }
@@ -64,21 +68,41 @@ export function checkAssignment(a: Assignment, c: AssignmentContext): AssignRepl
       const same = a.sessions.length === held.size && a.sessions.every((s) => held.has(s.sessionId));
       return same
         ? { accepted: true }
-        : { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} part ${a.part} is already running on this agent with other sessions; a new share needs a new part` };
+        : {
+            accepted: false,
+            code: ERROR_CODES.PLAN_INFEASIBLE,
+            reason: `run ${a.runId} part ${a.part} is already running on this agent with other sessions; a new share needs a new part`,
+          };
     }
     if (a.scenario !== c.active.scenario || a.browser !== c.active.browser) {
-      return { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `run ${a.runId} runs ${c.active.scenario} on ${c.active.browser} here; part ${a.part} asks for ${a.scenario} on ${a.browser}` };
+      return {
+        accepted: false,
+        code: ERROR_CODES.PLAN_INFEASIBLE,
+        reason: `run ${a.runId} runs ${c.active.scenario} on ${c.active.browser} here; part ${a.part} asks for ${a.scenario} on ${a.browser}`,
+      };
     }
     const taken = a.sessions.filter((s) => [...c.active!.parts.values()].some((ids) => ids.has(s.sessionId))).map((s) => s.sessionId);
     if (taken.length > 0) {
-      return { accepted: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `run ${a.runId} part ${a.part}: session(s) ${taken.slice(0, 5).join(', ')} are already assigned here` };
+      return {
+        accepted: false,
+        code: ERROR_CODES.MESSAGE_INVALID,
+        reason: `run ${a.runId} part ${a.part}: session(s) ${taken.slice(0, 5).join(', ')} are already assigned here`,
+      };
     }
   }
   if (a.scenarioModule === undefined && !c.knownScenarios.includes(a.scenario)) {
-    return { accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: `this agent cannot run scenario "${a.scenario}"; it runs: ${c.knownScenarios.join(', ') || '(none)'}` };
+    return {
+      accepted: false,
+      code: ERROR_CODES.SCENARIO_UNKNOWN,
+      reason: `this agent cannot run scenario "${a.scenario}"; it runs: ${c.knownScenarios.join(', ') || '(none)'}`,
+    };
   }
   if (c.capacity[a.scenario] <= 0) {
-    return { accepted: false, code: ERROR_CODES.PLAN_INFEASIBLE, reason: `this agent's capacity for ${a.scenario} is 0 (start it with --capacity ${a.scenario}=N)` };
+    return {
+      accepted: false,
+      code: ERROR_CODES.PLAN_INFEASIBLE,
+      reason: `this agent's capacity for ${a.scenario} is 0 (start it with --capacity ${a.scenario}=N)`,
+    };
   }
   const ids = new Set(a.sessions.map((s) => s.sessionId));
   if (ids.size !== a.sessions.length) {

@@ -7,9 +7,16 @@ function recorder(saturated: (from: number, to: number) => boolean): { r: Sessio
   const out: Sample[] = [];
   const asked: Array<[number, number]> = [];
   const r = new SessionRecorder({
-    session: { runId: 'r', sessionId: 's1', scenario: 'chat-load' }, browser: 'shell', stepTimeoutMs: 1_000,
-    signal: new AbortController().signal, emit: (s) => out.push(s), log: pino({ level: 'silent' }),
-    saturated: (from, to) => { asked.push([from, to]); return saturated(from, to); },
+    session: { runId: 'r', sessionId: 's1', scenario: 'chat-load' },
+    browser: 'shell',
+    stepTimeoutMs: 1_000,
+    signal: new AbortController().signal,
+    emit: (s) => out.push(s),
+    log: pino({ level: 'silent' }),
+    saturated: (from, to) => {
+      asked.push([from, to]);
+      return saturated(from, to);
+    },
   });
   return { r, out, asked };
 }
@@ -20,8 +27,16 @@ describe('SessionRecorder: saturation flag', () => {
     r.value('api_create', 150, { ts: 20_000 });
     r.value('crm_ws_reconnects', 2, { ts: 20_000 });
     r.value('page_load', 12_000, { ts: 20_000 });
-    expect(asked).toEqual([[19_850, 20_000], [20_000, 20_000], [8_000, 20_000]]);
-    expect(out.map((s) => [s.metric, s.saturated])).toEqual([['api_create', undefined], ['crm_ws_reconnects', undefined], ['page_load', true]]);
+    expect(asked).toEqual([
+      [19_850, 20_000],
+      [20_000, 20_000],
+      [8_000, 20_000],
+    ]);
+    expect(out.map((s) => [s.metric, s.saturated])).toEqual([
+      ['api_create', undefined],
+      ['crm_ws_reconnects', undefined],
+      ['page_load', true],
+    ]);
   });
 
   it('finish() lists the evidence paths it is given', () => {

@@ -1,7 +1,16 @@
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, METRICS, ProbeError, StepError, describeError, isMetricName,
-  type BrowserKind, type MetricName, type Sample, type SessionRecord, type SessionStatus,
+  ERROR_CODES,
+  METRICS,
+  ProbeError,
+  StepError,
+  describeError,
+  isMetricName,
+  type BrowserKind,
+  type MetricName,
+  type Sample,
+  type SessionRecord,
+  type SessionStatus,
 } from '@userprobe/shared';
 import type { Recorder, SessionInfo } from './scenario-api.js';
 
@@ -44,9 +53,11 @@ export interface SessionRecorderOptions {
 }
 
 function stepTimeoutError(step: string, ms: number): StepError {
-  return new StepError(step,
+  return new StepError(
+    step,
     `step "${step}" did not finish within ${ms} ms (step timeout; raise timeouts.step in the target profile or the run's stepTimeoutMs)`,
-    { code: ERROR_CODES.STEP_TIMEOUT, detail: { timeoutMs: ms } });
+    { code: ERROR_CODES.STEP_TIMEOUT, detail: { timeoutMs: ms } },
+  );
 }
 
 /**

@@ -2,10 +2,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
-  ConfigError, ERROR_CODES, OkReplySchema, ProbeError, StepError, describeError,
+  ConfigError,
+  ERROR_CODES,
+  OkReplySchema,
+  ProbeError,
+  StepError,
+  describeError,
   RESUME_WAIT_MS,
-  type AgentRunState, type AssignReply, type Assignment, type Capacity, type EvidenceFile, type PlannedSession, type ResumeReply, type RunAbort,
-  type RunResume, type ScenarioName, type SessionProgress, type SessionStatus,
+  type AgentRunState,
+  type AssignReply,
+  type Assignment,
+  type Capacity,
+  type EvidenceFile,
+  type PlannedSession,
+  type ResumeReply,
+  type RunAbort,
+  type RunResume,
+  type ScenarioName,
+  type SessionProgress,
+  type SessionStatus,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -222,11 +237,18 @@ export class Runner {
     if (clock === null) log.warn('clock sync with the controller failed; assuming the clocks agree');
     const offsetMs = clock?.offsetMs ?? 0;
     const run: ActiveRun = {
-      a, scenario, offsetMs, log,
+      a,
+      scenario,
+      offsetMs,
+      log,
       abort: new AbortController(),
       batcher: new RunBatcher({
-        runId: a.runId, agentId: this.#d.agentId, spool: this.#d.spool, log,
-        maxSamples: this.#d.batch?.maxSamples, maxAgeMs: this.#d.batch?.maxAgeMs,
+        runId: a.runId,
+        agentId: this.#d.agentId,
+        spool: this.#d.spool,
+        log,
+        maxSamples: this.#d.batch?.maxSamples,
+        maxAgeMs: this.#d.batch?.maxAgeMs,
         now: () => toControllerTime(Date.now(), offsetMs),
       }),
       parts: new Map([[a.part, new Set(a.sessions.map((s) => s.sessionId))]]),
@@ -246,7 +268,18 @@ export class Runner {
     };
     this.#runs.set(a.runId, run);
     const startIn = toLocalTime(a.startAt, offsetMs) - Date.now();
-    log.info({ scenario: a.scenario, browser: a.browser, part: a.part, sessions: a.sessions.length, startInMs: Math.round(startIn), clockOffsetMs: clock?.offsetMs, clockRttMs: clock?.rttMs }, 'run accepted');
+    log.info(
+      {
+        scenario: a.scenario,
+        browser: a.browser,
+        part: a.part,
+        sessions: a.sessions.length,
+        startInMs: Math.round(startIn),
+        clockOffsetMs: clock?.offsetMs,
+        clockRttMs: clock?.rttMs,
+      },
+      'run accepted',
+    );
     if (startIn < 0) log.warn({ lateMs: Math.round(-startIn) }, 'the agreed start has passed; starting sessions now');
     this.#schedule(run, a);
     run.done = this.#execute(run);
@@ -267,7 +300,9 @@ export class Runner {
       pending: Math.max(0, r.outstanding - r.running.size),
       finished: r.closing,
     }));
-    const spooled = this.#d.spool.pendingRuns().filter((p) => !this.#runs.has(p.runId))
+    const spooled = this.#d.spool
+      .pendingRuns()
+      .filter((p) => !this.#runs.has(p.runId))
       .map((p) => ({ runId: p.runId, lastSeq: p.lastSeq, running: [], pending: 0, finished: true }));
     return [...active, ...spooled];
   }
@@ -310,7 +345,10 @@ export class Runner {
     const localStart = toLocalTime(a.startAt, run.offsetMs);
     let result: RunResult;
     for (;;) {
-      if (run.outstanding > 0) await new Promise<void>((resolve) => { run.idle = resolve; });
+      if (run.outstanding > 0)
+        await new Promise<void>((resolve) => {
+          run.idle = resolve;
+        });
       run.idle = null;
       run.closing = true;
       const generation = run.generation;
@@ -353,7 +391,8 @@ export class Runner {
         await this.#session(run, session);
         return true;
       });
-      if (!ran || !repeats(durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted || run.revoked.has(planned.sessionId)) return;
+      if (!ran || !repeats(durationMs, localStart, Date.now()) || run.abort.signal.aborted || this.#stop.signal.aborted || run.revoked.has(planned.sessionId))
+        return;
     }
   }
 
@@ -365,8 +404,16 @@ export class Runner {
     if (run.abort.signal.aborted) onRunAbort();
     else run.abort.signal.addEventListener('abort', onRunAbort, { once: true });
     const timeoutMs = a.options.sessionTimeoutMs;
-    const hardLimit = setTimeout(() => ac.abort(new ProbeError(ERROR_CODES.STEP_TIMEOUT,
-      `session ${sessionId} exceeded its hard limit of ${timeoutMs} ms (session timeout; raise timeouts.session in the target profile or the run's sessionTimeoutMs)`)), timeoutMs);
+    const hardLimit = setTimeout(
+      () =>
+        ac.abort(
+          new ProbeError(
+            ERROR_CODES.STEP_TIMEOUT,
+            `session ${sessionId} exceeded its hard limit of ${timeoutMs} ms (session timeout; raise timeouts.session in the target profile or the run's sessionTimeoutMs)`,
+          ),
+        ),
+      timeoutMs,
+    );
     // The session's secrets by value: the agent token, the profile's credentials, and any other credential the scenario reads.
     // Kept out of its evidence and out of its failure message (which goes to the results and the log).
     const redactor = sessionRedactor(a.profile, this.#d.env, this.#d.secrets ?? []);
@@ -395,50 +442,61 @@ export class Runner {
     try {
       if (ac.signal.aborted) throw ac.signal.reason;
       let entered = false;
-      await this.#d.pool.withSession(a.browser, async (pages) => {
-        entered = true;
-        // A page sent where this agent does not go ends the session (detected, not intercepted: no added latency).
-        const guard = await NavigationGuard.attach(pages, this.#d.policy.hosts, (violation) => {
-          run.log.warn({ sessionId, reason: violation.message }, 'navigation not allowed: ending the session');
-          ac.abort(violation);
-        });
-        const ev = this.#d.evidence && !run.evidenceExhausted
-          ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent', redactor })
-          : null;
-        let failed = false;
-        try {
-          const ctx: ScenarioContext = {
-            session: { runId: a.runId, sessionId, scenario: a.scenario },
-            pages, profile: a.profile, options: a.options, recorder, signal: ac.signal,
-            credential: (ref) => {
-              const value = this.#credential(ref);
-              if (this.#d.env[ref.env] !== undefined) redactor.add(value);
-              return value;
-            },
-          };
-          const work = run.scenario.run(ctx);
-          work.catch(() => undefined);
-          await Promise.race([work, rejectOnAbort(ac.signal)]);
-        } catch (e) {
-          failed = true;
-          throw e;
-        } finally {
-          // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
-          // A blocked navigation gets none: no screenshot or HAR of where the page was sent.
-          if (ev) {
-            const failure = failed && !run.abort.signal.aborted;
-            if (guard.violation === null && (failure || a.options.har === 'all')) evidence = await ev.collect(failure).catch((e: unknown) => {
-              run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
-              return [];
-            });
-            await ev.stop();
+      await this.#d.pool
+        .withSession(a.browser, async (pages) => {
+          entered = true;
+          // A page sent where this agent does not go ends the session (detected, not intercepted: no added latency).
+          const guard = await NavigationGuard.attach(pages, this.#d.policy.hosts, (violation) => {
+            run.log.warn({ sessionId, reason: violation.message }, 'navigation not allowed: ending the session');
+            ac.abort(violation);
+          });
+          const ev =
+            this.#d.evidence && !run.evidenceExhausted
+              ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent', redactor })
+              : null;
+          let failed = false;
+          try {
+            const ctx: ScenarioContext = {
+              session: { runId: a.runId, sessionId, scenario: a.scenario },
+              pages,
+              profile: a.profile,
+              options: a.options,
+              recorder,
+              signal: ac.signal,
+              credential: (ref) => {
+                const value = this.#credential(ref);
+                if (this.#d.env[ref.env] !== undefined) redactor.add(value);
+                return value;
+              },
+            };
+            const work = run.scenario.run(ctx);
+            work.catch(() => undefined);
+            await Promise.race([work, rejectOnAbort(ac.signal)]);
+          } catch (e) {
+            failed = true;
+            throw e;
+          } finally {
+            // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
+            // A blocked navigation gets none: no screenshot or HAR of where the page was sent.
+            if (ev) {
+              const failure = failed && !run.abort.signal.aborted;
+              if (guard.violation === null && (failure || a.options.har === 'all'))
+                evidence = await ev.collect(failure).catch((e: unknown) => {
+                  run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
+                  return [];
+                });
+              await ev.stop();
+            }
+            await guard.detach();
           }
-          await guard.detach();
-        }
-      }).catch((e: unknown) => {
-        if (entered || ac.signal.aborted) throw e;
-        throw new StepError('session-setup', `cannot open the session's browser contexts: ${describeError(e).message}`, { cause: e, code: e instanceof ProbeError ? e.code : ERROR_CODES.BROWSER_UNAVAILABLE });
-      });
+        })
+        .catch((e: unknown) => {
+          if (entered || ac.signal.aborted) throw e;
+          throw new StepError('session-setup', `cannot open the session's browser contexts: ${describeError(e).message}`, {
+            cause: e,
+            code: e instanceof ProbeError ? e.code : ERROR_CODES.BROWSER_UNAVAILABLE,
+          });
+        });
     } catch (e) {
       recorder.fail(e);
     } finally {
@@ -452,9 +510,11 @@ export class Runner {
     const record = recorder.finish(artifacts);
     run.counts[record.status] += 1;
     await run.batcher.addSession(record);
-    this.#progress(record.status === 'ok'
-      ? { runId: a.runId, sessionId, phase: 'finished' }
-      : { runId: a.runId, sessionId, phase: record.status, failedStep: record.failedStep });
+    this.#progress(
+      record.status === 'ok'
+        ? { runId: a.runId, sessionId, phase: 'finished' }
+        : { runId: a.runId, sessionId, phase: record.status, failedStep: record.failedStep },
+    );
   }
 
   /** Spool and send the files; the record lists what the controller stored (or, if it has not answered yet, what it will store). */
@@ -467,11 +527,11 @@ export class Runner {
         case 'stored':
           if (o.exhausted && !run.evidenceExhausted) {
             run.evidenceExhausted = true;
-            run.log.info('the run\'s evidence budget is used up; no more evidence is captured for it');
+            run.log.info("the run's evidence budget is used up; no more evidence is captured for it");
           }
           return [...o.stored];
         case 'refused':
-          run.log.warn({ sessionId, reason: o.reason }, 'the controller refused the session\'s evidence');
+          run.log.warn({ sessionId, reason: o.reason }, "the controller refused the session's evidence");
           return [];
         case 'pending':
           return files.map((f) => evidencePath(sessionId, f.name));
@@ -481,7 +541,7 @@ export class Runner {
         }
       }
     } catch (e) {
-      run.log.error({ sessionId, err: describeError(e) }, 'cannot spool the session\'s evidence; it is lost');
+      run.log.error({ sessionId, err: describeError(e) }, "cannot spool the session's evidence; it is lost");
       return [];
     }
   }
@@ -494,8 +554,10 @@ export class Runner {
    */
   #credential(ref: { env: string; default?: string | undefined }): string {
     if (!this.#d.policy.secretEnv.has(ref.env)) {
-      throw new ProbeError(ERROR_CODES.NOT_ALLOWED,
-        `the target profile asks for environment variable ${ref.env}, which agent ${this.#d.agentId} does not read: its operator lists the variables a profile may read with --secret-env (--secret-env ${ref.env})`);
+      throw new ProbeError(
+        ERROR_CODES.NOT_ALLOWED,
+        `the target profile asks for environment variable ${ref.env}, which agent ${this.#d.agentId} does not read: its operator lists the variables a profile may read with --secret-env (--secret-env ${ref.env})`,
+      );
     }
     const v = this.#d.env[ref.env] ?? ref.default;
     if (v === undefined) throw new ConfigError(`the target profile needs environment variable ${ref.env}, which is not set on agent ${this.#d.agentId}`);
@@ -507,7 +569,16 @@ export class Runner {
   }
 
   async #sendFinished(run: ActiveRun, r: RunResult, parts: readonly number[]): Promise<void> {
-    const msg = { runId: r.runId, lastSeq: r.lastSeq, ok: r.ok, failed: r.failed, aborted: r.aborted, rampMs: r.rampMs, peakConcurrent: r.peakConcurrent, parts: [...parts] };
+    const msg = {
+      runId: r.runId,
+      lastSeq: r.lastSeq,
+      ok: r.ok,
+      failed: r.failed,
+      aborted: r.aborted,
+      rampMs: r.rampMs,
+      peakConcurrent: r.peakConcurrent,
+      parts: [...parts],
+    };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;
     const stop = this.#stop.signal;
     let delay = SEND_RETRY_MIN_MS;
@@ -555,7 +626,8 @@ export class Runner {
       else revoked.push(id);
       run.pendingStarts.get(id)?.drop();
     }
-    if (msg.revoked.length) run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
+    if (msg.revoked.length)
+      run.log.warn({ revoked: revoked.length, alreadyStarted: alreadyStarted.length, reason: msg.reason }, 'sessions taken back by the controller');
     this.#release(run, 'the controller resumed the run');
     return { revoked, alreadyStarted };
   }
@@ -569,7 +641,9 @@ export class Runner {
         continue;
       }
       let release = (): void => undefined;
-      const released = new Promise<void>((resolve) => { release = resolve; });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       run.hold = { released, release, timer: null };
     }
   }
@@ -579,7 +653,10 @@ export class Runner {
     for (const run of this.#runs.values()) {
       const hold = run.hold;
       if (!hold || hold.timer) continue;
-      hold.timer = setTimeout(() => this.#release(run, `no run:resume within ${RESUME_WAIT_MS} ms of reconnecting (the controller does not follow this run any more?)`), this.#d.resumeWaitMs ?? RESUME_WAIT_MS);
+      hold.timer = setTimeout(
+        () => this.#release(run, `no run:resume within ${RESUME_WAIT_MS} ms of reconnecting (the controller does not follow this run any more?)`),
+        this.#d.resumeWaitMs ?? RESUME_WAIT_MS,
+      );
     }
   }
 

@@ -9,17 +9,35 @@ import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type Me
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
 import {
-  describeValue, looksLikePath, pickScenarioExport, resolveScenario, scenarioShapeProblem, ScenarioLoadError, ScenarioNotAllowedError,
+  describeValue,
+  looksLikePath,
+  pickScenarioExport,
+  resolveScenario,
+  scenarioShapeProblem,
+  ScenarioLoadError,
+  ScenarioNotAllowedError,
 } from './scenario-loader.js';
 import { chatLoad } from '../scenarios/index.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../profiles/examples/custom-scenario.mjs', import.meta.url));
 const SHELL = '/usr/lib/chromium/chromium-headless-shell';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--site-per-process'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--site-per-process',
+];
 
 async function loadError(nameOrPath: string, dirs: readonly string[] = [tmpdir()]): Promise<ScenarioLoadError> {
-  const e = await resolveScenario(nameOrPath, dirs).then(() => undefined, (err: unknown) => err);
+  const e = await resolveScenario(nameOrPath, dirs).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(ScenarioLoadError);
   expect((e as ProbeError).code).toBe(ERROR_CODES.SCENARIO_UNKNOWN);
   return e as ScenarioLoadError;
@@ -51,8 +69,12 @@ describe('scenario shape checks (pure)', () => {
 
 describe('resolveScenario', () => {
   let dir = '';
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'userprobe-scenario-')); });
-  afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'userprobe-scenario-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   it('finds a built-in scenario by name first', async () => {
     expect(await resolveScenario('chat-load', [])).toBe(chatLoad);
@@ -92,15 +114,22 @@ describe('resolveScenario', () => {
     await writeFile(join(allowed, 'good.mjs'), 'export default { name: "good", run: async () => {} };\n');
     await symlink(join(outside, 'evil.mjs'), join(allowed, 'link.mjs'));
     const refused = async (path: string, dirs: readonly string[]): Promise<string> => {
-      const e = await resolveScenario(path, dirs).then(() => undefined, (err: unknown) => err);
+      const e = await resolveScenario(path, dirs).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(e).toBeInstanceOf(ScenarioNotAllowedError);
       expect((e as ProbeError).code).toBe(ERROR_CODES.NOT_ALLOWED);
       return (e as Error).message;
     };
-    expect(await refused(join(outside, 'evil.mjs'), [allowed])).toMatch(/is outside the folders this agent loads scenario modules from \(.*allowed; --scenario-dir\)/);
+    expect(await refused(join(outside, 'evil.mjs'), [allowed])).toMatch(
+      /is outside the folders this agent loads scenario modules from \(.*allowed; --scenario-dir\)/,
+    );
     expect(await refused(join(allowed, 'link.mjs'), [allowed])).toMatch(/\(really .*outside\/evil\.mjs\) is outside/);
     expect(await refused(join(allowed, '..', 'outside', 'evil.mjs'), [allowed])).toMatch(/is outside/);
-    expect(await refused(join(allowed, 'good.mjs'), [])).toMatch(/this agent loads no scenario modules \(its operator allows a folder of them with --scenario-dir DIR\)/);
+    expect(await refused(join(allowed, 'good.mjs'), [])).toMatch(
+      /this agent loads no scenario modules \(its operator allows a folder of them with --scenario-dir DIR\)/,
+    );
     expect(await refused(join(`${allowed}-sibling`, 'x.mjs'), [allowed])).toBeTruthy();
     expect(existsSync(marker)).toBe(false);
     expect((await resolveScenario(join(allowed, 'good.mjs'), [allowed])).name).toBe('good');
@@ -131,12 +160,26 @@ describe('the example custom scenario against the demo target', () => {
     const samples: Array<{ metric: MetricName; value: number }> = [];
     const steps: string[] = [];
     const recorder: Recorder = {
-      async measure(step, fn) { steps.push(step); return fn(); },
-      value(metric, value) { samples.push({ metric, value }); },
-      note() { /* not stored */ },
+      async measure(step, fn) {
+        steps.push(step);
+        return fn();
+      },
+      value(metric, value) {
+        samples.push({ metric, value });
+      },
+      note() {
+        /* not stored */
+      },
     };
     // The options agents get (every other one at its default, as an assignment fills them).
-    const options = ScenarioOptionsSchema.parse({ callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000, adaptiveStart: false });
+    const options = ScenarioOptionsSchema.parse({
+      callDurationMs: 0,
+      mirrorSamples: 1,
+      har: 'off',
+      stepTimeoutMs: 15_000,
+      sessionTimeoutMs: 60_000,
+      adaptiveStart: false,
+    });
     const visitorCtx = await browser.createBrowserContext();
     const agentCtx = await browser.createBrowserContext();
     try {

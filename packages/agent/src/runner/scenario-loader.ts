@@ -82,11 +82,16 @@ export class ScenarioNotAllowedError extends ProbeError {
  */
 async function allowedModulePath(path: string, abs: string, scenarioDirs: readonly string[]): Promise<string> {
   if (scenarioDirs.length === 0) {
-    throw new ScenarioNotAllowedError(`${path}: this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`, { detail: { path: abs } });
+    throw new ScenarioNotAllowedError(`${path}: this agent loads no scenario modules (its operator allows a folder of them with --scenario-dir DIR)`, {
+      detail: { path: abs },
+    });
   }
   const dirs = (await Promise.all(scenarioDirs.map((d) => realpath(d).catch(() => null)))).filter((d): d is string => d !== null);
-  const outside = (shown: string): ScenarioNotAllowedError => new ScenarioNotAllowedError(
-    `${path}: ${shown} is outside the folders this agent loads scenario modules from (${scenarioDirs.join(', ')}; --scenario-dir)`, { detail: { path: abs } });
+  const outside = (shown: string): ScenarioNotAllowedError =>
+    new ScenarioNotAllowedError(
+      `${path}: ${shown} is outside the folders this agent loads scenario modules from (${scenarioDirs.join(', ')}; --scenario-dir)`,
+      { detail: { path: abs } },
+    );
   if (!isInside(abs, [...scenarioDirs.map((d) => resolve(d)), ...dirs])) throw outside(abs);
   let real: string;
   try {

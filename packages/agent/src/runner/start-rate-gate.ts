@@ -70,8 +70,10 @@ export class StartGate {
       const d = nextStartDelay(this.#state, { cpu, own }, this.#cfg);
       if (!d.hold && cpu >= this.#cfg.saturated && !this.#externalNoted) {
         this.#externalNoted = true;
-        this.#o.log.warn({ cpu: Math.round(cpu * 100), ownCpu: own === undefined ? undefined : Math.round(own * 100) },
-          'other processes saturate this machine; starting sessions at the current pace (their samples are flagged saturated)');
+        this.#o.log.warn(
+          { cpu: Math.round(cpu * 100), ownCpu: own === undefined ? undefined : Math.round(own * 100) },
+          'other processes saturate this machine; starting sessions at the current pace (their samples are flagged saturated)',
+        );
       }
       this.#state = d.state;
       const now = this.#now();

@@ -60,11 +60,13 @@ describe('StartGate', () => {
     const ac = new AbortController();
     const at: number[] = [];
     const order: number[] = [];
-    await Promise.all([0, 1, 2, 3].map(async (i) => {
-      await gate.admit(ac.signal);
-      at.push(performance.now());
-      order.push(i);
-    }));
+    await Promise.all(
+      [0, 1, 2, 3].map(async (i) => {
+        await gate.admit(ac.signal);
+        at.push(performance.now());
+        order.push(i);
+      }),
+    );
     expect(order).toEqual([0, 1, 2, 3]);
     // intervals 15, 10, 10 ms after the first (tolerance 2 ms: Node timers may fire up to ~1 ms early, plus promise hops)
     for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(8);
@@ -75,7 +77,9 @@ describe('StartGate', () => {
     const gate = new StartGate({ cpu: () => cpu, log, config: fast, maxHoldMs: 10_000 });
     const ac = new AbortController();
     const t0 = performance.now();
-    setTimeout(() => { cpu = 0.2; }, 150);
+    setTimeout(() => {
+      cpu = 0.2;
+    }, 150);
     await gate.admit(ac.signal);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140); // held until the CPU dropped
 

@@ -6,11 +6,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ProbeError, ScenarioOptionsSchema, StepError, coreMetrics, describeError, METRICS, resolveProfile, type MetricName, type ScenarioOptions, type TargetProfile,
+  ERROR_CODES,
+  ProbeError,
+  ScenarioOptionsSchema,
+  StepError,
+  coreMetrics,
+  describeError,
+  METRICS,
+  resolveProfile,
+  type MetricName,
+  type ScenarioOptions,
+  type TargetProfile,
 } from '@userprobe/shared';
-import {
-  CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type FeatureContext, type KnobsPatch,
-} from '@userprobe/demo-target';
+import { CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type FeatureContext, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
@@ -24,11 +32,19 @@ import { getScenario, SCENARIO_REGISTRY } from './index.js';
  */
 
 const SHELL = '/usr/lib/chromium/chromium-headless-shell';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
   // The shell keeps a cross-site iframe in process unless told otherwise; real Chrome isolates it,
   // so the widget runs as an out-of-process iframe here, as it does for real visitors.
-  '--site-per-process'];
+  '--site-per-process',
+];
 const API_MS = 200;
 /** The connect and realtime delay added over LOW_MS (dose response: both arms sleep, so page-load overlap and wake-up latency cancel). */
 const CONNECT_MS = 200;
@@ -52,14 +68,18 @@ function withCrmEventDelay(f: Feature): Feature {
     register(ctx) {
       const realtime = Object.create(ctx.realtime) as FeatureContext['realtime'];
       const create: FeatureContext['realtime']['create'] = <L extends object, E extends object, S extends object = object, D = unknown>(
-        path: string, connectDelayMs: () => number, options?: Parameters<FeatureContext['realtime']['create']>[2],
+        path: string,
+        connectDelayMs: () => number,
+        options?: Parameters<FeatureContext['realtime']['create']>[2],
       ) => {
         const io = ctx.realtime.create<L, E, S, D>(path, connectDelayMs, options);
         if (path === CRM_SOCKET_PATH) {
-          io.on('connection', (socket) => socket.use((_packet, next) => {
-            if (crmEventDelayMs === 0) next();
-            else setTimeout(next, crmEventDelayMs);
-          }));
+          io.on('connection', (socket) =>
+            socket.use((_packet, next) => {
+              if (crmEventDelayMs === 0) next();
+              else setTimeout(next, crmEventDelayMs);
+            }),
+          );
         }
         return io;
       };
@@ -70,8 +90,18 @@ function withCrmEventDelay(f: Feature): Feature {
 }
 
 /** `at`: when the scenario recorded it (Node's clock), to see the pacing between exchanges. */
-interface Sample { metric: MetricName; value: number; detail: string | undefined; at: number }
-interface RunResult { samples: Sample[]; failure: StepError | undefined; notes: string[]; agentKeydowns: number }
+interface Sample {
+  metric: MetricName;
+  value: number;
+  detail: string | undefined;
+  at: number;
+}
+interface RunResult {
+  samples: Sample[];
+  failure: StepError | undefined;
+  notes: string[];
+  agentKeydowns: number;
+}
 
 class TestRecorder implements Recorder {
   readonly samples: Sample[] = [];
@@ -99,7 +129,10 @@ let demoProfile: TargetProfile;
 let browser: Browser;
 let reference: ReferenceClient;
 
-interface ChatArm { session?: RunResult; reference?: { httpMs: number; ackMs: number } }
+interface ChatArm {
+  session?: RunResult;
+  reference?: { httpMs: number; ackMs: number };
+}
 
 /**
  * The reference arm: with the same delays set on the demo, an independent Node
@@ -110,8 +143,19 @@ async function referenceRound(): Promise<{ httpMs: number; ackMs: number }> {
   target.knobs.set({ latency: { create: API_MS } });
   crmEventDelayMs = ACK_MS;
   try {
-    const httpMs = await reference.http({ url: `${target.appUrl}/api/chats`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"reference"}' });
-    const ackMs = await reference.socketIoAck({ url: target.appUrl, path: CRM_SOCKET_PATH, auth: { role: 'visitor' }, event: 'visitor:join', payload: { chatId: 'none', visitorToken: 'none' } });
+    const httpMs = await reference.http({
+      url: `${target.appUrl}/api/chats`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"reference"}',
+    });
+    const ackMs = await reference.socketIoAck({
+      url: target.appUrl,
+      path: CRM_SOCKET_PATH,
+      auth: { role: 'visitor' },
+      event: 'visitor:join',
+      payload: { chatId: 'none', visitorToken: 'none' },
+    });
     return { httpMs, ackMs };
   } finally {
     crmEventDelayMs = 0;
@@ -129,10 +173,21 @@ const FUNCTIONAL_WAIT_MS = 60_000;
 
 /** The options agents get (every other one at its default, as an assignment fills them). */
 const OPTIONS: ScenarioOptions = ScenarioOptionsSchema.parse({
-  callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
+  callDurationMs: 0,
+  mirrorSamples: 1,
+  har: 'off',
+  stepTimeoutMs: FUNCTIONAL_WAIT_MS,
+  sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS,
+  adaptiveStart: false,
 });
 
-async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> = {}, on: Browser = browser, profile: TargetProfile = demoProfile, ackDelayMs = 0): Promise<RunResult> {
+async function runSession(
+  knobs: KnobsPatch,
+  options: Partial<ScenarioOptions> = {},
+  on: Browser = browser,
+  profile: TargetProfile = demoProfile,
+  ackDelayMs = 0,
+): Promise<RunResult> {
   target.knobs.reset();
   target.knobs.set(knobs);
   crmEventDelayMs = ackDelayMs;
@@ -154,7 +209,13 @@ async function runSession(knobs: KnobsPatch, options: Partial<ScenarioOptions> =
     await ctx.pages.agent.evaluateOnNewDocument((input: string) => {
       const w = window as unknown as { __keydowns: number };
       w.__keydowns = 0;
-      document.addEventListener('keydown', (e) => { if ((e.target as Element | null)?.matches?.(input)) w.__keydowns++; }, true);
+      document.addEventListener(
+        'keydown',
+        (e) => {
+          if ((e.target as Element | null)?.matches?.(input)) w.__keydowns++;
+        },
+        true,
+      );
     }, profile.agent.messageInput);
     await chatLoad.run(ctx).catch(() => undefined); // the failure is in the recorder
     agentKeydowns = await ctx.pages.agent.evaluate(() => (window as unknown as { __keydowns?: number }).__keydowns ?? -1);
@@ -213,12 +274,20 @@ describe('chat-load on the demo target', () => {
   it('records one sample per core metric and reads injected delays back: API (core and extra pattern), connect, frame round trip, delivery', async () => {
     const profile = withExtraPattern(demoProfile);
     const dose = (ms: number): KnobsPatch => ({ latency: { crmConnect: ms, realtime: ms } });
-    const exp = await runExperiment<ChatArm>([
-      { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), {}, browser, profile) }) },
-      { name: 'high', run: async () => ({ session: await runSession(dose(LOW_MS + CONNECT_MS), {}, browser, profile) }) },
-      { name: 'api', run: async () => ({ session: await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS, login: API_MS } }, {}, browser, profile, ACK_MS) }) },
-      { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
-    ], { rounds: ROUNDS });
+    const exp = await runExperiment<ChatArm>(
+      [
+        { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), {}, browser, profile) }) },
+        { name: 'high', run: async () => ({ session: await runSession(dose(LOW_MS + CONNECT_MS), {}, browser, profile) }) },
+        {
+          name: 'api',
+          run: async () => ({
+            session: await runSession({ latency: { init: API_MS, create: API_MS, addMessage: API_MS, login: API_MS } }, {}, browser, profile, ACK_MS),
+          }),
+        },
+        { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
+      ],
+      { rounds: ROUNDS },
+    );
     for (const round of exp.all) {
       for (const arm of ['low', 'high', 'api'] as const) {
         const r = round.results[arm]!.session!;
@@ -235,7 +304,12 @@ describe('chat-load on the demo target', () => {
         expect(r.samples.filter((s) => s.metric === 'crm_ws_closes').map((s) => s.value)).toEqual([0]);
         // The extra pattern (the console's login call, on the agent page) and every server wait.
         expect(r.samples.filter((s) => s.metric === 'api_request').map((s) => s.detail)).toEqual([EXTRA_PATTERN]);
-        expect(r.samples.filter((s) => s.metric === 'api_server_wait').map((s) => s.detail).sort()).toEqual(['addMessage', 'agentLogin', 'create', 'init']);
+        expect(
+          r.samples
+            .filter((s) => s.metric === 'api_server_wait')
+            .map((s) => s.detail)
+            .sort(),
+        ).toEqual(['addMessage', 'agentLogin', 'create', 'init']);
         // The demo's widget is usable only after init answered and then the socket connected.
         expect(one(r, 'widget_load')).toBeGreaterThan(one(r, 'api_init') + one(r, 'crm_ws_connect'));
       }
@@ -247,20 +321,54 @@ describe('chat-load on the demo target', () => {
     const verdicts: Verdict[] = [];
     // Absolute timings: against an independent client timing the same delayed request at the same moment.
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
-      verdicts.push(judgeDelay({ metric: m, injectedMs: API_MS, measured: arm('api', (r) => one(r, m)), reference: refHttp, referenceIs: HTTP_REF, floorMs: API_MS }));
+      verdicts.push(
+        judgeDelay({ metric: m, injectedMs: API_MS, measured: arm('api', (r) => one(r, m)), reference: refHttp, referenceIs: HTTP_REF, floorMs: API_MS }),
+      );
     }
-    verdicts.push(judgeDelay({ metric: `api_request[${EXTRA_PATTERN}]`, injectedMs: API_MS, measured: arm('api', (r) => detailed(r, 'api_request', EXTRA_PATTERN)), reference: refHttp, referenceIs: HTTP_REF, floorMs: API_MS }));
+    verdicts.push(
+      judgeDelay({
+        metric: `api_request[${EXTRA_PATTERN}]`,
+        injectedMs: API_MS,
+        measured: arm('api', (r) => detailed(r, 'api_request', EXTRA_PATTERN)),
+        reference: refHttp,
+        referenceIs: HTTP_REF,
+        floorMs: API_MS,
+      }),
+    );
     for (const pattern of ['init', 'create', 'addMessage', EXTRA_PATTERN]) {
-      verdicts.push(judgeDelay({ metric: `api_server_wait[${pattern}]`, injectedMs: API_MS, measured: arm('api', (r) => detailed(r, 'api_server_wait', pattern)), reference: refHttp, referenceIs: HTTP_REF }));
+      verdicts.push(
+        judgeDelay({
+          metric: `api_server_wait[${pattern}]`,
+          injectedMs: API_MS,
+          measured: arm('api', (r) => detailed(r, 'api_server_wait', pattern)),
+          reference: refHttp,
+          referenceIs: HTTP_REF,
+        }),
+      );
     }
     // Frame round trip: the server delays every CRM event before its handler acks; the reference client emits one acked event through the same delay.
-    verdicts.push(judgeDelay({
-      metric: 'crm_ws_frame_rtt', injectedMs: ACK_MS, measured: arm('api', (r) => detailed(r, 'crm_ws_frame_rtt', 'ack-0')), reference: refAck,
-      referenceIs: `independent Node socket.io client's acked emit through the same delay (elapsed − ${ACK_MS})`, floorMs: ACK_MS,
-    }));
+    verdicts.push(
+      judgeDelay({
+        metric: 'crm_ws_frame_rtt',
+        injectedMs: ACK_MS,
+        measured: arm('api', (r) => detailed(r, 'crm_ws_frame_rtt', 'ack-0')),
+        reference: refAck,
+        referenceIs: `independent Node socket.io client's acked emit through the same delay (elapsed − ${ACK_MS})`,
+        floorMs: ACK_MS,
+      }),
+    );
     // Connect and delivery: dose response, the same metric at LOW_MS + D against LOW_MS.
     for (const m of ['crm_ws_connect', 'msg_visitor_to_agent', 'msg_agent_to_visitor'] as const) {
-      verdicts.push(judgeDelay({ metric: m, injectedMs: CONNECT_MS, measured: arm('high', (r) => one(r, m)), reference: arm('low', (r) => one(r, m)), referenceIs: `same metric with ${LOW_MS} ms injected`, floorMs: LOW_MS + CONNECT_MS }));
+      verdicts.push(
+        judgeDelay({
+          metric: m,
+          injectedMs: CONNECT_MS,
+          measured: arm('high', (r) => one(r, m)),
+          reference: arm('low', (r) => one(r, m)),
+          referenceIs: `same metric with ${LOW_MS} ms injected`,
+          floorMs: LOW_MS + CONNECT_MS,
+        }),
+      );
     }
     expectVerdicts('chat-load accuracy at one session (api, frame round trip, connect, delivery)', exp, verdicts);
   }, 240_000);
@@ -272,7 +380,10 @@ describe('chat-load on the demo target', () => {
     for (const role of ['visitor', 'agent'] as const) {
       const v = (part: string): number => one(r, `nav_${part}_${role}` as MetricName);
       for (const part of ['dns', 'tcp']) expect(v(part), `${part} ${role}`).toBeGreaterThanOrEqual(0);
-      expect(r.samples.some((s) => s.metric === `nav_tls_${role}`), 'no TLS over http://').toBe(false);
+      expect(
+        r.samples.some((s) => s.metric === `nav_tls_${role}`),
+        'no TLS over http://',
+      ).toBe(false);
       expect(v('ttfb')).toBeGreaterThan(0);
       expect(v('ttfb')).toBeGreaterThanOrEqual(v('dns') + v('tcp'));
       expect(v('dcl')).toBeGreaterThanOrEqual(v('ttfb'));
@@ -289,7 +400,7 @@ describe('chat-load on the demo target', () => {
     expect(one(r, 'nav_load_visitor')).toBe(one(r, 'page_load'));
   });
 
-  it('widget usable by request: the named pattern finished, against the page\'s navigation start', async () => {
+  it("widget usable by request: the named pattern finished, against the page's navigation start", async () => {
     const profile: TargetProfile = {
       ...demoProfile,
       visitor: { ...demoProfile.visitor, widget: { ...demoProfile.visitor.widget, usable: { request: 'init' } } },
@@ -327,7 +438,10 @@ describe('chat-load on the demo target', () => {
     expect(r.failure).toBeUndefined();
     // The exact texts arrived (each delivery watch waits for its whole text), in the widget frame and in the console.
     const at = (m: MetricName, d: string | undefined): Sample => r.samples.find((x) => x.metric === m && x.detail === d)!;
-    for (const [prev, next] of [[undefined, 'msg-2'], ['msg-2', 'msg-3']] as const) {
+    for (const [prev, next] of [
+      [undefined, 'msg-2'],
+      ['msg-2', 'msg-3'],
+    ] as const) {
       // reply n delivered → think → message n+1 sent and delivered: at least the think time apart
       const gap = at('msg_visitor_to_agent', next).at - at('msg_agent_to_visitor', prev).at;
       expect(gap).toBeGreaterThanOrEqual(THINK_MS + REALTIME);
@@ -378,28 +492,41 @@ describe('chat-load on the demo target', () => {
   });
 });
 
-describe('chat-load with the shell\'s default flags (widget frame in process)', () => {
+describe("chat-load with the shell's default flags (widget frame in process)", () => {
   it('records every core metric and reads the create delay back', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'userprobe-chat-load-'));
-    const shell = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: ARGS.filter((a) => a !== '--site-per-process'), userDataDir: dir });
+    const shell = await puppeteer.launch({
+      executablePath: SHELL,
+      headless: 'shell',
+      pipe: true,
+      args: ARGS.filter((a) => a !== '--site-per-process'),
+      userDataDir: dir,
+    });
     try {
       await runSession({}, {}, shell); // warm-up
-      const exp = await runExperiment<ChatArm>([
-        { name: 'session', run: async () => ({ session: await runSession({ latency: { create: API_MS } }, {}, shell) }) },
-        { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
-      ], { rounds: 3 });
+      const exp = await runExperiment<ChatArm>(
+        [
+          { name: 'session', run: async () => ({ session: await runSession({ latency: { create: API_MS } }, {}, shell) }) },
+          { name: 'reference', run: async () => ({ reference: await referenceRound() }) },
+        ],
+        { rounds: 3 },
+      );
       for (const round of exp.all) {
         const r = round.results['session']!.session!;
         console.info(`[figures] ${show(`in-process frame, create=${API_MS}`, r)}`);
         expect(r.failure).toBeUndefined();
         for (const m of coreMetrics('chat-load')) one(r, m);
       }
-      expectVerdicts('chat-load, widget frame in process', exp, [judgeDelay({
-        metric: 'api_create', injectedMs: API_MS, floorMs: API_MS,
-        measured: exp.values('session', (v) => v.session && one(v.session, 'api_create')),
-        reference: exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS),
-        referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`,
-      })]);
+      expectVerdicts('chat-load, widget frame in process', exp, [
+        judgeDelay({
+          metric: 'api_create',
+          injectedMs: API_MS,
+          floorMs: API_MS,
+          measured: exp.values('session', (v) => v.session && one(v.session, 'api_create')),
+          reference: exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS),
+          referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`,
+        }),
+      ]);
     } finally {
       await shell.close();
       await rm(dir, { recursive: true, force: true });
@@ -411,7 +538,14 @@ describe('scenario registry', () => {
   it('finds chat-load and refuses unknown names, listing the accepted ones', () => {
     expect(getScenario('chat-load')).toBe(chatLoad);
     expect([...SCENARIO_REGISTRY.keys()]).toContain('chat-load');
-    const err = (() => { try { getScenario('chat-lod'); } catch (e) { return e; } return undefined; })();
+    const err = (() => {
+      try {
+        getScenario('chat-lod');
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
     expect(err).toBeInstanceOf(ProbeError);
     expect((err as ProbeError).code).toBe(ERROR_CODES.SCENARIO_UNKNOWN);
     expect((err as ProbeError).message).toMatch(/'chat-lod'.*chat-load/);

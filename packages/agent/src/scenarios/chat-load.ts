@@ -12,7 +12,6 @@ import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
 
-
 /*
  * chat-load: a visitor opens the site, the widget loads, the visitor starts a
  * chat and sends messages; an agent console in the same browser receives them
@@ -79,7 +78,13 @@ export function exchangeDetail(n: number): string | undefined {
 export const CORE_REQUEST_PATTERNS: ReadonlySet<string> = new Set(['init', 'create', 'addMessage', 'cobrowseScript']);
 
 /** Record a core request's timing and its server wait. */
-function recordRequest(ctx: ScenarioContext, metric: 'api_init' | 'api_create' | 'api_add_message', pattern: string, t: RequestTiming, detail: string | undefined): void {
+function recordRequest(
+  ctx: ScenarioContext,
+  metric: 'api_init' | 'api_create' | 'api_add_message',
+  pattern: string,
+  t: RequestTiming,
+  detail: string | undefined,
+): void {
   ctx.recorder.value(metric, t.durationMs, { detail });
   if (t.serverWaitMs !== undefined) ctx.recorder.value('api_server_wait', t.serverWaitMs, { detail: pattern });
 }
@@ -122,18 +127,22 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const usableMk = usableMark(widget.usable);
 
   // Attached before navigation: nothing the page or its widget frame does is missed.
-  const collectors: PageCollectors = await recorder.measure('attach_collectors', () => attachPageCollectors(visitor, {
-    requests: profile.network.requests,
-    sockets: { crm },
-    firstVisible: usableSel === undefined ? undefined : { selectors: [usableSel], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
-    timeline: { marks: usableMk === undefined ? [] : [usableMk] },
-  }));
+  const collectors: PageCollectors = await recorder.measure('attach_collectors', () =>
+    attachPageCollectors(visitor, {
+      requests: profile.network.requests,
+      sockets: { crm },
+      firstVisible: usableSel === undefined ? undefined : { selectors: [usableSel], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
+      timeline: { marks: usableMk === undefined ? [] : [usableMk] },
+    }),
+  );
   let agentCollectors: PageCollectors | undefined;
   try {
-    agentCollectors = await recorder.measure('attach_collectors', () => attachPageCollectors(agent, {
-      requests: profile.network.requests,
-      timeline: { marks: [] },
-    }));
+    agentCollectors = await recorder.measure('attach_collectors', () =>
+      attachPageCollectors(agent, {
+        requests: profile.network.requests,
+        timeline: { marks: [] },
+      }),
+    );
     const network = collectors.network;
     const socket = collectors.sockets.get('crm')!;
     // The collectors keep every event from attach on, so a wait started in a later
@@ -184,9 +193,10 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
 
     // With a pre-chat form the chat exists now; without one the first message creates it.
-    const recordCreate = (): Promise<void> => recorder.measure('api_create', async () => {
-      recordRequest(ctx, 'api_create', 'create', await network.waitForRequest('create', { ...w, step: 'api_create' }), undefined);
-    });
+    const recordCreate = (): Promise<void> =>
+      recorder.measure('api_create', async () => {
+        recordRequest(ctx, 'api_create', 'create', await network.waitForRequest('create', { ...w, step: 'api_create' }), undefined);
+      });
     if (widget.prechatSubmit !== undefined) await recordCreate();
 
     for (let n = 1; n <= ctx.options.messages; n++) {
@@ -196,10 +206,14 @@ async function run(ctx: ScenarioContext): Promise<void> {
       // A person reads the reply and thinks before writing again (options.thinkTime; none by default).
       const pace = ctx.options.thinkTime;
       if (n > 1 && pace.maxMs > 0) {
-        await recorder.measure('think', async () => {
-          await releaseFocus([frame, agent]);
-          await think(pace, 'think', signal);
-        }, { timeoutMs: pace.maxMs + timeoutMs });
+        await recorder.measure(
+          'think',
+          async () => {
+            await releaseFocus([frame, agent]);
+            await think(pace, 'think', signal);
+          },
+          { timeoutMs: pace.maxMs + timeoutMs },
+        );
       }
 
       // Visitor → agent. The agent page's watch is armed before the click.

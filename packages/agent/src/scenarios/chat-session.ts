@@ -49,8 +49,11 @@ async function waitUsable(frame: Frame, usable: WidgetUsable, network: NetworkCo
   if ('selector' in usable) {
     await frame.waitForSelector(usable.selector, { visible: true, timeout: w.timeoutMs, signal: w.signal });
   } else if ('mark' in usable) {
-    await frame.waitForFunction((name: string) => performance.getEntriesByName(name, 'mark').length > 0,
-      { polling: 'raf', timeout: w.timeoutMs, signal: w.signal }, usable.mark);
+    await frame.waitForFunction(
+      (name: string) => performance.getEntriesByName(name, 'mark').length > 0,
+      { polling: 'raf', timeout: w.timeoutMs, signal: w.signal },
+      usable.mark,
+    );
   } else {
     await network.waitForRequest(usable.request, { ...w, step: 'widget_ready' });
   }
@@ -76,15 +79,23 @@ export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitO
 /** Wait until `selector` is visible and not disabled (a button the console enables once the visitor is reachable). */
 export async function waitForEnabled(target: Page | Frame, selector: string, step: string, w: WaitOptions): Promise<void> {
   try {
-    await target.waitForFunction((sel: string) => {
-      const el = document.querySelector(sel);
-      if (!(el instanceof HTMLElement)) return false;
-      const r = el.getBoundingClientRect();
-      return (r.width > 0 || r.height > 0) && !(el as HTMLButtonElement).disabled && el.getAttribute('aria-disabled') !== 'true';
-    }, { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal }, selector);
+    await target.waitForFunction(
+      (sel: string) => {
+        const el = document.querySelector(sel);
+        if (!(el instanceof HTMLElement)) return false;
+        const r = el.getBoundingClientRect();
+        return (r.width > 0 || r.height > 0) && !(el as HTMLButtonElement).disabled && el.getAttribute('aria-disabled') !== 'true';
+      },
+      { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal },
+      selector,
+    );
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError') {
-      throw new StepError(step, `'${selector}' was not visible and enabled within ${w.timeoutMs} ms`, { code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector } });
+      throw new StepError(step, `'${selector}' was not visible and enabled within ${w.timeoutMs} ms`, {
+        code: ERROR_CODES.STEP_TIMEOUT,
+        cause: e,
+        detail: { selector },
+      });
     }
     throw e;
   }
@@ -93,6 +104,7 @@ export async function waitForEnabled(target: Page | Frame, selector: string, ste
 /** The error for a profile that lacks what a scenario needs (`missing`: dotted keys). */
 export function missingProfileKeys(step: string, scenario: string, missing: readonly string[]): StepError {
   return new StepError(step, `the target profile has no ${missing.join(', ')}; the ${scenario} scenario needs them`, {
-    code: ERROR_CODES.PROFILE_INVALID, detail: { missing },
+    code: ERROR_CODES.PROFILE_INVALID,
+    detail: { missing },
   });
 }

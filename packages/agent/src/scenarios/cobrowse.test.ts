@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import {
-  ERROR_CODES, ScenarioOptionsSchema, StepError, coreMetrics, describeError, expectedSamples, resolveProfile, type MetricName, type TargetProfile,
+  ERROR_CODES,
+  ScenarioOptionsSchema,
+  StepError,
+  coreMetrics,
+  describeError,
+  expectedSamples,
+  resolveProfile,
+  type MetricName,
+  type TargetProfile,
 } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
@@ -26,8 +34,17 @@ import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
  */
 
 const SHELL = '/usr/lib/chromium/chromium-headless-shell';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--site-per-process'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--site-per-process',
+];
 /** The relay delay added over LOW_MS (dose response: both arms sleep, so the page's own work and wake-up latency cancel). */
 const D = 200;
 const LOW_MS = 200;
@@ -35,7 +52,11 @@ const SCRIPT_MS = 200;
 const SAMPLES = 3;
 const ROUNDS = 5;
 
-interface Sample { metric: MetricName; value: number; detail: string | undefined }
+interface Sample {
+  metric: MetricName;
+  value: number;
+  detail: string | undefined;
+}
 
 class TestRecorder implements Recorder {
   readonly samples: Sample[] = [];
@@ -70,7 +91,12 @@ const FUNCTIONAL_WAIT_MS = 60_000;
 
 /** The options agents get (every other one at its default, as an assignment fills them). */
 const OPTIONS = ScenarioOptionsSchema.parse({
-  callDurationMs: 0, mirrorSamples: SAMPLES, har: 'off', stepTimeoutMs: FUNCTIONAL_WAIT_MS, sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS, adaptiveStart: false,
+  callDurationMs: 0,
+  mirrorSamples: SAMPLES,
+  har: 'off',
+  stepTimeoutMs: FUNCTIONAL_WAIT_MS,
+  sessionTimeoutMs: 2 * FUNCTIONAL_WAIT_MS,
+  adaptiveStart: false,
 });
 
 async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfile): Promise<TestRecorder> {
@@ -83,7 +109,9 @@ async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfil
     const ctx: ScenarioContext = {
       session: { runId: 'test', sessionId: `c${++n}`, scenario: 'cobrowse' },
       pages: { visitor: await vctx.newPage(), agent: await actx.newPage() },
-      profile, options: OPTIONS, recorder,
+      profile,
+      options: OPTIONS,
+      recorder,
       signal: new AbortController().signal,
       credential: (ref) => ref.default ?? '',
     };
@@ -131,37 +159,47 @@ afterAll(async () => {
 describe('cobrowse scenario on the demo target', () => {
   it(`records every core metric, mirror lag ${SAMPLES} times (expectedSamples), and injected delays show up`, async () => {
     const events = (ms: number): KnobsPatch => ({ latency: { cobrowseEvents: ms, cobrowseScript: SCRIPT_MS } });
-    const exp = await runExperiment<{ session?: TestRecorder; referenceMs?: number }>([
-      { name: 'low', run: async () => ({ session: await runSession(events(LOW_MS)) }) },
-      { name: 'high', run: async () => ({ session: await runSession(events(LOW_MS + D)) }) },
-      { name: 'reference', run: async () => ({ referenceMs: await referenceScriptLoad() }) },
-    ], { rounds: ROUNDS });
+    const exp = await runExperiment<{ session?: TestRecorder; referenceMs?: number }>(
+      [
+        { name: 'low', run: async () => ({ session: await runSession(events(LOW_MS)) }) },
+        { name: 'high', run: async () => ({ session: await runSession(events(LOW_MS + D)) }) },
+        { name: 'reference', run: async () => ({ referenceMs: await referenceScriptLoad() }) },
+      ],
+      { rounds: ROUNDS },
+    );
     const want = expectedSamples('cobrowse', OPTIONS);
     for (const round of exp.all) {
       for (const arm of ['low', 'high'] as const) {
         const r = round.results[arm]!.session!;
         expect(r.failure, `${arm} round ${round.index + 1}`).toBeUndefined();
         for (const m of coreMetrics('cobrowse')) expect(values(r, m), m).toHaveLength(want[m] ?? 1);
-        expect(r.samples.filter((s) => s.metric === 'cobrowse_mirror_lag').map((s) => s.detail))
-          .toEqual(Array.from({ length: SAMPLES }, (_, i) => mirrorSampleDetail(i + 1)));
+        expect(r.samples.filter((s) => s.metric === 'cobrowse_mirror_lag').map((s) => s.detail)).toEqual(
+          Array.from({ length: SAMPLES }, (_, i) => mirrorSampleDetail(i + 1)),
+        );
         for (const s of r.samples) expect(s.value, s.metric).toBeGreaterThanOrEqual(0);
       }
     }
     const arm = (name: string, pick: (r: TestRecorder) => number): number[] => exp.values(name, (v) => v.session && pick(v.session));
-    const dose = (metric: MetricName, relays: number, pick: (r: TestRecorder) => number): Verdict => judgeDelay({
-      metric: relays === 1 ? metric : `${metric} (${relays} relays)`, injectedMs: relays * D,
-      measured: arm('high', pick), reference: arm('low', pick), referenceIs: `same metric with ${LOW_MS} ms per relay`,
-      floorMs: relays * (LOW_MS + D),
-    });
+    const dose = (metric: MetricName, relays: number, pick: (r: TestRecorder) => number): Verdict =>
+      judgeDelay({
+        metric: relays === 1 ? metric : `${metric} (${relays} relays)`,
+        injectedMs: relays * D,
+        measured: arm('high', pick),
+        reference: arm('low', pick),
+        referenceIs: `same metric with ${LOW_MS} ms per relay`,
+        floorMs: relays * (LOW_MS + D),
+      });
     expectVerdicts('cobrowse accuracy at one session', exp, [
       dose('cobrowse_session_established', 1, (r) => one(r, 'cobrowse_session_established')),
       dose('cobrowse_first_snapshot', 2, (r) => one(r, 'cobrowse_first_snapshot')),
       // the median of each session's mirror-lag samples: one value per session, as for the other metrics
       dose('cobrowse_mirror_lag', 1, (r) => median(values(r, 'cobrowse_mirror_lag'))),
       judgeDelay({
-        metric: 'cobrowse_script_load', injectedMs: SCRIPT_MS, floorMs: SCRIPT_MS,
+        metric: 'cobrowse_script_load',
+        injectedMs: SCRIPT_MS,
+        floorMs: SCRIPT_MS,
         measured: [...arm('low', (r) => one(r, 'cobrowse_script_load')), ...arm('high', (r) => one(r, 'cobrowse_script_load'))],
-        reference: exp.values('reference', (v) => v.referenceMs === undefined ? undefined : v.referenceMs - SCRIPT_MS),
+        reference: exp.values('reference', (v) => (v.referenceMs === undefined ? undefined : v.referenceMs - SCRIPT_MS)),
         referenceIs: `independent Node client's overhead on the same delayed script (elapsed − ${SCRIPT_MS})`,
       }),
     ]);
@@ -178,18 +216,27 @@ describe('cobrowse scenario on the demo target', () => {
   });
 
   it('a mirror that never shows the snapshot fails cobrowse_first_snapshot with the selector', async () => {
-    const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, cobrowse: { ...demoProfile.agent.cobrowse!, snapshotReady: '#never-there' } } };
+    const profile: TargetProfile = {
+      ...demoProfile,
+      agent: { ...demoProfile.agent, cobrowse: { ...demoProfile.agent.cobrowse!, snapshotReady: '#never-there' } },
+    };
     const vctxOpts = { ...OPTIONS, stepTimeoutMs: 2_000 };
     target.knobs.reset();
     const vctx = await browser.createBrowserContext();
     const actx = await browser.createBrowserContext();
     const recorder = new TestRecorder();
     try {
-      await cobrowse.run({
-        session: { runId: 'test', sessionId: `c${++n}`, scenario: 'cobrowse' },
-        pages: { visitor: await vctx.newPage(), agent: await actx.newPage() },
-        profile, options: vctxOpts, recorder, signal: new AbortController().signal, credential: (ref) => ref.default ?? '',
-      }).catch(() => undefined);
+      await cobrowse
+        .run({
+          session: { runId: 'test', sessionId: `c${++n}`, scenario: 'cobrowse' },
+          pages: { visitor: await vctx.newPage(), agent: await actx.newPage() },
+          profile,
+          options: vctxOpts,
+          recorder,
+          signal: new AbortController().signal,
+          credential: (ref) => ref.default ?? '',
+        })
+        .catch(() => undefined);
     } finally {
       await vctx.close();
       await actx.close();

@@ -46,14 +46,19 @@ export function mirrorProbeText(sessionId: string, i: number): string {
 
 /** Set the text of `selector` on the visitor page and return the instant, taken in the same task. */
 async function stampedTextChange(page: Page, selector: string, text: string, step: string): Promise<number> {
-  const at = await page.evaluate((sel: string, t: string) => {
-    const el = document.querySelector(sel);
-    if (!el) return null;
-    const now = performance.timeOrigin + performance.now();
-    el.textContent = t;
-    return now;
-  }, selector, text);
-  if (at === null) throw new StepError(step, `nothing to change: '${selector}' (visitor.cobrowse.mutable) is not in the visitor page`, { detail: { selector } });
+  const at = await page.evaluate(
+    (sel: string, t: string) => {
+      const el = document.querySelector(sel);
+      if (!el) return null;
+      const now = performance.timeOrigin + performance.now();
+      el.textContent = t;
+      return now;
+    },
+    selector,
+    text,
+  );
+  if (at === null)
+    throw new StepError(step, `nothing to change: '${selector}' (visitor.cobrowse.mutable) is not in the visitor page`, { detail: { selector } });
   return at;
 }
 
@@ -65,16 +70,20 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const aCob = profile.agent.cobrowse;
   const scriptPattern = profile.network.requests.cobrowseScript;
   if (!vCob || !aCob || !scriptPattern) {
-    const missing = [!vCob && 'visitor.cobrowse', !aCob && 'agent.cobrowse', !scriptPattern && 'network.requests.cobrowseScript'].filter((m): m is string => !!m);
+    const missing = [!vCob && 'visitor.cobrowse', !aCob && 'agent.cobrowse', !scriptPattern && 'network.requests.cobrowseScript'].filter(
+      (m): m is string => !!m,
+    );
     await recorder.measure('profile', () => Promise.reject(missingProfileKeys('profile', 'cobrowse', missing)));
     return;
   }
   const socketPattern = profile.network.sockets.cobrowse;
 
-  const collectors: PageCollectors = await recorder.measure('attach_collectors', () => attachPageCollectors(visitor, {
-    requests: profile.network.requests,
-    sockets: socketPattern ? { cobrowse: socketPattern } : {},
-  }));
+  const collectors: PageCollectors = await recorder.measure('attach_collectors', () =>
+    attachPageCollectors(visitor, {
+      requests: profile.network.requests,
+      sockets: socketPattern ? { cobrowse: socketPattern } : {},
+    }),
+  );
   const watches: InstantWatch[] = [];
   try {
     await loadVisitorPage(ctx, w);

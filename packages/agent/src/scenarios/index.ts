@@ -15,8 +15,9 @@ export const SCENARIO_REGISTRY: ReadonlyMap<string, Scenario> = new Map<string, 
 export function getScenario(name: string): Scenario {
   const s = SCENARIO_REGISTRY.get(name);
   if (!s) {
-    throw new ProbeError(ERROR_CODES.SCENARIO_UNKNOWN,
-      `unknown scenario '${name}'; this agent runs: ${[...SCENARIO_REGISTRY.keys()].join(', ')}`, { detail: { scenario: name } });
+    throw new ProbeError(ERROR_CODES.SCENARIO_UNKNOWN, `unknown scenario '${name}'; this agent runs: ${[...SCENARIO_REGISTRY.keys()].join(', ')}`, {
+      detail: { scenario: name },
+    });
   }
   return s;
 }

@@ -41,30 +41,45 @@ function watch(target: Target, handle: JSHandle<{ p: Promise<number>; stop: () =
  * callback (the frame's presentation to the compositor).
  */
 export async function armFirstFrame(target: Target, selector: string, timeoutMs: number): Promise<InstantWatch> {
-  const handle = await target.evaluateHandle((sel: string, ms: number, tag: string) => {
-    let settle: (t: number) => void = () => undefined;
-    let fail: (e: Error) => void = () => undefined;
-    const p = new Promise<number>((resolve, reject) => { settle = resolve; fail = reject; });
-    p.catch(() => undefined);
-    const armed = new WeakSet<Element>();
-    let done = false;
-    const finish = (): void => { done = true; mo.disconnect(); clearTimeout(timer); };
-    const bind = (): void => {
-      const el = document.querySelector(sel);
-      if (!(el instanceof HTMLVideoElement) || armed.has(el) || done) return;
-      armed.add(el);
-      el.requestVideoFrameCallback((now) => {
-        if (done) return;
-        finish();
-        settle(performance.timeOrigin + now);
+  const handle = await target.evaluateHandle(
+    (sel: string, ms: number, tag: string) => {
+      let settle: (t: number) => void = () => undefined;
+      let fail: (e: Error) => void = () => undefined;
+      const p = new Promise<number>((resolve, reject) => {
+        settle = resolve;
+        fail = reject;
       });
-    };
-    const mo = new MutationObserver(bind);
-    mo.observe(document, { childList: true, subtree: true });
-    const timer = setTimeout(() => { finish(); fail(new Error(`${tag}: no frame`)); }, ms);
-    bind();
-    return { p, stop: finish };
-  }, selector, timeoutMs, PAGE_TIMEOUT);
+      p.catch(() => undefined);
+      const armed = new WeakSet<Element>();
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        mo.disconnect();
+        clearTimeout(timer);
+      };
+      const bind = (): void => {
+        const el = document.querySelector(sel);
+        if (!(el instanceof HTMLVideoElement) || armed.has(el) || done) return;
+        armed.add(el);
+        el.requestVideoFrameCallback((now) => {
+          if (done) return;
+          finish();
+          settle(performance.timeOrigin + now);
+        });
+      };
+      const mo = new MutationObserver(bind);
+      mo.observe(document, { childList: true, subtree: true });
+      const timer = setTimeout(() => {
+        finish();
+        fail(new Error(`${tag}: no frame`));
+      }, ms);
+      bind();
+      return { p, stop: finish };
+    },
+    selector,
+    timeoutMs,
+    PAGE_TIMEOUT,
+  );
   return watch(target, handle, `no video frame was presented in '${selector}'`, timeoutMs);
 }
 
@@ -74,29 +89,44 @@ export async function armFirstFrame(target: Target, selector: string, timeoutMs:
  * the watch's value.
  */
 export async function armAutoClick(target: Target, selector: string, timeoutMs: number): Promise<InstantWatch> {
-  const handle = await target.evaluateHandle((sel: string, ms: number, tag: string) => {
-    let settle: (t: number) => void = () => undefined;
-    let fail: (e: Error) => void = () => undefined;
-    const p = new Promise<number>((resolve, reject) => { settle = resolve; fail = reject; });
-    p.catch(() => undefined);
-    let done = false;
-    const finish = (): void => { done = true; mo.disconnect(); clearTimeout(timer); };
-    const check = (): void => {
-      if (done) return;
-      const el = document.querySelector(sel);
-      if (!(el instanceof HTMLElement) || (el as HTMLButtonElement).disabled) return;
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) return;
-      finish();
-      const at = performance.timeOrigin + performance.now();
-      el.click();
-      settle(at);
-    };
-    const mo = new MutationObserver(check);
-    mo.observe(document, { childList: true, subtree: true, attributes: true });
-    const timer = setTimeout(() => { finish(); fail(new Error(`${tag}: not clickable`)); }, ms);
-    check();
-    return { p, stop: finish };
-  }, selector, timeoutMs, PAGE_TIMEOUT);
+  const handle = await target.evaluateHandle(
+    (sel: string, ms: number, tag: string) => {
+      let settle: (t: number) => void = () => undefined;
+      let fail: (e: Error) => void = () => undefined;
+      const p = new Promise<number>((resolve, reject) => {
+        settle = resolve;
+        fail = reject;
+      });
+      p.catch(() => undefined);
+      let done = false;
+      const finish = (): void => {
+        done = true;
+        mo.disconnect();
+        clearTimeout(timer);
+      };
+      const check = (): void => {
+        if (done) return;
+        const el = document.querySelector(sel);
+        if (!(el instanceof HTMLElement) || (el as HTMLButtonElement).disabled) return;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) return;
+        finish();
+        const at = performance.timeOrigin + performance.now();
+        el.click();
+        settle(at);
+      };
+      const mo = new MutationObserver(check);
+      mo.observe(document, { childList: true, subtree: true, attributes: true });
+      const timer = setTimeout(() => {
+        finish();
+        fail(new Error(`${tag}: not clickable`));
+      }, ms);
+      check();
+      return { p, stop: finish };
+    },
+    selector,
+    timeoutMs,
+    PAGE_TIMEOUT,
+  );
   return watch(target, handle, `'${selector}' did not become clickable`, timeoutMs);
 }

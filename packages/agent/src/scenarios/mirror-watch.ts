@@ -26,7 +26,10 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
     (sel: string, c: { selector?: string; text?: string }, ms: number, tag: string, xo: string) => {
       let settle: (t: number) => void = () => undefined;
       let fail: (e: Error) => void = () => undefined;
-      const p = new Promise<number>((resolve, reject) => { settle = resolve; fail = reject; });
+      const p = new Promise<number>((resolve, reject) => {
+        settle = resolve;
+        fail = reject;
+      });
       p.catch(() => undefined);
       const observers: MutationObserver[] = [];
       const watched = new WeakSet<Node>();
@@ -43,7 +46,11 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
         if (!m) return null;
         if (m.tagName === 'IFRAME') {
           let d: Document | null = null;
-          try { d = (m as HTMLIFrameElement).contentDocument; } catch { d = null; }
+          try {
+            d = (m as HTMLIFrameElement).contentDocument;
+          } catch {
+            d = null;
+          }
           crossOrigin = d === null;
           return d;
         }
@@ -82,16 +89,23 @@ export async function armMirrorWatch(page: Page, mirror: string, cond: MirrorCon
       check();
       return { p, stop: finish };
     },
-    mirror, cond, timeoutMs, PAGE_TIMEOUT, CROSS_ORIGIN,
+    mirror,
+    cond,
+    timeoutMs,
+    PAGE_TIMEOUT,
+    CROSS_ORIGIN,
   );
-  const what = 'selector' in cond ? `'${cond.selector}' did not appear in the mirror '${mirror}'` : `the text '${cond.text}' did not appear in the mirror '${mirror}'`;
+  const what =
+    'selector' in cond ? `'${cond.selector}' did not appear in the mirror '${mirror}'` : `the text '${cond.text}' did not appear in the mirror '${mirror}'`;
   return {
     async instant(step: string): Promise<number> {
       try {
         return await page.evaluate((w) => w.p, handle);
       } catch (e) {
         if (e instanceof Error && e.message.includes(CROSS_ORIGIN)) {
-          throw new StepError(step, `the mirror '${mirror}' is a cross-origin iframe; the cobrowse scenario can only watch a same-origin mirror`, { detail: { mirror } });
+          throw new StepError(step, `the mirror '${mirror}' is a cross-origin iframe; the cobrowse scenario can only watch a same-origin mirror`, {
+            detail: { mirror },
+          });
         }
         if (e instanceof Error && e.message.includes(PAGE_TIMEOUT)) {
           throw new StepError(step, `${what} within ${timeoutMs} ms`, { code: ERROR_CODES.STEP_TIMEOUT, detail: { mirror } });

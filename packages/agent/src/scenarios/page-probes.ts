@@ -45,10 +45,13 @@ async function raceAbort<T>(step: string, work: Promise<T>, signal: AbortSignal 
  */
 export async function navigationLoadMs(page: Page, step: string, opts: WaitOptions): Promise<number> {
   try {
-    const handle = await page.waitForFunction(() => {
-      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      return nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : false;
-    }, { polling: LOAD_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal });
+    const handle = await page.waitForFunction(
+      () => {
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        return nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : false;
+      },
+      { polling: LOAD_POLL_MS, timeout: opts.timeoutMs, signal: opts.signal },
+    );
     return (await handle.jsonValue()) as number;
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError') {
@@ -78,56 +81,76 @@ export interface TextWatch {
  * with the arming instant if the text is already there.
  */
 export async function armTextWatch(target: Target, container: string | null, text: string, timeoutMs: number): Promise<TextWatch> {
-  const handle = await target.evaluateHandle((sel: string | null, needle: string, ms: number, timeoutTag: string) => {
-    const now = (): number => performance.timeOrigin + performance.now();
-    /** The text arrived with node `n` (added or changed) and lies inside the container. */
-    const holds = (n: Node): boolean => {
-      if (sel === null) return (n.textContent ?? '').includes(needle);
-      const c = document.querySelector(sel);
-      if (!c) return false;
-      if (c.contains(n)) return (n.textContent ?? '').includes(needle);
-      return n.contains(c) && (c.textContent ?? '').includes(needle); // the container itself was (re)inserted
-    };
-    let settle: (t: number) => void = () => undefined;
-    let fail: (e: Error) => void = () => undefined;
-    const p = new Promise<number>((resolve, reject) => { settle = resolve; fail = reject; });
-    const mo = new MutationObserver((records) => {
-      for (const r of records) {
-        const nodes: Node[] = r.type === 'characterData' ? [r.target] : Array.from(r.addedNodes);
-        for (const n of nodes) {
-          if (holds(n)) {
-            const at = now();
-            mo.disconnect();
-            clearTimeout(timer);
-            settle(at);
-            return;
+  const handle = await target.evaluateHandle(
+    (sel: string | null, needle: string, ms: number, timeoutTag: string) => {
+      const now = (): number => performance.timeOrigin + performance.now();
+      /** The text arrived with node `n` (added or changed) and lies inside the container. */
+      const holds = (n: Node): boolean => {
+        if (sel === null) return (n.textContent ?? '').includes(needle);
+        const c = document.querySelector(sel);
+        if (!c) return false;
+        if (c.contains(n)) return (n.textContent ?? '').includes(needle);
+        return n.contains(c) && (c.textContent ?? '').includes(needle); // the container itself was (re)inserted
+      };
+      let settle: (t: number) => void = () => undefined;
+      let fail: (e: Error) => void = () => undefined;
+      const p = new Promise<number>((resolve, reject) => {
+        settle = resolve;
+        fail = reject;
+      });
+      const mo = new MutationObserver((records) => {
+        for (const r of records) {
+          const nodes: Node[] = r.type === 'characterData' ? [r.target] : Array.from(r.addedNodes);
+          for (const n of nodes) {
+            if (holds(n)) {
+              const at = now();
+              mo.disconnect();
+              clearTimeout(timer);
+              settle(at);
+              return;
+            }
           }
         }
+      });
+      const timer = setTimeout(() => {
+        mo.disconnect();
+        fail(new Error(`${timeoutTag}: text not seen`));
+      }, ms);
+      const root = sel === null ? document.body : document.querySelector(sel);
+      if (root?.textContent?.includes(needle)) {
+        clearTimeout(timer);
+        settle(now());
+      } else {
+        mo.observe(document, { childList: true, subtree: true, characterData: true });
       }
-    });
-    const timer = setTimeout(() => {
-      mo.disconnect();
-      fail(new Error(`${timeoutTag}: text not seen`));
-    }, ms);
-    const root = sel === null ? document.body : document.querySelector(sel);
-    if (root?.textContent?.includes(needle)) {
-      clearTimeout(timer);
-      settle(now());
-    } else {
-      mo.observe(document, { childList: true, subtree: true, characterData: true });
-    }
-    p.catch(() => undefined);
-    // An object, not the promise: evaluateHandle would otherwise wait for it.
-    return { p, stop: () => { mo.disconnect(); clearTimeout(timer); } };
-  }, container, text, timeoutMs, PAGE_TIMEOUT);
+      p.catch(() => undefined);
+      // An object, not the promise: evaluateHandle would otherwise wait for it.
+      return {
+        p,
+        stop: () => {
+          mo.disconnect();
+          clearTimeout(timer);
+        },
+      };
+    },
+    container,
+    text,
+    timeoutMs,
+    PAGE_TIMEOUT,
+  );
   return {
     async instant(step: string, signal?: AbortSignal): Promise<number> {
       try {
-        return await raceAbort(step, target.evaluate((w) => w.p, handle), signal);
+        return await raceAbort(
+          step,
+          target.evaluate((w) => w.p, handle),
+          signal,
+        );
       } catch (e) {
         if (isPageTimeout(e)) {
           throw new StepError(step, `text '${text}' did not appear in ${container ?? 'the page'} within ${timeoutMs} ms`, {
-            code: ERROR_CODES.STEP_TIMEOUT, detail: { container },
+            code: ERROR_CODES.STEP_TIMEOUT,
+            detail: { container },
           });
         }
         throw e;
@@ -164,10 +187,15 @@ export async function stampedClick(target: Target, selector: string, step: strin
  */
 export async function clickContaining(target: Target, selector: string, text: string, step: string, opts: WaitOptions): Promise<void> {
   try {
-    const handle = await target.waitForFunction((sel: string, needle: string) => {
-      const el = Array.from(document.querySelectorAll(sel)).find((e) => (e.textContent ?? '').includes(needle));
-      return el instanceof HTMLElement ? el : false;
-    }, { polling: 'mutation', timeout: opts.timeoutMs, signal: opts.signal }, selector, text);
+    const handle = await target.waitForFunction(
+      (sel: string, needle: string) => {
+        const el = Array.from(document.querySelectorAll(sel)).find((e) => (e.textContent ?? '').includes(needle));
+        return el instanceof HTMLElement ? el : false;
+      },
+      { polling: 'mutation', timeout: opts.timeoutMs, signal: opts.signal },
+      selector,
+      text,
+    );
     const el = handle.asElement();
     if (!el) throw new StepError(step, `'${selector}' holding the text is not an element`, { detail: { selector } });
     await el.evaluate((e) => (e as HTMLElement).click());
@@ -175,7 +203,9 @@ export async function clickContaining(target: Target, selector: string, text: st
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError') {
       throw new StepError(step, `no '${selector}' holding the text '${text}' within ${opts.timeoutMs} ms`, {
-        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { selector },
+        code: ERROR_CODES.STEP_TIMEOUT,
+        cause: e,
+        detail: { selector },
       });
     }
     throw e;
@@ -193,12 +223,16 @@ export async function navigate(page: Page, url: string, step: string, timeoutMs:
     if (e instanceof Error && /net::ERR_/.test(e.message)) {
       const reason = /net::ERR_[A-Z_]+/.exec(e.message)?.[0] ?? 'network error';
       throw new StepError(step, `cannot load ${redactUrl(url)}: ${reason}; check the profile's URL and that the target is reachable from this agent`, {
-        code: ERROR_CODES.TARGET_UNREACHABLE, cause: e, detail: { url: redactUrl(url), reason },
+        code: ERROR_CODES.TARGET_UNREACHABLE,
+        cause: e,
+        detail: { url: redactUrl(url), reason },
       });
     }
     if (e instanceof Error && e.name === 'TimeoutError') {
       throw new StepError(step, `${redactUrl(url)} did not load within ${timeoutMs} ms; raise the profile's timeouts.step if the target is this slow`, {
-        code: ERROR_CODES.STEP_TIMEOUT, cause: e, detail: { url: redactUrl(url) },
+        code: ERROR_CODES.STEP_TIMEOUT,
+        cause: e,
+        detail: { url: redactUrl(url) },
       });
     }
     throw e;

@@ -73,38 +73,53 @@ type Target = Page | Frame;
 
 /** The state logs of every connection created in `target` at or after `since` (page clock). */
 export function rtcStates(target: Target, since: number): Promise<RtcStateLog[]> {
-  return target.evaluate((key: string, t0: number) => {
-    const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as
-      | Array<{ pc: RTCPeerConnection; createdAt: number; ice: Array<[string, number]>; connection: Array<[string, number]>; connectedAt: number | null }>
-      | undefined;
-    return (entries ?? [])
-      .map((e, index) => ({ e, index }))
-      .filter(({ e }) => e.createdAt >= t0)
-      .map(({ e, index }) => ({
-        index, createdAt: e.createdAt, iceConnectionState: e.pc.iceConnectionState, connectionState: e.pc.connectionState,
-        connectedAt: e.connectedAt, ice: e.ice, connection: e.connection,
-      }));
-  }, REGISTRY_KEY, since);
+  return target.evaluate(
+    (key: string, t0: number) => {
+      const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as
+        | Array<{ pc: RTCPeerConnection; createdAt: number; ice: Array<[string, number]>; connection: Array<[string, number]>; connectedAt: number | null }>
+        | undefined;
+      return (entries ?? [])
+        .map((e, index) => ({ e, index }))
+        .filter(({ e }) => e.createdAt >= t0)
+        .map(({ e, index }) => ({
+          index,
+          createdAt: e.createdAt,
+          iceConnectionState: e.pc.iceConnectionState,
+          connectionState: e.pc.connectionState,
+          connectedAt: e.connectedAt,
+          ice: e.ice,
+          connection: e.connection,
+        }));
+    },
+    REGISTRY_KEY,
+    since,
+  );
 }
 
 /** getStats() of the registry's connection `index`, as plain reports. */
 export function rtcStats(target: Target, index: number): Promise<StatsReport[]> {
-  return target.evaluate(async (key: string, i: number) => {
-    const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as Array<{ pc: RTCPeerConnection }> | undefined;
-    const pc = entries?.[i]?.pc;
-    if (!pc) return [];
-    const out: Array<Record<string, unknown>> = [];
-    (await pc.getStats()).forEach((r: Record<string, unknown>) => out.push({ ...r }));
-    return out as StatsReport[];
-  }, REGISTRY_KEY, index);
+  return target.evaluate(
+    async (key: string, i: number) => {
+      const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as Array<{ pc: RTCPeerConnection }> | undefined;
+      const pc = entries?.[i]?.pc;
+      if (!pc) return [];
+      const out: Array<Record<string, unknown>> = [];
+      (await pc.getStats()).forEach((r: Record<string, unknown>) => out.push({ ...r }));
+      return out as StatsReport[];
+    },
+    REGISTRY_KEY,
+    index,
+  );
 }
 
 /** Close every registered connection of `target` (ends the call's media at the end of a session). */
 export async function closeAll(target: Target): Promise<void> {
-  await target.evaluate((key: string) => {
-    const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as Array<{ pc: RTCPeerConnection }> | undefined;
-    for (const e of entries ?? []) e.pc.close();
-  }, REGISTRY_KEY).catch(() => undefined);
+  await target
+    .evaluate((key: string) => {
+      const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as Array<{ pc: RTCPeerConnection }> | undefined;
+      for (const e of entries ?? []) e.pc.close();
+    }, REGISTRY_KEY)
+    .catch(() => undefined);
 }
 
 /** `ice=<state> connection=<state>` of the newest connection, or `no RTCPeerConnection was created`. */
@@ -123,16 +138,20 @@ export type ConnectOutcome = { readonly connectedAt: number } | { readonly ended
  * 'failed' / 'closed'. Rejects with Puppeteer's TimeoutError after `timeoutMs`.
  */
 export async function waitConnected(target: Target, since: number, timeoutMs: number, signal: AbortSignal): Promise<ConnectOutcome> {
-  const handle = await target.waitForFunction((key: string, t0: number) => {
-    const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as
-      | Array<{ pc: RTCPeerConnection; createdAt: number; connectedAt: number | null }>
-      | undefined;
-    const e = (entries ?? []).filter((x) => x.createdAt >= t0).at(-1);
-    if (!e) return false;
-    if (e.connectedAt !== null) return { connectedAt: e.connectedAt };
-    const s = e.pc.connectionState;
-    return s === 'failed' || s === 'closed' ? { endedIn: s } : false;
-  }, { polling: CONNECT_POLL_MS, timeout: timeoutMs, signal }, REGISTRY_KEY, since);
+  const handle = await target.waitForFunction(
+    (key: string, t0: number) => {
+      const entries = (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(key)] as
+        Array<{ pc: RTCPeerConnection; createdAt: number; connectedAt: number | null }> | undefined;
+      const e = (entries ?? []).filter((x) => x.createdAt >= t0).at(-1);
+      if (!e) return false;
+      if (e.connectedAt !== null) return { connectedAt: e.connectedAt };
+      const s = e.pc.connectionState;
+      return s === 'failed' || s === 'closed' ? { endedIn: s } : false;
+    },
+    { polling: CONNECT_POLL_MS, timeout: timeoutMs, signal },
+    REGISTRY_KEY,
+    since,
+  );
   return (await handle.jsonValue()) as ConnectOutcome;
 }
 

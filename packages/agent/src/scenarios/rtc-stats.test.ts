@@ -16,7 +16,7 @@ const CALL: StatsReport[] = [
 ];
 
 describe('summarizeStats', () => {
-  it('reads the transport\'s selected pair, its candidate types and the inbound video', () => {
+  it("reads the transport's selected pair, its candidate types and the inbound video", () => {
     expect(summarizeStats(CALL)).toEqual({ rttMs: 12, jitterMs: 4, packetsLost: 3, fps: 30, framesDropped: 2, localType: 'relay', remoteType: 'srflx' });
   });
   it('falls back to a nominated succeeded pair when no transport names one', () => {
@@ -24,13 +24,22 @@ describe('summarizeStats', () => {
   });
   it('leaves out what the reports lack (no RTT yet, no frames yet, no video)', () => {
     expect(summarizeStats([r('CP', 'candidate-pair', { nominated: true, state: 'succeeded' })])).toEqual({
-      rttMs: undefined, jitterMs: undefined, packetsLost: undefined, fps: undefined, framesDropped: undefined, localType: undefined, remoteType: undefined,
+      rttMs: undefined,
+      jitterMs: undefined,
+      packetsLost: undefined,
+      fps: undefined,
+      framesDropped: undefined,
+      localType: undefined,
+      remoteType: undefined,
     });
     expect(summarizeStats([])).toMatchObject({ rttMs: undefined, localType: undefined });
   });
   it('accepts mediaType (older reports) for the video stream and ignores non-numbers', () => {
-    expect(summarizeStats([r('V', 'inbound-rtp', { mediaType: 'video', jitter: '1', packetsLost: 0, framesPerSecond: Number.NaN })]))
-      .toMatchObject({ jitterMs: undefined, packetsLost: 0, fps: undefined });
+    expect(summarizeStats([r('V', 'inbound-rtp', { mediaType: 'video', jitter: '1', packetsLost: 0, framesPerSecond: Number.NaN })])).toMatchObject({
+      jitterMs: undefined,
+      packetsLost: 0,
+      fps: undefined,
+    });
   });
 });
 
@@ -48,7 +57,7 @@ describe('statsSchedule', () => {
 });
 
 describe('statsDetail', () => {
-  it('names the side and the pair\'s candidate types (TURN is visible as relay)', () => {
+  it("names the side and the pair's candidate types (TURN is visible as relay)", () => {
     expect(statsDetail('visitor', { localType: 'host', remoteType: 'host' })).toBe('visitor host/host');
     expect(statsDetail('agent', { localType: 'relay', remoteType: undefined })).toBe('agent relay/unknown');
   });

@@ -32,7 +32,9 @@ export async function enterText(target: Page | Frame, selector: string, text: st
 
 async function insertText(target: Page | Frame, selector: string, text: string, step: string, w: WaitOptions): Promise<void> {
   // visible, and editable now: not disabled, not read-only (a widget may hold its box so until the chat connects)
-  const handle = await target.locator(selector).setTimeout(w.timeoutMs)
+  const handle = await target
+    .locator(selector)
+    .setTimeout(w.timeoutMs)
     .filter((el) => !((el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && (el.disabled || el.readOnly)))
     .waitHandle({ signal: w.signal });
   try {
@@ -57,12 +59,17 @@ async function insertText(target: Page | Frame, selector: string, text: string, 
     const page = 'parentFrame' in target ? target.page() : target;
     await page.keyboard.sendCharacter(text);
     // as Locator.fill compares: the value, or the element's text with non-breaking spaces as spaces
-    const held = await handle.evaluate((el) => (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement
-      ? el.value : (el as HTMLElement).innerText.replace(/\u00a0/g, ' ').trim()));
+    const held = await handle.evaluate((el) =>
+      el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement ? el.value : (el as HTMLElement).innerText.replace(/\u00a0/g, ' ').trim(),
+    );
     if (held !== text) {
-      throw new StepError(step, `'${selector}' did not take the inserted text (it holds ${JSON.stringify(held.slice(0, 80))}); this input may need key events: use --input type`, {
-        detail: { selector, input: 'insert' },
-      });
+      throw new StepError(
+        step,
+        `'${selector}' did not take the inserted text (it holds ${JSON.stringify(held.slice(0, 80))}); this input may need key events: use --input type`,
+        {
+          detail: { selector, input: 'insert' },
+        },
+      );
     }
   } finally {
     await handle.dispose();
@@ -77,8 +84,12 @@ async function insertText(target: Page | Frame, selector: string, text: string, 
  * what waiting costs. Nothing is measured while focus is released.
  */
 export async function releaseFocus(targets: readonly (Page | Frame)[]): Promise<void> {
-  await Promise.all(targets.map((t) => t.evaluate(() => {
-    const el = document.activeElement;
-    if (el instanceof HTMLElement && el !== document.body) el.blur();
-  })));
+  await Promise.all(
+    targets.map((t) =>
+      t.evaluate(() => {
+        const el = document.activeElement;
+        if (el instanceof HTMLElement && el !== document.body) el.blur();
+      }),
+    ),
+  );
 }

@@ -30,11 +30,14 @@ describe('think', () => {
     await think({ minMs: 120, maxMs: 120 }, 'think', new AbortController().signal);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(119);
   });
-  it('ends at once when the session is aborted, as the session\'s abort', async () => {
+  it("ends at once when the session is aborted, as the session's abort", async () => {
     const ac = new AbortController();
     const t0 = performance.now();
     setTimeout(() => ac.abort(), 50);
-    const e = await think({ minMs: 60_000, maxMs: 60_000 }, 'think', ac.signal).then(() => null, (err: unknown) => err);
+    const e = await think({ minMs: 60_000, maxMs: 60_000 }, 'think', ac.signal).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(performance.now() - t0).toBeLessThan(1_000);
     expect(e).toBeInstanceOf(StepError);
     expect((e as StepError).code).toBe(ERROR_CODES.SESSION_ABORTED);

@@ -42,23 +42,52 @@ const one = (run: HarnessRun, metric: MetricName): number => {
 };
 
 describe('video-call recording (pure parts)', () => {
-  const log = (ice: string, connection: string): RtcStateLog => ({ index: 0, createdAt: 0, iceConnectionState: ice, connectionState: connection, connectedAt: null, ice: [], connection: [] });
+  const log = (ice: string, connection: string): RtcStateLog => ({
+    index: 0,
+    createdAt: 0,
+    iceConnectionState: ice,
+    connectionState: connection,
+    connectedAt: null,
+    ice: [],
+    connection: [],
+  });
 
-  it('a call that does not connect names both sides\' last ICE and connection states', () => {
+  it("a call that does not connect names both sides' last ICE and connection states", () => {
     const e = callSetupError('not connected within 4000 ms', [log('checking', 'connecting')], [log('new', 'new'), log('failed', 'failed')], true);
     expect(e.step).toBe('call_setup');
     expect(e.code).toBe(ERROR_CODES.STEP_TIMEOUT);
-    expect(e.message).toBe('the call did not connect: not connected within 4000 ms; visitor iceConnectionState=checking connectionState=connecting; ' +
-      'agent iceConnectionState=failed connectionState=failed (2 connections)');
+    expect(e.message).toBe(
+      'the call did not connect: not connected within 4000 ms; visitor iceConnectionState=checking connectionState=connecting; ' +
+        'agent iceConnectionState=failed connectionState=failed (2 connections)',
+    );
     expect(e.detail).toEqual({ visitor: { ice: 'checking', connection: 'connecting' }, agent: { ice: 'failed', connection: 'failed' } });
     expect(describeStates([])).toBe('no RTCPeerConnection was created');
   });
 
   it('records each getStats() figure it has, with the side and candidate types as detail', () => {
     const got: Array<[string, number, string | undefined]> = [];
-    const rec: Recorder = { measure: (_s, fn) => fn(), value: (m, v, o) => { got.push([m, v, o?.detail]); }, note: () => undefined };
-    const lacking = recordRtcSample(rec, 'agent', { rttMs: 1, jitterMs: 2, packetsLost: 0, fps: undefined, framesDropped: 0, localType: 'host', remoteType: 'relay' });
-    expect(got).toEqual([['rtc_rtt', 1, 'agent host/relay'], ['rtc_jitter', 2, 'agent host/relay'], ['rtc_packets_lost', 0, 'agent host/relay'], ['rtc_frames_dropped', 0, 'agent host/relay']]);
+    const rec: Recorder = {
+      measure: (_s, fn) => fn(),
+      value: (m, v, o) => {
+        got.push([m, v, o?.detail]);
+      },
+      note: () => undefined,
+    };
+    const lacking = recordRtcSample(rec, 'agent', {
+      rttMs: 1,
+      jitterMs: 2,
+      packetsLost: 0,
+      fps: undefined,
+      framesDropped: 0,
+      localType: 'host',
+      remoteType: 'relay',
+    });
+    expect(got).toEqual([
+      ['rtc_rtt', 1, 'agent host/relay'],
+      ['rtc_jitter', 2, 'agent host/relay'],
+      ['rtc_packets_lost', 0, 'agent host/relay'],
+      ['rtc_frames_dropped', 0, 'agent host/relay'],
+    ]);
     expect(lacking).toEqual(['rtc_fps']);
   });
 });
@@ -75,10 +104,13 @@ describe.skipIf(unavailable !== null)(`video-call in a loopback-only network nam
   });
 
   it(`signaling delay ${D} ms over ${LOW_MS} ms raises call_setup by ${SIGNALING_ROUND_TRIPS} × ${D} ms and webrtc_ws_connect by ${D} ms`, async () => {
-    const exp = await runExperiment<HarnessRun>([
-      { name: 'low', run: () => harness.session({ knobs: { latency: { signaling: LOW_MS } } }) },
-      { name: 'high', run: () => harness.session({ knobs: { latency: { signaling: LOW_MS + D } } }) },
-    ], { rounds: ROUNDS });
+    const exp = await runExperiment<HarnessRun>(
+      [
+        { name: 'low', run: () => harness.session({ knobs: { latency: { signaling: LOW_MS } } }) },
+        { name: 'high', run: () => harness.session({ knobs: { latency: { signaling: LOW_MS + D } } }) },
+      ],
+      { rounds: ROUNDS },
+    );
     for (const round of exp.all) {
       for (const run of Object.values(round.results)) {
         expect(run.failure).toBeNull();
@@ -89,12 +121,20 @@ describe.skipIf(unavailable !== null)(`video-call in a loopback-only network nam
     const arm = (name: string, m: MetricName): number[] => exp.values(name, (r) => one(r, m));
     expectVerdicts('video-call accuracy at one call (dose response on the signaling delay)', exp, [
       judgeDelay({
-        metric: `call_setup (${SIGNALING_ROUND_TRIPS} relays)`, injectedMs: SIGNALING_ROUND_TRIPS * D, floorMs: SIGNALING_ROUND_TRIPS * (LOW_MS + D),
-        measured: arm('high', 'call_setup'), reference: arm('low', 'call_setup'), referenceIs: `same metric with ${LOW_MS} ms per relay`,
+        metric: `call_setup (${SIGNALING_ROUND_TRIPS} relays)`,
+        injectedMs: SIGNALING_ROUND_TRIPS * D,
+        floorMs: SIGNALING_ROUND_TRIPS * (LOW_MS + D),
+        measured: arm('high', 'call_setup'),
+        reference: arm('low', 'call_setup'),
+        referenceIs: `same metric with ${LOW_MS} ms per relay`,
       }),
       judgeDelay({
-        metric: 'webrtc_ws_connect', injectedMs: D, floorMs: LOW_MS + D,
-        measured: arm('high', 'webrtc_ws_connect'), reference: arm('low', 'webrtc_ws_connect'), referenceIs: `same metric with ${LOW_MS} ms injected`,
+        metric: 'webrtc_ws_connect',
+        injectedMs: D,
+        floorMs: LOW_MS + D,
+        measured: arm('high', 'webrtc_ws_connect'),
+        reference: arm('low', 'webrtc_ws_connect'),
+        referenceIs: `same metric with ${LOW_MS} ms injected`,
       }),
     ]);
   }, 240_000);
@@ -109,7 +149,7 @@ describe.skipIf(unavailable !== null)(`video-call in a loopback-only network nam
     expect(details).toEqual(new Set(['visitor host/host', 'agent host/host']));
   }, 60_000);
 
-  it('a call whose ICE cannot complete fails call_setup with both sides\' states, keeping what was measured before', async () => {
+  it("a call whose ICE cannot complete fails call_setup with both sides' states, keeping what was measured before", async () => {
     const failed = await harness.session({ knobs: { ice: 'drop' }, options: { stepTimeoutMs: FAIL_STEP_TIMEOUT_MS, callDurationMs: 0 } });
     expect(failed.failure?.step).toBe('call_setup');
     expect(failed.failure?.code).toBe(ERROR_CODES.STEP_TIMEOUT);

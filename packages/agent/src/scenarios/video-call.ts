@@ -7,9 +7,7 @@ import type { Recorder, Scenario, ScenarioContext } from '../runner/scenario-api
 import { loadVisitorPage, missingProfileKeys, openAgentChat, startVisitorChat, waitForEnabled } from './chat-session.js';
 import { armAutoClick, armFirstFrame, type InstantWatch } from './media-probes.js';
 import { stampedClick } from './page-probes.js';
-import {
-  closeAll, describeStates, installRtcRegistry, rtcStates, rtcStats, waitConnected, type RtcStateLog,
-} from './rtc-registry.js';
+import { closeAll, describeStates, installRtcRegistry, rtcStates, rtcStats, waitConnected, type RtcStateLog } from './rtc-registry.js';
 import { statsDetail, statsSchedule, summarizeStats, type RtcSample } from './rtc-stats.js';
 
 /*
@@ -48,7 +46,11 @@ import { statsDetail, statsSchedule, summarizeStats, type RtcSample } from './rt
  */
 
 const RTC_METRICS: ReadonlyArray<readonly [MetricName, keyof RtcSample]> = [
-  ['rtc_rtt', 'rttMs'], ['rtc_jitter', 'jitterMs'], ['rtc_packets_lost', 'packetsLost'], ['rtc_fps', 'fps'], ['rtc_frames_dropped', 'framesDropped'],
+  ['rtc_rtt', 'rttMs'],
+  ['rtc_jitter', 'jitterMs'],
+  ['rtc_packets_lost', 'packetsLost'],
+  ['rtc_fps', 'fps'],
+  ['rtc_frames_dropped', 'framesDropped'],
 ];
 
 /** Record one getStats() sample of one side; returns the metrics it lacked. */
@@ -139,22 +141,29 @@ async function run(ctx: ScenarioContext): Promise<void> {
       recorder.value('first_frame_agent', (await agentFrame.instant('first_frame_agent')) - started);
     });
 
-    await recorder.measure('call_stats', async () => {
-      const connectedAt = Date.now();
-      const vIndex = (await rtcStates(callFrame, started)).at(-1)?.index;
-      const aIndex = (await rtcStates(agent, started)).at(-1)?.index;
-      const lacking = new Set<string>();
-      for (const offset of statsSchedule(options.callDurationMs)) {
-        const wait = connectedAt + offset - Date.now();
-        if (wait > 0) await sleep(wait, undefined, { signal });
-        const sides: Array<['visitor' | 'agent', Frame | Page, number | undefined]> = [['visitor', callFrame, vIndex], ['agent', agent, aIndex]];
-        for (const [side, target, index] of sides) {
-          if (index === undefined) continue;
-          for (const m of recordRtcSample(recorder, side, summarizeStats(await rtcStats(target, index)))) lacking.add(`${side} ${m}`);
+    await recorder.measure(
+      'call_stats',
+      async () => {
+        const connectedAt = Date.now();
+        const vIndex = (await rtcStates(callFrame, started)).at(-1)?.index;
+        const aIndex = (await rtcStates(agent, started)).at(-1)?.index;
+        const lacking = new Set<string>();
+        for (const offset of statsSchedule(options.callDurationMs)) {
+          const wait = connectedAt + offset - Date.now();
+          if (wait > 0) await sleep(wait, undefined, { signal });
+          const sides: Array<['visitor' | 'agent', Frame | Page, number | undefined]> = [
+            ['visitor', callFrame, vIndex],
+            ['agent', agent, aIndex],
+          ];
+          for (const [side, target, index] of sides) {
+            if (index === undefined) continue;
+            for (const m of recordRtcSample(recorder, side, summarizeStats(await rtcStats(target, index)))) lacking.add(`${side} ${m}`);
+          }
         }
-      }
-      if (lacking.size > 0) recorder.note('getStats() lacked some values at some samples', { lacking: [...lacking] });
-    }, { timeoutMs: options.callDurationMs + options.stepTimeoutMs });
+        if (lacking.size > 0) recorder.note('getStats() lacked some values at some samples', { lacking: [...lacking] });
+      },
+      { timeoutMs: options.callDurationMs + options.stepTimeoutMs },
+    );
   } finally {
     for (const wt of watches) await wt.dispose();
     await closeAll(callFrame);

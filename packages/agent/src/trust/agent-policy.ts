@@ -16,6 +16,10 @@ export interface AgentPolicy {
   readonly secretEnv: ReadonlySet<string>;
 }
 
-export function agentPolicy(c: { readonly allowHosts: readonly string[]; readonly scenarioDirs: readonly string[]; readonly secretEnv: readonly string[] }): AgentPolicy {
+export function agentPolicy(c: {
+  readonly allowHosts: readonly string[];
+  readonly scenarioDirs: readonly string[];
+  readonly secretEnv: readonly string[];
+}): AgentPolicy {
   return Object.freeze({ hosts: new HostPolicy(c.allowHosts), scenarioDirs: Object.freeze([...c.scenarioDirs]), secretEnv: new Set(c.secretEnv) });
 }

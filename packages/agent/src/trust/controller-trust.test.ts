@@ -30,7 +30,9 @@ describe('controller trust (pure)', () => {
     const tls = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
     const transport = Object.assign(new Error('websocket error'), { type: 'TransportError', description: { error: tls, message: tls.message } });
     expect(certificateFailure(transport)).toEqual({ code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' });
-    const refused = Object.assign(new Error('websocket error'), { description: { error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) } });
+    const refused = Object.assign(new Error('websocket error'), {
+      description: { error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) },
+    });
     expect(certificateFailure(refused)).toBeNull();
     const loop: Record<string, unknown> = {};
     loop['cause'] = loop;

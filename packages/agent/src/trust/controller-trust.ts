@@ -13,7 +13,10 @@ import { ConfigError } from '@userprobe/shared';
 
 /** Pure: is `hostname` (as URL.hostname spells it) a loopback address: 127.0.0.0/8, ::1, localhost? */
 export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const h = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (h === 'localhost' || h === '::1') return true;
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
   return m !== null && m[1] === '127';
@@ -30,8 +33,10 @@ export function controllerUrlProblem(url: string, allowPlainHttp: boolean): stri
   if (u.protocol === 'https:') return null;
   if (u.protocol !== 'http:') return `--controller: ${u.protocol} is not accepted; use https:// (or http:// to a loopback address)`;
   if (allowPlainHttp || isLoopbackHostname(u.hostname)) return null;
-  return `--controller ${u.origin} is plain HTTP to a host that is not loopback: this agent's token and every batch would cross the network readable; ` +
-    'use https:// (the controller serves it with --tls-cert/--tls-key; pin its CA here with --ca FILE), or pass --allow-plain-http to accept plain HTTP on a network you trust';
+  return (
+    `--controller ${u.origin} is plain HTTP to a host that is not loopback: this agent's token and every batch would cross the network readable; ` +
+    'use https:// (the controller serves it with --tls-cert/--tls-key; pin its CA here with --ca FILE), or pass --allow-plain-http to accept plain HTTP on a network you trust'
+  );
 }
 
 /** Read the pinned CA (`--ca`), checking it holds at least one PEM certificate. ConfigError names the flag. */
@@ -43,17 +48,35 @@ export function readControllerCa(file: string): string {
     throw new ConfigError(`--ca (or PROBE_CA_FILE): cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError(`--ca (or PROBE_CA_FILE): ${file} holds no PEM certificate; accepted: the controller's CA certificate (ca.crt from deploy/tls/make-ca.sh), PEM`);
+    throw new ConfigError(
+      `--ca (or PROBE_CA_FILE): ${file} holds no PEM certificate; accepted: the controller's CA certificate (ca.crt from deploy/tls/make-ca.sh), PEM`,
+    );
   }
   return pem;
 }
 
 /** OpenSSL / Node codes of a certificate that did not verify (not of a network that failed). */
 export const CERTIFICATE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'CERT_SIGNATURE_FAILURE',
-  'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_CHAIN_TOO_LONG',
-  'CERT_REVOKED', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 

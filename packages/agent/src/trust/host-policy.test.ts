@@ -3,16 +3,42 @@ import { HostPolicy, isInternalHost, neverAllowedReason, parseHostPattern, type 
 
 describe('host policy (pure)', () => {
   it.each([
-    ['169.254.169.254', true], ['169.254.170.2', true], ['[fe80::1]', true], ['febf::1', true], ['fd00:ec2::254', true], ['100.100.100.200', true],
-    ['metadata.google.internal', true], ['METADATA.GOOGLE.INTERNAL.', true], ['metadata', true], ['[::ffff:a9fe:a9fe]', true], ['::ffff:169.254.1.1', true],
-    ['127.0.0.1', false], ['10.0.0.1', false], ['fec0::1', false], ['www.example.com', false], ['169.253.1.1', false],
+    ['169.254.169.254', true],
+    ['169.254.170.2', true],
+    ['[fe80::1]', true],
+    ['febf::1', true],
+    ['fd00:ec2::254', true],
+    ['100.100.100.200', true],
+    ['metadata.google.internal', true],
+    ['METADATA.GOOGLE.INTERNAL.', true],
+    ['metadata', true],
+    ['[::ffff:a9fe:a9fe]', true],
+    ['::ffff:169.254.1.1', true],
+    ['127.0.0.1', false],
+    ['10.0.0.1', false],
+    ['fec0::1', false],
+    ['www.example.com', false],
+    ['169.253.1.1', false],
   ])('never allowed: %s → %s', (host, never) => {
     expect(neverAllowedReason(host) !== null).toBe(never);
   });
 
   it.each([
-    ['127.0.0.2', true], ['10.1.2.3', true], ['172.16.0.1', true], ['172.32.0.1', false], ['192.168.1.1', true], ['100.64.0.1', true], ['0.0.0.0', true],
-    ['[::1]', true], ['::', true], ['fd12::1', true], ['localhost', true], ['a.localhost', true], ['8.8.8.8', false], ['www.example.com', false], ['2001:db8::1', false],
+    ['127.0.0.2', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.32.0.1', false],
+    ['192.168.1.1', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['[::1]', true],
+    ['::', true],
+    ['fd12::1', true],
+    ['localhost', true],
+    ['a.localhost', true],
+    ['8.8.8.8', false],
+    ['www.example.com', false],
+    ['2001:db8::1', false],
   ])('internal: %s → %s', (host, internal) => {
     expect(isInternalHost(host)).toBe(internal);
   });
@@ -28,7 +54,11 @@ describe('host policy (pure)', () => {
     ['https://app.chat.example.com/console', 'main-frame', null],
     ['https://a.b.chat.example.com/', 'main-frame', null],
     ['https://chat.example.com/', 'main-frame', /host chat\.example\.com is not allowed .*--allow-host chat\.example\.com/],
-    ['https://evil.example.net/', 'main-frame', /host evil\.example\.net is not allowed on this agent \(allowed: www\.example\.com, \*\.chat\.example\.com, 127\.0\.0\.1, ::1\)/],
+    [
+      'https://evil.example.net/',
+      'main-frame',
+      /host evil\.example\.net is not allowed on this agent \(allowed: www\.example\.com, \*\.chat\.example\.com, 127\.0\.0\.1, ::1\)/,
+    ],
     ['http://127.0.0.1:8080/', 'main-frame', null],
     ['http://[::1]:8080/', 'main-frame', null],
     ['http://2130706433/', 'main-frame', null], // 127.0.0.1 written as a number: the URL parser normalizes it
@@ -56,7 +86,7 @@ describe('host policy (pure)', () => {
     else expect(got).toMatch(want);
   });
 
-  it('a message never carries the URL\'s query (it may hold a token)', () => {
+  it("a message never carries the URL's query (it may hold a token)", () => {
     expect(policy.urlProblem('https://evil.example.net/x?token=s3cr3t', 'main-frame')).not.toContain('s3cr3t');
     expect(policy.urlProblem('file:///x?token=s3cr3t', 'main-frame')).not.toContain('s3cr3t');
   });
@@ -64,7 +94,12 @@ describe('host policy (pure)', () => {
   it.each([
     ['www.example.com', '93.184.216.34', 'main-frame', null],
     ['www.example.com', '169.254.169.254', 'main-frame', /resolved to 169\.254\.169\.254: .*never opened/],
-    ['widget.vendor.example', '10.0.0.8', 'sub-frame', /resolved to the internal address 10\.0\.0\.8; its operator allows it with --allow-host widget\.vendor\.example/],
+    [
+      'widget.vendor.example',
+      '10.0.0.8',
+      'sub-frame',
+      /resolved to the internal address 10\.0\.0\.8; its operator allows it with --allow-host widget\.vendor\.example/,
+    ],
     ['widget.vendor.example', '93.184.216.34', 'sub-frame', null],
     ['www.example.com', '10.0.0.8', 'sub-frame', null], // an allowed host may resolve anywhere but link-local
     ['www.example.com', '', 'main-frame', null],
@@ -76,6 +111,7 @@ describe('host policy (pure)', () => {
 
   it('without --allow-host nothing is allowed, and the message says which flag to add', () => {
     expect(new HostPolicy([]).urlProblem('http://127.0.0.1:4001/', 'profile')).toBe(
-      'host 127.0.0.1 is not allowed on this agent (allowed: none (no --allow-host)); its operator allows it with --allow-host 127.0.0.1');
+      'host 127.0.0.1 is not allowed on this agent (allowed: none (no --allow-host)); its operator allows it with --allow-host 127.0.0.1',
+    );
   });
 });

@@ -25,7 +25,11 @@ import { ConfigError } from '@userprobe/shared';
 
 /** Metadata endpoints by name (their addresses are covered by the link-local rule, or listed in METADATA_ADDRESSES). */
 export const METADATA_HOSTS: ReadonlySet<string> = new Set([
-  'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal',
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
 ]);
 /** Metadata endpoints outside link-local: Alibaba Cloud's, and AWS's IPv6 one. */
 export const METADATA_ADDRESSES: ReadonlySet<string> = new Set(['100.100.100.200', 'fd00:ec2::254']);
@@ -38,7 +42,10 @@ export const ALLOW_HOST_ACCEPTED = 'a host name (chat.example.com), *.example.co
 
 /** A URL's host as written in URL.hostname → bare lower-case form (no brackets, no trailing dot). */
 export function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function ipv4(host: string): number[] | null {

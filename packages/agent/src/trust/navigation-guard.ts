@@ -70,15 +70,21 @@ export class NavigationGuard {
 
   async detach(): Promise<void> {
     for (const undo of this.#undo.splice(0)) {
-      try { await undo(); } catch { /* the page is closing */ }
+      try {
+        await undo();
+      } catch {
+        /* the page is closing */
+      }
     }
   }
 
   /** `place` null: somewhere in the page (the browser's console does not say which frame). */
   #report(which: string, place: UrlPlace | null, reason: string): void {
     if (this.#violation !== null) return;
-    const what = place === null ? `the ${which} page tried to open a URL this agent does not go to (the browser refused it)`
-      : `${place === 'main-frame' ? `the ${which} page` : `a frame of the ${which} page`} was sent where this agent does not go`;
+    const what =
+      place === null
+        ? `the ${which} page tried to open a URL this agent does not go to (the browser refused it)`
+        : `${place === 'main-frame' ? `the ${which} page` : `a frame of the ${which} page`} was sent where this agent does not go`;
     this.#violation = new StepError(NAVIGATION_STEP, `${what}: ${reason}`, { code: ERROR_CODES.NOT_ALLOWED });
     this.#onViolation(this.#violation);
   }
@@ -99,13 +105,21 @@ export class NavigationGuard {
       if (!req.isNavigationRequest()) return;
       const place = placeOf(req);
       let host = '';
-      try { host = new URL(res.url()).hostname; } catch { return; }
+      try {
+        host = new URL(res.url()).hostname;
+      } catch {
+        return;
+      }
       const problem = this.#policy.addressProblem(host, res.remoteAddress().ip ?? '', place);
       if (problem !== null) this.#report(which, place, problem);
     };
     const onFailed = (req: HTTPRequest): void => {
       if (!req.isNavigationRequest() || req.failure()?.errorText !== UNSAFE_REDIRECT) return;
-      this.#report(which, placeOf(req), `${req.url().replace(/[?#].*$/s, '')} redirected to a URL that is not http(s) (the browser refused it: ${UNSAFE_REDIRECT})`);
+      this.#report(
+        which,
+        placeOf(req),
+        `${req.url().replace(/[?#].*$/s, '')} redirected to a URL that is not http(s) (the browser refused it: ${UNSAFE_REDIRECT})`,
+      );
     };
     const onConsole = (msg: ConsoleMessage): void => {
       if (msg.type() !== 'error') return;
@@ -118,7 +132,10 @@ export class NavigationGuard {
     page.on('requestfailed', onFailed);
     page.on('console', onConsole);
     this.#undo.push(() => {
-      page.off('request', onRequest); page.off('response', onResponse); page.off('requestfailed', onFailed); page.off('console', onConsole);
+      page.off('request', onRequest);
+      page.off('response', onResponse);
+      page.off('requestfailed', onFailed);
+      page.off('console', onConsole);
     });
 
     const cdp: CDPSession = await page.createCDPSession();

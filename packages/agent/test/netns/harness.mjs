@@ -23,7 +23,14 @@ const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const READY_MARKER = 'USERPROBE_HARNESS_READY';
 const BINARIES = { shell: '/usr/lib/chromium/chromium-headless-shell', chromium: '/usr/lib/chromium/chromium' };
 // The assignment schema fills every option not named here with its default.
-const DEFAULT_OPTIONS = ScenarioOptionsSchema.parse({ callDurationMs: 0, mirrorSamples: 1, har: 'off', stepTimeoutMs: 60000, sessionTimeoutMs: 120000, adaptiveStart: false });
+const DEFAULT_OPTIONS = ScenarioOptionsSchema.parse({
+  callDurationMs: 0,
+  mirrorSamples: 1,
+  har: 'off',
+  stepTimeoutMs: 60000,
+  sessionTimeoutMs: 120000,
+  adaptiveStart: false,
+});
 
 /** The smallest Recorder: keeps values, notes and the first failure. */
 class HarnessRecorder {
@@ -34,14 +41,17 @@ class HarnessRecorder {
     try {
       return await fn();
     } catch (e) {
-      this.failure ??= e instanceof StepError
-        ? { step: e.step, code: e.code, message: e.message }
-        : { step, code: 'E_STEP_FAILED', message: describeError(e).message };
+      this.failure ??=
+        e instanceof StepError ? { step: e.step, code: e.code, message: e.message } : { step, code: 'E_STEP_FAILED', message: describeError(e).message };
       throw e;
     }
   }
-  value(metric, value, opts) { this.samples.push({ metric, value, detail: opts?.detail ?? null }); }
-  note(message, data) { this.notes.push({ message, data: data ?? null }); }
+  value(metric, value, opts) {
+    this.samples.push({ metric, value, detail: opts?.detail ?? null });
+  }
+  note(message, data) {
+    this.notes.push({ message, data: data ?? null });
+  }
 }
 
 async function session(browser, profile, scenario, n, options) {
@@ -52,15 +62,19 @@ async function session(browser, profile, scenario, n, options) {
   const hard = setTimeout(() => ac.abort(new Error(`session exceeded ${options.sessionTimeoutMs} ms`)), options.sessionTimeoutMs);
   try {
     const [visitor, agent] = await Promise.all([vctx.newPage(), actx.newPage()]);
-    await scenario.run({
-      session: { runId: 'harness', sessionId: `h${n}`, scenario: scenario.name },
-      pages: { visitor, agent },
-      profile,
-      options,
-      recorder,
-      signal: ac.signal,
-      credential: (ref) => ref.default ?? '',
-    }).catch((e) => { recorder.failure ??= { step: null, code: e?.code ?? 'E_STEP_FAILED', message: describeError(e).message }; });
+    await scenario
+      .run({
+        session: { runId: 'harness', sessionId: `h${n}`, scenario: scenario.name },
+        pages: { visitor, agent },
+        profile,
+        options,
+        recorder,
+        signal: ac.signal,
+        credential: (ref) => ref.default ?? '',
+      })
+      .catch((e) => {
+        recorder.failure ??= { step: null, code: e?.code ?? 'E_STEP_FAILED', message: describeError(e).message };
+      });
   } finally {
     clearTimeout(hard);
     await Promise.all([vctx.close(), actx.close()].map((p) => p.catch(() => undefined)));
@@ -106,7 +120,10 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (e) => {
-  process.stderr.write(`harness failed: ${e?.stack ?? e}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`harness failed: ${e?.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

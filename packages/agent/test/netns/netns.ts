@@ -29,7 +29,11 @@ const SETUP = [
   'ip route add default dev up0',
 ].join(' && ');
 
-export interface HarnessSample { metric: MetricName; value: number; detail: string | null }
+export interface HarnessSample {
+  metric: MetricName;
+  value: number;
+  detail: string | null;
+}
 export interface HarnessRun {
   samples: HarnessSample[];
   notes: Array<{ message: string; data: Record<string, unknown> | null }>;
@@ -41,7 +45,10 @@ export interface HarnessConfig {
   warmup?: boolean;
   options?: Record<string, unknown>;
 }
-export interface HarnessSessionRequest { knobs?: Record<string, unknown>; options?: Record<string, unknown> }
+export interface HarnessSessionRequest {
+  knobs?: Record<string, unknown>;
+  options?: Record<string, unknown>;
+}
 
 /** A harness running in its namespace: one session per call, in call order. */
 export interface NetnsHarness {
@@ -84,23 +91,28 @@ export function startNetnsHarness(config: HarnessConfig, startTimeoutMs = 60_000
     ready?.reject(e);
     for (const w of waiting.splice(0)) w.reject(e);
   };
-  child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  child.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
   child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      if (line === READY) { ready?.resolve(); ready = null; }
-      else if (line.startsWith(MARKER)) waiting.shift()?.resolve(JSON.parse(line.slice(MARKER.length)) as HarnessRun);
+      if (line === READY) {
+        ready?.resolve();
+        ready = null;
+      } else if (line.startsWith(MARKER)) waiting.shift()?.resolve(JSON.parse(line.slice(MARKER.length)) as HarnessRun);
     }
   });
   void exited.then((code) => failAll(new Error(`harness exited ${code ?? 'by signal'}; stderr: ${err.slice(-2000)}`)));
   const harness: NetnsHarness = {
-    session: (request) => new Promise<HarnessRun>((resolve, reject) => {
-      waiting.push({ resolve, reject });
-      child.stdin.write(`${JSON.stringify(request)}\n`);
-    }),
+    session: (request) =>
+      new Promise<HarnessRun>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${JSON.stringify(request)}\n`);
+      }),
     close: async () => {
       child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -109,10 +121,19 @@ export function startNetnsHarness(config: HarnessConfig, startTimeoutMs = 60_000
     },
   };
   return new Promise<NetnsHarness>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`harness not ready within ${startTimeoutMs} ms; stderr: ${err.slice(-2000)}`)); }, startTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`harness not ready within ${startTimeoutMs} ms; stderr: ${err.slice(-2000)}`));
+    }, startTimeoutMs);
     ready = {
-      resolve: () => { clearTimeout(timer); resolve(harness); },
-      reject: (e) => { clearTimeout(timer); reject(e); },
+      resolve: () => {
+        clearTimeout(timer);
+        resolve(harness);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
     };
   });
 }

@@ -18,7 +18,10 @@ export interface ApiTarget {
 }
 
 export class ApiClientError extends Error {
-  constructor(message: string, readonly status: number | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
     super(message);
   }
 }
@@ -28,11 +31,14 @@ export async function apiTarget(p: { controller: string; ca: string | undefined;
   try {
     url = new URL(p.controller);
   } catch {
-    throw new ConfigError(`--controller: "${p.controller}" is not a URL; accepted: http(s)://HOST:PORT of a controller running serve --config, e.g. https://monitor.example.com:7077`);
+    throw new ConfigError(
+      `--controller: "${p.controller}" is not a URL; accepted: http(s)://HOST:PORT of a controller running serve --config, e.g. https://monitor.example.com:7077`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--controller: ${url.protocol} is not accepted; use http:// (loopback) or https://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`--controller: ${url.protocol} is not accepted; use http:// (loopback) or https://`);
   const token = p.env.PROBE_OPERATOR_TOKEN?.trim();
-  if (!token) throw new ConfigError('set PROBE_OPERATOR_TOKEN to the controller\'s operator token (the daemon\'s PROBE_OPERATOR_TOKEN)');
+  if (!token) throw new ConfigError("set PROBE_OPERATOR_TOKEN to the controller's operator token (the daemon's PROBE_OPERATOR_TOKEN)");
   let ca: Buffer | null = null;
   if (p.ca !== undefined) {
     try {
@@ -51,13 +57,17 @@ export function apiRequest(t: ApiTarget, method: 'GET' | 'POST', path: string, b
   const headers: Record<string, string> = { authorization: `Bearer ${t.token}`, accept: 'application/json, application/x-ndjson' };
   if (text !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   return new Promise((resolve, reject) => {
-    const req = url.protocol === 'https:'
-      ? httpsRequest(url, { method, headers, ...(t.ca ? { ca: t.ca } : {}) }, resolve)
-      : httpRequest(url, { method, headers }, resolve);
+    const req =
+      url.protocol === 'https:'
+        ? httpsRequest(url, { method, headers, ...(t.ca ? { ca: t.ca } : {}) }, resolve)
+        : httpRequest(url, { method, headers }, resolve);
     req.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNREFUSED' ? 'nothing listens there (is `controller serve` running, on that port?)'
-        : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(e.code ?? '') ? `its certificate did not verify (${e.code}); pass --ca with the CA file that signed it`
-        : `${e.code ?? ''} ${e.message}`.trim();
+      const why =
+        e.code === 'ECONNREFUSED'
+          ? 'nothing listens there (is `controller serve` running, on that port?)'
+          : /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(e.code ?? '')
+            ? `its certificate did not verify (${e.code}); pass --ca with the CA file that signed it`
+            : `${e.code ?? ''} ${e.message}`.trim();
       reject(new ApiClientError(`cannot reach the controller at ${t.url.origin}: ${why}`, null));
     });
     req.end(text);
@@ -78,7 +88,10 @@ export async function apiJson(t: ApiTarget, method: 'GET' | 'POST', path: string
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new ApiClientError(`the controller answered ${res.statusCode ?? '?'} without JSON (is ${t.url.origin} a userprobe controller with PROBE_OPERATOR_TOKEN set?)`, res.statusCode ?? null);
+    throw new ApiClientError(
+      `the controller answered ${res.statusCode ?? '?'} without JSON (is ${t.url.origin} a userprobe controller with PROBE_OPERATOR_TOKEN set?)`,
+      res.statusCode ?? null,
+    );
   }
   if ((res.statusCode ?? 500) >= 400) {
     const msg = (doc as { error?: { message?: string } }).error?.message ?? text.slice(0, 300);

@@ -28,7 +28,24 @@ import { ApiError, type RunStream } from './operator-api.js';
  */
 
 /** Flags that belong to the controller process, not to a run: refused in a submitted run. */
-export const DAEMON_OWNED_FLAGS = ['host', 'port', 'token', 'tlsCert', 'tlsKey', 'allowPlainHttp', 'allowSharedToken', 'revokedAgents', 'out', 'db', 'localAgents', 'capacity', 'agentCli', 'logLevel', 'drainTimeout', 'lossGrace'] as const;
+export const DAEMON_OWNED_FLAGS = [
+  'host',
+  'port',
+  'token',
+  'tlsCert',
+  'tlsKey',
+  'allowPlainHttp',
+  'allowSharedToken',
+  'revokedAgents',
+  'out',
+  'db',
+  'localAgents',
+  'capacity',
+  'agentCli',
+  'logLevel',
+  'drainTimeout',
+  'lossGrace',
+] as const;
 
 export interface LoadTestDeps {
   readonly cfg: ServeConfig;
@@ -69,7 +86,11 @@ export class LoadTests {
     const { cfg: serve, hub, sinks, registry, evidence, log } = this.#d;
     const owned = Object.keys(flags).filter((k) => (DAEMON_OWNED_FLAGS as readonly string[]).includes(k));
     if (owned.length > 0) {
-      throw new ApiError(400, 'E_CONFIG_INVALID', `${owned.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} belong(s) to the controller, not to a run submitted to it; leave them out (its agents, results folder and database are the daemon's)`);
+      throw new ApiError(
+        400,
+        'E_CONFIG_INVALID',
+        `${owned.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} belong(s) to the controller, not to a run submitted to it; leave them out (its agents, results folder and database are the daemon's)`,
+      );
     }
     let cfg: RunConfig;
     try {
@@ -78,7 +99,8 @@ export class LoadTests {
       if (e instanceof ConfigError) throw new ApiError(400, e.code, e.message);
       throw e;
     }
-    if (this.#running.has(cfg.runId) || (await registry.get(cfg.runId)) !== null) throw new ApiError(409, 'E_CONFIG_INVALID', `run id ${cfg.runId} is in use on this controller; pick another --run-id`);
+    if (this.#running.has(cfg.runId) || (await registry.get(cfg.runId)) !== null)
+      throw new ApiError(409, 'E_CONFIG_INVALID', `run id ${cfg.runId} is in use on this controller; pick another --run-id`);
     const err = { write: (s: string) => stream.write({ t: 'err', s }), isTTY: false };
     const progress = new ProgressReporter(err);
     let target;
@@ -92,7 +114,8 @@ export class LoadTests {
     let view: PoolView | null = null;
     let paused = false;
     try {
-      const problem = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null ? thinkTimeProblem(resolveScenarioOptions(cfg.options, target.profile)) : null;
+      const problem =
+        cfg.scenario === 'chat-load' || cfg.scenarioModule !== null ? thinkTimeProblem(resolveScenarioOptions(cfg.options, target.profile)) : null;
       if (problem !== null) throw new ApiError(400, 'E_CONFIG_INVALID', problem);
       progress.note(`target: ${target.description}`);
       if (mon?.policy === 'pause') {
@@ -104,16 +127,24 @@ export class LoadTests {
         agentIds: null,
         ...(mon?.policy === 'keep' ? { capacity: (a) => capacityLeft(a.info.capacity, (s) => mon.monitor.reserve(a, s)) } : {}),
       });
-      if (mon?.policy === 'keep') progress.note('checks keep running (loadTests: keep): agents\' capacity for this run leaves room for them');
+      if (mon?.policy === 'keep') progress.note("checks keep running (loadTests: keep): agents' capacity for this run leaves room for them");
       evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
-      const coordinator = new RunCoordinator({ ...runParamsOf(cfg, target), drainTimeoutMs: serve.drainTimeoutMs, lossGraceMs: serve.lossGraceMs }, {
-        pool: view, sinks: sinks.all, progress, log, evidence, registry,
-        results: {
-          read: (id) => readRunResults(serve.outDir, id),
-          writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-          writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
+      const coordinator = new RunCoordinator(
+        { ...runParamsOf(cfg, target), drainTimeoutMs: serve.drainTimeoutMs, lossGraceMs: serve.lossGraceMs },
+        {
+          pool: view,
+          sinks: sinks.all,
+          progress,
+          log,
+          evidence,
+          registry,
+          results: {
+            read: (id) => readRunResults(serve.outDir, id),
+            writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
+            writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
+          },
         },
-      });
+      );
       this.#running.set(cfg.runId, { coordinator, startedAt: Date.now(), scenario: cfg.scenario, total: cfg.total });
       this.#d.note(`load test ${cfg.runId} submitted: ${cfg.total} ${cfg.scenario} session(s)`);
       const onGone = () => coordinator.abort('the submitting client went away (controller run interrupted)');

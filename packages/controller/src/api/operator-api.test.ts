@@ -17,11 +17,18 @@ const EXPOSITION = '# HELP userprobe_agents_connected Agents.\n# TYPE userprobe_
 
 /** The test server's dependencies: fakes that record what the API asked of them. */
 const deps = (): OperatorApiDeps => ({
-  token: TOKEN, log: pino({ level: 'silent' }),
-  metrics: () => { scrapes++; return Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION }); },
+  token: TOKEN,
+  log: pino({ level: 'silent' }),
+  metrics: () => {
+    scrapes++;
+    return Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: EXPOSITION });
+  },
   health: () => ({ stopping, agents: 2, checks: 1 }),
   status: () => ({ agents: [], checks: [], runs: [] }),
-  abortRun: (id, why) => { aborted.push(`${id}: ${why}`); return id === 'r-1'; },
+  abortRun: (id, why) => {
+    aborted.push(`${id}: ${why}`);
+    return id === 'r-1';
+  },
   submitRun: async (flags, stream: RunStream) => {
     if (flags['scenario'] === 'bad') throw Object.assign(new Error('--scenario: "bad" is not accepted'), { code: 'E_CONFIG_INVALID' });
     stream.write({ t: 'err', s: 'plan: 2 session(s)\n' });
@@ -38,7 +45,12 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-async function raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string; headers: Headers }> {
+async function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
@@ -53,8 +65,8 @@ describe('operator API', () => {
 
   it.each([
     ['no token', {}, 'send Authorization: Bearer'],
-    ['a wrong token', { authorization: 'Bearer nope' }, 'not this controller\'s'],
-    ['the right token with a byte more', { authorization: `Bearer ${TOKEN}x` }, 'not this controller\'s'],
+    ['a wrong token', { authorization: 'Bearer nope' }, "not this controller's"],
+    ['the right token with a byte more', { authorization: `Bearer ${TOKEN}x` }, "not this controller's"],
     ['another scheme', { authorization: `Basic ${TOKEN}` }, 'send Authorization: Bearer'],
   ])('refuses %s with 401 and says what to send', async (_n, headers, part) => {
     const r = await raw('GET', '/api/v1/status', headers);
@@ -105,7 +117,9 @@ describe('operator API', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}${METRICS_PATH}`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(404);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toBe('no such route: /metrics; the API is under /api/v1/ (docs/operator-api.md)');
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+        'no such route: /metrics; the API is under /api/v1/ (docs/operator-api.md)',
+      );
     } finally {
       await new Promise<void>((r) => s.close(() => r()));
     }
@@ -126,7 +140,9 @@ describe('operator API', () => {
 
   it('the client says what is wrong: no token, a bad URL, nothing listening, a refused token', async () => {
     await expect(apiTarget({ controller: base, ca: undefined, env: {} })).rejects.toThrow('set PROBE_OPERATOR_TOKEN');
-    await expect(apiTarget({ controller: 'monitor:7077', ca: undefined, env: { PROBE_OPERATOR_TOKEN: TOKEN } })).rejects.toThrow('--controller: monitor: is not accepted');
+    await expect(apiTarget({ controller: 'monitor:7077', ca: undefined, env: { PROBE_OPERATOR_TOKEN: TOKEN } })).rejects.toThrow(
+      '--controller: monitor: is not accepted',
+    );
     await expect(apiTarget({ controller: 'not a url', ca: undefined, env: { PROBE_OPERATOR_TOKEN: TOKEN } })).rejects.toThrow('is not a URL');
     const closed = await apiTarget({ controller: 'http://127.0.0.1:1', ca: undefined, env: { PROBE_OPERATOR_TOKEN: TOKEN } });
     await expect(apiJson(closed, 'GET', '/api/v1/status')).rejects.toThrow('nothing listens there');
@@ -143,18 +159,67 @@ describe('renderStatus', () => {
   it('prints agents, checks with their last rounds, and runs', () => {
     const doc: StatusDocument = {
       controller: { startedAt: '2026-11-29T20:00:00.000Z', config: '/etc/userprobe/monitor.yaml', loadTests: 'keep' },
-      agents: [{ agentId: 'ams3-1', name: 'ams3-1', location: 'ams3', labels: { region: 'ams3' }, capacity: { 'chat-load': 4, 'video-call': 1, cobrowse: 2 }, busy: { 'chat-load': 1, 'video-call': 0, cobrowse: 0 }, connected: true, connectedAt: '2026-11-29T20:00:01.000Z', lastSeenAt: '2026-11-29T20:09:50.000Z', disconnectReason: null }],
-      checks: [{ name: 'chat', scenario: 'chat-load', intervalMs: 300_000, locations: ['ams3', 'nyc1'], nextRoundAt: '2026-11-29T20:12:30.000Z', running: [], counts: { ok: 3, failed: 0, gap: 2, skipped: 0, missed: 0, 'not-run': 0 },
-        lastRounds: [{ location: 'nyc1', slotAt: '2026-11-29T20:07:30.000Z', status: 'gap', runId: null, reason: 'no agent in nyc1', sessions: { planned: 0, ok: 0, failed: 0 } }] }],
+      agents: [
+        {
+          agentId: 'ams3-1',
+          name: 'ams3-1',
+          location: 'ams3',
+          labels: { region: 'ams3' },
+          capacity: { 'chat-load': 4, 'video-call': 1, cobrowse: 2 },
+          busy: { 'chat-load': 1, 'video-call': 0, cobrowse: 0 },
+          connected: true,
+          connectedAt: '2026-11-29T20:00:01.000Z',
+          lastSeenAt: '2026-11-29T20:09:50.000Z',
+          disconnectReason: null,
+        },
+      ],
+      checks: [
+        {
+          name: 'chat',
+          scenario: 'chat-load',
+          intervalMs: 300_000,
+          locations: ['ams3', 'nyc1'],
+          nextRoundAt: '2026-11-29T20:12:30.000Z',
+          running: [],
+          counts: { ok: 3, failed: 0, gap: 2, skipped: 0, missed: 0, 'not-run': 0 },
+          lastRounds: [
+            {
+              location: 'nyc1',
+              slotAt: '2026-11-29T20:07:30.000Z',
+              status: 'gap',
+              runId: null,
+              reason: 'no agent in nyc1',
+              sessions: { planned: 0, ok: 0, failed: 0 },
+            },
+          ],
+        },
+      ],
       runs: [{ runId: 'r-1', kind: 'load-test', startedAt: '2026-11-29T20:09:00.000Z', detail: '200 cobrowse session(s)' }],
-      alerts: [{ check: 'chat', location: 'nyc1', kind: 'dark', metric: null, state: 'firing', severity: 'degraded', since: '2026-11-29T20:07:30.000Z', detail: 'no agent in nyc1' }],
+      alerts: [
+        {
+          check: 'chat',
+          location: 'nyc1',
+          kind: 'dark',
+          metric: null,
+          state: 'firing',
+          severity: 'degraded',
+          since: '2026-11-29T20:07:30.000Z',
+          detail: 'no agent in nyc1',
+        },
+      ],
     };
     const text = renderStatus(doc, Date.parse('2026-11-29T20:10:00.000Z'));
     for (const part of [
-      'agents (1 connected of 1 seen):', 'ams3-1', 'connected, last seen 10s ago; busy/capacity: chat-load 1/4, video-call 0/1, cobrowse 0/2',
-      'chat (chat-load, every 5m): next round 20:12:30Z; ok 3, gap 2', 'nyc1       last 20:07:30Z gap: no agent in nyc1',
-      'alerts (1 firing, 0 pending or just resolved):', 'firing   degraded chat nyc1 dark since 20:07:30Z: no agent in nyc1',
-      'runs in progress (1):', 'r-1 load-test since 1m ago: 200 cobrowse session(s)',
-    ]) expect(text).toContain(part);
+      'agents (1 connected of 1 seen):',
+      'ams3-1',
+      'connected, last seen 10s ago; busy/capacity: chat-load 1/4, video-call 0/1, cobrowse 0/2',
+      'chat (chat-load, every 5m): next round 20:12:30Z; ok 3, gap 2',
+      'nyc1       last 20:07:30Z gap: no agent in nyc1',
+      'alerts (1 firing, 0 pending or just resolved):',
+      'firing   degraded chat nyc1 dark since 20:07:30Z: no agent in nyc1',
+      'runs in progress (1):',
+      'r-1 load-test since 1m ago: 200 cobrowse session(s)',
+    ])
+      expect(text).toContain(part);
   });
 });

@@ -50,7 +50,11 @@ export interface OperatorApiDeps {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -82,7 +86,12 @@ export function operatorApi(d: OperatorApiDeps): HttpHandler {
       res.end(req.method === 'HEAD' ? undefined : m.body);
       return;
     }
-    if (!path.startsWith(`${API_PREFIX}/`)) throw new ApiError(404, 'E_NOT_FOUND', `no such route: ${path}; the API is under ${API_PREFIX}/${d.metrics ? `, metrics at ${METRICS_PATH}` : ''} (docs/operator-api.md)`);
+    if (!path.startsWith(`${API_PREFIX}/`))
+      throw new ApiError(
+        404,
+        'E_NOT_FOUND',
+        `no such route: ${path}; the API is under ${API_PREFIX}/${d.metrics ? `, metrics at ${METRICS_PATH}` : ''} (docs/operator-api.md)`,
+      );
     authorize(req);
     if (path === `${API_PREFIX}/status`) {
       allow(req, ['GET']);
@@ -91,14 +100,16 @@ export function operatorApi(d: OperatorApiDeps): HttpHandler {
     if (path === `${API_PREFIX}/runs`) {
       allow(req, ['POST']);
       const flags = await readJson(req);
-      if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new ApiError(400, ERROR_CODES.MESSAGE_INVALID, 'the body is a JSON object of `controller run` flags, e.g. {"scenario":"chat-load","total":10}');
+      if (typeof flags !== 'object' || flags === null || Array.isArray(flags))
+        throw new ApiError(400, ERROR_CODES.MESSAGE_INVALID, 'the body is a JSON object of `controller run` flags, e.g. {"scenario":"chat-load","total":10}');
       return streamRun(req, res, flags as Record<string, unknown>);
     }
     const abort = new RegExp(`^${API_PREFIX}/runs/([^/]+)/abort$`).exec(path);
     if (abort) {
       allow(req, ['POST']);
       const runId = decodeURIComponent(abort[1]!);
-      if (!d.abortRun(runId, 'aborted by an operator (controller abort)')) throw new ApiError(404, ERROR_CODES.RUN_UNKNOWN, `no run ${runId} in progress on this controller`);
+      if (!d.abortRun(runId, 'aborted by an operator (controller abort)'))
+        throw new ApiError(404, ERROR_CODES.RUN_UNKNOWN, `no run ${runId} in progress on this controller`);
       return sendJson(res, 202, { runId, aborting: true });
     }
     throw new ApiError(404, 'E_NOT_FOUND', `no such route: ${req.method ?? ''} ${path} (docs/operator-api.md)`);
@@ -110,17 +121,27 @@ export function operatorApi(d: OperatorApiDeps): HttpHandler {
     const who = req.socket.remoteAddress ?? '?';
     const decision = refusals.admit(who, Date.now());
     if (decision.log) log.warn({ remote: who, suppressed: decision.suppressed }, 'operator API request refused: missing or wrong token');
-    throw new ApiError(401, ERROR_CODES.AUTH_REJECTED, m ? 'the operator token is not this controller\'s (PROBE_OPERATOR_TOKEN)' : 'send Authorization: Bearer <operator token> (PROBE_OPERATOR_TOKEN of the controller)');
+    throw new ApiError(
+      401,
+      ERROR_CODES.AUTH_REJECTED,
+      m
+        ? "the operator token is not this controller's (PROBE_OPERATOR_TOKEN)"
+        : 'send Authorization: Bearer <operator token> (PROBE_OPERATOR_TOKEN of the controller)',
+    );
   }
 
   async function streamRun(req: IncomingMessage, res: ServerResponse, flags: Record<string, unknown>): Promise<void> {
     const gone = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) gone.abort(); });
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.flushHeaders();
     const stream: RunStream = {
       signal: gone.signal,
-      write: (line) => { if (!res.writableEnded) res.write(JSON.stringify(line) + '\n'); },
+      write: (line) => {
+        if (!res.writableEnded) res.write(JSON.stringify(line) + '\n');
+      },
     };
     try {
       await d.submitRun(flags, stream);

@@ -17,8 +17,20 @@ const SLOT = Date.parse('2026-11-29T20:00:00.000Z');
 
 function round(over: Partial<RoundReport> & { status: RoundStatus }): RoundReport {
   return {
-    check: 'chat', location: 'ams3', slotAt: SLOT, startedAt: null, endedAt: SLOT + 5_000, runId: null, scenario: 'chat-load', targetName: 'demo',
-    agents: [], sessions: { planned: 0, ok: 0, failed: 0 }, reason: null, failedStep: null, exitCode: null, ...over,
+    check: 'chat',
+    location: 'ams3',
+    slotAt: SLOT,
+    startedAt: null,
+    endedAt: SLOT + 5_000,
+    runId: null,
+    scenario: 'chat-load',
+    targetName: 'demo',
+    agents: [],
+    sessions: { planned: 0, ok: 0, failed: 0 },
+    reason: null,
+    failedStep: null,
+    exitCode: null,
+    ...over,
   };
 }
 
@@ -58,7 +70,16 @@ describe('controller metrics', () => {
 
   it('counts batches by outcome, and samples and sessions of stored batches only', async () => {
     const m = createControllerMetrics({}, { processMetrics: false });
-    m.ingested(batch({ samples: 12, sessions: 2, records: [{ sessionId: 's1', status: 'ok', scenario: 'chat-load' }, { sessionId: 's2', status: 'failed', scenario: 'chat-load' }] }));
+    m.ingested(
+      batch({
+        samples: 12,
+        sessions: 2,
+        records: [
+          { sessionId: 's1', status: 'ok', scenario: 'chat-load' },
+          { sessionId: 's2', status: 'failed', scenario: 'chat-load' },
+        ],
+      }),
+    );
     m.ingested(batch({ seq: 2, samples: 3, sessions: 1, records: [{ sessionId: 's3', status: 'aborted', scenario: 'cobrowse' }] }));
     m.ingested(batch({ seq: 2, duplicate: true, samples: 3, sessions: 1, records: [{ sessionId: 's3', status: 'aborted', scenario: 'cobrowse' }] }));
     const x = await scrape(m);
@@ -73,18 +94,29 @@ describe('controller metrics', () => {
   });
 
   it('reads agents, runs in progress and the MySQL sink at each scrape', async () => {
-    const fleet = [{ location: 'ams3', connected: true }, { location: 'ams3', connected: true }, { location: 'nyc1', connected: true }];
+    const fleet = [
+      { location: 'ams3', connected: true },
+      { location: 'ams3', connected: true },
+      { location: 'nyc1', connected: true },
+    ];
     let runs = { round: 2, 'load-test': 0 };
     let stats = { spoolSize: 0, mode: 'direct' };
     const sources: MetricSources = { agents: () => fleet, runsInProgress: () => runs, mysql: { modes: ['direct', 'spooling', 'failed'], stats: () => stats } };
     const m = createControllerMetrics(sources, { processMetrics: false });
     let x = await scrape(m);
     const agents = PROM_METRICS.agentsConnected.name;
-    expect(x.select(agents).map((s) => [s.labels['location'], s.value])).toEqual([['ams3', 2], ['nyc1', 1]]);
+    expect(x.select(agents).map((s) => [s.labels['location'], s.value])).toEqual([
+      ['ams3', 2],
+      ['nyc1', 1],
+    ]);
     expect(x.value(PROM_METRICS.runsInProgress.name, { kind: 'round' })).toBe(2);
     expect(x.value(PROM_METRICS.runsInProgress.name, { kind: 'load-test' })).toBe(0);
     expect(x.value(PROM_METRICS.mysqlSpool.name)).toBe(0);
-    expect(x.select(PROM_METRICS.mysqlMode.name).map((s) => [s.labels['mode'], s.value])).toEqual([['direct', 1], ['spooling', 0], ['failed', 0]]);
+    expect(x.select(PROM_METRICS.mysqlMode.name).map((s) => [s.labels['mode'], s.value])).toEqual([
+      ['direct', 1],
+      ['spooling', 0],
+      ['failed', 0],
+    ]);
 
     // nyc1's only agent goes: the location reads 0 (dark), not absent.
     fleet[2] = { location: 'nyc1', connected: false };
@@ -107,7 +139,11 @@ describe('controller metrics', () => {
     expect(mysql?.name).toBe('mysql');
     const x = await scrape(createControllerMetrics({ mysql: { modes: SINK_MODES, stats: () => mysql!.stats() } }, { processMetrics: false }));
     expect(x.value(PROM_METRICS.mysqlSpool.name)).toBe(0);
-    expect(x.select(PROM_METRICS.mysqlMode.name).map((s) => [s.labels['mode'], s.value])).toEqual([['direct', 1], ['spooling', 0], ['failed', 0]]);
+    expect(x.select(PROM_METRICS.mysqlMode.name).map((s) => [s.labels['mode'], s.value])).toEqual([
+      ['direct', 1],
+      ['spooling', 0],
+      ['failed', 0],
+    ]);
   });
 
   it('has no MySQL series without a MySQL sink', async () => {
@@ -117,7 +153,7 @@ describe('controller metrics', () => {
     expect(x.select(PROM_METRICS.runsInProgress.name).map((s) => s.value)).toEqual([0, 0]);
   });
 
-  it('reads the alert engine\'s states at each scrape: 0 ok or resolved, 1 pending, 2 firing; an alert the engine forgot goes', async () => {
+  it("reads the alert engine's states at each scrape: 0 ok or resolved, 1 pending, 2 firing; an alert the engine forgot goes", async () => {
     type Alert = Pick<AlertState, 'check' | 'location' | 'kind' | 'metric' | 'state'>;
     const failure: Alert = { check: 'chat', location: 'ams3', kind: 'failure', metric: null, state: 'pending' };
     const noData: Alert = { check: 'chat', location: '*', kind: 'no-data', metric: null, state: 'firing' };
@@ -133,14 +169,17 @@ describe('controller metrics', () => {
     // Two latency alerts of one check and location, told apart by their metric.
     expect(x.value(a, labels(create))).toBe(0);
     expect(x.value(a, labels(widget))).toBe(2);
-    states = [{ ...failure, state: 'firing' }, { ...noData, state: 'resolved' }];
+    states = [
+      { ...failure, state: 'firing' },
+      { ...noData, state: 'resolved' },
+    ];
     x = await scrape(m);
     expect(x.value(a, labels(failure))).toBe(2);
     expect(x.value(a, labels(noData))).toBe(0);
     expect(x.select(a)).toHaveLength(2);
   });
 
-  it('keeps each controller\'s metrics in its own registry, with process metrics, never the global one', async () => {
+  it("keeps each controller's metrics in its own registry, with process metrics, never the global one", async () => {
     const one = createControllerMetrics();
     const two = createControllerMetrics();
     one.round(round({ status: 'ok' }));
@@ -155,12 +194,16 @@ describe('controller metrics', () => {
     expect((await one.exposition()).contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
-  it('exports exactly the catalog\'s metrics, each with its type, help and labels', async () => {
-    const m = createControllerMetrics({
-      agents: () => [{ location: 'ams3', connected: true }], checks: () => [{ name: 'chat', locations: ['ams3'] }],
-      mysql: { modes: ['direct'], stats: () => ({ spoolSize: 0, mode: 'direct' }) },
-      alerts: () => [{ check: 'chat', location: 'ams3', kind: 'latency', metric: 'api_create', state: 'ok' }],
-    }, { processMetrics: false });
+  it("exports exactly the catalog's metrics, each with its type, help and labels", async () => {
+    const m = createControllerMetrics(
+      {
+        agents: () => [{ location: 'ams3', connected: true }],
+        checks: () => [{ name: 'chat', locations: ['ams3'] }],
+        mysql: { modes: ['direct'], stats: () => ({ spoolSize: 0, mode: 'direct' }) },
+        alerts: () => [{ check: 'chat', location: 'ams3', kind: 'latency', metric: 'api_create', state: 'ok' }],
+      },
+      { processMetrics: false },
+    );
     m.round(round({ status: 'ok', startedAt: SLOT }));
     const x = await scrape(m);
     const catalog = Object.values(PROM_METRICS);
@@ -170,7 +213,13 @@ describe('controller metrics', () => {
       expect(x.help.get(c.name), c.name).toBe(c.help);
       const family = x.samples.filter((s) => s.name === c.name || s.name.startsWith(`${c.name}_`));
       expect(family.length, c.name).toBeGreaterThan(0);
-      for (const s of family) expect(Object.keys(s.labels).filter((l) => l !== 'le').sort(), s.name).toEqual([...c.labels].sort());
+      for (const s of family)
+        expect(
+          Object.keys(s.labels)
+            .filter((l) => l !== 'le')
+            .sort(),
+          s.name,
+        ).toEqual([...c.labels].sort());
     }
   });
 });

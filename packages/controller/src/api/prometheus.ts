@@ -1,9 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ROUND_STATUSES, SCENARIOS, SESSION_STATUSES, type RoundReport } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
-import {
-  ALERT_STATE_VALUES, BATCH_OUTCOMES, PROM_METRICS, ROUND_LATENESS_BUCKETS_S, RUN_KINDS, type RunKind,
-} from './prometheus-catalog.js';
+import { ALERT_STATE_VALUES, BATCH_OUTCOMES, PROM_METRICS, ROUND_LATENESS_BUCKETS_S, RUN_KINDS, type RunKind } from './prometheus-catalog.js';
 import type { AlertState } from '../monitor/alerts/alert-engine.js';
 
 /*
@@ -54,7 +52,10 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
   const M = PROM_METRICS;
 
   const agents = new Gauge({
-    name: M.agentsConnected.name, help: M.agentsConnected.help, labelNames: M.agentsConnected.labels, registers,
+    name: M.agentsConnected.name,
+    help: M.agentsConnected.help,
+    labelNames: M.agentsConnected.labels,
+    registers,
     collect() {
       if (!sources.agents) return;
       const byLocation = new Map<string, number>();
@@ -64,7 +65,10 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
     },
   });
   const rounds = new Counter({
-    name: M.rounds.name, help: M.rounds.help, labelNames: M.rounds.labels, registers,
+    name: M.rounds.name,
+    help: M.rounds.help,
+    labelNames: M.rounds.labels,
+    registers,
     collect() {
       for (const c of sources.checks?.() ?? []) {
         for (const location of c.locations) for (const status of ROUND_STATUSES) rounds.inc({ check: c.name, location, status }, 0);
@@ -72,7 +76,11 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
     },
   });
   const lateness = new Histogram({
-    name: M.roundLateness.name, help: M.roundLateness.help, labelNames: M.roundLateness.labels, registers, buckets: [...ROUND_LATENESS_BUCKETS_S],
+    name: M.roundLateness.name,
+    help: M.roundLateness.help,
+    labelNames: M.roundLateness.labels,
+    registers,
+    buckets: [...ROUND_LATENESS_BUCKETS_S],
   });
   const sessions = new Counter({ name: M.sessions.name, help: M.sessions.help, labelNames: M.sessions.labels, registers });
   const samples = new Counter({ name: M.samples.name, help: M.samples.help, registers });
@@ -81,14 +89,20 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
   for (const outcome of BATCH_OUTCOMES) batches.inc({ outcome }, 0);
 
   const running = new Gauge({
-    name: M.runsInProgress.name, help: M.runsInProgress.help, labelNames: M.runsInProgress.labels, registers,
+    name: M.runsInProgress.name,
+    help: M.runsInProgress.help,
+    labelNames: M.runsInProgress.labels,
+    registers,
     collect() {
       const now = sources.runsInProgress?.();
       for (const kind of RUN_KINDS) running.set({ kind }, now?.[kind] ?? 0);
     },
   });
   const alerts = new Gauge({
-    name: M.alertState.name, help: M.alertState.help, labelNames: M.alertState.labels, registers,
+    name: M.alertState.name,
+    help: M.alertState.help,
+    labelNames: M.alertState.labels,
+    registers,
     collect() {
       if (!sources.alerts) return;
       alerts.reset();
@@ -99,11 +113,18 @@ export function createControllerMetrics(sources: MetricSources = {}, opts: { rea
   const mysql = sources.mysql;
   if (mysql) {
     const spool = new Gauge({
-      name: M.mysqlSpool.name, help: M.mysqlSpool.help, registers,
-      collect() { spool.set(mysql.stats().spoolSize); },
+      name: M.mysqlSpool.name,
+      help: M.mysqlSpool.help,
+      registers,
+      collect() {
+        spool.set(mysql.stats().spoolSize);
+      },
     });
     const mode = new Gauge({
-      name: M.mysqlMode.name, help: M.mysqlMode.help, labelNames: M.mysqlMode.labels, registers,
+      name: M.mysqlMode.name,
+      help: M.mysqlMode.help,
+      labelNames: M.mysqlMode.labels,
+      registers,
       collect() {
         const now = mysql.stats().mode;
         for (const m of new Set([...mysql.modes, now])) mode.set({ mode: m }, m === now ? 1 : 0);

@@ -13,7 +13,9 @@ export function agentTokenCommand(agentId: string, env: { readonly PROBE_TOKEN?:
   }
   const master = env.PROBE_TOKEN;
   if (master === undefined || master.trim() === '') {
-    throw new ConfigError('agent-token: set PROBE_TOKEN to the controller\'s master secret (the same value the controller runs with); it is read from the environment only, never from an argument');
+    throw new ConfigError(
+      "agent-token: set PROBE_TOKEN to the controller's master secret (the same value the controller runs with); it is read from the environment only, never from an argument",
+    );
   }
   out(deriveAgentToken(master, agentId));
   return 0;

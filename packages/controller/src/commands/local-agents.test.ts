@@ -29,25 +29,42 @@ describe('local agents', () => {
     const token = 'local-token-7f3a9c';
     const trust = { allowHosts: ['127.0.0.1', '127.0.0.2'], secretEnv: ['DEMO_AGENT_PASSWORD'], scenarioDirs: ['/opt/s'], caFile: '/etc/tls/server.crt' };
     const agents = startLocalAgents({
-      count: 2, controllerUrl: 'https://127.0.0.1:9', token, trust, spoolRoot: tmp.dir, capacity: ['2'], agentCli: cli, logLevel: 'info', log: captureLog().log,
+      count: 2,
+      controllerUrl: 'https://127.0.0.1:9',
+      token,
+      trust,
+      spoolRoot: tmp.dir,
+      capacity: ['2'],
+      agentCli: cli,
+      logLevel: 'info',
+      log: captureLog().log,
     });
     try {
-      const seen = await Promise.all(agents.names.map(async (name) => {
-        for (;;) {
-          const text = await readFile(join(tmp.dir, `${name}.json`), 'utf8').catch(() => null);
-          if (text) return JSON.parse(text) as { cmdline: string[]; token: string | null };
-          await sleep(20);
-        }
-      }));
+      const seen = await Promise.all(
+        agents.names.map(async (name) => {
+          for (;;) {
+            const text = await readFile(join(tmp.dir, `${name}.json`), 'utf8').catch(() => null);
+            if (text) return JSON.parse(text) as { cmdline: string[]; token: string | null };
+            await sleep(20);
+          }
+        }),
+      );
       seen.forEach((s, i) => {
         expect(s.token).toBe(deriveAgentToken(token, `local-${i + 1}`));
         expect(s.cmdline.join(' ')).not.toContain(token);
         expect(s.cmdline.join(' ')).not.toContain(s.token!);
         expect(s.cmdline.some((a) => a.startsWith('--token'))).toBe(false);
-        expect(s.cmdline).toEqual(expect.arrayContaining([
-          '--controller=https://127.0.0.1:9', `--spool=${tmp.dir}`, '--allow-host=127.0.0.1', '--allow-host=127.0.0.2',
-          '--secret-env=DEMO_AGENT_PASSWORD', '--scenario-dir=/opt/s', '--ca=/etc/tls/server.crt',
-        ]));
+        expect(s.cmdline).toEqual(
+          expect.arrayContaining([
+            '--controller=https://127.0.0.1:9',
+            `--spool=${tmp.dir}`,
+            '--allow-host=127.0.0.1',
+            '--allow-host=127.0.0.2',
+            '--secret-env=DEMO_AGENT_PASSWORD',
+            '--scenario-dir=/opt/s',
+            '--ca=/etc/tls/server.crt',
+          ]),
+        );
       });
     } finally {
       await agents.stop();
@@ -55,8 +72,9 @@ describe('local agents', () => {
     }
   });
 
-  it('trust of a run: the profile\'s hosts and credential variables, the custom module\'s folder, the hub\'s certificate', () => {
-    const profile = parseProfile(`
+  it("trust of a run: the profile's hosts and credential variables, the custom module's folder, the hub's certificate", () => {
+    const profile = parseProfile(
+      `
 name: t
 visitor:
   url: https://www.example.com/shop
@@ -72,9 +90,14 @@ agent:
 network:
   requests: { init: { url: 'init' }, create: { url: 'create' }, addMessage: { url: 'msg' } }
   sockets: { crm: { url: 'crm' } }
-`, 'p.yaml');
+`,
+      'p.yaml',
+    );
     expect(localAgentTrust(profile, '/opt/scen/my.mjs', null)).toEqual({
-      allowHosts: ['www.example.com', 'app.vendor.example'], secretEnv: ['T_USER', 'T_PASS'], scenarioDirs: ['/opt/scen'], caFile: null,
+      allowHosts: ['www.example.com', 'app.vendor.example'],
+      secretEnv: ['T_USER', 'T_PASS'],
+      scenarioDirs: ['/opt/scen'],
+      caFile: null,
     });
     expect(profileCredentialNames({ a: [{ env: 'A' }, { b: { env: 'B' } }], env: 3 })).toEqual(['A', 'B']);
   });

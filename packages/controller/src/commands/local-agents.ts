@@ -93,10 +93,16 @@ export function localAgentArgs(i: number, o: Pick<LocalAgentsOptions, 'controlle
   const t = o.trust;
   return [
     // --flag=value: a value starting with '-' must not read as a flag.
-    `--controller=${o.controllerUrl}`, `--name=${name}`, `--id=${name}`, `--spool=${o.spoolRoot}`,
-    ...o.capacity.map((c) => `--capacity=${c}`), `--log-level=${level}`,
-    ...t.allowHosts.map((h) => `--allow-host=${h}`), ...t.secretEnv.map((n) => `--secret-env=${n}`),
-    ...t.scenarioDirs.map((d) => `--scenario-dir=${d}`), ...(t.caFile === null ? [] : [`--ca=${t.caFile}`]),
+    `--controller=${o.controllerUrl}`,
+    `--name=${name}`,
+    `--id=${name}`,
+    `--spool=${o.spoolRoot}`,
+    ...o.capacity.map((c) => `--capacity=${c}`),
+    `--log-level=${level}`,
+    ...t.allowHosts.map((h) => `--allow-host=${h}`),
+    ...t.secretEnv.map((n) => `--secret-env=${n}`),
+    ...t.scenarioDirs.map((d) => `--scenario-dir=${d}`),
+    ...(t.caFile === null ? [] : [`--ca=${t.caFile}`]),
   ];
 }
 
@@ -145,7 +151,10 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
         }
         resolve();
       });
-      child.once('error', (e) => { log.error({ agent: name, err: describeError(e) }, 'local agent could not start'); resolve(); });
+      child.once('error', (e) => {
+        log.error({ agent: name, err: describeError(e) }, 'local agent could not start');
+        resolve();
+      });
     });
     log.info({ agent: name, pid: child.pid }, 'local agent started');
     children.push({ name, child, exited });
@@ -155,16 +164,18 @@ export function startLocalAgents(o: LocalAgentsOptions): LocalAgents {
     async stop() {
       stopping = true;
       process.off('exit', onProcessExit);
-      await Promise.all(children.map(async ({ name, child, exited }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const t = setTimeout(() => {
-          log.warn({ agent: name, graceMs: LOCAL_AGENT_STOP_GRACE_MS }, 'local agent ignored SIGTERM; killing it');
-          child.kill('SIGKILL');
-        }, LOCAL_AGENT_STOP_GRACE_MS);
-        await exited;
-        clearTimeout(t);
-      }));
+      await Promise.all(
+        children.map(async ({ name, child, exited }) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const t = setTimeout(() => {
+            log.warn({ agent: name, graceMs: LOCAL_AGENT_STOP_GRACE_MS }, 'local agent ignored SIGTERM; killing it');
+            child.kill('SIGKILL');
+          }, LOCAL_AGENT_STOP_GRACE_MS);
+          await exited;
+          clearTimeout(t);
+        }),
+      );
     },
   };
 }

@@ -20,7 +20,13 @@ export interface ReconcileConfig {
   readonly force: boolean;
 }
 
-interface RunJson { scenario?: ScenarioName; browser?: BrowserKind; total?: number; status?: string; params?: { har?: unknown; duration?: unknown } }
+interface RunJson {
+  scenario?: ScenarioName;
+  browser?: BrowserKind;
+  total?: number;
+  status?: string;
+  params?: { har?: unknown; duration?: unknown };
+}
 
 /**
  * `controller reconcile RUN`: recompute a run's verdict from what is stored —
@@ -53,34 +59,78 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
   try {
     const file = stateText === null ? null : parseStateFile(stateText, join(dir, RESULT_FILES.state));
     if (file && file.status === 'open' && Date.now() < file.deadlineAt && !cfg.force) {
-      throw new ConfigError(`run ${cfg.runId} is still open and within its bound (until ${new Date(file.deadlineAt).toISOString()}): a controller may be following it. ` +
-        'Let it finish, or run `controller serve` on this results folder to re-adopt it; pass --force to judge it now anyway');
+      throw new ConfigError(
+        `run ${cfg.runId} is still open and within its bound (until ${new Date(file.deadlineAt).toISOString()}): a controller may be following it. ` +
+          'Let it finish, or run `controller serve` on this results folder to re-adopt it; pass --force to judge it now anyway',
+      );
     }
     const scenario = file?.scenario ?? runJson.scenario;
     const browser = file?.browser ?? runJson.browser ?? 'shell';
     if (!scenario) throw new ConfigError(`run ${cfg.runId}'s run.json names no scenario; it cannot be reconciled`);
-    const state: MachineState = file ? fromStateFile({ ...file, status: 'open' }) : {
-      config: { runId: cfg.runId, onAgentLoss: 'reassign', lossGraceMs: 0, drainMs: 0, startLeadMs: 0, reassignSpacingMs: 0, durationMs: null, sessionTimeoutMs: 1 },
-      startAt: 0, slots: new Map(), agents: new Map(), nextPart: 1, phase: 'running', abortReason: null, drainArmed: false, end: null, lostSessions: new Set(),
-    };
+    const state: MachineState = file
+      ? fromStateFile({ ...file, status: 'open' })
+      : {
+          config: {
+            runId: cfg.runId,
+            onAgentLoss: 'reassign',
+            lossGraceMs: 0,
+            drainMs: 0,
+            startLeadMs: 0,
+            reassignSpacingMs: 0,
+            durationMs: null,
+            sessionTimeoutMs: 1,
+          },
+          startAt: 0,
+          slots: new Map(),
+          agents: new Map(),
+          nextPart: 1,
+          phase: 'running',
+          abortReason: null,
+          drainArmed: false,
+          end: null,
+          lostSessions: new Set(),
+        };
     const stored = await storedProgress(cfg.outDir, cfg.runId);
     noteStored(state, stored.seqs, stored.records);
     const end = judgeStored(state);
     const { sessions } = await readRunResults(cfg.outDir, cfg.runId);
     const agentIds = new Set([...state.agents.keys(), ...sessions.map((s) => s.agentId)]);
     const now = Date.now();
-    const outcome = await closeRun({
-      runId: cfg.runId, scenario, browser, har: ScenarioOptionsSchema.shape.har.safeParse(runJson.params?.har).data ?? SCENARIO_OPTIONS.har.default,
-      expectedSessions: file ? (file.durationMs === null ? file.total : null) : (runJson.params?.duration ? null : runJson.total ?? null),
-      agents: [...agentIds].map((agentId) => ({
-        agentId, name: state.agents.get(agentId)?.name ?? agentId, location: sessions.find((s) => s.agentId === agentId)?.location ?? '?',
-      })),
-      finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
-      state, end, endedAt: now,
-    }, { sinks: sinks.all, log: io.log, results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s) } });
+    const outcome = await closeRun(
+      {
+        runId: cfg.runId,
+        scenario,
+        browser,
+        har: ScenarioOptionsSchema.shape.har.safeParse(runJson.params?.har).data ?? SCENARIO_OPTIONS.har.default,
+        expectedSessions: file ? (file.durationMs === null ? file.total : null) : runJson.params?.duration ? null : (runJson.total ?? null),
+        agents: [...agentIds].map((agentId) => ({
+          agentId,
+          name: state.agents.get(agentId)?.name ?? agentId,
+          location: sessions.find((s) => s.agentId === agentId)?.location ?? '?',
+        })),
+        finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
+        state,
+        end,
+        endedAt: now,
+      },
+      {
+        sinks: sinks.all,
+        log: io.log,
+        results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s) },
+      },
+    );
     if (file) await sinks.results.writeRunJson(cfg.runId, RESULT_FILES.state, toStateFile(metaOf(file), state, file.endedAt ?? now));
     if (cfg.json) {
-      io.stdout.write(JSON.stringify({ runId: cfg.runId, status: outcome.status, exitCode: outcome.exitCode, summaryPath: outcome.summaryPath, error: outcome.error?.toJSON() ?? null, summary: outcome.summary }) + '\n');
+      io.stdout.write(
+        JSON.stringify({
+          runId: cfg.runId,
+          status: outcome.status,
+          exitCode: outcome.exitCode,
+          summaryPath: outcome.summaryPath,
+          error: outcome.error?.toJSON() ?? null,
+          summary: outcome.summary,
+        }) + '\n',
+      );
     } else {
       io.stdout.write(`\n${renderSummary(outcome.summary)}\nreconciled: ${outcome.summaryPath}\n`);
       if (outcome.error) io.stderr.write(`controller: ${outcome.error.message}\n`);

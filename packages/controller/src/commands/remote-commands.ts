@@ -41,7 +41,11 @@ export async function remoteRunCommand(t: ApiTarget, flags: Record<string, unkno
   if ((res.statusCode ?? 500) >= 400) {
     const text = await readBody(res);
     let msg = text.slice(0, 500);
-    try { msg = (JSON.parse(text) as { error: { message: string } }).error.message; } catch { /* not JSON: shown as it is */ }
+    try {
+      msg = (JSON.parse(text) as { error: { message: string } }).error.message;
+    } catch {
+      /* not JSON: shown as it is */
+    }
     io.stderr.write(`controller: ${msg}\n`);
     return res.statusCode === 400 || res.statusCode === 409 || res.statusCode === 401 ? EXIT.BAD_INPUT : EXIT.RUN_FAILED;
   }
@@ -86,22 +90,38 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 export function renderStatus(doc: StatusDocument, now: number): string {
   const ago = (iso: string) => `${formatDuration(Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) * 1000)} ago`;
   const lines: string[] = [];
-  lines.push(`controller up since ${doc.controller.startedAt}${doc.controller.config ? `, config ${doc.controller.config} (load tests: ${doc.controller.loadTests ?? '-'})` : ', no monitor config'}`);
+  lines.push(
+    `controller up since ${doc.controller.startedAt}${doc.controller.config ? `, config ${doc.controller.config} (load tests: ${doc.controller.loadTests ?? '-'})` : ', no monitor config'}`,
+  );
   lines.push('', `agents (${doc.agents.filter((a) => a.connected).length} connected of ${doc.agents.length} seen):`);
   for (const a of doc.agents) {
-    const cap = Object.entries(a.capacity).map(([s, n]) => `${s} ${a.busy[s] ?? 0}/${n}`).join(', ');
-    lines.push(`  ${a.name.padEnd(16)} ${a.location.padEnd(10)} ${a.connected ? 'connected' : `gone (${a.disconnectReason ?? '?'})`}, last seen ${ago(a.lastSeenAt)}; busy/capacity: ${cap}`);
+    const cap = Object.entries(a.capacity)
+      .map(([s, n]) => `${s} ${a.busy[s] ?? 0}/${n}`)
+      .join(', ');
+    lines.push(
+      `  ${a.name.padEnd(16)} ${a.location.padEnd(10)} ${a.connected ? 'connected' : `gone (${a.disconnectReason ?? '?'})`}, last seen ${ago(a.lastSeenAt)}; busy/capacity: ${cap}`,
+    );
   }
   lines.push('', `checks (${doc.checks.length}):`);
   for (const c of doc.checks) {
     const next = c.nextRoundAt === null ? 'not scheduled' : `next round ${c.nextRoundAt.slice(11, 19)}Z`;
-    const counts = Object.entries(c.counts).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ') || 'no round yet';
+    const counts =
+      Object.entries(c.counts)
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${s} ${n}`)
+        .join(', ') || 'no round yet';
     lines.push(`  ${c.name} (${c.scenario}, every ${formatDuration(c.intervalMs)}): ${next}; ${counts}`);
-    for (const r of c.lastRounds) lines.push(`    ${r.location.padEnd(10)} last ${r.slotAt.slice(11, 19)}Z ${r.status}${r.sessions.planned ? ` ${r.sessions.ok}/${r.sessions.planned} ok` : ''}${r.reason ? `: ${r.reason}` : ''}`);
+    for (const r of c.lastRounds)
+      lines.push(
+        `    ${r.location.padEnd(10)} last ${r.slotAt.slice(11, 19)}Z ${r.status}${r.sessions.planned ? ` ${r.sessions.ok}/${r.sessions.planned} ok` : ''}${r.reason ? `: ${r.reason}` : ''}`,
+      );
   }
   const firing = doc.alerts.filter((a) => a.state === 'firing').length;
   lines.push('', `alerts (${firing} firing, ${doc.alerts.length - firing} pending or just resolved):`);
-  for (const a of doc.alerts) lines.push(`  ${a.state.padEnd(8)} ${a.severity ?? '-'} ${a.check} ${a.location} ${a.kind}${a.metric ? ` ${a.metric}` : ''} since ${a.since.slice(11, 19)}Z${a.detail ? `: ${a.detail}` : ''}`);
+  for (const a of doc.alerts)
+    lines.push(
+      `  ${a.state.padEnd(8)} ${a.severity ?? '-'} ${a.check} ${a.location} ${a.kind}${a.metric ? ` ${a.metric}` : ''} since ${a.since.slice(11, 19)}Z${a.detail ? `: ${a.detail}` : ''}`,
+    );
   lines.push('', `runs in progress (${doc.runs.length}):`);
   for (const r of doc.runs) lines.push(`  ${r.runId} ${r.kind} since ${ago(r.startedAt)}: ${r.detail}`);
   return lines.join('\n') + '\n';

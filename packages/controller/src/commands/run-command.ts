@@ -43,12 +43,19 @@ export async function listenOrExplain(cfg: CommonConfig, opts: Omit<HubOptions, 
   const revoked = cfg.revokedAgentsFile === null ? undefined : await RevokedAgents.open(cfg.revokedAgentsFile, opts.log);
   try {
     const hub = await listenHub(cfg.host, cfg.port, { ...opts, token: cfg.token, allowSharedToken: cfg.allowSharedToken, revoked }, tls);
-    return { ...hub, close: async () => { revoked?.close(); await hub.close(); } };
+    return {
+      ...hub,
+      close: async () => {
+        revoked?.close();
+        await hub.close();
+      },
+    };
   } catch (e) {
     revoked?.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ConfigError(`port ${cfg.port} on ${cfg.host} is in use; pass --port with a free port (0 picks one)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (${code}); pass --host/--port this machine allows`);
+    if (code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new ConfigError(`cannot listen on ${cfg.host}:${cfg.port} (${code}); pass --host/--port this machine allows`);
     throw e;
   }
 }
@@ -81,25 +88,40 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     const options = resolveScenarioOptions(cfg.options, target.profile);
     const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
     if (options.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
-    else if (options.thinkTime.maxMs > 0 && options.messages === 1) progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
+    else if (options.thinkTime.maxMs > 0 && options.messages === 1)
+      progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
     const problem = chatPaced ? thinkTimeProblem(options) : null;
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);
     const registry = new RunRegistry(cfg.outDir, log);
-    const evidence = new EvidenceStore({ outDir: cfg.outDir, log, secrets: [cfg.token], agentSecrets: (id) => [deriveAgentToken(cfg.token, id)], runs: registry });
+    const evidence = new EvidenceStore({
+      outDir: cfg.outDir,
+      log,
+      secrets: [cfg.token],
+      agentSecrets: (id) => [deriveAgentToken(cfg.token, id)],
+      runs: registry,
+    });
     evidence.setBudget(cfg.runId, { maxSessions: cfg.evidenceSessions, maxBytes: cfg.evidenceBytes });
     hub = await listenOrExplain(cfg, { ingest, log, evidence, runs: registry });
     const { browser, source } = chooseBrowser(cfg, target.profile.browser);
-    progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
-      `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
-      `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`);
+    progress.note(
+      `run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on ${browser === 'shell' ? 'chromium-headless-shell' : 'full Chromium'}` +
+        `${source === 'flag' ? '' : ` (${source === 'profile' ? 'from the profile' : 'default'})`}, ` +
+        `ramp-up ${formatDuration(cfg.rampUpMs)}${cfg.durationMs === null ? '' : `, repeating for ${formatDuration(cfg.durationMs)}`}; agents connect to ${hub.url}`,
+    );
     if (cfg.localAgents > 0) {
       const url = `${hub.tls ? 'https' : 'http'}://127.0.0.1:${hub.port}`;
       agents = startLocalAgents({
-        count: cfg.localAgents, controllerUrl: url, token: cfg.token, spoolRoot: localSpoolRoot(cfg.outDir),
+        count: cfg.localAgents,
+        controllerUrl: url,
+        token: cfg.token,
+        spoolRoot: localSpoolRoot(cfg.outDir),
         trust: localAgentTrust(target.profile, cfg.scenarioModule, cfg.tls?.certFile ?? null),
-        capacity: cfg.localCapacity, agentCli: cfg.agentCli, logLevel: cfg.logLevel, log,
+        capacity: cfg.localCapacity,
+        agentCli: cfg.agentCli,
+        logLevel: cfg.logLevel,
+        log,
         onExit: (name, code, last) => {
           const why = `local agent ${name} exited (code ${String(code)})${last.length ? `: ${last.at(-1)!.slice(0, 300)}` : ''}`;
           progress.note(why);
@@ -112,7 +134,10 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     }
     const resultsSink = sinks.results;
     coordinator = new RunCoordinator(runParamsOf(cfg, target), {
-      pool: hub.hub, sinks: sinks.all, progress, log,
+      pool: hub.hub,
+      sinks: sinks.all,
+      progress,
+      log,
       evidence,
       registry,
       results: {
@@ -128,11 +153,18 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   } finally {
     unregister();
     const steps: [string, (() => Promise<void>) | undefined][] = [
-      ['local agents', agents?.stop.bind(agents)], ['hub', hub?.close.bind(hub)], ['sinks', sinks?.close.bind(sinks)], ['target', target?.close.bind(target)],
+      ['local agents', agents?.stop.bind(agents)],
+      ['hub', hub?.close.bind(hub)],
+      ['sinks', sinks?.close.bind(sinks)],
+      ['target', target?.close.bind(target)],
     ];
     for (const [what, stop] of steps) {
       if (!stop) continue;
-      try { await stop(); } catch (e) { log.warn({ what, err: describeError(e) }, 'cleanup failed'); }
+      try {
+        await stop();
+      } catch (e) {
+        log.warn({ what, err: describeError(e) }, 'cleanup failed');
+      }
     }
   }
 }

@@ -51,31 +51,53 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   // Runs a previous controller left open: read now, followed from the moment the hub listens.
   const toAdopt = await prepareAdoption(cfg.outDir, io.log);
   for (const p of toAdopt) registry.set(p.file);
-  const evidence = new EvidenceStore({ outDir: cfg.outDir, log: io.log, secrets: [cfg.token], agentSecrets: (id) => [deriveAgentToken(cfg.token, id)], runs: registry });
+  const evidence = new EvidenceStore({
+    outDir: cfg.outDir,
+    log: io.log,
+    secrets: [cfg.token],
+    agentSecrets: (id) => [deriveAgentToken(cfg.token, id)],
+    runs: registry,
+  });
   const note = (s: string) => io.stderr.write(s + '\n');
   // Set once the hub listens; the API answers from them (503 until then is not possible: nothing listens before).
-  const state: { daemon: Daemon | null; loadTests: LoadTests | null; fleet: FleetDirectory | null; stopping: boolean } = { daemon: null, loadTests: null, fleet: null, stopping: false };
+  const state: { daemon: Daemon | null; loadTests: LoadTests | null; fleet: FleetDirectory | null; stopping: boolean } = {
+    daemon: null,
+    loadTests: null,
+    fleet: null,
+    stopping: false,
+  };
   const startedAt = Date.now();
   const mysql = mysqlSinkOf(sinks.all);
   // GET /metrics on the operator API (docs/prometheus.md): gauges read the fleet, the monitor and the sink at each scrape.
-  const metrics = cfg.operatorToken === null ? null : createControllerMetrics({
-    agents: () => state.fleet?.list() ?? [],
-    checks: () => state.daemon?.monitor.status() ?? [],
-    runsInProgress: () => ({ round: state.daemon?.monitor.running().length ?? 0, 'load-test': state.loadTests?.running().length ?? 0 }),
-    alerts: () => state.daemon?.alerts.states() ?? [],
-    mysql: mysql && { modes: SINK_MODES, stats: () => mysql.stats() },
-  });
-  const api: HttpHandler | undefined = cfg.operatorToken === null ? undefined : operatorApi({
-    token: cfg.operatorToken, log: io.log,
-    health: () => ({ stopping: state.stopping, agents: state.fleet?.list().filter((a) => a.connected).length ?? 0, checks: state.daemon?.config.checks.length ?? 0 }),
-    status: () => statusDocument({ startedAt, configFile: cfg.configFile, daemon: state.daemon, fleet: state.fleet, loadTests: state.loadTests }),
-    submitRun: async (flags, stream) => {
-      if (state.stopping || state.loadTests === null) throw new Error('the controller is shutting down');
-      await state.loadTests.submit(flags, stream);
-    },
-    abortRun: (runId, reason) => (state.loadTests?.abort(runId, reason) ?? false) || (state.daemon?.monitor.abortRun(runId, reason) ?? false),
-    ...(metrics ? { metrics: () => metrics.exposition() } : {}),
-  });
+  const metrics =
+    cfg.operatorToken === null
+      ? null
+      : createControllerMetrics({
+          agents: () => state.fleet?.list() ?? [],
+          checks: () => state.daemon?.monitor.status() ?? [],
+          runsInProgress: () => ({ round: state.daemon?.monitor.running().length ?? 0, 'load-test': state.loadTests?.running().length ?? 0 }),
+          alerts: () => state.daemon?.alerts.states() ?? [],
+          mysql: mysql && { modes: SINK_MODES, stats: () => mysql.stats() },
+        });
+  const api: HttpHandler | undefined =
+    cfg.operatorToken === null
+      ? undefined
+      : operatorApi({
+          token: cfg.operatorToken,
+          log: io.log,
+          health: () => ({
+            stopping: state.stopping,
+            agents: state.fleet?.list().filter((a) => a.connected).length ?? 0,
+            checks: state.daemon?.config.checks.length ?? 0,
+          }),
+          status: () => statusDocument({ startedAt, configFile: cfg.configFile, daemon: state.daemon, fleet: state.fleet, loadTests: state.loadTests }),
+          submitRun: async (flags, stream) => {
+            if (state.stopping || state.loadTests === null) throw new Error('the controller is shutting down');
+            await state.loadTests.submit(flags, stream);
+          },
+          abortRun: (runId, reason) => (state.loadTests?.abort(runId, reason) ?? false) || (state.daemon?.monitor.abortRun(runId, reason) ?? false),
+          ...(metrics ? { metrics: () => metrics.exposition() } : {}),
+        });
   let hub;
   try {
     // Spooled evidence from agents (failed sessions of runs a previous controller started) lands here too.
@@ -98,7 +120,13 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   for (const p of toAdopt) {
     // Synchronous, right after listen: no agent event can be handled before its run is followed.
     const run = adoptRun(p, {
-      outDir: cfg.outDir, pool: hub.hub, registry, sinks: sinks.all, progress, log: io.log, now: Date.now,
+      outDir: cfg.outDir,
+      pool: hub.hub,
+      registry,
+      sinks: sinks.all,
+      progress,
+      log: io.log,
+      now: Date.now,
       results: {
         read: (id) => readRunResults(cfg.outDir, id),
         writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
@@ -106,9 +134,12 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
       },
     });
     adopted.push(run);
-    void run.closed.then((o) => {
-      note(`run ${run.runId} closed: ${o.status} (exit code ${o.exitCode})${o.error ? `: ${o.error.message}` : ''}; summary ${o.summaryPath}`);
-    }, (e: unknown) => io.log.error({ runId: run.runId, err: describeError(e) }, 're-adopted run could not be closed'));
+    void run.closed.then(
+      (o) => {
+        note(`run ${run.runId} closed: ${o.status} (exit code ${o.exitCode})${o.error ? `: ${o.error.message}` : ''}; summary ${o.summaryPath}`);
+      },
+      (e: unknown) => io.log.error({ runId: run.runId, err: describeError(e) }, 're-adopted run could not be closed'),
+    );
   }
 
   let agents: LocalAgents | null = null;
@@ -116,11 +147,29 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
   try {
     if (cfg.configFile !== null) {
       state.daemon = await Daemon.start({
-        cfg, configFile: cfg.configFile, hub, sinks, registry, evidence, log: io.log, note, onRound: (r) => { note(roundLine(r)); metrics?.round(r); }, env: process.env,
+        cfg,
+        configFile: cfg.configFile,
+        hub,
+        sinks,
+        registry,
+        evidence,
+        log: io.log,
+        note,
+        onRound: (r) => {
+          note(roundLine(r));
+          metrics?.round(r);
+        },
+        env: process.env,
       });
     }
     state.loadTests = new LoadTests({
-      cfg, hub, sinks, registry, evidence, log: io.log, note,
+      cfg,
+      hub,
+      sinks,
+      registry,
+      evidence,
+      log: io.log,
+      note,
       monitor: () => (state.daemon ? { monitor: state.daemon.monitor, policy: state.daemon.config.loadTests } : null),
     });
     if (cfg.localAgents > 0) agents = await startServeLocalAgents({ cfg, hub, daemon: state.daemon, log: io.log, note, waitMs: LOCAL_AGENTS_WAIT_MS });
@@ -133,14 +182,24 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
     await sinks.close();
     throw e;
   }
-  if (state.daemon && io.onHangup) offHangup = io.onHangup(() => { void state.daemon?.reload(); });
+  if (state.daemon && io.onHangup)
+    offHangup = io.onHangup(() => {
+      void state.daemon?.reload();
+    });
   // The line scripts and tests wait for: the actual port.
   io.stdout.write(`controller listening on ${hub.url}\n`);
   if (api) note(`operator API on ${hub.url}${'/api/v1'} (bearer token: PROBE_OPERATOR_TOKEN); health: ${hub.url}/healthz`);
-  const signal = await new Promise<string>((resolve) => { const off = io.onInterrupt((s) => { off(); resolve(s); }); });
+  const signal = await new Promise<string>((resolve) => {
+    const off = io.onInterrupt((s) => {
+      off();
+      resolve(s);
+    });
+  });
   state.stopping = true;
   offHangup();
-  note(`received ${signal}: closing${state.daemon ? ' (no new rounds; rounds running finish or are aborted)' : ''}${adopted.length ? ' (runs still open stay open for the next controller)' : ''}`);
+  note(
+    `received ${signal}: closing${state.daemon ? ' (no new rounds; rounds running finish or are aborted)' : ''}${adopted.length ? ' (runs still open stay open for the next controller)' : ''}`,
+  );
   state.loadTests.abortAll(`the controller received ${signal}`);
   await state.daemon?.stop();
   await agents?.stop();

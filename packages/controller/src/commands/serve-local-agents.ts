@@ -13,7 +13,12 @@ import { localAgentTrust, localSpoolRoot, startLocalAgents, type LocalAgents, ty
  * wait is over: rounds before then record gaps).
  */
 export async function startServeLocalAgents(o: {
-  cfg: ServeConfig; hub: ListeningHub; daemon: Daemon | null; log: Logger; note: (line: string) => void; waitMs: number;
+  cfg: ServeConfig;
+  hub: ListeningHub;
+  daemon: Daemon | null;
+  log: Logger;
+  note: (line: string) => void;
+  waitMs: number;
 }): Promise<LocalAgents> {
   const { cfg, hub } = o;
   const parts = o.daemon === null ? [] : (await o.daemon.targets()).map((t) => localAgentTrust(t.profile, t.scenarioModule, cfg.tls?.certFile ?? null));
@@ -25,13 +30,23 @@ export async function startServeLocalAgents(o: {
   };
   const url = `${hub.tls ? 'https' : 'http'}://127.0.0.1:${hub.port}`;
   const agents = startLocalAgents({
-    count: cfg.localAgents, controllerUrl: url, token: cfg.token, spoolRoot: localSpoolRoot(cfg.outDir), trust,
-    capacity: cfg.localCapacity, agentCli: cfg.agentCli, logLevel: cfg.logLevel, log: o.log,
+    count: cfg.localAgents,
+    controllerUrl: url,
+    token: cfg.token,
+    spoolRoot: localSpoolRoot(cfg.outDir),
+    trust,
+    capacity: cfg.localCapacity,
+    agentCli: cfg.agentCli,
+    logLevel: cfg.logLevel,
+    log: o.log,
     onExit: (name, code, last) => o.note(`local agent ${name} exited (code ${String(code)})${last.length ? `: ${last.at(-1)!.slice(0, 300)}` : ''}`),
   });
   o.note(`started ${cfg.localAgents} local agent(s): ${agents.names.join(', ')}`);
   const deadline = Date.now() + o.waitMs;
   while (hub.hub.agents().length < cfg.localAgents && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (hub.hub.agents().length < cfg.localAgents) o.note(`only ${hub.hub.agents().length} of ${cfg.localAgents} local agent(s) connected after ${Math.round(o.waitMs / 1000)}s; rounds go on with those connected`);
+  if (hub.hub.agents().length < cfg.localAgents)
+    o.note(
+      `only ${hub.hub.agents().length} of ${cfg.localAgents} local agent(s) connected after ${Math.round(o.waitMs / 1000)}s; rounds go on with those connected`,
+    );
   return agents;
 }

@@ -2,15 +2,38 @@ import { describe, it, expect } from 'vitest';
 import { ConfigError, AGENT_WAIT_TIMEOUT_MS, SCENARIO_OPTIONS, ScenarioOptionsSchema, rangeText } from '@userprobe/shared';
 import { OPTION_RANGES } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
-import { resolveRunConfig, resolveServeConfig, newRunId, publicParams, chooseBrowser, parseProfileVars, thinkTimeProblem, isLoopbackHost, listenProblem } from './config.js';
+import {
+  resolveRunConfig,
+  resolveServeConfig,
+  newRunId,
+  publicParams,
+  chooseBrowser,
+  parseProfileVars,
+  thinkTimeProblem,
+  isLoopbackHost,
+  listenProblem,
+} from './config.js';
 
 describe('resolveRunConfig', () => {
   it('fills defaults and freezes the result', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 6, localAgents: 2 }, {});
     expect(c).toMatchObject({
-      scenario: 'chat-load', total: 6, target: 'demo', browser: 'shell', rampUpMs: 6000, durationMs: null,
-      expectAgents: 2, localAgents: 2, agentWaitMs: AGENT_WAIT_TIMEOUT_MS, port: 7077, host: '127.0.0.1', outDir: 'results',
-      options: { messages: 1, har: 'failures', stepTimeoutMs: null, sessionTimeoutMs: null }, json: false, demoLatency: [], dbUrl: null,
+      scenario: 'chat-load',
+      total: 6,
+      target: 'demo',
+      browser: 'shell',
+      rampUpMs: 6000,
+      durationMs: null,
+      expectAgents: 2,
+      localAgents: 2,
+      agentWaitMs: AGENT_WAIT_TIMEOUT_MS,
+      port: 7077,
+      host: '127.0.0.1',
+      outDir: 'results',
+      options: { messages: 1, har: 'failures', stepTimeoutMs: null, sessionTimeoutMs: null },
+      json: false,
+      demoLatency: [],
+      dbUrl: null,
     });
     expect(c.token.length).toBeGreaterThan(20);
     expect(Object.isFrozen(c)).toBe(true);
@@ -32,16 +55,23 @@ describe('resolveRunConfig', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceSessions: 3, evidenceBytes: '1.5GiB', adaptiveStart: false }, {});
     expect([c.evidenceSessions, c.evidenceBytes, c.options.adaptiveStart]).toEqual([3, 1.5 * 1024 ** 3, false]);
     expect(resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: '200MB' }, {}).evidenceBytes).toBe(200_000_000);
-    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: 'lots' }, {})).toThrow(/--evidence-bytes: "lots" is not a size/);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, evidenceBytes: 'lots' }, {})).toThrow(
+      /--evidence-bytes: "lots" is not a size/,
+    );
   });
   it('scenario options: call duration and mirror samples (defaults 5s and 3), a custom scenario module as an absolute path', () => {
     const d = resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1 }, {});
     expect([d.options.callDurationMs, d.options.mirrorSamples, d.scenarioModule, d.profileVars]).toEqual([5_000, 3, null, {}]);
-    const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, callDuration: '30s', mirrorSamples: 5, scenarioModule: './x/my.mjs', profileVar: ['A=1', 'B_2=x=y'] }, {});
+    const c = resolveRunConfig(
+      { scenario: 'chat-load', total: 1, localAgents: 1, callDuration: '30s', mirrorSamples: 5, scenarioModule: './x/my.mjs', profileVar: ['A=1', 'B_2=x=y'] },
+      {},
+    );
     expect([c.options.callDurationMs, c.options.mirrorSamples, c.profileVars]).toEqual([30_000, 5, { A: '1', B_2: 'x=y' }]);
     expect(isAbsolute(c.scenarioModule!)).toBe(true);
     expect(c.scenarioModule!.endsWith('/x/my.mjs')).toBe(true);
-    expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(/--call-duration: 20m is out of range/);
+    expect(() => resolveRunConfig({ scenario: 'video-call', total: 1, localAgents: 1, callDuration: '20m' }, {})).toThrow(
+      /--call-duration: 20m is out of range/,
+    );
     expect(() => resolveRunConfig({ scenario: 'cobrowse', total: 1, localAgents: 1, mirrorSamples: 0 }, {})).toThrow(/--mirror-samples/);
   });
   it.each([
@@ -60,31 +90,53 @@ describe('resolveRunConfig', () => {
     const c = resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '10s-30s', input: 'insert' }, {});
     expect([c.options.thinkTime, c.options.input]).toEqual([{ minMs: 10_000, maxMs: 30_000 }, 'insert']);
     expect(Object.isFrozen(c.options.thinkTime)).toBe(true);
-    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '30s-10s' }, {})).toThrow(/^--think-time: the range 30s-10s ends before it starts/);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, thinkTime: '30s-10s' }, {})).toThrow(
+      /^--think-time: the range 30s-10s ends before it starts/,
+    );
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 1, localAgents: 1, input: 'paste' }, {})).toThrow(/^--input: .*"type".*"insert"/);
   });
   it.each([
     ['no think time', 10, 0, 120_000, null],
     ['one message never pauses', 1, 600_000, 120_000, null],
     ['9 pauses of up to 6s and a minute of work fit in 2m', 10, 6_000, 120_000, null],
-    ['9 pauses of up to 10s and a minute of work do not fit in 2m', 10, 10_000, 120_000, /pauses up to 90s, which with 1m for the session's own work does not fit the session timeout 2m; raise --session-timeout to at least 3m, or shorten --think-time/],
+    [
+      '9 pauses of up to 10s and a minute of work do not fit in 2m',
+      10,
+      10_000,
+      120_000,
+      /pauses up to 90s, which with 1m for the session's own work does not fit the session timeout 2m; raise --session-timeout to at least 3m, or shorten --think-time/,
+    ],
     ['9 pauses of up to 20s do not fit in 2m', 10, 20_000, 120_000, /pauses up to 3m, .* raise --session-timeout to at least 4m/],
-    ['beyond the longest session timeout: lower the counts', 100, 60_000, 3_600_000, /pauses up to 99m, .*; lower --messages or --think-time \(the session timeout is at most 1h\)/],
+    [
+      'beyond the longest session timeout: lower the counts',
+      100,
+      60_000,
+      3_600_000,
+      /pauses up to 99m, .*; lower --messages or --think-time \(the session timeout is at most 1h\)/,
+    ],
   ] as const)('thinkTimeProblem: %s', (_n, messages, maxMs, sessionTimeoutMs, want) => {
     const p = thinkTimeProblem({ messages, thinkTime: { minMs: 0, maxMs }, sessionTimeoutMs });
     if (want === null) expect(p).toBeNull();
     else expect(p).toMatch(want);
   });
   it('parses durations and repeatable flags', () => {
-    const c = resolveRunConfig({ scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' }, {});
+    const c = resolveRunConfig(
+      { scenario: 'chat-load', total: 2, rampUp: '30s', duration: '2m', agentWait: 500, localAgents: 1, demoLatency: 'create=300' },
+      {},
+    );
     expect([c.rampUpMs, c.durationMs, c.agentWaitMs, c.demoLatency]).toEqual([30_000, 120_000, 500, ['create=300']]);
   });
   it('requires a master secret when remote agents are expected, and listens on all interfaces then (over TLS, or plain HTTP by choice)', () => {
     expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, {})).toThrow(/master secret is required.*controller agent-token/);
-    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, { PROBE_TOKEN: 'tok' })).toThrow(/would listen on 0\.0\.0\.0 .*with plain HTTP/);
+    expect(() => resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2 }, { PROBE_TOKEN: 'tok' })).toThrow(
+      /would listen on 0\.0\.0\.0 .*with plain HTTP/,
+    );
     const c = resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, tlsCert: 'c.pem', tlsKey: 'k.pem' }, { PROBE_TOKEN: 'tok' });
     expect([c.token, c.host, isAbsolute(c.tls!.certFile), c.allowSharedToken]).toEqual(['tok', '0.0.0.0', true, false]);
-    expect(resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, allowPlainHttp: true }, { PROBE_TOKEN: 'tok' })).toMatchObject({ tls: null, allowPlainHttp: true });
+    expect(resolveRunConfig({ scenario: 'chat-load', total: 2, expectAgents: 2, allowPlainHttp: true }, { PROBE_TOKEN: 'tok' })).toMatchObject({
+      tls: null,
+      allowPlainHttp: true,
+    });
     expect(publicParams(c)).not.toHaveProperty('token');
     // run.json (and MySQL's runs.params) keep the scenario options at the top level, by their assignment keys, as always
     expect(publicParams(c)).toMatchObject({ har: 'failures', messages: 1, stepTimeoutMs: null, thinkTime: { minMs: 0, maxMs: 0 } });
@@ -114,7 +166,8 @@ function thrown(f: () => unknown): unknown {
   return undefined;
 }
 
-const CAPACITY_ACCEPTED = 'use N (chat-load and cobrowse) or SCENARIO=N with SCENARIO one of chat-load, video-call, cobrowse and N a whole number from 0 to 10000';
+const CAPACITY_ACCEPTED =
+  'use N (chat-load and cobrowse) or SCENARIO=N with SCENARIO one of chat-load, video-call, cobrowse and N a whole number from 0 to 10000';
 
 describe('option ranges: every numeric flag checked at start, the flag and the accepted range named', () => {
   const base = { scenario: 'chat-load', total: 1, localAgents: 1 };
@@ -151,12 +204,25 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
   });
 
   it('both ends of every range are accepted', () => {
-    const ends = { stepTimeout: [1, 600_000], sessionTimeout: [1, 3_600_000], total: [1, 100_000], messages: [1, 100], mirrorSamples: [1, 100],
-      callDuration: [0, 600_000], rampUp: [0, 86_400_000], agentWait: [100, 86_400_000], drainTimeout: [100, 3_600_000], evidenceSessions: [0, 100_000] } as const;
+    const ends = {
+      stepTimeout: [1, 600_000],
+      sessionTimeout: [1, 3_600_000],
+      total: [1, 100_000],
+      messages: [1, 100],
+      mirrorSamples: [1, 100],
+      callDuration: [0, 600_000],
+      rampUp: [0, 86_400_000],
+      agentWait: [100, 86_400_000],
+      drainTimeout: [100, 3_600_000],
+      evidenceSessions: [0, 100_000],
+    } as const;
     for (const [key, values] of Object.entries(ends)) {
       for (const v of values) expect(() => resolveRunConfig({ ...base, [key]: v }, {}), `${key} ${v}`).not.toThrow();
     }
-    expect(resolveRunConfig({ ...base, duration: 604_800_000, evidenceBytes: '1TiB', capacity: ['10000', 'video-call=0'] }, {})).toMatchObject({ durationMs: 604_800_000, evidenceBytes: 1024 ** 4 });
+    expect(resolveRunConfig({ ...base, duration: 604_800_000, evidenceBytes: '1TiB', capacity: ['10000', 'video-call=0'] }, {})).toMatchObject({
+      durationMs: 604_800_000,
+      evidenceBytes: 1024 ** 4,
+    });
   });
 
   it('the scenario options: the flags accept exactly what the assignment schema accepts (both from one table)', () => {
@@ -173,8 +239,12 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
   });
 
   it('serve checks its flags the same way', () => {
-    expect((thrown(() => resolveServeConfig({ token: 't', drainTimeout: 0 }, {})) as Error).message).toBe('--drain-timeout: 0ms is out of range; accepted: a duration from 100ms to 1h');
-    expect((thrown(() => resolveServeConfig({ token: 't', port: -1 }, {})) as Error).message).toBe('--port: -1 is out of range; accepted: a whole number from 0 to 65535');
+    expect((thrown(() => resolveServeConfig({ token: 't', drainTimeout: 0 }, {})) as Error).message).toBe(
+      '--drain-timeout: 0ms is out of range; accepted: a duration from 100ms to 1h',
+    );
+    expect((thrown(() => resolveServeConfig({ token: 't', port: -1 }, {})) as Error).message).toBe(
+      '--port: -1 is out of range; accepted: a whole number from 0 to 65535',
+    );
   });
 
   it('every range is stated in the README CLI reference', async () => {
@@ -195,7 +265,13 @@ describe('resolveServeConfig', () => {
   it('needs a token', () => {
     expect(() => resolveServeConfig({}, {})).toThrow(/needs the master secret/);
     expect(() => resolveServeConfig({}, { PROBE_TOKEN: ' ' })).toThrow(/needs the master secret/);
-    expect(resolveServeConfig({ port: 0, allowPlainHttp: true }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({ command: 'serve', port: 0, token: 't', dbUrl: 'mysql://x', host: '0.0.0.0' });
+    expect(resolveServeConfig({ port: 0, allowPlainHttp: true }, { PROBE_TOKEN: 't', PROBE_DB_URL: 'mysql://x' })).toMatchObject({
+      command: 'serve',
+      port: 0,
+      token: 't',
+      dbUrl: 'mysql://x',
+      host: '0.0.0.0',
+    });
   });
   it('TLS, identity and revocation flags', () => {
     const c = resolveServeConfig({ tlsCert: 'a.crt', tlsKey: 'a.key', allowSharedToken: true, revokedAgents: 'revoked.txt' }, { PROBE_TOKEN: 't' });
@@ -208,8 +284,18 @@ describe('resolveServeConfig', () => {
 
 describe('where plain HTTP may listen (pure)', () => {
   it.each([
-    ['127.0.0.1', true], ['127.5.6.7', true], ['::1', true], ['[::1]', true], ['localhost', true], ['::ffff:127.0.0.1', true],
-    ['0.0.0.0', false], ['::', false], ['10.0.0.5', false], ['128.0.0.1', false], ['127.0.0.256', false], ['ctl.example.com', false],
+    ['127.0.0.1', true],
+    ['127.5.6.7', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['localhost', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['10.0.0.5', false],
+    ['128.0.0.1', false],
+    ['127.0.0.256', false],
+    ['ctl.example.com', false],
   ])('isLoopbackHost(%s) = %s', (host, want) => {
     expect(isLoopbackHost(host)).toBe(want);
   });
@@ -217,7 +303,10 @@ describe('where plain HTTP may listen (pure)', () => {
     [{ host: '0.0.0.0', tlsCert: 'c', tlsKey: 'k', allowPlainHttp: false }, null],
     [{ host: '0.0.0.0', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: true }, null],
     [{ host: '127.0.0.1', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: false }, null],
-    [{ host: '10.0.0.5', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: false }, /^the hub would listen on 10\.0\.0\.5 with plain HTTP, so every agent's token and every batch would cross the network readable; pass --tls-cert FILE --tls-key FILE/],
+    [
+      { host: '10.0.0.5', tlsCert: undefined, tlsKey: undefined, allowPlainHttp: false },
+      /^the hub would listen on 10\.0\.0\.5 with plain HTTP, so every agent's token and every batch would cross the network readable; pass --tls-cert FILE --tls-key FILE/,
+    ],
     [{ host: '0.0.0.0', tlsCert: 'c', tlsKey: undefined, allowPlainHttp: true }, /^--tls-cert was given without --tls-key/],
     [{ host: '127.0.0.1', tlsCert: undefined, tlsKey: 'k', allowPlainHttp: false }, /^--tls-key was given without --tls-cert/],
   ])('listenProblem(%j)', (p, want) => {

@@ -1,9 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import {
-  AGENT_LOSS_GRACE_MS, AGENT_WAIT_TIMEOUT_MS, DRAIN_TIMEOUT_MS, SCENARIOS, BROWSER_KINDS, ConfigError, formatIssues,
-  EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, MAX_SESSION_TIMEOUT_MS, SCENARIO_OPTION_CONFIG_KEYS, formatDuration, parseCapacity,
-  parseDuration, rangeProblem, scenarioChoicesFromFlags, type BrowserKind, type ScenarioName, type ScenarioOptionChoices, type ThinkTime,
+  AGENT_LOSS_GRACE_MS,
+  AGENT_WAIT_TIMEOUT_MS,
+  DRAIN_TIMEOUT_MS,
+  SCENARIOS,
+  BROWSER_KINDS,
+  ConfigError,
+  formatIssues,
+  EVIDENCE_BUDGET_BYTES,
+  EVIDENCE_BUDGET_SESSIONS,
+  MAX_SESSION_TIMEOUT_MS,
+  SCENARIO_OPTION_CONFIG_KEYS,
+  formatDuration,
+  parseCapacity,
+  parseDuration,
+  rangeProblem,
+  scenarioChoicesFromFlags,
+  type BrowserKind,
+  type ScenarioName,
+  type ScenarioOptionChoices,
+  type ThinkTime,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
 import { ON_AGENT_LOSS, type OnAgentLoss } from '../run/run-state-schema.js';
@@ -51,29 +68,47 @@ export function thinkTimeProblem(p: { messages: number; thinkTime: ThinkTime; se
   const pausesMs = (p.messages - 1) * p.thinkTime.maxMs;
   if (pausesMs === 0 || pausesMs + SESSION_WORK_ALLOWANCE_MS <= p.sessionTimeoutMs) return null;
   const needMs = pausesMs + SESSION_WORK_ALLOWANCE_MS;
-  const fix = needMs <= MAX_SESSION_TIMEOUT_MS
-    ? `raise --session-timeout to at least ${formatDuration(Math.ceil(needMs / 60_000) * 60_000)}, or shorten --think-time`
-    : `lower --messages or --think-time (the session timeout is at most ${formatDuration(MAX_SESSION_TIMEOUT_MS)})`;
-  return `--think-time up to ${formatDuration(p.thinkTime.maxMs)} between ${p.messages} messages pauses up to ${formatDuration(pausesMs)}, ` +
-    `which with ${formatDuration(SESSION_WORK_ALLOWANCE_MS)} for the session's own work does not fit the session timeout ${formatDuration(p.sessionTimeoutMs)}; ${fix}`;
+  const fix =
+    needMs <= MAX_SESSION_TIMEOUT_MS
+      ? `raise --session-timeout to at least ${formatDuration(Math.ceil(needMs / 60_000) * 60_000)}, or shorten --think-time`
+      : `lower --messages or --think-time (the session timeout is at most ${formatDuration(MAX_SESSION_TIMEOUT_MS)})`;
+  return (
+    `--think-time up to ${formatDuration(p.thinkTime.maxMs)} between ${p.messages} messages pauses up to ${formatDuration(pausesMs)}, ` +
+    `which with ${formatDuration(SESSION_WORK_ALLOWANCE_MS)} for the session's own work does not fit the session timeout ${formatDuration(p.sessionTimeoutMs)}; ${fix}`
+  );
 }
 
 /** Pure: --browser wins; else the target profile's `browser`; else DEFAULT_BROWSER. Says where the choice came from. */
 
-export function chooseBrowser(cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'>, profileBrowser: BrowserKind | undefined): { browser: BrowserKind; source: 'flag' | 'profile' | 'default' } {
+export function chooseBrowser(
+  cfg: Pick<RunConfig, 'browser' | 'browserFromFlag'>,
+  profileBrowser: BrowserKind | undefined,
+): { browser: BrowserKind; source: 'flag' | 'profile' | 'default' } {
   if (cfg.browserFromFlag) return { browser: cfg.browser, source: 'flag' };
   if (profileBrowser !== undefined) return { browser: profileBrowser, source: 'profile' };
   return { browser: DEFAULT_BROWSER, source: 'default' };
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1_048_576, gib: 1_073_741_824, tib: 1024 ** 4 };
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1_048_576,
+  gib: 1_073_741_824,
+  tib: 1024 ** 4,
+};
 
 /** `200MB`, `1.5GiB`, `5000000` → bytes. */
 export function parseBytes(v: string | number, flag: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(String(v));
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ConfigError(`${flag}: "${String(v)}" is not a size; use bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB (e.g. 200MB)`);
+  if (!m || unit === undefined)
+    throw new ConfigError(`${flag}: "${String(v)}" is not a size; use bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB (e.g. 200MB)`);
   return Math.round(Number(m[1]) * unit);
 }
 
@@ -159,12 +194,14 @@ export interface ServeConfig extends CommonConfig {
   readonly agentCli: string | null;
 }
 
-const durationOf = (flag: string) =>
-  z.union([z.string(), z.number()]).transform((v) => parseDuration(v, flag));
+const durationOf = (flag: string) => z.union([z.string(), z.number()]).transform((v) => parseDuration(v, flag));
 const optDuration = (flag: string) => durationOf(flag).optional();
 /** Any number (NaN and fractions included, as a CLI parser yields them): checkRanges says what is accepted. */
 const numeric = z.custom<number>((v) => typeof v === 'number', 'a number');
-const strings = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+const strings = z
+  .union([z.string(), z.array(z.string())])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
 
 const CommonRaw = {
   host: z.string().min(1).optional(),
@@ -184,7 +221,10 @@ const CommonRaw = {
 
 const RunRaw = z.strictObject({
   ...CommonRaw,
-  runId: z.string().regex(/^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,63}$/, 'an id of 1-64 characters from A-Z a-z 0-9 . _ : - (not starting with ".")').optional(),
+  runId: z
+    .string()
+    .regex(/^[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,63}$/, 'an id of 1-64 characters from A-Z a-z 0-9 . _ : - (not starting with ".")')
+    .optional(),
   scenario: z.enum(SCENARIOS),
   total: numeric,
   target: z.string().min(1).default('demo'),
@@ -194,11 +234,16 @@ const RunRaw = z.strictObject({
   expectAgents: numeric.optional(),
   localAgents: numeric.default(0),
   agentWait: optDuration('--agent-wait'),
-  capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
+  capacity: z
+    .union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))])
+    .optional()
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
   agentCli: z.string().min(1).optional(),
   evidenceSessions: numeric.default(EVIDENCE_BUDGET_SESSIONS),
-  evidenceBytes: z.union([z.string(), z.number()]).optional().transform((v) => (v === undefined ? EVIDENCE_BUDGET_BYTES : parseBytes(v, '--evidence-bytes'))),
+  evidenceBytes: z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((v) => (v === undefined ? EVIDENCE_BUDGET_BYTES : parseBytes(v, '--evidence-bytes'))),
   json: z.boolean().default(false),
   demoLatency: strings,
   demoError: strings,
@@ -214,7 +259,10 @@ export function parseProfileVars(pairs: readonly string[]): Record<string, strin
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(p);
-    if (!m) throw new ConfigError(`--profile-var: "${p}" is not NAME=VALUE; accepted: a name of letters, digits and _ (not starting with a digit), "=", then the value, e.g. TENANT_SITE_URL=https://www.example.com`);
+    if (!m)
+      throw new ConfigError(
+        `--profile-var: "${p}" is not NAME=VALUE; accepted: a name of letters, digits and _ (not starting with a digit), "=", then the value, e.g. TENANT_SITE_URL=https://www.example.com`,
+      );
     out[m[1]!] = m[2]!;
   }
   return out;
@@ -224,7 +272,9 @@ const ServeRaw = z.strictObject({
   ...CommonRaw,
   config: z.string().min(1).optional(),
   localAgents: numeric.default(0),
-  capacity: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).optional()
+  capacity: z
+    .union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))])
+    .optional()
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String))),
   agentCli: z.string().min(1).optional(),
 });
@@ -291,20 +341,34 @@ export function isLoopbackHost(host: string): boolean {
  * Pure: TLS files given together or not at all; plain HTTP only on loopback
  * or with --allow-plain-http. Null when fine, else what to change.
  */
-export function listenProblem(p: { host: string; tlsCert: string | undefined; tlsKey: string | undefined; allowPlainHttp: boolean; defaultHostWhy: string | null }): string | null {
+export function listenProblem(p: {
+  host: string;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  allowPlainHttp: boolean;
+  defaultHostWhy: string | null;
+}): string | null {
   if ((p.tlsCert === undefined) !== (p.tlsKey === undefined)) {
     return `${p.tlsCert === undefined ? '--tls-key' : '--tls-cert'} was given without ${p.tlsCert === undefined ? '--tls-cert' : '--tls-key'}; HTTPS needs both: the certificate (PEM, with its chain) and its private key (deploy/tls/make-ca.sh makes them)`;
   }
   if (p.tlsCert !== undefined || p.allowPlainHttp || isLoopbackHost(p.host)) return null;
-  return `the hub would listen on ${p.host}${p.defaultHostWhy === null ? '' : ` (${p.defaultHostWhy})`} with plain HTTP, so every agent's token and every batch ` +
+  return (
+    `the hub would listen on ${p.host}${p.defaultHostWhy === null ? '' : ` (${p.defaultHostWhy})`} with plain HTTP, so every agent's token and every batch ` +
     'would cross the network readable; pass --tls-cert FILE --tls-key FILE (deploy/tls/make-ca.sh makes a CA and a certificate; agents pin the CA with --ca), ' +
-    'or --host 127.0.0.1 for agents on this machine only, or --allow-plain-http to accept plain HTTP on a network you trust';
+    'or --host 127.0.0.1 for agents on this machine only, or --allow-plain-http to accept plain HTTP on a network you trust'
+  );
 }
 
 /** `defaultHost` is used without --host; `defaultHostWhy` says why, in a refusal. */
 function common(r: z.infer<typeof ServeRaw>, env: Env, token: string, defaultHost: string, defaultHostWhy: string): CommonConfig {
   const host = r.host ?? defaultHost;
-  const problem = listenProblem({ host, tlsCert: r.tlsCert, tlsKey: r.tlsKey, allowPlainHttp: r.allowPlainHttp, defaultHostWhy: r.host === undefined ? defaultHostWhy : null });
+  const problem = listenProblem({
+    host,
+    tlsCert: r.tlsCert,
+    tlsKey: r.tlsKey,
+    allowPlainHttp: r.allowPlainHttp,
+    defaultHostWhy: r.host === undefined ? defaultHostWhy : null,
+  });
   if (problem !== null) throw new ConfigError(problem);
   return {
     host,
@@ -343,7 +407,9 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     );
   }
   if (r.localAgents > 0 && expectAgents < r.localAgents) {
-    throw new ConfigError(`--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`);
+    throw new ConfigError(
+      `--expect-agents ${expectAgents} is less than --local-agents ${r.localAgents}; accepted: --expect-agents ≥ --local-agents (or leave it out)`,
+    );
   }
   // A random master for this run alone; each local agent gets its own token, derived from it, in its environment (PROBE_TOKEN).
   const token = givenToken ?? randomBytes(24).toString('hex');
@@ -385,13 +451,18 @@ export function resolveServeConfig(raw: unknown, env: Env): ServeConfig {
   parseCapacity(r.capacity, { 'chat-load': 0, 'video-call': 0, cobrowse: 0 });
   const onlyLocal = r.localAgents > 0 && r.host === undefined;
   const givenToken = r.token ?? envValue(env.PROBE_TOKEN);
-  if (givenToken === undefined && !onlyLocal) throw new ConfigError('controller serve needs the master secret agents\' tokens are derived from: set PROBE_TOKEN (or pass --token)');
+  if (givenToken === undefined && !onlyLocal)
+    throw new ConfigError("controller serve needs the master secret agents' tokens are derived from: set PROBE_TOKEN (or pass --token)");
   const operatorToken = envValue(env.PROBE_OPERATOR_TOKEN) ?? null;
   if (operatorToken !== null && operatorToken.length < MIN_OPERATOR_TOKEN_CHARS) {
-    throw new ConfigError(`PROBE_OPERATOR_TOKEN is ${operatorToken.length} characters; accepted: at least ${MIN_OPERATOR_TOKEN_CHARS} (e.g. openssl rand -hex 24)`);
+    throw new ConfigError(
+      `PROBE_OPERATOR_TOKEN is ${operatorToken.length} characters; accepted: at least ${MIN_OPERATOR_TOKEN_CHARS} (e.g. openssl rand -hex 24)`,
+    );
   }
   if (r.config !== undefined && operatorToken === null && !onlyLocal) {
-    throw new ConfigError('controller serve --config needs the operator API\'s token: set PROBE_OPERATOR_TOKEN (at least 16 characters, e.g. openssl rand -hex 24); `controller status`, `abort` and `run --controller` send it');
+    throw new ConfigError(
+      "controller serve --config needs the operator API's token: set PROBE_OPERATOR_TOKEN (at least 16 characters, e.g. openssl rand -hex 24); `controller status`, `abort` and `run --controller` send it",
+    );
   }
   // Local agents only, no --host: loopback, a master made for this process (each local agent gets its own derived token).
   const token = givenToken ?? randomBytes(24).toString('hex');

@@ -15,7 +15,9 @@ const log = pino({ level: 'silent' });
 
 describe('--target demo (demo launcher)', () => {
   const open: ResolvedTarget[] = [];
-  afterEach(async () => { for (const t of open.splice(0)) await t.close(); });
+  afterEach(async () => {
+    for (const t of open.splice(0)) await t.close();
+  });
   const demo = async (demoLatency: string[] = [], demoError: string[] = []): Promise<ResolvedTarget> => {
     const t = await resolveTarget({ target: 'demo', demoLatency, demoError, log });
     open.push(t);
@@ -59,9 +61,15 @@ describe('--target demo (demo launcher)', () => {
     expect(t.description).toMatch(/; injected: --demo-latency create=300, --demo-latency realtime=50, --demo-error addMessage=503@0.25$/);
   });
 
-  it('a bad knob flag is a ConfigError in the demo\'s words, naming the flag the operator typed', async () => {
+  it("a bad knob flag is a ConfigError in the demo's words, naming the flag the operator typed", async () => {
     const bad = async (latency: string[], error: string[]): Promise<unknown> =>
-      resolveTarget({ target: 'demo', demoLatency: latency, demoError: error, log }).then((t) => { open.push(t); return undefined; }, (e: unknown) => e);
+      resolveTarget({ target: 'demo', demoLatency: latency, demoError: error, log }).then(
+        (t) => {
+          open.push(t);
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
     const e1 = await bad(['create'], []);
     expect(e1).toBeInstanceOf(ConfigError);
     expect((e1 as ConfigError).code).toBe(ERROR_CODES.CONFIG_INVALID);

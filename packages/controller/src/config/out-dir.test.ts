@@ -24,10 +24,26 @@ describe('prepareOutDir', () => {
   });
 
   it.each([
-    ['an existing file', (r: string) => join(r, 'file'), (r: string) => `--out: ${r}/file exists and is not a folder; accepted: a writable folder (created if missing)`],
-    ['a path under a file', (r: string) => join(r, 'file', 'x'), (r: string) => `--out: ${r}/file (in ${r}/file/x) is not a folder; accepted: a writable folder (created if missing)`],
-    ['a folder the kernel will not make (/proc)', () => '/proc/x/y', () => '--out: cannot create the folder /proc/x (ENOENT); accepted: a writable folder (created if missing)'],
-    ['a folder that is not writable (/proc/self)', () => '/proc/self', () => '--out: the folder /proc/self is not writable (ENOENT); accepted: a writable folder (created if missing)'],
+    [
+      'an existing file',
+      (r: string) => join(r, 'file'),
+      (r: string) => `--out: ${r}/file exists and is not a folder; accepted: a writable folder (created if missing)`,
+    ],
+    [
+      'a path under a file',
+      (r: string) => join(r, 'file', 'x'),
+      (r: string) => `--out: ${r}/file (in ${r}/file/x) is not a folder; accepted: a writable folder (created if missing)`,
+    ],
+    [
+      'a folder the kernel will not make (/proc)',
+      () => '/proc/x/y',
+      () => '--out: cannot create the folder /proc/x (ENOENT); accepted: a writable folder (created if missing)',
+    ],
+    [
+      'a folder that is not writable (/proc/self)',
+      () => '/proc/self',
+      () => '--out: the folder /proc/self is not writable (ENOENT); accepted: a writable folder (created if missing)',
+    ],
   ])('%s → a ConfigError naming --out', async (_n, path, message) => {
     const e = await prepareOutDir(path(root)).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConfigError);

@@ -36,7 +36,14 @@ export async function prepareOutDir(outDir: string, flag = '--out'): Promise<str
     try {
       await mkdir(dir);
     } catch (e) {
-      if (codeOf(e) !== 'EEXIST' || !(await stat(dir).then((s) => s.isDirectory(), () => false))) throw refuse(`cannot create the folder ${dir}`, e);
+      if (
+        codeOf(e) !== 'EEXIST' ||
+        !(await stat(dir).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        throw refuse(`cannot create the folder ${dir}`, e);
     }
   }
   const probe = join(abs, `.write-check-${process.pid}`);

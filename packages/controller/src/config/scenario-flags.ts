@@ -9,16 +9,18 @@ import { SCENARIO_OPTIONS, SCENARIO_OPTION_KEYS, type OptionSpec } from '@userpr
  * when the config is resolved (or the target profile's, for the timeouts).
  */
 export function scenarioOptionFlags(): Record<string, Options> {
-  return Object.fromEntries(SCENARIO_OPTION_KEYS.map((key) => {
-    const s: OptionSpec<unknown> = SCENARIO_OPTIONS[key];
-    // yargs lists a choice's values and a boolean's type itself; the other kinds say what they accept.
-    const accepted = s.choices === null && s.flagType !== 'boolean' ? ` Accepted: ${s.accepted}.` : '';
-    const option: Options = {
-      type: s.flagType,
-      describe: `${s.help}.${accepted} E.g. ${s.example}`,
-      defaultDescription: s.defaultText,
-      ...(s.choices === null ? {} : { choices: s.choices }),
-    };
-    return [s.flag, option];
-  }));
+  return Object.fromEntries(
+    SCENARIO_OPTION_KEYS.map((key) => {
+      const s: OptionSpec<unknown> = SCENARIO_OPTIONS[key];
+      // yargs lists a choice's values and a boolean's type itself; the other kinds say what they accept.
+      const accepted = s.choices === null && s.flagType !== 'boolean' ? ` Accepted: ${s.accepted}.` : '';
+      const option: Options = {
+        type: s.flagType,
+        describe: `${s.help}.${accepted} E.g. ${s.example}`,
+        defaultDescription: s.defaultText,
+        ...(s.choices === null ? {} : { choices: s.choices }),
+      };
+      return [s.flag, option];
+    }),
+  );
 }

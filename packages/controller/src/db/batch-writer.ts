@@ -4,8 +4,17 @@ import type { AgentInfo, RunInfo, RunStatus, AlertRecord } from '../results/sink
 import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {
-  chunk, runAgentRow, runRow, sampleRows, sessionRows, touchedBuckets,
-  SAMPLE_COLUMNS, SESSION_COLUMNS, type BatchContext, ROUND_COLUMNS, roundRow,
+  chunk,
+  runAgentRow,
+  runRow,
+  sampleRows,
+  sessionRows,
+  touchedBuckets,
+  SAMPLE_COLUMNS,
+  SESSION_COLUMNS,
+  type BatchContext,
+  ROUND_COLUMNS,
+  roundRow,
 } from './rows.js';
 
 /*
@@ -19,7 +28,9 @@ export const UNKNOWN = 'unknown';
 
 export type Via = 'direct' | 'spool';
 
-const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'session_id').map((c) => `${c} = VALUES(${c})`).join(', ');
+const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'session_id')
+  .map((c) => `${c} = VALUES(${c})`)
+  .join(', ');
 
 /**
  * Stores a batch: its idempotency key first (a replay fails here, cheaply, and
@@ -27,17 +38,17 @@ const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'se
  * records (upserted: a reassigned session's last record wins) and the dirty
  * rollup buckets — all committed together.
  */
-export async function storeBatch(
-  db: SqlClient,
-  batch: MetricBatch,
-  agent: AgentInfo,
-  ctx: BatchContext,
-  via: Via,
-): Promise<'stored' | 'duplicate'> {
+export async function storeBatch(db: SqlClient, batch: MetricBatch, agent: AgentInfo, ctx: BatchContext, via: Via): Promise<'stored' | 'duplicate'> {
   await db.begin();
   try {
     await db.query('INSERT INTO ingested_batches (run_id, agent_id, seq, samples, sessions, via, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      batch.runId, batch.agentId, batch.seq, batch.samples.length, batch.sessions.length, via, new Date(),
+      batch.runId,
+      batch.agentId,
+      batch.seq,
+      batch.samples.length,
+      batch.sessions.length,
+      via,
+      new Date(),
     ]);
   } catch (e) {
     if ((e as { code?: string }).code === 'ER_DUP_ENTRY') {
@@ -93,7 +104,9 @@ export async function storeRunStarted(db: SqlClient, info: RunInfo, agents: read
 /** A monitor round's report; a replayed one (same check, location and slot) overwrites the row. */
 export async function storeRound(db: SqlClient, r: RoundReport): Promise<void> {
   const cols = ROUND_COLUMNS.join(', ');
-  const update = ROUND_COLUMNS.filter((c) => c !== 'check_name' && c !== 'location' && c !== 'slot_at').map((c) => `${c} = VALUES(${c})`).join(', ');
+  const update = ROUND_COLUMNS.filter((c) => c !== 'check_name' && c !== 'location' && c !== 'slot_at')
+    .map((c) => `${c} = VALUES(${c})`)
+    .join(', ');
   await db.query(`INSERT INTO monitor_rounds (${cols}) VALUES (?) ON DUPLICATE KEY UPDATE ${update}`, [roundRow(r)]);
 }
 
@@ -105,13 +118,46 @@ export async function storeAlert(db: SqlClient, a: AlertRecord): Promise<void> {
     'INSERT INTO alert_states (alert_key, check_name, location, kind, metric, state, severity, since, updated_at, last_notified_at, value, threshold, detail, memory) VALUES (?) ' +
       'ON DUPLICATE KEY UPDATE state = VALUES(state), severity = VALUES(severity), since = VALUES(since), updated_at = VALUES(updated_at), last_notified_at = VALUES(last_notified_at), ' +
       'value = VALUES(value), threshold = VALUES(threshold), detail = VALUES(detail), memory = VALUES(memory)',
-    [[a.key, a.check, a.location, a.kind, a.metric, a.state, a.severity, d(a.since), d(a.updatedAt), d(a.lastNotifiedAt), a.value, a.threshold, a.detail?.slice(0, 2000) ?? null, JSON.stringify(a.memory)]],
+    [
+      [
+        a.key,
+        a.check,
+        a.location,
+        a.kind,
+        a.metric,
+        a.state,
+        a.severity,
+        d(a.since),
+        d(a.updatedAt),
+        d(a.lastNotifiedAt),
+        a.value,
+        a.threshold,
+        a.detail?.slice(0, 2000) ?? null,
+        JSON.stringify(a.memory),
+      ],
+    ],
   );
   if (a.notification) {
     const n = a.notification;
     await db.query(
       'INSERT INTO alerts (rule, check_name, kind, state, severity, scenario, location, metric, value, threshold, run_id, message, at) VALUES (?)',
-      [[a.key.slice(0, 128), a.check, a.kind, n.kind, a.severity, n.scenario, a.location, a.metric, a.value, a.threshold, n.runId, n.text.slice(0, 2000), new Date(n.at)]],
+      [
+        [
+          a.key.slice(0, 128),
+          a.check,
+          a.kind,
+          n.kind,
+          a.severity,
+          n.scenario,
+          a.location,
+          a.metric,
+          a.value,
+          a.threshold,
+          n.runId,
+          n.text.slice(0, 2000),
+          new Date(n.at),
+        ],
+      ],
     );
   }
   await db.commit();

@@ -28,9 +28,13 @@ describe('bounded', () => {
 
   it('passes the answer and the error through; a late answer goes to onLate', async () => {
     expect(await bounded(Promise.resolve(7), 'x', bounds(1_000))).toBe(7);
-    await expect(bounded(Promise.reject(Object.assign(new Error('gone'), { code: 'PROTOCOL_CONNECTION_LOST' })), 'x', bounds(1_000))).rejects.toMatchObject({ code: 'PROTOCOL_CONNECTION_LOST' });
+    await expect(bounded(Promise.reject(Object.assign(new Error('gone'), { code: 'PROTOCOL_CONNECTION_LOST' })), 'x', bounds(1_000))).rejects.toMatchObject({
+      code: 'PROTOCOL_CONNECTION_LOST',
+    });
     let answer: (v: string) => void = () => undefined;
-    const late = new Promise<string>((r) => { answer = r; });
+    const late = new Promise<string>((r) => {
+      answer = r;
+    });
     const released = new Promise<string>((onLate) => {
       void bounded(late, 'with a connection', bounds(10), onLate).catch(() => answer('a connection'));
     });

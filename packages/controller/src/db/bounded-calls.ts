@@ -19,7 +19,10 @@ export const MYSQL_CLOSING_CODE = 'E_MYSQL_CLOSING';
 
 /** The error of a call that was given up on; `code` is MYSQL_TIMEOUT_CODE or MYSQL_CLOSING_CODE. */
 export class MysqlCallError extends Error {
-  constructor(readonly code: typeof MYSQL_TIMEOUT_CODE | typeof MYSQL_CLOSING_CODE, message: string) {
+  constructor(
+    readonly code: typeof MYSQL_TIMEOUT_CODE | typeof MYSQL_CLOSING_CODE,
+    message: string,
+  ) {
     super(message);
     this.name = 'MysqlCallError';
   }
@@ -60,10 +63,7 @@ export function bounded<T>(call: Promise<T>, what: string, bounds: CallBounds, o
       reject(err);
     };
     const onAbort = (): void => giveUp(new MysqlCallError(MYSQL_CLOSING_CODE, `MySQL ${what} abandoned: the sink is closing`));
-    const timer = setTimeout(
-      () => giveUp(new MysqlCallError(MYSQL_TIMEOUT_CODE, `MySQL did not answer ${what} within ${ms} ms (${bounds.setting})`)),
-      ms,
-    );
+    const timer = setTimeout(() => giveUp(new MysqlCallError(MYSQL_TIMEOUT_CODE, `MySQL did not answer ${what} within ${ms} ms (${bounds.setting})`)), ms);
     bounds.signal.addEventListener('abort', onAbort, { once: true });
     if (bounds.signal.aborted) onAbort();
     call.then(

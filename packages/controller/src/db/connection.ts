@@ -74,8 +74,16 @@ const poolSockets = new WeakMap<Pool, Set<{ destroy(): void }>>();
  */
 export async function endPool(pool: Pool, timeoutMs: number): Promise<'ended' | 'destroyed'> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
-  const how = await Promise.race([pool.end().then(() => 'ended' as const, () => 'ended' as const), late]);
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  const how = await Promise.race([
+    pool.end().then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    ),
+    late,
+  ]);
   clearTimeout(timer);
   if (how === 'ended') return how;
   for (const s of poolSockets.get(pool) ?? []) s.destroy();

@@ -10,7 +10,19 @@ import { DEFAULT_MIGRATIONS_DIR } from './sql-files.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 
 const log = pino({ level: 'silent' });
-const TABLES = ['alert_states', 'alerts', 'ingested_batches', 'monitor_rounds', 'rollup_dirty', 'rollups', 'run_agents', 'runs', 'samples', 'schema_migrations', 'sessions'];
+const TABLES = [
+  'alert_states',
+  'alerts',
+  'ingested_batches',
+  'monitor_rounds',
+  'rollup_dirty',
+  'rollups',
+  'run_agents',
+  'runs',
+  'samples',
+  'schema_migrations',
+  'sessions',
+];
 
 async function tables(db: TestDb): Promise<string[]> {
   const [rows] = await db.admin.query<RowDataPacket[]>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [db.name]);
@@ -35,7 +47,11 @@ describe('migrate', () => {
     const second = await migrate(db.url, { log });
     expect(second).toEqual({ applied: [], version: 3 });
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT version, name FROM schema_migrations');
-    expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([[1, '001_init.sql'], [2, '002_monitor.sql'], [3, '003_alerts.sql']]);
+    expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([
+      [1, '001_init.sql'],
+      [2, '002_monitor.sql'],
+      [3, '003_alerts.sql'],
+    ]);
   });
 
   it('indexes samples for Grafana time-range queries (metric + ts) and runs', async () => {

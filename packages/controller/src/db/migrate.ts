@@ -72,7 +72,10 @@ export async function migrate(dbUrl: string, opts: MigrateOptions): Promise<Migr
   try {
     const [lockRows] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS got', [MIGRATION_LOCK_NAME, MIGRATION_LOCK_TIMEOUT_S]);
     if (lockRows[0]?.['got'] !== 1) {
-      throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `another \`controller migrate\` holds the migration lock on ${target.redacted} for more than ${MIGRATION_LOCK_TIMEOUT_S}s; try again when it has finished`);
+      throw new ProbeError(
+        ERROR_CODES.SINK_UNAVAILABLE,
+        `another \`controller migrate\` holds the migration lock on ${target.redacted} for more than ${MIGRATION_LOCK_TIMEOUT_S}s; try again when it has finished`,
+      );
     }
     try {
       await conn.query(CREATE_SCHEMA_MIGRATIONS);

@@ -31,18 +31,18 @@ describe('classifyMysqlError', () => {
 });
 
 describe('errors mysql2 raises without a code', () => {
-  it.each([
-    "Can't add new command when connection is in closed state",
-    "Can't write in closed state",
-    'Pool is closed.',
-  ])('%s → transient', (message) => {
+  it.each(["Can't add new command when connection is in closed state", "Can't write in closed state", 'Pool is closed.'])('%s → transient', (message) => {
     expect(classifyMysqlError(mysqlErrorInfo(Object.assign(new Error(message), { fatal: true })))).toBe('transient');
   });
 });
 
 describe('permanentSinkError', () => {
   it('names the code and the next step, and not the password', () => {
-    const e = Object.assign(new Error("Table 'x.samples' doesn't exist"), { code: 'ER_NO_SUCH_TABLE', errno: 1146, sqlMessage: "Table 'x.samples' doesn't exist" });
+    const e = Object.assign(new Error("Table 'x.samples' doesn't exist"), {
+      code: 'ER_NO_SUCH_TABLE',
+      errno: 1146,
+      sqlMessage: "Table 'x.samples' doesn't exist",
+    });
     const err = permanentSinkError('mysql://u:***@h:3306/x', e);
     expect(err.code).toBe(ERROR_CODES.SINK_PERMANENT);
     expect(err.message).toContain('ER_NO_SUCH_TABLE');

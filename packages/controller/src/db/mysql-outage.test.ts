@@ -94,7 +94,10 @@ describe('MySQL unreachable mid-run', () => {
     const [status] = await db.admin.query<RowDataPacket[]>('SELECT status FROM runs WHERE run_id = ?', [run]);
     expect(status[0]!['status']).toBe('passed');
     const [via] = await db.admin.query<RowDataPacket[]>('SELECT via, COUNT(*) AS n FROM ingested_batches WHERE run_id = ? GROUP BY via ORDER BY via', [run]);
-    expect(via.map((r): unknown[] => [r['via'], Number(r['n'])])).toEqual([['direct', 5], ['spool', 7]]);
+    expect(via.map((r): unknown[] => [r['via'], Number(r['n'])])).toEqual([
+      ['direct', 5],
+      ['spool', 7],
+    ]);
 
     // and it writes directly again
     expect(await sink.writeBatch(batch(13), agent)).toBe('stored');

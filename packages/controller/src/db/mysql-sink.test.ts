@@ -50,41 +50,93 @@ describe('MySQL sink', () => {
     expect(await count(db, "SELECT COUNT(*) AS n FROM run_agents WHERE run_id = 'run-1'")).toBe(2);
     const [runs] = await db.admin.query<RowDataPacket[]>("SELECT scenario, status, total_sessions FROM runs WHERE run_id = 'run-1'");
     expect(runs[0]).toMatchObject({ scenario: 'chat-load', status: 'passed', total_sessions: 10 });
-    const [loc] = await db.admin.query<RowDataPacket[]>("SELECT location, COUNT(*) AS n FROM samples WHERE run_id = 'run-1' GROUP BY location ORDER BY location");
-    expect(loc.map((r): unknown[] => [r['location'], Number(r['n'])])).toEqual([['fra1', 3 * M], ['nyc3', 3 * M]]);
+    const [loc] = await db.admin.query<RowDataPacket[]>(
+      "SELECT location, COUNT(*) AS n FROM samples WHERE run_id = 'run-1' GROUP BY location ORDER BY location",
+    );
+    expect(loc.map((r): unknown[] => [r['location'], Number(r['n'])])).toEqual([
+      ['fra1', 3 * M],
+      ['nyc3', 3 * M],
+    ]);
   });
 
-  it('tags a monitor round\'s run with its check, stores round reports (a replay overwrites) and alert states with their history', async () => {
+  it("tags a monitor round's run with its check, stores round reports (a replay overwrites) and alert states with their history", async () => {
     await sink.runStarted({ ...testRun('chat.ams3.20300101T120000Z'), checkName: 'chat' }, [testAgent('a1', 'ams3')]);
-    const [tagged] = await db.admin.query<RowDataPacket[]>("SELECT run_id, check_name FROM runs WHERE run_id IN ('run-1', 'chat.ams3.20300101T120000Z') ORDER BY run_id");
-    expect(tagged.map((r): unknown[] => [r['run_id'], r['check_name']])).toEqual([['chat.ams3.20300101T120000Z', 'chat'], ['run-1', null]]);
+    const [tagged] = await db.admin.query<RowDataPacket[]>(
+      "SELECT run_id, check_name FROM runs WHERE run_id IN ('run-1', 'chat.ams3.20300101T120000Z') ORDER BY run_id",
+    );
+    expect(tagged.map((r): unknown[] => [r['run_id'], r['check_name']])).toEqual([
+      ['chat.ams3.20300101T120000Z', 'chat'],
+      ['run-1', null],
+    ]);
     const slotAt = Date.UTC(2030, 0, 1, 12, 0, 0);
     const round = {
-      check: 'chat', location: 'nyc1', slotAt, startedAt: null, endedAt: slotAt + 5, status: 'gap' as const, runId: null, scenario: 'chat-load', targetName: 'demo',
-      agents: [], sessions: { planned: 0, ok: 0, failed: 0 }, reason: 'no agent in nyc1', failedStep: null, exitCode: null,
+      check: 'chat',
+      location: 'nyc1',
+      slotAt,
+      startedAt: null,
+      endedAt: slotAt + 5,
+      status: 'gap' as const,
+      runId: null,
+      scenario: 'chat-load',
+      targetName: 'demo',
+      agents: [],
+      sessions: { planned: 0, ok: 0, failed: 0 },
+      reason: 'no agent in nyc1',
+      failedStep: null,
+      exitCode: null,
     };
     await sink.roundRecorded(round);
     await sink.roundRecorded({ ...round, reason: 'no agent in nyc1 (again)' });
-    const [rounds] = await db.admin.query<RowDataPacket[]>("SELECT status, reason, run_id, DATE_FORMAT(slot_at, '%Y-%m-%d %H:%i:%s') AS slot FROM monitor_rounds WHERE check_name = 'chat'");
+    const [rounds] = await db.admin.query<RowDataPacket[]>(
+      "SELECT status, reason, run_id, DATE_FORMAT(slot_at, '%Y-%m-%d %H:%i:%s') AS slot FROM monitor_rounds WHERE check_name = 'chat'",
+    );
     expect(rounds).toEqual([{ status: 'gap', reason: 'no agent in nyc1 (again)', run_id: null, slot: '2030-01-01 12:00:00' }]);
     const alert = {
-      key: 'chat|nyc1|dark|', check: 'chat', location: 'nyc1', kind: 'dark', metric: null, state: 'firing', severity: 'degraded', since: slotAt, updatedAt: slotAt + 10,
-      lastNotifiedAt: slotAt + 10, value: null, threshold: null, detail: 'no agent in nyc1', memory: { window: [true, true] },
-      notification: { kind: 'firing', text: '🔴 Firing [degraded]: chat: location nyc1 is dark (no agent) — no agent in nyc1', runId: null, scenario: 'chat-load', at: slotAt + 10 },
+      key: 'chat|nyc1|dark|',
+      check: 'chat',
+      location: 'nyc1',
+      kind: 'dark',
+      metric: null,
+      state: 'firing',
+      severity: 'degraded',
+      since: slotAt,
+      updatedAt: slotAt + 10,
+      lastNotifiedAt: slotAt + 10,
+      value: null,
+      threshold: null,
+      detail: 'no agent in nyc1',
+      memory: { window: [true, true] },
+      notification: {
+        kind: 'firing',
+        text: '🔴 Firing [degraded]: chat: location nyc1 is dark (no agent) — no agent in nyc1',
+        runId: null,
+        scenario: 'chat-load',
+        at: slotAt + 10,
+      },
     };
     await sink.alertChanged(alert);
-    await sink.alertChanged({ ...alert, state: 'resolved', updatedAt: slotAt + 20, notification: { ...alert.notification, kind: 'resolved', text: '✅ Resolved: …', at: slotAt + 20 } });
+    await sink.alertChanged({
+      ...alert,
+      state: 'resolved',
+      updatedAt: slotAt + 20,
+      notification: { ...alert.notification, kind: 'resolved', text: '✅ Resolved: …', at: slotAt + 20 },
+    });
     const [states] = await db.admin.query<RowDataPacket[]>("SELECT state, severity, memory FROM alert_states WHERE alert_key = 'chat|nyc1|dark|'");
     expect(states).toEqual([{ state: 'resolved', severity: 'degraded', memory: '{"window":[true,true]}' }]);
     const [history] = await db.admin.query<RowDataPacket[]>("SELECT check_name, kind, state, message FROM alerts WHERE check_name = 'chat' ORDER BY id");
-    expect(history.map((r): unknown[] => [r['check_name'], r['kind'], r['state']])).toEqual([['chat', 'dark', 'firing'], ['chat', 'dark', 'resolved']]);
+    expect(history.map((r): unknown[] => [r['check_name'], r['kind'], r['state']])).toEqual([
+      ['chat', 'dark', 'firing'],
+      ['chat', 'dark', 'resolved'],
+    ]);
     expect(String(history[0]!['message'])).toContain('location nyc1 is dark');
   });
 
   it('stores failed sessions with step, error and evidence path', async () => {
     const a = testAgent('a3');
     await sink.writeBatch(testBatch({ runId: 'run-1', agentId: 'a3', seq: 1, sessions: 2, failed: 1 }), a);
-    const [rows] = await db.admin.query<RowDataPacket[]>("SELECT status, failed_step, error_code, artifact_path FROM sessions WHERE agent_id = 'a3' ORDER BY session_id");
+    const [rows] = await db.admin.query<RowDataPacket[]>(
+      "SELECT status, failed_step, error_code, artifact_path FROM sessions WHERE agent_id = 'a3' ORDER BY session_id",
+    );
     expect(rows.map((r) => ({ ...r }))).toEqual([
       { status: 'ok', failed_step: null, error_code: null, artifact_path: null },
       { status: 'failed', failed_step: 'open-widget', error_code: 'E_STEP_TIMEOUT', artifact_path: 'sessions/a3-s1-1/visitor.png' },
@@ -110,9 +162,7 @@ describe('MySQL sink', () => {
     const other = await createConnection({ ...ADMIN, database: db.name, dateStrings: true });
     try {
       await other.query("SET time_zone = '+05:30'");
-      const [rows] = await other.query<RowDataPacket[]>(
-        "SELECT DATE_FORMAT(MIN(ts), '%Y-%m-%d %H:%i:%s.%f') AS s FROM samples WHERE run_id = 'run-tz'",
-      );
+      const [rows] = await other.query<RowDataPacket[]>("SELECT DATE_FORMAT(MIN(ts), '%Y-%m-%d %H:%i:%s.%f') AS s FROM samples WHERE run_id = 'run-tz'");
       expect(rows[0]!['s']).toBe('2031-06-15 23:59:58.765000');
       await other.query("SET time_zone = '+00:00'");
       const [epochRows] = await other.query<RowDataPacket[]>("SELECT UNIX_TIMESTAMP(MIN(ts)) * 1000 AS ms FROM samples WHERE run_id = 'run-tz'");
@@ -144,7 +194,10 @@ describe('MySQL sink permanent errors', () => {
   async function openError(url: string): Promise<{ err: unknown; ms: number }> {
     const sink = createMysqlSink({ url, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log: capturing });
     const t0 = Date.now();
-    const err = await sink.open().then(() => undefined, (e: unknown) => e);
+    const err = await sink.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const ms = Date.now() - t0;
     await sink.close();
     return { err, ms };

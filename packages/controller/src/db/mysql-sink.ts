@@ -8,12 +8,27 @@ import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlCli
 import { createUtcPool, endPool } from './connection.js';
 import { parseDbUrl, type DbTarget } from './db-url.js';
 import {
-  DIRECT_WRITE_BUDGET_MS, DRAIN_BACKOFF_MAX_MS, DRAIN_BACKOFF_MIN_MS, MYSQL_CALL_TIMEOUT_MS, MYSQL_CLOSE_TIMEOUT_MS,
-  RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MIN_MS,
+  DIRECT_WRITE_BUDGET_MS,
+  DRAIN_BACKOFF_MAX_MS,
+  DRAIN_BACKOFF_MIN_MS,
+  MYSQL_CALL_TIMEOUT_MS,
+  MYSQL_CLOSE_TIMEOUT_MS,
+  RETRY_BACKOFF_MAX_MS,
+  RETRY_BACKOFF_MIN_MS,
 } from './limits.js';
 import { classifyMysqlError, mysqlErrorInfo, permanentSinkError } from './mysql-errors.js';
 import type { BatchContext } from './rows.js';
-import { afterDirectError, afterDrainError, afterDrainerExit, afterOpenError, routeWrite, shouldDrain, sinkMode, type SinkMode, type SinkState } from './sink-decisions.js';
+import {
+  afterDirectError,
+  afterDrainError,
+  afterDrainerExit,
+  afterOpenError,
+  routeWrite,
+  shouldDrain,
+  sinkMode,
+  type SinkMode,
+  type SinkState,
+} from './sink-decisions.js';
 import { DurableSpool, type SpoolEntry } from './spool.js';
 import { DEFAULT_MIGRATIONS_DIR, loadMigrations } from './sql-files.js';
 
@@ -186,7 +201,11 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         const info = mysqlErrorInfo(e);
         const elapsed = Date.now() - started;
         const step = afterDirectError(classifyMysqlError(info), {
-          elapsedMs: elapsed, backoffMs: backoff, maxBackoffMs: RETRY_BACKOFF_MAX_MS, budgetMs: budget, closing: closing.signal.aborted,
+          elapsedMs: elapsed,
+          backoffMs: backoff,
+          maxBackoffMs: RETRY_BACKOFF_MAX_MS,
+          budgetMs: budget,
+          closing: closing.signal.aborted,
         });
         switch (step.do) {
           case 'stop-sink':
@@ -281,13 +300,19 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         const have = new Set(tables.map((r) => String(r['t'])));
         const missing = REQUIRED_TABLES.filter((t) => !have.has(t));
         if (missing.length > 0) {
-          throw new ProbeError(ERROR_CODES.SINK_PERMANENT, `MySQL at ${target.redacted} has no userprobe schema (missing ${missing.join(', ')}): run \`controller migrate --db URL\``);
+          throw new ProbeError(
+            ERROR_CODES.SINK_PERMANENT,
+            `MySQL at ${target.redacted} has no userprobe schema (missing ${missing.join(', ')}): run \`controller migrate --db URL\``,
+          );
         }
         const rows = await db.query<RowDataPacket[]>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
         const have_v = Number(rows[0]?.['v'] ?? 0);
         const want = Math.max(0, ...(await loadMigrations(opts.migrationsDir ?? DEFAULT_MIGRATIONS_DIR)).map((m) => m.version));
         if (have_v < want) {
-          throw new ProbeError(ERROR_CODES.SINK_PERMANENT, `MySQL at ${target.redacted} has schema version ${have_v}, this controller needs ${want}: run \`controller migrate --db URL\``);
+          throw new ProbeError(
+            ERROR_CODES.SINK_PERMANENT,
+            `MySQL at ${target.redacted} has schema version ${have_v}, this controller needs ${want}: run \`controller migrate --db URL\``,
+          );
         }
       });
     } catch (e) {
@@ -310,7 +335,10 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
     async open() {
       spool = await DurableSpool.open(opts.spoolDir, log);
-      const poolSettings = { ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }), ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }) };
+      const poolSettings = {
+        ...(opts.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: opts.connectTimeoutMs }),
+        ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }),
+      };
       pool = createUtcPool(target, log, poolSettings);
       await checkSchema();
       ensureDrainer(); // what a previous process spooled drains now
@@ -380,7 +408,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       await draining?.catch(() => undefined);
       if ((spool?.size ?? 0) > 0) log.warn({ left: spool?.size, dir: opts.spoolDir }, 'closing with spooled entries; they drain at the next start');
       if (pool !== undefined && (await endPool(pool, closeTimeout)) === 'destroyed') {
-        log.warn({ closeTimeoutMs: closeTimeout }, 'MySQL did not answer the pool\'s goodbye in time; its connections were closed without it');
+        log.warn({ closeTimeoutMs: closeTimeout }, "MySQL did not answer the pool's goodbye in time; its connections were closed without it");
       }
     },
   };

@@ -40,7 +40,9 @@ describe('sql/grafana-readonly-user.sql', () => {
     try {
       const [rows] = await ro.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM samples');
       expect(Number(rows[0]!['n'])).toBe(0);
-      await expect(ro.query("INSERT INTO alerts (rule, state, message, at) VALUES ('r', 'firing', 'm', NOW())")).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
+      await expect(ro.query("INSERT INTO alerts (rule, state, message, at) VALUES ('r', 'firing', 'm', NOW())")).rejects.toMatchObject({
+        code: 'ER_TABLEACCESS_DENIED_ERROR',
+      });
       await expect(ro.query('DELETE FROM samples')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
       await expect(ro.query('CREATE TABLE x (y INT)')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
       await expect(ro.query('SELECT * FROM mysql.user')).rejects.toMatchObject({ code: 'ER_TABLEACCESS_DENIED_ERROR' });
@@ -64,7 +66,11 @@ describe('sql/grafana-readonly-user.sql', () => {
 
   it('the command its header documents works, with the password only in a file: never on a command line', async () => {
     const path = join(DEFAULT_MIGRATIONS_DIR, 'grafana-readonly-user.sql');
-    const documented = (await readFile(path, 'utf8')).split('\n').filter((l) => l.startsWith('--   ')).map((l) => l.slice(5)).join('\n');
+    const documented = (await readFile(path, 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('--   '))
+      .map((l) => l.slice(5))
+      .join('\n');
     expect(documented).toContain('| mysql -h HOST -u root -p userprobe');
     const dir = await mkdtemp(join(tmpdir(), 'up-graf-'));
     try {
@@ -72,9 +78,14 @@ describe('sql/grafana-readonly-user.sql', () => {
       const docPassword = `p'w"\\ ü $(x) ${randomBytes(6).toString('hex')}`;
       await writeFile(join(dir, 'grafana-password'), `${docPassword}\n`, { mode: 0o600 });
       // The administrator's password (if any) in an option file, as a prompt cannot be answered here.
-      await writeFile(join(dir, 'admin.cnf'), `[client]\nhost=${ADMIN.host}\nport=${ADMIN.port}\nuser=${ADMIN.user}\npassword=${ADMIN.password}\n`, { mode: 0o600 });
+      await writeFile(join(dir, 'admin.cnf'), `[client]\nhost=${ADMIN.host}\nport=${ADMIN.port}\nuser=${ADMIN.user}\npassword=${ADMIN.password}\n`, {
+        mode: 0o600,
+      });
       const command = documented
-        .replace('mysql -h HOST -u root -p userprobe', `mysql --defaults-extra-file=admin.cnf --init-command="SET @grafana_user = '${docUser}', @grafana_host = '127.0.0.1'" ${db.name}`)
+        .replace(
+          'mysql -h HOST -u root -p userprobe',
+          `mysql --defaults-extra-file=admin.cnf --init-command="SET @grafana_user = '${docUser}', @grafana_host = '127.0.0.1'" ${db.name}`,
+        )
         .replace('cat sql/grafana-readonly-user.sql', `cat '${path}'`);
       expect(command).not.toContain(docPassword.slice(-12));
       execFileSync('sh', ['-c', command], { cwd: dir, stdio: 'pipe' });

@@ -47,17 +47,27 @@ describe('retention and rollups', () => {
         rows.push(['run-pct', `s${n}-${i}`, 'a', 'chat-load', 'api_init', v, new Date(bucket + i * 10), `L${n}`, 'shell', 0, null]);
       }
     }
-    await db.admin.query('INSERT INTO samples (run_id, session_id, agent_id, scenario, metric, value, ts, location, browser, saturated, detail) VALUES ?', [rows]);
+    await db.admin.query('INSERT INTO samples (run_id, session_id, agent_id, scenario, metric, value, ts, location, browser, saturated, detail) VALUES ?', [
+      rows,
+    ]);
     await db.admin.query('INSERT INTO rollup_dirty (bucket_start) VALUES (?)', [new Date(bucket)]);
     const res = await runRetention(db.url, { log, rollupOnly: true });
     expect(res).toMatchObject({ bucketsRolledUp: 1, rollupRows: 80, samplesDeleted: 0 });
-    const [got] = await db.admin.query<RowDataPacket[]>("SELECT location, count, errors, p50, p95, max FROM rollups WHERE metric = 'api_init' AND bucket_start = ?", [new Date(bucket)]);
+    const [got] = await db.admin.query<RowDataPacket[]>(
+      "SELECT location, count, errors, p50, p95, max FROM rollups WHERE metric = 'api_init' AND bucket_start = ?",
+      [new Date(bucket)],
+    );
     expect(got).toHaveLength(80);
     for (const r of got) {
       const n = Number(String(r['location']).slice(1));
       const sorted = values(n, n).sort((a, b) => a - b);
       expect({ n, count: r['count'], errors: r['errors'], p50: r['p50'], p95: r['p95'], max: r['max'] }).toEqual({
-        n, count: n, errors: 0, p50: percentileSorted(sorted, 50), p95: percentileSorted(sorted, 95), max: sorted[n - 1],
+        n,
+        count: n,
+        errors: 0,
+        p50: percentileSorted(sorted, 50),
+        p95: percentileSorted(sorted, 95),
+        max: sorted[n - 1],
       });
     }
   });
@@ -103,7 +113,9 @@ describe('retention and rollups', () => {
     expect(res.cutoff?.toISOString()).toBe('2030-01-30T00:00:00.000Z');
     const [left] = await db.admin.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-d'");
     expect(Number(left[0]!['n'])).toBe(2 * M);
-    const [roll] = await db.admin.query<RowDataPacket[]>("SELECT SUM(count) AS n FROM rollups WHERE location = 'nyc3' AND bucket_start < ?", [new Date(NOW - 30 * DAY)]);
+    const [roll] = await db.admin.query<RowDataPacket[]>("SELECT SUM(count) AS n FROM rollups WHERE location = 'nyc3' AND bucket_start < ?", [
+      new Date(NOW - 30 * DAY),
+    ]);
     expect(Number(roll[0]!['n'])).toBe(2 * M);
   });
 

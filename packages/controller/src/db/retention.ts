@@ -72,7 +72,10 @@ export async function rollUpDirty(conn: Connection, log: Logger): Promise<{ buck
   let rollupRows = 0;
   let after = new Date(0);
   for (;;) {
-    const [dirty] = await conn.query<DirtyRow[]>('SELECT bucket_start, gen FROM rollup_dirty WHERE bucket_start > ? ORDER BY bucket_start LIMIT ?', [after, ROLLUP_BUCKETS_PER_ROUND]);
+    const [dirty] = await conn.query<DirtyRow[]>('SELECT bucket_start, gen FROM rollup_dirty WHERE bucket_start > ? ORDER BY bucket_start LIMIT ?', [
+      after,
+      ROLLUP_BUCKETS_PER_ROUND,
+    ]);
     if (dirty.length === 0) break;
     for (const d of dirty) {
       rollupRows += await rollUpBucket(conn, d.bucket_start, Number(d.gen));
@@ -108,11 +111,17 @@ async function rollUpBucket(conn: Connection, start: Date, gen: number): Promise
     [start, end],
   );
   const percentiles: PercentileRow[] = pct.map((r) => ({
-    metric: String(r['metric']), scenario: String(r['scenario']), location: String(r['location']),
-    count: Number(r['n']), p50: Number(r['p50']), p95: Number(r['p95']), max: Number(r['mx']),
+    metric: String(r['metric']),
+    scenario: String(r['scenario']),
+    location: String(r['location']),
+    count: Number(r['n']),
+    p50: Number(r['p50']),
+    p95: Number(r['p95']),
+    max: Number(r['mx']),
   }));
   const failed: FailedSession[] = failedRows.map((r) => ({
-    scenario: String(r['scenario']), location: String(r['location']),
+    scenario: String(r['scenario']),
+    location: String(r['location']),
     recorded: r['recorded'] === null ? [] : String(r['recorded']).split(','),
   }));
   const rows = mergeRollups(percentiles, failed);

@@ -18,16 +18,28 @@ describe('mergeRollups', () => {
     );
     expect(rows).toHaveLength(chatCore.length);
     expect(rows.find((r) => r.metric === 'page_load')).toMatchObject({ count: 1, errors: 0 });
-    expect(rows.find((r) => r.metric === 'api_create')).toEqual({ metric: 'api_create', scenario: 'chat-load', location: 'fra1', count: 0, errors: 1, p50: null, p95: null, max: null });
+    expect(rows.find((r) => r.metric === 'api_create')).toEqual({
+      metric: 'api_create',
+      scenario: 'chat-load',
+      location: 'fra1',
+      count: 0,
+      errors: 1,
+      p50: null,
+      p95: null,
+      max: null,
+    });
   });
 
   it('errors add up per location and ignore unknown scenarios', () => {
-    const rows = mergeRollups([], [
-      { scenario: 'chat-load', location: 'a', recorded: [] },
-      { scenario: 'chat-load', location: 'a', recorded: ['api_init'] },
-      { scenario: 'chat-load', location: 'b', recorded: [] },
-      { scenario: 'nope', location: 'a', recorded: [] },
-    ]);
+    const rows = mergeRollups(
+      [],
+      [
+        { scenario: 'chat-load', location: 'a', recorded: [] },
+        { scenario: 'chat-load', location: 'a', recorded: ['api_init'] },
+        { scenario: 'chat-load', location: 'b', recorded: [] },
+        { scenario: 'nope', location: 'a', recorded: [] },
+      ],
+    );
     expect(rows.find((r) => r.metric === 'api_init' && r.location === 'a')?.errors).toBe(1);
     expect(rows.find((r) => r.metric === 'api_create' && r.location === 'a')?.errors).toBe(2);
     expect(rows.find((r) => r.metric === 'api_create' && r.location === 'b')?.errors).toBe(1);

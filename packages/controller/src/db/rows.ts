@@ -11,10 +11,37 @@ export const SAMPLE_COLUMNS = ['run_id', 'session_id', 'agent_id', 'scenario', '
 export type SampleRow = [string, string, string, string, string, number, Date, string, string, 0 | 1, string | null];
 
 export const SESSION_COLUMNS = [
-  'run_id', 'session_id', 'agent_id', 'location', 'scenario', 'browser', 'status', 'started_at', 'ended_at',
-  'failed_step', 'error_code', 'error_message', 'artifact_path', 'artifacts',
+  'run_id',
+  'session_id',
+  'agent_id',
+  'location',
+  'scenario',
+  'browser',
+  'status',
+  'started_at',
+  'ended_at',
+  'failed_step',
+  'error_code',
+  'error_message',
+  'artifact_path',
+  'artifacts',
 ] as const;
-export type SessionRow = [string, string, string, string, string, string, string, Date, Date, string | null, string | null, string | null, string | null, string];
+export type SessionRow = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  Date,
+  Date,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string,
+];
 
 /**
  * The scenario and browser of a sample: from the batch's session record when it
@@ -31,16 +58,37 @@ export function sampleRows(batch: MetricBatch, agent: AgentInfo, ctx: BatchConte
   return batch.samples.map((s) => {
     const rec = bySession.get(s.sessionId);
     return [
-      batch.runId, s.sessionId, batch.agentId, rec?.scenario ?? ctx.scenario, s.metric, s.value, new Date(s.ts),
-      agent.location, rec?.browser ?? ctx.browser, s.saturated === true ? 1 : 0, s.detail ?? null,
+      batch.runId,
+      s.sessionId,
+      batch.agentId,
+      rec?.scenario ?? ctx.scenario,
+      s.metric,
+      s.value,
+      new Date(s.ts),
+      agent.location,
+      rec?.browser ?? ctx.browser,
+      s.saturated === true ? 1 : 0,
+      s.detail ?? null,
     ];
   });
 }
 
 export function sessionRows(batch: MetricBatch, agent: AgentInfo): SessionRow[] {
   return batch.sessions.map((s) => [
-    batch.runId, s.sessionId, batch.agentId, agent.location, s.scenario, s.browser, s.status, new Date(s.startedAt), new Date(s.endedAt),
-    s.failedStep, s.error?.code ?? null, s.error?.message ?? null, s.artifacts[0] ?? null, JSON.stringify(s.artifacts),
+    batch.runId,
+    s.sessionId,
+    batch.agentId,
+    agent.location,
+    s.scenario,
+    s.browser,
+    s.status,
+    new Date(s.startedAt),
+    new Date(s.endedAt),
+    s.failedStep,
+    s.error?.code ?? null,
+    s.error?.message ?? null,
+    s.artifacts[0] ?? null,
+    JSON.stringify(s.artifacts),
   ]);
 }
 
@@ -59,20 +107,57 @@ export function touchedBuckets(batch: MetricBatch, bucketSeconds = ROLLUP_BUCKET
 }
 
 export function runRow(run: RunInfo): [string, string, string, string, number, string, Date, string, string | null] {
-  return [run.runId, run.scenario, run.browser, run.targetName, run.total, 'running', new Date(run.startedAt), JSON.stringify(run.params), run.checkName ?? null];
+  return [
+    run.runId,
+    run.scenario,
+    run.browser,
+    run.targetName,
+    run.total,
+    'running',
+    new Date(run.startedAt),
+    JSON.stringify(run.params),
+    run.checkName ?? null,
+  ];
 }
 
 export const ROUND_COLUMNS = [
-  'check_name', 'location', 'slot_at', 'started_at', 'ended_at', 'status', 'run_id', 'scenario', 'target_name', 'agents',
-  'sessions_planned', 'sessions_ok', 'sessions_failed', 'reason', 'failed_step', 'exit_code',
+  'check_name',
+  'location',
+  'slot_at',
+  'started_at',
+  'ended_at',
+  'status',
+  'run_id',
+  'scenario',
+  'target_name',
+  'agents',
+  'sessions_planned',
+  'sessions_ok',
+  'sessions_failed',
+  'reason',
+  'failed_step',
+  'exit_code',
 ] as const;
 
 /** A monitor round's row in monitor_rounds (ROUND_COLUMNS order). */
 export function roundRow(r: RoundReport): unknown[] {
   return [
-    r.check, r.location, new Date(r.slotAt), r.startedAt === null ? null : new Date(r.startedAt), new Date(r.endedAt), r.status, r.runId,
-    r.scenario, r.targetName, JSON.stringify(r.agents), r.sessions.planned, r.sessions.ok, r.sessions.failed, r.reason,
-    r.failedStep?.step ?? null, r.exitCode,
+    r.check,
+    r.location,
+    new Date(r.slotAt),
+    r.startedAt === null ? null : new Date(r.startedAt),
+    new Date(r.endedAt),
+    r.status,
+    r.runId,
+    r.scenario,
+    r.targetName,
+    JSON.stringify(r.agents),
+    r.sessions.planned,
+    r.sessions.ok,
+    r.sessions.failed,
+    r.reason,
+    r.failedStep?.step ?? null,
+    r.exitCode,
   ];
 }
 

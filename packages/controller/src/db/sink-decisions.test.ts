@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  afterDirectError, afterDrainError, afterDrainerExit, afterOpenError, nextBackoff, routeWrite, shouldDrain, sinkMode, type SinkState,
+  afterDirectError,
+  afterDrainError,
+  afterDrainerExit,
+  afterOpenError,
+  nextBackoff,
+  routeWrite,
+  shouldDrain,
+  sinkMode,
+  type SinkState,
 } from './sink-decisions.js';
 
 const idle: SinkState = { failed: false, closing: false, draining: false, spoolSize: 0 };
@@ -20,7 +28,11 @@ describe('sinkMode and routeWrite: where a new entry goes', () => {
 });
 
 describe('nextBackoff', () => {
-  it.each([[100, 5_000, 200], [3_000, 5_000, 5_000], [5_000, 5_000, 5_000]])('%i (max %i) → %i', (now, max, next) => {
+  it.each([
+    [100, 5_000, 200],
+    [3_000, 5_000, 5_000],
+    [5_000, 5_000, 5_000],
+  ])('%i (max %i) → %i', (now, max, next) => {
     expect(nextBackoff(now, max)).toBe(next);
   });
 });
@@ -43,7 +55,7 @@ describe('afterDirectError: a direct write failed', () => {
   });
 });
 
-describe('afterDrainError: the spool\'s head entry could not be written', () => {
+describe("afterDrainError: the spool's head entry could not be written", () => {
   it.each([
     ['sink', { do: 'stop-sink' }],
     ['batch', { do: 'set-aside' }],

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { DurableSpool } from './spool.js';
 import { batch, notPrivate, tempDir } from '../../test/fixtures.js';
 
-describe('DurableSpool (the controller\'s MySQL outage spool, under the results folder)', () => {
+describe("DurableSpool (the controller's MySQL outage spool, under the results folder)", () => {
   it('is private like the results: folders 0700, entries 0600, rejected ones too', async () => {
     const tmp = await tempDir();
     try {

@@ -2,7 +2,17 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, MetricBatchSchema, ProbeError, batchKey, isTempFile, mkdirPrivate, moveDurable, writeFileDurable, RoundReportSchema, type MetricBatch, type RoundReport,
+  ERROR_CODES,
+  MetricBatchSchema,
+  ProbeError,
+  batchKey,
+  isTempFile,
+  mkdirPrivate,
+  moveDurable,
+  writeFileDurable,
+  RoundReportSchema,
+  type MetricBatch,
+  type RoundReport,
 } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, AlertRecord } from '../results/sink.js';
 import type { BatchContext } from './rows.js';
@@ -34,7 +44,10 @@ export class DurableSpool {
 
   readonly #log: Logger;
 
-  private constructor(readonly dir: string, log: Logger) {
+  private constructor(
+    readonly dir: string,
+    log: Logger,
+  ) {
     this.#log = log;
   }
 
@@ -173,7 +186,13 @@ export function parseEntry(raw: unknown): SpoolEntry | undefined {
 function isAgent(a: unknown): a is AgentInfo {
   if (typeof a !== 'object' || a === null) return false;
   const x = a as Record<string, unknown>;
-  return typeof x['agentId'] === 'string' && typeof x['name'] === 'string' && typeof x['location'] === 'string' && typeof x['labels'] === 'object' && typeof x['capacity'] === 'object';
+  return (
+    typeof x['agentId'] === 'string' &&
+    typeof x['name'] === 'string' &&
+    typeof x['location'] === 'string' &&
+    typeof x['labels'] === 'object' &&
+    typeof x['capacity'] === 'object'
+  );
 }
 
 function fileName(id: number): string {

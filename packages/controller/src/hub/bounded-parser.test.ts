@@ -20,18 +20,32 @@ const refused = (reason: RegExp) => expect.objectContaining({ reason: expect.str
 describe('BoundedDecoder', () => {
   it.each<[string, unknown[], unknown[]]>([
     ['a text message passes', event(['clock:sync', { t0: 1 }], 3), [{ type: PacketType.EVENT, nsp: '/', id: 3, data: ['clock:sync', { t0: 1 }] }]],
-    ['a binary message within the limits is rebuilt', event(['evidence:upload', { files: [Buffer.from('abcd'), Buffer.from('efgh')] }], 4),
-      [{ type: PacketType.EVENT, nsp: '/', id: 4, data: ['evidence:upload', { files: [Buffer.from('abcd'), Buffer.from('efgh')] }] }]],
-    ['one attachment too many: refused with its event and ack id, its attachments discarded, the next message fine',
+    [
+      'a binary message within the limits is rebuilt',
+      event(['evidence:upload', { files: [Buffer.from('abcd'), Buffer.from('efgh')] }], 4),
+      [{ type: PacketType.EVENT, nsp: '/', id: 4, data: ['evidence:upload', { files: [Buffer.from('abcd'), Buffer.from('efgh')] }] }],
+    ],
+    [
+      'one attachment too many: refused with its event and ack id, its attachments discarded, the next message fine',
       [...event(['evidence:upload', [Buffer.from('a'), Buffer.from('b'), Buffer.from('c')]], 5), ...event(['clock:sync', { t0: 2 }])],
-      [{ type: PacketType.EVENT, nsp: '/', id: 5, data: ['evidence:upload', refused(/^3 binary attachments; at most 2 per message$/)] },
-        { type: PacketType.EVENT, nsp: '/', data: ['clock:sync', { t0: 2 }] }]],
-    ['more bytes than allowed, found mid-message: refused, the rest discarded, the next message fine',
+      [
+        { type: PacketType.EVENT, nsp: '/', id: 5, data: ['evidence:upload', refused(/^3 binary attachments; at most 2 per message$/)] },
+        { type: PacketType.EVENT, nsp: '/', data: ['clock:sync', { t0: 2 }] },
+      ],
+    ],
+    [
+      'more bytes than allowed, found mid-message: refused, the rest discarded, the next message fine',
       [...event(['evidence:upload', [Buffer.alloc(6), Buffer.alloc(6)]], 6), ...event(['x', Buffer.from('ok')])],
-      [{ type: PacketType.EVENT, nsp: '/', id: 6, data: ['evidence:upload', refused(/^more than 10 bytes/)] },
-        { type: PacketType.EVENT, nsp: '/', data: ['x', Buffer.from('ok')] }]],
-    ['a binary ack over the limits: refused as an ack with its id', ack([[Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(1)]], 7),
-      [{ type: PacketType.ACK, nsp: '/', id: 7, data: [refused(/3 binary attachments/)] }]],
+      [
+        { type: PacketType.EVENT, nsp: '/', id: 6, data: ['evidence:upload', refused(/^more than 10 bytes/)] },
+        { type: PacketType.EVENT, nsp: '/', data: ['x', Buffer.from('ok')] },
+      ],
+    ],
+    [
+      'a binary ack over the limits: refused as an ack with its id',
+      ack([[Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(1)]], 7),
+      [{ type: PacketType.ACK, nsp: '/', id: 7, data: [refused(/3 binary attachments/)] }],
+    ],
   ])('%s', (_n, parts, expected) => {
     expect(decodeAll(parts)).toEqual(expected);
   });

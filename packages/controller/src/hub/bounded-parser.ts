@@ -45,7 +45,9 @@ function headerPacket(header: string): Packet {
   const plain = `${m[1] === '5' ? PacketType.EVENT : PacketType.ACK}${header.slice(m[0].length)}`;
   let packet: Packet | undefined;
   const d = new Decoder();
-  d.on('decoded', (p: Packet) => { packet = p; });
+  d.on('decoded', (p: Packet) => {
+    packet = p;
+  });
   d.add(plain);
   if (packet === undefined) throw new Error('invalid binary packet header');
   return packet;
@@ -102,7 +104,10 @@ export class BoundedDecoder extends EventEmitter {
         this.#inner.destroy(); // drops what it holds of this message
         this.#collecting = null;
         this.#discarding = c.remaining;
-        this.emit('decoded', refusal(c.header, `more than ${this.#limits.maxBytes} bytes of binary attachments; at most ${this.#limits.maxBytes} bytes per message`));
+        this.emit(
+          'decoded',
+          refusal(c.header, `more than ${this.#limits.maxBytes} bytes of binary attachments; at most ${this.#limits.maxBytes} bytes per message`),
+        );
         return;
       }
       if (c.remaining === 0) this.#collecting = null;

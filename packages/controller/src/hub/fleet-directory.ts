@@ -38,8 +38,15 @@ export class FleetDirectory {
     const onConnected = (h: AgentHandle) => {
       const t = this.#now();
       this.#entries.set(h.info.agentId, {
-        agentId: h.info.agentId, name: h.info.name, labels: h.info.labels, location: h.info.location, capacity: h.info.capacity,
-        connected: true, connectedAt: t, lastSeenAt: t, disconnectReason: null,
+        agentId: h.info.agentId,
+        name: h.info.name,
+        labels: h.info.labels,
+        location: h.info.location,
+        capacity: h.info.capacity,
+        connected: true,
+        connectedAt: t,
+        lastSeenAt: t,
+        disconnectReason: null,
       });
     };
     const onDisconnected = (g: { agentId: string; reason: string }) => {

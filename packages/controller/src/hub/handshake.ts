@@ -27,13 +27,15 @@ export interface HelloAuth {
 
 const WRONG_TOKEN: AuthRejection = Object.freeze({
   code: ERROR_CODES.AUTH_REJECTED,
-  reason: "wrong token (or none): the agent's PROBE_TOKEN / --token is not this agent id's token; print it on the controller with " +
-    '`PROBE_TOKEN=<master> controller agent-token <agent id>` (each agent has its own, derived from the controller\'s --token / PROBE_TOKEN)',
+  reason:
+    "wrong token (or none): the agent's PROBE_TOKEN / --token is not this agent id's token; print it on the controller with " +
+    "`PROBE_TOKEN=<master> controller agent-token <agent id>` (each agent has its own, derived from the controller's --token / PROBE_TOKEN)",
 });
 
 const MASTER_TOKEN: AuthRejection = Object.freeze({
   code: ERROR_CODES.AUTH_REJECTED,
-  reason: "this agent sent the controller's master secret, which this controller accepts from no agent: give the agent its own token " +
+  reason:
+    "this agent sent the controller's master secret, which this controller accepts from no agent: give the agent its own token " +
     '(`PROBE_TOKEN=<master> controller agent-token <agent id>`), or start the controller with --allow-shared-token to accept the master ' +
     'from every agent (giving up per-agent identity: any holder can speak for any agent id)',
 });
@@ -69,7 +71,10 @@ export function checkHello(auth: unknown, judge: HelloAuth): HelloCheck {
   }
   const r = HelloSchema.safeParse(auth);
   if (!r.success) {
-    return { ok: false, rejection: { code: ERROR_CODES.MESSAGE_INVALID, reason: `malformed hello: ${formatIssues(r.error)}; accepted: an object with ${HELLO_FIELDS}` } };
+    return {
+      ok: false,
+      rejection: { code: ERROR_CODES.MESSAGE_INVALID, reason: `malformed hello: ${formatIssues(r.error)}; accepted: an object with ${HELLO_FIELDS}` },
+    };
   }
   return { ok: true, hello: r.data };
 }

@@ -2,27 +2,67 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { ERROR_CODES, PACKET_MAX_ATTACHMENTS, PACKET_MAX_BYTES, PROTOCOL_VERSION, ProbeError, type MetricBatch, type BatchAck, type ClockPong } from '@userprobe/shared';
+import {
+  ERROR_CODES,
+  PACKET_MAX_ATTACHMENTS,
+  PACKET_MAX_BYTES,
+  PROTOCOL_VERSION,
+  ProbeError,
+  type MetricBatch,
+  type BatchAck,
+  type ClockPong,
+} from '@userprobe/shared';
 import { HUB_REFUSED_LOG_WINDOW_MS, listenHub, type HubOptions, type ListeningHub } from './hub.js';
 import { Ingest } from './ingest.js';
 import { RunRegistry } from '../run/run-registry.js';
 import { ResultsSink } from '../results/folder-sink.js';
 import type { AgentInfo, Sink } from '../results/sink.js';
 import { writeFile } from 'node:fs/promises';
-import { captureLog, tempDir, hello, connectAgent, refusedWith, batch, sample, lineCount, deferred, agentToken, FIXTURE_MASTER, type FakeAgent } from '../../test/fixtures.js';
+import {
+  captureLog,
+  tempDir,
+  hello,
+  connectAgent,
+  refusedWith,
+  batch,
+  sample,
+  lineCount,
+  deferred,
+  agentToken,
+  FIXTURE_MASTER,
+  type FakeAgent,
+} from '../../test/fixtures.js';
 import { RevokedAgents } from '../trust/revoked-agents.js';
 
 /** The master secret: agents send the token derived from it for their id (fixtures' hello()). */
 const TOKEN = FIXTURE_MASTER;
 
-interface Ctl { listening: ListeningHub; sink: ResultsSink; ingest: Ingest; close: () => Promise<void> }
+interface Ctl {
+  listening: ListeningHub;
+  sink: ResultsSink;
+  ingest: Ingest;
+  close: () => Promise<void>;
+}
 
-async function startController(outDir: string, log: ReturnType<typeof captureLog>['log'], extraSinks: Sink[] = [], over: Partial<HubOptions> = {}): Promise<Ctl> {
+async function startController(
+  outDir: string,
+  log: ReturnType<typeof captureLog>['log'],
+  extraSinks: Sink[] = [],
+  over: Partial<HubOptions> = {},
+): Promise<Ctl> {
   const sink = new ResultsSink({ outDir, log });
   await sink.open();
   const ingest = new Ingest([sink, ...extraSinks], log);
   const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest, log, ...over });
-  return { listening, sink, ingest, close: async () => { await listening.close(); await sink.close(); } };
+  return {
+    listening,
+    sink,
+    ingest,
+    close: async () => {
+      await listening.close();
+      await sink.close();
+    },
+  };
 }
 
 const send = (s: FakeAgent, b: unknown): Promise<BatchAck> => s.timeout(10_000).emitWithAck('metrics:batch', b as MetricBatch);
@@ -96,7 +136,7 @@ describe('agent hub', () => {
       expect(ctl.listening.hub.agents()).toHaveLength(0);
     });
 
-    it('--allow-shared-token accepts the master from any agent id (the old mode), and agents\' own tokens still', async () => {
+    it("--allow-shared-token accepts the master from any agent id (the old mode), and agents' own tokens still", async () => {
       await stopAndStart({ allowSharedToken: true });
       const a = await agent({ agentId: 'any-id', name: 'any', token: TOKEN });
       const b = await agent({ agentId: 'agent-2', name: 'two' });
@@ -111,7 +151,10 @@ describe('agent hub', () => {
       try {
         await stopAndStart({ revoked });
         const err = await refusedWith(ctl.listening.url, hello({ agentId: 'agent-7' }));
-        expect(err.data).toEqual({ code: ERROR_CODES.AGENT_REVOKED, reason: expect.stringMatching(/agent id "agent-7" is revoked on this controller \(listed in its --revoked-agents file\)/) });
+        expect(err.data).toEqual({
+          code: ERROR_CODES.AGENT_REVOKED,
+          reason: expect.stringMatching(/agent id "agent-7" is revoked on this controller \(listed in its --revoked-agents file\)/),
+        });
         // revocation is told only to a holder of the id's token
         expect((await refusedWith(ctl.listening.url, hello({ agentId: 'agent-7', token: 'guess' }))).data?.code).toBe(ERROR_CODES.AUTH_REJECTED);
         expect((await agent({ agentId: 'agent-8', name: 'eight' })).connected).toBe(true);
@@ -145,7 +188,15 @@ describe('agent hub', () => {
     const sink = new ResultsSink({ outDir: tmp.dir, log: logs.log });
     await sink.open();
     const listening = await listenHub('127.0.0.1', 0, { token: TOKEN, ingest: new Ingest([sink], logs.log), log: logs.log, now: () => clock });
-    ctl = { listening, sink, ingest: new Ingest([sink], logs.log), close: async () => { await listening.close(); await sink.close(); } };
+    ctl = {
+      listening,
+      sink,
+      ingest: new Ingest([sink], logs.log),
+      close: async () => {
+        await listening.close();
+        await sink.close();
+      },
+    };
     const refusedLines = () => logs.lines().filter((l) => l.msg === 'agent refused');
     for (let i = 0; i < 20; i++) await refusedWith(listening.url, hello({ token: `wrong-${i}` }));
     expect(refusedLines()).toHaveLength(1);
@@ -204,7 +255,10 @@ describe('agent hub', () => {
     expect(pong.t0).toBe(123);
     expect(Math.abs(pong.controllerNow - Date.now())).toBeLessThan(5_000);
     const dropped = logs.lines().filter((l) => l.msg === 'invalid message dropped');
-    expect(dropped.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'metrics:batch'], ['agent-1', 'session:progress']]);
+    expect(dropped.map((l) => [l.agentId, l.event])).toEqual([
+      ['agent-1', 'metrics:batch'],
+      ['agent-1', 'session:progress'],
+    ]);
     expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(0);
   });
 
@@ -216,7 +270,7 @@ describe('agent hub', () => {
     expect(await lineCount(join(tmp.dir, 'run-1', 'samples.jsonl'))).toBe(0);
   });
 
-  it('refuses a batch carrying another agent\'s id', async () => {
+  it("refuses a batch carrying another agent's id", async () => {
     const s = await agent();
     const ack = await send(s, batch({ agentId: 'agent-2' }));
     expect(ack).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID });
@@ -227,14 +281,25 @@ describe('agent hub', () => {
     const gate = deferred();
     const reached = deferred();
     const gated: Sink = {
-      name: 'gate', open: async () => {}, runStarted: async () => {}, runEnded: async () => {}, close: async () => {},
-      writeBatch: async () => { reached.resolve(); await gate.promise; return 'stored'; },
+      name: 'gate',
+      open: async () => {},
+      runStarted: async () => {},
+      runEnded: async () => {},
+      close: async () => {},
+      writeBatch: async () => {
+        reached.resolve();
+        await gate.promise;
+        return 'stored';
+      },
     };
     ctl = await startController(tmp.dir, logs.log, [gated]);
     const s = await agent();
     const b = batch();
     let acked = false;
-    const ackP = send(s, b).then((a) => { acked = true; return a; });
+    const ackP = send(s, b).then((a) => {
+      acked = true;
+      return a;
+    });
     await reached.promise; // the results sink ran first, the gate sink holds the ack back
     const samplesPath = join(tmp.dir, 'run-1', 'samples.jsonl');
     expect(await lineCount(samplesPath)).toBe(3);
@@ -246,8 +311,16 @@ describe('agent hub', () => {
     expect(await lineCount(samplesPath)).toBe(4);
     const first = JSON.parse((await readFile(samplesPath, 'utf8')).split('\n')[0]!) as Record<string, unknown>;
     expect(first).toEqual({
-      runId: 'run-1', agentId: 'agent-1', sessionId: 's0001', scenario: null, metric: 'page_load', value: 120,
-      ts: '2025-01-01T12:00:00.000Z', location: 'local', browser: null, saturated: false,
+      runId: 'run-1',
+      agentId: 'agent-1',
+      sessionId: 's0001',
+      scenario: null,
+      metric: 'page_load',
+      value: 120,
+      ts: '2025-01-01T12:00:00.000Z',
+      location: 'local',
+      browser: null,
+      saturated: false,
     });
     expect(await lineCount(join(tmp.dir, 'run-1', 'batches.jsonl'))).toBe(2);
   });
@@ -256,7 +329,11 @@ describe('agent hub', () => {
     await ctl.close();
     let fail = true;
     const flaky: Sink = {
-      name: 'flaky', open: async () => {}, runStarted: async () => {}, runEnded: async () => {}, close: async () => {},
+      name: 'flaky',
+      open: async () => {},
+      runStarted: async () => {},
+      runEnded: async () => {},
+      close: async () => {},
       writeBatch: async () => {
         if (fail) throw new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, 'database unreachable');
         return 'stored';
@@ -293,7 +370,7 @@ describe('agent hub', () => {
     expect(ctl.listening.hub.agents()).toHaveLength(1);
   });
 
-  it('a second process claiming a connected agent\'s id is refused while the first answers its liveness probe', async () => {
+  it("a second process claiming a connected agent's id is refused while the first answers its liveness probe", async () => {
     const first = await agent();
     first.on('agent:probe', (_p, ack) => ack({ instanceId: 'instance-1' }));
     const err = await refusedWith(ctl.listening.url, hello({ instanceId: 'instance-2' }));
@@ -315,18 +392,31 @@ describe('agent hub', () => {
     void silent;
   });
 
-  it('stores a batch only for a run the agent was assigned, sessions of its share, times in the run\'s window (finding 6)', async () => {
+  it("stores a batch only for a run the agent was assigned, sessions of its share, times in the run's window (finding 6)", async () => {
     const registry = new RunRegistry(tmp.dir, logs.log);
     await stopAndStart({ runs: registry });
     const t0 = Date.UTC(2025, 0, 1, 12);
     registry.set({
-      version: 2, runId: 'run-1', status: 'open', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 2,
-      startedAt: t0 - 60_000, startAt: t0 - 58_500, deadlineAt: t0 + 600_000, durationMs: null,
+      version: 2,
+      runId: 'run-1',
+      status: 'open',
+      scenario: 'chat-load',
+      browser: 'shell',
+      targetName: 'demo',
+      total: 2,
+      startedAt: t0 - 60_000,
+      startAt: t0 - 58_500,
+      deadlineAt: t0 + 600_000,
+      durationMs: null,
       config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
       nextPart: 1,
-      agents: [{ agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: 'instance-1', inRun: true, parts: [0], sentParts: [0], finished: null, lost: false }],
+      agents: [
+        { agentId: 'agent-1', name: 'fake-1', capacity: 4, instanceId: 'instance-1', inRun: true, parts: [0], sentParts: [0], finished: null, lost: false },
+      ],
       slots: [{ slot: 's0001', agentId: 'agent-1', attempt: 1, part: 0, current: null, offsetMs: 0, phase: 'pending', status: null, movedFrom: [] }],
-      lostSessions: [], end: null, endedAt: null,
+      lostSessions: [],
+      end: null,
+      endedAt: null,
     });
     const s = await agent();
     const internal = await send(s, batch({ runId: '.spool' }));
@@ -345,26 +435,50 @@ describe('agent hub', () => {
     const registry = new RunRegistry(tmp.dir, logs.log);
     await stopAndStart({ runs: registry });
     registry.set({
-      version: 2, runId: 'ended-run', status: 'closed', scenario: 'chat-load', browser: 'shell', targetName: 'demo', total: 1,
-      startedAt: 1, startAt: 2, deadlineAt: 3, durationMs: null,
+      version: 2,
+      runId: 'ended-run',
+      status: 'closed',
+      scenario: 'chat-load',
+      browser: 'shell',
+      targetName: 'demo',
+      total: 1,
+      startedAt: 1,
+      startAt: 2,
+      deadlineAt: 3,
+      durationMs: null,
       config: { onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, sessionTimeoutMs: 120_000 },
-      nextPart: 1, agents: [], slots: [], lostSessions: [], end: { kind: 'aborted', reason: 'SIGINT' }, endedAt: 3,
+      nextPart: 1,
+      agents: [],
+      slots: [],
+      lostSessions: [],
+      end: { kind: 'aborted', reason: 'SIGINT' },
+      endedAt: 3,
     });
     // Listening before the connection opens: the abort follows the connect at once.
-    const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ runs: [{ runId: 'ended-run', lastSeq: 0, running: [], pending: 2, finished: false }] }), reconnection: false, transports: ['websocket'], forceNew: true });
+    const s: FakeAgent = connect(ctl.listening.url, {
+      auth: hello({ runs: [{ runId: 'ended-run', lastSeq: 0, running: [], pending: 2, finished: false }] }),
+      reconnection: false,
+      transports: ['websocket'],
+      forceNew: true,
+    });
     sockets.push(s);
     const aborted = new Promise<unknown>((resolve) => s.on('run:abort', resolve));
     expect(await aborted).toEqual({ runId: 'ended-run', reason: 'run ended-run has ended (aborted) while this agent was away' });
   });
 
   it('two live processes racing for the same agent id: one is admitted, the other refused (review: both were admitted)', async () => {
-    const outcomes = await Promise.all(['instance-a', 'instance-b'].map((instanceId) => new Promise<string>((resolve) => {
-      const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ instanceId }), reconnection: false, transports: ['websocket'], forceNew: true });
-      sockets.push(s);
-      s.on('agent:probe', (_p, ack) => ack({ instanceId })); // both alive: they answer
-      s.once('connect', () => resolve('admitted'));
-      s.once('connect_error', (e: Error & { data?: { code: string } }) => resolve(e.data?.code ?? e.message));
-    })));
+    const outcomes = await Promise.all(
+      ['instance-a', 'instance-b'].map(
+        (instanceId) =>
+          new Promise<string>((resolve) => {
+            const s: FakeAgent = connect(ctl.listening.url, { auth: hello({ instanceId }), reconnection: false, transports: ['websocket'], forceNew: true });
+            sockets.push(s);
+            s.on('agent:probe', (_p, ack) => ack({ instanceId })); // both alive: they answer
+            s.once('connect', () => resolve('admitted'));
+            s.once('connect_error', (e: Error & { data?: { code: string } }) => resolve(e.data?.code ?? e.message));
+          }),
+      ),
+    );
     expect(outcomes.sort()).toEqual(['E_AGENT_DUPLICATE', 'admitted']);
     expect(ctl.listening.hub.agents()).toHaveLength(1);
   });
@@ -391,39 +505,69 @@ describe('agent hub', () => {
     const { AssignmentSchema } = await import('@userprobe/shared');
     const { demoLikeProfile } = await import('../../test/profile.js');
     const a = AssignmentSchema.parse({
-      runId: 'run-1', scenario: 'chat-load', browser: 'shell', profile: demoLikeProfile, sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
-      startAt: Date.now(), durationMs: null, options: { stepTimeoutMs: 1000, sessionTimeoutMs: 5000 },
+      runId: 'run-1',
+      scenario: 'chat-load',
+      browser: 'shell',
+      profile: demoLikeProfile,
+      sessions: [{ sessionId: 's0001', startOffsetMs: 0 }],
+      startAt: Date.now(),
+      durationMs: null,
+      options: { stepTimeoutMs: 1000, sessionTimeoutMs: 5000 },
     });
     expect(await handle!.assign(a, 5_000)).toEqual({ accepted: true });
   });
 
   it('evidence:upload: without a store it is refused as retryable (the agent keeps it); bad names and foreign agent ids are refused for good', async () => {
     const s = await agent();
-    const up = (over: Record<string, unknown> = {}) => s.timeout(10_000).emitWithAck('evidence:upload', {
-      runId: 'r-1', agentId: hello().agentId, sessionId: 's1', files: [{ name: 'visitor.png', data: Buffer.from('x') }], ...over,
-    }) as Promise<unknown>;
+    const up = (over: Record<string, unknown> = {}) =>
+      s.timeout(10_000).emitWithAck('evidence:upload', {
+        runId: 'r-1',
+        agentId: hello().agentId,
+        sessionId: 's1',
+        files: [{ name: 'visitor.png', data: Buffer.from('x') }],
+        ...over,
+      }) as Promise<unknown>;
     expect(await up()).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
-    expect(await up({ files: [{ name: '../../etc/passwd', data: Buffer.from('x') }] })).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: expect.stringContaining('files.0.name') });
+    expect(await up({ files: [{ name: '../../etc/passwd', data: Buffer.from('x') }] })).toMatchObject({
+      ok: false,
+      retryable: false,
+      code: ERROR_CODES.MESSAGE_INVALID,
+      reason: expect.stringContaining('files.0.name'),
+    });
     expect(await up({ agentId: 'someone-else' })).toMatchObject({ ok: false, retryable: false, reason: expect.stringContaining('does not match') });
   });
 
-  it('evidence:upload over the parser\'s limits (an 11th attachment, more bytes than one packet) is refused for good with a clear reason; the connection stays', async () => {
+  it("evidence:upload over the parser's limits (an 11th attachment, more bytes than one packet) is refused for good with a clear reason; the connection stays", async () => {
     const s = await agent();
-    const up = (files: Array<{ name: string; data: Buffer }>) => s.timeout(10_000).emitWithAck('evidence:upload', {
-      runId: 'r-1', agentId: hello().agentId, sessionId: 's1', files,
-    }) as Promise<unknown>;
+    const up = (files: Array<{ name: string; data: Buffer }>) =>
+      s.timeout(10_000).emitWithAck('evidence:upload', {
+        runId: 'r-1',
+        agentId: hello().agentId,
+        sessionId: 's1',
+        files,
+      }) as Promise<unknown>;
     const eleven = Array.from({ length: PACKET_MAX_ATTACHMENTS + 1 }, (_, i) => ({ name: `f${i}.txt`, data: Buffer.from('x') }));
     expect(await up(eleven)).toEqual({
-      ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE,
+      ok: false,
+      retryable: false,
+      code: ERROR_CODES.MESSAGE_TOO_LARGE,
       reason: `evidence:upload refused: ${PACKET_MAX_ATTACHMENTS + 1} binary attachments; at most ${PACKET_MAX_ATTACHMENTS} per message`,
     });
     const big = [0, 1].map((i) => ({ name: `big${i}.bin`, data: Buffer.alloc(PACKET_MAX_BYTES / 2 + 1, 1) }));
-    expect(await up(big)).toMatchObject({ ok: false, retryable: false, code: ERROR_CODES.MESSAGE_TOO_LARGE, reason: expect.stringContaining(`at most ${PACKET_MAX_BYTES} bytes`) });
+    expect(await up(big)).toMatchObject({
+      ok: false,
+      retryable: false,
+      code: ERROR_CODES.MESSAGE_TOO_LARGE,
+      reason: expect.stringContaining(`at most ${PACKET_MAX_BYTES} bytes`),
+    });
     // Still connected and served: nothing was dropped silently.
     expect(s.connected).toBe(true);
     expect(await s.timeout(5_000).emitWithAck('clock:sync', { t0: 7 })).toMatchObject({ t0: 7 });
     expect(await up([{ name: 'console.json', data: Buffer.from('{}') }])).toMatchObject({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE });
     const refused = logs.lines().filter((l) => l.msg === 'message over the size limits refused');
-    expect(refused.map((l) => [l.agentId, l.event])).toEqual([['agent-1', 'evidence:upload'], ['agent-1', 'evidence:upload']]);
+    expect(refused.map((l) => [l.agentId, l.event])).toEqual([
+      ['agent-1', 'evidence:upload'],
+      ['agent-1', 'evidence:upload'],
+    ]);
   });
 });

@@ -5,11 +5,38 @@ import { EventEmitter } from 'node:events';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import {
-  AssignReplySchema, ClockPingSchema, AgentStatusSchema, MetricBatchSchema, RunFinishedSchema, SessionProgressSchema, EvidenceUploadSchema,
-  AGENT_TO_CONTROLLER_SCHEMAS, ERROR_CODES, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, LIVENESS_PROBE_TIMEOUT_MS, PACKET_MAX_BYTES, ProbeError,
-  ProbeReplySchema, ResumeReplySchema, describeError, parseMessage,
-  type AgentToController, type ControllerToAgent, type Assignment, type AssignReply, type AuthRejection, type BatchAck, type ClockPong,
-  type Hello, type OkReply, type ResumeReply, type RunAbort, type RunResume, type EvidenceAck, type EvidenceUpload,
+  AssignReplySchema,
+  ClockPingSchema,
+  AgentStatusSchema,
+  MetricBatchSchema,
+  RunFinishedSchema,
+  SessionProgressSchema,
+  EvidenceUploadSchema,
+  AGENT_TO_CONTROLLER_SCHEMAS,
+  ERROR_CODES,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  LIVENESS_PROBE_TIMEOUT_MS,
+  PACKET_MAX_BYTES,
+  ProbeError,
+  ProbeReplySchema,
+  ResumeReplySchema,
+  describeError,
+  parseMessage,
+  type AgentToController,
+  type ControllerToAgent,
+  type Assignment,
+  type AssignReply,
+  type AuthRejection,
+  type BatchAck,
+  type ClockPong,
+  type Hello,
+  type OkReply,
+  type ResumeReply,
+  type RunAbort,
+  type RunResume,
+  type EvidenceAck,
+  type EvidenceUpload,
 } from '@userprobe/shared';
 import type { RunRegistry } from '../run/run-registry.js';
 import type { AgentInfo } from '../results/sink.js';
@@ -28,7 +55,10 @@ export const HUB_REFUSED_LOG_WINDOW_MS = 60_000;
 /** …remembering at most this many addresses (beyond them, new addresses share one line). */
 export const HUB_REFUSED_LOG_MAX_ADDRESSES = 10_000;
 
-interface SocketData { hello: Hello; info: AgentInfo }
+interface SocketData {
+  hello: Hello;
+  info: AgentInfo;
+}
 type HubServer = Server<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
 type HubSocket = Socket<AgentToController, ControllerToAgent, Record<string, never>, SocketData>;
 
@@ -75,7 +105,12 @@ export interface HubOptions {
 class SocketAgent implements AgentHandle {
   readonly #log: Logger;
 
-  constructor(readonly socket: HubSocket, readonly info: AgentInfo, readonly hello: Hello, log: Logger) {
+  constructor(
+    readonly socket: HubSocket,
+    readonly info: AgentInfo,
+    readonly hello: Hello,
+    log: Logger,
+  ) {
     this.#log = log;
   }
 
@@ -192,7 +227,10 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       socket.data.hello = r.hello;
       socket.data.info = agentInfoFromHello(r.hello);
       void this.#admitId(r.hello, socket.handshake.address).then((rejection) => {
-        if (rejection === null) { next(); return; }
+        if (rejection === null) {
+          next();
+          return;
+        }
         const err = new Error(rejection.reason) as Error & { data: AuthRejection };
         err.data = rejection;
         next(err);
@@ -231,7 +269,10 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     if (!current || current.hello.instanceId === hello.instanceId) return null;
     const answer = await current.probe(probeMs);
     if (answer === null) {
-      this.#log.warn({ agentId: hello.agentId, agent: hello.name }, 'a new process took over an agent id whose connection no longer answers; dropping the old connection');
+      this.#log.warn(
+        { agentId: hello.agentId, agent: hello.name },
+        'a new process took over an agent id whose connection no longer answers; dropping the old connection',
+      );
       if (this.#connected.get(hello.agentId) === current) {
         this.#connected.delete(hello.agentId);
         current.socket.disconnect(true);
@@ -260,15 +301,18 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     this.#log.warn({ agentId: hello.agentId, remote, why }, 'a second connection for an agent id refused');
     return {
       code: ERROR_CODES.AGENT_DUPLICATE,
-      reason: `agent id "${hello.agentId}" is already connected and answering (${why}); every agent needs its own --id — ` +
-        'the id is kept in the agent\'s spool folder, so do not copy a spool between machines or run two agents on one spool',
+      reason:
+        `agent id "${hello.agentId}" is already connected and answering (${why}); every agent needs its own --id — ` +
+        "the id is kept in the agent's spool folder, so do not copy a spool between machines or run two agents on one spool",
     };
   }
 
   async close(): Promise<void> {
     this.#opts.revoked?.off('changed', this.#onRevokedChanged);
     this.io.disconnectSockets(true);
-    await new Promise<void>((resolve) => { void this.io.close(() => resolve()); });
+    await new Promise<void>((resolve) => {
+      void this.io.close(() => resolve());
+    });
   }
 
   #onConnection(socket: HubSocket): void {
@@ -299,8 +343,11 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         dropped('metrics:batch', e);
         const seq = (raw as { seq?: unknown } | null)?.seq;
         reply?.({
-          ok: false, seq: typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : 0,
-          retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: describeError(e).message,
+          ok: false,
+          seq: typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 ? seq : 0,
+          retryable: false,
+          code: ERROR_CODES.MESSAGE_INVALID,
+          reason: describeError(e).message,
         });
         return;
       }
@@ -321,8 +368,13 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         const a = await this.#opts.ingest.handle(checked, info);
         if (a.ok) {
           this.emit('batch', {
-            runId: checked.runId, agentId: checked.agentId, seq: checked.seq, duplicate: a.duplicate, samples: checked.samples.length,
-            sessions: checked.sessions.length, records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
+            runId: checked.runId,
+            agentId: checked.agentId,
+            seq: checked.seq,
+            duplicate: a.duplicate,
+            samples: checked.samples.length,
+            sessions: checked.sessions.length,
+            records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
           });
         }
         reply?.(a);
@@ -355,23 +407,31 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
         reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: 'this controller does not store evidence; keep it spooled' });
         return;
       }
-      void store.handle(upload, info).then((a) => reply?.(a), (e: unknown) => {
-        log.error({ err: describeError(e) }, 'evidence handler failed');
-        reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: describeError(e).message });
-      });
+      void store.handle(upload, info).then(
+        (a) => reply?.(a),
+        (e: unknown) => {
+          log.error({ err: describeError(e) }, 'evidence handler failed');
+          reply?.({ ok: false, retryable: true, code: ERROR_CODES.SINK_UNAVAILABLE, reason: describeError(e).message });
+        },
+      );
     });
 
     socket.on('session:progress', (raw: unknown) => {
       try {
         this.emit('progress', info.agentId, parseMessage('session:progress', SessionProgressSchema, raw));
-      } catch (e) { dropped('session:progress', e); }
+      } catch (e) {
+        dropped('session:progress', e);
+      }
     });
 
     socket.on('run:finished', (raw: unknown, ack: unknown) => {
       let finished;
       try {
         finished = parseMessage('run:finished', RunFinishedSchema, raw);
-      } catch (e) { dropped('run:finished', e); return; }
+      } catch (e) {
+        dropped('run:finished', e);
+        return;
+      }
       log.info({ runId: finished.runId, lastSeq: finished.lastSeq, ok: finished.ok, failed: finished.failed }, 'agent finished its share');
       this.emit('finished', info.agentId, finished);
       if (typeof ack === 'function') (ack as (r: OkReply) => void)({ ok: true });
@@ -381,14 +441,19 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
       let ping;
       try {
         ping = parseMessage('clock:sync', ClockPingSchema, raw);
-      } catch (e) { dropped('clock:sync', e); return; }
+      } catch (e) {
+        dropped('clock:sync', e);
+        return;
+      }
       if (typeof ack === 'function') (ack as (r: ClockPong) => void)({ t0: ping.t0, controllerNow: this.#now() });
     });
 
     socket.on('agent:status', (raw: unknown) => {
       try {
         this.emit('status', info.agentId, parseMessage('agent:status', AgentStatusSchema, raw));
-      } catch (e) { dropped('agent:status', e); }
+      } catch (e) {
+        dropped('agent:status', e);
+      }
     });
 
     socket.onAny((event: unknown) => {
@@ -432,7 +497,9 @@ export interface HubTls {
  * the config's decision (config.ts), not this function's.
  */
 export async function listenHub(host: string, port: number, opts: HubOptions, tls?: HubTls): Promise<ListeningHub> {
-  const notFound: HttpHandler = (_req, res) => { res.writeHead(404).end(); };
+  const notFound: HttpHandler = (_req, res) => {
+    res.writeHead(404).end();
+  };
   // Requests socket.io does not take (its path is /socket.io/) go to the operator API, if any.
   const handler = opts.http ?? notFound;
   // An https.Server is an http.Server for socket.io and for what the hub's callers do with it (address, close).
@@ -440,7 +507,10 @@ export async function listenHub(host: string, port: number, opts: HubOptions, tl
   const hub = new AgentHub(http, opts);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(port, host, () => { http.off('error', reject); resolve(); });
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
   const actual = (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;

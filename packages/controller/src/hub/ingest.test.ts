@@ -13,7 +13,16 @@ describe('Ingest', () => {
   it('concurrent copies of one batch share one write; the second is acked as duplicate', async () => {
     const gate = deferred();
     let writes = 0;
-    const ingest = new Ingest([sink(async () => { writes++; await gate.promise; return 'stored'; })], captureLog().log);
+    const ingest = new Ingest(
+      [
+        sink(async () => {
+          writes++;
+          await gate.promise;
+          return 'stored';
+        }),
+      ],
+      captureLog().log,
+    );
     const events: IngestedEvent[] = [];
     ingest.on('ingested', (e) => events.push(e));
     const a = ingest.handle(batch(), agent);
@@ -33,8 +42,18 @@ describe('Ingest', () => {
   });
 
   it('a permanent sink error is not retryable; an unavailable one is', async () => {
-    for (const [code, retryable] of [[ERROR_CODES.SINK_PERMANENT, false], [ERROR_CODES.SINK_UNAVAILABLE, true]] as const) {
-      const ingest = new Ingest([sink(async () => { throw new ProbeError(code, 'nope'); })], captureLog().log);
+    for (const [code, retryable] of [
+      [ERROR_CODES.SINK_PERMANENT, false],
+      [ERROR_CODES.SINK_UNAVAILABLE, true],
+    ] as const) {
+      const ingest = new Ingest(
+        [
+          sink(async () => {
+            throw new ProbeError(code, 'nope');
+          }),
+        ],
+        captureLog().log,
+      );
       expect(await ingest.handle(batch(), agent)).toEqual({ ok: false, seq: 1, retryable, code, reason: 'sink "mem" could not store the batch: nope' });
     }
   });

@@ -76,8 +76,12 @@ export class Ingest extends EventEmitter<IngestEvents> {
 
   #emitIngested(batch: MetricBatch, duplicate: boolean): void {
     this.emit('ingested', {
-      runId: batch.runId, agentId: batch.agentId, seq: batch.seq, duplicate,
-      samples: batch.samples.length, sessions: batch.sessions.length,
+      runId: batch.runId,
+      agentId: batch.agentId,
+      seq: batch.seq,
+      duplicate,
+      samples: batch.samples.length,
+      sessions: batch.sessions.length,
       records: batch.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
     });
   }

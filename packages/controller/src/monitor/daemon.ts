@@ -80,7 +80,9 @@ export class Daemon {
     this.#config = config;
     this.#targets = targets;
     this.monitor = new Monitor({
-      pool: d.hub.hub, log: d.log, ...(d.now ? { now: d.now } : {}),
+      pool: d.hub.hub,
+      log: d.log,
+      ...(d.now ? { now: d.now } : {}),
       runRound: (r) => this.#runRound(r),
       recordRound: (r) => this.#recordRound(r),
       targetName: (c) => this.#targets.targetName(c),
@@ -98,11 +100,33 @@ export class Daemon {
     }
     const webhookUrl = d.env?.[config.alerts.webhookEnv]?.trim() || null;
     const outbox = await SlackOutbox.open({ dir: join(d.cfg.outDir, ALERTS_OUTBOX_DIR), webhookUrl, log: d.log });
-    if (webhookUrl === null) d.note(`alerts: judged and recorded, not sent: ${config.alerts.webhookEnv} is not set (a Slack incoming webhook URL); messages wait in ${join(d.cfg.outDir, ALERTS_OUTBOX_DIR)}`);
+    if (webhookUrl === null)
+      d.note(
+        `alerts: judged and recorded, not sent: ${config.alerts.webhookEnv} is not set (a Slack incoming webhook URL); messages wait in ${join(d.cfg.outDir, ALERTS_OUTBOX_DIR)}`,
+      );
     const alerts = await Alerts.open({
-      outDir: d.cfg.outDir, settings: config.alerts, outbox, log: d.log,
+      outDir: d.cfg.outDir,
+      settings: config.alerts,
+      outbox,
+      log: d.log,
       onChange: async (s, n) => {
-        const record: AlertRecord = { ...s, notification: n === null ? null : { kind: n.kind, text: slackMessage(n, { scenario: config.checks.find((c) => c.name === s.check)?.scenario ?? '', grafanaUrl: config.alerts.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }).text, runId: n.round?.report.runId ?? null, scenario: n.round?.report.scenario ?? null, at: n.at } };
+        const record: AlertRecord = {
+          ...s,
+          notification:
+            n === null
+              ? null
+              : {
+                  kind: n.kind,
+                  text: slackMessage(n, {
+                    scenario: config.checks.find((c) => c.name === s.check)?.scenario ?? '',
+                    grafanaUrl: config.alerts.grafanaUrl,
+                    dashboardUid: MONITOR_DASHBOARD_UID,
+                  }).text,
+                  runId: n.round?.report.runId ?? null,
+                  scenario: n.round?.report.scenario ?? null,
+                  at: n.at,
+                },
+        };
         for (const sink of d.sinks.all) await sink.alertChanged?.(record);
       },
     });
@@ -151,8 +175,10 @@ export class Daemon {
     const diff = this.monitor.apply(next.checks);
     await this.#targets.retain(next.checks);
     this.#armRetention();
-    this.#d.note(`monitor config reloaded: ${next.checks.length} check(s)` +
-      `${diff.added.length ? `; added ${diff.added.join(', ')}` : ''}${diff.removed.length ? `; removed ${diff.removed.join(', ')}` : ''}${diff.changed.length ? `; changed ${diff.changed.join(', ')}` : ''}`);
+    this.#d.note(
+      `monitor config reloaded: ${next.checks.length} check(s)` +
+        `${diff.added.length ? `; added ${diff.added.join(', ')}` : ''}${diff.removed.length ? `; removed ${diff.removed.join(', ')}` : ''}${diff.changed.length ? `; changed ${diff.changed.join(', ')}` : ''}`,
+    );
     return { ok: true, ...diff };
   }
 
@@ -173,19 +199,31 @@ export class Daemon {
     const check = r.check;
     evidence.setBudget(r.runId, { maxSessions: check.run.evidenceSessions, maxBytes: check.run.evidenceBytes });
     const params = runParamsOf(check.run, held.target, {
-      runId: r.runId, total: r.sessions, expectAgents: r.picks.length, agentWaitMs: ROUND_AGENT_WAIT_MS,
-      rampUpMs: Math.min(check.run.rampUpMs, r.sessions * 1_000), checkName: check.name,
+      runId: r.runId,
+      total: r.sessions,
+      expectAgents: r.picks.length,
+      agentWaitMs: ROUND_AGENT_WAIT_MS,
+      rampUpMs: Math.min(check.run.rampUpMs, r.sessions * 1_000),
+      checkName: check.name,
       params: { check: check.name, location: r.location, slotAt: new Date(r.slotAt).toISOString(), ...checkParams(check) },
     });
     const log = this.#d.log.child({ check: check.name, location: r.location });
-    const coordinator = new RunCoordinator({ ...params, drainTimeoutMs: cfg.drainTimeoutMs, lossGraceMs: cfg.lossGraceMs }, {
-      pool: view, sinks: sinks.all, progress: quietProgress(log), log, evidence, registry,
-      results: {
-        read: (id) => readRunResults(cfg.outDir, id),
-        writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-        writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
+    const coordinator = new RunCoordinator(
+      { ...params, drainTimeoutMs: cfg.drainTimeoutMs, lossGraceMs: cfg.lossGraceMs },
+      {
+        pool: view,
+        sinks: sinks.all,
+        progress: quietProgress(log),
+        log,
+        evidence,
+        registry,
+        results: {
+          read: (id) => readRunResults(cfg.outDir, id),
+          writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
+          writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
+        },
       },
-    });
+    );
     const outcome = coordinator.run().finally(() => {
       view.close();
       held.release();
@@ -214,8 +252,13 @@ export class Daemon {
     const pass = (delay: number) => {
       this.#retention = setTimeout(() => {
         void runRetention(cfg.dbUrl!, { rawDays: this.#config.retention.rawDays, log: this.#d.log })
-          .then((r) => this.#log.info(r, 'retention done'), (e: unknown) => this.#log.error({ err: describeError(e) }, 'retention failed; tried again at the next pass'))
-          .finally(() => { if (this.#retention !== null) pass(this.#config.retention.everyMs); });
+          .then(
+            (r) => this.#log.info(r, 'retention done'),
+            (e: unknown) => this.#log.error({ err: describeError(e) }, 'retention failed; tried again at the next pass'),
+          )
+          .finally(() => {
+            if (this.#retention !== null) pass(this.#config.retention.everyMs);
+          });
       }, delay);
       this.#retention.unref();
     };
@@ -231,7 +274,15 @@ function describeCheck(c: CheckConfig): string {
 /** What a round's run.json says of its check's options (secret-free: no profile variables' values). */
 function checkParams(c: CheckConfig): Record<string, unknown> {
   const r = c.run;
-  return { scenario: c.scenario, target: c.target, intervalMs: c.intervalMs, sessionsPerLocation: c.sessionsPerLocation, browser: r.browser, scenarioModule: r.scenarioModule, ...r.options };
+  return {
+    scenario: c.scenario,
+    target: c.target,
+    intervalMs: c.intervalMs,
+    sessionsPerLocation: c.sessionsPerLocation,
+    browser: r.browser,
+    scenarioModule: r.scenarioModule,
+    ...r.options,
+  };
 }
 
 /** A round's progress goes to the log (debug), not the terminal: the daemon prints one line per round instead. */

@@ -23,12 +23,19 @@ describe('monitor config', () => {
       ['cobrowse', 'cobrowse', 600_000, ['ams3', 'nyc1']],
     ]);
     expect(ex.checks[0]!.target).toBe(`${PROFILES}tenant.yaml`);
-    expect(ex.checks[0]!.run).toMatchObject({ browser: 'shell', total: 1, options: { messages: 3, thinkTime: { minMs: 2000, maxMs: 2000 }, input: 'insert', sessionTimeoutMs: 120_000 } });
+    expect(ex.checks[0]!.run).toMatchObject({
+      browser: 'shell',
+      total: 1,
+      options: { messages: 3, thinkTime: { minMs: 2000, maxMs: 2000 }, input: 'insert', sessionTimeoutMs: 120_000 },
+    });
     expect(ex.loadTests).toBe('keep');
     expect(ex.retention).toEqual({ everyMs: 86_400_000, rawDays: 30 });
     expect(Object.isFrozen(ex.checks[0])).toBe(true);
     const local = await loadMonitorConfig(`${PROFILES}monitor.local.yaml`);
-    expect(local.checks.map((c) => [c.name, c.target, locationsOf(c)])).toEqual([['chat', 'demo', [ANY_LOCATION]], ['cobrowse', 'demo', [ANY_LOCATION]]]);
+    expect(local.checks.map((c) => [c.name, c.target, locationsOf(c)])).toEqual([
+      ['chat', 'demo', [ANY_LOCATION]],
+      ['cobrowse', 'demo', [ANY_LOCATION]],
+    ]);
   });
 
   it('lists every problem at once, each with where it is and what is accepted', () => {
@@ -43,12 +50,14 @@ describe('monitor config', () => {
     });
     expect(msg).toContain('loadTests');
     // the top level is judged first; then the checks
-    const checks = problemsOf({ checks: [
-      { name: 'Chat', scenario: 'chat', interval: '5m' },
-      { name: 'ok', scenario: 'chat-load', interval: '500ms', locations: { region: ['a'], zone: ['b'] }, options: { port: 80, messages: 2 } },
-      { name: 'ok', scenario: 'cobrowse', interval: '1m', options: { 'mirror-samples': 0 } },
-      { name: 'x', scenario: 'cobrowse', interval: 'soon', colour: 'red' },
-    ] });
+    const checks = problemsOf({
+      checks: [
+        { name: 'Chat', scenario: 'chat', interval: '5m' },
+        { name: 'ok', scenario: 'chat-load', interval: '500ms', locations: { region: ['a'], zone: ['b'] }, options: { port: 80, messages: 2 } },
+        { name: 'ok', scenario: 'cobrowse', interval: '1m', options: { 'mirror-samples': 0 } },
+        { name: 'x', scenario: 'cobrowse', interval: 'soon', colour: 'red' },
+      ],
+    });
     expect(checks).toMatch(/problem\(s\):/);
     for (const part of [
       'checks[0].name: a lower-case letter',
@@ -58,10 +67,11 @@ describe('monitor config', () => {
       'checks[1].options: unknown option(s) port; accepted: messages, think-time',
       'checks[2].name: "ok" is used by another check',
       'checks[3]: unknown key(s) colour',
-    ]) expect(checks).toContain(part);
+    ])
+      expect(checks).toContain(part);
   });
 
-  it('refuses a bad option value with the command line\'s own message, named without --', () => {
+  it("refuses a bad option value with the command line's own message, named without --", () => {
     const msg = problemsOf({ checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m', options: { 'mirror-samples': 0 } }] });
     expect(msg).toMatch(/checks\[0\]\.options: mirror-samples: .*0/);
     expect(msg).not.toContain('--mirror-samples');
@@ -72,8 +82,16 @@ describe('monitor config', () => {
   it.each([
     ['no checks', {}, 'checks'],
     ['an empty list', { checks: [] }, 'at least one check'],
-    ['an unknown top-level key', { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], notify: {} }, 'unknown key(s) notify; accepted: loadTests, retention, alerts, checks'],
-    ['retention too often', { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], retention: { every: '10s' } }, 'retention.every: 10s is too often'],
+    [
+      'an unknown top-level key',
+      { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], notify: {} },
+      'unknown key(s) notify; accepted: loadTests, retention, alerts, checks',
+    ],
+    [
+      'retention too often',
+      { checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m' }], retention: { every: '10s' } },
+      'retention.every: 10s is too often',
+    ],
   ])('%s', (_n, raw, part) => {
     expect(problemsOf(raw)).toContain(part);
   });
@@ -83,7 +101,8 @@ describe('monitor config', () => {
   });
 
   it('matches agents to locations by the label the check names', () => {
-    const c = parseMonitorConfig({ checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m', locations: { region: ['ams3', 'nyc1'] } }] }, '/m.yaml').checks[0]!;
+    const c = parseMonitorConfig({ checks: [{ name: 'c', scenario: 'cobrowse', interval: '1m', locations: { region: ['ams3', 'nyc1'] } }] }, '/m.yaml')
+      .checks[0]!;
     expect(agentInLocation(c, { region: 'ams3' }, 'ams3')).toBe(true);
     expect(agentInLocation(c, { region: 'nyc1' }, 'ams3')).toBe(false);
     expect(agentInLocation(c, {}, 'ams3')).toBe(false);

@@ -2,7 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parseDuration, SCENARIO_OPTIONS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
+import {
+  ConfigError,
+  formatDuration,
+  isProbeError,
+  LABEL_VALUE_MAX_CHARS,
+  parseDuration,
+  SCENARIO_OPTIONS,
+  SCENARIOS,
+  type ScenarioName,
+} from '@userprobe/shared';
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
 import { alertPolicy, alertSettings, AlertsRaw, RulesRaw, type AlertPolicy, type AlertSettings } from './alerts/alert-policy.js';
 
@@ -19,7 +28,14 @@ export type LoadTestPolicy = (typeof LOAD_TEST_POLICIES)[number];
 
 /** The flags of `controller run` a check may set in `options`: every scenario option, and what else shapes a session — not where the controller listens. */
 export const CHECK_OPTIONS: readonly string[] = [
-  ...Object.values(SCENARIO_OPTIONS).map((o) => o.flag), 'browser', 'evidence-sessions', 'evidence-bytes', 'ramp-up', 'profile-var', 'demo-latency', 'demo-error',
+  ...Object.values(SCENARIO_OPTIONS).map((o) => o.flag),
+  'browser',
+  'evidence-sessions',
+  'evidence-bytes',
+  'ramp-up',
+  'profile-var',
+  'demo-latency',
+  'demo-error',
 ];
 
 export const MIN_INTERVAL_MS = 1_000;
@@ -72,10 +88,12 @@ const CheckRaw = z.strictObject({
   target: z.string().min(1).default('demo'),
   interval: duration,
   sessionsPerLocation: z.number().int().min(1).max(MAX_SESSIONS_PER_LOCATION).default(1),
-  locations: z.record(
-    z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/, 'an agent label key (a lower-case letter then a-z 0-9 _ . -)'),
-    z.array(z.string().min(1).max(LABEL_VALUE_MAX_CHARS)).min(1, 'at least one value'),
-  ).optional(),
+  locations: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/, 'an agent label key (a lower-case letter then a-z 0-9 _ . -)'),
+      z.array(z.string().min(1).max(LABEL_VALUE_MAX_CHARS)).min(1, 'at least one value'),
+    )
+    .optional(),
   options: z.record(z.string(), optionValue).default({}),
   alerts: RulesRaw.optional(),
 });
@@ -112,7 +130,10 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
   const problems: string[] = [];
   const top = MonitorRaw.safeParse(raw ?? {});
   if (!top.success) {
-    for (const i of top.error.issues) problems.push(issueLine(i.path, i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}; accepted: loadTests, retention, alerts, checks` : i.message));
+    for (const i of top.error.issues)
+      problems.push(
+        issueLine(i.path, i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}; accepted: loadTests, retention, alerts, checks` : i.message),
+      );
     throw configProblems(file, problems);
   }
   const checks: CheckConfig[] = [];
@@ -122,9 +143,10 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     const r = CheckRaw.safeParse(c);
     if (!r.success) {
       for (const issue of r.error.issues) {
-        const msg = issue.code === 'unrecognized_keys'
-          ? `unknown key(s) ${issue.keys.join(', ')}; accepted: name, scenario, scenario-module, target, interval, sessionsPerLocation, locations, options, alerts`
-          : issue.message;
+        const msg =
+          issue.code === 'unrecognized_keys'
+            ? `unknown key(s) ${issue.keys.join(', ')}; accepted: name, scenario, scenario-module, target, interval, sessionsPerLocation, locations, options, alerts`
+            : issue.message;
         problems.push(issueLine(at(issue.path), msg));
       }
       return;
@@ -137,26 +159,41 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     try {
       intervalMs = parseSpan(d.interval, 'interval');
       if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
-        problems.push(issueLine(at(['interval']), `${formatDuration(intervalMs)} is out of range; accepted: ${formatDuration(MIN_INTERVAL_MS)} to ${formatDuration(MAX_INTERVAL_MS)}`));
+        problems.push(
+          issueLine(
+            at(['interval']),
+            `${formatDuration(intervalMs)} is out of range; accepted: ${formatDuration(MIN_INTERVAL_MS)} to ${formatDuration(MAX_INTERVAL_MS)}`,
+          ),
+        );
       }
     } catch (e) {
       problems.push(issueLine(at(['interval']), errorText(e)));
     }
     const locationKeys = Object.keys(d.locations ?? {});
-    if (locationKeys.length > 1) problems.push(issueLine(at(['locations']), `one label names the locations, got ${locationKeys.join(', ')}; e.g. locations: { region: [ams3, nyc1] }`));
+    if (locationKeys.length > 1)
+      problems.push(issueLine(at(['locations']), `one label names the locations, got ${locationKeys.join(', ')}; e.g. locations: { region: [ams3, nyc1] }`));
     const unknown = Object.keys(d.options).filter((k) => !CHECK_OPTIONS.includes(k));
     if (unknown.length) problems.push(issueLine(at(['options']), `unknown option(s) ${unknown.join(', ')}; accepted: ${CHECK_OPTIONS.join(', ')}`));
     if (problems.length > before) return;
     const target = d.target === 'demo' ? 'demo' : isAbsolute(d.target) ? d.target : resolve(dirname(file), d.target);
-    const scenarioModule = d['scenario-module'] === undefined ? undefined : isAbsolute(d['scenario-module']) ? d['scenario-module'] : resolve(dirname(file), d['scenario-module']);
+    const scenarioModule =
+      d['scenario-module'] === undefined ? undefined : isAbsolute(d['scenario-module']) ? d['scenario-module'] : resolve(dirname(file), d['scenario-module']);
     let run: RunConfig;
     try {
       // The flags `controller run` would get for one location's share of a round; listening fields are the daemon's, not the check's.
-      run = resolveRunConfig({
-        scenario: d.scenario, total: d.sessionsPerLocation, target, host: '127.0.0.1', port: 0, token: 'check',
-        ...(scenarioModule === undefined ? {} : { scenarioModule }),
-        ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [camel(k), v])),
-      }, {});
+      run = resolveRunConfig(
+        {
+          scenario: d.scenario,
+          total: d.sessionsPerLocation,
+          target,
+          host: '127.0.0.1',
+          port: 0,
+          token: 'check',
+          ...(scenarioModule === undefined ? {} : { scenarioModule }),
+          ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [camel(k), v])),
+        },
+        {},
+      );
     } catch (e) {
       problems.push(issueLine(at(['options']), errorText(e).replace(/--([a-z-]+)/g, '$1')));
       return;
@@ -171,7 +208,11 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     const key = locationKeys[0];
     checks.push({
       alerts,
-      name: d.name, scenario: d.scenario, target, intervalMs, sessionsPerLocation: d.sessionsPerLocation,
+      name: d.name,
+      scenario: d.scenario,
+      target,
+      intervalMs,
+      sessionsPerLocation: d.sessionsPerLocation,
       locations: key === undefined ? null : { label: key, values: [...new Set(d.locations![key])] },
       run,
     });
@@ -184,7 +225,13 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     problems.push(issueLine(['retention', 'every'], errorText(e)));
   }
   if (problems.length > 0) throw configProblems(file, problems);
-  return deepFreeze({ file, checks, loadTests: top.data.loadTests, retention: { everyMs, rawDays: top.data.retention.rawDays ?? DEFAULT_RAW_DAYS }, alerts: alertSettings(top.data.alerts) });
+  return deepFreeze({
+    file,
+    checks,
+    loadTests: top.data.loadTests,
+    retention: { everyMs, rawDays: top.data.retention.rawDays ?? DEFAULT_RAW_DAYS },
+    alerts: alertSettings(top.data.alerts),
+  });
 }
 
 /** The locations a check runs from, by name. */
@@ -204,7 +251,10 @@ function parseSpan(v: string | number, what: string): number {
 }
 
 function issueLine(path: readonly PropertyKey[], message: string): string {
-  const p = path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
+  const p = path
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))
+    .join('')
+    .replace(/^\./, '');
   return `${p || '(top level)'}: ${message}`;
 }
 

@@ -14,7 +14,11 @@ function checks(raw: unknown[]): readonly CheckConfig[] {
 
 function completed(ok: number, failed = 0, failedSteps: { step: string; count: number }[] = []): RunOutcome {
   return {
-    kind: 'completed', status: failed ? 'failed' : 'passed', exitCode: failed ? 1 : 0, summaryPath: '/x/summary.json', error: null,
+    kind: 'completed',
+    status: failed ? 'failed' : 'passed',
+    exitCode: failed ? 1 : 0,
+    summaryPath: '/x/summary.json',
+    error: null,
     summary: { sessions: { expected: ok + failed, recorded: ok + failed, ok, failed, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 }, failedSteps },
   } as unknown as RunOutcome;
 }
@@ -26,27 +30,39 @@ function harness(roundMs: number | ((r: RoundStart) => number)) {
   const starts: RoundStart[] = [];
   const aborted: string[] = [];
   const monitor = new Monitor({
-    pool, log, targetName: () => 'demo',
+    pool,
+    log,
+    targetName: () => 'demo',
     runRound: (r) => {
       starts.push(r);
       let abort: (why: string) => void = () => {};
       const outcome = new Promise<RunOutcome>((resolve) => {
         const t = setTimeout(() => resolve(completed(r.sessions)), typeof roundMs === 'number' ? roundMs : roundMs(r));
-        abort = (why) => { clearTimeout(t); aborted.push(`${r.runId}: ${why}`); resolve({ kind: 'not-run', exitCode: 3, error: new Error(why) } as unknown as RunOutcome); };
+        abort = (why) => {
+          clearTimeout(t);
+          aborted.push(`${r.runId}: ${why}`);
+          resolve({ kind: 'not-run', exitCode: 3, error: new Error(why) } as unknown as RunOutcome);
+        };
       });
       return Promise.resolve({ abort: (why) => abort(why), outcome });
     },
-    recordRound: (r) => { reports.push(r); return Promise.resolve(); },
+    recordRound: (r) => {
+      reports.push(r);
+      return Promise.resolve();
+    },
   });
   return { pool, monitor, reports, starts, aborted };
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let stop: (() => Promise<void>) | null = null;
-afterEach(async () => { await stop?.(); stop = null; });
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
 
 describe('Monitor', () => {
-  it('starts rounds on the grid, rotates over a location\'s agents, records a gap where no agent is', async () => {
+  it("starts rounds on the grid, rotates over a location's agents, records a gap where no agent is", async () => {
     const h = harness(100);
     stop = () => h.monitor.stop(0);
     h.pool.add('a1', 2, undefined, { region: 'ams3' });
@@ -79,14 +95,16 @@ describe('Monitor', () => {
     expect(h.monitor.status()[0]!.counts.skipped).toBeGreaterThanOrEqual(1);
   });
 
-  it('holds an agent\'s capacity while its round runs: a full agent is passed over, then a gap when all are full', async () => {
+  it("holds an agent's capacity while its round runs: a full agent is passed over, then a gap when all are full", async () => {
     const h = harness(1_700);
     stop = () => h.monitor.stop(0);
     h.pool.add('a1', 1, undefined, { region: 'ams3' });
-    h.monitor.apply(checks([
-      { name: 'one', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3'] } },
-      { name: 'two', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3'] } },
-    ]));
+    h.monitor.apply(
+      checks([
+        { name: 'one', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3'] } },
+        { name: 'two', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3'] } },
+      ]),
+    );
     await wait(2_500);
     expect(h.reports.some((r) => r.status === 'gap' && r.reason === 'no free capacity in ams3 (1 agent(s) connected, all busy)')).toBe(true);
   });
@@ -130,15 +148,34 @@ describe('Monitor', () => {
 
 describe('reportOf', () => {
   const check = checks([{ name: 'chat', scenario: 'chat-load', interval: '1m' }])[0]!;
-  const base = { check, location: 'ams3', slotAt: 1_000, startedAt: 1_010, endedAt: 5_000, runId: 'chat.ams3.x', targetName: 'demo', picks: [{ agentId: 'a', name: 'a', sessions: 2 }], planned: 2, failure: null };
+  const base = {
+    check,
+    location: 'ams3',
+    slotAt: 1_000,
+    startedAt: 1_010,
+    endedAt: 5_000,
+    runId: 'chat.ams3.x',
+    targetName: 'demo',
+    picks: [{ agentId: 'a', name: 'a', sessions: 2 }],
+    planned: 2,
+    failure: null,
+  };
   it.each([
     ['all ok', completed(2), { status: 'ok', reason: null, sessions: { planned: 2, ok: 2, failed: 0 }, exitCode: 0 }],
-    ['failed sessions name the step', completed(1, 1, [{ step: 'widget_load', count: 1 }]), { status: 'failed', reason: '1 failed (1 at step widget_load) of 2 session(s)', failedStep: { step: 'widget_load', count: 1 }, exitCode: 1 }],
+    [
+      'failed sessions name the step',
+      completed(1, 1, [{ step: 'widget_load', count: 1 }]),
+      { status: 'failed', reason: '1 failed (1 at step widget_load) of 2 session(s)', failedStep: { step: 'widget_load', count: 1 }, exitCode: 1 },
+    ],
   ] as const)('%s', (_n, outcome, want) => {
     expect(reportOf({ ...base, outcome })).toMatchObject(want);
   });
   it('a run that could not start, and a round that threw', () => {
-    expect(reportOf({ ...base, outcome: { kind: 'not-run', exitCode: 3, error: new Error('agents left') } as unknown as RunOutcome })).toMatchObject({ status: 'not-run', reason: 'agents left', exitCode: 3 });
+    expect(reportOf({ ...base, outcome: { kind: 'not-run', exitCode: 3, error: new Error('agents left') } as unknown as RunOutcome })).toMatchObject({
+      status: 'not-run',
+      reason: 'agents left',
+      exitCode: 3,
+    });
     expect(reportOf({ ...base, outcome: null, failure: new Error('target down') })).toMatchObject({ status: 'not-run', reason: 'target down', exitCode: null });
   });
 });

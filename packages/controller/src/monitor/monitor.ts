@@ -115,7 +115,16 @@ export class Monitor {
     for (const check of checks) {
       const st = this.#checks.get(check.name);
       if (st === undefined) {
-        const fresh: CheckState = { check, grid: gridOf(check.name, check.intervalMs), timer: null, nextSlotAt: null, cursors: new Map(), last: new Map(), counts: zeroCounts(), removed: false };
+        const fresh: CheckState = {
+          check,
+          grid: gridOf(check.name, check.intervalMs),
+          timer: null,
+          nextSlotAt: null,
+          cursors: new Map(),
+          last: new Map(),
+          counts: zeroCounts(),
+          removed: false,
+        };
         this.#checks.set(check.name, fresh);
         out.added.push(check.name);
         if (!this.#stopped) this.#arm(fresh, nextSlot(fresh.grid, this.#now()));
@@ -170,7 +179,14 @@ export class Monitor {
 
   /** Runs of rounds in progress. */
   running(): readonly { runId: string; check: string; location: string; slotAt: number; startedAt: number; agents: readonly string[] }[] {
-    return [...this.#inFlight.values()].map((f) => ({ runId: f.runId, check: f.check, location: f.location, slotAt: f.slotAt, startedAt: f.startedAt, agents: f.picks.map((p) => p.name) }));
+    return [...this.#inFlight.values()].map((f) => ({
+      runId: f.runId,
+      check: f.check,
+      location: f.location,
+      slotAt: f.slotAt,
+      startedAt: f.startedAt,
+      agents: f.picks.map((p) => p.name),
+    }));
   }
 
   /** Abort one round's run by id; false when no round of that id runs. */
@@ -228,10 +244,25 @@ export class Monitor {
       const decision = decideSlot({ slotAt, now, previousRunning, paused: this.#paused > 0 });
       if (decision.kind === 'missed') {
         const n = missedSlots(st.grid, slotAt, now);
-        this.#log.warn({ check: st.check.name, location, slotAt, lateMs: now - slotAt, missed: n }, 'slot(s) missed: the controller could not start them on time; not replayed');
-        this.#report(st, this.#bare(st, location, slotAt, 'missed', `${n} slot(s) passed before they could start (controller stalled or restarted); not replayed`));
+        this.#log.warn(
+          { check: st.check.name, location, slotAt, lateMs: now - slotAt, missed: n },
+          'slot(s) missed: the controller could not start them on time; not replayed',
+        );
+        this.#report(
+          st,
+          this.#bare(st, location, slotAt, 'missed', `${n} slot(s) passed before they could start (controller stalled or restarted); not replayed`),
+        );
       } else if (decision.kind === 'skip') {
-        this.#report(st, this.#bare(st, location, slotAt, 'skipped', decision.reason === 'paused' ? 'checks are paused while a load test runs' : `the previous round of this check in ${location} is still running`));
+        this.#report(
+          st,
+          this.#bare(
+            st,
+            location,
+            slotAt,
+            'skipped',
+            decision.reason === 'paused' ? 'checks are paused while a load test runs' : `the previous round of this check in ${location} is still running`,
+          ),
+        );
       } else {
         this.#startLocation(st, location, slotAt);
       }
@@ -240,9 +271,14 @@ export class Monitor {
 
   #startLocation(st: CheckState, location: string, slotAt: number): void {
     const check = st.check;
-    const agents = this.#d.pool.agents()
+    const agents = this.#d.pool
+      .agents()
       .filter((a) => agentInLocation(check, a.info.labels, location))
-      .map((a) => ({ agentId: a.info.agentId, name: a.info.name, free: Math.max(0, a.info.capacity[check.scenario] - this.held(a.info.agentId, check.scenario)) }));
+      .map((a) => ({
+        agentId: a.info.agentId,
+        name: a.info.name,
+        free: Math.max(0, a.info.capacity[check.scenario] - this.held(a.info.agentId, check.scenario)),
+      }));
     const pick = pickAgents({ location, agents, sessions: check.sessionsPerLocation, cursor: st.cursors.get(location) ?? null });
     if (pick.kind === 'gap') {
       this.#report(st, this.#bare(st, location, slotAt, 'gap', pick.reason));
@@ -252,7 +288,16 @@ export class Monitor {
     const runId = roundRunId(check.name, location, slotAt);
     const startedAt = this.#now();
     for (const p of pick.agents) this.#hold(p.agentId, check.scenario, p.sessions);
-    const flight: { -readonly [K in keyof InFlight]: InFlight[K] } = { runId, check: check.name, location, slotAt, startedAt, handle: null, picks: pick.agents, scenario: check.scenario };
+    const flight: { -readonly [K in keyof InFlight]: InFlight[K] } = {
+      runId,
+      check: check.name,
+      location,
+      slotAt,
+      startedAt,
+      handle: null,
+      picks: pick.agents,
+      scenario: check.scenario,
+    };
     this.#inFlight.set(runId, flight);
     this.#log.info({ check: check.name, location, runId, lateMs: startedAt - slotAt, agents: pick.agents.map((p) => p.name) }, 'round started');
     const done = (async (): Promise<void> => {
@@ -270,7 +315,22 @@ export class Monitor {
         this.#inFlight.delete(runId);
         for (const p of pick.agents) this.#hold(p.agentId, check.scenario, -p.sessions);
       }
-      this.#report(st, reportOf({ check, location, slotAt, startedAt, endedAt: this.#now(), runId, targetName: this.#d.targetName(check), picks: pick.agents, planned: pick.sessions, outcome, failure }));
+      this.#report(
+        st,
+        reportOf({
+          check,
+          location,
+          slotAt,
+          startedAt,
+          endedAt: this.#now(),
+          runId,
+          targetName: this.#d.targetName(check),
+          picks: pick.agents,
+          planned: pick.sessions,
+          outcome,
+          failure,
+        }),
+      );
     })();
     this.#track(done);
   }
@@ -283,8 +343,20 @@ export class Monitor {
 
   #bare(st: CheckState, location: string, slotAt: number, status: RoundStatus, reason: string): RoundReport {
     return {
-      check: st.check.name, location, slotAt, startedAt: null, endedAt: this.#now(), status, runId: null, scenario: st.check.scenario,
-      targetName: this.#d.targetName(st.check), agents: [], sessions: { planned: 0, ok: 0, failed: 0 }, reason, failedStep: null, exitCode: null,
+      check: st.check.name,
+      location,
+      slotAt,
+      startedAt: null,
+      endedAt: this.#now(),
+      status,
+      runId: null,
+      scenario: st.check.scenario,
+      targetName: this.#d.targetName(st.check),
+      agents: [],
+      sessions: { planned: 0, ok: 0, failed: 0 },
+      reason,
+      failedStep: null,
+      exitCode: null,
     };
   }
 
@@ -293,7 +365,11 @@ export class Monitor {
     st.last.set(r.location, r);
     const level = r.status === 'ok' || r.status === 'skipped' ? 'info' : 'warn';
     this.#log[level]({ check: r.check, location: r.location, status: r.status, runId: r.runId, reason: r.reason }, 'round recorded');
-    this.#track(this.#d.recordRound(r).catch((e: unknown) => this.#log.error({ check: r.check, location: r.location, err: describeError(e) }, 'round report could not be stored')));
+    this.#track(
+      this.#d
+        .recordRound(r)
+        .catch((e: unknown) => this.#log.error({ check: r.check, location: r.location, err: describeError(e) }, 'round report could not be stored')),
+    );
   }
 
   #track(p: Promise<unknown>): void {
@@ -305,21 +381,47 @@ export class Monitor {
 /** `chat.ams3.20261129T194500Z`: check, location and slot, unique per round and location, within the 64 characters a run id may have. */
 export function roundRunId(check: string, location: string, slotAt: number): string {
   const loc = location.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 13);
-  const stamp = new Date(slotAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(slotAt)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${check}.${loc}.${stamp}`;
 }
 
 /** Pure: a round's report from its run's outcome (or the error that kept it from running). */
 export function reportOf(p: {
-  check: CheckConfig; location: string; slotAt: number; startedAt: number; endedAt: number; runId: string; targetName: string;
-  picks: readonly AgentPick[]; planned: number; outcome: RunOutcome | null; failure: unknown;
+  check: CheckConfig;
+  location: string;
+  slotAt: number;
+  startedAt: number;
+  endedAt: number;
+  runId: string;
+  targetName: string;
+  picks: readonly AgentPick[];
+  planned: number;
+  outcome: RunOutcome | null;
+  failure: unknown;
 }): RoundReport {
   const base = {
-    check: p.check.name, location: p.location, slotAt: p.slotAt, startedAt: p.startedAt, endedAt: p.endedAt, runId: p.runId,
-    scenario: p.check.scenario, targetName: p.targetName, agents: p.picks.map((a) => a.name),
+    check: p.check.name,
+    location: p.location,
+    slotAt: p.slotAt,
+    startedAt: p.startedAt,
+    endedAt: p.endedAt,
+    runId: p.runId,
+    scenario: p.check.scenario,
+    targetName: p.targetName,
+    agents: p.picks.map((a) => a.name),
   };
   if (p.outcome === null) {
-    return { ...base, status: 'not-run', sessions: { planned: p.planned, ok: 0, failed: 0 }, reason: errorMessage(p.failure), failedStep: null, exitCode: null };
+    return {
+      ...base,
+      status: 'not-run',
+      sessions: { planned: p.planned, ok: 0, failed: 0 },
+      reason: errorMessage(p.failure),
+      failedStep: null,
+      exitCode: null,
+    };
   }
   const o = p.outcome;
   if (o.kind === 'not-run') {
@@ -331,10 +433,14 @@ export function reportOf(p: {
   const ok = o.exitCode === 0;
   const parts = [
     s.failed > 0 ? `${s.failed} failed${top ? ` (${top.count} at step ${top.step})` : ''}` : '',
-    s.aborted > 0 ? `${s.aborted} aborted` : '', s.lost > 0 ? `${s.lost} lost with their agent` : '',
-    s.notRun > 0 ? `${s.notRun} not run` : '', s.missing > 0 ? `${s.missing} without a record` : '',
+    s.aborted > 0 ? `${s.aborted} aborted` : '',
+    s.lost > 0 ? `${s.lost} lost with their agent` : '',
+    s.notRun > 0 ? `${s.notRun} not run` : '',
+    s.missing > 0 ? `${s.missing} without a record` : '',
   ].filter((x) => x !== '');
-  const reason = ok ? null : [`${parts.length ? parts.join(', ') : 'not every session ended ok'} of ${p.planned} session(s)`, o.error?.message].filter(Boolean).join(': ');
+  const reason = ok
+    ? null
+    : [`${parts.length ? parts.join(', ') : 'not every session ended ok'} of ${p.planned} session(s)`, o.error?.message].filter(Boolean).join(': ');
   return { ...base, status: ok ? 'ok' : 'failed', sessions: { planned: p.planned, ok: s.ok, failed }, reason, failedStep: top, exitCode: o.exitCode };
 }
 

@@ -26,7 +26,11 @@ export class PoolView extends EventEmitter<AgentPoolEvents> implements AgentPool
     super();
     this.#pool = pool;
     this.#opts = opts;
-    this.#forward('agent:connected', (h) => h.info.agentId, (h) => [this.#present(h)]);
+    this.#forward(
+      'agent:connected',
+      (h) => h.info.agentId,
+      (h) => [this.#present(h)],
+    );
     this.#forward('agent:disconnected', (g) => g.agentId);
     this.#forward('progress', (id) => id);
     this.#forward('finished', (id) => id);
@@ -35,7 +39,10 @@ export class PoolView extends EventEmitter<AgentPoolEvents> implements AgentPool
   }
 
   agents(): readonly AgentHandle[] {
-    return this.#pool.agents().filter((a) => this.#inView(a.info.agentId)).map((a) => this.#present(a));
+    return this.#pool
+      .agents()
+      .filter((a) => this.#inView(a.info.agentId))
+      .map((a) => this.#present(a));
   }
 
   close(): void {
@@ -53,7 +60,7 @@ export class PoolView extends EventEmitter<AgentPoolEvents> implements AgentPool
     map: (...args: AgentPoolEvents[E]) => AgentPoolEvents[E] = (...args) => args,
   ): void {
     const fn = (...args: AgentPoolEvents[E]): void => {
-      if (this.#inView(agentOf(...args))) this.emit(event, ...(map(...args) as Parameters<typeof this.emit<E>>[1][]) as never);
+      if (this.#inView(agentOf(...args))) this.emit(event, ...(map(...args) as Parameters<typeof this.emit<E>>[1][] as never));
     };
     this.#pool.on(event, fn as never);
     this.#detach.push(() => this.#pool.off(event, fn as never));

@@ -36,7 +36,11 @@ describe('decideSlot', () => {
     ['on time', { slotAt: 1000, now: 1000, previousRunning: false, paused: false }, { kind: 'start' }],
     ['a little late', { slotAt: 1000, now: 1000 + SLOT_LATE_LIMIT_MS, previousRunning: false, paused: false }, { kind: 'start' }],
     ['too late: missed, not replayed', { slotAt: 1000, now: 1001 + SLOT_LATE_LIMIT_MS, previousRunning: false, paused: false }, { kind: 'missed' }],
-    ['previous round still running: not doubled', { slotAt: 1000, now: 1000, previousRunning: true, paused: false }, { kind: 'skip', reason: 'previous-round-running' }],
+    [
+      'previous round still running: not doubled',
+      { slotAt: 1000, now: 1000, previousRunning: true, paused: false },
+      { kind: 'skip', reason: 'previous-round-running' },
+    ],
     ['paused for a load test', { slotAt: 1000, now: 1000, previousRunning: false, paused: true }, { kind: 'skip', reason: 'paused' }],
     ['paused and late: missed', { slotAt: 1000, now: 9000, previousRunning: true, paused: true }, { kind: 'missed' }],
   ] as const)('%s', (_name, input, out) => {

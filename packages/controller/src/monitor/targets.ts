@@ -42,7 +42,12 @@ export class TargetSet {
     const target = await this.#get(check);
     const e = this.#targets.get(key)!;
     e.users += 1;
-    return { target, release: () => { e.users -= 1; } };
+    return {
+      target,
+      release: () => {
+        e.users -= 1;
+      },
+    };
   }
 
   targetName(check: CheckConfig): string {
@@ -55,14 +60,23 @@ export class TargetSet {
     for (const [key, e] of this.#targets) {
       if (keep.has(key) || e.users > 0) continue;
       this.#targets.delete(key);
-      await e.target.then((t) => t.close(), () => undefined);
+      await e.target.then(
+        (t) => t.close(),
+        () => undefined,
+      );
     }
   }
 
   async close(): Promise<void> {
     const all = [...this.#targets.values()];
     this.#targets.clear();
-    for (const e of all) await e.target.then((t) => t.close(), () => undefined).catch((err: unknown) => this.#log.warn({ err }, 'target did not close'));
+    for (const e of all)
+      await e.target
+        .then(
+          (t) => t.close(),
+          () => undefined,
+        )
+        .catch((err: unknown) => this.#log.warn({ err }, 'target did not close'));
   }
 
   #get(check: CheckConfig): Promise<ResolvedTarget> {
@@ -73,7 +87,9 @@ export class TargetSet {
     const target = resolveTarget({ target: check.target, demoLatency: r.demoLatency, demoError: r.demoError, profileVars: r.profileVars, log: this.#log });
     this.#targets.set(key, { target, users: 0 });
     // A failed resolution is not kept: the next reload tries again.
-    target.catch(() => { if (this.#targets.get(key)?.target === target) this.#targets.delete(key); });
+    target.catch(() => {
+      if (this.#targets.get(key)?.target === target) this.#targets.delete(key);
+    });
     return target;
   }
 }

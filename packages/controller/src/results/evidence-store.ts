@@ -2,8 +2,21 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ERROR_CODES, EVIDENCE_BUDGET_BYTES, EVIDENCE_BUDGET_SESSIONS, EvidenceFileNameSchema, IdSchema, ProbeError, Redactor, describeError,
-  isTempFile, mkdirPrivate, removeTempFiles, syncDir, writeFileDurable, type EvidenceAck, type EvidenceUpload,
+  ERROR_CODES,
+  EVIDENCE_BUDGET_BYTES,
+  EVIDENCE_BUDGET_SESSIONS,
+  EvidenceFileNameSchema,
+  IdSchema,
+  ProbeError,
+  Redactor,
+  describeError,
+  isTempFile,
+  mkdirPrivate,
+  removeTempFiles,
+  syncDir,
+  writeFileDurable,
+  type EvidenceAck,
+  type EvidenceUpload,
 } from '@userprobe/shared';
 import type { AgentInfo } from './sink.js';
 import { RESULT_FILES, runDir } from './run-folder.js';
@@ -75,7 +88,11 @@ export interface EvidenceDecision {
  * while they fit in the bytes left (a big HAR that does not fit is skipped,
  * the small console log after it may still be stored).
  */
-export function admitEvidence(budget: EvidenceBudget, usage: EvidenceUsage, files: ReadonlyArray<{ readonly name: string; readonly bytes: number }>): EvidenceDecision {
+export function admitEvidence(
+  budget: EvidenceBudget,
+  usage: EvidenceUsage,
+  files: ReadonlyArray<{ readonly name: string; readonly bytes: number }>,
+): EvidenceDecision {
   const store: string[] = [];
   const skip: string[] = [];
   let bytes = usage.bytes;
@@ -152,7 +169,9 @@ export class EvidenceStore {
   /** The budget of a run (set before its agents start sending). */
   setBudget(runId: string, budget: EvidenceBudget): void {
     this.#budgets.set(runId, budget);
-    void this.#runs.get(runId)?.then((r) => { r.budget = budget; });
+    void this.#runs.get(runId)?.then((r) => {
+      r.budget = budget;
+    });
   }
 
   async usage(runId: string): Promise<EvidenceUsage & { readonly budget: EvidenceBudget }> {
@@ -166,7 +185,12 @@ export class EvidenceStore {
       const log = this.#log.child({ runId: u.runId, agentId: agent.agentId, sessionId: u.sessionId });
       const folder = sessionFolderName(u.sessionId);
       if (folder === null) {
-        return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `session id "${u.sessionId}" cannot name an evidence folder (not "." or "..")` };
+        return {
+          ok: false,
+          retryable: false,
+          code: ERROR_CODES.MESSAGE_INVALID,
+          reason: `session id "${u.sessionId}" cannot name an evidence folder (not "." or "..")`,
+        };
       }
       for (const f of u.files) EvidenceFileNameSchema.parse(f.name); // validated by the hub already; a second look costs nothing
       let run: RunEvidence;
@@ -174,19 +198,31 @@ export class EvidenceStore {
         const assigned = await this.#o.runs?.get(u.runId);
         if (assigned && !holdsSession(assigned, agent.agentId, u.sessionId)) {
           log.warn('evidence for a session the agent was not assigned refused');
-          return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `session ${u.sessionId} of run ${u.runId} was not assigned to agent ${agent.agentId}; it keeps evidence only of its own sessions` };
+          return {
+            ok: false,
+            retryable: false,
+            code: ERROR_CODES.MESSAGE_INVALID,
+            reason: `session ${u.sessionId} of run ${u.runId} was not assigned to agent ${agent.agentId}; it keeps evidence only of its own sessions`,
+          };
         }
         const known = assigned ? 'any' : await this.#known(u.runId);
         if (known === 'unknown') {
           log.warn('evidence for a run this controller does not know refused');
           return {
-            ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN,
+            ok: false,
+            retryable: false,
+            code: ERROR_CODES.RUN_UNKNOWN,
             reason: `run ${u.runId} is not a run of this controller (no results folder with run.json under ${this.#o.outDir}); evidence is kept only for known runs`,
           };
         }
         if (known !== 'any' && !known.has(agent.agentId)) {
           log.warn('evidence from an agent not in the run refused');
-          return { ok: false, retryable: false, code: ERROR_CODES.RUN_UNKNOWN, reason: `agent ${agent.agentId} is not one of run ${u.runId}'s agents; it keeps evidence only of its own runs` };
+          return {
+            ok: false,
+            retryable: false,
+            code: ERROR_CODES.RUN_UNKNOWN,
+            reason: `agent ${agent.agentId} is not one of run ${u.runId}'s agents; it keeps evidence only of its own runs`,
+          };
         }
         run = await this.#state(u.runId);
       } catch (e) {
@@ -197,7 +233,11 @@ export class EvidenceStore {
       if (run.skipped.has(u.sessionId)) return { ok: true, stored: [], skipped: u.files.map((f) => f.name), exhausted: this.#exhausted(run) };
       const redactor = this.#o.agentSecrets ? new Redactor([...(this.#o.secrets ?? []), ...this.#o.agentSecrets(agent.agentId)]) : this.#redactor;
       const files = u.files.map((f) => redactEvidenceFile(f, redactor));
-      const d = admitEvidence(run.budget, run.usage, files.map((f) => ({ name: f.name, bytes: f.data.byteLength })));
+      const d = admitEvidence(
+        run.budget,
+        run.usage,
+        files.map((f) => ({ name: f.name, bytes: f.data.byteLength })),
+      );
       const dir = join(runDir(this.#o.outDir, u.runId), EVIDENCE_DIR, folder);
       const paths = d.store.map((name) => `${EVIDENCE_DIR}/${folder}/${name}`);
       if (d.store.length) {
@@ -214,7 +254,7 @@ export class EvidenceStore {
         run.skipped.add(u.sessionId);
       }
       run.usage = d.usage;
-      if (d.skip.length) log.info({ skipped: d.skip, budget: run.budget, usage: run.usage }, 'evidence left out by the run\'s budget');
+      if (d.skip.length) log.info({ skipped: d.skip, budget: run.budget, usage: run.usage }, "evidence left out by the run's budget");
       else log.debug({ files: paths }, 'evidence stored');
       return { ok: true, stored: paths, skipped: [...d.skip], exhausted: d.exhausted };
     });
@@ -254,7 +294,12 @@ export class EvidenceStore {
     const permanent = e instanceof ProbeError && e.code === ERROR_CODES.SINK_PERMANENT;
     log.error({ err: d, retryable: !permanent }, 'cannot store evidence; not acknowledged');
     this.#runs.delete(runId); // re-read what is on disk next time
-    return { ok: false, retryable: !permanent, code: permanent ? d.code : ERROR_CODES.SINK_UNAVAILABLE, reason: `evidence could not be written under ${this.#o.outDir}: ${d.message}` };
+    return {
+      ok: false,
+      retryable: !permanent,
+      code: permanent ? d.code : ERROR_CODES.SINK_UNAVAILABLE,
+      reason: `evidence could not be written under ${this.#o.outDir}: ${d.message}`,
+    };
   }
 
   #serial<T>(runId: string, fn: () => Promise<T>): Promise<T> {
@@ -266,7 +311,9 @@ export class EvidenceStore {
     if (!p) {
       p = this.#load(runId);
       this.#runs.set(runId, p);
-      p.catch(() => { if (this.#runs.get(runId) === p) this.#runs.delete(runId); });
+      p.catch(() => {
+        if (this.#runs.get(runId) === p) this.#runs.delete(runId);
+      });
     }
     return p;
   }
@@ -288,7 +335,10 @@ export class EvidenceStore {
       const names = (await readdir(join(root, s.name))).filter((n) => !isTempFile(n) && EvidenceFileNameSchema.safeParse(n).success);
       if (!names.length) continue;
       for (const n of names) bytes += (await stat(join(root, s.name, n))).size;
-      stored.set(s.name, names.map((n) => `${EVIDENCE_DIR}/${s.name}/${n}`));
+      stored.set(
+        s.name,
+        names.map((n) => `${EVIDENCE_DIR}/${s.name}/${n}`),
+      );
     }
     return { usage: { ...NO_USAGE, sessions: stored.size, bytes }, stored, skipped: new Set(), budget };
   }

@@ -7,18 +7,37 @@ import { readRunResults } from './run-folder-reader.js';
 import type { AgentInfo, RunInfo } from './sink.js';
 import { captureLog, tempDir, batch, lineCount, notPrivate } from '../../test/fixtures.js';
 
-const agent: AgentInfo = { agentId: 'agent-1', name: 'a1', labels: { region: 'fra1' }, capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 }, location: 'fra1' };
-const run: RunInfo = { runId: 'run-1', scenario: 'chat-load', browser: 'shell', total: 1, targetName: 'demo', startedAt: Date.UTC(2025, 0, 1), params: { total: 1 } };
+const agent: AgentInfo = {
+  agentId: 'agent-1',
+  name: 'a1',
+  labels: { region: 'fra1' },
+  capacity: { 'chat-load': 2, 'video-call': 0, cobrowse: 0 },
+  location: 'fra1',
+};
+const run: RunInfo = {
+  runId: 'run-1',
+  scenario: 'chat-load',
+  browser: 'shell',
+  total: 1,
+  targetName: 'demo',
+  startedAt: Date.UTC(2025, 0, 1),
+  params: { total: 1 },
+};
 
 describe('ResultsSink', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
   const setup = async () => {
     const tmp = await tempDir();
     const { log, lines } = captureLog();
     const sink = new ResultsSink({ outDir: tmp.dir, log });
     await sink.open();
-    cleanups.push(async () => { await sink.close(); await tmp.cleanup(); });
+    cleanups.push(async () => {
+      await sink.close();
+      await tmp.cleanup();
+    });
     return { tmp, log, lines, sink, dir: join(tmp.dir, 'run-1') };
   };
 
@@ -27,19 +46,50 @@ describe('ResultsSink', () => {
     await sink.runStarted(run, [agent]);
     const b = batch({
       samples: [{ sessionId: 's0001', metric: 'page_load', value: 99.5, ts: Date.UTC(2025, 0, 1, 0, 0, 1, 5), saturated: true, detail: 'x' }],
-      sessions: [{ sessionId: 's0001', scenario: 'chat-load', browser: 'shell', status: 'failed', startedAt: Date.UTC(2025, 0, 1), endedAt: Date.UTC(2025, 0, 1, 0, 0, 2), failedStep: 'create', error: { code: 'E_STEP_FAILED', message: 'boom' }, artifacts: [] }],
+      sessions: [
+        {
+          sessionId: 's0001',
+          scenario: 'chat-load',
+          browser: 'shell',
+          status: 'failed',
+          startedAt: Date.UTC(2025, 0, 1),
+          endedAt: Date.UTC(2025, 0, 1, 0, 0, 2),
+          failedStep: 'create',
+          error: { code: 'E_STEP_FAILED', message: 'boom' },
+          artifacts: [],
+        },
+      ],
     });
     expect(await sink.writeBatch(b, agent)).toBe('stored');
     expect(await sink.writeBatch(b, agent)).toBe('duplicate');
     await sink.runEnded('run-1', 'failed', Date.UTC(2025, 0, 1, 0, 1));
     const r = await readRunResults(tmp.dir, 'run-1');
-    expect(r.samples).toEqual([{
-      runId: 'run-1', agentId: 'agent-1', sessionId: 's0001', scenario: 'chat-load', metric: 'page_load', value: 99.5,
-      ts: '2025-01-01T00:00:01.005Z', location: 'fra1', browser: 'shell', saturated: true, detail: 'x',
-    }]);
-    expect(r.sessions).toEqual([expect.objectContaining({ sessionId: 's0001', status: 'failed', failedStep: 'create', startedAt: '2025-01-01T00:00:00.000Z', location: 'fra1' })]);
+    expect(r.samples).toEqual([
+      {
+        runId: 'run-1',
+        agentId: 'agent-1',
+        sessionId: 's0001',
+        scenario: 'chat-load',
+        metric: 'page_load',
+        value: 99.5,
+        ts: '2025-01-01T00:00:01.005Z',
+        location: 'fra1',
+        browser: 'shell',
+        saturated: true,
+        detail: 'x',
+      },
+    ]);
+    expect(r.sessions).toEqual([
+      expect.objectContaining({ sessionId: 's0001', status: 'failed', failedStep: 'create', startedAt: '2025-01-01T00:00:00.000Z', location: 'fra1' }),
+    ]);
     const info = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
-    expect(info).toMatchObject({ runId: 'run-1', status: 'failed', startedAt: '2025-01-01T00:00:00.000Z', endedAt: '2025-01-01T00:01:00.000Z', agents: [agent] });
+    expect(info).toMatchObject({
+      runId: 'run-1',
+      status: 'failed',
+      startedAt: '2025-01-01T00:00:00.000Z',
+      endedAt: '2025-01-01T00:01:00.000Z',
+      agents: [agent],
+    });
   });
 
   it('after a crash between lines and key, a reopened sink cuts the unacknowledged lines and stores the replay once', async () => {
@@ -60,7 +110,7 @@ describe('ResultsSink', () => {
     expect(lines().some((l) => l.msg?.toString().startsWith('cutting lines'))).toBe(true);
   });
 
-  it('temporary files an interrupted write left (this version\'s names and the older one\'s) are cleared when the run folder is opened; run.json stands', async () => {
+  it("temporary files an interrupted write left (this version's names and the older one's) are cleared when the run folder is opened; run.json stands", async () => {
     const { sink, dir, tmp, log, lines } = await setup();
     await sink.runStarted(run, [agent]);
     await sink.close();
@@ -72,10 +122,12 @@ describe('ResultsSink', () => {
     expect(await again.writeBatch(batch(), agent)).toBe('stored');
     expect((await readdir(dir)).sort()).toEqual(['batches.jsonl', 'run.json', 'samples.jsonl', 'sessions.jsonl']);
     expect(await readFile(join(dir, 'run.json'), 'utf8')).toBe(runJson);
-    expect(lines().find((l) => l.msg === 'removed temporary files an interrupted write left in the run folder')).toMatchObject({ removed: ['.run.json.0badc0de.tmp', 'summary.json.tmp'] });
+    expect(lines().find((l) => l.msg === 'removed temporary files an interrupted write left in the run folder')).toMatchObject({
+      removed: ['.run.json.0badc0de.tmp', 'summary.json.tmp'],
+    });
   });
 
-  it('concurrent writes of one run document land in call order (the run\'s queue), whole', async () => {
+  it("concurrent writes of one run document land in call order (the run's queue), whole", async () => {
     const { sink, dir } = await setup();
     await Promise.all(Array.from({ length: 10 }, (_, i) => sink.writeRunJson('run-1', 'run-state.json', { version: i, pad: 'x'.repeat(50_000) })));
     expect(JSON.parse(await readFile(join(dir, 'run-state.json'), 'utf8'))).toMatchObject({ version: 9 });
@@ -95,12 +147,15 @@ describe('ResultsSink', () => {
     expect((e as ProbeError).code).toBe(ERROR_CODES.SINK_PERMANENT);
   });
 
-  it('results are the operator\'s alone: folders 0700, files 0600, also a run folder an older version left readable', async () => {
+  it("results are the operator's alone: folders 0700, files 0600, also a run folder an older version left readable", async () => {
     const tmp = await tempDir();
     const { log } = captureLog();
     const outDir = join(tmp.dir, 'results');
     const sink = new ResultsSink({ outDir, log });
-    cleanups.push(async () => { await sink.close(); await tmp.cleanup(); });
+    cleanups.push(async () => {
+      await sink.close();
+      await tmp.cleanup();
+    });
     await sink.open();
     const old = join(outDir, 'old-run');
     await mkdir(old);

@@ -2,8 +2,22 @@ import { chmod, open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  ProbeError, ERROR_CODES, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, appendDurable, batchKey, describeError, mkdirPrivate, removeTempFiles, syncDir, truncateDurable,
-  writeJsonDurable, type MetricBatch, type BrowserKind, type RoundReport, type ScenarioName,
+  ProbeError,
+  ERROR_CODES,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  appendDurable,
+  batchKey,
+  describeError,
+  mkdirPrivate,
+  removeTempFiles,
+  syncDir,
+  truncateDurable,
+  writeJsonDurable,
+  type MetricBatch,
+  type BrowserKind,
+  type RoundReport,
+  type ScenarioName,
 } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
 import { MONITOR_ROUNDS_FILE, RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
@@ -26,14 +40,18 @@ export interface ResultsSinkOptions {
 }
 
 async function sizeOf(path: string): Promise<number> {
-  try { return (await stat(path)).size; } catch (e) {
+  try {
+    return (await stat(path)).size;
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw e;
   }
 }
 
 async function readText(path: string): Promise<string | null> {
-  try { return await readFile(path, 'utf8'); } catch (e) {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
@@ -74,7 +92,9 @@ export class ResultsSink implements Sink {
     this.#log = opts.log.child({ component: 'results-sink' });
   }
 
-  get outDir(): string { return this.#opts.outDir; }
+  get outDir(): string {
+    return this.#opts.outDir;
+  }
 
   async open(): Promise<void> {
     await mkdirPrivate(this.#opts.outDir);
@@ -85,7 +105,11 @@ export class ResultsSink implements Sink {
       const st = await this.#state(run.runId);
       st.meta = { scenario: run.scenario, browser: run.browser };
       await writeJsonDurable(join(st.dir, RESULT_FILES.run), {
-        ...run, startedAt: iso(run.startedAt), status: 'running' satisfies RunStatus, endedAt: null, agents,
+        ...run,
+        startedAt: iso(run.startedAt),
+        status: 'running' satisfies RunStatus,
+        endedAt: null,
+        agents,
       });
     });
   }
@@ -96,7 +120,11 @@ export class ResultsSink implements Sink {
       try {
         st = await this.#state(batch.runId);
       } catch (e) {
-        throw e instanceof ProbeError ? e : new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `results folder for run ${batch.runId} could not be opened: ${describeError(e).message}`, { cause: e });
+        throw e instanceof ProbeError
+          ? e
+          : new ProbeError(ERROR_CODES.SINK_UNAVAILABLE, `results folder for run ${batch.runId} could not be opened: ${describeError(e).message}`, {
+              cause: e,
+            });
       }
       const key = batchKey(batch);
       if (st.keys.has(key)) return 'duplicate';
@@ -171,7 +199,9 @@ export class ResultsSink implements Sink {
     if (!p) {
       p = this.#load(runId);
       this.#runs.set(runId, p);
-      p.catch(() => { if (this.#runs.get(runId) === p) this.#runs.delete(runId); });
+      p.catch(() => {
+        if (this.#runs.get(runId) === p) this.#runs.delete(runId);
+      });
     }
     return p;
   }
@@ -210,11 +240,18 @@ export class ResultsSink implements Sink {
     }
     const samplesEnd = last?.samplesEnd ?? 0;
     const sessionsEnd = last?.sessionsEnd ?? 0;
-    const cuts: [string, number][] = [[batchesPath, goodBytes], [samplesPath, samplesEnd], [sessionsPath, sessionsEnd]];
+    const cuts: [string, number][] = [
+      [batchesPath, goodBytes],
+      [samplesPath, samplesEnd],
+      [sessionsPath, sessionsEnd],
+    ];
     for (const [path, len] of cuts) {
       const size = await sizeOf(path);
       if (size > len) {
-        this.#log.warn({ runId, file: path, size, keep: len }, 'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)');
+        this.#log.warn(
+          { runId, file: path, size, keep: len },
+          'cutting lines written after the last stored batch key (unacknowledged; the agent will resend them)',
+        );
         await truncateDurable(path, len);
       }
     }
@@ -224,7 +261,9 @@ export class ResultsSink implements Sink {
       try {
         const r = JSON.parse(runJson) as { scenario?: ScenarioName; browser?: BrowserKind };
         if (r.scenario && r.browser) meta = { scenario: r.scenario, browser: r.browser };
-      } catch { /* an unreadable run.json only loses scenario/browser on replayed samples */ }
+      } catch {
+        /* an unreadable run.json only loses scenario/browser on replayed samples */
+      }
     }
     const samples = await open(samplesPath, 'a', PRIVATE_FILE_MODE);
     const sessions = await open(sessionsPath, 'a', PRIVATE_FILE_MODE);
@@ -238,33 +277,56 @@ export class ResultsSink implements Sink {
   async #append(st: RunState, batch: MetricBatch, agent: AgentInfo): Promise<void> {
     const bySession = new Map(batch.sessions.map((s) => [s.sessionId, s]));
     const meta = st.meta;
-    const sampleText = batch.samples.map((s) => {
-      const rec = bySession.get(s.sessionId);
-      const line: SampleLine = {
-        runId: batch.runId, agentId: batch.agentId, sessionId: s.sessionId,
-        scenario: meta?.scenario ?? rec?.scenario ?? null,
-        metric: s.metric, value: s.value, ts: iso(s.ts), location: agent.location,
-        browser: meta?.browser ?? rec?.browser ?? null,
-        saturated: s.saturated ?? false,
-        ...(s.detail === undefined ? {} : { detail: s.detail }),
-      };
-      return JSON.stringify(line) + '\n';
-    }).join('');
-    const sessionText = batch.sessions.map((s) => {
-      const line: SessionLine = {
-        runId: batch.runId, agentId: batch.agentId, location: agent.location, sessionId: s.sessionId,
-        scenario: s.scenario, browser: s.browser, status: s.status, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
-        failedStep: s.failedStep, error: s.error, artifacts: s.artifacts,
-      };
-      return JSON.stringify(line) + '\n';
-    }).join('');
+    const sampleText = batch.samples
+      .map((s) => {
+        const rec = bySession.get(s.sessionId);
+        const line: SampleLine = {
+          runId: batch.runId,
+          agentId: batch.agentId,
+          sessionId: s.sessionId,
+          scenario: meta?.scenario ?? rec?.scenario ?? null,
+          metric: s.metric,
+          value: s.value,
+          ts: iso(s.ts),
+          location: agent.location,
+          browser: meta?.browser ?? rec?.browser ?? null,
+          saturated: s.saturated ?? false,
+          ...(s.detail === undefined ? {} : { detail: s.detail }),
+        };
+        return JSON.stringify(line) + '\n';
+      })
+      .join('');
+    const sessionText = batch.sessions
+      .map((s) => {
+        const line: SessionLine = {
+          runId: batch.runId,
+          agentId: batch.agentId,
+          location: agent.location,
+          sessionId: s.sessionId,
+          scenario: s.scenario,
+          browser: s.browser,
+          status: s.status,
+          startedAt: iso(s.startedAt),
+          endedAt: iso(s.endedAt),
+          failedStep: s.failedStep,
+          error: s.error,
+          artifacts: s.artifacts,
+        };
+        return JSON.stringify(line) + '\n';
+      })
+      .join('');
     const sampleBytes = await appendDurable(st.samples, sampleText);
     st.samplesEnd += sampleBytes;
     const sessionBytes = await appendDurable(st.sessions, sessionText);
     st.sessionsEnd += sessionBytes;
     const key: BatchKeyLine = {
-      agentId: batch.agentId, seq: batch.seq, samples: batch.samples.length, sessions: batch.sessions.length,
-      samplesEnd: st.samplesEnd, sessionsEnd: st.sessionsEnd, storedAt: new Date().toISOString(),
+      agentId: batch.agentId,
+      seq: batch.seq,
+      samples: batch.samples.length,
+      sessions: batch.sessions.length,
+      samplesEnd: st.samplesEnd,
+      sessionsEnd: st.sessionsEnd,
+      storedAt: new Date().toISOString(),
     };
     await appendDurable(st.batches, JSON.stringify(key) + '\n');
   }

@@ -19,9 +19,20 @@ describe('RunQueue', () => {
     const q = new RunQueue();
     const log: string[] = [];
     const first = gate();
-    const a1 = q.run('a', async () => { log.push('a1 start'); await first.promise; log.push('a1 end'); return 1; });
-    const a2 = q.run('a', async () => { log.push('a2'); return 2; });
-    const b1 = q.run('b', async () => { log.push('b1'); return 3; });
+    const a1 = q.run('a', async () => {
+      log.push('a1 start');
+      await first.promise;
+      log.push('a1 end');
+      return 1;
+    });
+    const a2 = q.run('a', async () => {
+      log.push('a2');
+      return 2;
+    });
+    const b1 = q.run('b', async () => {
+      log.push('b1');
+      return 3;
+    });
     await tick();
     expect(log).toEqual(['a1 start', 'b1']);
     expect(await b1).toBe(3);
@@ -43,7 +54,10 @@ describe('RunQueue', () => {
     const q = new RunQueue();
     const g = gate();
     let done = false;
-    void q.run('a', async () => { await g.promise; done = true; });
+    void q.run('a', async () => {
+      await g.promise;
+      done = true;
+    });
     void q.run('b', () => Promise.reject(new Error('x'))).catch(() => undefined);
     const idle = q.idle();
     await tick();

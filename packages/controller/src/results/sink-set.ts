@@ -24,7 +24,10 @@ export async function openSinks(o: { outDir: string; dbUrl: string | null; log: 
   }
   const opened: Sink[] = [];
   try {
-    for (const s of all) { await s.open(); opened.push(s); }
+    for (const s of all) {
+      await s.open();
+      opened.push(s);
+    }
   } catch (e) {
     for (const s of opened) await s.close().catch(() => undefined);
     throw e;
@@ -32,6 +35,8 @@ export async function openSinks(o: { outDir: string; dbUrl: string | null; log: 
   return {
     results,
     all,
-    async close() { for (const s of [...all].reverse()) await s.close(); },
+    async close() {
+      for (const s of [...all].reverse()) await s.close();
+    },
   };
 }

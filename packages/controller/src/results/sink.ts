@@ -39,7 +39,13 @@ export interface AlertRecord {
   readonly threshold: number | null;
   readonly detail: string | null;
   readonly memory: unknown;
-  readonly notification: { readonly kind: string; readonly text: string; readonly runId: string | null; readonly scenario: string | null; readonly at: number } | null;
+  readonly notification: {
+    readonly kind: string;
+    readonly text: string;
+    readonly runId: string | null;
+    readonly scenario: string | null;
+    readonly at: number;
+  } | null;
 }
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'aborted';

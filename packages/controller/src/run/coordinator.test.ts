@@ -11,26 +11,46 @@ import { demoLikeProfile } from '../../test/profile.js';
 import { RESULT_FILES } from '../results/run-folder.js';
 
 const params = (over: Partial<RunParams> = {}): RunParams => ({
-  runId: 'run-c', scenario: 'chat-load', browser: 'shell', total: 6, rampUpMs: 600, durationMs: null, expectAgents: 2,
-  agentWaitMs: 2_000, drainTimeoutMs: 300, profile: demoLikeProfile, targetName: 'demo', options: defaultScenarioChoices(),
-  params: { total: 6 }, ...over,
+  runId: 'run-c',
+  scenario: 'chat-load',
+  browser: 'shell',
+  total: 6,
+  rampUpMs: 600,
+  durationMs: null,
+  expectAgents: 2,
+  agentWaitMs: 2_000,
+  drainTimeoutMs: 300,
+  profile: demoLikeProfile,
+  targetName: 'demo',
+  options: defaultScenarioChoices(),
+  params: { total: 6 },
+  ...over,
 });
 
 describe('RunCoordinator (in-memory pool)', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
 
   async function setup(p: RunParams) {
     const tmp = await tempDir();
     const { log, lines } = captureLog();
     const sink = new ResultsSink({ outDir: tmp.dir, log });
     await sink.open();
-    cleanups.push(async () => { await sink.close(); await tmp.cleanup(); });
+    cleanups.push(async () => {
+      await sink.close();
+      await tmp.cleanup();
+    });
     const notes: string[] = [];
     const progress = new ProgressReporter({ write: (s: string) => notes.push(s) });
     const pool = new FakePool();
     const coord = new RunCoordinator(p, {
-      pool, sinks: [sink], progress, log, waitNoticeEveryMs: 100,
+      pool,
+      sinks: [sink],
+      progress,
+      log,
+      waitNoticeEveryMs: 100,
       results: {
         read: (id) => readRunResults(tmp.dir, id),
         writeSummary: (id, s) => sink.writeRunJson(id, RESULT_FILES.summary, s),
@@ -40,25 +60,56 @@ describe('RunCoordinator (in-memory pool)', () => {
     /** A well-behaved fake agent: stores one batch per session through the sink, then reports finished; its seqs go on across parts, as a spool's do. */
     const seqs = new Map<string, number>();
     const play = (a: Assignment, h: FakeHandle, opts: { fail?: string[]; dropSeq?: number } = {}) => {
-      setImmediate(() => void (async () => {
-        let seq = seqs.get(h.info.agentId) ?? 0;
-        for (const s of a.sessions) {
-          pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: 'started' });
-          const failed = opts.fail?.includes(s.sessionId) ?? false;
-          const metrics = failed ? coreMetrics('chat-load').slice(0, 2) : coreMetrics('chat-load');
-          const batch: MetricBatch = {
-            runId: a.runId, agentId: h.info.agentId, seq: ++seq, createdAt: Date.now(),
-            samples: metrics.map((metric, i) => ({ sessionId: s.sessionId, metric, value: 100 + i, ts: Date.now() })),
-            sessions: [{ sessionId: s.sessionId, scenario: a.scenario, browser: a.browser, status: failed ? 'failed' : 'ok', startedAt: Date.now(), endedAt: Date.now(), failedStep: failed ? 'widget_load' : null, error: null, artifacts: [] }],
-          };
-          pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: failed ? 'failed' : 'finished' });
-          if (seq === opts.dropSeq) continue;
-          const r = await sink.writeBatch(batch, h.info);
-          pool.emit('batch', { runId: a.runId, agentId: h.info.agentId, seq, duplicate: r === 'duplicate', samples: batch.samples.length, sessions: 1, records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status, scenario: x.scenario })) });
-        }
-        seqs.set(h.info.agentId, seq);
-        pool.emit('finished', h.info.agentId, { runId: a.runId, lastSeq: seq, ok: a.sessions.length - (opts.fail?.length ?? 0), failed: opts.fail?.length ?? 0 });
-      })());
+      setImmediate(
+        () =>
+          void (async () => {
+            let seq = seqs.get(h.info.agentId) ?? 0;
+            for (const s of a.sessions) {
+              pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: 'started' });
+              const failed = opts.fail?.includes(s.sessionId) ?? false;
+              const metrics = failed ? coreMetrics('chat-load').slice(0, 2) : coreMetrics('chat-load');
+              const batch: MetricBatch = {
+                runId: a.runId,
+                agentId: h.info.agentId,
+                seq: ++seq,
+                createdAt: Date.now(),
+                samples: metrics.map((metric, i) => ({ sessionId: s.sessionId, metric, value: 100 + i, ts: Date.now() })),
+                sessions: [
+                  {
+                    sessionId: s.sessionId,
+                    scenario: a.scenario,
+                    browser: a.browser,
+                    status: failed ? 'failed' : 'ok',
+                    startedAt: Date.now(),
+                    endedAt: Date.now(),
+                    failedStep: failed ? 'widget_load' : null,
+                    error: null,
+                    artifacts: [],
+                  },
+                ],
+              };
+              pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: failed ? 'failed' : 'finished' });
+              if (seq === opts.dropSeq) continue;
+              const r = await sink.writeBatch(batch, h.info);
+              pool.emit('batch', {
+                runId: a.runId,
+                agentId: h.info.agentId,
+                seq,
+                duplicate: r === 'duplicate',
+                samples: batch.samples.length,
+                sessions: 1,
+                records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status, scenario: x.scenario })),
+              });
+            }
+            seqs.set(h.info.agentId, seq);
+            pool.emit('finished', h.info.agentId, {
+              runId: a.runId,
+              lastSeq: seq,
+              ok: a.sessions.length - (opts.fail?.length ?? 0),
+              failed: opts.fail?.length ?? 0,
+            });
+          })(),
+      );
       return { accepted: true as const };
     };
     return { tmp, pool, coord, notes, lines, play, sink };
@@ -75,13 +126,27 @@ describe('RunCoordinator (in-memory pool)', () => {
     if (o.kind !== 'completed') return;
     expect([o.status, o.exitCode, o.error]).toEqual(['passed', 0, null]);
     const a = a1.assignments[0]!;
-    expect(a.sessions).toEqual([{ sessionId: 's0001', startOffsetMs: 0 }, { sessionId: 's0003', startOffsetMs: 200 }, { sessionId: 's0005', startOffsetMs: 400 }]);
+    expect(a.sessions).toEqual([
+      { sessionId: 's0001', startOffsetMs: 0 },
+      { sessionId: 's0003', startOffsetMs: 200 },
+      { sessionId: 's0005', startOffsetMs: 400 },
+    ]);
     expect(pool.list[1]!.assignments[0]!.sessions.map((s) => s.sessionId)).toEqual(['s0002', 's0004', 's0006']);
     expect(a.startAt - t0).toBeGreaterThanOrEqual(START_LEAD_MS);
     expect(a.startAt - t0).toBeLessThan(START_LEAD_MS + 2_000); // generous: 2-core machine under load
     // every option, resolved: the defaults, and the timeouts the profile does not set
     expect(Object.keys(a.options).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
-    expect(a.options).toMatchObject({ messages: 1, callDurationMs: 5000, mirrorSamples: 3, har: 'failures', stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000, adaptiveStart: true, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type' });
+    expect(a.options).toMatchObject({
+      messages: 1,
+      callDurationMs: 5000,
+      mirrorSamples: 3,
+      har: 'failures',
+      stepTimeoutMs: 30_000,
+      sessionTimeoutMs: 120_000,
+      adaptiveStart: true,
+      thinkTime: { minMs: 0, maxMs: 0 },
+      input: 'type',
+    });
     expect(a.profile.name).toBe('demo');
     expect(o.summary.sessions).toEqual({ expected: 6, recorded: 6, ok: 6, failed: 0, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(o.summary.metrics.filter((m) => m.count === 6).map((m) => m.metric)).toEqual(coreMetrics('chat-load'));
@@ -107,13 +172,16 @@ describe('RunCoordinator (in-memory pool)', () => {
     expect(o.kind).toBe('not-run');
     expect(o.exitCode).toBe(3);
     expect(o.error?.code).toBe(ERROR_CODES.AGENTS_MISSING);
-    expect(o.error?.message).toBe('only 1 of 2 expected agent(s) connected within 300ms (connected: fake-a1); check the agents\' logs (wrong --controller URL or --token?) or increase --agent-wait');
+    expect(o.error?.message).toBe(
+      "only 1 of 2 expected agent(s) connected within 300ms (connected: fake-a1); check the agents' logs (wrong --controller URL or --token?) or increase --agent-wait",
+    );
     expect(notes.join('')).toMatch(/waiting for agents: 1\/2 connected \(fake-a1\)/);
   });
 
   it('refuses a plan larger than the cluster with exit 2', async () => {
     const { pool, coord } = await setup(params({ total: 50, expectAgents: 2 }));
-    pool.add('a1', 20); pool.add('a2', 20);
+    pool.add('a1', 20);
+    pool.add('a2', 20);
     const o = await coord.run();
     expect([o.kind, o.exitCode, o.error?.message]).toEqual(['not-run', 2, "total 50 exceeds the cluster's chat-load capacity 40: fake-a1 20, fake-a2 20"]);
   });
@@ -121,23 +189,40 @@ describe('RunCoordinator (in-memory pool)', () => {
   it('an agent lost before its sessions started: they are reassigned to the other agent and the run passes', async () => {
     const { pool, coord, play, notes, tmp } = await setup(params({ lossGraceMs: 200 }));
     const a1 = pool.add('a1', 10, (a, h) => play(a, h));
-    pool.add('a2', 10, () => { setImmediate(() => pool.drop('a2')); return { accepted: true }; });
+    pool.add('a2', 10, () => {
+      setImmediate(() => pool.drop('a2'));
+      return { accepted: true };
+    });
     const o = await coord.run();
     expect(o.kind).toBe('completed');
     if (o.kind !== 'completed') return;
     expect([o.status, o.exitCode, o.error]).toEqual(['passed', 0, null]);
-    expect(a1.assignments.map((a) => [a.part, a.sessions.map((s) => s.sessionId)])).toEqual([[0, ['s0001', 's0003', 's0005']], [1, ['s0002.a2', 's0004.a2', 's0006.a2']]]);
+    expect(a1.assignments.map((a) => [a.part, a.sessions.map((s) => s.sessionId)])).toEqual([
+      [0, ['s0001', 's0003', 's0005']],
+      [1, ['s0002.a2', 's0004.a2', 's0006.a2']],
+    ]);
     expect(o.summary.sessions).toMatchObject({ expected: 6, recorded: 6, ok: 6, lost: 0, notRun: 0, reassigned: 3, missing: 0 });
     expect(notes.join('')).toMatch(/agent fake-a2 is lost \(disconnected and not back within 0 s\): 0 running session\(s\) lost, 3 not started reassigned/);
     const state = JSON.parse(await readFile(`${tmp.dir}/run-c/run-state.json`, 'utf8')) as { status: string; slots: { slot: string; attempt: number }[] };
     expect(state.status).toBe('closed');
-    expect(state.slots.filter((x) => x.attempt === 2).map((x) => x.slot).sort()).toEqual(['s0002', 's0004', 's0006']);
+    expect(
+      state.slots
+        .filter((x) => x.attempt === 2)
+        .map((x) => x.slot)
+        .sort(),
+    ).toEqual(['s0002', 's0004', 's0006']);
   });
 
   it('--on-agent-loss fail: an agent gone past the grace fails the run (exit 3) and the other gets run:abort', async () => {
     const { pool, coord, play } = await setup(params({ lossGraceMs: 200, onAgentLoss: 'fail' }));
-    const a1 = pool.add('a1', 10, (a) => { void a; return { accepted: true }; });
-    pool.add('a2', 10, () => { setImmediate(() => pool.drop('a2')); return { accepted: true }; });
+    const a1 = pool.add('a1', 10, (a) => {
+      void a;
+      return { accepted: true };
+    });
+    pool.add('a2', 10, () => {
+      setImmediate(() => pool.drop('a2'));
+      return { accepted: true };
+    });
     void play;
     const o = coord.run();
     const out = await o;
@@ -159,7 +244,14 @@ describe('RunCoordinator (in-memory pool)', () => {
     const { pool, coord } = await setup(params({ expectAgents: 1, total: 2 }));
     const h = pool.add('a1', 10, () => ({ accepted: true }));
     const o = coord.run();
-    await new Promise<void>((r) => { const i = setInterval(() => { if (h.assignments.length) { clearInterval(i); r(); } }, 5); });
+    await new Promise<void>((r) => {
+      const i = setInterval(() => {
+        if (h.assignments.length) {
+          clearInterval(i);
+          r();
+        }
+      }, 5);
+    });
     coord.abort('SIGINT');
     await new Promise((r) => setImmediate(r));
     expect(h.aborts).toEqual([{ runId: 'run-c', reason: 'SIGINT' }]);

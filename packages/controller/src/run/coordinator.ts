@@ -1,7 +1,18 @@
 import type { Logger } from 'pino';
 import {
-  AGENT_LOSS_GRACE_MS, AssignmentSchema, START_LEAD_MS, PlanError, formatDuration, resolveScenarioOptions,
-  type Assignment, type BrowserKind, type PlannedSession, type ScenarioName, type ScenarioOptionChoices, type ScenarioOptions, type TargetProfile,
+  AGENT_LOSS_GRACE_MS,
+  AssignmentSchema,
+  START_LEAD_MS,
+  PlanError,
+  formatDuration,
+  resolveScenarioOptions,
+  type Assignment,
+  type BrowserKind,
+  type PlannedSession,
+  type ScenarioName,
+  type ScenarioOptionChoices,
+  type ScenarioOptions,
+  type TargetProfile,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from '../hub/agent-pool.js';
 import type { AgentInfo, RunInfo, Sink } from '../results/sink.js';
@@ -111,21 +122,34 @@ export class RunCoordinator {
     }
     let shares: AgentShare[];
     try {
-      shares = planRun({ total: this.#p.total, scenario: this.#p.scenario, agents: agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity })) });
+      shares = planRun({
+        total: this.#p.total,
+        scenario: this.#p.scenario,
+        agents: agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity })),
+      });
     } catch (e) {
       if (e instanceof PlanError) return { kind: 'not-run', exitCode: 2, error: e };
       throw e;
     }
     const byId = new Map(agents.map((a) => [a.info.agentId, a]));
     const active = shares.filter((s) => s.sessions > 0);
-    this.#d.progress.note(`plan: ${this.#p.total} ${this.#p.scenario} session(s) over ${active.length} agent(s): ` +
-      shares.map((s) => `${s.name} ${s.sessions}/${s.capacity}`).join(', ') + `; ramp-up ${formatDuration(this.#p.rampUpMs)}`);
+    this.#d.progress.note(
+      `plan: ${this.#p.total} ${this.#p.scenario} session(s) over ${active.length} agent(s): ` +
+        shares.map((s) => `${s.name} ${s.sessions}/${s.capacity}`).join(', ') +
+        `; ramp-up ${formatDuration(this.#p.rampUpMs)}`,
+    );
     this.#d.progress.plan(active.map((s) => ({ name: s.name, sessions: s.sessions })));
 
     const startedAt = this.#now();
     const runInfo: RunInfo = {
-      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, total: this.#p.total,
-      targetName: this.#p.targetName, startedAt, params: this.#p.params, checkName: this.#p.checkName ?? null,
+      runId: this.#p.runId,
+      scenario: this.#p.scenario,
+      browser: this.#p.browser,
+      total: this.#p.total,
+      targetName: this.#p.targetName,
+      startedAt,
+      params: this.#p.params,
+      checkName: this.#p.checkName ?? null,
     };
     const infos = new Map<string, AgentInfo>(active.map((s) => [s.agentId, byId.get(s.agentId)!.info]));
     for (const sink of this.#d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
@@ -138,24 +162,50 @@ export class RunCoordinator {
     const lossGraceMs = this.#p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
     const boundMs = START_LEAD_MS + this.#p.rampUpMs + (this.#p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.#p.drainTimeoutMs;
     const meta: RunMeta = {
-      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, targetName: this.#p.targetName, total: this.#p.total,
-      startedAt, deadlineAt: startedAt + boundMs,
+      runId: this.#p.runId,
+      scenario: this.#p.scenario,
+      browser: this.#p.browser,
+      targetName: this.#p.targetName,
+      total: this.#p.total,
+      startedAt,
+      deadlineAt: startedAt + boundMs,
     };
-    const first = startRun({
-      runId: this.#p.runId, onAgentLoss: this.#p.onAgentLoss ?? 'reassign', lossGraceMs, drainMs: this.#p.drainTimeoutMs,
-      startLeadMs: START_LEAD_MS, reassignSpacingMs: Math.round(this.#p.rampUpMs / Math.max(1, this.#p.total)), durationMs: this.#p.durationMs,
-      sessionTimeoutMs,
-    }, agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.#p.scenario], instanceId: a.hello.instanceId })),
-    active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })), startAt, this.#p.durationMs);
+    const first = startRun(
+      {
+        runId: this.#p.runId,
+        onAgentLoss: this.#p.onAgentLoss ?? 'reassign',
+        lossGraceMs,
+        drainMs: this.#p.drainTimeoutMs,
+        startLeadMs: START_LEAD_MS,
+        reassignSpacingMs: Math.round(this.#p.rampUpMs / Math.max(1, this.#p.total)),
+        durationMs: this.#p.durationMs,
+        sessionTimeoutMs,
+      },
+      agents.map((a) => ({ agentId: a.info.agentId, name: a.info.name, capacity: a.info.capacity[this.#p.scenario], instanceId: a.hello.instanceId })),
+      active.map((s) => ({ agentId: s.agentId, sessions: sessionsByAgent.get(s.agentId)! })),
+      startAt,
+      this.#p.durationMs,
+    );
 
     // The run's first assignment, kept so a controller that re-adopts the run can reassign its sessions.
     const firstPart = active[0] ? sessionsByAgent.get(active[0].agentId)! : [];
-    if (firstPart.length > 0) await this.#d.results.writeRunJson(this.#p.runId, RESULT_FILES.assignment, this.#assignment({ part: 0, sessions: firstPart, startAt, durationMs: this.#p.durationMs }));
+    if (firstPart.length > 0)
+      await this.#d.results.writeRunJson(
+        this.#p.runId,
+        RESULT_FILES.assignment,
+        this.#assignment({ part: 0, sessions: firstPart, startAt, durationMs: this.#p.durationMs }),
+      );
     const driver = new RunDriver(first.state, {
-      pool: this.#d.pool, progress: this.#d.progress, log: this.#log, now: this.#now, scenario: this.#p.scenario,
+      pool: this.#d.pool,
+      progress: this.#d.progress,
+      log: this.#log,
+      now: this.#now,
+      scenario: this.#p.scenario,
       assignment: (part) => this.#assignment(part),
       persist: (state) => this.#persist(meta, state),
-      onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
+      onDeadline: (at) => {
+        meta.deadlineAt = Math.max(meta.deadlineAt, at);
+      },
     });
     this.#driver = driver;
     // The plan is durable before any agent gets work: a controller that dies after this leaves a run it can be re-adopted from.
@@ -166,14 +216,24 @@ export class RunCoordinator {
     if (end.kind !== 'start-failed' && assigned > 0 && this.#abortReason === null) this.#log.info('run followed to its end');
     this.#d.progress.flush();
     const state = driver.state;
-    for (const [id, a] of state.agents) if (a.inRun && !infos.has(id)) infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.#locationOf(id) });
-    return closeRun({
-      runId: this.#p.runId, scenario: this.#p.scenario, browser: this.#p.browser, har: this.#options.har,
-      expectedSessions: this.#p.durationMs === null ? this.#p.total : null,
-      agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
-      finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
-      state, end, endedAt: this.#now(),
-    }, { sinks: this.#d.sinks, results: this.#d.results, log: this.#log, evidence: this.#d.evidence });
+    for (const [id, a] of state.agents)
+      if (a.inRun && !infos.has(id))
+        infos.set(id, { agentId: id, name: a.name, labels: {}, capacity: { 'chat-load': 0, 'video-call': 0, cobrowse: 0 }, location: this.#locationOf(id) });
+    return closeRun(
+      {
+        runId: this.#p.runId,
+        scenario: this.#p.scenario,
+        browser: this.#p.browser,
+        har: this.#options.har,
+        expectedSessions: this.#p.durationMs === null ? this.#p.total : null,
+        agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
+        finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
+        state,
+        end,
+        endedAt: this.#now(),
+      },
+      { sinks: this.#d.sinks, results: this.#d.results, log: this.#log, evidence: this.#d.evidence },
+    );
   }
 
   #locationOf(agentId: string): string {
@@ -205,31 +265,48 @@ export class RunCoordinator {
   #waitForAgents(): Promise<readonly AgentHandle[]> {
     const { pool, progress } = this.#d;
     const want = this.#p.expectAgents;
-    const names = () => pool.agents().map((a) => a.info.name).join(', ') || 'none';
+    const names = () =>
+      pool
+        .agents()
+        .map((a) => a.info.name)
+        .join(', ') || 'none';
     if (pool.agents().length >= want) return Promise.resolve(pool.agents());
     const deadline = this.#now() + this.#p.agentWaitMs;
     progress.note(`waiting for ${want} agent(s) (up to ${formatDuration(this.#p.agentWaitMs)})…`);
     return new Promise((resolve, reject) => {
       const cleanup = () => {
-        clearTimeout(timeout); clearInterval(notice);
-        pool.off('agent:connected', onConnect); this.#onAbort = null;
+        clearTimeout(timeout);
+        clearInterval(notice);
+        pool.off('agent:connected', onConnect);
+        this.#onAbort = null;
       };
       const onConnect = (a: AgentHandle) => {
         progress.note(`agent ${a.info.name} connected (${pool.agents().length}/${want})`);
-        if (pool.agents().length >= want) { cleanup(); resolve(pool.agents()); }
+        if (pool.agents().length >= want) {
+          cleanup();
+          resolve(pool.agents());
+        }
       };
       const timeout = setTimeout(() => {
         cleanup();
-        reject(agentsMissing(`only ${pool.agents().length} of ${want} expected agent(s) connected within ${formatDuration(this.#p.agentWaitMs)} (connected: ${names()}); ` +
-          'check the agents\' logs (wrong --controller URL or --token?) or increase --agent-wait'));
+        reject(
+          agentsMissing(
+            `only ${pool.agents().length} of ${want} expected agent(s) connected within ${formatDuration(this.#p.agentWaitMs)} (connected: ${names()}); ` +
+              "check the agents' logs (wrong --controller URL or --token?) or increase --agent-wait",
+          ),
+        );
       }, this.#p.agentWaitMs);
       const notice = setInterval(() => {
-        progress.note(`waiting for agents: ${pool.agents().length}/${want} connected (${names()}), ${formatDuration(Math.max(0, Math.round((deadline - this.#now()) / 1000) * 1000))} left`);
+        progress.note(
+          `waiting for agents: ${pool.agents().length}/${want} connected (${names()}), ${formatDuration(Math.max(0, Math.round((deadline - this.#now()) / 1000) * 1000))} left`,
+        );
       }, this.#d.waitNoticeEveryMs ?? WAIT_NOTICE_EVERY_MS);
-      this.#onAbort = () => { cleanup(); reject(runAborted(`aborted while waiting for agents: ${this.#abortReason ?? ''}`)); };
+      this.#onAbort = () => {
+        cleanup();
+        reject(runAborted(`aborted while waiting for agents: ${this.#abortReason ?? ''}`));
+      };
       pool.on('agent:connected', onConnect);
       if (this.#abortReason !== null) this.#onAbort();
     });
   }
-
 }

@@ -60,9 +60,7 @@ export function planRun(input: PlanInput): AgentShare[] {
   const floors = caps.map((c) => Math.floor((total * c) / clusterCap));
   const rems = caps.map((c) => (total * c) % clusterCap);
   let left = total - floors.reduce((s, f) => s + f, 0);
-  const order = agents
-    .map((a, i) => ({ i, agentId: a.agentId, rem: rems[i]! }))
-    .sort((x, y) => y.rem - x.rem || byAgentId(x, y));
+  const order = agents.map((a, i) => ({ i, agentId: a.agentId, rem: rems[i]! })).sort((x, y) => y.rem - x.rem || byAgentId(x, y));
   const sessions = [...floors];
   for (const o of order) {
     if (left === 0) break;

@@ -1,14 +1,19 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { ProgressReporter, PROGRESS_PLAIN_INTERVAL_MS } from './progress.js';
 
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('ProgressReporter (pure counting, fake timers)', () => {
   it('counts per agent and prints throttled plain lines when not a TTY', () => {
     vi.useFakeTimers();
     const out: string[] = [];
     const p = new ProgressReporter({ write: (s: string) => out.push(s), isTTY: false });
-    p.plan([{ name: 'local-1', sessions: 2 }, { name: 'local-2', sessions: 1 }]);
+    p.plan([
+      { name: 'local-1', sessions: 2 },
+      { name: 'local-2', sessions: 1 },
+    ]);
     p.session('local-1', 'started');
     p.session('local-1', 'started');
     p.session('local-2', 'started');
@@ -19,10 +24,7 @@ describe('ProgressReporter (pure counting, fake timers)', () => {
     p.session('local-2', 'failed');
     p.note('agent local-3 connected');
     p.flush();
-    expect(out.slice(1)).toEqual([
-      'agent local-3 connected\n',
-      'sessions: local-1 2/2 started, 1 done, 0 failed | local-2 1/1 started, 0 done, 1 failed\n',
-    ]);
+    expect(out.slice(1)).toEqual(['agent local-3 connected\n', 'sessions: local-1 2/2 started, 1 done, 0 failed | local-2 1/1 started, 0 done, 1 failed\n']);
   });
   it('counts aborted sessions apart from failed ones', () => {
     const p = new ProgressReporter({ write: () => undefined, isTTY: false }, true);
@@ -32,7 +34,10 @@ describe('ProgressReporter (pure counting, fake timers)', () => {
   });
   it('moves shares with reassigned sessions: the lost agent keeps what it started, the receiver counts what it got', () => {
     const p = new ProgressReporter({ write: () => undefined, isTTY: false }, true);
-    p.plan([{ name: 'survivor', sessions: 4 }, { name: 'victim', sessions: 4 }]);
+    p.plan([
+      { name: 'survivor', sessions: 4 },
+      { name: 'victim', sessions: 4 },
+    ]);
     p.session('victim', 'started');
     p.reshare('victim', 'survivor', 3);
     expect(p.line()).toBe('survivor 0/7 started, 0 done, 0 failed | victim 1/1 started, 0 done, 0 failed');

@@ -22,7 +22,7 @@ export interface Progress {
 /** Per agent: its planned share, and its sessions by the phase they reached (session:progress). */
 type Counts = { planned: number } & Record<SessionPhase, number>;
 
-const noCounts = (planned: number): Counts => ({ planned, ...Object.fromEntries(SESSION_PHASES.map((p) => [p, 0])) as Record<SessionPhase, number> });
+const noCounts = (planned: number): Counts => ({ planned, ...(Object.fromEntries(SESSION_PHASES.map((p) => [p, 0])) as Record<SessionPhase, number>) });
 
 /**
  * Live progress on stderr: sessions started/finished/failed/aborted per agent, and
@@ -75,20 +75,32 @@ export class ProgressReporter implements Progress {
   }
 
   flush(): void {
-    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
     if (this.#counts.size) this.#render(true);
   }
 
   /** The one-line state, e.g. `local-1 3/3 started, 2 done, 1 failed | local-2 …` (`, N aborted` once any was). */
   line(): string {
-    return [...this.#counts].map(([name, c]) =>
-      `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed${c.aborted ? `, ${c.aborted} aborted` : ''}`,
-    ).join(' | ');
+    return [...this.#counts]
+      .map(
+        ([name, c]) =>
+          `${name} ${c.started}${c.planned ? `/${c.planned}` : ''} started, ${c.finished} done, ${c.failed} failed${c.aborted ? `, ${c.aborted} aborted` : ''}`,
+      )
+      .join(' | ');
   }
 
   #schedule(): void {
     if (this.#timer || this.#quiet) return;
-    this.#timer = setTimeout(() => { this.#timer = null; this.#render(false); }, this.#tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_PLAIN_INTERVAL_MS);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#render(false);
+      },
+      this.#tty ? PROGRESS_TTY_INTERVAL_MS : PROGRESS_PLAIN_INTERVAL_MS,
+    );
     this.#timer.unref();
   }
 
@@ -105,6 +117,10 @@ export class ProgressReporter implements Progress {
   }
 
   #clearLine(): void {
-    if (this.#tty && this.#drawn) { this.#out.write('\r\x1b[K'); this.#drawn = false; if (this.#lastLine) this.#schedule(); }
+    if (this.#tty && this.#drawn) {
+      this.#out.write('\r\x1b[K');
+      this.#drawn = false;
+      if (this.#lastLine) this.#schedule();
+    }
   }
 }

@@ -21,7 +21,10 @@ describe('startOffsets', () => {
 
 describe('sessionId', () => {
   it.each([
-    [0, 6, 's0001'], [9, 10, 's0010'], [0, 12345, 's00001'], [12344, 12345, 's12345'],
+    [0, 6, 's0001'],
+    [9, 10, 's0010'],
+    [0, 12345, 's00001'],
+    [12344, 12345, 's12345'],
   ])('index %i of %i → %s', (i, n, want) => expect(sessionId(i, n)).toBe(want));
 });
 
@@ -50,7 +53,10 @@ describe('assignSessions', () => {
   });
   it('every global session is assigned exactly once', () => {
     const m = assignSessions([share('a', 7), share('b', 5), share('c', 1)], 13_000);
-    const ids = [...m.values()].flat().map((s) => s.sessionId).sort();
+    const ids = [...m.values()]
+      .flat()
+      .map((s) => s.sessionId)
+      .sort();
     expect(ids).toEqual(Array.from({ length: 13 }, (_, i) => sessionId(i, 13)));
     for (const list of m.values()) {
       const offs = list.map((s) => s.startOffsetMs);

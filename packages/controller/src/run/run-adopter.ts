@@ -70,7 +70,10 @@ export async function openRunStates(outDir: string, log: Logger): Promise<RunSta
 }
 
 /** What the results folder already holds of a run: stored batch seqs per agent and the session records. */
-export async function storedProgress(outDir: string, runId: string): Promise<{ seqs: Map<string, number[]>; records: { sessionId: string; status: SessionStatus }[] }> {
+export async function storedProgress(
+  outDir: string,
+  runId: string,
+): Promise<{ seqs: Map<string, number[]>; records: { sessionId: string; status: SessionStatus }[] }> {
   const dir = join(outDir, runId);
   const [batches, sessions] = await Promise.all([
     readJsonl<BatchKeyLine>(join(dir, RESULT_FILES.batches)),
@@ -82,7 +85,15 @@ export async function storedProgress(outDir: string, runId: string): Promise<{ s
 }
 
 export function metaOf(f: RunStateFile): RunMeta {
-  return { runId: f.runId, scenario: f.scenario, browser: f.browser, targetName: f.targetName, total: f.total, startedAt: f.startedAt, deadlineAt: f.deadlineAt };
+  return {
+    runId: f.runId,
+    scenario: f.scenario,
+    browser: f.browser,
+    targetName: f.targetName,
+    total: f.total,
+    startedAt: f.startedAt,
+    deadlineAt: f.deadlineAt,
+  };
 }
 
 /** Everything a re-adoption reads from disk, read before the hub listens (so no agent's event can come before its run is followed). */
@@ -117,19 +128,30 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
     await d.results.writeRunJson(f.runId, RESULT_FILES.state, file);
   };
   const away = [...state.agents.values()].filter((a) => a.inRun && !a.lost && a.finished === null);
-  d.progress.note(`re-adopting run ${f.runId} (${f.scenario}, ${f.total} session(s)): waiting up to ${Math.round(f.config.lossGraceMs / 1000)} s for ` +
-    `${away.map((a) => a.name).join(', ') || 'no agent'} to come back`);
+  d.progress.note(
+    `re-adopting run ${f.runId} (${f.scenario}, ${f.total} session(s)): waiting up to ${Math.round(f.config.lossGraceMs / 1000)} s for ` +
+      `${away.map((a) => a.name).join(', ') || 'no agent'} to come back`,
+  );
   const first: Command[] = away.map((a) => ({ kind: 'timer', key: `loss:${a.agentId}`, ms: f.config.lossGraceMs }));
   first.push({ kind: 'persist' });
   const template = p.template;
   const driver = new RunDriver(state, {
-    pool: d.pool, progress: d.progress, log, now: d.now, scenario: f.scenario, persist,
-    onDeadline: (at) => { meta.deadlineAt = Math.max(meta.deadlineAt, at); },
+    pool: d.pool,
+    progress: d.progress,
+    log,
+    now: d.now,
+    scenario: f.scenario,
+    persist,
+    onDeadline: (at) => {
+      meta.deadlineAt = Math.max(meta.deadlineAt, at);
+    },
     // Reassigned parts reuse the run's first assignment (profile, options), kept in its results folder.
     assignment: (part) => {
       if (!template) {
-        throw new Error(`run ${f.runId} has no ${RESULT_FILES.assignment} in its results folder, so its sessions cannot be reassigned; ` +
-          'they are recorded as not run (`controller reconcile` judges the run from what is stored)');
+        throw new Error(
+          `run ${f.runId} has no ${RESULT_FILES.assignment} in its results folder, so its sessions cannot be reassigned; ` +
+            'they are recorded as not run (`controller reconcile` judges the run from what is stored)',
+        );
       }
       return { ...template, part: part.part, sessions: [...part.sessions], startAt: part.startAt, durationMs: part.durationMs };
     },
@@ -138,18 +160,32 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
   // start() subscribes and arms the loss timers at once; agents already here are fed as back; then judge what is stored.
   const ended = driver.start(first, boundMs);
   for (const h of d.pool.agents()) {
-    driver.dispatch({ kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[f.scenario], instanceId: h.hello.instanceId }, runs: h.hello.runs });
+    driver.dispatch({
+      kind: 'connected',
+      agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[f.scenario], instanceId: h.hello.instanceId },
+      runs: h.hello.runs,
+    });
   }
   driver.dispatch({ kind: 'restored' });
   const closed = ended.then((end) => {
     const s = driver.state;
-    return closeRun({
-      runId: f.runId, scenario: f.scenario, browser: f.browser, har: template?.options.har ?? SCENARIO_OPTIONS.har.default,
-      expectedSessions: f.durationMs === null ? f.total : null,
-      agents: [...s.agents.values()].filter((a) => a.inRun || a.parts.length > 0).map((a) => ({ agentId: a.agentId, name: a.name, location: locationOf(d.pool, a.agentId) })),
-      finished: new Map([...s.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
-      state: s, end, endedAt: d.now(),
-    }, { sinks: d.sinks, results: d.results, log, evidence: d.evidence });
+    return closeRun(
+      {
+        runId: f.runId,
+        scenario: f.scenario,
+        browser: f.browser,
+        har: template?.options.har ?? SCENARIO_OPTIONS.har.default,
+        expectedSessions: f.durationMs === null ? f.total : null,
+        agents: [...s.agents.values()]
+          .filter((a) => a.inRun || a.parts.length > 0)
+          .map((a) => ({ agentId: a.agentId, name: a.name, location: locationOf(d.pool, a.agentId) })),
+        finished: new Map([...s.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
+        state: s,
+        end,
+        endedAt: d.now(),
+      },
+      { sinks: d.sinks, results: d.results, log, evidence: d.evidence },
+    );
   });
   return { runId: f.runId, closed, abort: (reason) => driver.abort(reason) };
 }

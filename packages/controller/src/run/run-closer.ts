@@ -41,7 +41,14 @@ export interface CloseInput {
 }
 
 export type RunOutcome =
-  | { readonly kind: 'completed'; readonly status: RunStatus; readonly exitCode: 0 | 1 | 3; readonly summary: RunSummary; readonly summaryPath: string; readonly error: RunError | null }
+  | {
+      readonly kind: 'completed';
+      readonly status: RunStatus;
+      readonly exitCode: 0 | 1 | 3;
+      readonly summary: RunSummary;
+      readonly summaryPath: string;
+      readonly error: RunError | null;
+    }
   | { readonly kind: 'not-run'; readonly exitCode: 2 | 3; readonly error: RunError | import('@userprobe/shared').PlanError };
 
 /** Pure: the run's error from how it ended and what was lost (null: it ran to the end with nothing lost). */
@@ -49,9 +56,11 @@ export function endError(end: EndReason, lost: readonly string[], notRun: readon
   switch (end.kind) {
     case 'completed':
       if (lost.length === 0 && notRun.length === 0) return null;
-      return agentsMissing(`the run lost ${lost.length} running session(s)${lost.length ? ` (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})` : ''}` +
-        ` and could not run ${notRun.length}${notRun.length ? ` (${notRun.slice(0, 5).join(', ')}${notRun.length > 5 ? ', …' : ''})` : ''} because an agent was lost; ` +
-        'the summary lists them; their partial samples are kept out of the percentiles');
+      return agentsMissing(
+        `the run lost ${lost.length} running session(s)${lost.length ? ` (${lost.slice(0, 5).join(', ')}${lost.length > 5 ? ', …' : ''})` : ''}` +
+          ` and could not run ${notRun.length}${notRun.length ? ` (${notRun.slice(0, 5).join(', ')}${notRun.length > 5 ? ', …' : ''})` : ''} because an agent was lost; ` +
+          'the summary lists them; their partial samples are kept out of the percentiles',
+      );
     case 'aborted':
       return runAborted(endText(end));
     case 'agent-lost':
@@ -99,7 +108,9 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
   const aborted = input.end.kind === 'aborted';
   const status: RunStatus = aborted ? 'aborted' : error === null && allSessionsOk(summary) ? 'passed' : 'failed';
   for (const sink of d.sinks) {
-    try { await sink.runEnded(input.runId, status, input.endedAt); } catch (e) {
+    try {
+      await sink.runEnded(input.runId, status, input.endedAt);
+    } catch (e) {
       log.error({ sink: sink.name, err: describeError(e) }, 'sink could not record the end of the run');
     }
   }

@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import {
-  ASSIGN_ACK_TIMEOUT_MS, RESUME_ACK_TIMEOUT_MS, describeError,
-  type Assignment, type PlannedSession, type RunFinished, type ScenarioName, type SessionProgress,
+  ASSIGN_ACK_TIMEOUT_MS,
+  RESUME_ACK_TIMEOUT_MS,
+  describeError,
+  type Assignment,
+  type PlannedSession,
+  type RunFinished,
+  type ScenarioName,
+  type SessionProgress,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from '../hub/agent-pool.js';
 import type { IngestedEvent } from '../hub/ingest.js';
@@ -43,7 +49,9 @@ export class RunDriver {
   constructor(state: MachineState, d: RunDriverDeps) {
     this.#state = state;
     this.#d = d;
-    this.ended = new Promise((resolve) => { this.#resolve = resolve; });
+    this.ended = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
   }
 
   get state(): MachineState {
@@ -70,10 +78,14 @@ export class RunDriver {
     on('finished', ((agentId: string, f: RunFinished) => {
       if (f.runId === runId) this.dispatch({ kind: 'finished', agentId, finished: f });
     }) as never);
-    on('agent:disconnected', ((g: { agentId: string; reason: string }) => this.dispatch({ kind: 'disconnected', agentId: g.agentId, reason: g.reason })) as never);
-    on('agent:connected', ((h: AgentHandle) => this.dispatch({
-      kind: 'connected', agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[this.#d.scenario], instanceId: h.hello.instanceId }, runs: h.hello.runs,
-    })) as never);
+    on('agent:disconnected', ((g: { agentId: string; reason: string }) =>
+      this.dispatch({ kind: 'disconnected', agentId: g.agentId, reason: g.reason })) as never);
+    on('agent:connected', ((h: AgentHandle) =>
+      this.dispatch({
+        kind: 'connected',
+        agent: { agentId: h.info.agentId, name: h.info.name, capacity: h.info.capacity[this.#d.scenario], instanceId: h.hello.instanceId },
+        runs: h.hello.runs,
+      })) as never);
     this.#setTimer('bound', boundMs);
     // An abort that came before the start leaves nothing to assign.
     this.#execute(this.#state.phase === 'running' ? first : first.filter((c) => c.kind !== 'assign'));
@@ -118,7 +130,8 @@ export class RunDriver {
           const h = this.#handle(c.agentId);
           h?.resume({ runId, revoked: [...c.revoked], reason: c.reason.slice(0, 500) }, RESUME_ACK_TIMEOUT_MS).then(
             (reply) => this.dispatch({ kind: 'resumed', agentId: c.agentId, alreadyStarted: reply.alreadyStarted }),
-            (e: unknown) => this.#d.log.warn({ agentId: c.agentId, err: describeError(e) }, 'run:resume not answered; the agent resumes by itself after RESUME_WAIT_MS'),
+            (e: unknown) =>
+              this.#d.log.warn({ agentId: c.agentId, err: describeError(e) }, 'run:resume not answered; the agent resumes by itself after RESUME_WAIT_MS'),
           );
           break;
         }
@@ -147,9 +160,14 @@ export class RunDriver {
           break;
         case 'persist': {
           const state = this.#state;
-          this.#persisting = this.#persisting.then(() => this.#d.persist(state)).catch((e: unknown) => {
-            this.#d.log.error({ err: describeError(e) }, 'cannot write the run\'s state (run-state.json): a controller restarted now could not re-adopt this run as it is; check the results folder\'s disk and permissions');
-          });
+          this.#persisting = this.#persisting
+            .then(() => this.#d.persist(state))
+            .catch((e: unknown) => {
+              this.#d.log.error(
+                { err: describeError(e) },
+                "cannot write the run's state (run-state.json): a controller restarted now could not re-adopt this run as it is; check the results folder's disk and permissions",
+              );
+            });
           break;
         }
         case 'end': {
@@ -194,9 +212,12 @@ export class RunDriver {
       return;
     }
     h.assign(a, ASSIGN_ACK_TIMEOUT_MS).then(
-      (reply) => this.dispatch(reply.accepted
-        ? { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: true }
-        : { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: `${reply.reason} (${reply.code})` }),
+      (reply) =>
+        this.dispatch(
+          reply.accepted
+            ? { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: true }
+            : { kind: 'assigned', agentId: c.agentId, part: c.part, accepted: false, reason: `${reply.reason} (${reply.code})` },
+        ),
       (e: unknown) => refuse(describeError(e).message),
     );
   }
@@ -205,10 +226,13 @@ export class RunDriver {
     const old = this.#timers.get(key);
     if (old) clearTimeout(old.timer);
     // Node fires a timer longer than 2^31-1 ms at once: the longest run bound stays below it (shared/limits.ts).
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.dispatch({ kind: 'timer', key });
-    }, Math.min(ms, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        this.dispatch({ kind: 'timer', key });
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
     this.#timers.set(key, { timer, at: this.#d.now() + ms });
   }
 }

@@ -4,7 +4,15 @@ import { outcomeCounts, startRun, step, type Command, type MachineConfig, type M
 import { parseSessionId, attemptId } from './session-ids.js';
 
 const config = (over: Partial<MachineConfig> = {}): MachineConfig => ({
-  runId: 'r1', onAgentLoss: 'reassign', lossGraceMs: 15_000, drainMs: 30_000, startLeadMs: 1_500, reassignSpacingMs: 1_000, durationMs: null, sessionTimeoutMs: 120_000, ...over,
+  runId: 'r1',
+  onAgentLoss: 'reassign',
+  lossGraceMs: 15_000,
+  drainMs: 30_000,
+  startLeadMs: 1_500,
+  reassignSpacingMs: 1_000,
+  durationMs: null,
+  sessionTimeoutMs: 120_000,
+  ...over,
 });
 const sessions = (...ids: string[]): PlannedSession[] => ids.map((sessionId, i) => ({ sessionId, startOffsetMs: i * 1_000 }));
 const A = { agentId: 'a', name: 'A', capacity: 4, instanceId: 'a-1' };
@@ -14,15 +22,27 @@ const fin = (lastSeq: number, ok = 0, failed = 0, parts?: number[]): RunFinished
 const held = (over: Partial<AgentRunState> = {}): AgentRunState[] => [{ runId: 'r1', lastSeq: 0, running: [], pending: 0, finished: false, ...over }];
 
 /** A tiny driver: feed events, keep every command. */
-function machine(cfg = config(), agents = [A, B], shares = [{ agentId: 'a', sessions: sessions('s1', 's3') }, { agentId: 'b', sessions: sessions('s2', 's4') }]) {
+function machine(
+  cfg = config(),
+  agents = [A, B],
+  shares = [
+    { agentId: 'a', sessions: sessions('s1', 's3') },
+    { agentId: 'b', sessions: sessions('s2', 's4') },
+  ],
+) {
   const first = startRun(cfg, agents, shares, 1_000, cfg.durationMs);
   let state: MachineState = first.state;
   const log: Command[] = [...first.commands];
   let now = 1_000;
   return {
-    get state() { return state; },
+    get state() {
+      return state;
+    },
     log,
-    at(t: number) { now = t; return this; },
+    at(t: number) {
+      now = t;
+      return this;
+    },
     send(...events: MachineEvent[]): Command[] {
       const out: Command[] = [];
       for (const e of events) {
@@ -64,7 +84,10 @@ describe('session ids', () => {
 describe('run machine', () => {
   it('assigns part 0 of every share, and completes when every agent finished with every batch stored', () => {
     const m = machine();
-    expect(of(m.log, 'assign').map((c) => [c.agentId, c.part, c.sessions.map((s) => s.sessionId)])).toEqual([['a', 0, ['s1', 's3']], ['b', 0, ['s2', 's4']]]);
+    expect(of(m.log, 'assign').map((c) => [c.agentId, c.part, c.sessions.map((s) => s.sessionId)])).toEqual([
+      ['a', 0, ['s1', 's3']],
+      ['b', 0, ['s2', 's4']],
+    ]);
     m.send({ kind: 'assigned', agentId: 'a', part: 0, accepted: true }, { kind: 'assigned', agentId: 'b', part: 0, accepted: true });
     m.send(...m.runs('a', 's1', 1), ...m.runs('a', 's3', 2), ...m.runs('b', 's2', 1), ...m.runs('b', 's4', 2));
     m.send({ kind: 'finished', agentId: 'a', finished: fin(2, 2) });
@@ -100,7 +123,9 @@ describe('run machine', () => {
     const m = machine();
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'ping timeout' });
     const out = m.at(20_000).send({ kind: 'timer', key: 'loss:a' });
-    expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'b', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 21_500, durationMs: null }]);
+    expect(of(out, 'assign')).toEqual([
+      { kind: 'assign', agentId: 'b', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 21_500, durationMs: null },
+    ]);
     m.send({ kind: 'assigned', agentId: 'b', part: 1, accepted: true });
     m.send(...m.runs('b', 's2', 1), ...m.runs('b', 's4', 2), ...m.runs('b', 's3.a2', 3));
     const end = m.send({ kind: 'finished', agentId: 'b', finished: fin(3, 3, 0, [0, 1]) });
@@ -118,7 +143,14 @@ describe('run machine', () => {
   });
 
   it('a run:finished made before the latest part was accepted does not close the share (review: the run ended with a part still to run)', () => {
-    const m = machine(config(), [A, B], [{ agentId: 'a', sessions: sessions('s1') }, { agentId: 'b', sessions: sessions('s2') }]);
+    const m = machine(
+      config(),
+      [A, B],
+      [
+        { agentId: 'a', sessions: sessions('s1') },
+        { agentId: 'b', sessions: sessions('s2') },
+      ],
+    );
     m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
     m.send(...m.runs('b', 's2', 1));
     m.at(20_000).send({ kind: 'timer', key: 'loss:a' }); // s1 → b as part 1
@@ -130,7 +162,14 @@ describe('run machine', () => {
   });
 
   it('a slot reassigned twice: each agent that comes back is told the exact attempt it held (review: s2 was revoked as s2, not s2.a2)', () => {
-    const m = machine(config(), [A, B, C], [{ agentId: 'a', sessions: sessions('s1') }, { agentId: 'b', sessions: sessions('s2') }]);
+    const m = machine(
+      config(),
+      [A, B, C],
+      [
+        { agentId: 'a', sessions: sessions('s1') },
+        { agentId: 'b', sessions: sessions('s2') },
+      ],
+    );
     m.send({ kind: 'disconnected', agentId: 'b', reason: 'x' });
     const first = m.at(20_000).send({ kind: 'timer', key: 'loss:b' });
     const to = of(first, 'assign')[0]!; // s2.a2 goes to the agent with most spare capacity (C)
@@ -140,7 +179,11 @@ describe('run machine', () => {
     expect(of(second, 'assign')[0]!.sessions.map((x) => x.sessionId)).toEqual(['s2.a3']);
     const backB = m.send({ kind: 'connected', agent: B, runs: held({ pending: 1 }) });
     expect(of(backB, 'resume')[0]!.revoked).toEqual(['s2']);
-    const backC = m.send({ kind: 'connected', agent: { ...C, agentId: to.agentId, name: 'X', instanceId: m.state.agents.get(to.agentId)!.instanceId! }, runs: held({ pending: 1 }) });
+    const backC = m.send({
+      kind: 'connected',
+      agent: { ...C, agentId: to.agentId, name: 'X', instanceId: m.state.agents.get(to.agentId)!.instanceId! },
+      runs: held({ pending: 1 }),
+    });
     expect(of(backC, 'resume')[0]!.revoked).toEqual(['s2.a2']);
   });
 
@@ -151,7 +194,7 @@ describe('run machine', () => {
     expect(of(back, 'abort')).toEqual([{ kind: 'abort', agentId: 'a', reason: 'SIGINT' }]);
   });
 
-  it('an agent whose hello says its share is over (its report went to a controller that died) counts as finished with the hello\'s lastSeq', () => {
+  it("an agent whose hello says its share is over (its report went to a controller that died) counts as finished with the hello's lastSeq", () => {
     const m = machine(config(), [A], [{ agentId: 'a', sessions: sessions('s1') }]);
     m.send({ kind: 'assigned', agentId: 'a', part: 0, accepted: true }, ...m.runs('a', 's1', 1), { kind: 'disconnected', agentId: 'a', reason: 'x' });
     const out = m.send({ kind: 'connected', agent: A, runs: held({ lastSeq: 1, finished: true }) });
@@ -167,11 +210,20 @@ describe('run machine', () => {
   });
 
   it('an agent back without the run (it restarted) is lost at once; being here, it can take its old sessions back', () => {
-    const m = machine(config(), [A, B], [{ agentId: 'a', sessions: sessions('s1', 's3') }, { agentId: 'b', sessions: sessions('s2', 's4', 's5', 's6') }]);
+    const m = machine(
+      config(),
+      [A, B],
+      [
+        { agentId: 'a', sessions: sessions('s1', 's3') },
+        { agentId: 'b', sessions: sessions('s2', 's4', 's5', 's6') },
+      ],
+    );
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'transport close' });
     const out = m.at(3_000).send({ kind: 'connected', agent: { ...A, instanceId: 'a-2' }, runs: [] });
     // B is full (4 of 4): the restarted A takes s3 back as a new attempt
-    expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'a', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 4_500, durationMs: null }]);
+    expect(of(out, 'assign')).toEqual([
+      { kind: 'assign', agentId: 'a', part: 1, sessions: [{ sessionId: 's3.a2', startOffsetMs: 0 }], startAt: 4_500, durationMs: null },
+    ]);
     expect(outcomeCounts(m.state).lost).toEqual(['s1']);
   });
 
@@ -179,7 +231,11 @@ describe('run machine', () => {
     const m = machine();
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'transport close' });
     const out = m.at(3_000).send({ kind: 'connected', agent: { ...A, instanceId: 'a-2' }, runs: held({ lastSeq: 2, finished: true }) });
-    expect(of(out, 'note').map((n) => n.text).join('\n')).toMatch(/is back without this run \(it restarted\)/);
+    expect(
+      of(out, 'note')
+        .map((n) => n.text)
+        .join('\n'),
+    ).toMatch(/is back without this run \(it restarted\)/);
     expect(outcomeCounts(m.state).lost).toEqual(['s1']);
   });
 
@@ -190,7 +246,10 @@ describe('run machine', () => {
     const back = m.at(25_000).send({ kind: 'connected', agent: A, runs: held({ running: ['s1'], pending: 1 }) });
     expect(of(back, 'resume')).toEqual([{ kind: 'resume', agentId: 'a', revoked: ['s3'], reason: expect.stringContaining('reassigned') }]);
     m.send({ kind: 'resumed', agentId: 'a', alreadyStarted: [] });
-    m.send({ kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'finished' }, { kind: 'batch', agentId: 'a', seq: 1, records: [{ sessionId: 's1', status: 'ok' }] });
+    m.send(
+      { kind: 'progress', agentId: 'a', sessionId: 's1', phase: 'finished' },
+      { kind: 'batch', agentId: 'a', seq: 1, records: [{ sessionId: 's1', status: 'ok' }] },
+    );
     m.send({ kind: 'finished', agentId: 'a', finished: fin(1, 1) });
     m.send(...m.runs('b', 's2', 1), ...m.runs('b', 's4', 2), ...m.runs('b', 's3.a2', 3));
     const end = m.send({ kind: 'finished', agentId: 'b', finished: fin(3, 3) });
@@ -214,7 +273,19 @@ describe('run machine', () => {
     m.send({ kind: 'disconnected', agentId: 'a', reason: 'x' });
     m.at(20_000).send({ kind: 'timer', key: 'loss:a' });
     const out = m.send({ kind: 'connected', agent: C, runs: [] });
-    expect(of(out, 'assign')).toEqual([{ kind: 'assign', agentId: 'c', part: 1, sessions: [{ sessionId: 's1.a2', startOffsetMs: 0 }, { sessionId: 's3.a2', startOffsetMs: 1_000 }], startAt: 21_500, durationMs: null }]);
+    expect(of(out, 'assign')).toEqual([
+      {
+        kind: 'assign',
+        agentId: 'c',
+        part: 1,
+        sessions: [
+          { sessionId: 's1.a2', startOffsetMs: 0 },
+          { sessionId: 's3.a2', startOffsetMs: 1_000 },
+        ],
+        startAt: 21_500,
+        durationMs: null,
+      },
+    ]);
   });
 
   it('the only agent lost with nobody to take its sessions: the run ends with them not run and its running one lost', () => {
@@ -249,10 +320,12 @@ describe('run machine', () => {
     const moved = m2.at(20_000).send({ kind: 'timer', key: 'loss:a' });
     const toB = of(moved, 'assign').find((c) => c.agentId === 'b')!;
     const again = m2.send({ kind: 'assigned', agentId: 'b', part: toB.part, accepted: false, reason: 'shutting down' });
-    expect(of(again, 'assign').map((c) => [c.agentId, c.sessions.map((s) => s.sessionId)])).toEqual([['c', [`${toB.sessions[0]!.sessionId.split('.')[0]}.a3`]]]);
+    expect(of(again, 'assign').map((c) => [c.agentId, c.sessions.map((s) => s.sessionId)])).toEqual([
+      ['c', [`${toB.sessions[0]!.sessionId.split('.')[0]}.a3`]],
+    ]);
   });
 
-  it('with a duration, a lost agent\'s slots run on elsewhere for what is left of the duration', () => {
+  it("with a duration, a lost agent's slots run on elsewhere for what is left of the duration", () => {
     const m = machine(config({ durationMs: 60_000 }));
     m.send({ kind: 'progress', agentId: 'a', sessionId: 's1.r3', phase: 'started' }, { kind: 'disconnected', agentId: 'a', reason: 'x' });
     const out = m.at(20_000).send({ kind: 'timer', key: 'loss:a' });

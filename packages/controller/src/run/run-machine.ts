@@ -63,7 +63,14 @@ export interface PlannedPart {
 }
 
 export type Command =
-  | { readonly kind: 'assign'; readonly agentId: string; readonly part: number; readonly sessions: readonly PlannedSession[]; readonly startAt: number; readonly durationMs: number | null }
+  | {
+      readonly kind: 'assign';
+      readonly agentId: string;
+      readonly part: number;
+      readonly sessions: readonly PlannedSession[];
+      readonly startAt: number;
+      readonly durationMs: number | null;
+    }
   | { readonly kind: 'resume'; readonly agentId: string; readonly revoked: readonly string[]; readonly reason: string }
   | { readonly kind: 'abort'; readonly agentId: string; readonly reason: string }
   | { readonly kind: 'timer'; readonly key: TimerKey; readonly ms: number }
@@ -81,7 +88,12 @@ export type MachineEvent =
   | { readonly kind: 'assigned'; readonly agentId: string; readonly part: number; readonly accepted: true }
   | { readonly kind: 'assigned'; readonly agentId: string; readonly part: number; readonly accepted: false; readonly reason: string }
   | { readonly kind: 'progress'; readonly agentId: string; readonly sessionId: string; readonly phase: SessionPhase }
-  | { readonly kind: 'batch'; readonly agentId: string; readonly seq: number; readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus }[] }
+  | {
+      readonly kind: 'batch';
+      readonly agentId: string;
+      readonly seq: number;
+      readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus }[];
+    }
   | { readonly kind: 'finished'; readonly agentId: string; readonly finished: RunFinished }
   | { readonly kind: 'disconnected'; readonly agentId: string; readonly reason: string }
   | { readonly kind: 'connected'; readonly agent: MachineAgent; readonly runs: readonly AgentRunState[] }
@@ -119,9 +131,24 @@ export interface Step {
 }
 
 /** The machine's first state and commands: part 0 of every share. */
-export function startRun(config: MachineConfig, agents: readonly MachineAgent[], shares: readonly PlannedPart[], startAt: number, durationMs: number | null): Step {
+export function startRun(
+  config: MachineConfig,
+  agents: readonly MachineAgent[],
+  shares: readonly PlannedPart[],
+  startAt: number,
+  durationMs: number | null,
+): Step {
   const state: MachineState = {
-    config, startAt, slots: new Map(), agents: new Map(), nextPart: 1, phase: 'running', abortReason: null, drainArmed: false, end: null, lostSessions: new Set(),
+    config,
+    startAt,
+    slots: new Map(),
+    agents: new Map(),
+    nextPart: 1,
+    phase: 'running',
+    abortReason: null,
+    drainArmed: false,
+    end: null,
+    lostSessions: new Set(),
   };
   for (const a of agents) state.agents.set(a.agentId, newAgent(a));
   // Durable first, as every part: the plan is written before any agent gets work.
@@ -132,7 +159,17 @@ export function startRun(config: MachineConfig, agents: readonly MachineAgent[],
     agent.inRun = true;
     agent.sentParts.push(0);
     for (const s of share.sessions) {
-      state.slots.set(s.sessionId, { slot: s.sessionId, agentId: share.agentId, attempt: 1, part: 0, current: null, offsetMs: s.startOffsetMs, phase: 'pending', status: null, movedFrom: [] });
+      state.slots.set(s.sessionId, {
+        slot: s.sessionId,
+        agentId: share.agentId,
+        attempt: 1,
+        part: 0,
+        current: null,
+        offsetMs: s.startOffsetMs,
+        phase: 'pending',
+        status: null,
+        movedFrom: [],
+      });
     }
     commands.push({ kind: 'assign', agentId: share.agentId, part: 0, sessions: share.sessions, startAt, durationMs });
   }
@@ -141,8 +178,18 @@ export function startRun(config: MachineConfig, agents: readonly MachineAgent[],
 
 function newAgent(a: MachineAgent): AgentInRun {
   return {
-    agentId: a.agentId, name: a.name, capacity: a.capacity, instanceId: a.instanceId, connected: true, inRun: false, parts: [], sentParts: [],
-    finished: null, seqs: new Set(), lost: false, awaySince: null,
+    agentId: a.agentId,
+    name: a.name,
+    capacity: a.capacity,
+    instanceId: a.instanceId,
+    connected: true,
+    inRun: false,
+    parts: [],
+    sentParts: [],
+    finished: null,
+    seqs: new Set(),
+    lost: false,
+    awaySince: null,
   };
 }
 
@@ -178,7 +225,10 @@ export function step(state: MachineState, event: MachineEvent, now: number): Ste
       break;
     case 'resumed':
       for (const id of event.alreadyStarted) {
-        out.push({ kind: 'note', text: `session ${id} had already started on ${state.agents.get(event.agentId)?.name ?? event.agentId} when it was reassigned; both runs of it are kept` });
+        out.push({
+          kind: 'note',
+          text: `session ${id} had already started on ${state.agents.get(event.agentId)?.name ?? event.agentId} when it was reassigned; both runs of it are kept`,
+        });
       }
       break;
     case 'restored':
@@ -277,7 +327,10 @@ function onDisconnected(state: MachineState, e: Extract<MachineEvent, { kind: 'd
   a.connected = false;
   if (!a.inRun || a.lost || a.finished !== null || state.phase !== 'running') return;
   a.awaySince = now;
-  out.push({ kind: 'note', text: `agent ${a.name} disconnected mid-run (${e.reason}); its share is reassigned if it is not back within ${Math.round(state.config.lossGraceMs / 1000)} s (--loss-grace)` });
+  out.push({
+    kind: 'note',
+    text: `agent ${a.name} disconnected mid-run (${e.reason}); its share is reassigned if it is not back within ${Math.round(state.config.lossGraceMs / 1000)} s (--loss-grace)`,
+  });
   out.push({ kind: 'timer', key: `loss:${a.agentId}`, ms: state.config.lossGraceMs });
 }
 
@@ -331,7 +384,12 @@ function onConnected(state: MachineState, e: Extract<MachineEvent, { kind: 'conn
   out.push({ kind: 'resume', agentId: a.agentId, revoked, reason: revoked.length ? 'reassigned to other agents while this agent was away' : 'back in reach' });
   if (held.finished && held.running.length === 0 && held.pending === 0 && a.finished === null) {
     // Its share is over and its report was acknowledged before (by a controller that died): take the hello's word for it.
-    onFinished(state, { kind: 'finished', agentId: a.agentId, finished: { runId: state.config.runId, lastSeq: held.lastSeq, ok: 0, failed: 0, parts: [...a.sentParts] } }, now, out);
+    onFinished(
+      state,
+      { kind: 'finished', agentId: a.agentId, finished: { runId: state.config.runId, lastSeq: held.lastSeq, ok: 0, failed: 0, parts: [...a.sentParts] } },
+      now,
+      out,
+    );
     return;
   }
   place(state, now, out);
@@ -453,7 +511,11 @@ function place(state: MachineState, now: number, out: Command[], exclude?: strin
   // Durable first: a controller that dies after sending a part must know who holds it.
   out.push({ kind: 'persist' }, ...assigns);
   // The bound makes room for the new parts: the lead, their ramp, one session each, and the drain.
-  out.push({ kind: 'extend', key: 'bound', ms: state.config.startLeadMs + i * state.config.reassignSpacingMs + (durationMs ?? 0) + state.config.sessionTimeoutMs + state.config.drainMs });
+  out.push({
+    kind: 'extend',
+    key: 'bound',
+    ms: state.config.startLeadMs + i * state.config.reassignSpacingMs + (durationMs ?? 0) + state.config.sessionTimeoutMs + state.config.drainMs,
+  });
   const left = waiting.length - i;
   if (left > 0) out.push({ kind: 'note', text: `${left} session(s) wait for spare capacity` });
 }
@@ -472,7 +534,8 @@ function missingSeqs(a: AgentInRun): number[] {
 }
 
 function missingBatches(state: MachineState): string[] {
-  return [...state.agents.values()].filter((a) => a.inRun && missingSeqs(a).length > 0)
+  return [...state.agents.values()]
+    .filter((a) => a.inRun && missingSeqs(a).length > 0)
     .map((a) => `${a.name} batches ${missingSeqs(a).join(', ')} of ${a.finished!.lastSeq}`);
 }
 
@@ -483,7 +546,10 @@ function beginAbort(state: MachineState, reason: string, out: Command[]): void {
   for (const a of state.agents.values()) {
     if (a.inRun && a.connected && a.finished === null) out.push({ kind: 'abort', agentId: a.agentId, reason });
   }
-  out.push({ kind: 'note', text: `aborting run ${state.config.runId}: ${reason}; waiting up to ${Math.round(state.config.drainMs / 1000)} s for agents to flush` });
+  out.push({
+    kind: 'note',
+    text: `aborting run ${state.config.runId}: ${reason}; waiting up to ${Math.round(state.config.drainMs / 1000)} s for agents to flush`,
+  });
   out.push({ kind: 'timer', key: 'abort', ms: state.config.drainMs });
 }
 
@@ -533,7 +599,8 @@ function finish(state: MachineState, reason: EndReason, out: Command[]): void {
   // Whatever ends the run, no agent keeps running sessions for it.
   if (reason.kind !== 'completed' && !wasAborting) {
     const why = endText(reason);
-    for (const a of state.agents.values()) if (a.inRun && a.connected && a.finished === null) out.push({ kind: 'abort', agentId: a.agentId, reason: why.slice(0, 500) });
+    for (const a of state.agents.values())
+      if (a.inRun && a.connected && a.finished === null) out.push({ kind: 'abort', agentId: a.agentId, reason: why.slice(0, 500) });
   }
   for (const a of state.agents.values()) out.push({ kind: 'cancel', key: `loss:${a.agentId}` });
   out.push({ kind: 'cancel', key: 'drain' }, { kind: 'cancel', key: 'abort' }, { kind: 'cancel', key: 'bound' });
@@ -544,7 +611,11 @@ function finish(state: MachineState, reason: EndReason, out: Command[]): void {
  * A restored state learns what is already durable (a re-adopted run, a
  * reconcile): each agent's stored batch seqs, and the session records stored.
  */
-export function noteStored(state: MachineState, seqs: ReadonlyMap<string, readonly number[]>, records: readonly { readonly sessionId: string; readonly status: SessionStatus }[]): void {
+export function noteStored(
+  state: MachineState,
+  seqs: ReadonlyMap<string, readonly number[]>,
+  records: readonly { readonly sessionId: string; readonly status: SessionStatus }[],
+): void {
   for (const [agentId, list] of seqs) {
     const a = state.agents.get(agentId);
     if (a) for (const seq of list) a.seqs.add(seq);
@@ -615,6 +686,9 @@ export function outcomeCounts(state: MachineState): RunOutcomeCounts {
     planned: slots.length,
     reassigned: slots.filter((s) => s.attempt > 1).length,
     lost: [...state.lostSessions].sort(),
-    notRun: slots.filter((s) => s.phase === 'over' && s.status === null).map((s) => s.slot).sort(),
+    notRun: slots
+      .filter((s) => s.phase === 'over' && s.status === null)
+      .map((s) => s.slot)
+      .sort(),
   };
 }

@@ -9,13 +9,31 @@ import type { RunParams } from './coordinator.js';
  * and by load tests submitted to the daemon. `over` sets what the caller
  * decides itself (a round's id, its share, the agents it waits for).
  */
-export function runParamsOf(cfg: RunConfig, target: ResolvedTarget, over: Partial<Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs' | 'drainTimeoutMs' | 'lossGraceMs'>> = {}): RunParams {
+export function runParamsOf(
+  cfg: RunConfig,
+  target: ResolvedTarget,
+  over: Partial<
+    Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs' | 'drainTimeoutMs' | 'lossGraceMs'>
+  > = {},
+): RunParams {
   const { browser } = chooseBrowser(cfg, target.profile.browser);
   return {
-    runId: cfg.runId, scenario: cfg.scenario, browser, total: cfg.total, rampUpMs: cfg.rampUpMs, durationMs: cfg.durationMs,
-    expectAgents: cfg.expectAgents, agentWaitMs: cfg.agentWaitMs, drainTimeoutMs: cfg.drainTimeoutMs, profile: target.profile,
-    targetName: target.name, options: cfg.options, params: publicParams(cfg), scenarioModule: cfg.scenarioModule,
-    onAgentLoss: cfg.onAgentLoss, lossGraceMs: cfg.lossGraceMs,
+    runId: cfg.runId,
+    scenario: cfg.scenario,
+    browser,
+    total: cfg.total,
+    rampUpMs: cfg.rampUpMs,
+    durationMs: cfg.durationMs,
+    expectAgents: cfg.expectAgents,
+    agentWaitMs: cfg.agentWaitMs,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    profile: target.profile,
+    targetName: target.name,
+    options: cfg.options,
+    params: publicParams(cfg),
+    scenarioModule: cfg.scenarioModule,
+    onAgentLoss: cfg.onAgentLoss,
+    lossGraceMs: cfg.lossGraceMs,
     ...over,
   };
 }

@@ -36,7 +36,9 @@ export function holdsSession(f: RunStateFile, agentId: string, sessionId: string
 export function checkBatch(f: RunStateFile | null, agentId: string, batch: MetricBatch, now: number): BatchVerdict {
   if (f === null) {
     return {
-      ok: false, retryable: true, code: ERROR_CODES.RUN_UNKNOWN,
+      ok: false,
+      retryable: true,
+      code: ERROR_CODES.RUN_UNKNOWN,
       reason: `this controller has no record of run ${batch.runId} (no ${RESULT_FILES.state} in its results folder); the batch stays in the agent's spool for a controller that has it`,
     };
   }
@@ -50,8 +52,11 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
     // While the run is open, a part just placed may not be written yet: ask again later. Once closed, it is final.
     const open = f.status === 'open';
     return {
-      ok: false, retryable: open, code: ERROR_CODES.MESSAGE_INVALID,
-      reason: `session(s) ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` (+${foreign.length - 5})` : ''} of run ${batch.runId} were not assigned to agent ${agentId}` +
+      ok: false,
+      retryable: open,
+      code: ERROR_CODES.MESSAGE_INVALID,
+      reason:
+        `session(s) ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ` (+${foreign.length - 5})` : ''} of run ${batch.runId} were not assigned to agent ${agentId}` +
         (open ? ' (as far as this controller has written yet; the batch is asked for again)' : ''),
     };
   }
@@ -61,7 +66,9 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
   const outside = times.filter((t) => t < from || t > to);
   if (outside.length > 0) {
     return {
-      ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID,
+      ok: false,
+      retryable: false,
+      code: ERROR_CODES.MESSAGE_INVALID,
       reason: `${outside.length} time(s) outside run ${batch.runId}'s window ${new Date(from).toISOString()} … ${new Date(to).toISOString()} (e.g. ${new Date(outside[0]!).toISOString()})`,
     };
   }

@@ -28,17 +28,36 @@ export interface RunMeta {
 /** Pure: the machine's state → the file. */
 export function toStateFile(meta: RunMeta, s: MachineState, endedAt: number | null): RunStateFile {
   return {
-    version: 2, runId: meta.runId, status: s.phase === 'ended' ? 'closed' : 'open',
-    scenario: meta.scenario, browser: meta.browser, targetName: meta.targetName, total: meta.total,
-    startedAt: meta.startedAt, startAt: s.startAt, deadlineAt: meta.deadlineAt, durationMs: s.config.durationMs,
+    version: 2,
+    runId: meta.runId,
+    status: s.phase === 'ended' ? 'closed' : 'open',
+    scenario: meta.scenario,
+    browser: meta.browser,
+    targetName: meta.targetName,
+    total: meta.total,
+    startedAt: meta.startedAt,
+    startAt: s.startAt,
+    deadlineAt: meta.deadlineAt,
+    durationMs: s.config.durationMs,
     config: {
-      onAgentLoss: s.config.onAgentLoss, lossGraceMs: s.config.lossGraceMs, drainMs: s.config.drainMs,
-      startLeadMs: s.config.startLeadMs, reassignSpacingMs: s.config.reassignSpacingMs, sessionTimeoutMs: s.config.sessionTimeoutMs,
+      onAgentLoss: s.config.onAgentLoss,
+      lossGraceMs: s.config.lossGraceMs,
+      drainMs: s.config.drainMs,
+      startLeadMs: s.config.startLeadMs,
+      reassignSpacingMs: s.config.reassignSpacingMs,
+      sessionTimeoutMs: s.config.sessionTimeoutMs,
     },
     nextPart: s.nextPart,
     agents: [...s.agents.values()].map((a) => ({
-      agentId: a.agentId, name: a.name, capacity: a.capacity, instanceId: a.instanceId, inRun: a.inRun,
-      parts: [...a.parts], sentParts: [...a.sentParts], finished: a.finished, lost: a.lost,
+      agentId: a.agentId,
+      name: a.name,
+      capacity: a.capacity,
+      instanceId: a.instanceId,
+      inRun: a.inRun,
+      parts: [...a.parts],
+      sentParts: [...a.sentParts],
+      finished: a.finished,
+      lost: a.lost,
     })),
     slots: [...s.slots.values()].map((x) => ({ ...x, movedFrom: x.movedFrom.map((m) => ({ ...m })) })),
     lostSessions: [...s.lostSessions],
@@ -53,9 +72,19 @@ export function toStateFile(meta: RunMeta, s: MachineState, endedAt: number | nu
  * written. A closed run is restored as ended.
  */
 export function fromStateFile(f: RunStateFile): MachineState {
-  const agents = new Map<string, AgentInRun>(f.agents.map((a) => [a.agentId, {
-    ...a, parts: [...a.parts], sentParts: [...a.sentParts], connected: false, seqs: new Set<number>(), awaySince: null,
-  }]));
+  const agents = new Map<string, AgentInRun>(
+    f.agents.map((a) => [
+      a.agentId,
+      {
+        ...a,
+        parts: [...a.parts],
+        sentParts: [...a.sentParts],
+        connected: false,
+        seqs: new Set<number>(),
+        awaySince: null,
+      },
+    ]),
+  );
   return {
     config: { runId: f.runId, durationMs: f.durationMs, ...f.config },
     startAt: f.startAt,
@@ -73,6 +102,12 @@ export function fromStateFile(f: RunStateFile): MachineState {
 /** Parse a file's text; throws with what is wrong. */
 export function parseStateFile(text: string, where: string): RunStateFile {
   const r = RunStateFileSchema.safeParse(JSON.parse(text));
-  if (!r.success) throw new Error(`${where} is not a run state file this controller reads: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `${where} is not a run state file this controller reads: ${r.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   return r.data;
 }

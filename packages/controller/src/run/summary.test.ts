@@ -2,7 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
 import { summarizeRun, renderSummary, allSessionsOk, thresholdStats, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
 
-const agents = [{ agentId: 'a1', name: 'local-1', location: 'local' }, { agentId: 'a2', name: 'local-2', location: 'ams' }];
+const agents = [
+  { agentId: 'a1', name: 'local-1', location: 'local' },
+  { agentId: 'a2', name: 'local-2', location: 'ams' },
+];
 const core = coreMetrics('chat-load');
 const okSession = (agentId: string, sessionId: string, base: number): SummarySample[] =>
   core.map((metric, i) => ({ agentId, sessionId, metric, value: base + i }));
@@ -18,7 +21,20 @@ describe('summarizeRun', () => {
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 3, agents, samples, sessions });
     expect(s.sessions).toEqual({ expected: 3, recorded: 3, ok: 3, failed: 0, aborted: 0, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
     expect(s.metrics.map((m) => m.metric)).toEqual(core);
-    expect(s.metrics[0]).toEqual({ metric: 'page_load', unit: 'ms', count: 3, errors: 0, saturated: 0, p50: 200, p95: 300, p99: 300, max: 300, mean: 200, unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 }, byDetail: [] });
+    expect(s.metrics[0]).toEqual({
+      metric: 'page_load',
+      unit: 'ms',
+      count: 3,
+      errors: 0,
+      saturated: 0,
+      p50: 200,
+      p95: 300,
+      p99: 300,
+      max: 300,
+      mean: 200,
+      unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 },
+      byDetail: [],
+    });
     expect(s.agents).toEqual([
       { agentId: 'a1', name: 'local-1', location: 'local', sessionsOk: 2, sessionsFailed: 0, sessionsAborted: 0, samples: 2 * core.length },
       { agentId: 'a2', name: 'local-2', location: 'ams', sessionsOk: 1, sessionsFailed: 0, sessionsAborted: 0, samples: core.length },
@@ -50,7 +66,11 @@ describe('summarizeRun', () => {
 
   it('open-ended runs (duration) have no missing sessions; aborted ones are counted', () => {
     const s = summarizeRun({
-      runId: 'r1', scenario: 'chat-load', expectedSessions: null, agents, samples: [],
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: null,
+      agents,
+      samples: [],
       sessions: [{ agentId: 'a1', sessionId: 's0001.r1', status: 'aborted', failedStep: null }],
     });
     expect(s.sessions).toEqual({ expected: null, recorded: 1, ok: 0, failed: 0, aborted: 1, missing: 0, lost: 0, notRun: 0, reassigned: 0 });
@@ -60,23 +80,47 @@ describe('summarizeRun', () => {
   });
 
   it('splits request patterns: api_request and api_server_wait get a row per detail; other details stay pooled', () => {
-    const req = (sessionId: string, metric: string, detail: string, value: number, saturated = false): SummarySample => ({ agentId: 'a1', sessionId, metric, value, detail, saturated });
+    const req = (sessionId: string, metric: string, detail: string, value: number, saturated = false): SummarySample => ({
+      agentId: 'a1',
+      sessionId,
+      metric,
+      value,
+      detail,
+      saturated,
+    });
     const samples: SummarySample[] = [
-      ...okSession('a1', 's0001', 100), ...okSession('a1', 's0002', 100),
-      req('s0001', 'api_request', 'agentLogin', 300), req('s0002', 'api_request', 'agentLogin', 310),
-      req('s0001', 'api_request', 'history', 20), req('s0002', 'api_request', 'history', 40, true),
-      req('s0001', 'api_server_wait', 'create', 290), req('s0001', 'api_server_wait', 'agentLogin', 295),
-      req('s0001', 'crm_ws_frame_rtt', 'ack-1', 5), req('s0002', 'crm_ws_frame_rtt', 'ack-2', 7),
+      ...okSession('a1', 's0001', 100),
+      ...okSession('a1', 's0002', 100),
+      req('s0001', 'api_request', 'agentLogin', 300),
+      req('s0002', 'api_request', 'agentLogin', 310),
+      req('s0001', 'api_request', 'history', 20),
+      req('s0002', 'api_request', 'history', 40, true),
+      req('s0001', 'api_server_wait', 'create', 290),
+      req('s0001', 'api_server_wait', 'agentLogin', 295),
+      req('s0001', 'crm_ws_frame_rtt', 'ack-1', 5),
+      req('s0002', 'crm_ws_frame_rtt', 'ack-2', 7),
     ];
     const sessions: SummarySession[] = ['s0001', 's0002'].map((sessionId) => ({ agentId: 'a1', sessionId, status: 'ok', failedStep: null }));
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 2, agents, samples, sessions });
     const m = (name: string) => s.metrics.find((x) => x.metric === name)!;
     expect(m('api_request')).toMatchObject({ count: 4, p50: 40, max: 310 });
     expect(m('api_request').byDetail).toEqual([
-      { detail: 'agentLogin', count: 2, saturated: 0, p50: 300, p95: 310, p99: 310, max: 310, unsaturated: { count: 2, p50: 300, p95: 310, p99: 310, max: 310 } },
+      {
+        detail: 'agentLogin',
+        count: 2,
+        saturated: 0,
+        p50: 300,
+        p95: 310,
+        p99: 310,
+        max: 310,
+        unsaturated: { count: 2, p50: 300, p95: 310, p99: 310, max: 310 },
+      },
       { detail: 'history', count: 2, saturated: 1, p50: 20, p95: 40, p99: 40, max: 40, unsaturated: { count: 1, p50: 20, p95: 20, p99: 20, max: 20 } },
     ]);
-    expect(m('api_server_wait').byDetail.map((d) => [d.detail, d.count, d.p50])).toEqual([['agentLogin', 1, 295], ['create', 1, 290]]);
+    expect(m('api_server_wait').byDetail.map((d) => [d.detail, d.count, d.p50])).toEqual([
+      ['agentLogin', 1, 295],
+      ['create', 1, 290],
+    ]);
     expect(m('crm_ws_frame_rtt').byDetail).toEqual([]);
     expect(m('page_load').byDetail).toEqual([]);
     const lines = renderSummary(s).split('\n');
@@ -95,8 +139,14 @@ describe('summarizeRun', () => {
     const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 5, agents, samples: [], sessions });
     expect(s.sessions).toEqual({ expected: 5, recorded: 4, ok: 0, failed: 1, aborted: 3, missing: 1, lost: 0, notRun: 0, reassigned: 0 });
     expect(s.failedSteps).toEqual([{ step: 'widget_load', count: 1 }]);
-    expect(s.abortedSteps).toEqual([{ step: 'send-message', count: 2 }, { step: '(no step running)', count: 1 }]);
-    expect(s.agents.map((a) => [a.name, a.sessionsFailed, a.sessionsAborted])).toEqual([['local-1', 1, 1], ['local-2', 0, 2]]);
+    expect(s.abortedSteps).toEqual([
+      { step: 'send-message', count: 2 },
+      { step: '(no step running)', count: 1 },
+    ]);
+    expect(s.agents.map((a) => [a.name, a.sessionsFailed, a.sessionsAborted])).toEqual([
+      ['local-1', 1, 1],
+      ['local-2', 0, 2],
+    ]);
     expect(unsuccessfulLine(s)).toBe('1 session(s) failed, 3 aborted, 1 missing');
     const out = renderSummary(s);
     expect(out.split('\n')[0]).toBe('run r1 (chat-load): 4/5 sessions recorded — 0 ok, 1 failed, 3 aborted, 1 missing');
@@ -106,8 +156,12 @@ describe('summarizeRun', () => {
 
   it('renders a fixed-width table', () => {
     const s = summarizeRun({
-      runId: 'r1', scenario: 'chat-load', expectedSessions: 1, agents,
-      samples: okSession('a1', 's0001', 100), sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: 1,
+      agents,
+      samples: okSession('a1', 's0001', 100),
+      sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
     });
     const out = renderSummary(s);
     const lines = out.split('\n');
@@ -122,7 +176,10 @@ describe('summarizeRun', () => {
 
   it('warns when samples were taken while saturated', () => {
     const s = summarizeRun({
-      runId: 'r1', scenario: 'chat-load', expectedSessions: 1, agents,
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: 1,
+      agents,
       samples: okSession('a1', 's0001', 100).map((x, i) => ({ ...x, saturated: i < 2 })),
       sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
     });
@@ -141,9 +198,18 @@ describe('summarizeRun', () => {
       { agentId: 'a2', sessionId: 's3', status: 'failed', failedStep: 'x' },
     ];
     const s = summarizeRun({
-      runId: 'r1', scenario: 'chat-load', browser: 'chromium', expectedSessions: 3, agents, samples, sessions,
+      runId: 'r1',
+      scenario: 'chat-load',
+      browser: 'chromium',
+      expectedSessions: 3,
+      agents,
+      samples,
+      sessions,
       evidence: { har: 'failures', budget: { maxSessions: 2, maxBytes: 200 * 1_048_576 }, sessions: 2, bytes: 3 * 1_048_576, skippedFiles: 0, skippedBytes: 0 },
-      ramp: [{ agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 }, { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 }],
+      ramp: [
+        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
+        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
+      ],
     });
     const m = s.metrics.find((x) => x.metric === 'api_create')!;
     expect(m).toMatchObject({ count: 3, saturated: 1, max: 711, unsaturated: { count: 2, p50: 150, max: 152 } });
@@ -155,7 +221,9 @@ describe('summarizeRun', () => {
     const out = renderSummary(s);
     expect(out.split('\n')[0]).toBe('run r1 (chat-load on chromium (full, new headless)): 3/3 sessions recorded — 0 ok, 3 failed, 0 aborted');
     expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
-    expect(out).toContain('evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)');
+    expect(out).toContain(
+      'evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)',
+    );
     expect(out).toContain('thresholds ignore them');
   });
 
@@ -167,7 +235,13 @@ describe('summarizeRun', () => {
       { agentId: 'b', sessionId: 's3.a2', metric: 'page_load', value: 120 },
     ];
     const s = summarizeRun({
-      runId: 'r1', scenario: 'chat-load', expectedSessions: 4, agents: [{ agentId: 'a', name: 'A', location: 'x' }, { agentId: 'b', name: 'B', location: 'y' }],
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: 4,
+      agents: [
+        { agentId: 'a', name: 'A', location: 'x' },
+        { agentId: 'b', name: 'B', location: 'y' },
+      ],
       gaps: { lost: ['s2'], notRun: ['s4'], reassigned: 1 },
       samples,
       sessions: [

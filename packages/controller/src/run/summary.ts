@@ -1,4 +1,14 @@
-import { METRICS, coreMetrics, isMetricName, splitsByDetail, summarize, type BrowserKind, type HarMode, type ScenarioName, type SessionStatus } from '@userprobe/shared';
+import {
+  METRICS,
+  coreMetrics,
+  isMetricName,
+  splitsByDetail,
+  summarize,
+  type BrowserKind,
+  type HarMode,
+  type ScenarioName,
+  type SessionStatus,
+} from '@userprobe/shared';
 
 /*
  * The end-of-run summary, computed from what is durable (the results files):
@@ -114,7 +124,11 @@ function statsOf(samples: readonly SummarySample[]): Omit<DetailSummary, 'detail
   return {
     count: st?.count ?? 0,
     saturated: samples.filter((s) => s.saturated).length,
-    p50: st?.p50 ?? null, p95: st?.p95 ?? null, p99: st?.p99 ?? null, max: st?.max ?? null, mean: st?.mean ?? null,
+    p50: st?.p50 ?? null,
+    p95: st?.p95 ?? null,
+    p99: st?.p99 ?? null,
+    max: st?.max ?? null,
+    mean: st?.mean ?? null,
     unsaturated: { count: clean?.count ?? 0, p50: clean?.p50 ?? null, p95: clean?.p95 ?? null, p99: clean?.p99 ?? null, max: clean?.max ?? null },
   };
 }
@@ -147,7 +161,12 @@ export interface RunSummary {
   /** Time to reach full concurrency (the slowest agent's) and the sum of the agents' peaks. */
   readonly ramp: { readonly fullConcurrencyMs: number; readonly peakConcurrent: number } | null;
   readonly sessions: {
-    readonly expected: number | null; readonly recorded: number; readonly ok: number; readonly failed: number; readonly aborted: number; readonly missing: number;
+    readonly expected: number | null;
+    readonly recorded: number;
+    readonly ok: number;
+    readonly failed: number;
+    readonly aborted: number;
+    readonly missing: number;
     /** Running on an agent that was lost: no record; their samples are in `partial`, not in the metrics. */
     readonly lost: number;
     /** Planned, never run (their agent was lost and no other could take them before the run ended). */
@@ -312,7 +331,10 @@ function fmt(v: number | null): string {
 function table(header: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -327,7 +349,17 @@ export function renderSummary(s: RunSummary): string {
     ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
     s.metrics.flatMap((m) => [
       [m.metric, m.unit, String(m.count), String(m.errors), fmt(m.p50), fmt(m.p95), fmt(m.p99), fmt(m.max), String(m.saturated)],
-      ...m.byDetail.map((d) => [`  ${m.metric}[${d.detail}]`, m.unit, String(d.count), '', fmt(d.p50), fmt(d.p95), fmt(d.p99), fmt(d.max), String(d.saturated)]),
+      ...m.byDetail.map((d) => [
+        `  ${m.metric}[${d.detail}]`,
+        m.unit,
+        String(d.count),
+        '',
+        fmt(d.p50),
+        fmt(d.p95),
+        fmt(d.p99),
+        fmt(d.max),
+        String(d.saturated),
+      ]),
     ]),
     2,
   );
@@ -340,27 +372,50 @@ export function renderSummary(s: RunSummary): string {
   const saturated = s.metrics.reduce((n, m) => n + m.saturated, 0);
   const samples = s.metrics.reduce((n, m) => n + m.count, 0);
   if (saturated > 0) {
-    parts.push('', `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds ignore them`);
+    parts.push(
+      '',
+      `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds ignore them`,
+    );
   }
   if (s.ramp) parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
   const e = s.evidence;
   if (e && (e.sessions > 0 || e.skippedSessions > 0 || e.skippedFiles > 0)) {
     const stored = `evidence: ${e.sessions} session(s) stored (${mb(e.bytes)}) under ${s.runId}/evidence/`;
-    const skipped = e.skippedSessions > 0 || e.skippedFiles > 0
-      ? `; skipped by the budget (${e.budget.maxSessions} sessions / ${mb(e.budget.maxBytes)}, --evidence-sessions / --evidence-bytes): ${e.skippedSessions} session(s)${e.skippedFiles ? `, ${e.skippedFiles} file(s) of ${mb(e.skippedBytes)}` : ''}`
-      : '';
+    const skipped =
+      e.skippedSessions > 0 || e.skippedFiles > 0
+        ? `; skipped by the budget (${e.budget.maxSessions} sessions / ${mb(e.budget.maxBytes)}, --evidence-sessions / --evidence-bytes): ${e.skippedSessions} session(s)${e.skippedFiles ? `, ${e.skippedFiles} file(s) of ${mb(e.skippedBytes)}` : ''}`
+        : '';
     parts.push('', stored + skipped);
   }
   if (ss.lost || ss.notRun || s.partial.samples) {
     const ids = (xs: readonly string[], n: number) => `${xs.slice(0, 8).join(', ')}${n > 8 ? `, … (${n} in all)` : ''}`;
-    parts.push('', [
-      'gaps (an agent was lost mid-run):',
-      ss.lost ? `  lost while running: ${ids(s.gapIds.lost, ss.lost)}` : '',
-      ss.notRun ? `  not run: ${ids(s.gapIds.notRun, ss.notRun)}` : '',
-      s.partial.samples ? `  ${s.partial.samples} sample(s) of ${s.partial.sessions} session(s) that never ended are kept out of the metrics above` : '',
-    ].filter(Boolean).join('\n'));
+    parts.push(
+      '',
+      [
+        'gaps (an agent was lost mid-run):',
+        ss.lost ? `  lost while running: ${ids(s.gapIds.lost, ss.lost)}` : '',
+        ss.notRun ? `  not run: ${ids(s.gapIds.notRun, ss.notRun)}` : '',
+        s.partial.samples ? `  ${s.partial.samples} sample(s) of ${s.partial.sessions} session(s) that never ended are kept out of the metrics above` : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
   }
-  if (s.failedSteps.length) parts.push('', table(['failed step', 'sessions'], s.failedSteps.map((f) => [f.step, String(f.count)])));
-  if (s.abortedSteps.length) parts.push('', table(['aborted at step', 'sessions'], s.abortedSteps.map((f) => [f.step, String(f.count)])));
+  if (s.failedSteps.length)
+    parts.push(
+      '',
+      table(
+        ['failed step', 'sessions'],
+        s.failedSteps.map((f) => [f.step, String(f.count)]),
+      ),
+    );
+  if (s.abortedSteps.length)
+    parts.push(
+      '',
+      table(
+        ['aborted at step', 'sessions'],
+        s.abortedSteps.map((f) => [f.step, String(f.count)]),
+      ),
+    );
   return parts.join('\n') + '\n';
 }

@@ -13,7 +13,7 @@ describe('per-agent tokens', () => {
   const t1 = deriveAgentToken('m4ster', 'a-1');
   it.each([
     ['its own token', t1, 'a-1', 'agent'],
-    ['another agent\'s token', deriveAgentToken('m4ster', 'a-2'), 'a-1', 'wrong'],
+    ["another agent's token", deriveAgentToken('m4ster', 'a-2'), 'a-1', 'wrong'],
     ['a token of another master', deriveAgentToken('other', 'a-1'), 'a-1', 'wrong'],
     ['the master itself', 'm4ster', 'a-1', 'master'],
     ['the master without an id', 'm4ster', undefined, 'master'],

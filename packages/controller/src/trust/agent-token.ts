@@ -58,8 +58,13 @@ export class AgentTokens {
   classify(token: unknown, agentId: unknown): TokenKind {
     if (typeof token !== 'string') return 'wrong';
     const given = tokenDigest(token);
-    if (typeof agentId === 'string' && agentId.length > 0 && agentId.length <= AGENT_TOKEN_MAX_ID_CHARS
-      && timingSafeEqual(given, tokenDigest(this.tokenFor(agentId)))) return 'agent';
+    if (
+      typeof agentId === 'string' &&
+      agentId.length > 0 &&
+      agentId.length <= AGENT_TOKEN_MAX_ID_CHARS &&
+      timingSafeEqual(given, tokenDigest(this.tokenFor(agentId)))
+    )
+      return 'agent';
     return timingSafeEqual(given, this.#masterDigest) ? 'master' : 'wrong';
   }
 }

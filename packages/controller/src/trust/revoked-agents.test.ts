@@ -29,7 +29,7 @@ describe('--revoked-agents', () => {
         const changed = new Promise<ReadonlySet<string>>((r) => list.once('changed', r));
         await writeFile(file, 'a-2\n');
         await list.reload();
-        expect([...await changed]).toEqual(['a-2']);
+        expect([...(await changed)]).toEqual(['a-2']);
         await writeFile(file, 'a-3\nbad line\n');
         await list.reload();
         expect([list.has('a-2'), list.has('a-3')]).toEqual([true, false]);

@@ -29,7 +29,9 @@ export function parseRevokedAgents(text: string, file: string): Set<string> {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     if (!isAgentId(line)) {
-      throw new ConfigError(`--revoked-agents ${file}: line ${i + 1} is not an agent id (1-64 characters from A-Z a-z 0-9 . _ : -); accepted: one agent id per line, # comments, blank lines`);
+      throw new ConfigError(
+        `--revoked-agents ${file}: line ${i + 1} is not an agent id (1-64 characters from A-Z a-z 0-9 . _ : -); accepted: one agent id per line, # comments, blank lines`,
+      );
     }
     ids.add(line);
   });
@@ -40,7 +42,8 @@ async function readList(file: string): Promise<Set<string>> {
   let text: string;
   try {
     const buf = await readFile(file);
-    if (buf.length > REVOKED_AGENTS_MAX_BYTES) throw new ConfigError(`--revoked-agents ${file}: larger than ${REVOKED_AGENTS_MAX_BYTES} bytes; accepted: one agent id per line`);
+    if (buf.length > REVOKED_AGENTS_MAX_BYTES)
+      throw new ConfigError(`--revoked-agents ${file}: larger than ${REVOKED_AGENTS_MAX_BYTES} bytes; accepted: one agent id per line`);
     text = buf.toString('utf8');
   } catch (e) {
     if (e instanceof ConfigError) throw e;
@@ -67,7 +70,11 @@ export class RevokedAgents extends EventEmitter<{ changed: [ReadonlySet<string>]
 
   readonly #log: Logger;
 
-  private constructor(readonly file: string, ids: Set<string>, log: Logger) {
+  private constructor(
+    readonly file: string,
+    ids: Set<string>,
+    log: Logger,
+  ) {
     super();
     this.#log = log;
     this.#ids = ids;

@@ -32,7 +32,8 @@ export async function startReceiver(script: (n: number) => { status: number; ret
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`,
-    accepted, answers,
+    accepted,
+    answers,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

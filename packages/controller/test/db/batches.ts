@@ -49,7 +49,12 @@ export function testBatch(spec: BatchSpec): MetricBatch {
       samples.push({ sessionId, metric, value: spec.value?.(i, m) ?? 100 + i + m, ts: t++ });
     });
     sessions.push({
-      sessionId, scenario, browser: 'shell', status: isFailed ? 'failed' : 'ok', startedAt, endedAt: t,
+      sessionId,
+      scenario,
+      browser: 'shell',
+      status: isFailed ? 'failed' : 'ok',
+      startedAt,
+      endedAt: t,
       failedStep: isFailed ? 'open-widget' : null,
       error: isFailed ? { code: 'E_STEP_TIMEOUT', message: 'widget did not become usable in 30000 ms' } : null,
       artifacts: isFailed ? [`sessions/${sessionId}/visitor.png`, `sessions/${sessionId}/visitor.har`] : [],

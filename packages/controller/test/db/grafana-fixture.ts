@@ -40,25 +40,63 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
   if (recordRound === undefined) throw new Error('the MySQL sink records no monitor rounds');
   const round = (r: Partial<RoundReport> & Pick<RoundReport, 'check' | 'location' | 'slotAt' | 'status' | 'scenario' | 'targetName'>): Promise<void> =>
     recordRound({
-      startedAt: null, endedAt: r.slotAt, runId: null, agents: [], sessions: { planned: 1, ok: 0, failed: 0 }, reason: null, failedStep: null, exitCode: null, ...r,
+      startedAt: null,
+      endedAt: r.slotAt,
+      runId: null,
+      agents: [],
+      sessions: { planned: 1, ok: 0, failed: 0 },
+      reason: null,
+      failedStep: null,
+      exitCode: null,
+      ...r,
     });
   const runRound = async (o: {
-    check: string; location: string; agent: AgentInfo; slotAt: number; startDelayMs: number; scenario: ScenarioName; target: string;
-    sessions: number; failed: number; value: () => number;
+    check: string;
+    location: string;
+    agent: AgentInfo;
+    slotAt: number;
+    startDelayMs: number;
+    scenario: ScenarioName;
+    target: string;
+    sessions: number;
+    failed: number;
+    value: () => number;
   }): Promise<void> => {
     const runId = `${o.check}.${o.location}.${o.slotAt}`;
     const startedAt = o.slotAt + o.startDelayMs;
     const run: RunInfo = { ...testRun(runId, o.scenario, startedAt), targetName: o.target, checkName: o.check };
     await sink.runStarted(run, [o.agent]);
-    await sink.writeBatch(testBatch({ runId, agentId: o.agent.agentId, seq: 1, sessions: o.sessions, failed: o.failed, scenario: o.scenario, t0: startedAt + 1_000, value: o.value }), o.agent);
+    await sink.writeBatch(
+      testBatch({
+        runId,
+        agentId: o.agent.agentId,
+        seq: 1,
+        sessions: o.sessions,
+        failed: o.failed,
+        scenario: o.scenario,
+        t0: startedAt + 1_000,
+        value: o.value,
+      }),
+      o.agent,
+    );
     const endedAt = startedAt + 20_000;
     const status: RoundStatus = o.failed > 0 ? 'failed' : 'ok';
     await sink.runEnded(runId, status === 'ok' ? 'passed' : 'failed', endedAt);
     await round({
-      check: o.check, location: o.location, slotAt: o.slotAt, startedAt, endedAt, status, runId, scenario: o.scenario, targetName: o.target,
-      agents: [o.agent.name], sessions: { planned: o.sessions, ok: o.sessions - o.failed, failed: o.failed },
+      check: o.check,
+      location: o.location,
+      slotAt: o.slotAt,
+      startedAt,
+      endedAt,
+      status,
+      runId,
+      scenario: o.scenario,
+      targetName: o.target,
+      agents: [o.agent.name],
+      sessions: { planned: o.sessions, ok: o.sessions - o.failed, failed: o.failed },
       reason: o.failed > 0 ? `${o.failed} of ${o.sessions} sessions failed` : null,
-      failedStep: o.failed > 0 ? { step: 'open-widget', count: o.failed } : null, exitCode: o.failed > 0 ? 1 : 0,
+      failedStep: o.failed > 0 ? { step: 'open-widget', count: o.failed } : null,
+      exitCode: o.failed > 0 ? 1 : 0,
     });
   };
 
@@ -69,7 +107,18 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
   await sink.runStarted(testRun('run-chat', 'chat-load', t0), [fra, nyc]);
   for (let seq = 1; seq <= 4; seq++) {
     for (const a of [fra, nyc]) {
-      await sink.writeBatch(testBatch({ runId: 'run-chat', agentId: a.agentId, seq, sessions: 3, failed: seq === 4 ? 1 : 0, t0: t0 + seq * 9 * MIN, value: (s, m) => 100 + 10 * s + m }), a);
+      await sink.writeBatch(
+        testBatch({
+          runId: 'run-chat',
+          agentId: a.agentId,
+          seq,
+          sessions: 3,
+          failed: seq === 4 ? 1 : 0,
+          t0: t0 + seq * 9 * MIN,
+          value: (s, m) => 100 + 10 * s + m,
+        }),
+        a,
+      );
     }
   }
   for (const [i, ago] of [12, 7, 2].entries()) {
@@ -86,8 +135,30 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
   const monNyc = testAgent('mon-nyc', 'nyc3');
   for (let k = 12; k >= 1; k--) {
     const slotAt = now - k * 5 * MIN;
-    await runRound({ check: 'chat', location: 'fra1', agent: monFra, slotAt, startDelayMs: 500, scenario: 'chat-load', target: 'demo', sessions: 1, failed: 0, value: () => 100 });
-    await runRound({ check: 'chat', location: 'nyc3', agent: monNyc, slotAt, startDelayMs: 1_000, scenario: 'chat-load', target: 'demo', sessions: 3, failed: 2, value: () => SLOW_MS });
+    await runRound({
+      check: 'chat',
+      location: 'fra1',
+      agent: monFra,
+      slotAt,
+      startDelayMs: 500,
+      scenario: 'chat-load',
+      target: 'demo',
+      sessions: 1,
+      failed: 0,
+      value: () => 100,
+    });
+    await runRound({
+      check: 'chat',
+      location: 'nyc3',
+      agent: monNyc,
+      slotAt,
+      startDelayMs: 1_000,
+      scenario: 'chat-load',
+      target: 'demo',
+      sessions: 3,
+      failed: 2,
+      value: () => SLOW_MS,
+    });
     await round({ check: 'chat', location: 'sgp1', slotAt, status: 'gap', scenario: 'chat-load', targetName: 'demo', reason: 'no agent in sgp1' });
   }
   // Check `cob`.
@@ -95,7 +166,18 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
   for (const [i, status] of cobStatuses.entries()) {
     const slotAt = now - (60 - i * 10) * MIN - 30_000;
     if (status === 'ok') {
-      await runRound({ check: 'cob', location: 'fra1', agent: monFra, slotAt, startDelayMs: 200, scenario: 'cobrowse', target: 'tenant-b', sessions: 1, failed: 0, value: () => 300 });
+      await runRound({
+        check: 'cob',
+        location: 'fra1',
+        agent: monFra,
+        slotAt,
+        startDelayMs: 200,
+        scenario: 'cobrowse',
+        target: 'tenant-b',
+        sessions: 1,
+        failed: 0,
+        value: () => 300,
+      });
     } else {
       await round({ check: 'cob', location: 'fra1', slotAt, status, scenario: 'cobrowse', targetName: 'tenant-b', reason: `${status} for the test` });
     }
@@ -114,7 +196,7 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
   ];
   for (const s of states) {
     await db.admin.query(
-      'INSERT INTO alert_states (alert_key, check_name, location, kind, metric, state, severity, since, updated_at, last_notified_at, value, threshold, detail, memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \'{}\')',
+      "INSERT INTO alert_states (alert_key, check_name, location, kind, metric, state, severity, since, updated_at, last_notified_at, value, threshold, detail, memory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
       s,
     );
   }
@@ -124,13 +206,21 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
     ['legacy', null, null, 'firing', null, 'chat-load', 'fra1', 'api_create', 2500, 1500, 'a row from before migration 003', at(30)],
   ];
   for (const h of history) {
-    await db.admin.query('INSERT INTO alerts (rule, check_name, kind, state, severity, scenario, location, metric, value, threshold, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', h);
+    await db.admin.query(
+      'INSERT INTO alerts (rule, check_name, kind, state, severity, scenario, location, metric, value, threshold, message, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      h,
+    );
   }
 }
 
 /** The batch plus one sample of every catalog metric whose unit is not ms, in its first session. */
 function withEveryOtherUnit(b: MetricBatch): MetricBatch {
   const first = b.samples[0]!;
-  const extra = METRIC_NAMES.filter((m) => METRICS[m].unit !== 'ms').map((metric, i) => ({ sessionId: first.sessionId, metric, value: 1 + i, ts: first.ts + i }));
+  const extra = METRIC_NAMES.filter((m) => METRICS[m].unit !== 'ms').map((metric, i) => ({
+    sessionId: first.sessionId,
+    metric,
+    value: 1 + i,
+    ts: first.ts + i,
+  }));
   return MetricBatchSchema.parse({ ...b, samples: [...b.samples, ...extra] });
 }

@@ -27,13 +27,18 @@ const CREATE_DELAY_MS = 800;
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
 describe('alerts drill (demo knobs, external agents, a Slack receiver on loopback)', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
 
   it('a regression fires once and resolves once, one slow round sends nothing, failing sessions alert within two rounds naming the step, a killed agent darkens its location, a restart while firing sends nothing twice', async () => {
     const t = await tempDir('userprobe-alerts-drill-');
@@ -43,7 +48,9 @@ describe('alerts drill (demo knobs, external agents, a Slack receiver on loopbac
     const rx = await startReceiver();
     cleanups.push(() => rx.close());
     const cfg = join(t.dir, 'monitor.yaml');
-    await writeFile(cfg, `alerts:
+    await writeFile(
+      cfg,
+      `alerts:
   grafanaUrl: https://grafana.example.com
 checks:
   - name: chat
@@ -60,10 +67,17 @@ checks:
     locations: { region: [nyc1] }
     options: { input: insert }
     alerts: { latency: false, failure: false, noData: false }
-`);
+`,
+    );
     const port = await freePort();
-    const serve = (): Proc => d.track(startCli(['serve', '--config', cfg, '--out', d.out, '--host', '127.0.0.1', '--port', String(port), '--loss-grace', '3s'],
-      { PROBE_TOKEN: TOKEN, PROBE_OPERATOR_TOKEN: 'operator-token-alerts-drill', PROBE_SLACK_WEBHOOK_URL: rx.url }));
+    const serve = (): Proc =>
+      d.track(
+        startCli(['serve', '--config', cfg, '--out', d.out, '--host', '127.0.0.1', '--port', String(port), '--loss-grace', '3s'], {
+          PROBE_TOKEN: TOKEN,
+          PROBE_OPERATOR_TOKEN: 'operator-token-alerts-drill',
+          PROBE_SLACK_WEBHOOK_URL: rx.url,
+        }),
+      );
     let ctl = serve();
     const [, url] = await ctl.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
     d.agent(url!, 'ams3-a', TOKEN, ['--labels=region=ams3', '--capacity=2']);
@@ -130,7 +144,11 @@ checks:
     ctl = serve();
     await ctl.waitFor(/controller listening on/, 'stdout');
     const gapsBefore = (await rounds()).filter((r) => r.check === 'watch' && r.status === 'gap').length;
-    await until('three more gap rounds in nyc1', async () => (await rounds()).filter((r) => r.check === 'watch' && r.status === 'gap').length >= gapsBefore + 3, 8 * INTERVAL_MS);
+    await until(
+      'three more gap rounds in nyc1',
+      async () => (await rounds()).filter((r) => r.check === 'watch' && r.status === 'gap').length >= gapsBefore + 3,
+      8 * INTERVAL_MS,
+    );
     expect(heads()).toHaveLength(5);
     ctl.child.kill('SIGTERM');
     expect(await ctl.exited).toBe(0);

@@ -16,7 +16,9 @@ const CORE = coreMetrics('chat-load').length;
 
 describe('fleet drills (external agents, real Chromium, demo target)', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
   async function drill(knobs: Parameters<typeof startDrill>[1] = {}): Promise<Drill> {
     const t = await tempDir('userprobe-drill-');
     cleanups.push(t.cleanup);
@@ -33,7 +35,10 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     expect(await first.exited).toBe(0);
     // The next round on the same port: the agent must come back by itself.
     const port = new URL(url!).port;
-    const second = d.run(['--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--agent-wait', '60s', '--ramp-up', '0', '--port', port, '--run-id', 'second'], TOKEN);
+    const second = d.run(
+      ['--scenario', 'chat-load', '--total', '2', '--expect-agents', '1', '--agent-wait', '60s', '--ramp-up', '0', '--port', port, '--run-id', 'second'],
+      TOKEN,
+    );
     expect(await second.exited).toBe(0);
     for (const runId of ['first', 'second']) {
       const r = await runResults(d.out, runId);
@@ -47,7 +52,29 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
   it('kill -9 one of two agents mid-run: its running sessions are lost, its unstarted ones run on the other agent, exact counts', async () => {
     // Each session waits 2.5 s on each relay (≈ 6 s in all); starts spread over 12 s.
     const d = await drill({ latency: { realtime: 2_500 } });
-    const ctl = d.run(['--scenario', 'chat-load', '--total', '8', '--expect-agents', '2', '--ramp-up', '12s', '--no-adaptive-start', '--loss-grace', '2s', '--drain-timeout', '10s', '--port', '0', '--run-id', 'kill9', '--json'], TOKEN);
+    const ctl = d.run(
+      [
+        '--scenario',
+        'chat-load',
+        '--total',
+        '8',
+        '--expect-agents',
+        '2',
+        '--ramp-up',
+        '12s',
+        '--no-adaptive-start',
+        '--loss-grace',
+        '2s',
+        '--drain-timeout',
+        '10s',
+        '--port',
+        '0',
+        '--run-id',
+        'kill9',
+        '--json',
+      ],
+      TOKEN,
+    );
     const [, url] = await ctl.waitFor(/agents connect to (http:\/\/\S+)/);
     const a = d.agent(url!, 'victim', TOKEN, ['--capacity=4']);
     d.agent(url!, 'survivor', TOKEN, ['--capacity=4']);
@@ -65,18 +92,32 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     expect(lost.length).toBeGreaterThanOrEqual(1);
     expect(reassigned.every((s) => s.agentId === 'survivor' && s.movedFrom.some((m) => m.agentId === 'victim'))).toBe(true);
     // Exact: every planned session is either an ok record (planned or reassigned) or lost; nothing else.
-    const ok = r.sessions.filter((s) => s.status === 'ok').map((s) => String(s.sessionId)).sort();
+    const ok = r.sessions
+      .filter((s) => s.status === 'ok')
+      .map((s) => String(s.sessionId))
+      .sort();
     expect(ok).toHaveLength(8 - lost.length);
     expect(ok.filter((id) => id.endsWith('.a2')).sort()).toEqual(reassigned.map((s) => `${s.slot}.a2`).sort());
-    expect(r.summary!.sessions).toMatchObject({ expected: 8, ok: 8 - lost.length, failed: 0, lost: lost.length, notRun: 0, reassigned: reassigned.length, missing: 0 });
+    expect(r.summary!.sessions).toMatchObject({
+      expected: 8,
+      ok: 8 - lost.length,
+      failed: 0,
+      lost: lost.length,
+      notRun: 0,
+      reassigned: reassigned.length,
+      missing: 0,
+    });
     // Nothing twice; every ok session has each core metric once; partial samples of lost sessions are kept apart.
     expect(duplicates(r)).toEqual([]);
-    for (const id of ok) expect(r.samples.filter((s) => s.sessionId === id && (coreMetrics('chat-load') as string[]).includes(String(s.metric)))).toHaveLength(CORE);
+    for (const id of ok)
+      expect(r.samples.filter((s) => s.sessionId === id && (coreMetrics('chat-load') as string[]).includes(String(s.metric)))).toHaveLength(CORE);
     const partial = r.samples.filter((s) => lost.includes(String(s.sessionId)));
     expect(r.summary!.partial.samples).toBe(partial.length);
-    console.info(`[figures] kill -9 drill: planned 8, victim's share 4 → ${lost.length} lost while running (${lost.join(', ')}), ${reassigned.length} reassigned to the survivor ` +
-      `(${reassigned.map((x) => `${x.slot}.a2`).join(', ')}); ok ${ok.length}, failed 0, not run 0, missing 0; ${r.batches.length} batches, ${r.samples.length} samples, ` +
-      `${partial.length} partial samples kept apart; duplicates 0; exit ${code}`);
+    console.info(
+      `[figures] kill -9 drill: planned 8, victim's share 4 → ${lost.length} lost while running (${lost.join(', ')}), ${reassigned.length} reassigned to the survivor ` +
+        `(${reassigned.map((x) => `${x.slot}.a2`).join(', ')}); ok ${ok.length}, failed 0, not run 0, missing 0; ${r.batches.length} batches, ${r.samples.length} samples, ` +
+        `${partial.length} partial samples kept apart; duplicates 0; exit ${code}`,
+    );
     // Sessions were lost: the run says so (exit 3) and names them.
     expect(code).toBe(3);
     expect(ctl.stderr()).toMatch(/agent victim is lost \(disconnected and not back within 2 s\): \d running session\(s\) lost, \d not started reassigned/);
@@ -85,7 +126,27 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
 
   it('an agent restarted mid-run (same id and spool) is seen at once: its old sessions lost or reassigned, no wait for a bound; its spooled batches still arrive', async () => {
     const d = await drill({ latency: { realtime: 2_000 } });
-    const ctl = d.run(['--scenario', 'chat-load', '--total', '3', '--expect-agents', '1', '--ramp-up', '6s', '--no-adaptive-start', '--loss-grace', '60s', '--port', '0', '--run-id', 'restart', '--json'], TOKEN);
+    const ctl = d.run(
+      [
+        '--scenario',
+        'chat-load',
+        '--total',
+        '3',
+        '--expect-agents',
+        '1',
+        '--ramp-up',
+        '6s',
+        '--no-adaptive-start',
+        '--loss-grace',
+        '60s',
+        '--port',
+        '0',
+        '--run-id',
+        'restart',
+        '--json',
+      ],
+      TOKEN,
+    );
     const [, url] = await ctl.waitFor(/agents connect to (http:\/\/\S+)/);
     const first = d.agent(url!, 'phoenix', TOKEN, ['--capacity=3']);
     await ctl.waitFor(/phoenix [12]\/3 started/);
@@ -102,12 +163,14 @@ describe('fleet drills (external agents, real Chromium, demo target)', () => {
     expect(lost.length).toBeGreaterThanOrEqual(1);
     expect(r.summary!.sessions).toMatchObject({ expected: 3, lost: lost.length, notRun: 0, ok: 3 - lost.length });
     expect(duplicates(r)).toEqual([]);
-    console.info(`[figures] restart drill: planned 3; lost ${lost.length} (${lost.join(', ')}), reassigned ${r.summary!.sessions['reassigned']}, ok ${r.summary!.sessions['ok']}; ` +
-      `partial samples ${r.summary!.partial.samples}; ended ${Math.round((Date.now() - t0) / 1000)} s after the kill (loss grace 60 s); exit ${code}`);
+    console.info(
+      `[figures] restart drill: planned 3; lost ${lost.length} (${lost.join(', ')}), reassigned ${r.summary!.sessions['reassigned']}, ok ${r.summary!.sessions['ok']}; ` +
+        `partial samples ${r.summary!.partial.samples}; ended ${Math.round((Date.now() - t0) / 1000)} s after the kill (loss grace 60 s); exit ${code}`,
+    );
     expect(code).toBe(3);
   }, 180_000);
 
-  it('a second agent with a connected agent\'s --id is refused with the reason and exits 2; the first keeps its place', async () => {
+  it("a second agent with a connected agent's --id is refused with the reason and exits 2; the first keeps its place", async () => {
     const d = await drill();
     const serve = d.track(startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--out', d.out], { PROBE_TOKEN: TOKEN }));
     const [, url] = await serve.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');

@@ -51,7 +51,9 @@ const CHAT_FAST = `  - name: chat-fast
 
 describe('monitoring daemon drill (external labelled agents, real Chromium, demo target)', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
 
   it('keeps every slot of a location whose agents are up, records gaps for one whose only agent is killed, takes it back after a restart; load test, status and SIGHUP on the running daemon', async () => {
     const t = await tempDir('userprobe-monitor-drill-');
@@ -66,13 +68,20 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
       for (;;) {
         const r = await rounds();
         if (ok(r)) return r;
-        if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms; rounds: ${JSON.stringify(r.slice(-12).map((x) => [x.check, x.location, x.status, x.reason]))}\n${ctl.stderr().slice(-3000)}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${what}: not within ${ms} ms; rounds: ${JSON.stringify(r.slice(-12).map((x) => [x.check, x.location, x.status, x.reason]))}\n${ctl.stderr().slice(-3000)}`,
+          );
         await new Promise((res) => setTimeout(res, 500));
       }
     };
 
-    const ctl: Proc = d.track(startCli(['serve', '--config', cfgFile, '--out', d.out, '--host', '127.0.0.1', '--port', '0', '--loss-grace', '3s', '--drain-timeout', '5s'],
-      { PROBE_TOKEN: TOKEN, PROBE_OPERATOR_TOKEN: OPERATOR }));
+    const ctl: Proc = d.track(
+      startCli(['serve', '--config', cfgFile, '--out', d.out, '--host', '127.0.0.1', '--port', '0', '--loss-grace', '3s', '--drain-timeout', '5s'], {
+        PROBE_TOKEN: TOKEN,
+        PROBE_OPERATOR_TOKEN: OPERATOR,
+      }),
+    );
     const [, url] = await ctl.waitFor(/controller listening on (http:\/\/\S+)/, 'stdout');
     const agent = (id: string, region: string) => d.agent(url!, id, TOKEN, [`--labels=region=${region}`, '--capacity=3']);
     agent('ams3-a', 'ams3');
@@ -81,11 +90,16 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     await Promise.all(['ams3-a', 'ams3-b', 'nyc1-a'].map((id) => ctl.waitFor(new RegExp(`agent ${id} connected`))));
     const t0 = Date.now();
     const after = (r: RoundReport[], at: number) => r.filter((x) => x.slotAt >= at);
-    const count = (r: RoundReport[], check: string, location: string, status?: string) => r.filter((x) => x.check === check && x.location === location && (status === undefined || x.status === status)).length;
+    const count = (r: RoundReport[], check: string, location: string, status?: string) =>
+      r.filter((x) => x.check === check && x.location === location && (status === undefined || x.status === status)).length;
 
     // A load test on the same fleet while the checks run (loadTests: keep): the standalone run's output and exit code.
     await until('three ams3 rounds of each check', (r) => ['chat', 'cobrowse'].every((c) => count(after(r, t0), c, 'ams3') >= 3), 60_000);
-    const load = d.track(startCli(['run', '--controller', url!, '--scenario', 'chat-load', '--total', '2', '--target', d.profile, '--run-id', 'load-1', '--input', 'insert'], { PROBE_OPERATOR_TOKEN: OPERATOR }));
+    const load = d.track(
+      startCli(['run', '--controller', url!, '--scenario', 'chat-load', '--total', '2', '--target', d.profile, '--run-id', 'load-1', '--input', 'insert'], {
+        PROBE_OPERATOR_TOKEN: OPERATOR,
+      }),
+    );
     expect(await load.exited, load.stderr()).toBe(0);
     expect(load.stdout()).toMatch(/sessions\s+2 planned.*2 ok|2 ok/);
     expect(load.stdout()).toContain('results: ');
@@ -95,8 +109,16 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     // The status an operator asks for.
     const status = d.track(startCli(['status', '--controller', url!, '--json'], { PROBE_OPERATOR_TOKEN: OPERATOR }));
     expect(await status.exited, status.stderr()).toBe(0);
-    const doc = JSON.parse(status.stdout()) as { agents: { name: string; connected: boolean; location: string }[]; checks: { name: string; nextRoundAt: string | null }[] };
-    expect(doc.agents.filter((a) => a.connected).map((a) => a.name).sort()).toEqual(['ams3-a', 'ams3-b', 'nyc1-a']);
+    const doc = JSON.parse(status.stdout()) as {
+      agents: { name: string; connected: boolean; location: string }[];
+      checks: { name: string; nextRoundAt: string | null }[];
+    };
+    expect(
+      doc.agents
+        .filter((a) => a.connected)
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['ams3-a', 'ams3-b', 'nyc1-a']);
     expect(doc.checks.map((c) => c.name)).toEqual(['chat', 'cobrowse']);
     expect(doc.checks.every((c) => c.nextRoundAt !== null)).toBe(true);
     const refused = d.track(startCli(['status', '--controller', url!], { PROBE_OPERATOR_TOKEN: 'not-the-operator-token' }));
@@ -108,10 +130,18 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     nyc.child.kill('SIGKILL');
     await nyc.exited;
     const tKill = Date.now();
-    await until('two gaps in nyc1 for each check', (r) => ['chat', 'cobrowse'].every((c) => after(r, tKill).filter((x) => x.check === c && x.location === 'nyc1' && x.status === 'gap').length >= 2), 60_000);
+    await until(
+      'two gaps in nyc1 for each check',
+      (r) => ['chat', 'cobrowse'].every((c) => after(r, tKill).filter((x) => x.check === c && x.location === 'nyc1' && x.status === 'gap').length >= 2),
+      60_000,
+    );
     nyc = agent('nyc1-a', 'nyc1');
     const tRestart = Date.now();
-    await until('nyc1 back in rotation for each check', (r) => ['chat', 'cobrowse'].every((c) => after(r, tRestart).filter((x) => x.check === c && x.location === 'nyc1' && x.status === 'ok').length >= 2), 90_000);
+    await until(
+      'nyc1 back in rotation for each check',
+      (r) => ['chat', 'cobrowse'].every((c) => after(r, tRestart).filter((x) => x.check === c && x.location === 'nyc1' && x.status === 'ok').length >= 2),
+      90_000,
+    );
     const all = await until(`${ROUNDS} ams3 rounds of each check`, (r) => ['chat', 'cobrowse'].every((c) => count(after(r, t0), c, 'ams3') >= ROUNDS), 240_000);
 
     // SIGHUP with a changed config: cobrowse removed, chat-fast added; no agent dropped.
@@ -135,19 +165,36 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     expect(await ctl.exited).toBe(0);
     expect(Date.now() - tTerm).toBeLessThan(45_000);
 
-    const took = all.filter((x) => x.startedAt !== null).map((x) => x.endedAt - x.startedAt!).sort((x, y) => x - y);
-    process.stdout.write(`[figures] monitor drill: ${all.length} round reports; round duration p50 ${took[Math.floor(took.length / 2)]} ms, max ${took.at(-1)} ms; ` +
-      `start lateness max ${Math.max(...all.filter((x) => x.startedAt !== null).map((x) => x.startedAt! - x.slotAt))} ms\n`);
+    const took = all
+      .filter((x) => x.startedAt !== null)
+      .map((x) => x.endedAt - x.startedAt!)
+      .sort((x, y) => x - y);
+    process.stdout.write(
+      `[figures] monitor drill: ${all.length} round reports; round duration p50 ${took[Math.floor(took.length / 2)]} ms, max ${took.at(-1)} ms; ` +
+        `start lateness max ${Math.max(...all.filter((x) => x.startedAt !== null).map((x) => x.startedAt! - x.slotAt))} ms\n`,
+    );
     // Every round's start within 1 s of its slot.
     const started = all.filter((x) => x.startedAt !== null);
     expect(started.length).toBeGreaterThanOrEqual(2 * ROUNDS);
     expect(started.filter((x) => x.startedAt! - x.slotAt > 1_000 || x.startedAt! < x.slotAt)).toEqual([]);
-    for (const [check, interval] of [['chat', CHAT_MS], ['cobrowse', COBROWSE_MS]] as const) {
+    for (const [check, interval] of [
+      ['chat', CHAT_MS],
+      ['cobrowse', COBROWSE_MS],
+    ] as const) {
       // In slot order (a report is written when its round ends, so the file is in end order).
-      const ams = after(all, t0).filter((x) => x.check === check && x.location === 'ams3').sort((x, y) => x.slotAt - y.slotAt);
+      const ams = after(all, t0)
+        .filter((x) => x.check === check && x.location === 'ams3')
+        .sort((x, y) => x.slotAt - y.slotAt);
       // No missed slot in ams3, whatever happened in nyc1: each slot one interval after the last, each started.
-      for (let i = 1; i < ams.length; i++) expect(ams[i]!.slotAt - ams[i - 1]!.slotAt, `${check} ams3 slot ${i}: ${JSON.stringify(ams.map((x) => [x.slotAt, x.status, x.startedAt, x.endedAt]))}`).toBe(interval);
-      expect(ams.filter((x) => x.status !== 'ok' && x.status !== 'failed'), `${check} ams3 rounds that did not start`).toEqual([]);
+      for (let i = 1; i < ams.length; i++)
+        expect(
+          ams[i]!.slotAt - ams[i - 1]!.slotAt,
+          `${check} ams3 slot ${i}: ${JSON.stringify(ams.map((x) => [x.slotAt, x.status, x.startedAt, x.endedAt]))}`,
+        ).toBe(interval);
+      expect(
+        ams.filter((x) => x.status !== 'ok' && x.status !== 'failed'),
+        `${check} ams3 rounds that did not start`,
+      ).toEqual([]);
       expect(ams.filter((x) => x.status === 'ok').length, `${check} ams3 rounds ok`).toBeGreaterThanOrEqual(ROUNDS - 2);
       // Each agent of ams3 is used.
       expect(new Set(ams.flatMap((x) => x.agents))).toEqual(new Set(['ams3-a', 'ams3-b']));
@@ -155,10 +202,14 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
       const gaps = all.filter((x) => x.check === check && x.location === 'nyc1' && x.status === 'gap' && x.slotAt >= tKill);
       expect(gaps.length).toBeGreaterThanOrEqual(2);
       expect(gaps.every((x) => x.reason === 'no agent in nyc1' && x.slotAt < tRestart + interval)).toBe(true);
-      expect(all.filter((x) => x.check === check && x.location === 'nyc1' && x.status === 'ok' && x.slotAt > tRestart).every((x) => x.agents.join() === 'nyc1-a')).toBe(true);
+      expect(
+        all.filter((x) => x.check === check && x.location === 'nyc1' && x.status === 'ok' && x.slotAt > tRestart).every((x) => x.agents.join() === 'nyc1-a'),
+      ).toBe(true);
     }
     // Rounds are ordinary runs, tagged with their check.
-    const runJson = JSON.parse(await import('node:fs/promises').then((f) => f.readFile(join(d.out, all.find((x) => x.status === 'ok')!.runId!, 'run.json'), 'utf8'))) as { checkName: string; status: string };
+    const runJson = JSON.parse(
+      await import('node:fs/promises').then((f) => f.readFile(join(d.out, all.find((x) => x.status === 'ok')!.runId!, 'run.json'), 'utf8')),
+    ) as { checkName: string; status: string };
     expect(runJson.checkName).toBe(all.find((x) => x.status === 'ok')!.check);
     expect(runJson.status).toBe('passed');
   }, 600_000);

@@ -41,7 +41,9 @@ const why = unavailable();
 
 describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agent and controller${why ? ` (skipped: ${why})` : ''}`, () => {
   const cleanups: (() => Promise<void> | void)[] = [];
-  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
 
   it('every session stored exactly once, the run ends by itself', async () => {
     const t = await tempDir('userprobe-drill-loss-');
@@ -51,13 +53,17 @@ describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agen
     const host = `uph-${id}`;
     const peer = `upn-${id}`;
     const [hostIp, nsIp] = ['198.18.7.1', '198.18.7.2'];
-    cleanups.push(() => { sh(`ip link del ${host} 2>/dev/null; ip netns del ${ns} 2>/dev/null`); });
+    cleanups.push(() => {
+      sh(`ip link del ${host} 2>/dev/null; ip netns del ${ns} 2>/dev/null`);
+    });
     for (const cmd of [
       `ip netns add ${ns}`,
       `ip link add ${host} type veth peer name ${peer} netns ${ns}`,
-      `ip addr add ${hostIp}/30 dev ${host}`, `ip link set ${host} up`,
+      `ip addr add ${hostIp}/30 dev ${host}`,
+      `ip link set ${host} up`,
       `ip netns exec ${ns} ip link set lo up`,
-      `ip netns exec ${ns} ip addr add ${nsIp}/30 dev ${peer}`, `ip netns exec ${ns} ip link set ${peer} up`,
+      `ip netns exec ${ns} ip addr add ${nsIp}/30 dev ${peer}`,
+      `ip netns exec ${ns} ip link set ${peer} up`,
       `ip netns exec ${ns} nft add table inet drill`,
       `ip netns exec ${ns} nft 'add chain inet drill in { type filter hook input priority 0; }'`,
       `ip netns exec ${ns} nft 'add chain inet drill out { type filter hook output priority 0; }'`,
@@ -82,19 +88,60 @@ describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agen
     const demo = inNs(DEMO_CLI, ['--site-port', '18080', '--app-port', '18081']);
     await demo.waitFor(/127\.0\.0\.2:18081/, 'stdout');
     const profile = join(t.dir, 'demo.yaml');
-    await writeFile(profile, (await readFile(BUNDLED_PROFILES.demo!, 'utf8'))
-      .replaceAll('${DEMO_SITE_URL}', 'http://127.0.0.1:18080').replaceAll('${DEMO_APP_URL}', 'http://127.0.0.2:18081'));
+    await writeFile(
+      profile,
+      (await readFile(BUNDLED_PROFILES.demo!, 'utf8'))
+        .replaceAll('${DEMO_SITE_URL}', 'http://127.0.0.1:18080')
+        .replaceAll('${DEMO_APP_URL}', 'http://127.0.0.2:18081'),
+    );
 
     // The controller on the host end of the veth; the agent in the namespace dials it across the lossy link.
     const out = join(t.dir, 'results');
-    const ctl = startCli(['run', '--scenario', 'chat-load', '--total', String(SESSIONS), '--expect-agents', '1', '--ramp-up', '4s',
-      '--host', hostIp, '--port', '0', '--target', profile, '--out', out, '--run-id', 'lossy', '--json', '--loss-grace', '60s',
-      '--allow-plain-http'], { PROBE_TOKEN: TOKEN }); // a private veth pair: plain HTTP by choice (the drill is about loss, not TLS)
+    const ctl = startCli(
+      [
+        'run',
+        '--scenario',
+        'chat-load',
+        '--total',
+        String(SESSIONS),
+        '--expect-agents',
+        '1',
+        '--ramp-up',
+        '4s',
+        '--host',
+        hostIp,
+        '--port',
+        '0',
+        '--target',
+        profile,
+        '--out',
+        out,
+        '--run-id',
+        'lossy',
+        '--json',
+        '--loss-grace',
+        '60s',
+        '--allow-plain-http',
+      ],
+      { PROBE_TOKEN: TOKEN },
+    ); // a private veth pair: plain HTTP by choice (the drill is about loss, not TLS)
     procs.push(ctl);
     const [, url] = await ctl.waitFor(/agents connect to (http:\/\/\S+)/);
     await mkdir(join(t.dir, 'spool'), { recursive: true });
-    inNs(AGENT_CLI, [`--controller=${url!}`, '--id=lossy-agent', '--name=lossy-agent', `--spool=${join(t.dir, 'spool')}`, '--capacity=4', '--log-level=warn',
-      '--allow-plain-http', ...DEMO_AGENT_TRUST], { PROBE_TOKEN: agentToken('lossy-agent', TOKEN) });
+    inNs(
+      AGENT_CLI,
+      [
+        `--controller=${url!}`,
+        '--id=lossy-agent',
+        '--name=lossy-agent',
+        `--spool=${join(t.dir, 'spool')}`,
+        '--capacity=4',
+        '--log-level=warn',
+        '--allow-plain-http',
+        ...DEMO_AGENT_TRUST,
+      ],
+      { PROBE_TOKEN: agentToken('lossy-agent', TOKEN) },
+    );
     const code = await ctl.exited;
     const r = await runResults(out, 'lossy');
     expect(code, ctl.stderr().slice(-3000)).toBe(0);
@@ -104,6 +151,8 @@ describe.skipIf(why !== null)(`drill: ${LOSS_PERCENT} % packet loss between agen
     // The loss was real: the rules' counters say how many packets they dropped.
     const dropped = [...sh(`ip netns exec ${ns} nft list ruleset`).out.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
     expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    console.info(`[figures] packet loss drill: ${SESSIONS} sessions over a ${LOSS_PERCENT} % lossy link, exit ${code}; packets dropped in / out: ${dropped.join(' / ')}`);
+    console.info(
+      `[figures] packet loss drill: ${SESSIONS} sessions over a ${LOSS_PERCENT} % lossy link, exit ${code}; packets dropped in / out: ${dropped.join(' / ')}`,
+    );
   }, 240_000);
 });

@@ -6,8 +6,16 @@ import { DASHBOARD_UIDS } from '../dashboards/uids.js';
 import { DATASOURCE_UID, MysqlQueryBuilder } from '../sql/mysql-query.js';
 import { failedShare, pct, rankWindow, sql } from '../sql/sql-snippets.js';
 import {
-  ALERT_FOR, ALERT_P95_THRESHOLDS_MS, ALERT_WINDOW_S, alertedMetrics, FAILED_FOR, FAILED_MIN_SESSIONS, FAILED_SHARE_THRESHOLD,
-  FAILED_WINDOW_S, MEASURES_NOTHING_FOR, MEASURES_NOTHING_WINDOW_S,
+  ALERT_FOR,
+  ALERT_P95_THRESHOLDS_MS,
+  ALERT_WINDOW_S,
+  alertedMetrics,
+  FAILED_FOR,
+  FAILED_MIN_SESSIONS,
+  FAILED_SHARE_THRESHOLD,
+  FAILED_WINDOW_S,
+  MEASURES_NOTHING_FOR,
+  MEASURES_NOTHING_WINDOW_S,
 } from './alert-thresholds.js';
 
 /*
@@ -94,17 +102,41 @@ interface RuleSpec {
 }
 
 function buildRule(spec: RuleSpec, expectations: AlertQueryExpectation[]): Rule {
-  expectations.push({ dashboardUid: 'alert-rules', panelTitle: spec.title, refId: 'A', format: 'time_series', columns: [spec.column], relativeFromS: spec.windowS });
+  expectations.push({
+    dashboardUid: 'alert-rules',
+    panelTitle: spec.title,
+    refId: 'A',
+    format: 'time_series',
+    columns: [spec.column],
+    relativeFromS: spec.windowS,
+  });
   const range = { from: spec.windowS, to: 0 };
   return new RuleBuilder(spec.title)
     .uid(spec.uid)
     .condition('C')
-    .withQuery(new QueryBuilder('A').datasourceUid(DATASOURCE_UID).relativeTimeRange(range)
-      .model(new MysqlQueryBuilder(spec.sql, 'time_series', 'A')))
-    .withQuery(new QueryBuilder('B').datasourceUid('__expr__').relativeTimeRange(range)
-      .model(new TypeReduceBuilder().refId('B').expression('A').reducer(spec.reducer).settings({ mode: 'dropNN' })))
-    .withQuery(new QueryBuilder('C').datasourceUid('__expr__').relativeTimeRange(range)
-      .model(new TypeThresholdBuilder().refId('C').expression('B').conditions([{ evaluator: spec.evaluator }])))
+    .withQuery(
+      new QueryBuilder('A')
+        .datasourceUid(DATASOURCE_UID)
+        .relativeTimeRange(range)
+        .model(new MysqlQueryBuilder(spec.sql, 'time_series', 'A')),
+    )
+    .withQuery(
+      new QueryBuilder('B')
+        .datasourceUid('__expr__')
+        .relativeTimeRange(range)
+        .model(new TypeReduceBuilder().refId('B').expression('A').reducer(spec.reducer).settings({ mode: 'dropNN' })),
+    )
+    .withQuery(
+      new QueryBuilder('C')
+        .datasourceUid('__expr__')
+        .relativeTimeRange(range)
+        .model(
+          new TypeThresholdBuilder()
+            .refId('C')
+            .expression('B')
+            .conditions([{ evaluator: spec.evaluator }]),
+        ),
+    )
     .forDuration(spec.for)
     .noDataState(spec.noData)
     .execErrState('Error')
@@ -126,63 +158,78 @@ export function monitorRules(): GeneratedRules {
   for (const metric of alertedMetrics()) {
     const threshold = ALERT_P95_THRESHOLDS_MS[metric];
     if (threshold === undefined) throw new Error(`no alert threshold for core metric ${metric}: add it to ALERT_P95_THRESHOLDS_MS`);
-    rules.push(buildRule({
-      title: `p95 ${metric} above ${threshold} ms`,
-      uid: `up-p95-${metric.replace(/_/g, '-')}`,
-      sql: delaySql(metric),
-      column: 'p95',
-      windowS: ALERT_WINDOW_S,
-      reducer: 'mean',
-      evaluator: { type: 'gt', params: [threshold] },
-      for: ALERT_FOR,
-      // No samples is not a delay: the "measures nothing" rule covers that.
-      noData: 'OK',
-      labels: { kind: 'latency', metric, severity: 'warning' },
-      summary: `${METRICS[metric].description}: p95 {{ humanize $values.B.Value }} ms for ${where} (threshold ${threshold} ms)`,
-      description:
-        `Metric ${metric}: the mean 5-minute p95 over the last ${ALERT_WINDOW_S / 60} minutes is {{ humanize $values.B.Value }} ms, ` +
-        `above the threshold of ${threshold} ms, for ${where}.`,
-    }, expectations));
+    rules.push(
+      buildRule(
+        {
+          title: `p95 ${metric} above ${threshold} ms`,
+          uid: `up-p95-${metric.replace(/_/g, '-')}`,
+          sql: delaySql(metric),
+          column: 'p95',
+          windowS: ALERT_WINDOW_S,
+          reducer: 'mean',
+          evaluator: { type: 'gt', params: [threshold] },
+          for: ALERT_FOR,
+          // No samples is not a delay: the "measures nothing" rule covers that.
+          noData: 'OK',
+          labels: { kind: 'latency', metric, severity: 'warning' },
+          summary: `${METRICS[metric].description}: p95 {{ humanize $values.B.Value }} ms for ${where} (threshold ${threshold} ms)`,
+          description:
+            `Metric ${metric}: the mean 5-minute p95 over the last ${ALERT_WINDOW_S / 60} minutes is {{ humanize $values.B.Value }} ms, ` +
+            `above the threshold of ${threshold} ms, for ${where}.`,
+        },
+        expectations,
+      ),
+    );
   }
   const pctText = `${FAILED_SHARE_THRESHOLD * 100} %`;
-  rules.push(buildRule({
-    title: `Failed sessions above ${pctText}`,
-    uid: 'up-failed-sessions',
-    sql: FAILED_SQL,
-    column: 'failed',
-    windowS: FAILED_WINDOW_S,
-    reducer: 'last',
-    evaluator: { type: 'gt', params: [FAILED_SHARE_THRESHOLD] },
-    for: FAILED_FOR,
-    // No sessions is not a failure: the "measures nothing" rule covers that.
-    noData: 'OK',
-    labels: { kind: 'failure', severity: 'critical' },
-    summary: `{{ humanizePercentage $values.B.Value }} of the sessions failed for ${where} (threshold ${pctText})`,
-    description:
-      `Failed sessions: {{ humanizePercentage $values.B.Value }} of the ok and failed sessions of the last ${FAILED_WINDOW_S / 60} minutes ` +
-      `failed, above the threshold of ${pctText}, for ${where} (judged from ${FAILED_MIN_SESSIONS} sessions on; aborted ones are left out).`,
-  }, expectations));
+  rules.push(
+    buildRule(
+      {
+        title: `Failed sessions above ${pctText}`,
+        uid: 'up-failed-sessions',
+        sql: FAILED_SQL,
+        column: 'failed',
+        windowS: FAILED_WINDOW_S,
+        reducer: 'last',
+        evaluator: { type: 'gt', params: [FAILED_SHARE_THRESHOLD] },
+        for: FAILED_FOR,
+        // No sessions is not a failure: the "measures nothing" rule covers that.
+        noData: 'OK',
+        labels: { kind: 'failure', severity: 'critical' },
+        summary: `{{ humanizePercentage $values.B.Value }} of the sessions failed for ${where} (threshold ${pctText})`,
+        description:
+          `Failed sessions: {{ humanizePercentage $values.B.Value }} of the ok and failed sessions of the last ${FAILED_WINDOW_S / 60} minutes ` +
+          `failed, above the threshold of ${pctText}, for ${where} (judged from ${FAILED_MIN_SESSIONS} sessions on; aborted ones are left out).`,
+      },
+      expectations,
+    ),
+  );
   const minutes = MEASURES_NOTHING_WINDOW_S / 60;
-  rules.push(buildRule({
-    title: 'Monitoring measures nothing',
-    uid: 'up-measures-nothing',
-    sql: MEASURES_NOTHING_SQL,
-    column: 'measured_rounds',
-    windowS: MEASURES_NOTHING_WINDOW_S,
-    reducer: 'sum',
-    evaluator: { type: 'lt', params: [1] },
-    for: MEASURES_NOTHING_FOR,
-    // No round recorded at all: the daemon, its MySQL writes or every check stopped. Exactly what this rule is for.
-    noData: 'Alerting',
-    labels: { kind: 'no-data', severity: 'critical' },
-    summary:
-      `{{ if $labels.check_name }}Check {{ $labels.check_name }} measured nothing in {{ $labels.location }}` +
-      `{{ else }}No monitor round was recorded{{ end }} in the last ${minutes} minutes`,
-    description:
-      `Rounds with a session that ended ok or failed in the last ${minutes} minutes: ` +
-      '{{ if $values.B }}{{ $values.B.Value }}{{ else }}no round recorded{{ end }} (threshold: at least 1). ' +
-      'Gaps (no agent, or none with room, in the location), skipped, missed and not-run slots measure nothing; ' +
-      'no round at all means the controller daemon, its MySQL writes or its checks stopped.',
-  }, expectations));
+  rules.push(
+    buildRule(
+      {
+        title: 'Monitoring measures nothing',
+        uid: 'up-measures-nothing',
+        sql: MEASURES_NOTHING_SQL,
+        column: 'measured_rounds',
+        windowS: MEASURES_NOTHING_WINDOW_S,
+        reducer: 'sum',
+        evaluator: { type: 'lt', params: [1] },
+        for: MEASURES_NOTHING_FOR,
+        // No round recorded at all: the daemon, its MySQL writes or every check stopped. Exactly what this rule is for.
+        noData: 'Alerting',
+        labels: { kind: 'no-data', severity: 'critical' },
+        summary:
+          `{{ if $labels.check_name }}Check {{ $labels.check_name }} measured nothing in {{ $labels.location }}` +
+          `{{ else }}No monitor round was recorded{{ end }} in the last ${minutes} minutes`,
+        description:
+          `Rounds with a session that ended ok or failed in the last ${minutes} minutes: ` +
+          '{{ if $values.B }}{{ $values.B.Value }}{{ else }}no round recorded{{ end }} (threshold: at least 1). ' +
+          'Gaps (no agent, or none with room, in the location), skipped, missed and not-run slots measure nothing; ' +
+          'no round at all means the controller daemon, its MySQL writes or its checks stopped.',
+      },
+      expectations,
+    ),
+  );
   return { rules, expectations };
 }

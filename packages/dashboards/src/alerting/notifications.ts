@@ -1,6 +1,4 @@
-import {
-  ContactPointBuilder, NotificationPolicyBuilder, type ContactPoint, type NotificationPolicy,
-} from '@grafana/grafana-foundation-sdk/alerting';
+import { ContactPointBuilder, NotificationPolicyBuilder, type ContactPoint, type NotificationPolicy } from '@grafana/grafana-foundation-sdk/alerting';
 
 export const CONTACT_POINT = 'userprobe-slack';
 /** The Slack webhook URL comes from this environment variable of the Grafana process. */
@@ -10,11 +8,16 @@ export const SOURCE_LABEL = { name: 'source', value: 'userprobe' } as const;
 export const GROUP_BY = ['alertname', 'check_name', 'location'];
 
 export function contactPoint(): ContactPoint {
-  return new ContactPointBuilder().name(CONTACT_POINT).uid(CONTACT_POINT).type('slack').settings({
-    url: `\${${SLACK_WEBHOOK_ENV}}`,
-    title: '{{ template "slack.default.title" . }}',
-    text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}',
-  }).build();
+  return new ContactPointBuilder()
+    .name(CONTACT_POINT)
+    .uid(CONTACT_POINT)
+    .type('slack')
+    .settings({
+      url: `\${${SLACK_WEBHOOK_ENV}}`,
+      title: '{{ template "slack.default.title" . }}',
+      text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}',
+    })
+    .build();
 }
 
 /**
@@ -24,6 +27,5 @@ export function contactPoint(): ContactPoint {
  * route matching SOURCE_LABEL to the existing tree (grafana/README.md).
  */
 export function notificationPolicy(): NotificationPolicy {
-  return new NotificationPolicyBuilder().receiver(CONTACT_POINT).groupBy(GROUP_BY)
-    .groupWait('30s').groupInterval('5m').repeatInterval('4h').build();
+  return new NotificationPolicyBuilder().receiver(CONTACT_POINT).groupBy(GROUP_BY).groupWait('30s').groupInterval('5m').repeatInterval('4h').build();
 }

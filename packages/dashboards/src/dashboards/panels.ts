@@ -1,7 +1,13 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { VisibilityMode } from '@grafana/grafana-foundation-sdk/common';
 import {
-  DashboardLinkBuilder, DashboardLinkType, MappingType, type Dashboard, type DynamicConfigValue, type Panel, type ValueMapping,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  MappingType,
+  type Dashboard,
+  type DynamicConfigValue,
+  type Panel,
+  type ValueMapping,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
@@ -64,7 +70,10 @@ export function valueMappings(entries: ReadonlyArray<readonly [value: string | n
 
 /** Field overrides that colour a table column's cells by value mappings. */
 export function colouredCells(mappings: ValueMapping[]): DynamicConfigValue[] {
-  return [{ id: 'mappings', value: mappings }, { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } }];
+  return [
+    { id: 'mappings', value: mappings },
+    { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } },
+  ];
 }
 
 export function dashboardLinks(): DashboardLinkBuilder {
@@ -72,8 +81,15 @@ export function dashboardLinks(): DashboardLinkBuilder {
 }
 
 export function ts(title: string, unit: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder().title(title).datasource(DATASOURCE).unit(unit).interval(MIN_INTERVAL)
-    .lineWidth(1).fillOpacity(5).showPoints(VisibilityMode.Auto).spanNulls(false);
+  return new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(DATASOURCE)
+    .unit(unit)
+    .interval(MIN_INTERVAL)
+    .lineWidth(1)
+    .fillOpacity(5)
+    .showPoints(VisibilityMode.Auto)
+    .spanNulls(false);
 }
 
 /** A table whose numeric columns are counts unless an override says otherwise. */

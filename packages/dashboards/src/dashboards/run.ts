@@ -12,16 +12,22 @@ export function runDashboard(): GeneratedDashboard {
   const q = new QueryRegistry(DASHBOARD_UIDS.run);
   const g = new Grid();
   // Monitor rounds are runs too, a few a minute: the picker starts on load tests.
-  const runVar = new QueryVariableBuilder('run').label('Run').datasource(DATASOURCE)
-    .query(sql`
+  const runVar = new QueryVariableBuilder('run')
+    .label('Run')
+    .datasource(DATASOURCE)
+    .query(
+      sql`
       SELECT run_id AS __value,
              CONCAT(DATE_FORMAT(started_at, '%Y-%m-%d %H:%i UTC'), ' · ', COALESCE(check_name, 'load test'), ' · ', scenario,
                     ' · ', target_name, ' · ', status, ' · ', run_id) AS __text
         FROM runs
        WHERE ${checkOf('check_name')} AND ${anyOf('target', 'target_name')}
        ORDER BY started_at DESC
-       LIMIT ${RUN_PICKER_LIMIT}`)
-    .refresh(VariableRefresh.OnDashboardLoad).multi(false).includeAll(false);
+       LIMIT ${RUN_PICKER_LIMIT}`,
+    )
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .multi(false)
+    .includeAll(false);
   const statsSql = (partition: string, select: string, group: string): string => sql`
       SELECT ${select}, ${unitCase('metric')} AS unit, COUNT(*) AS count, ${pct(50, 'p50')}, ${pct(95, 'p95')}, ${pct(99, 'p99')},
              MAX(value) AS max, SUM(saturated) AS saturated
@@ -29,40 +35,128 @@ export function runDashboard(): GeneratedDashboard {
                 FROM samples WHERE run_id = '$run') AS t
        GROUP BY ${group}
        ORDER BY ${group}`;
-  const statsNote = 'Nearest-rank percentiles over every sample of the run, in the unit of the `unit` column; `count` and `saturated` (samples taken while the agent CPU was saturated) are counts.';
-  let overTime = ts('Metrics over the run (mean per interval)', GRAFANA_UNITS.ms)
-    .description(`Set the time range to the run's (see the Run table). Metrics are in ms except ${otherUnits().map((u) => `${u.metrics.join(', ')} (${GRAFANA_UNITS[u.unit]})`).join('; ')}.`);
+  const statsNote =
+    'Nearest-rank percentiles over every sample of the run, in the unit of the `unit` column; `count` and `saturated` (samples taken while the agent CPU was saturated) are counts.';
+  let overTime = ts('Metrics over the run (mean per interval)', GRAFANA_UNITS.ms).description(
+    `Set the time range to the run's (see the Run table). Metrics are in ms except ${otherUnits()
+      .map((u) => `${u.metrics.join(', ')} (${GRAFANA_UNITS[u.unit]})`)
+      .join('; ')}.`,
+  );
   for (const { unit, metrics } of otherUnits()) overTime = overTime.overrideByRegexp(seriesOf(metrics), [{ id: 'unit', value: GRAFANA_UNITS[unit] }]);
-  const d = new DashboardBuilder('userprobe — run').uid(DASHBOARD_UIDS.run).tags(TAGS).timezone('utc')
-    .time({ from: 'now-7d', to: 'now' }).link(dashboardLinks())
-    .withVariable(checkVar({ defaultLoadTests: true })).withVariable(targetVar()).withVariable(runVar)
-    .withPanel(g.place(tbl('Run').description(`check_name is empty for a load test (${LOAD_TESTS} in the Check picker).`).withTarget(q.query('Run', sql`
+  const d = new DashboardBuilder('userprobe — run')
+    .uid(DASHBOARD_UIDS.run)
+    .tags(TAGS)
+    .timezone('utc')
+    .time({ from: 'now-7d', to: 'now' })
+    .link(dashboardLinks())
+    .withVariable(checkVar({ defaultLoadTests: true }))
+    .withVariable(targetVar())
+    .withVariable(runVar)
+    .withPanel(
+      g.place(
+        tbl('Run')
+          .description(`check_name is empty for a load test (${LOAD_TESTS} in the Check picker).`)
+          .withTarget(
+            q.query(
+              'Run',
+              sql`
       SELECT run_id, check_name, scenario, browser, target_name, status, total_sessions, started_at, ended_at,
              (SELECT COUNT(*) FROM sessions s WHERE s.run_id = r.run_id AND s.status = 'ok') AS ok,
              (SELECT COUNT(*) FROM sessions s WHERE s.run_id = r.run_id AND s.status <> 'ok') AS failed
         FROM runs r
-       WHERE run_id = '$run'`, 'table',
-      ['run_id', 'check_name', 'scenario', 'browser', 'target_name', 'status', 'total_sessions', 'started_at', 'ended_at', 'ok', 'failed'])), 24, 5))
-    .withPanel(g.place(tbl('Metrics (whole run)').unit('none').description(statsNote)
-      .withTarget(q.query('Metrics (whole run)', statsSql('metric', 'metric', 'metric'), 'table',
-        ['metric', 'unit', 'count', 'p50', 'p95', 'p99', 'max', 'saturated'])), 12, 10))
-    .withPanel(g.place(tbl('Metrics per agent').unit('none').description(statsNote).withTarget(q.query('Metrics per agent',
-      statsSql('agent_id, location, metric', 'agent_id, location, metric', 'agent_id, location, metric'), 'table',
-      ['agent_id', 'location', 'metric', 'unit', 'count', 'p50', 'p95', 'p99', 'max', 'saturated'])), 12, 10))
-    .withPanel(g.place(overTime.withTarget(q.query('Metrics over the run (mean per interval)', sql`
+       WHERE run_id = '$run'`,
+              'table',
+              ['run_id', 'check_name', 'scenario', 'browser', 'target_name', 'status', 'total_sessions', 'started_at', 'ended_at', 'ok', 'failed'],
+            ),
+          ),
+        24,
+        5,
+      ),
+    )
+    .withPanel(
+      g.place(
+        tbl('Metrics (whole run)')
+          .unit('none')
+          .description(statsNote)
+          .withTarget(
+            q.query('Metrics (whole run)', statsSql('metric', 'metric', 'metric'), 'table', [
+              'metric',
+              'unit',
+              'count',
+              'p50',
+              'p95',
+              'p99',
+              'max',
+              'saturated',
+            ]),
+          ),
+        12,
+        10,
+      ),
+    )
+    .withPanel(
+      g.place(
+        tbl('Metrics per agent')
+          .unit('none')
+          .description(statsNote)
+          .withTarget(
+            q.query('Metrics per agent', statsSql('agent_id, location, metric', 'agent_id, location, metric', 'agent_id, location, metric'), 'table', [
+              'agent_id',
+              'location',
+              'metric',
+              'unit',
+              'count',
+              'p50',
+              'p95',
+              'p99',
+              'max',
+              'saturated',
+            ]),
+          ),
+        12,
+        10,
+      ),
+    )
+    .withPanel(
+      g.place(
+        overTime.withTarget(
+          q.query(
+            'Metrics over the run (mean per interval)',
+            sql`
       SELECT $__timeGroupAlias(ts, $__interval), metric, AVG(value) AS value
         FROM samples
        WHERE run_id = '$run' AND $__timeFilter(ts)
        GROUP BY 1, 2
-       ORDER BY 1`, 'time_series', ['value'])), 24, 8))
-    .withPanel(g.place(tbl('Failed sessions').description('Evidence paths are relative to the run\'s results folder on the controller.')
-      .withTarget(q.query('Failed sessions', sql`
+       ORDER BY 1`,
+            'time_series',
+            ['value'],
+          ),
+        ),
+        24,
+        8,
+      ),
+    )
+    .withPanel(
+      g.place(
+        tbl('Failed sessions')
+          .description("Evidence paths are relative to the run's results folder on the controller.")
+          .withTarget(
+            q.query(
+              'Failed sessions',
+              sql`
       SELECT s.ended_at, s.session_id, COALESCE(ra.name, s.agent_id) AS agent, s.location, s.status, s.failed_step,
              s.error_code, s.error_message, s.artifact_path AS evidence
         FROM sessions s
         LEFT JOIN run_agents ra ON ra.run_id = s.run_id AND ra.agent_id = s.agent_id
        WHERE s.run_id = '$run' AND s.status <> 'ok'
-       ORDER BY s.ended_at`, 'table',
-      ['ended_at', 'session_id', 'agent', 'location', 'status', 'failed_step', 'error_code', 'error_message', 'evidence'])), 24, 10));
+       ORDER BY s.ended_at`,
+              'table',
+              ['ended_at', 'session_id', 'agent', 'location', 'status', 'failed_step', 'error_code', 'error_message', 'evidence'],
+            ),
+          ),
+        24,
+        10,
+      ),
+    );
   return { file: 'run.json', dashboard: d.build(), expectations: q.expectations };
 }

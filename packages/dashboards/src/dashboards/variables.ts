@@ -1,6 +1,4 @@
-import {
-  CustomVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort,
-} from '@grafana/grafana-foundation-sdk/dashboard';
+import { CustomVariableBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { coreMetrics, SCENARIOS, type MetricName } from '@userprobe/shared';
 import { DATASOURCE } from '../sql/mysql-query.js';
 import { sql } from '../sql/sql-snippets.js';
@@ -41,25 +39,37 @@ export function runOf(runIdColumn: string): string {
 
 /** Checks (by name) and `(load tests)`: tells monitors from load tests. */
 export function checkVar(o: { defaultLoadTests?: boolean } = {}): QueryVariableBuilder {
-  const v = new QueryVariableBuilder('check').label('Check').datasource(DATASOURCE)
+  const v = new QueryVariableBuilder('check')
+    .label('Check')
+    .datasource(DATASOURCE)
     .description(`A monitor check's rounds, or ${LOAD_TESTS}: runs that are no check's round.`)
-    .query(sql`
+    .query(
+      sql`
       SELECT '${LOAD_TESTS}' AS check_name
       UNION
       SELECT DISTINCT check_name FROM runs WHERE check_name IS NOT NULL
-      ORDER BY 1`)
-    .multi(true).includeAll(true).allValue(ALL)
-    .refresh(VariableRefresh.OnDashboardLoad).sort(VariableSort.AlphabeticalAsc);
+      ORDER BY 1`,
+    )
+    .multi(true)
+    .includeAll(true)
+    .allValue(ALL)
+    .refresh(VariableRefresh.OnDashboardLoad)
+    .sort(VariableSort.AlphabeticalAsc);
   return o.defaultLoadTests === true ? v.current({ selected: true, text: [LOAD_TESTS], value: [LOAD_TESTS] }) : v;
 }
 
 /** Targets (tenants) of the runs started in the time range. */
 export function targetVar(): QueryVariableBuilder {
-  return new QueryVariableBuilder('target').label('Target').datasource(DATASOURCE)
+  return new QueryVariableBuilder('target')
+    .label('Target')
+    .datasource(DATASOURCE)
     .description('The target profile (tenant) runs measured.')
     .query('SELECT DISTINCT target_name FROM runs WHERE $__timeFilter(started_at) ORDER BY 1')
-    .multi(true).includeAll(true).allValue(ALL)
-    .refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc);
+    .multi(true)
+    .includeAll(true)
+    .allValue(ALL)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
 }
 
 /** The scenarios: a fixed list (a scenario module runs under its capacity class's name). */
@@ -69,10 +79,15 @@ export function scenarioVar(): CustomVariableBuilder {
 
 /** Locations that ended sessions in the time range. */
 export function locationVar(): QueryVariableBuilder {
-  return new QueryVariableBuilder('location').label('Location').datasource(DATASOURCE)
+  return new QueryVariableBuilder('location')
+    .label('Location')
+    .datasource(DATASOURCE)
     .query('SELECT DISTINCT location FROM sessions WHERE $__timeFilter(ended_at) ORDER BY 1')
-    .multi(true).includeAll(true).allValue(ALL)
-    .refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc);
+    .multi(true)
+    .includeAll(true)
+    .allValue(ALL)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
 }
 
 /**
@@ -83,22 +98,34 @@ export function locationVar(): QueryVariableBuilder {
 export function delayMetricVar(): CustomVariableBuilder {
   const ms = metricsWithUnit('ms');
   const core = [...new Set(SCENARIOS.flatMap((s) => coreMetrics(s)))].filter((m: MetricName) => ms.includes(m));
-  return new CustomVariableBuilder('metric').label('Delay metric').values(ms.join(',')).multi(true).includeAll(true)
+  return new CustomVariableBuilder('metric')
+    .label('Delay metric')
+    .values(ms.join(','))
+    .multi(true)
+    .includeAll(true)
     .current({ selected: true, text: core, value: core });
 }
 
 /** Checks with monitor rounds in the time range (the Monitor dashboard). */
 export function monitorCheckVar(): QueryVariableBuilder {
-  return new QueryVariableBuilder('check').label('Check').datasource(DATASOURCE)
+  return new QueryVariableBuilder('check')
+    .label('Check')
+    .datasource(DATASOURCE)
     .query('SELECT DISTINCT check_name FROM monitor_rounds WHERE $__timeFilter(slot_at) ORDER BY 1')
-    .multi(true).includeAll(true)
-    .refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc);
+    .multi(true)
+    .includeAll(true)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
 }
 
 /** Locations of the selected checks (every one they ever had: a few rows of the primary key). */
 export function monitorLocationVar(): QueryVariableBuilder {
-  return new QueryVariableBuilder('location').label('Location').datasource(DATASOURCE)
+  return new QueryVariableBuilder('location')
+    .label('Location')
+    .datasource(DATASOURCE)
     .query('SELECT DISTINCT location FROM monitor_rounds WHERE check_name IN ($check) ORDER BY 1')
-    .multi(true).includeAll(true)
-    .refresh(VariableRefresh.OnTimeRangeChanged).sort(VariableSort.AlphabeticalAsc);
+    .multi(true)
+    .includeAll(true)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
 }

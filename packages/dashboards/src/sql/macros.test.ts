@@ -19,13 +19,15 @@ describe('interpolateMacros (pkg/tsdb/mysql/macros.go)', () => {
     ['$__unixEpochNanoFrom()', '1492750877000000000'],
   ])('%s', (input, out) => expect(interpolateMacros(input, range)).toBe(out));
 
-  it.each([['$__nope(x)', /unknown macro __nope/], ['$__timeGroup(ts)', /needs time column and interval/], ['$__timeGroup(ts, 5 minutes)', /error parsing interval/], ['SELECT user() FROM t', /not allowed/]])(
-    '%s fails like Grafana',
-    (input, message) => {
-      expect(() => interpolateMacros(input, range)).toThrow(MacroError);
-      expect(() => interpolateMacros(input, range)).toThrow(message);
-    },
-  );
+  it.each([
+    ['$__nope(x)', /unknown macro __nope/],
+    ['$__timeGroup(ts)', /needs time column and interval/],
+    ['$__timeGroup(ts, 5 minutes)', /error parsing interval/],
+    ['SELECT user() FROM t', /not allowed/],
+  ])('%s fails like Grafana', (input, message) => {
+    expect(() => interpolateMacros(input, range)).toThrow(MacroError);
+    expect(() => interpolateMacros(input, range)).toThrow(message);
+  });
 });
 
 describe('interpolateVariables (SqlDatasource.interpolateVariable)', () => {
@@ -34,13 +36,23 @@ describe('interpolateVariables (SqlDatasource.interpolateVariable)', () => {
     ['scenario IN ($scenario)', { scenario: { multi: true, includeAll: true, value: ['chat-load', 'cobrowse'] } }, "scenario IN ('chat-load','cobrowse')"],
     ['metric IN (${metric})', { metric: { multi: true, includeAll: true, value: 'api_init' } }, "metric IN ('api_init')"],
     ['$__timeFilter(ts) AND $unknown', {}, '$__timeFilter(ts) AND $unknown'],
-    ["('__all__' IN ($check) OR c IN ($check))", { check: { multi: true, includeAll: true, value: ['a', 'b'], allValue: "'__all__'" } }, "('__all__' IN ('__all__') OR c IN ('__all__'))"],
+    [
+      "('__all__' IN ($check) OR c IN ($check))",
+      { check: { multi: true, includeAll: true, value: ['a', 'b'], allValue: "'__all__'" } },
+      "('__all__' IN ('__all__') OR c IN ('__all__'))",
+    ],
     ["('__all__' IN ($check) OR c IN ($check))", { check: { multi: true, includeAll: true, value: ['a'] } }, "('__all__' IN ('a') OR c IN ('a'))"],
   ])('%s', (input, vars, out) => expect(interpolateVariables(input, vars)).toBe(out));
 });
 
 describe('intervals (gtime)', () => {
-  it.each([[60_000, '1m'], [300_000, '5m'], [30_000, '30s'], [3_600_000, '1h'], [500, '500ms']])('%d ms → %s', (ms, s) => {
+  it.each([
+    [60_000, '1m'],
+    [300_000, '5m'],
+    [30_000, '30s'],
+    [3_600_000, '1h'],
+    [500, '500ms'],
+  ])('%d ms → %s', (ms, s) => {
     expect(formatInterval(ms)).toBe(s);
     expect(parseInterval(s)).toBe(ms);
   });

@@ -51,7 +51,12 @@ export function interpolateVariables(sql: string, vars: Readonly<Record<string, 
 
 /** gtime.FormatInterval: the largest whole unit. */
 export function formatInterval(ms: number): string {
-  const units: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1_000, 's']];
+  const units: Array<[number, string]> = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1_000, 's'],
+  ];
   for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   for (const [size, unit] of units) if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
   return `${ms}ms`;
@@ -137,9 +142,6 @@ function evaluate(name: string, args: string[], range: TimeRange): string {
 }
 
 /** All three steps, in Grafana's order. */
-export function grafanaInterpolate(
-  rawSql: string,
-  o: { range: TimeRange; intervalMs: number; vars?: Readonly<Record<string, VariableValue>> },
-): string {
+export function grafanaInterpolate(rawSql: string, o: { range: TimeRange; intervalMs: number; vars?: Readonly<Record<string, VariableValue>> }): string {
   return interpolateMacros(interpolateGlobal(interpolateVariables(rawSql, o.vars ?? {}), o.range, o.intervalMs), o.range);
 }

@@ -103,7 +103,8 @@
     box.id = 'cobrowse-indicator';
     box.setAttribute(IGNORE, '');
     box.setAttribute('role', 'status');
-    box.style.cssText = 'position:fixed;top:0;left:0;right:0;padding:6px 12px;background:#b3261e;color:#fff;' +
+    box.style.cssText =
+      'position:fixed;top:0;left:0;right:0;padding:6px 12px;background:#b3261e;color:#fff;' +
       'font:14px system-ui,sans-serif;z-index:2147483001;display:flex;gap:12px;align-items:center;';
     var text = document.createElement('span');
     text.textContent = 'An agent is viewing this page.';
@@ -160,17 +161,32 @@
 
   function connect(chat) {
     if (socket) return;
-    socket = io(APP, { path: '/cobrowse/socket.io/', transports: ['websocket'], auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken } });
-    socket.on('connect', function () { api.state = session ? 'active' : 'ready'; });
+    socket = io(APP, {
+      path: '/cobrowse/socket.io/',
+      transports: ['websocket'],
+      auth: { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken },
+    });
+    socket.on('connect', function () {
+      api.state = session ? 'active' : 'ready';
+    });
     socket.on('cobrowse:start', begin);
-    socket.on('cobrowse:ended', function (e) { if (session && e.sessionId === session.sessionId) end(); });
-    socket.on('cobrowse:scroll', function (e) { if (session && e.sessionId === session.sessionId) scrollTo(e.x, e.y); });
-    socket.on('cobrowse:highlight', function (e) { if (session && e.sessionId === session.sessionId) highlight(e.nodeId); });
+    socket.on('cobrowse:ended', function (e) {
+      if (session && e.sessionId === session.sessionId) end();
+    });
+    socket.on('cobrowse:scroll', function (e) {
+      if (session && e.sessionId === session.sessionId) scrollTo(e.x, e.y);
+    });
+    socket.on('cobrowse:highlight', function (e) {
+      if (session && e.sessionId === session.sessionId) highlight(e.nodeId);
+    });
   }
 
   function start() {
     var bridge = window.UpChat;
-    if (!bridge) { api.state = 'error: no chat widget on this page'; return; }
+    if (!bridge) {
+      api.state = 'error: no chat widget on this page';
+      return;
+    }
     api.state = 'waiting-for-chat';
     bridge.onChat(connect);
   }
@@ -179,6 +195,8 @@
   var lib = document.createElement('script');
   lib.src = APP + '/cobrowse/socket.io/socket.io.min.js';
   lib.onload = start;
-  lib.onerror = function () { api.state = 'error: socket.io client did not load'; };
+  lib.onerror = function () {
+    api.state = 'error: socket.io client did not load';
+  };
   document.head.appendChild(lib);
 })();

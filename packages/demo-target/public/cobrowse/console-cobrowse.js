@@ -19,7 +19,9 @@
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -35,7 +37,9 @@
     state.textContent = text;
     state.dataset.state = s;
   }
-  function startButton() { return document.getElementById('cobrowse-start'); }
+  function startButton() {
+    return document.getElementById('cobrowse-start');
+  }
   function refresh() {
     var b = startButton();
     if (b) b.disabled = session !== null || !online.has(openChatId);
@@ -48,9 +52,15 @@
     } else {
       node = doc.createElement(data.tag);
       Object.keys(data.attrs).forEach(function (k) {
-        try { node.setAttribute(k, data.attrs[k]); } catch { /* an attribute name the DOM refuses */ }
+        try {
+          node.setAttribute(k, data.attrs[k]);
+        } catch {
+          /* an attribute name the DOM refuses */
+        }
       });
-      data.kids.forEach(function (k) { node.appendChild(build(doc, k)); });
+      data.kids.forEach(function (k) {
+        node.appendChild(build(doc, k));
+      });
     }
     nodes.set(data.id, node);
     idsOf.set(node, data.id);
@@ -76,7 +86,7 @@
     if (head) head.prepend(base);
     root.setAttribute('data-up-mirror', 'ready');
     doc.replaceChild(root, doc.documentElement);
-    setState('Viewing the visitor\'s page', 'mirroring');
+    setState("Viewing the visitor's page", 'mirroring');
   }
 
   function onMutations(m) {
@@ -92,7 +102,9 @@
         try {
           if (op.value === null) node.removeAttribute(op.name);
           else node.setAttribute(op.name, op.value);
-        } catch { /* refused attribute name */ }
+        } catch {
+          /* refused attribute name */
+        }
       } else if (op.op === 'text') {
         node.data = op.text;
       } else {
@@ -132,24 +144,37 @@
     socket.emit(event, body);
   }
 
-  function highlight(nodeId) { request('cobrowse:highlight', { nodeId: nodeId }); }
-  function scroll(x, y) { request('cobrowse:scroll', { x: Math.max(0, x), y: Math.max(0, y) }); }
+  function highlight(nodeId) {
+    request('cobrowse:highlight', { nodeId: nodeId });
+  }
+  function scroll(x, y) {
+    request('cobrowse:scroll', { x: Math.max(0, x), y: Math.max(0, y) });
+  }
 
   // Mirror document: click → highlight on the visitor page; scroll → scroll it.
   function wireMirror() {
     var doc = mirror.contentDocument;
     if (!doc || doc.__upWired) return;
     doc.__upWired = true;
-    doc.addEventListener('click', function (e) {
-      e.preventDefault();
-      for (var n = e.target; n; n = n.parentNode) {
-        var id = idsOf.get(n);
-        if (id !== undefined) { highlight(id); return; }
-      }
-    }, true);
+    doc.addEventListener(
+      'click',
+      function (e) {
+        e.preventDefault();
+        for (var n = e.target; n; n = n.parentNode) {
+          var id = idsOf.get(n);
+          if (id !== undefined) {
+            highlight(id);
+            return;
+          }
+        }
+      },
+      true,
+    );
     mirror.contentWindow.addEventListener('scroll', function () {
       clearTimeout(scrollTimer);
-      scrollTimer = setTimeout(function () { scroll(mirror.contentWindow.scrollX, mirror.contentWindow.scrollY); }, SCROLL_SEND_MS);
+      scrollTimer = setTimeout(function () {
+        scroll(mirror.contentWindow.scrollX, mirror.contentWindow.scrollY);
+      }, SCROLL_SEND_MS);
     });
   }
   wireMirror();
@@ -188,11 +213,16 @@
     },
   };
 
-  window.addEventListener('up:login', function (e) { connect(e.detail.token); });
+  window.addEventListener('up:login', function (e) {
+    connect(e.detail.token);
+  });
   window.addEventListener('up:chat-open', function (e) {
     openChatId = e.detail.chatId;
     var title = document.querySelector('#chat-pane .chat-title');
-    if (!title || startButton()) { refresh(); return; }
+    if (!title || startButton()) {
+      refresh();
+      return;
+    }
     var b = el('button', { id: 'cobrowse-start', type: 'button', disabled: '' }, 'Co-browse');
     b.addEventListener('click', start);
     title.after(b);

@@ -10,12 +10,16 @@
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
 
-  function status(text) { document.getElementById('agent-status').textContent = text; }
+  function status(text) {
+    document.getElementById('agent-status').textContent = text;
+  }
 
   function renderItem(summary) {
     var list = document.getElementById('chat-list');
@@ -23,7 +27,9 @@
     if (!item) {
       item = el('li', { class: 'chat-item', 'data-chat-id': summary.chatId });
       item.append(el('span', { class: 'chat-name' }), el('span', { class: 'chat-preview' }));
-      item.addEventListener('click', function () { openChat(summary.chatId); });
+      item.addEventListener('click', function () {
+        openChat(summary.chatId);
+      });
     }
     item.querySelector('.chat-name').textContent = summary.visitorName;
     item.querySelector('.chat-preview').textContent = summary.lastMessage ? summary.lastMessage.text : '';
@@ -50,9 +56,14 @@
 
   async function openChat(chatId) {
     openChatId = chatId;
-    document.querySelectorAll('.chat-item').forEach(function (n) { n.classList.toggle('active', n.dataset.chatId === chatId); });
+    document.querySelectorAll('.chat-item').forEach(function (n) {
+      n.classList.toggle('active', n.dataset.chatId === chatId);
+    });
     var res = await socket.timeout(10000).emitWithAck('agent:history', { chatId: chatId });
-    if (!res.ok) { status(res.error); return; }
+    if (!res.ok) {
+      status(res.error);
+      return;
+    }
     if (openChatId !== chatId) return;
     var pane = document.getElementById('chat-pane');
     var compose = el('form', { id: 'chat-compose' });
@@ -77,7 +88,10 @@
 
   async function sendReply(chatId, text) {
     var res = await socket.timeout(10000).emitWithAck('agent:reply', { chatId: chatId, text: text });
-    if (!res.ok) { status(res.error); return; }
+    if (!res.ok) {
+      status(res.error);
+      return;
+    }
     onMessage({ chatId: chatId, visitorName: chats.get(chatId).visitorName, message: res.data });
   }
 
@@ -96,8 +110,12 @@
         document.querySelector('header').appendChild(el('span', { id: 'console-ready' }, 'Ready'));
       }
     });
-    socket.on('disconnect', function (reason) { status('offline (' + reason + ')'); });
-    socket.on('connect_error', function (err) { status('realtime: ' + err.message); });
+    socket.on('disconnect', function (reason) {
+      status('offline (' + reason + ')');
+    });
+    socket.on('connect_error', function (err) {
+      status('realtime: ' + err.message);
+    });
     socket.on('chat:created', upsert);
     socket.on('chat:message', onMessage);
   }
@@ -114,8 +132,13 @@
         password: document.getElementById('login-pass').value,
       }),
     });
-    var data = await res.json().catch(function () { return {}; });
-    if (!res.ok) { error.textContent = data.message || 'HTTP ' + res.status; return; }
+    var data = await res.json().catch(function () {
+      return {};
+    });
+    if (!res.ok) {
+      error.textContent = data.message || 'HTTP ' + res.status;
+      return;
+    }
     document.getElementById('login-form').hidden = true;
     document.getElementById('console').hidden = false;
     connect(data.token);

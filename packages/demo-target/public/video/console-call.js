@@ -12,7 +12,9 @@
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -32,7 +34,9 @@
     state.dataset.state = s;
   }
 
-  function startButton() { return document.getElementById('call-start'); }
+  function startButton() {
+    return document.getElementById('call-start');
+  }
 
   function refresh() {
     var b = startButton();
@@ -42,7 +46,10 @@
   function end(text) {
     if (call) {
       if (call.peer) call.peer.close();
-      if (call.stream) call.stream.getTracks().forEach(function (t) { t.stop(); });
+      if (call.stream)
+        call.stream.getTracks().forEach(function (t) {
+          t.stop();
+        });
     }
     call = null;
     remote.srcObject = null;
@@ -72,7 +79,9 @@
           remote.srcObject = s;
           remote.play().catch(function () {});
         },
-        onState: function (s) { setState(s, s); },
+        onState: function (s) {
+          setState(s, s);
+        },
       });
       setState('ringing', 'ringing');
     } catch (err) {
@@ -106,11 +115,16 @@
     end('Call ended');
   });
 
-  window.addEventListener('up:login', function (e) { connect(e.detail.token); });
+  window.addEventListener('up:login', function (e) {
+    connect(e.detail.token);
+  });
   window.addEventListener('up:chat-open', function (e) {
     openChatId = e.detail.chatId;
     var title = document.querySelector('#chat-pane .chat-title');
-    if (!title || startButton()) { refresh(); return; }
+    if (!title || startButton()) {
+      refresh();
+      return;
+    }
     var b = el('button', { id: 'call-start', type: 'button', disabled: '' }, 'Start video call');
     b.addEventListener('click', start);
     title.after(b);

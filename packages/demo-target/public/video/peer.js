@@ -20,7 +20,9 @@
     var pc = new RTCPeerConnection({ iceServers: [] });
     var remoteSet = false;
     var queued = [];
-    opts.stream.getTracks().forEach(function (t) { pc.addTrack(t, opts.stream); });
+    opts.stream.getTracks().forEach(function (t) {
+      pc.addTrack(t, opts.stream);
+    });
 
     function send(body) {
       body.callId = opts.callId;
@@ -32,7 +34,9 @@
     pc.addEventListener('track', function (e) {
       opts.onRemoteStream(e.streams[0] || new MediaStream([e.track]));
     });
-    pc.addEventListener('connectionstatechange', function () { opts.onState(pc.connectionState); });
+    pc.addEventListener('connectionstatechange', function () {
+      opts.onState(pc.connectionState);
+    });
 
     async function onSignal(msg) {
       if (!msg || msg.callId !== opts.callId) return;

@@ -10,7 +10,9 @@
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -37,7 +39,10 @@
   function reset(text) {
     if (call) {
       if (call.peer) call.peer.close();
-      if (call.stream) call.stream.getTracks().forEach(function (t) { t.stop(); });
+      if (call.stream)
+        call.stream.getTracks().forEach(function (t) {
+          t.stop();
+        });
     }
     call = null;
     remote.srcObject = null;
@@ -79,7 +84,9 @@
           remote.srcObject = s;
           remote.play().catch(function () {});
         },
-        onState: function (s) { setState(s, s); },
+        onState: function (s) {
+          setState(s, s);
+        },
       });
       var res = await socket.timeout(10000).emitWithAck('call:accept', { callId: current.callId });
       if (!res.ok) throw new Error(res.error);
@@ -104,5 +111,7 @@
     reset('Call ended');
   });
 
-  window.addEventListener('up:chat', function (e) { connect(e.detail); });
+  window.addEventListener('up:chat', function (e) {
+    connect(e.detail);
+  });
 })();

@@ -39,7 +39,9 @@
     var d = e.data;
     if (e.origin !== appOrigin || !d || d.type !== 'up:chat' || typeof d.chatId !== 'string' || typeof d.visitorToken !== 'string') return;
     bridge.chat = { chatId: d.chatId, visitorToken: d.visitorToken };
-    bridge.listeners.splice(0).forEach(function (cb) { cb(bridge.chat); });
+    bridge.listeners.splice(0).forEach(function (cb) {
+      cb(bridge.chat);
+    });
   });
 
   if (document.body) inject();

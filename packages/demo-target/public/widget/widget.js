@@ -12,7 +12,9 @@
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, attrs[k]);
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -32,7 +34,9 @@
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    var data = await res.json().catch(function () { return {}; });
+    var data = await res.json().catch(function () {
+      return {};
+    });
     if (!res.ok) throw new Error(path + ': ' + (data.message || 'HTTP ' + res.status));
     return data;
   }
@@ -40,8 +44,12 @@
   function connect() {
     return new Promise(function (resolve) {
       socket = io({ path: config.realtime.path, auth: { role: 'visitor' } });
-      socket.on('connect', function () { resolve(); });
-      socket.on('connect_error', function (err) { showError('realtime: ' + err.message); });
+      socket.on('connect', function () {
+        resolve();
+      });
+      socket.on('connect_error', function (err) {
+        showError('realtime: ' + err.message);
+      });
       socket.on('chat:message', function (event) {
         if (chat && event.chatId === chat.chatId && event.message.from === 'agent') addMessage(event.message.text, 'agent');
       });
@@ -135,8 +143,14 @@
 
   launcher.addEventListener('click', function () {
     if (launcher.dataset.ready !== 'true') return;
-    if (!panel.hidden) { panel.hidden = true; return; }
-    if (chat) { panel.hidden = false; return; }
+    if (!panel.hidden) {
+      panel.hidden = true;
+      return;
+    }
+    if (chat) {
+      panel.hidden = false;
+      return;
+    }
     showPrechat();
   });
 

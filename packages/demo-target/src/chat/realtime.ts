@@ -53,9 +53,7 @@ export class CrmRealtime {
   constructor(ctx: FeatureContext) {
     this.#ctx = ctx;
     this.#log = ctx.log.child({ component: 'crm' });
-    this.io = ctx.realtime.create<CrmClientToServer, CrmServerToClient, object, CrmSocketData>(CRM_SOCKET_PATH, () =>
-      ctx.knobs.latency('crmConnect'),
-    );
+    this.io = ctx.realtime.create<CrmClientToServer, CrmServerToClient, object, CrmSocketData>(CRM_SOCKET_PATH, () => ctx.knobs.latency('crmConnect'));
     this.io.use((socket, next) => {
       const r = CrmAuth.safeParse(socket.handshake.auth);
       if (!r.success) {

@@ -74,7 +74,10 @@ export class ChatStore {
 
   /** Newest first. */
   list(limit: number): ChatSummary[] {
-    return [...this.#chats.values()].reverse().slice(0, limit).map((c) => this.summary(c));
+    return [...this.#chats.values()]
+      .reverse()
+      .slice(0, limit)
+      .map((c) => this.summary(c));
   }
 
   get chatCount(): number {

@@ -58,15 +58,26 @@ describe('cobrowse in the browser', () => {
     await visitor.waitForSelector('#cobrowse-indicator', { ...WAIT, visible: true });
     await mirrorHas(agent, `d.querySelector('html[data-up-mirror="ready"] #site-promo')`);
     // Scripts and the indicator stay out of the mirror; the widget frame is an empty box.
-    expect(await agent.evaluate(() => {
-      const d = (document.querySelector('#cobrowse-mirror') as HTMLIFrameElement).contentDocument!;
-      return { scripts: d.querySelectorAll('script').length, indicator: d.querySelector('#cobrowse-indicator') !== null, frameSrc: d.querySelector('iframe')?.getAttribute('src') ?? null };
-    })).toEqual({ scripts: 0, indicator: false, frameSrc: null });
+    expect(
+      await agent.evaluate(() => {
+        const d = (document.querySelector('#cobrowse-mirror') as HTMLIFrameElement).contentDocument!;
+        return {
+          scripts: d.querySelectorAll('script').length,
+          indicator: d.querySelector('#cobrowse-indicator') !== null,
+          frameSrc: d.querySelector('iframe')?.getAttribute('src') ?? null,
+        };
+      }),
+    ).toEqual({ scripts: 0, indicator: false, frameSrc: null });
 
-    await visitor.evaluate(() => { document.querySelector('#site-promo')!.textContent = 'live change 42'; document.body.style.height = '4000px'; });
+    await visitor.evaluate(() => {
+      document.querySelector('#site-promo')!.textContent = 'live change 42';
+      document.body.style.height = '4000px';
+    });
     await mirrorHas(agent, `d.querySelector('#site-promo').textContent === 'live change 42'`);
 
-    await agent.evaluate(() => (document.querySelector('#cobrowse-mirror') as HTMLIFrameElement).contentDocument!.querySelector<HTMLElement>('#site-promo')!.click());
+    await agent.evaluate(() =>
+      (document.querySelector('#cobrowse-mirror') as HTMLIFrameElement).contentDocument!.querySelector<HTMLElement>('#site-promo')!.click(),
+    );
     await visitor.waitForSelector('#site-promo[data-up-highlight]', WAIT);
 
     await agent.evaluate(() => (window as unknown as { UpCobrowseAgent: { scroll(x: number, y: number): void } }).UpCobrowseAgent.scroll(0, 700));

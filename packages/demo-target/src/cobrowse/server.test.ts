@@ -19,7 +19,13 @@ const D = 150;
 const fx = useRealtimeFixture(COBROWSE_SOCKET_PATH);
 const { connect, post } = fx;
 
-const ROOT: SnapNode = { id: 1, t: 'el', tag: 'html', attrs: {}, kids: [{ id: 2, t: 'el', tag: 'body', attrs: { class: 'x' }, kids: [{ id: 3, t: 'text', text: 'hi' }] }] };
+const ROOT: SnapNode = {
+  id: 1,
+  t: 'el',
+  tag: 'html',
+  attrs: {},
+  kids: [{ id: 2, t: 'el', tag: 'body', attrs: { class: 'x' }, kids: [{ id: 3, t: 'text', text: 'hi' }] }],
+};
 
 /** A chat's visitor page and an agent in a started, accepted session. */
 async function session(): Promise<{ visitor: Socket; agent: Socket; sessionId: string }> {
@@ -46,7 +52,16 @@ describe('cobrowse server', () => {
     expect(await s.visitor.emitWithAck('cobrowse:snapshot', snapshot)).toMatchObject({ ok: true });
     expect(await snap).toEqual(snapshot);
     const muts = once<Record<string, unknown>>(s.agent, 'cobrowse:mutations');
-    const m = { sessionId: s.sessionId, seq: 1, ops: [{ op: 'text', id: 3, text: 'changed' }, { op: 'add', parent: 2, before: null, node: { id: 4, t: 'text', text: '!' } }, { op: 'remove', id: 4 }, { op: 'attr', id: 2, name: 'class', value: null }] };
+    const m = {
+      sessionId: s.sessionId,
+      seq: 1,
+      ops: [
+        { op: 'text', id: 3, text: 'changed' },
+        { op: 'add', parent: 2, before: null, node: { id: 4, t: 'text', text: '!' } },
+        { op: 'remove', id: 4 },
+        { op: 'attr', id: 2, name: 'class', value: null },
+      ],
+    };
     await s.visitor.emitWithAck('cobrowse:mutations', m);
     expect(await muts).toEqual(m);
     const scrolled = once(s.visitor, 'cobrowse:scroll');
@@ -64,7 +79,9 @@ describe('cobrowse server', () => {
     const s = await session();
     let seq = 0;
     const { experiment, verdict } = await doseResponse({
-      metric: `relayed cobrowse event with cobrowseEvents=${D}`, injectedMs: D, rounds: 3,
+      metric: `relayed cobrowse event with cobrowseEvents=${D}`,
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         fx.target().knobs.set({ latency: { cobrowseEvents: delay } });
         const t0 = performance.now();
@@ -79,7 +96,9 @@ describe('cobrowse server', () => {
 
   it('serves the cobrowse script after cobrowseScript ms, with the app origin filled in', async () => {
     const { experiment, verdict } = await doseResponse({
-      metric: `cobrowse script with cobrowseScript=${D}`, injectedMs: D, rounds: 3,
+      metric: `cobrowse script with cobrowseScript=${D}`,
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         fx.target().knobs.set({ latency: { cobrowseScript: delay } });
         const t0 = performance.now();
@@ -98,15 +117,31 @@ describe('cobrowse server', () => {
     const s = await session();
     let deep: SnapNode = { id: 1, t: 'text', text: 'x' };
     for (let i = 2; i < MAX_TREE_DEPTH * 3; i++) deep = { id: i, t: 'el', tag: 'div', attrs: {}, kids: [deep] };
-    expect(await s.visitor.emitWithAck('cobrowse:snapshot', { sessionId: s.sessionId, url: '', viewport: { width: 1, height: 1 }, root: deep }))
-      .toMatchObject({ ok: false, error: expect.stringContaining('nested deeper') });
-    expect(await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [{ op: 'explode' }] }))
-      .toMatchObject({ ok: false, error: expect.stringContaining('bad cobrowse:mutations') });
-    expect(await s.visitor.emitWithAck('cobrowse:snapshot', { sessionId: s.sessionId, url: '', viewport: { width: 1, height: 1 }, root: { id: 1, t: 'el', tag: 'SCRIPT!', attrs: {}, kids: [] } }))
-      .toMatchObject({ ok: false, error: expect.stringContaining('a lower-case tag name') });
-    expect(await s.agent.emitWithAck('cobrowse:scroll', { sessionId: 'nope', x: 0, y: 0 })).toEqual({ ok: false, error: 'unknown or ended cobrowse session nope' });
+    expect(await s.visitor.emitWithAck('cobrowse:snapshot', { sessionId: s.sessionId, url: '', viewport: { width: 1, height: 1 }, root: deep })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('nested deeper'),
+    });
+    expect(await s.visitor.emitWithAck('cobrowse:mutations', { sessionId: s.sessionId, seq: 1, ops: [{ op: 'explode' }] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('bad cobrowse:mutations'),
+    });
+    expect(
+      await s.visitor.emitWithAck('cobrowse:snapshot', {
+        sessionId: s.sessionId,
+        url: '',
+        viewport: { width: 1, height: 1 },
+        root: { id: 1, t: 'el', tag: 'SCRIPT!', attrs: {}, kids: [] },
+      }),
+    ).toMatchObject({ ok: false, error: expect.stringContaining('a lower-case tag name') });
+    expect(await s.agent.emitWithAck('cobrowse:scroll', { sessionId: 'nope', x: 0, y: 0 })).toEqual({
+      ok: false,
+      error: 'unknown or ended cobrowse session nope',
+    });
     const chat = await post('/api/chats', { name: 'offline' });
-    expect(await s.agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] })).toEqual({ ok: false, error: 'the visitor page is not running the cobrowse script' });
+    expect(await s.agent.emitWithAck('cobrowse:start', { chatId: chat['chatId'] })).toEqual({
+      ok: false,
+      error: 'the visitor page is not running the cobrowse script',
+    });
   });
 
   it('jsonDepth counts nesting iteratively and stops past the limit', () => {

@@ -5,8 +5,17 @@ import { issuesText } from '../chat/wire.js';
 import type { FeatureContext } from '../feature.js';
 import { AGENTS_ROOM, authenticateParty, chatRoom, reply, type Party } from '../video/party-auth.js';
 import {
-  CobrowseStart, Highlight, MAX_TREE_DEPTH, Mutations, Scroll, SessionRef, Snapshot, jsonDepth,
-  type CobrowseClientToServer, type CobrowseEndReason, type CobrowseServerToClient,
+  CobrowseStart,
+  Highlight,
+  MAX_TREE_DEPTH,
+  Mutations,
+  Scroll,
+  SessionRef,
+  Snapshot,
+  jsonDepth,
+  type CobrowseClientToServer,
+  type CobrowseEndReason,
+  type CobrowseServerToClient,
 } from './wire.js';
 
 /** Where the cobrowse Socket.IO server listens on the app origin. */
@@ -82,7 +91,9 @@ export class CobrowseServer {
       }
       socket.on('cobrowse:start', (p, ack) => this.#start(socket, p, ack));
       socket.on('cobrowse:scroll', (p, ack) => this.#toVisitor(socket, p, ack, Scroll, 'cobrowse:scroll', (to, m) => to.emit('cobrowse:scroll', m)));
-      socket.on('cobrowse:highlight', (p, ack) => this.#toVisitor(socket, p, ack, Highlight, 'cobrowse:highlight', (to, m) => to.emit('cobrowse:highlight', m)));
+      socket.on('cobrowse:highlight', (p, ack) =>
+        this.#toVisitor(socket, p, ack, Highlight, 'cobrowse:highlight', (to, m) => to.emit('cobrowse:highlight', m)),
+      );
     } else {
       void socket.join(chatRoom(party.chatId));
       this.io.to(AGENTS_ROOM).emit('cobrowse:presence', { chatId: party.chatId, online: true });
@@ -124,9 +135,10 @@ export class CobrowseServer {
     const session = this.#sessions.get(r.data.sessionId);
     if (!session) return { error: `unknown or ended cobrowse session ${r.data.sessionId}` };
     const party = socket.data;
-    const member = party.role === 'agent'
-      ? session.agentSocketId === socket.id
-      : party.chatId === session.chatId && (session.visitorSocketId === null || session.visitorSocketId === socket.id);
+    const member =
+      party.role === 'agent'
+        ? session.agentSocketId === socket.id
+        : party.chatId === session.chatId && (session.visitorSocketId === null || session.visitorSocketId === socket.id);
     return member ? { session } : { error: `this socket is not a party to cobrowse session ${session.sessionId}` };
   }
 
@@ -141,7 +153,11 @@ export class CobrowseServer {
 
   /** Validate a visitor → agent event and relay it to the session's agent. */
   #toAgent<S extends z.ZodType<{ sessionId: string }>>(
-    socket: CobrowseSocket, payload: unknown, ack: unknown, schema: S, event: string,
+    socket: CobrowseSocket,
+    payload: unknown,
+    ack: unknown,
+    schema: S,
+    event: string,
     emit: (to: ReturnType<CobrowseIo['to']>, m: z.infer<S>) => void,
   ): void {
     const r = this.#parse(socket, payload, schema, event);
@@ -156,7 +172,11 @@ export class CobrowseServer {
 
   /** Validate an agent → visitor request and relay it to the session's visitor page. */
   #toVisitor<S extends z.ZodType<{ sessionId: string }>>(
-    socket: CobrowseSocket, payload: unknown, ack: unknown, schema: S, event: string,
+    socket: CobrowseSocket,
+    payload: unknown,
+    ack: unknown,
+    schema: S,
+    event: string,
     emit: (to: ReturnType<CobrowseIo['to']>, m: z.infer<S>) => void,
   ): void {
     const r = this.#parse(socket, payload, schema, event);

@@ -13,9 +13,7 @@ export const MAX_TREE_DEPTH = 400;
 /** Most ops in one mutations message. */
 export const MAX_OPS = 5_000;
 
-export type SnapNode =
-  | { id: number; t: 'el'; tag: string; attrs: Record<string, string>; kids: SnapNode[] }
-  | { id: number; t: 'text'; text: string };
+export type SnapNode = { id: number; t: 'el'; tag: string; attrs: Record<string, string>; kids: SnapNode[] } | { id: number; t: 'text'; text: string };
 
 export const SnapNodeSchema: z.ZodType<SnapNode> = z.lazy(() =>
   z.union([

@@ -4,7 +4,10 @@ import type { IncomingMessage } from 'node:http';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export class BodyError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'BodyError';
   }

@@ -27,10 +27,13 @@ export class Delays {
         if (performance.now() >= deadline) resolve();
         else setImmediate(spin);
       };
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        spin();
-      }, Math.max(0, ms - PRECISE_MARGIN_MS));
+      const t = setTimeout(
+        () => {
+          this.#timers.delete(t);
+          spin();
+        },
+        Math.max(0, ms - PRECISE_MARGIN_MS),
+      );
       this.#timers.add(t);
     });
   }

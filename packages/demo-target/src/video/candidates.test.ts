@@ -15,7 +15,9 @@ describe('ICE candidate filter (ice knob)', () => {
 
   const sdp = ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', `a=${HOST}`, 'a=end-of-candidates', 'a=mid:0', ''].join('\r\n');
   it('drop removes the candidate lines from SDP and nothing else', () => {
-    expect(filterSdp('drop', sdp)).toBe(['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=end-of-candidates', 'a=mid:0', ''].join('\r\n'));
+    expect(filterSdp('drop', sdp)).toBe(
+      ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=end-of-candidates', 'a=mid:0', ''].join('\r\n'),
+    );
   });
   it('all leaves SDP untouched, with either line ending', () => {
     expect(filterSdp('all', sdp)).toBe(sdp);

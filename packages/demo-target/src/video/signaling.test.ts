@@ -67,7 +67,9 @@ describe('video signaling server', () => {
     const p = await parties();
     let callId = '';
     const invite = await doseResponse({
-      metric: `call:invite relay with signaling=${D}`, injectedMs: D, rounds: 3,
+      metric: `call:invite relay with signaling=${D}`,
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         fx.target().knobs.set({ latency: { signaling: delay } });
         const t0 = performance.now();
@@ -80,7 +82,9 @@ describe('video signaling server', () => {
       },
     });
     const accept = await doseResponse({
-      metric: `call:accepted relay with signaling=${D}`, injectedMs: D, rounds: 3,
+      metric: `call:accepted relay with signaling=${D}`,
+      injectedMs: D,
+      rounds: 3,
       measure: async (delay) => {
         fx.target().knobs.set({ latency: { signaling: 0 } });
         const invited = once<{ callId: string }>(p.visitor, 'call:invite');
@@ -124,7 +128,10 @@ describe('video signaling server', () => {
     expect(await p.visitor.emitWithAck('call:accept', { callId: 'no-such-call' })).toEqual({ ok: false, error: 'unknown or ended call no-such-call' });
     const other = await parties();
     const callId = await startCall(other);
-    expect(await p.agent.emitWithAck('call:signal', { callId, candidate: { candidate: '' } })).toEqual({ ok: false, error: `this socket is not a party to call ${callId}` });
+    expect(await p.agent.emitWithAck('call:signal', { callId, candidate: { candidate: '' } })).toEqual({
+      ok: false,
+      error: `this socket is not a party to call ${callId}`,
+    });
   });
 
   it('an invite to a chat whose visitor is not connected is refused', async () => {

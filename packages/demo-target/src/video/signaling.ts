@@ -5,10 +5,7 @@ import type { FeatureContext } from '../feature.js';
 import { DEFAULT_ICE_MODE, type IceMode } from '../knobs/schema.js';
 import { filterSdp, keepCandidate } from './candidates.js';
 import { AGENTS_ROOM, authenticateParty, chatRoom, reply, type Party } from './party-auth.js';
-import {
-  CallInvite, CallRef, CallSignal,
-  type CallEndReason, type SignalClientToServer, type SignalServerToClient,
-} from './wire.js';
+import { CallInvite, CallRef, CallSignal, type CallEndReason, type SignalClientToServer, type SignalServerToClient } from './wire.js';
 
 /** Where the signaling Socket.IO server listens on the app origin. */
 export const SIGNAL_SOCKET_PATH = '/signal/socket.io/';
@@ -40,9 +37,7 @@ export class SignalingServer {
   constructor(ctx: FeatureContext) {
     this.#ctx = ctx;
     this.#log = ctx.log.child({ component: 'signaling' });
-    this.io = ctx.realtime.create<SignalClientToServer, SignalServerToClient, object, Party>(SIGNAL_SOCKET_PATH, () =>
-      ctx.knobs.latency('signaling'),
-    );
+    this.io = ctx.realtime.create<SignalClientToServer, SignalServerToClient, object, Party>(SIGNAL_SOCKET_PATH, () => ctx.knobs.latency('signaling'));
     this.io.use((socket, next) => {
       const party = authenticateParty(ctx, socket.handshake.auth);
       if ('error' in party) {
@@ -119,9 +114,10 @@ export class SignalingServer {
     const call = this.#calls.get(r.data.callId);
     if (!call) return { error: `unknown or ended call ${r.data.callId}` };
     const party = socket.data;
-    const member = party.role === 'agent'
-      ? call.agentSocketId === socket.id
-      : party.chatId === call.chatId && (call.visitorSocketId === null || call.visitorSocketId === socket.id);
+    const member =
+      party.role === 'agent'
+        ? call.agentSocketId === socket.id
+        : party.chatId === call.chatId && (call.visitorSocketId === null || call.visitorSocketId === socket.id);
     return member ? { call } : { error: `this socket is not a party to call ${call.callId}` };
   }
 

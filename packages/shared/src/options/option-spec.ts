@@ -67,8 +67,17 @@ const ranged = (range: OptionRange) => z.number().int().min(range.min).max(range
 export function countOption(o: Described & { readonly min: number; readonly max: number; readonly default: number }): OptionSpec<number, false> {
   const range = countRange(o.min, o.max);
   return {
-    flag: o.flag, help: o.help, example: o.example, flagType: 'number', choices: null, accepted: rangeText(range), range,
-    default: o.default, defaultText: String(o.default), fromProfile: null, schema: ranged(range),
+    flag: o.flag,
+    help: o.help,
+    example: o.example,
+    flagType: 'number',
+    choices: null,
+    accepted: rangeText(range),
+    range,
+    default: o.default,
+    defaultText: String(o.default),
+    fromProfile: null,
+    schema: ranged(range),
     parse: (raw) => checked(o.flag, toNumber(raw), range),
   };
 }
@@ -86,19 +95,41 @@ export function durationOption(o: DurationInput & { readonly fromProfile?: (prof
   const range = durationRange(o.min, o.max);
   const defaultText = formatInRange(o.default, 'duration');
   return {
-    flag: o.flag, help: o.help, example: o.example, flagType: 'string', choices: null, accepted: rangeText(range), range,
-    default: o.default, defaultText: o.fromProfile ? `the profile's, else ${defaultText}` : defaultText,
-    fromProfile: o.fromProfile ?? null, schema: ranged(range),
+    flag: o.flag,
+    help: o.help,
+    example: o.example,
+    flagType: 'string',
+    choices: null,
+    accepted: rangeText(range),
+    range,
+    default: o.default,
+    defaultText: o.fromProfile ? `the profile's, else ${defaultText}` : defaultText,
+    fromProfile: o.fromProfile ?? null,
+    schema: ranged(range),
     parse: (raw) => checked(o.flag, parseDuration(typeof raw === 'number' ? raw : String(raw), `--${o.flag}`), range),
   };
 }
 
 /** One of a closed set of words: a mode. */
-export function choiceOption<const V extends readonly [string, ...string[]]>(o: Described & { readonly values: V; readonly default: V[number] }): OptionSpec<V[number], false> {
-  const accepted = `${o.values.slice(0, -1).map((v) => `"${v}"`).join(', ')} or "${o.values.at(-1)!}"`;
+export function choiceOption<const V extends readonly [string, ...string[]]>(
+  o: Described & { readonly values: V; readonly default: V[number] },
+): OptionSpec<V[number], false> {
+  const accepted = `${o.values
+    .slice(0, -1)
+    .map((v) => `"${v}"`)
+    .join(', ')} or "${o.values.at(-1)!}"`;
   return {
-    flag: o.flag, help: o.help, example: o.example, flagType: 'string', choices: o.values, accepted, range: null,
-    default: o.default, defaultText: o.default, fromProfile: null, schema: z.enum(o.values),
+    flag: o.flag,
+    help: o.help,
+    example: o.example,
+    flagType: 'string',
+    choices: o.values,
+    accepted,
+    range: null,
+    default: o.default,
+    defaultText: o.default,
+    fromProfile: null,
+    schema: z.enum(o.values),
     parse: (raw) => {
       if (typeof raw === 'string' && (o.values as readonly string[]).includes(raw)) return raw;
       throw problem(o.flag, raw, accepted);
@@ -110,8 +141,17 @@ export function choiceOption<const V extends readonly [string, ...string[]]>(o: 
 export function toggleOption(o: Described & { readonly default: boolean }): OptionSpec<boolean, false> {
   const accepted = `--${o.flag} or --no-${o.flag}`;
   return {
-    flag: o.flag, help: o.help, example: o.example, flagType: 'boolean', choices: null, accepted, range: null,
-    default: o.default, defaultText: String(o.default), fromProfile: null, schema: z.boolean(),
+    flag: o.flag,
+    help: o.help,
+    example: o.example,
+    flagType: 'boolean',
+    choices: null,
+    accepted,
+    range: null,
+    default: o.default,
+    defaultText: String(o.default),
+    fromProfile: null,
+    schema: z.boolean(),
     parse: (raw) => {
       if (typeof raw === 'boolean') return raw;
       throw problem(o.flag, raw, `true or false (${accepted})`);
@@ -120,18 +160,29 @@ export function toggleOption(o: Described & { readonly default: boolean }): Opti
 }
 
 /** A value with its own syntax (a think-time range): its parser says what it accepts. */
-export function customOption<T>(o: Described & {
-  readonly flagType: 'string' | 'number';
-  readonly accepted: string;
-  readonly default: T;
-  readonly defaultText: string;
-  readonly schema: z.ZodType<T, T>;
-  /** The flag's text → the value, or a ConfigError starting `--flag: `. */
-  readonly parse: (raw: string | number, flag: string) => T;
-}): OptionSpec<T, false> {
+export function customOption<T>(
+  o: Described & {
+    readonly flagType: 'string' | 'number';
+    readonly accepted: string;
+    readonly default: T;
+    readonly defaultText: string;
+    readonly schema: z.ZodType<T, T>;
+    /** The flag's text → the value, or a ConfigError starting `--flag: `. */
+    readonly parse: (raw: string | number, flag: string) => T;
+  },
+): OptionSpec<T, false> {
   return {
-    flag: o.flag, help: o.help, example: o.example, flagType: o.flagType, choices: null, accepted: o.accepted, range: null,
-    default: o.default, defaultText: o.defaultText, fromProfile: null, schema: o.schema,
+    flag: o.flag,
+    help: o.help,
+    example: o.example,
+    flagType: o.flagType,
+    choices: null,
+    accepted: o.accepted,
+    range: null,
+    default: o.default,
+    defaultText: o.defaultText,
+    fromProfile: null,
+    schema: o.schema,
     parse: (raw) => {
       if (typeof raw !== 'string' && typeof raw !== 'number') throw problem(o.flag, raw, o.accepted);
       return o.parse(raw, `--${o.flag}`);

@@ -20,7 +20,12 @@ export const countRange = (min: number, max: number): OptionRange => ({ min, max
 export const durationRange = (min: number, max: number): OptionRange => ({ min, max, unit: 'duration' });
 export const bytesRange = (min: number, max: number): OptionRange => ({ min, max, unit: 'bytes' });
 
-const BYTE_UNITS: ReadonlyArray<readonly [string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+const BYTE_UNITS: ReadonlyArray<readonly [string, number]> = [
+  ['TiB', 1024 ** 4],
+  ['GiB', 1024 ** 3],
+  ['MiB', 1024 ** 2],
+  ['KiB', 1024],
+];
 
 /** `1099511627776` → `1TiB`; a size that is no whole unit stays in bytes (`1500B`). */
 export function formatBytes(n: number): string {
@@ -57,8 +62,10 @@ export function rangeText(r: OptionRange): string {
  */
 export function rangeProblem(flag: string, value: number, r: OptionRange): string | null {
   if (Number.isInteger(value) && value >= r.min && value <= r.max) return null;
-  const problem = Number.isNaN(value) ? 'not a number'
-    : !Number.isInteger(value) ? `${value} is not a whole number`
+  const problem = Number.isNaN(value)
+    ? 'not a number'
+    : !Number.isInteger(value)
+      ? `${value} is not a whole number`
       : `${formatInRange(value, r.unit)} is out of range`;
   return `${flag}: ${problem}; accepted: ${rangeText(r)}`;
 }

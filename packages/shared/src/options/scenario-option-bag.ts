@@ -53,7 +53,9 @@ export function flagConfigKey(flag: string): string {
 }
 
 /** The config keys of the scenario options' flags, by option: `{ callDurationMs: 'callDuration', … }`. */
-export const SCENARIO_OPTION_CONFIG_KEYS = Object.fromEntries(SCENARIO_OPTION_KEYS.map((k) => [k, flagConfigKey(spec(k).flag)])) as Readonly<Record<ScenarioOptionKey, string>>;
+export const SCENARIO_OPTION_CONFIG_KEYS = Object.fromEntries(SCENARIO_OPTION_KEYS.map((k) => [k, flagConfigKey(spec(k).flag)])) as Readonly<
+  Record<ScenarioOptionKey, string>
+>;
 
 /** Every option at its default (null where the profile decides), with `given` over them. Pure. */
 export function defaultScenarioChoices(given: Partial<ScenarioOptionChoices> = {}): ScenarioOptionChoices {

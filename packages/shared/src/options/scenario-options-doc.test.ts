@@ -12,16 +12,27 @@ import type { OptionSpec } from './option-spec.js';
  */
 
 const README = fileURLToPath(new URL('../../../../README.md', import.meta.url));
-const START = '<!-- scenario-options:start (generated from packages/shared/src/options/scenario-options.ts; UPDATE_DOCS=1 npx vitest run packages/shared/src/options/scenario-options-doc.test.ts) -->';
+const START =
+  '<!-- scenario-options:start (generated from packages/shared/src/options/scenario-options.ts; UPDATE_DOCS=1 npx vitest run packages/shared/src/options/scenario-options-doc.test.ts) -->';
 const END = '<!-- scenario-options:end -->';
 
 /** A table cell: pipes escaped, one line, and `<out>` shown as text rather than taken for an HTML tag. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function renderTable(): string {
-  const rows = Object.entries(SCENARIO_OPTIONS).map(([key, s]: [string, OptionSpec<unknown>]) =>
-    `| \`--${s.flag}\` | ${cell(s.help)} | ${cell(s.defaultText)} | ${cell(s.accepted)} | \`${s.example}\` | \`${key}\` |`);
-  return [START, '', '| flag | what it does | default | accepted | example | assignment field (`options.…`) |', '|---|---|---|---|---|---|', ...rows, '', END].join('\n');
+  const rows = Object.entries(SCENARIO_OPTIONS).map(
+    ([key, s]: [string, OptionSpec<unknown>]) =>
+      `| \`--${s.flag}\` | ${cell(s.help)} | ${cell(s.defaultText)} | ${cell(s.accepted)} | \`${s.example}\` | \`${key}\` |`,
+  );
+  return [
+    START,
+    '',
+    '| flag | what it does | default | accepted | example | assignment field (`options.…`) |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    END,
+  ].join('\n');
 }
 
 describe('README.md CLI reference', () => {

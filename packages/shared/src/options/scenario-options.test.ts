@@ -4,7 +4,12 @@ import type { TargetProfile } from '../profile.js';
 import { AssignmentSchema } from '../messages.js';
 import { SCENARIO_OPTIONS } from './scenario-options.js';
 import {
-  SCENARIO_OPTION_CONFIG_KEYS, SCENARIO_OPTION_KEYS, ScenarioOptionsSchema, defaultScenarioChoices, flagConfigKey, resolveScenarioOptions,
+  SCENARIO_OPTION_CONFIG_KEYS,
+  SCENARIO_OPTION_KEYS,
+  ScenarioOptionsSchema,
+  defaultScenarioChoices,
+  flagConfigKey,
+  resolveScenarioOptions,
   scenarioChoicesFromFlags,
 } from './scenario-option-bag.js';
 import type { OptionSpec } from './option-spec.js';
@@ -28,7 +33,12 @@ describe('the scenario options table', () => {
     expect(new Set(flags).size).toBe(flags.length);
     for (const f of flags) expect(f).toMatch(/^[a-z]+(-[a-z]+)*$/);
     expect(flagConfigKey('think-time')).toBe('thinkTime');
-    expect(SCENARIO_OPTION_CONFIG_KEYS).toMatchObject({ callDurationMs: 'callDuration', stepTimeoutMs: 'stepTimeout', mirrorSamples: 'mirrorSamples', har: 'har' });
+    expect(SCENARIO_OPTION_CONFIG_KEYS).toMatchObject({
+      callDurationMs: 'callDuration',
+      stepTimeoutMs: 'stepTimeout',
+      mirrorSamples: 'mirrorSamples',
+      har: 'har',
+    });
   });
 
   it.each(specs)('%s: its default and its example pass its own parser and wire schema', (_key, s) => {
@@ -40,13 +50,21 @@ describe('the scenario options table', () => {
     expect(s.schema.safeParse(s.parse(raw)).success).toBe(true);
   });
 
-  it('the assignment schema is the table: every option, its default (the timeouts are the controller\'s to resolve, so required)', () => {
+  it("the assignment schema is the table: every option, its default (the timeouts are the controller's to resolve, so required)", () => {
     expect(Object.keys(ScenarioOptionsSchema.shape).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
     expect(AssignmentSchema.shape.options).toBe(ScenarioOptionsSchema);
     const filled = ScenarioOptionsSchema.parse(WIRE_REQUIRED);
     expect(filled).toEqual({ ...Object.fromEntries(specs.map(([key, s]) => [key, s.default])), ...WIRE_REQUIRED });
     // the defaults agents have always had
-    expect(filled).toMatchObject({ messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true });
+    expect(filled).toMatchObject({
+      messages: 1,
+      thinkTime: { minMs: 0, maxMs: 0 },
+      input: 'type',
+      callDurationMs: 5_000,
+      mirrorSamples: 3,
+      har: 'failures',
+      adaptiveStart: true,
+    });
     expect(ScenarioOptionsSchema.safeParse({ stepTimeoutMs: 30_000 }).success).toBe(false);
     expect(ScenarioOptionsSchema.safeParse({ ...WIRE_REQUIRED, notAnOption: 5 }).success).toBe(false);
   });
@@ -64,8 +82,15 @@ describe('flags → choices (scenarioChoicesFromFlags)', () => {
   it('no flag: every default; the timeouts left to the profile (null)', () => {
     expect(scenarioChoicesFromFlags({})).toEqual(Object.fromEntries(specs.map(([key, s]) => [key, s.fromProfile === null ? s.default : null])));
     expect(scenarioChoicesFromFlags({})).toMatchObject({
-      messages: 1, thinkTime: { minMs: 0, maxMs: 0 }, input: 'type', callDurationMs: 5_000, mirrorSamples: 3, har: 'failures', adaptiveStart: true,
-      stepTimeoutMs: null, sessionTimeoutMs: null,
+      messages: 1,
+      thinkTime: { minMs: 0, maxMs: 0 },
+      input: 'type',
+      callDurationMs: 5_000,
+      mirrorSamples: 3,
+      har: 'failures',
+      adaptiveStart: true,
+      stepTimeoutMs: null,
+      sessionTimeoutMs: null,
     });
     expect(scenarioChoicesFromFlags({})).toEqual(defaultScenarioChoices());
   });
@@ -79,11 +104,17 @@ describe('flags → choices (scenarioChoicesFromFlags)', () => {
     [{ callDuration: '30s' }, { callDurationMs: 30_000 }],
     [{ callDuration: 0 }, { callDurationMs: 0 }],
     [{ mirrorSamples: 5 }, { mirrorSamples: 5 }],
-    [{ stepTimeout: '45s', sessionTimeout: '10m' }, { stepTimeoutMs: 45_000, sessionTimeoutMs: 600_000 }],
+    [
+      { stepTimeout: '45s', sessionTimeout: '10m' },
+      { stepTimeoutMs: 45_000, sessionTimeoutMs: 600_000 },
+    ],
     [{ har: 'all' }, { har: 'all' }],
     [{ adaptiveStart: false }, { adaptiveStart: false }],
     [{ total: 3, scenario: 'x' }, {}],
-    [{ 'think-time': '2s', 'call-duration': '1m', messages: 3 }, { thinkTime: { minMs: 2_000, maxMs: 2_000 }, callDurationMs: 60_000, messages: 3 }],
+    [
+      { 'think-time': '2s', 'call-duration': '1m', messages: 3 },
+      { thinkTime: { minMs: 2_000, maxMs: 2_000 }, callDurationMs: 60_000, messages: 3 },
+    ],
   ] as const)('%j → %j over the defaults', (flags, want) => {
     expect(scenarioChoicesFromFlags(flags)).toEqual({ ...defaultScenarioChoices(), ...want });
   });
@@ -99,7 +130,10 @@ describe('flags → choices (scenarioChoicesFromFlags)', () => {
     [{ sessionTimeout: '2h' }, '--session-timeout: 2h is out of range; accepted: a duration from 1ms to 1h'],
     [{ thinkTime: '30s-10s' }, '--think-time: the range 30s-10s ends before it starts; write MIN-MAX, e.g. 10s-30s'],
     [{ thinkTime: '11m' }, '--think-time: at most 10m (got 11m)'],
-    [{ thinkTime: true }, '--think-time: true is not accepted; accepted: a duration (20s, 500ms, 1m; a plain number is milliseconds) or a range MIN-MAX (10s-30s), each up to 10m'],
+    [
+      { thinkTime: true },
+      '--think-time: true is not accepted; accepted: a duration (20s, 500ms, 1m; a plain number is milliseconds) or a range MIN-MAX (10s-30s), each up to 10m',
+    ],
     [{ input: 'paste' }, '--input: "paste" is not accepted; accepted: "type" or "insert"'],
     [{ har: 'some' }, '--har: "some" is not accepted; accepted: "off", "failures" or "all"'],
     [{ adaptiveStart: 'no' }, '--adaptive-start: "no" is not accepted; accepted: true or false (--adaptive-start or --no-adaptive-start)'],
@@ -115,8 +149,13 @@ describe('choices + profile → what agents get (resolveScenarioOptions)', () =>
   const profile = (timeouts: TargetProfile['timeouts']) => ({ timeouts }) as unknown as TargetProfile;
   it.each([
     ['no flag, no profile value: the defaults', {}, {}, { stepTimeoutMs: 30_000, sessionTimeoutMs: 120_000 }],
-    ['the profile\'s values', {}, { step: 45_000, session: 300_000 }, { stepTimeoutMs: 45_000, sessionTimeoutMs: 300_000 }],
-    ['the flags win over the profile', { stepTimeoutMs: 5_000, sessionTimeoutMs: 60_000 }, { step: 45_000, session: 300_000 }, { stepTimeoutMs: 5_000, sessionTimeoutMs: 60_000 }],
+    ["the profile's values", {}, { step: 45_000, session: 300_000 }, { stepTimeoutMs: 45_000, sessionTimeoutMs: 300_000 }],
+    [
+      'the flags win over the profile',
+      { stepTimeoutMs: 5_000, sessionTimeoutMs: 60_000 },
+      { step: 45_000, session: 300_000 },
+      { stepTimeoutMs: 5_000, sessionTimeoutMs: 60_000 },
+    ],
     ['one of each', { sessionTimeoutMs: 60_000 }, { step: 45_000 }, { stepTimeoutMs: 45_000, sessionTimeoutMs: 60_000 }],
   ] as const)('%s', (_n, given, timeouts, want) => {
     const options = resolveScenarioOptions(defaultScenarioChoices(given), profile(timeouts));
@@ -125,6 +164,12 @@ describe('choices + profile → what agents get (resolveScenarioOptions)', () =>
   });
 });
 
-it.each([[0, '0B'], [1500, '1500B'], [1024, '1KiB'], [200 * 1024 * 1024, '200MiB'], [1024 ** 4, '1TiB']])('formatBytes(%d) = %s', (n, want) => {
+it.each([
+  [0, '0B'],
+  [1500, '1500B'],
+  [1024, '1KiB'],
+  [200 * 1024 * 1024, '200MiB'],
+  [1024 ** 4, '1TiB'],
+])('formatBytes(%d) = %s', (n, want) => {
   expect(formatBytes(n)).toBe(want);
 });

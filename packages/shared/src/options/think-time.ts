@@ -8,10 +8,12 @@ import { formatDuration, parseDuration } from './duration.js';
  * arrived, before the next message), drawn uniformly from [minMs, maxMs] per
  * pause. A person reads and thinks; back-to-back exchanges are a stress test.
  */
-export const ThinkTimeSchema = z.strictObject({
-  minMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
-  maxMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
-}).refine((t) => t.minMs <= t.maxMs, { message: 'minMs must not exceed maxMs' });
+export const ThinkTimeSchema = z
+  .strictObject({
+    minMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
+    maxMs: z.number().int().min(0).max(MAX_THINK_TIME_MS),
+  })
+  .refine((t) => t.minMs <= t.maxMs, { message: 'minMs must not exceed maxMs' });
 export type ThinkTime = z.infer<typeof ThinkTimeSchema>;
 
 /** No pause: exchanges back to back. */

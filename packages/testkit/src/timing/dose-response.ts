@@ -24,13 +24,20 @@ export const DOSE_RESPONSE_ROUNDS = 5;
  */
 export async function doseResponse(o: DoseResponse): Promise<{ experiment: Experiment<number>; verdict: Verdict }> {
   const low = o.lowMs ?? 0;
-  const experiment = await runExperiment<number>([
-    { name: 'low', run: () => o.measure(low) },
-    { name: 'high', run: () => o.measure(low + o.injectedMs) },
-  ], { rounds: o.rounds ?? DOSE_RESPONSE_ROUNDS });
+  const experiment = await runExperiment<number>(
+    [
+      { name: 'low', run: () => o.measure(low) },
+      { name: 'high', run: () => o.measure(low + o.injectedMs) },
+    ],
+    { rounds: o.rounds ?? DOSE_RESPONSE_ROUNDS },
+  );
   const verdict = judgeDelay({
-    metric: o.metric, injectedMs: o.injectedMs, floorMs: low + o.injectedMs, accuracy: o.accuracy,
-    measured: experiment.values('high', (v) => v), reference: experiment.values('low', (v) => v),
+    metric: o.metric,
+    injectedMs: o.injectedMs,
+    floorMs: low + o.injectedMs,
+    accuracy: o.accuracy,
+    measured: experiment.values('high', (v) => v),
+    reference: experiment.values('low', (v) => v),
     referenceIs: low === 0 ? 'same operation undelayed' : `same operation with ${low} ms injected`,
   });
   return { experiment, verdict };

@@ -3,7 +3,13 @@ import { runExperiment, type Arm } from './experiment.js';
 
 function arms(log: string[]): Arm<number>[] {
   let n = 0;
-  return ['ref', 'a', 'b'].map((name) => ({ name, run: async () => { log.push(name); return ++n; } }));
+  return ['ref', 'a', 'b'].map((name) => ({
+    name,
+    run: async () => {
+      log.push(name);
+      return ++n;
+    },
+  }));
 }
 
 describe('runExperiment', () => {

@@ -76,11 +76,13 @@ export async function runExperiment<V>(arms: readonly Arm<V>[], o: ExperimentOpt
     all,
     used,
     machine,
-    values: (arm, pick) => used.flatMap((r) => {
-      const v = pick(r.results[arm] as V);
-      return v === undefined ? [] : [v];
-    }),
-    describe: () => `${describeMachine(machine)}; ${all.length} round(s) of ${names.join(' / ')}, interleaved, order alternating; ` +
+    values: (arm, pick) =>
+      used.flatMap((r) => {
+        const v = pick(r.results[arm] as V);
+        return v === undefined ? [] : [v];
+      }),
+    describe: () =>
+      `${describeMachine(machine)}; ${all.length} round(s) of ${names.join(' / ')}, interleaved, order alternating; ` +
       `${saturatedCount} saturated (busy ≥ ${Math.round(threshold * 100)} %: ${all.map((r) => `${Math.round(r.busy * 100)} %`).join(', ')})` +
       (saturatedCount === 0 ? '' : calm.length >= o.rounds ? `, repeated and left out` : `, kept: the machine stayed saturated through ${all.length} rounds`),
   };

@@ -13,7 +13,10 @@ export const MACHINE_SAMPLE_INTERVAL_MS = 250;
 /** A round whose mean busy share reaches this was measured on a saturated machine. */
 export const SATURATED_BUSY_SHARE = 0.9;
 
-interface Times { readonly busy: number; readonly total: number }
+interface Times {
+  readonly busy: number;
+  readonly total: number;
+}
 
 function readTimes(): Times {
   let busy = 0;
@@ -39,8 +42,10 @@ export interface MachineState {
 }
 
 export function describeMachine(m: MachineState): string {
-  return `machine: ${m.cores} × ${m.cpuModel}; load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)}; ` +
-    `${Math.round(m.busy * 100)} % of all cores busy during the experiment`;
+  return (
+    `machine: ${m.cores} × ${m.cpuModel}; load average ${m.loadStart.toFixed(2)} → ${m.loadEnd.toFixed(2)}; ` +
+    `${Math.round(m.busy * 100)} % of all cores busy during the experiment`
+  );
 }
 
 /** Samples the machine's busy share until stopped; answers "how busy was it between a and b". */

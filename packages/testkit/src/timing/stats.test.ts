@@ -20,7 +20,14 @@ describe('pooledSigma', () => {
     ['single values carry no spread', [[5], [9]], 0],
     ['identical values', [[2, 2, 2]], 0],
     // deviations from each group's own median: |1-2|,0,|3-2| and |10-11|,0,|12-11| → median 1 → 1.4826
-    ['two shifted groups pool their own spreads, not the shift', [[1, 2, 3], [10, 11, 12]], 1.4826],
+    [
+      'two shifted groups pool their own spreads, not the shift',
+      [
+        [1, 2, 3],
+        [10, 11, 12],
+      ],
+      1.4826,
+    ],
     // one wild value moves the median deviation only a little: deviations 0,0,0,1,48 → 0
     ['one outlier does not widen it', [[300, 300, 301, 300, 348]], 0],
   ])('%s', (_name, groups, want) => {

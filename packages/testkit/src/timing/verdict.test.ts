@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { judgeAgreement, judgeDelay, type DelayCheck } from './verdict.js';
 
-const check = (measured: number[], reference: number[], extra: Partial<DelayCheck> = {}): DelayCheck =>
-  ({ metric: 'api_create', injectedMs: 300, measured, reference, referenceIs: 'independent client', ...extra });
+const check = (measured: number[], reference: number[], extra: Partial<DelayCheck> = {}): DelayCheck => ({
+  metric: 'api_create',
+  injectedMs: 300,
+  measured,
+  reference,
+  referenceIs: 'independent client',
+  ...extra,
+});
 
 describe('judgeDelay', () => {
   // stated bar for 300 ms: 5 + 6 = 11 ms
@@ -28,12 +34,12 @@ describe('judgeDelay', () => {
     // each arm: deviations 2,0,2 → median 2 → σ 2.965; SE of each median √(π/2)·σ/√3; bar noise = 3·√2·SE
     const sigma = 1.4826 * 2;
     expect(v.sigmaMs).toBeCloseTo(sigma, 6);
-    expect(v.noiseMs).toBeCloseTo(3 * Math.SQRT2 * Math.sqrt(Math.PI / 2) * sigma / Math.sqrt(3), 6);
+    expect(v.noiseMs).toBeCloseTo((3 * Math.SQRT2 * Math.sqrt(Math.PI / 2) * sigma) / Math.sqrt(3), 6);
     expect(v.barMs).toBeCloseTo(11 + v.noiseMs, 9);
     // a quiet measured arm does not hide a noisy reference: its spread alone sets that arm's error
     const lopsided = judgeDelay(check([301, 301, 301, 301, 301], [1, 5, 9, 13, 17]));
     const sigmaRef = 1.4826 * 4;
-    expect(lopsided.noiseMs).toBeCloseTo(3 * Math.sqrt(Math.PI / 2) * sigmaRef / Math.sqrt(5), 6);
+    expect(lopsided.noiseMs).toBeCloseTo((3 * Math.sqrt(Math.PI / 2) * sigmaRef) / Math.sqrt(5), 6);
   });
 
   it('a hard floor fails a value below it whatever the medians say', () => {
@@ -45,7 +51,9 @@ describe('judgeDelay', () => {
 
   it('says what was measured, the reference, the spread and the bar', () => {
     const v = judgeDelay(check([318.5, 319], [1, 1.2], { metric: 'api_create' }));
-    expect(v.text).toMatch(/^FAIL api_create: injected 300\.0 ms; measured 318\.8 \[318\.5…319\.0, n=2\] − reference 1\.1 \[1\.0…1\.2, n=2\] \(independent client\) = 317\.6 ms; error \+17\.6 ms OUTSIDE ±\d+\.\d ms \(stated 11\.0 \+ noise/);
+    expect(v.text).toMatch(
+      /^FAIL api_create: injected 300\.0 ms; measured 318\.8 \[318\.5…319\.0, n=2\] − reference 1\.1 \[1\.0…1\.2, n=2\] \(independent client\) = 317\.6 ms; error \+17\.6 ms OUTSIDE ±\d+\.\d ms \(stated 11\.0 \+ noise/,
+    );
   });
 
   it('no values is a failure that says so, never a pass', () => {

@@ -89,7 +89,19 @@ export function judgeDelay(c: DelayCheck): Verdict {
   const acc = c.accuracy ?? STATED_ACCURACY;
   if (c.measured.length === 0 || c.reference.length === 0) {
     const text = `${c.metric}: no ${c.measured.length === 0 ? 'measured' : 'reference'} values — the experiment recorded nothing to judge`;
-    return { ok: false, metric: c.metric, injectedMs: c.injectedMs, estimateMs: Number.NaN, errorMs: Number.NaN, toleranceMs: Number.NaN, noiseMs: Number.NaN, sigmaMs: Number.NaN, barMs: Number.NaN, belowFloor: [], text };
+    return {
+      ok: false,
+      metric: c.metric,
+      injectedMs: c.injectedMs,
+      estimateMs: Number.NaN,
+      errorMs: Number.NaN,
+      toleranceMs: Number.NaN,
+      noiseMs: Number.NaN,
+      sigmaMs: Number.NaN,
+      barMs: Number.NaN,
+      belowFloor: [],
+      text,
+    };
   }
   const m = median(c.measured);
   const r = median(c.reference);
@@ -107,7 +119,8 @@ export function judgeDelay(c: DelayCheck): Verdict {
   const within = Math.abs(errorMs) <= barMs;
   const ok = within && belowFloor.length === 0;
   const floorText = belowFloor.length === 0 ? '' : `; ${belowFloor.length} value(s) below the floor ${f1(c.floorMs!)} ms: ${belowFloor.map(f1).join(', ')}`;
-  const text = `${ok ? 'ok  ' : 'FAIL'} ${c.metric}: injected ${f1(c.injectedMs)} ms; measured ${f1(m)} ${spread(c.measured)} − reference ${f1(r)} ${spread(c.reference)} ` +
+  const text =
+    `${ok ? 'ok  ' : 'FAIL'} ${c.metric}: injected ${f1(c.injectedMs)} ms; measured ${f1(m)} ${spread(c.measured)} − reference ${f1(r)} ${spread(c.reference)} ` +
     `(${c.referenceIs}) = ${f1(estimateMs)} ms; error ${signed(errorMs)} ms ${within ? 'within' : 'OUTSIDE'} ±${f1(barMs)} ms ` +
     `(stated ${f1(toleranceMs)} + noise ${f1(noiseMs)} = ${NOISE_Z} SE, spread σ ${f1(sigmaMs)} ms)${floorText}`;
   return { ok, metric: c.metric, injectedMs: c.injectedMs, estimateMs, errorMs, toleranceMs, noiseMs, sigmaMs, barMs, belowFloor, text };
@@ -133,7 +146,20 @@ export function judgeAgreement(c: AgreementCheck): Verdict {
   const sigmaMs = pooledSigma([c.differences]);
   const noiseMs = NOISE_Z * medianStandardError(sigmaMs, c.differences.length);
   const ok = c.differences.length > 0 && d >= c.lowMs - noiseMs && d <= c.highMs + noiseMs;
-  const text = `${ok ? 'ok  ' : 'FAIL'} ${c.what}: median ${f1(d)} ms ${c.differences.length ? spread(c.differences) : '[no values]'} ${ok ? 'within' : 'OUTSIDE'} ` +
+  const text =
+    `${ok ? 'ok  ' : 'FAIL'} ${c.what}: median ${f1(d)} ms ${c.differences.length ? spread(c.differences) : '[no values]'} ${ok ? 'within' : 'OUTSIDE'} ` +
     `${f1(c.lowMs - noiseMs)} … ${f1(c.highMs + noiseMs)} ms (stated ${f1(c.lowMs)} … ${f1(c.highMs)} ± noise ${f1(noiseMs)} = ${NOISE_Z} SE, σ ${f1(sigmaMs)} ms)`;
-  return { ok, metric: c.what, injectedMs: 0, estimateMs: d, errorMs: d, toleranceMs: c.highMs, noiseMs, sigmaMs, barMs: c.highMs + noiseMs, belowFloor: [], text };
+  return {
+    ok,
+    metric: c.what,
+    injectedMs: 0,
+    estimateMs: d,
+    errorMs: d,
+    toleranceMs: c.highMs,
+    noiseMs,
+    sigmaMs,
+    barMs: c.highMs + noiseMs,
+    belowFloor: [],
+    text,
+  };
 }

@@ -121,19 +121,22 @@ export async function readEntry<K extends OutboxKey, T>(f: EntryFormat<K, T>, di
     throw new Error(`${join(path, MANIFEST)} is missing or not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (!Array.isArray(manifest.names)) throw new Error(`${join(path, MANIFEST)} lists no parts`);
-  const parts = await Promise.all(manifest.names.map(async (n: unknown) => {
-    const name = checkPartName(String(n));
-    return { name, data: await readFile(join(path, name)) };
-  }));
+  const parts = await Promise.all(
+    manifest.names.map(async (n: unknown) => {
+      const name = checkPartName(String(n));
+      return { name, data: await readFile(join(path, name)) };
+    }),
+  );
   return f.decode(parts, key);
 }
 
 /** Delete an entry (a missing one is not an error). A folder loses its manifest first, so a crash midway leaves an interrupted write. */
 export async function removeEntry<K extends OutboxKey, T>(f: EntryFormat<K, T>, dir: string, key: K): Promise<void> {
   const path = entryPath(f, dir, key);
-  const unlinkIfThere = (p: string) => unlink(p).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-  });
+  const unlinkIfThere = (p: string) =>
+    unlink(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
   if (f.shape === 'file') {
     await unlinkIfThere(path);
     return;
@@ -175,7 +178,10 @@ export async function scanRunFolder<K extends OutboxKey, T>(f: EntryFormat<K, T>
     if (!e.isDirectory()) continue;
     const key = f.parseName(runId, e.name);
     if (key === null) continue;
-    const complete = await stat(join(runDir, e.name, MANIFEST)).then((s) => s.isFile(), () => false);
+    const complete = await stat(join(runDir, e.name, MANIFEST)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (complete) {
       keys.push(key);
     } else {

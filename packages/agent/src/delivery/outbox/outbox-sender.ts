@@ -195,24 +195,35 @@ export class OutboxSender<K extends OutboxKey, T, A extends object> {
             delay = this.#retryMinMs;
           } catch (e) {
             // The spool could not take the item out: it stays pending and is sent again (the controller dedupes).
-            this.#log.error({ ...fields(key), err: describeError(e), retryInMs: delay }, `cannot update the spool after the ${this.#spool.format.noun} was settled; will send it again`);
+            this.#log.error(
+              { ...fields(key), err: describeError(e), retryInMs: delay },
+              `cannot update the spool after the ${this.#spool.format.noun} was settled; will send it again`,
+            );
             await backOff();
           }
           break;
         case 'park': {
           this.stats.parked += 1;
           this.#parked.set(key.runId, Date.now() + UNKNOWN_RUN_RETRY_MS);
-          this.#log.warn({ runId: key.runId, reason: outcome.reason, retryInMs: UNKNOWN_RUN_RETRY_MS },
-            `the controller has no record of this run; its ${this.#spool.format.plural} wait, the others go on`);
+          this.#log.warn(
+            { runId: key.runId, reason: outcome.reason, retryInMs: UNKNOWN_RUN_RETRY_MS },
+            `the controller has no record of this run; its ${this.#spool.format.plural} wait, the others go on`,
+          );
           if (this.#unpark === null) {
-            this.#unpark = setTimeout(() => { this.#unpark = null; this.#wake?.(); }, UNKNOWN_RUN_RETRY_MS);
+            this.#unpark = setTimeout(() => {
+              this.#unpark = null;
+              this.#wake?.();
+            }, UNKNOWN_RUN_RETRY_MS);
             this.#unpark.unref();
           }
           break;
         }
         case 'retry':
           this.stats.retries += 1;
-          this.#log.warn({ ...fields(key), reason: outcome.reason, retryInMs: outcome.backoff ? delay : 0 }, `${this.#spool.format.noun} not acknowledged; will send it again`);
+          this.#log.warn(
+            { ...fields(key), reason: outcome.reason, retryInMs: outcome.backoff ? delay : 0 },
+            `${this.#spool.format.noun} not acknowledged; will send it again`,
+          );
           if (outcome.backoff) await backOff();
           break;
         default: {

@@ -8,10 +8,16 @@ import type { FileFormat, FolderFormat } from './entry-format.js';
 import { captureLog } from '../../../test/log-capture.js';
 
 /** Two toy kinds, one per entry shape: what the outbox needs to know of an item, and nothing else. */
-interface Note { readonly runId: string; readonly n: number; readonly text: string }
+interface Note {
+  readonly runId: string;
+  readonly n: number;
+  readonly text: string;
+}
 type NoteKey = Pick<Note, 'runId' | 'n'>;
 const NOTES: FileFormat<NoteKey, Note> = {
-  shape: 'file', noun: 'note', plural: 'notes',
+  shape: 'file',
+  noun: 'note',
+  plural: 'notes',
   keyOf: (x) => ({ runId: x.runId, n: x.n }),
   entryName: (k) => String(k.n),
   parseName: (runId, name) => (/^[1-9][0-9]*$/.test(name) ? { runId, n: Number(name) } : null),
@@ -25,10 +31,16 @@ const NOTES: FileFormat<NoteKey, Note> = {
   },
 };
 
-interface Bundle { readonly runId: string; readonly id: string; readonly parts: ReadonlyArray<{ name: string; data: Uint8Array }> }
+interface Bundle {
+  readonly runId: string;
+  readonly id: string;
+  readonly parts: ReadonlyArray<{ name: string; data: Uint8Array }>;
+}
 type BundleKey = Pick<Bundle, 'runId' | 'id'>;
 const BUNDLES: FolderFormat<BundleKey, Bundle> = {
-  shape: 'folder', noun: 'bundle', plural: 'bundles',
+  shape: 'folder',
+  noun: 'bundle',
+  plural: 'bundles',
   keyOf: (b) => ({ runId: b.runId, id: b.id }),
   entryName: (k) => k.id,
   parseName: (runId, id) => ({ runId, id }),
@@ -38,14 +50,21 @@ const BUNDLES: FolderFormat<BundleKey, Bundle> = {
   decode: (parts, k) => ({ ...k, parts: parts.map((p) => ({ name: p.name, data: Buffer.from(p.data) })) }),
 };
 
-const bundle = (runId: string, id: string): Bundle => ({ runId, id, parts: [{ name: 'a.png', data: Buffer.from([137, 80]) }, { name: 'b.txt', data: Buffer.from('hi') }] });
+const bundle = (runId: string, id: string): Bundle => ({
+  runId,
+  id,
+  parts: [
+    { name: 'a.png', data: Buffer.from([137, 80]) },
+    { name: 'b.txt', data: Buffer.from('hi') },
+  ],
+});
 
 async function walk(dir: string): Promise<Array<{ path: string; mode: number }>> {
   const out: Array<{ path: string; mode: number }> = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     out.push({ path: p, mode: (await stat(p)).mode & 0o777 });
-    if (e.isDirectory()) out.push(...await walk(p));
+    if (e.isDirectory()) out.push(...(await walk(p)));
   }
   return out;
 }
@@ -64,16 +83,30 @@ describe('OutboxSpool (real files in a temp folder)', () => {
     const s = new OutboxSpool(dir, NOTES, logs.log, { component: 'notes' });
     await s.open();
     let woken = 0;
-    s.onWrite(() => { woken += 1; });
-    for (const [runId, n] of [['r2', 2], ['r1', 1], ['r2', 1]] as const) await s.write({ runId, n, text: `${runId}-${n}` });
-    expect(s.pending()).toEqual([{ runId: 'r1', n: 1 }, { runId: 'r2', n: 1 }, { runId: 'r2', n: 2 }]);
+    s.onWrite(() => {
+      woken += 1;
+    });
+    for (const [runId, n] of [
+      ['r2', 2],
+      ['r1', 1],
+      ['r2', 1],
+    ] as const)
+      await s.write({ runId, n, text: `${runId}-${n}` });
+    expect(s.pending()).toEqual([
+      { runId: 'r1', n: 1 },
+      { runId: 'r2', n: 1 },
+      { runId: 'r2', n: 2 },
+    ]);
     expect(woken).toBe(3);
     expect(await s.read({ runId: 'r2', n: 2 })).toEqual({ runId: 'r2', n: 2, text: 'r2-2' });
     expect(s.pathOf({ runId: 'r2', n: 2 })).toBe(join(dir, 'r2', '2.json'));
     await s.write({ runId: 'r2', n: 2, text: 'again' }); // same key: replaced, still once
     expect(s.size).toBe(3);
     await s.remove({ runId: 'r1', n: 1 });
-    expect(s.pending()).toEqual([{ runId: 'r2', n: 1 }, { runId: 'r2', n: 2 }]);
+    expect(s.pending()).toEqual([
+      { runId: 'r2', n: 1 },
+      { runId: 'r2', n: 2 },
+    ]);
     expect(await readdir(dir)).toEqual(['r2']); // r1's folder went with its last entry
     expect((await walk(dir)).filter((w) => w.mode !== 0o600 && w.mode !== 0o700)).toEqual([]);
     expect((await walk(dir)).length).toBe(3);
@@ -106,11 +139,14 @@ describe('OutboxSpool (real files in a temp folder)', () => {
     // what a process killed mid-write leaves: a temporary file never renamed, in this version's name and the older one's
     await writeFile(join(dir, 'r1', '.3.json.0badc0de.tmp'), '{"runId":"r1","n":3,"te');
     await writeFile(join(dir, 'r1', '4.json.tmp'), '{');
-    await writeFile(join(dir, 'r1', 'notes.txt'), 'an operator\'s note');
+    await writeFile(join(dir, 'r1', 'notes.txt'), "an operator's note");
     await mkdir(join(dir, 'r-acked'));
     const b = new OutboxSpool(dir, NOTES, logs.log, { component: 'notes' });
     await b.open();
-    expect(b.pending()).toEqual([{ runId: 'r1', n: 1 }, { runId: 'r1', n: 2 }]);
+    expect(b.pending()).toEqual([
+      { runId: 'r1', n: 1 },
+      { runId: 'r1', n: 2 },
+    ]);
     expect((await readdir(join(dir, 'r1'))).sort()).toEqual(['1.json', '2.json', 'notes.txt']);
     expect(await readdir(dir)).not.toContain('r-acked'); // an empty run folder: everything was acknowledged
     expect(logs.lines.some((l) => l['msg'] === 'removed what interrupted writes left in the spool' && l['runId'] === 'r1')).toBe(true);
@@ -153,14 +189,22 @@ describe('OutboxSpool (real files in a temp folder)', () => {
   it('refuses, with E_SPOOL_IO, a key that would leave the spool, a part name that is a path, and an entry that does not read back', async () => {
     const notes = new OutboxSpool(dir, NOTES, logs.log, { component: 'notes' });
     await notes.open();
-    await expect(notes.write({ runId: '..', n: 1, text: 'x' })).rejects.toMatchObject({ code: ERROR_CODES.SPOOL_IO, message: expect.stringContaining('cannot name a spool entry') });
+    await expect(notes.write({ runId: '..', n: 1, text: 'x' })).rejects.toMatchObject({
+      code: ERROR_CODES.SPOOL_IO,
+      message: expect.stringContaining('cannot name a spool entry'),
+    });
     await notes.write({ runId: 'r1', n: 1, text: 'x' });
     await writeFile(join(dir, 'r1', '1.json'), '{"runId":"r1","n":2}');
-    await expect(notes.read({ runId: 'r1', n: 1 })).rejects.toMatchObject({ code: ERROR_CODES.SPOOL_IO, message: expect.stringContaining('does not hold note r1#1') });
+    await expect(notes.read({ runId: 'r1', n: 1 })).rejects.toMatchObject({
+      code: ERROR_CODES.SPOOL_IO,
+      message: expect.stringContaining('does not hold note r1#1'),
+    });
     const bundles = new OutboxSpool(join(dir, 'b'), BUNDLES, logs.log, { component: 'bundles' });
     await bundles.open();
-    await expect(bundles.write({ runId: 'r1', id: 's1', parts: [{ name: '../../escape', data: Buffer.from('x') }] }))
-      .rejects.toMatchObject({ code: ERROR_CODES.SPOOL_IO, message: expect.stringContaining('not a plain file name') });
+    await expect(bundles.write({ runId: 'r1', id: 's1', parts: [{ name: '../../escape', data: Buffer.from('x') }] })).rejects.toMatchObject({
+      code: ERROR_CODES.SPOOL_IO,
+      message: expect.stringContaining('not a plain file name'),
+    });
     expect(await readdir(dir)).not.toContain('escape');
   });
 

@@ -3,9 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ERROR_CODES, IdSchema, PRIVATE_FILE_MODE, ProbeError, describeError, mkdirPrivate } from '@userprobe/shared';
 import { isAlive } from '../../host/pid.js';
-import {
-  REJECTED_DIR, entryPath, readEntry, removeEntry, scanRunFolder, setAsideEntry, writeEntry, type EntryFormat, type OutboxKey,
-} from './entry-format.js';
+import { REJECTED_DIR, entryPath, readEntry, removeEntry, scanRunFolder, setAsideEntry, writeEntry, type EntryFormat, type OutboxKey } from './entry-format.js';
 
 /*
  * The spool of an outbox: items waiting for the controller's ack, kept on
@@ -72,7 +70,10 @@ export class OutboxSpool<K extends OutboxKey, T> {
       throw spoolError(`cannot open the spool ${this.dir}`, e);
     }
     if (this.#pending.length) {
-      this.log.info({ pending: this.#pending.length }, `the spool holds ${this.format.plural} from before that the controller has not acknowledged; sending them again`);
+      this.log.info(
+        { pending: this.#pending.length },
+        `the spool holds ${this.format.plural} from before that the controller has not acknowledged; sending them again`,
+      );
     }
   }
 
@@ -84,10 +85,15 @@ export class OutboxSpool<K extends OutboxKey, T> {
 
   async #takeLock(): Promise<void> {
     const file = join(this.dir, LOCK);
-    const held = await readFile(file, 'utf8').then((s) => Number(s.trim()), () => NaN);
+    const held = await readFile(file, 'utf8').then(
+      (s) => Number(s.trim()),
+      () => NaN,
+    );
     if (Number.isInteger(held) && held > 0 && held !== process.pid && isAlive(held)) {
-      throw new ProbeError(ERROR_CODES.SPOOL_IO,
-        `the spool ${this.dir} is in use by process ${held}; give each agent on this machine its own --id (or --spool)`);
+      throw new ProbeError(
+        ERROR_CODES.SPOOL_IO,
+        `the spool ${this.dir} is in use by process ${held}; give each agent on this machine its own --id (or --spool)`,
+      );
     }
     await writeFile(file, `${process.pid}\n`, { mode: PRIVATE_FILE_MODE });
   }
@@ -173,7 +179,10 @@ export class OutboxSpool<K extends OutboxKey, T> {
   async close(): Promise<void> {
     if (this.#lock) {
       const file = join(this.dir, LOCK);
-      const held = await readFile(file, 'utf8').then((s) => Number(s.trim()), () => NaN);
+      const held = await readFile(file, 'utf8').then(
+        (s) => Number(s.trim()),
+        () => NaN,
+      );
       if (held === process.pid) await unlink(file).catch(() => undefined);
     }
     this.#listeners.clear();

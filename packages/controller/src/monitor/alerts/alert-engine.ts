@@ -83,8 +83,21 @@ const EMPTY_MEMORY: AlertMemory = { window: [], goodStreak: 0, badStreak: 0, bas
 
 export function newAlert(check: string, location: string, kind: AlertKind, metric: string | null, now: number): AlertState {
   return {
-    key: alertKey(check, location, kind, metric), check, location, kind, metric, state: 'ok', severity: null, since: now, updatedAt: now,
-    lastNotifiedAt: null, announced: false, value: null, threshold: null, detail: null, memory: EMPTY_MEMORY,
+    key: alertKey(check, location, kind, metric),
+    check,
+    location,
+    kind,
+    metric,
+    state: 'ok',
+    severity: null,
+    since: now,
+    updatedAt: now,
+    lastNotifiedAt: null,
+    announced: false,
+    value: null,
+    threshold: null,
+    detail: null,
+    memory: EMPTY_MEMORY,
   };
 }
 
@@ -104,7 +117,8 @@ export function judge(s: AlertState, v: Verdict, p: { k: number; n: number; poli
   const { policy, now } = p;
   const window = [...s.memory.window, v.bad].slice(-p.n);
   const memory: AlertMemory = {
-    ...s.memory, window,
+    ...s.memory,
+    window,
     goodStreak: v.bad ? 0 : s.memory.goodStreak + 1,
     badStreak: v.bad ? s.memory.badStreak + 1 : 0,
   };
@@ -117,7 +131,17 @@ export function judge(s: AlertState, v: Verdict, p: { k: number; n: number; poli
     case 'pending': {
       if (bads >= p.k) {
         const flapping = s.memory.lastResolvedAt !== null && now - s.memory.lastResolvedAt < policy.flapWindowMs;
-        const st: AlertState = { ...base, state: 'firing', severity: v.severity, since: now, detail: flapping ? `${v.detail} (flapping: fired again ${Math.round((now - s.memory.lastResolvedAt) / 1000)}s after resolving; no message until it settles)` : v.detail, announced: !flapping, lastNotifiedAt: flapping ? s.lastNotifiedAt : now };
+        const st: AlertState = {
+          ...base,
+          state: 'firing',
+          severity: v.severity,
+          since: now,
+          detail: flapping
+            ? `${v.detail} (flapping: fired again ${Math.round((now - s.memory.lastResolvedAt) / 1000)}s after resolving; no message until it settles)`
+            : v.detail,
+          announced: !flapping,
+          lastNotifiedAt: flapping ? s.lastNotifiedAt : now,
+        };
         return { state: st, notifications: flapping ? [] : [notify('firing', st)], changed: true };
       }
       if (v.bad) {
@@ -129,12 +153,27 @@ export function judge(s: AlertState, v: Verdict, p: { k: number; n: number; poli
     }
     case 'firing': {
       if (!v.bad && memory.goodStreak >= policy.clearRounds) {
-        const st: AlertState = { ...base, state: 'resolved', since: now, detail: v.detail, memory: { ...memory, lastResolvedAt: now, window: [] }, lastNotifiedAt: s.announced ? now : s.lastNotifiedAt, announced: s.announced };
+        const st: AlertState = {
+          ...base,
+          state: 'resolved',
+          since: now,
+          detail: v.detail,
+          memory: { ...memory, lastResolvedAt: now, window: [] },
+          lastNotifiedAt: s.announced ? now : s.lastNotifiedAt,
+          announced: s.announced,
+        };
         return { state: st, notifications: s.announced ? [notify('resolved', st)] : [], changed: true };
       }
       const severity = v.bad && v.severity === 'failed' ? 'failed' : s.severity;
       const remind = v.bad && s.announced && policy.remindEveryMs !== null && s.lastNotifiedAt !== null && now - s.lastNotifiedAt >= policy.remindEveryMs;
-      const st: AlertState = { ...base, severity, detail: v.bad ? v.detail : s.detail, lastNotifiedAt: remind ? now : s.lastNotifiedAt, value: v.bad ? v.value : s.value, threshold: v.bad ? v.threshold : s.threshold };
+      const st: AlertState = {
+        ...base,
+        severity,
+        detail: v.bad ? v.detail : s.detail,
+        lastNotifiedAt: remind ? now : s.lastNotifiedAt,
+        value: v.bad ? v.value : s.value,
+        threshold: v.bad ? v.threshold : s.threshold,
+      };
       return { state: st, notifications: remind ? [notify('reminder', st)] : [], changed: remind || severity !== s.severity };
     }
   }
@@ -150,7 +189,10 @@ export function failureVerdict(o: RoundObservation, share: number): Verdict | nu
   const step = r.failedStep ? `, most at step ${r.failedStep.step} (${r.failedStep.count})` : '';
   const error = o.topError ? `; most common error (${o.topError.count}×): ${o.topError.message}` : '';
   return {
-    bad, severity: r.sessions.ok === 0 ? 'failed' : 'degraded', value: failedShare, threshold: share,
+    bad,
+    severity: r.sessions.ok === 0 ? 'failed' : 'degraded',
+    value: failedShare,
+    threshold: share,
     detail: bad ? `${r.sessions.failed} of ${r.sessions.planned} session(s) failed${step}${error}` : `${r.sessions.ok} of ${r.sessions.planned} session(s) ok`,
   };
 }
@@ -164,11 +206,20 @@ export function latencyVerdict(o: RoundObservation, metric: string, s: AlertStat
   const limits: number[] = [];
   if (rule.aboveMs !== null) limits.push(rule.aboveMs);
   if (rule.factor !== null && baseline !== null) limits.push(Math.max(baseline * rule.factor, baseline + rule.minDeltaMs));
-  if (limits.length === 0) return { bad: false, severity: 'degraded', value, threshold: null, detail: `${metric} ${rule.stat} ${fmt(value)} (baseline forming: ${s.memory.baseline.length} of ${rule.minBaseline} rounds)` };
+  if (limits.length === 0)
+    return {
+      bad: false,
+      severity: 'degraded',
+      value,
+      threshold: null,
+      detail: `${metric} ${rule.stat} ${fmt(value)} (baseline forming: ${s.memory.baseline.length} of ${rule.minBaseline} rounds)`,
+    };
   const threshold = Math.min(...limits);
   const bad = value > threshold;
-  const against = baseline !== null && rule.factor !== null && threshold !== rule.aboveMs
-    ? `${rule.factor}× its baseline ${fmt(baseline)} (median of the last ${s.memory.baseline.length} good rounds)` : `the limit ${fmt(threshold)}`;
+  const against =
+    baseline !== null && rule.factor !== null && threshold !== rule.aboveMs
+      ? `${rule.factor}× its baseline ${fmt(baseline)} (median of the last ${s.memory.baseline.length} good rounds)`
+      : `the limit ${fmt(threshold)}`;
   return { bad, severity: 'degraded', value, threshold, detail: `${metric} ${rule.stat} ${fmt(value)} ${bad ? 'over' : 'within'} ${against}` };
 }
 
@@ -182,20 +233,33 @@ export function withBaseline(s: AlertState, value: number | null, bad: boolean, 
 export function darkVerdict(o: RoundObservation): Verdict | null {
   const r = o.report;
   if (r.status === 'gap') return { bad: true, severity: 'degraded', value: null, threshold: null, detail: r.reason ?? `no agent in ${r.location}` };
-  if (r.status === 'ok' || r.status === 'failed' || r.status === 'not-run') return { bad: false, severity: 'degraded', value: null, threshold: null, detail: `measured again in ${r.location}${r.agents.length ? ` by ${r.agents.join(', ')}` : ''}` };
+  if (r.status === 'ok' || r.status === 'failed' || r.status === 'not-run')
+    return {
+      bad: false,
+      severity: 'degraded',
+      value: null,
+      threshold: null,
+      detail: `measured again in ${r.location}${r.agents.length ? ` by ${r.agents.join(', ')}` : ''}`,
+    };
   return null;
 }
 
 /** No data: nothing started for the check anywhere in `intervals` × its interval. Judged on time, not rounds. */
 export function noDataDecision(s: AlertState, p: { now: number; intervalMs: number; intervals: number; policy: AlertPolicy; startedNow: boolean }): Decision {
-  const lastStartedAt = p.startedNow ? p.now : s.memory.lastStartedAt ?? p.now;
+  const lastStartedAt = p.startedNow ? p.now : (s.memory.lastStartedAt ?? p.now);
   const silentMs = p.now - lastStartedAt;
   const bad = silentMs > p.intervals * p.intervalMs;
   const st0 = { ...s, memory: { ...s.memory, lastStartedAt } };
   if (!p.startedNow && !bad && s.state !== 'firing') return { state: st0, notifications: [], changed: s.memory.lastStartedAt === null };
-  const detail = bad ? `no round started for ${Math.round(silentMs / 1000)}s (${p.intervals} intervals of ${Math.round(p.intervalMs / 1000)}s): nothing is being measured` : 'rounds run again';
+  const detail = bad
+    ? `no round started for ${Math.round(silentMs / 1000)}s (${p.intervals} intervals of ${Math.round(p.intervalMs / 1000)}s): nothing is being measured`
+    : 'rounds run again';
   // Time-judged: one verdict fires (k = 1), one started round clears.
-  return judge(st0, { bad, severity: 'failed', value: silentMs, threshold: p.intervals * p.intervalMs, detail }, { k: 1, n: 1, policy: { ...p.policy, clearRounds: 1 }, now: p.now, round: null });
+  return judge(
+    st0,
+    { bad, severity: 'failed', value: silentMs, threshold: p.intervals * p.intervalMs, detail },
+    { k: 1, n: 1, policy: { ...p.policy, clearRounds: 1 }, now: p.now, round: null },
+  );
 }
 
 export function median(xs: readonly number[]): number {

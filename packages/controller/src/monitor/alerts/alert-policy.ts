@@ -71,16 +71,21 @@ const duration = z.union([z.string(), z.number()]);
 const kOfN = { k: z.number().int().min(1).max(20).optional(), n: z.number().int().min(1).max(20).optional() };
 export const RulesRaw = z.strictObject({
   failure: z.union([z.literal(false), z.strictObject({ share: z.number().gt(0).max(1).optional(), ...kOfN })]).optional(),
-  latency: z.union([z.literal(false), z.strictObject({
-    metrics: z.array(z.string().min(1)).min(1).optional(),
-    stat: z.enum(LATENCY_STATS).optional(),
-    includeSaturated: z.boolean().optional(),
-    above: duration.optional(),
-    factor: z.number().gt(1).max(100).optional(),
-    minDelta: duration.optional(),
-    minBaseline: z.number().int().min(1).max(1000).optional(),
-    ...kOfN,
-  })]).optional(),
+  latency: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        metrics: z.array(z.string().min(1)).min(1).optional(),
+        stat: z.enum(LATENCY_STATS).optional(),
+        includeSaturated: z.boolean().optional(),
+        above: duration.optional(),
+        factor: z.number().gt(1).max(100).optional(),
+        minDelta: duration.optional(),
+        minBaseline: z.number().int().min(1).max(1000).optional(),
+        ...kOfN,
+      }),
+    ])
+    .optional(),
   noData: z.union([z.literal(false), z.strictObject({ intervals: z.number().int().min(1).max(1000) })]).optional(),
   dark: z.union([z.literal(false), z.strictObject({ rounds: z.number().int().min(1).max(1000) })]).optional(),
   clearRounds: z.number().int().min(1).max(20).optional(),
@@ -119,20 +124,23 @@ export function alertPolicy(scenario: ScenarioName, intervalMs: number, top: Rul
   const remind = pick('remindEvery');
   return {
     failure: f === false ? null : { share: f?.share ?? 0.5, k: f?.k ?? 2, n: Math.max(f?.n ?? 3, f?.k ?? 2) },
-    latency: l === false ? null : {
-      metrics: l?.metrics ?? [...coreMetrics(scenario)],
-      stat: l?.stat ?? 'p95',
-      includeSaturated: l?.includeSaturated ?? false,
-      aboveMs: l?.above === undefined ? null : ms(l.above, 'alerts.latency.above'),
-      factor: l?.factor ?? (l?.above === undefined ? 2 : null),
-      minDeltaMs: l?.minDelta === undefined ? 100 : ms(l.minDelta, 'alerts.latency.minDelta'),
-      minBaseline: l?.minBaseline ?? 5,
-      baselineRounds: 50,
-      k: l?.k ?? 2,
-      n: Math.max(l?.n ?? 3, l?.k ?? 2),
-    },
-    noDataIntervals: nd === false ? null : nd?.intervals ?? 3,
-    darkRounds: dk === false ? null : dk?.rounds ?? 2,
+    latency:
+      l === false
+        ? null
+        : {
+            metrics: l?.metrics ?? [...coreMetrics(scenario)],
+            stat: l?.stat ?? 'p95',
+            includeSaturated: l?.includeSaturated ?? false,
+            aboveMs: l?.above === undefined ? null : ms(l.above, 'alerts.latency.above'),
+            factor: l?.factor ?? (l?.above === undefined ? 2 : null),
+            minDeltaMs: l?.minDelta === undefined ? 100 : ms(l.minDelta, 'alerts.latency.minDelta'),
+            minBaseline: l?.minBaseline ?? 5,
+            baselineRounds: 50,
+            k: l?.k ?? 2,
+            n: Math.max(l?.n ?? 3, l?.k ?? 2),
+          },
+    noDataIntervals: nd === false ? null : (nd?.intervals ?? 3),
+    darkRounds: dk === false ? null : (dk?.rounds ?? 2),
     clearRounds: pick('clearRounds') ?? 2,
     remindEveryMs: remind === false ? null : remind === undefined ? 4 * 3_600_000 : ms(remind, 'alerts.remindEvery'),
     flapWindowMs: pick('flapWindow') === undefined ? Math.max(10 * intervalMs, 600_000) : ms(pick('flapWindow')!, 'alerts.flapWindow'),

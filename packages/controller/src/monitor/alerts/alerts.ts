@@ -4,8 +4,18 @@ import type { Logger } from 'pino';
 import { describeError, writeJsonDurable } from '@userprobe/shared';
 import type { CheckConfig } from '../monitor-config.js';
 import {
-  alertKey, darkVerdict, failureVerdict, judge, latencyVerdict, newAlert, noDataDecision, withBaseline,
-  type AlertState, type Decision, type Notification, type RoundObservation,
+  alertKey,
+  darkVerdict,
+  failureVerdict,
+  judge,
+  latencyVerdict,
+  newAlert,
+  noDataDecision,
+  withBaseline,
+  type AlertState,
+  type Decision,
+  type Notification,
+  type RoundObservation,
 } from './alert-engine.js';
 import type { AlertPolicy, AlertSettings } from './alert-policy.js';
 import { MONITOR_DASHBOARD_UID, slackMessage } from './slack-message.js';
@@ -70,7 +80,9 @@ export class Alerts {
     this.#checks = new Map(checks.map((c) => [c.check.name, c]));
     for (const [key, s] of this.#states) if (!this.#checks.has(s.check)) this.#states.delete(key);
     if (this.#timer === null) {
-      this.#timer = setInterval(() => { void this.#tickAll(); }, NO_DATA_TICK_MS);
+      this.#timer = setInterval(() => {
+        void this.#tickAll();
+      }, NO_DATA_TICK_MS);
       this.#timer.unref();
     }
   }
@@ -89,7 +101,8 @@ export class Alerts {
     const decisions: Decision[] = [];
     if (policy.failure) {
       const v = failureVerdict(o, policy.failure.share);
-      if (v) decisions.push(judge(this.#get(r.check, r.location, 'failure', null, now), v, { k: policy.failure.k, n: policy.failure.n, policy, now, round: o }));
+      if (v)
+        decisions.push(judge(this.#get(r.check, r.location, 'failure', null, now), v, { k: policy.failure.k, n: policy.failure.n, policy, now, round: o }));
     }
     if (policy.latency) {
       for (const metric of policy.latency.metrics) {
@@ -102,10 +115,27 @@ export class Alerts {
     }
     if (policy.darkRounds !== null) {
       const v = darkVerdict(o);
-      if (v) decisions.push(judge(this.#get(r.check, r.location, 'dark', null, now), v, { k: policy.darkRounds, n: policy.darkRounds, policy: { ...policy, clearRounds: 1 }, now, round: o }));
+      if (v)
+        decisions.push(
+          judge(this.#get(r.check, r.location, 'dark', null, now), v, {
+            k: policy.darkRounds,
+            n: policy.darkRounds,
+            policy: { ...policy, clearRounds: 1 },
+            now,
+            round: o,
+          }),
+        );
     }
     if (policy.noDataIntervals !== null && r.startedAt !== null) {
-      decisions.push(noDataDecision(this.#get(r.check, '*', 'no-data', null, now), { now, intervalMs: c.check.intervalMs, intervals: policy.noDataIntervals, policy, startedNow: true }));
+      decisions.push(
+        noDataDecision(this.#get(r.check, '*', 'no-data', null, now), {
+          now,
+          intervalMs: c.check.intervalMs,
+          intervals: policy.noDataIntervals,
+          policy,
+          startedNow: true,
+        }),
+      );
     }
     await this.#apply(decisions, c);
     if (policy.agree > 1) await this.#agreement(c, now, o);
@@ -114,8 +144,13 @@ export class Alerts {
   /** Send a sample message through the outbox (controller alerts test). */
   static sample(check: string, scenario: string, settings: AlertSettings, now: number): ReturnType<typeof slackMessage> {
     const a: AlertState = {
-      ...newAlert(check, 'ams3', 'failure', null, now - 120_000), state: 'firing', severity: 'failed', value: 1, threshold: 0.5,
-      detail: 'This is a test message from `controller alerts test`: 2 of 2 session(s) failed, most at step widget_load (2); most common error (2×): step "widget_load" did not finish within 10000 ms',
+      ...newAlert(check, 'ams3', 'failure', null, now - 120_000),
+      state: 'firing',
+      severity: 'failed',
+      value: 1,
+      threshold: 0.5,
+      detail:
+        'This is a test message from `controller alerts test`: 2 of 2 session(s) failed, most at step widget_load (2); most common error (2×): step "widget_load" did not finish within 10000 ms',
     };
     return slackMessage({ kind: 'firing', alert: a, round: null, at: now }, { scenario, grafanaUrl: settings.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID });
   }
@@ -134,7 +169,13 @@ export class Alerts {
     const now = this.#now();
     for (const c of this.#checks.values()) {
       if (c.policy.noDataIntervals === null) continue;
-      const d = noDataDecision(this.#get(c.check.name, '*', 'no-data', null, now), { now, intervalMs: c.check.intervalMs, intervals: c.policy.noDataIntervals, policy: c.policy, startedNow: false });
+      const d = noDataDecision(this.#get(c.check.name, '*', 'no-data', null, now), {
+        now,
+        intervalMs: c.check.intervalMs,
+        intervals: c.policy.noDataIntervals,
+        policy: c.policy,
+        startedNow: false,
+      });
       if (d.changed || d.notifications.length) await this.#apply([d], c);
     }
   }
@@ -153,8 +194,16 @@ export class Alerts {
       const first = members[0]!;
       const agg = this.#get(c.check.name, '*', first.kind, first.metric, now);
       const bad = firing.length >= c.policy.agree;
-      const detail = `${firing.length} of ${members.length} location(s) firing (${firing.map((s) => s.location).join(', ') || 'none'}); alert at ${c.policy.agree}` + (firing[0]?.detail ? ` — ${firing[0].location}: ${firing[0].detail}` : '');
-      out.push(judge(agg, { bad, severity: firing.some((s) => s.severity === 'failed') ? 'failed' : 'degraded', value: firing.length, threshold: c.policy.agree, detail }, { k: 1, n: 1, policy: { ...c.policy, clearRounds: 1 }, now, round: o }));
+      const detail =
+        `${firing.length} of ${members.length} location(s) firing (${firing.map((s) => s.location).join(', ') || 'none'}); alert at ${c.policy.agree}` +
+        (firing[0]?.detail ? ` — ${firing[0].location}: ${firing[0].detail}` : '');
+      out.push(
+        judge(
+          agg,
+          { bad, severity: firing.some((s) => s.severity === 'failed') ? 'failed' : 'degraded', value: firing.length, threshold: c.policy.agree, detail },
+          { k: 1, n: 1, policy: { ...c.policy, clearRounds: 1 }, now, round: o },
+        ),
+      );
     }
     await this.#apply(out, c);
   }
@@ -169,18 +218,23 @@ export class Alerts {
       for (const n of d.notifications) {
         this.#log.warn({ alert: n.alert.key, kind: n.kind, severity: n.alert.severity, detail: n.alert.detail, quiet }, `alert ${n.kind}`);
         if (!quiet && this.#o.outbox) {
-          await this.#o.outbox.enqueue(slackMessage(n, { scenario: c.check.scenario, grafanaUrl: this.#o.settings.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }))
+          await this.#o.outbox
+            .enqueue(slackMessage(n, { scenario: c.check.scenario, grafanaUrl: this.#o.settings.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }))
             .catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'could not queue a Slack message'));
         }
       }
-      if (d.changed || d.notifications.length) await Promise.resolve(this.#o.onChange?.(d.state, quiet ? null : d.notifications[0] ?? null)).catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'alert state not mirrored'));
+      if (d.changed || d.notifications.length)
+        await Promise.resolve(this.#o.onChange?.(d.state, quiet ? null : (d.notifications[0] ?? null))).catch((e: unknown) =>
+          this.#log.error({ err: describeError(e) }, 'alert state not mirrored'),
+        );
     }
     if (dirty) await this.#save();
   }
 
   #save(): Promise<void> {
     const states = [...this.#states.values()];
-    this.#saving = this.#saving.then(() => writeJsonDurable(join(this.#o.outDir, ALERT_STATES_FILE), { version: 1, states }))
+    this.#saving = this.#saving
+      .then(() => writeJsonDurable(join(this.#o.outDir, ALERT_STATES_FILE), { version: 1, states }))
       .catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'alert states not saved'));
     return this.#saving;
   }

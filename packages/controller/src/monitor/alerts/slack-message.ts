@@ -26,10 +26,14 @@ const VERB = { firing: 'Firing', resolved: 'Resolved', reminder: 'Still firing' 
 
 export function alertTitle(a: AlertState): string {
   switch (a.kind) {
-    case 'failure': return `${a.check} failing in ${a.location === '*' ? 'several locations' : a.location}`;
-    case 'latency': return `${a.check} slow in ${a.location === '*' ? 'several locations' : a.location}: ${a.metric ?? 'latency'}`;
-    case 'no-data': return `${a.check} measures nothing`;
-    case 'dark': return `${a.check}: location ${a.location} is dark (no agent)`;
+    case 'failure':
+      return `${a.check} failing in ${a.location === '*' ? 'several locations' : a.location}`;
+    case 'latency':
+      return `${a.check} slow in ${a.location === '*' ? 'several locations' : a.location}: ${a.metric ?? 'latency'}`;
+    case 'no-data':
+      return `${a.check} measures nothing`;
+    case 'dark':
+      return `${a.check}: location ${a.location} is dark (no agent)`;
   }
 }
 

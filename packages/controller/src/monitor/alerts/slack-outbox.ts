@@ -84,7 +84,12 @@ export class SlackOutbox {
 
   async #ids(): Promise<number[]> {
     const names = await readdir(this.#o.dir).catch(() => [] as string[]);
-    return names.filter((n) => !isTempFile(n)).map((n) => NAME.exec(n)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    return names
+      .filter((n) => !isTempFile(n))
+      .map((n) => NAME.exec(n))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
   }
 
   #kick(): void {
@@ -128,14 +133,26 @@ export class SlackOutbox {
     }
   }
 
-  async #post(body: string): Promise<{ kind: 'sent' } | { kind: 'rejected'; status: number } | { kind: 'retry'; status: number | null; retryAfterMs: number | null; reason: string }> {
+  async #post(
+    body: string,
+  ): Promise<{ kind: 'sent' } | { kind: 'rejected'; status: number } | { kind: 'retry'; status: number | null; retryAfterMs: number | null; reason: string }> {
     try {
-      const res = await fetch(this.#o.webhookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(SLACK_TIMEOUT_MS) });
+      const res = await fetch(this.#o.webhookUrl!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(SLACK_TIMEOUT_MS),
+      });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return { kind: 'sent' };
       if (res.status === 429 || res.status >= 500) {
         const ra = Number(res.headers.get('retry-after'));
-        return { kind: 'retry', status: res.status, retryAfterMs: Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 15 * 60_000) : null, reason: `HTTP ${res.status}` };
+        return {
+          kind: 'retry',
+          status: res.status,
+          retryAfterMs: Number.isFinite(ra) && ra > 0 ? Math.min(ra * 1000, 15 * 60_000) : null,
+          reason: `HTTP ${res.status}`,
+        };
       }
       return { kind: 'rejected', status: res.status };
     } catch (e) {
@@ -151,8 +168,15 @@ export class SlackOutbox {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.#wake = null; resolve(); }, ms);
-      this.#wake = () => { clearTimeout(t); this.#wake = null; resolve(); };
+      const t = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        this.#wake = null;
+        resolve();
+      };
     });
   }
 }
