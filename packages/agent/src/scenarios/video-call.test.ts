@@ -98,7 +98,7 @@ describe.skipIf(unavailable !== null)(`video-call in a loopback-only network nam
   let harness: NetnsHarness;
   beforeAll(async () => {
     harness = await startNetnsHarness({ scenario: 'video-call', warmup: true, options: { callDurationMs: 0 } });
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
     await harness?.close();
   });

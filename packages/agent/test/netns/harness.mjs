@@ -88,6 +88,7 @@ async function main() {
   const target = await startDemoTarget();
   const { profile } = await resolveProfile('demo', target.vars);
   const userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-netns-'));
+  process.stderr.write(`harness: demo target up; launching ${kind}\n`);
   const browser = await puppeteer.launch({
     executablePath: BINARIES[kind],
     headless: kind === 'shell' ? 'shell' : true,
@@ -101,7 +102,12 @@ async function main() {
     const base = { ...DEFAULT_OPTIONS, ...(config.options ?? {}) };
     if (config.warmup) {
       target.knobs.reset();
-      await session(browser, profile, scenario, 0, base);
+      // Only to warm caches: bounded well inside the caller's start timeout, and said on stderr (a stuck warm-up is visible, not a silent wait).
+      const t0 = Date.now();
+      const warm = await session(browser, profile, scenario, 0, { ...base, stepTimeoutMs: 15_000, sessionTimeoutMs: 25_000 });
+      process.stderr.write(
+        `harness warm-up ${warm.failure ? `failed at ${warm.failure.step ?? '?'}: ${warm.failure.message}` : 'ok'} in ${Date.now() - t0} ms\n`,
+      );
     }
     process.stdout.write(`${READY_MARKER}\n`);
     let n = 1;

@@ -76,7 +76,7 @@ export function netnsUnavailable(): string | null {
  * (and warmed). Sessions are then run one at a time with `session()`, so a
  * timing experiment can interleave them with anything else.
  */
-export function startNetnsHarness(config: HarnessConfig, startTimeoutMs = 60_000): Promise<NetnsHarness> {
+export function startNetnsHarness(config: HarnessConfig, startTimeoutMs = 90_000): Promise<NetnsHarness> {
   const child = spawn('unshare', ['-n', '--', 'sh', '-c', `${SETUP} && exec node "$0"`, HARNESS], {
     cwd: ROOT,
     env: { ...process.env, USERPROBE_HARNESS: JSON.stringify(config) },
