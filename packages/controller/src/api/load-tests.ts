@@ -4,8 +4,6 @@ import { resolveRunConfig, thinkTimeProblem, type RunConfig, type ServeConfig } 
 import { resolveTarget } from '../config/target.js';
 import type { ListeningHub } from '../hub/hub.js';
 import type { EvidenceStore } from '../results/evidence-store.js';
-import { readRunResults } from '../results/run-folder-reader.js';
-import { RESULT_FILES } from '../results/run-folder.js';
 import type { Sinks } from '../results/sink-set.js';
 import { RunCoordinator } from '../run/coordinator.js';
 import { ProgressReporter } from '../run/progress.js';
@@ -16,6 +14,7 @@ import type { LoadTestPolicy } from '../monitor/monitor-config.js';
 import type { Monitor } from '../monitor/monitor.js';
 import { PoolView } from '../monitor/pool-view.js';
 import { ApiError, type RunStream } from './operator-api.js';
+import { runFolderStore } from '../results/run-results-store.js';
 
 /*
  * Load tests submitted to the daemon (`controller run --controller URL …`):
@@ -138,11 +137,7 @@ export class LoadTests {
           log,
           evidence,
           registry,
-          results: {
-            read: (id) => readRunResults(serve.outDir, id),
-            writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-            writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
-          },
+          results: runFolderStore(serve.outDir, sinks.results),
         },
       );
       this.#running.set(cfg.runId, { coordinator, startedAt: Date.now(), scenario: cfg.scenario, total: cfg.total });

@@ -10,6 +10,7 @@ import { closeRun } from '../run/run-closer.js';
 import { judgeStored, noteStored, type MachineState } from '../run/run-machine.js';
 import { fromStateFile, parseStateFile, toStateFile } from '../run/run-state-file.js';
 import { metaOf, storedProgress } from '../run/run-adopter.js';
+import { runFolderStore } from '../results/run-results-store.js';
 
 export interface ReconcileConfig {
   readonly runId: string;
@@ -116,7 +117,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
       {
         sinks: sinks.all,
         log: io.log,
-        results: { read: (id) => readRunResults(cfg.outDir, id), writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s) },
+        results: runFolderStore(cfg.outDir, sinks.results),
       },
     );
     if (file) await sinks.results.writeRunJson(cfg.runId, RESULT_FILES.state, toStateFile(metaOf(file), state, file.endedAt ?? now));

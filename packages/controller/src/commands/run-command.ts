@@ -12,13 +12,12 @@ import { startLocalAgents, localAgentTrust, localSpoolRoot, type LocalAgents } f
 import { RunCoordinator } from '../run/coordinator.js';
 import { runParamsOf } from '../run/run-params.js';
 import { ProgressReporter, type ProgressOutput } from '../run/progress.js';
-import { readRunResults } from '../results/run-folder-reader.js';
-import { RESULT_FILES } from '../results/run-folder.js';
 import { report } from '../run/run-report.js';
 import { EvidenceStore } from '../results/evidence-store.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 import { RunRegistry } from '../run/run-registry.js';
 import { prepareOutDir } from '../config/out-dir.js';
+import { runFolderStore } from '../results/run-results-store.js';
 
 export interface CommandIo {
   readonly stdout: { write(s: string): unknown };
@@ -140,11 +139,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
       log,
       evidence,
       registry,
-      results: {
-        read: (id) => readRunResults(cfg.outDir, id),
-        writeSummary: (id, s) => resultsSink.writeRunJson(id, RESULT_FILES.summary, s),
-        writeRunJson: (id, file, value) => resultsSink.writeRunJson(id, file, value),
-      },
+      results: runFolderStore(cfg.outDir, resultsSink),
     });
     if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);
     if (earlyExit !== null) coordinator.abort(earlyExit);

@@ -8,8 +8,6 @@ import { EvidenceStore } from '../results/evidence-store.js';
 import { deriveAgentToken } from '../trust/agent-token.js';
 import { prepareOutDir } from '../config/out-dir.js';
 import { ProgressReporter } from '../run/progress.js';
-import { readRunResults } from '../results/run-folder-reader.js';
-import { RESULT_FILES } from '../results/run-folder.js';
 import { RunRegistry } from '../run/run-registry.js';
 import { adoptRun, prepareAdoption, type AdoptedRun } from '../run/run-adopter.js';
 import { describeError, type RoundReport } from '@userprobe/shared';
@@ -21,6 +19,7 @@ import { createControllerMetrics } from '../api/prometheus.js';
 import { SINK_MODES, mysqlSinkOf } from '../db/index.js';
 import { startServeLocalAgents } from './serve-local-agents.js';
 import type { LocalAgents } from './local-agents.js';
+import { runFolderStore } from '../results/run-results-store.js';
 
 /** How long the daemon waits for its local agents before the first round (rounds without them would be gaps). */
 export const LOCAL_AGENTS_WAIT_MS = 60_000;
@@ -127,11 +126,7 @@ export async function serveCommand(cfg: ServeConfig, io: CommandIo): Promise<num
       progress,
       log: io.log,
       now: Date.now,
-      results: {
-        read: (id) => readRunResults(cfg.outDir, id),
-        writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-        writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
-      },
+      results: runFolderStore(cfg.outDir, sinks.results),
     });
     adopted.push(run);
     void run.closed.then(

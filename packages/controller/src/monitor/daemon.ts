@@ -8,8 +8,6 @@ import type { RunRegistry } from '../run/run-registry.js';
 import { RunCoordinator } from '../run/coordinator.js';
 import { runParamsOf } from '../run/run-params.js';
 import type { Progress } from '../run/progress.js';
-import { readRunResults } from '../results/run-folder-reader.js';
-import { RESULT_FILES } from '../results/run-folder.js';
 import { runRetention } from '../db/retention.js';
 import { loadMonitorConfig, type CheckConfig, type MonitorConfig } from './monitor-config.js';
 import { Monitor, type RoundHandle, type RoundStart } from './monitor.js';
@@ -18,9 +16,9 @@ import { TargetSet } from './targets.js';
 import { Alerts } from './alerts/alerts.js';
 import { observeRound } from './alerts/round-observation.js';
 import { SlackOutbox } from './alerts/slack-outbox.js';
-import { MONITOR_DASHBOARD_UID, slackMessage } from './alerts/slack-message.js';
 import type { AlertRecord } from '../results/sink.js';
 import { join } from 'node:path';
+import { runFolderStore } from '../results/run-results-store.js';
 
 /** How long a round waits for its picked agents (connected when picked: this only covers a reconnect in between). */
 export const ROUND_AGENT_WAIT_MS = 10_000;
@@ -109,22 +107,18 @@ export class Daemon {
       settings: config.alerts,
       outbox,
       log: d.log,
-      onChange: async (s, n) => {
+      onChange: async (s, sent) => {
         const record: AlertRecord = {
           ...s,
           notification:
-            n === null
+            sent === null
               ? null
               : {
-                  kind: n.kind,
-                  text: slackMessage(n, {
-                    scenario: config.checks.find((c) => c.name === s.check)?.scenario ?? '',
-                    grafanaUrl: config.alerts.grafanaUrl,
-                    dashboardUid: MONITOR_DASHBOARD_UID,
-                  }).text,
-                  runId: n.round?.report.runId ?? null,
-                  scenario: n.round?.report.scenario ?? null,
-                  at: n.at,
+                  kind: sent.n.kind,
+                  text: sent.message.text,
+                  runId: sent.n.round?.report.runId ?? null,
+                  scenario: sent.n.round?.report.scenario ?? null,
+                  at: sent.n.at,
                 },
         };
         for (const sink of d.sinks.all) await sink.alertChanged?.(record);
@@ -217,11 +211,7 @@ export class Daemon {
         log,
         evidence,
         registry,
-        results: {
-          read: (id) => readRunResults(cfg.outDir, id),
-          writeSummary: (id, s) => sinks.results.writeRunJson(id, RESULT_FILES.summary, s),
-          writeRunJson: (id, file, value) => sinks.results.writeRunJson(id, file, value),
-        },
+        results: runFolderStore(cfg.outDir, sinks.results),
       },
     );
     const outcome = coordinator.run().finally(() => {

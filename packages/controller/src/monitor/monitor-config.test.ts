@@ -96,6 +96,12 @@ describe('monitor config', () => {
     expect(problemsOf(raw)).toContain(part);
   });
 
+  it('resolves the same file to the same checks, so a reload changes only what changed', async () => {
+    const a = await loadMonitorConfig(`${PROFILES}monitor.example.yaml`);
+    const b = await loadMonitorConfig(`${PROFILES}monitor.example.yaml`);
+    expect(JSON.stringify(b.checks)).toBe(JSON.stringify(a.checks));
+  });
+
   it('reads files with clear errors', async () => {
     await expect(loadMonitorConfig('/nonexistent/monitor.yaml')).rejects.toThrow('--config /nonexistent/monitor.yaml: cannot read it (ENOENT)');
   });

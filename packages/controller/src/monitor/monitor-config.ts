@@ -189,6 +189,8 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
           host: '127.0.0.1',
           port: 0,
           token: 'check',
+          // Fixed, so the same file resolves to the same check (a reload compares them); each round gets its own run id.
+          runId: `check-${d.name}`,
           ...(scenarioModule === undefined ? {} : { scenarioModule }),
           ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [camel(k), v])),
         },

@@ -18,7 +18,7 @@ import {
   type RoundObservation,
 } from './alert-engine.js';
 import type { AlertPolicy, AlertSettings } from './alert-policy.js';
-import { MONITOR_DASHBOARD_UID, slackMessage } from './slack-message.js';
+import { MONITOR_DASHBOARD_UID, slackMessage, type SlackMessage } from './slack-message.js';
 import type { SlackOutbox } from './slack-outbox.js';
 
 /**
@@ -44,7 +44,8 @@ export interface AlertsOptions {
   readonly log: Logger;
   readonly now?: () => number;
   /** Every state change (and its notification, if one was sent). */
-  readonly onChange?: (s: AlertState, n: Notification | null) => Promise<void> | void;
+  /** Every state change, with the notification it sent and that message (null when it sent none). */
+  readonly onChange?: (s: AlertState, sent: { n: Notification; message: SlackMessage } | null) => Promise<void> | void;
 }
 
 export class Alerts {
@@ -215,18 +216,16 @@ export class Alerts {
       dirty = true;
       // With agreement across locations, a location's own alert is recorded but not sent.
       const quiet = c.policy.agree > 1 && d.state.location !== '*' && (d.state.kind === 'failure' || d.state.kind === 'latency');
+      let first: { n: Notification; message: SlackMessage } | null = null;
       for (const n of d.notifications) {
         this.#log.warn({ alert: n.alert.key, kind: n.kind, severity: n.alert.severity, detail: n.alert.detail, quiet }, `alert ${n.kind}`);
-        if (!quiet && this.#o.outbox) {
-          await this.#o.outbox
-            .enqueue(slackMessage(n, { scenario: c.check.scenario, grafanaUrl: this.#o.settings.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID }))
-            .catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'could not queue a Slack message'));
-        }
+        if (quiet) continue;
+        const message = slackMessage(n, { scenario: c.check.scenario, grafanaUrl: this.#o.settings.grafanaUrl, dashboardUid: MONITOR_DASHBOARD_UID });
+        first ??= { n, message };
+        await this.#o.outbox?.enqueue(message).catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'could not queue a Slack message'));
       }
       if (d.changed || d.notifications.length)
-        await Promise.resolve(this.#o.onChange?.(d.state, quiet ? null : (d.notifications[0] ?? null))).catch((e: unknown) =>
-          this.#log.error({ err: describeError(e) }, 'alert state not mirrored'),
-        );
+        await Promise.resolve(this.#o.onChange?.(d.state, first)).catch((e: unknown) => this.#log.error({ err: describeError(e) }, 'alert state not mirrored'));
     }
     if (dirty) await this.#save();
   }
