@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { Server as IoServer } from 'socket.io';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
-import { ReferenceClient, expectVerdicts, judgeAgreement, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
+import { ReferenceClient, expectVerdicts, judgeAgreement, judgeDelay, judgeOffset, runExperiment, type Verdict } from '@userprobe/testkit';
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
 import { widgetUsableMs } from './widget-usable.js';
 
@@ -242,7 +242,8 @@ describe('network collector', () => {
 /**
  * The page's own view (io() called → 'connect' fired, page clock) brackets the CDP
  * one: it starts earlier (before the library builds its first request) and ends
- * later (after the renderer parsed the reply), by the renderer's own work — a few ms.
+ * later (after the renderer parsed the reply), by the renderer's own work — a few ms
+ * for long-polling, whose first request CDP stamps as the renderer sends it.
  */
 const CLIENT_BRACKET_MS = { lowMs: -1, highMs: 10 };
 
@@ -277,6 +278,22 @@ describe('socket collector', () => {
     );
   }
   function connectVerdicts(exp: Awaited<ReturnType<typeof connectExperiment>>, label: string): Verdict[] {
+    const offsets = (arm: string) => exp.values(arm, (v) => v.c && v.c.pageMs - v.c.t.durationMs);
+    // A websocket-only connect starts at CDP's webSocketWillSendHandshakeRequest, stamped (as far as we can tell
+    // from Chromium's sources) when the widget renderer's main thread hears the handshake started, not when
+    // `new WebSocket` ran: the page's view exceeds CDP's by a machine-dependent offset (median 12.9 ms, 10.7-23.9,
+    // in a quiet fresh-clone run on a 2-core EPYC, against 5.4 for long-polling). What must hold is that the
+    // offset does not grow with the delay inside the connect (docs/metrics.md says what it means for crm_ws_connect).
+    const agreement =
+      label === 'websocket'
+        ? judgeOffset({
+            what: `${label} connect: page's own view − CDP's`,
+            low: offsets('low'),
+            high: offsets('high'),
+            injectedMs: CONNECT_MS,
+            lowMs: CLIENT_BRACKET_MS.lowMs,
+          })
+        : judgeAgreement({ what: `${label} connect: page's own view − CDP's`, ...CLIENT_BRACKET_MS, differences: [...offsets('low'), ...offsets('high')] });
     return [
       judgeDelay({
         metric: `${label} connect`,
@@ -286,11 +303,7 @@ describe('socket collector', () => {
         reference: exp.values('low', (v) => v.c?.t.durationMs),
         referenceIs: `same connect with ${LOW_MS} ms injected`,
       }),
-      judgeAgreement({
-        what: `${label} connect: page's own view − CDP's`,
-        ...CLIENT_BRACKET_MS,
-        differences: [...exp.values('low', (v) => v.c && v.c.pageMs - v.c.t.durationMs), ...exp.values('high', (v) => v.c && v.c.pageMs - v.c.t.durationMs)],
-      }),
+      agreement,
     ];
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAgreement, judgeDelay, type DelayCheck } from './verdict.js';
+import { judgeAgreement, judgeDelay, judgeOffset, type DelayCheck } from './verdict.js';
 
 const check = (measured: number[], reference: number[], extra: Partial<DelayCheck> = {}): DelayCheck => ({
   metric: 'api_create',
@@ -71,5 +71,27 @@ describe('judgeAgreement', () => {
     ['no values', [], -1, 5, false],
   ])('%s', (_name, differences, lowMs, highMs, ok) => {
     expect(judgeAgreement({ what: 'mark − request', differences, lowMs, highMs }).ok).toBe(ok);
+  });
+});
+
+describe('judgeOffset', () => {
+  // 200 ms more injected: stated 5 + 4 = 9 ms on the drift.
+  it.each([
+    ['a steady offset of any size passes', [12, 12.5, 11.8, 12.2], [12.4, 11.9, 12.6, 12.1], true],
+    ['an offset that grows with the delay fails (the instrument misses part of it)', [12, 12.5, 11.8, 12.2], [27, 27.4, 26.8, 27.2], false],
+    ['an offset that shrinks with the delay fails', [30, 30.5, 29.8, 30.2], [12.4, 11.9, 12.6, 12.1], false],
+    ['below the stated lowest offset fails', [-6, -6.2, -5.9], [-6.1, -5.8, -6], false],
+    ['noisy arms widen the drift bar', [10, 25, 12, 30, 14], [22, 9, 35, 15, 28], true],
+    ['no values at one dose', [], [12, 12], false],
+  ])('%s', (_name, low, high, ok) => {
+    const v = judgeOffset({ what: 'page − CDP', low, high, injectedMs: 200, lowMs: -1 });
+    expect(v.ok, v.text).toBe(ok);
+  });
+
+  it('says the offset, how it moved with the dose, and the bar', () => {
+    const v = judgeOffset({ what: 'page − CDP', low: [12, 12.5, 11.8], high: [12.4, 11.9, 12.6], injectedMs: 200, lowMs: -1 });
+    expect(v.text).toMatch(
+      /^ok {3}page − CDP: offset 12\.\d ms \[11\.8…12\.6, n=6\] ≥ -?\d+\.\d ms; with 200\.0 ms more injected it moved \+0\.\d ms \(low 12\.0, high 12\.4\) within ±\d+\.\d ms/,
+    );
   });
 });

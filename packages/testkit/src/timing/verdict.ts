@@ -163,3 +163,64 @@ export function judgeAgreement(c: AgreementCheck): Verdict {
     text,
   };
 }
+
+export interface OffsetCheck {
+  /** What is compared, e.g. `websocket connect: page's own view − CDP's`. */
+  readonly what: string;
+  /** Per-round differences of the two instruments at the low dose of the injected delay, and at the high dose, ms. */
+  readonly low: readonly number[];
+  readonly high: readonly number[];
+  /** The high dose's extra delay, ms (the stated accuracy scales with it). */
+  readonly injectedMs: number;
+  /** The smallest the offset may be before noise, ms (e.g. −1: the first instrument's interval holds the second's). */
+  readonly lowMs: number;
+  readonly accuracy?: Accuracy;
+}
+
+/**
+ * Pure: two instruments timing the same interval differ by an offset that is
+ * the machine's (the page's own work, a late timestamp of a busy renderer)
+ * and must not depend on the delay injected inside the interval: the median
+ * offset at the high dose minus the one at the low dose lies within the stated
+ * accuracy plus NOISE_Z standard errors of that difference, and the offset is
+ * at least `lowMs` (less noise). The offset itself is reported, not bounded:
+ * how large it is says how fast this machine's renderer is, not whether the
+ * instrument is right.
+ */
+export function judgeOffset(c: OffsetCheck): Verdict {
+  const acc = c.accuracy ?? STATED_ACCURACY;
+  const all = [...c.low, ...c.high];
+  const toleranceMs = acc.absMs + acc.rel * c.injectedMs;
+  if (c.low.length === 0 || c.high.length === 0) {
+    const text = `FAIL ${c.what}: no values at the ${c.low.length === 0 ? 'low' : 'high'} dose — the experiment recorded nothing to judge`;
+    return {
+      ok: false,
+      metric: c.what,
+      injectedMs: c.injectedMs,
+      estimateMs: NaN,
+      errorMs: NaN,
+      toleranceMs,
+      noiseMs: NaN,
+      sigmaMs: NaN,
+      barMs: NaN,
+      belowFloor: [],
+      text,
+    };
+  }
+  const sigmaLow = pooledSigma([c.low]);
+  const sigmaHigh = pooledSigma([c.high]);
+  const sigmaMs = Math.max(sigmaLow, sigmaHigh);
+  const drift = median(c.high) - median(c.low);
+  const noiseMs = NOISE_Z * Math.hypot(medianStandardError(sigmaLow, c.low.length), medianStandardError(sigmaHigh, c.high.length));
+  const barMs = toleranceMs + noiseMs;
+  const offset = median(all);
+  const floorNoise = NOISE_Z * medianStandardError(pooledSigma([all]), all.length);
+  const aboveLow = offset >= c.lowMs - floorNoise;
+  const steady = Math.abs(drift) <= barMs;
+  const ok = aboveLow && steady;
+  const text =
+    `${ok ? 'ok  ' : 'FAIL'} ${c.what}: offset ${f1(offset)} ms ${spread(all)} ${aboveLow ? '≥' : 'BELOW'} ${f1(c.lowMs - floorNoise)} ms; ` +
+    `with ${f1(c.injectedMs)} ms more injected it moved ${signed(drift)} ms (low ${f1(median(c.low))}, high ${f1(median(c.high))}) ` +
+    `${steady ? 'within' : 'OUTSIDE'} ±${f1(barMs)} ms (stated ${f1(toleranceMs)} + noise ${f1(noiseMs)} = ${NOISE_Z} SE, spread σ ${f1(sigmaMs)} ms)`;
+  return { ok, metric: c.what, injectedMs: c.injectedMs, estimateMs: drift, errorMs: drift, toleranceMs, noiseMs, sigmaMs, barMs, belowFloor: [], text };
+}
