@@ -33,6 +33,8 @@ const EPILOGUE = `Exit codes:
   2  bad input: usage, config, target profile, or a plan the cluster cannot hold
   3  the run could not run to the end: agents missing, refused or silent, an agent lost with sessions running on it,
      timeout, aborted (Ctrl-C)
+ 99  the run completed but a threshold failed (--threshold, the profile's thresholds:), also when one with
+     abort-on-fail stopped it early; as k6. With a threshold on sessions, failed sessions alone do not make it 1
 
   4  (migrate, retention) the database refused: credentials, a failed migration, a missing schema
 
@@ -97,6 +99,8 @@ const RUN_KEYS = [
   'profileVar',
   'scenarioModule',
   'onAgentLoss',
+  'threshold',
+  'junit',
   ...Object.values(SCENARIO_OPTION_CONFIG_KEYS),
 ] as const;
 
@@ -236,6 +240,19 @@ async function main(): Promise<number> {
             type: 'string',
             describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class',
           },
+          threshold: {
+            type: 'string',
+            array: true,
+            describe:
+              "fail the run (exit 99) unless METRIC[{DETAIL}]:STAT OP VALUE holds on unsaturated samples of every agent (repeatable; adds to the profile's thresholds:). " +
+              'STAT p50 p90 p95 p99 max mean error-rate; e.g. api_create:p95<800ms, sessions:error-rate<2%. Options after commas: ' +
+              'abort-on-fail (stop the run once it fails), min-samples=N (default 20), delay=DURATION (default 10s)',
+          },
+          junit: {
+            type: 'string',
+            describe:
+              'also write the run as a JUnit XML report to this file, for CI test reporters: a test case for the run, one per threshold, one per failed session',
+          },
           'on-agent-loss': {
             type: 'string',
             choices: ON_AGENT_LOSS,
@@ -250,6 +267,10 @@ async function main(): Promise<number> {
         .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
         .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
         .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
+        .example(
+          "$0 run --scenario chat-load --total 20 --local-agents 1 --threshold 'api_create:p95<800ms' --threshold 'sessions:error-rate<5%,abort-on-fail'",
+          'gate CI on latency: exit 99 when p95 of api_create reaches 800 ms; stop early once more than 5 % of sessions fail',
+        )
         .example(
           'PROBE_TOKEN=$(cat master.secret) $0 run --scenario chat-load --total 200 --target tenant.yaml --expect-agents 4 --ramp-up 2m --tls-cert tls/server.crt --tls-key tls/server.key',
           'a cluster of 4 remote agents against a real target, over HTTPS (each agent with its own token: controller agent-token ID)',

@@ -8,6 +8,7 @@ export * from './capacity.js';
 export * from './protocol.js';
 export * from './profile.js';
 export * from './percentiles.js';
+export * from './thresholds.js';
 export * from './redact.js';
 export * from './file-modes.js';
 export * from './round-report.js';

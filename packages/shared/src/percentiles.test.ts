@@ -22,7 +22,7 @@ describe('percentiles (nearest rank)', () => {
   it('rejects p outside 0..100', () => expect(() => percentileSorted([1], 101)).toThrow(RangeError));
   it('is NaN on no values', () => expect(percentileSorted([], 50)).toBeNaN());
   it('summarizes unsorted input', () => {
-    expect(summarize([30, 10, 20, 40])).toEqual({ count: 4, min: 10, mean: 25, p50: 20, p95: 40, p99: 40, max: 40 });
+    expect(summarize([30, 10, 20, 40])).toEqual({ count: 4, min: 10, mean: 25, p50: 20, p90: 40, p95: 40, p99: 40, max: 40 });
     expect(summarize([])).toBeNull();
   });
 });

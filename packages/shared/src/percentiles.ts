@@ -9,6 +9,7 @@ export interface Stats {
   min: number;
   mean: number;
   p50: number;
+  p90: number;
   p95: number;
   p99: number;
   max: number;
@@ -34,6 +35,7 @@ export function summarize(values: readonly number[]): Stats | null {
     min: arr[0]!,
     mean: sum / arr.length,
     p50: percentileSorted(arr, 50),
+    p90: percentileSorted(arr, 90),
     p95: percentileSorted(arr, 95),
     p99: percentileSorted(arr, 99),
     max: arr[arr.length - 1]!,

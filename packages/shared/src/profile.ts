@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ERROR_CODES, ProfileError } from './errors.js';
 import { BROWSER_KINDS } from './scenarios.js';
+import { ThresholdEntrySchema } from './thresholds.js';
 
 /*
  * A target profile: everything about one tenant/environment. Nothing about a
@@ -172,6 +173,8 @@ export const TargetProfileSchema = z
         session: Ms.optional(),
       })
       .default({}),
+    /** Pass/fail limits `controller run` judges this target's load tests on (thresholds.ts; --threshold adds to them). */
+    thresholds: z.array(ThresholdEntrySchema).max(100).optional(),
   })
   .superRefine((p, ctx) => {
     // `usable: { request }` names a pattern of this profile.

@@ -44,6 +44,8 @@ export const DAEMON_OWNED_FLAGS = [
   'logLevel',
   'drainTimeout',
   'lossGrace',
+  // A file on the daemon's disk at a path the submitter chose: refused (a JUnit report of a submitted run is not written there).
+  'junit',
 ] as const;
 
 export interface LoadTestDeps {

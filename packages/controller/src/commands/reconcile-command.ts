@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, SCENARIO_OPTIONS, ScenarioOptionsSchema, describeError, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import { ConfigError, SCENARIO_OPTIONS, ScenarioOptionsSchema, describeError, thresholdOfEntry, type BrowserKind, type ScenarioName } from '@userprobe/shared';
 import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { renderSummary, unsuccessfulLine } from '../run/summary.js';
@@ -113,6 +113,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
         state,
         end,
         endedAt: now,
+        thresholds: (file?.thresholds ?? []).map(thresholdOfEntry),
       },
       {
         sinks: sinks.all,

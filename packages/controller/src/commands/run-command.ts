@@ -18,6 +18,7 @@ import { deriveAgentToken } from '../trust/agent-token.js';
 import { RunRegistry } from '../run/run-registry.js';
 import { prepareOutDir } from '../config/out-dir.js';
 import { runFolderStore } from '../results/run-results-store.js';
+import { writeJunit } from '../results/junit-file.js';
 
 export interface CommandIo {
   readonly stdout: { write(s: string): unknown };
@@ -74,6 +75,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
   // Set by the signal handler; `as` keeps TypeScript from narrowing it to null for the code below.
   let interrupted = null as string | null;
   let earlyExit: string | null = null;
+  const startedAt = new Date();
   const unregister = io.onInterrupt((signal) => {
     if (interrupted !== null) return;
     interrupted = signal;
@@ -144,6 +146,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (interrupted !== null) coordinator.abort(`interrupted by ${interrupted}`);
     if (earlyExit !== null) coordinator.abort(earlyExit);
     const outcome = await coordinator.run();
+    if (cfg.junitFile !== null) await writeJunit(cfg, outcome, startedAt, progress);
     return report(outcome, cfg, io, progress);
   } finally {
     unregister();

@@ -21,6 +21,8 @@ import {
   type ScenarioName,
   type ScenarioOptionChoices,
   type ThinkTime,
+  parseThresholdFlag,
+  type Threshold,
 } from '@userprobe/shared';
 import { resolve as resolvePath } from 'node:path';
 import { ON_AGENT_LOSS, type OnAgentLoss } from '../run/run-state-schema.js';
@@ -179,6 +181,10 @@ export interface RunConfig extends CommonConfig {
   readonly profileVars: Readonly<Record<string, string>>;
   /** `--scenario-module PATH`: a custom scenario module (absolute path), run with --scenario's capacity. */
   readonly scenarioModule: string | null;
+  /** `--threshold EXPR[,options]` (repeatable): judged with the profile's `thresholds:` when the run closes. */
+  readonly thresholds: readonly Threshold[];
+  /** `--junit FILE`: the run as a JUnit XML report (results/junit-report.ts); null: none. */
+  readonly junitFile: string | null;
   /** A lost agent's unstarted sessions go to other agents (reassign), or the run fails (fail). */
   readonly onAgentLoss: OnAgentLoss;
 }
@@ -250,9 +256,24 @@ const RunRaw = z.strictObject({
   profileVar: strings,
   scenarioModule: z.string().min(1).optional(),
   onAgentLoss: z.enum(ON_AGENT_LOSS).default('reassign'),
+  threshold: strings,
+  junit: z.string().min(1).optional(),
   // The scenario options: their table in packages/shared parses and checks them (scenarioChoicesFromFlags).
   ...Object.fromEntries(Object.values(SCENARIO_OPTION_CONFIG_KEYS).map((k) => [k, z.unknown().optional()])),
 });
+
+/** Every `--threshold` → its Threshold; all problems at once in one ConfigError. */
+export function parseThresholdFlags(flags: readonly string[]): Threshold[] {
+  const out: Threshold[] = [];
+  const problems: string[] = [];
+  for (const f of flags) {
+    const r = parseThresholdFlag(f);
+    if ('ok' in r) out.push(r.ok);
+    else problems.push(r.problem);
+  }
+  if (problems.length) throw new ConfigError(`--threshold: ${problems.join('; ')}`);
+  return out;
+}
 
 /** `NAME=VALUE` pairs → a record; names as profile placeholders accept them (`${NAME}`). */
 export function parseProfileVars(pairs: readonly string[]): Record<string, string> {
@@ -438,6 +459,8 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     profileVars: parseProfileVars(r.profileVar),
     scenarioModule: r.scenarioModule === undefined ? null : resolvePath(r.scenarioModule),
     onAgentLoss: r.onAgentLoss,
+    thresholds: parseThresholdFlags(r.threshold),
+    junitFile: r.junit === undefined ? null : resolvePath(r.junit),
   };
   if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
     throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');

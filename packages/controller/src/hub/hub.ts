@@ -375,6 +375,7 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
             samples: checked.samples.length,
             sessions: checked.sessions.length,
             records: checked.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
+            batch: checked,
           });
         }
         reply?.(a);

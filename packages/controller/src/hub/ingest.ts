@@ -12,6 +12,8 @@ export interface IngestedEvent {
   readonly sessions: number;
   /** The session records the batch carried (id, status and scenario). */
   readonly records: readonly { readonly sessionId: string; readonly status: SessionStatus; readonly scenario: ScenarioName }[];
+  /** The batch itself (validated, durable): what live views of a run (its thresholds while it runs) read. */
+  readonly batch?: MetricBatch;
 }
 
 export interface IngestEvents {
@@ -83,6 +85,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       samples: batch.samples.length,
       sessions: batch.sessions.length,
       records: batch.sessions.map((r) => ({ sessionId: r.sessionId, status: r.status, scenario: r.scenario })),
+      batch,
     });
   }
 }

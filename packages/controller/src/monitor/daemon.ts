@@ -199,6 +199,8 @@ export class Daemon {
       agentWaitMs: ROUND_AGENT_WAIT_MS,
       rampUpMs: Math.min(check.run.rampUpMs, r.sessions * 1_000),
       checkName: check.name,
+      // A round is judged by the check's alert policy (monitor/alerts), not by the profile's load-test thresholds.
+      thresholds: [],
       params: { check: check.name, location: r.location, slotAt: new Date(r.slotAt).toISOString(), ...checkParams(check) },
     });
     const log = this.#d.log.child({ check: check.name, location: r.location });

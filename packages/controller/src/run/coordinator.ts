@@ -13,6 +13,7 @@ import {
   type ScenarioOptionChoices,
   type ScenarioOptions,
   type TargetProfile,
+  type Threshold,
 } from '@userprobe/shared';
 import type { AgentHandle, AgentPool } from '../hub/agent-pool.js';
 import type { AgentInfo, RunInfo, Sink } from '../results/sink.js';
@@ -27,6 +28,9 @@ import { closeRun, type RunOutcome, type RunResultsStore } from './run-closer.js
 import { toStateFile, type RunMeta } from './run-state-file.js';
 import type { RunRegistry } from './run-registry.js';
 import { RESULT_FILES } from '../results/run-folder.js';
+import type { IngestedEvent } from '../hub/ingest.js';
+import { LiveRun, abortingThreshold } from './live-run.js';
+import { thresholdObservation, type ThresholdResult } from './thresholds.js';
 
 export type { RunOutcome, RunResultsStore } from './run-closer.js';
 
@@ -55,6 +59,8 @@ export interface RunParams {
   readonly params: Readonly<Record<string, unknown>>;
   /** The monitor check this run is a round of; absent for a load test. */
   readonly checkName?: string | null;
+  /** Pass/fail limits judged when the run closes (the profile's, then --threshold's); see run/thresholds.ts. */
+  readonly thresholds?: readonly Threshold[];
 }
 
 export interface CoordinatorDeps {
@@ -73,9 +79,11 @@ export interface CoordinatorDeps {
 }
 
 /** Exit codes, documented in `controller --help`. */
-export const EXIT = { OK: 0, SESSIONS_FAILED: 1, BAD_INPUT: 2, RUN_FAILED: 3 } as const;
+export const EXIT = { OK: 0, SESSIONS_FAILED: 1, BAD_INPUT: 2, RUN_FAILED: 3, THRESHOLDS_FAILED: 99 } as const;
 
 export const WAIT_NOTICE_EVERY_MS = 5_000;
+/** How often abort-on-fail thresholds are judged while a run goes. */
+export const THRESHOLD_WATCH_EVERY_MS = 1_000;
 
 /**
  * One run, start to end: wait for the expected agents, plan, then follow the
@@ -90,6 +98,8 @@ export class RunCoordinator {
   #abortReason: string | null = null;
   #driver: RunDriver | null = null;
   #onAbort: (() => void) | null = null;
+  /** The abort-on-fail threshold that stopped the run, once one did. */
+  #stoppedBy: ThresholdResult | null = null;
   readonly #log: Logger;
   readonly #now: () => number;
   /** What every assignment of the run carries: the operator's choices, else the profile's, else the defaults. */
@@ -169,6 +179,7 @@ export class RunCoordinator {
       total: this.#p.total,
       startedAt,
       deadlineAt: startedAt + boundMs,
+      thresholds: this.#p.thresholds ?? [],
     };
     const first = startRun(
       {
@@ -212,7 +223,8 @@ export class RunCoordinator {
     await this.#persist(meta, first.state);
     if (this.#abortReason !== null) driver.abort(this.#abortReason);
     const assigned = first.commands.filter((c) => c.kind === 'assign').length;
-    const end = await driver.start(first.commands, boundMs);
+    const unwatch = this.#watchThresholds([...infos.values()]);
+    const end = await driver.start(first.commands, boundMs).finally(unwatch);
     if (end.kind !== 'start-failed' && assigned > 0 && this.#abortReason === null) this.#log.info('run followed to its end');
     this.#d.progress.flush();
     const state = driver.state;
@@ -231,9 +243,43 @@ export class RunCoordinator {
         state,
         end,
         endedAt: this.#now(),
+        thresholds: this.#p.thresholds ?? [],
+        stoppedBy: this.#stoppedBy,
       },
       { sinks: this.#d.sinks, results: this.#d.results, log: this.#log, evidence: this.#d.evidence },
     );
+  }
+
+  /**
+   * Judge the abort-on-fail thresholds every THRESHOLD_WATCH_EVERY_MS on what
+   * is durable so far (live-run.ts); the first that fails stops the run (the
+   * summary says which, exit 99). Returns the unsubscribe.
+   */
+  #watchThresholds(agents: readonly AgentInfo[]): () => void {
+    const watched = (this.#p.thresholds ?? []).filter((t) => t.abortOnFail);
+    if (watched.length === 0) return () => undefined;
+    const live = new LiveRun(this.#p.runId);
+    const onBatch = (e: IngestedEvent) => live.add(e, this.#now());
+    this.#d.pool.on('batch', onBatch);
+    const timer = setInterval(() => {
+      if (this.#abortReason !== null || live.firstSampleAt === null) return;
+      const summary = live.summary({
+        scenario: this.#p.scenario,
+        expectedSessions: null,
+        agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
+      });
+      const failing = abortingThreshold(summary, watched, this.#now() - live.firstSampleAt);
+      if (failing === null) return;
+      this.#stoppedBy = failing;
+      const why = `threshold ${failing.threshold} failed while the run was going: ${thresholdObservation(failing)}; abort-on-fail stops the run`;
+      this.#d.progress.note(why);
+      this.abort(why);
+    }, THRESHOLD_WATCH_EVERY_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.#d.pool.off('batch', onBatch);
+    };
   }
 
   #locationOf(agentId: string): string {

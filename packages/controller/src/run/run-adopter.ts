@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AssignmentSchema, SCENARIO_OPTIONS, describeError, type Assignment, type SessionStatus } from '@userprobe/shared';
+import { AssignmentSchema, SCENARIO_OPTIONS, describeError, thresholdOfEntry, type Assignment, type SessionStatus } from '@userprobe/shared';
 import type { AgentPool } from '../hub/agent-pool.js';
 import type { Progress } from './progress.js';
 import { RESULT_FILES, type BatchKeyLine, type SessionLine } from '../results/run-folder.js';
@@ -93,6 +93,7 @@ export function metaOf(f: RunStateFile): RunMeta {
     total: f.total,
     startedAt: f.startedAt,
     deadlineAt: f.deadlineAt,
+    thresholds: (f.thresholds ?? []).map(thresholdOfEntry),
   };
 }
 
@@ -183,6 +184,7 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
         state: s,
         end,
         endedAt: d.now(),
+        thresholds: (f.thresholds ?? []).map(thresholdOfEntry),
       },
       { sinks: d.sinks, results: d.results, log, evidence: d.evidence },
     );

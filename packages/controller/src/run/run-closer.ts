@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import { describeError, type BrowserKind, type HarMode, type RunFinished, type ScenarioName } from '@userprobe/shared';
+import { SESSIONS_METRIC, describeError, type BrowserKind, type HarMode, type RunFinished, type ScenarioName, type Threshold } from '@userprobe/shared';
 import type { RunStatus, Sink } from '../results/sink.js';
 import type { SampleLine, SessionLine } from '../results/run-folder.js';
 import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from './summary.js';
 import type { EvidenceBudget, EvidenceUsage } from '../results/evidence-store.js';
 import { RunError, agentsMissing, runAborted, runTimeout } from './run-errors.js';
+import { judgeThresholds, thresholdsFailed, type ThresholdResult } from './thresholds.js';
 import { endText, outcomeCounts, type EndReason, type MachineState } from './run-machine.js';
 
 /*
@@ -38,13 +39,17 @@ export interface CloseInput {
   readonly state: MachineState;
   readonly end: EndReason;
   readonly endedAt: number;
+  /** Judged on the summary (run/thresholds.ts); their results go into summary.json. */
+  readonly thresholds?: readonly Threshold[];
+  /** The abort-on-fail threshold that stopped the run while it went (its abort is the threshold's failure, not the run's). */
+  readonly stoppedBy?: ThresholdResult | null;
 }
 
 export type RunOutcome =
   | {
       readonly kind: 'completed';
       readonly status: RunStatus;
-      readonly exitCode: 0 | 1 | 3;
+      readonly exitCode: 0 | 1 | 3 | 99;
       readonly summary: RunSummary;
       readonly summaryPath: string;
       readonly error: RunError | null;
@@ -92,7 +97,7 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
   // A lost session whose record arrived after all (an agent's spool) is not lost.
   const recorded = new Set(sessions.map((s) => s.sessionId));
   const lost = gaps.lost.filter((id) => !recorded.has(id));
-  const summary = summarizeRun({
+  const counted = summarizeRun({
     runId: input.runId,
     scenario: input.scenario,
     browser: input.browser,
@@ -104,9 +109,16 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),
     sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
   });
-  const error = endError(input.end, lost, gaps.notRun);
-  const aborted = input.end.kind === 'aborted';
-  const status: RunStatus = aborted ? 'aborted' : error === null && allSessionsOk(summary) ? 'passed' : 'failed';
+  const thresholds = input.thresholds ?? [];
+  const stoppedBy = input.stoppedBy ?? null;
+  const summary: RunSummary = { ...counted, thresholds: judgeThresholds(counted, thresholds), stoppedBy };
+  // Stopped by an abort-on-fail threshold: the threshold failed (exit 99), the run did not.
+  const error = stoppedBy !== null && input.end.kind === 'aborted' ? null : endError(input.end, lost, gaps.notRun);
+  const aborted = input.end.kind === 'aborted' && stoppedBy === null;
+  const thresholdsOk = thresholdsFailed(summary.thresholds).length === 0 && stoppedBy === null;
+  // A threshold on `sessions` says how many unsuccessful sessions are acceptable: then it decides, not "all ok".
+  const sessionsOk = thresholds.some((t) => t.metric === SESSIONS_METRIC) || allSessionsOk(summary);
+  const status: RunStatus = aborted ? 'aborted' : error === null && sessionsOk && thresholdsOk ? 'passed' : 'failed';
   for (const sink of d.sinks) {
     try {
       await sink.runEnded(input.runId, status, input.endedAt);
@@ -115,6 +127,6 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     }
   }
   const summaryPath = await d.results.writeSummary(input.runId, summary);
-  const exitCode = error !== null ? 3 : status === 'passed' ? 0 : 1;
+  const exitCode = error !== null ? 3 : !thresholdsOk ? 99 : status === 'passed' ? 0 : 1;
   return { kind: 'completed', status, exitCode, summary, summaryPath, error };
 }

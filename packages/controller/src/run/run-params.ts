@@ -2,6 +2,7 @@ import type { RunConfig } from '../config/config.js';
 import { chooseBrowser, publicParams } from '../config/config.js';
 import type { ResolvedTarget } from '../config/target.js';
 import type { RunParams } from './coordinator.js';
+import { runThresholds } from './thresholds.js';
 
 /**
  * A run's parameters from a resolved `controller run` config and its target:
@@ -13,7 +14,7 @@ export function runParamsOf(
   cfg: RunConfig,
   target: ResolvedTarget,
   over: Partial<
-    Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs' | 'drainTimeoutMs' | 'lossGraceMs'>
+    Pick<RunParams, 'runId' | 'total' | 'expectAgents' | 'agentWaitMs' | 'checkName' | 'params' | 'rampUpMs' | 'drainTimeoutMs' | 'lossGraceMs' | 'thresholds'>
   > = {},
 ): RunParams {
   const { browser } = chooseBrowser(cfg, target.profile.browser);
@@ -34,6 +35,7 @@ export function runParamsOf(
     scenarioModule: cfg.scenarioModule,
     onAgentLoss: cfg.onAgentLoss,
     lossGraceMs: cfg.lossGraceMs,
+    thresholds: runThresholds(cfg, target.profile),
     ...over,
   };
 }

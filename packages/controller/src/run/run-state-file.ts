@@ -1,4 +1,4 @@
-import type { BrowserKind, ScenarioName } from '@userprobe/shared';
+import { thresholdEntryOf, type BrowserKind, type ScenarioName, type Threshold } from '@userprobe/shared';
 import type { AgentInRun, MachineState } from './run-machine.js';
 import { RunStateFileSchema, type RunStateFile } from './run-state-schema.js';
 
@@ -23,6 +23,8 @@ export interface RunMeta {
   readonly startedAt: number;
   /** The run's bound (controller clock); a re-adopted run is closed by then at the latest. */
   deadlineAt: number;
+  /** Judged when the run closes (run/thresholds.ts). */
+  readonly thresholds?: readonly Threshold[];
 }
 
 /** Pure: the machine's state → the file. */
@@ -63,6 +65,7 @@ export function toStateFile(meta: RunMeta, s: MachineState, endedAt: number | nu
     lostSessions: [...s.lostSessions],
     end: s.end,
     endedAt,
+    ...(meta.thresholds?.length ? { thresholds: meta.thresholds.map(thresholdEntryOf) } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BROWSER_KINDS, IdSchema, RunFinishedSchema, SCENARIOS, SESSION_STATUSES } from '@userprobe/shared';
+import { BROWSER_KINDS, IdSchema, RunFinishedSchema, SCENARIOS, SESSION_STATUSES, ThresholdEntrySchema } from '@userprobe/shared';
 
 /*
  * The shape of a run's state, once: the run machine's slots and end reasons
@@ -95,5 +95,7 @@ export const RunStateFileSchema = z.strictObject({
   lostSessions: z.array(IdSchema),
   end: EndReasonSchema.nullable(),
   endedAt: z.number().nullable(),
+  /** The run's thresholds (profile's and --threshold), judged when it closes, also after a restart or by reconcile. */
+  thresholds: z.array(ThresholdEntrySchema).optional(),
 });
 export type RunStateFile = z.infer<typeof RunStateFileSchema>;

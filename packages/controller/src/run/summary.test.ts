@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
-import { summarizeRun, renderSummary, allSessionsOk, thresholdStats, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
+import { summarizeRun, renderSummary, allSessionsOk, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
+import { thresholdStats } from './thresholds.js';
 
 const agents = [
   { agentId: 'a1', name: 'local-1', location: 'local' },
@@ -28,11 +29,12 @@ describe('summarizeRun', () => {
       errors: 0,
       saturated: 0,
       p50: 200,
+      p90: 300,
       p95: 300,
       p99: 300,
       max: 300,
       mean: 200,
-      unsaturated: { count: 3, p50: 200, p95: 300, p99: 300, max: 300 },
+      unsaturated: { count: 3, p50: 200, p90: 300, p95: 300, p99: 300, max: 300, mean: 200 },
       byDetail: [],
     });
     expect(s.agents).toEqual([
@@ -110,12 +112,25 @@ describe('summarizeRun', () => {
         count: 2,
         saturated: 0,
         p50: 300,
+        p90: 310,
         p95: 310,
         p99: 310,
         max: 310,
-        unsaturated: { count: 2, p50: 300, p95: 310, p99: 310, max: 310 },
+        mean: 305,
+        unsaturated: { count: 2, p50: 300, p90: 310, p95: 310, p99: 310, max: 310, mean: 305 },
       },
-      { detail: 'history', count: 2, saturated: 1, p50: 20, p95: 40, p99: 40, max: 40, unsaturated: { count: 1, p50: 20, p95: 20, p99: 20, max: 20 } },
+      {
+        detail: 'history',
+        count: 2,
+        saturated: 1,
+        p50: 20,
+        p90: 40,
+        p95: 40,
+        p99: 40,
+        max: 40,
+        mean: 30,
+        unsaturated: { count: 1, p50: 20, p90: 20, p95: 20, p99: 20, max: 20, mean: 20 },
+      },
     ]);
     expect(m('api_server_wait').byDetail.map((d) => [d.detail, d.count, d.p50])).toEqual([
       ['agentLogin', 1, 295],
@@ -224,7 +239,7 @@ describe('summarizeRun', () => {
     expect(out).toContain(
       'evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)',
     );
-    expect(out).toContain('thresholds ignore them');
+    expect(out).toContain('thresholds leave them out');
   });
 
   it('lost and not-run sessions are gaps: counted apart, their partial samples kept out of every percentile, rendered with their ids', () => {

@@ -9,6 +9,7 @@ import {
   type ScenarioName,
   type SessionStatus,
 } from '@userprobe/shared';
+import { thresholdLine, type ThresholdResult } from './thresholds.js';
 
 /*
  * The end-of-run summary, computed from what is durable (the results files):
@@ -84,9 +85,11 @@ export interface SummaryInput {
 export interface Stats {
   readonly count: number;
   readonly p50: number | null;
+  readonly p90: number | null;
   readonly p95: number | null;
   readonly p99: number | null;
   readonly max: number | null;
+  readonly mean: number | null;
 }
 
 export interface MetricSummary {
@@ -96,6 +99,7 @@ export interface MetricSummary {
   readonly errors: number;
   readonly saturated: number;
   readonly p50: number | null;
+  readonly p90: number | null;
   readonly p95: number | null;
   readonly p99: number | null;
   readonly max: number | null;
@@ -111,14 +115,16 @@ export interface DetailSummary {
   readonly count: number;
   readonly saturated: number;
   readonly p50: number | null;
+  readonly p90: number | null;
   readonly p95: number | null;
   readonly p99: number | null;
   readonly max: number | null;
+  readonly mean: number | null;
   readonly unsaturated: Stats;
 }
 
 /** Stats of some samples, and of those not flagged saturated. */
-function statsOf(samples: readonly SummarySample[]): Omit<DetailSummary, 'detail'> & { mean: number | null } {
+function statsOf(samples: readonly SummarySample[]): Omit<DetailSummary, 'detail'> {
   const st = summarize(samples.map((s) => s.value));
   const clean = summarize(samples.filter((s) => !s.saturated).map((s) => s.value));
   return {
@@ -129,13 +135,17 @@ function statsOf(samples: readonly SummarySample[]): Omit<DetailSummary, 'detail
     p99: st?.p99 ?? null,
     max: st?.max ?? null,
     mean: st?.mean ?? null,
-    unsaturated: { count: clean?.count ?? 0, p50: clean?.p50 ?? null, p95: clean?.p95 ?? null, p99: clean?.p99 ?? null, max: clean?.max ?? null },
+    unsaturated: {
+      count: clean?.count ?? 0,
+      p50: clean?.p50 ?? null,
+      p90: clean?.p90 ?? null,
+      p95: clean?.p95 ?? null,
+      p99: clean?.p99 ?? null,
+      max: clean?.max ?? null,
+      mean: clean?.mean ?? null,
+    },
+    p90: st?.p90 ?? null,
   };
-}
-
-/** The stats a threshold compares against: without saturated samples unless asked. */
-export function thresholdStats(m: MetricSummary, opts: { includeSaturated?: boolean } = {}): Stats {
-  return opts.includeSaturated ? { count: m.count, p50: m.p50, p95: m.p95, p99: m.p99, max: m.max } : m.unsaturated;
 }
 
 export interface AgentSummary {
@@ -184,6 +194,10 @@ export interface RunSummary {
   readonly failedSteps: readonly { readonly step: string; readonly count: number }[];
   /** Aborted sessions (status `aborted`: stopped, not failed) by the step running when they were stopped. */
   readonly abortedSteps: readonly { readonly step: string; readonly count: number }[];
+  /** The run's thresholds as judged when it closed (run/thresholds.ts); empty when it had none. */
+  readonly thresholds: readonly ThresholdResult[];
+  /** The abort-on-fail threshold that stopped the run early, as it stood then; null when none did. */
+  readonly stoppedBy: ThresholdResult | null;
 }
 
 const key = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
@@ -232,8 +246,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
         g.push(s);
       }
       for (const [detail, g] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const { mean: _mean, ...st } = statsOf(g);
-        byDetail.push({ detail, ...st });
+        byDetail.push({ detail, ...statsOf(g) });
       }
     }
     return { metric, unit: isMetricName(metric) ? METRICS[metric].unit : '?', errors, ...statsOf(mine), byDetail };
@@ -303,6 +316,8 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     agents,
     failedSteps,
     abortedSteps,
+    thresholds: [],
+    stoppedBy: null,
   };
 }
 
@@ -369,12 +384,21 @@ export function renderSummary(s: RunSummary): string {
     2,
   );
   const parts = [head, '', metrics, '', agents];
+  if (s.stoppedBy) parts.push('', `stopped early: abort-on-fail threshold failed while the run was going: ${thresholdLine(s.stoppedBy)}`);
+  if (s.thresholds.length) {
+    const failed = s.thresholds.filter((r) => !r.ok).length;
+    parts.push(
+      '',
+      `thresholds: ${failed ? `${failed} of ${s.thresholds.length} FAILED` : `all ${s.thresholds.length} passed`} (on the merged samples of every agent)`,
+      ...s.thresholds.map((r) => `  ${thresholdLine(r)}`),
+    );
+  }
   const saturated = s.metrics.reduce((n, m) => n + m.saturated, 0);
   const samples = s.metrics.reduce((n, m) => n + m.count, 0);
   if (saturated > 0) {
     parts.push(
       '',
-      `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds ignore them`,
+      `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds leave them out`,
     );
   }
   if (s.ramp) parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);

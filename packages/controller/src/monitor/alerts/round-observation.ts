@@ -4,7 +4,7 @@ import type { RoundReport } from '@userprobe/shared';
 import { readJsonl } from '../../results/run-folder-reader.js';
 import { RESULT_FILES, runDir, type SessionLine } from '../../results/run-folder.js';
 import type { MetricSummary } from '../../run/summary.js';
-import { thresholdStats } from '../../run/summary.js';
+import { thresholdStats } from '../../run/thresholds.js';
 import type { RoundObservation } from './alert-engine.js';
 import type { AlertPolicy, AlertSettings } from './alert-policy.js';
 

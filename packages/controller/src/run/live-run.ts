@@ -1,0 +1,65 @@
+import type { ScenarioName } from '@userprobe/shared';
+import type { IngestedEvent } from '../hub/ingest.js';
+import { summarizeRun, type RunSummary, type SummaryAgent, type SummarySample, type SummarySession } from './summary.js';
+import { judgeThreshold, type ThresholdResult } from './thresholds.js';
+import type { Threshold } from '@userprobe/shared';
+
+/*
+ * A run as it stands while it runs: every durable batch of the run (the
+ * hub's `batch` event carries it once stored; duplicates are skipped), merged
+ * across agents, summarized on demand the way the run will be at its end
+ * (summary.ts: samples of sessions that have not ended are kept apart). What
+ * `abort-on-fail` thresholds are judged on.
+ */
+export class LiveRun {
+  readonly #samples: SummarySample[] = [];
+  readonly #sessions: SummarySession[] = [];
+  #firstSampleAt: number | null = null;
+  readonly #runId: string;
+
+  constructor(runId: string) {
+    this.#runId = runId;
+  }
+
+  /** Take a stored batch of this run (others and duplicates are ignored). */
+  add(e: IngestedEvent, now: number): void {
+    if (e.runId !== this.#runId || e.duplicate || e.batch === undefined) return;
+    for (const s of e.batch.samples)
+      this.#samples.push({ agentId: e.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated });
+    for (const r of e.batch.sessions) this.#sessions.push({ agentId: e.agentId, sessionId: r.sessionId, status: r.status, failedStep: r.failedStep });
+    if (this.#firstSampleAt === null && (e.batch.samples.length > 0 || e.batch.sessions.length > 0)) this.#firstSampleAt = now;
+  }
+
+  /** When the first sample or session record arrived (controller clock), or null. */
+  get firstSampleAt(): number | null {
+    return this.#firstSampleAt;
+  }
+
+  summary(o: { scenario: ScenarioName; expectedSessions: number | null; agents: readonly SummaryAgent[] }): RunSummary {
+    // Sessions not yet recorded are neither missing nor lost while the run goes on.
+    return summarizeRun({
+      runId: this.#runId,
+      scenario: o.scenario,
+      expectedSessions: null,
+      agents: o.agents,
+      samples: this.#samples,
+      sessions: this.#sessions,
+    });
+  }
+}
+
+/**
+ * Pure: the first abort-on-fail threshold that fails now, or null. One is
+ * judged only once it has `minSamples` values (sessions, for
+ * sessions:error-rate) and `delayMs` has passed since the run's first sample,
+ * so a single slow value at the start does not stop a run.
+ */
+export function abortingThreshold(summary: RunSummary, thresholds: readonly Threshold[], sinceFirstMs: number | null): ThresholdResult | null {
+  if (sinceFirstMs === null) return null;
+  for (const t of thresholds) {
+    if (!t.abortOnFail || sinceFirstMs < t.delayMs) continue;
+    const r = judgeThreshold(summary, t);
+    if (r.observed !== null && r.count >= t.minSamples && !r.ok) return r;
+  }
+  return null;
+}
