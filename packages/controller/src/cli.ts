@@ -26,6 +26,7 @@ import { migrateCommand, retentionCommand } from './commands/db-commands.js';
 import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote-commands.js';
 import { apiTarget } from './api/api-client.js';
 import { alertsTestCommand } from './commands/alerts-test-command.js';
+import { compareCommand } from './commands/compare-command.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -400,6 +401,23 @@ async function main(): Promise<number> {
           .example('$0 reconcile r-20261129-074519-b404 --out results', 'judge the run again from its results folder')
           .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'),
     )
+    .command(
+      'compare <run-a> <run-b>',
+      'did B get slower or faster than A? per metric: p50/p95 of both, the change, and whether it is beyond noise (Mann-Whitney U and a bootstrap interval)',
+      (y) =>
+        y
+          .positional('run-a', { type: 'string', describe: 'the baseline: a run folder, or a run id under --out' })
+          .positional('run-b', { type: 'string', describe: 'the run compared with it' })
+          .options({
+            out: common.out,
+            'include-saturated': { type: 'boolean', default: false, describe: "judge samples taken while an agent's CPU was saturated too" },
+            json: { type: 'boolean', default: false, describe: 'print the comparison as one JSON object' },
+            html: { type: 'string', describe: 'also write it as a self-contained HTML page to this file' },
+            'fail-on-slower': { type: 'boolean', default: false, describe: 'exit 1 when a metric got slower beyond noise (a CI gate on a release)' },
+          })
+          .example('$0 compare r-20261129-074519-b404 r-20261129-081207-3c1e', 'did the second run get slower? (run ids under --out)')
+          .example('$0 compare results/before results/after --html compare.html --fail-on-slower', 'folders, an HTML copy, and exit 1 if slower'),
+    )
     .command('migrate', 'create or upgrade the MySQL schema (sql/NNN_*.sql); re-running is a no-op', (y) =>
       y
         .options({ db: common.db, 'log-level': common['log-level'] })
@@ -486,7 +504,21 @@ async function main(): Promise<number> {
       io,
     );
   }
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, migrate, retention`);
+  if (command === 'compare') {
+    return compareCommand(
+      {
+        runA: String(args['runA']),
+        runB: String(args['runB']),
+        out: outDir,
+        includeSaturated: args['includeSaturated'] === true,
+        json: args['json'] === true,
+        html: (args['html'] as string | undefined) ?? null,
+        failOnSlower: args['failOnSlower'] === true,
+      },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+  }
+  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, compare, migrate, retention`);
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

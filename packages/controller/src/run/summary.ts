@@ -343,7 +343,8 @@ function fmt(v: number | null): string {
   return v === null ? '-' : v.toFixed(1);
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
+/** A fixed-width text table: the first `leftCols` columns left-aligned, the rest right-aligned. Pure. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[], leftCols = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -360,7 +361,7 @@ export function renderSummary(s: RunSummary): string {
     `run ${s.runId} (${s.scenario}${s.browser === null ? '' : ` on ${BROWSER_LABEL[s.browser]}`}): ${ss.recorded}${ss.expected === null ? '' : `/${ss.expected}`} sessions recorded — ` +
     `${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.lost ? `, ${ss.lost} lost` : ''}${ss.notRun ? `, ${ss.notRun} not run` : ''}` +
     `${ss.missing ? `, ${ss.missing} missing` : ''}${ss.reassigned ? ` (${ss.reassigned} reassigned to another agent)` : ''}`;
-  const metrics = table(
+  const metrics = textTable(
     ['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'],
     s.metrics.flatMap((m) => [
       [m.metric, m.unit, String(m.count), String(m.errors), fmt(m.p50), fmt(m.p95), fmt(m.p99), fmt(m.max), String(m.saturated)],
@@ -378,7 +379,7 @@ export function renderSummary(s: RunSummary): string {
     ]),
     2,
   );
-  const agents = table(
+  const agents = textTable(
     ['agent', 'location', 'ok', 'failed', 'aborted', 'samples'],
     s.agents.map((a) => [a.name, a.location, String(a.sessionsOk), String(a.sessionsFailed), String(a.sessionsAborted), String(a.samples)]),
     2,
@@ -428,7 +429,7 @@ export function renderSummary(s: RunSummary): string {
   if (s.failedSteps.length)
     parts.push(
       '',
-      table(
+      textTable(
         ['failed step', 'sessions'],
         s.failedSteps.map((f) => [f.step, String(f.count)]),
       ),
@@ -436,7 +437,7 @@ export function renderSummary(s: RunSummary): string {
   if (s.abortedSteps.length)
     parts.push(
       '',
-      table(
+      textTable(
         ['aborted at step', 'sessions'],
         s.abortedSteps.map((f) => [f.step, String(f.count)]),
       ),

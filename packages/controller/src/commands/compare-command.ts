@@ -1,0 +1,64 @@
+import { stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { ConfigError, describeError } from '@userprobe/shared';
+import { RESULT_FILES } from '../results/run-folder.js';
+import { readRunResults } from '../results/run-folder-reader.js';
+import { compareRuns, type MetricComparison } from '../results/run-compare.js';
+import { comparisonHtml, renderComparison, type CompareHeader } from '../results/compare-render.js';
+
+export interface CompareOptions {
+  readonly runA: string;
+  readonly runB: string;
+  /** Where run ids are looked up when RUN is not a folder path. */
+  readonly out: string;
+  readonly includeSaturated: boolean;
+  readonly json: boolean;
+  readonly html: string | null;
+  readonly failOnSlower: boolean;
+}
+
+/** A run argument → its results folder: a folder holding samples.jsonl, or a run id under --out. */
+async function runFolder(arg: string, out: string): Promise<{ outDir: string; runId: string }> {
+  for (const dir of [resolvePath(arg), resolvePath(out, arg)]) {
+    try {
+      if ((await stat(join(dir, RESULT_FILES.samples))).isFile()) return { outDir: dirname(dir), runId: basename(dir) };
+    } catch {
+      /* not this one */
+    }
+  }
+  throw new ConfigError(
+    `"${arg}" is not a run's results folder (no ${RESULT_FILES.samples} in ${resolvePath(arg)} nor in ${resolvePath(out, arg)}); pass a run folder or a run id under --out`,
+  );
+}
+
+/**
+ * `controller compare RUN_A RUN_B`: per metric, both runs' p50/p95, the
+ * change, and whether it is beyond noise (results/run-compare.ts). Exit 0; 1
+ * with --fail-on-slower when a metric got slower; 2 for a run that is not one.
+ */
+export async function compareCommand(o: CompareOptions, io: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown } }): Promise<number> {
+  const [fa, fb] = [await runFolder(o.runA, o.out), await runFolder(o.runB, o.out)];
+  const load = async (f: { outDir: string; runId: string }) => {
+    const { samples, sessions } = await readRunResults(f.outDir, f.runId);
+    const ended = new Set(sessions.map((s) => `${s.agentId}\u0000${s.sessionId}`));
+    return { samples: samples.filter((s) => ended.has(`${s.agentId}\u0000${s.sessionId}`)), sessions: ended.size };
+  };
+  const [a, b] = [await load(fa), await load(fb)];
+  const rows: MetricComparison[] = compareRuns(a.samples, b.samples, { includeSaturated: o.includeSaturated });
+  const header: CompareHeader = {
+    a: { runId: fa.runId, sessions: a.sessions },
+    b: { runId: fb.runId, sessions: b.sessions },
+    includeSaturated: o.includeSaturated,
+  };
+  if (o.json) io.stdout.write(JSON.stringify({ a: header.a, b: header.b, includeSaturated: o.includeSaturated, metrics: rows }) + '\n');
+  else io.stdout.write(renderComparison(header, rows) + '\n');
+  if (o.html !== null) {
+    try {
+      await writeFile(o.html, comparisonHtml(header, rows));
+      io.stderr.write(`compare: ${o.html}\n`);
+    } catch (e) {
+      throw new ConfigError(`--html ${o.html}: cannot write it (${describeError(e).message})`);
+    }
+  }
+  return o.failOnSlower && rows.some((r) => r.verdict === 'slower') ? 1 : 0;
+}
