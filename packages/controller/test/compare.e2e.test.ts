@@ -85,5 +85,5 @@ describe('controller compare (real runs)', () => {
     const missing = await compare('a', 'nope');
     expect(missing.code).toBe(2);
     expect(missing.p.stderr()).toContain(`"nope" is not a run's results folder`);
-  });
+  }, 240_000);
 });
