@@ -155,7 +155,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     const run = JSON.parse(await readFile(`${tmp.dir}/run-c/run.json`, 'utf8')) as { status: string };
     expect(run.status).toBe('passed');
     expect(notes.join('')).toMatch(/plan: 6 chat-load session\(s\) over 2 agent\(s\): fake-a1 3\/10, fake-a2 3\/10/);
-    expect(notes.join('')).toMatch(/sessions: fake-a1 3\/3 started, 3 done, 0 failed/);
+    expect(notes.join('')).toMatch(/sessions: all 6\/6 started, 6 done, 0 failed \| fake-a1 3\/3 started, 3 done, 0 failed/);
   });
 
   it('a failed session makes exit code 1', async () => {

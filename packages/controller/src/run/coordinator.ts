@@ -29,7 +29,7 @@ import { toStateFile, type RunMeta } from './run-state-file.js';
 import type { RunRegistry } from './run-registry.js';
 import { RESULT_FILES } from '../results/run-folder.js';
 import type { IngestedEvent } from '../hub/ingest.js';
-import { LiveRun, abortingThreshold } from './live-run.js';
+import { LiveRun, abortingThreshold, liveView } from './live-run.js';
 import { thresholdObservation, type ThresholdResult } from './thresholds.js';
 
 export type { RunOutcome, RunResultsStore } from './run-closer.js';
@@ -148,7 +148,10 @@ export class RunCoordinator {
         shares.map((s) => `${s.name} ${s.sessions}/${s.capacity}`).join(', ') +
         `; ramp-up ${formatDuration(this.#p.rampUpMs)}`,
     );
-    this.#d.progress.plan(active.map((s) => ({ name: s.name, sessions: s.sessions })));
+    this.#d.progress.plan(
+      active.map((s) => ({ name: s.name, sessions: s.sessions })),
+      { repeating: this.#p.durationMs !== null },
+    );
 
     const startedAt = this.#now();
     const runInfo: RunInfo = {
@@ -223,7 +226,7 @@ export class RunCoordinator {
     await this.#persist(meta, first.state);
     if (this.#abortReason !== null) driver.abort(this.#abortReason);
     const assigned = first.commands.filter((c) => c.kind === 'assign').length;
-    const unwatch = this.#watchThresholds([...infos.values()]);
+    const unwatch = this.#watchLive([...infos.values()]);
     const end = await driver.start(first.commands, boundMs).finally(unwatch);
     if (end.kind !== 'start-failed' && assigned > 0 && this.#abortReason === null) this.#log.info('run followed to its end');
     this.#d.progress.flush();
@@ -251,34 +254,45 @@ export class RunCoordinator {
   }
 
   /**
-   * Judge the abort-on-fail thresholds every THRESHOLD_WATCH_EVERY_MS on what
-   * is durable so far (live-run.ts); the first that fails stops the run (the
-   * summary says which, exit 99). Returns the unsubscribe.
+   * Follow the run's durable batches as they come (live-run.ts): the progress
+   * block shows core metrics so far and each threshold's state from them, and
+   * the abort-on-fail thresholds are judged every THRESHOLD_WATCH_EVERY_MS —
+   * the first that fails stops the run (the summary says which, exit 99).
+   * Returns the unsubscribe.
    */
-  #watchThresholds(agents: readonly AgentInfo[]): () => void {
-    const watched = (this.#p.thresholds ?? []).filter((t) => t.abortOnFail);
-    if (watched.length === 0) return () => undefined;
+  #watchLive(agents: readonly AgentInfo[]): () => void {
+    const thresholds = this.#p.thresholds ?? [];
+    const watched = thresholds.filter((t) => t.abortOnFail);
     const live = new LiveRun(this.#p.runId);
-    const onBatch = (e: IngestedEvent) => live.add(e, this.#now());
+    const onBatch = (e: IngestedEvent) => {
+      live.add(e, this.#now());
+      if (e.runId === this.#p.runId) this.#d.progress.refresh?.();
+    };
     this.#d.pool.on('batch', onBatch);
-    const timer = setInterval(() => {
-      if (this.#abortReason !== null || live.firstSampleAt === null) return;
-      const summary = live.summary({
+    const summary = () =>
+      live.summary({
         scenario: this.#p.scenario,
         expectedSessions: null,
         agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
       });
-      const failing = abortingThreshold(summary, watched, this.#now() - live.firstSampleAt);
-      if (failing === null) return;
-      this.#stoppedBy = failing;
-      const why = `threshold ${failing.threshold} failed while the run was going: ${thresholdObservation(failing)}; abort-on-fail stops the run`;
-      this.#d.progress.note(why);
-      this.abort(why);
-    }, THRESHOLD_WATCH_EVERY_MS);
-    timer.unref();
+    this.#d.progress.live?.(() => (live.firstSampleAt === null ? null : liveView(summary(), thresholds)));
+    const timer =
+      watched.length === 0
+        ? null
+        : setInterval(() => {
+            if (this.#abortReason !== null || live.firstSampleAt === null) return;
+            const failing = abortingThreshold(summary(), watched, this.#now() - live.firstSampleAt);
+            if (failing === null) return;
+            this.#stoppedBy = failing;
+            const why = `threshold ${failing.threshold} failed while the run was going: ${thresholdObservation(failing)}; abort-on-fail stops the run`;
+            this.#d.progress.note(why);
+            this.abort(why);
+          }, THRESHOLD_WATCH_EVERY_MS);
+    timer?.unref();
     return () => {
-      clearInterval(timer);
+      if (timer !== null) clearInterval(timer);
       this.#d.pool.off('batch', onBatch);
+      this.#d.progress.live?.(() => null);
     };
   }
 

@@ -1,4 +1,4 @@
-import type { ScenarioName } from '@userprobe/shared';
+import { coreMetrics, type ScenarioName } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
 import { summarizeRun, type RunSummary, type SummaryAgent, type SummarySample, type SummarySession } from './summary.js';
 import { judgeThreshold, type ThresholdResult } from './thresholds.js';
@@ -62,4 +62,25 @@ export function abortingThreshold(summary: RunSummary, thresholds: readonly Thre
     if (r.observed !== null && r.count >= t.minSamples && !r.ok) return r;
   }
   return null;
+}
+
+/** What the progress block shows of a run while it goes: core metrics so far, and each threshold's state now. */
+export interface LiveView {
+  readonly metrics: readonly {
+    readonly metric: string;
+    readonly unit: string;
+    readonly count: number;
+    readonly p50: number | null;
+    readonly p95: number | null;
+  }[];
+  readonly thresholds: readonly ThresholdResult[];
+}
+
+/** Pure: the live view of a summary so far (the scenario's core metrics, in catalog order, and every threshold judged now). */
+export function liveView(summary: RunSummary, thresholds: readonly Threshold[]): LiveView {
+  const core = new Set<string>(coreMetrics(summary.scenario));
+  return {
+    metrics: summary.metrics.filter((m) => core.has(m.metric)).map((m) => ({ metric: m.metric, unit: m.unit, count: m.count, p50: m.p50, p95: m.p95 })),
+    thresholds: thresholds.map((t) => judgeThreshold(summary, t)),
+  };
 }
