@@ -27,6 +27,8 @@ import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote
 import { apiTarget } from './api/api-client.js';
 import { alertsTestCommand } from './commands/alerts-test-command.js';
 import { compareCommand } from './commands/compare-command.js';
+import { findRunFolder } from './results/run-folder-reader.js';
+import { writeRunReport } from './results/report-file.js';
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -402,6 +404,15 @@ async function main(): Promise<number> {
           .example('PROBE_DB_URL=mysql://userprobe:PASS@db/userprobe $0 reconcile r-20261129-074519-b404', 'and close its row in MySQL'),
     )
     .command(
+      'report <run>',
+      "write a run's report.html again (charts, thresholds, session timeline; one self-contained file), e.g. for a run made before reports existed",
+      (y) =>
+        y
+          .positional('run', { type: 'string', describe: 'a run folder, or a run id under --out' })
+          .options({ out: common.out })
+          .example('$0 report r-20261129-074519-b404', 'writes results/r-20261129-074519-b404/report.html and prints its path'),
+    )
+    .command(
       'compare <run-a> <run-b>',
       'did B get slower or faster than A? per metric: p50/p95 of both, the change, and whether it is beyond noise (Mann-Whitney U and a bootstrap interval)',
       (y) =>
@@ -504,6 +515,11 @@ async function main(): Promise<number> {
       io,
     );
   }
+  if (command === 'report') {
+    const f = await findRunFolder(String(args['run']), outDir);
+    process.stdout.write(`${await writeRunReport(f.outDir, f.runId)}\n`);
+    return EXIT.OK;
+  }
   if (command === 'compare') {
     return compareCommand(
       {
@@ -518,7 +534,9 @@ async function main(): Promise<number> {
       { stdout: process.stdout, stderr: process.stderr },
     );
   }
-  throw new ConfigError(`unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, compare, migrate, retention`);
+  throw new ConfigError(
+    `unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, report, compare, migrate, retention`,
+  );
 }
 
 let logForErrors: ReturnType<typeof createLogger> | null = null;

@@ -71,6 +71,10 @@ describe('thresholds (controller run, a local agent, Chromium, the demo target)'
     const okXml = await readFile(join(tmp.dir, 'below.xml'), 'utf8');
     expect(await junitSchemaErrors(okXml)).toEqual([]);
     expect(okXml).toContain('tests="3" failures="0"');
+    // Every completed run leaves its HTML report (html-report.e2e.test.ts renders one in Chromium).
+    const report = await readFile(join(tmp.dir, 'below', 'report.html'), 'utf8');
+    expect(report).toContain('<li class="pass">pass  api_create:p95&lt;1500ms');
+    expect(below.p.stderr()).toContain(`report: ${join(tmp.dir, 'below', 'report.html')}`);
 
     const above = await run(tmp.dir, 'above', ['--total', '2', '--demo-latency', 'create=2000', ...limit, '--junit', join(tmp.dir, 'above.xml')]);
     expect(above.code, above.p.stderr().slice(-3000)).toBe(99);

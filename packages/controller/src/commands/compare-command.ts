@@ -1,8 +1,6 @@
-import { stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { ConfigError, describeError } from '@userprobe/shared';
-import { RESULT_FILES } from '../results/run-folder.js';
-import { readRunResults } from '../results/run-folder-reader.js';
+import { findRunFolder, readRunResults } from '../results/run-folder-reader.js';
 import { compareRuns, type MetricComparison } from '../results/run-compare.js';
 import { comparisonHtml, renderComparison, type CompareHeader } from '../results/compare-render.js';
 
@@ -17,27 +15,13 @@ export interface CompareOptions {
   readonly failOnSlower: boolean;
 }
 
-/** A run argument → its results folder: a folder holding samples.jsonl, or a run id under --out. */
-async function runFolder(arg: string, out: string): Promise<{ outDir: string; runId: string }> {
-  for (const dir of [resolvePath(arg), resolvePath(out, arg)]) {
-    try {
-      if ((await stat(join(dir, RESULT_FILES.samples))).isFile()) return { outDir: dirname(dir), runId: basename(dir) };
-    } catch {
-      /* not this one */
-    }
-  }
-  throw new ConfigError(
-    `"${arg}" is not a run's results folder (no ${RESULT_FILES.samples} in ${resolvePath(arg)} nor in ${resolvePath(out, arg)}); pass a run folder or a run id under --out`,
-  );
-}
-
 /**
  * `controller compare RUN_A RUN_B`: per metric, both runs' p50/p95, the
  * change, and whether it is beyond noise (results/run-compare.ts). Exit 0; 1
  * with --fail-on-slower when a metric got slower; 2 for a run that is not one.
  */
 export async function compareCommand(o: CompareOptions, io: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown } }): Promise<number> {
-  const [fa, fb] = [await runFolder(o.runA, o.out), await runFolder(o.runB, o.out)];
+  const [fa, fb] = [await findRunFolder(o.runA, o.out), await findRunFolder(o.runB, o.out)];
   const load = async (f: { outDir: string; runId: string }) => {
     const { samples, sessions } = await readRunResults(f.outDir, f.runId);
     const ended = new Set(sessions.map((s) => `${s.agentId}\u0000${s.sessionId}`));

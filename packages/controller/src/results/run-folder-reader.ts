@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { ConfigError } from '@userprobe/shared';
 import { createInterface } from 'node:readline';
 import { RESULT_FILES, runDir, type SampleLine, type SessionLine } from './run-folder.js';
 
@@ -34,4 +36,18 @@ export async function readRunResults(outDir: string, runId: string): Promise<{ s
     readJsonl<SessionLine>(join(dir, RESULT_FILES.sessions)),
   ]);
   return { samples, sessions };
+}
+
+/** A run argument → its results folder: a folder holding samples.jsonl, or a run id under --out. */
+export async function findRunFolder(arg: string, out: string): Promise<{ outDir: string; runId: string }> {
+  for (const dir of [resolvePath(arg), resolvePath(out, arg)]) {
+    try {
+      if ((await stat(join(dir, RESULT_FILES.samples))).isFile()) return { outDir: dirname(dir), runId: basename(dir) };
+    } catch {
+      /* not this one */
+    }
+  }
+  throw new ConfigError(
+    `"${arg}" is not a run's results folder (no ${RESULT_FILES.samples} in ${resolvePath(arg)} nor in ${resolvePath(out, arg)}); pass a run folder or a run id under --out`,
+  );
 }
