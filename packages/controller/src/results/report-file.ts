@@ -27,7 +27,7 @@ export async function writeRunReport(outDir: string, runId: string): Promise<str
   }
   let params: Record<string, unknown> = {};
   try {
-    params = ((JSON.parse(await readFile(join(dir, RESULT_FILES.run), 'utf8')) as { params?: Record<string, unknown> }).params ?? {});
+    params = (JSON.parse(await readFile(join(dir, RESULT_FILES.run), 'utf8')) as { params?: Record<string, unknown> }).params ?? {};
   } catch {
     /* no run.json: the report says no parameters */
   }
