@@ -142,7 +142,9 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
       (r) => ['chat', 'cobrowse'].every((c) => after(r, tRestart).filter((x) => x.check === c && x.location === 'nyc1' && x.status === 'ok').length >= 2),
       90_000,
     );
-    const all = await until(`${ROUNDS} ams3 rounds of each check`, (r) => ['chat', 'cobrowse'].every((c) => count(after(r, t0), c, 'ams3') >= ROUNDS), 240_000);
+    const startedIn = (r: RoundReport[], check: string) =>
+      after(r, t0).filter((x) => x.check === check && x.location === 'ams3' && x.startedAt !== null).length;
+    const all = await until(`${ROUNDS} started ams3 rounds of each check`, (r) => ['chat', 'cobrowse'].every((c) => startedIn(r, c) >= ROUNDS), 300_000);
 
     // SIGHUP with a changed config: cobrowse removed, chat-fast added; no agent dropped.
     const disconnectsBefore = (ctl.stderr().match(/ disconnected \(/g) ?? []).length;
@@ -185,16 +187,24 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
       const ams = after(all, t0)
         .filter((x) => x.check === check && x.location === 'ams3')
         .sort((x, y) => x.slotAt - y.slotAt);
-      // No missed slot in ams3, whatever happened in nyc1: each slot one interval after the last, each started.
+      // No missed slot in ams3, whatever happened in nyc1: each slot one interval after the last.
       for (let i = 1; i < ams.length; i++)
         expect(
           ams[i]!.slotAt - ams[i - 1]!.slotAt,
           `${check} ams3 slot ${i}: ${JSON.stringify(ams.map((x) => [x.slotAt, x.status, x.startedAt, x.endedAt]))}`,
         ).toBe(interval);
-      expect(
-        ams.filter((x) => x.status !== 'ok' && x.status !== 'failed'),
-        `${check} ams3 rounds that did not start`,
-      ).toEqual([]);
+      // Each slot started, or was skipped because this check's previous round in ams3 was still running at
+      // that slot (the documented rule: a check's rounds never overlap in a location) — what a round longer
+      // than the interval causes on a slow or busy machine (a cobrowse round beside the load test took over
+      // 11 s on a 2-core EPYC). At most 2 per check: a daemon that falls behind for good still fails here.
+      const notStarted = ams.filter((x) => x.status !== 'ok' && x.status !== 'failed');
+      for (const x of notStarted) {
+        const why = `${check} ams3 slot ${x.slotAt}: ${JSON.stringify(ams.map((y) => [y.slotAt, y.status, y.startedAt, y.endedAt]))}`;
+        expect([x.status, x.reason], why).toEqual(['skipped', 'the previous round of this check in ams3 is still running']);
+        const previous = ams.filter((y) => y.slotAt < x.slotAt && y.startedAt !== null).at(-1);
+        expect(previous !== undefined && previous.endedAt > x.slotAt, why).toBe(true);
+      }
+      expect(notStarted.length, `${check} ams3 slots skipped for a round still running`).toBeLessThanOrEqual(2);
       expect(ams.filter((x) => x.status === 'ok').length, `${check} ams3 rounds ok`).toBeGreaterThanOrEqual(ROUNDS - 2);
       // Each agent of ams3 is used.
       expect(new Set(ams.flatMap((x) => x.agents))).toEqual(new Set(['ams3-a', 'ams3-b']));
