@@ -61,7 +61,8 @@ describe('controller CLI', () => {
     return p;
   };
 
-  it.each([
+  // Concurrent: each case is one short CLI process that waits on nothing (the table took 22 s one by one).
+  it.concurrent.for<[string[], RegExp]>([
     [['run', '--scenario', 'chat-loud', '--total', '3'], /Choices: "chat-load", "video-call", "cobrowse"/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],
     [
@@ -125,11 +126,15 @@ describe('controller CLI', () => {
       ['run', '--scenario', 'chat-load', '--total', '1', '--local-agents', '1', '--port', '0', '--demo-error', 'init=200'],
       /^controller: --demo-error init=200: errors\.init\.status: an injected status is 400\.\.599; endpoints: init, /,
     ],
-  ])('bad input %j → exit 2 with one clear line, no stack', async (args, re) => {
-    const p = track(start(args));
-    expect(await p.exited).toBe(2);
-    expect(p.stderr()).toMatch(re);
-    expect(p.stderr()).not.toMatch(/\n\s+at /);
+  ])('bad input %j → exit 2 with one clear line, no stack', async ([args, re], { expect }) => {
+    const p = start(args); // not track(): afterEach runs while other cases still run
+    try {
+      expect(await p.exited).toBe(2);
+      expect(p.stderr()).toMatch(re);
+      expect(p.stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
   });
 
   it('run --help lists every scenario option with its default and an example, from their table', async () => {
@@ -450,6 +455,9 @@ describe('controller CLI', () => {
     expect(o.status).toBe('failed');
     expect(o.summary.sessions).toMatchObject({ expected: 2, recorded: 0, notRun: 2 });
     expect((JSON.parse(await readFile(join(out, 'orphan', 'run-state.json'), 'utf8')) as { status: string }).status).toBe('closed');
+    // The run it closed gets its report.html, said on stderr (stdout stays one JSON object).
+    expect(r.stderr()).toContain(`report: ${join(out, 'orphan', 'report.html')}`);
+    expect(await readFile(join(out, 'orphan', 'report.html'), 'utf8')).toContain('run orphan');
     const bad = track(start(['reconcile', 'no-such-run', '--out', out]));
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/^controller: no run no-such-run in .* \(no .*run\.json\); pass --out with the results folder the run wrote to\n$/);

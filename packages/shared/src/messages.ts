@@ -233,10 +233,23 @@ export const RunFinishedSchema = z.strictObject({
   rampMs: z.number().finite().nonnegative().optional(),
   /** Most sessions this agent had running at once. */
   peakConcurrent: Count.optional(),
+  /**
+   * The adaptive start gate on this agent (absent when it was off): how many session starts
+   * it held back (waited at least 1 ms), their wait in total, and the longest.
+   */
+  startGate: z
+    .strictObject({
+      held: Count,
+      totalMs: z.number().finite().nonnegative(),
+      maxMs: z.number().finite().nonnegative(),
+    })
+    .optional(),
   /** The assignment parts this report covers (every part accepted so far); a report missing a part the controller sent is stale. */
   parts: z.array(Count).max(MAX_TOTAL_SESSIONS).optional(),
 });
 export type RunFinished = z.infer<typeof RunFinishedSchema>;
+/** Session starts an agent's adaptive start gate held back in one run. */
+export type StartGateHold = NonNullable<RunFinished['startGate']>;
 
 export const ClockPingSchema = z.strictObject({ t0: EpochMs });
 export type ClockPing = z.infer<typeof ClockPingSchema>;

@@ -442,6 +442,25 @@ describe('Runner (full agent, real Chromium, real Socket.IO)', () => {
     expect(reply).toMatchObject({ accepted: false, code: ERROR_CODES.SCENARIO_UNKNOWN, reason: expect.stringContaining('it runs: chat-load') });
   });
 
+  it('with adaptive start, run:finished says what the start gate held back: two starts at once, the second waits its turn', async () => {
+    const { finished } = await runToEnd(
+      assignment({
+        runId: 'run-gate',
+        startAt: ctl.now() + 100,
+        sessions: [
+          { sessionId: 'g1-ok', startOffsetMs: 0 },
+          { sessionId: 'g2-ok', startOffsetMs: 0 },
+        ],
+        options: { stepTimeoutMs: 5_000, sessionTimeoutMs: 20_000, adaptiveStart: true },
+      }),
+    );
+    expect(finished.ok).toBe(2);
+    // The gate spaces starts by at least its minimum interval (100 ms), whatever the CPU: the second start is held.
+    expect(finished.startGate!.held).toBeGreaterThanOrEqual(1);
+    expect(finished.startGate!.maxMs).toBeGreaterThanOrEqual(1);
+    expect(finished.startGate!.totalMs).toBeGreaterThanOrEqual(finished.startGate!.maxMs);
+  });
+
   it('with a duration, each session slot repeats until the duration is over, every round recorded', async () => {
     const durationMs = 4_000;
     const { finished, batches, records } = await runToEnd(

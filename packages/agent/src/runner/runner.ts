@@ -21,6 +21,7 @@ import {
   type ScenarioName,
   type SessionProgress,
   type SessionStatus,
+  type StartGateHold,
 } from '@userprobe/shared';
 import { whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
@@ -96,6 +97,8 @@ export interface RunResult {
   /** Agreed start → the last session started (ms): the time to reach full concurrency on this agent. */
   readonly rampMs: number;
   readonly peakConcurrent: number;
+  /** What the adaptive start gate held back (null: the gate was off for this run). */
+  readonly startGate: StartGateHold | null;
 }
 
 interface ActiveRun {
@@ -132,9 +135,18 @@ interface ActiveRun {
   /** Sessions ended, by status (run:finished carries them). */
   readonly counts: Record<SessionStatus, number>;
   readonly ramp: { lastStartAt: number | null; running: number; peak: number };
+  readonly gateHold: StartGateHold;
   /** The controller said the run's evidence budget is used up: capture no more. */
   evidenceExhausted: boolean;
   done: Promise<RunResult>;
+}
+
+/** Count one start's wait at the gate: a wait of 1 ms or more is a start held back. */
+export function noteGateHold(h: StartGateHold, waitedMs: number): void {
+  if (waitedMs < 1) return;
+  h.held += 1;
+  h.totalMs += waitedMs;
+  h.maxMs = Math.max(h.maxMs, waitedMs);
 }
 
 function abortedError(reason: string): ProbeError {
@@ -263,8 +275,9 @@ export class Runner {
       hold: null,
       counts: { ok: 0, failed: 0, aborted: 0 },
       ramp: { lastStartAt: null, running: 0, peak: 0 },
+      gateHold: { held: 0, totalMs: 0, maxMs: 0 },
       evidenceExhausted: false,
-      done: Promise.resolve({ runId: a.runId, lastSeq: 0, ok: 0, failed: 0, aborted: 0, rampMs: 0, peakConcurrent: 0 }),
+      done: Promise.resolve({ runId: a.runId, lastSeq: 0, ok: 0, failed: 0, aborted: 0, rampMs: 0, peakConcurrent: 0, startGate: null }),
     };
     this.#runs.set(a.runId, run);
     const startIn = toLocalTime(a.startAt, offsetMs) - Date.now();
@@ -355,7 +368,9 @@ export class Runner {
       const parts = [...run.parts.keys()].sort((x, y) => x - y);
       const lastSeq = await run.batcher.close();
       const rampMs = run.ramp.lastStartAt === null ? 0 : Math.max(0, Math.round(run.ramp.lastStartAt - localStart));
-      result = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak };
+      const startGate =
+        a.options.adaptiveStart && this.#gate ? { ...run.gateHold, totalMs: Math.round(run.gateHold.totalMs), maxMs: Math.round(run.gateHold.maxMs) } : null;
+      result = { runId: a.runId, lastSeq, ...run.counts, rampMs, peakConcurrent: run.ramp.peak, startGate };
       run.log.info({ ...result, parts, adaptiveStart: a.options.adaptiveStart, startIntervalMs: this.#gate?.intervalMs }, 'run finished on this agent');
       await this.#sendFinished(run, result, parts);
       // A part accepted meanwhile (even one already over) needs a report that covers it.
@@ -383,7 +398,11 @@ export class Runner {
           await Promise.race([run.hold.released, new Promise<void>((resolve) => run.abort.signal.addEventListener('abort', () => resolve(), { once: true }))]);
         }
         // Adaptive start: the planned offset is the earliest start; the gate paces starts by the machine's CPU.
-        if (a.options.adaptiveStart && this.#gate) await this.#gate.admit(run.abort.signal).catch(() => undefined);
+        if (a.options.adaptiveStart && this.#gate) {
+          const t0 = performance.now();
+          await this.#gate.admit(run.abort.signal).catch(() => undefined);
+          noteGateHold(run.gateHold, performance.now() - t0);
+        }
         if (run.revoked.has(planned.sessionId)) return false;
         // A repetition that waited (capacity, start gate) past the end of the duration does not start.
         if (round > 0 && !repeats(durationMs, localStart, Date.now())) return false;
@@ -577,6 +596,7 @@ export class Runner {
       aborted: r.aborted,
       rampMs: r.rampMs,
       peakConcurrent: r.peakConcurrent,
+      ...(r.startGate ? { startGate: r.startGate } : {}),
       parts: [...parts],
     };
     const timeout = this.#d.runFinishedAckTimeoutMs ?? RUN_FINISHED_ACK_TIMEOUT_MS;

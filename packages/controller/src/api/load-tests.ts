@@ -6,6 +6,7 @@ import type { ListeningHub } from '../hub/hub.js';
 import type { EvidenceStore } from '../results/evidence-store.js';
 import type { Sinks } from '../results/sink-set.js';
 import { RunCoordinator } from '../run/coordinator.js';
+import { reportClosedRun } from '../results/report-file.js';
 import { ProgressReporter } from '../run/progress.js';
 import { runParamsOf } from '../run/run-params.js';
 import type { RunRegistry } from '../run/run-registry.js';
@@ -149,6 +150,7 @@ export class LoadTests {
       progress.note(`run ${cfg.runId}: ${cfg.total} ${cfg.scenario} session(s) on the controller's fleet (${view.agents().length} agent(s) connected)`);
       const outcome = await coordinator.run();
       stream.signal.removeEventListener('abort', onGone);
+      if (outcome.kind === 'completed') await reportClosedRun(serve.outDir, cfg.runId, outcome, progress);
       const code = report(outcome, cfg, { stdout: { write: (s: string) => stream.write({ t: 'out', s }) } }, progress);
       this.#d.note(`load test ${cfg.runId} ended: exit code ${code}`);
       stream.write({ t: 'exit', code, runId: cfg.runId });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, SCENARIO_OPTIONS, ScenarioOptionsSchema, describeError, thresholdOfEntry, type BrowserKind, type ScenarioName } from '@userprobe/shared';
 import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { readRunResults } from '../results/run-folder-reader.js';
+import { reportClosedRun } from '../results/report-file.js';
 import { renderSummary, unsuccessfulLine } from '../run/summary.js';
 import { openSinks, type DbSinkFactory } from '../results/sink-set.js';
 import type { CommandIo } from './run-command.js';
@@ -122,6 +123,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
       },
     );
     if (file) await sinks.results.writeRunJson(cfg.runId, RESULT_FILES.state, toStateFile(metaOf(file), state, file.endedAt ?? now));
+    await reportClosedRun(cfg.outDir, cfg.runId, outcome, { note: (line) => io.stderr.write(`${line}\n`) });
     if (cfg.json) {
       io.stdout.write(
         JSON.stringify({

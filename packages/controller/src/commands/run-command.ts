@@ -19,7 +19,7 @@ import { RunRegistry } from '../run/run-registry.js';
 import { prepareOutDir } from '../config/out-dir.js';
 import { runFolderStore } from '../results/run-results-store.js';
 import { writeJunit } from '../results/junit-file.js';
-import { writeRunReport } from '../results/report-file.js';
+import { reportClosedRun } from '../results/report-file.js';
 
 export interface CommandIo {
   readonly stdout: { write(s: string): unknown };
@@ -148,13 +148,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (earlyExit !== null) coordinator.abort(earlyExit);
     const outcome = await coordinator.run();
     if (cfg.junitFile !== null) await writeJunit(cfg, outcome, startedAt, progress);
-    if (outcome.kind === 'completed') {
-      try {
-        progress.note(`report: ${await writeRunReport(cfg.outDir, cfg.runId)}`);
-      } catch (e) {
-        progress.note(`report: could not write it: ${describeError(e).message}`);
-      }
-    }
+    if (outcome.kind === 'completed') await reportClosedRun(cfg.outDir, cfg.runId, outcome, progress);
     return report(outcome, cfg, io, progress);
   } finally {
     unregister();

@@ -1,6 +1,6 @@
 import { textTable } from '../run/summary.js';
 import { COMPARE_ALPHA, COMPARE_BOOTSTRAP_RESAMPLES, COMPARE_MIN_CHANGE, COMPARE_MIN_VALUES, type MetricComparison } from './run-compare.js';
-import { xmlText } from './junit-report.js';
+import { xmlText } from './markup.js';
 
 /*
  * `controller compare` output: a text table for the terminal and the same as

@@ -1,7 +1,7 @@
 import { METRICS, coreMetrics, isMetricName, percentileSorted, type ScenarioName } from '@userprobe/shared';
 import type { RunSummary } from '../run/summary.js';
 import { thresholdLine } from '../run/thresholds.js';
-import { xmlText } from './junit-report.js';
+import { xmlText } from './markup.js';
 import type { SampleLine, SessionLine } from './run-folder.js';
 
 /*

@@ -3,7 +3,7 @@ import { parseThreshold, type Threshold } from '@userprobe/shared';
 import { summarizeRun } from '../run/summary.js';
 import { judgeThresholds } from '../run/thresholds.js';
 import { junitSchemaErrors } from '../../test/junit/validate-junit.js';
-import { junitReport, xmlText, type JunitInput } from './junit-report.js';
+import { junitReport, type JunitInput } from './junit-report.js';
 
 const t = (expr: string): Threshold => (parseThreshold(expr) as { ok: Threshold }).ok;
 
@@ -83,9 +83,5 @@ describe('junitReport', () => {
     const xml = junitReport(input()).replace(/ timestamp="[^"]*"/, '');
     expect((await junitSchemaErrors(xml)).join('\n')).toContain("The attribute 'timestamp' is required");
     expect(await junitSchemaErrors('<testsuites><testsuite name="x"/></testsuites>')).not.toEqual([]);
-  });
-
-  it('xmlText escapes markup and drops characters XML 1.0 cannot hold', () => {
-    expect(xmlText(`a<b>&"c'\u0001\u0007d\ud800`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;d');
   });
 });

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../run/summary.js';
 import { thresholdLine } from '../run/thresholds.js';
+import { xmlText } from './markup.js';
 import type { SessionLine } from './run-folder.js';
 
 /*
@@ -24,15 +25,6 @@ export interface JunitInput {
   readonly startedAt: string;
   readonly durationS: number;
   readonly hostname: string;
-}
-
-// Characters XML 1.0 cannot hold: controls other than tab, LF and CR, lone surrogates, U+FFFE/U+FFFF.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const XML_INVALID = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
-
-/** Text for an XML attribute or element: escaped, characters XML 1.0 cannot hold dropped. Pure. */
-export function xmlText(s: string): string {
-  return s.replace(XML_INVALID, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 const attrs = (a: Record<string, string | number>) =>

@@ -263,25 +263,22 @@ export class RunCoordinator {
   #watchLive(agents: readonly AgentInfo[]): () => void {
     const thresholds = this.#p.thresholds ?? [];
     const watched = thresholds.filter((t) => t.abortOnFail);
-    const live = new LiveRun(this.#p.runId);
+    const live = new LiveRun(this.#p.runId, {
+      scenario: this.#p.scenario,
+      agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
+    });
     const onBatch = (e: IngestedEvent) => {
       live.add(e, this.#now());
       if (e.runId === this.#p.runId) this.#d.progress.refresh?.();
     };
     this.#d.pool.on('batch', onBatch);
-    const summary = () =>
-      live.summary({
-        scenario: this.#p.scenario,
-        expectedSessions: null,
-        agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
-      });
-    this.#d.progress.live?.(() => (live.firstSampleAt === null ? null : liveView(summary(), thresholds)));
+    this.#d.progress.live?.(() => (live.firstSampleAt === null ? null : liveView(live.summary(), thresholds)));
     const timer =
       watched.length === 0
         ? null
         : setInterval(() => {
             if (this.#abortReason !== null || live.firstSampleAt === null) return;
-            const failing = abortingThreshold(summary(), watched, this.#now() - live.firstSampleAt);
+            const failing = abortingThreshold(live.summary(), watched, this.#now() - live.firstSampleAt);
             if (failing === null) return;
             this.#stoppedBy = failing;
             const why = `threshold ${failing.threshold} failed while the run was going: ${thresholdObservation(failing)}; abort-on-fail stops the run`;

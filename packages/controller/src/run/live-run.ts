@@ -15,10 +15,14 @@ export class LiveRun {
   readonly #samples: SummarySample[] = [];
   readonly #sessions: SummarySession[] = [];
   #firstSampleAt: number | null = null;
+  /** The summary of what has arrived so far; null when a batch came since it was made. */
+  #summary: RunSummary | null = null;
   readonly #runId: string;
+  readonly #o: { readonly scenario: ScenarioName; readonly agents: readonly SummaryAgent[] };
 
-  constructor(runId: string) {
+  constructor(runId: string, o: { readonly scenario: ScenarioName; readonly agents: readonly SummaryAgent[] }) {
     this.#runId = runId;
+    this.#o = o;
   }
 
   /** Take a stored batch of this run (others and duplicates are ignored). */
@@ -27,7 +31,10 @@ export class LiveRun {
     for (const s of e.batch.samples)
       this.#samples.push({ agentId: e.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated });
     for (const r of e.batch.sessions) this.#sessions.push({ agentId: e.agentId, sessionId: r.sessionId, status: r.status, failedStep: r.failedStep });
-    if (this.#firstSampleAt === null && (e.batch.samples.length > 0 || e.batch.sessions.length > 0)) this.#firstSampleAt = now;
+    if (e.batch.samples.length > 0 || e.batch.sessions.length > 0) {
+      this.#summary = null;
+      this.#firstSampleAt ??= now;
+    }
   }
 
   /** When the first sample or session record arrived (controller clock), or null. */
@@ -35,16 +42,18 @@ export class LiveRun {
     return this.#firstSampleAt;
   }
 
-  summary(o: { scenario: ScenarioName; expectedSessions: number | null; agents: readonly SummaryAgent[] }): RunSummary {
+  /** The run so far, summarized once per batch that brought something (the progress redraw and the abort check share it). */
+  summary(): RunSummary {
     // Sessions not yet recorded are neither missing nor lost while the run goes on.
-    return summarizeRun({
+    this.#summary ??= summarizeRun({
       runId: this.#runId,
-      scenario: o.scenario,
+      scenario: this.#o.scenario,
       expectedSessions: null,
-      agents: o.agents,
+      agents: this.#o.agents,
       samples: this.#samples,
       sessions: this.#sessions,
     });
+    return this.#summary;
   }
 }
 

@@ -15,8 +15,14 @@ import { endText, outcomeCounts, type EndReason, type MachineState } from './run
  * controller, one a restarted controller re-adopted, and `controller reconcile`.
  */
 
+/** What a run's results folder holds: its samples and session records. */
+export interface RunRows {
+  readonly samples: readonly SampleLine[];
+  readonly sessions: readonly SessionLine[];
+}
+
 export interface RunResultsStore {
-  read(runId: string): Promise<{ samples: readonly SampleLine[]; sessions: readonly SessionLine[] }>;
+  read(runId: string): Promise<RunRows>;
   writeSummary(runId: string, summary: RunSummary): Promise<string>;
 }
 
@@ -53,6 +59,8 @@ export type RunOutcome =
       readonly summary: RunSummary;
       readonly summaryPath: string;
       readonly error: RunError | null;
+      /** The rows the summary was made from, for the writers that follow (JUnit, report.html): read once. */
+      readonly rows: RunRows;
     }
   | { readonly kind: 'not-run'; readonly exitCode: 2 | 3; readonly error: RunError | import('@userprobe/shared').PlanError };
 
@@ -83,7 +91,8 @@ export function endError(end: EndReason, lost: readonly string[], notRun: readon
 
 export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract<RunOutcome, { kind: 'completed' }>> {
   const log = d.log.child({ component: 'run-closer', runId: input.runId });
-  const { samples, sessions } = await d.results.read(input.runId);
+  const rows = await d.results.read(input.runId);
+  const { samples, sessions } = rows;
   let evidence: Parameters<typeof summarizeRun>[0]['evidence'];
   if (d.evidence) {
     try {
@@ -102,7 +111,7 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     scenario: input.scenario,
     browser: input.browser,
     evidence,
-    ramp: [...input.finished].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent })),
+    ramp: [...input.finished].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent, startGate: f.startGate })),
     expectedSessions: input.expectedSessions,
     agents: input.agents,
     gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
@@ -128,5 +137,5 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
   }
   const summaryPath = await d.results.writeSummary(input.runId, summary);
   const exitCode = error !== null ? 3 : !thresholdsOk ? 99 : status === 'passed' ? 0 : 1;
-  return { kind: 'completed', status, exitCode, summary, summaryPath, error };
+  return { kind: 'completed', status, exitCode, summary, summaryPath, error, rows };
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
-import { summarizeRun, renderSummary, allSessionsOk, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
+import { summarizeRun, renderSummary, allSessionsOk, startGateLine, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
 import { thresholdStats } from './thresholds.js';
 
 const agents = [
@@ -222,8 +222,8 @@ describe('summarizeRun', () => {
       sessions,
       evidence: { har: 'failures', budget: { maxSessions: 2, maxBytes: 200 * 1_048_576 }, sessions: 2, bytes: 3 * 1_048_576, skippedFiles: 0, skippedBytes: 0 },
       ramp: [
-        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
-        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
+        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2, startGate: { held: 1, totalMs: 1_200, maxMs: 1_200 } },
+        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1, startGate: { held: 2, totalMs: 3_000, maxMs: 2_500 } },
       ],
     });
     const m = s.metrics.find((x) => x.metric === 'api_create')!;
@@ -232,10 +232,11 @@ describe('summarizeRun', () => {
     expect(thresholdStats(m, { includeSaturated: true })).toMatchObject({ count: 3, max: 711 });
     expect(s.browser).toBe('chromium');
     expect(s.evidence).toMatchObject({ sessions: 2, skippedSessions: 1 });
-    expect(s.ramp).toEqual({ fullConcurrencyMs: 6_500, peakConcurrent: 3 });
+    expect(s.ramp).toEqual({ fullConcurrencyMs: 6_500, peakConcurrent: 3, startGate: { held: 3, totalMs: 4_200, maxMs: 2_500 } });
     const out = renderSummary(s);
     expect(out.split('\n')[0]).toBe('run r1 (chat-load on chromium (full, new headless)): 3/3 sessions recorded — 0 ok, 3 failed, 0 aborted');
     expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
+    expect(out).toContain("adaptive start held 3 session start(s) back, 4.2 s in all, the longest 2.5 s (it spaces starts by the agents' CPU");
     expect(out).toContain(
       'evidence: 2 session(s) stored (3.0 MB) under r1/evidence/; skipped by the budget (2 sessions / 200.0 MB, --evidence-sessions / --evidence-bytes): 1 session(s)',
     );
@@ -273,5 +274,28 @@ describe('summarizeRun', () => {
     expect(text).toContain('lost while running: s2');
     expect(text).toContain('not run: s4');
     expect(text).toContain('2 sample(s) of 1 session(s) that never ended are kept out of the metrics above');
+  });
+});
+
+describe('startGateLine', () => {
+  it.each([
+    [{ held: 0, totalMs: 0, maxMs: 0 }, 'adaptive start held no session start back'],
+    [{ held: 5, totalMs: 9_340, maxMs: 4_210 }, 'adaptive start held 5 session start(s) back, 9.3 s in all, the longest 4.2 s'],
+  ])('%j → %s', (g, text) => {
+    expect(startGateLine(g)).toMatch(new RegExp(`^${text.replace(/[().]/g, '\\$&')}`));
+  });
+
+  it('no agent ran the gate (--no-adaptive-start): the ramp has no gate figures and the summary no gate line', () => {
+    const s = summarizeRun({
+      runId: 'r',
+      scenario: 'chat-load',
+      expectedSessions: 1,
+      agents: [],
+      samples: [],
+      sessions: [],
+      ramp: [{ agentId: 'a1', rampMs: 10, peakConcurrent: 1 }],
+    });
+    expect(s.ramp).toEqual({ fullConcurrencyMs: 10, peakConcurrent: 1, startGate: null });
+    expect(renderSummary(s)).not.toContain('adaptive start');
   });
 });

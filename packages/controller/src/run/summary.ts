@@ -8,6 +8,7 @@ import {
   type HarMode,
   type ScenarioName,
   type SessionStatus,
+  type StartGateHold,
 } from '@userprobe/shared';
 import { thresholdLine, type ThresholdResult } from './thresholds.js';
 
@@ -68,7 +69,13 @@ export interface SummaryInput {
   readonly browser?: BrowserKind;
   readonly evidence?: SummaryEvidenceInput;
   /** Per agent: agreed start → its last session started, and its peak of concurrent sessions (from run:finished). */
-  readonly ramp?: readonly { readonly agentId: string; readonly rampMs?: number | undefined; readonly peakConcurrent?: number | undefined }[];
+  readonly ramp?: readonly {
+    readonly agentId: string;
+    readonly rampMs?: number | undefined;
+    readonly peakConcurrent?: number | undefined;
+    /** What the agent's adaptive start gate held back (absent: the gate was off). */
+    readonly startGate?: StartGateHold | undefined;
+  }[];
   /** Sessions the run planned; null when sessions repeat (--duration) and the count is open. */
   readonly expectedSessions: number | null;
   /**
@@ -169,7 +176,12 @@ export interface RunSummary {
   readonly browser: BrowserKind | null;
   readonly evidence: EvidenceSummary | null;
   /** Time to reach full concurrency (the slowest agent's) and the sum of the agents' peaks. */
-  readonly ramp: { readonly fullConcurrencyMs: number; readonly peakConcurrent: number } | null;
+  readonly ramp: {
+    readonly fullConcurrencyMs: number;
+    readonly peakConcurrent: number;
+    /** Summed over the agents (the longest: the longest anywhere); null when no agent ran the adaptive start gate. */
+    readonly startGate: StartGateHold | null;
+  } | null;
   readonly sessions: {
     readonly expected: number | null;
     readonly recorded: number;
@@ -290,8 +302,19 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     evidence = { ...e, skippedSessions: Math.max(0, wanted - e.sessions) };
   }
   const rampRows = (input.ramp ?? []).filter((r) => r.rampMs !== undefined);
+  const gates = rampRows.flatMap((r) => (r.startGate ? [r.startGate] : []));
   const ramp = rampRows.length
-    ? { fullConcurrencyMs: Math.max(...rampRows.map((r) => r.rampMs!)), peakConcurrent: rampRows.reduce((n, r) => n + (r.peakConcurrent ?? 0), 0) }
+    ? {
+        fullConcurrencyMs: Math.max(...rampRows.map((r) => r.rampMs!)),
+        peakConcurrent: rampRows.reduce((n, r) => n + (r.peakConcurrent ?? 0), 0),
+        startGate: gates.length
+          ? {
+              held: gates.reduce((n, g) => n + g.held, 0),
+              totalMs: gates.reduce((n, g) => n + g.totalMs, 0),
+              maxMs: Math.max(...gates.map((g) => g.maxMs)),
+            }
+          : null,
+      }
     : null;
   return {
     runId: input.runId,
@@ -402,7 +425,11 @@ export function renderSummary(s: RunSummary): string {
       `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds leave them out`,
     );
   }
-  if (s.ramp) parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
+  if (s.ramp) {
+    parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
+    const g = s.ramp.startGate;
+    if (g) parts.push(startGateLine(g));
+  }
   const e = s.evidence;
   if (e && (e.sessions > 0 || e.skippedSessions > 0 || e.skippedFiles > 0)) {
     const stored = `evidence: ${e.sessions} session(s) stored (${mb(e.bytes)}) under ${s.runId}/evidence/`;
@@ -443,4 +470,14 @@ export function renderSummary(s: RunSummary): string {
       ),
     );
   return parts.join('\n') + '\n';
+}
+
+/** Pure: what the agents' adaptive start gates held back, in words. */
+export function startGateLine(g: StartGateHold): string {
+  if (g.held === 0) return 'adaptive start held no session start back';
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    `adaptive start held ${g.held} session start(s) back, ${sec(g.totalMs)} in all, the longest ${sec(g.maxMs)} ` +
+    "(it spaces starts by the agents' CPU; --no-adaptive-start starts every session on the plan)"
+  );
 }

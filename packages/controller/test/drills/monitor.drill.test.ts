@@ -105,6 +105,8 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
     expect(load.stdout()).toContain('results: ');
     expect(load.stderr()).toContain('checks keep running (loadTests: keep)');
     expect(load.stderr()).toMatch(/plan: 2 chat-load session\(s\) over/);
+    // Its report.html, written by the daemon into its results folder, as `controller run` writes one.
+    expect(load.stderr()).toContain(`report: ${join(d.out, 'load-1', 'report.html')}`);
 
     // The status an operator asks for.
     const status = d.track(startCli(['status', '--controller', url!, '--json'], { PROBE_OPERATOR_TOKEN: OPERATOR }));
