@@ -14,6 +14,8 @@ import {
 } from '@userprobe/shared';
 import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
 import { scenarioOptionFlags } from './config/scenario-flags.js';
+import { readYamlConfig } from './config/config-file.js';
+import { runConfigArgs } from './config/run-config-file.js';
 import { createLogger } from './logger.js';
 import { runCommand, type CommandIo } from './commands/run-command.js';
 import { serveCommand } from './commands/serve-command.js';
@@ -109,14 +111,39 @@ const RUN_KEYS = [
 
 const SERVE_KEYS = [...COMMON_KEYS, 'config', 'localAgents', 'capacity', 'agentCli'] as const;
 
+/** A flag's key as yargs gives it (camelCase): ramp-up → rampUp. */
+const flagKey = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_x, c: string) => c.toUpperCase());
+
 /** The flags written on the command line (camelCase), `--no-x` included, defaults not. */
 export function givenFlags(args: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const a of args) {
     const m = /^--(?:no-)?([a-z][a-z0-9-]*)/.exec(a);
-    if (m) out.add(m[1]!.replace(/-([a-z0-9])/g, (_x, c: string) => c.toUpperCase()));
+    if (m) out.add(flagKey(m[1]!));
   }
   return out;
+}
+
+/**
+ * `run --config FILE`: the file's flags (config/run-config-file.ts) go before the
+ * command line's, which win; repeatable flags add to the file's. Other commands,
+ * and `run` without --config, pass through untouched.
+ */
+async function withRunConfig(args: string[], options: Readonly<Record<string, object>>): Promise<string[]> {
+  if (args[0] !== 'run') return args;
+  const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (i < 0) return args;
+  const file = args[i]!.startsWith('--config=') ? args[i]!.slice('--config='.length) : args[i + 1];
+  if (file === undefined || file === '' || file.startsWith('-')) throw new ConfigError('--config: name the run config file, e.g. --config load-test.yaml');
+  const spec = {
+    known: Object.keys(options).map(flagKey),
+    repeatable: new Set(
+      Object.entries(options)
+        .filter(([, o]) => 'array' in o && o.array === true)
+        .map(([k]) => flagKey(k)),
+    ),
+  };
+  return ['run', ...runConfigArgs(await readYamlConfig(file), file, givenFlags(args), spec), ...args.slice(1)];
 }
 
 const hangupHandler: NonNullable<CommandIo['onHangup']> = (fn) => {
@@ -202,71 +229,78 @@ async function main(): Promise<number> {
     },
   } as const;
   const scenarioFlags = scenarioOptionFlags();
+  const runOptions = {
+    scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
+    total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
+    target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
+    browser: {
+      type: 'string',
+      choices: BROWSER_KINDS,
+      describe: `shell = chromium-headless-shell (default "${DEFAULT_BROWSER}" unless the profile sets browser: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used`,
+    },
+    'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
+    duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
+    'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },
+    'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine' },
+    'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
+    capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
+    'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
+    'evidence-sessions': {
+      type: 'number',
+      default: EVIDENCE_BUDGET_SESSIONS,
+      describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)',
+    },
+    'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
+    'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
+    json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
+    'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
+    'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
+    'profile-var': {
+      type: 'string',
+      array: true,
+      describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com',
+    },
+    'scenario-module': {
+      type: 'string',
+      describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class',
+    },
+    threshold: {
+      type: 'string',
+      array: true,
+      describe:
+        "fail the run (exit 99) unless METRIC[{DETAIL}]:STAT OP VALUE holds on unsaturated samples of every agent (repeatable; adds to the profile's thresholds:). " +
+        'STAT p50 p90 p95 p99 max mean error-rate; e.g. api_create:p95<800ms, sessions:error-rate<2%. Options after commas: ' +
+        'abort-on-fail (stop the run once it fails), min-samples=N (default 20), delay=DURATION (default 10s)',
+    },
+    junit: {
+      type: 'string',
+      describe:
+        'also write the run as a JUnit XML report to this file, for CI test reporters: a test case for the run, one per threshold, one per failed session',
+    },
+    'on-agent-loss': {
+      type: 'string',
+      choices: ON_AGENT_LOSS,
+      default: 'reassign',
+      describe:
+        'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)',
+    },
+    config: {
+      type: 'string',
+      describe:
+        "a run config file (YAML): this command's flags as keys, e.g. total: 200, ramp-up: 60s, threshold: [api_create:p95<800ms]; flags given here win, repeatable ones add to the file's (docs/run-config.md)",
+    },
+    ...common,
+    ...remote,
+    ...scenarioFlags,
+  } as const;
+  const argList = await withRunConfig(hideBin(process.argv), runOptions);
 
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await yargs(argList)
     .scriptName('controller')
     .usage('$0 <command> [options]\n\nCoordinate userprobe agents: plan and run measured sessions, store every metric durably, summarize.')
     .command('run', 'run one load test: wait for agents, split --total sessions by capacity, measure, summarize', (y) =>
       y
-        .options({
-          scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
-          total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
-          target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
-          browser: {
-            type: 'string',
-            choices: BROWSER_KINDS,
-            describe: `shell = chromium-headless-shell (default "${DEFAULT_BROWSER}" unless the profile sets browser: ~7x less CPU and 3.7x less memory per session, steadier timings under load); chromium = full Chromium in new headless mode (closer to what visitors run). Summaries and samples name the one used`,
-          },
-          'ramp-up': { type: 'string', describe: 'spread session starts over this long, cluster-wide (default 1s per session)' },
-          duration: { type: 'string', describe: 'repeat sessions until this long after the start (default: run each once)' },
-          'expect-agents': { type: 'number', describe: 'agents to wait for before planning (default: --local-agents, or 1)' },
-          'local-agents': { type: 'number', default: 0, describe: 'start this many agent processes on this machine' },
-          'agent-wait': { type: 'string', describe: 'how long to wait for the expected agents (default 60s)' },
-          capacity: { type: 'string', array: true, describe: 'passed to local agents: N or SCENARIO=N (repeatable)' },
-          'agent-cli': { type: 'string', describe: 'agent CLI for --local-agents (default: the workspace build packages/agent/dist/cli.js)' },
-          'evidence-sessions': {
-            type: 'number',
-            default: EVIDENCE_BUDGET_SESSIONS,
-            describe: 'evidence budget: store evidence of at most this many sessions per run (the rest is counted in the summary)',
-          },
-          'evidence-bytes': { type: 'string', default: '200MB', describe: 'evidence budget: at most this many bytes per run (e.g. 200MB, 1GiB)' },
-          'run-id': { type: 'string', describe: 'run id (default r-YYYYMMDD-HHMMSS-xxxx)' },
-          json: { type: 'boolean', default: false, describe: 'print the outcome and summary as one JSON object on stdout instead of the table' },
-          'demo-latency': { type: 'string', array: true, describe: 'demo target only: inject latency NAME=MS, e.g. create=300 (repeatable)' },
-          'demo-error': { type: 'string', array: true, describe: 'demo target only: inject errors ENDPOINT=STATUS[@RATE], e.g. init=500@0.1 (repeatable)' },
-          'profile-var': {
-            type: 'string',
-            array: true,
-            describe: 'fill ${NAME} in the target profile: NAME=VALUE (repeatable), e.g. TENANT_SITE_URL=https://www.example.com',
-          },
-          'scenario-module': {
-            type: 'string',
-            describe: 'a custom scenario: path of an ES module on every agent (docs/scenario-api.md); --scenario names its capacity class',
-          },
-          threshold: {
-            type: 'string',
-            array: true,
-            describe:
-              "fail the run (exit 99) unless METRIC[{DETAIL}]:STAT OP VALUE holds on unsaturated samples of every agent (repeatable; adds to the profile's thresholds:). " +
-              'STAT p50 p90 p95 p99 max mean error-rate; e.g. api_create:p95<800ms, sessions:error-rate<2%. Options after commas: ' +
-              'abort-on-fail (stop the run once it fails), min-samples=N (default 20), delay=DURATION (default 10s)',
-          },
-          junit: {
-            type: 'string',
-            describe:
-              'also write the run as a JUnit XML report to this file, for CI test reporters: a test case for the run, one per threshold, one per failed session',
-          },
-          'on-agent-loss': {
-            type: 'string',
-            choices: ON_AGENT_LOSS,
-            default: 'reassign',
-            describe:
-              'an agent lost mid-run (gone past --loss-grace, or restarted): give its unstarted sessions to agents with spare capacity (reassign), or fail the run (fail)',
-          },
-          ...common,
-          ...remote,
-          ...scenarioFlags,
-        })
+        .options(runOptions)
         .group(Object.keys(scenarioFlags), 'Scenario options (every agent gets them in its assignment):')
         .example('$0 run --scenario chat-load --total 6 --local-agents 2', 'one machine: demo target, 2 local agents, 6 sessions split 3/3')
         .example('$0 run --scenario chat-load --total 6 --local-agents 2 --demo-latency create=300', 'see injected delay in api_create')
@@ -283,6 +317,10 @@ async function main(): Promise<number> {
           'a custom scenario, with chat-load capacity',
         )
         .example('$0 run --scenario video-call --total 2 --local-agents 2 --call-duration 30s', 'two 30-second calls')
+        .example(
+          '$0 run --config profiles/examples/load-test.yaml --total 50',
+          "a load test written down once (scenario, ramp, thresholds …), here with the file's total replaced",
+        )
         .example(
           '$0 run --scenario chat-load --total 200 --local-agents 1 --capacity 200 --messages 10 --think-time 20s-40s --input insert --session-timeout 10m',
           'chats that pause 20-40 s between exchanges and insert their text: far cheaper per session than the back-to-back default (bench/fidelity/results.md)',
@@ -496,7 +534,7 @@ async function main(): Promise<number> {
       target,
       pick(
         args,
-        RUN_KEYS.filter((k) => givenFlags(hideBin(process.argv)).has(k)),
+        RUN_KEYS.filter((k) => givenFlags(argList).has(k)),
       ),
       io,
     );

@@ -137,6 +137,32 @@ describe('controller CLI', () => {
     }
   });
 
+  it('run --config: the file stands for its flags and is checked like them; the command line wins; every problem of the file at once', async () => {
+    const dir = await tmp();
+    const load = join(dir, 'load.yaml');
+    await writeFile(load, 'scenario: chat-load\ntotal: 3\nramp-up: soon\nlocal-agents: 1\n');
+    const fromFile = track(start(['run', '--config', load]));
+    expect(await fromFile.exited).toBe(2);
+    expect(fromFile.stderr()).toMatch(/^controller: --ramp-up: "soon" is not a duration/);
+    const overridden = track(start(['run', '--config', load, '--ramp-up', '1s', '--total', 'lots']));
+    expect(await overridden.exited).toBe(2);
+    expect(overridden.stderr()).toMatch(/^controller: --total: not a number; accepted: a whole number from 1 to 100000\n$/);
+    const wrong = join(dir, 'wrong.yaml');
+    await writeFile(wrong, 'scenario: chat-load\nthresholds: [api_create:p95<800ms]\ntoken: s3cret\n');
+    const problems = track(start(['run', '--config', wrong, '--total', '1']));
+    expect(await problems.exited).toBe(2);
+    expect(problems.stderr()).toMatch(
+      new RegExp(
+        `^controller: --config ${wrong.replace(/[.]/g, '\\.')}: 2 problem\\(s\\):\n  - thresholds: not a flag of controller run \\(did you mean threshold\\?\\)`,
+      ),
+    );
+    expect(problems.stderr()).toContain('  - token: the master secret is read from PROBE_TOKEN, never from a file');
+    expect(problems.stderr()).not.toContain('s3cret');
+    const missing = track(start(['run', '--config', join(dir, 'nope.yaml')]));
+    expect(await missing.exited).toBe(2);
+    expect(missing.stderr()).toBe(`controller: --config ${join(dir, 'nope.yaml')}: cannot read it (ENOENT)\n`);
+  });
+
   it('run --help lists every scenario option with its default and an example, from their table', async () => {
     const p = track(start(['run', '--help']));
     expect(await p.exited).toBe(0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './fixtures.js';
 import { startCli } from './processes.js';
@@ -76,7 +76,13 @@ describe('thresholds (controller run, a local agent, Chromium, the demo target)'
     expect(report).toContain('<li class="pass">pass  api_create:p95&lt;1500ms');
     expect(below.p.stderr()).toContain(`report: ${join(tmp.dir, 'below', 'report.html')}`);
 
-    const above = await run(tmp.dir, 'above', ['--total', '2', '--demo-latency', 'create=2000', ...limit, '--junit', join(tmp.dir, 'above.xml')]);
+    // The same thresholds from a run config file (docs/run-config.md): judged as the flags are.
+    const config = join(tmp.dir, 'above.yaml');
+    await writeFile(
+      config,
+      `total: 2\ndemo-latency: create=2000\nthreshold:\n  - api_create:p95<1500ms,include-saturated\n  - sessions:error-rate<=0%\njunit: ${join(tmp.dir, 'above.xml')}\n`,
+    );
+    const above = await run(tmp.dir, 'above', ['--config', config]);
     expect(above.code, above.p.stderr().slice(-3000)).toBe(99);
     expect(above.p.stdout()).toMatch(
       /thresholds: 1 of 2 FAILED \(on the merged samples of every agent\)\n {2}FAIL {2}api_create:p95<1500ms {2}p95 2\d{3} ms over 2 value\(s\) \(saturated samples included\)\n {2}pass {2}sessions:error-rate<=0%/,

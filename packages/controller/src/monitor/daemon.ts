@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, type RoundReport, type TargetProfile } from '@userprobe/shared';
+import { describeError, type RoundReport, type TargetProfile } from '@userprobe/shared';
 import type { ServeConfig } from '../config/config.js';
 import type { ListeningHub } from '../hub/hub.js';
 import type { Sinks } from '../results/sink-set.js';
@@ -19,6 +19,7 @@ import { SlackOutbox } from './alerts/slack-outbox.js';
 import type { AlertRecord } from '../results/sink.js';
 import { join } from 'node:path';
 import { runFolderStore } from '../results/run-results-store.js';
+import { configProblemsError } from '../config/config-file.js';
 
 /** How long a round waits for its picked agents (connected when picked: this only covers a reconnect in between). */
 export const ROUND_AGENT_WAIT_MS = 10_000;
@@ -94,7 +95,7 @@ export class Daemon {
     const problems = await targets.prepare(config.checks);
     if (problems.length > 0) {
       await targets.close();
-      throw new ConfigError(`--config ${config.file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      throw configProblemsError(config.file, problems);
     }
     const webhookUrl = d.env?.[config.alerts.webhookEnv]?.trim() || null;
     const outbox = await SlackOutbox.open({ dir: join(d.cfg.outDir, ALERTS_OUTBOX_DIR), webhookUrl, log: d.log });
@@ -157,7 +158,7 @@ export class Daemon {
     try {
       next = await loadMonitorConfig(this.#d.configFile);
       const problems = await this.#targets.prepare(next.checks);
-      if (problems.length > 0) throw new ConfigError(`--config ${next.file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      if (problems.length > 0) throw configProblemsError(next.file, problems);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       this.#log.error({ err: describeError(e) }, 'monitor config not reloaded: the running one is kept');

@@ -1,19 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import {
-  ConfigError,
-  formatDuration,
-  isProbeError,
-  LABEL_VALUE_MAX_CHARS,
-  parseDuration,
-  SCENARIO_OPTIONS,
-  SCENARIOS,
-  type ScenarioName,
-} from '@userprobe/shared';
+import { formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parseDuration, SCENARIO_OPTIONS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
 import { alertPolicy, alertSettings, AlertsRaw, RulesRaw, type AlertPolicy, type AlertSettings } from './alerts/alert-policy.js';
+import { configProblemsError, readYamlConfig } from '../config/config-file.js';
 
 /*
  * `monitor.yaml`: the checks `controller serve --config` runs. Validated once
@@ -110,18 +100,7 @@ const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.t
 /** Read, parse and validate a monitor config file; a ConfigError lists every problem found. */
 export async function loadMonitorConfig(file: string): Promise<MonitorConfig> {
   const path = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`--config ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(`--config ${file}: not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-  }
+  const raw = await readYamlConfig(file);
   return parseMonitorConfig(raw, path);
 }
 
@@ -134,7 +113,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
       problems.push(
         issueLine(i.path, i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}; accepted: loadTests, retention, alerts, checks` : i.message),
       );
-    throw configProblems(file, problems);
+    throw configProblemsError(file, problems);
   }
   const checks: CheckConfig[] = [];
   const names = new Set<string>();
@@ -226,7 +205,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
   } catch (e) {
     problems.push(issueLine(['retention', 'every'], errorText(e)));
   }
-  if (problems.length > 0) throw configProblems(file, problems);
+  if (problems.length > 0) throw configProblemsError(file, problems);
   return deepFreeze({
     file,
     checks,
@@ -263,8 +242,4 @@ function issueLine(path: readonly PropertyKey[], message: string): string {
 function errorText(e: unknown): string {
   if (isProbeError(e)) return e.message;
   return e instanceof Error ? e.message : String(e);
-}
-
-function configProblems(file: string, problems: readonly string[]): ConfigError {
-  return new ConfigError(`--config ${file}: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
