@@ -130,8 +130,16 @@ export function givenFlags(args: readonly string[]): Set<string> {
  * and `run` without --config, pass through untouched.
  */
 async function withRunConfig(args: string[], options: Readonly<Record<string, object>>): Promise<string[]> {
-  if (args[0] !== 'run') return args;
-  const i = args.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  const isConfig = (a: string) => a === '--config' || a.startsWith('--config=');
+  if (args[0] !== 'run') {
+    // Flags before the command (`controller --out x run --config f`): the file would go unread, and the run differ from it in silence.
+    const at = args.indexOf('run');
+    if (args[0]?.startsWith('-') && at > 0 && args.slice(at).some(isConfig)) {
+      throw new ConfigError('--config: write `run` first and every flag after it, as in `controller run --config FILE [flags]`');
+    }
+    return args;
+  }
+  const i = args.findIndex(isConfig);
   if (i < 0) return args;
   const file = args[i]!.startsWith('--config=') ? args[i]!.slice('--config='.length) : args[i + 1];
   if (file === undefined || file === '' || file.startsWith('-')) throw new ConfigError('--config: name the run config file, e.g. --config load-test.yaml');

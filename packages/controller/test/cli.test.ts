@@ -158,6 +158,9 @@ describe('controller CLI', () => {
     );
     expect(problems.stderr()).toContain('  - token: the master secret is read from PROBE_TOKEN, never from a file');
     expect(problems.stderr()).not.toContain('s3cret');
+    const before = track(start(['--out', dir, 'run', '--config', load]));
+    expect(await before.exited).toBe(2);
+    expect(before.stderr()).toBe('controller: --config: write `run` first and every flag after it, as in `controller run --config FILE [flags]`\n');
     const missing = track(start(['run', '--config', join(dir, 'nope.yaml')]));
     expect(await missing.exited).toBe(2);
     expect(missing.stderr()).toBe(`controller: --config ${join(dir, 'nope.yaml')}: cannot read it (ENOENT)\n`);
