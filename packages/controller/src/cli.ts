@@ -10,6 +10,7 @@ import {
   SCENARIO_OPTION_CONFIG_KEYS,
   ConfigError,
   describeError,
+  flagConfigKey,
   isProbeError,
 } from '@userprobe/shared';
 import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
@@ -111,15 +112,12 @@ const RUN_KEYS = [
 
 const SERVE_KEYS = [...COMMON_KEYS, 'config', 'localAgents', 'capacity', 'agentCli'] as const;
 
-/** A flag's key as yargs gives it (camelCase): ramp-up → rampUp. */
-const flagKey = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_x, c: string) => c.toUpperCase());
-
 /** The flags written on the command line (camelCase), `--no-x` included, defaults not. */
 export function givenFlags(args: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const a of args) {
     const m = /^--(?:no-)?([a-z][a-z0-9-]*)/.exec(a);
-    if (m) out.add(flagKey(m[1]!));
+    if (m) out.add(flagConfigKey(m[1]!));
   }
   return out;
 }
@@ -144,11 +142,11 @@ async function withRunConfig(args: string[], options: Readonly<Record<string, ob
   const file = args[i]!.startsWith('--config=') ? args[i]!.slice('--config='.length) : args[i + 1];
   if (file === undefined || file === '' || file.startsWith('-')) throw new ConfigError('--config: name the run config file, e.g. --config load-test.yaml');
   const spec = {
-    known: Object.keys(options).map(flagKey),
+    known: Object.keys(options).map(flagConfigKey),
     repeatable: new Set(
       Object.entries(options)
         .filter(([, o]) => 'array' in o && o.array === true)
-        .map(([k]) => flagKey(k)),
+        .map(([k]) => flagConfigKey(k)),
     ),
   };
   return ['run', ...runConfigArgs(await readYamlConfig(file), file, givenFlags(args), spec), ...args.slice(1)];

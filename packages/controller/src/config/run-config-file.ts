@@ -1,3 +1,4 @@
+import { flagConfigKey } from '@userprobe/shared';
 import { configProblemsError } from './config-file.js';
 
 /*
@@ -31,7 +32,6 @@ const REFUSED: Readonly<Record<string, string>> = {
   config: 'a run config file cannot name another one',
 };
 
-const camel = (k: string) => k.replace(/-([a-z0-9])/g, (_x, c: string) => c.toUpperCase());
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const found = (v: unknown): string =>
   v === null || v === undefined
@@ -61,7 +61,7 @@ export function runConfigArgs(doc: unknown, file: string, given: ReadonlySet<str
   const problems: string[] = [];
   const args: string[] = [];
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    const name = camel(key);
+    const name = flagConfigKey(key);
     const flag = `--${kebab(name)}`;
     if (name in REFUSED) {
       problems.push(`${key}: ${REFUSED[name]}`);

@@ -1,6 +1,15 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { formatDuration, isProbeError, LABEL_VALUE_MAX_CHARS, parseDuration, SCENARIO_OPTIONS, SCENARIOS, type ScenarioName } from '@userprobe/shared';
+import {
+  flagConfigKey,
+  formatDuration,
+  isProbeError,
+  LABEL_VALUE_MAX_CHARS,
+  parseDuration,
+  SCENARIO_OPTIONS,
+  SCENARIOS,
+  type ScenarioName,
+} from '@userprobe/shared';
 import { deepFreeze, resolveRunConfig, type RunConfig } from '../config/config.js';
 import { alertPolicy, alertSettings, AlertsRaw, RulesRaw, type AlertPolicy, type AlertSettings } from './alerts/alert-policy.js';
 import { configProblemsError, readYamlConfig } from '../config/config-file.js';
@@ -95,8 +104,6 @@ const MonitorRaw = z.strictObject({
   alerts: AlertsRaw.optional(),
 });
 
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-
 /** Read, parse and validate a monitor config file; a ConfigError lists every problem found. */
 export async function loadMonitorConfig(file: string): Promise<MonitorConfig> {
   const path = resolve(file);
@@ -171,7 +178,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
           // Fixed, so the same file resolves to the same check (a reload compares them); each round gets its own run id.
           runId: `check-${d.name}`,
           ...(scenarioModule === undefined ? {} : { scenarioModule }),
-          ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [camel(k), v])),
+          ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [flagConfigKey(k), v])),
         },
         {},
       );
