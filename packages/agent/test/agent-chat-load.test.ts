@@ -56,18 +56,17 @@ describe('agent runs chat-load against the demo target', () => {
     if (spoolRoot) await rm(spoolRoot, { recursive: true, force: true });
   });
 
-  it('every core metric once per session, all sessions ok, everything delivered', async () => {
-    const runId = 'e2e-run';
-    const sessions = ['e1', 'e2', 'e3', 'e4'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 500 }));
+  /** Assign a chat-load run to the agent and wait for its end and for every batch to be stored. */
+  async function runToEnd(runId: string, profile: TargetProfile, sessions: AssignmentInput['sessions'], stepTimeoutMs: number): Promise<RunFinished> {
     const a: AssignmentInput = {
       runId,
       scenario: 'chat-load',
       browser: 'shell',
-      profile: demoProfile,
+      profile,
       sessions,
       startAt: ctl.now() + 500,
       durationMs: null,
-      options: { stepTimeoutMs: 15_000, sessionTimeoutMs: 60_000 },
+      options: { stepTimeoutMs, sessionTimeoutMs: 60_000 },
     };
     const finished = ctl.waitFor<RunFinished>('finished', (f) => f.runId === runId);
     expect(
@@ -78,6 +77,13 @@ describe('agent runs chat-load against the demo target', () => {
     ).toEqual({ accepted: true });
     const f = await finished;
     expect(await agent.sender.drained(10_000)).toBe(true);
+    return f;
+  }
+
+  it('every core metric once per session, all sessions ok, everything delivered', async () => {
+    const runId = 'e2e-run';
+    const sessions = ['e1', 'e2', 'e3', 'e4'].map((sessionId, i) => ({ sessionId, startOffsetMs: i * 500 }));
+    const f = await runToEnd(runId, demoProfile, sessions, 15_000);
     const batches = [...ctl.stored.values()].filter((b) => b.runId === runId);
     const records = batches.flatMap((b) => b.sessions);
     const failed = records.filter((r) => r.status !== 'ok').map((r) => `${r.sessionId}: ${r.failedStep} ${r.error?.message}`);
@@ -96,5 +102,16 @@ describe('agent runs chat-load against the demo target', () => {
     // Accuracy is the scenario's own experiment (chat-load.test.ts); here only the composition is
     // checked: the injected delay reached every session's sample, which contains all of it.
     for (const v of creates) expect(v).toBeGreaterThanOrEqual(CREATE_MS);
+  });
+
+  it('a step that waits for a selector the page never shows fails naming the step, the profile field and the selector', async () => {
+    const runId = 'e2e-bad-selector';
+    const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, ready: '#no-such-ready' } };
+    await runToEnd(runId, profile, [{ sessionId: 'b1', startOffsetMs: 0 }], 2_000);
+    const [record] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    expect(record).toMatchObject({ status: 'failed', failedStep: 'agent_console' });
+    // Whichever gives up first (the step's timer or Puppeteer's wait), the message says what the step was at.
+    expect(record!.error!.message).toContain("agent.ready '#no-such-ready'");
+    expect(record!.error!.message).toMatch(/^step "agent_console" (did not finish within 2000 ms while it was at|failed: .*\(at): wait for agent\.ready/);
   });
 });

@@ -157,5 +157,15 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     const ids = [...new Set(samples.map((s) => s.sessionId))].sort();
     expect(ids).toEqual(['s0001', ...Array.from({ length: ids.length - 1 }, (_, i) => `s0001.r${i + 1}`)].sort());
     expect(samples.map((s) => s.metric).sort()).toEqual(ids.flatMap(() => ['nav_dcl_visitor', 'nav_ttfb_visitor', 'page_load']).sort());
+    // The module's recorder.note lands in its session's record, with its data and a UTC time.
+    const sessions = (await readFile(join(tmp.dir, 'custom-e2e', 'sessions.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { sessionId: string; notes?: { at: string; message: string; data?: Record<string, unknown> }[] });
+    expect(sessions.map((x) => x.sessionId).sort()).toEqual(ids);
+    for (const x of sessions) {
+      expect(x.notes?.map((n) => [n.message, n.data])).toEqual([['chat opened', { session: x.sessionId }]]);
+      expect(x.notes![0]!.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
   }, 120_000);
 });

@@ -11,8 +11,16 @@
  *    share can grow when a lost agent's sessions are reassigned); `run:resume` after every
  *    reconnect (taking back sessions that went elsewhere); run:finished names the parts it
  *    covers; the controller probes a connection's liveness (`agent:probe`).
+ * 5: session records carry the scenario's notes (`notes`), which a version 4 controller refuses.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
+
+/** A session record keeps at most this many of its scenario's notes (`recorder.note`); the last one says how many more were left out. */
+export const SESSION_MAX_NOTES = 50;
+/** Longest note message kept, and longest string value of its data. */
+export const SESSION_NOTE_MAX_CHARS = 500;
+/** Most keys of one note's data. */
+export const SESSION_NOTE_MAX_KEYS = 20;
 
 /**
  * Socket.IO engine ping: liveness of the transport both ways (the server pings,

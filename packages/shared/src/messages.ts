@@ -17,6 +17,9 @@ import {
   MAX_TOTAL_SESSIONS,
   MIN_EPOCH_MS,
   HELLO_MAX_RUNS,
+  SESSION_MAX_NOTES,
+  SESSION_NOTE_MAX_CHARS,
+  SESSION_NOTE_MAX_KEYS,
 } from './limits.js';
 
 /*
@@ -179,6 +182,17 @@ export type Sample = z.infer<typeof SampleSchema>;
 export const SESSION_STATUSES = ['ok', 'failed', 'aborted'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
+/** One `recorder.note(message, data)` of a session: when, what, and its data's flat values. */
+export const SessionNoteSchema = z.strictObject({
+  at: StoredTime,
+  message: z.string().max(SESSION_NOTE_MAX_CHARS),
+  data: z
+    .record(z.string().max(64), z.union([z.string().max(SESSION_NOTE_MAX_CHARS), z.number(), z.boolean(), z.null()]))
+    .refine((d) => Object.keys(d).length <= SESSION_NOTE_MAX_KEYS, `at most ${SESSION_NOTE_MAX_KEYS} keys`)
+    .optional(),
+});
+export type SessionNote = z.infer<typeof SessionNoteSchema>;
+
 export const SessionRecordSchema = z.strictObject({
   sessionId: IdSchema,
   scenario: ScenarioSchema,
@@ -190,6 +204,8 @@ export const SessionRecordSchema = z.strictObject({
   error: z.strictObject({ code: z.string().max(64), message: z.string().max(2000) }).nullable(),
   /** Evidence files, relative to the run's results folder. */
   artifacts: z.array(z.string().max(256)).max(32),
+  /** The scenario's notes, in order (absent when it made none). */
+  notes: z.array(SessionNoteSchema).max(SESSION_MAX_NOTES).optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 

@@ -50,11 +50,13 @@ describe('profiles/tenant.template.yaml', () => {
 
   it('sets every field the schema knows (so every field is documented in it)', () => {
     const p = parseProfile(templateYaml, TEMPLATE, tenantVars);
-    // A credential's `default` is documented in a comment but never set for a real tenant.
-    const commentedOnly = ['agent.login.username.default', 'agent.login.password.default'];
+    // A credential's `default` is documented in a comment but never set for a real tenant; a composer
+    // sends by button or by key (one of the two), so the template sets sendButton and names sendKey in a comment.
+    const commentedOnly = ['agent.login.username.default', 'agent.login.password.default', 'visitor.widget.sendKey', 'agent.sendKey'];
     const missing = schemaPaths(TargetProfileSchema).filter((path) => !has(p, path) && !commentedOnly.includes(path));
     expect(missing, JSON.stringify(missing)).toEqual([]);
     expect(templateYaml).toMatch(/# .*`default` is only for non-secret values/);
+    expect(templateYaml.match(/# .*sendKey: Enter/g)).toHaveLength(2);
   });
 
   it('names the placeholder left unfilled', () => {

@@ -26,6 +26,20 @@ describe('parseProfile', () => {
     expect(new RegExp(p.network.requests.addMessage.url).test('http://127.0.0.2:4311/api/chats/c-1/messages')).toBe(true);
   });
 
+  it('accepts a key to send instead of a button, on either side', () => {
+    const p = parseProfile(
+      demoYaml.replace("sendButton: '#up-send'", 'sendKey: Enter').replace("sendButton: '#chat-send'", "sendKey: 'Control+Enter'"),
+      'p',
+      vars,
+    );
+    expect([p.visitor.widget.sendKey, p.visitor.widget.sendButton, p.agent.sendKey, p.agent.sendButton]).toEqual([
+      'Enter',
+      undefined,
+      'Control+Enter',
+      undefined,
+    ]);
+  });
+
   const table: Array<[string, string, string]> = [
     ['unknown variable', demoYaml.replace('${DEMO_APP_URL}/console/', '${NOPE}/x'), 'agent.url: unknown variable ${NOPE}'],
     ['bad URL', demoYaml.replace('${DEMO_SITE_URL}/', 'not-a-url'), 'visitor.url'],
@@ -34,9 +48,38 @@ describe('parseProfile', () => {
     ['unknown key', demoYaml.replace('name: demo', 'name: demo\ncolour: blue'), 'colour'],
     ['secret by value', demoYaml.replace('{ env: DEMO_AGENT_PASSWORD, default: demo }', '{ value: hunter2 }'), 'agent.login.password'],
     ['lower-case env name', demoYaml.replace('DEMO_AGENT_USER', 'demo_user'), 'agent.login.username.env'],
+    [
+      'both ways to send',
+      demoYaml.replace("sendButton: '#up-send'", "sendButton: '#up-send'\n    sendKey: Enter"),
+      'visitor.widget.sendButton: give exactly one of sendButton',
+    ],
+    ['a send key that is no key', demoYaml.replace("sendButton: '#chat-send'", "sendKey: 'Ctrl Enter'"), 'agent.sendKey: a key as Puppeteer names it'],
     ['not YAML', 'name: [unclosed', 'not valid YAML'],
     ['not a mapping', '- a\n- b', 'a profile is a YAML mapping'],
   ];
+  it('names every problem of a profile at once, each with what was found and what is accepted', () => {
+    const text = demoYaml
+      .replace(/^\s+sendButton: '#chat-send'\n/m, '')
+      .replace('${DEMO_SITE_URL}/', 'not-a-url')
+      .replace('name: demo', 'name: demo\ncolour: blue')
+      .replace('{ env: DEMO_AGENT_PASSWORD, default: demo }', '{ value: hunter2 }');
+    const e = errorOf(() => parseProfile(text, 'tenant.yaml', vars));
+    const lines = e.message.split('\n');
+    expect(lines[0]).toBe(`tenant.yaml: ${lines.length - 1} problems:`);
+    for (const expected of [
+      /^ {2}- visitor\.url: an absolute URL such as https:\/\/chat\.example\.com\/; found: "not-a-url"$/,
+      /^ {2}- agent\.sendButton: give exactly one of sendButton \(a CSS selector: the button is clicked\) and sendKey \(a key as Puppeteer names it/,
+      /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds$/,
+      /^ {2}- agent\.login\.password\.value: not a field of agent\.login\.password; accepted: env, default$/,
+      /^ {2}- agent\.login\.password\.env: missing; accepted: /,
+    ])
+      expect(
+        lines.some((l) => expected.test(l)),
+        `${String(expected)} in:\n${e.message}`,
+      ).toBe(true);
+    expect(e.message).not.toContain('hunter2');
+  });
+
   for (const [name, text, expected] of table) {
     it(`rejects ${name}, naming what is wrong`, () => {
       const e = errorOf(() => parseProfile(text, 'tenant.yaml', vars));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ERROR_CODES, ProfileError } from './errors.js';
 import { BROWSER_KINDS } from './scenarios.js';
+import { schemaProblems } from './schema-problems.js';
 import { ThresholdEntrySchema } from './thresholds.js';
 
 /*
@@ -26,6 +27,28 @@ const Pattern = z
     }
   }, 'a valid regular expression');
 const Url = z.string().url('an absolute URL such as https://chat.example.com/');
+/** A key as Puppeteer names it, after up to three modifiers: `Enter`, `NumpadEnter`, `Control+Enter`. */
+export const SEND_KEY_ACCEPTED =
+  'a key as Puppeteer names it (Enter, NumpadEnter), after up to three modifiers (Control+Enter, Shift+Enter, Meta+Enter, Alt+Enter)';
+const SendKey = z
+  .string()
+  .regex(/^((Control|Shift|Alt|Meta)\+){0,3}[A-Za-z0-9]{1,20}$/, SEND_KEY_ACCEPTED)
+  .describe(SEND_KEY_ACCEPTED);
+/**
+ * How a composer sends: exactly one of its button and a key pressed in its message input.
+ * Judged even when other fields of the same mapping have problems (`when`), so that every
+ * problem is reported in one round.
+ */
+const ONE_WAY_TO_SEND = {
+  path: ['sendButton'],
+  message: `give exactly one of sendButton (a CSS selector: the button is clicked) and sendKey (${SEND_KEY_ACCEPTED}: pressed in messageInput)`,
+  when: () => true,
+};
+function oneWayToSend(c: unknown): boolean {
+  if (c === null || typeof c !== 'object') return true; // not a mapping: that problem is reported instead
+  const { sendButton, sendKey } = c as { sendButton?: unknown; sendKey?: unknown };
+  return (sendButton === undefined) !== (sendKey === undefined);
+}
 const Ms = z.number().int().positive().max(600_000);
 
 export const CredentialSchema = z.strictObject({
@@ -83,20 +106,24 @@ export const TargetProfileSchema = z
     browser: z.enum(BROWSER_KINDS).optional(),
     visitor: z.strictObject({
       url: Url,
-      widget: z.strictObject({
-        /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
-        frame: Selector.optional(),
-        usable: WidgetUsableSchema,
-        /** Click to open the chat (launcher button). */
-        open: Selector,
-        /** Optional pre-chat form: name field and start button. */
-        prechatName: Selector.optional(),
-        prechatSubmit: Selector.optional(),
-        messageInput: Selector,
-        sendButton: Selector,
-        /** Container in which messages (the agent's replies) appear. */
-        messageList: Selector,
-      }),
+      widget: z
+        .strictObject({
+          /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
+          frame: Selector.optional(),
+          usable: WidgetUsableSchema,
+          /** Click to open the chat (launcher button). */
+          open: Selector,
+          /** Optional pre-chat form: name field and start button. */
+          prechatName: Selector.optional(),
+          prechatSubmit: Selector.optional(),
+          messageInput: Selector,
+          /** Click to send; or `sendKey`, pressed in messageInput (exactly one of the two). */
+          sendButton: Selector.optional(),
+          sendKey: SendKey.optional(),
+          /** Container in which messages (the agent's replies) appear. */
+          messageList: Selector,
+        })
+        .refine(oneWayToSend, ONE_WAY_TO_SEND),
       /** Video call controls in the widget (video-call scenario). */
       video: z
         .strictObject({
@@ -117,41 +144,45 @@ export const TargetProfileSchema = z
         })
         .optional(),
     }),
-    agent: z.strictObject({
-      url: Url,
-      login: z
-        .strictObject({
-          username: CredentialSchema,
-          password: CredentialSchema,
-          usernameInput: Selector,
-          passwordInput: Selector,
-          submit: Selector,
-        })
-        .optional(),
-      /** Visible once the console is ready to receive chats. */
-      ready: Selector,
-      /** A chat in the incoming list; the scenario picks the one holding its message text. */
-      chatItem: Selector,
-      messageList: Selector,
-      messageInput: Selector,
-      sendButton: Selector,
-      video: z
-        .strictObject({
-          startCall: Selector,
-          remoteVideo: Selector,
-          localVideo: Selector.optional(),
-        })
-        .optional(),
-      cobrowse: z
-        .strictObject({
-          start: Selector,
-          /** The mirror of the visitor page (an iframe or container). */
-          mirror: Selector,
-          /** Inside the mirror: what appears once the first snapshot is rendered. */
-          snapshotReady: Selector,
-        })
-        .optional(),
-    }),
+    agent: z
+      .strictObject({
+        url: Url,
+        login: z
+          .strictObject({
+            username: CredentialSchema,
+            password: CredentialSchema,
+            usernameInput: Selector,
+            passwordInput: Selector,
+            submit: Selector,
+          })
+          .optional(),
+        /** Visible once the console is ready to receive chats. */
+        ready: Selector,
+        /** A chat in the incoming list; the scenario picks the one holding its message text. */
+        chatItem: Selector,
+        messageList: Selector,
+        messageInput: Selector,
+        /** Click to send; or `sendKey`, pressed in messageInput (exactly one of the two). */
+        sendButton: Selector.optional(),
+        sendKey: SendKey.optional(),
+        video: z
+          .strictObject({
+            startCall: Selector,
+            remoteVideo: Selector,
+            localVideo: Selector.optional(),
+          })
+          .optional(),
+        cobrowse: z
+          .strictObject({
+            start: Selector,
+            /** The mirror of the visitor page (an iframe or container). */
+            mirror: Selector,
+            /** Inside the mirror: what appears once the first snapshot is rendered. */
+            snapshotReady: Selector,
+          })
+          .optional(),
+      })
+      .refine(oneWayToSend, ONE_WAY_TO_SEND),
     network: z.strictObject({
       requests: z
         .strictObject({
@@ -230,10 +261,11 @@ export function parseProfile(text: string, source: string, vars: Readonly<Record
   const filled = interpolate(raw, vars, [], source);
   const r = TargetProfileSchema.safeParse(filled);
   if (!r.success) {
-    const first = r.error.issues[0]!;
-    const path = first.path.map(String).join('.') || '(root)';
-    const rest = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';
-    throw new ProfileError(`${source}: ${path}: ${first.message}${rest}`, {
+    // Every problem at once, each with its path, what was found and what is accepted: one round of fixes.
+    const problems = schemaProblems(TargetProfileSchema, r.error, filled);
+    const path = r.error.issues[0]!.path.map(String).join('.') || '(root)';
+    const text = problems.length === 1 ? problems[0]! : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+    throw new ProfileError(`${source}: ${text}`, {
       detail: { path, issues: r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
     });
   }

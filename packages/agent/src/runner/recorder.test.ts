@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import type { Sample } from '@userprobe/shared';
-import { SessionRecorder } from './recorder.js';
+import { SESSION_MAX_NOTES, SESSION_NOTE_MAX_KEYS, SessionRecordSchema, type Sample } from '@userprobe/shared';
+import { SessionRecorder, toSessionNote } from './recorder.js';
 
 function recorder(saturated: (from: number, to: number) => boolean): { r: SessionRecorder; out: Sample[]; asked: Array<[number, number]> } {
   const out: Sample[] = [];
@@ -42,5 +42,93 @@ describe('SessionRecorder: saturation flag', () => {
   it('finish() lists the evidence paths it is given', () => {
     const { r } = recorder(() => false);
     expect(r.finish(['evidence/s1/visitor.png']).artifacts).toEqual(['evidence/s1/visitor.png']);
+  });
+});
+
+describe('SessionRecorder: what a failed step was doing', () => {
+  const never = (): Promise<never> => new Promise<never>(() => undefined);
+  const messageOf = async (p: Promise<unknown>): Promise<string> =>
+    p.then(
+      () => 'resolved',
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+
+  it('a step timeout names the sub-action said last, with its field and selector', async () => {
+    const { r } = recorder(() => false);
+    const msg = await messageOf(
+      r.measure(
+        'agent_console',
+        async () => {
+          r.doing("fill agent.login.usernameInput '#user'");
+          r.doing("click agent.login.submit '#login'");
+          await never();
+        },
+        { timeoutMs: 30 },
+      ),
+    );
+    expect(msg).toBe(
+      `step "agent_console" did not finish within 30 ms while it was at: click agent.login.submit '#login' (step timeout; raise timeouts.step in the target profile or the run's stepTimeoutMs)`,
+    );
+    expect(r.finish([])).toMatchObject({ status: 'failed', failedStep: 'agent_console', error: { code: 'E_STEP_TIMEOUT', message: msg } });
+  });
+
+  it('a step that throws says where it was; a later step starts with nothing said', async () => {
+    const { r } = recorder(() => false);
+    expect(
+      await messageOf(
+        r.measure('open_chat', () => {
+          r.doing("click visitor.widget.open '#launcher'");
+          throw new Error('Node is detached from document');
+        }),
+      ),
+    ).toBe(`step "open_chat" failed: Node is detached from document (at: click visitor.widget.open '#launcher')`);
+    expect(await messageOf(r.measure('later', never, { timeoutMs: 30 }))).toMatch(/^step "later" did not finish within 30 ms \(step timeout;/);
+  });
+
+  it('outside a step, doing() is ignored', async () => {
+    const { r } = recorder(() => false);
+    r.doing('nothing runs');
+    expect(await messageOf(r.measure('s', never, { timeoutMs: 30 }))).not.toContain('nothing runs');
+  });
+});
+
+describe('SessionRecorder: notes in the session record', () => {
+  const redact = (s: string): string => s.replaceAll('hunter2', '[redacted]');
+  const table: Array<[string, Record<string, unknown> | undefined, unknown]> = [
+    ['no data', undefined, { at: 5, message: 'm' }],
+    ['flat values kept', { n: 3, ok: true, none: null, s: 'x' }, { at: 5, message: 'm', data: { n: 3, ok: true, none: null, s: 'x' } }],
+    ['a nested value as its JSON', { attempts: [1, 2], by: { a: 1 } }, { at: 5, message: 'm', data: { attempts: '[1,2]', by: '{"a":1}' } }],
+    ['a non-finite number as text', { ms: Number.NaN }, { at: 5, message: 'm', data: { ms: 'NaN' } }],
+    ['a value with no JSON as its kind', { f: () => 1, big: 1n }, { at: 5, message: 'm', data: { f: 'function', big: 'bigint' } }],
+    ['a secret redacted in a value', { password: 'hunter2' }, { at: 5, message: 'm', data: { password: '[redacted]' } }],
+    ['a long value cut', { s: 'x'.repeat(600) }, { at: 5, message: 'm', data: { s: 'x'.repeat(500) } }],
+  ];
+  it.for(table)('%s', ([, data, want]) => {
+    expect(toSessionNote(5, 'm', data, redact)).toEqual(want);
+  });
+
+  it("keeps the first SESSION_NOTE_MAX_KEYS keys of a note's data", () => {
+    const data = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(toSessionNote(1, 'm', data, (s) => s).data!)).toHaveLength(SESSION_NOTE_MAX_KEYS);
+  });
+
+  it('the record carries the notes in order, valid by the contract; past the limit the last says how many more', () => {
+    const { r } = recorder(() => false);
+    expect(r.finish([]).notes).toBeUndefined();
+    r.note('crm socket connect', { attempts: 2, connectVia: 'polling' });
+    r.note('second');
+    const rec = r.finish([]);
+    expect(rec.notes?.map((n) => [n.message, n.data])).toEqual([
+      ['crm socket connect', { attempts: 2, connectVia: 'polling' }],
+      ['second', undefined],
+    ]);
+    expect(SessionRecordSchema.safeParse(rec).success).toBe(true);
+    for (let i = 0; i < SESSION_MAX_NOTES + 8; i++) r.note(`n${i}`);
+    const full = r.finish([]);
+    expect(full.notes).toHaveLength(SESSION_MAX_NOTES);
+    expect(full.notes!.at(-1)!.message).toBe(
+      `${SESSION_MAX_NOTES + 10 - (SESSION_MAX_NOTES - 1)} more note(s) left out of this record (the agent's log has them)`,
+    );
+    expect(SessionRecordSchema.safeParse(full).success).toBe(true);
   });
 });

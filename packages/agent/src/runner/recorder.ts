@@ -3,12 +3,16 @@ import {
   ERROR_CODES,
   METRICS,
   ProbeError,
+  SESSION_MAX_NOTES,
+  SESSION_NOTE_MAX_CHARS,
+  SESSION_NOTE_MAX_KEYS,
   StepError,
   describeError,
   isMetricName,
   type BrowserKind,
   type MetricName,
   type Sample,
+  type SessionNote,
   type SessionRecord,
   type SessionStatus,
 } from '@userprobe/shared';
@@ -18,6 +22,37 @@ import type { Recorder, SessionInfo } from './scenario-api.js';
 const MAX_STEP = 64;
 const MAX_MESSAGE = 2_000;
 const MAX_DETAIL = 64;
+
+/** A note's non-flat value as text: its JSON, or what it is when it has none (a function, a BigInt inside). */
+function jsonText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
+}
+
+/**
+ * Pure: a scenario's `note(message, data)` as a session record keeps it: the message and the
+ * data's values redacted and cut to size; a value that is not a string, number, boolean or null
+ * kept as its JSON text; at most SESSION_NOTE_MAX_KEYS keys.
+ */
+export function toSessionNote(at: number, message: string, data: Record<string, unknown> | undefined, redact: (s: string) => string): SessionNote {
+  const cut = (s: string): string => redact(s).slice(0, SESSION_NOTE_MAX_CHARS);
+  const note: { at: number; message: string; data?: Record<string, string | number | boolean | null> } = { at, message: cut(message) };
+  if (data !== undefined) {
+    const flat: Record<string, string | number | boolean | null> = {};
+    for (const [k, v] of Object.entries(data).slice(0, SESSION_NOTE_MAX_KEYS)) {
+      const key = k.slice(0, 64);
+      if (typeof v === 'number') flat[key] = Number.isFinite(v) ? v : String(v);
+      else if (typeof v === 'boolean' || v === null) flat[key] = v;
+      else if (typeof v === 'string') flat[key] = cut(v);
+      else flat[key] = cut(jsonText(v));
+    }
+    note.data = flat;
+  }
+  return note;
+}
 
 export interface Failure {
   readonly step: string | null;
@@ -52,11 +87,14 @@ export interface SessionRecorderOptions {
   readonly log: Logger;
 }
 
-function stepTimeoutError(step: string, ms: number): StepError {
+/** Longest `doing()` action kept (it is part of a failure's message). */
+const MAX_DOING = 200;
+
+function stepTimeoutError(step: string, ms: number, doing: string | undefined): StepError {
   return new StepError(
     step,
-    `step "${step}" did not finish within ${ms} ms (step timeout; raise timeouts.step in the target profile or the run's stepTimeoutMs)`,
-    { code: ERROR_CODES.STEP_TIMEOUT, detail: { timeoutMs: ms } },
+    `step "${step}" did not finish within ${ms} ms${doing === undefined ? '' : ` while it was at: ${doing}`} (step timeout; raise timeouts.step in the target profile or the run's stepTimeoutMs)`,
+    { code: ERROR_CODES.STEP_TIMEOUT, detail: { timeoutMs: ms, ...(doing === undefined ? {} : { doing }) } },
   );
 }
 
@@ -72,8 +110,12 @@ export class SessionRecorder implements Recorder {
   readonly #log: Logger;
   readonly #startedAt: number;
   readonly #running = new Set<string>();
+  /** What each running step said it is doing now (doing()). */
+  readonly #doing = new Map<string, string>();
   #failure: Failure | null = null;
   #samples = 0;
+  readonly #notes: SessionNote[] = [];
+  #notesLeftOut = 0;
 
   constructor(o: SessionRecorderOptions) {
     this.#o = o;
@@ -90,13 +132,14 @@ export class SessionRecorder implements Recorder {
     if (signal.aborted) throw this.#failStep(step, signal.reason);
     const timeoutMs = opts?.timeoutMs ?? this.#o.stepTimeoutMs;
     this.#running.add(step);
+    this.#doing.delete(step);
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let onAbort = (): void => undefined;
     const work = (async () => fn())();
     work.catch(() => undefined); // it may settle after a timeout or abort has won the race
     const stop = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(stepTimeoutError(step, timeoutMs)), timeoutMs);
+      timer = setTimeout(() => reject(stepTimeoutError(step, timeoutMs, this.#doing.get(step))), timeoutMs);
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -111,7 +154,13 @@ export class SessionRecorder implements Recorder {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       this.#running.delete(step);
+      this.#doing.delete(step);
     }
+  }
+
+  doing(action: string): void {
+    const step = [...this.#running].at(-1);
+    if (step !== undefined) this.#doing.set(step, action.slice(0, MAX_DOING));
   }
 
   /** Record the failure of `step` (if it is the session's first) and return the StepError to throw. */
@@ -122,7 +171,9 @@ export class SessionRecorder implements Recorder {
     } else {
       const d = describeError(e);
       const code = e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED;
-      err = new StepError(step, e instanceof ProbeError ? d.message : `step "${step}" failed: ${d.message}`, { code, cause: e });
+      const doing = this.#doing.get(step);
+      const at = doing === undefined ? '' : ` (at: ${doing})`;
+      err = new StepError(step, e instanceof ProbeError ? `${d.message}${at}` : `step "${step}" failed: ${d.message}${at}`, { code, cause: e });
     }
     this.#record({ step: err.step, code: err.code, message: err.message });
     return err;
@@ -170,7 +221,10 @@ export class SessionRecorder implements Recorder {
   }
 
   note(message: string, data?: Record<string, unknown>): void {
-    this.#log.info(data === undefined ? {} : { data }, message);
+    const note = toSessionNote(this.#stored(Date.now()), message, data, this.#o.redact ?? ((s) => s));
+    this.#log.info(note.data === undefined ? {} : { data: note.data }, note.message);
+    if (this.#notes.length < SESSION_MAX_NOTES) this.#notes.push(note);
+    else this.#notesLeftOut += 1;
   }
 
   get samples(): number {
@@ -194,6 +248,15 @@ export class SessionRecorder implements Recorder {
       failedStep: f?.step ?? null,
       error: f === null ? null : { code: f.code, message: f.message },
       artifacts: [...artifacts],
+      ...(this.#notes.length ? { notes: this.#notesList() } : {}),
     };
+  }
+
+  /** The notes as the record keeps them: all, or the first SESSION_MAX_NOTES − 1 and one saying how many more there were. */
+  #notesList(): SessionNote[] {
+    if (this.#notesLeftOut === 0) return [...this.#notes];
+    const kept = this.#notes.slice(0, SESSION_MAX_NOTES - 1);
+    const more = this.#notesLeftOut + this.#notes.length - kept.length;
+    return [...kept, { at: this.#notes.at(-1)!.at, message: `${more} more note(s) left out of this record (the agent's log has them)` }];
   }
 }

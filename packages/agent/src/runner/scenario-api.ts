@@ -19,6 +19,12 @@ export interface Recorder {
   value(metric: MetricName, value: number, opts?: { detail?: string; ts?: number }): void;
   /** Free-form note attached to the session's log (not stored as a sample). */
   note(message: string, data?: Record<string, unknown>): void;
+  /**
+   * Say what the running step is doing now, e.g. `fill agent.login.usernameInput '#user'`
+   * (the profile field and its selector or pattern): if the step then times out or fails,
+   * its message names it. Each call replaces the last; a new step starts with none.
+   */
+  doing(action: string): void;
 }
 
 export interface SessionInfo {

@@ -170,6 +170,9 @@ describe('the example custom scenario against the demo target', () => {
       note() {
         /* not stored */
       },
+      doing() {
+        /* said only by a failure */
+      },
     };
     // The options agents get (every other one at its default, as an assignment fills them).
     const options = ScenarioOptionsSchema.parse({

@@ -121,6 +121,7 @@ class TestRecorder implements Recorder {
   note(message: string): void {
     this.notes.push(message);
   }
+  doing(): void {}
 }
 
 let target: DemoTarget;
@@ -134,21 +135,23 @@ interface ChatArm {
   reference?: { httpMs: number; ackMs: number };
 }
 
+/** How referenceRound's httpMs is read in the verdicts. */
+const HTTP_REF = `independent Node client's overhead on the same delayed request, median of 3 on a warm connection (elapsed − ${API_MS})`;
+
 /**
  * The reference arm: with the same delays set on the demo, an independent Node
- * client POSTs a chat (create, API_MS) and emits one acked CRM event (ACK_MS).
+ * client POSTs a chat (create, API_MS; the median of three on a warm connection)
+ * and emits one acked CRM event (ACK_MS).
  */
 async function referenceRound(): Promise<{ httpMs: number; ackMs: number }> {
   target.knobs.reset();
   target.knobs.set({ latency: { create: API_MS } });
   crmEventDelayMs = ACK_MS;
   try {
-    const httpMs = await reference.http({
-      url: `${target.appUrl}/api/chats`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"name":"reference"}',
-    });
+    const httpMs = await reference.httpSteady(
+      { url: `${target.appUrl}/api/chats`, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"reference"}' },
+      { warm: { url: `${target.appUrl}/widget/loader.js` }, times: 3 },
+    );
     const ackMs = await reference.socketIoAck({
       url: target.appUrl,
       path: CRM_SOCKET_PATH,
@@ -317,7 +320,6 @@ describe('chat-load on the demo target', () => {
     const arm = (name: string, pick: (r: RunResult) => number): number[] => exp.values(name, (v) => (v.session ? pick(v.session) : undefined));
     const refHttp = exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS);
     const refAck = exp.values('reference', (v) => v.reference && v.reference.ackMs - ACK_MS);
-    const HTTP_REF = `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`;
     const verdicts: Verdict[] = [];
     // Absolute timings: against an independent client timing the same delayed request at the same moment.
     for (const m of ['api_init', 'api_create', 'api_add_message'] as const) {
@@ -422,6 +424,48 @@ describe('chat-load on the demo target', () => {
     expect(one(slow, 'widget_load')).toBeGreaterThan(one(slow, 'api_init'));
   });
 
+  it('sends with a key where the product has no send button (sendKey: Enter on both sides) and reads the relay delay back', async () => {
+    const { sendButton: _v, ...widget } = demoProfile.visitor.widget;
+    const { sendButton: _a, ...agentSide } = demoProfile.agent;
+    const byEnter: TargetProfile = {
+      ...demoProfile,
+      visitor: { ...demoProfile.visitor, widget: { ...widget, sendKey: 'Enter' } },
+      agent: { ...agentSide, sendKey: 'Enter' },
+    };
+    const dose = (ms: number): KnobsPatch => ({ latency: { realtime: ms } });
+    const exp = await runExperiment<ChatArm>(
+      [
+        { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), { input: 'insert' }, browser, byEnter) }) },
+        { name: 'high', run: async () => ({ session: await runSession(dose(LOW_MS + CONNECT_MS), { input: 'insert' }, browser, byEnter) }) },
+      ],
+      { rounds: 3 },
+    );
+    for (const round of exp.all) {
+      for (const arm of ['low', 'high'] as const) {
+        const r = round.results[arm]!.session!;
+        expect(r.failure, `${arm} round ${round.index + 1}`).toBeUndefined();
+        for (const m of coreMetrics('chat-load')) one(r, m);
+        // Text inserted in one input event; the only key the console's input saw is the Enter that sent the reply.
+        expect(r.agentKeydowns).toBe(1);
+      }
+    }
+    const arm = (name: 'low' | 'high', m: MetricName): number[] => exp.values(name, (v) => one(v.session!, m));
+    expectVerdicts(
+      'chat-load sending by key (sendKey: Enter), delivery',
+      exp,
+      (['msg_visitor_to_agent', 'msg_agent_to_visitor'] as const).map((m) =>
+        judgeDelay({
+          metric: m,
+          injectedMs: CONNECT_MS,
+          measured: arm('high', m),
+          reference: arm('low', m),
+          referenceIs: `same metric with ${LOW_MS} ms injected`,
+          floorMs: LOW_MS + CONNECT_MS,
+        }),
+      ),
+    );
+  }, 120_000);
+
   it('records later exchanges with a msg-<n> detail, leaving one core sample each', async () => {
     const r = await runSession({}, { messages: 3 });
     expect(r.failure).toBeUndefined();
@@ -463,9 +507,9 @@ describe('chat-load on the demo target', () => {
     expect(list.failure?.step).toBe('agent_reply');
     expect(list.failure?.message).toContain(`'${p.agent.messageList}' did not take keyboard focus`);
     // a button takes focus, but no text
-    const button = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.sendButton } });
+    const button = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.sendButton! } });
     expect(button.failure?.step).toBe('agent_reply');
-    expect(button.failure?.message).toContain(`'${p.agent.sendButton}' did not take the inserted text`);
+    expect(button.failure?.message).toContain(`'${p.agent.sendButton!}' did not take the inserted text`);
     expect(button.failure?.message).toContain('use --input type');
   });
 
@@ -524,7 +568,7 @@ describe("chat-load with the shell's default flags (widget frame in process)", (
           floorMs: API_MS,
           measured: exp.values('session', (v) => v.session && one(v.session, 'api_create')),
           reference: exp.values('reference', (v) => v.reference && v.reference.httpMs - API_MS),
-          referenceIs: `independent Node client's overhead on the same delayed request (elapsed − ${API_MS})`,
+          referenceIs: HTTP_REF,
         }),
       ]);
     } finally {

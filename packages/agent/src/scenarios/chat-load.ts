@@ -7,7 +7,7 @@ import { readTimeline } from '../collectors/timeline-watch.js';
 import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
-import { armTextWatch, clickContaining, navigate, stampedClick } from './page-probes.js';
+import { action, armTextWatch, clickContaining, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
@@ -122,6 +122,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const widget = profile.visitor.widget;
   const timeoutMs = ctx.options.stepTimeoutMs;
   const w: WaitOptions = { signal, timeoutMs };
+  const visitorSend = sendBy(widget, 'visitor.widget');
+  const agentSend = sendBy(profile.agent, 'agent');
   const crm = profile.network.sockets.crm;
   const usableSel = usableSelector(widget.usable);
   const usableMk = usableMark(widget.usable);
@@ -149,6 +151,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     // step still finds a request or frame that happened earlier.
 
     await recorder.measure('page_load', async () => {
+      recorder.doing('load visitor.url, up to its load event');
       await navigate(visitor, profile.visitor.url, 'page_load', timeoutMs);
       const nav = await readNavigation(visitor, 'page_load', w);
       recorder.value('page_load', nav.load);
@@ -156,7 +159,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
 
     const frame = await recorder.measure('widget_load', async () => {
+      if (widget.frame !== undefined) recorder.doing(action('wait for', 'visitor.widget.frame', widget.frame));
       const f = await widgetFrame(visitor, widget.frame, 'widget_load', w);
+      recorder.doing(`wait for visitor.widget.usable ${JSON.stringify(widget.usable)}`);
       const u = await widgetUsableMs({ page: visitor, frame: f, tree: collectors.tree, network }, widget.usable, 'widget_load', w);
       recorder.value('widget_load', u.ms, { detail: u.mode });
       return f;
@@ -173,23 +178,33 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
 
     await recorder.measure('agent_console', async () => {
+      recorder.doing('load agent.url, up to its load event');
       await navigate(agent, profile.agent.url, 'agent_console', timeoutMs);
       recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w));
       const login = profile.agent.login;
       if (login) {
+        recorder.doing(action('fill', 'agent.login.usernameInput', login.usernameInput));
         await agent.locator(login.usernameInput).setTimeout(timeoutMs).fill(ctx.credential(login.username), { signal });
+        recorder.doing(action('fill', 'agent.login.passwordInput', login.passwordInput));
         await agent.locator(login.passwordInput).setTimeout(timeoutMs).fill(ctx.credential(login.password), { signal });
+        recorder.doing(action('click', 'agent.login.submit', login.submit));
         await agent.locator(login.submit).setTimeout(timeoutMs).click({ signal });
       }
+      recorder.doing(action('wait for', 'agent.ready', profile.agent.ready));
       await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: timeoutMs, signal });
     });
 
     await recorder.measure('open_chat', async () => {
+      recorder.doing(action('click', 'visitor.widget.open', widget.open));
       await frame.locator(widget.open).setTimeout(timeoutMs).click({ signal });
       if (widget.prechatName !== undefined) {
+        recorder.doing(action('fill', 'visitor.widget.prechatName', widget.prechatName));
         await frame.locator(widget.prechatName).setTimeout(timeoutMs).fill(session.sessionId, { signal });
       }
-      if (widget.prechatSubmit !== undefined) await frame.locator(widget.prechatSubmit).setTimeout(timeoutMs).click({ signal });
+      if (widget.prechatSubmit !== undefined) {
+        recorder.doing(action('click', 'visitor.widget.prechatSubmit', widget.prechatSubmit));
+        await frame.locator(widget.prechatSubmit).setTimeout(timeoutMs).click({ signal });
+      }
     });
 
     // With a pre-chat form the chat exists now; without one the first message creates it.
@@ -218,10 +233,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
       // Visitor → agent. The agent page's watch is armed before the click.
       const sent = await recorder.measure('visitor_send', async () => {
+        recorder.doing(action('enter text in', 'visitor.widget.messageInput', widget.messageInput));
         await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_send', w);
         const watch = await armTextWatch(agent, null, text, timeoutMs);
         try {
-          return { watch, at: await stampedClick(frame, widget.sendButton, 'visitor_send') };
+          recorder.doing(sendAction(visitorSend));
+          return { watch, at: await stampedSend(frame, widget.messageInput, visitorSend, 'visitor_send') };
         } catch (e) {
           await watch.dispose();
           throw e;
@@ -233,6 +250,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
         recordRequest(ctx, 'api_add_message', 'addMessage', t, detail);
       });
       await recorder.measure('msg_visitor_to_agent', async () => {
+        recorder.doing("wait for the visitor's message text in the agent page");
         try {
           recorder.value('msg_visitor_to_agent', (await sent.watch.instant('msg_visitor_to_agent', signal)) - sent.at, { detail });
         } finally {
@@ -243,20 +261,24 @@ async function run(ctx: ScenarioContext): Promise<void> {
       // Agent → visitor. The widget's watch is armed before the agent's click.
       if (n === 1) {
         await recorder.measure('agent_open_chat', async () => {
+          recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', profile.agent.chatItem));
           await clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w);
         });
       }
       const replied = await recorder.measure('agent_reply', async () => {
+        recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
         await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
         const watch = await armTextWatch(frame, widget.messageList, reply, timeoutMs);
         try {
-          return { watch, at: await stampedClick(agent, profile.agent.sendButton, 'agent_reply') };
+          recorder.doing(sendAction(agentSend));
+          return { watch, at: await stampedSend(agent, profile.agent.messageInput, agentSend, 'agent_reply') };
         } catch (e) {
           await watch.dispose();
           throw e;
         }
       });
       await recorder.measure('msg_agent_to_visitor', async () => {
+        recorder.doing(action("wait for the agent's reply text in", 'visitor.widget.messageList', widget.messageList));
         try {
           recorder.value('msg_agent_to_visitor', (await replied.watch.instant('msg_agent_to_visitor', signal)) - replied.at, { detail });
         } finally {

@@ -3,7 +3,7 @@ import { ERROR_CODES, StepError, type WidgetUsable } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
 import type { ScenarioContext } from '../runner/scenario-api.js';
-import { clickContaining, navigationLoadMs } from './page-probes.js';
+import { action, clickContaining, navigationLoadMs, sendAction, sendBy, stampedSend } from './page-probes.js';
 import { enterText } from './text-entry.js';
 import { probeText, widgetFrame } from './widget.js';
 
@@ -19,6 +19,7 @@ import { probeText, widgetFrame } from './widget.js';
 export async function loadVisitorPage(ctx: ScenarioContext, w: WaitOptions): Promise<void> {
   const { recorder, profile } = ctx;
   await recorder.measure('page_load', async () => {
+    recorder.doing('load visitor.url, up to its load event');
     await ctx.pages.visitor.goto(profile.visitor.url, { waitUntil: 'load', timeout: w.timeoutMs });
     recorder.value('page_load', await navigationLoadMs(ctx.pages.visitor, 'page_load', w));
   });
@@ -29,17 +30,30 @@ export async function startVisitorChat(ctx: ScenarioContext, network: NetworkCol
   const { recorder, profile, session, signal } = ctx;
   const widget = profile.visitor.widget;
   const frame = await recorder.measure('widget_ready', async () => {
+    if (widget.frame !== undefined) recorder.doing(action('wait for', 'visitor.widget.frame', widget.frame));
     const f = await widgetFrame(ctx.pages.visitor, widget.frame, 'widget_ready', w);
+    recorder.doing(`wait for visitor.widget.usable ${JSON.stringify(widget.usable)}`);
     await waitUsable(f, widget.usable, network, w);
     return f;
   });
   const text = probeText('probe', session.sessionId, 1);
   await recorder.measure('visitor_chat', async () => {
+    recorder.doing(action('click', 'visitor.widget.open', widget.open));
     await frame.locator(widget.open).setTimeout(w.timeoutMs).click({ signal });
-    if (widget.prechatName !== undefined) await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
-    if (widget.prechatSubmit !== undefined) await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
+    if (widget.prechatName !== undefined) {
+      recorder.doing(action('fill', 'visitor.widget.prechatName', widget.prechatName));
+      await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
+    }
+    if (widget.prechatSubmit !== undefined) {
+      recorder.doing(action('click', 'visitor.widget.prechatSubmit', widget.prechatSubmit));
+      await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
+    }
+    recorder.doing(action('enter text in', 'visitor.widget.messageInput', widget.messageInput));
     await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_chat', w);
-    await frame.locator(widget.sendButton).setTimeout(w.timeoutMs).click({ signal });
+    const send = sendBy(widget, 'visitor.widget');
+    recorder.doing(sendAction(send));
+    if ('button' in send) await frame.locator(send.button).setTimeout(w.timeoutMs).click({ signal });
+    else await stampedSend(frame, widget.messageInput, send, 'visitor_chat');
   });
   return { frame, text };
 }
@@ -64,16 +78,24 @@ export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitO
   const { recorder, profile, signal } = ctx;
   const agent = ctx.pages.agent;
   await recorder.measure('agent_console', async () => {
+    recorder.doing('load agent.url, up to its load event');
     await agent.goto(profile.agent.url, { waitUntil: 'load', timeout: w.timeoutMs });
     const login = profile.agent.login;
     if (login) {
+      recorder.doing(action('fill', 'agent.login.usernameInput', login.usernameInput));
       await agent.locator(login.usernameInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.username), { signal });
+      recorder.doing(action('fill', 'agent.login.passwordInput', login.passwordInput));
       await agent.locator(login.passwordInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.password), { signal });
+      recorder.doing(action('click', 'agent.login.submit', login.submit));
       await agent.locator(login.submit).setTimeout(w.timeoutMs).click({ signal });
     }
+    recorder.doing(action('wait for', 'agent.ready', profile.agent.ready));
     await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: w.timeoutMs, signal });
   });
-  await recorder.measure('agent_open_chat', () => clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w));
+  await recorder.measure('agent_open_chat', () => {
+    recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', profile.agent.chatItem));
+    return clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w);
+  });
 }
 
 /** Wait until `selector` is visible and not disabled (a button the console enables once the visitor is reachable). */

@@ -73,6 +73,7 @@ class TestRecorder implements Recorder {
     this.samples.push({ metric, value, detail: opts?.detail });
   }
   note(): void {}
+  doing(): void {}
 }
 
 let target: DemoTarget;

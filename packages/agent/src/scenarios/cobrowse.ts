@@ -8,7 +8,7 @@ import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { loadVisitorPage, missingProfileKeys, openAgentChat, startVisitorChat, waitForEnabled } from './chat-session.js';
 import type { InstantWatch } from './media-probes.js';
 import { armMirrorWatch } from './mirror-watch.js';
-import { stampedClick } from './page-probes.js';
+import { action, stampedClick } from './page-probes.js';
 
 /*
  * cobrowse: the visitor starts a chat and loads the cobrowse script (clicking
@@ -91,7 +91,10 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     if (vCob.load !== undefined) {
       const load = vCob.load;
-      await recorder.measure('cobrowse_load', () => visitor.locator(load).setTimeout(options.stepTimeoutMs).click({ signal }));
+      await recorder.measure('cobrowse_load', () => {
+        recorder.doing(action('click', 'visitor.cobrowse.load', load));
+        return visitor.locator(load).setTimeout(options.stepTimeoutMs).click({ signal });
+      });
     }
     await recorder.measure('cobrowse_script_load', async () => {
       recorder.value('cobrowse_script_load', (await collectors.network.waitForRequest('cobrowseScript', { ...w, step: 'cobrowse_script_load' })).durationMs);
@@ -105,16 +108,21 @@ async function run(ctx: ScenarioContext): Promise<void> {
     }
 
     await openAgentChat(ctx, text, w);
-    await recorder.measure('cobrowse_start_enabled', () => waitForEnabled(agent, aCob.start, 'cobrowse_start_enabled', w));
+    await recorder.measure('cobrowse_start_enabled', () => {
+      recorder.doing(action('wait until enabled:', 'agent.cobrowse.start', aCob.start));
+      return waitForEnabled(agent, aCob.start, 'cobrowse_start_enabled', w);
+    });
 
     const started = await recorder.measure('cobrowse_start', async () => {
       await visitor.evaluate(firstVisibleScript([vCob.indicator], 'all-frames'));
       watches.push(await armMirrorWatch(agent, aCob.mirror, { selector: aCob.snapshotReady }, options.stepTimeoutMs));
+      recorder.doing(action('click', 'agent.cobrowse.start', aCob.start));
       return stampedClick(agent, aCob.start, 'cobrowse_start');
     });
     const snapshot = watches[0]!;
 
     await recorder.measure('cobrowse_session_established', async () => {
+      recorder.doing(action('wait for', 'visitor.cobrowse.indicator', vCob.indicator));
       const at = await firstVisibleAt(visitor.mainFrame(), vCob.indicator, 'cobrowse_session_established', w);
       recorder.value('cobrowse_session_established', at - started);
     });

@@ -1,5 +1,5 @@
-import type { Frame, JSHandle, Page } from 'puppeteer-core';
-import { ERROR_CODES, StepError } from '@userprobe/shared';
+import type { Frame, JSHandle, KeyInput, Page } from 'puppeteer-core';
+import { ERROR_CODES, ProfileError, StepError } from '@userprobe/shared';
 import { abortError, type WaitOptions } from '../collectors/deadline.js';
 import { redactUrl } from '../collectors/request-pattern.js';
 
@@ -166,6 +166,14 @@ async function disposeWatch(target: Target, handle: JSHandle<{ stop: () => void 
 }
 
 /**
+ * A step's sub-action as its timeout or failure names it (Recorder.doing): the verb, the
+ * profile field and its selector, e.g. `click visitor.widget.open '#up-launcher'`.
+ */
+export function action(verb: string, field: string, selector: string): string {
+  return `${verb} ${field} '${selector}'`;
+}
+
+/**
  * Click `selector` from inside the page and return the instant just before the
  * click, taken in the same synchronous page task: "the user pressed send".
  */
@@ -178,6 +186,67 @@ export async function stampedClick(target: Target, selector: string, step: strin
     return t;
   }, selector);
   if (at === null) throw new StepError(step, `nothing to click: '${selector}' is not in the page`, { detail: { selector } });
+  return at;
+}
+
+/** How a composer sends (the profile's `sendButton` or `sendKey`). */
+export type SendBy = { readonly button: string } | { readonly key: string };
+
+/** A profile composer's way to send, with the field that names it (validation guarantees exactly one). */
+export function sendBy(
+  composer: { readonly sendButton?: string | undefined; readonly sendKey?: string | undefined },
+  field: string,
+): SendBy & { readonly field: string } {
+  if (composer.sendKey !== undefined) return { key: composer.sendKey, field: `${field}.sendKey` };
+  if (composer.sendButton !== undefined) return { button: composer.sendButton, field: `${field}.sendButton` };
+  throw new ProfileError(`${field}: neither sendButton nor sendKey; the profile names one of them`);
+}
+
+/** What a send does, as a step names it: `click visitor.widget.sendButton '#send'`, `press agent.sendKey 'Enter'`. */
+export function sendAction(by: SendBy & { readonly field: string }): string {
+  return 'button' in by ? action('click', by.field, by.button) : action('press', by.field, by.key);
+}
+
+/**
+ * Send what `input` holds and return the instant the send began, on the page's clock: for a
+ * button, stampedClick; for a key, the key is pressed in the focused input through the
+ * browser's own input pipeline (trusted, so a form submits on Enter as it does for a person),
+ * and the instant is taken by a capturing keydown listener of the input's document, before
+ * any handler of the page runs.
+ */
+export async function stampedSend(target: Target, input: string, by: SendBy, step: string): Promise<number> {
+  if ('button' in by) return stampedClick(target, by.button, step);
+  const parts = by.key.split('+');
+  const key = parts.pop()!;
+  const focused = await target.evaluate(
+    (sel: string, k: string) => {
+      const el = document.querySelector(sel);
+      if (!(el instanceof HTMLElement)) return false;
+      const w = window as unknown as { __upSendAt?: number };
+      delete w.__upSendAt;
+      const stamp = (e: KeyboardEvent): void => {
+        if (e.key !== k) return;
+        w.__upSendAt = performance.timeOrigin + performance.now();
+        window.removeEventListener('keydown', stamp, true);
+      };
+      window.addEventListener('keydown', stamp, true);
+      el.focus();
+      return document.activeElement === el;
+    },
+    input,
+    key,
+  );
+  if (!focused)
+    throw new StepError(step, `'${input}' (the message input) is not in the page or did not take keyboard focus, so ${by.key} cannot be pressed in it`, {
+      detail: { selector: input },
+    });
+  const keyboard = ('parentFrame' in target ? target.page() : target).keyboard;
+  const modifiers = parts as KeyInput[];
+  for (const m of modifiers) await keyboard.down(m);
+  await keyboard.press(key as KeyInput);
+  for (const m of modifiers.reverse()) await keyboard.up(m);
+  const at = await target.evaluate(() => (window as unknown as { __upSendAt?: number }).__upSendAt ?? null);
+  if (at === null) throw new StepError(step, `pressing ${by.key} in '${input}' did not reach the page as a keydown of ${key}`, { detail: { selector: input } });
   return at;
 }
 

@@ -72,6 +72,7 @@ describe('video-call recording (pure parts)', () => {
         got.push([m, v, o?.detail]);
       },
       note: () => undefined,
+      doing: () => undefined,
     };
     const lacking = recordRtcSample(rec, 'agent', {
       rttMs: 1,

@@ -6,7 +6,7 @@ import type { WaitOptions } from '../collectors/deadline.js';
 import type { Recorder, Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { loadVisitorPage, missingProfileKeys, openAgentChat, startVisitorChat, waitForEnabled } from './chat-session.js';
 import { armAutoClick, armFirstFrame, type InstantWatch } from './media-probes.js';
-import { stampedClick } from './page-probes.js';
+import { action, stampedClick } from './page-probes.js';
 import { closeAll, describeStates, installRtcRegistry, rtcStates, rtcStats, waitConnected, type RtcStateLog } from './rtc-registry.js';
 import { statsDetail, statsSchedule, summarizeStats, type RtcSample } from './rtc-stats.js';
 
@@ -107,13 +107,17 @@ async function run(ctx: ScenarioContext): Promise<void> {
     });
 
     await openAgentChat(ctx, text, w);
-    await recorder.measure('start_call_enabled', () => waitForEnabled(agent, aVideo.startCall, 'start_call_enabled', w));
+    await recorder.measure('start_call_enabled', () => {
+      recorder.doing(action('wait until enabled:', 'agent.video.startCall', aVideo.startCall));
+      return waitForEnabled(agent, aVideo.startCall, 'start_call_enabled', w);
+    });
 
     // Armed before the click: nothing that happens after it is missed.
     const started = await recorder.measure('start_call', async () => {
       watches.push(await armAutoClick(callFrame, vVideo.acceptCall, options.stepTimeoutMs));
       watches.push(await armFirstFrame(callFrame, vVideo.remoteVideo, options.stepTimeoutMs));
       watches.push(await armFirstFrame(agent, aVideo.remoteVideo, options.stepTimeoutMs));
+      recorder.doing(action('click', 'agent.video.startCall', aVideo.startCall));
       return stampedClick(agent, aVideo.startCall, 'start_call');
     });
     const [accepted, visitorFrame, agentFrame] = watches as [InstantWatch, InstantWatch, InstantWatch];

@@ -52,6 +52,7 @@ class HarnessRecorder {
   note(message, data) {
     this.notes.push({ message, data: data ?? null });
   }
+  doing() {}
 }
 
 async function session(browser, profile, scenario, n, options) {

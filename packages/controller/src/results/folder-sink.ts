@@ -311,6 +311,7 @@ export class ResultsSink implements Sink {
           failedStep: s.failedStep,
           error: s.error,
           artifacts: s.artifacts,
+          ...(s.notes ? { notes: s.notes.map((n) => ({ ...n, at: iso(n.at) })) } : {}),
         };
         return JSON.stringify(line) + '\n';
       })

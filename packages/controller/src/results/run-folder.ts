@@ -70,4 +70,6 @@ export interface SessionLine {
   readonly failedStep: string | null;
   readonly error: { code: string; message: string } | null;
   readonly artifacts: readonly string[];
+  /** The scenario's notes (`recorder.note`), `at` in UTC; absent when it made none. */
+  readonly notes?: readonly { readonly at: string; readonly message: string; readonly data?: Readonly<Record<string, string | number | boolean | null>> }[];
 }

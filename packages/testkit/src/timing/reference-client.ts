@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 /*
  * An independent reference for absolute timings: a separate Node process
@@ -60,6 +61,20 @@ export class ReferenceClient {
   /** Elapsed ms from sending the request to the last byte of the response. */
   async http(p: HttpProbe): Promise<number> {
     return (await this.#call<{ ms: number }>('http', p)).ms;
+  }
+
+  /**
+   * The steady reference for a delayed request: one untimed request to `warm` first, on the
+   * same kept-alive connection (a browser page's requests reuse a connection its page already
+   * opened; the server closes an idle one within seconds, so between rounds it is gone), then
+   * the median elapsed ms of `times` timed requests, one after the other. One late wake-up of
+   * this process moves the round's reference no more than it moves a median.
+   */
+  async httpSteady(p: HttpProbe, o: { readonly warm: HttpProbe; readonly times: number }): Promise<number> {
+    await this.http(o.warm);
+    const ms: number[] = [];
+    for (let i = 0; i < o.times; i++) ms.push(await this.http(p));
+    return median(ms);
   }
 
   /** Connects (untimed), then the elapsed ms of one acked emit. */
