@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { BUNDLED_PROFILES, parseProfile } from './profile.js';
+import { BUNDLED_PROFILES, isSendKey, parseProfile } from './profile.js';
 import { ProfileError, ERROR_CODES } from './errors.js';
 
 const demoYaml = readFileSync(BUNDLED_PROFILES.demo!, 'utf8');
@@ -24,6 +24,22 @@ describe('parseProfile', () => {
     expect(p.network.requests.create.method).toBe('POST');
     expect(p.network.sockets.crm.protocol).toBe('socket.io');
     expect(new RegExp(p.network.requests.addMessage.url).test('http://127.0.0.2:4311/api/chats/c-1/messages')).toBe(true);
+  });
+
+  it.for([
+    ['Enter', true],
+    ['NumpadEnter', true],
+    ['Control+Enter', true],
+    ['Control+Shift+Enter', true],
+    ['Alt+s', true],
+    ['enter', false],
+    ['Return', false],
+    ['Ctrl+Enter', false],
+    ['Shift+Shift+Enter', false],
+    ['Control+', false],
+    ['', false],
+  ] as const)('isSendKey(%j) is %s', ([chord, ok]) => {
+    expect(isSendKey(chord)).toBe(ok);
   });
 
   it('accepts a key to send instead of a button, on either side', () => {
@@ -53,7 +69,13 @@ describe('parseProfile', () => {
       demoYaml.replace("sendButton: '#up-send'", "sendButton: '#up-send'\n    sendKey: Enter"),
       'visitor.widget.sendButton: give exactly one of sendButton',
     ],
-    ['a send key that is no key', demoYaml.replace("sendButton: '#chat-send'", "sendKey: 'Ctrl Enter'"), 'agent.sendKey: a key as Puppeteer names it'],
+    [
+      'a send key that is no key',
+      demoYaml.replace("sendButton: '#chat-send'", "sendKey: 'Ctrl Enter'"),
+      'agent.sendKey: Enter or NumpadEnter (or one letter or digit)',
+    ],
+    ['a send key Puppeteer would not know', demoYaml.replace("sendButton: '#chat-send'", 'sendKey: Return'), 'agent.sendKey: Enter or NumpadEnter'],
+    ['a modifier twice', demoYaml.replace("sendButton: '#chat-send'", 'sendKey: Shift+Shift+Enter'), 'agent.sendKey: Enter or NumpadEnter'],
     ['not YAML', 'name: [unclosed', 'not valid YAML'],
     ['not a mapping', '- a\n- b', 'a profile is a YAML mapping'],
   ];
@@ -68,7 +90,7 @@ describe('parseProfile', () => {
     expect(lines[0]).toBe(`tenant.yaml: ${lines.length - 1} problems:`);
     for (const expected of [
       /^ {2}- visitor\.url: an absolute URL such as https:\/\/chat\.example\.com\/; found: "not-a-url"$/,
-      /^ {2}- agent\.sendButton: give exactly one of sendButton \(a CSS selector: the button is clicked\) and sendKey \(a key as Puppeteer names it/,
+      /^ {2}- agent\.sendButton: give exactly one of sendButton \(a CSS selector: the button is clicked\) and sendKey \(Enter or NumpadEnter/,
       /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds$/,
       /^ {2}- agent\.login\.password\.value: not a field of agent\.login\.password; accepted: env, default$/,
       /^ {2}- agent\.login\.password\.env: missing; accepted: /,

@@ -27,13 +27,20 @@ const Pattern = z
     }
   }, 'a valid regular expression');
 const Url = z.string().url('an absolute URL such as https://chat.example.com/');
-/** A key as Puppeteer names it, after up to three modifiers: `Enter`, `NumpadEnter`, `Control+Enter`. */
+/** Modifiers a send key may be pressed with, as Puppeteer names them. */
+export const SEND_KEY_MODIFIERS = ['Control', 'Shift', 'Alt', 'Meta'] as const;
 export const SEND_KEY_ACCEPTED =
-  'a key as Puppeteer names it (Enter, NumpadEnter), after up to three modifiers (Control+Enter, Shift+Enter, Meta+Enter, Alt+Enter)';
-const SendKey = z
-  .string()
-  .regex(/^((Control|Shift|Alt|Meta)\+){0,3}[A-Za-z0-9]{1,20}$/, SEND_KEY_ACCEPTED)
-  .describe(SEND_KEY_ACCEPTED);
+  'Enter or NumpadEnter (or one letter or digit), after distinct modifiers among Control, Shift, Alt, Meta: Enter, Control+Enter, Shift+Enter, Meta+Enter';
+/** Pure: is this a key chord a composer can send with (`Enter`, `NumpadEnter`, `Control+Enter`, `Alt+s`)? */
+export function isSendKey(chord: string): boolean {
+  const parts = chord.split('+');
+  const key = parts.pop()!;
+  const mods: readonly string[] = SEND_KEY_MODIFIERS;
+  return (
+    (key === 'Enter' || key === 'NumpadEnter' || /^[a-zA-Z0-9]$/.test(key)) && parts.every((m) => mods.includes(m)) && new Set(parts).size === parts.length
+  );
+}
+const SendKey = z.string().refine(isSendKey, SEND_KEY_ACCEPTED).describe(SEND_KEY_ACCEPTED);
 /**
  * How a composer sends: exactly one of its button and a key pressed in its message input.
  * Judged even when other fields of the same mapping have problems (`when`), so that every

@@ -79,5 +79,8 @@ describe('the schema walk', () => {
     expect(describeFound([1], [])).toBe('a list of 1 item(s)');
     expect(describeFound(true, [])).toBe('true');
     expect(describeFound('s3cr3t', ['agent', 'token'])).toBe('a string of 6 characters (not shown)');
+    expect(describeFound(123456, ['login', 'password'])).toBe('a number (not shown)');
+    expect(describeFound({ v: 1 }, ['apiKey'])).toBe('a mapping (not shown)');
+    expect(describeFound('https://x.example/?apiKey=abc123&q=1', ['visitor', 'url'])).toBe('"https://x.example/?apiKey=[redacted]&q=1"');
   });
 });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { Redactor, isSecretName } from './redact.js';
 
 /*
  * Every problem of a document that failed its schema, said so that a user fixes them all in
@@ -8,8 +9,8 @@ import type { z } from 'zod';
 
 /** Longest path segment or found string shown (a key or value may be huge). */
 const MAX_SHOWN = 60;
-/** A value under a path with one of these in it is never echoed back: a secret given by value where a credential's env name belongs. */
-const SECRET_SEGMENT = /pass|secret|token|cookie|credential|auth/i;
+/** Shown strings lose what looks like a secret inside them (`?apiKey=…`, `"token": "…"`, `Bearer …`). */
+const redactor = new Redactor();
 
 const shown = (s: string): string => (s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s);
 const pathText = (path: readonly PropertyKey[]): string => path.map((p) => shown(String(p))).join('.');
@@ -26,15 +27,25 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Pure: what was found, in words, without echoing a secret: `"not-a-url"`, `42`, `a mapping with
- * keys value`, `a list of 2 item(s)`, `a string of 7 characters (not shown)` under a secret-looking path.
+ * keys value`, `a list of 2 item(s)`; under a secret-like path (a segment such as `password`,
+ * `token`, `apiKey`) only its kind, `a string of 7 characters (not shown)`; a shown string without
+ * what looks like a secret inside it (`?apiKey=…`).
  */
 export function describeFound(value: unknown, path: readonly PropertyKey[]): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null (an empty value)';
-  if (typeof value === 'string') {
-    if (path.some((p) => SECRET_SEGMENT.test(String(p)))) return `a string of ${value.length} characters (not shown)`;
-    return JSON.stringify(shown(value));
+  if (path.some((p) => isSecretName(String(p)))) {
+    const kind =
+      typeof value === 'string'
+        ? `a string of ${value.length} characters`
+        : Array.isArray(value)
+          ? 'a list'
+          : typeof value === 'object'
+            ? 'a mapping'
+            : `a ${typeof value}`;
+    return `${kind} (not shown)`;
   }
+  if (typeof value === 'string') return JSON.stringify(shown(redactor.text(value)));
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `a list of ${value.length} item(s)`;
   if (typeof value === 'object') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { SESSION_MAX_NOTES, SESSION_NOTE_MAX_KEYS, SessionRecordSchema, type Sample } from '@userprobe/shared';
+import { SESSION_MAX_NOTES, SESSION_NOTE_MAX_KEYS, SessionRecordSchema, StepError, type Sample } from '@userprobe/shared';
 import { SessionRecorder, toSessionNote } from './recorder.js';
 
 function recorder(saturated: (from: number, to: number) => boolean): { r: SessionRecorder; out: Sample[]; asked: Array<[number, number]> } {
@@ -85,6 +85,29 @@ describe('SessionRecorder: what a failed step was doing', () => {
     expect(await messageOf(r.measure('later', never, { timeoutMs: 30 }))).toMatch(/^step "later" did not finish within 30 ms \(step timeout;/);
   });
 
+  it('concurrent steps each name their own action; a helper StepError of the step gets where it was', async () => {
+    const { r } = recorder(() => false);
+    const a = messageOf(
+      r.measure(
+        'a',
+        async () => {
+          r.doing('waiting in a');
+          await never();
+        },
+        { timeoutMs: 60 },
+      ),
+    );
+    const b = messageOf(
+      r.measure('b', async () => {
+        r.doing('clicking in b');
+        await new Promise((res) => setTimeout(res, 10));
+        throw new StepError('b', "nothing to click: '#x' is not in the page");
+      }),
+    );
+    expect(await b).toBe(`nothing to click: '#x' is not in the page (at: clicking in b)`);
+    expect(await a).toMatch(/^step "a" did not finish within 60 ms while it was at: waiting in a \(/);
+  });
+
   it('outside a step, doing() is ignored', async () => {
     const { r } = recorder(() => false);
     r.doing('nothing runs');
@@ -100,7 +123,12 @@ describe('SessionRecorder: notes in the session record', () => {
     ['a nested value as its JSON', { attempts: [1, 2], by: { a: 1 } }, { at: 5, message: 'm', data: { attempts: '[1,2]', by: '{"a":1}' } }],
     ['a non-finite number as text', { ms: Number.NaN }, { at: 5, message: 'm', data: { ms: 'NaN' } }],
     ['a value with no JSON as its kind', { f: () => 1, big: 1n }, { at: 5, message: 'm', data: { f: 'function', big: 'bigint' } }],
-    ['a secret redacted in a value', { password: 'hunter2' }, { at: 5, message: 'm', data: { password: '[redacted]' } }],
+    ['a secret the agent knows, redacted in any value', { seen: 'pw hunter2' }, { at: 5, message: 'm', data: { seen: 'pw [redacted]' } }],
+    [
+      'a value under a secret-like name, whatever it is',
+      { token: 'abc', apiKey: 42, sessionId: { a: 1 } },
+      { at: 5, message: 'm', data: { token: '[redacted]', apiKey: '[redacted]', sessionId: '[redacted]' } },
+    ],
     ['a long value cut', { s: 'x'.repeat(600) }, { at: 5, message: 'm', data: { s: 'x'.repeat(500) } }],
   ];
   it.for(table)('%s', ([, data, want]) => {

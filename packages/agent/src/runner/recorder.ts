@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import {
   ERROR_CODES,
@@ -7,8 +8,10 @@ import {
   SESSION_NOTE_MAX_CHARS,
   SESSION_NOTE_MAX_KEYS,
   StepError,
+  REDACTED,
   describeError,
   isMetricName,
+  isSecretName,
   type BrowserKind,
   type MetricName,
   type Sample,
@@ -34,7 +37,8 @@ function jsonText(v: unknown): string {
 
 /**
  * Pure: a scenario's `note(message, data)` as a session record keeps it: the message and the
- * data's values redacted and cut to size; a value that is not a string, number, boolean or null
+ * data's values redacted and cut to size (a value under a secret-like name, such as `token` or
+ * `apiKey`, is REDACTED whatever it is); a value that is not a string, number, boolean or null
  * kept as its JSON text; at most SESSION_NOTE_MAX_KEYS keys.
  */
 export function toSessionNote(at: number, message: string, data: Record<string, unknown> | undefined, redact: (s: string) => string): SessionNote {
@@ -44,7 +48,8 @@ export function toSessionNote(at: number, message: string, data: Record<string, 
     const flat: Record<string, string | number | boolean | null> = {};
     for (const [k, v] of Object.entries(data).slice(0, SESSION_NOTE_MAX_KEYS)) {
       const key = k.slice(0, 64);
-      if (typeof v === 'number') flat[key] = Number.isFinite(v) ? v : String(v);
+      if (isSecretName(k)) flat[key] = REDACTED;
+      else if (typeof v === 'number') flat[key] = Number.isFinite(v) ? v : String(v);
       else if (typeof v === 'boolean' || v === null) flat[key] = v;
       else if (typeof v === 'string') flat[key] = cut(v);
       else flat[key] = cut(jsonText(v));
@@ -110,8 +115,12 @@ export class SessionRecorder implements Recorder {
   readonly #log: Logger;
   readonly #startedAt: number;
   readonly #running = new Set<string>();
-  /** What each running step said it is doing now (doing()). */
-  readonly #doing = new Map<string, string>();
+  /**
+   * The measure() call whose work is running, and what it said it is doing now (doing()): one
+   * context per call, so concurrent or nested steps, and a step that timed out but still runs,
+   * each write their own.
+   */
+  readonly #call = new AsyncLocalStorage<{ doing?: string }>();
   #failure: Failure | null = null;
   #samples = 0;
   readonly #notes: SessionNote[] = [];
@@ -132,14 +141,14 @@ export class SessionRecorder implements Recorder {
     if (signal.aborted) throw this.#failStep(step, signal.reason);
     const timeoutMs = opts?.timeoutMs ?? this.#o.stepTimeoutMs;
     this.#running.add(step);
-    this.#doing.delete(step);
+    const call: { doing?: string } = {};
     const t0 = performance.now();
     let timer: NodeJS.Timeout | undefined;
     let onAbort = (): void => undefined;
-    const work = (async () => fn())();
+    const work = this.#call.run(call, async () => fn());
     work.catch(() => undefined); // it may settle after a timeout or abort has won the race
     const stop = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(stepTimeoutError(step, timeoutMs, this.#doing.get(step))), timeoutMs);
+      timer = setTimeout(() => reject(stepTimeoutError(step, timeoutMs, call.doing)), timeoutMs);
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -149,30 +158,35 @@ export class SessionRecorder implements Recorder {
       if (opts?.metric !== undefined) this.value(opts.metric, performance.now() - t0);
       return result;
     } catch (e) {
-      throw this.#failStep(step, e);
+      throw this.#failStep(step, e, call.doing);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       this.#running.delete(step);
-      this.#doing.delete(step);
     }
   }
 
   doing(action: string): void {
-    const step = [...this.#running].at(-1);
-    if (step !== undefined) this.#doing.set(step, action.slice(0, MAX_DOING));
+    const call = this.#call.getStore();
+    if (call) call.doing = action.slice(0, MAX_DOING);
   }
 
-  /** Record the failure of `step` (if it is the session's first) and return the StepError to throw. */
-  #failStep(step: string, e: unknown): StepError {
+  /**
+   * Record the failure of `step` (if it is the session's first) and return the StepError to throw;
+   * `doing`: what the step said it was at, added to the message unless it says so already.
+   */
+  #failStep(step: string, e: unknown, doing?: string): StepError {
+    const at = doing === undefined ? '' : ` (at: ${doing})`;
     let err: StepError;
     if (e instanceof StepError) {
-      err = e; // an inner measure() already named the step
+      // An inner measure() already named its step; a helper's StepError for this step gets where it was.
+      err =
+        e.step === step && at && !e.message.includes(doing!)
+          ? new StepError(step, `${e.message}${at}`, { code: e.code, cause: e, ...(e.detail ? { detail: { ...e.detail } } : {}) })
+          : e;
     } else {
       const d = describeError(e);
       const code = e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED;
-      const doing = this.#doing.get(step);
-      const at = doing === undefined ? '' : ` (at: ${doing})`;
       err = new StepError(step, e instanceof ProbeError ? `${d.message}${at}` : `step "${step}" failed: ${d.message}${at}`, { code, cause: e });
     }
     this.#record({ step: err.step, code: err.code, message: err.message });

@@ -17,7 +17,7 @@ export interface Recorder {
   measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName; timeoutMs?: number }): Promise<T>;
   /** Record one measured value (ms for timings), taken from the browser's clock or CDP. */
   value(metric: MetricName, value: number, opts?: { detail?: string; ts?: number }): void;
-  /** Free-form note attached to the session's log (not stored as a sample). */
+  /** Free-form note, kept in the session's record (`notes` in sessions.jsonl) and its log; not a sample. Values under secret-like names are redacted. */
   note(message: string, data?: Record<string, unknown>): void;
   /**
    * Say what the running step is doing now, e.g. `fill agent.login.usernameInput '#user'`

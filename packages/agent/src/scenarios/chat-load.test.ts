@@ -424,12 +424,12 @@ describe('chat-load on the demo target', () => {
     expect(one(slow, 'widget_load')).toBeGreaterThan(one(slow, 'api_init'));
   });
 
-  it('sends with a key where the product has no send button (sendKey: Enter on both sides) and reads the relay delay back', async () => {
+  it('sends with a key where the product has no send button (sendKey: NumpadEnter for the visitor, Enter for the agent) and reads the relay delay back', async () => {
     const { sendButton: _v, ...widget } = demoProfile.visitor.widget;
     const { sendButton: _a, ...agentSide } = demoProfile.agent;
     const byEnter: TargetProfile = {
       ...demoProfile,
-      visitor: { ...demoProfile.visitor, widget: { ...widget, sendKey: 'Enter' } },
+      visitor: { ...demoProfile.visitor, widget: { ...widget, sendKey: 'NumpadEnter' } },
       agent: { ...agentSide, sendKey: 'Enter' },
     };
     const dose = (ms: number): KnobsPatch => ({ latency: { realtime: ms } });
@@ -451,7 +451,7 @@ describe('chat-load on the demo target', () => {
     }
     const arm = (name: 'low' | 'high', m: MetricName): number[] => exp.values(name, (v) => one(v.session!, m));
     expectVerdicts(
-      'chat-load sending by key (sendKey: Enter), delivery',
+      'chat-load sending by key (sendKey: NumpadEnter / Enter), delivery',
       exp,
       (['msg_visitor_to_agent', 'msg_agent_to_visitor'] as const).map((m) =>
         judgeDelay({

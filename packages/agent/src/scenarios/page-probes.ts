@@ -211,41 +211,60 @@ export function sendAction(by: SendBy & { readonly field: string }): string {
  * Send what `input` holds and return the instant the send began, on the page's clock: for a
  * button, stampedClick; for a key, the key is pressed in the focused input through the
  * browser's own input pipeline (trusted, so a form submits on Enter as it does for a person),
- * and the instant is taken by a capturing keydown listener of the input's document, before
- * any handler of the page runs.
+ * and the instant is taken by a capturing keydown listener of the input's window, before any
+ * handler of the page runs. The listener is removed and the modifiers released whatever happens.
  */
 export async function stampedSend(target: Target, input: string, by: SendBy, step: string): Promise<number> {
   if ('button' in by) return stampedClick(target, by.button, step);
   const parts = by.key.split('+');
   const key = parts.pop()!;
-  const focused = await target.evaluate(
-    (sel: string, k: string) => {
-      const el = document.querySelector(sel);
-      if (!(el instanceof HTMLElement)) return false;
-      const w = window as unknown as { __upSendAt?: number };
+  const modifiers = parts as KeyInput[];
+  // Found as enterText found it: Puppeteer's selector syntax, shadow roots included.
+  const el = await target.$(input);
+  if (!el)
+    throw new StepError(step, `'${input}' (the message input) is not in the page, so ${by.key} cannot be pressed in it`, { detail: { selector: input } });
+  const keyboard = ('parentFrame' in target ? target.page() : target).keyboard;
+  const pressed: KeyInput[] = [];
+  let at: number | null = null;
+  try {
+    const focused = await el.evaluate((node, k) => {
+      const w = window as unknown as { __upSendAt?: number; __upSendStamp?: (e: KeyboardEvent) => void };
       delete w.__upSendAt;
+      if (w.__upSendStamp) window.removeEventListener('keydown', w.__upSendStamp, true);
+      // `k` as the profile names it: the key's value (Enter, a letter in either case) or its code (NumpadEnter).
       const stamp = (e: KeyboardEvent): void => {
-        if (e.key !== k) return;
+        if (e.key !== k && e.code !== k && e.key.toLowerCase() !== k.toLowerCase()) return;
         w.__upSendAt = performance.timeOrigin + performance.now();
         window.removeEventListener('keydown', stamp, true);
+        delete w.__upSendStamp;
       };
+      w.__upSendStamp = stamp;
       window.addEventListener('keydown', stamp, true);
-      el.focus();
-      return document.activeElement === el;
-    },
-    input,
-    key,
-  );
-  if (!focused)
-    throw new StepError(step, `'${input}' (the message input) is not in the page or did not take keyboard focus, so ${by.key} cannot be pressed in it`, {
-      detail: { selector: input },
-    });
-  const keyboard = ('parentFrame' in target ? target.page() : target).keyboard;
-  const modifiers = parts as KeyInput[];
-  for (const m of modifiers) await keyboard.down(m);
-  await keyboard.press(key as KeyInput);
-  for (const m of modifiers.reverse()) await keyboard.up(m);
-  const at = await target.evaluate(() => (window as unknown as { __upSendAt?: number }).__upSendAt ?? null);
+      (node as HTMLElement).focus();
+      return (node.getRootNode() as Document | ShadowRoot).activeElement === node;
+    }, key);
+    if (!focused)
+      throw new StepError(step, `'${input}' (the message input) did not take keyboard focus, so ${by.key} cannot be pressed in it`, {
+        detail: { selector: input },
+      });
+    for (const m of modifiers) {
+      await keyboard.down(m);
+      pressed.push(m);
+    }
+    await keyboard.press(key as KeyInput);
+  } finally {
+    for (const m of pressed.reverse()) await keyboard.up(m).catch(() => undefined);
+    // Read the stamp, and take the listener away if the key never came.
+    at = await el
+      .evaluate(() => {
+        const w = window as unknown as { __upSendAt?: number; __upSendStamp?: (e: KeyboardEvent) => void };
+        if (w.__upSendStamp) window.removeEventListener('keydown', w.__upSendStamp, true);
+        delete w.__upSendStamp;
+        return w.__upSendAt ?? null;
+      })
+      .catch(() => null);
+    await el.dispose();
+  }
   if (at === null) throw new StepError(step, `pressing ${by.key} in '${input}' did not reach the page as a keydown of ${key}`, { detail: { selector: input } });
   return at;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ProbeError, ERROR_CODES, type SessionStatus } from '@userprobe/shared';
+import { ProbeError, ERROR_CODES, type SessionNote, type SessionStatus } from '@userprobe/shared';
 
 /** The layout of one run's results folder: `<out>/<runId>/…`. */
 export const RESULT_FILES = {
@@ -71,5 +71,5 @@ export interface SessionLine {
   readonly error: { code: string; message: string } | null;
   readonly artifacts: readonly string[];
   /** The scenario's notes (`recorder.note`), `at` in UTC; absent when it made none. */
-  readonly notes?: readonly { readonly at: string; readonly message: string; readonly data?: Readonly<Record<string, string | number | boolean | null>> }[];
+  readonly notes?: readonly (Omit<SessionNote, 'at'> & { readonly at: string })[];
 }
