@@ -1,6 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { coreMetrics } from '@userprobe/shared';
-import { summarizeRun, renderSummary, allSessionsOk, startGateLine, unsuccessfulLine, type SummarySample, type SummarySession } from './summary.js';
+import {
+  summarizeRun,
+  renderSummary,
+  allSessionsOk,
+  saturationWarning,
+  startGateLine,
+  unsuccessfulLine,
+  type SummarySample,
+  type SummarySession,
+} from './summary.js';
 import { thresholdStats } from './thresholds.js';
 
 const agents = [
@@ -198,7 +207,40 @@ describe('summarizeRun', () => {
       samples: okSession('a1', 's0001', 100).map((x, i) => ({ ...x, saturated: i < 2 })),
       sessions: [{ agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null }],
     });
-    expect(renderSummary(s)).toContain(`warning: 2 of ${core.length} samples were taken while an agent's CPU was saturated`);
+    expect(renderSummary(s)).toContain(
+      `warning: 2 of ${core.length} samples (${Math.round((2 / core.length) * 100)} %) were taken while an agent's CPU was saturated`,
+    );
+  });
+
+  const ramp = (peakConcurrent: number, fullConcurrencyMs: number) => ({ peakConcurrent, fullConcurrencyMs, startGate: null });
+  const TAIL = "If even one session at a time saturates it, the agent's machine is too small for this target.";
+  it.for([
+    [
+      '6 sessions at once on 2 agents, started over 5 s',
+      134,
+      186,
+      ramp(3, 5_040),
+      2,
+      `warning: 134 of 186 samples (72 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 5.0 s, at most 3 at once (the peaks of its 2 agent(s), summed); fewer at once keep a machine below saturation: start them over 11 s or more (--ramp-up 11s), or add agents on other machines. ${TAIL}`,
+    ],
+    [
+      'a ramp shorter than half a second: at least 1 s',
+      1,
+      100,
+      ramp(1, 300),
+      1,
+      `warning: 1 of 100 samples (1 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 0.3 s, at most 1 at once (the peaks of its 1 agent(s), summed); fewer at once keep a machine below saturation: start them over 1 s or more (--ramp-up 1s), or add agents on other machines. ${TAIL}`,
+    ],
+    [
+      'no ramp known (a monitoring round)',
+      1,
+      10,
+      null,
+      1,
+      `warning: 1 of 10 samples (10 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. Fewer sessions at once keep a machine below saturation: a longer --ramp-up, or agents on more machines. ${TAIL}`,
+    ],
+  ] as const)('the saturation warning says what to change with the numbers of this run: %s', ([, saturated, samples, r, agentCount, want]) => {
+    expect(saturationWarning(saturated, samples, r, agentCount)).toBe(want);
   });
 
   it('names the browser, keeps saturated samples out of the threshold stats, counts skipped evidence, reports the ramp', () => {

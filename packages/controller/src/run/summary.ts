@@ -419,12 +419,7 @@ export function renderSummary(s: RunSummary): string {
   }
   const saturated = s.metrics.reduce((n, m) => n + m.saturated, 0);
   const samples = s.metrics.reduce((n, m) => n + m.count, 0);
-  if (saturated > 0) {
-    parts.push(
-      '',
-      `warning: ${saturated} of ${samples} samples were taken while an agent's CPU was saturated; those values may be inflated (lower the agents' --capacity or lengthen --ramp-up); thresholds leave them out`,
-    );
-  }
+  if (saturated > 0) parts.push('', saturationWarning(saturated, samples, s.ramp, s.agents.length));
   if (s.ramp) {
     parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
     const g = s.ramp.startGate;
@@ -470,6 +465,26 @@ export function renderSummary(s: RunSummary): string {
       ),
     );
   return parts.join('\n') + '\n';
+}
+
+/**
+ * Pure: the saturation warning, with what to change in numbers of this run: how long its starts
+ * took to reach full concurrency and how many sessions ran at once (the sum of the agents'
+ * peaks), and the ramp-up that would start the same sessions half as densely. A run's sessions
+ * count against the agents' --capacity whatever the ramp, so a lower capacity is not the advice;
+ * local agents share one machine, so more of them is not either.
+ */
+export function saturationWarning(saturated: number, samples: number, ramp: RunSummary['ramp'], agents: number): string {
+  const share = samples > 0 ? saturated / samples : 0;
+  const head = `warning: ${saturated} of ${samples} samples (${Math.round(share * 100)} %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out.`;
+  const tail = "If even one session at a time saturates it, the agent's machine is too small for this target.";
+  if (!ramp || ramp.peakConcurrent <= 0)
+    return `${head} Fewer sessions at once keep a machine below saturation: a longer --ramp-up, or agents on more machines. ${tail}`;
+  const rampS = Math.max(1, Math.ceil((2 * ramp.fullConcurrencyMs) / 1000));
+  return (
+    `${head} This run started its sessions over ${(ramp.fullConcurrencyMs / 1000).toFixed(1)} s, at most ${ramp.peakConcurrent} at once (the peaks of its ${agents} agent(s), summed); ` +
+    `fewer at once keep a machine below saturation: start them over ${rampS} s or more (--ramp-up ${rampS}s), or add agents on other machines. ${tail}`
+  );
 }
 
 /** Pure: what the agents' adaptive start gates held back, in words. */
