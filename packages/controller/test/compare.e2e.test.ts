@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { tempDir } from './fixtures.js';
 import { startCli } from './processes.js';
 
+// vitest-group: timing — "nothing between two runs of the same configuration" holds only when
+// the machine's load does not change between them, so this runs with the machine to itself.
+
 /*
  * `controller compare` on real runs: three chat-load runs of 8 sessions (a
  * local agent, Chromium, the demo target), interleaved A, B, A' so the

@@ -36,6 +36,7 @@ import {
   type OkReply,
 } from './messages.js';
 import { MessageError } from './errors.js';
+import { pathText } from './schema-problems.js';
 
 /*
  * The wire contract. The controller is `Server<AgentToController, ControllerToAgent>`,
@@ -88,18 +89,10 @@ export const REPLY_SCHEMAS = {
   'run:resume': ResumeReplySchema,
 } as const;
 
-/** Longest path segment shown (a record key comes from the sender: it may be huge). */
-const MAX_PATH_PART = 40;
-
-function pathPart(p: PropertyKey): string {
-  const s = String(p);
-  return s.length > MAX_PATH_PART ? `${s.slice(0, MAX_PATH_PART)}…` : s;
-}
-
 /** A readable one-line account of why a payload failed its schema: `path: problem; ...`. */
 export function formatIssues(error: z.ZodError, max = 5): string {
   const parts = error.issues.slice(0, max).map((i) => {
-    const path = i.path.length ? i.path.map(pathPart).join('.') : '(root)';
+    const path = i.path.length ? pathText(i.path) : '(root)';
     return `${path}: ${i.message}`;
   });
   if (error.issues.length > max) parts.push(`…and ${error.issues.length - max} more`);

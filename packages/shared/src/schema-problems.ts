@@ -7,13 +7,15 @@ import { Redactor, isSecretName } from './redact.js';
  * Used for target profiles (profile.ts); pure.
  */
 
-/** Longest path segment or found string shown (a key or value may be huge). */
+/** Longest path segment or found string shown (a key or value may come from anyone: it may be huge). */
 const MAX_SHOWN = 60;
 /** Shown strings lose what looks like a secret inside them (`?apiKey=…`, `"token": "…"`, `Bearer …`). */
 const redactor = new Redactor();
 
 const shown = (s: string): string => (s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s);
-const pathText = (path: readonly PropertyKey[]): string => path.map((p) => shown(String(p))).join('.');
+
+/** Pure: a schema issue's path as `a.b.0.c`, each segment cut to a readable length. */
+export const pathText = (path: readonly PropertyKey[]): string => path.map((p) => shown(String(p))).join('.');
 
 /** Pure: the value at `path` in `input` (undefined when something on the way is absent). */
 export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

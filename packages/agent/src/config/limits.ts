@@ -17,8 +17,6 @@ export const RUN_FINISHED_ACK_TIMEOUT_MS = 5_000;
 
 /** `agent:status` (CPU, memory, spool depth) every this often. */
 export const STATUS_INTERVAL_MS = 5_000;
-/** CPU sampling period of the saturation monitor. */
-export const CPU_SAMPLE_INTERVAL_MS = 1_000;
 /** Machine CPU busy share at or above which samples are flagged `saturated`. */
 export const CPU_SATURATION_THRESHOLD = 0.9;
 

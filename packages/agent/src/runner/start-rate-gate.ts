@@ -32,8 +32,6 @@ export class StartGate {
   #lastStart = Number.NEGATIVE_INFINITY;
   #externalNoted = false;
   #chain: Promise<void> = Promise.resolve();
-  /** Total time starts spent waiting here (diagnostics). */
-  heldMs = 0;
 
   constructor(o: StartGateOptions) {
     this.#o = o;
@@ -86,7 +84,6 @@ export class StartGate {
       const due = this.#lastStart + d.delayMs;
       if (due > now) await sleep(due - now, undefined, { signal });
       this.#lastStart = this.#now();
-      this.heldMs += this.#lastStart - t0;
       return;
     }
   }

@@ -438,7 +438,7 @@ describe('chat-load on the demo target', () => {
         { name: 'low', run: async () => ({ session: await runSession(dose(LOW_MS), { input: 'insert' }, browser, byEnter) }) },
         { name: 'high', run: async () => ({ session: await runSession(dose(LOW_MS + CONNECT_MS), { input: 'insert' }, browser, byEnter) }) },
       ],
-      { rounds: 3 },
+      { rounds: ROUNDS },
     );
     for (const round of exp.all) {
       for (const arm of ['low', 'high'] as const) {
@@ -464,7 +464,7 @@ describe('chat-load on the demo target', () => {
         }),
       ),
     );
-  }, 120_000);
+  }, 240_000);
 
   it('records later exchanges with a msg-<n> detail, leaving one core sample each', async () => {
     const r = await runSession({}, { messages: 3 });

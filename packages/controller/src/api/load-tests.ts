@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, isProbeError, resolveScenarioOptions } from '@userprobe/shared';
+import { ConfigError, configKeyFlag, describeError, isProbeError, resolveScenarioOptions } from '@userprobe/shared';
 import { resolveRunConfig, thinkTimeProblem, type RunConfig, type ServeConfig } from '../config/config.js';
 import { resolveTarget } from '../config/target.js';
 import type { ListeningHub } from '../hub/hub.js';
@@ -91,7 +91,7 @@ export class LoadTests {
       throw new ApiError(
         400,
         'E_CONFIG_INVALID',
-        `${owned.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} belong(s) to the controller, not to a run submitted to it; leave them out (its agents, results folder and database are the daemon's)`,
+        `${owned.map(configKeyFlag).join(', ')} belong(s) to the controller, not to a run submitted to it; leave them out (its agents, results folder and database are the daemon's)`,
       );
     }
     let cfg: RunConfig;

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ConfigError, AGENT_WAIT_TIMEOUT_MS, SCENARIO_OPTIONS, ScenarioOptionsSchema, rangeText } from '@userprobe/shared';
+import { ConfigError, configKeyFlag, AGENT_WAIT_TIMEOUT_MS, SCENARIO_OPTIONS, ScenarioOptionsSchema, rangeText } from '@userprobe/shared';
 import { OPTION_RANGES } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
 import {
@@ -251,7 +251,7 @@ describe('option ranges: every numeric flag checked at start, the flag and the a
     const { readFile } = await import('node:fs/promises');
     const readme = await readFile(new URL('../../../../README.md', import.meta.url), 'utf8');
     const ranges = [
-      ...Object.entries(OPTION_RANGES).map(([key, r]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, r] as const),
+      ...Object.entries(OPTION_RANGES).map(([key, r]) => [configKeyFlag(key), r] as const),
       ...Object.values(SCENARIO_OPTIONS).flatMap((s) => (s.range === null ? [] : [[`--${s.flag}`, s.range] as const])),
     ];
     for (const [flag, r] of ranges) {

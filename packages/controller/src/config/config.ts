@@ -7,6 +7,7 @@ import {
   SCENARIOS,
   BROWSER_KINDS,
   ConfigError,
+  configKeyFlag,
   formatIssues,
   EVIDENCE_BUDGET_BYTES,
   EVIDENCE_BUDGET_SESSIONS,
@@ -300,21 +301,16 @@ const ServeRaw = z.strictObject({
   agentCli: z.string().min(1).optional(),
 });
 
-/** Flag spelling of a config key, for messages (`rampUp` → `--ramp-up`). */
-function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
 function parseRaw<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   try {
     const r = schema.safeParse(raw);
     if (r.success) return r.data;
     const first = r.error.issues[0]!;
     if (first.code === 'unrecognized_keys') {
-      throw new ConfigError(`unknown option(s): ${first.keys.map(flagName).join(', ')}; see --help for the accepted options`);
+      throw new ConfigError(`unknown option(s): ${first.keys.map(configKeyFlag).join(', ')}; see --help for the accepted options`);
     }
     const key = first.path.map(String)[0];
-    const where = key === undefined ? '(options)' : flagName(key);
+    const where = key === undefined ? '(options)' : configKeyFlag(key);
     throw new ConfigError(`${where}: ${formatIssues({ ...r.error, issues: [{ ...first, path: first.path.slice(1) }] }, 1).replace(/^\(root\): /, '')}`);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
@@ -331,7 +327,7 @@ export function checkRanges(r: Partial<Record<RangedOption, number | undefined>>
   for (const key of Object.keys(OPTION_RANGES) as RangedOption[]) {
     const v = r[key];
     if (v === undefined) continue;
-    const problem = rangeProblem(flagName(key), v, OPTION_RANGES[key]);
+    const problem = rangeProblem(configKeyFlag(key), v, OPTION_RANGES[key]);
     if (problem !== null) throw new ConfigError(problem);
   }
 }

@@ -1,4 +1,4 @@
-import { flagConfigKey } from '@userprobe/shared';
+import { configKeyFlag, flagConfigKey } from '@userprobe/shared';
 import { configProblemsError } from './config-file.js';
 
 /*
@@ -32,7 +32,6 @@ const REFUSED: Readonly<Record<string, string>> = {
   config: 'a run config file cannot name another one',
 };
 
-const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const found = (v: unknown): string =>
   v === null || v === undefined
     ? 'no value'
@@ -43,6 +42,8 @@ const found = (v: unknown): string =>
         : typeof v === 'boolean'
           ? `${v} (a yes/no)`
           : `a ${typeof v}`;
+/** A config key as the file writes it: `rampUp` → `ramp-up`. */
+const configKey = (name: string): string => configKeyFlag(name).slice(2);
 const scalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 /**
@@ -62,7 +63,7 @@ export function runConfigArgs(doc: unknown, file: string, given: ReadonlySet<str
   const args: string[] = [];
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     const name = flagConfigKey(key);
-    const flag = `--${kebab(name)}`;
+    const flag = configKeyFlag(name);
     if (name in REFUSED) {
       problems.push(`${key}: ${REFUSED[name]}`);
       continue;
@@ -71,9 +72,9 @@ export function runConfigArgs(doc: unknown, file: string, given: ReadonlySet<str
       const accepted = spec.known.filter((k) => !(k in REFUSED));
       const near = accepted
         .filter((k) => k.toLowerCase().startsWith(name.toLowerCase().slice(0, 4)) || name.toLowerCase().startsWith(k.toLowerCase()))
-        .map(kebab);
+        .map(configKey);
       problems.push(
-        `${key}: not a flag of controller run${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; accepted: ${accepted.map(kebab).join(', ')}`,
+        `${key}: not a flag of controller run${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; accepted: ${accepted.map(configKey).join(', ')}`,
       );
       continue;
     }
@@ -93,7 +94,7 @@ export function runConfigArgs(doc: unknown, file: string, given: ReadonlySet<str
     }
     for (const v of values) {
       if (v === true) args.push(flag);
-      else if (v === false) args.push(`--no-${kebab(name)}`);
+      else if (v === false) args.push(`--no-${configKey(name)}`);
       else args.push(flag, String(v));
     }
   }

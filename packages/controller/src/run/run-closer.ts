@@ -116,7 +116,14 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     agents: input.agents,
     gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
     samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),
-    sessions: sessions.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, status: s.status, failedStep: s.failedStep })),
+    sessions: sessions.map((s) => ({
+      agentId: s.agentId,
+      sessionId: s.sessionId,
+      status: s.status,
+      failedStep: s.failedStep,
+      startMs: Date.parse(s.startedAt),
+      endMs: Date.parse(s.endedAt),
+    })),
   });
   const thresholds = input.thresholds ?? [];
   const stoppedBy = input.stoppedBy ?? null;

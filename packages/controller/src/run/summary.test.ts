@@ -7,6 +7,7 @@ import {
   saturationWarning,
   startGateLine,
   unsuccessfulLine,
+  peakOverlap,
   type SummarySample,
   type SummarySession,
 } from './summary.js';
@@ -221,7 +222,7 @@ describe('summarizeRun', () => {
       186,
       ramp(3, 5_040),
       2,
-      `warning: 134 of 186 samples (72 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 5.0 s, at most 3 at once (the peaks of its 2 agent(s), summed); fewer at once keep a machine below saturation: start them over 11 s or more (--ramp-up 11s), or add agents on other machines. ${TAIL}`,
+      `warning: 134 of 186 samples (72 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 5.0 s, at most 3 at once over its 2 agent(s); fewer at once keep a machine below saturation: start them over 11 s or more (--ramp-up 11s), or add agents on other machines. ${TAIL}`,
     ],
     [
       'a ramp shorter than half a second: at least 1 s',
@@ -229,7 +230,7 @@ describe('summarizeRun', () => {
       100,
       ramp(1, 300),
       1,
-      `warning: 1 of 100 samples (1 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 0.3 s, at most 1 at once (the peaks of its 1 agent(s), summed); fewer at once keep a machine below saturation: start them over 1 s or more (--ramp-up 1s), or add agents on other machines. ${TAIL}`,
+      `warning: 1 of 100 samples (1 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 0.3 s, at most 1 at once over its 1 agent(s); fewer at once keep a machine below saturation: start them over 1 s or more (--ramp-up 1s), or add agents on other machines. ${TAIL}`,
     ],
     [
       'no ramp known (a monitoring round)',
@@ -275,6 +276,42 @@ describe('summarizeRun', () => {
     expect(s.browser).toBe('chromium');
     expect(s.evidence).toMatchObject({ sessions: 2, skippedSessions: 1 });
     expect(s.ramp).toEqual({ fullConcurrencyMs: 6_500, peakConcurrent: 3, startGate: { held: 3, totalMs: 4_200, maxMs: 2_500 } });
+    // With the records' start and end, the peak is the cluster's own: a1's two sessions and a2's one never all ran at once.
+    const timed = summarizeRun({
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: 3,
+      agents,
+      samples,
+      sessions: sessions.map((x, i) => ({ ...x, startMs: 1_000 * i, endMs: 1_000 * i + 1_500 })),
+      ramp: [
+        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
+        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
+      ],
+    });
+    expect(timed.ramp?.peakConcurrent).toBe(2);
+    // Never below one agent's own peak (a session lost mid-run has no record); no times: the peaks summed.
+    const apart = summarizeRun({
+      runId: 'r1',
+      scenario: 'chat-load',
+      expectedSessions: 3,
+      agents,
+      samples,
+      sessions: sessions.map((x, i) => ({ ...x, startMs: 10_000 * i, endMs: 10_000 * i + 1_500 })),
+      ramp: [
+        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
+        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
+      ],
+    });
+    expect(apart.ramp?.peakConcurrent).toBe(2);
+    const untimed = summarizeRun({
+      ...{ runId: 'r1', scenario: 'chat-load' as const, expectedSessions: 3, agents, samples, sessions },
+      ramp: [
+        { agentId: 'a1', rampMs: 1, peakConcurrent: 2 },
+        { agentId: 'a2', rampMs: 1, peakConcurrent: 1 },
+      ],
+    });
+    expect(untimed.ramp?.peakConcurrent).toBe(3);
     const out = renderSummary(s);
     expect(out.split('\n')[0]).toBe('run r1 (chat-load on chromium (full, new headless)): 3/3 sessions recorded — 0 ok, 3 failed, 0 aborted');
     expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
@@ -339,5 +376,58 @@ describe('startGateLine', () => {
     });
     expect(s.ramp).toEqual({ fullConcurrencyMs: 10, peakConcurrent: 1, startGate: null });
     expect(renderSummary(s)).not.toContain('adaptive start');
+  });
+});
+
+describe('peakOverlap', () => {
+  it.each([
+    ['none', [], 0],
+    ['one', [[0, 10]], 1],
+    [
+      'back to back: one ends as the next starts',
+      [
+        [0, 10],
+        [10, 20],
+      ],
+      1,
+    ],
+    [
+      'nested',
+      [
+        [0, 100],
+        [10, 20],
+        [30, 40],
+      ],
+      2,
+    ],
+    [
+      'three at once, unsorted',
+      [
+        [20, 50],
+        [0, 30],
+        [25, 26],
+        [40, 60],
+      ],
+      3,
+    ],
+    [
+      'the same instant twice',
+      [
+        [5, 9],
+        [5, 9],
+      ],
+      2,
+    ],
+    [
+      'no length (stopped before it began) never counts',
+      [
+        [10, 5],
+        [7, 7],
+        [0, 20],
+      ],
+      1,
+    ],
+  ] as const)('%s', (_name, intervals, peak) => {
+    expect(peakOverlap(intervals)).toBe(peak);
   });
 });

@@ -44,6 +44,9 @@ export interface SummarySession {
   readonly sessionId: string;
   readonly status: SessionStatus;
   readonly failedStep: string | null;
+  /** When it started and ended, epoch ms in the controller's clock (absent: the peak is the agents' peaks, summed). */
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
 
 export interface SummaryAgent {
@@ -175,7 +178,11 @@ export interface RunSummary {
   readonly scenario: ScenarioName;
   readonly browser: BrowserKind | null;
   readonly evidence: EvidenceSummary | null;
-  /** Time to reach full concurrency (the slowest agent's) and the sum of the agents' peaks. */
+  /**
+   * Time to reach full concurrency (the slowest agent's), and the most sessions that ran at once
+   * across the cluster (from the session records' start and end; the agents' peaks summed when a
+   * record has no times).
+   */
   readonly ramp: {
     readonly fullConcurrencyMs: number;
     readonly peakConcurrent: number;
@@ -213,6 +220,39 @@ export interface RunSummary {
 }
 
 const key = (agentId: string, sessionId: string) => `${agentId}\u0000${sessionId}`;
+
+/**
+ * Pure: the most intervals `[start, end]` open at one instant. One that ends as another starts
+ * does not overlap it; one of no length (an end at or before its start: a session stopped
+ * before it began) never counts.
+ */
+export function peakOverlap(intervals: readonly (readonly [number, number])[]): number {
+  const edges = intervals.flatMap(([start, end]) =>
+    end > start
+      ? [
+          [start, 1],
+          [end, -1],
+        ]
+      : [],
+  );
+  edges.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!); // at the same instant, ends before starts
+  let open = 0;
+  let peak = 0;
+  for (const [, d] of edges) peak = Math.max(peak, (open += d!));
+  return peak;
+}
+
+/**
+ * Pure: the most sessions that ran at once across the cluster — from the records' start and end
+ * when every record has them (never below one agent's own peak: a session lost mid-run has no
+ * record), else the agents' peaks summed.
+ */
+function clusterPeak(records: readonly SummarySession[], agents: readonly { readonly peakConcurrent?: number | undefined }[]): number {
+  const peaks = agents.map((a) => a.peakConcurrent ?? 0);
+  const timed = records.length > 0 && records.every((s) => Number.isFinite(s.startMs) && Number.isFinite(s.endMs));
+  if (!timed) return peaks.reduce((n, p) => n + p, 0);
+  return Math.max(peakOverlap(records.map((s) => [s.startMs!, s.endMs!])), ...peaks);
+}
 
 export function summarizeRun(input: SummaryInput): RunSummary {
   // Last record per (agent, session) wins.
@@ -306,7 +346,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const ramp = rampRows.length
     ? {
         fullConcurrencyMs: Math.max(...rampRows.map((r) => r.rampMs!)),
-        peakConcurrent: rampRows.reduce((n, r) => n + (r.peakConcurrent ?? 0), 0),
+        peakConcurrent: clusterPeak(all, rampRows),
         startGate: gates.length
           ? {
               held: gates.reduce((n, g) => n + g.held, 0),
@@ -482,7 +522,7 @@ export function saturationWarning(saturated: number, samples: number, ramp: RunS
     return `${head} Fewer sessions at once keep a machine below saturation: a longer --ramp-up, or agents on more machines. ${tail}`;
   const rampS = Math.max(1, Math.ceil((2 * ramp.fullConcurrencyMs) / 1000));
   return (
-    `${head} This run started its sessions over ${(ramp.fullConcurrencyMs / 1000).toFixed(1)} s, at most ${ramp.peakConcurrent} at once (the peaks of its ${agents} agent(s), summed); ` +
+    `${head} This run started its sessions over ${(ramp.fullConcurrencyMs / 1000).toFixed(1)} s, at most ${ramp.peakConcurrent} at once over its ${agents} agent(s); ` +
     `fewer at once keep a machine below saturation: start them over ${rampS} s or more (--ramp-up ${rampS}s), or add agents on other machines. ${tail}`
   );
 }

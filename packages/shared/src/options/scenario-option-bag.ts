@@ -47,9 +47,14 @@ export type ScenarioOptions = z.infer<typeof ScenarioOptionsSchema>;
  */
 export type ScenarioOptionChoices = { readonly [K in ScenarioOptionKey]: K extends ProfileKey ? ValueOf<Table[K]> | null : ValueOf<Table[K]> };
 
-/** `think-time` → `thinkTime`: the config key of a flag (what yargs makes of it). */
+/** `think-time` → `thinkTime`: the config key of a flag (what yargs makes of it: the character after each hyphen upper-cased). */
 export function flagConfigKey(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** `thinkTime` → `--think-time`: the flag of a config key (flagConfigKey's inverse for our flags, which have no hyphen before a digit). */
+export function configKeyFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** The config keys of the scenario options' flags, by option: `{ callDurationMs: 'callDuration', … }`. */

@@ -9,6 +9,7 @@ import {
   ScenarioOptionsSchema,
   defaultScenarioChoices,
   flagConfigKey,
+  configKeyFlag,
   resolveScenarioOptions,
   scenarioChoicesFromFlags,
 } from './scenario-option-bag.js';
@@ -33,6 +34,9 @@ describe('the scenario options table', () => {
     expect(new Set(flags).size).toBe(flags.length);
     for (const f of flags) expect(f).toMatch(/^[a-z]+(-[a-z]+)*$/);
     expect(flagConfigKey('think-time')).toBe('thinkTime');
+    for (const f of flags) expect(configKeyFlag(flagConfigKey(f))).toBe(`--${f}`);
+    // As yargs spells it: the character after each hyphen upper-cased, a digit too.
+    expect(flagConfigKey('retry-5xx-max')).toBe('retry5xxMax');
     expect(SCENARIO_OPTION_CONFIG_KEYS).toMatchObject({
       callDurationMs: 'callDuration',
       stepTimeoutMs: 'stepTimeout',
