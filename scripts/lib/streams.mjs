@@ -1,10 +1,15 @@
 // Runs commands side by side, each output line prefixed with the stream's name, and resolves
 // with every stream's outcome. Used by scripts/suite.mjs and scripts/drills.mjs.
 //
-// Each stream runs in a process group of its own. SIGINT and SIGTERM stop every running stream
-// (its whole group gets the signal: a shell's children, vitest's workers, their browsers) and
-// mark the whole as interrupted: `interrupted()` says so, and the caller exits with 128 + the
-// signal.
+// Each stream runs in a process group (and session) of its own, so it can be stopped whole:
+// a shell's children, vitest's workers, the controllers and agents a test started. (Puppeteer
+// starts each Chromium in a session of its own and closes it when its owner exits.)
+// - SIGINT, SIGTERM and SIGHUP stop every running stream: its group gets the same signal, and
+//   SIGKILL if it is still there 10 s later or on a second signal. `interrupted()` then says
+//   so, and the caller exits with 128 + the signal.
+// - When a stream's command exits, whatever it left running in its group gets SIGKILL, so
+//   nothing from one phase runs on into the next (the timing experiments run alone).
+// Not covered: this process killed by SIGKILL leaves the groups running until they end.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { constants } from 'node:os';
@@ -14,22 +19,30 @@ import { constants } from 'node:os';
 
 /** After a child exits, how long its output may still drain (a leaked grandchild holding the pipe must not hang the suite). */
 const DRAIN_MS = 5_000;
+/** After a stopping signal, how long the streams get to end before SIGKILL. */
+const STOP_GRACE_MS = 10_000;
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const running = new Set();
 /** @type {NodeJS.Signals | null} */
 let stoppedBy = null;
 
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+/** @param {number | undefined} pid a group leader's pid @param {NodeJS.Signals} signal */
+function signalGroup(pid, signal) {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
   process.on(signal, () => {
+    const again = stoppedBy !== null;
     stoppedBy ??= signal;
-    for (const child of running) {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // the group is gone already
-      }
-    }
+    for (const child of running) signalGroup(child.pid, again ? 'SIGKILL' : signal);
+    if (!again) setTimeout(() => running.forEach((child) => signalGroup(child.pid, 'SIGKILL')), STOP_GRACE_MS).unref();
   });
 }
 
@@ -60,8 +73,13 @@ function runOne({ name, command, args }) {
       done(127, null);
     });
     child.once('exit', (code, signal) => {
-      const outcome = () => done(code ?? 1, signal);
-      Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, DRAIN_MS))]).then(outcome, outcome);
+      signalGroup(child.pid, 'SIGKILL'); // what it left behind
+      let timer;
+      const outcome = () => {
+        clearTimeout(timer);
+        done(code ?? 1, signal);
+      };
+      Promise.race([Promise.all(drained), new Promise((r) => (timer = setTimeout(r, DRAIN_MS)))]).then(outcome, outcome);
     });
   });
 }

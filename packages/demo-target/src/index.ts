@@ -19,3 +19,4 @@ export { FEATURES } from './features.js';
 export type { Feature, FeatureContext } from './feature.js';
 export { CRM_SOCKET_PATH } from './chat/realtime.js';
 export { DEFAULT_CREDENTIALS, type Credentials } from './console/sessions.js';
+export { Delays } from './http/delays.js';

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { Server as IoServer } from 'socket.io';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
+import { Delays } from '@userprobe/demo-target';
 import { ReferenceClient, expectVerdicts, judgeAgreement, judgeDelay, judgeOffset, runExperiment, type Verdict } from '@userprobe/testkit';
 import { attachPageCollectors, type PageCollectors } from './page-collectors.js';
 import { widgetUsableMs } from './widget-usable.js';
@@ -57,6 +58,8 @@ let appUrl = '';
 let browser: Browser;
 let reference: ReferenceClient;
 let userDataDir = '';
+/** The test server's injected delays: exact, as the demo target's (a bare timer can fire up to 1 ms early). */
+const delays = new Delays();
 /** Delay the namespace connect (Socket.IO middleware) by this much. */
 let connectDelayMs = 0;
 /** Delay every ack of the `echo` event by this much. */
@@ -101,9 +104,8 @@ async function appHandler(req: IncomingMessage, res: ServerResponse): Promise<vo
   }
   if (url.pathname === '/api/slow') {
     req.resume();
-    setTimeout(() => {
-      res.writeHead(Number(url.searchParams.get('status') ?? 200), { 'content-type': 'application/json' }).end('{"ok":true}');
-    }, API_DELAY_MS);
+    await delays.wait(API_DELAY_MS);
+    res.writeHead(Number(url.searchParams.get('status') ?? 200), { 'content-type': 'application/json' }).end('{"ok":true}');
     return;
   }
   if (url.pathname.startsWith(SOCKET_PATH)) return; // Socket.IO answers these
@@ -119,8 +121,8 @@ beforeAll(async () => {
   siteUrl = await listen(site, '127.0.0.1');
   appUrl = await listen(app, '127.0.0.2');
   const io = new IoServer(app, { path: SOCKET_PATH, serveClient: false });
-  io.use((_s, next) => void setTimeout(next, connectDelayMs));
-  io.on('connection', (s) => s.on('echo', (_x: unknown, cb: () => void) => void setTimeout(cb, ackDelayMs)));
+  io.use((_s, next) => void delays.wait(connectDelayMs).then(() => next()));
+  io.on('connection', (s) => s.on('echo', (_x: unknown, cb: () => void) => void delays.wait(ackDelayMs).then(cb)));
   reference = new ReferenceClient();
   userDataDir = await mkdtemp(join(tmpdir(), 'userprobe-collectors-'));
   browser = await puppeteer.launch({ executablePath: SHELL, headless: 'shell', pipe: true, args: [...ARGS, OOPIF], userDataDir });
@@ -129,6 +131,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  delays.close();
   reference?.close();
   await browser?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });

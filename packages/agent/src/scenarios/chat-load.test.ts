@@ -77,7 +77,7 @@ function withCrmEventDelay(f: Feature): Feature {
           io.on('connection', (socket) =>
             socket.use((_packet, next) => {
               if (crmEventDelayMs === 0) next();
-              else setTimeout(next, crmEventDelayMs);
+              else void ctx.delays.wait(crmEventDelayMs).then(() => next());
             }),
           );
         }
