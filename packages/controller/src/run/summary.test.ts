@@ -276,42 +276,44 @@ describe('summarizeRun', () => {
     expect(s.browser).toBe('chromium');
     expect(s.evidence).toMatchObject({ sessions: 2, skippedSessions: 1 });
     expect(s.ramp).toEqual({ fullConcurrencyMs: 6_500, peakConcurrent: 3, startGate: { held: 3, totalMs: 4_200, maxMs: 2_500 } });
-    // With the records' start and end, the peak is the cluster's own: a1's two sessions and a2's one never all ran at once.
-    const timed = summarizeRun({
-      runId: 'r1',
-      scenario: 'chat-load',
-      expectedSessions: 3,
-      agents,
-      samples,
-      sessions: sessions.map((x, i) => ({ ...x, startMs: 1_000 * i, endMs: 1_000 * i + 1_500 })),
-      ramp: [
-        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
-        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
-      ],
-    });
-    expect(timed.ramp?.peakConcurrent).toBe(2);
-    // Never below one agent's own peak (a session lost mid-run has no record); no times: the peaks summed.
-    const apart = summarizeRun({
-      runId: 'r1',
-      scenario: 'chat-load',
-      expectedSessions: 3,
-      agents,
-      samples,
-      sessions: sessions.map((x, i) => ({ ...x, startMs: 10_000 * i, endMs: 10_000 * i + 1_500 })),
-      ramp: [
-        { agentId: 'a1', rampMs: 4_000, peakConcurrent: 2 },
-        { agentId: 'a2', rampMs: 6_500, peakConcurrent: 1 },
-      ],
-    });
-    expect(apart.ramp?.peakConcurrent).toBe(2);
-    const untimed = summarizeRun({
-      ...{ runId: 'r1', scenario: 'chat-load' as const, expectedSessions: 3, agents, samples, sessions },
-      ramp: [
-        { agentId: 'a1', rampMs: 1, peakConcurrent: 2 },
-        { agentId: 'a2', rampMs: 1, peakConcurrent: 1 },
-      ],
-    });
-    expect(untimed.ramp?.peakConcurrent).toBe(3);
+    // The peak from the records' start and end [ms], with each agent's own peak as reported.
+    const peak = (times: readonly (readonly [number, number])[] | null, peaks: { a1: number; a2: number }): number | undefined =>
+      summarizeRun({
+        runId: 'r1',
+        scenario: 'chat-load',
+        expectedSessions: 3,
+        agents,
+        samples,
+        sessions: times === null ? sessions : sessions.map((x, i) => ({ ...x, startMs: times[i]![0], endMs: times[i]![1] })),
+        ramp: [
+          { agentId: 'a1', rampMs: 4_000, peakConcurrent: peaks.a1 },
+          { agentId: 'a2', rampMs: 6_500, peakConcurrent: peaks.a2 },
+        ],
+      }).ramp?.peakConcurrent;
+    // The cluster's own peak: neither an agent's peak (2) nor their sum (4).
+    expect(
+      peak(
+        [
+          [0, 1_500],
+          [500, 2_000],
+          [1_000, 2_500],
+        ],
+        { a1: 2, a2: 2 },
+      ),
+    ).toBe(3);
+    // Never below one agent's own peak (a session lost mid-run has no record).
+    expect(
+      peak(
+        [
+          [0, 1_500],
+          [10_000, 11_500],
+          [20_000, 21_500],
+        ],
+        { a1: 2, a2: 1 },
+      ),
+    ).toBe(2);
+    // No times in the records: the agents' peaks summed.
+    expect(peak(null, { a1: 2, a2: 1 })).toBe(3);
     const out = renderSummary(s);
     expect(out.split('\n')[0]).toBe('run r1 (chat-load on chromium (full, new headless)): 3/3 sessions recorded — 0 ok, 3 failed, 0 aborted');
     expect(out).toContain('full concurrency after 6.5 s (peak 3 concurrent session(s))');
