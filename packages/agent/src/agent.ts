@@ -61,8 +61,8 @@ export class Agent {
   readonly exited: Promise<AgentExit>;
   readonly #o: AgentOptions;
   readonly #log: Logger;
-  readonly #cpu = new CpuMonitor();
   readonly #ownCpu = new ProcessTreeCpu();
+  readonly #cpu: CpuMonitor;
   #resolveExit: (e: AgentExit) => void = () => undefined;
   #statusTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
@@ -124,12 +124,14 @@ export class Agent {
       secrets: [c.token],
       policy: agentPolicy(c),
       syncClock: () => syncClock(socket, this.#log),
-      saturated: (from, to) => this.#cpu.saturatedDuring(from, to),
+      saturated: (from, to) => this.#cpu.crowdedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
       ownCpu: () => this.#ownCpu.share(),
       evidence: this.evidence,
       ...o.runner,
     });
+    const tree = new ProcessTreeCpu();
+    this.#cpu = new CpuMonitor({ sessions: () => this.runner.activeSessions, ownCpuMs: () => tree.cpuMs() });
   }
 
   async start(): Promise<void> {

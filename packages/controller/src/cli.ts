@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
+  BUNDLED_PROFILES,
   ERROR_CODES,
   SCENARIOS,
   BROWSER_KINDS,
@@ -238,7 +239,13 @@ async function main(): Promise<number> {
   const runOptions = {
     scenario: { type: 'string', choices: SCENARIOS, demandOption: true, describe: 'what each session does' },
     total: { type: 'number', demandOption: true, describe: 'sessions across the whole cluster (not per agent)' },
-    target: { type: 'string', default: 'demo', describe: '"demo" (start the bundled demo target here) or a target profile YAML path' },
+    target: {
+      type: 'string',
+      default: 'demo',
+      describe: `"demo" (start the bundled demo target here), one of its example product shapes (${Object.keys(BUNDLED_PROFILES)
+        .filter((n) => n !== 'demo')
+        .join(', ')}: profiles/examples/), or a target profile YAML path`,
+    },
     browser: {
       type: 'string',
       choices: BROWSER_KINDS,

@@ -7,6 +7,7 @@ export * from './messages.js';
 export * from './capacity.js';
 export * from './protocol.js';
 export * from './profile.js';
+export * from './profile-shapes.js';
 export * from './percentiles.js';
 export * from './thresholds.js';
 export * from './redact.js';

@@ -52,11 +52,21 @@ describe('profiles/tenant.template.yaml', () => {
     const p = parseProfile(templateYaml, TEMPLATE, tenantVars);
     // A credential's `default` is documented in a comment but never set for a real tenant; a composer
     // sends by button or by key (one of the two), so the template sets sendButton and names sendKey in a comment.
-    const commentedOnly = ['agent.login.username.default', 'agent.login.password.default', 'visitor.widget.sendKey', 'agent.sendKey'];
+    // A login is a form or cookies or both: the template sets the shorthand form and shows the rest in comments.
+    const commentedOnly = [
+      'agent.login.username.default',
+      'agent.login.password.default',
+      'visitor.widget.sendKey',
+      'agent.sendKey',
+      'agent.login.fields',
+      'agent.login.submitKey',
+      'agent.login.cookies',
+    ];
     const missing = schemaPaths(TargetProfileSchema).filter((path) => !has(p, path) && !commentedOnly.includes(path));
     expect(missing, JSON.stringify(missing)).toEqual([]);
     expect(templateYaml).toMatch(/# .*`default` is only for non-secret values/);
     expect(templateYaml.match(/# .*sendKey: Enter/g)).toHaveLength(2);
+    for (const shown of [/# +fields: \[\{ input: /, /# +submitKey: Enter/, /# +cookies: \[\{ name: /]) expect(templateYaml).toMatch(shown);
   });
 
   it('names the placeholder left unfilled', () => {
@@ -124,7 +134,7 @@ describe('resolveProfile', () => {
     );
     expect(e).toBeInstanceOf(ProfileError);
     expect((e as ProfileError).code).toBe(ERROR_CODES.PROFILE_NOT_FOUND);
-    expect((e as ProfileError).message).toMatch(/^dmeo: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/);
+    expect((e as ProfileError).message).toMatch(/^dmeo: not a bundled profile \(demo, demo-socket-chat, demo-nickname, demo-sso\) and not a readable profile file \(ENOENT\)/);
   });
 
   it('a malformed file is PROFILE_INVALID with the field path', async () => {

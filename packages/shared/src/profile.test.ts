@@ -21,9 +21,9 @@ describe('parseProfile', () => {
     const p = parseProfile(demoYaml, 'demo', vars);
     expect(p.visitor.url).toBe('http://127.0.0.1:4310/');
     expect(p.agent.url).toBe('http://127.0.0.2:4311/console/');
-    expect(p.network.requests.create.method).toBe('POST');
-    expect(p.network.sockets.crm.protocol).toBe('socket.io');
-    expect(new RegExp(p.network.requests.addMessage.url).test('http://127.0.0.2:4311/api/chats/c-1/messages')).toBe(true);
+    expect(p.network.requests.create?.method).toBe('POST');
+    expect(p.network.sockets.crm?.protocol).toBe('socket.io');
+    expect(new RegExp(p.network.requests.addMessage!.url).test('http://127.0.0.2:4311/api/chats/c-1/messages')).toBe(true);
   });
 
   it.for([
@@ -76,6 +76,22 @@ describe('parseProfile', () => {
     ],
     ['a send key Puppeteer would not know', demoYaml.replace("sendButton: '#chat-send'", 'sendKey: Return'), 'agent.sendKey: Enter or NumpadEnter'],
     ['a modifier twice', demoYaml.replace("sendButton: '#chat-send'", 'sendKey: Shift+Shift+Enter'), 'agent.sendKey: Enter or NumpadEnter'],
+    [
+      'half the username/password shorthand',
+      demoYaml.replace(/^\s+passwordInput: '#login-pass'\n/m, ''),
+      'agent.login.passwordInput: the username/password shorthand needs all of username, password, usernameInput, passwordInput',
+    ],
+    ['a login with nothing to do', demoYaml.replace(/ {2}login:\n(?: {4}.*\n)+/, '  login: {}\n'), 'agent.login: a form (fields:'],
+    [
+      'a login cookie for another host',
+      demoYaml.replace(/ {2}login:\n(?: {4}.*\n)+/, "  login:\n    cookies: [{ name: sid, value: { env: SID }, url: 'https://evil.example/' }]\n"),
+      "agent.login.cookies.0.url: a login cookie belongs to the agent console's host 127.0.0.2 (agent.url); found host evil.example",
+    ],
+    [
+      'a submit key without a form',
+      demoYaml.replace(/ {2}login:\n(?: {4}.*\n)+/, '  login:\n    cookies: [{ name: sid, value: { env: SID } }]\n    submitKey: Enter\n'),
+      'agent.login.submitKey: submits a form: give its fields',
+    ],
     ['not YAML', 'name: [unclosed', 'not valid YAML'],
     ['not a mapping', '- a\n- b', 'a profile is a YAML mapping'],
   ];

@@ -105,6 +105,70 @@ export const WidgetUsableSchema = z.union(
 );
 export type WidgetUsable = z.infer<typeof WidgetUsableSchema>;
 
+/** One field of a login form: the input, and the credential typed into it. */
+export const LoginFieldSchema = z.strictObject({
+  input: Selector,
+  value: CredentialSchema,
+});
+
+/** RFC 6265 cookie-name characters. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A cookie set in the agent console's browser context before it loads (a session the product issued elsewhere, e.g. by SSO). */
+export const LoginCookieSchema = z.strictObject({
+  name: z.string().min(1).max(256).regex(COOKIE_NAME, "a cookie name: letters, digits and !#$%&'*+-.^_`|~"),
+  value: CredentialSchema,
+  /** The URL the cookie belongs to (its host and path); default agent.url. */
+  url: Url.optional(),
+});
+
+export const LOGIN_ACCEPTED =
+  'a form (fields: [{ input, value }] — or the shorthand username, password, usernameInput, passwordInput — with submit: <selector>, submitKey: <key>, or neither), cookies: [{ name, value, url? }], or both';
+
+/**
+ * How the agent gets into its console. A form: any number of fields, each filled with a
+ * credential, then its submit button clicked, a key pressed in the last field, or nothing
+ * (a console that logs in as the fields are filled). Cookies: set before the console loads.
+ * Both may be given (cookies first). The classic username/password form has a shorthand.
+ */
+export const LoginSchema = z
+  .strictObject({
+    fields: z.array(LoginFieldSchema).min(1).max(10).optional(),
+    username: CredentialSchema.optional(),
+    password: CredentialSchema.optional(),
+    usernameInput: Selector.optional(),
+    passwordInput: Selector.optional(),
+    /** Click to log in. */
+    submit: Selector.optional(),
+    /** Or press this key in the form's last field. */
+    submitKey: SendKey.optional(),
+    cookies: z.array(LoginCookieSchema).min(1).max(20).optional(),
+  })
+  .superRefine((l, ctx) => {
+    const shorthand = ['username', 'password', 'usernameInput', 'passwordInput'] as const;
+    const given = shorthand.filter((k) => l[k] !== undefined);
+    if (given.length > 0 && given.length < shorthand.length) {
+      for (const k of shorthand.filter((k) => l[k] === undefined))
+        ctx.addIssue({ code: 'custom', path: [k], message: `the username/password shorthand needs all of ${shorthand.join(', ')}` });
+    }
+    const form = l.fields !== undefined || given.length > 0;
+    if (l.fields !== undefined && given.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['fields'], message: 'give the form as fields or as the username/password shorthand, not both' });
+    if (l.submit !== undefined && l.submitKey !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['submitKey'],
+        message: 'give at most one of submit (a button to click) and submitKey (a key pressed in the last field)',
+      });
+    if (!form && (l.submit !== undefined || l.submitKey !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [l.submit !== undefined ? 'submit' : 'submitKey'],
+        message: 'submits a form: give its fields (or the username/password shorthand)',
+      });
+    if (!form && l.cookies === undefined) ctx.addIssue({ code: 'custom', path: [], message: LOGIN_ACCEPTED });
+  });
+export type Login = z.infer<typeof LoginSchema>;
+
 export const TargetProfileSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
@@ -118,8 +182,8 @@ export const TargetProfileSchema = z
           /** Selector of the widget's iframe in the visitor page; omit if the widget renders inline. */
           frame: Selector.optional(),
           usable: WidgetUsableSchema,
-          /** Click to open the chat (launcher button). */
-          open: Selector,
+          /** Click to open the chat (launcher button); omit when the chat is open already (in the page, or opened by visitor.url). */
+          open: Selector.optional(),
           /** Optional pre-chat form: name field and start button. */
           prechatName: Selector.optional(),
           prechatSubmit: Selector.optional(),
@@ -154,19 +218,15 @@ export const TargetProfileSchema = z
     agent: z
       .strictObject({
         url: Url,
-        login: z
-          .strictObject({
-            username: CredentialSchema,
-            password: CredentialSchema,
-            usernameInput: Selector,
-            passwordInput: Selector,
-            submit: Selector,
-          })
-          .optional(),
+        /** How the agent gets into the console (login.ts): a form, cookies, or both; omit when the console needs no login. */
+        login: LoginSchema.optional(),
         /** Visible once the console is ready to receive chats. */
         ready: Selector,
-        /** A chat in the incoming list; the scenario picks the one holding its message text. */
-        chatItem: Selector,
+        /**
+         * A chat in the incoming list; the scenario clicks the one holding its message text.
+         * Omit when the product assigns chats to agents by itself (the chat opens in the console).
+         */
+        chatItem: Selector.optional(),
         messageList: Selector,
         messageInput: Selector,
         /** Click to send; or `sendKey`, pressed in messageInput (exactly one of the two). */
@@ -191,19 +251,28 @@ export const TargetProfileSchema = z
       })
       .refine(oneWayToSend, ONE_WAY_TO_SEND),
     network: z.strictObject({
+      /**
+       * Named request patterns. `init`, `create` and `addMessage` time chat-load's api_* metrics
+       * (a metric whose pattern is absent is not measured: skippedMetrics); every other name is
+       * timed as api_request with its name as detail.
+       */
       requests: z
         .strictObject({
-          init: RequestPatternSchema,
-          create: RequestPatternSchema,
-          addMessage: RequestPatternSchema,
+          init: RequestPatternSchema.optional(),
+          create: RequestPatternSchema.optional(),
+          addMessage: RequestPatternSchema.optional(),
           cobrowseScript: RequestPatternSchema.optional(),
         })
-        .catchall(RequestPatternSchema),
-      sockets: z.strictObject({
-        crm: SocketPatternSchema,
-        webrtc: SocketPatternSchema.optional(),
-        cobrowse: SocketPatternSchema.optional(),
-      }),
+        .catchall(RequestPatternSchema)
+        .default({}),
+      sockets: z
+        .strictObject({
+          /** The chat's realtime socket (crm_ws_connect; not measured when absent). */
+          crm: SocketPatternSchema.optional(),
+          webrtc: SocketPatternSchema.optional(),
+          cobrowse: SocketPatternSchema.optional(),
+        })
+        .default({}),
     }),
     timeouts: z
       .strictObject({
@@ -224,6 +293,17 @@ export const TargetProfileSchema = z
         message: `names no pattern under network.requests; the patterns are: ${Object.keys(p.network.requests).join(', ')}`,
       });
     }
+    // A login cookie holds a credential: it goes only to the console's own host.
+    const consoleHost = new URL(p.agent.url).hostname;
+    p.agent.login?.cookies?.forEach((c, i) => {
+      if (c.url !== undefined && new URL(c.url).hostname !== consoleHost) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agent', 'login', 'cookies', i, 'url'],
+          message: `a login cookie belongs to the agent console's host ${consoleHost} (agent.url); found host ${new URL(c.url).hostname}`,
+        });
+      }
+    });
   });
 export type TargetProfile = z.infer<typeof TargetProfileSchema>;
 
@@ -286,14 +366,24 @@ export function parseProfile(text: string, source: string, vars: Readonly<Record
 export const PROFILES_DIR = fileURLToPath(new URL('../../../profiles/', import.meta.url));
 
 /**
- * Profiles shipped with userprobe, by the name `--target` accepts: `<name>.yaml`
- * in PROFILES_DIR. `demo` describes the bundled demo target; whoever starts the
- * demo fills its `${DEMO_SITE_URL}` / `${DEMO_APP_URL}` (this package does not
- * know the demo, only its profile).
+ * Profiles shipped with userprobe, by the name `--target` accepts. Each describes the bundled
+ * demo target in one product shape: `demo` (profiles/demo.yaml), and the example shapes in
+ * profiles/examples/ — a full-page chat with messages over the websocket only
+ * (`demo-socket-chat`), a nickname log-in with auto-assigned chats (`demo-nickname`), a single
+ * sign-on console (`demo-sso`). Whoever starts the demo fills their `${DEMO_SITE_URL}` /
+ * `${DEMO_APP_URL}` (this package does not know the demo, only its profiles).
  */
 export const BUNDLED_PROFILES: Readonly<Record<string, string>> = Object.freeze({
   demo: join(PROFILES_DIR, 'demo.yaml'),
+  'demo-socket-chat': join(PROFILES_DIR, 'examples', 'socket-chat.yaml'),
+  'demo-nickname': join(PROFILES_DIR, 'examples', 'nickname-autoassign.yaml'),
+  'demo-sso': join(PROFILES_DIR, 'examples', 'sso-cookie.yaml'),
 });
+
+/** Pure: does `--target` name a bundled profile (all of which describe the bundled demo target, started for it)? */
+export function isDemoTarget(target: string): boolean {
+  return Object.hasOwn(BUNDLED_PROFILES, target);
+}
 
 export interface ResolvedProfile {
   readonly profile: TargetProfile;

@@ -17,8 +17,13 @@ export const RUN_FINISHED_ACK_TIMEOUT_MS = 5_000;
 
 /** `agent:status` (CPU, memory, spool depth) every this often. */
 export const STATUS_INTERVAL_MS = 5_000;
-/** Machine CPU busy share at or above which samples are flagged `saturated`. */
+/** Machine CPU busy share at or above which the CPU counts as full (samples measured then may be flagged `saturated`). */
 export const CPU_SATURATION_THRESHOLD = 0.9;
+/**
+ * While the CPU is full, a lone session's samples are flagged only if processes outside the
+ * agent (other programs, other agents) took at least this share of the machine (cpu-monitor.ts).
+ */
+export const OTHERS_SATURATION_THRESHOLD = 0.1;
 
 /** Graceful shutdown: how long to keep sending spooled batches before closing. */
 export const SHUTDOWN_GRACE_MS = 5_000;

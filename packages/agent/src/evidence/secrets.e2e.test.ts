@@ -89,7 +89,7 @@ describe("secrets never written: a failed session's evidence, results and spools
         });
       });
       await chatLoad.run(ctx);
-      const password = ctx.credential(ctx.profile.agent.login!.password);
+      const password = ctx.credential(ctx.profile.agent.login!.password!);
       seen.loginToken = await agentPage.evaluate(() => (window as unknown as { upToken: string }).upToken);
       await agentPage.evaluate(
         async (pw, ctl, appUrl) => {

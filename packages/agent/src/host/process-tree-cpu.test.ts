@@ -11,6 +11,11 @@ describe('parseProcStat', () => {
       '77 (chrome (renderer) x) R 4242 1 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 1 1',
       { pid: 77, ppid: 4242, ticks: 10 },
     ],
+    [
+      'with the times of reaped children (a zygote whose renderers ended)',
+      '90 (chrome) S 4242 1 1 0 -1 0 0 0 0 0 7 3 120 40 20 0 1 0 1 1 1',
+      { pid: 90, ppid: 4242, ticks: 170 },
+    ],
     ['malformed', 'garbage', null],
     ['truncated', '12 (x) S', null],
   ])('%s', (_n, line, want) => {

@@ -19,7 +19,7 @@ export const CLOCK_TICKS_PER_SECOND = 100;
 export interface ProcStat {
   readonly pid: number;
   readonly ppid: number;
-  /** utime + stime, clock ticks. */
+  /** utime + stime + cutime + cstime, clock ticks: its own time and that of the children it reaped (a session's renderers that ended still count). */
   readonly ticks: number;
 }
 
@@ -30,9 +30,9 @@ export function parseProcStat(line: string): ProcStat | null {
   if (open < 0 || close < open) return null;
   const pid = Number(line.slice(0, open).trim());
   const rest = line.slice(close + 2).split(' ');
-  // rest[0] = state (field 3), rest[1] = ppid (4), rest[11] = utime (14), rest[12] = stime (15)
+  // rest[0] = state (field 3), rest[1] = ppid (4), rest[11..14] = utime, stime, cutime, cstime (14–17)
   const ppid = Number(rest[1]);
-  const ticks = Number(rest[11]) + Number(rest[12]);
+  const ticks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
   if (!Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isFinite(ticks)) return null;
   return { pid, ppid, ticks };
 }
@@ -78,7 +78,7 @@ export class ProcessTreeCpu {
   readonly #root: number;
   readonly #procDir: string;
   readonly #cores = Math.max(1, cpus().length);
-  #last: { at: number; ticks: number } | null = null;
+  #last: { at: number; ms: number } | null = null;
   #share: number | undefined;
 
   constructor(root = process.pid, procDir = '/proc') {
@@ -86,20 +86,24 @@ export class ProcessTreeCpu {
     this.#procDir = procDir;
   }
 
-  /** The tree's share of the whole machine since the previous reading (0..1), or undefined before two readings or without /proc. */
-  share(now = performance.now()): number | undefined {
-    if (this.#last && now - this.#last.at < OWN_CPU_MIN_INTERVAL_MS && this.#share !== undefined) return this.#share;
-    let ticks: number;
+  /** CPU time used so far by the tree's living processes, ms; undefined without /proc. */
+  cpuMs(): number | undefined {
     try {
-      ticks = treeTicks(readAll(this.#procDir), this.#root);
+      return (treeTicks(readAll(this.#procDir), this.#root) * 1000) / CLOCK_TICKS_PER_SECOND;
     } catch {
       return undefined;
     }
+  }
+
+  /** The tree's share of the whole machine since the previous reading (0..1), or undefined before two readings or without /proc. */
+  share(now = performance.now()): number | undefined {
+    if (this.#last && now - this.#last.at < OWN_CPU_MIN_INTERVAL_MS && this.#share !== undefined) return this.#share;
+    const ms = this.cpuMs();
+    if (ms === undefined) return undefined;
     if (this.#last && now > this.#last.at) {
-      const cpuMs = ((ticks - this.#last.ticks) * 1000) / CLOCK_TICKS_PER_SECOND;
-      this.#share = Math.min(1, Math.max(0, cpuMs / ((now - this.#last.at) * this.#cores)));
+      this.#share = Math.min(1, Math.max(0, (ms - this.#last.ms) / ((now - this.#last.at) * this.#cores)));
     }
-    this.#last = { at: now, ticks };
+    this.#last = { at: now, ms };
     return this.#share;
   }
 }

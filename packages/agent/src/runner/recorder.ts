@@ -81,8 +81,8 @@ export interface SessionRecorderOptions {
   /** Where samples go (the run's batcher). */
   readonly emit: (sample: Sample) => void;
   /**
-   * Was the machine's CPU saturated at any time in [from, to] (local epoch ms)?
-   * A sample whose measured interval overlaps saturation is flagged.
+   * Was the machine's CPU full and crowded while [from, to] (local epoch ms) was measured (CpuMonitor.crowdedDuring)?
+   * If so, the sample is flagged `saturated`.
    */
   readonly saturated?: (from: number, to: number) => boolean;
   /** Local epoch ms → stored time (controller clock). Default: identity. */

@@ -73,7 +73,7 @@ export interface RunnerDeps {
   readonly policy: AgentPolicy;
   /** Values redacted from every session's evidence whatever the profile names (the agent's controller token). */
   readonly secrets?: readonly string[];
-  /** Was the machine's CPU saturated at any time in [from, to] (epoch ms)? Flags samples. */
+  /** Was the machine's CPU full and crowded while [from, to] (epoch ms) was measured? Flags samples (CpuMonitor.crowdedDuring). */
   readonly saturated?: (from: number, to: number) => boolean;
   /** The machine's recent CPU busy share (0..1): paces session starts when the run's `adaptiveStart` is on. */
   readonly cpu?: () => number;

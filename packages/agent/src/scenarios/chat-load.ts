@@ -1,13 +1,16 @@
 import type { WaitOptions } from '../collectors/deadline.js';
 import { readNavigation } from '../collectors/navigation.js';
 import type { NetworkCollector, RequestTiming } from '../collectors/network.js';
+import type { SocketCollector } from '../collectors/socket.js';
 import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
 import { recordNavigation, recordWebVitals } from '../collectors/page-metrics.js';
 import { readTimeline } from '../collectors/timeline-watch.js';
 import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
-import { action, armTextWatch, clickContaining, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
+import { openAgentConsole } from './agent-console.js';
+import { openChatItem, openWidgetChat } from './chat-session.js';
+import { action, armTextWatch, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
@@ -116,6 +119,19 @@ async function recordExtraRequests(ctx: ScenarioContext, networks: readonly Netw
   });
 }
 
+/** The CRM socket's counts and frame round trips over the session (extra metrics). */
+function recordCrmSocket(ctx: ScenarioContext, socket: SocketCollector): void {
+  const { recorder } = ctx;
+  for (const r of socket.frameRtts()) recorder.value('crm_ws_frame_rtt', r.rttMs, { detail: `ack-${r.ackId}` });
+  recorder.value('crm_ws_reconnects', socket.reconnects());
+  recorder.value('crm_ws_closes', socket.closes());
+  if (socket.frameRtts().length === 0) {
+    recorder.note('no acknowledged frame on the CRM websocket this session: crm_ws_frame_rtt not recorded', {
+      transports: socket.connections().map((c) => (c.upgradedAt === undefined ? c.transport : 'polling→websocket')),
+    });
+  }
+}
+
 async function run(ctx: ScenarioContext): Promise<void> {
   const { profile, recorder, signal, session } = ctx;
   const { visitor, agent } = ctx.pages;
@@ -124,7 +140,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const w: WaitOptions = { signal, timeoutMs };
   const visitorSend = sendBy(widget, 'visitor.widget');
   const agentSend = sendBy(profile.agent, 'agent');
-  const crm = profile.network.sockets.crm;
+  const { requests, sockets } = profile.network;
+  const crm = sockets.crm;
   const usableSel = usableSelector(widget.usable);
   const usableMk = usableMark(widget.usable);
 
@@ -132,7 +149,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const collectors: PageCollectors = await recorder.measure('attach_collectors', () =>
     attachPageCollectors(visitor, {
       requests: profile.network.requests,
-      sockets: { crm },
+      sockets: crm === undefined ? {} : { crm },
       firstVisible: usableSel === undefined ? undefined : { selectors: [usableSel], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
       timeline: { marks: usableMk === undefined ? [] : [usableMk] },
     }),
@@ -146,7 +163,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       }),
     );
     const network = collectors.network;
-    const socket = collectors.sockets.get('crm')!;
+    const socket = collectors.sockets.get('crm');
     // The collectors keep every event from attach on, so a wait started in a later
     // step still finds a request or frame that happened earlier.
 
@@ -167,51 +184,34 @@ async function run(ctx: ScenarioContext): Promise<void> {
       return f;
     });
 
-    await recorder.measure('api_init', async () => {
-      recordRequest(ctx, 'api_init', 'init', await network.waitForRequest('init', { ...w, step: 'api_init' }), undefined);
-    });
+    if (requests.init !== undefined) {
+      await recorder.measure('api_init', async () => {
+        recordRequest(ctx, 'api_init', 'init', await network.waitForRequest('init', { ...w, step: 'api_init' }), undefined);
+      });
+    }
 
-    await recorder.measure('crm_ws_connect', async () => {
-      const c = await socket.waitForConnect({ ...w, step: 'crm_ws_connect' });
-      recorder.value('crm_ws_connect', c.durationMs, { detail: c.transport });
-      if (c.attempts > 1 || c.connectVia !== c.transport) recorder.note('crm socket connect', { attempts: c.attempts, connectVia: c.connectVia });
-    });
+    if (socket && crm) {
+      await recorder.measure('crm_ws_connect', async () => {
+        recorder.doing(`wait for network.sockets.crm '${crm.url}' to connect`);
+        const c = await socket.waitForConnect({ ...w, step: 'crm_ws_connect' });
+        recorder.value('crm_ws_connect', c.durationMs, { detail: c.transport });
+        if (c.attempts > 1 || c.connectVia !== c.transport) recorder.note('crm socket connect', { attempts: c.attempts, connectVia: c.connectVia });
+      });
+    }
 
-    await recorder.measure('agent_console', async () => {
-      recorder.doing('load agent.url, up to its load event');
-      await navigate(agent, profile.agent.url, 'agent_console', timeoutMs);
-      recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w));
-      const login = profile.agent.login;
-      if (login) {
-        recorder.doing(action('fill', 'agent.login.usernameInput', login.usernameInput));
-        await agent.locator(login.usernameInput).setTimeout(timeoutMs).fill(ctx.credential(login.username), { signal });
-        recorder.doing(action('fill', 'agent.login.passwordInput', login.passwordInput));
-        await agent.locator(login.passwordInput).setTimeout(timeoutMs).fill(ctx.credential(login.password), { signal });
-        recorder.doing(action('click', 'agent.login.submit', login.submit));
-        await agent.locator(login.submit).setTimeout(timeoutMs).click({ signal });
-      }
-      recorder.doing(action('wait for', 'agent.ready', profile.agent.ready));
-      await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: timeoutMs, signal });
-    });
+    await recorder.measure('agent_console', () =>
+      openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w))),
+    );
 
-    await recorder.measure('open_chat', async () => {
-      recorder.doing(action('click', 'visitor.widget.open', widget.open));
-      await frame.locator(widget.open).setTimeout(timeoutMs).click({ signal });
-      if (widget.prechatName !== undefined) {
-        recorder.doing(action('fill', 'visitor.widget.prechatName', widget.prechatName));
-        await frame.locator(widget.prechatName).setTimeout(timeoutMs).fill(session.sessionId, { signal });
-      }
-      if (widget.prechatSubmit !== undefined) {
-        recorder.doing(action('click', 'visitor.widget.prechatSubmit', widget.prechatSubmit));
-        await frame.locator(widget.prechatSubmit).setTimeout(timeoutMs).click({ signal });
-      }
-    });
+    await recorder.measure('open_chat', () => openWidgetChat(ctx, frame, w));
 
     // With a pre-chat form the chat exists now; without one the first message creates it.
-    const recordCreate = (): Promise<void> =>
-      recorder.measure('api_create', async () => {
+    const recordCreate = async (): Promise<void> => {
+      if (requests.create === undefined) return;
+      await recorder.measure('api_create', async () => {
         recordRequest(ctx, 'api_create', 'create', await network.waitForRequest('create', { ...w, step: 'api_create' }), undefined);
       });
+    };
     if (widget.prechatSubmit !== undefined) await recordCreate();
 
     for (let n = 1; n <= ctx.options.messages; n++) {
@@ -245,10 +245,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
         }
       });
       if (n === 1 && widget.prechatSubmit === undefined) await recordCreate();
-      await recorder.measure('api_add_message', async () => {
-        const t = await network.waitForRequest('addMessage', { ...w, nth: n - 1, step: 'api_add_message' });
-        recordRequest(ctx, 'api_add_message', 'addMessage', t, detail);
-      });
+      if (requests.addMessage !== undefined) {
+        await recorder.measure('api_add_message', async () => {
+          const t = await network.waitForRequest('addMessage', { ...w, nth: n - 1, step: 'api_add_message' });
+          recordRequest(ctx, 'api_add_message', 'addMessage', t, detail);
+        });
+      }
       await recorder.measure('msg_visitor_to_agent', async () => {
         recorder.doing("wait for the visitor's message text in the agent page");
         try {
@@ -259,12 +261,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
 
       // Agent → visitor. The widget's watch is armed before the agent's click.
-      if (n === 1) {
-        await recorder.measure('agent_open_chat', async () => {
-          recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', profile.agent.chatItem));
-          await clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w);
-        });
-      }
+      if (n === 1) await openChatItem(ctx, text, w);
       const replied = await recorder.measure('agent_reply', async () => {
         recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
         await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
@@ -289,14 +286,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     await recordExtraRequests(ctx, [network, agentCollectors.network], w);
 
-    for (const r of socket.frameRtts()) recorder.value('crm_ws_frame_rtt', r.rttMs, { detail: `ack-${r.ackId}` });
-    recorder.value('crm_ws_reconnects', socket.reconnects());
-    recorder.value('crm_ws_closes', socket.closes());
-    if (socket.frameRtts().length === 0) {
-      recorder.note('no acknowledged frame on the CRM websocket this session: crm_ws_frame_rtt not recorded', {
-        transports: socket.connections().map((c) => (c.upgradedAt === undefined ? c.transport : 'polling→websocket')),
-      });
-    }
+    if (socket) recordCrmSocket(ctx, socket);
 
     await recorder.measure('web_vitals', async () => {
       const top = await readTimeline(visitor.mainFrame());

@@ -3,6 +3,7 @@ import { ERROR_CODES, StepError, type WidgetUsable } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
 import type { ScenarioContext } from '../runner/scenario-api.js';
+import { openAgentConsole } from './agent-console.js';
 import { action, clickContaining, navigationLoadMs, sendAction, sendBy, stampedSend } from './page-probes.js';
 import { enterText } from './text-entry.js';
 import { probeText, widgetFrame } from './widget.js';
@@ -38,16 +39,7 @@ export async function startVisitorChat(ctx: ScenarioContext, network: NetworkCol
   });
   const text = probeText('probe', session.sessionId, 1);
   await recorder.measure('visitor_chat', async () => {
-    recorder.doing(action('click', 'visitor.widget.open', widget.open));
-    await frame.locator(widget.open).setTimeout(w.timeoutMs).click({ signal });
-    if (widget.prechatName !== undefined) {
-      recorder.doing(action('fill', 'visitor.widget.prechatName', widget.prechatName));
-      await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
-    }
-    if (widget.prechatSubmit !== undefined) {
-      recorder.doing(action('click', 'visitor.widget.prechatSubmit', widget.prechatSubmit));
-      await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
-    }
+    await openWidgetChat(ctx, frame, w);
     recorder.doing(action('enter text in', 'visitor.widget.messageInput', widget.messageInput));
     await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_chat', w);
     const send = sendBy(widget, 'visitor.widget');
@@ -73,29 +65,39 @@ async function waitUsable(frame: Frame, usable: WidgetUsable, network: NetworkCo
   }
 }
 
-/** Log the agent in and open the chat holding `text`. */
+/** Open the agent console (agent-console.ts) and the chat holding `text`: its inbox item clicked, or nothing when chats are auto-assigned. */
 export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
-  const { recorder, profile, signal } = ctx;
-  const agent = ctx.pages.agent;
-  await recorder.measure('agent_console', async () => {
-    recorder.doing('load agent.url, up to its load event');
-    await agent.goto(profile.agent.url, { waitUntil: 'load', timeout: w.timeoutMs });
-    const login = profile.agent.login;
-    if (login) {
-      recorder.doing(action('fill', 'agent.login.usernameInput', login.usernameInput));
-      await agent.locator(login.usernameInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.username), { signal });
-      recorder.doing(action('fill', 'agent.login.passwordInput', login.passwordInput));
-      await agent.locator(login.passwordInput).setTimeout(w.timeoutMs).fill(ctx.credential(login.password), { signal });
-      recorder.doing(action('click', 'agent.login.submit', login.submit));
-      await agent.locator(login.submit).setTimeout(w.timeoutMs).click({ signal });
-    }
-    recorder.doing(action('wait for', 'agent.ready', profile.agent.ready));
-    await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: w.timeoutMs, signal });
-  });
+  await ctx.recorder.measure('agent_console', () => openAgentConsole(ctx, 'agent_console', w));
+  await openChatItem(ctx, text, w);
+}
+
+/** Click the inbox item holding `text` (agent.chatItem), as step agent_open_chat; without agent.chatItem (auto-assigned chats) nothing to do. */
+export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
+  const { recorder, profile } = ctx;
+  const item = profile.agent.chatItem;
+  if (item === undefined) return;
   await recorder.measure('agent_open_chat', () => {
-    recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', profile.agent.chatItem));
-    return clickContaining(agent, profile.agent.chatItem, text, 'agent_open_chat', w);
+    recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', item));
+    return clickContaining(ctx.pages.agent, item, text, 'agent_open_chat', w);
   });
+}
+
+/** Click the widget's launcher (visitor.widget.open) and fill its pre-chat form, if the profile has them. Runs inside the caller's step. */
+export async function openWidgetChat(ctx: ScenarioContext, frame: Frame, w: WaitOptions): Promise<void> {
+  const { recorder, profile, session, signal } = ctx;
+  const widget = profile.visitor.widget;
+  if (widget.open !== undefined) {
+    recorder.doing(action('click', 'visitor.widget.open', widget.open));
+    await frame.locator(widget.open).setTimeout(w.timeoutMs).click({ signal });
+  }
+  if (widget.prechatName !== undefined) {
+    recorder.doing(action('fill', 'visitor.widget.prechatName', widget.prechatName));
+    await frame.locator(widget.prechatName).setTimeout(w.timeoutMs).fill(session.sessionId, { signal });
+  }
+  if (widget.prechatSubmit !== undefined) {
+    recorder.doing(action('click', 'visitor.widget.prechatSubmit', widget.prechatSubmit));
+    await frame.locator(widget.prechatSubmit).setTimeout(w.timeoutMs).click({ signal });
+  }
 }
 
 /** Wait until `selector` is visible and not disabled (a button the console enables once the visitor is reachable). */

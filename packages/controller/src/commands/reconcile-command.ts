@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, SCENARIO_OPTIONS, ScenarioOptionsSchema, describeError, thresholdOfEntry, type BrowserKind, type ScenarioName } from '@userprobe/shared';
+import {
+  ConfigError,
+  SCENARIO_OPTIONS,
+  ScenarioOptionsSchema,
+  describeError,
+  skippedMetrics,
+  thresholdOfEntry,
+  type BrowserKind,
+  type ScenarioName,
+} from '@userprobe/shared';
 import { RESULT_FILES, runDir } from '../results/run-folder.js';
 import { readRunResults } from '../results/run-folder-reader.js';
 import { reportClosedRun } from '../results/report-file.js';
@@ -10,7 +19,7 @@ import type { CommandIo } from './run-command.js';
 import { closeRun } from '../run/run-closer.js';
 import { judgeStored, noteStored, type MachineState } from '../run/run-machine.js';
 import { fromStateFile, parseStateFile, toStateFile } from '../run/run-state-file.js';
-import { metaOf, storedProgress } from '../run/run-adopter.js';
+import { metaOf, readAssignmentTemplate, storedProgress } from '../run/run-adopter.js';
 import { runFolderStore } from '../results/run-results-store.js';
 
 export interface ReconcileConfig {
@@ -98,6 +107,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
     const { sessions } = await readRunResults(cfg.outDir, cfg.runId);
     const agentIds = new Set([...state.agents.keys(), ...sessions.map((s) => s.agentId)]);
     const now = Date.now();
+    const template = await readAssignmentTemplate(cfg.outDir, cfg.runId);
     const outcome = await closeRun(
       {
         runId: cfg.runId,
@@ -105,6 +115,7 @@ export async function reconcileCommand(cfg: ReconcileConfig, io: CommandIo & { d
         browser,
         har: ScenarioOptionsSchema.shape.har.safeParse(runJson.params?.har).data ?? SCENARIO_OPTIONS.har.default,
         expectedSessions: file ? (file.durationMs === null ? file.total : null) : runJson.params?.duration ? null : (runJson.total ?? null),
+        skipped: template ? skippedMetrics(scenario, template.profile) : undefined,
         agents: [...agentIds].map((agentId) => ({
           agentId,
           name: state.agents.get(agentId)?.name ?? agentId,

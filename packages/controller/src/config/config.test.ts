@@ -150,7 +150,10 @@ describe('resolveRunConfig', () => {
     [{ scenario: 'chat-load', total: 1, localAgents: 1, bogus: 1 }, /^unknown option\(s\): --bogus/],
     [{ scenario: 'chat-load', total: 1, localAgents: 1, har: 'some' }, /^--har: .*"off"/],
     [{ scenario: 'chat-load', total: 1, localAgents: 2, expectAgents: 1, token: 't' }, /--expect-agents 1 is less than --local-agents 2/],
-    [{ scenario: 'chat-load', total: 1, target: 'x.yaml', demoLatency: ['create=1'], localAgents: 1 }, /only apply to --target demo/],
+    [
+      { scenario: 'chat-load', total: 1, target: 'x.yaml', demoLatency: ['create=1'], localAgents: 1 },
+      /only apply to a bundled demo target \(--target demo, demo-socket-chat, demo-nickname, demo-sso\)/,
+    ],
   ])('refuses %j', (raw, msg) => {
     expect(() => resolveRunConfig(raw, {})).toThrow(ConfigError);
     expect(() => resolveRunConfig(raw, {})).toThrow(msg);

@@ -6,6 +6,7 @@ import {
   DRAIN_TIMEOUT_MS,
   SCENARIOS,
   BROWSER_KINDS,
+  BUNDLED_PROFILES,
   ConfigError,
   configKeyFlag,
   formatIssues,
@@ -14,6 +15,7 @@ import {
   MAX_SESSION_TIMEOUT_MS,
   SCENARIO_OPTION_CONFIG_KEYS,
   formatDuration,
+  isDemoTarget,
   parseCapacity,
   parseDuration,
   rangeProblem,
@@ -458,8 +460,8 @@ export function resolveRunConfig(raw: unknown, env: Env): RunConfig {
     thresholds: parseThresholdFlags(r.threshold),
     junitFile: r.junit === undefined ? null : resolvePath(r.junit),
   };
-  if (cfg.target !== 'demo' && (cfg.demoLatency.length || cfg.demoError.length)) {
-    throw new ConfigError('--demo-latency / --demo-error only apply to --target demo (the bundled demo target)');
+  if (!isDemoTarget(cfg.target) && (cfg.demoLatency.length || cfg.demoError.length)) {
+    throw new ConfigError(`--demo-latency / --demo-error only apply to a bundled demo target (--target ${Object.keys(BUNDLED_PROFILES).join(', ')})`);
   }
   return deepFreeze(cfg);
 }

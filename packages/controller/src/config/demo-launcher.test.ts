@@ -39,16 +39,16 @@ describe('--target demo (demo launcher)', () => {
     // The profile's patterns match the demo's real endpoints (and init answers with the injected error).
     const { requests, sockets } = profile.network;
     const init = `${app.origin}/api/widget/init`;
-    expect(new RegExp(requests.init.url).test(init)).toBe(true);
+    expect(new RegExp(requests.init!.url).test(init)).toBe(true);
     expect((await fetch(init, { method: 'POST', body: '{}' })).status).toBe(503);
     const create = await fetch(`${app.origin}/api/chats`, { method: 'POST', body: '{"name":"launcher"}' });
     expect(create.status).toBe(201);
     const { chatId } = (await create.json()) as { chatId: string };
-    expect(new RegExp(requests.create.url).test(create.url)).toBe(true);
-    expect(new RegExp(requests.addMessage.url).test(`${app.origin}/api/chats/${chatId}/messages`)).toBe(true);
+    expect(new RegExp(requests.create!.url).test(create.url)).toBe(true);
+    expect(new RegExp(requests.addMessage!.url).test(`${app.origin}/api/chats/${chatId}/messages`)).toBe(true);
     expect(new RegExp(requests.cobrowseScript!.url).test(`${app.origin}/cobrowse/cobrowse.js`)).toBe(true);
     expect((await fetch(`${app.origin}/cobrowse/cobrowse.js`)).status).toBe(200);
-    expect(new RegExp(sockets.crm.url).test(`${app.origin}/crm/socket.io/?EIO=4&transport=polling`)).toBe(true);
+    expect(new RegExp(sockets.crm!.url).test(`${app.origin}/crm/socket.io/?EIO=4&transport=polling`)).toBe(true);
     expect((await fetch(`${app.origin}/crm/socket.io/?EIO=4&transport=polling`)).status).toBe(200);
   });
 

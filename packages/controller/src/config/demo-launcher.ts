@@ -19,7 +19,7 @@ export interface DemoKnobFlags {
 }
 
 /** Starts the demo on loopback (free ports), or throws ConfigError with the demo's own message. */
-export async function launchDemo(flags: DemoKnobFlags, log: Logger): Promise<ResolvedTarget> {
+export async function launchDemo(flags: DemoKnobFlags, log: Logger, profileName = 'demo'): Promise<ResolvedTarget> {
   // Loaded on demand: a controller measuring a real target never loads the demo.
   const demo = await import('@userprobe/demo-target');
   let target: Awaited<ReturnType<typeof demo.startDemoTarget>>;
@@ -33,12 +33,12 @@ export async function launchDemo(flags: DemoKnobFlags, log: Logger): Promise<Res
     throw e;
   }
   try {
-    const { profile } = await resolveProfile('demo', target.vars);
+    const { profile } = await resolveProfile(profileName, target.vars);
     const injected = [...flags.latency.map((v) => `--demo-latency ${v}`), ...flags.error.map((v) => `--demo-error ${v}`)];
     return {
       name: profile.name,
       profile,
-      description: `bundled demo target: site ${target.siteUrl}, app ${target.appUrl}${injected.length ? `; injected: ${injected.join(', ')}` : ''}`,
+      description: `bundled demo target${profileName === 'demo' ? '' : ` as ${profileName}`}: site ${target.siteUrl}, app ${target.appUrl}${injected.length ? `; injected: ${injected.join(', ')}` : ''}`,
       close: () => target.close(),
     };
   } catch (e) {

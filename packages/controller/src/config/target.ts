@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { resolveProfile, type TargetProfile } from '@userprobe/shared';
+import { isDemoTarget, resolveProfile, type TargetProfile } from '@userprobe/shared';
 import { launchDemo } from './demo-launcher.js';
 
 export interface ResolvedTarget {
@@ -22,13 +22,14 @@ export interface TargetOptions {
 }
 
 /**
- * `--target`: `demo` starts the bundled demo target in this process through
- * the demo launcher (which passes the `--demo-latency` / `--demo-error` values
- * through) and uses the bundled demo profile; anything else is a YAML profile
- * path (shared `resolveProfile`), validated with errors that name the field.
+ * `--target`: a bundled profile's name (`demo`, or one of its example shapes such as
+ * `demo-socket-chat`) starts the bundled demo target in this process through the demo
+ * launcher (which passes the `--demo-latency` / `--demo-error` values through) and uses that
+ * profile; anything else is a YAML profile path (shared `resolveProfile`), validated with
+ * errors that name the field.
  */
 export async function resolveTarget(opts: TargetOptions): Promise<ResolvedTarget> {
-  if (opts.target === 'demo') return launchDemo({ latency: opts.demoLatency, error: opts.demoError }, opts.log);
+  if (isDemoTarget(opts.target)) return launchDemo({ latency: opts.demoLatency, error: opts.demoError }, opts.log, opts.target);
   const { profile } = await resolveProfile(opts.target, opts.profileVars ?? {});
   return { name: profile.name, profile, description: `target profile ${opts.target} (${profile.name}): ${profile.visitor.url}`, close: async () => {} };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   flagConfigKey,
   formatDuration,
+  isDemoTarget,
   isProbeError,
   LABEL_VALUE_MAX_CHARS,
   parseDuration,
@@ -161,7 +162,7 @@ export function parseMonitorConfig(raw: unknown, file: string): MonitorConfig {
     const unknown = Object.keys(d.options).filter((k) => !CHECK_OPTIONS.includes(k));
     if (unknown.length) problems.push(issueLine(at(['options']), `unknown option(s) ${unknown.join(', ')}; accepted: ${CHECK_OPTIONS.join(', ')}`));
     if (problems.length > before) return;
-    const target = d.target === 'demo' ? 'demo' : isAbsolute(d.target) ? d.target : resolve(dirname(file), d.target);
+    const target = isDemoTarget(d.target) ? d.target : isAbsolute(d.target) ? d.target : resolve(dirname(file), d.target);
     const scenarioModule =
       d['scenario-module'] === undefined ? undefined : isAbsolute(d['scenario-module']) ? d['scenario-module'] : resolve(dirname(file), d['scenario-module']);
     let run: RunConfig;

@@ -1,5 +1,5 @@
 import { METRICS, coreMetrics, isMetricName, percentileSorted, type ScenarioName } from '@userprobe/shared';
-import type { RunSummary } from '../run/summary.js';
+import { skippedLine, type RunSummary } from '../run/summary.js';
 import { thresholdLine } from '../run/thresholds.js';
 import { xmlText } from './markup.js';
 import type { SampleLine, SessionLine } from './run-folder.js';
@@ -232,7 +232,8 @@ section.metric{margin:1em 0 2em}code{background:#f3f4f6;padding:0 .2em}
 <h1>userprobe run ${esc(s.runId)}</h1>
 <p>${esc(s.scenario)}${s.browser ? ` on ${esc(s.browser)}` : ''}: ${ss.recorded}${ss.expected === null ? '' : ` of ${ss.expected}`} sessions recorded —
 ${ss.ok} ok, ${ss.failed} failed, ${ss.aborted} aborted${ss.lost ? `, ${ss.lost} lost` : ''}${ss.notRun ? `, ${ss.notRun} not run` : ''}${ss.missing ? `, ${ss.missing} missing` : ''}.
-${saturated ? `${saturated} sample(s) were taken while an agent's CPU was saturated (orange in the charts; thresholds leave them out).` : ''}</p>
+${saturated ? `${saturated} sample(s) were taken while an agent's CPU was saturated (orange in the charts; thresholds leave them out).` : ''}
+${s.skipped.length ? esc(skippedLine(s.skipped)) + '.' : ''}</p>
 ${stopped}
 <h2>Thresholds</h2>${thresholds}
 <h2>Summary</h2>${table(['metric', 'unit', 'count', 'errors', 'p50', 'p95', 'p99', 'max', 'saturated'], metricRows, 2)}

@@ -29,7 +29,7 @@ export async function writeRunReport(outDir: string, runId: string, closed?: { r
   const { samples, sessions } = closed?.rows ?? (await readRunResults(outDir, runId));
   const html = reportHtml({
     // An older summary.json may lack the fields added since.
-    summary: { ...summary, thresholds: summary.thresholds ?? [], stoppedBy: summary.stoppedBy ?? null },
+    summary: { ...summary, thresholds: summary.thresholds ?? [], stoppedBy: summary.stoppedBy ?? null, skipped: summary.skipped ?? [] },
     params,
     samples,
     sessions,

@@ -6,6 +6,7 @@ import {
   PlanError,
   formatDuration,
   resolveScenarioOptions,
+  skippedMetrics,
   type Assignment,
   type BrowserKind,
   type PlannedSession,
@@ -241,6 +242,7 @@ export class RunCoordinator {
         browser: this.#p.browser,
         har: this.#options.har,
         expectedSessions: this.#p.durationMs === null ? this.#p.total : null,
+        skipped: skippedMetrics(this.#p.scenario, this.#p.profile),
         agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
         finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
         state,
@@ -265,6 +267,7 @@ export class RunCoordinator {
     const watched = thresholds.filter((t) => t.abortOnFail);
     const live = new LiveRun(this.#p.runId, {
       scenario: this.#p.scenario,
+      skipped: skippedMetrics(this.#p.scenario, this.#p.profile),
       agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
     });
     const onBatch = (e: IngestedEvent) => {

@@ -1,4 +1,4 @@
-import { coreMetrics, type ScenarioName } from '@userprobe/shared';
+import { coreMetrics, type ScenarioName, type SkippedMetric } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
 import { summarizeRun, type RunSummary, type SummaryAgent, type SummarySample, type SummarySession } from './summary.js';
 import { judgeThreshold, type ThresholdResult } from './thresholds.js';
@@ -18,9 +18,9 @@ export class LiveRun {
   /** The summary of what has arrived so far; null when a batch came since it was made. */
   #summary: RunSummary | null = null;
   readonly #runId: string;
-  readonly #o: { readonly scenario: ScenarioName; readonly agents: readonly SummaryAgent[] };
+  readonly #o: LiveRunOptions;
 
-  constructor(runId: string, o: { readonly scenario: ScenarioName; readonly agents: readonly SummaryAgent[] }) {
+  constructor(runId: string, o: LiveRunOptions) {
     this.#runId = runId;
     this.#o = o;
   }
@@ -49,6 +49,7 @@ export class LiveRun {
       runId: this.#runId,
       scenario: this.#o.scenario,
       expectedSessions: null,
+      skipped: this.#o.skipped,
       agents: this.#o.agents,
       samples: this.#samples,
       sessions: this.#sessions,
@@ -87,9 +88,15 @@ export interface LiveView {
 
 /** Pure: the live view of a summary so far (the scenario's core metrics, in catalog order, and every threshold judged now). */
 export function liveView(summary: RunSummary, thresholds: readonly Threshold[]): LiveView {
-  const core = new Set<string>(coreMetrics(summary.scenario));
+  const core = new Set<string>(coreMetrics(summary.scenario).filter((m) => !summary.skipped.some((k) => k.metric === m)));
   return {
     metrics: summary.metrics.filter((m) => core.has(m.metric)).map((m) => ({ metric: m.metric, unit: m.unit, count: m.count, p50: m.p50, p95: m.p95 })),
     thresholds: thresholds.map((t) => judgeThreshold(summary, t)),
   };
+}
+export interface LiveRunOptions {
+  readonly scenario: ScenarioName;
+  readonly agents: readonly SummaryAgent[];
+  /** Core metrics the profile gives no step for (not shown, never missing). */
+  readonly skipped?: readonly SkippedMetric[];
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { AssignmentSchema, SCENARIO_OPTIONS, describeError, thresholdOfEntry, type Assignment, type SessionStatus } from '@userprobe/shared';
+import { AssignmentSchema, SCENARIO_OPTIONS, describeError, skippedMetrics, thresholdOfEntry, type Assignment, type SessionStatus } from '@userprobe/shared';
 import type { AgentPool } from '../hub/agent-pool.js';
 import type { Progress } from './progress.js';
 import { RESULT_FILES, type BatchKeyLine, type SessionLine } from '../results/run-folder.js';
@@ -177,6 +177,7 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
         browser: f.browser,
         har: template?.options.har ?? SCENARIO_OPTIONS.har.default,
         expectedSessions: f.durationMs === null ? f.total : null,
+        skipped: template ? skippedMetrics(f.scenario, template.profile) : undefined,
         agents: [...s.agents.values()]
           .filter((a) => a.inRun || a.parts.length > 0)
           .map((a) => ({ agentId: a.agentId, name: a.name, location: locationOf(d.pool, a.agentId) })),

@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import { SESSIONS_METRIC, describeError, type BrowserKind, type HarMode, type RunFinished, type ScenarioName, type Threshold } from '@userprobe/shared';
+import {
+  SESSIONS_METRIC,
+  describeError,
+  type BrowserKind,
+  type HarMode,
+  type RunFinished,
+  type ScenarioName,
+  type SkippedMetric,
+  type Threshold,
+} from '@userprobe/shared';
 import type { RunStatus, Sink } from '../results/sink.js';
 import type { SampleLine, SessionLine } from '../results/run-folder.js';
 import { summarizeRun, allSessionsOk, type RunSummary, type SummaryAgent } from './summary.js';
@@ -40,6 +49,8 @@ export interface CloseInput {
   readonly har: HarMode;
   /** Planned sessions; null when sessions repeat (--duration). */
   readonly expectedSessions: number | null;
+  /** Core metrics the run's profile gives no step for (skippedMetrics of the assignment's profile); none when unknown. */
+  readonly skipped?: readonly SkippedMetric[];
   readonly agents: readonly SummaryAgent[];
   readonly finished: ReadonlyMap<string, RunFinished>;
   readonly state: MachineState;
@@ -113,6 +124,7 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     evidence,
     ramp: [...input.finished].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent, startGate: f.startGate })),
     expectedSessions: input.expectedSessions,
+    skipped: input.skipped,
     agents: input.agents,
     gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
     samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),

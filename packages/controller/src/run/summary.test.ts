@@ -76,6 +76,33 @@ describe('summarizeRun', () => {
     expect(allSessionsOk(s)).toBe(false);
   });
 
+  it('core metrics the profile gives no step for are skipped: no row, no error for a failed session, one line saying why', () => {
+    const skipped = [
+      { metric: 'api_create', reason: 'the profile names no network.requests.create' },
+      { metric: 'api_add_message', reason: 'the profile names no network.requests.addMessage' },
+    ] as const;
+    const measured = (agentId: string, sessionId: string): SummarySample[] =>
+      okSession(agentId, sessionId, 100).filter((x) => !skipped.some((k) => k.metric === x.metric));
+    const sessions: SummarySession[] = [
+      { agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null },
+      { agentId: 'a2', sessionId: 's0002', status: 'failed', failedStep: 'widget_load' },
+    ];
+    const s = summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 2, agents, samples: measured('a1', 's0001'), sessions, skipped });
+    const names = s.metrics.map((m) => m.metric);
+    expect(names).not.toContain('api_create');
+    expect(names).not.toContain('api_add_message');
+    // the failed session still counts an error for each metric it could have measured, and none for the skipped ones
+    expect(s.metrics.filter((m) => m.errors === 1).map((m) => m.metric)).toEqual(core.filter((m) => !skipped.some((k) => k.metric === m)));
+    expect(s.skipped).toEqual(skipped);
+    expect(renderSummary(s)).toContain(
+      'not measured (the profile does not define their step): api_create (the profile names no network.requests.create); api_add_message (the profile names no network.requests.addMessage)',
+    );
+    // without skipped metrics, no such line
+    expect(renderSummary(summarizeRun({ runId: 'r1', scenario: 'chat-load', expectedSessions: 2, agents, samples: [], sessions }))).not.toContain(
+      'not measured',
+    );
+  });
+
   it('open-ended runs (duration) have no missing sessions; aborted ones are counted', () => {
     const s = summarizeRun({
       runId: 'r1',
@@ -214,7 +241,8 @@ describe('summarizeRun', () => {
   });
 
   const ramp = (peakConcurrent: number, fullConcurrencyMs: number) => ({ peakConcurrent, fullConcurrencyMs, startGate: null });
-  const TAIL = "If even one session at a time saturates it, the agent's machine is too small for this target.";
+  const TAIL =
+    "(A lone session that fills the CPU by itself is not flagged: one session on its own is the reference; other programs on an agent's machine count as crowding.)";
   it.for([
     [
       '6 sessions at once on 2 agents, started over 5 s',
@@ -228,9 +256,17 @@ describe('summarizeRun', () => {
       'a ramp shorter than half a second: at least 1 s',
       1,
       100,
-      ramp(1, 300),
+      ramp(2, 300),
       1,
-      `warning: 1 of 100 samples (1 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 0.3 s, at most 1 at once over its 1 agent(s); fewer at once keep a machine below saturation: start them over 1 s or more (--ramp-up 1s), or add agents on other machines. ${TAIL}`,
+      `warning: 1 of 100 samples (1 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run started its sessions over 0.3 s, at most 2 at once over its 1 agent(s); fewer at once keep a machine below saturation: start them over 1 s or more (--ramp-up 1s), or add agents on other machines. ${TAIL}`,
+    ],
+    [
+      'one session at a time: other programs took the CPU, a ramp cannot help',
+      186,
+      186,
+      ramp(1, 25_000),
+      2,
+      "warning: 186 of 186 samples (100 %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out. This run had at most one session at a time, so the CPU was taken by other programs on the agents' machines (or other agents sharing one): a longer ramp will not help; give each agent a machine of its own, or stop what else runs there.",
     ],
     [
       'no ramp known (a monitoring round)',

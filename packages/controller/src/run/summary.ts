@@ -8,6 +8,7 @@ import {
   type HarMode,
   type ScenarioName,
   type SessionStatus,
+  type SkippedMetric,
   type StartGateHold,
 } from '@userprobe/shared';
 import { thresholdLine, type ThresholdResult } from './thresholds.js';
@@ -90,6 +91,8 @@ export interface SummaryInput {
   readonly agents: readonly SummaryAgent[];
   readonly samples: readonly SummarySample[];
   readonly sessions: readonly SummarySession[];
+  /** Core metrics the run's profile gives no step for (skippedMetrics): not measured, never counted missing. */
+  readonly skipped?: readonly SkippedMetric[];
 }
 
 export interface Stats {
@@ -208,6 +211,8 @@ export interface RunSummary {
   /** Ids of the lost and not-run sessions (at most 100 of each). */
   readonly gapIds: { readonly lost: readonly string[]; readonly notRun: readonly string[] };
   readonly metrics: readonly MetricSummary[];
+  /** Core metrics not measured because the profile gives no step for them, each with the missing field. */
+  readonly skipped: readonly SkippedMetric[];
   readonly agents: readonly AgentSummary[];
   /** Failed sessions (status `failed`) by the step that failed. */
   readonly failedSteps: readonly { readonly step: string; readonly count: number }[];
@@ -281,7 +286,8 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     samplesByAgent.set(s.agentId, (samplesByAgent.get(s.agentId) ?? 0) + 1);
   }
 
-  const core = coreMetrics(input.scenario);
+  const skipped = input.skipped ?? [];
+  const core = coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m));
   const unsuccessful = [...sessions.entries()].filter(([, s]) => s.status !== 'ok');
   const metricNames = [...core, ...[...samplesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
   const metrics: MetricSummary[] = metricNames.map((metric) => {
@@ -376,6 +382,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     partial: { sessions: partialSessions.size, samples: partialSamples },
     gapIds: { lost: gaps.lost.slice(0, 100), notRun: gaps.notRun.slice(0, 100) },
     metrics,
+    skipped: [...skipped],
     agents,
     failedSteps,
     abortedSteps,
@@ -447,7 +454,9 @@ export function renderSummary(s: RunSummary): string {
     s.agents.map((a) => [a.name, a.location, String(a.sessionsOk), String(a.sessionsFailed), String(a.sessionsAborted), String(a.samples)]),
     2,
   );
-  const parts = [head, '', metrics, '', agents];
+  const parts = [head, '', metrics];
+  if (s.skipped.length) parts.push('', skippedLine(s.skipped));
+  parts.push('', agents);
   if (s.stoppedBy) parts.push('', `stopped early: abort-on-fail threshold failed while the run was going: ${thresholdLine(s.stoppedBy)}`);
   if (s.thresholds.length) {
     const failed = s.thresholds.filter((r) => !r.ok).length;
@@ -517,14 +526,25 @@ export function renderSummary(s: RunSummary): string {
 export function saturationWarning(saturated: number, samples: number, ramp: RunSummary['ramp'], agents: number): string {
   const share = samples > 0 ? saturated / samples : 0;
   const head = `warning: ${saturated} of ${samples} samples (${Math.round(share * 100)} %) were taken while an agent's CPU was saturated; those values may be inflated; thresholds leave them out.`;
-  const tail = "If even one session at a time saturates it, the agent's machine is too small for this target.";
+  const tail =
+    "(A lone session that fills the CPU by itself is not flagged: one session on its own is the reference; other programs on an agent's machine count as crowding.)";
   if (!ramp || ramp.peakConcurrent <= 0)
     return `${head} Fewer sessions at once keep a machine below saturation: a longer --ramp-up, or agents on more machines. ${tail}`;
+  if (ramp.peakConcurrent === 1)
+    return (
+      `${head} This run had at most one session at a time, so the CPU was taken by other programs on the agents' machines (or other agents sharing one): ` +
+      'a longer ramp will not help; give each agent a machine of its own, or stop what else runs there.'
+    );
   const rampS = Math.max(1, Math.ceil((2 * ramp.fullConcurrencyMs) / 1000));
   return (
     `${head} This run started its sessions over ${(ramp.fullConcurrencyMs / 1000).toFixed(1)} s, at most ${ramp.peakConcurrent} at once over its ${agents} agent(s); ` +
     `fewer at once keep a machine below saturation: start them over ${rampS} s or more (--ramp-up ${rampS}s), or add agents on other machines. ${tail}`
   );
+}
+
+/** Pure: the core metrics the profile gave no step for, in words. */
+export function skippedLine(skipped: readonly SkippedMetric[]): string {
+  return `not measured (the profile does not define their step): ${skipped.map((k) => `${k.metric} (${k.reason})`).join('; ')}`;
 }
 
 /** Pure: what the agents' adaptive start gates held back, in words. */

@@ -2,8 +2,15 @@
 // the CRM socket as an agent. Chats are listed live (.chat-item with the
 // visitor's name and latest message); replies go over the socket
 // ('agent:reply' with an ack).
+// Shapes, from the console URL's query (as other products are built):
+//   login=form (default) | nickname (one field, Enter logs in) | cookie (single sign-on: the
+//     up_agent_session cookie logs in, no form);
+//   assign=inbox (default: the agent clicks a chat) | auto (the server assigns chats; the console opens them).
 (function () {
   'use strict';
+  var shape = new URLSearchParams(location.search);
+  var loginMode = shape.get('login') || 'form';
+  var autoAssign = shape.get('assign') === 'auto';
   var socket = null;
   var chats = new Map(); // chatId -> { chatId, visitorName, lastMessage }
   var openChatId = null;
@@ -101,7 +108,7 @@
   }
 
   function connect(token) {
-    socket = io({ path: '/crm/socket.io/', auth: { role: 'agent', token: token } });
+    socket = io({ path: '/crm/socket.io/', auth: { role: 'agent', token: token, auto: autoAssign } });
     socket.on('connect', async function () {
       status('online');
       var res = await socket.timeout(10000).emitWithAck('agent:chats', {});
@@ -118,30 +125,55 @@
     });
     socket.on('chat:created', upsert);
     socket.on('chat:message', onMessage);
+    socket.on('chat:assigned', function (summary) {
+      upsert(summary);
+      openChat(summary.chatId);
+    });
   }
 
-  document.getElementById('login-form').addEventListener('submit', async function (e) {
-    e.preventDefault();
-    var error = document.getElementById('login-error');
-    error.textContent = '';
-    var res = await fetch('/api/agent/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        username: document.getElementById('login-user').value,
-        password: document.getElementById('login-pass').value,
-      }),
-    });
+  function loggedIn(token) {
+    document.getElementById('login-form').hidden = true;
+    document.getElementById('nick-form').hidden = true;
+    document.getElementById('console').hidden = false;
+    connect(token);
+    window.dispatchEvent(new CustomEvent('up:login', { detail: { token: token } }));
+  }
+
+  async function logIn(path, body, errorBox) {
+    errorBox.textContent = '';
+    var res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     var data = await res.json().catch(function () {
       return {};
     });
     if (!res.ok) {
-      error.textContent = data.message || 'HTTP ' + res.status;
+      errorBox.textContent = data.message || 'HTTP ' + res.status;
       return;
     }
+    loggedIn(data.token);
+  }
+
+  if (loginMode === 'nickname') {
     document.getElementById('login-form').hidden = true;
-    document.getElementById('console').hidden = false;
-    connect(data.token);
-    window.dispatchEvent(new CustomEvent('up:login', { detail: { token: data.token } }));
+    document.getElementById('nick-form').hidden = false;
+    // No button: Enter in the field logs in (the form's implicit submission).
+    document.getElementById('nick-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      logIn('/api/agent/login', { nickname: document.getElementById('login-nick').value }, document.getElementById('nick-error'));
+    });
+    return;
+  }
+  if (loginMode === 'cookie') {
+    document.getElementById('login-form').hidden = true;
+    logIn('/api/agent/session', {}, document.getElementById('login-error'));
+    return;
+  }
+
+  document.getElementById('login-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    logIn(
+      '/api/agent/login',
+      { username: document.getElementById('login-user').value, password: document.getElementById('login-pass').value },
+      document.getElementById('login-error'),
+    );
   });
 })();

@@ -2,8 +2,18 @@
 // Load: POST /api/widget/init -> connect the CRM socket -> launcher ready.
 // Open -> pre-chat form -> POST /api/chats -> join over the socket -> chat view.
 // Send -> POST /api/chats/:id/messages. Agent replies arrive as 'chat:message'.
+// Shapes, from the widget document's URL query (as other products are built; the
+// frame document can also be opened on its own as a full-page chat):
+//   transport=rest (default) | socket (the chat starts and messages go over the CRM
+//     socket: 'visitor:start' and 'visitor:message' with acks; no REST calls after init);
+//   send=button (default) | enter (no send button: Enter in the message box sends);
+//   open=click (default: the launcher opens the chat) | auto (the chat opens by itself when ready).
 (function () {
   'use strict';
+  var shape = new URLSearchParams(location.search);
+  var overSocket = shape.get('transport') === 'socket';
+  var sendOnEnter = shape.get('send') === 'enter';
+  var openAuto = shape.get('open') === 'auto';
   var launcher = document.getElementById('up-launcher');
   var panel = document.getElementById('up-panel');
   var socket = null;
@@ -87,9 +97,15 @@
   async function startChat(name) {
     document.getElementById('up-start').disabled = true;
     try {
-      chat = await post('/api/chats', { name: name });
-      var joined = await socket.timeout(10000).emitWithAck('visitor:join', chat);
-      if (!joined.ok) throw new Error('join: ' + joined.error);
+      if (overSocket) {
+        var started = await socket.timeout(10000).emitWithAck('visitor:start', { name: name });
+        if (!started.ok) throw new Error('start: ' + started.error);
+        chat = started.data;
+      } else {
+        chat = await post('/api/chats', { name: name });
+        var joined = await socket.timeout(10000).emitWithAck('visitor:join', chat);
+        if (!joined.ok) throw new Error('join: ' + joined.error);
+      }
       // A reconnect (dropped socket) rejoins the chat through the handshake.
       socket.auth = { role: 'visitor', chatId: chat.chatId, visitorToken: chat.visitorToken };
       showChat();
@@ -103,10 +119,9 @@
 
   function showChat() {
     var compose = el('form', { class: 'up-compose', id: 'up-compose' });
-    compose.append(
-      el('input', { id: 'up-input', name: 'text', autocomplete: 'off', maxlength: '2000', placeholder: 'Type a message' }),
-      el('button', { id: 'up-send', type: 'submit' }, 'Send'),
-    );
+    // With send=enter there is no button: Enter in the only field submits the form.
+    compose.append(el('input', { id: 'up-input', name: 'text', autocomplete: 'off', maxlength: '2000', placeholder: 'Type a message' }));
+    if (!sendOnEnter) compose.append(el('button', { id: 'up-send', type: 'submit' }, 'Send'));
     compose.addEventListener('submit', function (e) {
       e.preventDefault();
       var input = document.getElementById('up-input');
@@ -125,7 +140,12 @@
     var item = addMessage(text, 'visitor');
     item.dataset.state = 'sending';
     try {
-      await post('/api/chats/' + encodeURIComponent(chat.chatId) + '/messages', { text: text, visitorToken: chat.visitorToken });
+      if (overSocket) {
+        var sent = await socket.timeout(10000).emitWithAck('visitor:message', { chatId: chat.chatId, visitorToken: chat.visitorToken, text: text });
+        if (!sent.ok) throw new Error('message: ' + sent.error);
+      } else {
+        await post('/api/chats/' + encodeURIComponent(chat.chatId) + '/messages', { text: text, visitorToken: chat.visitorToken });
+      }
       item.dataset.state = 'sent';
     } catch (err) {
       item.dataset.state = 'failed';
@@ -159,6 +179,7 @@
       config = await post('/api/widget/init', { pageUrl: document.referrer });
       await connect();
       launcher.dataset.ready = 'true';
+      if (openAuto) showPrechat();
     } catch (err) {
       launcher.dataset.error = 'true';
       showError(err.message);

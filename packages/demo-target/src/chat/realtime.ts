@@ -6,6 +6,8 @@ import {
   AgentReply,
   CrmAuth,
   VisitorJoin,
+  VisitorMessage,
+  VisitorStart,
   issuesText,
   type Ack,
   type CrmClientToServer,
@@ -67,7 +69,7 @@ export class CrmRealtime {
           next(new Error('unknown agent token; log in with POST /api/agent/login'));
           return;
         }
-        socket.data = { role: 'agent', username: agent.username, token: auth.token };
+        socket.data = { role: 'agent', username: agent.username, token: auth.token, auto: auth.auto ?? false };
       } else {
         socket.data = { role: 'visitor', chatId: null };
         if (auth.chatId && auth.visitorToken) {
@@ -91,6 +93,8 @@ export class CrmRealtime {
     } else {
       if (data.chatId) void socket.join(chatRoom(data.chatId));
       socket.on('visitor:join', (p, ack) => this.#visitorJoin(socket, p, ack));
+      socket.on('visitor:start', (p, ack) => void this.#visitorStart(socket, p, ack));
+      socket.on('visitor:message', (p, ack) => void this.#visitorMessage(socket, p, ack));
     }
   }
 
@@ -109,6 +113,39 @@ export class CrmRealtime {
     socket.data = { role: 'visitor', chatId: chat.id };
     void socket.join(chatRoom(chat.id));
     reply(ack, { ok: true, data: { chatId: chat.id } });
+  }
+
+  /** A socket-only widget starts a chat (as POST /api/chats does: waits the `create` knob) and joins it. */
+  async #visitorStart(socket: CrmSocket, payload: unknown, ack: unknown): Promise<void> {
+    const r = VisitorStart.safeParse(payload);
+    if (!r.success) {
+      reply(ack, { ok: false, error: `bad visitor:start: ${issuesText(r.error)}; send {name}` });
+      return;
+    }
+    await this.#ctx.delays.wait(this.#ctx.knobs.latency('create'));
+    const chat = this.#ctx.chats.create(r.data.name);
+    socket.data = { role: 'visitor', chatId: chat.id };
+    void socket.join(chatRoom(chat.id));
+    reply(ack, { ok: true, data: { chatId: chat.id, visitorToken: chat.visitorToken } });
+    this.chatCreated(chat);
+  }
+
+  /** A socket-only widget sends a message (as POST /api/chats/:id/messages does: waits the `addMessage` knob). */
+  async #visitorMessage(socket: CrmSocket, payload: unknown, ack: unknown): Promise<void> {
+    const r = VisitorMessage.safeParse(payload);
+    if (!r.success) {
+      reply(ack, { ok: false, error: `bad visitor:message: ${issuesText(r.error)}; send {chatId, visitorToken, text}` });
+      return;
+    }
+    const chat = this.#ctx.chats.get(r.data.chatId);
+    if (!chat || chat.visitorToken !== r.data.visitorToken) {
+      reply(ack, { ok: false, error: 'unknown chat or wrong visitorToken' });
+      return;
+    }
+    await this.#ctx.delays.wait(this.#ctx.knobs.latency('addMessage'));
+    const message = this.#ctx.chats.addMessage(chat, 'visitor', r.data.text);
+    reply(ack, { ok: true, data: message });
+    this.visitorMessage(chat, message);
   }
 
   /** The agent opened the chat: it is assigned to this log-in session (the latest opener takes it over). */
@@ -158,9 +195,23 @@ export class CrmRealtime {
     this.#relay(chat, message, [chatRoom(chat.id), this.#agentsOf(chat)], socket.id);
   }
 
-  /** A chat was created over REST: tell the agents at once. */
+  /**
+   * A chat was created: tell the agents at once. With auto-assigning consoles online, the server
+   * gives it to the one with the fewest chats (the earliest connected on a tie) and tells it.
+   */
   chatCreated(chat: Chat): void {
-    this.io.to(AGENTS_ROOM).emit('chat:created', this.#ctx.chats.summary(chat));
+    const summary = this.#ctx.chats.summary(chat);
+    this.io.to(AGENTS_ROOM).emit('chat:created', summary);
+    let pick: { socket: CrmSocket; token: string; load: number } | undefined;
+    for (const socket of this.io.sockets.sockets.values()) {
+      const d = socket.data;
+      if (d.role !== 'agent' || !d.auto) continue;
+      const load = this.#chatsOf.get(d.token)?.size ?? 0;
+      if (!pick || load < pick.load) pick = { socket, token: d.token, load };
+    }
+    if (!pick) return;
+    this.#assign(pick.socket, pick.token, chat.id);
+    pick.socket.emit('chat:assigned', summary);
   }
 
   /** A visitor message was added over REST: relay it to the chat's agent, or to every agent while it has none. */

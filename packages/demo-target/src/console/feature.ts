@@ -4,11 +4,15 @@ import { publicFile } from '../http/files.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { withKnobs } from '../knobs/endpoint.js';
 import { LoginBody, issuesText } from '../chat/wire.js';
+import { MAX_NICKNAME, SSO_COOKIE } from './sessions.js';
 
 /**
- * The agent console (app origin): /console/ page and POST /api/agent/login
- * (waits the `login` knob, may answer its injected error). The console then
- * connects the CRM socket with `auth: {role: 'agent', token}`.
+ * The agent console (app origin): /console/ page, POST /api/agent/login ({username, password},
+ * or {nickname} from a `?login=nickname` console) and POST /api/agent/session (the single
+ * sign-on cookie of a `?login=cookie` console); each waits the `login` knob and may answer its
+ * injected error. The console then connects the CRM socket with `auth: {role: 'agent', token}`
+ * (and `auto: true` on a `?assign=auto` console). The console's shape options are in
+ * public/console/console.js.
  */
 export const consoleFeature: Feature = {
   name: 'console',
@@ -26,14 +30,37 @@ export const consoleFeature: Feature = {
       '/api/agent/login',
       withKnobs(ctx, { latency: 'login', error: 'login' }, async (req, res) => {
         const r = LoginBody.safeParse(await readJson(req));
-        if (!r.success) return sendError(res, 400, 'bad_request', `login: ${issuesText(r.error)}; send {"username", "password"}`);
-        const token = ctx.agents.login(r.data.username, r.data.password);
+        if (!r.success)
+          return sendError(res, 400, 'bad_request', `login: ${issuesText(r.error)}; send {"username", "password"} (or {"nickname"} from a nickname console)`);
+        const body = r.data;
+        const name = 'nickname' in body ? body.nickname.trim() : body.username;
+        const token = 'nickname' in body ? ctx.agents.nickname(body.nickname) : ctx.agents.login(body.username, body.password);
         if (!token) {
           log.info('login refused');
-          return sendError(res, 401, 'bad_credentials', 'wrong username or password');
+          return sendError(res, 401, 'bad_credentials', 'nickname' in body ? `a nickname is 1..${MAX_NICKNAME} characters` : 'wrong username or password');
         }
-        sendJson(res, 200, { token, agent: { name: r.data.username } });
+        sendJson(res, 200, { token, agent: { name } });
+      }),
+    );
+    // A console behind single sign-on (`?login=cookie`): the session cookie the SSO set is the log-in.
+    ctx.app.add(
+      'POST',
+      '/api/agent/session',
+      withKnobs(ctx, { latency: 'login', error: 'login' }, (req, res) => {
+        const cookie = cookieValue(req.headers.cookie, SSO_COOKIE);
+        const token = cookie === undefined ? null : ctx.agents.session(cookie);
+        if (!token) return sendError(res, 401, 'no_session', `no valid ${SSO_COOKIE} cookie: sign in through single sign-on first`);
+        sendJson(res, 200, { token, agent: { name: 'sso-agent' } });
       }),
     );
   },
 };
+
+/** Pure: one cookie's value from a Cookie header, or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
