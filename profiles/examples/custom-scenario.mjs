@@ -49,7 +49,8 @@ export const scenario = {
     });
 
     await recorder.measure('open_chat', async () => {
-      await frame.locator(widget.open).setTimeout(timeout).click({ signal });
+      // A chat already open (in the page, or opened by its URL) has no launcher to click.
+      if (widget.open) await frame.locator(widget.open).setTimeout(timeout).click({ signal });
       await frame.waitForSelector(widget.prechatName ?? widget.messageInput, { visible: true, timeout, signal });
       recorder.note('chat opened', { session: ctx.session.sessionId });
     });

@@ -2,16 +2,31 @@
 import { availableParallelism, homedir, hostname, totalmem } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { BROWSER_KINDS, ConfigError, ERROR_CODES, SCENARIOS, isProbeError, describeError } from '@userprobe/shared';
+import {
+  BROWSER_KINDS,
+  ConfigError,
+  ERROR_CODES,
+  SCENARIOS,
+  isProbeError,
+  describeError,
+  parseDuration,
+  parseProfile,
+  resolveProfile,
+} from '@userprobe/shared';
 import { Agent } from './agent.js';
 import { resolveAgentId } from './config/agent-id.js';
-import { LOG_LEVELS, buildConfig, type MachineFacts } from './config/config.js';
+import { LOG_LEVELS, buildCheckConfig, buildConfig, type MachineFacts } from './config/config.js';
+import { BrowserPool } from './host/browser-pool.js';
+import { profileUrls } from './runner/assignment-check.js';
+import { checkProfile, renderCheck } from './scenarios/profile-check.js';
+import { agentPolicy, readCredential } from './trust/agent-policy.js';
+import { NavigationGuard } from './trust/navigation-guard.js';
 import { createLogger } from './logger.js';
 import type { Scenario } from './runner/scenario-api.js';
 import { getScenario } from './scenarios/index.js';
 
 /** Exit codes, documented in --help. */
-export const EXIT = { OK: 0, UNEXPECTED: 1, REFUSED: 2 } as const;
+export const EXIT = { OK: 0, UNEXPECTED: 1, REFUSED: 2, CHECK_FAILED: 3 } as const;
 
 const EPILOGUE = `Environment:
   PROBE_CONTROLLER_URL  controller URL (instead of --controller)
@@ -33,9 +48,10 @@ only the environment variables --secret-env lists. It dials https:// and verifie
 certificate (system CAs, or the --ca it pins); plain http:// only to loopback or with
 --allow-plain-http.
 
-Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad flags, browser missing, spool in use,
-the controller refused this agent (wrong token, revoked id, protocol version), or its certificate
-did not verify; 1 anything else.`;
+Exit codes: 0 stopped by SIGINT/SIGTERM (--check-profile: every step passed); 2 bad flags, browser
+missing, spool in use, the controller refused this agent (wrong token, revoked id, protocol
+version), its certificate did not verify, or (--check-profile) the profile is invalid or not
+allowed; 3 (--check-profile) a step failed; 1 anything else.`;
 
 function machine(): MachineFacts {
   return { cpus: availableParallelism(), memMb: Math.round(totalmem() / 1_048_576), hostname: hostname(), platform: process.platform, homeDir: homedir() };
@@ -106,7 +122,13 @@ async function main(): Promise<number> {
       browser: { type: 'string', choices: BROWSER_KINDS, describe: 'default browser to launch at start (a run may ask for the other)', default: 'shell' },
       'browser-path': { type: 'string', describe: 'full Chromium binary (env CHROMIUM_PATH)' },
       'shell-path': { type: 'string', describe: 'headless shell binary (env CHROMIUM_SHELL_PATH)' },
-      'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'log level (JSON lines on stderr)' },
+      'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'log level (JSON lines on stderr); default info (warn with --check-profile)' },
+      'check-profile': {
+        type: 'string',
+        describe:
+          'instead of joining a controller: run one chat-load session of this target profile (a YAML or JSON file, or - for stdin) here and report it step by step, every field and selector it reached, the step that failed with what it waited for, what was not reached (exit 0: it works, 3: a step failed). `controller profile check` runs this for you',
+      },
+      'step-timeout': { type: 'string', default: '10s', describe: 'with --check-profile: how long a step may take (a duration: 10s, 1500ms)' },
     })
     .example(
       "$0 --controller https://ctl.example.com:7077 --ca /etc/userprobe/ca.crt --id ams3-1 --allow-host www.example.com --allow-host '*.chat.example.com' --secret-env TENANT_AGENT_USER --secret-env TENANT_AGENT_PASSWORD",
@@ -125,6 +147,10 @@ async function main(): Promise<number> {
       "a second agent on the controller's machine (plain HTTP on loopback), on full Chromium, against the demo target",
     )
     .example(
+      '$0 --check-profile acme.yaml --allow-host www.acme.com --allow-host console.acme.com --secret-env ACME_AGENT_PASSWORD',
+      "check a target profile with one session on this machine: each step's fields and selectors, found or not (no controller)",
+    )
+    .example(
       '$0 --controller http://10.0.0.5:7077 --allow-plain-http --id lan-1 --allow-host 10.0.0.9',
       'plain HTTP on a private network you trust (the token and batches readable on it)',
     )
@@ -138,6 +164,8 @@ async function main(): Promise<number> {
     })
     .parseAsync();
 
+  if (args['check-profile'] !== undefined) return checkMode(args['check-profile'], args);
+
   const config = buildConfig(
     {
       controller: args.controller,
@@ -150,7 +178,7 @@ async function main(): Promise<number> {
       browser: args.browser,
       browserPath: args['browser-path'],
       shellPath: args['shell-path'],
-      logLevel: args['log-level'],
+      logLevel: args['log-level'] ?? 'info',
       ca: args.ca,
       allowPlainHttp: args['allow-plain-http'],
       allowHost: args['allow-host'],
@@ -193,6 +221,76 @@ async function main(): Promise<number> {
   return EXIT.OK;
 }
 
+/**
+ * `--check-profile FILE`: one chat-load session of the profile on this machine, reported step by
+ * step (scenarios/profile-check.ts), under the same trust as a session of a run: the profile's
+ * URLs on --allow-host hosts, its credentials from --secret-env variables only, the pages
+ * watched by the navigation guard.
+ */
+async function checkMode(
+  file: string,
+  args: {
+    browser?: string;
+    'browser-path'?: string;
+    'shell-path'?: string;
+    'log-level'?: string;
+    'allow-host'?: string[];
+    'secret-env'?: string[];
+    'step-timeout': string;
+  },
+): Promise<number> {
+  const c = buildCheckConfig(
+    {
+      browser: args.browser,
+      browserPath: args['browser-path'],
+      shellPath: args['shell-path'],
+      logLevel: args['log-level'],
+      allowHost: args['allow-host'],
+      secretEnv: args['secret-env'],
+    },
+    process.env,
+  );
+  const stepTimeoutMs = parseDuration(args['step-timeout'], '--step-timeout');
+  // '-': the profile on stdin (as `controller profile check` hands it over: nothing written to disk).
+  const profile = file === '-' ? parseProfile(await readStdin(), '<stdin>') : (await resolveProfile(file)).profile;
+  const policy = agentPolicy({ allowHosts: c.allowHosts, scenarioDirs: [], secretEnv: c.secretEnv });
+  for (const { path, url } of profileUrls(profile)) {
+    const problem = policy.hosts.urlProblem(url, 'profile');
+    if (problem !== null) throw new ConfigError(`the target profile's ${path}: ${problem}`);
+  }
+  const log = createLogger(c.logLevel, { app: 'agent', mode: 'check-profile' });
+  const pool = new BrowserPool({ paths: c.browser, log });
+  try {
+    const report = await pool.withSession(c.browser.kind, async (pages) => {
+      const ac = new AbortController();
+      const guard = await NavigationGuard.attach(pages, policy.hosts, (violation) => ac.abort(violation));
+      try {
+        return await checkProfile({
+          pages,
+          profile,
+          browser: c.browser.kind,
+          stepTimeoutMs,
+          credential: (ref) => readCredential(policy, process.env, ref, 'check-profile'),
+          signal: ac.signal,
+          log,
+        });
+      } finally {
+        await guard.detach();
+      }
+    });
+    process.stdout.write(renderCheck(file === '-' ? `"${profile.name}"` : file, report, stepTimeoutMs));
+    return report.ok ? EXIT.OK : EXIT.CHECK_FAILED;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 const REFUSAL_CODES: readonly string[] = [
   ERROR_CODES.CONFIG_INVALID,
   ERROR_CODES.BROWSER_UNAVAILABLE,
@@ -202,6 +300,8 @@ const REFUSAL_CODES: readonly string[] = [
   ERROR_CODES.AGENT_DUPLICATE,
   ERROR_CODES.AGENT_REVOKED,
   ERROR_CODES.CONTROLLER_UNTRUSTED,
+  ERROR_CODES.PROFILE_INVALID,
+  ERROR_CODES.PROFILE_NOT_FOUND,
 ];
 
 /** A local agent checks this often whether the controller that started it is still its parent. */

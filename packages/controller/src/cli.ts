@@ -14,7 +14,16 @@ import {
   flagConfigKey,
   isProbeError,
 } from '@userprobe/shared';
-import { resolveRunConfig, resolveServeConfig, LOG_LEVELS, DEFAULT_PORT, DEFAULT_OUT_DIR, DEFAULT_BROWSER, type LogLevel } from './config/config.js';
+import {
+  parseProfileVars,
+  resolveRunConfig,
+  resolveServeConfig,
+  LOG_LEVELS,
+  DEFAULT_PORT,
+  DEFAULT_OUT_DIR,
+  DEFAULT_BROWSER,
+  type LogLevel,
+} from './config/config.js';
 import { scenarioOptionFlags } from './config/scenario-flags.js';
 import { readYamlConfig } from './config/config-file.js';
 import { runConfigArgs } from './config/run-config-file.js';
@@ -31,6 +40,7 @@ import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote
 import { apiTarget } from './api/api-client.js';
 import { alertsTestCommand } from './commands/alerts-test-command.js';
 import { compareCommand } from './commands/compare-command.js';
+import { profileCheckCommand } from './commands/profile-check-command.js';
 import { findRunFolder } from './results/run-folder-reader.js';
 import { writeRunReport } from './results/report-file.js';
 
@@ -407,6 +417,27 @@ async function main(): Promise<number> {
           'its agents stop, what they measured is kept and summarized',
         ),
     )
+    .command(
+      'profile <action> <target>',
+      'check a target profile: run one chat-load session of it on this machine and report it step by step — each field and selector reached, the step that failed with what it waited for, what was not reached',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['check'], describe: 'check: one session, step by step' })
+          .positional('target', { type: 'string', describe: runOptions.target.describe })
+          .options({
+            'step-timeout': { type: 'string', default: '10s', describe: 'how long a step may take before it counts as failed (a duration: 10s, 1500ms)' },
+            browser: { type: 'string', choices: BROWSER_KINDS, describe: "the browser to check with (default: the profile's, else shell)" },
+            'profile-var': runOptions['profile-var'],
+            'agent-cli': { type: 'string', describe: 'agent CLI that runs the check (default: the workspace build packages/agent/dist/cli.js)' },
+            'log-level': common['log-level'],
+          })
+          .example('$0 profile check acme.yaml', 'exit 0: every step passed; 1: a step failed (the report names its field and selector)')
+          .example(
+            'ACME_AGENT_PASSWORD=… $0 profile check profiles/acme.yaml --step-timeout 5s',
+            'the credentials come from the environment, as for a run with --local-agents',
+          )
+          .example('$0 profile check demo-nickname', 'a bundled demo shape (the demo is started for the check)'),
+    )
     .command('alerts <action>', 'alerts of the monitoring daemon: `alerts test` sends a sample message to the Slack webhook the config names', (y) =>
       y
         .positional('action', { type: 'string', choices: ['test'], describe: 'test: send one sample alert message' })
@@ -498,7 +529,7 @@ async function main(): Promise<number> {
           'daily from cron or a systemd timer (the URL in the environment: ps shows --db)',
         ),
     )
-    .demandCommand(1, 'name a command: run, serve, status, abort, alerts, agent-token, reconcile, migrate or retention')
+    .demandCommand(1, 'name a command: run, serve, status, abort, profile, alerts, agent-token, reconcile, report, compare, migrate or retention')
     .epilogue(EPILOGUE)
     .strict()
     .version(false)
@@ -535,6 +566,19 @@ async function main(): Promise<number> {
       rawDays: args['rawDays'] as number | undefined,
       rollupOnly: args['rollupOnly'] as boolean | undefined,
     });
+  }
+  if (command === 'profile') {
+    return profileCheckCommand(
+      {
+        target: String(args['target']),
+        profileVars: parseProfileVars((args['profileVar'] as string[] | undefined) ?? []),
+        browser: args['browser'] as string | undefined,
+        stepTimeout: String(args['stepTimeout']),
+        agentCli: (args['agentCli'] as string | undefined) ?? null,
+        log,
+      },
+      io,
+    );
   }
   if (command === 'alerts') return alertsTestCommand({ configFile: String(args['config']), env: process.env, log, out: lines.out });
   if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
@@ -586,7 +630,7 @@ async function main(): Promise<number> {
     );
   }
   throw new ConfigError(
-    `unknown command "${command}"; accepted: run, serve, status, abort, alerts, agent-token, reconcile, report, compare, migrate, retention`,
+    `unknown command "${command}"; accepted: run, serve, status, abort, profile, alerts, agent-token, reconcile, report, compare, migrate, retention`,
   );
 }
 

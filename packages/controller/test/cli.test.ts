@@ -67,7 +67,7 @@ describe('controller CLI', () => {
     [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],
     [
       ['run', '--scenario', 'chat-load', '--total', '3', '--target', '/nonexistent/p.yaml', '--local-agents', '1', '--port', '0'],
-      /^controller: \/nonexistent\/p\.yaml: not a bundled profile \(demo\) and not a readable profile file \(ENOENT\)/,
+      /^controller: \/nonexistent\/p\.yaml: not a bundled profile \(demo, demo-socket-chat, demo-nickname, demo-sso\) and not a readable profile file \(ENOENT\)/,
     ],
     [['run', '--scenario', 'chat-load', '--total', '3', '--expect-agents', '2'], /^controller: a master secret is required when remote agents are expected/],
     [['serve'], /^controller: controller serve needs the master secret/],

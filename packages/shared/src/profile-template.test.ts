@@ -134,7 +134,9 @@ describe('resolveProfile', () => {
     );
     expect(e).toBeInstanceOf(ProfileError);
     expect((e as ProfileError).code).toBe(ERROR_CODES.PROFILE_NOT_FOUND);
-    expect((e as ProfileError).message).toMatch(/^dmeo: not a bundled profile \(demo, demo-socket-chat, demo-nickname, demo-sso\) and not a readable profile file \(ENOENT\)/);
+    expect((e as ProfileError).message).toMatch(
+      /^dmeo: not a bundled profile \(demo, demo-socket-chat, demo-nickname, demo-sso\) and not a readable profile file \(ENOENT\)/,
+    );
   });
 
   it('a malformed file is PROFILE_INVALID with the field path', async () => {

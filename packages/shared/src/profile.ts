@@ -227,7 +227,8 @@ export const TargetProfileSchema = z
          * Omit when the product assigns chats to agents by itself (the chat opens in the console).
          */
         chatItem: Selector.optional(),
-        messageList: Selector,
+        /** The open chat's messages. Not used by the built-in scenarios (delivery is seen anywhere in the console); for custom ones. */
+        messageList: Selector.optional(),
         messageInput: Selector,
         /** Click to send; or `sendKey`, pressed in messageInput (exactly one of the two). */
         sendButton: Selector.optional(),

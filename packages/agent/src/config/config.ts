@@ -206,6 +206,35 @@ export function buildConfig(flags: AgentFlags, env: Readonly<Record<string, stri
   return deepFreeze(r.data);
 }
 
+/** What `agent --check-profile` needs: the browser, what it may open and read, the log level. */
+export interface CheckConfig {
+  readonly browser: AgentConfig['browser'];
+  readonly allowHosts: readonly string[];
+  readonly secretEnv: readonly string[];
+  readonly logLevel: LogLevel;
+}
+
+/** Flags + environment → the check mode's config (no controller, spool or capacity). Pure. */
+export function buildCheckConfig(flags: AgentFlags, env: Readonly<Record<string, string | undefined>>): CheckConfig {
+  const kind = flags.browser ?? 'shell';
+  if (!isBrowserKind(kind)) throw new ConfigError(`--browser: "${kind}" is not accepted; use one of ${BROWSER_KINDS.join(', ')}`);
+  const allowHosts = listOf(flags.allowHost, env['PROBE_ALLOW_HOSTS']);
+  for (const h of allowHosts) parseHostPattern(h);
+  const logLevel = flags.logLevel ?? 'warn';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new ConfigError(`--log-level: "${logLevel}" is not accepted; use one of ${LOG_LEVELS.join(', ')}`);
+  return deepFreeze({
+    browser: {
+      kind,
+      chromiumPath: flags.browserPath ?? env['CHROMIUM_PATH'] ?? DEFAULT_CHROMIUM_PATH,
+      shellPath: flags.shellPath ?? env['CHROMIUM_SHELL_PATH'] ?? DEFAULT_SHELL_PATH,
+    },
+    allowHosts,
+    secretEnv: listOf(flags.secretEnv, env['PROBE_SECRET_ENV']),
+    logLevel: logLevel as LogLevel,
+  });
+}
+
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     for (const v of Object.values(o)) deepFreeze(v);

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,12 +89,12 @@ describe('evidence of failed sessions reaches the controller', () => {
     for (const d of [outDir, spoolRoot]) if (d) await rm(d, { recursive: true, force: true });
   });
 
-  async function run(runId: string, sessionIds: string[]): Promise<void> {
+  async function run(runId: string, sessionIds: string[], profile: TargetProfile = demoProfile): Promise<void> {
     const a: AssignmentInput = {
       runId,
       scenario: 'chat-load',
       browser: 'shell',
-      profile: demoProfile,
+      profile,
       durationMs: null,
       sessions: sessionIds.map((sessionId, i) => ({ sessionId, startOffsetMs: i * 100 })),
       startAt: Date.now() + 300,
@@ -223,5 +224,40 @@ describe('evidence of failed sessions reaches the controller', () => {
       `failed step ${rec.failedStep}: ${rec.error?.message}\nconsole: ${JSON.stringify(consoleDoc.entries.map((e) => e.text.slice(0, 120)))}\n`,
     );
     expect(consoleDoc.entries.some((e) => e.page === 'visitor' && e.text.includes('500'))).toBe(true);
+  }, 120_000);
+
+  it('a visitor page that never loads: its screenshot is a card saying what failed, and the HAR holds the failed request', async () => {
+    const runId = 'ev-unreachable';
+    store.setBudget(runId, { maxSessions: 5, maxBytes: 200 * 1024 * 1024 });
+    // A port nothing listens on (taken, then freed): the connection is refused.
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const profile: TargetProfile = { ...demoProfile, visitor: { ...demoProfile.visitor, url: `http://127.0.0.1:${closed}/shop?apiKey=s3cret` } };
+    await run(runId, ['ev-unreachable-a'], profile);
+    const { sessions } = await readRunResults(outDir, runId);
+    const rec = sessions[0]!;
+    expect([rec.status, rec.failedStep]).toEqual(['failed', 'page_load']);
+    expect(rec.artifacts).toEqual(expect.arrayContaining(['evidence/ev-unreachable-a/visitor.png', 'evidence/ev-unreachable-a/console.json']));
+    const dir = join(outDir, runId, 'evidence', 'ev-unreachable-a');
+    const png = await readFile(join(dir, 'visitor.png'));
+    expect(png.subarray(0, 4).equals(PNG_MAGIC)).toBe(true);
+    const consoleDoc = JSON.parse(await readFile(join(dir, 'console.json'), 'utf8')) as { notes: string[] };
+    process.stdout.write(`[figures] unreachable visitor page: ${rec.error?.message}\nnotes: ${JSON.stringify(consoleDoc.notes)}\n`);
+    expect(
+      consoleDoc.notes.some((n) => /^the visitor page showed (a blank page|the browser's error page): its screenshot is a card saying what failed$/.test(n)),
+    ).toBe(true);
+    const har = JSON.parse(await readFile(join(dir, 'session.har'), 'utf8')) as Har;
+    const urls = har.log.entries.map((e) => (e['request'] as { url: string }).url);
+    expect(
+      urls.some((u) => u.startsWith(`http://127.0.0.1:${closed}/shop`)),
+      JSON.stringify(urls),
+    ).toBe(true);
+    expect(JSON.stringify(har)).not.toContain('s3cret');
+    expect(await readFile(join(dir, 'console.json'), 'utf8')).not.toContain('s3cret');
   }, 120_000);
 });

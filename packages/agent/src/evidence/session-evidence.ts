@@ -15,6 +15,36 @@ export const UPLOAD_NOTE_ROOM_BYTES = 4 * 1024;
 /** A screenshot of a hung page must not hold the session forever. */
 export const SCREENSHOT_TIMEOUT_MS = 5_000;
 
+/** Why the session failed, for the card shown in place of a page that never loaded. */
+export interface FailureInfo {
+  readonly step: string;
+  readonly message: string;
+}
+
+/** Pure: a page showing nothing of its own — never navigated, or Chromium's error page for a failed navigation. */
+export function showsNothing(url: string): boolean {
+  return url === 'about:blank' || url === '' || url.startsWith('chrome-error://');
+}
+
+const escapeHtml = (t: string): string => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Pure: the text card screenshotted in place of a page that never loaded (texts already redacted). */
+export function failureCard(role: 'visitor' | 'agent', shown: string, why: FailureInfo | undefined): string {
+  const lines = [
+    `userprobe: the ${role} page shows nothing of the target (${shown}): it never loaded, or the session ended before it was opened.`,
+    why ? `The session failed at step ${why.step}:` : 'The session failed.',
+    ...(why ? [why.message] : []),
+    'The failed request is in session.har; the console log is in console.json.',
+  ];
+  return (
+    '<!doctype html><meta charset="utf-8"><title>userprobe: page not loaded</title>' +
+    '<body style="font:16px/1.5 system-ui,sans-serif;margin:32px;color:#1f2937;background:#fff7ed">' +
+    `<div style="border:2px solid #ea580c;border-radius:8px;padding:16px 24px;max-width:760px">${lines
+      .map((l, i) => `<p style="margin:${i ? '8px' : '0'} 0 0;${i ? '' : 'font-weight:600'}">${escapeHtml(l)}</p>`)
+      .join('')}</div></body>`
+  );
+}
+
 export interface SessionEvidenceOptions {
   /** Record the HAR (off: screenshots and console only). */
   readonly har: boolean;
@@ -34,7 +64,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /**
  * Evidence of one session, gathered while it runs and packed when it ends:
- * - `visitor.png`, `agent.png`: screenshots of both pages (failed sessions);
+ * - `visitor.png`, `agent.png`: screenshots of both pages (failed sessions); a page that
+ *   never loaded (blank, or Chromium's error page) is shown as a card saying what failed;
  * - `session.har`: one HAR with both pages' traffic, websocket frames included
  *   (recorded unless HAR capture is off; kept on failure, or always with `--har all`);
  * - `console.json`: console errors and page errors of both pages, plus notes on
@@ -85,14 +116,39 @@ export class SessionEvidence {
     return ev;
   }
 
-  async #screenshot(role: 'visitor' | 'agent'): Promise<Buffer | null> {
+  async #screenshot(role: 'visitor' | 'agent', why: FailureInfo | undefined): Promise<Buffer | null> {
     const page = this.#pages[role];
     try {
       if (page.isClosed()) throw new Error('the page is closed');
+      const url = page.url();
+      if (showsNothing(url)) await this.#showCard(page, role, url, why);
       return Buffer.from(await withTimeout(page.screenshot({ type: 'png' }), SCREENSHOT_TIMEOUT_MS, 'the screenshot'));
     } catch (e) {
       this.#notes.push(`no screenshot of the ${role} page: ${describeError(e).message}`);
       return null;
+    }
+  }
+
+  /**
+   * A page that never loaded shows a blank or an error page: a screenshot of it says nothing.
+   * Stop whatever navigation is pending and write a card saying what failed into the page
+   * (its own blank document: no navigation, no request), then the screenshot shows that.
+   */
+  async #showCard(page: Page, role: 'visitor' | 'agent', url: string, why: FailureInfo | undefined): Promise<void> {
+    const shown = url.startsWith('chrome-error://') ? "the browser's error page" : 'a blank page';
+    const safe = why ? { step: why.step, message: this.#o.redactor.text(why.message) } : undefined;
+    try {
+      await withTimeout(
+        (async () => {
+          await page.evaluate(() => window.stop());
+          await page.setContent(failureCard(role, shown, safe), { waitUntil: 'load', timeout: SCREENSHOT_TIMEOUT_MS });
+        })(),
+        SCREENSHOT_TIMEOUT_MS,
+        'writing the failure card',
+      );
+      this.#notes.push(`the ${role} page showed ${shown}: its screenshot is a card saying what failed`);
+    } catch (e) {
+      this.#notes.push(`the ${role} page showed ${shown} and no card could be written into it: ${describeError(e).message}`);
     }
   }
 
@@ -122,10 +178,10 @@ export class SessionEvidence {
    * Within one upload's limits (fitUpload): what does not fit is left out and
    * noted in the console log. Call while the pages are still open.
    */
-  async collect(failed: boolean): Promise<EvidenceFile[]> {
+  async collect(failed: boolean, why?: FailureInfo): Promise<EvidenceFile[]> {
     const files: EvidenceFile[] = [];
     if (failed) {
-      const [v, a] = await Promise.all([this.#screenshot('visitor'), this.#screenshot('agent')]);
+      const [v, a] = await Promise.all([this.#screenshot('visitor', why), this.#screenshot('agent', why)]);
       if (v) files.push({ name: EVIDENCE_FILES.visitorShot, data: v });
       if (a) files.push({ name: EVIDENCE_FILES.agentShot, data: a });
     }

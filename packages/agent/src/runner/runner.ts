@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import {
-  ConfigError,
   ERROR_CODES,
   OkReplySchema,
   ProbeError,
@@ -38,7 +37,7 @@ import type { EvidenceOutcome } from '../evidence/evidence-sender.js';
 import type { EvidenceKey } from '../evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
 import { resolveScenario } from './scenario-loader.js';
-import type { AgentPolicy } from '../trust/agent-policy.js';
+import { readCredential, type AgentPolicy } from '../trust/agent-policy.js';
 import { NavigationGuard } from '../trust/navigation-guard.js';
 
 /** How long a session's record waits for the controller to acknowledge its evidence (then lists the paths it expects). */
@@ -500,10 +499,12 @@ export class Runner {
             if (ev) {
               const failure = failed && !run.abort.signal.aborted;
               if (guard.violation === null && (failure || a.options.har === 'all'))
-                evidence = await ev.collect(failure).catch((e: unknown) => {
-                  run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
-                  return [];
-                });
+                evidence = await ev
+                  .collect(failure, recorder.failure ? { step: recorder.failure.step ?? 'session', message: recorder.failure.message } : undefined)
+                  .catch((e: unknown) => {
+                    run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
+                    return [];
+                  });
               await ev.stop();
             }
             await guard.detach();
@@ -565,22 +566,9 @@ export class Runner {
     }
   }
 
-  /**
-   * A credential the profile names: only a variable the agent's operator
-   * listed (--secret-env) is read — any other is refused, even one with a
-   * profile default, so a controller cannot read this agent's environment by
-   * naming variables in a profile.
-   */
+  /** A credential the profile names (readCredential: only a variable --secret-env lists). */
   #credential(ref: { env: string; default?: string | undefined }): string {
-    if (!this.#d.policy.secretEnv.has(ref.env)) {
-      throw new ProbeError(
-        ERROR_CODES.NOT_ALLOWED,
-        `the target profile asks for environment variable ${ref.env}, which agent ${this.#d.agentId} does not read: its operator lists the variables a profile may read with --secret-env (--secret-env ${ref.env})`,
-      );
-    }
-    const v = this.#d.env[ref.env] ?? ref.default;
-    if (v === undefined) throw new ConfigError(`the target profile needs environment variable ${ref.env}, which is not set on agent ${this.#d.agentId}`);
-    return v;
+    return readCredential(this.#d.policy, this.#d.env, ref, this.#d.agentId);
   }
 
   #progress(p: SessionProgress): void {

@@ -503,9 +503,10 @@ describe('chat-load on the demo target', () => {
 
   it('fails the step, naming the element, when it cannot take focus or does not take inserted text', async () => {
     const p = demoProfile;
-    const list = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.messageList } });
+    const messageList = p.agent.messageList!; // the demo profile names it (a list: it takes no focus)
+    const list = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: messageList } });
     expect(list.failure?.step).toBe('agent_reply');
-    expect(list.failure?.message).toContain(`'${p.agent.messageList}' did not take keyboard focus`);
+    expect(list.failure?.message).toContain(`'${messageList}' did not take keyboard focus`);
     // a button takes focus, but no text
     const button = await runSession({}, { input: 'insert' }, browser, { ...p, agent: { ...p.agent, messageInput: p.agent.sendButton! } });
     expect(button.failure?.step).toBe('agent_reply');

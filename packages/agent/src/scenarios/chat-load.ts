@@ -80,6 +80,11 @@ export function exchangeDetail(n: number): string | undefined {
 /** Request patterns with a metric of their own; every other named pattern is recorded as api_request. */
 export const CORE_REQUEST_PATTERNS: ReadonlySet<string> = new Set(['init', 'create', 'addMessage', 'cobrowseScript']);
 
+/** What a request wait is doing, as a step names it: `wait for network.requests.create '/api/chats' to finish`. */
+function requestAction(name: string, pattern: { readonly url: string }): string {
+  return `wait for network.requests.${name} '${pattern.url}' to finish`;
+}
+
 /** Record a core request's timing and its server wait. */
 function recordRequest(
   ctx: ScenarioContext,
@@ -186,6 +191,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     if (requests.init !== undefined) {
       await recorder.measure('api_init', async () => {
+        recorder.doing(requestAction('init', requests.init!));
         recordRequest(ctx, 'api_init', 'init', await network.waitForRequest('init', { ...w, step: 'api_init' }), undefined);
       });
     }
@@ -209,6 +215,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
     const recordCreate = async (): Promise<void> => {
       if (requests.create === undefined) return;
       await recorder.measure('api_create', async () => {
+        recorder.doing(requestAction('create', requests.create!));
         recordRequest(ctx, 'api_create', 'create', await network.waitForRequest('create', { ...w, step: 'api_create' }), undefined);
       });
     };
@@ -247,6 +254,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       if (n === 1 && widget.prechatSubmit === undefined) await recordCreate();
       if (requests.addMessage !== undefined) {
         await recorder.measure('api_add_message', async () => {
+          recorder.doing(requestAction('addMessage', requests.addMessage!));
           const t = await network.waitForRequest('addMessage', { ...w, nth: n - 1, step: 'api_add_message' });
           recordRequest(ctx, 'api_add_message', 'addMessage', t, detail);
         });

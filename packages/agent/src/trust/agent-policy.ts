@@ -1,3 +1,4 @@
+import { ConfigError, ERROR_CODES, ProbeError } from '@userprobe/shared';
 import { HostPolicy } from './host-policy.js';
 
 /**
@@ -22,4 +23,26 @@ export function agentPolicy(c: {
   readonly secretEnv: readonly string[];
 }): AgentPolicy {
   return Object.freeze({ hosts: new HostPolicy(c.allowHosts), scenarioDirs: Object.freeze([...c.scenarioDirs]), secretEnv: new Set(c.secretEnv) });
+}
+
+/**
+ * A credential the profile names: only a variable the agent's operator listed (--secret-env)
+ * is read — any other is refused, even one with a profile default, so a controller cannot read
+ * this agent's environment by naming variables in a profile.
+ */
+export function readCredential(
+  policy: Pick<AgentPolicy, 'secretEnv'>,
+  env: Readonly<Record<string, string | undefined>>,
+  ref: { readonly env: string; readonly default?: string | undefined },
+  agentId: string,
+): string {
+  if (!policy.secretEnv.has(ref.env)) {
+    throw new ProbeError(
+      ERROR_CODES.NOT_ALLOWED,
+      `the target profile asks for environment variable ${ref.env}, which agent ${agentId} does not read: its operator lists the variables a profile may read with --secret-env (--secret-env ${ref.env})`,
+    );
+  }
+  const v = env[ref.env] ?? ref.default;
+  if (v === undefined) throw new ConfigError(`the target profile needs environment variable ${ref.env}, which is not set on agent ${agentId}`);
+  return v;
 }
