@@ -87,7 +87,7 @@ describe('busyShare / CpuMonitor', () => {
     expect(m.cpu).toBeLessThanOrEqual(1);
     expect(m.memMb).toBeGreaterThan(0);
   });
-  it("reads others' share while at most one session is live, not with more", async () => {
+  it("reads others' share each second while one session is live, every 5 s while none is, not with more", async () => {
     let live = 1;
     let reads = 0;
     const m = new CpuMonitor({
@@ -113,6 +113,10 @@ describe('busyShare / CpuMonitor', () => {
       await new Promise((r) => setTimeout(r, 1_100));
       m.sample();
       expect(reads).toBe(2); // three live: a full CPU is crowded anyway, the tree is not read
+      live = 0;
+      await new Promise((r) => setTimeout(r, 1_100));
+      m.sample();
+      expect(reads).toBe(2); // none live: read every 5 s only (the last read was about 2.2 s ago)
     } finally {
       busy.kill();
     }

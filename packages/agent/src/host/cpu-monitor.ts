@@ -8,8 +8,10 @@ import { CPU_SATURATION_THRESHOLD, OTHERS_SATURATION_THRESHOLD } from '../config
 export const SATURATION_SAMPLE_INTERVAL_MS = 250;
 /** Readings kept (at 250 ms: one minute), for `crowdedDuring` and `recent`. */
 export const SATURATION_HISTORY = 240;
-/** Others' share is read this often while at most one session is live (a process-tree read costs a few ms). */
+/** Others' share is read this often while one session is live (a process-tree read costs a few ms)… */
 export const OTHERS_SAMPLE_INTERVAL_MS = 1_000;
+/** …and this often while none is (an idle agent between rounds keeps a recent base without scanning /proc every second). */
+export const OTHERS_IDLE_INTERVAL_MS = 5_000;
 
 interface CpuTimes {
   readonly busy: number;
@@ -171,10 +173,11 @@ export interface CpuMonitorOptions {
  * Watches the whole machine's CPU (the browser runs in other processes) and
  * memory, so samples measured while the CPU was crowded can be flagged —
  * the crowding may have inflated them — and session starts can be paced
- * (start-rate.ts). While at most one session is live it also reads, once per
- * OTHERS_SAMPLE_INTERVAL_MS, how much of the machine processes outside this
- * agent's tree use (see crowdedDuring); with more sessions live a full CPU is
- * crowded anyway, and the process tree (which grows with them) is not read.
+ * (start-rate.ts). While one session is live it also reads, once per
+ * OTHERS_SAMPLE_INTERVAL_MS (OTHERS_IDLE_INTERVAL_MS while none is), how much of
+ * the machine processes outside this agent's tree use (see crowdedDuring); with
+ * more sessions live a full CPU is crowded anyway, and the process tree (which
+ * grows with them) is not read.
  */
 export class CpuMonitor {
   #last: CpuTimes = readTimes();
@@ -208,15 +211,15 @@ export class CpuMonitor {
     const live = this.#o.sessions?.();
     const sessions = live === undefined ? undefined : Math.max(live, this.#lastSessions ?? live);
     keep(this.#readings, { from: this.#lastAt, to: at, cpu: busyShare(this.#last, now), sessions });
-    if (live !== undefined && live <= 1) this.#sampleOthers(now, at);
+    if (live !== undefined && live <= 1) this.#sampleOthers(now, at, live === 0 ? OTHERS_IDLE_INTERVAL_MS : OTHERS_SAMPLE_INTERVAL_MS);
     this.#last = now;
     this.#lastAt = at;
     this.#lastSessions = live;
   }
 
-  #sampleOthers(now: CpuTimes, at: number): void {
+  #sampleOthers(now: CpuTimes, at: number, everyMs: number): void {
     const base = this.#othersBase;
-    if (base && at - base.at < OTHERS_SAMPLE_INTERVAL_MS) return;
+    if (base && at - base.at < everyMs) return;
     const ownMs = this.#o.ownCpuMs?.();
     if (ownMs === undefined) return;
     if (base) {
