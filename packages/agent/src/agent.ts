@@ -130,8 +130,7 @@ export class Agent {
       evidence: this.evidence,
       ...o.runner,
     });
-    const tree = new ProcessTreeCpu();
-    this.#cpu = new CpuMonitor({ sessions: () => this.runner.activeSessions, ownCpuMs: () => tree.cpuMs() });
+    this.#cpu = new CpuMonitor({ sessions: () => this.runner.activeSessions, ownCpuMs: () => this.#ownCpu.cpuMs() });
   }
 
   async start(): Promise<void> {

@@ -115,15 +115,19 @@ export interface CheckInput {
 
 /** Run one chat-load session on `pages` and report it step by step (see the file's comment). */
 export async function checkProfile(i: CheckInput): Promise<ProfileCheckReport> {
-  const inner = new SessionRecorder({
-    session: { runId: 'profile-check', sessionId: 'check', scenario: 'chat-load' },
-    browser: i.browser,
-    stepTimeoutMs: i.stepTimeoutMs,
-    signal: i.signal,
-    emit: () => undefined,
-    log: i.log,
-  });
-  const recorder = new CheckRecorder(inner);
+  // chat-load's own SessionRecorder under each CheckRecorder: its step timeouts and failure messages, samples dropped.
+  const checkRecorder = (sessionId: string): CheckRecorder =>
+    new CheckRecorder(
+      new SessionRecorder({
+        session: { runId: 'profile-check', sessionId, scenario: 'chat-load' },
+        browser: i.browser,
+        stepTimeoutMs: i.stepTimeoutMs,
+        signal: i.signal,
+        emit: () => undefined,
+        log: i.log,
+      }),
+    );
+  const recorder = checkRecorder('check');
   const ctx: ScenarioContext = {
     session: { runId: 'profile-check', sessionId: 'check', scenario: 'chat-load' },
     pages: i.pages,
@@ -141,22 +145,13 @@ export async function checkProfile(i: CheckInput): Promise<ProfileCheckReport> {
   }
   // The visitor side failed before the console was opened: open it anyway, so its problems show in this pass too.
   if (failed && !recorder.steps.some((s) => s.step === 'agent_console')) {
-    const agentOnly = new CheckRecorder(
-      new SessionRecorder({
-        session: { runId: 'profile-check', sessionId: 'check-console', scenario: 'chat-load' },
-        browser: i.browser,
-        stepTimeoutMs: i.stepTimeoutMs,
-        signal: i.signal,
-        emit: () => undefined,
-        log: i.log,
-      }),
-    );
+    const agentOnly = checkRecorder('check-console');
     await agentOnly
       .measure('agent_console', () => openAgentConsole({ ...ctx, recorder: agentOnly }, 'agent_console', { signal: i.signal, timeoutMs: i.stepTimeoutMs }))
       .catch(() => undefined);
     recorder.steps.push(...agentOnly.steps);
   }
-  const steps = recorder.steps.filter((s) => s.ok || s.error !== undefined);
+  const steps = recorder.steps;
   return { steps, notReached: fieldsNotReached(profileFields(i.profile), steps), ok: steps.every((s) => s.ok) };
 }
 

@@ -13,6 +13,7 @@ import {
   type ScenarioName,
   type ScenarioOptionChoices,
   type ScenarioOptions,
+  type SkippedMetric,
   type TargetProfile,
   type Threshold,
 } from '@userprobe/shared';
@@ -105,6 +106,8 @@ export class RunCoordinator {
   readonly #now: () => number;
   /** What every assignment of the run carries: the operator's choices, else the profile's, else the defaults. */
   readonly #options: ScenarioOptions;
+  /** Core metrics the profile gives no step for: the live view and the summary leave them out. */
+  readonly #skipped: readonly SkippedMetric[];
   readonly #p: RunParams;
   readonly #d: CoordinatorDeps;
 
@@ -114,6 +117,7 @@ export class RunCoordinator {
     this.#log = d.log.child({ component: 'coordinator', runId: p.runId });
     this.#now = d.now ?? Date.now;
     this.#options = resolveScenarioOptions(p.options, p.profile);
+    this.#skipped = skippedMetrics(p.scenario, p.profile);
   }
 
   /** Stop the run: agents get `run:abort`; what is durable is summarized. Idempotent. */
@@ -242,7 +246,7 @@ export class RunCoordinator {
         browser: this.#p.browser,
         har: this.#options.har,
         expectedSessions: this.#p.durationMs === null ? this.#p.total : null,
-        skipped: skippedMetrics(this.#p.scenario, this.#p.profile),
+        skipped: this.#skipped,
         agents: [...infos.values()].map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
         finished: new Map([...state.agents].filter(([, a]) => a.finished !== null).map(([id, a]) => [id, a.finished!])),
         state,
@@ -267,7 +271,7 @@ export class RunCoordinator {
     const watched = thresholds.filter((t) => t.abortOnFail);
     const live = new LiveRun(this.#p.runId, {
       scenario: this.#p.scenario,
-      skipped: skippedMetrics(this.#p.scenario, this.#p.profile),
+      skipped: this.#skipped,
       agents: agents.map((a) => ({ agentId: a.agentId, name: a.name, location: a.location })),
     });
     const onBatch = (e: IngestedEvent) => {
