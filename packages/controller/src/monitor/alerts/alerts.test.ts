@@ -198,7 +198,8 @@ describe('alerts over rounds, to a Slack-compatible receiver on loopback', () =>
     const h = await harness(check({ alerts: { latency: false, dark: false, failure: false } }), rx);
     await h.feed(round({}));
     slot += 35_000; // 3.5 intervals of silence
-    await new Promise((r) => setTimeout(r, 1_300)); // the engine's tick
+    // The engine's no-data tick (NO_DATA_TICK_MS) fires it: wait for that message, not for a fixed time (a busy machine ticks late).
+    for (const until = Date.now() + 30_000; rx.accepted.length === 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
     await h.outbox.idle();
     expect(rx.accepted.map((m) => m.text)).toEqual([
       expect.stringMatching(/^🔴 Firing \[failed\]: chat measures nothing — no round started for 3\ds \(3 intervals of 10s\): nothing is being measured$/),
