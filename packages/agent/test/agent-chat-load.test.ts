@@ -92,7 +92,7 @@ describe('agent runs chat-load against the demo target', () => {
     const samples = batches.flatMap((b) => b.samples).filter((s) => s.detail === undefined || !s.detail.startsWith('msg-'));
     for (const { sessionId } of sessions) {
       const core = samples
-        .filter((s) => s.sessionId === sessionId && coreMetrics('chat-load').includes(s.metric))
+        .filter((s) => s.sessionId === sessionId && (coreMetrics('chat-load') as string[]).includes(s.metric))
         .map((s) => s.metric)
         .sort();
       expect(core).toEqual([...coreMetrics('chat-load')].sort());

@@ -11,7 +11,8 @@ import { ALERT_STATES } from '../src/monitor/alerts/alert-engine.js';
 import { ALERT_KINDS, SEVERITIES } from '../src/monitor/alerts/alert-policy.js';
 import { DEFAULT_MIGRATIONS_DIR, splitStatements } from '../src/db/sql-files.js';
 import { ADMIN, createTestDb, type TestDb } from './db/test-db.js';
-import { CHECKS, seedGrafanaData, SLOW_MS } from './db/grafana-fixture.js';
+import { CHECKS, CUSTOM_VALUES, seedGrafanaData, SLOW_MS } from './db/grafana-fixture.js';
+import { CHECKOUT_METRIC } from './db/custom-metric-batch.js';
 import {
   ALERT_P95_THRESHOLDS_MS,
   allDashboards,
@@ -313,6 +314,24 @@ describe('Grafana queries run on MariaDB', () => {
     expect(s.rows.find((r) => r['metric'] === 'rtc_fps')).toMatchObject({ unit: 'fps' });
     expect(s.rows.find((r) => r['metric'] === 'api_create')).toMatchObject({ unit: 'ms' });
     expect(s.rows.find((r) => r['metric'] === 'crm_ws_closes')).toMatchObject({ unit: 'count' });
+  });
+
+  it("the run view lists the run's custom metrics with the unit and description of their declaration, counted and ranked", async () => {
+    const runDash = dashboard('userprobe-run');
+    // The default run (the newest: chat's last nyc3 round) is the one whose batch carried the custom metric.
+    const vars = await resolveVariables(runDash);
+    const { rows } = await run(expand(target('userprobe-run', 'Custom metrics'), vars));
+    // Nearest rank of 4 sorted values: p50 the 2nd, p95 the 4th.
+    expect(rows.map((r) => ({ ...r }))).toEqual([
+      { metric: CHECKOUT_METRIC.name, unit: 'ms', description: CHECKOUT_METRIC.description, count: CUSTOM_VALUES.length, p50: 1_000, p95: 3_000, max: 3_000 },
+    ]);
+    const whole = await run(expand(target('userprobe-run', 'Metrics (whole run)'), vars));
+    expect(whole.rows.find((r) => r['metric'] === CHECKOUT_METRIC.name)).toMatchObject({ unit: 'ms', count: CUSTOM_VALUES.length });
+    const builtIn = await run(expand(target('userprobe-run', 'Custom metrics'), { run: { multi: false, includeAll: false, value: 'run-chat' } }));
+    expect(builtIn.rows).toEqual([]);
+    // Rolled up like every other metric.
+    const [rollups] = await db.admin.query<RowDataPacket[]>('SELECT SUM(count) AS n FROM rollups WHERE metric = ?', [CHECKOUT_METRIC.name]);
+    expect(Number(rollups[0]!['n'])).toBe(CUSTOM_VALUES.length);
   });
 
   it('the Monitor dashboard: rounds per check × location with their worst status, latest round, alert states firing first, history', async () => {

@@ -7,8 +7,11 @@ import { startCli, type Proc } from './processes.js';
 import { createTestDb } from './db/test-db.js';
 import { fileURLToPath } from 'node:url';
 import { startDemoTarget } from '@userprobe/demo-target';
+import { GRAFANA_DIR, grafanaInterpolate } from '@userprobe/dashboards';
 
 const CUSTOM_SCENARIO = fileURLToPath(new URL('../../../profiles/examples/custom-scenario.mjs', import.meta.url));
+/** Injected on the demo's widget init call, which the custom scenario's own metric times. */
+const INIT_MS = 150;
 
 /**
  * The issue's headline command, on real parts: `controller run --scenario chat-load
@@ -109,54 +112,112 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     expect(counts.status).toBe('passed');
   }, 120_000);
 
-  it('a templated profile (--profile-var), a custom scenario module and --duration: every round recorded, exit 0', async () => {
-    const demo = await startDemoTarget();
+  it('a templated profile (--profile-var), a custom scenario module with metrics of its own and --duration: every round recorded, its metrics in samples.jsonl, the summary, MySQL and Grafana', async () => {
+    const demo = await startDemoTarget({ knobs: { latency: { init: INIT_MS } } });
     cleanups.push(() => demo.close());
+    const db = await createTestDb('userprobe_custom');
+    cleanups.push(() => db.drop());
     const tmp = await tempDir('userprobe-custom-run-');
     cleanups.push(tmp.cleanup);
-    const p = startCli([
-      'run',
-      '--scenario',
-      'chat-load',
-      '--total',
-      '1',
-      '--local-agents',
-      '1',
-      '--port',
-      '0',
-      '--out',
-      tmp.dir,
-      '--run-id',
-      'custom-e2e',
-      '--json',
-      '--no-adaptive-start',
-      '--duration',
-      '6s',
-      '--target',
-      BUNDLED_PROFILES.demo!,
-      '--profile-var',
-      `DEMO_SITE_URL=${demo.siteUrl}`,
-      '--profile-var',
-      `DEMO_APP_URL=${demo.appUrl}`,
-      '--scenario-module',
-      CUSTOM_SCENARIO,
-    ]);
+    const migrate = startCli(['migrate', '--db', db.url]);
+    expect(await migrate.exited, migrate.stderr()).toBe(0);
+    const p = startCli(
+      [
+        'run',
+        '--scenario',
+        'chat-load',
+        '--total',
+        '1',
+        '--local-agents',
+        '1',
+        '--port',
+        '0',
+        '--out',
+        tmp.dir,
+        '--run-id',
+        'custom-e2e',
+        '--json',
+        '--no-adaptive-start',
+        '--duration',
+        '6s',
+        '--target',
+        BUNDLED_PROFILES.demo!,
+        '--profile-var',
+        `DEMO_SITE_URL=${demo.siteUrl}`,
+        '--profile-var',
+        `DEMO_APP_URL=${demo.appUrl}`,
+        '--scenario-module',
+        CUSTOM_SCENARIO,
+      ],
+      { PROBE_DB_URL: db.url },
+    );
     cleanups.push(() => {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
     });
     expect(await p.exited, p.stderr().slice(-3000)).toBe(0);
-    const o = JSON.parse(p.stdout()) as { summary: { sessions: { expected: number | null; recorded: number; ok: number } } };
+    const o = JSON.parse(p.stdout()) as {
+      summary: {
+        sessions: { expected: number | null; recorded: number; ok: number };
+        metrics: { metric: string; unit: string; custom?: string; count: number; errors: number; p50: number }[];
+      };
+    };
     expect(o.summary.sessions.expected).toBeNull(); // repeating: the count is open
     expect(o.summary.sessions.recorded).toBeGreaterThanOrEqual(2);
     expect(o.summary.sessions.ok).toBe(o.summary.sessions.recorded);
+    const rounds = o.summary.sessions.recorded;
     const samples = (await readFile(join(tmp.dir, 'custom-e2e', 'samples.jsonl'), 'utf8'))
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { sessionId: string; metric: string });
+      .map((l) => JSON.parse(l) as { sessionId: string; metric: string; value: number; detail?: string });
     // The custom module's metrics, once per round: s0001, s0001.r1, …
     const ids = [...new Set(samples.map((s) => s.sessionId))].sort();
     expect(ids).toEqual(['s0001', ...Array.from({ length: ids.length - 1 }, (_, i) => `s0001.r${i + 1}`)].sort());
-    expect(samples.map((s) => s.metric).sort()).toEqual(ids.flatMap(() => ['nav_dcl_visitor', 'nav_ttfb_visitor', 'page_load']).sort());
+    expect(samples.map((s) => s.metric).sort()).toEqual(
+      ids.flatMap(() => ['crm_connect_attempts', 'nav_dcl_visitor', 'nav_ttfb_visitor', 'page_load', 'widget_first_call']).sort(),
+    );
+    // Its own metric holds the injected delay of the call it times (accuracy is the collectors' experiment; here: it is that call).
+    const firstCalls = samples.filter((s) => s.metric === 'widget_first_call');
+    for (const s of firstCalls) {
+      expect(s.value).toBeGreaterThanOrEqual(INIT_MS);
+      expect(s.detail).toBe('init');
+    }
+    // The summary: its rows with the declared unit and kind.
+    const row = (m: string) => o.summary.metrics.find((x) => x.metric === m);
+    expect(row('widget_first_call')).toMatchObject({ unit: 'ms', custom: 'core', count: rounds, errors: 0 });
+    expect(row('crm_connect_attempts')).toMatchObject({ unit: 'count', custom: 'extra', count: rounds });
+    // The run folder keeps the declarations beside the samples.
+    const declared = JSON.parse(await readFile(join(tmp.dir, 'custom-e2e', 'metrics.json'), 'utf8')) as { name: string; unit: string }[];
+    expect(declared.map((d) => [d.name, d.unit])).toEqual([
+      ['crm_connect_attempts', 'count'],
+      ['widget_first_call', 'ms'],
+    ]);
+    // MySQL: the samples and the declarations.
+    const [stored] = (await db.admin.query(
+      "SELECT COUNT(*) AS n, MIN(value) AS low FROM samples WHERE run_id = 'custom-e2e' AND metric = 'widget_first_call'",
+    )) as unknown as [[{ n: number; low: number }]];
+    expect(Number(stored[0].n)).toBe(rounds);
+    expect(Number(stored[0].low)).toBeGreaterThanOrEqual(INIT_MS);
+    const [defs] = (await db.admin.query('SELECT name, unit, kind FROM custom_metrics ORDER BY name')) as unknown as [
+      { name: string; unit: string; kind: string }[],
+    ];
+    expect(defs.map((d) => [d.name, d.unit, d.kind])).toEqual([
+      ['crm_connect_attempts', 'count', 'extra'],
+      ['widget_first_call', 'ms', 'core'],
+    ]);
+    // Grafana: the run dashboard's "Custom metrics" panel, its SQL expanded as Grafana does, for this run.
+    const run = JSON.parse(await readFile(join(GRAFANA_DIR, 'dashboards', 'run.json'), 'utf8')) as {
+      panels: { title: string; targets?: { rawSql: string }[] }[];
+    };
+    const rawSql = run.panels.find((x) => x.title === 'Custom metrics')!.targets![0]!.rawSql;
+    const range = { from: Date.now() - 3_600_000, to: Date.now() + 60_000 };
+    const [rows] = (await db.admin.query(
+      grafanaInterpolate(rawSql, { range, intervalMs: 60_000, vars: { run: { multi: false, includeAll: false, value: 'custom-e2e' } } }),
+    )) as unknown as [{ metric: string; unit: string; count: number; p50: number }[]];
+    expect(rows.map((r) => [r.metric, r.unit, Number(r.count)])).toEqual([
+      ['crm_connect_attempts', 'count', rounds],
+      ['widget_first_call', 'ms', rounds],
+    ]);
+    expect(Number(rows[1]!.p50)).toBeGreaterThanOrEqual(INIT_MS);
     // The module's recorder.note lands in its session's record, with its data and a UTC time.
     const sessions = (await readFile(join(tmp.dir, 'custom-e2e', 'sessions.jsonl'), 'utf8'))
       .split('\n')

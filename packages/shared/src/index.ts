@@ -2,6 +2,8 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './scenarios.js';
 export * from './metrics.js';
+export * from './custom-metrics.js';
+export { schemaProblems } from './schema-problems.js';
 export * from './options/index.js';
 export * from './messages.js';
 export * from './capacity.js';

@@ -174,6 +174,22 @@ const cases: Array<{ name: string; schema: { safeParse(v: unknown): { success: b
         'samples.0.metric',
       ],
       [
+        { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'Not-A-Name', value: 1, ts: T }], sessions: [] },
+        'samples.0.metric',
+      ],
+      [
+        {
+          runId: 'r-1',
+          agentId: 'a-1',
+          seq: 1,
+          createdAt: T,
+          samples: [{ sessionId: 's0001', metric: 'login_ms', value: 1, ts: T }],
+          sessions: [],
+          metrics: [{ name: 'login_ms', unit: 'minutes', kind: 'core', description: 'log-in' }],
+        },
+        'metrics.0.unit',
+      ],
+      [
         { runId: 'r-1', agentId: 'a-1', seq: 1, createdAt: T, samples: [{ sessionId: 's0001', metric: 'api_init', value: Number.NaN, ts: T }], sessions: [] },
         'samples.0.value',
       ],
@@ -318,6 +334,24 @@ describe('message schemas', () => {
         sessions: [],
       }).success;
     expect([at(MIN_EPOCH_MS - 1), at(MIN_EPOCH_MS), at(MAX_EPOCH_MS), at(MAX_EPOCH_MS + 1)]).toEqual([false, true, true, false]);
+  });
+
+  it('a sample of a custom metric is accepted only when its batch declares it', () => {
+    const batch = (metrics?: unknown) =>
+      AGENT_TO_CONTROLLER_SCHEMAS['metrics:batch'].safeParse({
+        runId: 'r-1',
+        agentId: 'a-1',
+        seq: 1,
+        createdAt: T,
+        samples: [
+          { sessionId: 's0001', metric: 'login_ms', value: 12, ts: T },
+          { sessionId: 's0001', metric: 'page_load', value: 90, ts: T },
+        ],
+        sessions: [],
+        ...(metrics === undefined ? {} : { metrics }),
+      }).success;
+    const login = { name: 'login_ms', unit: 'ms', kind: 'core', description: 'Console log-in: submit → inbox shown' };
+    expect([batch(), batch([login]), batch([{ ...login, name: 'other_ms' }]), batch([{ ...login, name: 'page_load' }])]).toEqual([false, true, false, false]);
   });
 
   it('rejects unknown keys (strict objects)', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { METRIC_NAMES, type MetricName } from './metrics.js';
+import { METRIC_NAMES, isMetricName, type MetricName } from './metrics.js';
+import { CustomMetricDefsSchema, CustomMetricNameSchema } from './custom-metrics.js';
 import { SCENARIOS, BROWSER_KINDS } from './scenarios.js';
 import { TargetProfileSchema } from './profile.js';
 import { ScenarioOptionsSchema } from './options/index.js';
@@ -168,7 +169,8 @@ export type ResumeReply = z.infer<typeof ResumeReplySchema>;
 
 export const SampleSchema = z.strictObject({
   sessionId: IdSchema,
-  metric: MetricNameSchema,
+  /** A catalog metric, or a custom one its batch declares (MetricBatch.metrics). */
+  metric: z.union([MetricNameSchema, CustomMetricNameSchema]),
   value: z.number().finite(),
   /** When the measured interval ended, UTC epoch ms. */
   ts: StoredTime,
@@ -210,14 +212,26 @@ export const SessionRecordSchema = z.strictObject({
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 
 /** agent → controller: numbered per (run, agent), acked only once durable. */
-export const MetricBatchSchema = z.strictObject({
-  runId: IdSchema,
-  agentId: IdSchema,
-  seq: z.number().int().positive(),
-  createdAt: StoredTime,
-  samples: z.array(SampleSchema).max(10_000),
-  sessions: z.array(SessionRecordSchema).max(1_000),
-});
+export const MetricBatchSchema = z
+  .strictObject({
+    runId: IdSchema,
+    agentId: IdSchema,
+    seq: z.number().int().positive(),
+    createdAt: StoredTime,
+    samples: z.array(SampleSchema).max(10_000),
+    sessions: z.array(SessionRecordSchema).max(1_000),
+    /** The declarations (custom-metrics.ts) of the custom metrics this batch's samples name; every such metric is declared here. */
+    metrics: CustomMetricDefsSchema.optional(),
+  })
+  .superRefine((b, ctx) => {
+    const declared = new Set((b.metrics ?? []).map((d) => d.name));
+    const named = new Set<string>();
+    b.samples.forEach((s, i) => {
+      if (isMetricName(s.metric) || declared.has(s.metric) || named.has(s.metric)) return;
+      named.add(s.metric); // once per name
+      ctx.addIssue({ code: 'custom', path: ['samples', i, 'metric'], message: `${s.metric} is neither a built-in metric nor declared in the batch's metrics` });
+    });
+  });
 export type MetricBatch = z.infer<typeof MetricBatchSchema>;
 
 export const BatchAckSchema = z.discriminatedUnion('ok', [

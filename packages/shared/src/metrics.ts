@@ -6,7 +6,8 @@ import type { ScenarioName } from './scenarios.js';
  * `metric` column in MySQL and the series names in Grafana.
  */
 
-export type MetricUnit = 'ms' | 'count' | 'ratio' | 'fps' | 'bytes';
+export const METRIC_UNITS = ['ms', 'count', 'ratio', 'fps', 'bytes'] as const;
+export type MetricUnit = (typeof METRIC_UNITS)[number];
 
 export interface MetricDef {
   readonly name: string;

@@ -107,7 +107,7 @@ describe('parseProfile', () => {
     for (const expected of [
       /^ {2}- visitor\.url: an absolute URL such as https:\/\/chat\.example\.com\/; found: "not-a-url"$/,
       /^ {2}- agent\.sendButton: give exactly one of sendButton \(a CSS selector: the button is clicked\) and sendKey \(Enter or NumpadEnter/,
-      /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds$/,
+      /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds, scenario$/,
       /^ {2}- agent\.login\.password\.value: not a field of agent\.login\.password; accepted: env, default$/,
       /^ {2}- agent\.login\.password\.env: missing; accepted: /,
     ])

@@ -283,6 +283,8 @@ export const TargetProfileSchema = z
       .default({}),
     /** Pass/fail limits `controller run` judges this target's load tests on (thresholds.ts; --threshold adds to them). */
     thresholds: z.array(ThresholdEntrySchema).max(100).optional(),
+    /** A custom scenario's own settings, checked by the schema its module exports (`settings`; docs/scenario-api.md) when an agent accepts the run. */
+    scenario: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((p, ctx) => {
     // `usable: { request }` names a pattern of this profile.

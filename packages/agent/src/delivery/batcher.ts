@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import { BATCH_MAX_AGE_MS, BATCH_MAX_SAMPLES, describeError, type MetricBatch, type Sample, type SessionRecord } from '@userprobe/shared';
+import {
+  BATCH_MAX_AGE_MS,
+  BATCH_MAX_SAMPLES,
+  describeError,
+  isMetricName,
+  type CustomMetricDef,
+  type MetricBatch,
+  type Sample,
+  type SessionRecord,
+} from '@userprobe/shared';
 import type { Spool } from './spool.js';
 
 export interface RunBatcherOptions {
@@ -11,6 +20,14 @@ export interface RunBatcherOptions {
   readonly maxAgeMs?: number;
   /** Stored-time clock for `createdAt` (controller clock). */
   readonly now?: () => number;
+  /** The run's custom metrics (its scenario module's declarations): a batch carries those its samples name. */
+  readonly metrics?: readonly CustomMetricDef[];
+}
+
+/** Pure: the declarations of the custom metrics `samples` name, for the batch that carries them. */
+export function declarationsFor(samples: readonly Sample[], declared: readonly CustomMetricDef[]): CustomMetricDef[] {
+  const used = new Set(samples.map((s) => s.metric).filter((m) => !isMetricName(m)));
+  return declared.filter((d) => used.has(d.name));
 }
 
 /**
@@ -81,7 +98,16 @@ export class RunBatcher {
     let batch: MetricBatch;
     try {
       const seq = await spool.allocateSeq(this.#o.runId);
-      batch = { runId: this.#o.runId, agentId: this.#o.agentId, seq, createdAt: (this.#o.now ?? Date.now)(), samples, sessions };
+      const metrics = declarationsFor(samples, this.#o.metrics ?? []);
+      batch = {
+        runId: this.#o.runId,
+        agentId: this.#o.agentId,
+        seq,
+        createdAt: (this.#o.now ?? Date.now)(),
+        samples,
+        sessions,
+        ...(metrics.length ? { metrics } : {}),
+      };
     } catch (e) {
       this.#log.error({ err: describeError(e) }, 'cannot number a batch in the spool; holding its data in memory and trying again');
       this.#samples.unshift(...samples);

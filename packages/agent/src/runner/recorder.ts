@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import {
   ERROR_CODES,
-  METRICS,
   ProbeError,
   SESSION_MAX_NOTES,
   SESSION_NOTE_MAX_CHARS,
@@ -10,9 +9,10 @@ import {
   StepError,
   REDACTED,
   describeError,
-  isMetricName,
+  metricUnit,
   isSecretName,
   type BrowserKind,
+  type CustomMetricDef,
   type MetricName,
   type Sample,
   type SessionNote,
@@ -90,6 +90,8 @@ export interface SessionRecorderOptions {
   /** Secrets out of a failure's message (it goes to the results and the log), before it is cut to size. Default: identity. */
   readonly redact?: (text: string) => string;
   readonly log: Logger;
+  /** The custom metrics the scenario module declares (custom-metrics.ts): `value()` takes these names besides the catalog's. */
+  readonly metrics?: readonly CustomMetricDef[];
 }
 
 /** Longest `doing()` action kept (it is part of a failure's message). */
@@ -136,7 +138,7 @@ export class SessionRecorder implements Recorder {
     return Math.max(0, this.#o.toStoredTime ? this.#o.toStoredTime(localTs) : localTs);
   }
 
-  async measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName; timeoutMs?: number }): Promise<T> {
+  async measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName | (string & {}); timeoutMs?: number }): Promise<T> {
     const signal = this.#o.signal;
     if (signal.aborted) throw this.#failStep(step, signal.reason);
     const timeoutMs = opts?.timeoutMs ?? this.#o.stepTimeoutMs;
@@ -214,9 +216,15 @@ export class SessionRecorder implements Recorder {
     this.#record({ step: running, code: e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED, message: d.message });
   }
 
-  value(metric: MetricName, value: number, opts?: { detail?: string; ts?: number }): void {
-    if (!isMetricName(metric) || !Number.isFinite(value)) {
-      this.#log.warn({ metric: String(metric), value: String(value) }, 'value dropped: unknown metric or not a finite number');
+  value(metric: MetricName | (string & {}), value: number, opts?: { detail?: string; ts?: number }): void {
+    const unit = metricUnit(String(metric), this.#o.metrics);
+    if (unit === undefined || !Number.isFinite(value)) {
+      this.#log.warn(
+        { metric: String(metric), value: String(value) },
+        unit === undefined
+          ? "value dropped: the metric is neither built in (docs/metrics.md) nor declared in the scenario module's metrics"
+          : 'value dropped: not a finite number',
+      );
       return;
     }
     const end = opts?.ts ?? Date.now();
@@ -227,7 +235,7 @@ export class SessionRecorder implements Recorder {
       ts: this.#stored(end),
     };
     // A timing covers [end - value, end]; a count is judged at its instant.
-    const from = METRICS[metric].unit === 'ms' ? end - Math.max(0, value) : end;
+    const from = unit === 'ms' ? end - Math.max(0, value) : end;
     if (this.#o.saturated?.(from, end)) sample.saturated = true;
     if (opts?.detail !== undefined) sample.detail = opts.detail.slice(0, MAX_DETAIL);
     this.#samples += 1;

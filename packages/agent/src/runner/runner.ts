@@ -36,7 +36,8 @@ import { sessionRedactor } from '../evidence/session-secrets.js';
 import type { EvidenceOutcome } from '../evidence/evidence-sender.js';
 import type { EvidenceKey } from '../evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
-import { resolveScenario } from './scenario-loader.js';
+import { resolveScenario, scenarioSettings } from './scenario-loader.js';
+import { createScenarioProbe } from '../scenarios/scenario-probe.js';
 import { readCredential, type AgentPolicy } from '../trust/agent-policy.js';
 import { NavigationGuard } from '../trust/navigation-guard.js';
 
@@ -104,6 +105,8 @@ interface ActiveRun {
   /** The first part: scenario, browser, profile and options of the whole run. */
   readonly a: Assignment;
   readonly scenario: Scenario;
+  /** The profile's `scenario:` section as the scenario's settings schema parsed it (undefined without one). */
+  readonly settings: unknown;
   readonly offsetMs: number;
   readonly abort: AbortController;
   readonly batcher: RunBatcher;
@@ -242,6 +245,15 @@ export class Runner {
       scenario = this.#d.scenarios.get(a.scenario);
     }
     if (!scenario) throw new ProbeError(ERROR_CODES.SCENARIO_UNKNOWN, `scenario ${a.scenario} is not available`);
+    const settings = scenarioSettings(scenario, a.profile.scenario);
+    if (!settings.ok) {
+      this.#log.warn({ runId: a.runId, problems: settings.problems }, "assignment refused: the profile's scenario settings");
+      return {
+        accepted: false,
+        code: ERROR_CODES.PROFILE_INVALID,
+        reason: `the profile's scenario: section is not what ${scenario.name} accepts (${settings.problems.length} problem(s)): ${settings.problems.join('; ')}`,
+      };
+    }
     await this.#d.pool.ensure(a.browser); // a missing browser becomes a refusal with its reason
     const clock = await this.#d.syncClock();
     const log = this.#log.child({ runId: a.runId });
@@ -250,6 +262,7 @@ export class Runner {
     const run: ActiveRun = {
       a,
       scenario,
+      settings: settings.value,
       offsetMs,
       log,
       abort: new AbortController(),
@@ -261,6 +274,7 @@ export class Runner {
         maxSamples: this.#d.batch?.maxSamples,
         maxAgeMs: this.#d.batch?.maxAgeMs,
         now: () => toControllerTime(Date.now(), offsetMs),
+        metrics: scenario.metrics ?? [],
       }),
       parts: new Map([[a.part, new Set(a.sessions.map((s) => s.sessionId))]]),
       pendingStarts: new Map(),
@@ -445,7 +459,9 @@ export class Runner {
       toStoredTime: (ts) => toControllerTime(ts, run.offsetMs),
       redact: (t) => redactor.text(t),
       log: run.log,
+      metrics: run.scenario.metrics ?? [],
     });
+    const probe = createScenarioProbe({ stepTimeoutMs: a.options.stepTimeoutMs, signal: ac.signal, input: a.options.input });
     this.#activeSessions += 1;
     const ramp = run.ramp;
     const started = !ac.signal.aborted;
@@ -486,6 +502,8 @@ export class Runner {
                 if (this.#d.env[ref.env] !== undefined) redactor.add(value);
                 return value;
               },
+              settings: run.settings,
+              probe,
             };
             const work = run.scenario.run(ctx);
             work.catch(() => undefined);
@@ -508,6 +526,7 @@ export class Runner {
               await ev.stop();
             }
             await guard.detach();
+            await probe.close();
           }
         })
         .catch((e: unknown) => {

@@ -1,5 +1,9 @@
 import type { Page } from 'puppeteer-core';
-import type { MetricName, ScenarioName, ScenarioOptions, TargetProfile } from '@userprobe/shared';
+import type { z } from 'zod';
+import type { CustomMetricDef, MetricName, ScenarioName, ScenarioOptions, TargetProfile } from '@userprobe/shared';
+import type { ScenarioProbe } from '../scenarios/scenario-probe.js';
+
+export type { ScenarioProbe, PageWatch } from '../scenarios/scenario-probe.js';
 
 /*
  * The small surface a scenario sees: its pages, the target profile, a recorder
@@ -14,9 +18,13 @@ export interface Recorder {
    * its error, and the error is rethrown so the scenario stops. When `metric`
    * is given, the step's wall time (Node monotonic clock) is recorded as it.
    */
-  measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName; timeoutMs?: number }): Promise<T>;
-  /** Record one measured value (ms for timings), taken from the browser's clock or CDP. */
-  value(metric: MetricName, value: number, opts?: { detail?: string; ts?: number }): void;
+  measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName | (string & {}); timeoutMs?: number }): Promise<T>;
+  /**
+   * Record one measured value (ms for timings), taken from the browser's clock or CDP: a catalog
+   * metric (docs/metrics.md) or one the scenario declares in its `metrics`; any other name is
+   * dropped with a warning.
+   */
+  value(metric: MetricName | (string & {}), value: number, opts?: { detail?: string; ts?: number }): void;
   /** Free-form note, kept in the session's record (`notes` in sessions.jsonl) and its log; not a sample. Values under secret-like names are redacted. */
   note(message: string, data?: Record<string, unknown>): void;
   /**
@@ -33,7 +41,7 @@ export interface SessionInfo {
   readonly scenario: ScenarioName;
 }
 
-export interface ScenarioContext {
+export interface ScenarioContext<Settings = unknown> {
   readonly session: SessionInfo;
   /** Visitor and agent pages, each in its own incognito context of the same browser. */
   readonly pages: { readonly visitor: Page; readonly agent: Page };
@@ -43,9 +51,24 @@ export interface ScenarioContext {
   readonly signal: AbortSignal;
   /** Reads a credential named by the profile from this agent's environment. */
   credential(ref: { env: string; default?: string | undefined }): string;
+  /** The profile's `scenario:` section as the scenario's `settings` schema parsed it (defaults filled); `{}` checked the same way when absent; undefined for a scenario without `settings`. */
+  readonly settings: Settings;
+  /** The built-in scenarios' timing helpers (scenario-probe.ts). */
+  readonly probe: ScenarioProbe;
 }
 
-export interface Scenario {
+export interface Scenario<Settings = unknown> {
   readonly name: string;
-  run(ctx: ScenarioContext): Promise<void>;
+  /**
+   * Metrics of its own the scenario records (custom-metrics.ts): name (not a catalog name), unit,
+   * kind, description. They flow like catalog metrics: samples.jsonl, the summary, MySQL, Grafana.
+   */
+  readonly metrics?: readonly CustomMetricDef[];
+  /**
+   * The schema of the profile's `scenario:` section, built with the zod the agent passes in
+   * (`(z) => z.strictObject({ greeting: z.string().default('hi') })`). The agent checks the section
+   * when it accepts the run and refuses it naming every problem; `ctx.settings` is the parsed value.
+   */
+  readonly settings?: (zod: typeof z) => z.ZodType<Settings>;
+  run(ctx: ScenarioContext<Settings>): Promise<void>;
 }

@@ -5,14 +5,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type MetricName, type TargetProfile } from '@userprobe/shared';
+import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type TargetProfile } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
+import { createScenarioProbe } from '../scenarios/scenario-probe.js';
 import {
   describeValue,
   looksLikePath,
   pickScenarioExport,
   resolveScenario,
+  scenarioSettings,
   scenarioShapeProblem,
   ScenarioLoadError,
   ScenarioNotAllowedError,
@@ -51,8 +53,77 @@ describe('scenario shape checks (pure)', () => {
     ['numeric name', { name: 1, run: () => undefined }, "its 'name' is a number"],
     ['run not a function', { name: 'x', run: 'go' }, "its 'run' is a string"],
     ['null', null, 'it is null'],
+    [
+      'declared metrics with four problems: all named at once',
+      {
+        name: 'x',
+        run: () => undefined,
+        metrics: [
+          { name: 'page_load', unit: 'ms', kind: 'core', description: 'again' },
+          { name: 'Login-Time', unit: 'seconds', kind: 'core', description: 'log-in' },
+          { name: 'ok_one', unit: 'ms', kind: 'sometimes', description: '' },
+        ],
+      },
+      'its metrics are not accepted (5 problem(s)): metrics.0.name: is a built-in metric; a custom metric needs a name of its own (lower-case letters, digits and _, starting with a letter, at most 48 characters, not a built-in metric name (docs/metrics.md)); found: "page_load"; ' +
+        'metrics.1.name: lower-case letters, digits and _, starting with a letter, at most 48 characters, not a built-in metric name (docs/metrics.md); found: "Login-Time"; ' +
+        'metrics.1.unit: one of ms, count, ratio, fps, bytes; found: "seconds"; metrics.2.kind: core (once per successful session) or extra (any number of times); found: "sometimes"; ' +
+        'metrics.2.description: a text of 1-200 characters saying what is measured, from which event to which; found: ""',
+    ],
+    [
+      'a name declared twice',
+      { name: 'x', run: () => undefined, metrics: [0, 1].map(() => ({ name: 'login_ms', unit: 'ms', kind: 'core', description: 'd' })) },
+      'its metrics are not accepted (1 problem(s)): metrics.1.name: declares login_ms a second time; each name once; found: "login_ms"',
+    ],
+    [
+      'settings not a function',
+      { name: 'x', run: () => undefined, settings: { a: 1 } },
+      "its 'settings' is an object with keys a, not a function (z) => schema",
+    ],
   ];
   for (const [name, value, expected] of table) it(name, () => expect(scenarioShapeProblem(value)).toBe(expected));
+
+  describe("the profile's scenario: section, checked by the module's settings schema", () => {
+    const withSettings = {
+      name: 'greeter',
+      settings: (z: typeof import('zod').z) => z.strictObject({ greeting: z.string().min(1), repeat: z.number().int().min(1).default(1) }),
+    };
+    const cases: Array<[string, Pick<import('./scenario-api.js').Scenario, 'name' | 'settings'>, unknown, ReturnType<typeof scenarioSettings>]> = [
+      ['parsed, defaults filled', withSettings, { greeting: 'hi' }, { ok: true, value: { greeting: 'hi', repeat: 1 } }],
+      [
+        'every problem with its path',
+        withSettings,
+        { greeting: '', repeat: 0, colour: 'red' },
+        {
+          ok: false,
+          problems: [
+            'scenario.colour: not a field of scenario; accepted: greeting, repeat',
+            'scenario.greeting: Too small: expected string to have >=1 characters; found: ""', // the module's schema, its messages
+            'scenario.repeat: Too small: expected number to be >=1; found: 0',
+          ],
+        },
+      ],
+      ['absent: {} is checked', withSettings, undefined, { ok: false, problems: ['scenario.greeting: missing; accepted: a string'] }],
+      ['no settings, no section', { name: 'plain' }, undefined, { ok: true, value: undefined }],
+      [
+        'no settings, but a section',
+        { name: 'plain' },
+        { a: 1 },
+        { ok: false, problems: ['scenario: plain takes no settings (its module exports no settings schema); remove the section'] },
+      ],
+      [
+        'settings(z) returns no schema',
+        { name: 'odd', settings: (() => 42) as never },
+        {},
+        { ok: false, problems: ["scenario: odd's settings(z) returned a number, not a zod schema"] },
+      ],
+    ];
+    for (const [name, s, section, expected] of cases)
+      it(name, () => {
+        const got = scenarioSettings(s, section);
+        if (!got.ok && !expected.ok) expect([...got.problems].sort()).toEqual([...expected.problems].sort());
+        else expect(got).toEqual(expected);
+      });
+  });
 
   it('picks the default export first, then `scenario`', () => {
     expect(pickScenarioExport({ default: 1, scenario: 2 })).toEqual({ value: 1, from: 'default export' });
@@ -157,15 +228,15 @@ describe('the example custom scenario against the demo target', () => {
   it('loads by path and runs: records page_load and the visitor navigation, every step passes', async () => {
     const scenario = await resolveScenario(EXAMPLE, [dirname(EXAMPLE)]);
     expect(scenario.name).toBe('widget-open');
-    const samples: Array<{ metric: MetricName; value: number }> = [];
+    const samples: Array<{ metric: string; value: number; detail?: string }> = [];
     const steps: string[] = [];
     const recorder: Recorder = {
       async measure(step, fn) {
         steps.push(step);
         return fn();
       },
-      value(metric, value) {
-        samples.push({ metric, value });
+      value(metric, value, opts) {
+        samples.push({ metric, value, ...(opts?.detail ? { detail: opts.detail } : {}) });
       },
       note() {
         /* not stored */
@@ -185,6 +256,10 @@ describe('the example custom scenario against the demo target', () => {
     });
     const visitorCtx = await browser.createBrowserContext();
     const agentCtx = await browser.createBrowserContext();
+    const signal = new AbortController().signal;
+    const probe = createScenarioProbe({ stepTimeoutMs: options.stepTimeoutMs, signal, input: options.input });
+    const settings = scenarioSettings(scenario, undefined);
+    expect(settings).toEqual({ ok: true, value: { openChat: true, firstRequest: 'init' } });
     try {
       const ctx: ScenarioContext = {
         session: { runId: 'test', sessionId: 's1', scenario: 'chat-load' },
@@ -192,16 +267,21 @@ describe('the example custom scenario against the demo target', () => {
         profile: demoProfile,
         options,
         recorder,
-        signal: new AbortController().signal,
+        signal,
         credential: (ref) => ref.default ?? '',
+        settings: settings.ok ? settings.value : undefined,
+        probe,
       };
       await scenario.run(ctx);
     } finally {
+      await probe.close();
       await visitorCtx.close();
       await agentCtx.close();
     }
-    expect(steps).toEqual(['page_load', 'widget_frame', 'widget_usable', 'open_chat']);
-    expect(samples.map((s) => s.metric)).toEqual(['page_load', 'nav_ttfb_visitor', 'nav_dcl_visitor']);
+    expect(steps).toEqual(['page_load', 'widget_first_call', 'crm_connect', 'widget_frame', 'widget_usable', 'open_chat']);
+    expect(samples.map((s) => s.metric)).toEqual(['page_load', 'nav_ttfb_visitor', 'nav_dcl_visitor', 'widget_first_call', 'crm_connect_attempts']);
     for (const s of samples) expect(s.value).toBeGreaterThan(0);
+    expect(samples.find((s) => s.metric === 'widget_first_call')?.detail).toBe('init');
+    expect(scenario.metrics?.map((m) => m.name)).toEqual(['widget_first_call', 'crm_connect_attempts']);
   });
 });

@@ -1,7 +1,8 @@
 import { access, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ERROR_CODES, ProbeError } from '@userprobe/shared';
+import { z } from 'zod';
+import { ERROR_CODES, ProbeError, parseCustomMetrics, schemaProblems } from '@userprobe/shared';
 import type { Scenario } from './scenario-api.js';
 import { SCENARIO_REGISTRY } from '../scenarios/index.js';
 
@@ -19,7 +20,7 @@ import { SCENARIO_REGISTRY } from '../scenarios/index.js';
 
 /** What a scenario module must export, for error messages. */
 export const SCENARIO_MODULE_ACCEPTED =
-  "an ES module (.mjs or .js) whose default export or named export 'scenario' is an object { name: non-empty string, run(ctx): Promise<void> }";
+  "an ES module (.mjs or .js) whose default export or named export 'scenario' is an object { name: non-empty string, run(ctx): Promise<void>, metrics?: [{ name, unit, kind, description }], settings?: (z) => schema }";
 
 /** File extensions Node imports as ES modules without a loader. */
 const MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.mjs', '.js', '.cjs']);
@@ -47,7 +48,39 @@ export function scenarioShapeProblem(v: unknown): string | undefined {
   const o = v as { name?: unknown; run?: unknown };
   if (typeof o.name !== 'string' || o.name.length === 0) return `its 'name' is ${o.name === undefined ? 'missing' : describeValue(o.name)}`;
   if (typeof o.run !== 'function') return `its 'run' is ${o.run === undefined ? 'missing' : describeValue(o.run)}`;
+  const { metrics, settings } = v as { metrics?: unknown; settings?: unknown };
+  if (metrics !== undefined) {
+    const r = parseCustomMetrics(metrics);
+    if (!r.ok) return `its metrics are not accepted (${r.problems.length} problem(s)): ${r.problems.join('; ')}`;
+  }
+  if (settings !== undefined && typeof settings !== 'function') return `its 'settings' is ${describeValue(settings)}, not a function (z) => schema`;
   return undefined;
+}
+
+/**
+ * Pure: the profile's `scenario:` section (`{}` when absent) as the scenario's `settings` schema
+ * parses it, or every problem with its path (`scenario.greeting: …`). A scenario without
+ * `settings` takes no section: one given is a problem.
+ */
+export function scenarioSettings(s: Pick<Scenario, 'name' | 'settings'>, section: unknown): { ok: true; value: unknown } | { ok: false; problems: string[] } {
+  if (s.settings === undefined) {
+    return section === undefined
+      ? { ok: true, value: undefined }
+      : { ok: false, problems: [`scenario: ${s.name} takes no settings (its module exports no settings schema); remove the section`] };
+  }
+  let schema: z.ZodType;
+  try {
+    schema = s.settings(z);
+  } catch (e) {
+    return { ok: false, problems: [`scenario: ${s.name}'s settings schema could not be built: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  if (!(schema instanceof z.ZodType)) return { ok: false, problems: [`scenario: ${s.name}'s settings(z) returned ${describeValue(schema)}, not a zod schema`] };
+  // Checked as the profile's `scenario` field, so every path and "not a field of" reads as in the profile.
+  const profile = z.strictObject({ scenario: schema });
+  const input = { scenario: section ?? {} };
+  const r = profile.safeParse(input);
+  if (r.success) return { ok: true, value: r.data.scenario };
+  return { ok: false, problems: schemaProblems(profile, r.error, input) };
 }
 
 /** Pure: which export of a module namespace is the scenario (default first, then `scenario`). */

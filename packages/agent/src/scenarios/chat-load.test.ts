@@ -20,6 +20,7 @@ import {
 } from '@userprobe/shared';
 import { CRM_SOCKET_PATH, FEATURES, startDemoTarget, type DemoTarget, type Feature, type FeatureContext, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
+import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
@@ -207,6 +208,8 @@ async function runSession(
       recorder,
       signal: new AbortController().signal,
       credential: (ref) => ref.default ?? '',
+      settings: undefined,
+      probe: createScenarioProbe({ stepTimeoutMs: 30_000, signal: new AbortController().signal, input: 'insert' }), // built-in scenarios use neither
     };
     // Key events reaching the console's message input (the agent's reply is entered there).
     await ctx.pages.agent.evaluateOnNewDocument((input: string) => {

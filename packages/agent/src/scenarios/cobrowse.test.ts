@@ -16,6 +16,7 @@ import {
 } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget, type KnobsPatch } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
+import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
 
@@ -115,6 +116,8 @@ async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfil
       recorder,
       signal: new AbortController().signal,
       credential: (ref) => ref.default ?? '',
+      settings: undefined,
+      probe: createScenarioProbe({ stepTimeoutMs: 30_000, signal: new AbortController().signal, input: 'insert' }), // built-in scenarios use neither
     };
     await cobrowse.run(ctx).catch(() => undefined);
   } finally {
@@ -236,6 +239,8 @@ describe('cobrowse scenario on the demo target', () => {
           recorder,
           signal: new AbortController().signal,
           credential: (ref) => ref.default ?? '',
+          settings: undefined,
+          probe: createScenarioProbe({ stepTimeoutMs: 30_000, signal: new AbortController().signal, input: 'insert' }), // built-in scenarios use neither
         })
         .catch(() => undefined);
     } finally {

@@ -20,6 +20,7 @@ import { expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userpr
 import { DEFAULT_SHELL_PATH } from '../config/config.js';
 import { BASE_ARGS, SHELL_EXTRA_ARGS } from '../host/browser-pool.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
+import { createScenarioProbe } from './scenario-probe.js';
 import { chatLoad } from './chat-load.js';
 
 /*
@@ -102,6 +103,8 @@ async function runSession(shape: string, knobs: KnobsPatch): Promise<SessionResu
       recorder,
       signal: new AbortController().signal,
       credential: (ref) => ref.default ?? '',
+      settings: undefined,
+      probe: createScenarioProbe({ stepTimeoutMs: 30_000, signal: new AbortController().signal, input: 'insert' }), // built-in scenarios use neither
     };
     await chatLoad.run(ctx).catch(() => undefined); // the failure is in the recorder
   } finally {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ScenarioOptionsSchema, describeError, type BrowserKind, type MetricName, type TargetProfile } from '@userprobe/shared';
 import { SessionRecorder } from '../runner/recorder.js';
+import { createScenarioProbe } from './scenario-probe.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
 import { chatLoad } from './chat-load.js';
@@ -41,7 +42,7 @@ class CheckRecorder implements Recorder {
     this.#inner = inner;
   }
 
-  async measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName; timeoutMs?: number }): Promise<T> {
+  async measure<T>(step: string, fn: () => Promise<T>, opts?: { metric?: MetricName | (string & {}); timeoutMs?: number }): Promise<T> {
     const entry = { step, did: [] as string[], ok: false, ms: 0 };
     this.steps.push(entry);
     const t0 = performance.now();
@@ -128,20 +129,26 @@ export async function checkProfile(i: CheckInput): Promise<ProfileCheckReport> {
       }),
     );
   const recorder = checkRecorder('check');
+  const options = ScenarioOptionsSchema.parse({ stepTimeoutMs: i.stepTimeoutMs, sessionTimeoutMs: 20 * i.stepTimeoutMs, har: 'off', adaptiveStart: false });
+  const probe = createScenarioProbe({ stepTimeoutMs: i.stepTimeoutMs, signal: i.signal, input: options.input });
   const ctx: ScenarioContext = {
     session: { runId: 'profile-check', sessionId: 'check', scenario: 'chat-load' },
     pages: i.pages,
     profile: i.profile,
-    options: ScenarioOptionsSchema.parse({ stepTimeoutMs: i.stepTimeoutMs, sessionTimeoutMs: 20 * i.stepTimeoutMs, har: 'off', adaptiveStart: false }),
+    options,
     recorder,
     signal: i.signal,
     credential: i.credential,
+    settings: undefined,
+    probe,
   };
   let failed = false;
   try {
     await chatLoad.run(ctx);
   } catch {
     failed = true;
+  } finally {
+    await probe.close();
   }
   // The visitor side failed before the console was opened: open it anyway, so its problems show in this pass too.
   if (failed && !recorder.steps.some((s) => s.step === 'agent_console')) {

@@ -24,10 +24,12 @@ describe('migrate and retention commands', () => {
   it('migrate from PROBE_DB_URL, then again: up to date', async () => {
     const c = capture();
     expect(await migrateCommand({ ...c.o, env: { PROBE_DB_URL: db.url } })).toBe(DB_EXIT.OK);
-    expect(c.out).toEqual([`applied 001_init.sql, 002_monitor.sql, 003_alerts.sql; schema now at version 3 on ${parseDbUrl(db.url).redacted}`]);
+    expect(c.out).toEqual([
+      `applied 001_init.sql, 002_monitor.sql, 003_alerts.sql, 004_custom_metrics.sql; schema now at version 4 on ${parseDbUrl(db.url).redacted}`,
+    ]);
     const d = capture();
     expect(await migrateCommand({ ...d.o, db: db.url, env: {} })).toBe(DB_EXIT.OK);
-    expect(d.out).toEqual([`schema is up to date (version 3) on ${parseDbUrl(db.url).redacted}`]);
+    expect(d.out).toEqual([`schema is up to date (version 4) on ${parseDbUrl(db.url).redacted}`]);
   });
 
   it('exit codes: no URL → 2, bad URL → 2, refused → 4, unreachable → 3', async () => {

@@ -5,6 +5,7 @@ import type { SqlClient } from './bounded-calls.js';
 import { INSERT_CHUNK_ROWS } from './limits.js';
 import {
   chunk,
+  customMetricRows,
   runAgentRow,
   runRow,
   sampleRows,
@@ -12,6 +13,7 @@ import {
   touchedBuckets,
   SAMPLE_COLUMNS,
   SESSION_COLUMNS,
+  CUSTOM_METRIC_COLUMNS,
   type BatchContext,
   ROUND_COLUMNS,
   roundRow,
@@ -32,11 +34,16 @@ const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'se
   .map((c) => `${c} = VALUES(${c})`)
   .join(', ');
 
+const CUSTOM_METRIC_UPDATE = CUSTOM_METRIC_COLUMNS.filter((c) => c !== 'name')
+  .map((c) => `${c} = VALUES(${c})`)
+  .join(', ');
+
 /**
  * Stores a batch: its idempotency key first (a replay fails here, cheaply, and
  * is reported as 'duplicate'), then samples in multi-row INSERTs, session
- * records (upserted: a reassigned session's last record wins) and the dirty
- * rollup buckets — all committed together.
+ * records (upserted: a reassigned session's last record wins), the custom
+ * metrics it declares (upserted: the last declaration stored wins) and the
+ * dirty rollup buckets — all committed together.
  */
 export async function storeBatch(db: SqlClient, batch: MetricBatch, agent: AgentInfo, ctx: BatchContext, via: Via): Promise<'stored' | 'duplicate'> {
   await db.begin();
@@ -64,6 +71,11 @@ export async function storeBatch(db: SqlClient, batch: MetricBatch, agent: Agent
   const sessions = sessionRows(batch, agent);
   if (sessions.length > 0) {
     await db.query(`INSERT INTO sessions (${SESSION_COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${SESSION_UPDATE}`, [sessions]);
+  }
+  const declared = customMetricRows(batch, new Date());
+  if (declared.length > 0) {
+    // With the samples, so Grafana never sees a custom metric's samples without its unit.
+    await db.query(`INSERT INTO custom_metrics (${CUSTOM_METRIC_COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${CUSTOM_METRIC_UPDATE}`, [declared]);
   }
   const buckets = touchedBuckets(batch);
   if (buckets.length > 0) {

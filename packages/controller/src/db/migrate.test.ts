@@ -13,6 +13,7 @@ const log = pino({ level: 'silent' });
 const TABLES = [
   'alert_states',
   'alerts',
+  'custom_metrics',
   'ingested_batches',
   'monitor_rounds',
   'rollup_dirty',
@@ -40,17 +41,18 @@ describe('migrate', () => {
 
   it('creates the schema from nothing, then is a no-op', async () => {
     const first = await migrate(db.url, { log });
-    expect(first.applied).toEqual(['001_init.sql', '002_monitor.sql', '003_alerts.sql']);
-    expect(first.version).toBe(3);
+    expect(first.applied).toEqual(['001_init.sql', '002_monitor.sql', '003_alerts.sql', '004_custom_metrics.sql']);
+    expect(first.version).toBe(4);
     expect(await tables(db)).toEqual(TABLES);
 
     const second = await migrate(db.url, { log });
-    expect(second).toEqual({ applied: [], version: 3 });
+    expect(second).toEqual({ applied: [], version: 4 });
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT version, name FROM schema_migrations');
     expect(rows.map((r): unknown[] => [r['version'], r['name']])).toEqual([
       [1, '001_init.sql'],
       [2, '002_monitor.sql'],
       [3, '003_alerts.sql'],
+      [4, '004_custom_metrics.sql'],
     ]);
   });
 
@@ -65,8 +67,9 @@ describe('migrate', () => {
 
   it('a failing migration names file and statement and is not recorded; fixed, it applies', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'up-mig-'));
-    for (const f of ['001_init.sql', '002_monitor.sql', '003_alerts.sql']) await copyFile(join(DEFAULT_MIGRATIONS_DIR, f), join(dir, f));
-    await writeFile(join(dir, '004_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE no_such_table ADD COLUMN y INT;\n');
+    for (const f of ['001_init.sql', '002_monitor.sql', '003_alerts.sql', '004_custom_metrics.sql'])
+      await copyFile(join(DEFAULT_MIGRATIONS_DIR, f), join(dir, f));
+    await writeFile(join(dir, '005_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE no_such_table ADD COLUMN y INT;\n');
     let err: unknown;
     try {
       await migrate(db.url, { log, migrationsDir: dir });
@@ -76,15 +79,15 @@ describe('migrate', () => {
     expect(err).toBeInstanceOf(MigrationError);
     const me = err as MigrationError;
     expect(me.code).toBe(ERROR_CODES.SINK_PERMANENT);
-    expect(me.file).toBe('004_broken.sql');
+    expect(me.file).toBe('005_broken.sql');
     expect(me.statementIndex).toBe(1);
-    expect(me.message).toMatch(/004_broken\.sql failed at statement 2 \(ALTER TABLE no_such_table/);
+    expect(me.message).toMatch(/005_broken\.sql failed at statement 2 \(ALTER TABLE no_such_table/);
     const [rows] = await db.admin.query<RowDataPacket[]>('SELECT MAX(version) AS v FROM schema_migrations');
-    expect(rows[0]!['v']).toBe(3);
+    expect(rows[0]!['v']).toBe(4);
 
-    await writeFile(join(dir, '004_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE extra_ok ADD COLUMN IF NOT EXISTS y INT;\n');
+    await writeFile(join(dir, '005_broken.sql'), 'CREATE TABLE IF NOT EXISTS extra_ok (x INT);\nALTER TABLE extra_ok ADD COLUMN IF NOT EXISTS y INT;\n');
     const fixed = await migrate(db.url, { log, migrationsDir: dir });
-    expect(fixed).toEqual({ applied: ['004_broken.sql'], version: 4 });
+    expect(fixed).toEqual({ applied: ['005_broken.sql'], version: 5 });
   });
 
   it('bad credentials are a permanent error that names the redacted URL', async () => {

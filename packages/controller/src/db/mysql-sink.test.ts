@@ -12,6 +12,7 @@ import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
+import { CHECKOUT_METRIC, withCustomMetric } from '../../test/db/custom-metric-batch.js';
 
 const log = pino({ level: 'silent' });
 const M = coreMetrics('chat-load').length;
@@ -153,6 +154,35 @@ describe('MySQL sink', () => {
     expect(both.sort()).toEqual(['duplicate', 'stored']);
     expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-2'")).toBe(8 * M);
     expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-2'")).toBe(2);
+  });
+
+  it("stores a custom metric's samples and its declaration; a later declaration updates it, a duplicate batch writes nothing", async () => {
+    const a = testAgent('a6', 'fra1');
+    const customRows = async (): Promise<unknown[]> => {
+      const [rows] = await db.admin.query<RowDataPacket[]>("SELECT name, unit, kind, description FROM custom_metrics WHERE name = 'checkout_total'");
+      return rows.map((r) => ({ ...r }));
+    };
+    const first = withCustomMetric(testBatch({ runId: 'run-custom', agentId: 'a6', seq: 1, sessions: 2 }), CHECKOUT_METRIC, [1200, 1500.5]);
+    expect(await sink.writeBatch(first, a)).toBe('stored');
+    const [samples] = await db.admin.query<RowDataPacket[]>(
+      "SELECT value, location, scenario FROM samples WHERE run_id = 'run-custom' AND metric = 'checkout_total' ORDER BY value",
+    );
+    expect(samples.map((r) => ({ ...r }))).toEqual([
+      { value: 1200, location: 'fra1', scenario: 'chat-load' },
+      { value: 1500.5, location: 'fra1', scenario: 'chat-load' },
+    ]);
+    expect(await customRows()).toEqual([{ name: 'checkout_total', unit: 'ms', kind: 'core', description: 'From the cart button to the order confirmation' }]);
+
+    const reworded = { ...CHECKOUT_METRIC, kind: 'extra' as const, description: 'Cart button to confirmation page' };
+    const second = withCustomMetric(testBatch({ runId: 'run-custom', agentId: 'a6', seq: 2, sessions: 1 }), reworded, [900]);
+    expect(await sink.writeBatch(second, a)).toBe('stored');
+    expect(await customRows()).toEqual([{ name: 'checkout_total', unit: 'ms', kind: 'extra', description: 'Cart button to confirmation page' }]);
+
+    // The first batch again: a duplicate, so its (older) declaration is not written back either.
+    expect(await sink.writeBatch(first, a)).toBe('duplicate');
+    expect(await customRows()).toEqual([{ name: 'checkout_total', unit: 'ms', kind: 'extra', description: 'Cart button to confirmation page' }]);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-custom' AND metric = 'checkout_total'")).toBe(3);
+    expect(await count(db, 'SELECT COUNT(*) AS n FROM custom_metrics')).toBe(1);
   });
 
   it('stores UTC: a known epoch reads back the same from a session in another time zone', async () => {

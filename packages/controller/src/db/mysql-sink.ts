@@ -80,7 +80,7 @@ export function mysqlSinkOf(sinks: readonly Sink[]): MysqlSink | null {
   return (sinks.find((s) => s.name === MYSQL_SINK_NAME && 'stats' in s) as MysqlSink | undefined) ?? null;
 }
 
-const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_batches', 'rollup_dirty', 'schema_migrations'];
+const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_batches', 'rollup_dirty', 'custom_metrics', 'schema_migrations'];
 
 /**
  * The MySQL sink. A batch resolves only once durable: committed to MySQL, or —

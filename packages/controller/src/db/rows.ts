@@ -73,6 +73,14 @@ export function sampleRows(batch: MetricBatch, agent: AgentInfo, ctx: BatchConte
   });
 }
 
+export const CUSTOM_METRIC_COLUMNS = ['name', 'unit', 'kind', 'description', 'updated_at'] as const;
+export type CustomMetricRow = [string, string, string, string, Date];
+
+/** The declarations a batch carries (MetricBatch.metrics), as custom_metrics rows stamped `at`; none for a batch without any. */
+export function customMetricRows(batch: MetricBatch, at: Date): CustomMetricRow[] {
+  return (batch.metrics ?? []).map((d) => [d.name, d.unit, d.kind, d.description, at]);
+}
+
 export function sessionRows(batch: MetricBatch, agent: AgentInfo): SessionRow[] {
   return batch.sessions.map((s) => [
     batch.runId,

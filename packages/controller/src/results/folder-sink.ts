@@ -14,6 +14,8 @@ import {
   syncDir,
   truncateDurable,
   writeJsonDurable,
+  mergeCustomMetrics,
+  type CustomMetricDef,
   type MetricBatch,
   type BrowserKind,
   type RoundReport,
@@ -32,6 +34,8 @@ interface RunState {
   sessionsEnd: number;
   readonly keys: Set<string>;
   meta: { scenario: ScenarioName; browser: BrowserKind } | null;
+  /** metrics.json as last read or written (null: not read yet). */
+  metrics: CustomMetricDef[] | null;
 }
 
 export interface ResultsSinkOptions {
@@ -129,6 +133,7 @@ export class ResultsSink implements Sink {
       const key = batchKey(batch);
       if (st.keys.has(key)) return 'duplicate';
       try {
+        if (batch.metrics?.length) await this.#declare(st, batch.metrics);
         await this.#append(st, batch, agent);
       } catch (e) {
         // Our idea of the file lengths may be wrong now: reopen (and truncate to the last key) next time.
@@ -271,7 +276,23 @@ export class ResultsSink implements Sink {
     await Promise.all([samples.chmod(PRIVATE_FILE_MODE), sessions.chmod(PRIVATE_FILE_MODE), batches.chmod(PRIVATE_FILE_MODE)]);
     await syncDir(dir);
     if (keys.size) this.#log.info({ runId, batches: keys.size }, 'recovered stored batch keys');
-    return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta };
+    return { dir, samples, sessions, batches, samplesEnd, sessionsEnd, keys, meta, metrics: null };
+  }
+
+  /**
+   * The custom metrics a batch declares, merged into the run's metrics.json before its samples are
+   * appended (a crash between the two leaves a declaration without samples; the replay merges it again).
+   */
+  async #declare(st: RunState, defs: readonly CustomMetricDef[]): Promise<void> {
+    const path = join(st.dir, RESULT_FILES.metrics);
+    if (st.metrics === null) {
+      const text = await readText(path);
+      st.metrics = text === null ? [] : (JSON.parse(text) as CustomMetricDef[]);
+    }
+    const merged = mergeCustomMetrics(st.metrics, defs);
+    if (JSON.stringify(merged) === JSON.stringify(st.metrics)) return;
+    await writeJsonDurable(path, merged);
+    st.metrics = merged;
   }
 
   async #append(st: RunState, batch: MetricBatch, agent: AgentInfo): Promise<void> {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
-import { ConfigError } from '@userprobe/shared';
+import { ConfigError, type CustomMetricDef } from '@userprobe/shared';
 import { createInterface } from 'node:readline';
 import { RESULT_FILES, runDir, type SampleLine, type SessionLine } from './run-folder.js';
 
@@ -29,13 +29,24 @@ export async function readJsonl<T>(path: string): Promise<T[]> {
   return out;
 }
 
-export async function readRunResults(outDir: string, runId: string): Promise<{ samples: SampleLine[]; sessions: SessionLine[] }> {
+export async function readRunResults(outDir: string, runId: string): Promise<{ samples: SampleLine[]; sessions: SessionLine[]; metrics: CustomMetricDef[] }> {
   const dir = runDir(outDir, runId);
-  const [samples, sessions] = await Promise.all([
+  const [samples, sessions, metrics] = await Promise.all([
     readJsonl<SampleLine>(join(dir, RESULT_FILES.samples)),
     readJsonl<SessionLine>(join(dir, RESULT_FILES.sessions)),
+    readCustomMetrics(dir),
   ]);
-  return { samples, sessions };
+  return { samples, sessions, metrics };
+}
+
+/** The run folder's metrics.json: the custom metrics its batches declared ([] when none did). */
+export async function readCustomMetrics(dir: string): Promise<CustomMetricDef[]> {
+  try {
+    return JSON.parse(await readFile(join(dir, RESULT_FILES.metrics), 'utf8')) as CustomMetricDef[];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }
 
 /** A run argument → its results folder: a folder holding samples.jsonl, or a run id under --out. */

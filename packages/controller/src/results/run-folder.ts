@@ -12,6 +12,8 @@ export const RESULT_FILES = {
   state: 'run-state.json',
   /** The run's first assignment (profile and options, secret-free): what a re-adopted run reassigns sessions with. */
   assignment: 'assignment.json',
+  /** The custom metrics the run's scenario module declared (shared custom-metrics.ts), as its batches brought them. */
+  metrics: 'metrics.json',
   /** The run as one self-contained HTML page (results/html-report.ts). */
   report: 'report.html',
 } as const;

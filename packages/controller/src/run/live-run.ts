@@ -1,4 +1,4 @@
-import { coreMetrics, type ScenarioName, type SkippedMetric } from '@userprobe/shared';
+import { coreMetrics, mergeCustomMetrics, type CustomMetricDef, type ScenarioName, type SkippedMetric } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
 import { summarizeRun, type RunSummary, type SummaryAgent, type SummarySample, type SummarySession } from './summary.js';
 import { judgeThreshold, type ThresholdResult } from './thresholds.js';
@@ -19,6 +19,8 @@ export class LiveRun {
   #summary: RunSummary | null = null;
   readonly #runId: string;
   readonly #o: LiveRunOptions;
+  /** The custom metrics the run's batches declared so far. */
+  #metrics: CustomMetricDef[] = [];
 
   constructor(runId: string, o: LiveRunOptions) {
     this.#runId = runId;
@@ -31,6 +33,7 @@ export class LiveRun {
     for (const s of e.batch.samples)
       this.#samples.push({ agentId: e.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated });
     for (const r of e.batch.sessions) this.#sessions.push({ agentId: e.agentId, sessionId: r.sessionId, status: r.status, failedStep: r.failedStep });
+    if (e.batch.metrics) this.#metrics = mergeCustomMetrics(this.#metrics, e.batch.metrics);
     if (e.batch.samples.length > 0 || e.batch.sessions.length > 0) {
       this.#summary = null;
       this.#firstSampleAt ??= now;
@@ -50,6 +53,7 @@ export class LiveRun {
       scenario: this.#o.scenario,
       expectedSessions: null,
       skipped: this.#o.skipped,
+      metrics: this.#metrics,
       agents: this.#o.agents,
       samples: this.#samples,
       sessions: this.#sessions,
@@ -88,7 +92,10 @@ export interface LiveView {
 
 /** Pure: the live view of a summary so far (the scenario's core metrics, in catalog order, and every threshold judged now). */
 export function liveView(summary: RunSummary, thresholds: readonly Threshold[]): LiveView {
-  const core = new Set<string>(coreMetrics(summary.scenario).filter((m) => !summary.skipped.some((k) => k.metric === m)));
+  const core = new Set<string>([
+    ...coreMetrics(summary.scenario).filter((m) => !summary.skipped.some((k) => k.metric === m)),
+    ...summary.metrics.filter((m) => m.custom === 'core').map((m) => m.metric),
+  ]);
   return {
     metrics: summary.metrics.filter((m) => core.has(m.metric)).map((m) => ({ metric: m.metric, unit: m.unit, count: m.count, p50: m.p50, p95: m.p95 })),
     thresholds: thresholds.map((t) => judgeThreshold(summary, t)),

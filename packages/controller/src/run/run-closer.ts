@@ -6,6 +6,7 @@ import {
   type HarMode,
   type RunFinished,
   type ScenarioName,
+  type CustomMetricDef,
   type SkippedMetric,
   type Threshold,
 } from '@userprobe/shared';
@@ -28,6 +29,8 @@ import { endText, outcomeCounts, type EndReason, type MachineState } from './run
 export interface RunRows {
   readonly samples: readonly SampleLine[];
   readonly sessions: readonly SessionLine[];
+  /** The custom metrics the run's batches declared (metrics.json); absent: none. */
+  readonly metrics?: readonly CustomMetricDef[];
 }
 
 export interface RunResultsStore {
@@ -125,6 +128,7 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     ramp: [...input.finished].map(([agentId, f]) => ({ agentId, rampMs: f.rampMs, peakConcurrent: f.peakConcurrent, startGate: f.startGate })),
     expectedSessions: input.expectedSessions,
     skipped: input.skipped,
+    metrics: rows.metrics,
     agents: input.agents,
     gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
     samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),

@@ -1,10 +1,10 @@
 import {
-  METRICS,
   coreMetrics,
-  isMetricName,
+  metricUnit,
   splitsByDetail,
   summarize,
   type BrowserKind,
+  type CustomMetricDef,
   type HarMode,
   type ScenarioName,
   type SessionStatus,
@@ -93,6 +93,8 @@ export interface SummaryInput {
   readonly sessions: readonly SummarySession[];
   /** Core metrics the run's profile gives no step for (skippedMetrics): not measured, never counted missing. */
   readonly skipped?: readonly SkippedMetric[];
+  /** The custom metrics the run's scenario module declared (its batches' declarations): their units, and those of kind core count like core metrics. */
+  readonly metrics?: readonly CustomMetricDef[];
 }
 
 export interface Stats {
@@ -108,6 +110,8 @@ export interface Stats {
 export interface MetricSummary {
   readonly metric: string;
   readonly unit: string;
+  /** A custom metric the run's scenario module declared, and its kind (absent for catalog metrics). */
+  readonly custom?: 'core' | 'extra';
   readonly count: number;
   readonly errors: number;
   readonly saturated: number;
@@ -287,12 +291,16 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   }
 
   const skipped = input.skipped ?? [];
-  const core = coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m));
+  const declared = input.metrics ?? [];
+  const core: string[] = [
+    ...coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m)),
+    ...declared.filter((d) => d.kind === 'core').map((d) => d.name),
+  ];
   const unsuccessful = [...sessions.entries()].filter(([, s]) => s.status !== 'ok');
-  const metricNames = [...core, ...[...samplesByMetric.keys()].filter((m) => !(core as string[]).includes(m)).sort()];
+  const metricNames = [...core, ...[...samplesByMetric.keys()].filter((m) => !core.includes(m)).sort()];
   const metrics: MetricSummary[] = metricNames.map((metric) => {
     const mine = samplesByMetric.get(metric) ?? [];
-    const isCore = (core as string[]).includes(metric);
+    const isCore = core.includes(metric);
     const errors = isCore ? unsuccessful.filter(([k]) => !metricsBySession.get(k)?.has(metric)).length : 0;
     const byDetail: DetailSummary[] = [];
     if (splitsByDetail(metric)) {
@@ -307,7 +315,8 @@ export function summarizeRun(input: SummaryInput): RunSummary {
         byDetail.push({ detail, ...statsOf(g) });
       }
     }
-    return { metric, unit: isMetricName(metric) ? METRICS[metric].unit : '?', errors, ...statsOf(mine), byDetail };
+    const def = declared.find((d) => d.name === metric);
+    return { metric, unit: metricUnit(metric, declared) ?? '?', ...(def ? { custom: def.kind } : {}), errors, ...statsOf(mine), byDetail };
   });
 
   const agentIds = new Set<string>([...input.agents.map((a) => a.agentId), ...[...sessions.values()].map((s) => s.agentId), ...samplesByAgent.keys()]);

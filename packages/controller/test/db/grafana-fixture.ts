@@ -7,6 +7,7 @@ import { createMysqlSink } from '../../src/db/mysql-sink.js';
 import { runRetention } from '../../src/db/retention.js';
 import type { AgentInfo, RunInfo } from '../../src/results/sink.js';
 import { testAgent, testBatch, testRun } from './batches.js';
+import { CHECKOUT_METRIC, withCustomMetric } from './custom-metric-batch.js';
 import type { TestDb } from './test-db.js';
 
 /*
@@ -23,6 +24,8 @@ import type { TestDb } from './test-db.js';
  * - check `cob` (cobrowse, target `tenant-b`) in fra1 every 10 minutes: ok,
  *   skipped, missed and not-run slots;
  * - one sample of every metric that is not in ms, in `run-chat`;
+ * - samples of a custom metric (CHECKOUT_METRIC, declared in their batch) in
+ *   chat's last nyc3 round, the run view's default run: CUSTOM_VALUES;
  * - rollups of all of it; alert states and alert history of both checks.
  */
 
@@ -32,6 +35,9 @@ export const SLOW_MS = 2_500;
 export const CHECKS = { chat: { locations: ['fra1', 'nyc3', 'sgp1'] }, cob: { locations: ['fra1'] } } as const;
 
 const MIN = 60_000;
+
+/** The custom metric's samples (ms) in chat's last nyc3 round. */
+export const CUSTOM_VALUES = [800, 1_000, 1_200, 3_000] as const;
 
 export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Promise<void> {
   const sink = createMysqlSink({ url: db.url, spoolDir: await mkdtemp(join(tmpdir(), 'up-gq-')), log });
@@ -61,24 +67,24 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
     sessions: number;
     failed: number;
     value: () => number;
+    /** Values of CHECKOUT_METRIC the round's batch also carries. */
+    custom?: readonly number[];
   }): Promise<void> => {
     const runId = `${o.check}.${o.location}.${o.slotAt}`;
     const startedAt = o.slotAt + o.startDelayMs;
     const run: RunInfo = { ...testRun(runId, o.scenario, startedAt), targetName: o.target, checkName: o.check };
     await sink.runStarted(run, [o.agent]);
-    await sink.writeBatch(
-      testBatch({
-        runId,
-        agentId: o.agent.agentId,
-        seq: 1,
-        sessions: o.sessions,
-        failed: o.failed,
-        scenario: o.scenario,
-        t0: startedAt + 1_000,
-        value: o.value,
-      }),
-      o.agent,
-    );
+    const batch = testBatch({
+      runId,
+      agentId: o.agent.agentId,
+      seq: 1,
+      sessions: o.sessions,
+      failed: o.failed,
+      scenario: o.scenario,
+      t0: startedAt + 1_000,
+      value: o.value,
+    });
+    await sink.writeBatch(o.custom === undefined ? batch : withCustomMetric(batch, CHECKOUT_METRIC, o.custom), o.agent);
     const endedAt = startedAt + 20_000;
     const status: RoundStatus = o.failed > 0 ? 'failed' : 'ok';
     await sink.runEnded(runId, status === 'ok' ? 'passed' : 'failed', endedAt);
@@ -158,6 +164,7 @@ export async function seedGrafanaData(db: TestDb, now: number, log: Logger): Pro
       sessions: 3,
       failed: 2,
       value: () => SLOW_MS,
+      ...(k === 1 ? { custom: CUSTOM_VALUES } : {}),
     });
     await round({ check: 'chat', location: 'sgp1', slotAt, status: 'gap', scenario: 'chat-load', targetName: 'demo', reason: 'no agent in sgp1' });
   }

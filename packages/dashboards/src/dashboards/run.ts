@@ -8,6 +8,27 @@ import { anyOf, checkOf, checkVar, LOAD_TESTS, targetVar } from './variables.js'
 /** Newest runs the picker lists (for the selected checks and targets). */
 const RUN_PICKER_LIMIT = 500;
 
+/** SQL: the unit of a metric column, from the catalog or else from the custom metric's declaration (custom_metrics). */
+function metricUnit(column: string): string {
+  return `COALESCE(${unitCase(column)}, (SELECT cm.unit FROM custom_metrics cm WHERE cm.name = ${column}))`;
+}
+
+/**
+ * The run's samples of declared custom metrics, per metric. Only those samples
+ * are ranked (filtered before the window), not every sample of the run; the
+ * join brings the unit and description of each metric's latest declaration.
+ */
+function customMetricsSql(): string {
+  return sql`
+      SELECT t.metric, c.unit, c.description, COUNT(*) AS count, ${pct(50, 'p50')}, ${pct(95, 'p95')}, MAX(value) AS max
+        FROM (SELECT metric, value, ${rankWindow('metric')}
+                FROM samples
+               WHERE run_id = '$run' AND metric IN (SELECT name FROM custom_metrics)) AS t
+        JOIN custom_metrics c ON c.name = t.metric
+       GROUP BY t.metric, c.unit, c.description
+       ORDER BY t.metric`;
+}
+
 export function runDashboard(): GeneratedDashboard {
   const q = new QueryRegistry(DASHBOARD_UIDS.run);
   const g = new Grid();
@@ -29,7 +50,7 @@ export function runDashboard(): GeneratedDashboard {
     .multi(false)
     .includeAll(false);
   const statsSql = (partition: string, select: string, group: string): string => sql`
-      SELECT ${select}, ${unitCase('metric')} AS unit, COUNT(*) AS count, ${pct(50, 'p50')}, ${pct(95, 'p95')}, ${pct(99, 'p99')},
+      SELECT ${select}, ${metricUnit('t.metric')} AS unit, COUNT(*) AS count, ${pct(50, 'p50')}, ${pct(95, 'p95')}, ${pct(99, 'p99')},
              MAX(value) AS max, SUM(saturated) AS saturated
         FROM (SELECT agent_id, location, metric, value, saturated, ${rankWindow(partition)}
                 FROM samples WHERE run_id = '$run') AS t
@@ -115,6 +136,19 @@ export function runDashboard(): GeneratedDashboard {
           ),
         12,
         10,
+      ),
+    )
+    .withPanel(
+      g.place(
+        tbl('Custom metrics')
+          .unit('none')
+          .description(
+            "Metrics the run's custom scenario module declares, with the unit and description of their latest declaration (empty for a built-in scenario). " +
+              'Nearest-rank percentiles over every sample of the run, in the unit of the `unit` column; `count` is a count of samples.',
+          )
+          .withTarget(q.query('Custom metrics', customMetricsSql(), 'table', ['metric', 'unit', 'description', 'count', 'p50', 'p95', 'max'])),
+        24,
+        6,
       ),
     )
     .withPanel(
