@@ -114,4 +114,23 @@ describe('agent runs chat-load against the demo target', () => {
     expect(record!.error!.message).toContain("agent.ready '#no-such-ready'");
     expect(record!.error!.message).toMatch(/^step "agent_console" (did not finish within 2000 ms while it was at|failed: .*\(at): wait for agent\.ready/);
   });
+
+  it('a chat URL the console never routes to fails agent_open_chat naming agent.chatUrl and the URL it is at; one it routes to passes', async () => {
+    const runId = 'e2e-chat-url';
+    const never: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, chatUrl: '#inbox/never$' } };
+    await runToEnd(runId, never, [{ sessionId: 'u1', startOffsetMs: 0 }], 4_000);
+    const [record] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    expect(record).toMatchObject({ status: 'failed', failedStep: 'agent_open_chat' });
+    expect(record!.error!.message).toMatch(/agent\.chatUrl \/#inbox\/never\$\//);
+    // Whichever gives up first (the step's timer or the URL wait, which also says where the console is), the pattern is named.
+    expect(record!.error!.message).toMatch(
+      /^step "agent_open_chat" (did not finish within 4000 ms while it was at: wait for|failed: the console's URL did not match)/,
+    );
+
+    const runs = 'e2e-chat-url-ok';
+    const routed: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, chatUrl: '#chat/[^/]+$' } };
+    await runToEnd(runs, routed, [{ sessionId: 'u2', startOffsetMs: 0 }], 20_000);
+    const [ok] = [...ctl.stored.values()].filter((b) => b.runId === runs).flatMap((b) => b.sessions);
+    expect(ok).toMatchObject({ status: 'ok' });
+  });
 });

@@ -148,6 +148,9 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
         `DEMO_APP_URL=${demo.appUrl}`,
         '--scenario-module',
         CUSTOM_SCENARIO,
+        // A threshold on the module's own metric: a plain number in its declared unit (ms).
+        '--threshold',
+        `widget_first_call:p50>=${INIT_MS}`,
       ],
       { PROBE_DB_URL: db.url },
     );
@@ -159,6 +162,7 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
       summary: {
         sessions: { expected: number | null; recorded: number; ok: number };
         metrics: { metric: string; unit: string; custom?: string; count: number; errors: number; p50: number }[];
+        thresholds: { threshold: string; ok: boolean; observed: number | null }[];
       };
     };
     expect(o.summary.sessions.expected).toBeNull(); // repeating: the count is open
@@ -185,6 +189,7 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     const row = (m: string) => o.summary.metrics.find((x) => x.metric === m);
     expect(row('widget_first_call')).toMatchObject({ unit: 'ms', custom: 'core', count: rounds, errors: 0 });
     expect(row('crm_connect_attempts')).toMatchObject({ unit: 'count', custom: 'extra', count: rounds });
+    expect(o.summary.thresholds.map((x) => [x.threshold, x.ok])).toEqual([[`widget_first_call:p50>=${INIT_MS}`, true]]);
     // The run folder keeps the declarations beside the samples.
     const declared = JSON.parse(await readFile(join(tmp.dir, 'custom-e2e', 'metrics.json'), 'utf8')) as { name: string; unit: string }[];
     expect(declared.map((d) => [d.name, d.unit])).toEqual([

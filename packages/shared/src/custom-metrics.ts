@@ -25,6 +25,11 @@ export const CustomMetricNameSchema = z
   .regex(CUSTOM_METRIC_NAME, NAME_ACCEPTED)
   .refine((n) => !isMetricName(n), { message: `is a built-in metric; a custom metric needs a name of its own (${NAME_ACCEPTED})` });
 
+/** Pure: could `name` be a custom metric's (the name's form; whether a module declares it is the run's business)? */
+export function isCustomMetricName(name: string): boolean {
+  return CustomMetricNameSchema.safeParse(name).success;
+}
+
 export const CustomMetricDefSchema = z.strictObject({
   name: CustomMetricNameSchema,
   unit: z.enum(METRIC_UNITS, { error: `one of ${METRIC_UNITS.join(', ')}` }),

@@ -92,7 +92,7 @@ export const METRICS = {
     kind: 'core',
     description: 'Message delivery, visitor → agent console',
     definition:
-      'Visitor presses send (timeOrigin+now in the visitor page) → the message text is in the agent console DOM (timeOrigin+now in the agent page, same machine clock).',
+      "Visitor presses send (timeOrigin+now in the visitor page) → the message text is in the agent console DOM (timeOrigin+now in the agent page, same machine clock); with the profile's `delivery.toAgent: { frame: <socket> }`, → the first websocket text message containing it that the agent page receives on that socket (its `message` event, timeOrigin+now in the page, before the page's own listeners).",
   },
   msg_agent_to_visitor: {
     name: 'msg_agent_to_visitor',
@@ -100,7 +100,8 @@ export const METRICS = {
     scenarios: chat,
     kind: 'core',
     description: 'Message delivery, agent console → visitor',
-    definition: 'Agent presses send → the reply text is in the widget DOM (same clock as above).',
+    definition:
+      "Agent presses send → the reply text is in the widget DOM (same clock as above); with the profile's `delivery.toVisitor: { frame: <socket> }`, → the first websocket text message containing it that the widget (or the visitor page) receives on that socket.",
   },
   crm_ws_frame_rtt: {
     name: 'crm_ws_frame_rtt',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_PROFILES, parseProfile } from './profile.js';
-import { loginPlan, skippedMetrics } from './profile-shapes.js';
+import { loginPlan, scenarioSectionProblem, skippedMetrics } from './profile-shapes.js';
 import type { ScenarioName } from './scenarios.js';
 
 const demoYaml = readFileSync(BUNDLED_PROFILES.demo!, 'utf8');
@@ -84,4 +84,20 @@ describe('skippedMetrics (what a profile gives no step for)', () => {
     );
     expect([p.visitor.widget.frame, p.visitor.widget.open, p.agent.chatItem]).toEqual([undefined, undefined, undefined]);
   });
+});
+
+describe("scenarioSectionProblem (a profile's scenario: section needs a module to read it)", () => {
+  const cases: Array<[string, Record<string, unknown> | undefined, string | null, boolean]> = [
+    ['no section, built-in', undefined, null, false],
+    ['no section, module', undefined, '/srv/m.mjs', false],
+    ['section, module', { openChat: false }, '/srv/m.mjs', false],
+    ['section, built-in: refused', { openChat: false }, null, true],
+  ];
+  for (const [name, section, module, refused] of cases)
+    it(name, () => {
+      const p = scenarioSectionProblem({ name: 'acme', ...(section ? { scenario: section } : {}) }, 'chat-load', module);
+      if (refused)
+        expect(p).toMatch(/^profile acme: its scenario: section .* no --scenario-module \(built-in chat-load takes no settings\); remove the section/);
+      else expect(p).toBeNull();
+    });
 });

@@ -66,3 +66,17 @@ export function skippedMetrics(scenario: ScenarioName, profile: Pick<TargetProfi
   if (sockets.crm === undefined) out.push({ metric: 'crm_ws_connect', reason: 'the profile names no network.sockets.crm' });
   return out;
 }
+
+/**
+ * Pure: the problem with a profile's `scenario:` section for a run, or null. The section holds a
+ * custom scenario module's settings (checked by the module's schema on the agents); a run of a
+ * built-in scenario has no module to read it, so the section would be silently ignored.
+ */
+export function scenarioSectionProblem(
+  profile: Pick<TargetProfile, 'name' | 'scenario'>,
+  scenario: ScenarioName,
+  scenarioModule: string | null,
+): string | null {
+  if (profile.scenario === undefined || scenarioModule !== null) return null;
+  return `profile ${profile.name}: its scenario: section holds a custom scenario module's settings, but this run has no --scenario-module (built-in ${scenario} takes no settings); remove the section, or run the module it is for`;
+}

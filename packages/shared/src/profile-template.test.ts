@@ -61,13 +61,14 @@ describe('profiles/tenant.template.yaml', () => {
       'agent.login.fields',
       'agent.login.submitKey',
       'agent.login.cookies',
+      'agent.chatUrl',
       'scenario', // a custom scenario module's settings only
     ];
     const missing = schemaPaths(TargetProfileSchema).filter((path) => !has(p, path) && !commentedOnly.includes(path));
     expect(missing, JSON.stringify(missing)).toEqual([]);
     expect(templateYaml).toMatch(/# .*`default` is only for non-secret values/);
     expect(templateYaml.match(/# .*sendKey: Enter/g)).toHaveLength(2);
-    for (const shown of [/# +fields: \[\{ input: /, /# +submitKey: Enter/, /# +cookies: \[\{ name: /, /^# scenario:\n# +openChat: false$/m])
+    for (const shown of [/# +fields: \[\{ input: /, /# +submitKey: Enter/, /# +cookies: \[\{ name: /, /^# scenario:\n# +openChat: false$/m, /# +chatUrl: '/])
       expect(templateYaml).toMatch(shown);
   });
 

@@ -92,6 +92,16 @@ describe('parseProfile', () => {
       demoYaml.replace(/ {2}login:\n(?: {4}.*\n)+/, '  login:\n    cookies: [{ name: sid, value: { env: SID } }]\n    submitKey: Enter\n'),
       'agent.login.submitKey: submits a form: give its fields',
     ],
+    [
+      'delivery by the frames of a socket the profile does not have',
+      `${demoYaml}\ndelivery:\n  toVisitor: { frame: chat }\n`,
+      'delivery.toVisitor.frame: names no socket under network.sockets; the sockets are: crm, webrtc, cobrowse',
+    ],
+    [
+      'delivery by something else',
+      `${demoYaml}\ndelivery:\n  toAgent: websocket\n`,
+      'delivery.toAgent: dom (the text appears in the receiving page) or { frame:',
+    ],
     ['not YAML', 'name: [unclosed', 'not valid YAML'],
     ['not a mapping', '- a\n- b', 'a profile is a YAML mapping'],
   ];
@@ -107,7 +117,7 @@ describe('parseProfile', () => {
     for (const expected of [
       /^ {2}- visitor\.url: an absolute URL such as https:\/\/chat\.example\.com\/; found: "not-a-url"$/,
       /^ {2}- agent\.sendButton: give exactly one of sendButton \(a CSS selector: the button is clicked\) and sendKey \(Enter or NumpadEnter/,
-      /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds, scenario$/,
+      /^ {2}- colour: not a field of the document; accepted: name, description, browser, visitor, agent, network, timeouts, thresholds, delivery, scenario$/,
       /^ {2}- agent\.login\.password\.value: not a field of agent\.login\.password; accepted: env, default$/,
       /^ {2}- agent\.login\.password\.env: missing; accepted: /,
     ])

@@ -169,6 +169,11 @@ export const LoginSchema = z
   });
 export type Login = z.infer<typeof LoginSchema>;
 
+const DELIVERY_ACCEPTED =
+  'dom (the text appears in the receiving page) or { frame: <a socket under network.sockets> } (a websocket message containing it arrives)';
+export const DeliveryBySchema = z.union([z.literal('dom'), z.strictObject({ frame: z.string().min(1) })], { error: DELIVERY_ACCEPTED });
+export type DeliveryBy = z.infer<typeof DeliveryBySchema>;
+
 export const TargetProfileSchema = z
   .strictObject({
     name: z.string().min(1).max(64),
@@ -227,6 +232,12 @@ export const TargetProfileSchema = z
          * Omit when the product assigns chats to agents by itself (the chat opens in the console).
          */
         chatItem: Selector.optional(),
+        /**
+         * A regular expression on the console's URL once the chat is open, for products that route
+         * to the chat themselves (auto-assignment, a notification): the agent_open_chat step waits
+         * for it (after clicking chatItem, when given).
+         */
+        chatUrl: Pattern.optional(),
         /** The open chat's messages. Not used by the built-in scenarios (delivery is seen anywhere in the console); for custom ones. */
         messageList: Selector.optional(),
         messageInput: Selector,
@@ -283,6 +294,18 @@ export const TargetProfileSchema = z
       .default({}),
     /** Pass/fail limits `controller run` judges this target's load tests on (thresholds.ts; --threshold adds to them). */
     thresholds: z.array(ThresholdEntrySchema).max(100).optional(),
+    /**
+     * How the chat scenario sees a message arrive (msg_visitor_to_agent, msg_agent_to_visitor): `dom`
+     * (default) when its text appears in the receiving page; `{ frame: <socket> }` when a websocket
+     * text message containing it arrives on that network.sockets socket (for a page that shows
+     * messages late, or not at all).
+     */
+    delivery: z
+      .strictObject({
+        toAgent: DeliveryBySchema.default('dom'),
+        toVisitor: DeliveryBySchema.default('dom'),
+      })
+      .optional(),
     /** A custom scenario's own settings, checked by the schema its module exports (`settings`; docs/scenario-api.md) when an agent accepts the run. */
     scenario: z.record(z.string(), z.unknown()).optional(),
   })
@@ -295,6 +318,19 @@ export const TargetProfileSchema = z
         path: ['visitor', 'widget', 'usable', 'request'],
         message: `names no pattern under network.requests; the patterns are: ${Object.keys(p.network.requests).join(', ')}`,
       });
+    }
+    // Delivery by frame names a socket of this profile.
+    for (const side of ['toAgent', 'toVisitor'] as const) {
+      const by = p.delivery?.[side];
+      const sockets: Readonly<Record<string, unknown>> = p.network.sockets;
+      if (by !== undefined && by !== 'dom' && sockets[by.frame] === undefined) {
+        const known = Object.keys(sockets).filter((k) => sockets[k] !== undefined);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['delivery', side, 'frame'],
+          message: `names no socket under network.sockets; ${known.length ? `the sockets are: ${known.join(', ')}` : 'the profile has none'}`,
+        });
+      }
     }
     // A login cookie holds a credential: it goes only to the console's own host.
     const consoleHost = new URL(p.agent.url).hostname;

@@ -21,7 +21,11 @@ describe('parseThreshold', () => {
     ['api_create<800', 'is not a threshold; accepted: METRIC[{DETAIL}]:STAT OP VALUE'],
     ['api_create:p95=800', 'is not a threshold'],
     ['api_create:p42<800', 'unknown statistic "p42"; accepted: p50, p90, p95, p99, max, mean, error-rate'],
-    ['api_creat:p95<800', 'unknown metric "api_creat"'],
+    ['api_creat:p95<800ms', "api_creat is not a catalog metric (docs/metrics.md): a custom scenario module's metric takes a plain number"],
+    [
+      `${'x'.repeat(49)}:p95<800`,
+      `unknown metric "${'x'.repeat(49)}"; accepted: a metric of the catalog (docs/metrics.md), 'sessions', or a metric a custom scenario module declares`,
+    ],
     ['sessions:p95<800', 'sessions takes only error-rate'],
     ['sessions{x}:error-rate<1%', 'sessions has no detail'],
     ['api_create:error-rate<5', 'error-rate takes a percentage such as 5%'],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METRICS, isMetricName } from './metrics.js';
+import { isCustomMetricName } from './custom-metrics.js';
 import { DURATION_ACCEPTED, parseDuration } from './options/duration.js';
 
 /*
@@ -70,7 +71,9 @@ function valueOf(metric: string, stat: ThresholdStat, n: number, unit: string | 
     if (unit === '%') return `${metric} is in ms: write the value as 800ms or 1.5s (got ${n}%)`;
     return unit === 's' ? n * 1_000 : n;
   }
-  if (unit !== undefined) return `${metric} is measured in ${metricUnit ?? 'its own unit'}: write a plain number (got ${n}${unit})`;
+  if (unit !== undefined && metricUnit === undefined)
+    return `${metric} is not a catalog metric (docs/metrics.md): a custom scenario module's metric takes a plain number in its declared unit (got ${n}${unit})`;
+  if (unit !== undefined) return `${metric} is measured in ${metricUnit}: write a plain number (got ${n}${unit})`;
   return n;
 }
 
@@ -91,8 +94,10 @@ export function parseThreshold(
   if (metric === SESSIONS_METRIC) {
     if (stat !== 'error-rate') return { problem: `"${expr}": sessions takes only error-rate (e.g. sessions:error-rate<2%)` };
     if (detail !== undefined) return { problem: `"${expr}": sessions has no detail` };
-  } else if (!isMetricName(metric)) {
-    return { problem: `"${expr}": unknown metric "${metric}"; accepted: a metric of the catalog (docs/metrics.md) or 'sessions'` };
+  } else if (!isMetricName(metric) && !isCustomMetricName(metric)) {
+    return {
+      problem: `"${expr}": unknown metric "${metric}"; accepted: a metric of the catalog (docs/metrics.md), 'sessions', or a metric a custom scenario module declares`,
+    };
   }
   const value = valueOf(metric, stat, Number(num), unit);
   if (typeof value === 'string') return { problem: `"${expr}": ${value}` };

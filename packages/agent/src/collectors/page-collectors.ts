@@ -5,6 +5,7 @@ import { watchFirstVisible, type WatchScope } from './first-visible.js';
 import { NetworkCollector } from './network.js';
 import { SocketCollector } from './socket.js';
 import { watchTimeline } from './timeline-watch.js';
+import { watchFrames } from './frame-hook.js';
 
 /** The collectors of one page, on one CDP session tree. Attach before navigating. */
 export interface PageCollectors {
@@ -25,6 +26,8 @@ export interface PageCollectorsOptions {
    * marks) in every document of the page, from before its first script.
    */
   readonly timeline?: { readonly marks: readonly string[] };
+  /** Text messages of websockets whose URL matches, stamped page-side in every document (frame-hook.ts): delivery by frame. */
+  readonly frames?: { readonly urlPattern: string };
 }
 
 export async function attachPageCollectors(page: Page, opts: PageCollectorsOptions): Promise<PageCollectors> {
@@ -37,6 +40,7 @@ export async function attachPageCollectors(page: Page, opts: PageCollectorsOptio
     }
     if (opts.firstVisible) watchFirstVisible(tree, opts.firstVisible.selectors, opts.firstVisible.scope);
     if (opts.timeline) watchTimeline(tree, opts.timeline.marks);
+    if (opts.frames) watchFrames(tree, opts.frames.urlPattern);
     await tree.start();
     return { tree, network, sockets, close: () => tree.close() };
   } catch (e) {

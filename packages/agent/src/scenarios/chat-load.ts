@@ -1,3 +1,4 @@
+import { ProfileError, type DeliveryBy, type TargetProfile } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import { readNavigation } from '../collectors/navigation.js';
 import type { NetworkCollector, RequestTiming } from '../collectors/network.js';
@@ -11,6 +12,7 @@ import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
 import { openChatItem, openWidgetChat } from './chat-session.js';
 import { action, armTextWatch, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
+import { armFrameWatch } from './frame-watch.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
@@ -137,6 +139,14 @@ function recordCrmSocket(ctx: ScenarioContext, socket: SocketCollector): void {
   }
 }
 
+/** Pure: the collectors' frame hook for delivery by frame on one side (the socket's URL pattern), or nothing for `dom`. */
+export function framesOption(profile: TargetProfile, by: DeliveryBy): { frames?: { urlPattern: string } } {
+  if (by === 'dom') return {};
+  const socket = (profile.network.sockets as Readonly<Record<string, { readonly url: string } | undefined>>)[by.frame];
+  if (socket === undefined) throw new ProfileError(`delivery: names socket ${by.frame}, which network.sockets does not define`);
+  return { frames: { urlPattern: socket.url } };
+}
+
 async function run(ctx: ScenarioContext): Promise<void> {
   const { profile, recorder, signal, session } = ctx;
   const { visitor, agent } = ctx.pages;
@@ -147,6 +157,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const agentSend = sendBy(profile.agent, 'agent');
   const { requests, sockets } = profile.network;
   const crm = sockets.crm;
+  const toAgent = profile.delivery?.toAgent ?? 'dom';
+  const toVisitor = profile.delivery?.toVisitor ?? 'dom';
   const usableSel = usableSelector(widget.usable);
   const usableMk = usableMark(widget.usable);
 
@@ -157,6 +169,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       sockets: crm === undefined ? {} : { crm },
       firstVisible: usableSel === undefined ? undefined : { selectors: [usableSel], scope: widget.frame === undefined ? 'all-frames' : 'child-frames' },
       timeline: { marks: usableMk === undefined ? [] : [usableMk] },
+      ...framesOption(profile, toVisitor),
     }),
   );
   let agentCollectors: PageCollectors | undefined;
@@ -165,6 +178,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       attachPageCollectors(agent, {
         requests: profile.network.requests,
         timeline: { marks: [] },
+        ...framesOption(profile, toAgent),
       }),
     );
     const network = collectors.network;
@@ -242,7 +256,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const sent = await recorder.measure('visitor_send', async () => {
         recorder.doing(action('enter text in', 'visitor.widget.messageInput', widget.messageInput));
         await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_send', w);
-        const watch = await armTextWatch(agent, null, text, timeoutMs);
+        const watch = toAgent === 'dom' ? await armTextWatch(agent, null, text, timeoutMs) : await armFrameWatch(agent, toAgent.frame, text, timeoutMs);
         try {
           recorder.doing(sendAction(visitorSend));
           return { watch, at: await stampedSend(frame, widget.messageInput, visitorSend, 'visitor_send') };
@@ -260,7 +274,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
         });
       }
       await recorder.measure('msg_visitor_to_agent', async () => {
-        recorder.doing("wait for the visitor's message text in the agent page");
+        recorder.doing(
+          toAgent === 'dom'
+            ? "wait for the visitor's message text in the agent page"
+            : `wait for a websocket message holding the visitor's message on network.sockets.${toAgent.frame} in the agent page`,
+        );
         try {
           recorder.value('msg_visitor_to_agent', (await sent.watch.instant('msg_visitor_to_agent', signal)) - sent.at, { detail });
         } finally {
@@ -273,7 +291,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const replied = await recorder.measure('agent_reply', async () => {
         recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
         await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
-        const watch = await armTextWatch(frame, widget.messageList, reply, timeoutMs);
+        const watch =
+          toVisitor === 'dom' ? await armTextWatch(frame, widget.messageList, reply, timeoutMs) : await armFrameWatch(frame, toVisitor.frame, reply, timeoutMs);
         try {
           recorder.doing(sendAction(agentSend));
           return { watch, at: await stampedSend(agent, profile.agent.messageInput, agentSend, 'agent_reply') };
@@ -283,7 +302,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
         }
       });
       await recorder.measure('msg_agent_to_visitor', async () => {
-        recorder.doing(action("wait for the agent's reply text in", 'visitor.widget.messageList', widget.messageList));
+        recorder.doing(
+          toVisitor === 'dom'
+            ? action("wait for the agent's reply text in", 'visitor.widget.messageList', widget.messageList)
+            : `wait for a websocket message holding the agent's reply on network.sockets.${toVisitor.frame} in the widget`,
+        );
         try {
           recorder.value('msg_agent_to_visitor', (await replied.watch.instant('msg_agent_to_visitor', signal)) - replied.at, { detail });
         } finally {

@@ -2,6 +2,7 @@ import type { Frame, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError, type WidgetUsable } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { NetworkCollector } from '../collectors/network.js';
+import { redactUrl } from '../collectors/request-pattern.js';
 import type { ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
 import { action, clickContaining, navigationLoadMs, sendAction, sendBy, stampedSend } from './page-probes.js';
@@ -71,15 +72,40 @@ export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitO
   await openChatItem(ctx, text, w);
 }
 
-/** Click the inbox item holding `text` (agent.chatItem), as step agent_open_chat; without agent.chatItem (auto-assigned chats) nothing to do. */
+/**
+ * Open the chat holding `text` in the console, as step agent_open_chat: click its inbox item
+ * (agent.chatItem), then wait until the console's URL matches agent.chatUrl (a product that
+ * routes to the chat); with neither (chats auto-assigned and shown in place) nothing to do.
+ */
 export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
   const { recorder, profile } = ctx;
-  const item = profile.agent.chatItem;
-  if (item === undefined) return;
-  await recorder.measure('agent_open_chat', () => {
-    recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', item));
-    return clickContaining(ctx.pages.agent, item, text, 'agent_open_chat', w);
+  const { chatItem: item, chatUrl } = profile.agent;
+  if (item === undefined && chatUrl === undefined) return;
+  await recorder.measure('agent_open_chat', async () => {
+    if (item !== undefined) {
+      recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', item));
+      await clickContaining(ctx.pages.agent, item, text, 'agent_open_chat', w);
+    }
+    if (chatUrl !== undefined) {
+      recorder.doing(`wait for the console's URL to match agent.chatUrl /${chatUrl}/`);
+      await waitForUrl(ctx.pages.agent, chatUrl, 'agent_open_chat', w);
+    }
   });
+}
+
+/** Wait until the page's URL (location.href, so a route the app pushes counts as a navigation does) matches `pattern`. */
+export async function waitForUrl(page: Page, pattern: string, step: string, w: WaitOptions): Promise<void> {
+  try {
+    await page.waitForFunction((re: string) => new RegExp(re).test(location.href), { polling: 50, timeout: w.timeoutMs, signal: w.signal }, pattern);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError')
+      throw new StepError(step, `the console's URL did not match agent.chatUrl /${pattern}/ within ${w.timeoutMs} ms (it is ${redactUrl(page.url())})`, {
+        code: ERROR_CODES.STEP_TIMEOUT,
+        cause: e,
+        detail: { pattern },
+      });
+    throw e;
+  }
 }
 
 /** Click the widget's launcher (visitor.widget.open) and fill its pre-chat form, if the profile has them. Runs inside the caller's step. */

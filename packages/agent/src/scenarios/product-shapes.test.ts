@@ -38,6 +38,8 @@ const ARGS = [...BASE_ARGS, ...SHELL_EXTRA_ARGS];
 /** Message relay delay (the demo's `realtime` knob): the low arm, and what the high arm adds. */
 const LOW_MS = 100;
 const ADDED_MS = 200;
+/** How late the slow console (`?render=`) shows what its socket brought. */
+const RENDER_MS = 300;
 const ROUNDS = 5;
 const SHAPES = Object.keys(BUNDLED_PROFILES).filter((n) => n !== 'demo');
 /** Functional bounds only: a step that waits this long has failed; no verdict depends on them. */
@@ -88,7 +90,7 @@ let userDataDir = '';
 let sessions = 0;
 const profiles = new Map<string, TargetProfile>();
 
-async function runSession(shape: string, knobs: KnobsPatch): Promise<SessionResult> {
+async function runSession(shape: string | TargetProfile, knobs: KnobsPatch): Promise<SessionResult> {
   target.knobs.reset();
   target.knobs.set(knobs);
   const visitorCtx = await browser.createBrowserContext();
@@ -98,7 +100,7 @@ async function runSession(shape: string, knobs: KnobsPatch): Promise<SessionResu
     const ctx: ScenarioContext = {
       session: { runId: 'shapes', sessionId: `s${++sessions}`, scenario: 'chat-load' },
       pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
-      profile: profiles.get(shape)!,
+      profile: typeof shape === 'string' ? profiles.get(shape)! : shape,
       options: OPTIONS,
       recorder,
       signal: new AbortController().signal,
@@ -183,5 +185,34 @@ describe('chat-load on the example product shapes', () => {
       'demo-sso': [],
     });
     expectVerdicts('example product shapes: delivery accuracy', exp, verdicts);
+  }, 300_000);
+
+  it('delivery by frame times the message on the wire: on a console that shows messages 300 ms late, the DOM reading is 300 ms above the frame reading', async () => {
+    // demo-socket-chat counts visitor → agent by the console socket's frame; the same profile by the DOM is the other arm.
+    const byFrame = profiles.get('demo-socket-chat')!;
+    expect(byFrame.delivery?.toAgent).toEqual({ frame: 'crm' });
+    const slow = `${byFrame.agent.url}${byFrame.agent.url.includes('?') ? '&' : '?'}render=${RENDER_MS}`;
+    const frame: TargetProfile = { ...byFrame, agent: { ...byFrame.agent, url: slow } };
+    const dom: TargetProfile = { ...frame, delivery: { toAgent: 'dom', toVisitor: 'dom' } };
+    const exp = await runExperiment<SessionResult>(
+      [
+        { name: 'frame', run: () => runSession(frame, delivery(LOW_MS)) },
+        { name: 'dom', run: () => runSession(dom, delivery(LOW_MS)) },
+      ],
+      { rounds: ROUNDS },
+    );
+    for (const round of exp.all) for (const arm of ['frame', 'dom']) expect(round.results[arm]!.failure, `${arm} round ${round.index + 1}`).toBeUndefined();
+    expectVerdicts('delivery by frame against the DOM on a slow console', exp, [
+      judgeDelay({
+        metric: 'msg_visitor_to_agent, DOM − frame',
+        injectedMs: RENDER_MS,
+        measured: exp.values('dom', (r) => one(r, 'msg_visitor_to_agent')),
+        reference: exp.values('frame', (r) => one(r, 'msg_visitor_to_agent')),
+        referenceIs: "the same session counted by the console socket's frame",
+        floorMs: LOW_MS + RENDER_MS,
+      }),
+    ]);
+    // The frame reading is the relay's delay, not the render's.
+    for (const v of exp.values('frame', (r) => one(r, 'msg_visitor_to_agent'))) expect(v).toBeLessThan(LOW_MS + RENDER_MS);
   }, 300_000);
 });

@@ -94,7 +94,7 @@ export function profileFields(p: TargetProfile): string[] {
     if (l.cookies) out.push('agent.login.cookies');
   }
   out.push('agent.ready');
-  for (const k of ['chatItem', 'messageInput', 'sendButton', 'sendKey'] as const) if (p.agent[k] !== undefined) out.push(`agent.${k}`);
+  for (const k of ['chatItem', 'chatUrl', 'messageInput', 'sendButton', 'sendKey'] as const) if (p.agent[k] !== undefined) out.push(`agent.${k}`);
   return out;
 }
 

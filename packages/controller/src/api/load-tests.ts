@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, configKeyFlag, describeError, isProbeError, resolveScenarioOptions } from '@userprobe/shared';
+import { ConfigError, configKeyFlag, describeError, isProbeError, resolveScenarioOptions, scenarioSectionProblem } from '@userprobe/shared';
 import { resolveRunConfig, thinkTimeProblem, type RunConfig, type ServeConfig } from '../config/config.js';
 import { resolveTarget } from '../config/target.js';
 import type { ListeningHub } from '../hub/hub.js';
@@ -117,7 +117,8 @@ export class LoadTests {
     let paused = false;
     try {
       const problem =
-        cfg.scenario === 'chat-load' || cfg.scenarioModule !== null ? thinkTimeProblem(resolveScenarioOptions(cfg.options, target.profile)) : null;
+        (cfg.scenario === 'chat-load' || cfg.scenarioModule !== null ? thinkTimeProblem(resolveScenarioOptions(cfg.options, target.profile)) : null) ??
+        scenarioSectionProblem(target.profile, cfg.scenario, cfg.scenarioModule);
       if (problem !== null) throw new ApiError(400, 'E_CONFIG_INVALID', problem);
       progress.note(`target: ${target.description}`);
       if (mon?.policy === 'pause') {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, formatDuration, resolveScenarioOptions } from '@userprobe/shared';
+import { ConfigError, describeError, formatDuration, resolveScenarioOptions, scenarioSectionProblem } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
 import { chooseBrowser, thinkTimeProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
@@ -92,7 +92,7 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (options.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
     else if (options.thinkTime.maxMs > 0 && options.messages === 1)
       progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
-    const problem = chatPaced ? thinkTimeProblem(options) : null;
+    const problem = (chatPaced ? thinkTimeProblem(options) : null) ?? scenarioSectionProblem(target.profile, cfg.scenario, cfg.scenarioModule);
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);

@@ -54,14 +54,19 @@ export function bucketSeconds(spanS: number): number {
 }
 
 /** Per core metric of the scenario that has values: the chart data. Pure. */
-export function chartData(scenario: ScenarioName, samples: ReportInput['samples']): ChartData[] {
+export function chartData(
+  scenario: ScenarioName,
+  samples: ReportInput['samples'],
+  declared: readonly { readonly metric: string; readonly unit: string }[] = [],
+): ChartData[] {
   const times = samples.map((s) => Date.parse(s.ts)).filter(Number.isFinite);
   if (times.length === 0) return [];
   const t0 = Math.min(...times);
   const span = (Math.max(...times) - t0) / 1000;
   const step = bucketSeconds(span);
   const out: ChartData[] = [];
-  for (const metric of coreMetrics(scenario)) {
+  // The scenario's core metrics, then the core metrics a custom scenario module declared (their units from its declaration).
+  for (const metric of [...coreMetrics(scenario), ...declared.map((d) => d.metric)]) {
     const mine = samples.filter((s) => s.metric === metric).sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
     if (mine.length === 0) continue;
     const t = mine.map((s) => (Date.parse(s.ts) - t0) / 1000);
@@ -85,7 +90,7 @@ export function chartData(scenario: ScenarioName, samples: ReportInput['samples'
     for (const x of v) binN[Math.min(bins - 1, Math.floor((x - lo) / width))]!++;
     out.push({
       metric,
-      unit: isMetricName(metric) ? METRICS[metric].unit : '',
+      unit: isMetricName(metric) ? METRICS[metric].unit : (declared.find((d) => d.metric === metric)?.unit ?? ''),
       t,
       v,
       sat: mine.map((s) => (s.saturated ? 1 : 0)),
@@ -206,7 +211,11 @@ const PAGE_SCRIPT = `
 export function reportHtml(i: ReportInput): string {
   const s = i.summary;
   const ss = s.sessions;
-  const charts = chartData(s.scenario, i.samples);
+  const charts = chartData(
+    s.scenario,
+    i.samples,
+    s.metrics.filter((m) => m.custom === 'core'),
+  );
   const metricRows = s.metrics.flatMap((m) => [
     [m.metric, m.unit, m.count, m.errors, num(m.p50), num(m.p95), num(m.p99), num(m.max), m.saturated],
     ...m.byDetail.map((d) => [`  ${m.metric}[${d.detail}]`, m.unit, d.count, '', num(d.p50), num(d.p95), num(d.p99), num(d.max), d.saturated]),

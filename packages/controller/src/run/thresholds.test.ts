@@ -118,6 +118,11 @@ describe('runThresholds', () => {
       ['api_create:p95<800ms', false],
     ]);
   });
+  it("a name outside the catalog is a custom module's metric: refused without --scenario-module, taken with one (a plain number, its unit)", () => {
+    const typo = () => runThresholds(cfg([t('api_creat:p95<800')]), {});
+    expect(typo).toThrow(/threshold api_creat:p95<800: unknown metric "api_creat"; accepted: a metric of the catalog .* with --scenario-module/);
+    expect(runThresholds(cfg([t('widget_first_call:p95<800')], '/srv/m.mjs'), {}).map((x) => [x.metric, x.value])).toEqual([['widget_first_call', 800]]);
+  });
   it("refuses a metric the scenario never records, naming every one (a custom module's metrics are its own)", () => {
     const run = () => runThresholds(cfg([t('cobrowse_mirror_lag:p95<1s'), t('call_setup:p95<1s')]), {});
     expect(run).toThrow(ConfigError);

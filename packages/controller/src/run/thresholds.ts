@@ -76,6 +76,13 @@ export function runThresholds(
   for (const t of [...(profile.thresholds ?? []).map(thresholdOfEntry), ...cfg.thresholds]) byText.set(t.text, t);
   const all = [...byText.values()];
   const problems = cfg.scenarioModule === null ? all.map((t) => thresholdScenarioProblem(t, cfg.scenario)).filter((p) => p !== null) : [];
+  // A name outside the catalog is a custom scenario module's metric: without a module it can only be a typo.
+  if (cfg.scenarioModule === null)
+    for (const t of all)
+      if (t.metric !== SESSIONS_METRIC && !isMetricName(t.metric))
+        problems.push(
+          `threshold ${t.text}: unknown metric "${t.metric}"; accepted: a metric of the catalog (docs/metrics.md) or 'sessions' (a custom scenario module's own metrics with --scenario-module)`,
+        );
   if (problems.length) throw new ConfigError(problems.join('; '));
   return all;
 }

@@ -6,11 +6,24 @@
 //   login=form (default) | nickname (one field, Enter logs in) | cookie (single sign-on: the
 //     up_agent_session cookie logs in, no form);
 //   assign=inbox (default: the agent clicks a chat) | auto (the server assigns chats; the console opens them).
+//   render=<ms>: messages are shown that much after the socket brought them (a slow console).
+// The open chat's id is in the URL's fragment (#chat/<id>) in every shape.
 (function () {
   'use strict';
   var shape = new URLSearchParams(location.search);
   var loginMode = shape.get('login') || 'form';
   var autoAssign = shape.get('assign') === 'auto';
+  // render=<ms>: a slow console, showing what the socket brings that much later (the socket's frames are not delayed).
+  var renderDelay = Math.max(0, Number(shape.get('render')) || 0);
+  function rendered(fn) {
+    return renderDelay === 0
+      ? fn
+      : function (payload) {
+          setTimeout(function () {
+            fn(payload);
+          }, renderDelay);
+        };
+  }
   var socket = null;
   var chats = new Map(); // chatId -> { chatId, visitorName, lastMessage }
   var openChatId = null;
@@ -63,6 +76,8 @@
 
   async function openChat(chatId) {
     openChatId = chatId;
+    // The open chat is in the URL (#chat/<id>), as routed consoles show it (a profile's agent.chatUrl waits for it).
+    history.replaceState(null, '', location.pathname + location.search + '#chat/' + encodeURIComponent(chatId));
     document.querySelectorAll('.chat-item').forEach(function (n) {
       n.classList.toggle('active', n.dataset.chatId === chatId);
     });
@@ -123,12 +138,15 @@
     socket.on('connect_error', function (err) {
       status('realtime: ' + err.message);
     });
-    socket.on('chat:created', upsert);
-    socket.on('chat:message', onMessage);
-    socket.on('chat:assigned', function (summary) {
-      upsert(summary);
-      openChat(summary.chatId);
-    });
+    socket.on('chat:created', rendered(upsert));
+    socket.on('chat:message', rendered(onMessage));
+    socket.on(
+      'chat:assigned',
+      rendered(function (summary) {
+        upsert(summary);
+        openChat(summary.chatId);
+      }),
+    );
   }
 
   function loggedIn(token) {
