@@ -34,7 +34,7 @@ describe('agent runs chat-load against the demo target', () => {
         spool: spoolRoot,
         capacity: ['2'],
         allowHost: ['127.0.0.1', '127.0.0.2'],
-        secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD'],
+        secretEnv: ['DEMO_AGENT_USER', 'DEMO_AGENT_PASSWORD', 'DEMO_AGENT_SESSION'],
       },
       {},
       { cpus: 2, memMb: 4096, hostname: 'test', platform: 'linux', homeDir: spoolRoot },
@@ -113,6 +113,27 @@ describe('agent runs chat-load against the demo target', () => {
     // Whichever gives up first (the step's timer or Puppeteer's wait), the message says what the step was at.
     expect(record!.error!.message).toContain("agent.ready '#no-such-ready'");
     expect(record!.error!.message).toMatch(/^step "agent_console" (did not finish within 2000 ms while it was at|failed: .*\(at): wait for agent\.ready/);
+  });
+
+  it("a console that keeps its session in localStorage: agent.login.storage sets it on the console's origin before the first load, and the session passes", async () => {
+    const runId = 'e2e-storage-login';
+    const url = demoProfile.agent.url.replace(/\/console\/.*$/, '/console/?login=storage');
+    const stored: TargetProfile = {
+      ...demoProfile,
+      agent: {
+        ...demoProfile.agent,
+        url,
+        login: { storage: [{ key: 'up_agent_session', value: { env: 'DEMO_AGENT_SESSION', default: 'demo-sso-session' } }] },
+      },
+    };
+    await runToEnd(runId, stored, [{ sessionId: 'k1', startOffsetMs: 0 }], 20_000);
+    const [ok] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    expect(ok, JSON.stringify(ok?.error)).toMatchObject({ status: 'ok' });
+    // Without it the same console stays logged out: the entry is what logged it in.
+    const bare: TargetProfile = { ...stored, agent: { ...stored.agent, login: undefined } };
+    await runToEnd(`${runId}-none`, bare, [{ sessionId: 'k2', startOffsetMs: 0 }], 3_000);
+    const [failed] = [...ctl.stored.values()].filter((b) => b.runId === `${runId}-none`).flatMap((b) => b.sessions);
+    expect(failed).toMatchObject({ status: 'failed', failedStep: 'agent_console' });
   });
 
   it('a chat URL the console never routes to fails agent_open_chat naming agent.chatUrl and the URL it is at; one it routes to passes', async () => {

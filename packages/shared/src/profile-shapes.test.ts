@@ -11,12 +11,13 @@ const parse = (text: string) => parseProfile(text, 'p.yaml', vars);
 
 describe('loginPlan (the steps of an agent login, from the profile)', () => {
   it.each([
-    ['no login', demoYaml.replace(LOGIN, ''), { cookies: 0, fields: [], submit: null }],
+    ['no login', demoYaml.replace(LOGIN, ''), { cookies: 0, storage: 0, fields: [], submit: null }],
     [
       'the username/password shorthand with a submit button',
       demoYaml,
       {
         cookies: 0,
+        storage: 0,
         fields: ['agent.login.usernameInput #login-user', 'agent.login.passwordInput #login-pass'],
         submit: 'button agent.login.submit #login-submit',
       },
@@ -24,22 +25,28 @@ describe('loginPlan (the steps of an agent login, from the profile)', () => {
     [
       'a nickname field, sent with Enter',
       demoYaml.replace(LOGIN, "  login:\n    fields: [{ input: '#nick', value: { env: NICK, default: agent } }]\n    submitKey: Enter\n"),
-      { cookies: 0, fields: ['agent.login.fields.0.input #nick'], submit: 'key agent.login.submitKey Enter' },
+      { cookies: 0, storage: 0, fields: ['agent.login.fields.0.input #nick'], submit: 'key agent.login.submitKey Enter' },
     ],
     [
       'fields and no submit at all',
       demoYaml.replace(LOGIN, "  login:\n    fields: [{ input: '#a', value: { env: A } }, { input: '#b', value: { env: B } }]\n"),
-      { cookies: 0, fields: ['agent.login.fields.0.input #a', 'agent.login.fields.1.input #b'], submit: null },
+      { cookies: 0, storage: 0, fields: ['agent.login.fields.0.input #a', 'agent.login.fields.1.input #b'], submit: null },
     ],
     [
       'a session cookie only',
       demoYaml.replace(LOGIN, '  login:\n    cookies: [{ name: sid, value: { env: CONSOLE_SID } }]\n'),
-      { cookies: 1, fields: [], submit: null },
+      { cookies: 1, storage: 0, fields: [], submit: null },
+    ],
+    [
+      'a token in localStorage only',
+      demoYaml.replace(LOGIN, '  login:\n    storage: [{ key: auth_token, value: { env: CONSOLE_TOKEN } }]\n'),
+      { cookies: 0, storage: 1, fields: [], submit: null },
     ],
   ])('%s', (_n, text, want) => {
     const plan = loginPlan(parse(text).agent.login);
     expect({
       cookies: plan.cookies.length,
+      storage: plan.storage.length,
       fields: plan.fields.map((f) => `${f.field} ${f.input}`),
       submit:
         plan.submit === null

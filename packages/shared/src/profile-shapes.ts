@@ -20,15 +20,16 @@ export type LoginSubmit = { readonly button: string; readonly field: string } | 
 
 export interface LoginPlan {
   readonly cookies: NonNullable<Login['cookies']>;
+  readonly storage: NonNullable<Login['storage']>;
   readonly fields: readonly LoginFieldStep[];
   readonly submit: LoginSubmit;
 }
 
 const AT = 'agent.login';
 
-/** Pure: the steps of a profile's agent login, in order (cookies, fields, submit); no login → nothing to do. */
+/** Pure: the steps of a profile's agent login, in order (cookies and storage, fields, submit); no login → nothing to do. */
 export function loginPlan(login: Login | undefined): LoginPlan {
-  if (!login) return { cookies: [], fields: [], submit: null };
+  if (!login) return { cookies: [], storage: [], fields: [], submit: null };
   const fields: LoginFieldStep[] =
     login.fields?.map((f, i) => ({ input: f.input, value: f.value, field: `${AT}.fields.${i}.input` })) ??
     (login.username && login.password && login.usernameInput && login.passwordInput
@@ -43,7 +44,7 @@ export function loginPlan(login: Login | undefined): LoginPlan {
       : login.submitKey !== undefined
         ? { key: login.submitKey, field: `${AT}.submitKey` }
         : null;
-  return { cookies: login.cookies ?? [], fields, submit };
+  return { cookies: login.cookies ?? [], storage: login.storage ?? [], fields, submit };
 }
 
 /** A metric a scenario does not measure for this profile, and why. */

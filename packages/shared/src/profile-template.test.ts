@@ -61,6 +61,7 @@ describe('profiles/tenant.template.yaml', () => {
       'agent.login.fields',
       'agent.login.submitKey',
       'agent.login.cookies',
+      'agent.login.storage',
       'agent.chatUrl',
       'scenario', // a custom scenario module's settings only
     ];
@@ -68,7 +69,14 @@ describe('profiles/tenant.template.yaml', () => {
     expect(missing, JSON.stringify(missing)).toEqual([]);
     expect(templateYaml).toMatch(/# .*`default` is only for non-secret values/);
     expect(templateYaml.match(/# .*sendKey: Enter/g)).toHaveLength(2);
-    for (const shown of [/# +fields: \[\{ input: /, /# +submitKey: Enter/, /# +cookies: \[\{ name: /, /^# scenario:\n# +openChat: false$/m, /# +chatUrl: '/])
+    for (const shown of [
+      /# +fields: \[\{ input: /,
+      /# +submitKey: Enter/,
+      /# +cookies: \[\{ name: /,
+      /^# scenario:\n# +openChat: false$/m,
+      /# +chatUrl: '/,
+      /# +storage: \[\{ key: /,
+    ])
       expect(templateYaml).toMatch(shown);
   });
 

@@ -121,14 +121,20 @@ export const LoginCookieSchema = z.strictObject({
   url: Url.optional(),
 });
 
+/** A localStorage entry set on the agent console's origin before it loads (a token a single-page app keeps there). */
+export const LoginStorageSchema = z.strictObject({
+  key: z.string().min(1).max(200),
+  value: CredentialSchema,
+});
+
 export const LOGIN_ACCEPTED =
-  'a form (fields: [{ input, value }] — or the shorthand username, password, usernameInput, passwordInput — with submit: <selector>, submitKey: <key>, or neither), cookies: [{ name, value, url? }], or both';
+  'a form (fields: [{ input, value }] — or the shorthand username, password, usernameInput, passwordInput — with submit: <selector>, submitKey: <key>, or neither), cookies: [{ name, value, url? }], storage: [{ key, value }] (localStorage), or a form with either';
 
 /**
  * How the agent gets into its console. A form: any number of fields, each filled with a
  * credential, then its submit button clicked, a key pressed in the last field, or nothing
- * (a console that logs in as the fields are filled). Cookies: set before the console loads.
- * Both may be given (cookies first). The classic username/password form has a shorthand.
+ * (a console that logs in as the fields are filled). Cookies, localStorage entries: set before
+ * the console loads. Any of them may be combined (cookies and storage first). The classic username/password form has a shorthand.
  */
 export const LoginSchema = z
   .strictObject({
@@ -142,6 +148,8 @@ export const LoginSchema = z
     /** Or press this key in the form's last field. */
     submitKey: SendKey.optional(),
     cookies: z.array(LoginCookieSchema).min(1).max(20).optional(),
+    /** localStorage entries set on agent.url's origin before the console's first load. */
+    storage: z.array(LoginStorageSchema).min(1).max(20).optional(),
   })
   .superRefine((l, ctx) => {
     const shorthand = ['username', 'password', 'usernameInput', 'passwordInput'] as const;
@@ -165,7 +173,7 @@ export const LoginSchema = z
         path: [l.submit !== undefined ? 'submit' : 'submitKey'],
         message: 'submits a form: give its fields (or the username/password shorthand)',
       });
-    if (!form && l.cookies === undefined) ctx.addIssue({ code: 'custom', path: [], message: LOGIN_ACCEPTED });
+    if (!form && l.cookies === undefined && l.storage === undefined) ctx.addIssue({ code: 'custom', path: [], message: LOGIN_ACCEPTED });
   });
 export type Login = z.infer<typeof LoginSchema>;
 

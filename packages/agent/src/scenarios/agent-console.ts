@@ -5,7 +5,8 @@ import { action, navigate, stampedSend } from './page-probes.js';
 
 /*
  * The agent console, opened as the profile's shape says: the login's cookies set in the
- * console's browser context first, then agent.url loaded, then the login form (any fields,
+ * console's browser context first (and its localStorage entries as its first document starts),
+ * then agent.url loaded, then the login form (any fields,
  * submitted by a button, a key or nothing), then agent.ready awaited. Each sub-action says
  * what it is doing (Recorder.doing), so a timeout names the field and selector it waited for.
  */
@@ -28,8 +29,26 @@ export async function openAgentConsole(ctx: ScenarioContext, step: string, w: Wa
       }),
     );
   }
+  // localStorage entries go in as the console's first document starts, before its scripts, on its origin only; never again.
+  let storage: { identifier: string } | null = null;
+  if (plan.storage.length > 0) {
+    recorder.doing(`set the localStorage entries of agent.login.storage (${plan.storage.map((e) => e.key).join(', ')})`);
+    const entries = plan.storage.map((e) => [e.key, ctx.credential(e.value)] as const);
+    storage = await agent.evaluateOnNewDocument(
+      (origin: string, items: ReadonlyArray<readonly [string, string]>) => {
+        if (location.origin !== origin) return;
+        for (const [k, v] of items) localStorage.setItem(k, v);
+      },
+      new URL(profile.agent.url).origin,
+      entries,
+    );
+  }
   recorder.doing('load agent.url, up to its load event');
-  await navigate(agent, profile.agent.url, step, w.timeoutMs);
+  try {
+    await navigate(agent, profile.agent.url, step, w.timeoutMs);
+  } finally {
+    if (storage) await agent.removeScriptToEvaluateOnNewDocument(storage.identifier).catch(() => undefined);
+  }
   await loaded?.();
   for (const f of plan.fields) {
     recorder.doing(action('fill', f.field, f.input));

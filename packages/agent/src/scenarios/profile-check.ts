@@ -92,6 +92,7 @@ export function profileFields(p: TargetProfile): string[] {
     l.fields?.forEach((_f, i) => out.push(`agent.login.fields.${i}.input`));
     for (const k of ['usernameInput', 'passwordInput', 'submit', 'submitKey'] as const) if (l[k] !== undefined) out.push(`agent.login.${k}`);
     if (l.cookies) out.push('agent.login.cookies');
+    if (l.storage) out.push('agent.login.storage');
   }
   out.push('agent.ready');
   for (const k of ['chatItem', 'chatUrl', 'messageInput', 'sendButton', 'sendKey'] as const) if (p.agent[k] !== undefined) out.push(`agent.${k}`);

@@ -4,7 +4,8 @@
 // ('agent:reply' with an ack).
 // Shapes, from the console URL's query (as other products are built):
 //   login=form (default) | nickname (one field, Enter logs in) | cookie (single sign-on: the
-//     up_agent_session cookie logs in, no form);
+//     up_agent_session cookie logs in, no form) | storage (the same session, kept in localStorage
+//     under up_agent_session);
 //   assign=inbox (default: the agent clicks a chat) | auto (the server assigns chats; the console opens them).
 //   render=<ms>: messages are shown that much after the socket brought them (a slow console).
 // The open chat's id is in the URL's fragment (#chat/<id>) in every shape.
@@ -183,6 +184,12 @@
   if (loginMode === 'cookie') {
     document.getElementById('login-form').hidden = true;
     logIn('/api/agent/session', {}, document.getElementById('login-error'));
+    return;
+  }
+  if (loginMode === 'storage') {
+    // A single-page app that keeps its session in localStorage (set by its own sign-in page).
+    document.getElementById('login-form').hidden = true;
+    logIn('/api/agent/session', { session: localStorage.getItem('up_agent_session') || '' }, document.getElementById('login-error'));
     return;
   }
 

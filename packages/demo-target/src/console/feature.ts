@@ -9,7 +9,8 @@ import { MAX_NICKNAME, SSO_COOKIE } from './sessions.js';
 /**
  * The agent console (app origin): /console/ page, POST /api/agent/login ({username, password},
  * or {nickname} from a `?login=nickname` console) and POST /api/agent/session (the single
- * sign-on cookie of a `?login=cookie` console); each waits the `login` knob and may answer its
+ * sign-on cookie of a `?login=cookie` console, or the same session in the body from a `?login=storage`
+ * console, which keeps it in localStorage); each waits the `login` knob and may answer its
  * injected error. The console then connects the CRM socket with `auth: {role: 'agent', token}`
  * (and `auto: true` on a `?assign=auto` console). The console's shape options are in
  * public/console/console.js.
@@ -46,10 +47,13 @@ export const consoleFeature: Feature = {
     ctx.app.add(
       'POST',
       '/api/agent/session',
-      withKnobs(ctx, { latency: 'login', error: 'login' }, (req, res) => {
-        const cookie = cookieValue(req.headers.cookie, SSO_COOKIE);
-        const token = cookie === undefined ? null : ctx.agents.session(cookie);
-        if (!token) return sendError(res, 401, 'no_session', `no valid ${SSO_COOKIE} cookie: sign in through single sign-on first`);
+      withKnobs(ctx, { latency: 'login', error: 'login' }, async (req, res) => {
+        // The session from the cookie, or from the body of a `?login=storage` console ({ session }).
+        const raw = await readJson(req).catch(() => null);
+        const body = (raw !== null && typeof raw === 'object' ? raw : {}) as { session?: unknown };
+        const session = cookieValue(req.headers.cookie, SSO_COOKIE) ?? (typeof body.session === 'string' && body.session !== '' ? body.session : undefined);
+        const token = session === undefined ? null : ctx.agents.session(session);
+        if (!token) return sendError(res, 401, 'no_session', `no valid ${SSO_COOKIE} cookie or stored session: sign in through single sign-on first`);
         sendJson(res, 200, { token, agent: { name: 'sso-agent' } });
       }),
     );
