@@ -134,6 +134,8 @@ describe('agent runs chat-load against the demo target', () => {
     await runToEnd(`${runId}-none`, bare, [{ sessionId: 'k2', startOffsetMs: 0 }], 3_000);
     const [failed] = [...ctl.stored.values()].filter((b) => b.runId === `${runId}-none`).flatMap((b) => b.sessions);
     expect(failed).toMatchObject({ status: 'failed', failedStep: 'agent_console' });
+    // It got as far as the console's page: what never came is the logged-in console (the demo answered 401 to no session).
+    expect(failed!.error!.message).toMatch(/agent\.ready '#console-ready'/);
   });
 
   it('a chat URL the console never routes to fails agent_open_chat naming agent.chatUrl and the URL it is at; one it routes to passes', async () => {

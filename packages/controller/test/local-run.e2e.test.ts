@@ -53,9 +53,16 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     expect(code, p.stderr().slice(-3000)).toBe(0);
 
     const o = JSON.parse(p.stdout()) as {
-      summary: { sessions: Record<string, number>; agents: { name: string; sessionsOk: number }[]; metrics: { metric: string; count: number; p50: number }[] };
+      summary: {
+        sessions: Record<string, number>;
+        agents: { name: string; sessionsOk: number }[];
+        metrics: { metric: string; count: number; p50: number }[];
+        ramp: { startLateness: { count: number; p99: number } | null } | null;
+      };
     };
     expect(o.summary.sessions).toMatchObject({ expected: 6, recorded: 6, ok: 6, failed: 0, missing: 0 });
+    // Every session had a planned start (the agreed start plus its ramp offset): the summary says how late each began.
+    expect(o.summary.ramp?.startLateness?.count).toBe(6);
     expect(o.summary.agents.map((a) => [a.name, a.sessionsOk])).toEqual([
       ['local-1', 3],
       ['local-2', 3],
@@ -202,7 +209,7 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     )) as unknown as [[{ n: number; low: number }]];
     expect(Number(stored[0].n)).toBe(rounds);
     expect(Number(stored[0].low)).toBeGreaterThanOrEqual(INIT_MS);
-    const [defs] = (await db.admin.query('SELECT name, unit, kind FROM custom_metrics ORDER BY name')) as unknown as [
+    const [defs] = (await db.admin.query("SELECT name, unit, kind FROM custom_metrics WHERE run_id = 'custom-e2e' ORDER BY name")) as unknown as [
       { name: string; unit: string; kind: string }[],
     ];
     expect(defs.map((d) => [d.name, d.unit, d.kind])).toEqual([

@@ -17,18 +17,20 @@ export const MAX_CUSTOM_METRICS = 50;
 export const CUSTOM_METRIC_NAME = /^[a-z][a-z0-9_]*$/;
 const NAME_ACCEPTED = `lower-case letters, digits and _, starting with a letter, at most ${METRIC_NAME_MAX} characters, not a built-in metric name (docs/metrics.md)`;
 
-const DESCRIPTION_ACCEPTED = 'a text of 1-200 characters saying what is measured, from which event to which';
+/**
+ * A custom metric's name by its form only. On the wire (MetricBatch.metrics) that is all that is
+ * checked: a name the catalog takes up later stays readable in an older agent's batches and
+ * spool (the catalog wins: such a declaration is ignored, its samples count as the catalog
+ * metric). A module's declarations are held to more when it loads (parseCustomMetrics).
+ */
+export const CustomMetricNameSchema = z.string().max(METRIC_NAME_MAX, NAME_ACCEPTED).regex(CUSTOM_METRIC_NAME, NAME_ACCEPTED);
 
-export const CustomMetricNameSchema = z
-  .string()
-  .max(METRIC_NAME_MAX, NAME_ACCEPTED)
-  .regex(CUSTOM_METRIC_NAME, NAME_ACCEPTED)
-  .refine((n) => !isMetricName(n), { message: `is a built-in metric; a custom metric needs a name of its own (${NAME_ACCEPTED})` });
-
-/** Pure: could `name` be a custom metric's (the name's form; whether a module declares it is the run's business)? */
+/** Pure: could `name` be a custom metric's (its form; whether a module declares it is the run's business)? */
 export function isCustomMetricName(name: string): boolean {
-  return CustomMetricNameSchema.safeParse(name).success;
+  return !isMetricName(name) && CustomMetricNameSchema.safeParse(name).success;
 }
+
+const DESCRIPTION_ACCEPTED = 'a text of 1-200 characters saying what is measured, from which event to which';
 
 export const CustomMetricDefSchema = z.strictObject({
   name: CustomMetricNameSchema,
@@ -39,22 +41,38 @@ export const CustomMetricDefSchema = z.strictObject({
 });
 export type CustomMetricDef = z.infer<typeof CustomMetricDefSchema>;
 
-export const CustomMetricDefsSchema = z
-  .array(CustomMetricDefSchema)
-  .max(MAX_CUSTOM_METRICS)
-  .superRefine((defs, ctx) => {
-    const seen = new Set<string>();
-    defs.forEach((d, i) => {
-      if (seen.has(d.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `declares ${d.name} a second time; each name once` });
-      seen.add(d.name);
-    });
-  });
+/** The declarations a batch carries: the form of each; at most MAX_CUSTOM_METRICS. */
+export const CustomMetricDefsSchema = z.array(CustomMetricDefSchema).max(MAX_CUSTOM_METRICS);
 
-/** Pure: the module's `metrics` checked, every problem at once (`metrics.1.unit: …`); the declarations when there is none. */
-export function parseCustomMetrics(value: unknown): { ok: true; defs: CustomMetricDef[] } | { ok: false; problems: string[] } {
+/**
+ * Pure: the module's `metrics` checked as the agent does when it loads the module — each
+ * declaration's form, and names of its own (not the catalog's), each once — every problem at once
+ * (`metrics.1.unit: …`), in the order of the declarations; the declarations, frozen, when there is none.
+ */
+export function parseCustomMetrics(value: unknown): { ok: true; defs: readonly CustomMetricDef[] } | { ok: false; problems: string[] } {
   const r = CustomMetricDefsSchema.safeParse(value);
-  if (r.success) return { ok: true, defs: r.data };
-  return { ok: false, problems: schemaProblems(CustomMetricDefsSchema, r.error, value).map((p) => `metrics.${p}`) };
+  const found: Array<[number, string]> = r.success
+    ? []
+    : schemaProblems(CustomMetricDefsSchema, r.error, value).map((p) => [Number(/^(\d+)\./.exec(p)?.[1] ?? -1), `metrics.${p}`]);
+  // Names of its own, each once: checked on what was given, whatever else is wrong with it.
+  if (Array.isArray(value)) {
+    const seen = new Set<string>();
+    value.forEach((d: unknown, i) => {
+      const name = d !== null && typeof d === 'object' ? (d as { name?: unknown }).name : undefined;
+      if (typeof name !== 'string') return;
+      if (isMetricName(name))
+        found.push([i, `metrics.${i}.name: is a built-in metric; a custom metric needs a name of its own (${NAME_ACCEPTED}); found: ${JSON.stringify(name)}`]);
+      else if (seen.has(name)) found.push([i, `metrics.${i}.name: declares ${name} a second time; each name once; found: ${JSON.stringify(name)}`]);
+      seen.add(name);
+    });
+  }
+  if (found.length === 0 && r.success) return { ok: true, defs: Object.freeze(r.data.map((d) => Object.freeze(d))) };
+  return { ok: false, problems: found.sort((a, b) => a[0] - b[0]).map(([, p]) => p) };
+}
+
+/** Pure: a batch's declarations without those the catalog defines (the catalog wins). */
+export function ownDeclarations(defs: readonly CustomMetricDef[] | undefined): CustomMetricDef[] {
+  return (defs ?? []).filter((d) => !isMetricName(d.name));
 }
 
 /** Pure: a metric's unit, from the catalog or the run's declarations; undefined when neither knows it. */

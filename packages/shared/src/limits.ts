@@ -12,8 +12,10 @@
  *    reconnect (taking back sessions that went elsewhere); run:finished names the parts it
  *    covers; the controller probes a connection's liveness (`agent:probe`).
  * 5: session records carry the scenario's notes (`notes`), which a version 4 controller refuses.
+ * 6: samples may name a custom scenario module's own metrics, declared in their batch (`metrics`),
+ *    which a version 5 controller refuses.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** A session record keeps at most this many of its scenario's notes (`recorder.note`); the last one says how many more were left out. */
 export const SESSION_MAX_NOTES = 50;

@@ -30,7 +30,8 @@ export function frameWatchScript(urlPattern: string): string {
     class ProbedWebSocket extends Base {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols);
-        if (!re.test(String(url))) return;
+        // The socket's resolved URL (a relative or http(s) argument becomes ws(s)://…), as the pattern is written.
+        if (!re.test(this.url)) return;
         this.addEventListener('message', (e: MessageEvent) => {
           if (typeof e.data !== 'string') return;
           frames.push([performance.timeOrigin + performance.now(), e.data.slice(0, maxChars)]);

@@ -7,11 +7,14 @@ const sample = (metric: string): Sample => ({ sessionId: 's1', metric, value: 1,
 
 describe('a batch carries the declarations of the custom metrics its samples name (pure)', () => {
   const declared = [def('login_ms'), def('greeting_ms')];
-  const cases: Array<[string, Sample[], string[]]> = [
-    ['catalog metrics only: none', [sample('page_load'), sample('api_init')], []],
-    ['one custom metric: its declaration', [sample('page_load'), sample('login_ms'), sample('login_ms')], ['login_ms']],
-    ['both, in declaration order', [sample('greeting_ms'), sample('login_ms')], ['login_ms', 'greeting_ms']],
-    ['no samples: none', [], []],
+  const cases: Array<[string, Sample[], boolean, string[]]> = [
+    ['catalog metrics only: none', [sample('page_load'), sample('api_init')], false, []],
+    ['one custom metric: its declaration', [sample('page_load'), sample('login_ms'), sample('login_ms')], false, ['login_ms']],
+    ['both, in declaration order', [sample('greeting_ms'), sample('login_ms')], false, ['login_ms', 'greeting_ms']],
+    ['no samples: none', [], false, []],
+    // A session that failed before recording a declared core metric: the controller still learns of it.
+    ['a batch that ends sessions: all of them, recorded or not', [sample('page_load')], true, ['login_ms', 'greeting_ms']],
   ];
-  for (const [name, samples, expected] of cases) it(name, () => expect(declarationsFor(samples, declared).map((d) => d.name)).toEqual(expected));
+  for (const [name, samples, endsSessions, expected] of cases)
+    it(name, () => expect(declarationsFor(samples, declared, endsSessions).map((d) => d.name)).toEqual(expected));
 });

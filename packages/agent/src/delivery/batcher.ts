@@ -24,8 +24,13 @@ export interface RunBatcherOptions {
   readonly metrics?: readonly CustomMetricDef[];
 }
 
-/** Pure: the declarations of the custom metrics `samples` name, for the batch that carries them. */
-export function declarationsFor(samples: readonly Sample[], declared: readonly CustomMetricDef[]): CustomMetricDef[] {
+/**
+ * Pure: the declarations a batch carries: those of the custom metrics its samples name, and — in a
+ * batch that ends sessions — all of them, so a declared core metric that no session recorded still
+ * reaches the controller (its summary counts the failed sessions without it).
+ */
+export function declarationsFor(samples: readonly Sample[], declared: readonly CustomMetricDef[], endsSessions: boolean): CustomMetricDef[] {
+  if (endsSessions) return [...declared];
   const used = new Set(samples.map((s) => s.metric).filter((m) => !isMetricName(m)));
   return declared.filter((d) => used.has(d.name));
 }
@@ -98,7 +103,7 @@ export class RunBatcher {
     let batch: MetricBatch;
     try {
       const seq = await spool.allocateSeq(this.#o.runId);
-      const metrics = declarationsFor(samples, this.#o.metrics ?? []);
+      const metrics = declarationsFor(samples, this.#o.metrics ?? [], sessions.length > 0);
       batch = {
         runId: this.#o.runId,
         agentId: this.#o.agentId,

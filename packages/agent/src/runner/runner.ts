@@ -525,8 +525,11 @@ export class Runner {
                   });
               await ev.stop();
             }
-            await guard.detach();
-            await probe.close();
+            try {
+              await guard.detach();
+            } finally {
+              await probe.close();
+            }
           }
         })
         .catch((e: unknown) => {

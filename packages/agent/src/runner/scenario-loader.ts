@@ -57,6 +57,15 @@ export function scenarioShapeProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Freeze a parsed value and everything in it (plain objects and arrays). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
 /**
  * Pure: the profile's `scenario:` section (`{}` when absent) as the scenario's `settings` schema
  * parses it, or every problem with its path (`scenario.greeting: …`). A scenario without
@@ -78,8 +87,15 @@ export function scenarioSettings(s: Pick<Scenario, 'name' | 'settings'>, section
   // Checked as the profile's `scenario` field, so every path and "not a field of" reads as in the profile.
   const profile = z.strictObject({ scenario: schema });
   const input = { scenario: section ?? {} };
-  const r = profile.safeParse(input);
-  if (r.success) return { ok: true, value: r.data.scenario };
+  let r: ReturnType<typeof profile.safeParse>;
+  try {
+    r = profile.safeParse(input);
+  } catch (e) {
+    // A refine or transform of the module's that throws (or is async) is the module's problem, named as such.
+    return { ok: false, problems: [`scenario: ${s.name}'s settings schema failed while checking the section: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  // Every session gets the same settings: frozen, so one cannot change another's.
+  if (r.success) return { ok: true, value: deepFreeze(r.data.scenario) };
   return { ok: false, problems: schemaProblems(profile, r.error, input) };
 }
 
@@ -169,7 +185,15 @@ export async function loadScenarioModule(path: string, scenarioDirs: readonly st
       detail: { path: abs, found: describeValue(picked.value) },
     });
   }
-  return picked.value as Scenario;
+  // What was checked is what runs: the declarations as parsed (frozen), not the module's live array.
+  const s = picked.value as Scenario;
+  const parsed = s.metrics === undefined ? undefined : parseCustomMetrics(s.metrics);
+  return Object.freeze({
+    name: s.name,
+    run: (ctx: Parameters<Scenario['run']>[0]) => s.run(ctx),
+    ...(parsed?.ok ? { metrics: parsed.defs } : {}),
+    ...(s.settings === undefined ? {} : { settings: s.settings.bind(s) }),
+  });
 }
 
 /**

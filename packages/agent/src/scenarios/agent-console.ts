@@ -1,3 +1,4 @@
+import type { CDPSession } from 'puppeteer-core';
 import { loginPlan } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import type { ScenarioContext } from '../runner/scenario-api.js';
@@ -29,25 +30,32 @@ export async function openAgentConsole(ctx: ScenarioContext, step: string, w: Wa
       }),
     );
   }
-  // localStorage entries go in as the console's first document starts, before its scripts, on its origin only; never again.
-  let storage: { identifier: string } | null = null;
+  // localStorage entries go in as the console's first document starts, before its scripts, on its origin only; never
+  // again. The script (it holds the secret) is added on the top-level page's own CDP session only, so no other site's
+  // frame (a cross-site iframe is a target of its own) ever receives it; it is removed once the console has loaded.
+  let storage: { cdp: CDPSession; identifier: string } | null = null;
   if (plan.storage.length > 0) {
     recorder.doing(`set the localStorage entries of agent.login.storage (${plan.storage.map((e) => e.key).join(', ')})`);
     const entries = plan.storage.map((e) => [e.key, ctx.credential(e.value)] as const);
-    storage = await agent.evaluateOnNewDocument(
-      (origin: string, items: ReadonlyArray<readonly [string, string]>) => {
-        if (location.origin !== origin) return;
-        for (const [k, v] of items) localStorage.setItem(k, v);
-      },
-      new URL(profile.agent.url).origin,
-      entries,
-    );
+    const origin = new URL(profile.agent.url).origin;
+    const cdp = await agent.createCDPSession();
+    try {
+      await cdp.send('Page.enable');
+      const { identifier } = await cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: storageScript(origin, entries) });
+      storage = { cdp, identifier };
+    } catch (e) {
+      await cdp.detach().catch(() => undefined);
+      throw e;
+    }
   }
   recorder.doing('load agent.url, up to its load event');
   try {
     await navigate(agent, profile.agent.url, step, w.timeoutMs);
   } finally {
-    if (storage) await agent.removeScriptToEvaluateOnNewDocument(storage.identifier).catch(() => undefined);
+    if (storage) {
+      await storage.cdp.send('Page.removeScriptToEvaluateOnNewDocument', { identifier: storage.identifier }).catch(() => undefined);
+      await storage.cdp.detach().catch(() => undefined);
+    }
   }
   await loaded?.();
   for (const f of plan.fields) {
@@ -65,4 +73,13 @@ export async function openAgentConsole(ctx: ScenarioContext, step: string, w: Wa
   }
   recorder.doing(action('wait for', 'agent.ready', profile.agent.ready));
   await agent.waitForSelector(profile.agent.ready, { visible: true, timeout: w.timeoutMs, signal });
+}
+
+/** The new-document script that sets `entries` in localStorage when the document is on `origin` (and nowhere else). */
+export function storageScript(origin: string, entries: ReadonlyArray<readonly [string, string]>): string {
+  const set = (o: string, items: ReadonlyArray<readonly [string, string]>): void => {
+    if (location.origin !== o) return;
+    for (const [k, v] of items) localStorage.setItem(k, v);
+  };
+  return `(${set.toString()})(${JSON.stringify(origin)}, ${JSON.stringify(entries)});`;
 }

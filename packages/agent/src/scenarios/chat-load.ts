@@ -280,7 +280,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
             : `wait for a websocket message holding the visitor's message on network.sockets.${toAgent.frame} in the agent page`,
         );
         try {
-          recorder.value('msg_visitor_to_agent', (await sent.watch.instant('msg_visitor_to_agent', signal)) - sent.at, { detail });
+          recorder.value('msg_visitor_to_agent', (await sent.watch.instant('msg_visitor_to_agent', signal, sent.at)) - sent.at, { detail });
         } finally {
           await sent.watch.dispose();
         }
@@ -308,7 +308,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
             : `wait for a websocket message holding the agent's reply on network.sockets.${toVisitor.frame} in the widget`,
         );
         try {
-          recorder.value('msg_agent_to_visitor', (await replied.watch.instant('msg_agent_to_visitor', signal)) - replied.at, { detail });
+          recorder.value('msg_agent_to_visitor', (await replied.watch.instant('msg_agent_to_visitor', signal, replied.at)) - replied.at, { detail });
         } finally {
           await replied.watch.dispose();
         }

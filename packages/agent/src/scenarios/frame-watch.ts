@@ -26,7 +26,7 @@ export async function armFrameWatch(target: Page | Frame, socket: string, text: 
   const armedAt = await Promise.all(frames.map((f) => f.evaluate(() => performance.timeOrigin + performance.now()).catch(() => Number.MAX_SAFE_INTEGER)));
   const stop = new AbortController();
   return {
-    async instant(step, signal) {
+    async instant(step, signal, notBefore) {
       const onAbort = () => stop.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
@@ -41,7 +41,7 @@ export async function armFrameWatch(target: Page | Frame, socket: string, text: 
             { polling: 50, timeout: timeoutMs, signal: stop.signal },
             FRAME_STATE_KEY,
             text,
-            armedAt[i]!,
+            Math.max(armedAt[i]!, notBefore ?? 0),
           );
           const at = (await handle.jsonValue()) as unknown;
           await handle.dispose();

@@ -68,8 +68,12 @@ export function timeOrigin(target: Target): Promise<number> {
 
 /** A page-side watch armed before the action it observes; `instant()` waits for it. */
 export interface TextWatch {
-  /** The instant the text first appeared (page clock), waiting page-side. */
-  instant(step: string, signal?: AbortSignal): Promise<number>;
+  /**
+   * The instant the text first appeared (page clock), waiting page-side. `notBefore` (epoch ms,
+   * browser clock): a watch that can see the text before it was sent (a websocket frame of a
+   * typing preview) looks only from then on.
+   */
+  instant(step: string, signal?: AbortSignal, notBefore?: number): Promise<number>;
   dispose(): Promise<void>;
 }
 

@@ -73,6 +73,7 @@ export function checkedPatterns<T>(kind: 'requests' | 'sockets', given: Record<s
 /** The probe of one session; `close()` detaches what `watch()` attached (the runner calls it when the session ends). */
 export function createScenarioProbe(c: ProbeContext): ScenarioProbe & { close(): Promise<void> } {
   const attached: PageCollectors[] = [];
+  let closed = false;
   const wait = () => ({ timeoutMs: c.stepTimeoutMs, signal: c.signal });
   return {
     async open(page, url) {
@@ -80,9 +81,15 @@ export function createScenarioProbe(c: ProbeContext): ScenarioProbe & { close():
       return readNavigation(page, 'probe.open', wait());
     },
     async watch(page, patterns) {
+      if (closed) throw new ProfileError('probe.watch: the session is over; its probe attaches nothing more');
       const requests = checkedPatterns('requests', patterns.requests ?? {}, (v) => RequestPatternSchema.parse(v));
       const sockets = checkedPatterns('sockets', patterns.sockets ?? {}, (v) => SocketPatternSchema.parse(v));
       const collectors = await attachPageCollectors(page, { requests, sockets });
+      if (closed) {
+        // The session ended while it attached: detach at once.
+        await collectors.close();
+        throw new ProfileError('probe.watch: the session is over; its probe attaches nothing more');
+      }
       attached.push(collectors);
       return {
         async request(name, opts) {
@@ -105,13 +112,14 @@ export function createScenarioProbe(c: ProbeContext): ScenarioProbe & { close():
       const watch = await armTextWatch(to, container ?? null, text, c.stepTimeoutMs);
       try {
         const sentAt = await send();
-        return (await watch.instant('probe.delivery', c.signal)) - sentAt;
+        return (await watch.instant('probe.delivery', c.signal, sentAt)) - sentAt;
       } finally {
         await watch.dispose();
       }
     },
     send: (target, input, by: SendBy) => stampedSend(target, input, by, 'probe.send'),
     async close() {
+      closed = true;
       await Promise.allSettled(attached.splice(0).map((a) => a.close()));
     },
   };

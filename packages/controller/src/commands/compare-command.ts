@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { ConfigError, describeError } from '@userprobe/shared';
+import { ConfigError, describeError, mergeCustomMetrics } from '@userprobe/shared';
 import { findRunFolder, readRunResults } from '../results/run-folder-reader.js';
 import { compareRuns, type MetricComparison } from '../results/run-compare.js';
 import { comparisonHtml, renderComparison, type CompareHeader } from '../results/compare-render.js';
@@ -23,12 +23,14 @@ export interface CompareOptions {
 export async function compareCommand(o: CompareOptions, io: { stdout: { write(s: string): unknown }; stderr: { write(s: string): unknown } }): Promise<number> {
   const [fa, fb] = [await findRunFolder(o.runA, o.out), await findRunFolder(o.runB, o.out)];
   const load = async (f: { outDir: string; runId: string }) => {
-    const { samples, sessions } = await readRunResults(f.outDir, f.runId);
+    const { samples, sessions, metrics } = await readRunResults(f.outDir, f.runId);
     const ended = new Set(sessions.map((s) => `${s.agentId}\u0000${s.sessionId}`));
-    return { samples: samples.filter((s) => ended.has(`${s.agentId}\u0000${s.sessionId}`)), sessions: ended.size };
+    return { samples: samples.filter((s) => ended.has(`${s.agentId}\u0000${s.sessionId}`)), sessions: ended.size, metrics };
   };
   const [a, b] = [await load(fa), await load(fb)];
-  const rows: MetricComparison[] = compareRuns(a.samples, b.samples, { includeSaturated: o.includeSaturated });
+  // A custom metric's unit from the runs' declarations (metrics.json); the newer run's wins.
+  const declared = mergeCustomMetrics(a.metrics, b.metrics);
+  const rows: MetricComparison[] = compareRuns(a.samples, b.samples, { includeSaturated: o.includeSaturated, declared });
   const header: CompareHeader = {
     a: { runId: fa.runId, sessions: a.sessions },
     b: { runId: fb.runId, sessions: b.sessions },

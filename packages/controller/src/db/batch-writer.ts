@@ -34,7 +34,7 @@ const SESSION_UPDATE = SESSION_COLUMNS.filter((c) => c !== 'run_id' && c !== 'se
   .map((c) => `${c} = VALUES(${c})`)
   .join(', ');
 
-const CUSTOM_METRIC_UPDATE = CUSTOM_METRIC_COLUMNS.filter((c) => c !== 'name')
+const CUSTOM_METRIC_UPDATE = CUSTOM_METRIC_COLUMNS.filter((c) => c !== 'name' && c !== 'run_id')
   .map((c) => `${c} = VALUES(${c})`)
   .join(', ');
 

@@ -156,10 +156,12 @@ describe('MySQL sink', () => {
     expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-2'")).toBe(2);
   });
 
-  it("stores a custom metric's samples and its declaration; a later declaration updates it, a duplicate batch writes nothing", async () => {
+  it("stores a custom metric's samples and its run's declaration; a later declaration updates it, a duplicate batch writes nothing, another run keeps its own", async () => {
     const a = testAgent('a6', 'fra1');
     const customRows = async (): Promise<unknown[]> => {
-      const [rows] = await db.admin.query<RowDataPacket[]>("SELECT name, unit, kind, description FROM custom_metrics WHERE name = 'checkout_total'");
+      const [rows] = await db.admin.query<RowDataPacket[]>(
+        "SELECT name, unit, kind, description FROM custom_metrics WHERE run_id = 'run-custom' AND name = 'checkout_total'",
+      );
       return rows.map((r) => ({ ...r }));
     };
     const first = withCustomMetric(testBatch({ runId: 'run-custom', agentId: 'a6', seq: 1, sessions: 2 }), CHECKOUT_METRIC, [1200, 1500.5]);
@@ -182,7 +184,11 @@ describe('MySQL sink', () => {
     expect(await sink.writeBatch(first, a)).toBe('duplicate');
     expect(await customRows()).toEqual([{ name: 'checkout_total', unit: 'ms', kind: 'extra', description: 'Cart button to confirmation page' }]);
     expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-custom' AND metric = 'checkout_total'")).toBe(3);
-    expect(await count(db, 'SELECT COUNT(*) AS n FROM custom_metrics')).toBe(1);
+    // Another run's module gives the same name another unit: each run keeps its own.
+    const other = withCustomMetric(testBatch({ runId: 'run-other', agentId: 'a6', seq: 1, sessions: 1 }), { ...CHECKOUT_METRIC, unit: 'count' }, [3]);
+    expect(await sink.writeBatch(other, a)).toBe('stored');
+    expect(await customRows()).toEqual([{ name: 'checkout_total', unit: 'ms', kind: 'extra', description: 'Cart button to confirmation page' }]);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM custom_metrics WHERE name = 'checkout_total'")).toBe(2);
   });
 
   it('stores UTC: a known epoch reads back the same from a session in another time zone', async () => {

@@ -24,9 +24,17 @@ describe('customMetricRows', () => {
         { name: 'retries', unit: 'count', kind: 'extra', description: 'Retried requests' },
       ]),
       [
-        ['checkout_total', 'ms', 'core', 'Cart to confirmation', AT],
-        ['retries', 'count', 'extra', 'Retried requests', AT],
+        ['r', 'checkout_total', 'ms', 'core', 'Cart to confirmation', AT],
+        ['r', 'retries', 'count', 'extra', 'Retried requests', AT],
       ],
+    ],
+    [
+      'a name the catalog took up since the module declared it: left out (the catalog wins)',
+      batch([
+        { name: 'page_load', unit: 'count', kind: 'extra', description: 'an older module' },
+        { name: 'retries', unit: 'count', kind: 'extra', description: 'Retried requests' },
+      ]),
+      [['r', 'retries', 'count', 'extra', 'Retried requests', AT]],
     ],
   ])('%s', (_name, b, expected) => {
     expect(customMetricRows(b, AT)).toEqual(expected);

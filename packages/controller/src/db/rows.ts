@@ -1,4 +1,4 @@
-import type { MetricBatch, RoundReport } from '@userprobe/shared';
+import { ownDeclarations, type MetricBatch, type RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo } from '../results/sink.js';
 import { ROLLUP_BUCKET_SECONDS } from './limits.js';
 
@@ -73,12 +73,15 @@ export function sampleRows(batch: MetricBatch, agent: AgentInfo, ctx: BatchConte
   });
 }
 
-export const CUSTOM_METRIC_COLUMNS = ['name', 'unit', 'kind', 'description', 'updated_at'] as const;
-export type CustomMetricRow = [string, string, string, string, Date];
+export const CUSTOM_METRIC_COLUMNS = ['run_id', 'name', 'unit', 'kind', 'description', 'updated_at'] as const;
+export type CustomMetricRow = [string, string, string, string, string, Date];
 
-/** The declarations a batch carries (MetricBatch.metrics), as custom_metrics rows stamped `at`; none for a batch without any. */
+/**
+ * The declarations a batch carries (MetricBatch.metrics), as its run's custom_metrics rows stamped
+ * `at`; none for a batch without any. A name the catalog defines is left out (the catalog wins).
+ */
 export function customMetricRows(batch: MetricBatch, at: Date): CustomMetricRow[] {
-  return (batch.metrics ?? []).map((d) => [d.name, d.unit, d.kind, d.description, at]);
+  return ownDeclarations(batch.metrics).map((d) => [batch.runId, d.name, d.unit, d.kind, d.description, at]);
 }
 
 export function sessionRows(batch: MetricBatch, agent: AgentInfo): SessionRow[] {

@@ -15,6 +15,7 @@ import {
   truncateDurable,
   writeJsonDurable,
   mergeCustomMetrics,
+  ownDeclarations,
   type CustomMetricDef,
   type MetricBatch,
   type BrowserKind,
@@ -289,7 +290,7 @@ export class ResultsSink implements Sink {
       const text = await readText(path);
       st.metrics = text === null ? [] : (JSON.parse(text) as CustomMetricDef[]);
     }
-    const merged = mergeCustomMetrics(st.metrics, defs);
+    const merged = mergeCustomMetrics(st.metrics, ownDeclarations(defs));
     if (JSON.stringify(merged) === JSON.stringify(st.metrics)) return;
     await writeJsonDurable(path, merged);
     st.metrics = merged;

@@ -1,4 +1,4 @@
-import { METRICS, isMetricName, percentileSorted, splitsByDetail } from '@userprobe/shared';
+import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetricDef } from '@userprobe/shared';
 
 /*
  * `controller compare RUN_A RUN_B`: did B get slower or faster than A, metric
@@ -154,7 +154,11 @@ export function compareValues(metric: string, unit: string, a: readonly number[]
 }
 
 /** Every metric either run recorded, catalog order first, then details and unknown names. Pure. */
-export function compareRuns(a: readonly CompareSample[], b: readonly CompareSample[], opts: { includeSaturated?: boolean } = {}): MetricComparison[] {
+export function compareRuns(
+  a: readonly CompareSample[],
+  b: readonly CompareSample[],
+  opts: { includeSaturated?: boolean; declared?: readonly CustomMetricDef[] } = {},
+): MetricComparison[] {
   const va = valuesByMetric(a, opts.includeSaturated ?? false);
   const vb = valuesByMetric(b, opts.includeSaturated ?? false);
   const names = [...new Set([...va.keys(), ...vb.keys()])];
@@ -167,7 +171,7 @@ export function compareRuns(a: readonly CompareSample[], b: readonly CompareSamp
   names.sort((x, y) => order(x) - order(y) || (x < y ? -1 : x > y ? 1 : 0));
   return names.map((n) => {
     const base = n.replace(/\[.*$/, '');
-    const unit = isMetricName(base) ? METRICS[base].unit : '?';
+    const unit = metricUnit(base, opts.declared) ?? '?';
     return compareValues(n, unit, va.get(n) ?? [], vb.get(n) ?? []);
   });
 }

@@ -1,4 +1,4 @@
-import { coreMetrics, mergeCustomMetrics, type CustomMetricDef, type ScenarioName, type SkippedMetric } from '@userprobe/shared';
+import { coreMetrics, mergeCustomMetrics, ownDeclarations, type CustomMetricDef, type ScenarioName, type SkippedMetric } from '@userprobe/shared';
 import type { IngestedEvent } from '../hub/ingest.js';
 import { summarizeRun, type RunSummary, type SummaryAgent, type SummarySample, type SummarySession } from './summary.js';
 import { judgeThreshold, type ThresholdResult } from './thresholds.js';
@@ -33,7 +33,7 @@ export class LiveRun {
     for (const s of e.batch.samples)
       this.#samples.push({ agentId: e.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated });
     for (const r of e.batch.sessions) this.#sessions.push({ agentId: e.agentId, sessionId: r.sessionId, status: r.status, failedStep: r.failedStep });
-    if (e.batch.metrics) this.#metrics = mergeCustomMetrics(this.#metrics, e.batch.metrics);
+    if (e.batch.metrics) this.#metrics = mergeCustomMetrics(this.#metrics, ownDeclarations(e.batch.metrics));
     if (e.batch.samples.length > 0 || e.batch.sessions.length > 0) {
       this.#summary = null;
       this.#firstSampleAt ??= now;

@@ -103,6 +103,11 @@ export function endError(end: EndReason, lost: readonly string[], notRun: readon
   }
 }
 
+/** Pure: the planned start of each slot's first session (never reassigned): the agreed start plus its ramp offset. */
+export function plannedStarts(state: Pick<MachineState, 'startAt' | 'slots'>): Map<string, number> {
+  return new Map([...state.slots.values()].filter((s) => s.attempt === 1).map((s) => [s.slot, state.startAt + s.offsetMs]));
+}
+
 export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract<RunOutcome, { kind: 'completed' }>> {
   const log = d.log.child({ component: 'run-closer', runId: input.runId });
   const rows = await d.results.read(input.runId);
@@ -129,6 +134,7 @@ export async function closeRun(input: CloseInput, d: CloseDeps): Promise<Extract
     expectedSessions: input.expectedSessions,
     skipped: input.skipped,
     metrics: rows.metrics,
+    plannedStarts: plannedStarts(input.state),
     agents: input.agents,
     gaps: { lost, notRun: gaps.notRun, reassigned: gaps.reassigned },
     samples: samples.map((s) => ({ agentId: s.agentId, sessionId: s.sessionId, metric: s.metric, value: s.value, detail: s.detail, saturated: s.saturated })),

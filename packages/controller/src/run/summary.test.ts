@@ -6,12 +6,15 @@ import {
   allSessionsOk,
   saturationWarning,
   startGateLine,
+  startLateness,
+  startLatenessLine,
   unsuccessfulLine,
   peakOverlap,
   type SummarySample,
   type SummarySession,
 } from './summary.js';
 import { thresholdStats } from './thresholds.js';
+import { plannedStarts } from './run-closer.js';
 
 const agents = [
   { agentId: 'a1', name: 'local-1', location: 'local' },
@@ -467,5 +470,73 @@ describe('peakOverlap', () => {
     ],
   ] as const)('%s', (_name, intervals, peak) => {
     expect(peakOverlap(intervals)).toBe(peak);
+  });
+});
+
+describe('startLateness (sessions against their planned start)', () => {
+  const session = (sessionId: string, startMs?: number) => ({
+    agentId: 'a1',
+    sessionId,
+    status: 'ok' as const,
+    failedStep: null,
+    ...(startMs === undefined ? {} : { startMs }),
+  });
+  const planned = new Map([
+    ['s0001', 1_000],
+    ['s0002', 1_000],
+    ['s0003', 2_000],
+  ]);
+  it.each([
+    ['none planned', [session('s0001', 1_005)], new Map<string, number>(), null],
+    [
+      'only sessions with a planned start and a start time count; repeats and reassigned attempts have none',
+      [session('s0001', 1_004), session('s0002', 1_012), session('s0003', 1_998), session('s0001.r1', 9_000), session('s0002.a2', 9_000), session('s0003')],
+      planned,
+      { count: 3, p50: 4, p99: 12, max: 12, min: -2 },
+    ],
+  ])('%s', (_n, sessions, plan, want) => expect(startLateness(sessions, plan)).toEqual(want));
+
+  it('says what it is measured against, and that the adaptive gate holds are in it when the gate ran', () => {
+    const l = { count: 8, p50: 3.4, p99: 11.6, max: 12, min: -1 };
+    expect(startLatenessLine(l, false)).toBe(
+      "sessions started 3 ms (p50), 12 ms (p99), 12 ms (max) after their planned instant (8 session(s); the agreed start plus each one's ramp offset, controller clock)",
+    );
+    expect(startLatenessLine(l, true)).toMatch(/; the adaptive start gate's holds are in these \(--no-adaptive-start for a synchronized start\)$/);
+  });
+
+  it('the planned starts are those of first attempts: the agreed start plus the ramp offset', () => {
+    const slot = (s: string, attempt: number, offsetMs: number) => [s, { slot: s, attempt, offsetMs }] as const;
+    const state = { startAt: 10_000, slots: new Map([slot('s0001', 1, 0), slot('s0002', 1, 500), slot('s0003', 2, 1_000)]) };
+    expect([...plannedStarts(state as never)]).toEqual([
+      ['s0001', 10_000],
+      ['s0002', 10_500],
+    ]);
+  });
+});
+
+describe("a custom scenario module's declared metrics in the summary", () => {
+  it('a declared core metric no session recorded still has its row, with the failed sessions as its errors; its unit is the declared one', () => {
+    const s = summarizeRun({
+      runId: 'r',
+      scenario: 'chat-load',
+      expectedSessions: 2,
+      agents: [{ agentId: 'a1', name: 'local-1', location: 'local' }],
+      samples: [{ agentId: 'a1', sessionId: 's0001', metric: 'retries', value: 2 }],
+      sessions: [
+        { agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null },
+        { agentId: 'a1', sessionId: 's0002', status: 'failed', failedStep: 'login' },
+      ],
+      metrics: [
+        { name: 'login_ms', unit: 'ms', kind: 'core', description: 'Console log-in' },
+        { name: 'retries', unit: 'count', kind: 'extra', description: 'Retried requests' },
+        // A name the catalog took up since: the catalog wins.
+        { name: 'page_load', unit: 'count', kind: 'core', description: 'an older module' },
+      ],
+    });
+    const row = (m: string) => s.metrics.find((x) => x.metric === m);
+    expect(row('login_ms')).toMatchObject({ unit: 'ms', custom: 'core', count: 0, errors: 1 });
+    expect(row('retries')).toMatchObject({ unit: 'count', custom: 'extra', count: 1, errors: 0 });
+    expect(row('page_load')).toMatchObject({ unit: 'ms' });
+    expect(row('page_load')!.custom).toBeUndefined();
   });
 });

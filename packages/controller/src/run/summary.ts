@@ -1,6 +1,8 @@
 import {
   coreMetrics,
   metricUnit,
+  ownDeclarations,
+  percentileSorted,
   splitsByDetail,
   summarize,
   type BrowserKind,
@@ -93,6 +95,11 @@ export interface SummaryInput {
   readonly sessions: readonly SummarySession[];
   /** Core metrics the run's profile gives no step for (skippedMetrics): not measured, never counted missing. */
   readonly skipped?: readonly SkippedMetric[];
+  /**
+   * Each session's planned start (the agreed start plus its ramp offset, controller clock), for the
+   * sessions that have one: first attempts, first rounds. Absent: no start lateness is reported.
+   */
+  readonly plannedStarts?: ReadonlyMap<string, number>;
   /** The custom metrics the run's scenario module declared (its batches' declarations): their units, and those of kind core count like core metrics. */
   readonly metrics?: readonly CustomMetricDef[];
 }
@@ -195,6 +202,8 @@ export interface RunSummary {
     readonly peakConcurrent: number;
     /** Summed over the agents (the longest: the longest anywhere); null when no agent ran the adaptive start gate. */
     readonly startGate: StartGateHold | null;
+    /** How late sessions started against their planned instant (startLateness); null when none had a planned start. */
+    readonly startLateness?: StartLateness | null;
   } | null;
   readonly sessions: {
     readonly expected: number | null;
@@ -291,7 +300,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   }
 
   const skipped = input.skipped ?? [];
-  const declared = input.metrics ?? [];
+  const declared = ownDeclarations(input.metrics);
   const core: string[] = [
     ...coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m)),
     ...declared.filter((d) => d.kind === 'core').map((d) => d.name),
@@ -362,6 +371,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     ? {
         fullConcurrencyMs: Math.max(...rampRows.map((r) => r.rampMs!)),
         peakConcurrent: clusterPeak(all, rampRows),
+        ...(input.plannedStarts ? { startLateness: startLateness(all, input.plannedStarts) } : {}),
         startGate: gates.length
           ? {
               held: gates.reduce((n, g) => n + g.held, 0),
@@ -482,6 +492,7 @@ export function renderSummary(s: RunSummary): string {
     parts.push('', `full concurrency after ${(s.ramp.fullConcurrencyMs / 1000).toFixed(1)} s (peak ${s.ramp.peakConcurrent} concurrent session(s))`);
     const g = s.ramp.startGate;
     if (g) parts.push(startGateLine(g));
+    if (s.ramp.startLateness) parts.push(startLatenessLine(s.ramp.startLateness, g !== null));
   }
   const e = s.evidence;
   if (e && (e.sessions > 0 || e.skippedSessions > 0 || e.skippedFiles > 0)) {
@@ -563,5 +574,32 @@ export function startGateLine(g: StartGateHold): string {
   return (
     `adaptive start held ${g.held} session start(s) back, ${sec(g.totalMs)} in all, the longest ${sec(g.maxMs)} ` +
     "(it spaces starts by the agents' CPU; --no-adaptive-start starts every session on the plan)"
+  );
+}
+
+/** Sessions' start against their planned instant, ms (negative: early, as far as the agents' clock sync can tell). */
+export interface StartLateness {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly min: number;
+}
+
+/** Pure: how late the sessions with a planned start began it (record start − planned), or null when none did. */
+export function startLateness(sessions: readonly SummarySession[], planned: ReadonlyMap<string, number>): StartLateness | null {
+  const late = sessions
+    .flatMap((x) => (x.startMs !== undefined && planned.has(x.sessionId) ? [x.startMs - planned.get(x.sessionId)!] : []))
+    .sort((a, b) => a - b);
+  if (late.length === 0) return null;
+  return { count: late.length, p50: percentileSorted(late, 50), p99: percentileSorted(late, 99), max: late.at(-1)!, min: late[0]! };
+}
+
+/** Pure: the summary's start-lateness line; with the adaptive gate on, it says the gate's holds are in it. */
+export function startLatenessLine(l: StartLateness, gate: boolean): string {
+  const ms = (v: number): string => `${Math.round(v)} ms`;
+  return (
+    `sessions started ${ms(l.p50)} (p50), ${ms(l.p99)} (p99), ${ms(l.max)} (max) after their planned instant (${l.count} session(s); the agreed start plus each one's ramp offset, controller clock)` +
+    (gate ? "; the adaptive start gate's holds are in these (--no-adaptive-start for a synchronized start)" : '')
   );
 }

@@ -39,6 +39,8 @@ export interface ThresholdResult {
   readonly reason: string | null;
   readonly abortOnFail: boolean;
   readonly includeSaturated: boolean;
+  /** The metric's unit as the summary knows it (a custom module's declaration included); absent when nothing was recorded. */
+  readonly unit?: string;
 }
 
 /** The stats a threshold compares against (a metric's or a detail's row): without saturated samples unless asked. */
@@ -101,7 +103,9 @@ function statOf(s: Stats, stat: Exclude<Threshold['stat'], 'error-rate'>): numbe
 
 /** One threshold against a summary. Pure. */
 export function judgeThreshold(summary: RunSummary, t: Threshold): ThresholdResult {
+  const m = summary.metrics.find((x) => x.metric === t.metric);
   const base = {
+    ...(m ? { unit: m.unit } : {}),
     threshold: t.text,
     metric: t.metric,
     detail: t.detail,
@@ -125,7 +129,6 @@ export function judgeThreshold(summary: RunSummary, t: Threshold): ThresholdResu
     const all = s.recorded + s.lost + s.notRun + s.missing;
     return verdict(all === 0 ? null : bad / all, all, 0, 'no session ran');
   }
-  const m = summary.metrics.find((x) => x.metric === t.metric);
   if (m === undefined) return verdict(null, 0, 0, `no ${t.metric} sample was recorded`);
   const row = t.detail === null ? m : m.byDetail.find((d) => d.detail === t.detail);
   if (row === undefined)
@@ -159,9 +162,9 @@ export function judgeThresholds(summary: RunSummary, thresholds: readonly Thresh
 }
 
 /** A value in the threshold's unit, for people: `812 ms`, `3.1 %`, `0.12`. */
-export function formatThresholdValue(r: Pick<ThresholdResult, 'metric' | 'stat'>, v: number): string {
+export function formatThresholdValue(r: Pick<ThresholdResult, 'metric' | 'stat' | 'unit'>, v: number): string {
   if (r.stat === 'error-rate') return `${(v * 100).toFixed(v * 100 >= 10 || v === 0 ? 0 : 1)} %`;
-  const unit = isMetricName(r.metric) ? METRICS[r.metric].unit : '';
+  const unit = isMetricName(r.metric) ? METRICS[r.metric].unit : r.unit !== undefined && r.unit !== '?' ? r.unit : '';
   if (unit === 'ms') return `${Math.round(v)} ms`;
   return `${Number.isInteger(v) ? v : v.toFixed(3)}${unit && unit !== 'count' ? ` ${unit}` : ''}`;
 }

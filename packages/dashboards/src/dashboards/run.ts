@@ -8,23 +8,23 @@ import { anyOf, checkOf, checkVar, LOAD_TESTS, targetVar } from './variables.js'
 /** Newest runs the picker lists (for the selected checks and targets). */
 const RUN_PICKER_LIMIT = 500;
 
-/** SQL: the unit of a metric column, from the catalog or else from the custom metric's declaration (custom_metrics). */
+/** SQL: the unit of a metric column, from the catalog or else from the chosen run's declaration of the custom metric (custom_metrics). */
 function metricUnit(column: string): string {
-  return `COALESCE(${unitCase(column)}, (SELECT cm.unit FROM custom_metrics cm WHERE cm.name = ${column}))`;
+  return `COALESCE(${unitCase(column)}, (SELECT cm.unit FROM custom_metrics cm WHERE cm.run_id = '$run' AND cm.name = ${column}))`;
 }
 
 /**
- * The run's samples of declared custom metrics, per metric. Only those samples
- * are ranked (filtered before the window), not every sample of the run; the
- * join brings the unit and description of each metric's latest declaration.
+ * The run's samples of the custom metrics it declared, per metric. Only those
+ * samples are ranked (filtered before the window), not every sample of the run;
+ * the join brings the unit and description the run's module gave each.
  */
 function customMetricsSql(): string {
   return sql`
       SELECT t.metric, c.unit, c.description, COUNT(*) AS count, ${pct(50, 'p50')}, ${pct(95, 'p95')}, MAX(value) AS max
         FROM (SELECT metric, value, ${rankWindow('metric')}
                 FROM samples
-               WHERE run_id = '$run' AND metric IN (SELECT name FROM custom_metrics)) AS t
-        JOIN custom_metrics c ON c.name = t.metric
+               WHERE run_id = '$run' AND metric IN (SELECT name FROM custom_metrics WHERE run_id = '$run')) AS t
+        JOIN custom_metrics c ON c.run_id = '$run' AND c.name = t.metric
        GROUP BY t.metric, c.unit, c.description
        ORDER BY t.metric`;
 }
