@@ -30,12 +30,16 @@ export function credentialRefs(profile: unknown): Credential[] {
   return found;
 }
 
+/**
+ * The secrets a run's sessions redact by value: the fixed ones (the agent token) and the profile's
+ * credentials read from `env`. Worked out once per run (walking the profile takes milliseconds a
+ * session's start should not wait); each session's Redactor starts from them.
+ */
+export function runSecrets(profile: unknown, env: Readonly<Record<string, string | undefined>>, fixed: readonly string[]): string[] {
+  return [...fixed, ...credentialRefs(profile).flatMap((ref) => (env[ref.env] === undefined ? [] : [env[ref.env]!]))];
+}
+
 /** A session's redactor: the fixed secrets (the agent token) and the profile's credentials read from `env`. */
 export function sessionRedactor(profile: unknown, env: Readonly<Record<string, string | undefined>>, fixed: readonly string[]): Redactor {
-  const r = new Redactor(fixed);
-  for (const ref of credentialRefs(profile)) {
-    const v = env[ref.env];
-    if (v !== undefined) r.add(v);
-  }
-  return r;
+  return new Redactor(runSecrets(profile, env, fixed));
 }

@@ -5,6 +5,7 @@ import {
   ERROR_CODES,
   OkReplySchema,
   ProbeError,
+  Redactor,
   StepError,
   describeError,
   RESUME_WAIT_MS,
@@ -32,7 +33,7 @@ import { SessionRecorder } from './recorder.js';
 import type { Scenario, ScenarioContext } from './scenario-api.js';
 import type { Spool } from '../delivery/spool.js';
 import { SessionEvidence } from '../evidence/session-evidence.js';
-import { sessionRedactor } from '../evidence/session-secrets.js';
+import { runSecrets } from '../evidence/session-secrets.js';
 import type { EvidenceOutcome } from '../evidence/evidence-sender.js';
 import type { EvidenceKey } from '../evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
@@ -107,6 +108,8 @@ interface ActiveRun {
   readonly scenario: Scenario;
   /** The profile's `scenario:` section as the scenario's settings schema parsed it (undefined without one). */
   readonly settings: unknown;
+  /** What every session of the run redacts by value (session-secrets.ts: runSecrets), worked out once. */
+  readonly secrets: readonly string[];
   readonly offsetMs: number;
   readonly abort: AbortController;
   readonly batcher: RunBatcher;
@@ -263,6 +266,7 @@ export class Runner {
       a,
       scenario,
       settings: settings.value,
+      secrets: runSecrets(a.profile, this.#d.env, this.#d.secrets ?? []),
       offsetMs,
       log,
       abort: new AbortController(),
@@ -448,7 +452,7 @@ export class Runner {
     );
     // The session's secrets by value: the agent token, the profile's credentials, and any other credential the scenario reads.
     // Kept out of its evidence and out of its failure message (which goes to the results and the log).
-    const redactor = sessionRedactor(a.profile, this.#d.env, this.#d.secrets ?? []);
+    const redactor = new Redactor(run.secrets);
     const recorder = new SessionRecorder({
       session: { runId: a.runId, sessionId, scenario: a.scenario },
       browser: a.browser,
