@@ -521,7 +521,10 @@ describe("a custom scenario module's declared metrics in the summary", () => {
       scenario: 'chat-load',
       expectedSessions: 2,
       agents: [{ agentId: 'a1', name: 'local-1', location: 'local' }],
-      samples: [{ agentId: 'a1', sessionId: 's0001', metric: 'retries', value: 2 }],
+      samples: [
+        { agentId: 'a1', sessionId: 's0001', metric: 'retries', value: 2 },
+        { agentId: 'a1', sessionId: 's0001', metric: 'page_load', value: 120 },
+      ],
       sessions: [
         { agentId: 'a1', sessionId: 's0001', status: 'ok', failedStep: null },
         { agentId: 'a1', sessionId: 's0002', status: 'failed', failedStep: 'login' },
@@ -538,5 +541,7 @@ describe("a custom scenario module's declared metrics in the summary", () => {
     expect(row('retries')).toMatchObject({ unit: 'count', custom: 'extra', count: 1, errors: 0 });
     expect(row('page_load')).toMatchObject({ unit: 'ms' });
     expect(row('page_load')!.custom).toBeUndefined();
+    // The class's core metrics the module never recorded are not listed as empty rows.
+    expect(row('widget_load')).toBeUndefined();
   });
 });

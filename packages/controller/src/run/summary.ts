@@ -301,8 +301,11 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 
   const skipped = input.skipped ?? [];
   const declared = ownDeclarations(input.metrics);
+  // A module that declares its own metrics says what it measures: of the class's core metrics, only
+  // those it recorded stay core (the rest would be empty rows of a scenario that did not run).
+  const classCore = coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m));
   const core: string[] = [
-    ...coreMetrics(input.scenario).filter((m) => !skipped.some((k) => k.metric === m)),
+    ...(declared.length ? classCore.filter((m) => samplesByMetric.has(m)) : classCore),
     ...declared.filter((d) => d.kind === 'core').map((d) => d.name),
   ];
   const unsuccessful = [...sessions.entries()].filter(([, s]) => s.status !== 'ok');
