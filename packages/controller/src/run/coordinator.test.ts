@@ -19,7 +19,9 @@ const params = (over: Partial<RunParams> = {}): RunParams => ({
   durationMs: null,
   expectAgents: 2,
   agentWaitMs: 2_000,
-  drainTimeoutMs: 300,
+  // A bound, not a wait: a run ends as soon as its batches are in. Generous, so batches written
+  // (fsynced) on a busy machine are not counted missing; the test of batches that never arrive sets its own.
+  drainTimeoutMs: 10_000,
   profile: demoLikeProfile,
   targetName: 'demo',
   options: defaultScenarioChoices(),
@@ -233,7 +235,7 @@ describe('RunCoordinator (in-memory pool)', () => {
   });
 
   it('fails when batches up to lastSeq never arrive, naming them', async () => {
-    const { pool, coord, play } = await setup(params({ expectAgents: 1, total: 3 }));
+    const { pool, coord, play } = await setup(params({ expectAgents: 1, total: 3, drainTimeoutMs: 300 }));
     pool.add('a1', 10, (a, h) => play(a, h, { dropSeq: 2 }));
     const o = await coord.run();
     expect(o.kind === 'completed' && o.exitCode).toBe(3);
