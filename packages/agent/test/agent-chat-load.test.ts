@@ -57,6 +57,9 @@ describe('agent runs chat-load against the demo target', () => {
   });
 
   /** Assign a chat-load run to the agent and wait for its end and for every batch to be stored. */
+  /** The session records the controller stored for a run. */
+  const recordsOf = (runId: string) => [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+
   async function runToEnd(runId: string, profile: TargetProfile, sessions: AssignmentInput['sessions'], stepTimeoutMs: number): Promise<RunFinished> {
     const a: AssignmentInput = {
       runId,
@@ -108,7 +111,7 @@ describe('agent runs chat-load against the demo target', () => {
     const runId = 'e2e-bad-selector';
     const profile: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, ready: '#no-such-ready' } };
     await runToEnd(runId, profile, [{ sessionId: 'b1', startOffsetMs: 0 }], 2_000);
-    const [record] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    const [record] = recordsOf(runId);
     expect(record).toMatchObject({ status: 'failed', failedStep: 'agent_console' });
     // Whichever gives up first (the step's timer or Puppeteer's wait), the message says what the step was at.
     expect(record!.error!.message).toContain("agent.ready '#no-such-ready'");
@@ -127,12 +130,12 @@ describe('agent runs chat-load against the demo target', () => {
       },
     };
     await runToEnd(runId, stored, [{ sessionId: 'k1', startOffsetMs: 0 }], 20_000);
-    const [ok] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    const [ok] = recordsOf(runId);
     expect(ok, JSON.stringify(ok?.error)).toMatchObject({ status: 'ok' });
     // Without it the same console stays logged out: the entry is what logged it in.
     const bare: TargetProfile = { ...stored, agent: { ...stored.agent, login: undefined } };
     await runToEnd(`${runId}-none`, bare, [{ sessionId: 'k2', startOffsetMs: 0 }], 3_000);
-    const [failed] = [...ctl.stored.values()].filter((b) => b.runId === `${runId}-none`).flatMap((b) => b.sessions);
+    const [failed] = recordsOf(`${runId}-none`);
     expect(failed).toMatchObject({ status: 'failed', failedStep: 'agent_console' });
     // It got as far as the console's page: what never came is the logged-in console (the demo answered 401 to no session).
     expect(failed!.error!.message).toMatch(/agent\.ready '#console-ready'/);
@@ -142,7 +145,7 @@ describe('agent runs chat-load against the demo target', () => {
     const runId = 'e2e-chat-url';
     const never: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, chatUrl: '#inbox/never$' } };
     await runToEnd(runId, never, [{ sessionId: 'u1', startOffsetMs: 0 }], 4_000);
-    const [record] = [...ctl.stored.values()].filter((b) => b.runId === runId).flatMap((b) => b.sessions);
+    const [record] = recordsOf(runId);
     expect(record).toMatchObject({ status: 'failed', failedStep: 'agent_open_chat' });
     expect(record!.error!.message).toMatch(/agent\.chatUrl \/#inbox\/never\$\//);
     // Whichever gives up first (the step's timer or the URL wait, which also says where the console is), the pattern is named.
@@ -153,7 +156,7 @@ describe('agent runs chat-load against the demo target', () => {
     const runs = 'e2e-chat-url-ok';
     const routed: TargetProfile = { ...demoProfile, agent: { ...demoProfile.agent, chatUrl: '#chat/[^/]+$' } };
     await runToEnd(runs, routed, [{ sessionId: 'u2', startOffsetMs: 0 }], 20_000);
-    const [ok] = [...ctl.stored.values()].filter((b) => b.runId === runs).flatMap((b) => b.sessions);
+    const [ok] = recordsOf(runs);
     expect(ok).toMatchObject({ status: 'ok' });
   });
 });

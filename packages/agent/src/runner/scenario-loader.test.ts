@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, resolveProfile, type TargetProfile } from '@userprobe/shared';
+import { ERROR_CODES, ProbeError, ScenarioOptionsSchema, metricUnit, resolveProfile, type TargetProfile } from '@userprobe/shared';
 import { startDemoTarget, type DemoTarget } from '@userprobe/demo-target';
 import type { Recorder, ScenarioContext } from './scenario-api.js';
 import { createScenarioProbe } from '../scenarios/scenario-probe.js';
@@ -283,5 +283,7 @@ describe('the example custom scenario against the demo target', () => {
     for (const s of samples) expect(s.value).toBeGreaterThan(0);
     expect(samples.find((s) => s.metric === 'widget_first_call')?.detail).toBe('init');
     expect(scenario.metrics?.map((m) => m.name)).toEqual(['widget_first_call', 'crm_connect_attempts']);
+    // Every name it recorded is one the real recorder takes: the catalog's or its own declaration's.
+    for (const s of samples) expect(metricUnit(s.metric, scenario.metrics), s.metric).toBeDefined();
   });
 });

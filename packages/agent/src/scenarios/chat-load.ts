@@ -11,8 +11,8 @@ import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget
 import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
 import { openChatItem, openWidgetChat } from './chat-session.js';
-import { action, armTextWatch, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
-import { armFrameWatch } from './frame-watch.js';
+import { action, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
+import { armDelivery, deliveryDoing } from './frame-watch.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
 import { probeText, widgetFrame } from './widget.js';
@@ -256,7 +256,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const sent = await recorder.measure('visitor_send', async () => {
         recorder.doing(action('enter text in', 'visitor.widget.messageInput', widget.messageInput));
         await enterText(frame, widget.messageInput, text, ctx.options.input, 'visitor_send', w);
-        const watch = toAgent === 'dom' ? await armTextWatch(agent, null, text, timeoutMs) : await armFrameWatch(agent, toAgent.frame, text, timeoutMs);
+        const watch = await armDelivery(toAgent, agent, null, text, timeoutMs);
         try {
           recorder.doing(sendAction(visitorSend));
           return { watch, at: await stampedSend(frame, widget.messageInput, visitorSend, 'visitor_send') };
@@ -274,11 +274,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
         });
       }
       await recorder.measure('msg_visitor_to_agent', async () => {
-        recorder.doing(
-          toAgent === 'dom'
-            ? "wait for the visitor's message text in the agent page"
-            : `wait for a websocket message holding the visitor's message on network.sockets.${toAgent.frame} in the agent page`,
-        );
+        recorder.doing(deliveryDoing(toAgent, "wait for the visitor's message text in the agent page", "the visitor's message", 'the agent page'));
         try {
           recorder.value('msg_visitor_to_agent', (await sent.watch.instant('msg_visitor_to_agent', signal, sent.at)) - sent.at, { detail });
         } finally {
@@ -291,8 +287,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const replied = await recorder.measure('agent_reply', async () => {
         recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
         await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
-        const watch =
-          toVisitor === 'dom' ? await armTextWatch(frame, widget.messageList, reply, timeoutMs) : await armFrameWatch(frame, toVisitor.frame, reply, timeoutMs);
+        const watch = await armDelivery(toVisitor, frame, widget.messageList, reply, timeoutMs);
         try {
           recorder.doing(sendAction(agentSend));
           return { watch, at: await stampedSend(agent, profile.agent.messageInput, agentSend, 'agent_reply') };
@@ -303,9 +298,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
       await recorder.measure('msg_agent_to_visitor', async () => {
         recorder.doing(
-          toVisitor === 'dom'
-            ? action("wait for the agent's reply text in", 'visitor.widget.messageList', widget.messageList)
-            : `wait for a websocket message holding the agent's reply on network.sockets.${toVisitor.frame} in the widget`,
+          deliveryDoing(
+            toVisitor,
+            action("wait for the agent's reply text in", 'visitor.widget.messageList', widget.messageList),
+            "the agent's reply",
+            'the widget',
+          ),
         );
         try {
           recorder.value('msg_agent_to_visitor', (await replied.watch.instant('msg_agent_to_visitor', signal, replied.at)) - replied.at, { detail });

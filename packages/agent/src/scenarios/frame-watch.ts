@@ -1,7 +1,8 @@
 import type { Frame, Page } from 'puppeteer-core';
 import { ERROR_CODES, StepError } from '@userprobe/shared';
 import { FRAME_STATE_KEY } from '../collectors/frame-hook.js';
-import type { TextWatch } from './page-probes.js';
+import type { DeliveryBy } from '@userprobe/shared';
+import { armTextWatch, type TextWatch } from './page-probes.js';
 
 /*
  * Message delivery seen on the wire instead of in the DOM (a profile's `delivery: { toAgent:
@@ -67,4 +68,17 @@ export async function armFrameWatch(target: Page | Frame, socket: string, text: 
       stop.abort();
     },
   };
+}
+
+/**
+ * A delivery's watch on the receiving side, as the profile's `delivery` says: the text in the DOM
+ * (inside `container`, the whole document when null) or a websocket frame holding it.
+ */
+export async function armDelivery(by: DeliveryBy, target: Page | Frame, container: string | null, text: string, timeoutMs: number): Promise<TextWatch> {
+  return by === 'dom' ? armTextWatch(target, container, text, timeoutMs) : armFrameWatch(target, by.frame, text, timeoutMs);
+}
+
+/** What a delivery step is waiting for, for its `doing()`: the DOM description given, or the frame's socket in `where`. */
+export function deliveryDoing(by: DeliveryBy, dom: string, what: string, where: string): string {
+  return by === 'dom' ? dom : `wait for a websocket message holding ${what} on network.sockets.${by.frame} in ${where}`;
 }

@@ -1,5 +1,14 @@
 import type { Frame, Page } from 'puppeteer-core';
-import { ProfileError, RequestPatternSchema, SocketPatternSchema, type InputMode, type RequestPattern, type SocketPattern } from '@userprobe/shared';
+import { z } from 'zod';
+import {
+  ProfileError,
+  RequestPatternSchema,
+  SocketPatternSchema,
+  schemaProblems,
+  type InputMode,
+  type RequestPattern,
+  type SocketPattern,
+} from '@userprobe/shared';
 import { attachPageCollectors, type PageCollectors } from '../collectors/page-collectors.js';
 import { readNavigation, type NavBreakdown } from '../collectors/navigation.js';
 import type { Transport } from '../collectors/socket.js';
@@ -55,19 +64,16 @@ export interface ProbeContext {
   readonly input: InputMode;
 }
 
-/** Pure: a scenario's patterns checked as a profile's are (every problem at once), else a ProfileError naming them. */
-export function checkedPatterns<T>(kind: 'requests' | 'sockets', given: Record<string, unknown>, parse: (v: unknown) => T): Record<string, T> {
-  const out: Record<string, T> = {};
-  const problems: string[] = [];
-  for (const [name, v] of Object.entries(given)) {
-    try {
-      out[name] = parse(v);
-    } catch (e) {
-      problems.push(`${kind}.${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    }
-  }
-  if (problems.length) throw new ProfileError(`probe.watch: ${problems.join('; ')}`);
-  return out;
+const WatchPatternsSchema = z.strictObject({
+  requests: z.record(z.string(), RequestPatternSchema).default({}),
+  sockets: z.record(z.string(), SocketPatternSchema).default({}),
+});
+
+/** Pure: a scenario's patterns checked as a profile's are (every problem at once, schemaProblems), else a ProfileError naming them. */
+export function checkedPatterns(given: unknown): z.infer<typeof WatchPatternsSchema> {
+  const r = WatchPatternsSchema.safeParse(given);
+  if (r.success) return r.data;
+  throw new ProfileError(`probe.watch: ${schemaProblems(WatchPatternsSchema, r.error, given).join('; ')}`);
 }
 
 /** The probe of one session; `close()` detaches what `watch()` attached (the runner calls it when the session ends). */
@@ -82,8 +88,7 @@ export function createScenarioProbe(c: ProbeContext): ScenarioProbe & { close():
     },
     async watch(page, patterns) {
       if (closed) throw new ProfileError('probe.watch: the session is over; its probe attaches nothing more');
-      const requests = checkedPatterns('requests', patterns.requests ?? {}, (v) => RequestPatternSchema.parse(v));
-      const sockets = checkedPatterns('sockets', patterns.sockets ?? {}, (v) => SocketPatternSchema.parse(v));
+      const { requests, sockets } = checkedPatterns(patterns);
       const collectors = await attachPageCollectors(page, { requests, sockets });
       if (closed) {
         // The session ended while it attached: detach at once.

@@ -25,6 +25,7 @@ import {
 import type { AgentInfo, RunInfo, RunStatus, Sink } from './sink.js';
 import { MONITOR_ROUNDS_FILE, RESULT_FILES, runDir, type BatchKeyLine, type SampleLine, type SessionLine } from './run-folder.js';
 import { RunQueue } from './run-queue.js';
+import { readCustomMetrics } from './run-folder-reader.js';
 
 interface RunState {
   readonly dir: string;
@@ -285,14 +286,10 @@ export class ResultsSink implements Sink {
    * appended (a crash between the two leaves a declaration without samples; the replay merges it again).
    */
   async #declare(st: RunState, defs: readonly CustomMetricDef[]): Promise<void> {
-    const path = join(st.dir, RESULT_FILES.metrics);
-    if (st.metrics === null) {
-      const text = await readText(path);
-      st.metrics = text === null ? [] : (JSON.parse(text) as CustomMetricDef[]);
-    }
+    st.metrics ??= await readCustomMetrics(st.dir);
     const merged = mergeCustomMetrics(st.metrics, ownDeclarations(defs));
     if (JSON.stringify(merged) === JSON.stringify(st.metrics)) return;
-    await writeJsonDurable(path, merged);
+    await writeJsonDurable(join(st.dir, RESULT_FILES.metrics), merged);
     st.metrics = merged;
   }
 
