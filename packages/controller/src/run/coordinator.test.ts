@@ -59,21 +59,30 @@ describe('RunCoordinator (in-memory pool)', () => {
         writeRunJson: (id, file, value) => sink.writeRunJson(id, file, value),
       },
     });
-    /** A well-behaved fake agent: stores one batch per session through the sink, then reports finished; its seqs go on across parts, as a spool's do. */
-    const seqs = new Map<string, number>();
-    const play = (a: Assignment, h: FakeHandle, opts: { fail?: string[]; dropSeq?: number } = {}) => {
+    /**
+     * A well-behaved fake agent: stores one batch per session through the sink, then reports finished. As a real agent does, its
+     * seqs go on across parts (a seq is taken when its batch is made), and it reports once every part it accepted is over,
+     * naming those parts: a part that arrives while an earlier one is still being written (a reassignment on a busy machine)
+     * is in the same report.
+     */
+    const agents = new Map<string, { seq: number; parts: number[]; playing: number; ok: number; failed: number }>();
+    const play = (a: Assignment, h: FakeHandle, opts: { fail?: string[]; dropSeq?: number; writeDelayMs?: number } = {}) => {
+      const me = agents.get(h.info.agentId) ?? { seq: 0, parts: [], playing: 0, ok: 0, failed: 0 };
+      agents.set(h.info.agentId, me);
+      me.parts.push(a.part);
+      me.playing += 1;
       setImmediate(
         () =>
           void (async () => {
-            let seq = seqs.get(h.info.agentId) ?? 0;
             for (const s of a.sessions) {
+              const seq = ++me.seq;
               pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: 'started' });
               const failed = opts.fail?.includes(s.sessionId) ?? false;
               const metrics = failed ? coreMetrics('chat-load').slice(0, 2) : coreMetrics('chat-load');
               const batch: MetricBatch = {
                 runId: a.runId,
                 agentId: h.info.agentId,
-                seq: ++seq,
+                seq,
                 createdAt: Date.now(),
                 samples: metrics.map((metric, i) => ({ sessionId: s.sessionId, metric, value: 100 + i, ts: Date.now() })),
                 sessions: [
@@ -90,8 +99,11 @@ describe('RunCoordinator (in-memory pool)', () => {
                   },
                 ],
               };
+              if (failed) me.failed += 1;
+              else me.ok += 1;
               pool.emit('progress', h.info.agentId, { runId: a.runId, sessionId: s.sessionId, phase: failed ? 'failed' : 'finished' });
               if (seq === opts.dropSeq) continue;
+              if (opts.writeDelayMs !== undefined) await new Promise((r) => setTimeout(r, opts.writeDelayMs));
               const r = await sink.writeBatch(batch, h.info);
               pool.emit('batch', {
                 runId: a.runId,
@@ -103,13 +115,9 @@ describe('RunCoordinator (in-memory pool)', () => {
                 records: batch.sessions.map((x) => ({ sessionId: x.sessionId, status: x.status, scenario: x.scenario })),
               });
             }
-            seqs.set(h.info.agentId, seq);
-            pool.emit('finished', h.info.agentId, {
-              runId: a.runId,
-              lastSeq: seq,
-              ok: a.sessions.length - (opts.fail?.length ?? 0),
-              failed: opts.fail?.length ?? 0,
-            });
+            me.playing -= 1;
+            if (me.playing > 0) return;
+            pool.emit('finished', h.info.agentId, { runId: a.runId, lastSeq: me.seq, parts: [...me.parts], ok: me.ok, failed: me.failed });
           })(),
       );
       return { accepted: true as const };
@@ -188,9 +196,13 @@ describe('RunCoordinator (in-memory pool)', () => {
     expect([o.kind, o.exitCode, o.error?.message]).toEqual(['not-run', 2, "total 50 exceeds the cluster's chat-load capacity 40: fake-a1 20, fake-a2 20"]);
   });
 
-  it('an agent lost before its sessions started: they are reassigned to the other agent and the run passes', async () => {
+  // 150 ms per batch written: the survivor is still writing its first part when the reassigned one arrives (as on a busy machine).
+  it.each([
+    ['', undefined],
+    [' (the survivor still writing its first part)', 150],
+  ])('an agent lost before its sessions started: they are reassigned to the other agent and the run passes%s', async (_, writeDelayMs) => {
     const { pool, coord, play, notes, tmp } = await setup(params({ lossGraceMs: 200 }));
-    const a1 = pool.add('a1', 10, (a, h) => play(a, h));
+    const a1 = pool.add('a1', 10, (a, h) => play(a, h, { writeDelayMs }));
     pool.add('a2', 10, () => {
       setImmediate(() => pool.drop('a2'));
       return { accepted: true };
