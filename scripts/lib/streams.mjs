@@ -15,7 +15,22 @@ import { createInterface } from 'node:readline';
 import { constants } from 'node:os';
 
 /** @typedef {{ name: string, command: string, args: string[] }} Stream */
-/** @typedef {{ name: string, code: number, signal: NodeJS.Signals | null, seconds: number }} Outcome */
+/** @typedef {{ name: string, code: number, signal: NodeJS.Signals | null, seconds: number, cpuSeconds: number | null }} Outcome */
+
+// Each command runs under a shell that, when it ends, writes the CPU time (user + system) of the
+// processes it waited for — the command and every descendant reaped below it (vitest's workers,
+// the Chromium and CLI processes a test closed) — to fd 3: `times` prints the shell's own line,
+// then its children's. What a stream leaves running is killed unreaped, so it is not counted.
+const WRAP = '"$0" "$@"; rc=$?; times >&3; exit $rc';
+
+/** @param {string} text what `times` printed @returns {number | null} the children's user + system seconds */
+export function childrenCpuSeconds(text) {
+  const line = text.trim().split('\n')[1];
+  const parts = line?.match(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/);
+  if (!parts) return null;
+  const [, um, us, sm, ss] = parts.map(Number);
+  return um * 60 + us + sm * 60 + ss;
+}
 
 /** After a child exits, how long its output may still drain (a leaked grandchild holding the pipe must not hang the suite). */
 const DRAIN_MS = 5_000;
@@ -52,9 +67,12 @@ export const interrupted = () => (stoppedBy === null ? null : 128 + constants.si
 /** @param {Stream} stream @returns {Promise<Outcome>} */
 function runOne({ name, command, args }) {
   const started = Date.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('sh', ['-c', WRAP, command, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true });
   running.add(child);
-  const drained = [];
+  let times = '';
+  const fd3 = /** @type {import('node:stream').Readable} */ (child.stdio[3]);
+  fd3.on('data', (b) => (times += String(b)));
+  const drained = [new Promise((resolve) => fd3.once('close', resolve))];
   for (const [from, to] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
@@ -66,7 +84,7 @@ function runOne({ name, command, args }) {
   return new Promise((resolve) => {
     const done = (code, signal) => {
       running.delete(child);
-      resolve({ name, code, signal, seconds: (Date.now() - started) / 1000 });
+      resolve({ name, code, signal, seconds: (Date.now() - started) / 1000, cpuSeconds: childrenCpuSeconds(times) });
     };
     child.once('error', (e) => {
       process.stderr.write(`[${name}] could not run ${command}: ${e.message}\n`);
@@ -94,7 +112,7 @@ export async function runSideBySide(streams) {
 export function report(label, outcomes) {
   for (const o of outcomes)
     process.stdout.write(
-      `[${label}] ${o.name}: ${o.code === 0 ? 'passed' : `failed (exit ${o.code}${o.signal ? `, ${o.signal}` : ''})`} in ${o.seconds.toFixed(0)} s\n`,
+      `[${label}] ${o.name}: ${o.code === 0 ? 'passed' : `failed (exit ${o.code}${o.signal ? `, ${o.signal}` : ''})`} in ${o.seconds.toFixed(0)} s${o.cpuSeconds === null ? '' : ` (${o.cpuSeconds.toFixed(0)} CPU-s)`}\n`,
     );
   return outcomes.every((o) => o.code === 0);
 }
