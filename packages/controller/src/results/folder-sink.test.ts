@@ -1,8 +1,8 @@
-import { describe, it, expect, afterEach } from 'vitest';
-import { appendFile, chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { describe, it, expect, afterEach, vi } from 'vitest';
+import { appendFile, chmod, mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ERROR_CODES, ProbeError } from '@userprobe/shared';
-import { ResultsSink } from './folder-sink.js';
+import { GROUP_MAX_BATCHES, ResultsSink } from './folder-sink.js';
 import { readRunResults } from './run-folder-reader.js';
 import type { AgentInfo, RunInfo } from './sink.js';
 import { captureLog, tempDir, batch, lineCount, notPrivate } from '../../test/fixtures.js';
@@ -177,5 +177,63 @@ describe('ResultsSink', () => {
     expect(results.filter((r) => r === 'stored')).toHaveLength(10);
     expect(await lineCount(join(dir, 'samples.jsonl'))).toBe(30);
     expect(await lineCount(join(dir, 'batches.jsonl'))).toBe(10);
+  });
+  it('group commit: batches of a run arriving together share two fsync rounds per group; each key records exactly its own lines; a reopened sink keeps them all', async () => {
+    const { sink, dir, tmp, log } = await setup();
+    const n = GROUP_MAX_BATCHES + 44; // two groups
+    const agents = ['agent-1', 'agent-2', 'agent-3'];
+    const probe = await open(join(tmp.dir, 'probe'), 'w');
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }, 'datasync');
+    await probe.close();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: n }, (_, i) => {
+          const agentId = agents[i % agents.length]!;
+          const b = batch({ agentId, seq: Math.floor(i / agents.length) + 1 });
+          // a resend of every tenth batch in the same group: stored once
+          return Promise.all([sink.writeBatch(b, agent), i % 10 === 0 ? sink.writeBatch(b, agent) : Promise.resolve('duplicate' as const)]);
+        }),
+      );
+      expect(results.flat().filter((r) => r === 'stored')).toHaveLength(n);
+      // per group, the samples file then the keys (these batches carry no session records): 2 per group, where one batch at a time took 600
+      expect(datasync.mock.calls.length).toBe(4);
+    } finally {
+      datasync.mockRestore();
+    }
+    const samples = await readFile(join(dir, 'samples.jsonl'));
+    const keys = (await readFile(join(dir, 'batches.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { agentId: string; seq: number; samples: number; samplesEnd: number });
+    expect(keys).toHaveLength(n);
+    let from = 0;
+    for (const k of keys) {
+      const lines = samples
+        .subarray(from, k.samplesEnd)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { agentId: string });
+      expect([lines.length, ...new Set(lines.map((l) => l.agentId))]).toEqual([k.samples, k.agentId]);
+      from = k.samplesEnd;
+    }
+    expect(from).toBe(samples.byteLength);
+    await sink.close();
+    const again = new ResultsSink({ outDir: tmp.dir, log });
+    cleanups.push(() => again.close());
+    expect(await again.writeBatch(batch({ agentId: 'agent-2', seq: 1 }), agent)).toBe('duplicate');
+    expect(await lineCount(join(dir, 'samples.jsonl'))).toBe(n * 3);
+  });
+
+  it('a group that cannot be written rejects every batch in it with a clear reason, and the next write of the run is stored', async () => {
+    const { sink, tmp } = await setup();
+    await writeFile(join(tmp.dir, 'run-f'), 'a file where the run folder should be');
+    const group = await Promise.allSettled([1, 2, 3].map((seq) => sink.writeBatch(batch({ runId: 'run-f', seq }), agent)));
+    for (const r of group) {
+      expect(r.status).toBe('rejected');
+      expect(r.status === 'rejected' && r.reason instanceof ProbeError && r.reason.code).toBe(ERROR_CODES.SINK_UNAVAILABLE);
+      expect(r.status === 'rejected' && (r.reason as Error).message).toMatch(/^results folder for run run-f could not be opened: /);
+    }
+    expect(await sink.writeBatch(batch({ seq: 4 }), agent)).toBe('stored');
   });
 });
