@@ -7,10 +7,8 @@ import { defineConfig } from 'vitest/config';
 // Three groups, run one after the other:
 //  1. "unit": files that touch no real part run two at a time (they only share the CPU);
 //  2. "real-parts": files that start Chromium, the demo target, a CLI process or MariaDB
-//     run two at a time: they are functional (they wait for events, not for time, and pass
-//     on a busy machine), and one at a time they left a core idle — much of their time is
-//     spent waiting on processes, sockets and fsyncs (measured: 303 CPU-s in 536 s of wall
-//     time beside the drills);
+//     run one at a time (browser-driving tests compete for 2 cores); they are functional:
+//     they wait for events, not for time, and pass on a busy machine;
 //  3. "timing": the experiments that prove a measured value equals an injected delay, or
 //     compare timings (files that use the testkit's experiment helpers or say they are one:
 //     EXPERIMENT_HELPERS, TIMING_MARK below), one at a time, last.
@@ -68,6 +66,7 @@ export default defineConfig({
         test: {
           name: 'real-parts',
           include: all.filter((f) => usesRealParts(f) && !isTiming(f)),
+          fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
       },

@@ -120,7 +120,7 @@ export function report(label, outcomes) {
 // The fault drills' projects (vitest.drills.config.ts), one vitest process each: a vitest
 // process runs its projects one after the other, and these mostly wait (on a monitor's
 // interval grid, on a paused MySQL), so side by side they cost the wall time of the longest.
-const DRILL_PROJECTS = ['drills', 'drills-monitor', 'drills-alerts', 'drills-waiting'];
+const DRILL_PROJECTS = ['drills', 'drills-monitor', 'drills-waiting'];
 
 /** @param {string[]} extra arguments for every vitest process (a file filter, --reporter verbose) @returns {Stream[]} */
 export const drillStreams = (extra = []) =>
