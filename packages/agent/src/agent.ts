@@ -5,6 +5,7 @@ import { HELLO_MAX_RUNS, PROTOCOL_VERSION, describeError, type AuthError, type H
 import type { ResolvedAgentConfig } from './config/agent-id.js';
 import { BrowserPool } from './host/browser-pool.js';
 import { syncClock } from './delivery/clock-sync.js';
+import { ClockKeeper } from './delivery/clock-keeper.js';
 import { Connection } from './delivery/connection.js';
 import { CpuMonitor } from './host/cpu-monitor.js';
 import { ProcessTreeCpu } from './host/process-tree-cpu.js';
@@ -63,6 +64,7 @@ export class Agent {
   readonly #log: Logger;
   readonly #ownCpu = new ProcessTreeCpu();
   readonly #cpu: CpuMonitor;
+  readonly #clock: ClockKeeper;
   #resolveExit: (e: AgentExit) => void = () => undefined;
   #statusTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
@@ -109,6 +111,9 @@ export class Agent {
       },
     });
     const socket = this.connection.socket;
+    this.#clock = new ClockKeeper({ sync: () => syncClock(socket, this.#log) });
+    socket.on('connect', () => this.#clock.connected());
+    socket.on('disconnect', () => this.#clock.disconnected());
     this.sender = new Sender(socket, this.spool, this.#log, o.sender);
     this.evidenceSpool = new EvidenceSpool(evidenceSpoolDir(c.spoolDir), this.#log);
     this.evidence = new EvidenceSender(socket, this.evidenceSpool, c.agentId, this.#log);
@@ -123,7 +128,7 @@ export class Agent {
       env: o.env,
       secrets: [c.token],
       policy: agentPolicy(c),
-      syncClock: () => syncClock(socket, this.#log),
+      syncClock: () => this.#clock.current(),
       saturated: (from, to) => this.#cpu.crowdedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
       ownCpu: () => this.#ownCpu.share(),
@@ -197,6 +202,7 @@ export class Agent {
       const reason = exit.kind === 'stopped' ? exit.reason : 'the controller refused this agent';
       this.#log.info({ reason, activeSessions: this.runner.activeSessions }, 'shutting down');
       if (this.#statusTimer) clearInterval(this.#statusTimer);
+      this.#clock.stop();
       try {
         await this.runner.shutdown(reason, grace);
         if (exit.kind === 'stopped' && this.connection.socket.connected) await this.sender.drained(grace);

@@ -10,6 +10,9 @@ export class FakePool extends EventEmitter<AgentPoolEvents> implements AgentPool
   agents(): readonly AgentHandle[] {
     return this.list;
   }
+  agent(agentId: string): AgentHandle | undefined {
+    return this.list.find((h) => h.info.agentId === agentId);
+  }
   add(agentId: string, chatCapacity: number, onAssign?: (a: Assignment, h: FakeHandle) => AssignReply, labels: Record<string, string> = {}): FakeHandle {
     const h = new FakeHandle(agentId, chatCapacity, onAssign, labels);
     this.list.push(h);

@@ -74,8 +74,21 @@ export const AGENT_WAIT_TIMEOUT_MS = 60_000;
 export const ASSIGN_ACK_TIMEOUT_MS = 10_000;
 /** After every agent reports done, wait this long for the last batches (setting: `--drain-timeout`). */
 export const DRAIN_TIMEOUT_MS = 30_000;
-/** Lead time between planning and the agreed start, so every agent is ready. */
+/** Lead time between planning and the agreed start, so every agent is ready (the least; a large fleet gets more: startLeadMs). */
 export const START_LEAD_MS = 1_500;
+/**
+ * The lead a run's first round adds per agent: the assignments are built, written and sent
+ * one after the other, and each agent's ack comes back through the same event loop. Measured
+ * (bench/scale/results.md): from the plan to the last of 5,000 acks took ~0.9 s on a 2-core
+ * machine that also ran the 5,000 simulated agents; 0.5 ms per agent keeps the agreed start
+ * ahead of the last ack with room for a slower machine (5,000 agents: 4 s in all).
+ */
+export const START_LEAD_PER_AGENT_MS = 0.5;
+
+/** The lead between the plan and the agreed start of a run over `agents` agents. Pure. */
+export function startLeadMs(agents: number): number {
+  return START_LEAD_MS + Math.ceil(Math.max(0, agents) * START_LEAD_PER_AGENT_MS);
+}
 /** Clock-offset estimation: round trips per agent. */
 export const CLOCK_SYNC_ROUNDS = 5;
 

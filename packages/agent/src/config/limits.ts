@@ -11,6 +11,15 @@ export const UNKNOWN_RUN_RETRY_MS = 60_000;
 
 /** How long one `clock:sync` round trip may take before the round is dropped. */
 export const CLOCK_SYNC_ROUND_TIMEOUT_MS = 2_000;
+/**
+ * The clock offset to the controller is measured when the agent connects and again this often
+ * while it stays connected (delivery/clock-keeper.ts), so an assignment is acked without round
+ * trips of its own: with thousands of agents assigned at once, those round trips queued behind
+ * each other in the assignment round. Clocks kept by NTP drift well under 1 ms in this time.
+ */
+export const CLOCK_RESYNC_EVERY_MS = 5 * 60_000;
+/** An estimate older than this (a resync that failed) is measured again before a run uses it. */
+export const CLOCK_FRESH_MS = 2 * CLOCK_RESYNC_EVERY_MS;
 
 /** `run:finished` is re-sent until acked; this long between attempts. */
 export const RUN_FINISHED_ACK_TIMEOUT_MS = 5_000;

@@ -32,6 +32,8 @@ export interface AgentPoolEvents {
 export interface AgentPool extends Pick<EventEmitter<AgentPoolEvents>, 'on' | 'off' | 'once'> {
   /** Agents connected now, in connection order. */
   agents(): readonly AgentHandle[];
+  /** The connected agent with this id, if any: a lookup, not a walk over the fleet (a run over 5,000 agents asks once per agent). */
+  agent(agentId: string): AgentHandle | undefined;
 }
 
 /** labels.region, or 'local': the `location` of every sample from this agent. */

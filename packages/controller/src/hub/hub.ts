@@ -243,6 +243,10 @@ export class AgentHub extends EventEmitter<AgentPoolEvents> implements AgentPool
     return [...this.#connected.values()];
   }
 
+  agent(agentId: string): AgentHandle | undefined {
+    return this.#connected.get(agentId);
+  }
+
   /** The revocation list changed: connected agents it now lists are disconnected (and refused when they dial again). */
   readonly #onRevokedChanged = (ids: ReadonlySet<string>): void => {
     for (const [agentId, agent] of this.#connected) {

@@ -45,6 +45,11 @@ export class PoolView extends EventEmitter<AgentPoolEvents> implements AgentPool
       .map((a) => this.#present(a));
   }
 
+  agent(agentId: string): AgentHandle | undefined {
+    const h = this.#inView(agentId) ? this.#pool.agent(agentId) : undefined;
+    return h && this.#present(h);
+  }
+
   close(): void {
     for (const d of this.#detach.splice(0)) d();
     this.removeAllListeners();

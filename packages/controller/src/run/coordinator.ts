@@ -3,6 +3,7 @@ import {
   AGENT_LOSS_GRACE_MS,
   AssignmentSchema,
   START_LEAD_MS,
+  startLeadMs,
   PlanError,
   formatDuration,
   resolveScenarioOptions,
@@ -87,6 +88,9 @@ export const WAIT_NOTICE_EVERY_MS = 5_000;
 /** How often abort-on-fail thresholds are judged while a run goes. */
 export const THRESHOLD_WATCH_EVERY_MS = 1_000;
 
+/** What differs between two parts of a run's assignments, checked for every part. */
+const ASSIGNMENT_OWN = AssignmentSchema.pick({ part: true, sessions: true, startAt: true, durationMs: true });
+
 /**
  * One run, start to end: wait for the expected agents, plan, then follow the
  * run with its state machine (run/run-machine.ts) through a driver that talks
@@ -102,6 +106,8 @@ export class RunCoordinator {
   #onAbort: (() => void) | null = null;
   /** The abort-on-fail threshold that stopped the run, once one did. */
   #stoppedBy: ThresholdResult | null = null;
+  /** The first assignment made, checked whole: what every later part shares with it. */
+  #common: Assignment | null = null;
   readonly #log: Logger;
   readonly #now: () => number;
   /** What every assignment of the run carries: the operator's choices, else the profile's, else the defaults. */
@@ -173,12 +179,13 @@ export class RunCoordinator {
     for (const sink of this.#d.sinks) await sink.runStarted(runInfo, [...infos.values()]);
 
     const sessionsByAgent = assignSessions(active, this.#p.rampUpMs);
-    const startAt = this.#now() + START_LEAD_MS;
+    const leadMs = startLeadMs(active.length);
+    const startAt = this.#now() + leadMs;
     const { sessionTimeoutMs } = this.#options;
     // Overall bound: lead + ramp + duration + each agent's waves of session timeouts + the loss grace + drain.
     const waves = Math.max(...active.map((s) => Math.ceil(s.sessions / Math.max(1, s.capacity))));
     const lossGraceMs = this.#p.lossGraceMs ?? AGENT_LOSS_GRACE_MS;
-    const boundMs = START_LEAD_MS + this.#p.rampUpMs + (this.#p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.#p.drainTimeoutMs;
+    const boundMs = leadMs + this.#p.rampUpMs + (this.#p.durationMs ?? 0) + sessionTimeoutMs * (waves + 1) + lossGraceMs + this.#p.drainTimeoutMs;
     const meta: RunMeta = {
       runId: this.#p.runId,
       scenario: this.#p.scenario,
@@ -301,7 +308,7 @@ export class RunCoordinator {
   }
 
   #locationOf(agentId: string): string {
-    return this.#d.pool.agents().find((a) => a.info.agentId === agentId)?.info.location ?? '?';
+    return this.#d.pool.agent(agentId)?.info.location ?? '?';
   }
 
   async #persist(meta: RunMeta, state: MachineState): Promise<void> {
@@ -310,19 +317,27 @@ export class RunCoordinator {
     await this.#d.results.writeRunJson(this.#p.runId, RESULT_FILES.state, file);
   }
 
+  /**
+   * An agent's assignment. The part every agent gets alike (profile, options…) is checked against
+   * the schema once per run, each part's own fields for every part: a run over 5,000 agents does not
+   * validate the profile 5,000 times while its agents wait for their work.
+   */
   #assignment(part: { part: number; sessions: readonly PlannedSession[]; startAt: number; durationMs: number | null }): Assignment {
-    return AssignmentSchema.parse({
-      runId: this.#p.runId,
-      part: part.part,
-      scenario: this.#p.scenario,
-      browser: this.#p.browser,
-      profile: this.#p.profile,
-      sessions: part.sessions,
-      startAt: part.startAt,
-      durationMs: part.durationMs,
-      ...(this.#p.scenarioModule ? { scenarioModule: this.#p.scenarioModule } : {}),
-      options: this.#options,
-    });
+    const own = { part: part.part, sessions: part.sessions, startAt: part.startAt, durationMs: part.durationMs };
+    if (this.#common === null) {
+      const first = AssignmentSchema.parse({
+        runId: this.#p.runId,
+        scenario: this.#p.scenario,
+        browser: this.#p.browser,
+        profile: this.#p.profile,
+        ...(this.#p.scenarioModule ? { scenarioModule: this.#p.scenarioModule } : {}),
+        options: this.#options,
+        ...own,
+      });
+      this.#common = first;
+      return first;
+    }
+    return { ...this.#common, ...ASSIGNMENT_OWN.parse(own) };
   }
 
   /** Resolves with the connected agents once `expectAgents` are there. */

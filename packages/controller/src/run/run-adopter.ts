@@ -194,7 +194,7 @@ export function adoptRun(p: PreparedRun, d: AdoptDeps): AdoptedRun {
 }
 
 function locationOf(pool: AgentPool, agentId: string): string {
-  return pool.agents().find((a) => a.info.agentId === agentId)?.info.location ?? '?';
+  return pool.agent(agentId)?.info.location ?? '?';
 }
 
 /** The run's first assignment as the coordinator wrote it (`assignment.json`): what a reassigned part is made from. */

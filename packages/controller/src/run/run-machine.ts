@@ -254,7 +254,7 @@ function onAssigned(state: MachineState, e: Extract<MachineEvent, { kind: 'assig
   if (!a) return;
   if (e.accepted) {
     if (!a.parts.includes(e.part)) a.parts.push(e.part);
-    if (e.part === 0 && [...state.agents.values()].every((x) => !x.inRun || x.parts.includes(0) || x.lost)) {
+    if (e.part === 0 && allHoldPartZero(state)) {
       out.push({ kind: 'note', text: `assigned; sessions start at ${new Date(state.startAt).toISOString()}` });
     }
     return;
@@ -459,11 +459,22 @@ function declareLost(state: MachineState, a: AgentInRun, why: string, now: numbe
   place(state, now, out);
 }
 
+/** Every agent in the run holds its first part (a loop, not a copy of the fleet: this runs for each of thousands of acks). */
+function allHoldPartZero(state: MachineState): boolean {
+  for (const x of state.agents.values()) if (x.inRun && !x.lost && !x.parts.includes(0)) return false;
+  return true;
+}
+
+function anyWaiting(state: MachineState): boolean {
+  for (const s of state.slots.values()) if (s.phase === 'waiting') return true;
+  return false;
+}
+
 /** Give waiting slots to agents with spare capacity, one new part per agent, written before it is sent. */
 function place(state: MachineState, now: number, out: Command[], exclude?: string): void {
-  if (state.phase !== 'running') return;
+  // Called on every progress event and batch: with nothing waiting (the usual case) it allocates nothing.
+  if (state.phase !== 'running' || !anyWaiting(state)) return;
   const waiting = [...state.slots.values()].filter((s) => s.phase === 'waiting').sort((x, y) => x.offsetMs - y.offsetMs || (x.slot < y.slot ? -1 : 1));
-  if (waiting.length === 0) return;
   const startAt = now + state.config.startLeadMs;
   let durationMs: number | null = null;
   if (state.config.durationMs !== null) {
@@ -560,8 +571,9 @@ function beginAbort(state: MachineState, reason: string, out: Command[]): void {
  */
 function checkDone(state: MachineState, out: Command[]): void {
   if (state.phase === 'ended') return;
+  // After every event: a loop that stops at the first agent still working, not a copy of the fleet.
+  for (const a of state.agents.values()) if (a.inRun && !a.lost && a.finished === null) return;
   const inRun = [...state.agents.values()].filter((a) => a.inRun && !a.lost);
-  if (!inRun.every((a) => a.finished !== null)) return;
   const complete = inRun.every((a) => missingSeqs(a).length === 0);
   if (state.phase === 'aborting') {
     if (complete) finish(state, { kind: 'aborted', reason: state.abortReason ?? 'aborted' }, out);

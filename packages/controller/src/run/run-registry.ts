@@ -19,6 +19,25 @@ export const RUN_TIME_SLACK_MS = 5 * 60_000;
 
 export type BatchVerdict = { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly code: string; readonly reason: string };
 
+type StateIndex = { readonly slots: ReadonlyMap<string, RunStateFile['slots'][number]>; readonly agents: ReadonlySet<string> };
+/** Per state file (a new object each time the run's state is written): its slots by id and every agent that held one. */
+const indexes = new WeakMap<RunStateFile, StateIndex>();
+
+/** A lookup per batch instead of a walk over every slot: a run over 5,000 agents checks 5,000 batches at once. */
+function indexOf(f: RunStateFile): StateIndex {
+  let ix = indexes.get(f);
+  if (!ix) {
+    const agents = new Set<string>();
+    for (const s of f.slots) {
+      if (s.agentId !== null) agents.add(s.agentId);
+      for (const m of s.movedFrom) agents.add(m.agentId);
+    }
+    ix = { slots: new Map(f.slots.map((s) => [s.slot, s])), agents };
+    indexes.set(f, ix);
+  }
+  return ix;
+}
+
 /**
  * Pure: did the run give this session to `agentId`? Its slot's attempt must
  * be one the agent held (now, or before the slot was reassigned), and a round
@@ -27,7 +46,7 @@ export type BatchVerdict = { readonly ok: true } | { readonly ok: false; readonl
 export function holdsSession(f: RunStateFile, agentId: string, sessionId: string): boolean {
   const id = parseSessionId(sessionId);
   if (id.round > 0 && f.durationMs === null) return false;
-  const s = f.slots.find((x) => x.slot === id.slot);
+  const s = indexOf(f).slots.get(id.slot);
   if (!s) return false;
   return (s.agentId === agentId && s.attempt === id.attempt) || s.movedFrom.some((m) => m.agentId === agentId && m.attempt === id.attempt);
 }
@@ -43,7 +62,7 @@ export function checkBatch(f: RunStateFile | null, agentId: string, batch: Metri
     };
   }
   // Assigned: it holds a planned session, or held one before it was reassigned.
-  if (!f.slots.some((s) => s.agentId === agentId || s.movedFrom.some((m) => m.agentId === agentId))) {
+  if (!indexOf(f).agents.has(agentId)) {
     return { ok: false, retryable: false, code: ERROR_CODES.MESSAGE_INVALID, reason: `agent ${agentId} was never assigned run ${batch.runId}` };
   }
   const ids = new Set([...batch.samples.map((s) => s.sessionId), ...batch.sessions.map((s) => s.sessionId)]);

@@ -333,8 +333,15 @@ export function summarizeRun(input: SummaryInput): RunSummary {
 
   const agentIds = new Set<string>([...input.agents.map((a) => a.agentId), ...[...sessions.values()].map((s) => s.agentId), ...samplesByAgent.keys()]);
   const agentInfo = new Map(input.agents.map((a) => [a.agentId, a]));
+  // Grouped once: a run over 5,000 agents has 5,000 of them.
+  const sessionsByAgent = new Map<string, SummarySession[]>();
+  for (const s of sessions.values()) {
+    const list = sessionsByAgent.get(s.agentId);
+    if (list) list.push(s);
+    else sessionsByAgent.set(s.agentId, [s]);
+  }
   const agents: AgentSummary[] = [...agentIds].sort().map((agentId) => {
-    const mine = [...sessions.values()].filter((s) => s.agentId === agentId);
+    const mine = sessionsByAgent.get(agentId) ?? [];
     const info = agentInfo.get(agentId);
     return {
       agentId,
