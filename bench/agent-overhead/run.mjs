@@ -11,8 +11,9 @@
 //   npx tsc -b && node bench/agent-overhead/run.mjs [--rounds 5] [--out bench/agent-overhead/results.md]
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { freePort } from '../lib/free-port.mjs';
+import { ownCpuSeconds, ownPssMb, tree } from '../lib/proc-tree.mjs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,47 +31,7 @@ const { values: args } = parseArgs({
 });
 const ROUNDS = Number(args.rounds);
 const IDLE_S = Number(args['idle-seconds']);
-const TICK = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-async function ownCpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
-async function pssMb(pid) {
-  try {
-    return Number(/^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'))[1]) / 1024;
-  } catch {
-    return 0; // gone, or a kernel thread
-  }
-}
-/** Every descendant of `pid` (through /proc's parent links). */
-async function descendants(pid) {
-  const parentOf = new Map();
-  for (const e of await readdir('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
-      parentOf.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out = [];
-  const walk = (p) => {
-    for (const [c, pp] of parentOf) if (pp === p) (out.push(c), walk(c));
-  };
-  walk(pid);
-  return out;
-}
 
 async function round() {
   const dir = await mkdtemp(join(tmpdir(), 'up-bench-agent-'));
@@ -107,12 +68,13 @@ async function round() {
     agent.once('exit', (code) => reject(new Error(`agent exited with ${code}: ${log.slice(-2000)}`)));
   });
   const at = await connected;
-  const startCpu = await ownCpuSeconds(agent.pid);
+  const startCpu = ownCpuSeconds(agent.pid);
   await sleep(IDLE_S * 1000);
-  const idleCpu = (await ownCpuSeconds(agent.pid)) - startCpu;
-  const own = await pssMb(agent.pid);
-  let browser = 0;
-  for (const p of await descendants(agent.pid)) browser += await pssMb(p);
+  const idleCpu = ownCpuSeconds(agent.pid) - startCpu;
+  const own = ownPssMb(agent.pid);
+  const browser = tree(agent.pid)
+    .filter((p) => p !== agent.pid)
+    .reduce((mb, p) => mb + ownPssMb(p), 0);
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
   ctl.kill('SIGTERM');

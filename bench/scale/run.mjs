@@ -20,7 +20,8 @@
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../lib/free-port.mjs';
+import { ownCpuSeconds, ownPssMb } from '../lib/proc-tree.mjs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,33 +44,12 @@ const { values: args } = parseArgs({
 const LEVELS = args.levels.split(',').map(Number);
 const SWARMS = Number(args.swarms);
 const IDLE_S = Number(args['idle-seconds']);
-const TICK = 100; // USER_HZ on Linux
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
 };
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** CPU seconds (user + system) the process has used so far. */
-async function cpuSeconds(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
-
-async function pssMb(pid) {
-  const t = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return Number(/^Pss:\s+(\d+) kB/m.exec(t)[1]) / 1024;
-}
 
 function lines(stream, onLine) {
   let buf = '';
@@ -121,12 +101,12 @@ async function level(n) {
   );
   const connectS = (Date.now() - connectStart) / 1000;
   await sleep(5_000); // let the connect burst settle
-  const c0 = await cpuSeconds(ctl.pid);
+  const c0 = ownCpuSeconds(ctl.pid);
   await sleep(IDLE_S * 1000);
-  const idleCpu = ((await cpuSeconds(ctl.pid)) - c0) / IDLE_S;
-  const idlePss = await pssMb(ctl.pid);
+  const idleCpu = (ownCpuSeconds(ctl.pid) - c0) / IDLE_S;
+  const idlePss = ownPssMb(ctl.pid);
 
-  const r0 = await cpuSeconds(ctl.pid);
+  const r0 = ownCpuSeconds(ctl.pid);
   const submitted = Date.now();
   const run = spawn(
     'node',
@@ -141,8 +121,8 @@ async function level(n) {
   lines(run.stderr, (l, at) => runOut.push([at, l]));
   const exitCode = await new Promise((r) => run.once('exit', (code) => r(code)));
   const ended = Date.now();
-  const runCpu = (await cpuSeconds(ctl.pid)) - r0;
-  const runPss = await pssMb(ctl.pid);
+  const runCpu = ownCpuSeconds(ctl.pid) - r0;
+  const runPss = ownPssMb(ctl.pid);
 
   const reports = await Promise.all(
     swarms.map(

@@ -18,7 +18,7 @@ import { startDemoTarget } from '../../packages/demo-target/dist/index.js';
 import { getScenario } from '../../packages/agent/dist/scenarios/index.js';
 import { launchPlan } from '../../packages/agent/dist/host/browser-pool.js';
 import { resolveProfile } from '../../packages/shared/dist/index.js';
-import { cpuSeconds, pssMb } from './proc-tree.mjs';
+import { cpuSeconds, pssMb } from '../lib/proc-tree.mjs';
 
 const [scenarioName = 'cobrowse', nArg = '4', kind = 'shell'] = process.argv.slice(2);
 const N = Number(nArg);

@@ -1,4 +1,4 @@
-// CPU time and PSS of a process and all its descendants, from /proc.
+// CPU time and PSS of a process and all its descendants (or of the process alone), from /proc. Shared by the benchmarks.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -9,7 +9,11 @@ function stat(pid) {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) → rest[0] is field 3
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]) };
+    return {
+      ppid: Number(rest[1]),
+      own: Number(rest[11]) + Number(rest[12]),
+      ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]),
+    };
   } catch {
     return null;
   }
@@ -46,16 +50,24 @@ export function cpuSeconds(root) {
   return ticks / CLK_TCK;
 }
 
+/** CPU seconds (user + system) of the process alone, not its children's. */
+export function ownCpuSeconds(pid) {
+  return (stat(pid)?.own ?? 0) / CLK_TCK;
+}
+
+/** PSS of one process, MB (0 once it is gone). */
+export function ownPssMb(pid) {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
 /** Summed PSS of the tree, MB (smaps_rollup; RSS would count shared pages once per process). */
 export function pssMb(root) {
-  let kb = 0;
-  for (const p of tree(root)) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return kb / 1024;
+  let mb = 0;
+  for (const p of tree(root)) mb += ownPssMb(p);
+  return mb;
 }
