@@ -1,9 +1,11 @@
 // Ingest benchmark: the controller's path into MySQL (wire JSON → validate with
 // the shared MetricBatchSchema → durable → MySQL, through the MySQL sink) in
 // samples/s, next to two ceilings measured in the same run on the same table:
-// raw multi-row INSERT and LOAD DATA LOCAL INFILE.
+// raw multi-row INSERT and LOAD DATA LOCAL INFILE. The path is measured twice
+// per round, order alternating: as the sink ships (group commit, samples by
+// LOAD DATA) and as it was before (one transaction per batch, INSERTs).
 //
-//   npx tsc -b packages/controller && node bench/ingest/run.mjs [--samples 200000] [--rounds 3] [--out bench/ingest/results.md]
+//   npx tsc -b packages/controller && node bench/ingest/run.mjs [--samples 200000] [--rounds 3] [--concurrency 4] [--out bench/ingest/results.md]
 //
 // Needs MariaDB/MySQL on 127.0.0.1:3306 with root and no password (override:
 // BENCH_DB_ADMIN_URL=mysql://user:pw@host:port); creates and drops its own database.
@@ -109,12 +111,15 @@ try {
     return Number(n);
   }
 
+  /** How the sink writes: as shipped, or each batch in its own transaction with INSERTs (the sink before group commit). */
+  const SINK_WAYS = { shipped: {}, before: { groupMaxBatches: 1, samplesVia: 'insert' } };
+
   /** The controller path: parse + validate each wire batch, then sink.writeBatch (commit = durable), CONCURRENCY batches in flight. */
-  async function ingestPath(round) {
-    const runId = `bench-${round}`;
+  async function ingestPath(round, way) {
+    const runId = `bench-${round}-${way}`;
     const wire = makeBatches(runId);
     const spoolDir = await mkdtemp(join(tmpdir(), 'up-bench-spool-'));
-    const sink = createMysqlSink({ url: dbUrl, spoolDir, log, poolSize: CONCURRENCY });
+    const sink = createMysqlSink({ url: dbUrl, spoolDir, log, poolSize: Math.max(CONCURRENCY, 4), ...SINK_WAYS[way] });
     await sink.open();
     await sink.runStarted({ runId, scenario: 'chat-load', browser: 'shell', total: TOTAL, targetName: 'bench', startedAt: t0, params: {} }, agents);
     let next = 0;
@@ -138,7 +143,7 @@ try {
     await sink.close();
     await rm(spoolDir, { recursive: true, force: true });
     if (stats.spooled !== 0) throw new Error('the bench spooled batches: MySQL was unreachable');
-    return { ms, validateMs, batches: wire.length };
+    return { ms, validateMs, batches: wire.length, perCommit: stats.stored / stats.commits };
   }
 
   function sampleRows(round) {
@@ -226,12 +231,19 @@ try {
   }
 
   const load0 = loadavg()[0];
-  const results = { path: [], insert: [], load: [] };
+  const results = { path: [], before: [], insert: [], load: [] };
   for (let round = 1; round <= ROUNDS; round++) {
-    await truncate();
-    const p = await ingestPath(round);
-    if ((await countSamples()) !== TOTAL) throw new Error('ingest path stored a wrong number of samples');
-    results.path.push({ rate: TOTAL / (p.ms / 1000), validateShare: p.validateMs / p.ms, batches: p.batches });
+    for (const way of round % 2 === 1 ? ['before', 'shipped'] : ['shipped', 'before']) {
+      await truncate();
+      const p = await ingestPath(round, way);
+      if ((await countSamples()) !== TOTAL) throw new Error(`ingest path (${way}) stored a wrong number of samples`);
+      (way === 'shipped' ? results.path : results.before).push({
+        rate: TOTAL / (p.ms / 1000),
+        validateShare: p.validateMs / p.ms,
+        batches: p.batches,
+        perCommit: p.perCommit,
+      });
+    }
     await truncate();
     const m = await multiRowInsert(round);
     if ((await countSamples()) !== TOTAL) throw new Error('multi-row insert stored a wrong number of samples');
@@ -241,13 +253,14 @@ try {
     if ((await countSamples()) !== TOTAL) throw new Error('LOAD DATA stored a wrong number of samples');
     results.load.push({ rate: TOTAL / (l.ms / 1000) });
     process.stdout.write(
-      `round ${round}: path ${Math.round(results.path.at(-1).rate)}/s, multi-row INSERT ${Math.round(results.insert.at(-1).rate)}/s, LOAD DATA ${Math.round(results.load.at(-1).rate)}/s\n`,
+      `round ${round}: path ${Math.round(results.path.at(-1).rate)}/s (before ${Math.round(results.before.at(-1).rate)}/s), multi-row INSERT ${Math.round(results.insert.at(-1).rate)}/s, LOAD DATA ${Math.round(results.load.at(-1).rate)}/s\n`,
     );
   }
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const med = {
     path: median(results.path.map((r) => r.rate)),
+    before: median(results.before.map((r) => r.rate)),
     insert: median(results.insert.map((r) => r.rate)),
     load: median(results.load.map((r) => r.rate)),
   };
@@ -265,18 +278,21 @@ The machine is shared with other work (1-minute load average ${load0.toFixed(1)}
 What is measured, ${TOTAL} samples each, into the same \`samples\` table (indexes included), emptied between measurements:
 
 - **controller ingest path**: wire JSON of ${results.path[0].batches} batches of ≤ ${BATCH_MAX_SAMPLES} samples (chat-load sessions × ${metrics.length} core metrics) →
-  \`JSON.parse\` → \`MetricBatchSchema.parse\` (validation) → \`MysqlSink.writeBatch\`: one transaction per batch holding its
-  idempotency key, samples (multi-row INSERTs of ≤ ${INSERT_ROWS}), session upserts and dirty rollup buckets; resolved after COMMIT (durable).
-  ${CONCURRENCY} batches in flight (as ${CONCURRENCY} agents would send), pool of ${CONCURRENCY} connections.
+  \`JSON.parse\` → \`MetricBatchSchema.parse\` (validation) → \`MysqlSink.writeBatch\`, resolved after COMMIT (durable);
+  ${CONCURRENCY} batches in flight (as ${CONCURRENCY} agents would send), pool of ${Math.max(CONCURRENCY, 4)} connections. Two ways, order alternating by round:
+  - **shipped**: group commit — batches that arrive while 2 groups are being written go together in one transaction
+    (keys in one INSERT, samples in one \`LOAD DATA LOCAL INFILE\` from memory checked for warnings, sessions, rollup buckets once);
+    ${median(results.path.map((r) => r.perCommit)).toFixed(1)} batches per COMMIT (median);
+  - **before**: as the sink was before group commit: one transaction per batch, samples in multi-row INSERTs of ≤ ${INSERT_ROWS}.
 - **multi-row INSERT ceiling**: the same number of rows, prebuilt, \`INSERT … VALUES ?\` of ${INSERT_ROWS} rows, a commit every ${5 * INSERT_ROWS}, one connection.
 - **LOAD DATA ceiling**: the same rows formatted as TSV (included in the time) and sent with \`LOAD DATA LOCAL INFILE\` (mysql2 \`infileStreamFactory\`), one statement.
 
-| round | ingest path (samples/s) | validation share of path time | multi-row INSERT (rows/s) | LOAD DATA LOCAL INFILE (rows/s) | path / INSERT (same round) |
-|---|---|---|---|---|---|
-${results.path.map((p, i) => `| ${i + 1} | ${Math.round(p.rate)} | ${(100 * p.validateShare).toFixed(0)} % | ${Math.round(results.insert[i].rate)} | ${Math.round(results.load[i].rate)} | ${(p.rate / results.insert[i].rate).toFixed(2)} |`).join('\n')}
-| **median** | **${k(med.path)}/s** | | **${k(med.insert)}/s** | **${k(med.load)}/s** | ${median(results.path.map((p, i) => p.rate / results.insert[i].rate)).toFixed(2)} |
+| round | path, shipped (samples/s) | path, before | validation share (shipped) | multi-row INSERT (rows/s) | LOAD DATA LOCAL INFILE (rows/s) | shipped / LOAD DATA (same round) | before / LOAD DATA (same round) |
+|---|---|---|---|---|---|---|---|
+${results.path.map((p, i) => `| ${i + 1} | ${Math.round(p.rate)} | ${Math.round(results.before[i].rate)} | ${(100 * p.validateShare).toFixed(0)} % | ${Math.round(results.insert[i].rate)} | ${Math.round(results.load[i].rate)} | ${(p.rate / results.load[i].rate).toFixed(2)} | ${(results.before[i].rate / results.load[i].rate).toFixed(2)} |`).join('\n')}
+| **median** | **${k(med.path)}/s** | ${k(med.before)}/s | | **${k(med.insert)}/s** | **${k(med.load)}/s** | **${median(results.path.map((p, i) => p.rate / results.load[i].rate)).toFixed(2)}** | ${median(results.before.map((p, i) => p.rate / results.load[i].rate)).toFixed(2)} |
 
-Ratios (medians): ingest path / multi-row INSERT = **${(med.path / med.insert).toFixed(2)}**; ingest path / LOAD DATA = **${(med.path / med.load).toFixed(2)}**; LOAD DATA / multi-row INSERT = ${(med.load / med.insert).toFixed(2)}.
+Ratios (medians of the rates): path shipped / LOAD DATA = **${(med.path / med.load).toFixed(2)}** (before: ${(med.before / med.load).toFixed(2)}); shipped / before = ${(med.path / med.before).toFixed(2)}; path shipped / multi-row INSERT = ${(med.path / med.insert).toFixed(2)}; LOAD DATA / multi-row INSERT = ${(med.load / med.insert).toFixed(2)}.
 
 For scale: a monitoring controller ingests a few samples per second; a load test of 1 000 chat-load sessions
 produces ${1000 * metrics.length} core samples in total.

@@ -1,4 +1,5 @@
-import type { Pool, PoolConnection, QueryResult, QueryValues } from 'mysql2/promise';
+import { Readable } from 'node:stream';
+import type { Pool, PoolConnection, QueryResult, QueryValues, ResultSetHeader } from 'mysql2/promise';
 
 /*
  * Every MySQL client call the sink makes, bounded. mysql2 bounds a connect
@@ -42,6 +43,8 @@ export interface SqlClient {
   begin(): Promise<void>;
   /** One statement; resolves to its result (rows for a SELECT). */
   query<T extends QueryResult = QueryResult>(sql: string, values?: QueryValues): Promise<T>;
+  /** A `LOAD DATA LOCAL INFILE` statement whose file is `data` (sent from memory; nothing is read from disk). */
+  load(sql: string, data: Buffer): Promise<ResultSetHeader>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }
@@ -99,6 +102,11 @@ export function boundedClient(conn: PoolConnection, bounds: CallBounds): SqlClie
     begin: () => bounded(conn.beginTransaction(), 'to BEGIN', bounds),
     query: async <T extends QueryResult>(sql: string, values?: QueryValues) => {
       const [result] = await bounded(conn.query<T>(sql, values), `to a statement (${sql.slice(0, 40)}…)`, bounds);
+      return result;
+    },
+    load: async (sql: string, data: Buffer) => {
+      const call = conn.query<ResultSetHeader>({ sql, infileStreamFactory: () => Readable.from([data]) });
+      const [result] = await bounded(call, `to LOAD DATA (${data.length} bytes)`, bounds);
       return result;
     },
     commit: () => bounded(conn.commit(), 'to COMMIT', bounds),

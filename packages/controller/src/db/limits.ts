@@ -32,6 +32,16 @@ export const MYSQL_POOL_SIZE = 4;
  * BATCH_ACK_TIMEOUT_MS, so the ack still arrives in time.
  */
 export const DIRECT_WRITE_BUDGET_MS = 2_500;
+/**
+ * Group commit (group-queue.ts): batches that arrive while GROUP_LANES groups
+ * are being written wait, then go to MySQL in one transaction, up to
+ * GROUP_MAX_BATCHES batches and GROUP_MAX_SAMPLES samples per group. Options
+ * `groupLanes`, `groupMaxBatches`, `groupMaxSamples`.
+ */
+export const GROUP_LANES = 2;
+export const GROUP_MAX_BATCHES = 256;
+export const GROUP_MAX_SAMPLES = 10_000;
+
 /** Backoff between direct attempts: doubles from MIN up to MAX. */
 export const RETRY_BACKOFF_MIN_MS = 50;
 export const RETRY_BACKOFF_MAX_MS = 800;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
-import { coreMetrics, ERROR_CODES } from '@userprobe/shared';
+import { coreMetrics, ERROR_CODES, MetricBatchSchema, type MetricBatch, type ProbeError } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
@@ -207,6 +207,71 @@ describe('MySQL sink', () => {
       await other.end();
     }
     expect(new Date(epoch).getTimezoneOffset()).toBe(-330); // the process really is in +05:30
+  });
+
+  it('group commit: 40 batches sent at once are each acked, stored exactly once in fewer transactions, with the very rows one-at-a-time INSERTs store', async () => {
+    const a = testAgent('a7', 'fra1');
+    // Text LOAD DATA treats specially, and non-ASCII, in the one free-text column of a sample.
+    const odd = (b: MetricBatch, i: number): MetricBatch =>
+      MetricBatchSchema.parse({ ...b, samples: b.samples.map((x, j) => (j === 0 ? { ...x, detail: `tab\there\\ \\N né 😀 ${i}` } : x)) });
+    const batches = (runId: string) =>
+      Array.from({ length: 40 }, (_, i) => odd(testBatch({ runId, agentId: 'a7', seq: i + 1, sessions: 2, value: (s, m) => 0.1 * (i + s + m) + 1e-7 }), i));
+    const plain = createMysqlSink({ url: writerUrl, spoolDir: await mkdtemp(join(tmpdir(), 'up-sink-')), log, groupMaxBatches: 1, samplesVia: 'insert' });
+    await plain.open();
+    try {
+      for (const b of batches('run-plain')) expect(await plain.writeBatch(b, a)).toBe('stored');
+    } finally {
+      await plain.close();
+    }
+    const before = sink.stats();
+    expect(new Set(await Promise.all(batches('run-group').map((b) => sink.writeBatch(b, a))))).toEqual(new Set(['stored']));
+    const after = sink.stats();
+    expect(after.stored - before.stored).toBe(40);
+    expect(after.commits - before.commits).toBeLessThan(20); // 2 lanes: the first two alone, the rest grouped
+    const rows = async (runId: string) => {
+      const [r] = await db.admin.query<RowDataPacket[]>(
+        'SELECT session_id, agent_id, scenario, metric, value, ts, location, browser, saturated, detail FROM samples WHERE run_id = ? ORDER BY session_id, metric',
+        [runId],
+      );
+      return r.map((x) => ({ ...x }));
+    };
+    const grouped = await rows('run-group');
+    expect(grouped).toHaveLength(40 * 2 * M);
+    expect(grouped).toEqual(await rows('run-plain'));
+    expect(grouped.filter((r) => r['detail'] !== null)).toHaveLength(40);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM sessions WHERE run_id = 'run-group'")).toBe(80);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-group'")).toBe(40);
+  });
+
+  it('a group that meets a replay or a batch MySQL refuses is written one batch at a time: the others stored, the replay a duplicate, the bad one refused (never truncated)', async () => {
+    const a = testAgent('a8');
+    const b = (seq: number) => testBatch({ runId: 'run-split', agentId: 'a8', seq, sessions: 1 });
+    expect(await sink.writeBatch(b(3), a)).toBe('stored');
+    // Two batches fill the two lanes; the rest wait and go as one group.
+    const lanes = [sink.writeBatch(b(1), a), sink.writeBatch(b(2), a)];
+    const group = [sink.writeBatch(b(4), a), sink.writeBatch(b(3), a), sink.writeBatch(b(5), a)];
+    expect(await Promise.all([...lanes, ...group])).toEqual(['stored', 'stored', 'stored', 'duplicate', 'stored']);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-split'")).toBe(5 * M);
+
+    // An agent location longer than its column (128): LOAD DATA would cut it with a warning; the sink refuses the batch instead.
+    const far = testAgent('a8', 'x'.repeat(200));
+    // Samples only (their sessions end in a later batch), so only the samples' load meets the long location.
+    const samplesOnly = MetricBatchSchema.parse({ ...b(13), sessions: [] });
+    const mixed = [
+      sink.writeBatch(b(10), a),
+      sink.writeBatch(b(11), a),
+      sink.writeBatch(b(12), a),
+      sink.writeBatch(samplesOnly, far),
+      sink.writeBatch(b(14), a),
+    ];
+    const settled = await Promise.allSettled(mixed);
+    expect(settled.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const refusal = (settled[3] as PromiseRejectedResult).reason as ProbeError;
+    expect(refusal.code).toBe(ERROR_CODES.SINK_PERMANENT);
+    expect(refusal.message).toMatch(/ER_DATA_TOO_LONG.*location.*will not be retried/);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-split'")).toBe(9);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-split' AND location LIKE 'xxx%'")).toBe(0);
+    expect(sink.stats().mode).toBe('direct');
   });
 
   it('marks the touched 5-minute buckets dirty for the rollup job', async () => {

@@ -3,14 +3,28 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, batchKey, type MetricBatch, type RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink, AlertRecord } from '../results/sink.js';
-import { storeAlert, storeBatch, storeRound, storeRunEnded, storeRunStarted, UNKNOWN, type Via } from './batch-writer.js';
+import {
+  storeAlert,
+  storeBatches,
+  storeRound,
+  storeRunEnded,
+  storeRunStarted,
+  UNKNOWN,
+  type BatchEntry,
+  type SampleLoading,
+  type Via,
+} from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
 import { createUtcPool, endPool } from './connection.js';
+import { GroupQueue, type ItemOutcome } from './group-queue.js';
 import { parseDbUrl, type DbTarget } from './db-url.js';
 import {
   DIRECT_WRITE_BUDGET_MS,
   DRAIN_BACKOFF_MAX_MS,
   DRAIN_BACKOFF_MIN_MS,
+  GROUP_LANES,
+  GROUP_MAX_BATCHES,
+  GROUP_MAX_SAMPLES,
   MYSQL_CALL_TIMEOUT_MS,
   MYSQL_CLOSE_TIMEOUT_MS,
   RETRY_BACKOFF_MAX_MS,
@@ -50,11 +64,19 @@ export interface MysqlSinkOptions {
   readonly drainBackoffMaxMs?: number;
   /** Where the migrations are, to check the schema version at open(). */
   readonly migrationsDir?: string;
+  /** Group commit (GROUP_LANES, GROUP_MAX_BATCHES, GROUP_MAX_SAMPLES); groupMaxBatches 1 writes each batch in its own transaction. */
+  readonly groupLanes?: number;
+  readonly groupMaxBatches?: number;
+  readonly groupMaxSamples?: number;
+  /** How sample rows are written: 'load-data' (LOAD DATA LOCAL INFILE from memory, INSERTs if the server refuses it; the default) or 'insert'. */
+  readonly samplesVia?: 'load-data' | 'insert';
 }
 
 export interface MysqlSinkStats {
   /** Batches committed to MySQL, directly or from the spool. */
   readonly stored: number;
+  /** Direct transactions that stored batches (a group of several counts once): stored ÷ commits is the mean group. */
+  readonly commits: number;
   readonly duplicates: number;
   /** Batches acknowledged from the spool because MySQL was unreachable. */
   readonly spooled: number;
@@ -98,6 +120,15 @@ const REQUIRED_TABLES = ['runs', 'run_agents', 'sessions', 'samples', 'ingested_
  * COMMIT that timed out may still have committed: the spooled copy is then
  * recognised as a duplicate when drained. close() abandons calls in flight
  * (writes then spool) and returns within about `closeTimeoutMs`.
+ *
+ * Group commit: batches that arrive while `groupLanes` groups are being
+ * written go together in one transaction (group-queue.ts), each acked only
+ * after that COMMIT; a group's budget runs from its oldest batch's arrival.
+ * A group that meets a stored batch (a replay) or a batch MySQL refuses is
+ * written again one batch at a time, so each gets its own outcome. Sample
+ * rows go in with LOAD DATA LOCAL INFILE from memory (the client sends the
+ * buffer it built, whatever file the server names), checked to have stored
+ * every row without a warning, else undone and written with INSERTs.
  */
 export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   const target: DbTarget = parseDbUrl(opts.url);
@@ -115,7 +146,16 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   const closing = new AbortController();
   const runs = new Map<string, BatchContext>();
   const drainWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-  const counts = { stored: 0, duplicates: 0, spooled: 0, drained: 0 };
+  const counts = { stored: 0, commits: 0, duplicates: 0, spooled: 0, drained: 0 };
+  let loadData = (opts.samplesVia ?? 'load-data') === 'load-data';
+  const loading: SampleLoading = {
+    loadData: () => loadData,
+    refused(reason) {
+      if (!loadData) return;
+      loadData = false;
+      log.warn({ reason }, 'MySQL refuses LOAD DATA LOCAL INFILE (local_infile is off); samples go in with multi-row INSERTs');
+    },
+  };
 
   /** Bounds of one call: the call timeout, or less when `deadline` (epoch ms) is nearer. */
   function bounds(deadline = Number.POSITIVE_INFINITY): CallBounds {
@@ -150,7 +190,10 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   function apply(entry: SpoolEntry, via: Via, b: CallBounds): Promise<'stored' | 'duplicate' | 'done'> {
     switch (entry.kind) {
       case 'batch':
-        return withConnection(b, (db) => storeBatch(db, entry.batch, entry.agent, entry.ctx, via));
+        return withConnection(b, (db) => storeBatches(db, [entry], via, loading)).then((out) => {
+          if (out === 'stored' && via === 'direct') counts.commits += 1;
+          return out === 'split' ? 'duplicate' : out;
+        });
       case 'runStarted':
         return withConnection(b, (db) => storeRunStarted(db, entry.run, entry.agents)).then(() => 'done' as const);
       case 'runEnded':
@@ -184,22 +227,20 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
   /**
    * Write now, retrying transient errors with doubling backoff within the
-   * budget — every call of every attempt ends by its deadline; past it, make
-   * the entry durable in the spool instead (afterDirectError decides).
+   * budget that began at `since` — every call of every attempt ends by its
+   * deadline; past it, say 'spool' (afterDirectError decides). An entry MySQL
+   * can never store comes back as 'refused' with its permanent error; a
+   * permanent error of the sink stops the sink and throws.
    */
-  async function writeOrSpool(entry: SpoolEntry): Promise<'stored' | 'duplicate' | 'done' | 'spooled'> {
-    const route = routeWrite(state());
-    if (route === 'refuse') throw fatal!;
-    if (route === 'spool') return spoolIt(entry);
-    const started = Date.now();
-    const b = bounds(started + budget);
+  async function tryDirect<T>(attempt: (b: CallBounds) => Promise<T>, since: number): Promise<{ done: T } | 'spool' | { refused: ProbeError }> {
+    const b = bounds(since + budget);
     let backoff = RETRY_BACKOFF_MIN_MS;
-    for (let attempt = 1; ; attempt++) {
+    for (let n = 1; ; n++) {
       try {
-        return await apply(entry, 'direct', b);
+        return { done: await attempt(b) };
       } catch (e) {
         const info = mysqlErrorInfo(e);
-        const elapsed = Date.now() - started;
+        const elapsed = Date.now() - since;
         const step = afterDirectError(classifyMysqlError(info), {
           elapsedMs: elapsed,
           backoffMs: backoff,
@@ -211,12 +252,12 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
           case 'stop-sink':
             throw fail(e, true);
           case 'refuse-entry':
-            throw fail(e, false);
+            return { refused: fail(e, false) };
           case 'spool':
-            log.warn({ attempt, elapsedMs: elapsed, mysqlCode: info.code, err: { message: info.message } }, 'MySQL unreachable; spooling until it returns');
-            return spoolIt(entry);
+            log.warn({ attempt: n, elapsedMs: elapsed, mysqlCode: info.code, err: { message: info.message } }, 'MySQL unreachable; spooling until it returns');
+            return 'spool';
           case 'retry':
-            log.debug({ attempt, mysqlCode: info.code, backoffMs: step.waitMs }, 'transient MySQL error; retrying');
+            log.debug({ attempt: n, mysqlCode: info.code, backoffMs: step.waitMs }, 'transient MySQL error; retrying');
             await sleep(step.waitMs, undefined, { signal: closing.signal }).catch(() => undefined);
             backoff = step.nextBackoffMs;
             break;
@@ -228,6 +269,61 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
       }
     }
   }
+
+  /** An entry to MySQL now (within the budget that began at `since`), or to the spool: where the sink's state and tryDirect say. */
+  async function writeOrSpool(entry: SpoolEntry, since = Date.now()): Promise<'stored' | 'duplicate' | 'done' | 'spooled'> {
+    const route = routeWrite(state());
+    if (route === 'refuse') throw fatal!;
+    if (route === 'spool') return spoolIt(entry);
+    const out = await tryDirect((b) => apply(entry, 'direct', b), since);
+    if (out === 'spool') return spoolIt(entry);
+    if ('refused' in out) throw out.refused;
+    return out.done;
+  }
+
+  /** A batch waiting for its group: the entry and when it arrived (its budget runs from then). */
+  interface Queued {
+    readonly entry: BatchEntry & { readonly kind: 'batch' };
+    readonly at: number;
+  }
+
+  /**
+   * One group of batches: one transaction while the sink writes directly; one
+   * at a time when the group meets a replay or a batch MySQL refuses; to the
+   * spool, in order, when MySQL is away.
+   */
+  async function writeGroup(group: readonly Queued[]): Promise<Array<ItemOutcome<'stored' | 'duplicate' | 'done' | 'spooled'>>> {
+    const since = Math.min(...group.map((q) => q.at));
+    const oneByOne = async () => {
+      const outcomes: Array<ItemOutcome<'stored' | 'duplicate' | 'done' | 'spooled'>> = [];
+      for (const q of group) {
+        try {
+          outcomes.push({ ok: true, value: await writeOrSpool(q.entry, since) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      return outcomes;
+    };
+    if (group.length === 1 || routeWrite(state()) !== 'direct') return oneByOne();
+    const entries = group.map((q) => q.entry);
+    const out = await tryDirect((b) => withConnection(b, (db) => storeBatches(db, entries, 'direct', loading)), since);
+    if (out !== 'spool' && !('refused' in out) && out.done === 'stored') {
+      counts.commits += 1;
+      return group.map(() => ({ ok: true, value: 'stored' as const }));
+    }
+    return oneByOne();
+  }
+
+  const groups = new GroupQueue<Queued, 'stored' | 'duplicate' | 'done' | 'spooled'>(
+    {
+      lanes: opts.groupLanes ?? GROUP_LANES,
+      maxItems: opts.groupMaxBatches ?? GROUP_MAX_BATCHES,
+      maxWeight: opts.groupMaxSamples ?? GROUP_MAX_SAMPLES,
+    },
+    (q) => Math.max(1, q.entry.batch.samples.length),
+    writeGroup,
+  );
 
   async function spoolIt(entry: SpoolEntry): Promise<'spooled'> {
     if (spool === undefined) throw new ProbeError(ERROR_CODES.SINK_PERMANENT, 'the MySQL sink was used before open()');
@@ -359,7 +455,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
         scenario: batch.sessions[0]?.scenario ?? UNKNOWN,
         browser: batch.sessions[0]?.browser ?? UNKNOWN,
       };
-      const out = await writeOrSpool({ kind: 'batch', batch, agent, ctx });
+      const out = await groups.push({ entry: { kind: 'batch', batch, agent, ctx }, at: Date.now() });
       switch (out) {
         case 'stored':
           counts.stored += 1;

@@ -73,6 +73,50 @@ export function sampleRows(batch: MetricBatch, agent: AgentInfo, ctx: BatchConte
   });
 }
 
+/**
+ * Sample rows as the file of `LOAD DATA LOCAL INFILE … FIELDS TERMINATED BY '\t' LINES TERMINATED BY '\n'`
+ * (SAMPLES_LOAD_SQL): the default escape character `\`, NULL as `\N`, times as UTC `YYYY-MM-DD HH:MM:SS.mmm`
+ * (DATETIME(3) takes them as written; the session time zone is UTC anyway).
+ */
+export function samplesTsv(rows: readonly SampleRow[]): Buffer {
+  const lines: string[] = [];
+  for (const r of rows) {
+    lines.push(
+      [
+        tsvText(r[0]),
+        tsvText(r[1]),
+        tsvText(r[2]),
+        tsvText(r[3]),
+        tsvText(r[4]),
+        String(r[5]),
+        utcDatetime(r[6]),
+        tsvText(r[7]),
+        tsvText(r[8]),
+        String(r[9]),
+        r[10] === null ? '\\N' : tsvText(r[10]),
+      ].join('\t'),
+    );
+  }
+  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8');
+}
+
+/** The statement that loads samplesTsv's file (the file itself is sent from memory, never read from disk). */
+export const SAMPLES_LOAD_SQL = `LOAD DATA LOCAL INFILE 'samples.tsv' INTO TABLE samples CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${SAMPLE_COLUMNS.join(', ')})`;
+
+const TSV_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+
+/** A text field of the load file: the characters LOAD DATA treats specially, escaped. */
+export function tsvText(s: string): string {
+  return s.replace(/[\\\t\n\r\0]/g, (c) => TSV_ESCAPES[c]!);
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** `YYYY-MM-DD HH:MM:SS.mmm` of `d` in UTC. */
+export function utcDatetime(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
 export const CUSTOM_METRIC_COLUMNS = ['run_id', 'name', 'unit', 'kind', 'description', 'updated_at'] as const;
 export type CustomMetricRow = [string, string, string, string, string, Date];
 
