@@ -10,6 +10,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { coreMetrics, ERROR_CODES, MetricBatchSchema, type MetricBatch, type ProbeError } from '@userprobe/shared';
 import { migrate } from './migrate.js';
 import { createMysqlSink, type MysqlSink } from './mysql-sink.js';
+import { GROUP_LANES } from './limits.js';
 import { ADMIN, createTestDb, type TestDb } from '../../test/db/test-db.js';
 import { testAgent, testBatch, testRun } from '../../test/db/batches.js';
 import { CHECKOUT_METRIC, withCustomMetric } from '../../test/db/custom-metric-batch.js';
@@ -227,7 +228,7 @@ describe('MySQL sink', () => {
     expect(new Set(await Promise.all(batches('run-group').map((b) => sink.writeBatch(b, a))))).toEqual(new Set(['stored']));
     const after = sink.stats();
     expect(after.stored - before.stored).toBe(40);
-    expect(after.commits - before.commits).toBeLessThan(20); // 2 lanes: the first two alone, the rest grouped
+    expect(after.commits - before.commits).toBeLessThan(20); // the first GROUP_LANES alone, the rest grouped
     const rows = async (runId: string) => {
       const [r] = await db.admin.query<RowDataPacket[]>(
         'SELECT session_id, agent_id, scenario, metric, value, ts, location, browser, saturated, detail FROM samples WHERE run_id = ? ORDER BY session_id, metric',
@@ -247,29 +248,24 @@ describe('MySQL sink', () => {
     const a = testAgent('a8');
     const b = (seq: number) => testBatch({ runId: 'run-split', agentId: 'a8', seq, sessions: 1 });
     expect(await sink.writeBatch(b(3), a)).toBe('stored');
-    // Two batches fill the two lanes; the rest wait and go as one group.
-    const lanes = [sink.writeBatch(b(1), a), sink.writeBatch(b(2), a)];
+    // The first batches fill the lanes; the rest wait and go as one group.
+    const lanes = Array.from({ length: GROUP_LANES }, (_, i) => sink.writeBatch(b(100 + i), a));
     const group = [sink.writeBatch(b(4), a), sink.writeBatch(b(3), a), sink.writeBatch(b(5), a)];
-    expect(await Promise.all([...lanes, ...group])).toEqual(['stored', 'stored', 'stored', 'duplicate', 'stored']);
-    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-split'")).toBe(5 * M);
+    expect(await Promise.all([...lanes, ...group])).toEqual([...lanes.map(() => 'stored'), 'stored', 'duplicate', 'stored']);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-split'")).toBe((3 + GROUP_LANES) * M);
 
     // An agent location longer than its column (128): LOAD DATA would cut it with a warning; the sink refuses the batch instead.
     const far = testAgent('a8', 'x'.repeat(200));
     // Samples only (their sessions end in a later batch), so only the samples' load meets the long location.
     const samplesOnly = MetricBatchSchema.parse({ ...b(13), sessions: [] });
-    const mixed = [
-      sink.writeBatch(b(10), a),
-      sink.writeBatch(b(11), a),
-      sink.writeBatch(b(12), a),
-      sink.writeBatch(samplesOnly, far),
-      sink.writeBatch(b(14), a),
-    ];
-    const settled = await Promise.allSettled(mixed);
-    expect(settled.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-    const refusal = (settled[3] as PromiseRejectedResult).reason as ProbeError;
+    const fill = Array.from({ length: GROUP_LANES }, (_, i) => sink.writeBatch(b(200 + i), a));
+    const mixed = [sink.writeBatch(b(12), a), sink.writeBatch(samplesOnly, far), sink.writeBatch(b(14), a)];
+    const settled = await Promise.allSettled([...fill, ...mixed]);
+    expect(settled.map((x) => x.status)).toEqual([...fill.map(() => 'fulfilled'), 'fulfilled', 'rejected', 'fulfilled']);
+    const refusal = (settled[GROUP_LANES + 1] as PromiseRejectedResult).reason as ProbeError;
     expect(refusal.code).toBe(ERROR_CODES.SINK_PERMANENT);
     expect(refusal.message).toMatch(/ER_DATA_TOO_LONG.*location.*will not be retried/);
-    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-split'")).toBe(9);
+    expect(await count(db, "SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = 'run-split'")).toBe(5 + 2 * GROUP_LANES);
     expect(await count(db, "SELECT COUNT(*) AS n FROM samples WHERE run_id = 'run-split' AND location LIKE 'xxx%'")).toBe(0);
     expect(sink.stats().mode).toBe('direct');
   });
