@@ -186,10 +186,12 @@ describe('monitoring daemon drill (external labelled agents, real Chromium, demo
       ['chat', CHAT_MS],
       ['cobrowse', COBROWSE_MS],
     ] as const) {
-      // In slot order (a report is written when its round ends, so the file is in end order).
-      const ams = after(all, t0)
-        .filter((x) => x.check === check && x.location === 'ams3')
-        .sort((x, y) => x.slotAt - y.slotAt);
+      // In slot order (a report is written when its round ends, so the file is in end order), up to the last round
+      // that ended: a round still running when `all` was read has no report yet, while the slots it made skip do (a
+      // quiet run whose rounds took 8-14 s read slot 43 skipped and slot 42's round not yet reported).
+      const inCheck = after(all, t0).filter((x) => x.check === check && x.location === 'ams3');
+      const lastEnded = Math.max(...inCheck.filter((x) => x.startedAt !== null).map((x) => x.slotAt));
+      const ams = inCheck.filter((x) => x.slotAt <= lastEnded).sort((x, y) => x.slotAt - y.slotAt);
       // No missed slot in ams3, whatever happened in nyc1: each slot one interval after the last.
       for (let i = 1; i < ams.length; i++)
         expect(

@@ -105,12 +105,16 @@ describe('drill: MySQL paused 150 s mid-run', () => {
       proxy.setMode('up');
       const serve = d.track(startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--out', d.out], { PROBE_TOKEN: TOKEN, PROBE_DB_URL: dbUrl }));
       await serve.waitFor(/controller listening on/, 'stdout');
+      // Until the spool has drained: every sample in, and the run's end (spooled after its batches) applied. Waiting
+      // for the samples alone raced the run's end on a loaded machine (quiet run q1: the run row read while its end was
+      // still the spool's next entry).
       const deadline = Date.now() + 60_000;
       let rows = 0;
       while (Date.now() < deadline) {
         const [res] = await db.admin.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM samples WHERE run_id = ?', ['paused']);
         rows = Number(res[0]!['n']);
-        if (rows >= r.samples.length) break;
+        const [end] = await db.admin.query<RowDataPacket[]>('SELECT ended_at FROM runs WHERE run_id = ?', ['paused']);
+        if (rows >= r.samples.length && end[0]?.['ended_at'] != null) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       expect(rows).toBe(r.samples.length);
