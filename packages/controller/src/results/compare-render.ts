@@ -15,7 +15,11 @@ export interface CompareHeader {
 
 export const COMPARE_METHOD =
   `values of sessions that ended, saturated samples left out unless --include-saturated; "slower"/"faster" when a Mann-Whitney U test gives p < ${COMPARE_ALPHA}, ` +
-  `the bootstrap 95 % interval of the p50 change (${COMPARE_BOOTSTRAP_RESAMPLES} resamples) excludes 0, and the p50 moved at least ${COMPARE_MIN_CHANGE.ms} ms and ${COMPARE_MIN_CHANGE.share * 100} %; ` +
+  `the bootstrap 95 % interval of the p50 change (${COMPARE_BOOTSTRAP_RESAMPLES} resamples) excludes 0, and the p50 moved at least ${COMPARE_MIN_CHANGE.share * 100} % and ${Object.entries(
+    COMPARE_MIN_CHANGE.byUnit,
+  )
+    .map(([u, v]) => `${v} ${u === 'ratio' ? '(ratio)' : u}`)
+    .join(' / ')}; ` +
   `fewer than ${COMPARE_MIN_VALUES} values on a side: too few to judge`;
 
 const num = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits));

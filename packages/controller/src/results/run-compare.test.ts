@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianChange, compareRuns, compareValues, mannWhitneyP, normalCdf, type CompareSample } from './run-compare.js';
+import { METRIC_UNITS } from '@userprobe/shared';
+import { bootstrapMedianChange, compareRuns, compareValues, mannWhitneyP, minChange, normalCdf, type CompareSample } from './run-compare.js';
 import { comparisonHtml, renderComparison } from './compare-render.js';
 
 const range = (from: number, n: number, step = 1) => Array.from({ length: n }, (_, i) => from + i * step);
@@ -50,6 +51,26 @@ describe('compareValues: a verdict only when the test, the interval and the size
     ['7 values on one side', around(50, 7, 5), around(250, 10, 5), 'too few values'],
   ])('%s → %s', (_name, a, b, verdict) => {
     expect(compareValues('api_create', 'ms', a, b).verdict).toBe(verdict);
+  });
+});
+
+describe('compareValues: the smallest change that matters, by unit', () => {
+  const zeros = range(0, 10).map(() => 0);
+  it.each([
+    // A layout-shift score 0 in every session of A and ~0.002 in B (seen in a compare test: the agent console's CLS moved by 0.0017 when api_create was made 200 ms slower) — fully separated, p small, 5 % of 0 is 0: only the unit's minimum keeps it from being a change.
+    ['CLS 0 → 0.002', 'ratio', zeros, around(0.002, 10, 0.0005), 'no change beyond noise'],
+    ['CLS 0 → 0.05', 'ratio', zeros, around(0.05, 10, 0.005), 'slower'],
+    ['0 → 0.4 reconnects', 'count', zeros, around(0.4, 10, 0.05), 'no change beyond noise'],
+    ['0 → 3 reconnects', 'count', zeros, around(3, 10, 0.2), 'slower'],
+    ['30 → 29.5 fps', 'fps', around(30, 10, 0.1), around(29.5, 10, 0.1), 'no change beyond noise'],
+    ['+512 bytes', 'bytes', around(10_000, 10, 10), around(10_512, 10, 10), 'no change beyond noise'],
+    ['a unit it does not know: the 5 % share alone', 'widgets', zeros, around(0.002, 10, 0.0005), 'slower'],
+  ])('%s (%s) → %s', (_name, unit, a, b, verdict) => {
+    expect(compareValues('m', unit, a, b).verdict).toBe(verdict);
+  });
+
+  it('every unit of the catalog has its minimum', () => {
+    for (const unit of METRIC_UNITS) expect(minChange(unit), unit).toBeGreaterThan(0);
   });
 });
 

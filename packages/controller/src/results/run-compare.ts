@@ -14,8 +14,10 @@ import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetri
  *   of the change in p50 (2,000 resamples of each run, seeded: the same inputs
  *   give the same interval);
  * - "slower" / "faster" only when all three agree: p < ALPHA, the interval
- *   excludes 0, and the p50 moved at least MIN_CHANGE (5 ms and 5 % of A's
- *   p50: a change nobody would act on is not reported as one). Fewer than
+ *   excludes 0, and the p50 moved at least MIN_CHANGE (5 % of A's p50 and the
+ *   unit's smallest change that matters — 5 ms, 0.01 of a layout-shift score,
+ *   one count, one frame per second, 1 KiB: a change nobody would act on is
+ *   not reported as one, also when A's p50 is 0). Fewer than
  *   MIN_VALUES values on either side: "too few values" — never a verdict.
  *
  * ALPHA is per metric (0.001): a comparison judges dozens of metrics, and
@@ -25,7 +27,12 @@ import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetri
 
 export const COMPARE_ALPHA = 0.001;
 export const COMPARE_MIN_VALUES = 8;
-export const COMPARE_MIN_CHANGE = { ms: 5, share: 0.05 } as const;
+export const COMPARE_MIN_CHANGE = { share: 0.05, byUnit: { ms: 5, ratio: 0.01, count: 1, fps: 1, bytes: 1024 } } as const;
+
+/** The smallest change of a metric's p50 in `unit` that a comparison calls a change (0 for a unit it does not know: the share alone). */
+export function minChange(unit: string): number {
+  return Object.hasOwn(COMPARE_MIN_CHANGE.byUnit, unit) ? COMPARE_MIN_CHANGE.byUnit[unit as keyof typeof COMPARE_MIN_CHANGE.byUnit] : 0;
+}
 export const COMPARE_BOOTSTRAP_RESAMPLES = 2_000;
 
 export interface CompareSample {
@@ -146,7 +153,7 @@ export function compareValues(metric: string, unit: string, a: readonly number[]
     return { metric, unit, a: A, b: B, changeP50, changeP95, changeShare, p: null, interval: null, verdict: 'too few values' };
   const p = mannWhitneyP(sa, sb);
   const interval = bootstrapMedianChange(sa, sb);
-  const big = Math.abs(changeP50!) >= Math.max(unit === 'ms' ? COMPARE_MIN_CHANGE.ms : 0, COMPARE_MIN_CHANGE.share * Math.abs(A.p50!));
+  const big = Math.abs(changeP50!) >= Math.max(minChange(unit), COMPARE_MIN_CHANGE.share * Math.abs(A.p50!));
   const excludesZero = interval[0] > 0 || interval[1] < 0;
   const verdict: CompareVerdict =
     p < COMPARE_ALPHA && excludesZero && big && changeP50 !== 0 ? (changeP50! > 0 ? 'slower' : 'faster') : 'no change beyond noise';
