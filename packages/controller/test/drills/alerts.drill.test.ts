@@ -58,7 +58,7 @@ checks:
     target: ${d.profile}
     interval: ${INTERVAL_MS / 1000}s
     locations: { region: [ams3] }
-    options: { input: insert, step-timeout: 4s }
+    options: { input: insert, step-timeout: 10s }
     alerts: { latency: { metrics: [api_create], minBaseline: 4, includeSaturated: true }, dark: false, noData: false }
   - name: watch
     scenario: chat-load
@@ -138,8 +138,9 @@ checks:
     // Failing sessions (the chat API answers 500): an alert within two rounds, naming the failing step.
     d.demo.knobs.set({ errors: { init: { status: 500, rate: 1 } } });
     const before = (await chatRounds()).length;
-    // A failing session waits out its step timeout (4 s here), so its round can overrun a slot (skipped): rounds, not slots, count.
-    await until('the failure alert', () => heads().length >= 3, 10 * INTERVAL_MS);
+    // A failing session waits out its step timeout (10 s here: with 4 s, a busy run's sessions timed out at widget_load and a
+    // failure alert fired during the latency phase), so its round overruns slots (skipped): rounds, not slots, count.
+    await until('the failure alert', () => heads().length >= 3, 20 * INTERVAL_MS);
     const failedRounds = (await chatRounds()).slice(before).filter((r) => r.status === 'failed');
     expect(failedRounds.length).toBeLessThanOrEqual(2);
     expect(heads()[2]).toBe('🔴 Firing [failed]: chat failing in ams3');
@@ -147,7 +148,7 @@ checks:
     expect(failing).toMatch(/1 of 1 session\(s\) failed, most at step \S+ \(1\); most common error \(1×\): /);
     expect(failing).toContain(failedRounds[0]!.failedStep!.step);
     d.demo.knobs.reset();
-    await until('the failure resolved', () => heads().length >= 4, 6 * INTERVAL_MS);
+    await until('the failure resolved', () => heads().length >= 4, 12 * INTERVAL_MS);
     expect(heads()[3]).toBe('✅ Resolved: chat failing in ams3');
 
     // The only agent of nyc1 killed: a dark-location alert.
