@@ -124,7 +124,7 @@ checks:
     d.demo.knobs.reset();
     await nextChat();
     await nextChat();
-    expect(heads()).toEqual([]);
+    expect(heads(), JSON.stringify(msgs().map((m) => m.text))).toEqual([]);
 
     // A sustained regression: one firing message; reset: one resolved.
     d.demo.knobs.set({ latency: { create: CREATE_DELAY_MS } });
