@@ -23,6 +23,7 @@ const requireCtl = createRequire(new URL('packages/controller/package.json', roo
 const mysql = requireCtl('mysql2/promise');
 const pino = requireCtl('pino');
 const { createMysqlSink, migrate } = await import(new URL('packages/controller/dist/db/index.js', root).href);
+const { samplesTsv, SAMPLES_LOAD_SQL, SAMPLE_COLUMNS } = await import(new URL('packages/controller/dist/db/rows.js', root).href);
 const { MetricBatchSchema, coreMetrics, BATCH_MAX_SAMPLES } = await import(new URL('packages/shared/dist/index.js', root).href);
 
 const { values: args } = parseArgs({
@@ -166,7 +167,7 @@ try {
     }
     return rows;
   }
-  const COLS = 'run_id, session_id, agent_id, scenario, metric, value, ts, location, browser, saturated, detail';
+  const COLS = SAMPLE_COLUMNS.join(', ');
 
   /** Ceiling 1: multi-row INSERTs of 1000 rows, one transaction per 5000 rows, one connection. */
   async function multiRowInsert(round) {
@@ -195,9 +196,6 @@ try {
 
   /** Ceiling 2: LOAD DATA LOCAL INFILE of the same rows as TSV, one statement. */
   async function loadData(round) {
-    const pad = (x, w = 2) => String(x).padStart(w, '0');
-    const fmt = (d) =>
-      `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
     const rows = sampleRows(`ld${round}`);
     const c = await mysql.createConnection({
       host: admin.hostname,
@@ -209,22 +207,10 @@ try {
     });
     await c.query("SET time_zone = '+00:00'");
     const t = performance.now();
-    // Building the TSV is part of the cost, as it would be for a real loader.
+    // Building the file is part of the cost, as it is for the sink (the sink's own formatter and statement).
     const chunks = [];
-    for (let i = 0; i < rows.length; i += 10_000) {
-      chunks.push(
-        Buffer.from(
-          rows
-            .slice(i, i + 10_000)
-            .map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], fmt(r[6]), r[7], r[8], r[9], '\\N'].join('\t'))
-            .join('\n') + '\n',
-        ),
-      );
-    }
-    await c.query({
-      sql: `LOAD DATA LOCAL INFILE 'samples.tsv' INTO TABLE samples FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' (${COLS})`,
-      infileStreamFactory: () => Readable.from(chunks),
-    });
+    for (let i = 0; i < rows.length; i += 10_000) chunks.push(samplesTsv(rows.slice(i, i + 10_000)));
+    await c.query({ sql: SAMPLES_LOAD_SQL, infileStreamFactory: () => Readable.from(chunks) });
     const ms = performance.now() - t;
     await c.end();
     return { ms };
@@ -285,7 +271,7 @@ What is measured, ${TOTAL} samples each, into the same \`samples\` table (indexe
     ${median(results.path.map((r) => r.perCommit)).toFixed(1)} batches per COMMIT (median);
   - **before**: as the sink was before group commit: one transaction per batch, samples in multi-row INSERTs of ≤ ${INSERT_ROWS}.
 - **multi-row INSERT ceiling**: the same number of rows, prebuilt, \`INSERT … VALUES ?\` of ${INSERT_ROWS} rows, a commit every ${5 * INSERT_ROWS}, one connection.
-- **LOAD DATA ceiling**: the same rows formatted as TSV (included in the time) and sent with \`LOAD DATA LOCAL INFILE\` (mysql2 \`infileStreamFactory\`), one statement.
+- **LOAD DATA ceiling**: the same rows formatted as TSV by the sink's own \`samplesTsv\` (included in the time) and sent with the sink's \`LOAD DATA LOCAL INFILE\` statement (mysql2 \`infileStreamFactory\`), one statement.
 
 The ceilings write sample rows only; the path also writes each batch's idempotency key, its session records (one per
 8 samples, upserted) and its rollup buckets, in a transaction per group — work the ceilings leave out.

@@ -88,7 +88,6 @@ export async function storeBatches(
   via: Via,
   loading: SampleLoading = INSERT_ONLY,
 ): Promise<'stored' | 'duplicate' | 'split'> {
-  if (entries.length === 0) return 'stored';
   try {
     return await storeOnce(db, entries, via, loading);
   } catch (e) {
@@ -98,9 +97,9 @@ export async function storeBatches(
   }
 }
 
-/** One batch (storeBatches with one entry). */
-export async function storeBatch(db: SqlClient, batch: MetricBatch, agent: AgentInfo, ctx: BatchContext, via: Via): Promise<'stored' | 'duplicate'> {
-  const out = await storeBatches(db, [{ batch, agent, ctx }], via);
+/** One batch (storeBatches with one entry: a replay is a duplicate). */
+export async function storeBatch(db: SqlClient, entry: BatchEntry, via: Via, loading: SampleLoading = INSERT_ONLY): Promise<'stored' | 'duplicate'> {
+  const out = await storeBatches(db, [entry], via, loading);
   return out === 'split' ? 'duplicate' : out;
 }
 

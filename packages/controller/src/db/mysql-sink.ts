@@ -3,17 +3,7 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, batchKey, type MetricBatch, type RoundReport } from '@userprobe/shared';
 import type { AgentInfo, RunInfo, RunStatus, Sink, AlertRecord } from '../results/sink.js';
-import {
-  storeAlert,
-  storeBatches,
-  storeRound,
-  storeRunEnded,
-  storeRunStarted,
-  UNKNOWN,
-  type BatchEntry,
-  type SampleLoading,
-  type Via,
-} from './batch-writer.js';
+import { storeAlert, storeBatch, storeBatches, storeRound, storeRunEnded, storeRunStarted, UNKNOWN, type SampleLoading, type Via } from './batch-writer.js';
 import { acquire, boundedClient, destroyConnection, type CallBounds, type SqlClient } from './bounded-calls.js';
 import { createUtcPool, endPool } from './connection.js';
 import { GroupQueue, type ItemOutcome } from './group-queue.js';
@@ -190,9 +180,9 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
   function apply(entry: SpoolEntry, via: Via, b: CallBounds): Promise<'stored' | 'duplicate' | 'done'> {
     switch (entry.kind) {
       case 'batch':
-        return withConnection(b, (db) => storeBatches(db, [entry], via, loading)).then((out) => {
+        return withConnection(b, (db) => storeBatch(db, entry, via, loading)).then((out) => {
           if (out === 'stored' && via === 'direct') counts.commits += 1;
-          return out === 'split' ? 'duplicate' : out;
+          return out;
         });
       case 'runStarted':
         return withConnection(b, (db) => storeRunStarted(db, entry.run, entry.agents)).then(() => 'done' as const);
@@ -283,7 +273,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
 
   /** A batch waiting for its group: the entry and when it arrived (its budget runs from then). */
   interface Queued {
-    readonly entry: BatchEntry & { readonly kind: 'batch' };
+    readonly entry: Extract<SpoolEntry, { kind: 'batch' }>;
     readonly at: number;
   }
 
@@ -293,7 +283,7 @@ export function createMysqlSink(opts: MysqlSinkOptions): MysqlSink {
    * spool, in order, when MySQL is away.
    */
   async function writeGroup(group: readonly Queued[]): Promise<Array<ItemOutcome<'stored' | 'duplicate' | 'done' | 'spooled'>>> {
-    const since = Math.min(...group.map((q) => q.at));
+    const since = group[0]!.at; // the oldest: the queue is first in, first out
     const oneByOne = async () => {
       const outcomes: Array<ItemOutcome<'stored' | 'duplicate' | 'done' | 'spooled'>> = [];
       for (const q of group) {

@@ -1,4 +1,4 @@
-import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetricDef } from '@userprobe/shared';
+import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetricDef, type MetricUnit } from '@userprobe/shared';
 
 /*
  * `controller compare RUN_A RUN_B`: did B get slower or faster than A, metric
@@ -27,7 +27,10 @@ import { METRICS, metricUnit, percentileSorted, splitsByDetail, type CustomMetri
 
 export const COMPARE_ALPHA = 0.001;
 export const COMPARE_MIN_VALUES = 8;
-export const COMPARE_MIN_CHANGE = { share: 0.05, byUnit: { ms: 5, ratio: 0.01, count: 1, fps: 1, bytes: 1024 } } as const;
+export const COMPARE_MIN_CHANGE = {
+  share: 0.05,
+  byUnit: { ms: 5, ratio: 0.01, count: 1, fps: 1, bytes: 1024 } as const satisfies Record<MetricUnit, number>,
+} as const;
 
 /** The smallest change of a metric's p50 in `unit` that a comparison calls a change (0 for a unit it does not know: the share alone). */
 export function minChange(unit: string): number {
