@@ -15,6 +15,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem, release, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CpuSplit, PROCESS_KINDS, ownSeconds } from '../lib/proc-split.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -162,6 +163,9 @@ async function runCell(cfg, browser, mode, level) {
     pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) },
     total: runs.reduce((n, r) => n + r.total, 0),
     samples: runs.flatMap((r) => r.samples),
+    usage: sumUsage(runs.map((r) => r.usage)),
+    cpuSplit: sumSplits(runs.map((r) => r.cpuSplit)),
+    controllerCpuS: runs.every((r) => r.controllerCpuS !== null) ? runs.reduce((n, r) => n + r.controllerCpuS, 0) : null,
     sessions: runs.flatMap((r) => r.sessions),
     wallS: runs.reduce((n, r) => n + r.wallS, 0),
     exitCode: Math.max(...runs.map((r) => r.exitCode ?? 9)),
@@ -170,6 +174,30 @@ async function runCell(cfg, browser, mode, level) {
   await mkdir(RAW, { recursive: true });
   await writeFile(join(RAW, `${id}.json`), JSON.stringify(d, null, 1));
   return d;
+}
+
+/**
+ * The CPU of a cell's runs added up (a baseline cell is several one-session runs, and its CPU per session divides by
+ * all their sessions); memory from the first run (one session at a time in each).
+ */
+function sumUsage(usages) {
+  if (usages.some((u) => u.baseCpu === null)) return usages[0];
+  return {
+    ...usages[0],
+    baseCpu: 0,
+    endCpu: usages.reduce((n, u) => n + (u.endCpu - u.baseCpu), 0),
+    agentCpu0: 0,
+    agentCpu1: usages.reduce((n, u) => n + (u.agentCpu1 - u.agentCpu0), 0),
+  };
+}
+
+/** The CPU splits of a cell's runs added up (null when a run has none). */
+function sumSplits(splits) {
+  if (splits.some((s) => s === null)) return null;
+  const byKind = Object.fromEntries(PROCESS_KINDS.map((k) => [k, splits.reduce((n, s) => n + s.byKind[k], 0)]));
+  const tree = splits.reduce((n, s) => n + s.tree, 0);
+  const total = Object.values(byKind).reduce((a, b) => a + b, 0);
+  return { byKind, tree, coverage: tree > 0 ? total / tree : null, processes: splits.reduce((n, s) => n + s.processes, 0) };
 }
 
 async function runOnce(cfg, browser, mode, level, messages, id) {
@@ -229,6 +257,10 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   const spoolRoot = join(out, '.spool');
   const usage = { basePss: null, peakPss: 0, agentPss: 0, baseCpu: null, endCpu: 0, agentCpu0: null, agentCpu1: 0, chromium: 0 };
   let lastPss = 0;
+  // where the agent side's CPU goes (agent node, browser, GPU, renderers, utility), and the controller process's own
+  // CPU: it runs the demo target (launchDemo starts it in-process), which a real tenant's servers would not share
+  let split = null;
+  const controllerCpu = { first: null, last: null };
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => {
@@ -240,6 +272,14 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
       const tree = descendants(agent);
       const ast = stat(agent);
       if (tree.length && ast) {
+        // from the same instant as the figures below: once the browser is up (the agent's own start is not a session's)
+        split ??= new CpuSplit(agent);
+        split.poll();
+        const c = ownSeconds(child.pid);
+        if (c !== null) {
+          controllerCpu.first ??= c;
+          controllerCpu.last = c;
+        }
         const cpu = tree.reduce((n, p) => n + (stat(p)?.cpu ?? 0), 0);
         if (usage.baseCpu === null) {
           usage.baseCpu = cpu;
@@ -286,6 +326,8 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
     exitCode: code,
     wallS,
     usage,
+    cpuSplit: split?.result() ?? null,
+    controllerCpuS: controllerCpu.first === null ? null : controllerCpu.last - controllerCpu.first,
     samples,
     sessions,
     summary,
@@ -371,6 +413,15 @@ function digest(cell) {
     samples: samples.length,
     cpuPerSessionS: u.baseCpu === null ? null : (u.endCpu - u.baseCpu) / cell.total,
     agentCpuPerSessionS: u.agentCpu0 === null ? null : (u.agentCpu1 - u.agentCpu0) / cell.total,
+    // per session: CPU-s by process kind (agent side) and the controller process's (the demo target's, mostly)
+    cpuSplitPerSessionS: cell.cpuSplit
+      ? {
+          ...Object.fromEntries(PROCESS_KINDS.map((k) => [k, cell.cpuSplit.byKind[k] / cell.total])),
+          tree: cell.cpuSplit.tree / cell.total,
+          coverage: cell.cpuSplit.coverage,
+        }
+      : null,
+    demoCpuPerSessionS: cell.controllerCpuS === null || cell.controllerCpuS === undefined ? null : cell.controllerCpuS / cell.total,
     pssPerSessionMB: u.basePss === null || peak === 0 ? null : (u.peakPss - u.basePss) / peak / 1_048_576,
     browserBasePssMB: u.basePss === null ? null : u.basePss / 1_048_576,
     agentPssMB: u.agentPss / 1_048_576,
@@ -441,17 +492,20 @@ const sortCells = (cells, v) =>
     (a, b) => a.browser.localeCompare(b.browser) || v.suffixOf(a).localeCompare(v.suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level,
   );
 
+/** The columns that name a cell: machine, browser, chat, start, level, peak concurrency. */
+const CELL_HEAD = ['machine', 'browser', 'chat', 'start', 'level', 'peak conc.'];
+function cellColumns(c, v) {
+  return [v.machineOf(c), c.browser, v.chat(c), v.label(c), c.level === 1 ? `1 (${c.total} runs)` : String(c.level), String(c.peakConcurrent)];
+}
+const markdown = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
 function table(cells) {
-  const { label, machineOf, suffixOf, chat, baselineOf } = views(cells);
+  const v = views(cells);
+  const { suffixOf, baselineOf } = v;
   const metrics = [...Object.keys(TRUTH), ...CONTEXT_METRICS];
   const short = SHORT;
   const head = [
-    'machine',
-    'browser',
-    'chat',
-    'start',
-    'level',
-    'peak conc.',
+    ...CELL_HEAD,
     'peak reached (s)',
     'all started (s)',
     'ok/failed',
@@ -468,12 +522,7 @@ function table(cells) {
     const e = errors(c, baselineOf(c));
     const goal = Object.keys(TRUTH).every((m) => e[m] && Math.abs(e[m].p50) <= 0.05 && Math.abs(e[m].p95) <= 0.1) && c.sessions.failed === 0;
     rows.push([
-      machineOf(c),
-      c.browser,
-      chat(c),
-      label(c),
-      c.level === 1 ? `1 (${c.total} runs)` : String(c.level),
-      String(c.peakConcurrent),
+      ...cellColumns(c, v),
       c.level === 1 ? '–' : num(c.fullConcurrencyS),
       c.level === 1 ? '–' : num(c.lastStartS),
       `${c.sessions.ok}/${c.sessions.failed}`,
@@ -486,7 +535,7 @@ function table(cells) {
       goal ? 'yes' : 'no',
     ]);
   }
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdown(head, rows);
 }
 
 /**
@@ -511,7 +560,30 @@ function driftTable(cells) {
     });
     rows.push([machineOf(c), c.browser, chat(c), label(c), String(c.level), String(c.peakConcurrent), ...cellsOf, b.id]);
   }
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdown(head, rows);
+}
+
+/**
+ * Where a session's CPU goes, per cell: CPU-s per session by process kind on the agent side (its Node process,
+ * Chromium's browser, GPU, renderer and utility processes), the share of the agent tree's time those cover (a
+ * process that exited between two polls loses up to a second), the agent side's total, and the controller process —
+ * the demo target runs in it, on the same two cores; a real tenant's servers would not — beside it, not in it.
+ */
+function cpuTable(cells) {
+  const v = views(cells);
+  const head = [...CELL_HEAD, ...PROCESS_KINDS, 'covered', 'agent side', 'demo + controller'];
+  const rows = [];
+  for (const c of sortCells(cells, v).filter((x) => x.cpuSplitPerSessionS)) {
+    const s = c.cpuSplitPerSessionS;
+    rows.push([
+      ...cellColumns(c, v),
+      ...PROCESS_KINDS.map((k) => num(s[k], 2)),
+      s.coverage === null ? '–' : `${(s.coverage * 100).toFixed(0)} %`,
+      num(s.tree, 2),
+      num(c.demoCpuPerSessionS, 2),
+    ]);
+  }
+  return markdown(head, rows);
 }
 
 async function loadCells() {
@@ -545,6 +617,7 @@ async function main() {
     `(2 cores and 24 GiB each; connect and delivery errors are against the 1-session baseline of the same machine where there is one).\n\n${table(cells)}\n`;
   await writeFile(join(HERE, 'table.md'), md);
   await writeFile(join(HERE, 'drift.md'), `<!-- generated by bench/fidelity/run.mjs -->\n\n${driftTable(cells)}\n`);
+  await writeFile(join(HERE, 'cpu.md'), `<!-- generated by bench/fidelity/run.mjs -->\n\n${cpuTable(cells)}\n`);
   process.stdout.write(md);
 }
 

@@ -6,16 +6,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const table = (await readFile(join(HERE, 'table.md'), 'utf8'))
-  .split('\n')
-  .filter((l) => !l.startsWith('<!--'))
-  .join('\n')
-  .trim();
-const drift = (await readFile(join(HERE, 'drift.md'), 'utf8'))
-  .split('\n')
-  .filter((l) => !l.startsWith('<!--'))
-  .join('\n')
-  .trim();
+const generated = async (name) =>
+  (await readFile(join(HERE, name), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => !l.startsWith('<!--'))
+    .join('\n')
+    .trim();
+const table = await generated('table.md');
+const drift = await generated('drift.md');
+const cpu = await generated('cpu.md');
 const notes = await readFile(join(HERE, 'notes.md'), 'utf8');
-await writeFile(join(HERE, 'results.md'), notes.replace('{{TABLE}}', table).replace('{{DRIFT}}', drift));
+await writeFile(join(HERE, 'results.md'), notes.replace('{{TABLE}}', table).replace('{{DRIFT}}', drift).replace('{{CPU}}', cpu));
 process.stdout.write('bench/fidelity/results.md written\n');
