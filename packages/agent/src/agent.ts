@@ -9,7 +9,6 @@ import { ClockKeeper } from './delivery/clock-keeper.js';
 import { Connection } from './delivery/connection.js';
 import { CpuMonitor } from './host/cpu-monitor.js';
 import { ProcessTreeCpu } from './host/process-tree-cpu.js';
-import { SettledLoad } from './host/settled-load.js';
 import { EvidenceSender } from './evidence/evidence-sender.js';
 import { EvidenceSpool } from './evidence/evidence-spool.js';
 import { SHUTDOWN_GRACE_MS, STATUS_INTERVAL_MS } from './config/limits.js';
@@ -65,7 +64,6 @@ export class Agent {
   readonly #log: Logger;
   readonly #ownCpu = new ProcessTreeCpu();
   readonly #cpu: CpuMonitor;
-  readonly #settled: SettledLoad;
   readonly #clock: ClockKeeper;
   #resolveExit: (e: AgentExit) => void = () => undefined;
   #statusTimer: NodeJS.Timeout | null = null;
@@ -134,12 +132,10 @@ export class Agent {
       saturated: (from, to) => this.#cpu.crowdedDuring(from, to),
       cpu: () => this.#cpu.recent(START_PACING_CPU_WINDOW_MS),
       ownCpu: () => this.#ownCpu.share(),
-      settled: (since, cfg) => this.#settled.read(since, cfg),
       evidence: this.evidence,
       ...o.runner,
     });
     this.#cpu = new CpuMonitor({ sessions: () => this.runner.activeSessions, ownCpuMs: () => this.#ownCpu.cpuMs() });
-    this.#settled = new SettledLoad({ sessions: () => this.runner.activeSessions, ownCpuMs: () => this.#ownCpu.cpuMs() });
   }
 
   async start(): Promise<void> {

@@ -13,13 +13,12 @@ export const OTHERS_SAMPLE_INTERVAL_MS = 1_000;
 /** …and this often while none is (an idle agent between rounds keeps a recent base without scanning /proc every second). */
 export const OTHERS_IDLE_INTERVAL_MS = 5_000;
 
-/** The machine's CPU times so far, ms summed over its cores: busy and in all. */
-export interface CpuTimes {
+interface CpuTimes {
   readonly busy: number;
   readonly total: number;
 }
 
-export function readTimes(): CpuTimes {
+function readTimes(): CpuTimes {
   let busy = 0;
   let total = 0;
   for (const c of cpus()) {

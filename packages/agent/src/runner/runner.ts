@@ -37,8 +37,6 @@ import { runSecrets } from '../evidence/session-secrets.js';
 import type { EvidenceOutcome } from '../evidence/evidence-sender.js';
 import type { EvidenceKey } from '../evidence/evidence-spool.js';
 import { StartGate } from './start-rate-gate.js';
-import type { SettledConfig } from './start-rate.js';
-import type { SettledReading } from '../host/settled-load.js';
 import { resolveScenario, scenarioSettings } from './scenario-loader.js';
 import { createScenarioProbe } from '../scenarios/scenario-probe.js';
 import { readCredential, type AgentPolicy } from '../trust/agent-policy.js';
@@ -82,8 +80,6 @@ export interface RunnerDeps {
   readonly cpu?: () => number;
   /** The share of the machine this agent's own processes use (0..1), when known: a machine saturated by others holds no start. */
   readonly ownCpu?: () => number | undefined;
-  /** The load of this agent's settled sessions (host/settled-load.ts): caps starts at what fits once settled (start-rate-gate.ts). */
-  readonly settled?: (sinceLastStartMs: number, cfg: SettledConfig) => SettledReading | undefined;
   /** Evidence of failed sessions (and, with `har: all`, of every session) goes here; none is captured without it. */
   readonly evidence?: EvidenceDelivery;
   readonly evidenceWaitMs?: number;
@@ -185,7 +181,7 @@ export class Runner {
     this.#log = d.log.child({ component: 'runner' });
     d.socket.on('disconnect', () => this.#holdAll());
     d.socket.on('connect', () => this.#awaitResume());
-    this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, ownCpu: d.ownCpu, log: this.#log, live: () => this.#activeSessions, settled: d.settled }) : null;
+    this.#gate = d.cpu ? new StartGate({ cpu: d.cpu, ownCpu: d.ownCpu, log: this.#log }) : null;
   }
 
   get activeSessions(): number {

@@ -1,20 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import {
-  DEFAULT_SETTLED,
-  DEFAULT_START_RATE,
-  initialStartRate,
-  nextStartDelay,
-  settledCap,
-  type SettledConfig,
-  type StartRateConfig,
-  type StartRateState,
-} from './start-rate.js';
-import type { SettledReading } from '../host/settled-load.js';
+import { DEFAULT_START_RATE, initialStartRate, nextStartDelay, type StartRateConfig, type StartRateState } from './start-rate.js';
 
 export const START_GATE_MAX_HOLD_MS = 60_000;
-/** While the settled cap holds starts, the gate looks again this often (a session ending makes room). */
-export const SETTLED_RECHECK_MS = 1_000;
 
 export interface StartGateOptions {
   /** Recent machine CPU busy share, 0..1. */
@@ -25,11 +13,6 @@ export interface StartGateOptions {
   readonly config?: StartRateConfig;
   readonly maxHoldMs?: number;
   readonly now?: () => number;
-  /** Sessions running on this agent now; with `settled`, turns on the settled cap. */
-  readonly live?: () => number;
-  /** The load of settled sessions, when a window of them is there (host/settled-load.ts); `sinceLastStartMs` since the gate's last start. */
-  readonly settled?: (sinceLastStartMs: number, cfg: SettledConfig) => SettledReading | undefined;
-  readonly settledConfig?: SettledConfig;
 }
 
 /**
@@ -40,11 +23,6 @@ export interface StartGateOptions {
  * samples will carry the flag. A machine saturated by other processes alone
  * (the agent's own share subtracted, it would still be saturated) holds no
  * start at all: holding cannot bring it below the mark (start-rate.ts).
- *
- * Before that, the settled cap (start-rate.ts settledCap): with `live` and
- * `settled`, no session starts while as many run as fit under `high` once
- * settled. That hold has no time limit — the run progresses as running
- * sessions end — and ends the moment one does.
  */
 export class StartGate {
   readonly #o: StartGateOptions;
@@ -53,9 +31,6 @@ export class StartGate {
   #state: StartRateState;
   #lastStart = Number.NEGATIVE_INFINITY;
   #externalNoted = false;
-  /** Sessions that fit once settled (null: no reading yet, or none that sets a cap). */
-  #cap: number | null = null;
-  #capNoted = false;
   #chain: Promise<void> = Promise.resolve();
 
   constructor(o: StartGateOptions) {
@@ -67,11 +42,6 @@ export class StartGate {
 
   get intervalMs(): number {
     return this.#state.intervalMs;
-  }
-
-  /** The settled cap in force, or null. */
-  get settledCap(): number | null {
-    return this.#cap;
   }
 
   /** Resolves when this start may go (rejects if `signal` aborts first). Starts are admitted in call order. */
@@ -90,14 +60,9 @@ export class StartGate {
   }
 
   async #pace(signal: AbortSignal): Promise<void> {
-    let t0 = this.#now();
+    const t0 = this.#now();
     for (;;) {
       signal.throwIfAborted();
-      if (this.#atCap()) {
-        await sleep(SETTLED_RECHECK_MS, undefined, { signal });
-        t0 = this.#now(); // the saturation hold's limit counts from here: this hold had none
-        continue;
-      }
       const cpu = this.#o.cpu();
       const own = cpu >= this.#cfg.saturated ? this.#o.ownCpu?.() : undefined;
       const d = nextStartDelay(this.#state, { cpu, own }, this.#cfg);
@@ -121,35 +86,5 @@ export class StartGate {
       this.#lastStart = this.#now();
       return;
     }
-  }
-
-  /** Update the settled cap from a new reading, if there is one; true when as many sessions run as it allows. */
-  #atCap(): boolean {
-    const { live, settled } = this.#o;
-    if (!live || !settled) return false;
-    const running = live();
-    if (running === 0) {
-      this.#cap = null; // learned anew in the next stretch of work
-      this.#capNoted = false;
-      return false;
-    }
-    const cfg = this.#o.settledConfig ?? DEFAULT_SETTLED;
-    const r = settled(this.#now() - this.#lastStart, cfg);
-    if (r) this.#cap = settledCap(r, this.#cfg.high, cfg);
-    const full = this.#cap !== null && running >= this.#cap;
-    if (full && !this.#capNoted && r) {
-      this.#capNoted = true;
-      this.#o.log.info(
-        {
-          running,
-          cap: this.#cap,
-          cpu: Math.round(r.cpu * 100),
-          ownCpu: r.own === undefined ? undefined : Math.round(r.own * 100),
-          settledSessions: r.sessions,
-        },
-        'holding session starts: the sessions running take the machine to its mark once settled; a start waits for one to end',
-      );
-    }
-    return full;
   }
 }

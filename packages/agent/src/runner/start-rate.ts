@@ -1,5 +1,3 @@
-import type { SettledReading, SettledWindow } from '../host/settled-load.js';
-
 /*
  * Adaptive start rate: how long to wait before starting the next session so
  * the machine stays below saturation. Pure AIMD on the start interval, driven
@@ -77,45 +75,4 @@ export function nextStartDelay(state: StartRateState, reading: CpuReading, cfg: 
   }
   const intervalMs = clamp(state.intervalMs - cfg.stepMs);
   return { delayMs: intervalMs, hold: false, state: { intervalMs } };
-}
-
-/*
- * Settled load: a start gate that looks only at the last 750 ms admits sessions as long as the
- * machine is below `high` right now — but a session is cheap between its page loads, and the
- * sessions already running grow dearer as they settle in (paced chats at 200 requested: 64 % of
- * the samples flagged saturated, bench/fidelity). So the gate also asks what the running sessions
- * cost once settled — read over a window in which no session started and every running one had
- * been running `settleMs` (host/settled-load.ts) — and admits no more than fit under `high` at
- * that cost. The cap is learned anew whenever such a window comes (the gate holding at the cap
- * makes one), grows at most `maxGrowth` times per reading (a session's cost grows with their
- * number), and is forgotten when no session runs.
- */
-
-export interface SettledConfig extends SettledWindow {
-  /** A reading admits at most this many times the sessions it saw. */
-  readonly maxGrowth: number;
-  /**
-   * Other processes' share of the machine from which no cap is set: they compete for the same cores, their share is
-   * elastic (two busy loops take what the agent leaves), and the samples measured then are flagged anyway.
-   */
-  readonly othersMax: number;
-}
-
-export const DEFAULT_SETTLED: SettledConfig = Object.freeze({ settleMs: 15_000, windowMs: 20_000, maxGrowth: 2, othersMax: 0.3 });
-
-/**
- * Pure: how many sessions fit on this machine once settled, from a reading of settled sessions: as many as take
- * `high` of the machine, less what other processes take, at the measured cost per session — at least 1, at most
- * `maxGrowth` × the sessions read. Null when no cap follows: no session was read, or other processes take
- * `othersMax` of the machine or more.
- */
-export function settledCap(r: SettledReading, high: number, cfg: SettledConfig = DEFAULT_SETTLED): number | null {
-  if (r.sessions < 1) return null;
-  const own = r.own ?? r.cpu;
-  const others = Math.max(0, r.cpu - own);
-  if (others >= cfg.othersMax) return null;
-  const most = Math.ceil(r.sessions * cfg.maxGrowth);
-  if (own <= 0) return most;
-  const fits = Math.floor(((high - others) * r.sessions) / own);
-  return Math.max(1, Math.min(most, fits));
 }
