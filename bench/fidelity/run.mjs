@@ -161,6 +161,7 @@ async function runCell(cfg, browser, mode, level) {
     ...first,
     id,
     pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) },
+    tag: cfg.tag ?? undefined,
     total: runs.reduce((n, r) => n + r.total, 0),
     samples: runs.flatMap((r) => r.samples),
     usage: sumUsage(runs.map((r) => r.usage)),
@@ -395,6 +396,7 @@ function digest(cell) {
     total: cell.total,
     messages: cell.messages,
     pacing: cell.pacing,
+    tag: cell.tag,
     command: cell.argv ? `node ${cell.argv.join(' ')}` : undefined,
     exitCode: cell.exitCode,
     wallS: cell.wallS,
@@ -468,10 +470,17 @@ function views(cells) {
   const suffixOf = (c) => c.pacing?.suffix ?? '';
   const chat = (c) => `${c.pacing?.thinkTime ? `think ${c.pacing.thinkTime}` : 'back to back'}, ${c.pacing?.input === 'insert' ? 'inserted' : 'typed'}`;
   // the 1-session baseline of the same browser: measured on the same machine with the same pacing if there
-  // is one, else on the same machine, else with the same pacing, else any (the machine matters most)
+  // is one, else on the same machine, else with the same pacing, else any (the machine matters most); among
+  // equals, one of the same sitting
   const baselineOf = (c) => {
     const ones = cells.filter((b) => b.level === 1 && b.browser === c.browser);
-    const rank = (b) => (machineOf(b) === machineOf(c) ? 0 : 2) + (suffixOf(b) === suffixOf(c) ? 0 : 1) + (b.mode === 'adaptive' ? 0 : 0.5);
+    // cells of one sitting (--tag s1201, s1201-a …: the part before the first dash) share their baseline
+    const sitting = (x) => x.tag?.split('-')[0] ?? null;
+    const rank = (b) =>
+      (machineOf(b) === machineOf(c) ? 0 : 2) +
+      (suffixOf(b) === suffixOf(c) ? 0 : 1) +
+      (b.mode === 'adaptive' ? 0 : 0.5) +
+      (sitting(b) === sitting(c) ? 0 : 0.25);
     return ones.sort((x, y) => rank(x) - rank(y))[0];
   };
   return { byKey, label, machineOf, suffixOf, chat, baselineOf };
