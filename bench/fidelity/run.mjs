@@ -15,7 +15,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem, release, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuSplit, PROCESS_KINDS, ownSeconds } from '../lib/proc-split.mjs';
+import { CpuSplit, PROCESS_KINDS } from '../lib/proc-split.mjs';
+import { ownCpuSeconds } from '../lib/proc-tree.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -276,8 +277,8 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
         // from the same instant as the figures below: once the browser is up (the agent's own start is not a session's)
         split ??= new CpuSplit(agent);
         split.poll();
-        const c = ownSeconds(child.pid);
-        if (c !== null) {
+        const c = ownCpuSeconds(child.pid);
+        if (c > 0) {
           controllerCpu.first ??= c;
           controllerCpu.last = c;
         }

@@ -14,4 +14,3 @@ export class CpuSplit {
   poll(): void;
   result(): SplitResult;
 }
-export function ownSeconds(pid: number): number | null;

@@ -2,17 +2,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-function stat(pid) {
+/** ppid, own ticks, ticks with reaped children, and start time (with the pid, a process's identity) of one process; null once gone. */
+export function stat(pid) {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) → rest[0] is field 3
+    // fields after the command: state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17) … starttime(22) → rest[0] is field 3
     return {
       ppid: Number(rest[1]),
       own: Number(rest[11]) + Number(rest[12]),
       ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]),
+      start: rest[19],
     };
   } catch {
     return null;
