@@ -12,6 +12,8 @@ import { GRAFANA_DIR, grafanaInterpolate } from '@userprobe/dashboards';
 const CUSTOM_SCENARIO = fileURLToPath(new URL('../../../profiles/examples/custom-scenario.mjs', import.meta.url));
 /** Injected on the demo's widget init call, which the custom scenario's own metric times. */
 const INIT_MS = 150;
+/** The note of a session that joined a console another one opened. */
+const JOINED = 'joined an agent console another session opened (--chats-per-console)';
 
 /**
  * The issue's headline command, on real parts: `controller run --scenario chat-load
@@ -89,6 +91,90 @@ describe('controller run --local-agents (real agents, Chromium, demo target)', (
     const create = o.summary.metrics.find((m) => m.metric === 'api_create');
     expect(create?.p50).toBeGreaterThanOrEqual(300);
     expect(samples.every((s) => s.browser === 'shell')).toBe(true);
+  }, 120_000);
+
+  /**
+   * --chats-per-console: 6 chat-load sessions of 2 exchanges start at once on one local agent, 3 to
+   * an agent console. Every session must end ok with every core metric and both exchanges'
+   * deliveries; each console is opened (and its navigation timing recorded) by one session, the
+   * others join it; no console serves more than 3 sessions, so at least 2 are opened.
+   */
+  it('6 sessions, 3 per console: all ok with every delivery timed; consoles opened once each and shared', async () => {
+    const tmp = await tempDir('userprobe-shared-console-');
+    cleanups.push(tmp.cleanup);
+    const p: Proc = startCli([
+      'run',
+      '--scenario',
+      'chat-load',
+      '--total',
+      '6',
+      '--local-agents',
+      '1',
+      '--capacity',
+      '6',
+      '--ramp-up',
+      '0s',
+      '--no-adaptive-start',
+      '--messages',
+      '2',
+      '--input',
+      'insert',
+      '--chats-per-console',
+      '3',
+      '--port',
+      '0',
+      '--out',
+      tmp.dir,
+      '--run-id',
+      'shared-console',
+      '--json',
+    ]);
+    cleanups.push(() => {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    });
+    expect(await p.exited, p.stderr().slice(-3000)).toBe(0);
+    const o = JSON.parse(p.stdout()) as { summary: { sessions: Record<string, number> } };
+    expect(o.summary.sessions).toMatchObject({ expected: 6, recorded: 6, ok: 6, failed: 0, missing: 0 });
+
+    const dir = join(tmp.dir, 'shared-console');
+    const samples = (await readFile(join(dir, 'samples.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { sessionId: string; metric: string; value: number; detail?: string | null });
+    const sessions = (await readFile(join(dir, 'sessions.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { sessionId: string; status: string; notes?: { message: string }[] });
+    expect(sessions).toHaveLength(6);
+
+    const core = coreMetrics('chat-load') as string[];
+    for (const s of sessions) {
+      const mine = samples.filter((x) => x.sessionId === s.sessionId);
+      expect(
+        mine
+          .filter((x) => core.includes(x.metric) && !(x.detail ?? '').startsWith('msg-'))
+          .map((x) => x.metric)
+          .sort(),
+        s.sessionId,
+      ).toEqual([...core].sort());
+      // The second exchange's deliveries, timed in the shared console and back.
+      for (const metric of ['msg_visitor_to_agent', 'msg_agent_to_visitor']) {
+        const second = mine.filter((x) => x.metric === metric && x.detail === 'msg-2');
+        expect(second, `${s.sessionId} ${metric} msg-2`).toHaveLength(1);
+        expect(second[0]!.value).toBeGreaterThan(0);
+      }
+    }
+
+    // Each session either opened its console (and recorded its navigation timing) or joined one.
+    const joined = sessions.filter((s) => (s.notes ?? []).some((n) => n.message === JOINED)).map((s) => s.sessionId);
+    const opened = [...new Set(samples.filter((x) => x.metric === 'nav_load_agent').map((x) => x.sessionId))];
+    expect(opened.filter((id) => joined.includes(id))).toEqual([]);
+    expect(opened.length + joined.length).toBe(6);
+    expect(opened.length).toBeGreaterThanOrEqual(2);
+    expect(joined.length).toBeGreaterThanOrEqual(1);
+    // The console's web vitals come once per console, from the session that opened it.
+    const vitals = [...new Set(samples.filter((x) => x.metric.endsWith('_agent') && x.metric.startsWith('web_')).map((x) => x.sessionId))];
+    expect(vitals.every((id) => opened.includes(id))).toBe(true);
   }, 120_000);
 
   it('with --db: `controller migrate`, then a run stores exactly what the results folder holds in MySQL', async () => {

@@ -14,8 +14,9 @@
  * 5: session records carry the scenario's notes (`notes`), which a version 4 controller refuses.
  * 6: samples may name a custom scenario module's own metrics, declared in their batch (`metrics`),
  *    which a version 5 controller refuses.
+ * 7: assignments carry `chatsPerConsole` (sessions of a run sharing one agent console), which agents of version 6 refuse.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** A session record keeps at most this many of its scenario's notes (`recorder.note`); the last one says how many more were left out. */
 export const SESSION_MAX_NOTES = 50;
@@ -114,6 +115,8 @@ export const MAX_CALL_DURATION_MS = 600_000;
 export const MAX_THINK_TIME_MS = 600_000;
 /** Cobrowse: mirror-lag samples per session (setting: `--mirror-samples`). */
 export const MAX_MIRROR_SAMPLES = 100;
+/** Chat: most sessions one agent console serves at once (setting: `--chats-per-console`). */
+export const MAX_CHATS_PER_CONSOLE = 20;
 /** Sessions an agent may hold at once, per scenario (setting: the agent's `--capacity`). */
 export const MAX_CAPACITY = 10_000;
 /**

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, describeError, type BrowserKind } from '@userprobe/shared';
 import { BROWSER_LAUNCH_TIMEOUT_MS } from '../config/limits.js';
 import { ensureProfileParent, profileParent, removeStaleProfiles } from './profile-dirs.js';
+import { ConsoleShare } from './shared-console.js';
+import type { ConsoleSeat } from './shared-console.js';
 
 /** Flags that work as root on the project's machines (PLATFORM.md), plus fake media devices for video calls. */
 export const BASE_ARGS = [
@@ -87,6 +89,14 @@ export function launchPlan(kind: BrowserKind, paths: BrowserPaths): LaunchPlan {
 export interface SessionPages {
   readonly visitor: Page;
   readonly agent: Page;
+  /** The session's seat at its agent console (shared-console.ts); absent: a console of its own. */
+  readonly console?: ConsoleSeat;
+}
+
+/** Sessions that may share agent consoles: those of one `key` (a run), up to `size` on one console at once. */
+export interface ConsoleSharing {
+  readonly key: string;
+  readonly size: number;
 }
 
 export interface BrowserPoolOptions {
@@ -122,6 +132,8 @@ export class BrowserPool {
   /** Stale profile parents are removed once, before the first launch. */
   #swept = false;
   #active = 0;
+  /** Shared agent consoles by key (a run), while any is open. */
+  readonly #shares = new Map<string, ConsoleShare>();
   #closing = false;
   launches = 0;
 
@@ -203,6 +215,7 @@ export class BrowserPool {
     browser.once('disconnected', () => {
       if (this.#browser !== browser) return;
       this.#browser = null;
+      this.#shares.clear(); // their consoles were pages of this browser
       void rm(userDataDir, { recursive: true, force: true });
       if (!this.#closing) this.#log.error({ kind }, 'the browser exited unexpectedly; it will be relaunched for the next session');
     });
@@ -230,14 +243,32 @@ export class BrowserPool {
   /**
    * Run `fn` with a visitor page and an agent page, each in its own fresh
    * incognito context of the shared browser; both contexts are closed afterwards.
+   * With `sharing` of size > 1 the agent page is a console shared with other
+   * sessions of the same key (shared-console.ts), closed when its last session ends.
    */
-  async withSession<T>(kind: BrowserKind, fn: (pages: SessionPages) => Promise<T>): Promise<T> {
+  async withSession<T>(kind: BrowserKind, fn: (pages: SessionPages) => Promise<T>, sharing?: ConsoleSharing): Promise<T> {
     const browser = await this.ensure(kind);
     this.#active += 1;
     const contexts: BrowserContext[] = [];
     try {
       const visitorCtx = await browser.createBrowserContext();
       contexts.push(visitorCtx);
+      if (sharing !== undefined && sharing.size > 1) {
+        const visitor = await visitorCtx.newPage();
+        // No await between finding the share and taking a seat in it (with() seats synchronously), so a share is never dropped under a session.
+        return await this.#share(sharing).with(
+          async () => {
+            const context = await browser.createBrowserContext();
+            try {
+              return { context, page: await context.newPage() };
+            } catch (e) {
+              await context.close().catch(() => undefined);
+              throw e;
+            }
+          },
+          (agent, seat) => fn({ visitor, agent, console: seat }),
+        );
+      }
       const agentCtx = await browser.createBrowserContext();
       contexts.push(agentCtx);
       const [visitor, agent] = await Promise.all([visitorCtx.newPage(), agentCtx.newPage()]);
@@ -245,7 +276,23 @@ export class BrowserPool {
     } finally {
       await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
       this.#active -= 1;
+      if (sharing !== undefined) this.#dropShare(sharing.key);
     }
+  }
+
+  /** The console share of a key (made on first use; one size per key). */
+  #share(sharing: ConsoleSharing): ConsoleShare {
+    let share = this.#shares.get(sharing.key);
+    if (share === undefined) {
+      share = new ConsoleShare(sharing.size);
+      this.#shares.set(sharing.key, share);
+    }
+    return share;
+  }
+
+  /** Forget a key's share once none of its consoles is open. */
+  #dropShare(key: string): void {
+    if (this.#shares.get(key)?.count === 0) this.#shares.delete(key);
   }
 
   async #shutdown(): Promise<void> {

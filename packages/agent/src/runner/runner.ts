@@ -26,7 +26,8 @@ import {
 import { whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
 import { RunBatcher } from '../delivery/batcher.js';
-import type { SessionPages } from '../host/browser-pool.js';
+import type { ConsoleSharing, SessionPages } from '../host/browser-pool.js';
+import { soleSeat } from '../host/shared-console.js';
 import { toControllerTime, toLocalTime, type ClockEstimate } from '../delivery/clock-sync.js';
 import { RUN_FINISHED_ACK_TIMEOUT_MS, SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../config/limits.js';
 import { SessionRecorder } from './recorder.js';
@@ -54,7 +55,7 @@ export interface EvidenceDelivery {
 
 /** What the runner needs from the browser pool. */
 export interface SessionHost {
-  withSession<T>(kind: Assignment['browser'], fn: (pages: SessionPages) => Promise<T>): Promise<T>;
+  withSession<T>(kind: Assignment['browser'], fn: (pages: SessionPages) => Promise<T>, sharing?: ConsoleSharing): Promise<T>;
   ensure(kind: Assignment['browser']): Promise<unknown>;
 }
 
@@ -167,6 +168,12 @@ function abortedError(reason: string): ProbeError {
  * with `run:finished` (re-sent until acknowledged). A failed session never
  * stops the run; `run:abort` aborts it (sessions are recorded as aborted).
  */
+/** Pure: how the run's sessions share agent consoles — by run, options.chatsPerConsole at a time — or undefined (a console each) for a scenario that cannot share. */
+export function consoleSharing(a: Pick<Assignment, 'runId' | 'options'>, scenario: Pick<Scenario, 'sharesConsole'>): ConsoleSharing | undefined {
+  const size = a.options.chatsPerConsole;
+  return scenario.sharesConsole === true && size > 1 ? { key: a.runId, size } : undefined;
+}
+
 export class Runner {
   readonly #d: RunnerDeps;
   readonly #log: Logger;
@@ -496,7 +503,8 @@ export class Runner {
           try {
             const ctx: ScenarioContext = {
               session: { runId: a.runId, sessionId, scenario: a.scenario },
-              pages,
+              pages: { visitor: pages.visitor, agent: pages.agent },
+              console: pages.console ?? soleSeat,
               profile: a.profile,
               options: a.options,
               recorder,
@@ -535,7 +543,7 @@ export class Runner {
               await probe.close();
             }
           }
-        })
+        }, consoleSharing(a, run.scenario))
         .catch((e: unknown) => {
           if (entered || ac.signal.aborted) throw e;
           throw new StepError('session-setup', `cannot open the session's browser contexts: ${describeError(e).message}`, {

@@ -2,8 +2,10 @@ import type { Page } from 'puppeteer-core';
 import type { z } from 'zod';
 import type { CustomMetricDef, MetricName, ScenarioName, ScenarioOptions, TargetProfile } from '@userprobe/shared';
 import type { ScenarioProbe } from '../scenarios/scenario-probe.js';
+import type { ConsoleSeat } from '../host/shared-console.js';
 
 export type { ScenarioProbe, PageWatch } from '../scenarios/scenario-probe.js';
+export type { ConsoleSeat } from '../host/shared-console.js';
 
 /*
  * The small surface a scenario sees: its pages, the target profile, a recorder
@@ -45,6 +47,12 @@ export interface ScenarioContext<Settings = unknown> {
   readonly session: SessionInfo;
   /** Visitor and agent pages, each in its own incognito context of the same browser. */
   readonly pages: { readonly visitor: Page; readonly agent: Page };
+  /**
+   * The session's seat at the agent console: its own (size 1), or one shared with other sessions of
+   * the run (options.chatsPerConsole, for a scenario with `sharesConsole`) — open it through
+   * `open` and act in it only during a `turn`.
+   */
+  readonly console: ConsoleSeat;
   readonly profile: TargetProfile;
   readonly options: ScenarioOptions;
   readonly recorder: Recorder;
@@ -70,5 +78,11 @@ export interface Scenario<Settings = unknown> {
    * when it accepts the run and refuses it naming every problem; `ctx.settings` is the parsed value.
    */
   readonly settings?: (zod: typeof z) => z.ZodType<Settings>;
+  /**
+   * The scenario opens the agent console through `ctx.console.open` and does its agent-side actions
+   * during `ctx.console.turn`, so several sessions may share one console (options.chatsPerConsole).
+   * Without it every session has a console of its own, whatever the option says.
+   */
+  readonly sharesConsole?: boolean;
   run(ctx: ScenarioContext<Settings>): Promise<void>;
 }

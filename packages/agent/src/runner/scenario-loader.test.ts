@@ -20,6 +20,7 @@ import {
   ScenarioNotAllowedError,
 } from './scenario-loader.js';
 import { chatLoad } from '../scenarios/index.js';
+import { soleSeat } from '../host/shared-console.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../profiles/examples/custom-scenario.mjs', import.meta.url));
 const SHELL = '/usr/lib/chromium/chromium-headless-shell';
@@ -264,6 +265,7 @@ describe('the example custom scenario against the demo target', () => {
       const ctx: ScenarioContext = {
         session: { runId: 'test', sessionId: 's1', scenario: 'chat-load' },
         pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
+        console: soleSeat,
         profile: demoProfile,
         options,
         recorder,

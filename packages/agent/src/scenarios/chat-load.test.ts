@@ -24,6 +24,7 @@ import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
+import { soleSeat } from '../host/shared-console.js';
 
 /*
  * chat-load against the real demo target in real Chromium (headless shell),
@@ -203,6 +204,7 @@ async function runSession(
     const ctx: ScenarioContext = {
       session: { runId: 'test', sessionId: `s${++sessions}`, scenario: 'chat-load' },
       pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
+      console: soleSeat,
       profile,
       options: { ...OPTIONS, ...options },
       recorder,

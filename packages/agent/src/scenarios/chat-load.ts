@@ -1,4 +1,4 @@
-import { ProfileError, type DeliveryBy, type TargetProfile } from '@userprobe/shared';
+import { ProfileError, sharedConsoleMissing, type DeliveryBy, type TargetProfile } from '@userprobe/shared';
 import type { WaitOptions } from '../collectors/deadline.js';
 import { readNavigation } from '../collectors/navigation.js';
 import type { NetworkCollector, RequestTiming } from '../collectors/network.js';
@@ -10,8 +10,8 @@ import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
-import { openChatItem, openWidgetChat } from './chat-session.js';
-import { action, navigate, sendAction, sendBy, stampedSend } from './page-probes.js';
+import { missingProfileKeys, openChatItem, openWidgetChat } from './chat-session.js';
+import { action, navigate, sendAction, sendBy, stampedSend, type TextWatch } from './page-probes.js';
 import { armDelivery, deliveryDoing } from './frame-watch.js';
 import { enterText, releaseFocus } from './text-entry.js';
 import { think } from './think.js';
@@ -73,6 +73,9 @@ import { probeText, widgetFrame } from './widget.js';
  * msg_visitor_to_agent and msg_agent_to_visitor again with detail `msg-<n>`, so
  * "one sample per core metric" holds for the samples without a `msg-*` detail.
  */
+
+/** The turn's own wait ends first (naming what it waited for); the step's limit is this much later. */
+const TURN_MARGIN_MS = 5_000;
 
 /** Detail of the extra samples of exchange n ≥ 2. */
 export function exchangeDetail(n: number): string | undefined {
@@ -162,6 +165,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
   const usableSel = usableSelector(widget.usable);
   const usableMk = usableMark(widget.usable);
 
+  const sharedMissing = ctx.console.size > 1 ? sharedConsoleMissing(profile.agent) : [];
+  if (sharedMissing.length > 0) {
+    await recorder.measure('profile', () => Promise.reject(missingProfileKeys('profile', `chat-load (--chats-per-console ${ctx.console.size})`, sharedMissing)));
+    return;
+  }
+
   // Attached before navigation: nothing the page or its widget frame does is missed.
   const collectors: PageCollectors = await recorder.measure('attach_collectors', () =>
     attachPageCollectors(visitor, {
@@ -172,15 +181,11 @@ async function run(ctx: ScenarioContext): Promise<void> {
       ...framesOption(profile, toVisitor),
     }),
   );
+  // The console's collectors are attached by the session that opens it, before its first document (a shared
+  // console's frame hook then serves every session on it; its requests belong to no one session).
+  const shared = ctx.console.size > 1;
   let agentCollectors: PageCollectors | undefined;
   try {
-    agentCollectors = await recorder.measure('attach_collectors', () =>
-      attachPageCollectors(agent, {
-        requests: profile.network.requests,
-        timeline: { marks: [] },
-        ...framesOption(profile, toAgent),
-      }),
-    );
     const network = collectors.network;
     const socket = collectors.sockets.get('crm');
     // The collectors keep every event from attach on, so a wait started in a later
@@ -219,9 +224,17 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
     }
 
-    await recorder.measure('agent_console', () =>
-      openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w))),
+    const opened = await recorder.measure('agent_console', () =>
+      ctx.console.open(async () => {
+        agentCollectors = await attachPageCollectors(agent, {
+          requests: shared ? {} : profile.network.requests,
+          timeline: { marks: [] },
+          ...framesOption(profile, toAgent),
+        });
+        await openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w)));
+      }),
     );
+    if (!opened) recorder.note('joined an agent console another session opened (--chats-per-console)', { chatsPerConsole: ctx.console.size });
 
     await recorder.measure('open_chat', () => openWidgetChat(ctx, frame, w));
 
@@ -245,7 +258,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
         await recorder.measure(
           'think',
           async () => {
-            await releaseFocus([frame, agent]);
+            // A shared console's focus is released at the end of each turn instead (another session may be typing in it).
+            await releaseFocus(shared ? [frame] : [frame, agent]);
             await think(pace, 'think', signal);
           },
           { timeoutMs: pace.maxMs + timeoutMs },
@@ -282,20 +296,36 @@ async function run(ctx: ScenarioContext): Promise<void> {
         }
       });
 
-      // Agent → visitor. The widget's watch is armed before the agent's click.
-      if (n === 1) await openChatItem(ctx, text, w);
-      const replied = await recorder.measure('agent_reply', async () => {
-        recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
-        await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
-        const watch = await armDelivery(toVisitor, frame, widget.messageList, reply, timeoutMs);
-        try {
-          recorder.doing(sendAction(agentSend));
-          return { watch, at: await stampedSend(agent, profile.agent.messageInput, agentSend, 'agent_reply') };
-        } catch (e) {
-          await watch.dispose();
-          throw e;
-        }
-      });
+      // Agent → visitor, in this session's turn at the console: its chat opened (again, on a shared console,
+      // where another session may have opened its own since), the reply typed and sent. The widget's watch
+      // is armed before the agent's click.
+      const release = await recorder.measure(
+        'console_turn',
+        () => {
+          recorder.doing('wait for the other sessions on this agent console to finish their turn');
+          return ctx.console.turn(signal, timeoutMs);
+        },
+        { timeoutMs: timeoutMs + TURN_MARGIN_MS },
+      );
+      let replied: { watch: TextWatch; at: number };
+      try {
+        if (n === 1 || shared) await openChatItem(ctx, text, w);
+        replied = await recorder.measure('agent_reply', async () => {
+          recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
+          await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
+          const watch = await armDelivery(toVisitor, frame, widget.messageList, reply, timeoutMs);
+          try {
+            recorder.doing(sendAction(agentSend));
+            return { watch, at: await stampedSend(agent, profile.agent.messageInput, agentSend, 'agent_reply') };
+          } catch (e) {
+            await watch.dispose();
+            throw e;
+          }
+        });
+        if (shared) await releaseFocus([agent]);
+      } finally {
+        release();
+      }
       await recorder.measure('msg_agent_to_visitor', async () => {
         recorder.doing(
           deliveryDoing(
@@ -313,7 +343,7 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
     }
 
-    await recordExtraRequests(ctx, [network, agentCollectors.network], w);
+    await recordExtraRequests(ctx, agentCollectors && !shared ? [network, agentCollectors.network] : [network], w);
 
     if (socket) recordCrmSocket(ctx, socket);
 
@@ -321,7 +351,8 @@ async function run(ctx: ScenarioContext): Promise<void> {
       const top = await readTimeline(visitor.mainFrame());
       const inWidget = frame === visitor.mainFrame() ? undefined : await readTimeline(frame);
       if (top) recordWebVitals(recorder, 'visitor', webVitals(top, inWidget ? [inWidget] : []));
-      const agentDoc = await readTimeline(agent.mainFrame());
+      // A shared console's vitals are those of the console (every session's clicks): recorded once, by the session that opened it.
+      const agentDoc = opened ? await readTimeline(agent.mainFrame()) : null;
       if (agentDoc) recordWebVitals(recorder, 'agent', webVitals(agentDoc));
     });
   } finally {
@@ -330,4 +361,4 @@ async function run(ctx: ScenarioContext): Promise<void> {
   }
 }
 
-export const chatLoad: Scenario = { name: 'chat-load', run };
+export const chatLoad: Scenario = { name: 'chat-load', sharesConsole: true, run };

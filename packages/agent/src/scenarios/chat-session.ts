@@ -79,7 +79,7 @@ export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitO
  */
 export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
   const { recorder, profile } = ctx;
-  const { chatItem: item, chatUrl } = profile.agent;
+  const { chatItem: item, chatUrl, messageList } = profile.agent;
   if (item === undefined && chatUrl === undefined) return;
   await recorder.measure('agent_open_chat', async () => {
     if (item !== undefined) {
@@ -90,7 +90,32 @@ export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOp
       recorder.doing(`wait for the console's URL to match agent.chatUrl /${chatUrl}/`);
       await waitForUrl(ctx.pages.agent, chatUrl, 'agent_open_chat', w);
     }
+    // On a shared console another chat was open until now: the reply goes in only once this chat shows.
+    if (ctx.console.size > 1 && messageList !== undefined) {
+      recorder.doing(action("wait for the visitor's message in", 'agent.messageList', messageList));
+      await waitForTextIn(ctx.pages.agent, messageList, text, 'agent_open_chat', w);
+    }
   });
+}
+
+/** Wait until an element matching `selector` contains `text`. */
+async function waitForTextIn(page: Page, selector: string, text: string, step: string, w: WaitOptions): Promise<void> {
+  try {
+    await page.waitForFunction(
+      (sel: string, t: string) => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t)),
+      { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal },
+      selector,
+      text,
+    );
+  } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError')
+      throw new StepError(step, `the open chat's '${selector}' (agent.messageList) did not show the visitor's message within ${w.timeoutMs} ms`, {
+        code: ERROR_CODES.STEP_TIMEOUT,
+        cause: e,
+        detail: { selector },
+      });
+    throw e;
+  }
 }
 
 /** Wait until the page's URL (location.href, so a route the app pushes counts as a navigation does) matches `pattern`. */

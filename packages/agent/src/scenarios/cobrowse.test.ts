@@ -19,6 +19,7 @@ import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
+import { soleSeat } from '../host/shared-console.js';
 
 /*
  * cobrowse against the real demo target in real Chromium (headless shell; no
@@ -111,6 +112,7 @@ async function runSession(knobs: KnobsPatch, profile: TargetProfile = demoProfil
     const ctx: ScenarioContext = {
       session: { runId: 'test', sessionId: `c${++n}`, scenario: 'cobrowse' },
       pages: { visitor: await vctx.newPage(), agent: await actx.newPage() },
+      console: soleSeat,
       profile,
       options: OPTIONS,
       recorder,
@@ -234,6 +236,7 @@ describe('cobrowse scenario on the demo target', () => {
         .run({
           session: { runId: 'test', sessionId: `c${++n}`, scenario: 'cobrowse' },
           pages: { visitor: await vctx.newPage(), agent: await actx.newPage() },
+          console: soleSeat,
           profile,
           options: vctxOpts,
           recorder,

@@ -22,6 +22,7 @@ import { BASE_ARGS, SHELL_EXTRA_ARGS } from '../host/browser-pool.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import { chatLoad } from './chat-load.js';
+import { soleSeat } from '../host/shared-console.js';
 
 /*
  * The example product shapes (profiles/examples/, bundled as demo-socket-chat, demo-nickname,
@@ -100,6 +101,7 @@ async function runSession(shape: string | TargetProfile, knobs: KnobsPatch): Pro
     const ctx: ScenarioContext = {
       session: { runId: 'shapes', sessionId: `s${++sessions}`, scenario: 'chat-load' },
       pages: { visitor: await visitorCtx.newPage(), agent: await agentCtx.newPage() },
+      console: soleSeat,
       profile: typeof shape === 'string' ? profiles.get(shape)! : shape,
       options: OPTIONS,
       recorder,

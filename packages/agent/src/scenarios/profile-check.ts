@@ -4,6 +4,7 @@ import { SessionRecorder } from '../runner/recorder.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
+import { soleSeat } from '../host/shared-console.js';
 import { chatLoad } from './chat-load.js';
 
 /*
@@ -135,6 +136,7 @@ export async function checkProfile(i: CheckInput): Promise<ProfileCheckReport> {
   const ctx: ScenarioContext = {
     session: { runId: 'profile-check', sessionId: 'check', scenario: 'chat-load' },
     pages: i.pages,
+    console: soleSeat,
     profile: i.profile,
     options,
     recorder,

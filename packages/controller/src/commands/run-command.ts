@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, formatDuration, resolveScenarioOptions, scenarioSectionProblem } from '@userprobe/shared';
+import { ConfigError, describeError, formatDuration, resolveScenarioOptions, scenarioSectionProblem, sharedConsoleProblem } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
 import { chooseBrowser, thinkTimeProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
@@ -92,7 +92,12 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     if (options.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
     else if (options.thinkTime.maxMs > 0 && options.messages === 1)
       progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
-    const problem = (chatPaced ? thinkTimeProblem(options) : null) ?? scenarioSectionProblem(target.profile, cfg.scenario, cfg.scenarioModule);
+    if (options.chatsPerConsole > 1 && cfg.scenario !== 'chat-load' && cfg.scenarioModule === null)
+      progress.note(`note: --chats-per-console has no effect on ${cfg.scenario} (each of its sessions needs a console of its own)`);
+    const problem =
+      (chatPaced ? thinkTimeProblem(options) : null) ??
+      (cfg.scenario === 'chat-load' ? sharedConsoleProblem(options.chatsPerConsole, target.profile) : null) ??
+      scenarioSectionProblem(target.profile, cfg.scenario, cfg.scenarioModule);
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);

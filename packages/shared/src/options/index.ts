@@ -4,3 +4,4 @@ export * from './think-time.js';
 export * from './option-spec.js';
 export * from './scenario-options.js';
 export * from './scenario-option-bag.js';
+export * from './shared-console.js';

@@ -1,5 +1,6 @@
 import {
   MAX_CALL_DURATION_MS,
+  MAX_CHATS_PER_CONSOLE,
   MAX_MESSAGES,
   MAX_MIRROR_SAMPLES,
   MAX_SESSION_TIMEOUT_MS,
@@ -70,6 +71,18 @@ export const SCENARIO_OPTIONS = {
     help:
       'how chat messages are entered (chat-load, and the first message of video-call and cobrowse): typed key by key (type: as a person; ' +
       '~0.1-0.2 CPU-s per message), or inserted as one input event (insert: no key events, so a typing indicator may not fire; for large runs)',
+  }),
+  chatsPerConsole: countOption({
+    flag: 'chats-per-console',
+    min: 1,
+    max: MAX_CHATS_PER_CONSOLE,
+    default: 1,
+    example: '--chats-per-console 4',
+    help:
+      "chat-load: how many of a run's sessions on one agent share one agent console page at once, as a support agent serves several chats; " +
+      "the console is opened and logged in once, its page load, navigation timing and web vitals are recorded by the session that opened it, " +
+      'its own requests are not recorded per session, and the agent-side steps (open the chat, reply) take turns; ' +
+      'needs agent.chatItem and agent.messageList in the profile',
   }),
   callDurationMs: durationOption({
     flag: 'call-duration',

@@ -1,0 +1,182 @@
+import type { BrowserContext, Page } from 'puppeteer-core';
+import { ERROR_CODES, ProbeError, StepError, describeError } from '@userprobe/shared';
+
+/*
+ * Chats per console (options.chatsPerConsole): a support agent serves several chats at once from one
+ * console, so sessions of one run on one agent may share one agent console page, up to N at a time.
+ * The first session on a console opens it (loads agent.url, logs in); the others wait for that and
+ * join. A session's agent-side actions (open its chat, type, send) take turns: one session holds the
+ * console at a time. The console's browser context closes when its last session ends. A console takes
+ * no new session once it has served CONSOLE_MAX_CHATS (its chat list grows with each) or once its
+ * opening failed. With N = 1 every session has a console of its own, as before.
+ */
+
+/** A console page takes no new session after serving this many (a long-lived console's chat list only grows). */
+export const CONSOLE_MAX_CHATS = 100;
+
+/** What a session sees of its agent console. */
+export interface ConsoleSeat {
+  /** Sessions this console serves at once at most (1: the session's own). */
+  readonly size: number;
+  /**
+   * Open the console once: the first session's `open` runs (page load, login), the others wait
+   * for it. True for the session that opened it. A failed opening fails every session waiting on it.
+   */
+  open(open: () => Promise<void>): Promise<boolean>;
+  /**
+   * Wait for this session's turn at the console (its agent-side actions), at most `timeoutMs`; call the
+   * returned function when done. A wait that ends (timeout, abort) passes the turn on when it comes.
+   */
+  turn(signal: AbortSignal, timeoutMs: number): Promise<() => void>;
+}
+
+/** One console as the allocator sees it. */
+export interface ConsoleLoad {
+  /** Sessions on it now. */
+  readonly users: number;
+  /** Sessions it has taken in all. */
+  readonly served: number;
+  /** Its opening failed. */
+  readonly broken: boolean;
+}
+
+/**
+ * Pure: which console a new session joins — the fullest with a free seat that is not broken and
+ * has served fewer than `maxChats` (fewest console pages open) — or -1 for a new one.
+ */
+export function pickConsole(consoles: readonly ConsoleLoad[], size: number, maxChats = CONSOLE_MAX_CHATS): number {
+  let best = -1;
+  for (let i = 0; i < consoles.length; i++) {
+    const c = consoles[i]!;
+    if (c.broken || c.users >= size || c.served >= maxChats) continue;
+    if (best < 0 || c.users > consoles[best]!.users) best = i;
+  }
+  return best;
+}
+
+/** A seat of one's own: opening runs at once, every turn is granted at once. */
+export const soleSeat: ConsoleSeat = {
+  size: 1,
+  async open(open) {
+    await open();
+    return true;
+  },
+  async turn(signal) {
+    signal.throwIfAborted();
+    return () => undefined;
+  },
+};
+
+/** One shared console: its page, who is on it, its opening and the queue of turns. */
+class SharedConsole implements ConsoleLoad {
+  users = 0;
+  served = 0;
+  broken = false;
+  #opening: Promise<void> | null = null;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(readonly page: Promise<{ context: BrowserContext; page: Page }>) {}
+
+  seat(size: number): ConsoleSeat {
+    return {
+      size,
+      open: async (open) => {
+        if (this.#opening) {
+          await this.#opening.catch((e: unknown) => {
+            throw new StepError('agent_console', `the shared agent console did not open: ${describeError(e).message}`, {
+              code: e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED,
+              cause: e,
+            });
+          });
+          return false;
+        }
+        this.#opening = open();
+        this.#opening.catch(() => {
+          this.broken = true;
+        });
+        await this.#opening;
+        return true;
+      },
+      turn: async (signal, timeoutMs) => {
+        const before = this.#queue;
+        let release!: () => void;
+        this.#queue = new Promise<void>((r) => (release = r));
+        let timer: NodeJS.Timeout | undefined;
+        let onAbort: (() => void) | undefined;
+        const ended = new Promise<never>((_, reject) => {
+          onAbort = () => reject(signal.reason);
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+          timer = setTimeout(
+            () =>
+              reject(
+                new StepError('console_turn', `waited ${timeoutMs} ms for a turn at the shared agent console (the other sessions on it held it)`, {
+                  code: ERROR_CODES.STEP_TIMEOUT,
+                  detail: { chatsPerConsole: size },
+                }),
+              ),
+            timeoutMs,
+          );
+        });
+        ended.catch(() => undefined);
+        try {
+          await Promise.race([before, ended]);
+        } catch (e) {
+          // Pass the turn on when it comes, so the sessions after this one are not held.
+          void before.then(release);
+          throw e;
+        } finally {
+          clearTimeout(timer);
+          if (onAbort) signal.removeEventListener('abort', onAbort);
+        }
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          release();
+        };
+      },
+    };
+  }
+}
+
+/** The shared consoles of one key (a run), as the browser pool keeps them. */
+export class ConsoleShare {
+  readonly #consoles: SharedConsole[] = [];
+
+  constructor(readonly size: number) {}
+
+  /** Consoles open now. */
+  get count(): number {
+    return this.#consoles.length;
+  }
+
+  /**
+   * Run `fn` with a seat on a console of this share: an open one with a free seat, or a new one
+   * (`create` makes its context and page). The console closes when its last session ends.
+   */
+  async with<T>(create: () => Promise<{ context: BrowserContext; page: Page }>, fn: (page: Page, seat: ConsoleSeat) => Promise<T>): Promise<T> {
+    const i = pickConsole(this.#consoles, this.size);
+    let c: SharedConsole;
+    if (i >= 0) c = this.#consoles[i]!;
+    else {
+      c = new SharedConsole(create());
+      c.page.catch(() => {
+        c.broken = true;
+      });
+      this.#consoles.push(c);
+    }
+    c.users += 1;
+    c.served += 1;
+    try {
+      const { page } = await c.page;
+      return await fn(page, c.seat(this.size));
+    } finally {
+      c.users -= 1;
+      if (c.users === 0) {
+        this.#consoles.splice(this.#consoles.indexOf(c), 1);
+        await c.page.then(({ context }) => context.close()).catch(() => undefined);
+      }
+    }
+  }
+}
