@@ -4,7 +4,8 @@
 // rate on and off. See results.md for the method and the committed figures.
 //
 //   node bench/fidelity/run.mjs [--levels 1,10,20,40,60,100,200] [--browsers shell,chromium]
-//        [--modes adaptive,fixed] [--messages auto|N] [--think-time 15s-25s] [--input type|insert] [--tag T]
+//        [--modes adaptive,fixed] [--messages auto|N] [--think-time 15s-25s] [--input type|insert]
+//        [--chats-per-console N] [--tag T]
 //        [--table-only] [--out bench/fidelity/results.md]
 //
 // Build first: npx tsc -b. Each cell is one `controller run` with one local agent
@@ -59,6 +60,8 @@ function args() {
     // chat pacing (controller run --think-time / --input): none and typed = back-to-back stress
     thinkTime: get('think-time', null),
     input: get('input', 'type'),
+    // sessions sharing one agent console (controller run --chats-per-console); 1: a console each
+    chatsPerConsole: Number(get('chats-per-console', '1')),
     // appended to the cell id, e.g. to keep a cell of another machine (raw/<id>.json) next to a new one
     tag: get('tag', null),
     perStartS: { shell: Number(get('per-start-shell', '1.0')), chromium: Number(get('per-start-chromium', '2.0')) },
@@ -152,7 +155,8 @@ function pacingSuffix(cfg) {
 }
 
 async function runCell(cfg, browser, mode, level) {
-  const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}${cfg.tag ? `-${cfg.tag}` : ''}`;
+  const cpc = cfg.chatsPerConsole > 1 && level > 1 ? cfg.chatsPerConsole : 1;
+  const id = `${browser}-${mode}-${level}${pacingSuffix(cfg)}${cpc > 1 ? `-cpc-${cpc}` : ''}${cfg.har === 'failures' ? '' : `-har-${cfg.har}`}${cfg.tag ? `-${cfg.tag}` : ''}`;
   const messages = messagesFor(cfg, browser, level);
   const runs = [];
   for (let i = 0; i < (level === 1 ? BASELINE_RUNS : 1); i++)
@@ -162,6 +166,7 @@ async function runCell(cfg, browser, mode, level) {
     ...first,
     id,
     pacing: { thinkTime: cfg.thinkTime, input: cfg.input, suffix: pacingSuffix(cfg) },
+    chatsPerConsole: cpc,
     tag: cfg.tag ?? undefined,
     total: runs.reduce((n, r) => n + r.total, 0),
     samples: runs.flatMap((r) => r.samples),
@@ -244,6 +249,8 @@ async function runOnce(cfg, browser, mode, level, messages, id) {
   if (mode === 'fixed') argv.push('--no-adaptive-start');
   if (cfg.thinkTime !== null) argv.push('--think-time', cfg.thinkTime);
   argv.push('--input', cfg.input);
+  // a one-session baseline has a console of its own whatever is asked
+  if (cfg.chatsPerConsole > 1 && level > 1) argv.push('--chats-per-console', String(cfg.chatsPerConsole));
   const t0 = Date.now();
   const load1 = loadavg()[0];
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -397,6 +404,7 @@ function digest(cell) {
     total: cell.total,
     messages: cell.messages,
     pacing: cell.pacing,
+    ...(cell.chatsPerConsole > 1 ? { chatsPerConsole: cell.chatsPerConsole } : {}),
     tag: cell.tag,
     command: cell.argv ? `node ${cell.argv.join(' ')}` : undefined,
     exitCode: cell.exitCode,
@@ -469,7 +477,9 @@ function views(cells) {
   // cells from before the machine was recorded ran on the 2-core AMD EPYC of the first session (results.md)
   const machineOf = (c) => (c.machine?.cpu ?? 'AMD EPYC').replace(/^.*?(EPYC|Xeon).*$/, '$1');
   const suffixOf = (c) => c.pacing?.suffix ?? '';
-  const chat = (c) => `${c.pacing?.thinkTime ? `think ${c.pacing.thinkTime}` : 'back to back'}, ${c.pacing?.input === 'insert' ? 'inserted' : 'typed'}`;
+  const chat = (c) =>
+    `${c.pacing?.thinkTime ? `think ${c.pacing.thinkTime}` : 'back to back'}, ${c.pacing?.input === 'insert' ? 'inserted' : 'typed'}` +
+    `${(c.chatsPerConsole ?? 1) > 1 ? `, ${c.chatsPerConsole} per console` : ''}`;
   // the 1-session baseline of the same browser: measured on the same machine with the same pacing if there
   // is one, else on the same machine, else with the same pacing, else any (the machine matters most); among
   // equals, one of the same sitting
@@ -499,7 +509,12 @@ const SHORT = {
 };
 const sortCells = (cells, v) =>
   [...cells].sort(
-    (a, b) => a.browser.localeCompare(b.browser) || v.suffixOf(a).localeCompare(v.suffixOf(b)) || a.mode.localeCompare(b.mode) || a.level - b.level,
+    (a, b) =>
+      a.browser.localeCompare(b.browser) ||
+      v.suffixOf(a).localeCompare(v.suffixOf(b)) ||
+      a.mode.localeCompare(b.mode) ||
+      a.level - b.level ||
+      (a.chatsPerConsole ?? 1) - (b.chatsPerConsole ?? 1),
   );
 
 /** The columns that name a cell: machine, browser, chat, start, level, peak concurrency. */

@@ -246,7 +246,10 @@ export const TargetProfileSchema = z
          * for it (after clicking chatItem, when given).
          */
         chatUrl: Pattern.optional(),
-        /** The open chat's messages. Not used by the built-in scenarios (delivery is seen anywhere in the console); for custom ones. */
+        /**
+         * The open chat's messages (delivery is seen anywhere in the console). With --chats-per-console > 1 a session
+         * reopens its chat before each reply and waits until its message shows here; also for custom scenarios.
+         */
         messageList: Selector.optional(),
         messageInput: Selector,
         /** Click to send; or `sendKey`, pressed in messageInput (exactly one of the two). */
