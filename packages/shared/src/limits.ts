@@ -14,7 +14,7 @@
  * 5: session records carry the scenario's notes (`notes`), which a version 4 controller refuses.
  * 6: samples may name a custom scenario module's own metrics, declared in their batch (`metrics`),
  *    which a version 5 controller refuses.
- * 7: assignments carry `chatsPerConsole` (sessions of a run sharing one agent console), which agents of version 6 refuse.
+ * 7: assignments carry `chatsPerConsole` (sessions of a run sharing one agent console), which a version 6 agent's assignment schema refuses.
  */
 export const PROTOCOL_VERSION = 7;
 

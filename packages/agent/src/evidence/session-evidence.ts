@@ -52,6 +52,8 @@ export interface SessionEvidenceOptions {
   readonly creator: string;
   /** Redacts secrets from everything packed; values added to it while the session runs count too. */
   readonly redactor: Redactor;
+  /** The agent page is a console other sessions share (--chats-per-console): never written into, only photographed. */
+  readonly sharedAgent?: boolean;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -121,7 +123,11 @@ export class SessionEvidence {
     try {
       if (page.isClosed()) throw new Error('the page is closed');
       const url = page.url();
-      if (showsNothing(url)) await this.#showCard(page, role, url, why);
+      if (showsNothing(url)) {
+        // A shared console still loading belongs to the session opening it: stopping it would fail every session on it.
+        if (role === 'agent' && this.#o.sharedAgent === true) this.#notes.push('the shared agent console had not loaded: its screenshot is blank');
+        else await this.#showCard(page, role, url, why);
+      }
       return Buffer.from(await withTimeout(page.screenshot({ type: 'png' }), SCREENSHOT_TIMEOUT_MS, 'the screenshot'));
     } catch (e) {
       this.#notes.push(`no screenshot of the ${role} page: ${describeError(e).message}`);

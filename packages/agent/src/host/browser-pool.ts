@@ -284,7 +284,10 @@ export class BrowserPool {
   #share(sharing: ConsoleSharing): ConsoleShare {
     let share = this.#shares.get(sharing.key);
     if (share === undefined) {
-      share = new ConsoleShare(sharing.size);
+      share = new ConsoleShare(sharing.size, (page, broken) => {
+        page.once('error', broken); // the console's renderer crashed
+        page.once('close', broken);
+      });
       this.#shares.set(sharing.key, share);
     }
     return share;

@@ -121,6 +121,44 @@ describe('ConsoleShare', () => {
     await first;
   });
 
+  it('what the opening leaves runs when the console closes, not when the session that opened it ends', async () => {
+    const f = fakes();
+    const share = new ConsoleShare(2);
+    const log: string[] = [];
+    const joinerLeaves = gate();
+    const opener = share.with(f.create, (_p, seat) =>
+      seat.open(async () => async () => {
+        log.push('console resources closed');
+      }),
+    );
+    const joiner = share.with(f.create, async (_p, seat) => {
+      await seat.open(async () => undefined);
+      await joinerLeaves.promise;
+    });
+    await opener;
+    expect(log).toEqual([]);
+    expect(f.closed).toEqual([]);
+    joinerLeaves.open();
+    await joiner;
+    expect(log).toEqual(['console resources closed']);
+    expect(f.closed).toEqual([1]);
+  });
+
+  it('a console its watch reports broken (crashed, closed) takes no new session', async () => {
+    const f = fakes();
+    let breakIt: () => void = () => undefined;
+    const share = new ConsoleShare(3, (_page, broken) => {
+      breakIt = broken;
+    });
+    const hold = gate();
+    const first = share.with(f.create, () => hold.promise);
+    expect(await share.with(f.create, async (p) => pageNo(p))).toBe(1);
+    breakIt();
+    expect(await share.with(f.create, async (p) => pageNo(p))).toBe(2);
+    hold.open();
+    await first;
+  });
+
   it('turns are taken one at a time, in the order asked', async () => {
     const f = fakes();
     const share = new ConsoleShare(3);

@@ -21,14 +21,20 @@ export interface ConsoleSeat {
   /**
    * Open the console once: the first session's `open` runs (page load, login), the others wait
    * for it. True for the session that opened it. A failed opening fails every session waiting on it.
+   * What `open` returns is run when the console closes (the console's own collectors): on a shared
+   * console, not when the session that opened it ends; on a console of one's own, never — the
+   * session closes what it opened.
    */
-  open(open: () => Promise<void>): Promise<boolean>;
+  open(open: () => Promise<ConsoleDisposer | void>): Promise<boolean>;
   /**
    * Wait for this session's turn at the console (its agent-side actions), at most `timeoutMs`; call the
    * returned function when done. A wait that ends (timeout, abort) passes the turn on when it comes.
    */
   turn(signal: AbortSignal, timeoutMs: number): Promise<() => void>;
 }
+
+/** Runs when a shared console closes. */
+export type ConsoleDisposer = () => Promise<void>;
 
 /** One console as the allocator sees it. */
 export interface ConsoleLoad {
@@ -58,7 +64,7 @@ export function pickConsole(consoles: readonly ConsoleLoad[], size: number, maxC
 export const soleSeat: ConsoleSeat = {
   size: 1,
   async open(open) {
-    await open();
+    await open(); // what it returns is not run: the session closes its own console's resources
     return true;
   },
   async turn(signal) {
@@ -73,9 +79,17 @@ class SharedConsole implements ConsoleLoad {
   served = 0;
   broken = false;
   #opening: Promise<void> | null = null;
+  #dispose: ConsoleDisposer | null = null;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(readonly page: Promise<{ context: BrowserContext; page: Page }>) {}
+
+  /** Run what the opening left to run at close (errors are the closing's business: ignored). */
+  async dispose(): Promise<void> {
+    const d = this.#dispose;
+    this.#dispose = null;
+    await d?.().catch(() => undefined);
+  }
 
   seat(size: number): ConsoleSeat {
     return {
@@ -90,7 +104,9 @@ class SharedConsole implements ConsoleLoad {
           });
           return false;
         }
-        this.#opening = open();
+        this.#opening = open().then((dispose) => {
+          if (dispose) this.#dispose = dispose;
+        });
         this.#opening.catch(() => {
           this.broken = true;
         });
@@ -144,7 +160,14 @@ class SharedConsole implements ConsoleLoad {
 export class ConsoleShare {
   readonly #consoles: SharedConsole[] = [];
 
-  constructor(readonly size: number) {}
+  /**
+   * `watch` is given each new console's page and a function that marks the console broken (the
+   * browser pool calls it when the page crashes or closes), so no new session joins it.
+   */
+  constructor(
+    readonly size: number,
+    readonly watch?: (page: Page, broken: () => void) => void,
+  ) {}
 
   /** Consoles open now. */
   get count(): number {
@@ -160,10 +183,12 @@ export class ConsoleShare {
     let c: SharedConsole;
     if (i >= 0) c = this.#consoles[i]!;
     else {
-      c = new SharedConsole(create());
-      c.page.catch(() => {
-        c.broken = true;
-      });
+      const made = new SharedConsole(create());
+      c = made;
+      made.page.then(
+        ({ page }) => this.watch?.(page, () => (made.broken = true)),
+        () => (made.broken = true),
+      );
       this.#consoles.push(c);
     }
     c.users += 1;
@@ -175,6 +200,7 @@ export class ConsoleShare {
       c.users -= 1;
       if (c.users === 0) {
         this.#consoles.splice(this.#consoles.indexOf(c), 1);
+        await c.dispose();
         await c.page.then(({ context }) => context.close()).catch(() => undefined);
       }
     }

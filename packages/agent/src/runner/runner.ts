@@ -488,62 +488,72 @@ export class Runner {
       if (ac.signal.aborted) throw ac.signal.reason;
       let entered = false;
       await this.#d.pool
-        .withSession(a.browser, async (pages) => {
-          entered = true;
-          // A page sent where this agent does not go ends the session (detected, not intercepted: no added latency).
-          const guard = await NavigationGuard.attach(pages, this.#d.policy.hosts, (violation) => {
-            run.log.warn({ sessionId, reason: violation.message }, 'navigation not allowed: ending the session');
-            ac.abort(violation);
-          });
-          const ev =
-            this.#d.evidence && !run.evidenceExhausted
-              ? await SessionEvidence.start(pages, { har: a.options.har !== 'off', log: run.log, creator: 'userprobe-agent', redactor })
-              : null;
-          let failed = false;
-          try {
-            const ctx: ScenarioContext = {
-              session: { runId: a.runId, sessionId, scenario: a.scenario },
-              pages: { visitor: pages.visitor, agent: pages.agent },
-              console: pages.console ?? soleSeat,
-              profile: a.profile,
-              options: a.options,
-              recorder,
-              signal: ac.signal,
-              credential: (ref) => {
-                const value = this.#credential(ref);
-                if (this.#d.env[ref.env] !== undefined) redactor.add(value);
-                return value;
-              },
-              settings: run.settings,
-              probe,
-            };
-            const work = run.scenario.run(ctx);
-            work.catch(() => undefined);
-            await Promise.race([work, rejectOnAbort(ac.signal)]);
-          } catch (e) {
-            failed = true;
-            throw e;
-          } finally {
-            // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
-            // A blocked navigation gets none: no screenshot or HAR of where the page was sent.
-            if (ev) {
-              const failure = failed && !run.abort.signal.aborted;
-              if (guard.violation === null && (failure || a.options.har === 'all'))
-                evidence = await ev
-                  .collect(failure, recorder.failure ? { step: recorder.failure.step ?? 'session', message: recorder.failure.message } : undefined)
-                  .catch((e: unknown) => {
-                    run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
-                    return [];
-                  });
-              await ev.stop();
-            }
+        .withSession(
+          a.browser,
+          async (pages) => {
+            entered = true;
+            // A page sent where this agent does not go ends the session (detected, not intercepted: no added latency).
+            const guard = await NavigationGuard.attach(pages, this.#d.policy.hosts, (violation) => {
+              run.log.warn({ sessionId, reason: violation.message }, 'navigation not allowed: ending the session');
+              ac.abort(violation);
+            });
+            const ev =
+              this.#d.evidence && !run.evidenceExhausted
+                ? await SessionEvidence.start(pages, {
+                    har: a.options.har !== 'off',
+                    log: run.log,
+                    creator: 'userprobe-agent',
+                    redactor,
+                    sharedAgent: pages.console !== undefined,
+                  })
+                : null;
+            let failed = false;
             try {
-              await guard.detach();
+              const ctx: ScenarioContext = {
+                session: { runId: a.runId, sessionId, scenario: a.scenario },
+                pages: { visitor: pages.visitor, agent: pages.agent },
+                console: pages.console ?? soleSeat,
+                profile: a.profile,
+                options: a.options,
+                recorder,
+                signal: ac.signal,
+                credential: (ref) => {
+                  const value = this.#credential(ref);
+                  if (this.#d.env[ref.env] !== undefined) redactor.add(value);
+                  return value;
+                },
+                settings: run.settings,
+                probe,
+              };
+              const work = run.scenario.run(ctx);
+              work.catch(() => undefined);
+              await Promise.race([work, rejectOnAbort(ac.signal)]);
+            } catch (e) {
+              failed = true;
+              throw e;
             } finally {
-              await probe.close();
+              // While the pages are open: a failure (not a run abort) gets the full evidence; `har: all` keeps the HAR of the rest.
+              // A blocked navigation gets none: no screenshot or HAR of where the page was sent.
+              if (ev) {
+                const failure = failed && !run.abort.signal.aborted;
+                if (guard.violation === null && (failure || a.options.har === 'all'))
+                  evidence = await ev
+                    .collect(failure, recorder.failure ? { step: recorder.failure.step ?? 'session', message: recorder.failure.message } : undefined)
+                    .catch((e: unknown) => {
+                      run.log.warn({ sessionId, err: describeError(e) }, 'evidence could not be collected');
+                      return [];
+                    });
+                await ev.stop();
+              }
+              try {
+                await guard.detach();
+              } finally {
+                await probe.close();
+              }
             }
-          }
-        }, consoleSharing(a, run.scenario))
+          },
+          consoleSharing(a, run.scenario),
+        )
         .catch((e: unknown) => {
           if (entered || ac.signal.aborted) throw e;
           throw new StepError('session-setup', `cannot open the session's browser contexts: ${describeError(e).message}`, {

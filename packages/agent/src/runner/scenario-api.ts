@@ -6,6 +6,8 @@ import type { ConsoleSeat } from '../host/shared-console.js';
 
 export type { ScenarioProbe, PageWatch } from '../scenarios/scenario-probe.js';
 export type { ConsoleSeat } from '../host/shared-console.js';
+/** A console of one's own (what a scenario run outside a shared console gets). */
+export { soleSeat } from '../host/shared-console.js';
 
 /*
  * The small surface a scenario sees: its pages, the target profile, a recorder

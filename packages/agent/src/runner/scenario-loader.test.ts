@@ -80,6 +80,7 @@ describe('scenario shape checks (pure)', () => {
       { name: 'x', run: () => undefined, settings: { a: 1 } },
       "its 'settings' is an object with keys a, not a function (z) => schema",
     ],
+    ['sharesConsole not a boolean', { name: 'x', run: () => undefined, sharesConsole: 'yes' }, "its 'sharesConsole' is a string, not true or false"],
   ];
   for (const [name, value, expected] of table) it(name, () => expect(scenarioShapeProblem(value)).toBe(expected));
 
@@ -150,6 +151,15 @@ describe('resolveScenario', () => {
 
   it('finds a built-in scenario by name first', async () => {
     expect(await resolveScenario('chat-load', [])).toBe(chatLoad);
+  });
+
+  it("keeps a module's sharesConsole (so its sessions may share consoles), and only when it is true", async () => {
+    const sharing = join(dir, 'sharing.mjs');
+    await writeFile(sharing, 'export default { name: "s", sharesConsole: true, run: async () => {} };\n');
+    const alone = join(dir, 'alone.mjs');
+    await writeFile(alone, 'export default { name: "a", sharesConsole: false, run: async () => {} };\n');
+    expect((await resolveScenario(sharing, [dir])).sharesConsole).toBe(true);
+    expect((await resolveScenario(alone, [dir])).sharesConsole).toBeUndefined();
   });
 
   it('refuses an unknown name, listing the built-ins and how to give a path', async () => {

@@ -20,7 +20,7 @@ import { SCENARIO_REGISTRY } from '../scenarios/index.js';
 
 /** What a scenario module must export, for error messages. */
 export const SCENARIO_MODULE_ACCEPTED =
-  "an ES module (.mjs or .js) whose default export or named export 'scenario' is an object { name: non-empty string, run(ctx): Promise<void>, metrics?: [{ name, unit, kind, description }], settings?: (z) => schema }";
+  "an ES module (.mjs or .js) whose default export or named export 'scenario' is an object { name: non-empty string, run(ctx): Promise<void>, metrics?: [{ name, unit, kind, description }], settings?: (z) => schema, sharesConsole?: boolean }";
 
 /** File extensions Node imports as ES modules without a loader. */
 const MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.mjs', '.js', '.cjs']);
@@ -54,6 +54,8 @@ export function scenarioShapeProblem(v: unknown): string | undefined {
     if (!r.ok) return `its metrics are not accepted (${r.problems.length} problem(s)): ${r.problems.join('; ')}`;
   }
   if (settings !== undefined && typeof settings !== 'function') return `its 'settings' is ${describeValue(settings)}, not a function (z) => schema`;
+  const { sharesConsole } = v as { sharesConsole?: unknown };
+  if (sharesConsole !== undefined && typeof sharesConsole !== 'boolean') return `its 'sharesConsole' is ${describeValue(sharesConsole)}, not true or false`;
   return undefined;
 }
 
@@ -193,6 +195,7 @@ export async function loadScenarioModule(path: string, scenarioDirs: readonly st
     run: (ctx: Parameters<Scenario['run']>[0]) => s.run(ctx),
     ...(parsed?.ok ? { metrics: parsed.defs } : {}),
     ...(s.settings === undefined ? {} : { settings: s.settings.bind(s) }),
+    ...(s.sharesConsole === true ? { sharesConsole: true } : {}),
   });
 }
 

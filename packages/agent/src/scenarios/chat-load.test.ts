@@ -24,7 +24,7 @@ import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, runExperiment, type Verdict } from '@userprobe/testkit';
 import { chatLoad } from './chat-load.js';
 import { getScenario, SCENARIO_REGISTRY } from './index.js';
-import { soleSeat } from '../host/shared-console.js';
+import { soleSeat } from '../runner/scenario-api.js';
 
 /*
  * chat-load against the real demo target in real Chromium (headless shell),

@@ -10,7 +10,7 @@ import { webVitals } from '../collectors/web-vitals.js';
 import { usableMark, usableSelector, widgetUsableMs } from '../collectors/widget-usable.js';
 import type { Scenario, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
-import { missingProfileKeys, openChatItem, openWidgetChat } from './chat-session.js';
+import { missingProfileKeys, openChatItem, openWidgetChat, waitForTextIn } from './chat-session.js';
 import { action, navigate, sendAction, sendBy, stampedSend, type TextWatch } from './page-probes.js';
 import { armDelivery, deliveryDoing } from './frame-watch.js';
 import { enterText, releaseFocus } from './text-entry.js';
@@ -74,6 +74,8 @@ import { probeText, widgetFrame } from './widget.js';
  * "one sample per core metric" holds for the samples without a `msg-*` detail.
  */
 
+/** A turn holds the console for at most this many steps (open the chat, reply, see it sent): a wait for one is bounded by that many step timeouts. */
+const TURN_STEPS = 3;
 /** The turn's own wait ends first (naming what it waited for); the step's limit is this much later. */
 const TURN_MARGIN_MS = 5_000;
 
@@ -167,7 +169,9 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
   const sharedMissing = ctx.console.size > 1 ? sharedConsoleMissing(profile.agent) : [];
   if (sharedMissing.length > 0) {
-    await recorder.measure('profile', () => Promise.reject(missingProfileKeys('profile', `chat-load (--chats-per-console ${ctx.console.size})`, sharedMissing)));
+    await recorder.measure('profile', () =>
+      Promise.reject(missingProfileKeys('profile', `chat-load (--chats-per-console ${ctx.console.size})`, sharedMissing)),
+    );
     return;
   }
 
@@ -226,12 +230,20 @@ async function run(ctx: ScenarioContext): Promise<void> {
 
     const opened = await recorder.measure('agent_console', () =>
       ctx.console.open(async () => {
-        agentCollectors = await attachPageCollectors(agent, {
+        const attached = await attachPageCollectors(agent, {
           requests: shared ? {} : profile.network.requests,
           timeline: { marks: [] },
           ...framesOption(profile, toAgent),
         });
-        await openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w)));
+        // A shared console's collectors live as long as the console (its other sessions rely on their page hooks).
+        if (!shared) agentCollectors = attached;
+        try {
+          await openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w)));
+        } catch (e) {
+          if (shared) await attached.close();
+          throw e;
+        }
+        return () => attached.close();
       }),
     );
     if (!opened) recorder.note('joined an agent console another session opened (--chats-per-console)', { chatsPerConsole: ctx.console.size });
@@ -248,9 +260,12 @@ async function run(ctx: ScenarioContext): Promise<void> {
     };
     if (widget.prechatSubmit !== undefined) await recordCreate();
 
+    // The chat's first message: a console's list item may show it rather than the latest (openChatItem).
+    let firstText: string | undefined;
     for (let n = 1; n <= ctx.options.messages; n++) {
       const detail = exchangeDetail(n);
       const text = probeText('probe', session.sessionId, n);
+      if (n === 1) firstText = text;
       const reply = probeText('reply', session.sessionId, n);
       // A person reads the reply and thinks before writing again (options.thinkTime; none by default).
       const pace = ctx.options.thinkTime;
@@ -303,13 +318,13 @@ async function run(ctx: ScenarioContext): Promise<void> {
         'console_turn',
         () => {
           recorder.doing('wait for the other sessions on this agent console to finish their turn');
-          return ctx.console.turn(signal, timeoutMs);
+          return ctx.console.turn(signal, TURN_STEPS * timeoutMs);
         },
-        { timeoutMs: timeoutMs + TURN_MARGIN_MS },
+        { timeoutMs: TURN_STEPS * timeoutMs + TURN_MARGIN_MS },
       );
       let replied: { watch: TextWatch; at: number };
       try {
-        if (n === 1 || shared) await openChatItem(ctx, text, w);
+        if (n === 1 || shared) await openChatItem(ctx, text, w, firstText);
         replied = await recorder.measure('agent_reply', async () => {
           recorder.doing(action('enter text in', 'agent.messageInput', profile.agent.messageInput));
           await enterText(agent, profile.agent.messageInput, reply, ctx.options.input, 'agent_reply', w);
@@ -322,7 +337,14 @@ async function run(ctx: ScenarioContext): Promise<void> {
             throw e;
           }
         });
-        if (shared) await releaseFocus([agent]);
+        if (shared) {
+          // The turn ends once the console shows the reply (sent, not just clicked), with the console's input blurred.
+          await recorder.measure('agent_reply', async () => {
+            recorder.doing(action("wait for the agent's reply in", 'agent.messageList', profile.agent.messageList!));
+            await waitForTextIn(agent, profile.agent.messageList!, reply, 'agent_reply', w, "the agent's reply");
+            await releaseFocus([agent]);
+          });
+        }
       } finally {
         release();
       }

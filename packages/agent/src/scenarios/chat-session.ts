@@ -77,29 +77,39 @@ export async function openAgentChat(ctx: ScenarioContext, text: string, w: WaitO
  * (agent.chatItem), then wait until the console's URL matches agent.chatUrl (a product that
  * routes to the chat); with neither (chats auto-assigned and shown in place) nothing to do.
  */
-export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOptions): Promise<void> {
+export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOptions, firstText?: string): Promise<void> {
   const { recorder, profile } = ctx;
   const { chatItem: item, chatUrl, messageList } = profile.agent;
   if (item === undefined && chatUrl === undefined) return;
+  const shared = ctx.console.size > 1 && messageList !== undefined;
   await recorder.measure('agent_open_chat', async () => {
+    // On a shared console the chat may be open already (this session had the last turn): clicking it again
+    // would reload it while its old pane still shows the message, and the reply could go into that pane.
+    if (shared && (await showsText(ctx.pages.agent, messageList, text))) return;
     if (item !== undefined) {
+      // A list item shows a chat's latest message or its first: either names this session's chat.
       recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', item));
-      await clickContaining(ctx.pages.agent, item, text, 'agent_open_chat', w);
+      await clickContaining(ctx.pages.agent, item, firstText === undefined || firstText === text ? text : [text, firstText], 'agent_open_chat', w);
     }
     if (chatUrl !== undefined) {
       recorder.doing(`wait for the console's URL to match agent.chatUrl /${chatUrl}/`);
       await waitForUrl(ctx.pages.agent, chatUrl, 'agent_open_chat', w);
     }
     // On a shared console another chat was open until now: the reply goes in only once this chat shows.
-    if (ctx.console.size > 1 && messageList !== undefined) {
+    if (shared) {
       recorder.doing(action("wait for the visitor's message in", 'agent.messageList', messageList));
       await waitForTextIn(ctx.pages.agent, messageList, text, 'agent_open_chat', w);
     }
   });
 }
 
-/** Wait until an element matching `selector` contains `text`. */
-async function waitForTextIn(page: Page, selector: string, text: string, step: string, w: WaitOptions): Promise<void> {
+/** Whether an element matching `selector` contains `text` now. */
+async function showsText(page: Page, selector: string, text: string): Promise<boolean> {
+  return page.evaluate((sel: string, t: string) => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t)), selector, text);
+}
+
+/** Wait until an element matching `selector` contains `text` (`what` names the text in the error). */
+export async function waitForTextIn(page: Page, selector: string, text: string, step: string, w: WaitOptions, what = "the visitor's message"): Promise<void> {
   try {
     await page.waitForFunction(
       (sel: string, t: string) => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t)),
@@ -109,7 +119,7 @@ async function waitForTextIn(page: Page, selector: string, text: string, step: s
     );
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError')
-      throw new StepError(step, `the open chat's '${selector}' (agent.messageList) did not show the visitor's message within ${w.timeoutMs} ms`, {
+      throw new StepError(step, `the open chat's '${selector}' (agent.messageList) did not show ${what} within ${w.timeoutMs} ms`, {
         code: ERROR_CODES.STEP_TIMEOUT,
         cause: e,
         detail: { selector },

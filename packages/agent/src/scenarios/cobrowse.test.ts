@@ -19,7 +19,7 @@ import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import { ReferenceClient, expectVerdicts, judgeDelay, median, runExperiment, type Verdict } from '@userprobe/testkit';
 import { cobrowse, mirrorSampleDetail } from './cobrowse.js';
-import { soleSeat } from '../host/shared-console.js';
+import { soleSeat } from '../runner/scenario-api.js';
 
 /*
  * cobrowse against the real demo target in real Chromium (headless shell; no

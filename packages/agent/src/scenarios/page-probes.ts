@@ -274,19 +274,20 @@ export async function stampedSend(target: Target, input: string, by: SendBy, ste
 }
 
 /**
- * Click the first element matching `selector` whose text contains `text`
- * (e.g. the agent console's chat item holding the visitor's message).
+ * Click the first element matching `selector` whose text contains `text` — or, given several,
+ * any of them (e.g. the agent console's chat item holding the visitor's latest or first message).
  */
-export async function clickContaining(target: Target, selector: string, text: string, step: string, opts: WaitOptions): Promise<void> {
+export async function clickContaining(target: Target, selector: string, text: string | readonly string[], step: string, opts: WaitOptions): Promise<void> {
+  const needles = typeof text === 'string' ? [text] : [...text];
   try {
     const handle = await target.waitForFunction(
-      (sel: string, needle: string) => {
-        const el = Array.from(document.querySelectorAll(sel)).find((e) => (e.textContent ?? '').includes(needle));
+      (sel: string, wanted: string[]) => {
+        const el = Array.from(document.querySelectorAll(sel)).find((e) => wanted.some((w) => (e.textContent ?? '').includes(w)));
         return el instanceof HTMLElement ? el : false;
       },
       { polling: 'mutation', timeout: opts.timeoutMs, signal: opts.signal },
       selector,
-      text,
+      needles,
     );
     const el = handle.asElement();
     if (!el) throw new StepError(step, `'${selector}' holding the text is not an element`, { detail: { selector } });
@@ -294,7 +295,7 @@ export async function clickContaining(target: Target, selector: string, text: st
     await el.dispose();
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError') {
-      throw new StepError(step, `no '${selector}' holding the text '${text}' within ${opts.timeoutMs} ms`, {
+      throw new StepError(step, `no '${selector}' holding the text ${needles.map((n) => `'${n}'`).join(' or ')} within ${opts.timeoutMs} ms`, {
         code: ERROR_CODES.STEP_TIMEOUT,
         cause: e,
         detail: { selector },

@@ -22,7 +22,7 @@ import { BASE_ARGS, SHELL_EXTRA_ARGS } from '../host/browser-pool.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import { chatLoad } from './chat-load.js';
-import { soleSeat } from '../host/shared-console.js';
+import { soleSeat } from '../runner/scenario-api.js';
 
 /*
  * The example product shapes (profiles/examples/, bundled as demo-socket-chat, demo-nickname,

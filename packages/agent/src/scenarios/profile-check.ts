@@ -4,7 +4,7 @@ import { SessionRecorder } from '../runner/recorder.js';
 import { createScenarioProbe } from './scenario-probe.js';
 import type { Recorder, ScenarioContext } from '../runner/scenario-api.js';
 import { openAgentConsole } from './agent-console.js';
-import { soleSeat } from '../host/shared-console.js';
+import { soleSeat } from '../runner/scenario-api.js';
 import { chatLoad } from './chat-load.js';
 
 /*

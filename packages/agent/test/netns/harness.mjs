@@ -18,6 +18,7 @@ import { ScenarioOptionsSchema, StepError, describeError, resolveProfile } from 
 import { startDemoTarget } from '@userprobe/demo-target';
 import { getScenario } from '../../dist/scenarios/index.js';
 import { launchPlan } from '../../dist/host/browser-pool.js';
+import { soleSeat } from '../../dist/runner/scenario-api.js';
 
 const RESULT_MARKER = 'USERPROBE_HARNESS_RESULT ';
 const READY_MARKER = 'USERPROBE_HARNESS_READY';
@@ -67,6 +68,7 @@ async function session(browser, profile, scenario, n, options) {
       .run({
         session: { runId: 'harness', sessionId: `h${n}`, scenario: scenario.name },
         pages: { visitor, agent },
+        console: soleSeat,
         profile,
         options,
         recorder,

@@ -80,7 +80,7 @@ export const SCENARIO_OPTIONS = {
     example: '--chats-per-console 4',
     help:
       "chat-load: how many of a run's sessions on one agent share one agent console page at once, as a support agent serves several chats; " +
-      "the console is opened and logged in once, its page load, navigation timing and web vitals are recorded by the session that opened it, " +
+      'the console is opened and logged in once, its page load, navigation timing and web vitals are recorded by the session that opened it, ' +
       'its own requests are not recorded per session, and the agent-side steps (open the chat, reply) take turns; ' +
       'needs agent.chatItem and agent.messageList in the profile',
   }),
