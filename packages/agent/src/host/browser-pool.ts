@@ -7,8 +7,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, ProbeError, describeError, type BrowserKind } from '@userprobe/shared';
 import { BROWSER_LAUNCH_TIMEOUT_MS } from '../config/limits.js';
 import { ensureProfileParent, profileParent, removeStaleProfiles } from './profile-dirs.js';
-import { ConsoleShare } from './shared-console.js';
-import type { ConsoleSeat } from './shared-console.js';
+import { ConsoleShare, type ConsoleSeat } from './shared-console.js';
 
 /** Flags that work as root on the project's machines (PLATFORM.md), plus fake media devices for video calls. */
 export const BASE_ARGS = [

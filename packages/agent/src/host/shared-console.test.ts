@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSOLE_MAX_CHATS, ConsoleShare, pickConsole, soleSeat, type ConsoleLoad, type ConsoleSeat } from './shared-console.js';
+import { CONSOLE_MAX_CHATS, ConsoleShare, pickConsole, soleSeat, type ConsoleLoad } from './shared-console.js';
 import { consoleSharing } from '../runner/runner.js';
 
 type Made = Awaited<ReturnType<Parameters<ConsoleShare['with']>[0]>>;
@@ -164,10 +164,8 @@ describe('ConsoleShare', () => {
     const share = new ConsoleShare(3);
     const log: string[] = [];
     const held = gate();
-    const seats: ConsoleSeat[] = [];
     const runs = [0, 1, 2].map((i) =>
       share.with(f.create, async (_p, seat) => {
-        seats[i] = seat;
         const release = await seat.turn(new AbortController().signal, 1_000);
         log.push(`start ${i}`);
         if (i === 0) await held.promise;

@@ -159,6 +159,12 @@ function abortedError(reason: string): ProbeError {
   return new ProbeError(ERROR_CODES.SESSION_ABORTED, `session aborted: ${reason}`);
 }
 
+/** Pure: how the run's sessions share agent consoles — by run, options.chatsPerConsole at a time — or undefined (a console each) for a scenario that cannot share. */
+export function consoleSharing(a: Pick<Assignment, 'runId' | 'options'>, scenario: Pick<Scenario, 'sharesConsole'>): ConsoleSharing | undefined {
+  const size = a.options.chatsPerConsole;
+  return scenario.sharesConsole === true && size > 1 ? { key: a.runId, size } : undefined;
+}
+
 /**
  * Runs assignments: waits for the agreed start (controller clock converted with
  * the estimated offset), starts each session at its offset with a timer,
@@ -168,12 +174,6 @@ function abortedError(reason: string): ProbeError {
  * with `run:finished` (re-sent until acknowledged). A failed session never
  * stops the run; `run:abort` aborts it (sessions are recorded as aborted).
  */
-/** Pure: how the run's sessions share agent consoles — by run, options.chatsPerConsole at a time — or undefined (a console each) for a scenario that cannot share. */
-export function consoleSharing(a: Pick<Assignment, 'runId' | 'options'>, scenario: Pick<Scenario, 'sharesConsole'>): ConsoleSharing | undefined {
-  const size = a.options.chatsPerConsole;
-  return scenario.sharesConsole === true && size > 1 ? { key: a.runId, size } : undefined;
-}
-
 export class Runner {
   readonly #d: RunnerDeps;
   readonly #log: Logger;

@@ -89,7 +89,7 @@ export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOp
     if (item !== undefined) {
       // A list item shows a chat's latest message or its first: either names this session's chat.
       recorder.doing(action("click the one holding the visitor's message of", 'agent.chatItem', item));
-      await clickContaining(ctx.pages.agent, item, firstText === undefined || firstText === text ? text : [text, firstText], 'agent_open_chat', w);
+      await clickContaining(ctx.pages.agent, item, firstText === undefined ? text : [text, firstText], 'agent_open_chat', w);
     }
     if (chatUrl !== undefined) {
       recorder.doing(`wait for the console's URL to match agent.chatUrl /${chatUrl}/`);
@@ -103,20 +103,18 @@ export async function openChatItem(ctx: ScenarioContext, text: string, w: WaitOp
   });
 }
 
+/** Page-side: whether an element matching `sel` contains `t` (serialized into the page by evaluate and waitForFunction). */
+const holdsText = (sel: string, t: string): boolean => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t));
+
 /** Whether an element matching `selector` contains `text` now. */
 async function showsText(page: Page, selector: string, text: string): Promise<boolean> {
-  return page.evaluate((sel: string, t: string) => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t)), selector, text);
+  return page.evaluate(holdsText, selector, text);
 }
 
 /** Wait until an element matching `selector` contains `text` (`what` names the text in the error). */
 export async function waitForTextIn(page: Page, selector: string, text: string, step: string, w: WaitOptions, what = "the visitor's message"): Promise<void> {
   try {
-    await page.waitForFunction(
-      (sel: string, t: string) => Array.from(document.querySelectorAll(sel)).some((el) => (el.textContent ?? '').includes(t)),
-      { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal },
-      selector,
-      text,
-    );
+    await page.waitForFunction(holdsText, { polling: 'mutation', timeout: w.timeoutMs, signal: w.signal }, selector, text);
   } catch (e) {
     if (e instanceof Error && e.name === 'TimeoutError')
       throw new StepError(step, `the open chat's '${selector}' (agent.messageList) did not show ${what} within ${w.timeoutMs} ms`, {

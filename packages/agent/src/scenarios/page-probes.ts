@@ -278,7 +278,7 @@ export async function stampedSend(target: Target, input: string, by: SendBy, ste
  * any of them (e.g. the agent console's chat item holding the visitor's latest or first message).
  */
 export async function clickContaining(target: Target, selector: string, text: string | readonly string[], step: string, opts: WaitOptions): Promise<void> {
-  const needles = typeof text === 'string' ? [text] : [...text];
+  const needles = typeof text === 'string' ? [text] : [...new Set(text)];
   try {
     const handle = await target.waitForFunction(
       (sel: string, wanted: string[]) => {

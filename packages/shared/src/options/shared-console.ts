@@ -7,15 +7,12 @@ import type { TargetProfile } from '../profile.js';
  * agent.messageList) before it replies.
  */
 
-/** The profile keys sessions sharing a console need. */
-export const SHARED_CONSOLE_KEYS = ['agent.chatItem', 'agent.messageList'] as const;
+/** The keys of the profile's agent section that sessions sharing a console need. */
+const SHARED_CONSOLE_KEYS = ['chatItem', 'messageList'] as const;
 
-/** Pure: the keys of SHARED_CONSOLE_KEYS the profile's agent section lacks. */
-export function sharedConsoleMissing(agent: Pick<TargetProfile['agent'], 'chatItem' | 'messageList'>): string[] {
-  const missing: string[] = [];
-  if (agent.chatItem === undefined) missing.push('agent.chatItem');
-  if (agent.messageList === undefined) missing.push('agent.messageList');
-  return missing;
+/** Pure: the keys of SHARED_CONSOLE_KEYS the profile's agent section lacks, as dotted profile paths. */
+export function sharedConsoleMissing(agent: Pick<TargetProfile['agent'], (typeof SHARED_CONSOLE_KEYS)[number]>): string[] {
+  return SHARED_CONSOLE_KEYS.filter((k) => agent[k] === undefined).map((k) => `agent.${k}`);
 }
 
 /** Pure: why a run cannot share consoles as asked, or null. */
