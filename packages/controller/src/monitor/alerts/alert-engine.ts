@@ -216,10 +216,14 @@ export function latencyVerdict(o: RoundObservation, metric: string, s: AlertStat
     };
   const threshold = Math.min(...limits);
   const bad = value > threshold;
+  // Name the bar that applied: the factor, or the minimum excess where it is the larger (a fast metric's 2× is noise).
+  const rounds = `the last ${s.memory.baseline.length} good rounds`;
   const against =
-    baseline !== null && rule.factor !== null && threshold !== rule.aboveMs
-      ? `${rule.factor}× its baseline ${fmt(baseline)} (median of the last ${s.memory.baseline.length} good rounds)`
-      : `the limit ${fmt(threshold)}`;
+    baseline === null || rule.factor === null || threshold === rule.aboveMs
+      ? `the limit ${fmt(threshold)}`
+      : baseline * rule.factor < baseline + rule.minDeltaMs
+        ? `${fmt(threshold)} (its baseline ${fmt(baseline)}, the median of ${rounds}, + ${fmt(rule.minDeltaMs)})`
+        : `${rule.factor}× its baseline ${fmt(baseline)} (median of ${rounds})`;
   return { bad, severity: 'degraded', value, threshold, detail: `${metric} ${rule.stat} ${fmt(value)} ${bad ? 'over' : 'within'} ${against}` };
 }
 

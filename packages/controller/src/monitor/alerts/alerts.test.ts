@@ -95,7 +95,7 @@ describe('alerts over rounds, to a Slack-compatible receiver on loopback', () =>
     expect(rx.accepted).toEqual([]);
     await h.feed(round({ create: 420 }), round({ create: 410 }), round({ create: 430 }), round({ create: 405 })); // sustained
     expect(rx.accepted.map((m) => m.text.split(' — ')[0])).toEqual(['🔴 Firing [degraded]: chat slow in ams3: api_create']);
-    expect(rx.accepted[0]!.text).toMatch(/api_create p95 410 ms over 2× its baseline \d+ ms \(median of the last \d+ good rounds\)/);
+    expect(rx.accepted[0]!.text).toMatch(/api_create p95 410 ms over 1\d\d ms \(its baseline \d+ ms, the median of the last \d+ good rounds, \+ 100 ms\)/);
     await h.feed(round({}), round({}), round({}));
     expect(rx.accepted.map((m) => m.text.split(' — ')[0])).toEqual([
       '🔴 Firing [degraded]: chat slow in ams3: api_create',
