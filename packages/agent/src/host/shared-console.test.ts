@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSOLE_MAX_CHATS, ConsoleShare, pickConsole, soleSeat, type ConsoleLoad } from './shared-console.js';
+import { CONSOLE_MAX_CHATS, ConsoleShare, pickConsole, soleSeat, turnsAfterSettled, type ConsoleLoad } from './shared-console.js';
 import { consoleSharing } from '../runner/runner.js';
 
 type Made = Awaited<ReturnType<Parameters<ConsoleShare['with']>[0]>>;
@@ -233,6 +233,35 @@ describe('ConsoleShare', () => {
       (await after)();
     });
     expect(order).toEqual([1, 2]);
+  });
+
+  it('a turn released while the work a timed-out step left still runs passes on only once that work settles', async () => {
+    const f = fakes();
+    const share = new ConsoleShare(2);
+    const leftover = gate(); // a timed-out step's typing, still running
+    const timedOut = gate();
+    const log: string[] = [];
+    const first = share.with(f.create, async (_p, seat) => {
+      const release = await turnsAfterSettled(seat, () => leftover.promise).turn(new AbortController().signal, 1_000);
+      await timedOut.promise;
+      log.push('first: its step timed out');
+      release();
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = share.with(f.create, async (_p, seat) => {
+      const release = await turnsAfterSettled(seat, () => Promise.resolve()).turn(new AbortController().signal, 1_000);
+      log.push('second has the turn');
+      release();
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    timedOut.open();
+    await first;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(log).toEqual(['first: its step timed out']);
+    log.push('the leftover work settled');
+    leftover.open();
+    await second;
+    expect(log).toEqual(['first: its step timed out', 'the leftover work settled', 'second has the turn']);
   });
 
   it('a console that served its most takes no new session', async () => {

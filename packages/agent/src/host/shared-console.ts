@@ -29,6 +29,8 @@ export interface ConsoleSeat {
   /**
    * Wait for this session's turn at the console (its agent-side actions), at most `timeoutMs`; call the
    * returned function when done. A wait that ends (timeout, abort) passes the turn on when it comes.
+   * The runner's seat passes a released turn on once the session's abandoned step work has settled
+   * (turnsAfterSettled).
    */
   turn(signal: AbortSignal, timeoutMs: number): Promise<() => void>;
 }
@@ -72,6 +74,22 @@ export const soleSeat: ConsoleSeat = {
     return () => undefined;
   },
 };
+
+/**
+ * A seat whose turns pass on only once `settled()` resolves after their release: the work a session's
+ * timed-out or aborted step left running (SessionRecorder.settled) would otherwise act on the console
+ * during the next session's turn — type into its chat, click its send.
+ */
+export function turnsAfterSettled(seat: ConsoleSeat, settled: () => Promise<void>): ConsoleSeat {
+  return {
+    size: seat.size,
+    open: (open) => seat.open(open),
+    async turn(signal, timeoutMs) {
+      const release = await seat.turn(signal, timeoutMs);
+      return () => void settled().then(release, release);
+    },
+  };
+}
 
 /** One shared console: its page, who is on it, its opening and the queue of turns. */
 class SharedConsole implements ConsoleLoad {

@@ -115,6 +115,47 @@ describe('SessionRecorder: what a failed step was doing', () => {
   });
 });
 
+describe('SessionRecorder: the work a lost race leaves running', () => {
+  const until = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
+  const never = (): Promise<never> => new Promise<never>(() => undefined);
+  it('settled() waits for a timed-out step that still runs, and no longer than its bound', async () => {
+    const { r } = recorder(() => false);
+    await r.settled(10_000); // none: at once
+    let typed = false;
+    const step = r.measure(
+      'agent_reply',
+      async () => {
+        await until(80);
+        typed = true; // what a timed-out enterText would still do
+      },
+      { timeoutMs: 20 },
+    );
+    await expect(step).rejects.toMatchObject({ code: 'E_STEP_TIMEOUT' });
+    expect(typed).toBe(false);
+    await r.settled(5_000);
+    expect(typed).toBe(true);
+    // A step whose work never ends: settled() gives up at its bound.
+    await expect(r.measure('stuck', never, { timeoutMs: 10 })).rejects.toMatchObject({ code: 'E_STEP_TIMEOUT' });
+    const t0 = performance.now();
+    await r.settled(40);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
+  });
+
+  it('work that finished, failed on its own or ran after the call is not waited for', async () => {
+    const { r } = recorder(() => false);
+    await r.measure('ok', async () => 1);
+    await expect(r.measure('threw', () => Promise.reject(new Error('detached')))).rejects.toThrow('detached');
+    let waited = false;
+    const waiting = r.settled(60_000).then(() => (waited = true));
+    await until(0);
+    expect(waited).toBe(true);
+    // Called before a later step times out: that step's work is not in it.
+    const later = r.measure('later', never, { timeoutMs: 10 });
+    await expect(later).rejects.toMatchObject({ code: 'E_STEP_TIMEOUT' });
+    await waiting;
+  });
+});
+
 describe('SessionRecorder: notes in the session record', () => {
   const redact = (s: string): string => s.replaceAll('hunter2', '[redacted]');
   const table: Array<[string, Record<string, unknown> | undefined, unknown]> = [

@@ -123,6 +123,8 @@ export class SessionRecorder implements Recorder {
    * each write their own.
    */
   readonly #call = new AsyncLocalStorage<{ doing?: string }>();
+  /** The work of steps that timed out or were aborted, while it still runs (it may still act on a page). */
+  readonly #abandoned = new Set<Promise<void>>();
   #failure: Failure | null = null;
   #samples = 0;
   readonly #notes: SessionNote[] = [];
@@ -160,11 +162,37 @@ export class SessionRecorder implements Recorder {
       if (opts?.metric !== undefined) this.value(opts.metric, performance.now() - t0);
       return result;
     } catch (e) {
+      this.#abandon(work);
       throw this.#failStep(step, e, call.doing);
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       this.#running.delete(step);
+    }
+  }
+
+  #abandon(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#abandoned.add(settled);
+    void settled.then(() => this.#abandoned.delete(settled));
+  }
+
+  /**
+   * Resolves once the work of every step that timed out or was aborted so far has settled — a step
+   * that lost its race may still be typing or clicking — or after `withinMs`, whichever is first.
+   * At once when there is none. What a shared console's turn waits for before it passes on.
+   */
+  async settled(withinMs: number): Promise<void> {
+    if (this.#abandoned.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => (timer = setTimeout(r, withinMs)));
+    try {
+      await Promise.race([Promise.all([...this.#abandoned]), bound]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -27,7 +27,7 @@ import { whenConnected, type AgentSocket } from '../delivery/agent-socket.js';
 import { checkAssignment } from './assignment-check.js';
 import { RunBatcher } from '../delivery/batcher.js';
 import type { ConsoleSharing, SessionPages } from '../host/browser-pool.js';
-import { soleSeat } from '../host/shared-console.js';
+import { soleSeat, turnsAfterSettled } from '../host/shared-console.js';
 import { toControllerTime, toLocalTime, type ClockEstimate } from '../delivery/clock-sync.js';
 import { RUN_FINISHED_ACK_TIMEOUT_MS, SEND_RETRY_MAX_MS, SEND_RETRY_MIN_MS } from '../config/limits.js';
 import { SessionRecorder } from './recorder.js';
@@ -512,7 +512,7 @@ export class Runner {
               const ctx: ScenarioContext = {
                 session: { runId: a.runId, sessionId, scenario: a.scenario },
                 pages: { visitor: pages.visitor, agent: pages.agent },
-                console: pages.console ?? soleSeat,
+                console: pages.console ? turnsAfterSettled(pages.console, () => recorder.settled(a.options.stepTimeoutMs)) : soleSeat,
                 profile: a.profile,
                 options: a.options,
                 recorder,
