@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { coreMetrics, SCENARIO_OPTIONS, type Assignment, type BatchAck, type MetricBatch } from '@userprobe/shared';
+import { BUNDLED_PROFILES, coreMetrics, SCENARIO_OPTIONS, type Assignment, type BatchAck, type MetricBatch } from '@userprobe/shared';
 import { tempDir, hello, connectAgent, batch, lineCount, type FakeAgent } from './fixtures.js';
 import { startCli as start, type Proc } from './processes.js';
 
@@ -164,6 +164,40 @@ describe('controller CLI', () => {
     const missing = track(start(['run', '--config', join(dir, 'nope.yaml')]));
     expect(await missing.exited).toBe(2);
     expect(missing.stderr()).toBe(`controller: --config ${join(dir, 'nope.yaml')}: cannot read it (ENOENT)\n`);
+  });
+
+  it('serve --config refuses a check whose options its target profile cannot run, as run does, every problem at once', async () => {
+    const dir = await tmp();
+    const demo = await readFile(BUNDLED_PROFILES.demo!, 'utf8');
+    const profile = join(dir, 'no-chat-item.yaml');
+    await writeFile(
+      profile,
+      demo
+        .split('\n')
+        .filter((l) => !l.includes('chatItem:'))
+        .join('\n')
+        .replaceAll('${DEMO_SITE_URL}', 'http://127.0.0.1:1')
+        .replaceAll('${DEMO_APP_URL}', 'http://127.0.0.2:1'),
+    );
+    const cfg = join(dir, 'monitor.yaml');
+    const check = (name: string, options: string) =>
+      `  - { name: ${name}, scenario: chat-load, target: ./no-chat-item.yaml, interval: 1m, options: ${options} }\n`;
+    await writeFile(
+      cfg,
+      `checks:\n${check('fine', '{ chats-per-console: 1 }')}${check('shared', '{ chats-per-console: 4 }')}${check('paced', '{ messages: 10, think-time: 20s }')}`,
+    );
+    const p = track(
+      start(['serve', '--config', cfg, '--out', join(dir, 'out'), '--host', '127.0.0.1', '--port', '0'], {
+        PROBE_TOKEN: 't0k',
+        PROBE_OPERATOR_TOKEN: 'operator-token-cli-test',
+      }),
+    );
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toBe(
+      `controller: --config ${cfg}: 2 problem(s):\n` +
+        '  - checks "shared": --chats-per-console 4: the target profile demo has no agent.chatItem; sessions sharing a console open their chat by its item (agent.chatItem) and reply once its message shows in the open chat (agent.messageList). Add them to the profile, or use --chats-per-console 1 (a console per session)\n' +
+        '  - checks "paced": --think-time up to 20s between 10 messages pauses up to 3m, which with 1m for the session\'s own work does not fit the session timeout 2m; raise --session-timeout to at least 4m, or shorten --think-time\n',
+    );
   });
 
   it('run --help lists every scenario option with its default and an example, from their table', async () => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { ConfigError, describeError, formatDuration, resolveScenarioOptions, scenarioSectionProblem, sharedConsoleProblem } from '@userprobe/shared';
+import { ConfigError, describeError, formatDuration, resolveScenarioOptions } from '@userprobe/shared';
 import type { CommonConfig, RunConfig } from '../config/config.js';
-import { chooseBrowser, thinkTimeProblem } from '../config/config.js';
+import { chooseBrowser, isChatPaced, runProfileProblem } from '../config/config.js';
 import { listenHub, type HubOptions, type ListeningHub } from '../hub/hub.js';
 import { readTlsFiles } from '../trust/tls-files.js';
 import { RevokedAgents } from '../trust/revoked-agents.js';
@@ -88,16 +88,13 @@ export async function runCommand(cfg: RunConfig, io: CommandIo): Promise<number>
     target = await resolveTarget({ target: cfg.target, demoLatency: cfg.demoLatency, demoError: cfg.demoError, profileVars: cfg.profileVars, log });
     progress.note(`target: ${target.description}`);
     const options = resolveScenarioOptions(cfg.options, target.profile);
-    const chatPaced = cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
+    const chatPaced = isChatPaced(cfg);
     if (options.thinkTime.maxMs > 0 && !chatPaced) progress.note(`note: --think-time has no effect on ${cfg.scenario} (it paces chat-load's exchanges)`);
     else if (options.thinkTime.maxMs > 0 && options.messages === 1)
       progress.note('note: --think-time has no effect with --messages 1 (the pauses come between exchanges)');
     if (options.chatsPerConsole > 1 && cfg.scenario !== 'chat-load' && cfg.scenarioModule === null)
       progress.note(`note: --chats-per-console has no effect on ${cfg.scenario} (each of its sessions needs a console of its own)`);
-    const problem =
-      (chatPaced ? thinkTimeProblem(options) : null) ??
-      (cfg.scenario === 'chat-load' ? sharedConsoleProblem(options.chatsPerConsole, target.profile) : null) ??
-      scenarioSectionProblem(target.profile, cfg.scenario, cfg.scenarioModule);
+    const problem = runProfileProblem(cfg, target.profile);
     if (problem !== null) throw new ConfigError(problem);
     sinks = await openSinks({ outDir: cfg.outDir, dbUrl: cfg.dbUrl, log, dbSinkFactory: io.dbSinkFactory });
     const ingest = new Ingest(sinks.all, log);

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { ConfigError, configKeyFlag, AGENT_WAIT_TIMEOUT_MS, SCENARIO_OPTIONS, ScenarioOptionsSchema, rangeText } from '@userprobe/shared';
 import { OPTION_RANGES } from './option-ranges.js';
 import { isAbsolute } from 'node:path';
+import type { TargetProfile } from '@userprobe/shared';
+import { demoLikeProfile } from '../../test/profile.js';
 import {
   resolveRunConfig,
   resolveServeConfig,
@@ -10,6 +12,7 @@ import {
   chooseBrowser,
   parseProfileVars,
   thinkTimeProblem,
+  runProfileProblem,
   isLoopbackHost,
   listenProblem,
 } from './config.js';
@@ -116,6 +119,25 @@ describe('resolveRunConfig', () => {
     ],
   ] as const)('thinkTimeProblem: %s', (_n, messages, maxMs, sessionTimeoutMs, want) => {
     const p = thinkTimeProblem({ messages, thinkTime: { minMs: 0, maxMs }, sessionTimeoutMs });
+    if (want === null) expect(p).toBeNull();
+    else expect(p).toMatch(want);
+  });
+  const noSharing = { ...demoLikeProfile, agent: { ...demoLikeProfile.agent, chatItem: undefined } } as TargetProfile;
+  const withSettings = { ...demoLikeProfile, scenario: { greeting: 'hi' } } as TargetProfile;
+  it.each([
+    ['chat-load on the demo', { scenario: 'chat-load' }, demoLikeProfile, null],
+    ['10 per console on the demo', { scenario: 'chat-load', chatsPerConsole: 10 }, demoLikeProfile, null],
+    [
+      '4 per console, no chatItem',
+      { scenario: 'chat-load', chatsPerConsole: 4 },
+      noSharing,
+      /--chats-per-console 4: the target profile demo has no agent\.chatItem/,
+    ],
+    ['1 per console needs no chatItem', { scenario: 'chat-load', chatsPerConsole: 1 }, noSharing, null],
+    ['pauses beyond the session timeout', { scenario: 'chat-load', messages: 10, thinkTime: '20s' }, demoLikeProfile, /pauses up to 3m/],
+    ['a scenario: section without a module', { scenario: 'video-call' }, withSettings, /its scenario: section holds a custom scenario module's settings/],
+  ] as const)('runProfileProblem: %s', (_n, flags, profile, want) => {
+    const p = runProfileProblem(resolveRunConfig({ total: 1, localAgents: 1, ...flags }, {}), profile);
     if (want === null) expect(p).toBeNull();
     else expect(p).toMatch(want);
   });

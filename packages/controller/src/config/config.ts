@@ -19,8 +19,12 @@ import {
   parseCapacity,
   parseDuration,
   rangeProblem,
+  resolveScenarioOptions,
   scenarioChoicesFromFlags,
+  scenarioSectionProblem,
+  sharedConsoleProblem,
   type BrowserKind,
+  type TargetProfile,
   type ScenarioName,
   type ScenarioOptionChoices,
   type ThinkTime,
@@ -80,6 +84,26 @@ export function thinkTimeProblem(p: { messages: number; thinkTime: ThinkTime; se
   return (
     `--think-time up to ${formatDuration(p.thinkTime.maxMs)} between ${p.messages} messages pauses up to ${formatDuration(pausesMs)}, ` +
     `which with ${formatDuration(SESSION_WORK_ALLOWANCE_MS)} for the session's own work does not fit the session timeout ${formatDuration(p.sessionTimeoutMs)}; ${fix}`
+  );
+}
+
+/** Pure: the run's scenario paces chat exchanges (chat-load, or a custom scenario, which may): --think-time applies. */
+export function isChatPaced(cfg: Pick<RunConfig, 'scenario' | 'scenarioModule'>): boolean {
+  return cfg.scenario === 'chat-load' || cfg.scenarioModule !== null;
+}
+
+/**
+ * What keeps a run's options from working on its target profile, said before anything starts (by
+ * `controller run`, and by `controller serve` for each check of its monitor config, at load and at
+ * reload): think pauses that do not fit the session timeout, --chats-per-console on a profile without
+ * what sharing a console needs, a scenario whose section the profile lacks. Null when none. Pure.
+ */
+export function runProfileProblem(cfg: Pick<RunConfig, 'scenario' | 'scenarioModule' | 'options'>, profile: TargetProfile): string | null {
+  const options = resolveScenarioOptions(cfg.options, profile);
+  return (
+    (isChatPaced(cfg) ? thinkTimeProblem(options) : null) ??
+    (cfg.scenario === 'chat-load' ? sharedConsoleProblem(options.chatsPerConsole, profile) : null) ??
+    scenarioSectionProblem(profile, cfg.scenario, cfg.scenarioModule)
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { runProfileProblem } from '../config/config.js';
 import { resolveTarget, type ResolvedTarget } from '../config/target.js';
 import type { CheckConfig } from './monitor-config.js';
 
@@ -22,13 +23,15 @@ export class TargetSet {
     return JSON.stringify([check.target, r.demoLatency, r.demoError, r.profileVars]);
   }
 
-  /** Resolve every check's target; the problems of all of them at once (null: none). */
+  /** Resolve every check's target and check its options against the profile (runProfileProblem); the problems of all of them at once (none: []). */
   async prepare(checks: readonly CheckConfig[]): Promise<string[]> {
     const problems: string[] = [];
     for (const c of checks) {
       try {
         const t = await this.#get(c);
         this.#names.set(c.name, t.name);
+        const problem = runProfileProblem(c.run, t.profile);
+        if (problem !== null) problems.push(`checks "${c.name}": ${problem}`);
       } catch (e) {
         problems.push(`checks "${c.name}": target ${c.target}: ${e instanceof Error ? e.message : String(e)}`);
       }
