@@ -87,23 +87,38 @@ describe('ConsoleShare', () => {
     expect(share.count).toBe(0);
   });
 
-  it('a failed opening fails the sessions waiting on it, and the next session gets a new console', async () => {
+  it('a failed opening fails only the session that ran it: the first waiting opens the console again, the others wait for that', async () => {
     const f = fakes();
-    const share = new ConsoleShare(3);
+    const share = new ConsoleShare(4);
     const opening = gate();
+    const opened: string[] = [];
     const first = share.with(f.create, (_p, seat) =>
       seat.open(async () => {
         await opening.promise;
         throw new Error('login refused');
       }),
     );
-    const second = share.with(f.create, (_p, seat) => seat.open(async () => undefined));
+    const waiter = (name: string, fails: boolean) =>
+      share.with(f.create, async (page, seat) => ({
+        page: pageNo(page),
+        opened: await seat.open(async () => {
+          opened.push(name);
+          if (fails) throw new Error(`${name}: login refused again`);
+        }),
+      }));
+    const second = waiter('second', true);
+    const third = waiter('third', false);
+    const fourth = waiter('fourth', false);
     await new Promise((r) => setTimeout(r, 10));
     opening.open();
     await expect(first).rejects.toThrow('login refused');
-    await expect(second).rejects.toThrow('the shared agent console did not open: login refused');
-    const third = await share.with(f.create, async (page, seat) => ({ page: pageNo(page), opened: await seat.open(async () => undefined) }));
-    expect(third).toEqual({ page: 2, opened: true });
+    await expect(second).rejects.toThrow('second: login refused again');
+    expect(await third).toEqual({ page: 1, opened: true });
+    expect(await fourth).toEqual({ page: 1, opened: false });
+    expect(opened).toEqual(['second', 'third']); // one at a time, in the order they came; the fourth joined the third's
+    // Once they have all left, the console is closed: the next session opens a new one.
+    const next = await share.with(f.create, async (page, seat) => ({ page: pageNo(page), opened: await seat.open(async () => undefined) }));
+    expect(next).toEqual({ page: 2, opened: true });
   });
 
   it('a broken console takes no new session while its last ones still run', async () => {

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'puppeteer-core';
-import { ERROR_CODES, ProbeError, StepError, describeError } from '@userprobe/shared';
+import { ERROR_CODES, StepError } from '@userprobe/shared';
 
 /*
  * Chats per console (options.chatsPerConsole): a support agent serves several chats at once from one
@@ -20,7 +20,9 @@ export interface ConsoleSeat {
   readonly size: number;
   /**
    * Open the console once: the first session's `open` runs (page load, login), the others wait
-   * for it. True for the session that opened it. A failed opening fails every session waiting on it.
+   * for it. True for the session that opened it. A failed opening fails the session that ran it
+   * only: the first session waiting on it then runs its own `open` on the same page, the others
+   * wait for that, and so on.
    * What `open` returns is run when the console closes (the console's own collectors): on a shared
    * console, not when the session that opened it ends; on a console of one's own, never — the
    * session closes what it opened.
@@ -113,23 +115,29 @@ class SharedConsole implements ConsoleLoad {
     return {
       size,
       open: async (open) => {
-        if (this.#opening) {
-          await this.#opening.catch((e: unknown) => {
-            throw new StepError('agent_console', `the shared agent console did not open: ${describeError(e).message}`, {
-              code: e instanceof ProbeError ? e.code : ERROR_CODES.STEP_FAILED,
-              cause: e,
+        for (;;) {
+          const current = this.#opening;
+          if (current === null) {
+            const mine = open().then((dispose) => {
+              if (dispose) this.#dispose = dispose;
             });
-          });
-          return false;
+            this.#opening = mine;
+            mine.catch(() => {
+              this.broken = true; // no new session joins; those seated open it again, one at a time
+            });
+            await mine;
+            return true;
+          }
+          try {
+            await current;
+            return false;
+          } catch {
+            // Another session's opening failed: that failure is its own. The first session waiting on it opens the
+            // console again (on the same page, as a support agent reloads a console that did not come up); the
+            // others wait for that.
+            if (this.#opening === current) this.#opening = null;
+          }
         }
-        this.#opening = open().then((dispose) => {
-          if (dispose) this.#dispose = dispose;
-        });
-        this.#opening.catch(() => {
-          this.broken = true;
-        });
-        await this.#opening;
-        return true;
       },
       turn: async (signal, timeoutMs) => {
         const before = this.#queue;

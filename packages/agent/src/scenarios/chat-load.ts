@@ -76,6 +76,11 @@ import { probeText, widgetFrame } from './widget.js';
 
 /** A turn holds the console for at most this many steps (open the chat, reply, see it sent): a wait for one is bounded by that many step timeouts. */
 const TURN_STEPS = 3;
+/**
+ * A session on a shared console may wait for another's opening that then fails, and open the console
+ * itself (ConsoleSeat.open): its agent_console step is bounded by that many step timeouts.
+ */
+const OPEN_STEPS = 2;
 /** The turn's own wait ends first (naming what it waited for); the step's limit is this much later. */
 const TURN_MARGIN_MS = 5_000;
 
@@ -228,23 +233,26 @@ async function run(ctx: ScenarioContext): Promise<void> {
       });
     }
 
-    const opened = await recorder.measure('agent_console', () =>
-      ctx.console.open(async () => {
-        const attached = await attachPageCollectors(agent, {
-          requests: shared ? {} : profile.network.requests,
-          timeline: { marks: [] },
-          ...framesOption(profile, toAgent),
-        });
-        // A shared console's collectors live as long as the console (its other sessions rely on their page hooks).
-        if (!shared) agentCollectors = attached;
-        try {
-          await openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w)));
-        } catch (e) {
-          if (shared) await attached.close();
-          throw e;
-        }
-        return () => attached.close();
-      }),
+    const opened = await recorder.measure(
+      'agent_console',
+      () =>
+        ctx.console.open(async () => {
+          const attached = await attachPageCollectors(agent, {
+            requests: shared ? {} : profile.network.requests,
+            timeline: { marks: [] },
+            ...framesOption(profile, toAgent),
+          });
+          // A shared console's collectors live as long as the console (its other sessions rely on their page hooks).
+          if (!shared) agentCollectors = attached;
+          try {
+            await openAgentConsole(ctx, 'agent_console', w, async () => recordNavigation(recorder, 'agent', await readNavigation(agent, 'agent_console', w)));
+          } catch (e) {
+            if (shared) await attached.close();
+            throw e;
+          }
+          return () => attached.close();
+        }),
+      { timeoutMs: (shared ? OPEN_STEPS : 1) * timeoutMs },
     );
     if (!opened) recorder.note('joined an agent console another session opened (--chats-per-console)', { chatsPerConsole: ctx.console.size });
 
