@@ -29,6 +29,13 @@ import { startReceiver } from '../alerts/webhook-receiver.js';
 const TOKEN = 'drill-token';
 const INTERVAL_MS = 6_000;
 const CREATE_DELAY_MS = 2_500;
+/**
+ * Waits are for events (rounds recorded, messages received); their limits are hang guards, counted in
+ * rounds the wait may span. A round of one chat session took about 20 s in a CI run with the whole
+ * suite and two busy loops on the 2 cores (load average ~18) — over three 6 s slots — so a guard
+ * counted in slots failed there.
+ */
+const ROUND_GUARD_MS = 45_000;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -104,7 +111,7 @@ checks:
     /** Wait for the next chat round to be recorded; returns it. */
     const nextChat = async () => {
       const n = (await chatRounds()).length;
-      await until('the next chat round', async () => (await chatRounds()).length > n, 4 * INTERVAL_MS);
+      await until('the next chat round', async () => (await chatRounds()).length > n, 2 * ROUND_GUARD_MS);
       return (await chatRounds()).at(-1)!;
     };
 
@@ -112,13 +119,13 @@ checks:
     // location was dark then, and its alert said so and resolved once a round ran there — right, and not what is judged here.
     // (The watch check's short flap window: the dark alert judged below, minutes later, is then not taken for that one flapping.)
     // Hang guards, not measures: on a loaded machine a round can outlast its 6 s slot, and the next slot is then skipped.
-    await until('five ok chat rounds', async () => (await chatRounds()).filter((r) => r.status === 'ok').length >= 5, 180_000);
-    await until('an ok round in nyc1', async () => (await rounds()).some((r) => r.check === 'watch' && r.status === 'ok'), 90_000);
+    await until('five ok chat rounds', async () => (await chatRounds()).filter((r) => r.status === 'ok').length >= 5, 8 * ROUND_GUARD_MS);
+    await until('an ok round in nyc1', async () => (await rounds()).some((r) => r.check === 'watch' && r.status === 'ok'), 3 * ROUND_GUARD_MS);
     const DARK = 'watch: location nyc1 is dark (no agent)';
     await until(
       'every early firing resolved',
       () => heads().filter((h) => h.startsWith('🔴')).length === heads().filter((h) => h.startsWith('✅')).length,
-      4 * INTERVAL_MS,
+      2 * ROUND_GUARD_MS,
     );
     expect(heads().filter((h) => !h.endsWith(DARK))).toEqual([]);
     skip = rx.accepted.length;
@@ -134,10 +141,10 @@ checks:
 
     // A sustained regression: one firing message; reset: one resolved.
     d.demo.knobs.set({ latency: { create: CREATE_DELAY_MS } });
-    await until('the latency alert', () => heads().length >= 1, 6 * INTERVAL_MS);
+    await until('the latency alert', () => heads().length >= 1, 4 * ROUND_GUARD_MS);
     await nextChat();
     d.demo.knobs.reset();
-    await until('its resolution', () => heads().length >= 2, 6 * INTERVAL_MS);
+    await until('its resolution', () => heads().length >= 2, 4 * ROUND_GUARD_MS);
     expect(heads()).toEqual(['🔴 Firing [degraded]: chat slow in ams3: api_create', '✅ Resolved: chat slow in ams3: api_create']);
     expect(msgs()[0]!.text).toMatch(/api_create p95 \d{4} ms over 1\d{3} ms \(its baseline \d+ ms, the median of the last \d+ good rounds, \+ 1000 ms\)/);
 
@@ -146,7 +153,7 @@ checks:
     const before = (await chatRounds()).length;
     // A failing session waits out its step timeout (10 s here: with 4 s, a busy run's sessions timed out at widget_load and a
     // failure alert fired during the latency phase), so its round overruns slots (skipped): rounds, not slots, count.
-    await until('the failure alert', () => heads().length >= 3, 20 * INTERVAL_MS);
+    await until('the failure alert', () => heads().length >= 3, 6 * ROUND_GUARD_MS);
     const failedRounds = (await chatRounds()).slice(before).filter((r) => r.status === 'failed');
     expect(failedRounds.length).toBeLessThanOrEqual(2);
     expect(heads()[2]).toBe('🔴 Firing [failed]: chat failing in ams3');
@@ -154,12 +161,12 @@ checks:
     expect(failing).toMatch(/1 of 1 session\(s\) failed, most at step \S+ \(1\); most common error \(1×\): /);
     expect(failing).toContain(failedRounds[0]!.failedStep!.step);
     d.demo.knobs.reset();
-    await until('the failure resolved', () => heads().length >= 4, 12 * INTERVAL_MS);
+    await until('the failure resolved', () => heads().length >= 4, 4 * ROUND_GUARD_MS);
     expect(heads()[3]).toBe('✅ Resolved: chat failing in ams3');
 
     // The only agent of nyc1 killed: a dark-location alert.
     nyc.child.kill('SIGKILL');
-    await until('the dark-location alert', () => heads().length >= 5, 6 * INTERVAL_MS);
+    await until('the dark-location alert', () => heads().length >= 5, 2 * ROUND_GUARD_MS);
     expect(heads()[4]).toBe(`🔴 Firing [degraded]: ${DARK}`);
 
     // A controller restart while it fires: no message again.
@@ -171,11 +178,11 @@ checks:
     await until(
       'three more gap rounds in nyc1',
       async () => (await rounds()).filter((r) => r.check === 'watch' && r.status === 'gap').length >= gapsBefore + 3,
-      8 * INTERVAL_MS,
+      2 * ROUND_GUARD_MS,
     );
     expect(heads()).toHaveLength(5);
     ctl.child.kill('SIGTERM');
     expect(await ctl.exited).toBe(0);
     process.stdout.write(`[figures] alerts drill: Slack got, in order:\n${rx.accepted.map((m) => `  ${m.text}`).join('\n')}\n`);
-  }, 600_000);
+  }, 1_200_000);
 });
