@@ -241,7 +241,7 @@ export class Monitor {
     // Each location's run is its own: a location whose previous round still runs (an agent lost, its grace running) skips, the others start.
     for (const location of locationsOf(st.check)) {
       const previousRunning = [...this.#inFlight.values()].some((f) => f.check === st.check.name && f.location === location);
-      const decision = decideSlot({ slotAt, now, previousRunning, paused: this.#paused > 0 });
+      const decision = decideSlot({ slotAt, now, intervalMs: st.grid.intervalMs, previousRunning, paused: this.#paused > 0 });
       if (decision.kind === 'missed') {
         const n = missedSlots(st.grid, slotAt, now);
         this.#log.warn(

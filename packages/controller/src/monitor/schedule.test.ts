@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPhaseMs, decideSlot, gridOf, missedSlots, nextSlot, slotAfter, SLOT_LATE_LIMIT_MS } from './schedule.js';
+import { checkPhaseMs, decideSlot, gridOf, missedSlots, nextSlot, slotAfter, slotLateLimitMs } from './schedule.js';
 
 describe('schedule grid', () => {
   it('draws each check a stable phase within its interval, different per check', () => {
@@ -32,26 +32,44 @@ describe('schedule grid', () => {
 });
 
 describe('decideSlot', () => {
+  const I = 10_000; // a 10 s check: a slot may start up to 2.5 s late
   it.each([
-    ['on time', { slotAt: 1000, now: 1000, previousRunning: false, paused: false }, { kind: 'start' }],
-    ['a little late', { slotAt: 1000, now: 1000 + SLOT_LATE_LIMIT_MS, previousRunning: false, paused: false }, { kind: 'start' }],
-    ['too late: missed, not replayed', { slotAt: 1000, now: 1001 + SLOT_LATE_LIMIT_MS, previousRunning: false, paused: false }, { kind: 'missed' }],
+    ['on time', { slotAt: 1000, now: 1000, intervalMs: I, previousRunning: false, paused: false }, { kind: 'start' }],
+    ['a stall of 1.2 s: still started', { slotAt: 1000, now: 2200, intervalMs: I, previousRunning: false, paused: false }, { kind: 'start' }],
+    ['late up to the limit: started', { slotAt: 1000, now: 3500, intervalMs: I, previousRunning: false, paused: false }, { kind: 'start' }],
+    ['too late: missed, not replayed', { slotAt: 1000, now: 3501, intervalMs: I, previousRunning: false, paused: false }, { kind: 'missed' }],
     [
       'previous round still running: not doubled',
-      { slotAt: 1000, now: 1000, previousRunning: true, paused: false },
+      { slotAt: 1000, now: 1000, intervalMs: I, previousRunning: true, paused: false },
       { kind: 'skip', reason: 'previous-round-running' },
     ],
-    ['paused for a load test', { slotAt: 1000, now: 1000, previousRunning: false, paused: true }, { kind: 'skip', reason: 'paused' }],
-    ['paused and late: missed', { slotAt: 1000, now: 9000, previousRunning: true, paused: true }, { kind: 'missed' }],
+    [
+      'previous round still running, 1.2 s late: skipped, not missed',
+      { slotAt: 1000, now: 2200, intervalMs: I, previousRunning: true, paused: false },
+      { kind: 'skip', reason: 'previous-round-running' },
+    ],
+    ['paused for a load test', { slotAt: 1000, now: 1000, intervalMs: I, previousRunning: false, paused: true }, { kind: 'skip', reason: 'paused' }],
+    ['paused and late: missed', { slotAt: 1000, now: 9000, intervalMs: I, previousRunning: true, paused: true }, { kind: 'missed' }],
   ] as const)('%s', (_name, input, out) => {
     expect(decideSlot(input)).toEqual(out);
   });
 
   it.each([
+    ['a 1 s check: at least 1 s', 1_000, 1_000],
+    ['a 2 s check', 2_000, 1_000],
+    ['a 10 s check: a quarter', 10_000, 2_500],
+    ['a 1 min check', 60_000, 15_000],
+    ['a 5 min check: at most 30 s', 300_000, 30_000],
+  ])('slotLateLimitMs: %s', (_name, interval, limit) => {
+    expect(slotLateLimitMs(interval)).toBe(limit);
+  });
+
+  it.each([
     [0, 0],
-    [SLOT_LATE_LIMIT_MS, 0],
-    [SLOT_LATE_LIMIT_MS + 1, 1],
-    [10_000 + SLOT_LATE_LIMIT_MS, 2],
+    [2_500, 0],
+    [2_501, 1],
+    [12_499, 1],
+    [12_500, 2],
     [35_000, 4],
   ])('%i ms after a 10 s slot, %i slot(s) are missed', (late, n) => {
     expect(missedSlots({ intervalMs: 10_000, phaseMs: 0 }, 0, late)).toBe(n);

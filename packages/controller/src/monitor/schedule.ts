@@ -42,16 +42,25 @@ export type SlotDecision =
   /** The timer fired too late for this slot (the process was stopped, the machine suspended): not replayed. */
   | { readonly kind: 'missed' };
 
-/** How late a slot may still start: past this, it is missed (not replayed) and the next slot is the one to wait for. */
-export const SLOT_LATE_LIMIT_MS = 1_000;
+/**
+ * How late a slot may still start: a quarter of the interval, at least 1 s and at most 30 s (a
+ * 5-minute check's round 25 s late is still that slot's measurement; a 1 s stall of a loaded
+ * controller — seen on a 2-core machine running agents beside it — must not cost a measurement).
+ * Past it, the slot is missed (not replayed) and the next slot is the one to wait for. Pure.
+ */
+export function slotLateLimitMs(intervalMs: number): number {
+  return Math.min(SLOT_LATE_LIMIT_MAX_MS, Math.max(SLOT_LATE_LIMIT_MIN_MS, Math.floor(intervalMs / 4)));
+}
+export const SLOT_LATE_LIMIT_MIN_MS = 1_000;
+export const SLOT_LATE_LIMIT_MAX_MS = 30_000;
 
 /**
  * What to do when a slot's timer fires at `now`. A slot whose round would
- * start more than SLOT_LATE_LIMIT_MS late is missed, and nothing is replayed:
+ * start later than slotLateLimitMs(interval) is missed, and nothing is replayed:
  * after a controller restart or a stall, the check resumes at its next slot.
  */
-export function decideSlot(p: { slotAt: number; now: number; previousRunning: boolean; paused: boolean }): SlotDecision {
-  if (p.now - p.slotAt > SLOT_LATE_LIMIT_MS) return { kind: 'missed' };
+export function decideSlot(p: { slotAt: number; now: number; intervalMs: number; previousRunning: boolean; paused: boolean }): SlotDecision {
+  if (p.now - p.slotAt > slotLateLimitMs(p.intervalMs)) return { kind: 'missed' };
   if (p.paused) return { kind: 'skip', reason: 'paused' };
   if (p.previousRunning) return { kind: 'skip', reason: 'previous-round-running' };
   return { kind: 'start' };
@@ -59,6 +68,7 @@ export function decideSlot(p: { slotAt: number; now: number; previousRunning: bo
 
 /** How many slots, from `slotAt` on, can no longer start on time at `now` (each is counted as missed; none is replayed). */
 export function missedSlots(grid: Grid, slotAt: number, now: number): number {
-  if (now - slotAt <= SLOT_LATE_LIMIT_MS) return 0;
-  return Math.floor((now - SLOT_LATE_LIMIT_MS - slotAt) / grid.intervalMs) + 1;
+  const limit = slotLateLimitMs(grid.intervalMs);
+  if (now - slotAt <= limit) return 0;
+  return Math.floor((now - limit - slotAt) / grid.intervalMs) + 1;
 }
