@@ -67,6 +67,9 @@ export default defineConfig({
           name: 'real-parts',
           include: all.filter((f) => usesRealParts(f) && !isTiming(f)),
           fileParallelism: false,
+          // it.concurrent cases (cli.test.ts: one CLI process each) two at a time: 2 cores, and each case's timeout
+          // runs from its own start, so more at once only makes each one slower (5 at once timed out on a loaded run).
+          maxConcurrency: 2,
           sequence: { groupOrder: 1 },
         },
       },

@@ -28,21 +28,11 @@ import { scenarioOptionFlags } from './config/scenario-flags.js';
 import { readYamlConfig } from './config/config-file.js';
 import { runConfigArgs } from './config/run-config-file.js';
 import { createLogger } from './logger.js';
-import { runCommand, type CommandIo } from './commands/run-command.js';
-import { serveCommand } from './commands/serve-command.js';
-import { EXIT } from './run/coordinator.js';
-import { reconcileCommand } from './commands/reconcile-command.js';
-import { agentTokenCommand } from './commands/agent-token-command.js';
+import type { CommandIo } from './commands/run-command.js';
+import { EXIT } from './run/exit-codes.js';
 import { ON_AGENT_LOSS } from './run/run-state-schema.js';
-import { createMysqlSink } from './db/index.js';
-import { migrateCommand, retentionCommand } from './commands/db-commands.js';
-import { abortCommand, remoteRunCommand, statusCommand } from './commands/remote-commands.js';
-import { apiTarget } from './api/api-client.js';
-import { alertsTestCommand } from './commands/alerts-test-command.js';
-import { compareCommand } from './commands/compare-command.js';
-import { profileCheckCommand } from './commands/profile-check-command.js';
-import { findRunFolder } from './results/run-folder-reader.js';
-import { writeRunReport } from './results/report-file.js';
+// Each command's code is imported when that command runs (below), not at start: --help and a bad flag answer
+// without loading the controller (about half of the CPU of a start here).
 
 const EPILOGUE = `Exit codes:
   0  every session ran and succeeded
@@ -553,12 +543,12 @@ async function main(): Promise<number> {
     log,
     onInterrupt: interruptHandler(),
     onHangup: hangupHandler,
-    dbSinkFactory: async (url, sinkLog) => createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),
+    dbSinkFactory: async (url, sinkLog) => (await import('./db/index.js')).createMysqlSink({ url, log: sinkLog, spoolDir: join(outDir, '.mysql-spool') }),
   };
   const lines = { out: (l: string) => process.stdout.write(`${l}\n`), err: (l: string) => process.stderr.write(`controller: ${l}\n`) };
-  if (command === 'migrate') return migrateCommand({ db: args['db'] as string | undefined, env, log, ...lines });
+  if (command === 'migrate') return (await import('./commands/db-commands.js')).migrateCommand({ db: args['db'] as string | undefined, env, log, ...lines });
   if (command === 'retention') {
-    return retentionCommand({
+    return (await import('./commands/db-commands.js')).retentionCommand({
       db: args['db'] as string | undefined,
       env,
       log,
@@ -568,7 +558,7 @@ async function main(): Promise<number> {
     });
   }
   if (command === 'profile') {
-    return profileCheckCommand(
+    return (await import('./commands/profile-check-command.js')).profileCheckCommand(
       {
         target: String(args['target']),
         profileVars: parseProfileVars((args['profileVar'] as string[] | undefined) ?? []),
@@ -580,10 +570,12 @@ async function main(): Promise<number> {
       io,
     );
   }
-  if (command === 'alerts') return alertsTestCommand({ configFile: String(args['config']), env: process.env, log, out: lines.out });
-  if (command === 'agent-token') return agentTokenCommand(String(args['agentId']), env, lines.out);
+  if (command === 'alerts')
+    return (await import('./commands/alerts-test-command.js')).alertsTestCommand({ configFile: String(args['config']), env: process.env, log, out: lines.out });
+  if (command === 'agent-token') return (await import('./commands/agent-token-command.js')).agentTokenCommand(String(args['agentId']), env, lines.out);
   if (command === 'status' || command === 'abort' || (command === 'run' && args['controller'] !== undefined)) {
-    const target = await apiTarget({ controller: String(args['controller']), ca: args['ca'] as string | undefined, env });
+    const { abortCommand, remoteRunCommand, statusCommand } = await import('./commands/remote-commands.js');
+    const target = await (await import('./api/api-client.js')).apiTarget({ controller: String(args['controller']), ca: args['ca'] as string | undefined, env });
     if (command === 'status') return statusCommand(target, args['json'] === true, io);
     if (command === 'abort') return abortCommand(target, String(args['runId']), io);
     // Only the flags given on the command line: the daemon applies the defaults (a submitted run has no port, folder or local agents of its own).
@@ -596,10 +588,16 @@ async function main(): Promise<number> {
       io,
     );
   }
-  if (command === 'run') return runCommand(resolveRunConfig(pick(args, RUN_KEYS), env), io);
-  if (command === 'serve') return serveCommand(resolveServeConfig(pick(args, SERVE_KEYS), env), io);
+  if (command === 'run') {
+    const config = resolveRunConfig(pick(args, RUN_KEYS), env);
+    return (await import('./commands/run-command.js')).runCommand(config, io);
+  }
+  if (command === 'serve') {
+    const config = resolveServeConfig(pick(args, SERVE_KEYS), env);
+    return (await import('./commands/serve-command.js')).serveCommand(config, io);
+  }
   if (command === 'reconcile') {
-    return reconcileCommand(
+    return (await import('./commands/reconcile-command.js')).reconcileCommand(
       {
         runId: String(args['runId']),
         outDir,
@@ -611,12 +609,12 @@ async function main(): Promise<number> {
     );
   }
   if (command === 'report') {
-    const f = await findRunFolder(String(args['run']), outDir);
-    process.stdout.write(`${await writeRunReport(f.outDir, f.runId)}\n`);
+    const f = await (await import('./results/run-folder-reader.js')).findRunFolder(String(args['run']), outDir);
+    process.stdout.write(`${await (await import('./results/report-file.js')).writeRunReport(f.outDir, f.runId)}\n`);
     return EXIT.OK;
   }
   if (command === 'compare') {
-    return compareCommand(
+    return (await import('./commands/compare-command.js')).compareCommand(
       {
         runA: String(args['runA']),
         runB: String(args['runB']),

@@ -61,7 +61,8 @@ describe('controller CLI', () => {
     return p;
   };
 
-  // Concurrent: each case is one short CLI process that waits on nothing (the table took 22 s one by one).
+  // Concurrent (two at a time: maxConcurrency of the real-parts project): each case is one short CLI process that waits on
+  // nothing (the table took 22 s one by one).
   it.concurrent.for<[string[], RegExp]>([
     [['run', '--scenario', 'chat-loud', '--total', '3'], /Choices: "chat-load", "video-call", "cobrowse"/],
     [['run', '--scenario', 'chat-load', '--total', '3', '--ramp-up', 'soon', '--local-agents', '1'], /^controller: --ramp-up: "soon" is not a duration/],

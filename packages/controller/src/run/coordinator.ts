@@ -82,7 +82,7 @@ export interface CoordinatorDeps {
 }
 
 /** Exit codes, documented in `controller --help`. */
-export const EXIT = { OK: 0, SESSIONS_FAILED: 1, BAD_INPUT: 2, RUN_FAILED: 3, THRESHOLDS_FAILED: 99 } as const;
+export { EXIT } from './exit-codes.js';
 
 export const WAIT_NOTICE_EVERY_MS = 5_000;
 /** How often abort-on-fail thresholds are judged while a run goes. */
