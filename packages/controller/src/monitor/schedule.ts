@@ -42,6 +42,9 @@ export type SlotDecision =
   /** The timer fired too late for this slot (the process was stopped, the machine suspended): not replayed. */
   | { readonly kind: 'missed' };
 
+const SLOT_LATE_LIMIT_MIN_MS = 1_000;
+const SLOT_LATE_LIMIT_MAX_MS = 30_000;
+
 /**
  * How late a slot may still start: a quarter of the interval, at least 1 s and at most 30 s (a
  * 5-minute check's round 25 s late is still that slot's measurement; a 1 s stall of a loaded
@@ -51,8 +54,6 @@ export type SlotDecision =
 export function slotLateLimitMs(intervalMs: number): number {
   return Math.min(SLOT_LATE_LIMIT_MAX_MS, Math.max(SLOT_LATE_LIMIT_MIN_MS, Math.floor(intervalMs / 4)));
 }
-export const SLOT_LATE_LIMIT_MIN_MS = 1_000;
-export const SLOT_LATE_LIMIT_MAX_MS = 30_000;
 
 /**
  * What to do when a slot's timer fires at `now`. A slot whose round would
