@@ -99,4 +99,4 @@ export const ALERT_STATE_VALUES = { ok: 0, pending: 1, firing: 2, resolved: 0 } 
  * milliseconds of its slot; a slot later than a quarter of its interval (1-30 s) is
  * `missed`, not run.
  */
-export const ROUND_LATENESS_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
+export const ROUND_LATENESS_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;

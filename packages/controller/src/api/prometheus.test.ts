@@ -49,6 +49,8 @@ describe('controller metrics', () => {
     m.round(round({ status: 'ok', startedAt: SLOT + 30 }));
     m.round(round({ status: 'gap', location: 'nyc1', reason: 'no agent in nyc1' }));
     m.round(round({ status: 'failed', check: 'video', location: 'local', startedAt: SLOT + 2_000 }));
+    // A 2-minute check may start up to 30 s late (slotLateLimitMs): 20 s late lands in a bucket of its own, not +Inf only.
+    m.round(round({ status: 'ok', check: 'daily', location: 'local', startedAt: SLOT + 20_000 }));
     const x = await scrape(m);
     const rounds = PROM_METRICS.rounds.name;
     expect(x.value(rounds, { check: 'chat', location: 'ams3', status: 'ok' })).toBe(2);
@@ -66,6 +68,8 @@ describe('controller metrics', () => {
     expect(x.value(`${late}_bucket`, { check: 'chat', le: '0.05' })).toBe(2);
     expect(x.value(`${late}_bucket`, { check: 'video', le: '1' })).toBe(0);
     expect(x.value(`${late}_bucket`, { check: 'video', le: '2.5' })).toBe(1);
+    expect(x.value(`${late}_bucket`, { check: 'daily', le: '10' })).toBe(0);
+    expect(x.value(`${late}_bucket`, { check: 'daily', le: '30' })).toBe(1);
   });
 
   it('counts batches by outcome, and samples and sessions of stored batches only', async () => {
