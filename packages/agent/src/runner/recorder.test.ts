@@ -121,18 +121,27 @@ describe('SessionRecorder: the work a lost race leaves running', () => {
   it('settled() waits for a timed-out step that still runs, and no longer than its bound', async () => {
     const { r } = recorder(() => false);
     await r.settled(10_000); // none: at once
+    // The step's work ends when the test says so, not on a timer of its own: a work timer of 80 ms against the
+    // step's 20 ms failed a busy run, whose process stalled between creating the two timers, so the work won.
     let typed = false;
+    let release = (): void => undefined;
+    const released = new Promise<void>((res) => (release = res));
     const step = r.measure(
       'agent_reply',
       async () => {
-        await until(80);
+        await released;
         typed = true; // what a timed-out enterText would still do
       },
       { timeoutMs: 20 },
     );
     await expect(step).rejects.toMatchObject({ code: 'E_STEP_TIMEOUT' });
     expect(typed).toBe(false);
-    await r.settled(5_000);
+    let settled = false;
+    const settling = r.settled(600_000).then(() => (settled = true));
+    await until(30);
+    expect(settled).toBe(false); // still waiting for the work
+    release();
+    await settling;
     expect(typed).toBe(true);
     // A step whose work never ends: settled() gives up at its bound.
     await expect(r.measure('stuck', never, { timeoutMs: 10 })).rejects.toMatchObject({ code: 'E_STEP_TIMEOUT' });
