@@ -55,7 +55,9 @@ export class TestController extends EventEmitter {
     super();
     this.opts = opts;
     const http = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }) : createServer();
-    this.io = new Server(http, { pingInterval: 1_000, pingTimeout: 2_000 });
+    // No test here relies on heartbeats to see a peer go (a closed controller or a killed agent closes the socket):
+    // a 2 s ping timeout only dropped connections when the test process stalled on a loaded machine.
+    this.io = new Server(http, { pingInterval: 1_000, pingTimeout: 30_000 });
     this.io.use((socket, next) => {
       const h = HelloSchema.safeParse(socket.handshake.auth);
       let rejection: AuthRejection | null = null;

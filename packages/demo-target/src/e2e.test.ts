@@ -121,13 +121,13 @@ describe('demo target in Chromium', () => {
         return performance.now() - t0;
       };
 
-      // Baseline, then with the realtime delay.
-      const baseline = await sendFromVisitor('first message');
+      // A first message (it creates the chat), then one with the realtime delay.
+      await sendFromVisitor('first message');
       target.knobs.set({ latency: { realtime: D } });
       const delayed = await sendFromVisitor('second message, delayed');
       // The delay shows in the DOM (its accuracy is server.test.ts's dose-response experiment, not this walk-through's).
+      // Not compared with the first message's time: a stall of the machine while that one went could make it the longer.
       expect(delayed).toBeGreaterThanOrEqual(D);
-      expect(delayed).toBeGreaterThan(baseline);
 
       // Agent opens the chat, reads, replies; the reply appears in the widget after D.
       const item = await agent.waitForSelector(`${CONSOLE.chatItem}::-p-text(second message, delayed)`);

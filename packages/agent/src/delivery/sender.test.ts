@@ -47,7 +47,9 @@ async function deliveryAgent(dir: string, url: string) {
   const spool = new Spool(dir, log);
   await spool.open();
   const conn = new Connection({ url, hello: () => hello, log, handlers: noop, reconnectDelayMinMs: 50, reconnectDelayMaxMs: 200 });
-  const sender = new Sender(conn.socket, spool, log, { ackTimeoutMs: 400, retryMinMs: 20, retryMaxMs: 100 });
+  // No test here waits for an ack timeout (a dead controller is a disconnect): a short one only made a stall of the
+  // test process while a batch was in flight resend it, and the exact lists of received batches below fail on that.
+  const sender = new Sender(conn.socket, spool, log, { ackTimeoutMs: 60_000, retryMinMs: 20, retryMaxMs: 100 });
   sender.start();
   conn.connect();
   return {

@@ -231,11 +231,11 @@ describe('ConsoleShare', () => {
     const order: number[] = [];
     await share.with(f.create, async (_p, seat) => {
       const r0 = await seat.turn(new AbortController().signal, 1_000);
-      const next = seat.turn(new AbortController().signal, 1_000).then((r) => {
+      const next = seat.turn(new AbortController().signal, 60_000).then((r) => {
         order.push(1);
         return r;
       });
-      const after = seat.turn(new AbortController().signal, 1_000).then((r) => {
+      const after = seat.turn(new AbortController().signal, 60_000).then((r) => {
         order.push(2);
         return r;
       });
@@ -264,7 +264,7 @@ describe('ConsoleShare', () => {
     });
     await new Promise((r) => setTimeout(r, 5));
     const second = share.with(f.create, async (_p, seat) => {
-      const release = await turnsAfterSettled(seat, () => Promise.resolve()).turn(new AbortController().signal, 1_000);
+      const release = await turnsAfterSettled(seat, () => Promise.resolve()).turn(new AbortController().signal, 60_000);
       log.push('second has the turn');
       release();
     });

@@ -38,7 +38,7 @@ describe('think', () => {
       () => null,
       (err: unknown) => err,
     );
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(performance.now() - t0).toBeLessThan(30_000); // the pause was 60 s; a loaded machine may take a while to get here
     expect(e).toBeInstanceOf(StepError);
     expect((e as StepError).code).toBe(ERROR_CODES.SESSION_ABORTED);
     expect((e as StepError).step).toBe('think');

@@ -55,6 +55,14 @@ function harness(roundMs: number | ((r: RoundStart) => number)) {
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Until `ok()` holds (checked every 20 ms), at most 30 s: tests wait for the rounds they judge, not for a time. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 30 s`);
+    await wait(20);
+  }
+}
 let stop: (() => Promise<void>) | null = null;
 afterEach(async () => {
   await stop?.();
@@ -68,7 +76,7 @@ describe('Monitor', () => {
     h.pool.add('a1', 2, undefined, { region: 'ams3' });
     h.pool.add('a2', 2, undefined, { region: 'ams3' });
     h.monitor.apply(checks([{ name: 'chat', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3', 'nyc1'] } }]));
-    await wait(3_300);
+    await until('three ams3 rounds', () => h.reports.filter((r) => r.location === 'ams3').length >= 3);
     // Stopped (rounds in flight finish and report) before reading: a gap is reported at its slot, a round when it ends.
     await h.monitor.stop(5_000);
     const ams = h.reports.filter((r) => r.location === 'ams3');
@@ -89,7 +97,7 @@ describe('Monitor', () => {
     h.pool.add('a1', 1, undefined, { region: 'ams3' });
     h.pool.add('n1', 1, undefined, { region: 'nyc1' });
     h.monitor.apply(checks([{ name: 'chat', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3', 'nyc1'] } }]));
-    await wait(3_400);
+    await until('a skipped nyc1 slot', () => h.reports.some((r) => r.location === 'nyc1' && r.status === 'skipped'));
     const nyc = h.reports.filter((r) => r.location === 'nyc1').map((r) => r.status);
     expect(nyc).toContain('skipped');
     expect(h.reports.find((r) => r.status === 'skipped')!.reason).toBe('the previous round of this check in nyc1 is still running');
@@ -107,7 +115,7 @@ describe('Monitor', () => {
         { name: 'two', scenario: 'chat-load', interval: '1s', locations: { region: ['ams3'] } },
       ]),
     );
-    await wait(2_500);
+    await until('a gap for capacity', () => h.reports.some((r) => r.status === 'gap'));
     expect(h.reports.some((r) => r.status === 'gap' && r.reason === 'no free capacity in ams3 (1 agent(s) connected, all busy)')).toBe(true);
   });
 
@@ -117,7 +125,7 @@ describe('Monitor', () => {
     h.pool.add('a1', 4);
     h.monitor.apply(checks([{ name: 'chat', scenario: 'chat-load', interval: '1s' }]));
     h.monitor.pause();
-    await wait(2_200);
+    await until('two paused slots', () => h.reports.length >= 2);
     expect(h.reports.length).toBeGreaterThanOrEqual(2);
     expect(h.reports.every((r) => r.status === 'skipped' && r.reason === 'checks are paused while a load test runs')).toBe(true);
     h.monitor.resume();
@@ -126,7 +134,7 @@ describe('Monitor', () => {
     // The same file read again changes nothing.
     expect(h.monitor.apply(checks([{ name: 'video', scenario: 'chat-load', interval: '1s' }]))).toEqual({ added: [], removed: [], changed: [] });
     const before = h.reports.length;
-    await wait(2_200);
+    await until('two video rounds', () => h.reports.length - before >= 2);
     const after = h.reports.slice(before);
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(after.every((r) => r.check === 'video' && r.status === 'ok')).toBe(true);
@@ -136,7 +144,7 @@ describe('Monitor', () => {
     const h = harness(60_000);
     h.pool.add('a1', 4);
     h.monitor.apply(checks([{ name: 'chat', scenario: 'chat-load', interval: '1s' }]));
-    await wait(1_200);
+    await until('a running round', () => h.monitor.running().length >= 1);
     expect(h.monitor.running()).toHaveLength(1);
     const t0 = Date.now();
     await h.monitor.stop(300);

@@ -85,8 +85,11 @@ describe('RunDriver', () => {
   it('sends an assignment only after the state it belongs to is written', async () => {
     const pool = new FakePool();
     const order: string[] = [];
+    let assigned = (): void => undefined;
+    const wasAssigned = new Promise<void>((res) => (assigned = res));
     const h = pool.add('a1', 2, (a) => {
       order.push(`assign part ${a.part}`);
+      assigned();
       return { accepted: true };
     });
     void h;
@@ -97,7 +100,9 @@ describe('RunDriver', () => {
       order.push('persisted');
     });
     void driver.start(first.commands, 5_000);
-    await new Promise((r) => setTimeout(r, 80));
+    // Waits for the assignment, not for a time: an 80 ms sleep here raced the 30 ms write, and a stall between creating
+    // the two timers would have ended the sleep first.
+    await wasAssigned;
     expect(order.slice(0, 2)).toEqual(['persisted', 'assign part 0']);
     driver.abort('test over');
   });
