@@ -41,8 +41,9 @@ describe('sumByKind', () => {
 
 describe('CpuSplit on a real process tree', () => {
   it('counts a child’s CPU under its kind, all of it when the child was born after the first poll', async () => {
-    // root: a shell whose child spins until it has used 300 ms of CPU, then stays alive 1 s so a poll sees its total
-    const spin = 'const u = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }; while (u() < 300) {} setTimeout(() => {}, 1000);';
+    // root: a shell whose child spins until it has used 300 ms of CPU, then stays alive 3 s so a poll sees its total
+    // (1 s was within reach of a stall of this test on a loaded machine)
+    const spin = 'const u = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; }; while (u() < 300) {} setTimeout(() => {}, 3000);';
     const root = spawn('sh', ['-c', `sleep 0.2; node -e '${spin}'`], { stdio: 'ignore' });
     const split = new CpuSplit(root.pid!);
     split.poll();
