@@ -98,7 +98,7 @@ describe('busyShare / CpuMonitor', () => {
       },
     });
     m.sample(); // the base
-    const busy = spawn(process.execPath, ['-e', 'const t=Date.now();while(Date.now()-t<1500){}']);
+    const busy = spawn(process.execPath, ['-e', 'const t=Date.now();while(Date.now()-t<6000){}']);
     try {
       await new Promise((r) => setTimeout(r, 1_100));
       m.sample(); // a second later: one window of others' share, with the busy child in it
