@@ -104,14 +104,14 @@ describe('Connection', () => {
     const agentSocket = ctl.waitFor<TestController['sockets'][number]>('agent');
     const { conn, lines } = connect(ctl, { ...hello, token: 'test-token' });
     const s = await agentSocket;
-    const reply = await s.timeout(2_000).emitWithAck('run:assign', { runId: 'r1' } as never);
+    const reply = await s.timeout(30_000).emitWithAck('run:assign', { runId: 'r1' } as never);
     expect(reply).toMatchObject({
       accepted: false,
       code: ERROR_CODES.MESSAGE_INVALID,
       reason: expect.stringContaining('invalid "run:assign" message: scenario'),
     });
     s.emit('run:abort', { nope: 1 } as never);
-    const reply2 = await s.timeout(2_000).emitWithAck('run:assign', 'junk' as never);
+    const reply2 = await s.timeout(30_000).emitWithAck('run:assign', 'junk' as never);
     expect(reply2.accepted).toBe(false);
     expect(lines.filter((l) => l['msg'] === 'invalid message from the controller dropped').map((l) => l['event'])).toEqual([
       'run:assign',
@@ -154,7 +154,7 @@ describe('Connection', () => {
     const joined = ctl.waitFor<TestController['sockets'][number]>('agent');
     const { conn } = connect(ctl, { ...hello, token: 'test-token' });
     const s = await joined;
-    expect(await s.timeout(2_000).emitWithAck('agent:probe', { at: Date.now() })).toEqual({ instanceId: hello.instanceId });
+    expect(await s.timeout(30_000).emitWithAck('agent:probe', { at: Date.now() })).toEqual({ instanceId: hello.instanceId });
     conn.close();
   });
 

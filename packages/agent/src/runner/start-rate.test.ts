@@ -87,7 +87,7 @@ describe('StartGate', () => {
     const t1 = performance.now();
     await stuck.admit(ac.signal);
     expect(performance.now() - t1).toBeGreaterThanOrEqual(95);
-    expect(performance.now() - t1).toBeLessThan(2_000); // bounded: the run progresses
+    expect(performance.now() - t1).toBeLessThan(10_000); // bounded: the run progresses (unbounded, a CPU stuck at 1 holds it forever)
   });
 
   it('an abort rejects the waiting start', async () => {

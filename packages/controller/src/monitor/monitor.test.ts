@@ -148,7 +148,7 @@ describe('Monitor', () => {
     expect(h.monitor.running()).toHaveLength(1);
     const t0 = Date.now();
     await h.monitor.stop(300);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(10_000); // bounded: unbounded, stop() waits for the whole round
     expect(h.aborted).toHaveLength(1);
     expect(h.aborted[0]).toContain('the controller is shutting down');
     expect(h.reports.at(-1)!.status).toBe('not-run');

@@ -143,7 +143,7 @@ describe('RunCoordinator (in-memory pool)', () => {
     ]);
     expect(pool.list[1]!.assignments[0]!.sessions.map((s) => s.sessionId)).toEqual(['s0002', 's0004', 's0006']);
     expect(a.startAt - t0).toBeGreaterThanOrEqual(START_LEAD_MS);
-    expect(a.startAt - t0).toBeLessThan(START_LEAD_MS + 2_000); // generous: 2-core machine under load
+    expect(a.startAt - t0).toBeLessThan(START_LEAD_MS + 10_000); // the lead counts from the plan, which a stalled 2-core machine may reach seconds after t0
     // every option, resolved: the defaults, and the timeouts the profile does not set
     expect(Object.keys(a.options).sort()).toEqual([...SCENARIO_OPTION_KEYS].sort());
     expect(a.options).toMatchObject({
