@@ -151,6 +151,7 @@ describe('latency knobs (measured from Node fetch)', () => {
     const { experiment, verdict } = await doseResponse({
       metric: 'frame.html − widget.js with widgetScript=150',
       injectedMs: 150,
+      lowMs: 0, // the low arm is the script itself, which the knob does not delay
       rounds: 3,
       measure: async (delay) => (await timedGet(`${target.appUrl}/widget/${delay === 0 ? 'widget.js' : 'frame.html'}`)).ms,
     });
