@@ -10,19 +10,18 @@
 // Needs MariaDB/MySQL on 127.0.0.1:3306 with root and no password (override:
 // BENCH_DB_ADMIN_URL=mysql://user:pw@host:port); creates and drops its own database.
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { tmpdir, cpus, totalmem, platform, release, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { freshDb } from '../lib/fresh-db.mjs';
 
 const root = new URL('../../', import.meta.url);
 const requireCtl = createRequire(new URL('packages/controller/package.json', root));
-const mysql = requireCtl('mysql2/promise');
 const pino = requireCtl('pino');
-const { createMysqlSink, migrate } = await import(new URL('packages/controller/dist/db/index.js', root).href);
+const { createMysqlSink } = await import(new URL('packages/controller/dist/db/index.js', root).href);
 const { samplesTsv, SAMPLES_LOAD_SQL, SAMPLE_COLUMNS } = await import(new URL('packages/controller/dist/db/rows.js', root).href);
 const { MetricBatchSchema, coreMetrics, BATCH_MAX_SAMPLES } = await import(new URL('packages/shared/dist/index.js', root).href);
 
@@ -40,23 +39,10 @@ const CONCURRENCY = Number(args.concurrency);
 const INSERT_ROWS = 1000;
 const log = pino({ level: 'silent' });
 
-const admin = new URL(process.env.BENCH_DB_ADMIN_URL ?? 'mysql://root@127.0.0.1:3306');
-const dbName = `userprobe_bench_${randomBytes(4).toString('hex')}`;
-const dbUrl = `${admin.protocol}//${admin.username}${admin.password ? `:${admin.password}` : ''}@${admin.host}/${dbName}`;
-const conn0 = await mysql.createConnection({
-  host: admin.hostname,
-  port: Number(admin.port || 3306),
-  user: decodeURIComponent(admin.username),
-  password: decodeURIComponent(admin.password),
-});
-await conn0.query(`CREATE DATABASE \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-await conn0.changeUser({ database: dbName });
-await conn0.query("SET time_zone = '+00:00'");
-const [[{ v: serverVersion, flush }]] = await conn0.query('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS flush');
+const db = await freshDb();
+const { url: dbUrl, conn: conn0, serverVersion, flush } = db;
 
 try {
-  await migrate(dbUrl, { log });
-
   // Batches as agents send them: 500 samples each (BATCH_MAX_SAMPLES), chat-load sessions of 8 core metrics.
   const metrics = coreMetrics('chat-load');
   const perBatchSessions = Math.floor(BATCH_MAX_SAMPLES / metrics.length);
@@ -172,15 +158,7 @@ try {
   /** Ceiling 1: multi-row INSERTs of 1000 rows, one transaction per 5000 rows, one connection. */
   async function multiRowInsert(round) {
     const rows = sampleRows(round);
-    const c = await mysql.createConnection({
-      host: admin.hostname,
-      port: Number(admin.port || 3306),
-      user: decodeURIComponent(admin.username),
-      password: decodeURIComponent(admin.password),
-      database: dbName,
-      timezone: 'Z',
-    });
-    await c.query("SET time_zone = '+00:00'");
+    const c = await db.connect();
     const t = performance.now();
     for (let i = 0; i < rows.length; i += 5 * INSERT_ROWS) {
       await c.beginTransaction();
@@ -197,15 +175,7 @@ try {
   /** Ceiling 2: LOAD DATA LOCAL INFILE of the same rows as TSV, one statement. */
   async function loadData(round) {
     const rows = sampleRows(`ld${round}`);
-    const c = await mysql.createConnection({
-      host: admin.hostname,
-      port: Number(admin.port || 3306),
-      user: decodeURIComponent(admin.username),
-      password: decodeURIComponent(admin.password),
-      database: dbName,
-      timezone: 'Z',
-    });
-    await c.query("SET time_zone = '+00:00'");
+    const c = await db.connect();
     const t = performance.now();
     // Building the file is part of the cost, as it is for the sink (the sink's own formatter and statement).
     const chunks = [];
@@ -289,6 +259,5 @@ produces ${1000 * metrics.length} core samples in total.
   await writeFile(new URL(args.out, root), md);
   process.stdout.write(`\n${md}`);
 } finally {
-  await conn0.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
-  await conn0.end();
+  await db.drop();
 }

@@ -14,13 +14,19 @@
 //      within the agents' 5 s ack timeout), and exact counts (every batch stored once);
 //    - the controller's CPU over the run, the run's wall time and its exit code.
 //
-//   npx tsc -b && node bench/scale/run.mjs [--levels 1000,2500,5000] [--swarms 4] [--clock connect|assign] [--cpu-prof DIR] [--out FILE]
+// With --db the controller also writes to MySQL (a fresh database per invocation, migrated
+// here and dropped at the end; reached as BENCH_DB_ADMIN_URL, default mysql://root@127.0.0.1:3306,
+// and handed to the controller in PROBE_DB_URL, never on a command line): the batches it acks
+// are then acked only once MySQL has them too, and the counts add what MySQL holds for the run.
+//
+//   npx tsc -b && node bench/scale/run.mjs [--levels 1000,2500,5000] [--swarms 4] [--clock connect|assign] [--db] [--cpu-prof DIR] [--out FILE]
 //
 // Results: bench/scale/results.md.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { freePort } from '../lib/free-port.mjs';
+import { freshDb } from '../lib/fresh-db.mjs';
 import { ownCpuSeconds, ownPssMb } from '../lib/proc-tree.mjs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -39,17 +45,52 @@ const { values: args } = parseArgs({
     clock: { type: 'string', default: 'connect' },
     // a V8 CPU profile of the controller per level, written into this folder (node --cpu-prof)
     'cpu-prof': { type: 'string' },
+    // results to MySQL as well as the results folder
+    db: { type: 'boolean', default: false },
   },
 });
 const LEVELS = args.levels.split(',').map(Number);
 const SWARMS = Number(args.swarms);
 const IDLE_S = Number(args['idle-seconds']);
 
+const db = args.db ? await openBenchDb() : null;
+
+/** A fresh database for this invocation (bench/lib/fresh-db.mjs); `count(runId)` reads what MySQL holds of a run. */
+async function openBenchDb() {
+  const fresh = await freshDb();
+  const one = async (sql, runId) => Number((await fresh.conn.query(sql, [runId]))[0][0].n);
+  return {
+    url: fresh.url,
+    flush: fresh.flush,
+    count: async (runId) => ({
+      batches: await one('SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = ?', runId),
+      sessions: await one('SELECT COUNT(*) AS n FROM sessions WHERE run_id = ?', runId),
+      samples: await one('SELECT COUNT(*) AS n FROM samples WHERE run_id = ?', runId),
+    }),
+    close: fresh.drop,
+  };
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN;
 };
+
+/** Polls the controller's /metrics until its MySQL spool is empty (60 s at most); the largest spool size seen. */
+async function spoolDrained(url, operatorToken) {
+  let max = 0;
+  for (let i = 0; i < 600; i++) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } })).text();
+    const m = /^userprobe_mysql_spool_entries (\d+)/m.exec(text);
+    const n = m ? Number(m[1]) : NaN;
+    if (!Number.isFinite(n)) throw new Error(`no userprobe_mysql_spool_entries in /metrics:\n${text.slice(0, 500)}`);
+    max = Math.max(max, n);
+    if (n === 0) return max;
+    await sleep(100);
+  }
+  throw new Error('the MySQL spool did not drain within 60 s');
+}
 
 function lines(stream, onLine) {
   let buf = '';
@@ -67,6 +108,8 @@ async function level(n) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = { ...process.env, PROBE_TOKEN: randomBytes(24).toString('base64url'), PROBE_OPERATOR_TOKEN: randomBytes(24).toString('base64url') };
+  delete env.PROBE_DB_URL;
+  if (db) env.PROBE_DB_URL = db.url;
   const prof = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof'], '--cpu-prof-name', `controller-${n}.cpuprofile`] : [];
   const ctl = spawn('node', [...prof, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--out', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const ctlLog = [];
@@ -148,6 +191,9 @@ async function level(n) {
     .map((l) => JSON.parse(l));
   const distinct = new Set(keys.map((k) => `${k.agentId}#${k.seq}`)).size;
   const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
+  // What MySQL holds once the controller's MySQL spool (batches acked while MySQL lagged) is empty.
+  const spooledMax = db ? await spoolDrained(url, env.PROBE_OPERATOR_TOKEN) : null;
+  const inMysql = db ? { ...(await db.count(runIds.find((id) => !id.startsWith('.')))), spooledMax } : null;
 
   for (const s of swarms) s.send({ kind: 'stop' });
   ctl.kill('SIGTERM');
@@ -176,6 +222,7 @@ async function level(n) {
     stored: keys.length,
     distinct,
     recorded: summary.sessions?.recorded,
+    inMysql,
     ok: summary.sessions?.ok,
     exitCode,
     runS: (ended - submitted) / 1000,
@@ -188,10 +235,14 @@ async function level(n) {
 const started = new Date();
 const load0 = loadavg()[0];
 const rows = [];
-for (const n of LEVELS) {
-  const r = await level(n);
-  rows.push(r);
-  process.stdout.write(`${JSON.stringify(r)}\n`);
+try {
+  for (const n of LEVELS) {
+    const r = await level(n);
+    rows.push(r);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  }
+} finally {
+  await db?.close();
 }
 const f0 = (v) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 const md = [
@@ -199,21 +250,21 @@ const md = [
   '',
   'Command (repository root, after `npx tsc -b`):',
   '',
-  `    node bench/scale/run.mjs --levels ${LEVELS.join(',')} --swarms ${SWARMS}`,
+  `    node bench/scale/run.mjs --levels ${LEVELS.join(',')} --swarms ${SWARMS}${db ? ' --db' : ''}`,
   '',
   `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}; run ${started.toISOString().slice(0, 16)}Z, 1-minute load average ${load0.toFixed(1)} at the start.`,
-  `The controller (\`controller serve\`, results folder only) and ${SWARMS} swarm processes of simulated agents (\`bench/scale/swarm.mjs\`) share these cores:`,
+  `The controller (\`controller serve\`, ${db ? `results folder and MySQL, a fresh database, innodb_flush_log_at_trx_commit = ${db.flush}` : 'results folder only'}) and ${SWARMS} swarm processes of simulated agents (\`bench/scale/swarm.mjs\`) share these cores:`,
   'every figure includes the swarm competing for the CPU, as a fleet on other machines would not.',
   '',
   'A simulated agent speaks the real protocol over its own socket.io connection: Hello with its own derived token, `agent:status` every 5 s,',
   `on \`run:assign\` its clock-sync round trips, then the ack; at the agreed start its session: progress, one batch of the chat-load core metrics`,
   "(resent when no ack came within 5 s, as the agent's outbox does), progress, then `run:finished`.",
   '',
-  '| agents | connect (s) | idle CPU (% of a core) | idle PSS (MB) | request → plan (ms) | request → first assignment (ms) | request → last ack (ms) | assignment round (ms) | agreed start − last ack (ms) | start lateness p50 / p99 / max (ms) | batch ack p50 / p99 / max (ms) | resends | clock round trips lost | stored / distinct / recorded | exit | run (s) | run CPU (s) | PSS after (MB) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  `| agents | connect (s) | idle CPU (% of a core) | idle PSS (MB) | request → plan (ms) | request → first assignment (ms) | request → last ack (ms) | assignment round (ms) | agreed start − last ack (ms) | start lateness p50 / p99 / max (ms) | batch ack p50 / p99 / max (ms) | resends | clock round trips lost | stored / distinct / recorded |${db ? ' MySQL batches / sessions / samples (spool after the run, largest) |' : ''} exit | run (s) | run CPU (s) | PSS after (MB) |`,
+  `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${db ? '---|' : ''}---|---|---|---|`,
   ...rows.map(
     (r) =>
-      `| ${r.n} | ${r.connectS.toFixed(1)} | ${(r.idleCpu * 100).toFixed(1)} | ${f0(r.idlePss)} | ${f0(r.planMs)} | ${f0(r.firstAssignMs)} | ${f0(r.lastAckMs)} | ${f0(r.roundMs)} | ${f0(r.leadMs)} | ${f0(r.lateness.p50)} / ${f0(r.lateness.p99)} / ${f0(r.lateness.max)} | ${f0(r.batchAck.p50)} / ${f0(r.batchAck.p99)} / ${f0(r.batchAck.max)} | ${r.resends} | ${r.clockRoundsLost} | ${r.stored} / ${r.distinct} / ${r.recorded} | ${r.exitCode} | ${r.runS.toFixed(1)} | ${r.runCpu.toFixed(1)} | ${f0(r.runPss)} |`,
+      `| ${r.n} | ${r.connectS.toFixed(1)} | ${(r.idleCpu * 100).toFixed(1)} | ${f0(r.idlePss)} | ${f0(r.planMs)} | ${f0(r.firstAssignMs)} | ${f0(r.lastAckMs)} | ${f0(r.roundMs)} | ${f0(r.leadMs)} | ${f0(r.lateness.p50)} / ${f0(r.lateness.p99)} / ${f0(r.lateness.max)} | ${f0(r.batchAck.p50)} / ${f0(r.batchAck.p99)} / ${f0(r.batchAck.max)} | ${r.resends} | ${r.clockRoundsLost} | ${r.stored} / ${r.distinct} / ${r.recorded} |${r.inMysql ? ` ${r.inMysql.batches} / ${r.inMysql.sessions} / ${r.inMysql.samples} (${r.inMysql.spooledMax}) |` : ''} ${r.exitCode} | ${r.runS.toFixed(1)} | ${r.runCpu.toFixed(1)} | ${f0(r.runPss)} |`,
   ),
   '',
 ];
