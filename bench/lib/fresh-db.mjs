@@ -9,7 +9,7 @@ const root = new URL('../../', import.meta.url);
 const requireCtl = createRequire(new URL('packages/controller/package.json', root));
 
 /**
- * Creates and migrates `userprobe_bench_<random>`. Returns its name and URL, an open connection
+ * Creates and migrates `userprobe_bench_<random>`. Returns its URL, an open connection
  * to it (`conn`, UTC), `connect()` for more, the server's version and its
  * innodb_flush_log_at_trx_commit, and `drop()` (drops the database, closes `conn`).
  */
@@ -46,5 +46,5 @@ export async function freshDb() {
     throw e;
   }
   const [[{ v: serverVersion, flush }]] = await conn.query('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS flush');
-  return { name, url, conn, connect: () => connect(name), serverVersion, flush, drop };
+  return { url, conn, connect: () => connect(name), serverVersion, flush, drop };
 }

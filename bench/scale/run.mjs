@@ -53,22 +53,13 @@ const LEVELS = args.levels.split(',').map(Number);
 const SWARMS = Number(args.swarms);
 const IDLE_S = Number(args['idle-seconds']);
 
-const db = args.db ? await openBenchDb() : null;
+// --db: a fresh database (bench/lib/fresh-db.mjs), dropped at the end.
+const db = args.db ? await freshDb() : null;
 
-/** A fresh database for this invocation (bench/lib/fresh-db.mjs); `count(runId)` reads what MySQL holds of a run. */
-async function openBenchDb() {
-  const fresh = await freshDb();
-  const one = async (sql, runId) => Number((await fresh.conn.query(sql, [runId]))[0][0].n);
-  return {
-    url: fresh.url,
-    flush: fresh.flush,
-    count: async (runId) => ({
-      batches: await one('SELECT COUNT(*) AS n FROM ingested_batches WHERE run_id = ?', runId),
-      sessions: await one('SELECT COUNT(*) AS n FROM sessions WHERE run_id = ?', runId),
-      samples: await one('SELECT COUNT(*) AS n FROM samples WHERE run_id = ?', runId),
-    }),
-    close: fresh.drop,
-  };
+/** What MySQL holds of a run: batch keys, session records, sample rows. */
+async function storedInMysql(conn, runId) {
+  const count = async (table) => Number((await conn.query(`SELECT COUNT(*) AS n FROM ${table} WHERE run_id = ?`, [runId]))[0][0].n);
+  return { batches: await count('ingested_batches'), sessions: await count('sessions'), samples: await count('samples') };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -182,8 +173,8 @@ async function level(n) {
   const startAt = assigned[0]?.[2];
   const firstAssign = Math.min(...assigned.map((a) => a[0]));
   const lastAck = Math.max(...assigned.map((a) => a[1]));
-  const runIds = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  const runDir = join(dir, runIds.find((id) => !id.startsWith('.')) ?? '');
+  const runId = (await readdir(dir, { withFileTypes: true })).find((e) => e.isDirectory() && !e.name.startsWith('.'))?.name ?? '';
+  const runDir = join(dir, runId);
   const keys = (await readFile(join(runDir, 'batches.jsonl'), 'utf8'))
     .trim()
     .split('\n')
@@ -193,7 +184,7 @@ async function level(n) {
   const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
   // What MySQL holds once the controller's MySQL spool (batches acked while MySQL lagged) is empty.
   const spooledMax = db ? await spoolDrained(url, env.PROBE_OPERATOR_TOKEN) : null;
-  const inMysql = db ? { ...(await db.count(runIds.find((id) => !id.startsWith('.')))), spooledMax } : null;
+  const inMysql = db ? { ...(await storedInMysql(db.conn, runId)), spooledMax } : null;
 
   for (const s of swarms) s.send({ kind: 'stop' });
   ctl.kill('SIGTERM');
@@ -242,7 +233,7 @@ try {
     process.stdout.write(`${JSON.stringify(r)}\n`);
   }
 } finally {
-  await db?.close();
+  await db?.drop();
 }
 const f0 = (v) => (Number.isFinite(v) ? v.toFixed(0) : '-');
 const md = [
